@@ -1,0 +1,196 @@
+package bpfvm
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math/bits"
+	"syscall"
+	"unsafe"
+)
+
+// Memory is the one linear memory of a VM (DESIGN.md, "Memory model"). It is
+// reserved with mmap outside the Go heap; BPF registers hold real addresses
+// inside it, and every access by the interpreter is checked against
+// [Base, Base+Size). Go code views objects in it through the accessors below
+// (or through typed pointers obtained with Ptr), never by copying.
+//
+// No Go pointer is ever stored in it.
+type Memory struct {
+	buf  []byte
+	base uint64
+	size uint64
+	brk  uint64 // bump pointer (offset)
+	// free lists per power-of-two size class (16 B .. 64 KiB), LIFO,
+	// deterministic (slices, not maps).
+	free [13][]uint64
+	// live allocation sizes, by offset>>4, for Free. Only for class allocations.
+	sizes map[uint64]uint8
+	inUse uint64
+}
+
+// MinAlloc is the smallest allocation class.
+const MinAlloc = 16
+
+const maxClass = 12 // 16 << 12 = 64 KiB
+
+// NewMemory reserves size bytes (rounded up to a page) of linear memory.
+// Pages are committed lazily by the OS, so a large reservation is cheap.
+func NewMemory(size uint64) (*Memory, error) {
+	const page = 4096
+	size = (size + page - 1) &^ (page - 1)
+	if size == 0 {
+		size = page
+	}
+	buf, err := syscall.Mmap(-1, 0, int(size), syscall.PROT_READ|syscall.PROT_WRITE,
+		syscall.MAP_PRIVATE|syscall.MAP_ANON|syscall.MAP_NORESERVE)
+	if err != nil {
+		return nil, fmt.Errorf("bpfvm: reserving %d bytes of linear memory: %w", size, err)
+	}
+	m := &Memory{buf: buf, base: uint64(uintptr(unsafe.Pointer(&buf[0]))), size: size,
+		sizes: make(map[uint64]uint8)}
+	m.brk = 64 // keep the first bytes unused so that Base is never a valid object
+	return m, nil
+}
+
+// Close releases the memory. Views obtained from it become invalid.
+func (m *Memory) Close() error {
+	if m.buf == nil {
+		return nil
+	}
+	err := syscall.Munmap(m.buf)
+	m.buf = nil
+	return err
+}
+
+// Base is the address of the first byte.
+func (m *Memory) Base() uint64 { return m.base }
+
+// Size is the number of bytes reserved.
+func (m *Memory) Size() uint64 { return m.size }
+
+// InUse is the number of bytes handed out and not freed.
+func (m *Memory) InUse() uint64 { return m.inUse }
+
+// Contains reports whether [addr, addr+n) lies inside the memory.
+func (m *Memory) Contains(addr, n uint64) bool {
+	off := addr - m.base
+	return off < m.size && n <= m.size-off
+}
+
+// Alloc returns the address of n zeroed bytes aligned to align (a power of
+// two, at most 4096). Small sizes come from per-class free lists.
+func (m *Memory) Alloc(n, align uint64) (uint64, error) {
+	if n == 0 {
+		n = 1
+	}
+	if align == 0 {
+		align = 8
+	}
+	if n <= MinAlloc<<maxClass && align <= MinAlloc<<maxClass {
+		c := sizeClass(max(n, align))
+		sz := uint64(MinAlloc) << c
+		if l := m.free[c]; len(l) > 0 {
+			off := l[len(l)-1]
+			m.free[c] = l[:len(l)-1]
+			clear(m.buf[off : off+sz])
+			m.sizes[off>>4] = uint8(c)
+			m.inUse += sz
+			return m.base + off, nil
+		}
+		off, err := m.bump(sz, sz)
+		if err != nil {
+			return 0, err
+		}
+		m.sizes[off>>4] = uint8(c)
+		m.inUse += sz
+		return m.base + off, nil
+	}
+	off, err := m.bump(n, max(align, 8))
+	if err != nil {
+		return 0, err
+	}
+	m.inUse += n
+	return m.base + off, nil
+}
+
+func (m *Memory) bump(n, align uint64) (uint64, error) {
+	off := (m.brk + align - 1) &^ (align - 1)
+	if off > m.size || n > m.size-off {
+		return 0, fmt.Errorf("bpfvm: linear memory exhausted (%d bytes reserved, %d more requested)", m.size, n)
+	}
+	m.brk = off + n
+	return off, nil
+}
+
+func sizeClass(n uint64) int {
+	if n <= MinAlloc {
+		return 0
+	}
+	return bits.Len64(n-1) - 4
+}
+
+// Free returns an allocation made by Alloc with a class size to its free
+// list. Large allocations are not reused. Freeing an address that is not a
+// live allocation returns an error.
+func (m *Memory) Free(addr uint64) error {
+	off := addr - m.base
+	c, ok := m.sizes[off>>4]
+	if !ok || off >= m.size {
+		return fmt.Errorf("bpfvm: free of %#x, which is not a live allocation", addr)
+	}
+	delete(m.sizes, off>>4)
+	m.free[c] = append(m.free[c], off)
+	m.inUse -= uint64(MinAlloc) << c
+	return nil
+}
+
+// Bytes returns a view of [addr, addr+n), or an error if it is out of bounds.
+func (m *Memory) Bytes(addr, n uint64) ([]byte, error) {
+	if !m.Contains(addr, n) {
+		return nil, fmt.Errorf("bpfvm: access of %d bytes at %#x is outside linear memory [%#x, %#x)", n, addr, m.base, m.base+m.size)
+	}
+	off := addr - m.base
+	return m.buf[off : off+n : off+n], nil
+}
+
+// MustBytes is Bytes for addresses the caller allocated itself.
+func (m *Memory) MustBytes(addr, n uint64) []byte {
+	b, err := m.Bytes(addr, n)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// Ptr returns a typed pointer to the object of type T at addr. The caller
+// must have checked (or allocated) the range; T must contain no Go pointers.
+func Ptr[T any](m *Memory, addr uint64) *T {
+	var zero T
+	b := m.MustBytes(addr, uint64(unsafe.Sizeof(zero)))
+	return (*T)(unsafe.Pointer(&b[0]))
+}
+
+// Load64 and friends read little-endian values; they panic on out-of-bounds
+// addresses and are meant for Go code that owns the address.
+func (m *Memory) Load64(addr uint64) uint64 { return binary.LittleEndian.Uint64(m.MustBytes(addr, 8)) }
+func (m *Memory) Load32(addr uint64) uint32 { return binary.LittleEndian.Uint32(m.MustBytes(addr, 4)) }
+func (m *Memory) Store64(addr, v uint64)    { binary.LittleEndian.PutUint64(m.MustBytes(addr, 8), v) }
+func (m *Memory) Store32(addr uint64, v uint32) {
+	binary.LittleEndian.PutUint32(m.MustBytes(addr, 4), v)
+}
+
+// CString reads a NUL-terminated string of at most max bytes at addr.
+func (m *Memory) CString(addr uint64, max int) (string, error) {
+	for n := 0; n < max; n++ {
+		b, err := m.Bytes(addr+uint64(n), 1)
+		if err != nil {
+			return "", err
+		}
+		if b[0] == 0 {
+			s, _ := m.Bytes(addr, uint64(n))
+			return string(s), nil
+		}
+	}
+	s, err := m.Bytes(addr, uint64(max))
+	return string(s), err
+}

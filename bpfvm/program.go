@@ -1,0 +1,83 @@
+package bpfvm
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/cilium/ebpf/btf"
+)
+
+// Program is the one representation of a BPF program shared by the loader,
+// the verifier, the interpreter and the JIT: the linked instructions of an
+// entry point and every subprogram it calls, and the metadata needed to check
+// it and to explain it. Nobody re-parses the ELF object.
+//
+// After loading, pseudo forms are resolved to VM-local indices:
+//   - LD_IMM64 with Src PseudoMapIdx / PseudoMapIdxValue: Imm is an index
+//     into VM.Maps (value offset in the second slot's Imm);
+//   - LD_IMM64 with Src PseudoBTFID: a ksym; Imm/next Imm hold its resolved
+//     64-bit value (0 for an absent weak ksym);
+//   - CALL with Src CallKfunc: Imm is an id in the VM's Registry;
+//   - CALL with Src CallLocal and LD_IMM64 with Src PseudoFunc: pc-relative.
+type Program struct {
+	Name    string // entry symbol, e.g. "fifo_enqueue"
+	Section string // ELF section, e.g. "struct_ops/fifo_enqueue"
+	Object  string // file the program came from, for messages
+	Insns   []Insn
+
+	// Funcs lists the entry point and every linked subprogram, sorted by Start.
+	Funcs []Subprog
+	// Lines maps instruction indices to C source lines, sorted by Insn.
+	Lines []LineInfo
+	// BTF is the object's BTF (types of maps, globals, function prototypes);
+	// nil for raw programs.
+	BTF *btf.Spec
+	// StructOpsMember is the sched_ext_ops member this program implements,
+	// e.g. "enqueue"; empty for other programs.
+	StructOpsMember string
+	// Sleepable mirrors BPF_F_SLEEPABLE (the ".s" section suffix).
+	Sleepable bool
+}
+
+// Subprog is a function (entry point or subprogram) inside a Program.
+type Subprog struct {
+	Name  string
+	Start int            // first instruction index
+	Proto *btf.FuncProto // may be nil for raw programs
+}
+
+// LineInfo ties an instruction to a line of C source.
+type LineInfo struct {
+	Insn   int
+	File   string
+	Line   int
+	Col    int
+	Source string // the text of the line, when known
+}
+
+// LineFor returns the source line covering instruction pc, if any.
+func (p *Program) LineFor(pc int) (LineInfo, bool) {
+	i := sort.Search(len(p.Lines), func(i int) bool { return p.Lines[i].Insn > pc })
+	if i == 0 {
+		return LineInfo{}, false
+	}
+	return p.Lines[i-1], true
+}
+
+// FuncFor returns the function containing instruction pc.
+func (p *Program) FuncFor(pc int) (Subprog, bool) {
+	i := sort.Search(len(p.Funcs), func(i int) bool { return p.Funcs[i].Start > pc })
+	if i == 0 {
+		return Subprog{}, false
+	}
+	return p.Funcs[i-1], true
+}
+
+// Where describes instruction pc for messages: "prog+pc (file.c:12)".
+func (p *Program) Where(pc int) string {
+	s := fmt.Sprintf("%s+%d", p.Name, pc)
+	if l, ok := p.LineFor(pc); ok && l.File != "" {
+		s += fmt.Sprintf(" (%s:%d)", l.File, l.Line)
+	}
+	return s
+}

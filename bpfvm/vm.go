@@ -1,0 +1,47 @@
+package bpfvm
+
+import (
+	"errors"
+	"fmt"
+)
+
+// VM is one BPF machine: a linear memory, the maps and globals living in it,
+// the helpers and kfuncs it serves, and the programs loaded into it.
+type VM struct {
+	Mem      *Memory
+	Registry *Registry
+	Maps     []Map      // indexed by the map index of LD_IMM64 PseudoMapIdx
+	Programs []*Program // every program loaded, in load order
+	// NumCPUs sizes per-CPU maps and bounds Context.CPU.
+	NumCPUs int
+	// InsnCost is the simulated cost of one instruction in picoseconds;
+	// the embedder reads Context.Insns and Context.Cost to charge time.
+	InsnCost uint64
+}
+
+// ErrYield, returned by a helper or kfunc, suspends the calling context
+// before the call completes; Resume makes the call again.
+var ErrYield = errors.New("bpfvm: context yields")
+
+// Fault is a run-time error of a BPF program: an access outside the linear
+// memory, a bad helper argument, a division the program asked to trap, an
+// exhausted instruction budget, or an error returned by a helper.
+type Fault struct {
+	Prog   *Program
+	PC     int    // instruction index inside Prog.Insns
+	Reason string // what went wrong, in words
+	Err    error  // underlying error, if any
+}
+
+func (f *Fault) Error() string {
+	where := "?"
+	if f.Prog != nil {
+		where = f.Prog.Where(f.PC)
+		if l, ok := f.Prog.LineFor(f.PC); ok && l.Source != "" {
+			where += ": " + l.Source
+		}
+	}
+	return fmt.Sprintf("BPF fault at %s: %s", where, f.Reason)
+}
+
+func (f *Fault) Unwrap() error { return f.Err }
