@@ -1,14 +1,56 @@
 package bpfvm
 
+import "github.com/cilium/ebpf/btf"
+
+// MapType is the kernel's enum bpf_map_type (include/uapi/linux/bpf.h).
+type MapType uint32
+
+const (
+	MapHash          MapType = 1
+	MapArray         MapType = 2
+	MapPercpuHash    MapType = 5
+	MapPercpuArray   MapType = 6
+	MapLRUHash       MapType = 9
+	MapLRUPercpuHash MapType = 10
+	MapArrayOfMaps   MapType = 12
+	MapHashOfMaps    MapType = 13
+	MapQueue         MapType = 22
+	MapStack         MapType = 23
+	MapStructOps     MapType = 26
+	MapRingbuf       MapType = 27
+	MapTaskStorage   MapType = 29
+	MapArena         MapType = 33
+)
+
+// MapSpec describes a map as the object declares it.
+type MapSpec struct {
+	Name       string
+	Type       MapType
+	KeySize    uint32
+	ValueSize  uint32
+	MaxEntries uint32
+	Flags      uint32
+	// Key and Value are the BTF types of key and value, when the object has
+	// them (the verifier finds bpf_spin_lock, bpf_timer, kptr fields there).
+	Key, Value btf.Type
+	// Inner is the template of inner maps for map-in-map types.
+	Inner *MapSpec
+	// Section is the ELF section of a global data map (".data", ".bss",
+	// ".rodata", ".data.foo"), empty for declared maps.
+	Section string
+	// ReadOnly is set for .rodata sections after load (const volatile).
+	ReadOnly bool
+}
+
 // Map is a BPF map living in a VM's linear memory.
 type Map interface {
-	// Name is the map's name in the object (or the section for globals).
-	Name() string
+	// Spec describes the map.
+	Spec() *MapSpec
 	// Addr is what LD_IMM64 with PseudoMapIdx yields: the address of the
 	// map's descriptor in linear memory. Helpers map it back to the Map.
 	Addr() uint64
 	// ValueAddr is what LD_IMM64 with PseudoMapIdxValue yields for offset
-	// off: the address of the single value of an array map with one entry
-	// (global sections). ok is false for other maps.
+	// off: the address inside the single value of an array map with one
+	// entry (global sections). ok is false for other maps.
 	ValueAddr(off uint32) (addr uint64, ok bool)
 }
