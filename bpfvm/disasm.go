@@ -84,8 +84,12 @@ func DisasmKernel(insns []Insn, pc int, reg *Registry) string {
 func Listing(insns []Insn, reg *Registry) string {
 	var b strings.Builder
 	for pc := 0; pc < len(insns); pc++ {
-		fmt.Fprintf(&b, "%d: %s\n", pc, Disasm(insns, pc, reg))
-		if insnWidth(insns, pc) == 2 {
+		s, ok := disasm(insns, pc, reg)
+		if !ok {
+			s = rawInsn(insns[pc])
+		}
+		fmt.Fprintf(&b, "%d: %s\n", pc, s)
+		if ok && insnWidth(insns, pc) == 2 {
 			pc++
 		}
 	}
