@@ -1,0 +1,74 @@
+package sim
+
+// Events are ordered by (time, sequence number): two events at the same
+// nanosecond fire in the order they were scheduled. The queue is a binary
+// heap of values (no per-event allocation).
+
+type eventKind uint8
+
+const (
+	evTaskDone eventKind = iota // the running task's current burst ends
+	evTick                      // scheduler tick on a CPU
+	evWake                      // a sleeping task's timer expires
+	evResched                   // a CPU enters the scheduler
+	evFunc                      // a closure (workload arrivals, timers)
+	evWatchdog                  // sched_ext watchdog scan
+	evEnd                       // end of the run
+)
+
+type event struct {
+	at   uint64
+	seq  uint64
+	kind eventKind
+	cpu  int32
+	gen  uint32
+	task *Task
+	fn   func()
+}
+
+type eventQueue []event
+
+func (q eventQueue) less(i, j int) bool {
+	return q[i].at < q[j].at || (q[i].at == q[j].at && q[i].seq < q[j].seq)
+}
+
+func (q *eventQueue) push(e event) {
+	*q = append(*q, e)
+	h := *q
+	i := len(h) - 1
+	for i > 0 {
+		p := (i - 1) / 2
+		if !h.less(i, p) {
+			break
+		}
+		h[i], h[p] = h[p], h[i]
+		i = p
+	}
+}
+
+func (q *eventQueue) pop() event {
+	h := *q
+	top := h[0]
+	n := len(h) - 1
+	h[0] = h[n]
+	h[n] = event{}
+	h = h[:n]
+	i := 0
+	for {
+		l := 2*i + 1
+		if l >= n {
+			break
+		}
+		m := l
+		if r := l + 1; r < n && h.less(r, l) {
+			m = r
+		}
+		if !h.less(m, i) {
+			break
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
+	*q = h
+	return top
+}

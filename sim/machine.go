@@ -1,0 +1,1147 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"math/rand/v2"
+	"slices"
+)
+
+// Params are the machine's physical and run parameters.
+type Params struct {
+	Topology TopologySpec
+	// HZ is the scheduler tick frequency.
+	HZ int
+	// ContextSwitch is the cost of switching tasks on a CPU, in ns.
+	ContextSwitch uint64
+	// Migration is the cache-refill cost a task pays on its first run after
+	// moving, by distance from its previous CPU (index: Distance).
+	Migration [numDistances]uint64
+	// IPI is the delay before a kicked or woken remote CPU enters the
+	// scheduler, in ns.
+	IPI uint64
+	// CallbackCost is charged for every scheduler callback a Go policy runs
+	// (BPF policies charge per instruction instead; see Kernel.Charge).
+	CallbackCost uint64
+	// Seed derives every random stream of the run.
+	Seed uint64
+	// Duration is the simulated time to run, in ns.
+	Duration uint64
+	// Warmup is ignored by metrics: samples before it are dropped.
+	Warmup uint64
+}
+
+// CPU is one simulated CPU.
+type CPU struct {
+	ID    int
+	Topo  CPUTopo
+	curr  *Task
+	local *DSQ
+
+	reschedPending bool
+	tickGen        uint32
+	tickArmed      bool
+
+	// dispatch context
+	dspBuf []dspEntry
+	dspNr  int
+
+	cursor int // round-robin start for idle picks (cpumask_any_distribute)
+
+	stateSince uint64
+	busySince  uint64
+	Stats      CPUStats
+}
+
+// CPUStats are per-CPU measurements, in ns.
+type CPUStats struct {
+	Busy       uint64 // running tasks
+	Idle       uint64
+	Sched      uint64 // running scheduler code (callbacks) and switching
+	Switches   uint64
+	Dispatches uint64 // ops.dispatch invocations
+}
+
+type dspEntry struct {
+	p     *Task
+	dsq   uint64
+	flags uint64
+}
+
+// Curr returns the task running on the CPU, or nil when idle.
+func (c *CPU) Curr() *Task { return c.curr }
+
+// Local returns the CPU's local DSQ.
+func (c *CPU) Local() *DSQ { return c.local }
+
+type cbctx struct {
+	cpu  int
+	cb   Callback
+	task *Task // the task being selected/enqueued (direct dispatch target)
+}
+
+// Machine is a simulated computer running a sched_ext policy.
+type Machine struct {
+	P    Params
+	Topo *Topology
+	now  uint64
+	seq  uint64
+	evq  eventQueue
+
+	cpus   []*CPU
+	tasks  []*Task
+	nextID int32
+
+	sched   Scheduler
+	ops     Ops
+	k       *Kernel
+	alloc   TaskAllocator
+	global  *DSQ
+	userDSQ map[uint64]*DSQ
+
+	idle        CPUMask
+	idleSMT     CPUMask
+	builtinIdle bool
+
+	cur      cbctx
+	kicks    []kick
+	exitInfo *ExitInfo // set by Error/Exit; acted on at the next event boundary
+	ejected  *Ejection
+
+	rootRand *rand.Rand
+
+	hash       uint64 // FNV-1a over the switch log
+	switches   uint64
+	events     uint64
+	Metrics    Metrics
+	lag        gps
+	hooks      []func(*Machine)
+	reporters  []Reporter
+	groups     []string
+	policyName string
+	stopped    bool
+}
+
+type kick struct {
+	cpu   int
+	flags uint64
+}
+
+// Ejection records the end of a policy: when and why.
+type Ejection struct {
+	At     uint64
+	Policy string
+	Info   ExitInfo
+}
+
+// NewMachine builds a machine running sched (which may be nil for the
+// built-in fallback policy).
+func NewMachine(p Params, sched Scheduler) (*Machine, error) {
+	topo, err := NewTopology(p.Topology)
+	if err != nil {
+		return nil, err
+	}
+	if p.HZ <= 0 || p.HZ > 100000 {
+		return nil, fmt.Errorf("hz = %d: must be between 1 and 100000", p.HZ)
+	}
+	if sched == nil {
+		sched = fallback{}
+	}
+	m := &Machine{P: p, Topo: topo, sched: sched, alloc: heapTaskAllocator{},
+		userDSQ: make(map[uint64]*DSQ), nextID: 1,
+		rootRand: rand.New(rand.NewPCG(p.Seed, 0x5ced5ced))}
+	m.k = &Kernel{m: m}
+	m.global = newDSQ(DSQGlobal, -1)
+	for i := range topo.CPUs {
+		c := &CPU{ID: i, Topo: topo.CPUs[i], local: newDSQ(DSQLocalOn|uint64(i), i)}
+		m.cpus = append(m.cpus, c)
+		m.idle.Set(i)
+	}
+	for _, core := range topo.CoreMask {
+		for c := core.Next(0); c >= 0; c = core.Next(c + 1) {
+			m.idleSMT.Set(c)
+		}
+	}
+	m.hash = fnvOffset
+	if a, ok := sched.(TaskAllocator); ok {
+		m.alloc = a
+	}
+	m.ops = sched.Ops()
+	m.policyName = m.ops.Name
+	if m.ops.DispatchMaxBatch == 0 {
+		m.ops.DispatchMaxBatch = DispatchMaxBatchDfl
+	}
+	m.builtinIdle = !m.ops.Has(CbUpdateIdle) || m.ops.Flags&OpsKeepBuiltinIdle != 0
+	m.lag.init()
+	if m.ops.Has(CbInit) {
+		var err error
+		m.call(0, CbInit, nil, func() int32 {
+			err = sched.Init(m.k)
+			return 0
+		})
+		if err != nil {
+			return nil, fmt.Errorf("policy %s: ops.init failed: %w", m.ops.Name, err)
+		}
+	}
+	for _, c := range m.cpus {
+		if m.has(CbUpdateIdle) {
+			m.call(c.ID, CbUpdateIdle, nil, func() int32 { m.sched.UpdateIdle(int32(c.ID), true); return 0 })
+		}
+	}
+	m.push(event{at: p.Duration, kind: evEnd})
+	m.armWatchdog()
+	return m, nil
+}
+
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+// Now is the simulated time in ns.
+func (m *Machine) Now() uint64 { return m.now }
+
+// Kernel returns the kfunc-side API of the machine.
+func (m *Machine) Kernel() *Kernel { return m.k }
+
+// CPUs returns the CPUs.
+func (m *Machine) CPUs() []*CPU { return m.cpus }
+
+// Tasks returns every task created, in creation order.
+func (m *Machine) Tasks() []*Task { return m.tasks }
+
+// Scheduler returns the policy currently in charge (the fallback after an
+// ejection).
+func (m *Machine) Scheduler() Scheduler { return m.sched }
+
+// Ejected returns why the policy was ejected, or nil.
+func (m *Machine) Ejected() *Ejection { return m.ejected }
+
+// ScheduleHash is the FNV-1a hash of the ordered switch log (time, CPU,
+// previous and next pid of every context switch).
+func (m *Machine) ScheduleHash() uint64 { return m.hash }
+
+// Switches is the number of context switches so far.
+func (m *Machine) Switches() uint64 { return m.switches }
+
+// Events is the number of events processed so far.
+func (m *Machine) Events() uint64 { return m.events }
+
+// Rand returns a random stream named name, derived from the run's seed:
+// the same name always yields the same sequence, whatever other streams
+// are drawn from.
+func (m *Machine) Rand(name string) *rand.Rand {
+	h := fnv.New64a()
+	h.Write([]byte(name))
+	return rand.New(rand.NewPCG(m.P.Seed, h.Sum64()))
+}
+
+func (m *Machine) push(e event) {
+	m.seq++
+	e.seq = m.seq
+	m.evq.push(e)
+}
+
+// At runs fn at simulated time t (not before now).
+func (m *Machine) At(t uint64, fn func()) {
+	m.push(event{at: max(t, m.now), kind: evFunc, fn: fn})
+}
+
+// After runs fn d ns from now.
+func (m *Machine) After(d uint64, fn func()) { m.At(m.now+d, fn) }
+
+// OnEnd registers fn to run when the run ends (workloads finalise metrics).
+func (m *Machine) OnEnd(fn func(*Machine)) { m.hooks = append(m.hooks, fn) }
+
+// TaskSpec describes a task to create.
+type TaskSpec struct {
+	Comm     string
+	Nice     int
+	Affinity []int // CPUs allowed; empty means all
+	Group    int
+	Behavior Behavior
+}
+
+// Spawn creates a task (fork) at the current time and makes it runnable.
+// The policy's init_task and enable run first, as in the kernel's fork path.
+func (m *Machine) Spawn(s TaskSpec) (*Task, error) {
+	if s.Nice < -20 || s.Nice > 19 {
+		return nil, fmt.Errorf("task %q: nice %d is outside -20..19", s.Comm, s.Nice)
+	}
+	if s.Behavior == nil {
+		return nil, fmt.Errorf("task %q has no behavior", s.Comm)
+	}
+	k, err := m.alloc.AllocTask()
+	if err != nil {
+		return nil, fmt.Errorf("task %q: %w", s.Comm, err)
+	}
+	t := &Task{K: k, PID: m.nextID, Comm: s.Comm, Nice: s.Nice, Group: s.Group,
+		Weight: NiceToWeight[s.Nice+20], behavior: s.Behavior, state: TaskNew}
+	m.nextID++
+	k.Pid, k.Tgid = t.PID, t.PID
+	k.StaticPrio = int32(120 + s.Nice)
+	k.Prio, k.NormalPrio = k.StaticPrio, k.StaticPrio
+	k.Policy = SchedExt
+	copy(k.Comm[:15], s.Comm)
+	if len(s.Affinity) == 0 {
+		k.CpusMask.SetFirst(len(m.cpus))
+	} else {
+		for _, c := range s.Affinity {
+			if c < 0 || c >= len(m.cpus) {
+				return nil, fmt.Errorf("task %q: affinity CPU %d does not exist (machine has %d)", s.Comm, c, len(m.cpus))
+			}
+			k.CpusMask.Set(c)
+		}
+	}
+	k.NrCpusAllowed = int32(k.CpusMask.Weight())
+	k.CpusPtr = addrOf(&k.CpusMask)
+	k.Scx.Weight = ScxWeight(t.Weight)
+	k.Scx.DdspDsqID = DSQInvalid
+	k.Scx.StickyCPU, k.Scx.HoldingCPU = -1, -1
+	k.Scx.Flags |= TaskResetRunnableAt
+	parent := m.cur.cpu
+	if !t.Allowed(parent) {
+		parent = k.CpusMask.Next(0)
+	}
+	t.cpu = parent
+	k.CPU = uint32(parent)
+	m.tasks = append(m.tasks, t)
+
+	if m.has(CbInitTask) {
+		if ret := m.call(parent, CbInitTask, t, func() int32 { return m.sched.InitTask(t, InitTaskArgs{Fork: true}) }); ret != 0 && m.exitInfo == nil {
+			m.k.Error(fmt.Sprintf("ops.init_task() failed (%d) for %s[%d]", ret, t.Comm, t.PID))
+		}
+	}
+	m.enableTask(t)
+	// wake_up_new_task: select a CPU with WF_FORK, then activate.
+	m.activate(t, WakeFork, 0, parent)
+	return t, nil
+}
+
+func (m *Machine) enableTask(t *Task) {
+	if m.has(CbEnable) {
+		m.call(t.cpu, CbEnable, t, func() int32 { m.sched.Enable(t); return 0 })
+	}
+	t.enabled = true
+	if m.has(CbSetWeight) {
+		m.call(t.cpu, CbSetWeight, t, func() int32 { m.sched.SetWeight(t, t.K.Scx.Weight); return 0 })
+	}
+}
+
+// Wake wakes t if it is blocked or sleeping; if it is runnable, the wakeup
+// is remembered and its next Block returns at once (no lost wakeups).
+// Called from a task's Behavior, the waker is that task (and its CPU).
+func (m *Machine) Wake(t *Task) {
+	switch t.state {
+	case TaskSleeping:
+		t.sleepGen++ // cancel a pending timed wakeup
+		m.tryToWakeUp(t, WakeTTWU, m.cur.cpu)
+	case TaskExited:
+	default:
+		t.wakePending = true
+	}
+}
+
+func (m *Machine) tryToWakeUp(t *Task, wakeFlags uint64, wakerCPU int) {
+	t.Stats.Wakeups++
+	t.Stats.SleepTime += m.now - t.Stats.sleptAt
+	t.woken = true
+	t.wokeAt = m.now
+	m.activate(t, wakeFlags, EnqWakeup, wakerCPU)
+}
+
+// activate is select_task_rq + enqueue_task for a waking or new task.
+func (m *Machine) activate(t *Task, wakeFlags, enqFlags uint64, onCPU int) {
+	prev := t.cpu
+	cpu := prev
+	if m.has(CbSelectCPU) && t.K.NrCpusAllowed > 1 {
+		r := m.call(onCPU, CbSelectCPU, t, func() int32 { return m.sched.SelectCPU(t, int32(prev), wakeFlags) })
+		cpu = int(r)
+		enqFlags |= EnqCPUSelected
+	} else if t.K.NrCpusAllowed > 1 {
+		var found bool
+		cpu, found = m.selectCPUDfl(t, prev, wakeFlags, onCPU)
+		if found {
+			t.K.Scx.Slice = SliceDfl
+			t.K.Scx.DdspDsqID = DSQLocal
+			t.K.Scx.DdspEnqFl = 0
+		}
+	}
+	if cpu < 0 || cpu >= len(m.cpus) || !t.Allowed(cpu) {
+		// core.c select_fallback_rq(): any allowed CPU.
+		if t.Allowed(prev) {
+			cpu = prev
+		} else {
+			cpu = t.K.CpusMask.Next(0)
+		}
+	}
+	m.setTaskCPU(t, cpu)
+	m.enqueueTask(t, enqFlags, onCPU)
+	// wakeup_preempt(): a CPU running its idle task reschedules.
+	if c := m.cpus[t.cpu]; c.curr == nil {
+		m.resched(c.ID)
+	}
+}
+
+func (m *Machine) setTaskCPU(t *Task, cpu int) {
+	if cpu == t.cpu {
+		return
+	}
+	d := m.Topo.Distance(t.cpu, cpu)
+	t.penalty += m.P.Migration[d]
+	t.Stats.Migrations++
+	t.cpu = cpu
+	t.K.CPU = uint32(cpu)
+}
+
+// enqueueTask is enqueue_task_scx().
+func (m *Machine) enqueueTask(t *Task, enqFlags uint64, onCPU int) {
+	if t.K.Scx.Flags&TaskQueued != 0 {
+		return
+	}
+	m.setRunnable(t)
+	t.K.Scx.Flags |= TaskQueued
+	if t.state != TaskRunning {
+		t.state = TaskRunnable
+		t.runnableSince = m.now
+	}
+	m.lag.join(m, t)
+	if m.has(CbRunnable) {
+		m.call(onCPU, CbRunnable, t, func() int32 { m.sched.Runnable(t, enqFlags); return 0 })
+	}
+	m.doEnqueue(t, enqFlags, onCPU)
+}
+
+func (m *Machine) setRunnable(t *Task) {
+	if t.K.Scx.Flags&TaskResetRunnableAt != 0 {
+		t.K.Scx.RunnableAt = m.now
+		t.K.Scx.Flags &^= TaskResetRunnableAt
+	}
+}
+
+// doEnqueue is do_enqueue_task().
+func (m *Machine) doEnqueue(t *Task, enqFlags uint64, onCPU int) {
+	if t.K.Scx.DdspDsqID != DSQInvalid {
+		m.directDispatch(t, enqFlags)
+		return
+	}
+	local := false
+	switch {
+	case enqFlags&EnqLast != 0 && m.ops.Flags&OpsEnqLast == 0:
+		local = true
+	case t.K.Flags&PFExiting != 0 && m.ops.Flags&OpsEnqExiting == 0:
+		local = true
+	case !m.has(CbEnqueue):
+		t.K.Scx.Slice = SliceDfl
+		m.dispatchEnqueue(m.global, t, enqFlags)
+		return
+	}
+	if local {
+		t.K.Scx.Slice = SliceDfl
+		m.dispatchEnqueue(m.cpus[t.cpu].local, t, enqFlags)
+		return
+	}
+	m.call(onCPU, CbEnqueue, t, func() int32 { m.sched.Enqueue(t, enqFlags); return 0 })
+	if t.K.Scx.DdspDsqID != DSQInvalid {
+		m.directDispatch(t, enqFlags)
+		return
+	}
+	if t.dsq == nil && m.exitInfo == nil {
+		t.opsQueued = true // in the BPF scheduler's custody
+	} else if t.dsq == nil {
+		// The policy failed during enqueue: keep the task schedulable.
+		t.K.Scx.Slice = SliceDfl
+		m.dispatchEnqueue(m.global, t, 0)
+	}
+}
+
+func (m *Machine) directDispatch(t *Task, enqFlags uint64) {
+	id, fl := t.K.Scx.DdspDsqID, t.K.Scx.DdspEnqFl
+	t.K.Scx.DdspDsqID, t.K.Scx.DdspEnqFl = DSQInvalid, 0
+	m.dispatchTo(t, id, fl|enqFlags&EnqWakeup, t.cpu, true)
+}
+
+// dispatchTo inserts t into the DSQ named id, as seen from CPU `from`
+// (SCX_DSQ_LOCAL is from's local DSQ). Tasks sent to a local DSQ of a CPU
+// they may not run on go to the global DSQ (dispatch_to_local_dsq()),
+// except for direct dispatches to LOCAL_ON, which the kernel rejects.
+func (m *Machine) dispatchTo(t *Task, id uint64, flags uint64, from int, direct bool) {
+	var cpu int
+	switch {
+	case id == DSQLocal:
+		cpu = from
+	case id&DSQLocalOn == DSQLocalOn:
+		cpu = int(id & DSQLocalCPUMask)
+		if cpu >= len(m.cpus) {
+			m.k.Error(fmt.Sprintf("invalid cpu %d in SCX_DSQ_LOCAL_ON verdict for %s[%d]", cpu, t.Comm, t.PID))
+			m.dispatchEnqueue(m.global, t, flags)
+			return
+		}
+	default:
+		q := m.findDSQ(id)
+		if q == nil {
+			m.k.Error(fmt.Sprintf("non-existent DSQ 0x%x for %s[%d]", id, t.Comm, t.PID))
+			q = m.global
+		}
+		m.dispatchEnqueue(q, t, flags)
+		return
+	}
+	if !t.Allowed(cpu) {
+		if direct && id != DSQLocal {
+			m.k.Error(fmt.Sprintf("SCX_DSQ_LOCAL[_ON] verdict target cpu %d not allowed for %s[%d]", cpu, t.Comm, t.PID))
+		}
+		m.dispatchEnqueue(m.global, t, flags)
+		return
+	}
+	if t.state != TaskRunning {
+		m.setTaskCPU(t, cpu)
+	}
+	m.dispatchEnqueue(m.cpus[cpu].local, t, flags)
+}
+
+func (m *Machine) findDSQ(id uint64) *DSQ {
+	if id == DSQGlobal {
+		return m.global
+	}
+	return m.userDSQ[id]
+}
+
+// dispatchEnqueue is dispatch_enqueue(): put t on q.
+func (m *Machine) dispatchEnqueue(q *DSQ, t *Task, flags uint64) {
+	t.opsQueued = false
+	priq := flags&EnqDSQPriq != 0
+	if priq && q.builtin() {
+		m.k.Error("cannot use vtime ordering for built-in DSQs")
+		priq = false
+	}
+	if !q.builtin() && q.Len() > 0 {
+		if priq && !q.isPriq() {
+			m.k.Error(fmt.Sprintf("DSQ 0x%x already had FIFO-enqueued tasks", q.ID))
+			priq = false
+		} else if !priq && q.isPriq() {
+			m.k.Error(fmt.Sprintf("DSQ 0x%x already had PRIQ-enqueued tasks", q.ID))
+			priq = true
+		}
+	}
+	if priq {
+		q.pushVtime(t)
+	} else {
+		q.pushFIFO(t, flags&(EnqHead|EnqPreempt) != 0)
+	}
+	if q.local < 0 {
+		return
+	}
+	c := m.cpus[q.local]
+	switch {
+	case flags&EnqPreempt != 0 && c.curr != nil && c.curr != t:
+		c.curr.K.Scx.Slice = 0
+		m.resched(c.ID)
+	case c.curr == nil:
+		m.resched(c.ID)
+	}
+}
+
+// dequeueFromDSQ takes t off whatever DSQ holds it, and out of the policy's
+// custody (calling ops.dequeue, as ops_dequeue() does).
+func (m *Machine) dequeueFromDSQ(t *Task, deqFlags uint64) {
+	if t.opsQueued {
+		t.opsQueued = false
+		if m.has(CbDequeue) {
+			m.call(m.cur.cpu, CbDequeue, t, func() int32 { m.sched.Dequeue(t, deqFlags); return 0 })
+		}
+	}
+	if t.dsq != nil {
+		t.dsq.remove(t)
+	}
+}
+
+// resched makes cpu enter the scheduler: now if it is the current CPU,
+// after an IPI otherwise.
+func (m *Machine) resched(cpu int) {
+	c := m.cpus[cpu]
+	if c.reschedPending {
+		return
+	}
+	c.reschedPending = true
+	at := m.now
+	if cpu != m.cur.cpu {
+		at += m.P.IPI
+	}
+	m.push(event{at: at, kind: evResched, cpu: int32(cpu)})
+}
+
+func (m *Machine) has(cb Callback) bool {
+	return m.ops.Implements&cb != 0 && m.exitInfo == nil
+}
+
+// call runs one callback of the policy on cpu, with the kfunc context set.
+func (m *Machine) call(cpu int, cb Callback, t *Task, fn func() int32) int32 {
+	saved := m.cur
+	m.cur = cbctx{cpu: cpu, cb: cb, task: t}
+	r := fn()
+	m.cur = saved
+	if m.P.CallbackCost > 0 {
+		m.charge(cpu, m.P.CallbackCost)
+	}
+	if len(m.kicks) > 0 && saved.cb == 0 {
+		m.processKicks()
+	}
+	return r
+}
+
+func (m *Machine) processKicks() {
+	ks := m.kicks
+	m.kicks = m.kicks[:0]
+	for _, k := range ks {
+		c := m.cpus[k.cpu]
+		switch {
+		case k.flags&KickPreempt != 0:
+			if c.curr != nil {
+				c.curr.K.Scx.Slice = 0
+			}
+			m.resched(k.cpu)
+		case k.flags&KickIdle != 0:
+			if c.curr == nil {
+				m.resched(k.cpu)
+			}
+		default:
+			m.resched(k.cpu)
+		}
+	}
+}
+
+// charge accounts ns of scheduler overhead on cpu: the task running there
+// (or the one being switched in) progresses that much later.
+func (m *Machine) charge(cpu int, ns uint64) {
+	if ns == 0 {
+		return
+	}
+	c := m.cpus[cpu]
+	c.Stats.Sched += ns
+	if t := c.curr; t != nil {
+		m.account(c)
+		t.runStart = max(t.runStart, m.now) + ns
+		t.lastAcct = t.runStart
+		m.armCompletion(c)
+	}
+}
+
+// account brings the running task's runtime, work and slice up to now
+// (update_curr_scx()).
+func (m *Machine) account(c *CPU) {
+	t := c.curr
+	if t == nil || m.now <= t.lastAcct {
+		return
+	}
+	d := m.now - t.lastAcct
+	t.lastAcct = m.now
+	if t.penalty > 0 {
+		p := min(t.penalty, d)
+		t.penalty -= p
+		d -= p
+		c.Stats.Sched += p
+		if d == 0 {
+			return
+		}
+	}
+	t.Stats.Runtime += d
+	t.work -= min(t.work, d)
+	c.Stats.Busy += d
+	if s := t.K.Scx.Slice; s != SliceInf {
+		t.K.Scx.Slice = s - min(s, d)
+	}
+	m.lag.ran(m, t, d)
+}
+
+func (m *Machine) armCompletion(c *CPU) {
+	t := c.curr
+	t.runGen++
+	m.push(event{at: max(t.runStart, m.now) + t.penalty + t.work, kind: evTaskDone, cpu: int32(c.ID), task: t, gen: t.runGen})
+}
+
+func (m *Machine) armTick(c *CPU) {
+	if c.tickArmed {
+		return
+	}
+	c.tickArmed = true
+	c.tickGen++
+	period := uint64(1_000_000_000 / m.P.HZ)
+	next := (m.now/period + 1) * period
+	m.push(event{at: next, kind: evTick, cpu: int32(c.ID), gen: c.tickGen})
+}
+
+// Run simulates until Params.Duration and returns the results.
+func (m *Machine) Run() (*Result, error) {
+	for len(m.evq) > 0 && !m.stopped {
+		m.Step()
+	}
+	return m.finish(), nil
+}
+
+
+// Step processes one event. It is exported for the live dashboard, which
+// advances the simulation in slices of simulated time.
+func (m *Machine) Step() {
+	e := m.evq.pop()
+	m.now = e.at
+	m.events++
+	m.cur = cbctx{cpu: int(e.cpu)}
+	switch e.kind {
+	case evTaskDone:
+		c := m.cpus[e.cpu]
+		if c.curr == e.task && e.task.runGen == e.gen {
+			m.taskStep(c)
+		}
+	case evTick:
+		c := m.cpus[e.cpu]
+		if c.tickGen == e.gen {
+			c.tickArmed = false
+			m.tick(c)
+		}
+	case evWake:
+		t := e.task
+		if t.state == TaskSleeping && t.sleepGen == e.gen {
+			m.cur.cpu = t.cpu
+			m.tryToWakeUp(t, WakeTTWU, t.cpu)
+		}
+	case evResched:
+		c := m.cpus[e.cpu]
+		c.reschedPending = false
+		m.schedule(c)
+	case evFunc:
+		m.cur.cpu = 0
+		e.fn()
+	case evWatchdog:
+		m.watchdog()
+	case evEnd:
+		m.stopped = true
+	}
+	if m.exitInfo != nil && m.ejected == nil {
+		m.eject()
+	}
+}
+
+// RunUntil processes events up to simulated time t (for the dashboard).
+func (m *Machine) RunUntil(t uint64) bool {
+	for len(m.evq) > 0 && !m.stopped && m.evq[0].at <= t {
+		m.Step()
+	}
+	return !m.stopped && len(m.evq) > 0
+}
+
+// taskStep runs the task's behavior after its burst ended.
+func (m *Machine) taskStep(c *CPU) {
+	t := c.curr
+	m.account(c)
+	for i := 0; ; i++ {
+		a := t.behavior.Next(m, t)
+		switch a.Kind {
+		case ActRun:
+			t.work = max(a.D, 1)
+			m.armCompletion(c)
+			return
+		case ActSleep, ActBlock:
+			if a.Kind == ActBlock && t.wakePending {
+				t.wakePending = false
+				if i > 1000 {
+					m.k.Error(fmt.Sprintf("%s[%d]: behavior loops without running", t.Comm, t.PID))
+					a = Exit()
+					break
+				}
+				continue
+			}
+			t.wakePending = false
+			m.deactivate(c, t, DeqSleep)
+			t.state = TaskSleeping
+			t.Stats.sleptAt = m.now
+			t.sleepGen++
+			if a.Kind == ActSleep {
+				m.push(event{at: m.now + a.D, kind: evWake, task: t, gen: t.sleepGen})
+			}
+			m.schedule(c)
+			return
+		}
+		if a.Kind == ActExit {
+			t.K.Flags |= PFExiting
+			m.deactivate(c, t, DeqSleep)
+			t.state = TaskExited
+			t.Stats.ExitedAt = m.now
+			m.schedule(c)
+			m.exitTask(t)
+			return
+		}
+	}
+}
+
+// deactivate is dequeue_task_scx() for the running task going off the CPU.
+func (m *Machine) deactivate(c *CPU, t *Task, deqFlags uint64) {
+	if t.K.Scx.Flags&TaskQueued == 0 {
+		return
+	}
+	m.dequeueFromDSQ(t, deqFlags)
+	if m.has(CbStopping) && c.curr == t {
+		m.call(c.ID, CbStopping, t, func() int32 { m.sched.Stopping(t, false); return 0 })
+	}
+	if m.has(CbQuiescent) {
+		m.call(c.ID, CbQuiescent, t, func() int32 { m.sched.Quiescent(t, deqFlags); return 0 })
+	}
+	t.K.Scx.Flags &^= TaskQueued
+	t.K.Scx.Flags |= TaskDeqdForSleep
+	m.lag.leave(m, t)
+}
+
+func (m *Machine) exitTask(t *Task) {
+	if t.enabled && m.has(CbDisable) {
+		m.call(t.cpu, CbDisable, t, func() int32 { m.sched.Disable(t); return 0 })
+	}
+	t.enabled = false
+	if m.has(CbExitTask) {
+		m.call(t.cpu, CbExitTask, t, func() int32 { m.sched.ExitTask(t, ExitTaskArgs{}); return 0 })
+	}
+}
+
+// tick is task_tick_scx() at a scheduler tick.
+func (m *Machine) tick(c *CPU) {
+	t := c.curr
+	if t == nil {
+		return
+	}
+	m.account(c)
+	if m.has(CbTick) {
+		m.call(c.ID, CbTick, t, func() int32 { m.sched.Tick(t); return 0 })
+	}
+	if c.curr != t {
+		return
+	}
+	if t.K.Scx.Slice == 0 {
+		m.resched(c.ID)
+	}
+	m.armTick(c)
+}
+
+// schedule is __schedule() on CPU c: balance (ops.dispatch), pick the next
+// task, put the previous one, switch.
+func (m *Machine) schedule(c *CPU) {
+	m.cur = cbctx{cpu: c.ID}
+	prev := c.curr
+	if prev != nil {
+		m.account(c)
+	}
+	prevQueued := prev != nil && prev.K.Scx.Flags&TaskQueued != 0
+	keep := m.balance(c, prev, prevQueued)
+	var next *Task
+	if keep {
+		next = prev
+		if next.K.Scx.Slice == 0 {
+			next.K.Scx.Slice = SliceDfl
+		}
+	} else {
+		next = m.popLocal(c)
+	}
+	if prev != nil && prev != next && prevQueued {
+		m.putPrev(c, prev, next == nil)
+		if next == nil {
+			next = m.popLocal(c)
+		}
+	}
+	m.switchTo(c, prev, next)
+}
+
+func (m *Machine) popLocal(c *CPU) *Task {
+	t := c.local.first()
+	if t == nil {
+		return nil
+	}
+	c.local.remove(t)
+	if t.K.Scx.Slice == 0 {
+		t.K.Scx.Slice = SliceDfl
+	}
+	return t
+}
+
+// putPrev is put_prev_task_scx() for a still-runnable task.
+func (m *Machine) putPrev(c *CPU, p *Task, toIdle bool) {
+	if m.has(CbStopping) {
+		m.call(c.ID, CbStopping, p, func() int32 { m.sched.Stopping(p, true); return 0 })
+	}
+	p.state = TaskRunnable
+	p.runnableSince = m.now
+	p.woken = false
+	c.curr = nil
+	m.setRunnable(p)
+	if p.K.Scx.Slice > 0 && m.exitInfo == nil {
+		m.dispatchEnqueue(c.local, p, EnqHead)
+		return
+	}
+	var fl uint64
+	if toIdle {
+		fl = EnqLast
+	}
+	m.doEnqueue(p, fl, c.ID)
+}
+
+// balance is balance_one(): returns whether to keep running prev.
+func (m *Machine) balance(c *CPU, prev *Task, prevQueued bool) bool {
+	if prevQueued && prev.K.Scx.Slice > 0 && m.exitInfo == nil {
+		return true
+	}
+	if c.local.Len() > 0 || m.consume(c, m.global) {
+		return false
+	}
+	if m.has(CbDispatch) {
+		for loops := dispatchMaxLoops; ; {
+			c.dspNr = 0
+			c.Stats.Dispatches++
+			m.call(c.ID, CbDispatch, prev, func() int32 {
+				m.sched.Dispatch(int32(c.ID), prev)
+				return 0
+			})
+			m.flushDispatch(c)
+			if c.local.Len() > 0 || m.consume(c, m.global) {
+				return false
+			}
+			loops--
+			if loops == 0 {
+				m.kicks = append(m.kicks, kick{cpu: c.ID})
+				m.processKicks()
+				break
+			}
+			if c.dspNr == 0 || !m.has(CbDispatch) {
+				break
+			}
+		}
+	}
+	return prevQueued && (m.ops.Flags&OpsEnqLast == 0 || m.exitInfo != nil)
+}
+
+// consume moves the first task of q that may run on c to c's local DSQ
+// (consume_dispatch_q()).
+func (m *Machine) consume(c *CPU, q *DSQ) bool {
+	if q.Len() == 0 {
+		return false
+	}
+	t := q.firstAllowed(c.ID)
+	if t == nil {
+		return false
+	}
+	q.remove(t)
+	m.setTaskCPU(t, c.ID)
+	c.local.pushFIFO(t, false)
+	return true
+}
+
+func (m *Machine) flushDispatch(c *CPU) {
+	buf := c.dspBuf
+	c.dspBuf = c.dspBuf[:0]
+	for _, e := range buf {
+		// finish_dispatch(): the task must still be in the policy's custody.
+		if !e.p.opsQueued || e.p.state != TaskRunnable {
+			continue
+		}
+		m.dispatchTo(e.p, e.dsq, e.flags, c.ID, false)
+	}
+}
+
+func (m *Machine) switchTo(c *CPU, prev, next *Task) {
+	if next == prev {
+		if next != nil {
+			m.armTick(c)
+		}
+		return
+	}
+	if prev != nil && c.curr == prev {
+		c.curr = nil
+	}
+	m.switches++
+	c.Stats.Switches++
+	var pp, np int32
+	if prev != nil {
+		pp = prev.PID
+		prev.runGen++
+	}
+	if next != nil {
+		np = next.PID
+	}
+	h := m.hash
+	for _, v := range [4]uint64{m.now, uint64(c.ID), uint64(uint32(pp)), uint64(uint32(np))} {
+		for i := 0; i < 8; i++ {
+			h ^= v & 0xff
+			h *= fnvPrime
+			v >>= 8
+		}
+	}
+	m.hash = h
+	if next == nil {
+		m.updateIdle(c, true)
+		return
+	}
+	if prev == nil {
+		m.updateIdle(c, false)
+	}
+	// set_next_task_scx(): clr_task_runnable(p, true)
+	next.K.Scx.Flags |= TaskResetRunnableAt
+	c.curr = next
+	next.state = TaskRunning
+	next.K.OnCPU = 1
+	if prev != nil {
+		prev.K.OnCPU = 0
+	}
+	delay := m.now - next.runnableSince
+	m.Metrics.recordDelay(m, next, delay)
+	next.Stats.Switches++
+	next.runStart = m.now + m.P.ContextSwitch
+	next.lastAcct = next.runStart
+	c.Stats.Sched += m.P.ContextSwitch
+	if m.has(CbRunning) {
+		m.call(c.ID, CbRunning, next, func() int32 { m.sched.Running(next); return 0 })
+	}
+	if c.curr != next {
+		return
+	}
+	if next.work == 0 {
+		// A new task, or one just woken: ask its behavior what to do.
+		m.startBehavior(c)
+		return
+	}
+	m.armCompletion(c)
+	m.armTick(c)
+}
+
+// startBehavior asks the behavior of a task that has just been switched in
+// for its next step: it runs at the moment the task gets the CPU.
+func (m *Machine) startBehavior(c *CPU) {
+	t := c.curr
+	// The task's code runs after the switch costs; model its decision at
+	// the time it gets the CPU.
+	if t.runStart > m.now {
+		t.runGen++
+		m.push(event{at: t.runStart, kind: evTaskDone, cpu: int32(c.ID), task: t, gen: t.runGen})
+		m.armTick(c)
+		return
+	}
+	m.armTick(c)
+	m.taskStep(c)
+}
+
+func (m *Machine) updateIdle(c *CPU, idle bool) {
+	if m.has(CbUpdateIdle) {
+		m.call(c.ID, CbUpdateIdle, nil, func() int32 { m.sched.UpdateIdle(int32(c.ID), idle); return 0 })
+	}
+	if !m.builtinIdle {
+		return
+	}
+	if idle {
+		m.idle.Set(c.ID)
+		core := &m.Topo.CoreMask[c.Topo.Core]
+		all := true
+		for s := core.Next(0); s >= 0; s = core.Next(s + 1) {
+			if !m.idle.Test(s) {
+				all = false
+			}
+		}
+		if all {
+			for s := core.Next(0); s >= 0; s = core.Next(s + 1) {
+				m.idleSMT.Set(s)
+			}
+		}
+	} else {
+		m.idle.Clear(c.ID)
+		m.clearSMT(c.ID)
+	}
+}
+
+func (m *Machine) clearSMT(cpu int) {
+	core := &m.Topo.CoreMask[m.Topo.CPUs[cpu].Core]
+	for s := core.Next(0); s >= 0; s = core.Next(s + 1) {
+		m.idleSMT.Clear(s)
+	}
+}
+
+func (m *Machine) armWatchdog() {
+	to := m.watchdogTimeout()
+	m.push(event{at: m.now + to/2, kind: evWatchdog})
+}
+
+func (m *Machine) watchdogTimeout() uint64 {
+	to := uint64(m.ops.TimeoutMs) * 1_000_000
+	if to == 0 || to > WatchdogMaxTimeout {
+		to = WatchdogMaxTimeout
+	}
+	return to
+}
+
+// watchdog is check_rq_for_timeouts(): a task runnable but not run for the
+// timeout ends the policy (SCX_EXIT_ERROR_STALL).
+func (m *Machine) watchdog() {
+	if m.ejected != nil {
+		return
+	}
+	to := m.watchdogTimeout()
+	for _, t := range m.tasks {
+		if t.state == TaskRunnable && m.now-t.K.Scx.RunnableAt > to {
+			d := m.now - t.K.Scx.RunnableAt
+			m.fail(ExitErrorStall, "runnable task stall",
+				fmt.Sprintf("%s[%d] failed to run for %d.%03ds", t.Comm, t.PID, d/1e9, d%1e9/1e6))
+			return
+		}
+	}
+	m.armWatchdog()
+}
+
+func (m *Machine) fail(kind int, reason, msg string) {
+	if m.exitInfo != nil {
+		return
+	}
+	m.exitInfo = &ExitInfo{Kind: kind, Reason: reason, Msg: msg}
+}
+
+// eject ends the policy as scx_ops_disable_workfn() does: tasks in its
+// custody or on its DSQs move to the global DSQ; the built-in fallback
+// policy takes over; the run goes on.
+func (m *Machine) eject() {
+	info := *m.exitInfo
+	m.ejected = &Ejection{At: m.now, Policy: m.ops.Name, Info: info}
+	old := m.sched
+	oldOps := m.ops
+	m.sched = fallback{}
+	m.ops = m.sched.Ops()
+	m.ops.DispatchMaxBatch = DispatchMaxBatchDfl
+	m.builtinIdle = true
+	for _, c := range m.cpus {
+		c.dspBuf = c.dspBuf[:0]
+	}
+	for _, t := range m.tasks {
+		t.K.Scx.DdspDsqID = DSQInvalid
+		if t.state == TaskRunnable && (t.opsQueued || (t.dsq != nil && t.dsq.local < 0 && t.dsq != m.global)) {
+			if t.dsq != nil {
+				t.dsq.remove(t)
+			}
+			t.opsQueued = false
+			t.K.Scx.Slice = SliceDfl
+			m.global.pushFIFO(t, false)
+		}
+	}
+	ids := make([]uint64, 0, len(m.userDSQ))
+	for id := range m.userDSQ {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		delete(m.userDSQ, id)
+	}
+	m.idle = CPUMask{}
+	m.idleSMT = CPUMask{}
+	for _, c := range m.cpus {
+		if c.curr == nil {
+			m.updateIdle(c, true)
+			m.resched(c.ID)
+		}
+	}
+	if oldOps.Has(CbExit) {
+		old.Exit(&info)
+	}
+}
+
+// ErrEjected is wrapped by errors that report a policy's ejection.
+var ErrEjected = errors.New("policy ejected")

@@ -1,0 +1,228 @@
+package sim
+
+import (
+	"fmt"
+	"math"
+)
+
+// Metrics are the run-wide measurements the core records.
+type Metrics struct {
+	// Delay is every runnable-to-running delay (perf sched latency).
+	Delay Histogram
+	// WakeLatency is the wakeup-to-running delay of woken tasks.
+	WakeLatency Histogram
+}
+
+func (mt *Metrics) recordDelay(m *Machine, t *Task, d uint64) {
+	t.Stats.DelaySum += d
+	t.Stats.DelayMax = max(t.Stats.DelayMax, d)
+	t.Stats.Delays++
+	counted := m.now >= m.P.Warmup
+	if counted {
+		mt.Delay.Record(d)
+	}
+	if t.woken {
+		wl := m.now - t.wokeAt
+		t.Stats.WakeLatSum += wl
+		t.Stats.WakeLatMax = max(t.Stats.WakeLatMax, wl)
+		if counted {
+			mt.WakeLatency.Record(wl)
+		}
+		t.woken = false
+	}
+	m.lag.sync(m, t)
+	m.lag.check(t)
+}
+
+// LatencyStats summarises a Histogram, in ns.
+type LatencyStats struct {
+	Count uint64  `json:"count"`
+	Mean  float64 `json:"mean_ns"`
+	P50   uint64  `json:"p50_ns"`
+	P90   uint64  `json:"p90_ns"`
+	P99   uint64  `json:"p99_ns"`
+	P999  uint64  `json:"p999_ns"`
+	Max   uint64  `json:"max_ns"`
+}
+
+// Summary returns the percentiles of h.
+func (h *Histogram) Summary() LatencyStats {
+	return LatencyStats{Count: h.Count(), Mean: math.Round(h.Mean()*10) / 10,
+		P50: h.Quantile(0.5), P90: h.Quantile(0.9), P99: h.Quantile(0.99),
+		P999: h.Quantile(0.999), Max: h.Max()}
+}
+
+// Result is everything a run measured. It marshals to the JSON that
+// `schedsim run --json` writes.
+type Result struct {
+	Policy       string  `json:"policy"`
+	Seed         uint64  `json:"seed"`
+	DurationNs   uint64  `json:"duration_ns"`
+	ScheduleHash string  `json:"schedule_hash"`
+	Events       uint64  `json:"events"`
+	Switches     uint64  `json:"switches"`
+	CPUs         int     `json:"cpus"`
+	Tasks        int     `json:"tasks"`
+	Utilisation  float64 `json:"utilisation"`
+	SchedTime    float64 `json:"sched_time_fraction"`
+
+	Delay       LatencyStats `json:"runnable_delay"`
+	WakeLatency LatencyStats `json:"wakeup_latency"`
+	// Fairness is Jain's index over weight-normalised CPU time of the tasks
+	// that were runnable for the whole run (they never slept); 1 is fair.
+	Fairness      float64 `json:"fairness"`
+	FairnessTasks int     `json:"fairness_tasks"`
+	// MaxLag is the largest |lag| of any task against the ideal weighted
+	// processor-sharing schedule, in ns.
+	MaxLagNs float64 `json:"max_lag_ns"`
+
+	Workloads []WorkloadResult `json:"workloads"`
+	PerCPU    []CPUResult      `json:"per_cpu"`
+	PerTask   []TaskResult     `json:"per_task"`
+	Ejection  *EjectionResult  `json:"ejection,omitempty"`
+	// Extra holds sections contributed by other layers (e.g. BPF lock
+	// statistics), keyed by name, marshalled in key order.
+	Extra map[string]any `json:"extra,omitempty"`
+}
+
+// EjectionResult reports a policy's ejection.
+type EjectionResult struct {
+	AtNs   uint64 `json:"at_ns"`
+	Policy string `json:"policy"`
+	Kind   int    `json:"kind"`
+	Reason string `json:"reason"`
+	Msg    string `json:"message"`
+}
+
+// CPUResult is one CPU's time split, as fractions of the run.
+type CPUResult struct {
+	CPU      int     `json:"cpu"`
+	Busy     float64 `json:"busy"`
+	Sched    float64 `json:"sched"`
+	Idle     float64 `json:"idle"`
+	Switches uint64  `json:"switches"`
+}
+
+// TaskResult is one task's measurements (perf sched latency's columns and more).
+type TaskResult struct {
+	PID        int32   `json:"pid"`
+	Comm       string  `json:"comm"`
+	Group      string  `json:"workload"`
+	Nice       int     `json:"nice"`
+	RuntimeNs  uint64  `json:"runtime_ns"`
+	Switches   uint64  `json:"switches"`
+	Migrations uint64  `json:"migrations"`
+	Wakeups    uint64  `json:"wakeups"`
+	AvgDelayNs float64 `json:"avg_delay_ns"`
+	MaxDelayNs uint64  `json:"max_delay_ns"`
+	MaxLagNs   float64 `json:"max_lag_ns"`
+}
+
+// WorkloadResult is what a workload measured.
+type WorkloadResult struct {
+	Name       string        `json:"name"`
+	Kind       string        `json:"kind"`
+	Tasks      int           `json:"tasks"`
+	Completed  uint64        `json:"completed"`
+	Throughput float64       `json:"throughput_per_s"`
+	Latency    *LatencyStats `json:"latency,omitempty"`
+	// WakeLatency is the wakeup latency of this workload's tasks.
+	WakeLatency *LatencyStats `json:"wakeup_latency,omitempty"`
+	Extra       []Stat        `json:"extra,omitempty"`
+}
+
+// Stat is a named figure.
+type Stat struct {
+	Name  string  `json:"name"`
+	Value float64 `json:"value"`
+	Unit  string  `json:"unit,omitempty"`
+}
+
+// Reporter produces a workload's results at the end of a run.
+type Reporter interface {
+	Report(m *Machine) WorkloadResult
+}
+
+// AddReporter registers a workload's reporter; reports appear in
+// registration order.
+func (m *Machine) AddReporter(r Reporter) { m.reporters = append(m.reporters, r) }
+
+func (m *Machine) finish() *Result {
+	for _, h := range m.hooks {
+		h(m)
+	}
+	for _, c := range m.cpus {
+		m.account(c)
+	}
+	dur := float64(max(m.now, 1))
+	r := &Result{Policy: m.policyName, Seed: m.P.Seed, DurationNs: m.now,
+		ScheduleHash: fmt.Sprintf("%016x", m.hash), Events: m.events, Switches: m.switches,
+		CPUs: len(m.cpus), Tasks: len(m.tasks)}
+	var busy, sched float64
+	for _, c := range m.cpus {
+		b := float64(c.Stats.Busy) / dur
+		s := float64(c.Stats.Sched) / dur
+		r.PerCPU = append(r.PerCPU, CPUResult{CPU: c.ID, Busy: round4(b), Sched: round4(s),
+			Idle: round4(max(0, 1-b-s)), Switches: c.Stats.Switches})
+		busy += b
+		sched += s
+	}
+	r.Utilisation = round4(busy / float64(len(m.cpus)))
+	r.SchedTime = round4(sched / float64(len(m.cpus)))
+	r.Delay = m.Metrics.Delay.Summary()
+	r.WakeLatency = m.Metrics.WakeLatency.Summary()
+	var xs []float64
+	for _, t := range m.tasks {
+		if t.Runnable() {
+			m.lag.sync(m, t)
+			m.lag.check(t)
+		}
+		if t.Stats.Wakeups == 0 && t.state != TaskExited {
+			xs = append(xs, float64(t.Stats.Runtime)/float64(t.Weight))
+		}
+		tr := TaskResult{PID: t.PID, Comm: t.Comm, Group: m.groupName(t.Group), Nice: t.Nice,
+			RuntimeNs: t.Stats.Runtime, Switches: t.Stats.Switches, Migrations: t.Stats.Migrations,
+			Wakeups: t.Stats.Wakeups, MaxDelayNs: t.Stats.DelayMax, MaxLagNs: math.Round(t.Stats.MaxLag)}
+		if t.Stats.Delays > 0 {
+			tr.AvgDelayNs = math.Round(float64(t.Stats.DelaySum) / float64(t.Stats.Delays))
+		}
+		r.PerTask = append(r.PerTask, tr)
+	}
+	r.Fairness, r.FairnessTasks = 1, len(xs)
+	if len(xs) >= 2 {
+		r.Fairness = round4(JainIndex(xs))
+	}
+	r.MaxLagNs = math.Round(m.lag.max)
+	for _, rep := range m.reporters {
+		r.Workloads = append(r.Workloads, rep.Report(m))
+	}
+	if e := m.ejected; e != nil {
+		r.Ejection = &EjectionResult{AtNs: e.At, Policy: e.Policy, Kind: e.Info.Kind, Reason: e.Info.Reason, Msg: e.Info.Msg}
+	}
+	return r
+}
+
+func round4(x float64) float64 { return math.Round(x*1e4) / 1e4 }
+
+// JainIndex is Jain's fairness index (sum x)^2 / (n * sum x^2).
+func JainIndex(xs []float64) float64 {
+	var s, s2 float64
+	for _, x := range xs {
+		s += x
+		s2 += x * x
+	}
+	if s2 == 0 {
+		return 1
+	}
+	return s * s / (float64(len(xs)) * s2)
+}
+
+// SetGroupNames names workload groups for reports (index = TaskSpec.Group).
+func (m *Machine) SetGroupNames(names []string) { m.groups = names }
+
+func (m *Machine) groupName(g int) string {
+	if g >= 0 && g < len(m.groups) {
+		return m.groups[g]
+	}
+	return ""
+}

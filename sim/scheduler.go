@@ -1,0 +1,134 @@
+package sim
+
+// Callback names a member of struct sched_ext_ops.
+type Callback uint32
+
+const (
+	CbSelectCPU Callback = 1 << iota
+	CbEnqueue
+	CbDequeue
+	CbDispatch
+	CbTick
+	CbRunnable
+	CbRunning
+	CbStopping
+	CbQuiescent
+	CbYield
+	CbSetWeight
+	CbSetCPUMask
+	CbUpdateIdle
+	CbInitTask
+	CbExitTask
+	CbEnable
+	CbDisable
+	CbCPUOnline
+	CbCPUOffline
+	CbInit
+	CbExit
+)
+
+var callbackNames = []string{"select_cpu", "enqueue", "dequeue", "dispatch", "tick",
+	"runnable", "running", "stopping", "quiescent", "yield", "set_weight", "set_cpumask",
+	"update_idle", "init_task", "exit_task", "enable", "disable", "cpu_online",
+	"cpu_offline", "init", "exit"}
+
+func (c Callback) String() string {
+	for i, n := range callbackNames {
+		if c == 1<<i {
+			return n
+		}
+	}
+	return "callback?"
+}
+
+// Ops carries the data members of struct sched_ext_ops and the set of
+// callbacks a policy implements (the kernel tests each op pointer for NULL
+// and falls back to built-in behaviour; so does the simulator).
+type Ops struct {
+	Name             string
+	Flags            uint64 // Ops* flags
+	TimeoutMs        uint32 // watchdog timeout; 0 means the 30 s maximum
+	DispatchMaxBatch uint32 // 0 means DispatchMaxBatchDfl
+	Implements       Callback
+}
+
+// Has reports whether the policy implements callback c.
+func (o *Ops) Has(c Callback) bool { return o.Implements&c != 0 }
+
+// InitTaskArgs is struct scx_init_task_args.
+type InitTaskArgs struct{ Fork bool }
+
+// ExitTaskArgs is struct scx_exit_task_args.
+type ExitTaskArgs struct{ Cancelled bool }
+
+// ExitInfo is struct scx_exit_info: why a policy stopped.
+type ExitInfo struct {
+	Kind   int
+	Code   int64
+	Reason string // e.g. "scx_bpf_error", "runnable task stall"
+	Msg    string
+}
+
+// Scheduler is the Go mirror of struct sched_ext_ops. The simulator calls
+// only the callbacks listed in Ops().Implements, at the moments Linux does
+// (kernel/sched/ext.c). Callbacks run on the simulated CPU k.CPU() and may
+// call the kfunc-like methods of the Kernel given to Init.
+//
+// Embed NopScheduler to implement only some callbacks.
+type Scheduler interface {
+	Ops() Ops
+	Init(k *Kernel) error
+	Exit(info *ExitInfo)
+	SelectCPU(p *Task, prevCPU int32, wakeFlags uint64) int32
+	Enqueue(p *Task, enqFlags uint64)
+	Dequeue(p *Task, deqFlags uint64)
+	Dispatch(cpu int32, prev *Task)
+	Tick(p *Task)
+	Runnable(p *Task, enqFlags uint64)
+	Running(p *Task)
+	Stopping(p *Task, runnable bool)
+	Quiescent(p *Task, deqFlags uint64)
+	Yield(from, to *Task) bool
+	SetWeight(p *Task, weight uint32)
+	SetCPUMask(p *Task, mask *CPUMask)
+	UpdateIdle(cpu int32, idle bool)
+	InitTask(p *Task, args InitTaskArgs) int32
+	ExitTask(p *Task, args ExitTaskArgs)
+	Enable(p *Task)
+	Disable(p *Task)
+	CPUOnline(cpu int32)
+	CPUOffline(cpu int32)
+}
+
+// NopScheduler implements every callback as doing nothing; embed it and
+// override what the policy implements (and list those in Ops.Implements).
+type NopScheduler struct{}
+
+func (NopScheduler) Init(*Kernel) error                            { return nil }
+func (NopScheduler) Exit(*ExitInfo)                                {}
+func (NopScheduler) SelectCPU(_ *Task, prev int32, _ uint64) int32 { return prev }
+func (NopScheduler) Enqueue(*Task, uint64)                         {}
+func (NopScheduler) Dequeue(*Task, uint64)                         {}
+func (NopScheduler) Dispatch(int32, *Task)                         {}
+func (NopScheduler) Tick(*Task)                                    {}
+func (NopScheduler) Runnable(*Task, uint64)                        {}
+func (NopScheduler) Running(*Task)                                 {}
+func (NopScheduler) Stopping(*Task, bool)                          {}
+func (NopScheduler) Quiescent(*Task, uint64)                       {}
+func (NopScheduler) Yield(*Task, *Task) bool                       { return false }
+func (NopScheduler) SetWeight(*Task, uint32)                       {}
+func (NopScheduler) SetCPUMask(*Task, *CPUMask)                    {}
+func (NopScheduler) UpdateIdle(int32, bool)                        {}
+func (NopScheduler) InitTask(*Task, InitTaskArgs) int32            { return 0 }
+func (NopScheduler) ExitTask(*Task, ExitTaskArgs)                  {}
+func (NopScheduler) Enable(*Task)                                  {}
+func (NopScheduler) Disable(*Task)                                 {}
+func (NopScheduler) CPUOnline(int32)                               {}
+func (NopScheduler) CPUOffline(int32)                              {}
+
+// fallback is the built-in policy a run continues under after a policy is
+// ejected: it implements no callback, so the core's defaults apply
+// (select_cpu_dfl with direct dispatch to an idle CPU, the global DSQ).
+type fallback struct{ NopScheduler }
+
+func (fallback) Ops() Ops { return Ops{Name: "fallback"} }

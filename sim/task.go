@@ -1,0 +1,123 @@
+package sim
+
+// TaskState is where a task is in its lifecycle.
+type TaskState uint8
+
+const (
+	TaskNew      TaskState = iota // forked, not yet runnable
+	TaskRunnable                  // queued: on a DSQ or in the policy's custody
+	TaskRunning                   // on a CPU
+	TaskSleeping                  // blocked or sleeping
+	TaskExited
+)
+
+func (s TaskState) String() string {
+	return [...]string{"new", "runnable", "running", "sleeping", "exited"}[s]
+}
+
+// Task is a simulated thread. Its kernel-visible state lives in K (which a
+// BPF policy reads and writes directly); the rest is the simulator's.
+type Task struct {
+	K      *TaskStruct
+	PID    int32
+	Comm   string
+	Nice   int
+	Weight uint32 // CFS load weight from the nice table
+	// Group is the index of the workload that created the task.
+	Group int
+
+	state TaskState
+	cpu   int // task_cpu(p)
+
+	// Dispatch queue membership.
+	dsq        *DSQ
+	prev, next *Task // FIFO links
+	heapIdx    int   // vtime heap index
+	dsqSeq     uint64
+	opsQueued  bool // in the BPF scheduler's custody (ops_state QUEUED)
+	enabled    bool // ops.enable() was called
+
+	behavior    Behavior
+	work        uint64 // ns of CPU left in the current burst
+	wakePending bool   // a Wake arrived while not blocked
+	sleepGen    uint32
+	runGen      uint32
+	lastAcct    uint64 // slice/runtime accounted up to here
+	runStart    uint64 // the task progresses from here on (after switch costs)
+	penalty     uint64 // cache refill cost owed after a migration
+
+	runnableSince uint64
+	wokeAt        uint64
+	woken         bool // the current runnable period began with a wakeup
+
+	// GPS lag tracking (see lag.go).
+	gpsRef   float64 // bucket accumulator value when last synced
+	gpsIdeal float64 // ideal service up to the last sync
+
+	Stats TaskStats
+}
+
+// TaskStats are per-task measurements.
+type TaskStats struct {
+	Runtime    uint64 // ns on a CPU
+	Switches   uint64 // times switched in
+	Migrations uint64
+	Wakeups    uint64
+	DelaySum   uint64 // runnable-to-running delay (perf sched latency)
+	DelayMax   uint64
+	Delays     uint64
+	WakeLatSum uint64 // wakeup-to-running delay
+	WakeLatMax uint64
+	SleepTime  uint64
+	MaxLag     float64 // max |ideal - actual| service, ns
+	ExitedAt   uint64
+	sleptAt    uint64
+}
+
+// State returns the task's lifecycle state.
+func (t *Task) State() TaskState { return t.state }
+
+// CPU returns task_cpu(p): the CPU the task last ran on or is queued for.
+func (t *Task) CPU() int { return t.cpu }
+
+// Runnable reports whether the task is queued or running.
+func (t *Task) Runnable() bool { return t.state == TaskRunnable || t.state == TaskRunning }
+
+// Allowed reports whether the task may run on cpu.
+func (t *Task) Allowed(cpu int) bool { return t.K.CpusMask.Test(cpu) }
+
+// ActionKind is what a task does next.
+type ActionKind uint8
+
+const (
+	ActRun   ActionKind = iota // compute for D ns of CPU time
+	ActSleep                   // sleep D ns, then wake up
+	ActBlock                   // sleep until Machine.Wake
+	ActExit                    // exit
+)
+
+// Action is a task's next step.
+type Action struct {
+	Kind ActionKind
+	D    uint64
+}
+
+// Run, Sleep, Block and Exit build actions.
+func Run(d uint64) Action   { return Action{ActRun, d} }
+func Sleep(d uint64) Action { return Action{ActSleep, d} }
+func Block() Action         { return Action{Kind: ActBlock} }
+func Exit() Action          { return Action{Kind: ActExit} }
+
+// Behavior drives a task: Next is called when the task starts and each time
+// it finishes a step (its CPU burst ran out, or it woke up), at the
+// simulated time of that moment, and returns the next step. Next may call
+// Machine methods (Wake other tasks, schedule events); it runs on the
+// task's CPU, and wakeups it makes count as made by the task.
+type Behavior interface {
+	Next(m *Machine, t *Task) Action
+}
+
+// BehaviorFunc adapts a function to Behavior.
+type BehaviorFunc func(m *Machine, t *Task) Action
+
+func (f BehaviorFunc) Next(m *Machine, t *Task) Action { return f(m, t) }
