@@ -840,10 +840,10 @@ func (m *Machine) schedule(c *CPU) {
 		next = m.popLocal(c)
 	}
 	if prev != nil && prev != next && prevQueued {
+		// With SCX_OPS_ENQ_LAST, ops.enqueue() sees the last runnable task
+		// with SCX_ENQ_LAST; if it goes back to this CPU's local DSQ, the
+		// CPU switches to idle and reschedules at once, as in the kernel.
 		m.putPrev(c, prev, next == nil)
-		if next == nil {
-			next = m.popLocal(c)
-		}
 	}
 	m.switchTo(c, prev, next)
 }
