@@ -40,6 +40,19 @@ type MapSpec struct {
 	Section string
 	// ReadOnly is set for .rodata sections after load (const volatile).
 	ReadOnly bool
+	// Data is the initial value of a global data section (nil for .bss
+	// and .kconfig, whose initial value is zero or computed at load).
+	Data []byte
+	// Contents are the initial inner maps of a map-in-map (the .values
+	// initialiser of its declaration).
+	Contents []MapContent
+}
+
+// MapContent is an initial slot of a map-in-map: the map called Map (in the
+// same object) at index Key.
+type MapContent struct {
+	Key uint32
+	Map string
 }
 
 // Map is a BPF map living in a VM's linear memory.
@@ -53,4 +66,25 @@ type Map interface {
 	// off: the address inside the single value of an array map with one
 	// entry (global sections). ok is false for other maps.
 	ValueAddr(off uint32) (addr uint64, ok bool)
+
+	// The Go-side API, for user-space code (the simulator, the TUI, tests),
+	// after the bpf(2) map commands. Keys and values are raw bytes in the
+	// layout BPF sees; the value of a per-CPU map is the values of all CPUs,
+	// each padded to a multiple of 8 bytes (the kernel's user-space ABI; see
+	// PerCPUMap for a per-CPU view). Errors wrap ErrKeyNotExist,
+	// ErrKeyExist, ErrMapFull or ErrNotSupported.
+
+	// Lookup returns a copy of the value stored under key.
+	Lookup(key []byte) ([]byte, error)
+	// Update stores value under key; flags are BPF_ANY (0), BPF_NOEXIST
+	// (1) or BPF_EXIST (2).
+	Update(key, value []byte, flags uint64) error
+	// Delete removes key.
+	Delete(key []byte) error
+	// Iterate calls fn with a copy of each key and value, in a
+	// deterministic order (index order for arrays, insertion order for
+	// hash maps), until fn returns false.
+	Iterate(fn func(key, value []byte) bool)
+	// Len is the number of entries present.
+	Len() int
 }

@@ -91,6 +91,10 @@ const (
 	KfLockSafe                           // schedsim: may be called with locks held
 	KfDestructive                        // unused here; kept for parity
 	KfRCU                                // arguments may be RCU-protected
+	// KfPoison marks a placeholder the loader puts in place of a call to a
+	// missing __weak kfunc or of an instruction whose CO-RE relocation
+	// failed: calling it faults. A verifier should reject a reachable one.
+	KfPoison
 )
 
 // Kfunc describes a kernel function callable through CALL with Src CallKfunc.

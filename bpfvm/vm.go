@@ -17,6 +17,11 @@ type VM struct {
 	// InsnCost is the simulated cost of one instruction in picoseconds;
 	// the embedder reads Context.Insns and Context.Cost to charge time.
 	InsnCost uint64
+	// Timers serves bpf_timer on the embedder's simulated time (timer.go);
+	// nil makes bpf_timer_start fault.
+	Timers TimerHost
+
+	mapState mapState // maps by address, bpf_timer table (load_vm.go)
 }
 
 // ErrYield, returned by a helper or kfunc, suspends the calling context
