@@ -1,9 +1,16 @@
 package bpfvm
 
+import (
+	"errors"
+	"fmt"
+)
+
 // Context is an execution context: registers, call frames and a BPF stack in
 // linear memory. Each simulated CPU has one. A program runs on a context until
-// it exits, faults, or yields (ErrYield from a helper); a yielded context is
-// resumed later by its owner.
+// it exits, faults, yields (ErrYield from a helper) or uses up its quantum; a
+// suspended context is resumed later by its owner with Run.
+//
+// A Context is not safe for concurrent use.
 type Context struct {
 	VM   *VM
 	Regs [11]uint64
@@ -15,4 +22,285 @@ type Context struct {
 	Cost uint64
 	// User is free for the embedder (e.g. the callback being run).
 	User any
+
+	// Engine executes programs; NewContext sets an interpreter.
+	Engine Engine
+	// Limit is the most instructions a program may execute from Start to
+	// its exit, callbacks included; one more faults. NewContext sets
+	// DefaultLimit; 0 means no limit.
+	Limit uint64
+
+	// The state of the program in progress, kept here so that suspending
+	// is returning. Engines read and write it; embedders only read it.
+	Prog      *Program             // program in progress
+	PC        int                  // next instruction (or the call to retry after a yield)
+	Depth     int                  // active frames in Frames
+	Base      int                  // Run returns when the frame at this depth exits
+	Frames    [MaxCallFrames]Frame // Frames[Depth-1] is the running function
+	CallStart uint64               // Insns when the program was started, for Limit
+
+	stack   uint64 // MaxCallFrames*StackSize bytes of linear memory
+	active  bool   // a program is started and has not finished
+	running bool   // inside Run (helpers may call CallSubprog)
+}
+
+// Frame is one activation of a BPF function on a Context.
+type Frame struct {
+	RetPC int       // where the caller continues after this frame exits
+	Saved [4]uint64 // the caller's r6..r9, restored at exit
+	FP    uint64    // r10 of this frame: the top of its StackSize bytes
+	Loops uint64    // may_goto iterations left in this frame
+}
+
+const (
+	// DefaultLimit is the default of Context.Limit.
+	DefaultLimit = 1 << 26
+	// MaxLoops bounds bpf_loop, the numeric iterator and may_goto
+	// (kernel: BPF_MAX_LOOPS).
+	MaxLoops = 8 * 1024 * 1024
+)
+
+// FuncPtr is the value LD_IMM64 with PseudoFunc yields for the subprogram
+// starting at instruction pc: an address outside any linear memory, tagged
+// so that helpers taking callbacks (bpf_loop, timers) recognise it with
+// FuncPC. The callback runs in the program that loaded the value.
+func FuncPtr(pc int) uint64 { return funcPtrTag | uint64(uint32(pc)) }
+
+// FuncPC returns the subprogram instruction index encoded by FuncPtr.
+func FuncPC(v uint64) (pc int, ok bool) {
+	if v&^0xffffffff != funcPtrTag || v&0x80000000 != 0 {
+		return 0, false
+	}
+	return int(v & 0x7fffffff), true
+}
+
+const funcPtrTag = 0xffff_fff0_0000_0000
+
+// NewContext returns a context for the given simulated CPU, with its stack
+// (MaxCallFrames frames of StackSize bytes) allocated in linear memory.
+func (vm *VM) NewContext(cpu int) (*Context, error) {
+	if vm == nil || vm.Mem == nil {
+		return nil, errors.New("bpfvm: NewContext on a VM without linear memory")
+	}
+	if cpu < 0 || vm.NumCPUs > 0 && cpu >= vm.NumCPUs {
+		return nil, fmt.Errorf("bpfvm: context for CPU %d, but the VM has %d CPUs", cpu, vm.NumCPUs)
+	}
+	stack, err := vm.Mem.Alloc(MaxCallFrames*StackSize, StackSize)
+	if err != nil {
+		return nil, fmt.Errorf("bpfvm: allocating the stack of CPU %d: %w", cpu, err)
+	}
+	return &Context{VM: vm, CPU: cpu, Engine: NewInterpreter(), Limit: DefaultLimit, stack: stack}, nil
+}
+
+// Close frees the context's stack. The context must not be used after.
+func (c *Context) Close() error {
+	if c.stack == 0 {
+		return nil
+	}
+	err := c.VM.Mem.Free(c.stack)
+	c.stack = 0
+	return err
+}
+
+// Stack returns the bounds [lo, hi) of the context's stack area.
+func (c *Context) Stack() (lo, hi uint64) {
+	return c.stack, c.stack + MaxCallFrames*StackSize
+}
+
+// frameTop is r10 of frame number d (0 = the entry frame): frames grow down.
+func (c *Context) frameTop(d int) uint64 {
+	return c.stack + uint64(MaxCallFrames-d)*StackSize
+}
+
+// Active reports whether a program is started and has not finished (it is
+// suspended after a yield or preemption).
+func (c *Context) Active() bool { return c.active }
+
+// Reset abandons the program in progress, if any.
+func (c *Context) Reset() {
+	c.active = false
+	c.Prog = nil
+	c.Depth = 0
+	c.Base = 0
+}
+
+// Start prepares p to run from its first instruction with r1..r5 = args.
+// Nothing runs until Run.
+func (c *Context) Start(p *Program, args ...uint64) error {
+	return c.StartAt(p, 0, args...)
+}
+
+// StartAt is Start at instruction pc, the start of a subprogram (e.g. a
+// timer callback).
+func (c *Context) StartAt(p *Program, pc int, args ...uint64) error {
+	if c.active {
+		return fmt.Errorf("bpfvm: CPU %d: starting %s while %s is in progress (Run it to completion or Reset)", c.CPU, progName(p), progName(c.Prog))
+	}
+	if c.running {
+		return fmt.Errorf("bpfvm: CPU %d: Start inside a running program (use CallSubprog)", c.CPU)
+	}
+	if err := checkEntry(p, pc, args); err != nil {
+		return err
+	}
+	if c.stack == 0 {
+		return errors.New("bpfvm: Start on a closed context")
+	}
+	c.Prog = p
+	c.PC = pc
+	c.Regs = [11]uint64{}
+	copy(c.Regs[1:], args)
+	c.Frames[0] = Frame{RetPC: -1, FP: c.frameTop(0), Loops: MaxLoops}
+	c.Regs[R10] = c.Frames[0].FP
+	c.Depth = 1
+	c.Base = 1
+	c.CallStart = c.Insns
+	c.active = true
+	return nil
+}
+
+func checkEntry(p *Program, pc int, args []uint64) error {
+	if p == nil {
+		return errors.New("bpfvm: nil program")
+	}
+	if len(args) > 5 {
+		return fmt.Errorf("bpfvm: %s called with %d arguments, at most 5", p.Name, len(args))
+	}
+	if pc < 0 || pc >= len(p.Insns) {
+		return fmt.Errorf("bpfvm: entry %d outside %s (%d instructions)", pc, p.Name, len(p.Insns))
+	}
+	return nil
+}
+
+func progName(p *Program) string {
+	if p == nil {
+		return "<none>"
+	}
+	return p.Name
+}
+
+// Run continues the started program until it exits (StatusExited, r0 in
+// Regs[0]), has executed quantum more instructions (StatusPreempted;
+// quantum 0 is unlimited), a helper yields (StatusYielded; the next Run
+// retries that call), or it faults (StatusFault and a *Fault).
+func (c *Context) Run(quantum uint64) (Status, error) {
+	if !c.active {
+		return StatusFault, fmt.Errorf("bpfvm: CPU %d: Run without a started program", c.CPU)
+	}
+	if c.running {
+		return StatusFault, fmt.Errorf("bpfvm: CPU %d: Run inside a running program (use CallSubprog)", c.CPU)
+	}
+	c.running = true
+	st, err := c.Engine.Run(c, quantum)
+	c.running = false
+	if st == StatusExited || st == StatusFault {
+		c.active = false
+	}
+	return st, err
+}
+
+// Call runs p to completion with r1..r5 = args and returns its r0. A yield
+// or preemption is an error here; the program is then abandoned.
+func (c *Context) Call(p *Program, args ...uint64) (uint64, error) {
+	if err := c.StartAt(p, 0, args...); err != nil {
+		return 0, err
+	}
+	return c.finish()
+}
+
+func (c *Context) finish() (uint64, error) {
+	st, err := c.Run(0)
+	switch st {
+	case StatusExited:
+		return c.Regs[0], nil
+	case StatusYielded:
+		f := &Fault{Prog: c.Prog, PC: c.PC, Reason: "a helper yielded in a synchronous call", Err: ErrYield}
+		c.Reset()
+		return 0, f
+	}
+	if err == nil {
+		err = fmt.Errorf("bpfvm: %s ended with status %v", c.Prog.Name, st)
+	}
+	return 0, err
+}
+
+// CallSubprog runs the subprogram of p starting at instruction pc with
+// r1..r5 = args and returns its r0. Called from a helper while a program
+// runs on c (bpf_loop, rbtree comparisons), it runs nested on the same
+// context in a new frame, counting against the same limits; the callback
+// may not yield. On an idle context it is Call at pc (timer callbacks).
+func (c *Context) CallSubprog(p *Program, pc int, args ...uint64) (uint64, error) {
+	if !c.running {
+		if err := c.StartAt(p, pc, args...); err != nil {
+			return 0, err
+		}
+		return c.finish()
+	}
+	if err := checkEntry(p, pc, args); err != nil {
+		return 0, err
+	}
+	if c.Depth >= MaxCallFrames {
+		return 0, &Fault{Prog: c.Prog, PC: c.PC, Reason: fmt.Sprintf("callback needs a call frame beyond the limit of %d", MaxCallFrames)}
+	}
+	saveRegs, savePC, saveProg, saveDepth, saveBase := c.Regs, c.PC, c.Prog, c.Depth, c.Base
+	c.Frames[c.Depth] = Frame{RetPC: -1, FP: c.frameTop(c.Depth), Loops: MaxLoops}
+	c.Regs = [11]uint64{}
+	copy(c.Regs[1:], args)
+	c.Regs[R10] = c.Frames[c.Depth].FP
+	c.Depth++
+	c.Base = c.Depth
+	c.Prog, c.PC = p, pc
+	st, err := c.Engine.Run(c, 0)
+	r0 := c.Regs[0]
+	yieldPC := c.PC
+	c.Regs, c.PC, c.Prog, c.Depth, c.Base = saveRegs, savePC, saveProg, saveDepth, saveBase
+	switch st {
+	case StatusExited:
+		return r0, nil
+	case StatusYielded:
+		return 0, &Fault{Prog: p, PC: yieldPC, Reason: "a helper yielded inside a callback, which cannot be suspended", Err: ErrYield}
+	}
+	if err == nil {
+		err = &Fault{Prog: p, PC: pc, Reason: fmt.Sprintf("callback ended with status %v", st)}
+	}
+	return 0, err
+}
+
+// CallFunc serves a CALL of a helper (kfunc false) or kfunc by id for an
+// engine: it finds the function, calls it with r1..r5, charges its cost and
+// returns r0. The error is ErrYield, or a *Fault at c.PC (which the engine
+// sets to the call instruction before calling).
+func (c *Context) CallFunc(kfunc bool, id int32, r1, r2, r3, r4, r5 uint64) (uint64, error) {
+	var fn Func
+	var cost uint64
+	var name string
+	reg := c.VM.Registry
+	if reg == nil {
+		return 0, &Fault{Prog: c.Prog, PC: c.PC, Reason: "call of a helper or kfunc, but the VM has no registry"}
+	}
+	if kfunc {
+		k := reg.Kfunc(id)
+		if k == nil || k.Fn == nil {
+			return 0, &Fault{Prog: c.Prog, PC: c.PC, Reason: fmt.Sprintf("call of unknown kfunc #%d", id)}
+		}
+		fn, cost, name = k.Fn, k.Cost, k.Name
+	} else {
+		h := reg.Helper(id)
+		if h == nil || h.Fn == nil {
+			return 0, &Fault{Prog: c.Prog, PC: c.PC, Reason: fmt.Sprintf("call of unknown helper #%d", id)}
+		}
+		fn, cost, name = h.Fn, h.Cost, h.Name
+	}
+	r0, err := fn(c, r1, r2, r3, r4, r5)
+	if err != nil {
+		if err == ErrYield {
+			return 0, err
+		}
+		var f *Fault
+		if errors.As(err, &f) {
+			return 0, err
+		}
+		return 0, &Fault{Prog: c.Prog, PC: c.PC, Reason: name + ": " + err.Error(), Err: err}
+	}
+	c.Cost += cost
+	return r0, nil
 }
