@@ -32,6 +32,13 @@ func (k *Kernel) Error(msg string) {
 	k.m.fail(ExitErrorBPF, "scx_bpf_error", msg)
 }
 
+// Fault ends the policy because its code failed at run time (a BPF fault:
+// an access outside its memory, a bad kfunc argument); reason names the
+// kind of failure, msg says where and why.
+func (k *Kernel) Fault(reason, msg string) {
+	k.m.fail(ExitErrorBPF, reason, msg)
+}
+
 // Exit is scx_bpf_exit(): the policy asks to be unloaded.
 func (k *Kernel) Exit(code int64, msg string) {
 	if k.m.exitInfo != nil {
@@ -209,6 +216,15 @@ func (k *Kernel) TaskCPU(p *Task) int32 { return int32(p.cpu) }
 func (k *Kernel) TaskByPID(pid int32) *Task {
 	i := int(pid) - 1
 	if i < 0 || i >= len(k.m.tasks) || k.m.tasks[i].state == TaskExited {
+		return nil
+	}
+	return k.m.tasks[i]
+}
+
+// Task returns the task with the given pid, exited or not, or nil.
+func (k *Kernel) Task(pid int32) *Task {
+	i := int(pid) - 1
+	if i < 0 || i >= len(k.m.tasks) {
 		return nil
 	}
 	return k.m.tasks[i]

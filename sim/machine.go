@@ -248,6 +248,14 @@ func (m *Machine) At(t uint64, fn func()) {
 	m.push(event{at: max(t, m.now), kind: evFunc, fn: fn})
 }
 
+// AtOn runs fn at simulated time t as code of CPU cpu (a pinned timer).
+func (m *Machine) AtOn(t uint64, cpu int, fn func()) {
+	if cpu < 0 || cpu >= len(m.cpus) {
+		cpu = 0
+	}
+	m.push(event{at: max(t, m.now), kind: evFunc, cpu: int32(cpu), fn: fn})
+}
+
 // After runs fn d ns from now.
 func (m *Machine) After(d uint64, fn func()) { m.At(m.now+d, fn) }
 
@@ -710,7 +718,6 @@ func (m *Machine) Step() {
 		c.reschedPending = false
 		m.schedule(c)
 	case evFunc:
-		m.cur.cpu = 0
 		e.fn()
 	case evWatchdog:
 		m.watchdog()
