@@ -1,0 +1,81 @@
+// Command schedsim simulates a multi-core Linux machine whose CPU scheduler
+// is a sched_ext policy, and reports what the policy did to the workloads.
+//
+//	schedsim run [CONFIG] [--policy NAME|PATH] [--seed N] [--duration D] [--json FILE]
+//	schedsim exec ...
+//
+// Exit status: 0 on success, 1 on a runtime failure (including a policy
+// ejected during the run), 2 on a usage or config error.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitFailure = 1 // the run failed
+	exitUsage   = 2 // bad command line or config
+)
+
+type command struct {
+	name    string
+	summary string
+	run     func(args []string, stdin io.Reader, stdout, stderr io.Writer) int
+}
+
+// commands lists the subcommands, in the order usage shows them.
+var commands = []command{
+	{"run", "simulate a scenario (default: the built-in web.toml) and print its results",
+		func(args []string, _ io.Reader, stdout, stderr io.Writer) int { return cmdRun(args, stdout, stderr) }},
+	{"exec", "run a BPF program (see schedsim exec -h)", cmdExec},
+}
+
+func main() {
+	os.Exit(dispatch(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// run is schedsim with arguments args and no standard input.
+func run(args []string, stdout, stderr io.Writer) int {
+	return dispatch(args, strings.NewReader(""), stdout, stderr)
+}
+
+func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		// The simulator must never panic on user input; if it does
+		// anyway, say so plainly rather than dump a goroutine trace.
+		if r := recover(); r != nil {
+			fmt.Fprintf(stderr, "schedsim: internal error: %v\nplease report this with the command line and config\n", r)
+			code = exitFailure
+		}
+	}()
+	if len(args) == 0 {
+		usage(stderr)
+		return exitUsage
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		usage(stdout)
+		return exitOK
+	}
+	for _, c := range commands {
+		if c.name == args[0] {
+			return c.run(args[1:], stdin, stdout, stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "schedsim: unknown command %q\n\n", args[0])
+	usage(stderr)
+	return exitUsage
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintf(w, "usage: schedsim COMMAND [ARGS]\n\ncommands:\n")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(w, "\nRun 'schedsim COMMAND -h' for a command's options.\n")
+}

@@ -1,0 +1,296 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/schedsim/schedsim/configs"
+	"github.com/schedsim/schedsim/sim"
+)
+
+type runFlags struct {
+	policy   string
+	seed     string
+	duration string
+	json     string
+}
+
+// parseInterspersed parses flags wherever they appear among the
+// positional arguments, which it returns.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func cmdRun(args []string, stdout, stderr io.Writer) int {
+	var f runFlags
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&f.policy, "policy", "", "policy `NAME` or PATH of a .bpf.o (default: the config's policy.name)")
+	fs.StringVar(&f.seed, "seed", "", "random seed `N` (default: the config's run.seed)")
+	fs.StringVar(&f.duration, "duration", "", "simulated `DURATION` such as 500ms or 2s (default: the config's run.duration)")
+	fs.StringVar(&f.json, "json", "", "write the full results as JSON to `FILE` (- for stdout)")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: schedsim run [CONFIG] [--policy NAME|PATH] [--seed N] [--duration D] [--json FILE]\n\n"+
+			"Simulates the scenario in CONFIG (default: the built-in %s) and prints a summary.\n\n", configs.Default)
+		fs.PrintDefaults()
+	}
+	pos, err := parseInterspersed(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err != nil {
+		return exitUsage
+	}
+	if len(pos) > 1 {
+		fmt.Fprintf(stderr, "schedsim run: one config at most, got %d: %s\n", len(pos), strings.Join(pos, " "))
+		return exitUsage
+	}
+
+	var o sim.Overrides
+	if f.seed != "" {
+		s, err := strconv.ParseUint(f.seed, 0, 64)
+		if err != nil {
+			fmt.Fprintf(stderr, "schedsim run: --seed %q: expected a non-negative integer\n", f.seed)
+			return exitUsage
+		}
+		o.Seed = &s
+	}
+	if f.duration != "" {
+		d, err := sim.ParseDuration(f.duration)
+		if err != nil || d == 0 {
+			fmt.Fprintf(stderr, "schedsim run: --duration %q: expected a positive duration such as 500ms or 2s\n", f.duration)
+			return exitUsage
+		}
+		o.Duration = &d
+	}
+
+	var cfg *sim.Config
+	if len(pos) == 0 {
+		data, err := configs.FS.ReadFile(configs.Default)
+		if err != nil {
+			fmt.Fprintf(stderr, "schedsim run: %v\n", err)
+			return exitFailure
+		}
+		cfg, err = sim.ParseConfig("configs/"+configs.Default, data)
+		if err != nil {
+			fmt.Fprintf(stderr, "%v\n", err)
+			return exitFailure
+		}
+	} else {
+		cfg, err = sim.LoadConfig(pos[0])
+		if err != nil {
+			fmt.Fprintf(stderr, "%v\n", err)
+			return exitUsage
+		}
+	}
+
+	spec, params := cfg.Policy.Name, cfg.Policy.Params
+	if f.policy != "" && f.policy != cfg.Policy.Name {
+		if len(params) > 0 {
+			fmt.Fprintf(stderr, "note: --policy %s replaces the config's policy %s; its [policy.params] (%s) are not used\n",
+				f.policy, cfg.Policy.Name, params[0].Pos)
+		}
+		spec, params = f.policy, nil
+	}
+	sched, err := resolvePolicy(spec, params)
+	if err != nil {
+		var ce *sim.ConfigError
+		if f.policy == "" && !errors.As(err, &ce) {
+			fmt.Fprintf(stderr, "%s: policy.name: %v\n", cfg.Policy.Pos, err)
+		} else {
+			fmt.Fprintf(stderr, "schedsim run: %v\n", err)
+		}
+		return exitUsage
+	}
+	scn, err := cfg.Build(sched, o)
+	if err != nil {
+		fmt.Fprintf(stderr, "schedsim run: %v\n", err)
+		return exitUsage
+	}
+	res, err := scn.Run()
+	if err != nil {
+		fmt.Fprintf(stderr, "schedsim run: %v\n", err)
+		return exitFailure
+	}
+
+	summaryOut := stdout
+	if f.json == "-" {
+		summaryOut = stderr // stdout carries the JSON alone
+	}
+	writeSummary(summaryOut, cfg, scn, res)
+	if f.json != "" {
+		data, err := json.MarshalIndent(res, "", "  ")
+		if err != nil {
+			fmt.Fprintf(stderr, "schedsim run: encoding results: %v\n", err)
+			return exitFailure
+		}
+		data = append(data, '\n')
+		if f.json == "-" {
+			_, err = stdout.Write(data)
+		} else {
+			err = os.WriteFile(f.json, data, 0o644)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "schedsim run: writing results: %v\n", err)
+			return exitFailure
+		}
+	}
+	if res.Ejection != nil {
+		fmt.Fprintf(stderr, "schedsim run: policy %s was ejected at %s: %s\n", res.Ejection.Policy,
+			sim.FormatDuration(res.Ejection.AtNs), ejectionWhy(res.Ejection))
+		return exitFailure
+	}
+	return exitOK
+}
+
+func ejectionWhy(e *sim.EjectionResult) string {
+	if e.Msg == "" {
+		return e.Reason
+	}
+	return e.Reason + ": " + e.Msg
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return strconv.Itoa(n) + " " + what + "s"
+}
+
+// padRight pads names to a common width so that a right-aligned table
+// still shows them left-aligned.
+func padRight(names []string) []string {
+	w := 0
+	for _, n := range names {
+		w = max(w, len([]rune(n)))
+	}
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = n + strings.Repeat(" ", w-len([]rune(n)))
+	}
+	return out
+}
+
+func pct(f float64) string { return strconv.FormatFloat(f*100, 'f', 2, 64) + "%" }
+
+func dur(ns uint64) string { return sim.FormatDuration(ns) }
+
+func latencyCells(l sim.LatencyStats) string {
+	return fmt.Sprintf("%d\t%s\t%s\t%s\t%s\t%s\t%s", l.Count, dur(uint64(l.Mean+0.5)), dur(l.P50), dur(l.P90),
+		dur(l.P99), dur(l.P999), dur(l.Max))
+}
+
+func fmtRate(f float64) string {
+	switch {
+	case f >= 100:
+		return strconv.FormatFloat(f, 'f', 0, 64)
+	case f >= 1:
+		return strconv.FormatFloat(f, 'f', 1, 64)
+	}
+	return strconv.FormatFloat(f, 'g', 3, 64)
+}
+
+func fmtStat(s sim.Stat) string {
+	v := strconv.FormatFloat(s.Value, 'g', 6, 64)
+	switch s.Unit {
+	case "":
+		return s.Name + "=" + v
+	case "/s", "%":
+		return s.Name + "=" + v + s.Unit
+	}
+	return s.Name + "=" + v + " " + s.Unit
+}
+
+// writeSummary prints the readable report of a run.
+func writeSummary(w io.Writer, cfg *sim.Config, scn *sim.Scenario, r *sim.Result) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	m := scn.Machine
+	fmt.Fprintf(tw, "config\t%s\n", cfg.File)
+	fmt.Fprintf(tw, "policy\t%s\n", r.Policy)
+	fmt.Fprintf(tw, "seed\t%d\n", r.Seed)
+	fmt.Fprintf(tw, "schedule hash\t%s\n", r.ScheduleHash)
+	d := dur(r.DurationNs)
+	if m.P.Warmup > 0 {
+		d += " (metrics after a " + dur(m.P.Warmup) + " warmup)"
+	}
+	fmt.Fprintf(tw, "duration\t%s\n", d)
+	ts := m.P.Topology
+	fmt.Fprintf(tw, "machine\t%d CPUs (%s x %s x %s x %s), %d tasks\n", r.CPUs, plural(ts.Nodes, "node"),
+		plural(ts.LLCsPerNode, "LLC"), plural(ts.CoresPerLLC, "core"), plural(ts.ThreadsPerCore, "thread"), r.Tasks)
+	fmt.Fprintf(tw, "events\t%d\n", r.Events)
+	fmt.Fprintf(tw, "switches\t%d\n", r.Switches)
+	fmt.Fprintf(tw, "utilisation\t%s\n", pct(r.Utilisation))
+	fmt.Fprintf(tw, "sched time\t%s\n", pct(r.SchedTime))
+	fmt.Fprintf(tw, "fairness\t%.4f (Jain's index over %d never-sleeping tasks)\n", r.Fairness, r.FairnessTasks)
+	fmt.Fprintf(tw, "max lag\t%s\n", dur(uint64(r.MaxLagNs)))
+	tw.Flush()
+
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	rows := padRight([]string{"", "runnable delay", "wakeup latency"})
+	fmt.Fprintf(tw, "%s\tcount\tmean\tp50\tp90\tp99\tp99.9\tmax\t\n", rows[0])
+	fmt.Fprintf(tw, "%s\t%s\t\n", rows[1], latencyCells(r.Delay))
+	fmt.Fprintf(tw, "%s\t%s\t\n", rows[2], latencyCells(r.WakeLatency))
+	tw.Flush()
+
+	if len(r.Workloads) > 0 {
+		fmt.Fprintln(w)
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		names := []string{"workload"}
+		kinds := []string{"kind"}
+		for _, wl := range r.Workloads {
+			names = append(names, wl.Name)
+			kinds = append(kinds, wl.Kind)
+		}
+		names, kinds = padRight(names), padRight(kinds)
+		fmt.Fprintf(tw, "%s\t%s\ttasks\tcompleted\tper second\tlatency p50\tp90\tp99\tp99.9\tmax\t\n", names[0], kinds[0])
+		for i, wl := range r.Workloads {
+			lat := "-\t-\t-\t-\t-"
+			if l := wl.Latency; l != nil {
+				lat = fmt.Sprintf("%s\t%s\t%s\t%s\t%s", dur(l.P50), dur(l.P90), dur(l.P99), dur(l.P999), dur(l.Max))
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\t\n", names[i+1], kinds[i+1], wl.Tasks, wl.Completed, fmtRate(wl.Throughput), lat)
+		}
+		tw.Flush()
+		for _, wl := range r.Workloads {
+			if l := wl.WakeLatency; l != nil {
+				fmt.Fprintf(w, "  %s wakeup latency: p50 %s  p90 %s  p99 %s  p99.9 %s  max %s\n", wl.Name,
+					dur(l.P50), dur(l.P90), dur(l.P99), dur(l.P999), dur(l.Max))
+			}
+			if len(wl.Extra) > 0 {
+				parts := make([]string, len(wl.Extra))
+				for i, s := range wl.Extra {
+					parts[i] = fmtStat(s)
+				}
+				fmt.Fprintf(w, "  %s: %s\n", wl.Name, strings.Join(parts, "  "))
+			}
+		}
+	}
+	fmt.Fprintln(w)
+	if e := r.Ejection; e != nil {
+		fmt.Fprintf(w, "ejection: policy %s ejected at %s: %s\n", e.Policy, dur(e.AtNs), ejectionWhy(e))
+	} else {
+		fmt.Fprintf(w, "ejection: none\n")
+	}
+}

@@ -1,0 +1,294 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Config is a scenario read from a TOML file: how long to run, the machine,
+// the policy and the workloads. docs/config.md is its reference.
+type Config struct {
+	// File is the name errors use for the config.
+	File      string
+	Run       RunConfig
+	Machine   MachineConfig
+	Policy    PolicyConfig
+	Workloads []Workload
+}
+
+// RunConfig is the [run] table.
+type RunConfig struct {
+	Duration uint64 // simulated ns; default 1s
+	Warmup   uint64 // ns ignored by the metrics; default 0
+	Seed     uint64 // default 1
+}
+
+// MachineConfig is the [machine] table.
+type MachineConfig struct {
+	Topology      TopologySpec
+	HZ            int
+	ContextSwitch uint64
+	IPI           uint64
+	CallbackCost  uint64
+	// Migration is the cost, by Distance, a task pays on its first run after
+	// moving ([machine.migration]).
+	Migration [numDistances]uint64
+}
+
+// PolicyConfig is the [policy] table.
+type PolicyConfig struct {
+	// Name is "fifo" or another built-in policy, or the path of a .bpf.o.
+	Name string
+	// Pos is where the name was given (or the file, if it was not).
+	Pos Pos
+	// Params is [policy.params], in file order.
+	Params []Param
+}
+
+// Param is one entry of [policy.params]: a name, its TOML value (int64,
+// float64, string, bool, time.Time or []any) and where it was written.
+type Param struct {
+	Name  string
+	Value any
+	Pos   Pos
+}
+
+// Errorf returns an error about p that says where p was written.
+func (p Param) Errorf(format string, args ...any) error {
+	return &ConfigError{Pos: p.Pos, Key: keyPath("policy.params", p.Name), Msg: fmt.Sprintf(format, args...)}
+}
+
+// Duration reads p as a duration ("5ms" or integer ns).
+func (p Param) Duration() (uint64, error) {
+	d := &decoder{pos: map[string]Pos{}}
+	v, ok := d.durationValue("", p.Value)
+	if !ok {
+		return 0, p.Errorf("%s", d.errs[0].Msg)
+	}
+	return v, nil
+}
+
+// Int reads p as an integer in [lo, hi].
+func (p Param) Int(lo, hi int64) (int64, error) {
+	d := &decoder{pos: map[string]Pos{}}
+	v := d.intValue("", p.Value, 0, lo, hi)
+	if len(d.errs) > 0 {
+		return 0, p.Errorf("%s", d.errs[0].Msg)
+	}
+	return v, nil
+}
+
+// Float reads p as a number in [lo, hi].
+func (p Param) Float(lo, hi float64) (float64, error) {
+	d := &decoder{pos: map[string]Pos{}}
+	v := d.numberValue("", p.Value, 0, lo, hi)
+	if len(d.errs) > 0 {
+		return 0, p.Errorf("%s", d.errs[0].Msg)
+	}
+	return v, nil
+}
+
+// Bool reads p as a boolean.
+func (p Param) Bool() (bool, error) {
+	b, ok := p.Value.(bool)
+	if !ok {
+		return false, p.Errorf("expected true or false, found %s", typeName(p.Value))
+	}
+	return b, nil
+}
+
+// String reads p as a string.
+func (p Param) String() (string, error) {
+	s, ok := p.Value.(string)
+	if !ok {
+		return "", p.Errorf("expected a string, found %s", typeName(p.Value))
+	}
+	return s, nil
+}
+
+// Defaults of a config's keys.
+const (
+	DefaultDuration      = 1_000_000_000
+	DefaultSeed          = 1
+	DefaultHZ            = 1000
+	DefaultContextSwitch = 2000
+	DefaultIPI           = 1000
+	DefaultPolicy        = "fifo"
+)
+
+// DefaultMigration is the default [machine.migration] (by Distance).
+var DefaultMigration = [numDistances]uint64{DistSame: 0, DistSMT: 200, DistLLC: 2000, DistNode: 10000, DistRemote: 25000}
+
+// DefaultConfig is the config of an empty file: one second on a 4-CPU
+// machine under FIFO, with no workload.
+func DefaultConfig() *Config {
+	return &Config{
+		Run: RunConfig{Duration: DefaultDuration, Seed: DefaultSeed},
+		Machine: MachineConfig{Topology: TopologySpec{Nodes: 1, LLCsPerNode: 1, CoresPerLLC: 4, ThreadsPerCore: 1},
+			HZ: DefaultHZ, ContextSwitch: DefaultContextSwitch, IPI: DefaultIPI, Migration: DefaultMigration},
+		Policy: PolicyConfig{Name: DefaultPolicy},
+	}
+}
+
+// LoadConfig reads and parses the config file at path.
+func LoadConfig(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return ParseConfig(path, data)
+}
+
+// ParseConfig parses a config; name is the file name errors give. The
+// error, if any, is a ConfigErrors listing every problem with its
+// file:line:column, key, what was expected and the valid choices.
+func ParseConfig(name string, data []byte) (*Config, error) {
+	var root map[string]any
+	if _, err := toml.Decode(string(data), &root); err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			msg := "TOML syntax error: " + pe.Message
+			if pe.Usage != "" {
+				msg += " (" + strings.TrimSpace(strings.SplitN(pe.Usage, "\n", 2)[0]) + ")"
+			}
+			return nil, ConfigErrors{{Pos: Pos{File: name, Line: pe.Position.Line, Col: max(pe.Position.Col, 1)}, Msg: msg}}
+		}
+		return nil, ConfigErrors{{Pos: Pos{File: name}, Msg: "TOML: " + err.Error()}}
+	}
+	d := &decoder{file: name, pos: locateKeys(name, data)}
+	c := DefaultConfig()
+	c.File = name
+	c.Policy.Pos = Pos{File: name}
+	rt := d.table("", "the top level", root, "run", "machine", "policy", "workload")
+	d.runTable(rt.subtable("run", "[run]", "duration", "warmup", "seed"), c)
+	d.machineTable(rt.subtable("machine", "[machine]", "nodes", "llcs_per_node", "cores_per_llc",
+		"threads_per_core", "hz", "context_switch", "ipi", "callback_cost", "migration"), c)
+	d.policyTable(rt.subtable("policy", "[policy]", "name", "params"), c)
+	d.workloads(rt, c)
+	rt.finish()
+	if err := d.result(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (d *decoder) runTable(t *table, c *Config) {
+	c.Run.Duration = t.duration("duration", c.Run.Duration)
+	if c.Run.Duration == 0 {
+		d.errorf(t.key("duration"), "the run must last longer than 0")
+	}
+	c.Run.Warmup = t.duration("warmup", 0)
+	if c.Run.Warmup > 0 && c.Run.Warmup >= c.Run.Duration {
+		d.errorf(t.key("warmup"), "warmup %s is not shorter than the duration %s",
+			FormatDuration(c.Run.Warmup), FormatDuration(c.Run.Duration))
+	}
+	c.Run.Seed = uint64(t.integer("seed", DefaultSeed, 0, math.MaxInt64))
+	t.finish()
+}
+
+func (d *decoder) machineTable(t *table, c *Config) {
+	mc := &c.Machine
+	ts := &mc.Topology
+	ts.Nodes = int(t.integer("nodes", int64(ts.Nodes), 1, NrCPUs))
+	ts.LLCsPerNode = int(t.integer("llcs_per_node", int64(ts.LLCsPerNode), 1, NrCPUs))
+	ts.CoresPerLLC = int(t.integer("cores_per_llc", int64(ts.CoresPerLLC), 1, NrCPUs))
+	ts.ThreadsPerCore = int(t.integer("threads_per_core", int64(ts.ThreadsPerCore), 1, 8))
+	if n := ts.Nodes * ts.LLCsPerNode * ts.CoresPerLLC * ts.ThreadsPerCore; n > NrCPUs {
+		d.errorf(t.path, "nodes x llcs_per_node x cores_per_llc x threads_per_core = %d CPUs; at most %d are supported", n, NrCPUs)
+	}
+	mc.HZ = int(t.integer("hz", DefaultHZ, 1, 100000))
+	mc.ContextSwitch = t.duration("context_switch", mc.ContextSwitch)
+	mc.IPI = t.duration("ipi", mc.IPI)
+	mc.CallbackCost = t.duration("callback_cost", mc.CallbackCost)
+	mt := t.subtable("migration", "[machine.migration]", "smt", "llc", "node", "remote")
+	for _, k := range []struct {
+		key string
+		d   Distance
+	}{{"smt", DistSMT}, {"llc", DistLLC}, {"node", DistNode}, {"remote", DistRemote}} {
+		mc.Migration[k.d] = mt.duration(k.key, mc.Migration[k.d])
+	}
+	mt.finish()
+	t.finish()
+}
+
+// ncpu is the machine's CPU count, or 0 if the topology is invalid.
+func (c *Config) ncpu() int {
+	ts := c.Machine.Topology
+	n := ts.Nodes * ts.LLCsPerNode * ts.CoresPerLLC * ts.ThreadsPerCore
+	if n < 1 || n > NrCPUs {
+		return 0
+	}
+	return n
+}
+
+func (d *decoder) policyTable(t *table, c *Config) {
+	if t.has("name") {
+		c.Policy.Pos = d.where(t.key("name"))
+	} else if _, ok := d.pos[t.path]; ok {
+		c.Policy.Pos = d.where(t.path)
+	}
+	c.Policy.Name = t.str("name", DefaultPolicy)
+	if c.Policy.Name == "" {
+		d.errorf(t.key("name"), "empty policy name; expected a built-in policy name or the path of a .bpf.o")
+	}
+	pt := t.subtable("params", "[policy.params]")
+	for _, k := range sortedKeys(pt.m) {
+		v := pt.m[k]
+		pt.allow(k)
+		path := pt.key(k)
+		switch v.(type) {
+		case map[string]any, []map[string]any:
+			d.errorf(path, "expected a number, string, boolean, date or array, found %s", typeName(v))
+			continue
+		}
+		c.Policy.Params = append(c.Policy.Params, Param{Name: k, Value: v, Pos: d.where(path)})
+	}
+	slices.SortFunc(c.Policy.Params, func(a, b Param) int {
+		if a.Pos.Line != b.Pos.Line {
+			return a.Pos.Line - b.Pos.Line
+		}
+		if a.Pos.Col != b.Pos.Col {
+			return a.Pos.Col - b.Pos.Col
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	pt.finish()
+	t.finish()
+}
+
+// Params returns the machine parameters of the config, with overrides.
+func (c *Config) Params(o Overrides) Params {
+	p := Params{Topology: c.Machine.Topology, HZ: c.Machine.HZ, ContextSwitch: c.Machine.ContextSwitch,
+		Migration: c.Machine.Migration, IPI: c.Machine.IPI, CallbackCost: c.Machine.CallbackCost,
+		Seed: c.Run.Seed, Duration: c.Run.Duration, Warmup: c.Run.Warmup}
+	if o.Seed != nil {
+		p.Seed = *o.Seed
+	}
+	if o.Duration != nil {
+		p.Duration = *o.Duration
+	}
+	return p
+}
+
+// Overrides replace config values from the command line.
+type Overrides struct {
+	Seed     *uint64
+	Duration *uint64 // simulated ns
+}
+
+// Build creates the config's machine running sched and installs its
+// workloads. A duration override shorter than the warmup is an error.
+func (c *Config) Build(sched Scheduler, o Overrides) (*Scenario, error) {
+	p := c.Params(o)
+	if o.Duration != nil && p.Warmup >= p.Duration {
+		return nil, fmt.Errorf("--duration %s is not longer than the config's warmup %s (run.warmup)",
+			FormatDuration(p.Duration), FormatDuration(p.Warmup))
+	}
+	return NewScenario(p, sched, c.Workloads)
+}

@@ -1,0 +1,141 @@
+package sim
+
+import (
+	"fmt"
+	"strconv"
+)
+
+// Periodic is Tasks tasks that each run a burst (Run) once every Period,
+// like an audio or frame-rendering thread. Job k of a task is released at
+// phase + k*Period plus a uniform random jitter in [0, Jitter), where each
+// task's phase is uniform in [0, Period). A job misses its deadline when
+// it finishes later than Deadline (default: Period) after its nominal
+// release. A task that falls behind runs its late jobs back to back.
+//
+// It measures each job's response time (release to completion), deadline
+// misses and lateness (completion after the deadline; 0 when on time).
+type Periodic struct {
+	WorkloadSpec
+	Tasks    int
+	Period   uint64
+	Run      Dist
+	Jitter   uint64
+	Deadline uint64
+}
+
+func (w *Periodic) Kind() string  { return "periodic" }
+func (w *Periodic) NumTasks() int { return w.Tasks }
+
+func (w *Periodic) Validate() error {
+	if err := w.validate(); err != nil {
+		return err
+	}
+	if w.Tasks < 1 {
+		return fmt.Errorf("periodic %s: needs at least one task", w.Name)
+	}
+	if w.Period == 0 {
+		return fmt.Errorf("periodic %s: period must be positive", w.Name)
+	}
+	if err := w.Run.Validate(); err != nil {
+		return fmt.Errorf("periodic %s: run: %w", w.Name, err)
+	}
+	return nil
+}
+
+type periodicState struct {
+	w              *Periodic
+	resp, lateness Histogram
+	jobs, misses   uint64
+	tr             tracker
+	deadline       uint64
+}
+
+type periodicTask struct {
+	st      *periodicState
+	run     *Sampler
+	rnd     func() float64
+	base    uint64 // start + phase
+	k       uint64 // current job
+	release uint64 // actual release of job k (with jitter)
+	running bool
+}
+
+func (pt *periodicTask) nominal(k uint64) uint64 { return pt.base + k*pt.st.w.Period }
+
+func (pt *periodicTask) releaseOf(k uint64) uint64 {
+	r := pt.nominal(k)
+	if j := pt.st.w.Jitter; j > 0 {
+		r += uint64(pt.rnd() * float64(j))
+	}
+	return r
+}
+
+func (pt *periodicTask) Next(m *Machine, t *Task) Action {
+	st := pt.st
+	now := m.Now()
+	if pt.running {
+		pt.running = false
+		if pt.nominal(pt.k) >= m.P.Warmup {
+			st.jobs++
+			st.resp.Record(now - pt.release)
+			dl := pt.nominal(pt.k) + st.deadline
+			var late uint64
+			if now > dl {
+				late = now - dl
+				st.misses++
+			}
+			st.lateness.Record(late)
+		}
+		pt.k++
+		pt.release = pt.releaseOf(pt.k)
+	}
+	if now < pt.release {
+		return Sleep(pt.release - now)
+	}
+	pt.running = true
+	return Run(pt.run.Sample())
+}
+
+func (w *Periodic) Install(s *Scenario, group int) error {
+	m := s.Machine
+	st := &periodicState{w: w, deadline: w.Deadline}
+	if st.deadline == 0 {
+		st.deadline = w.Period
+	}
+	s.startAt(w, func() error {
+		for i := 0; i < w.Tasks; i++ {
+			prefix := "workload/" + w.Name + "/task/" + strconv.Itoa(i)
+			rnd := m.Rand(prefix + "/jitter")
+			pt := &periodicTask{st: st, run: w.Run.NewSampler(m.Rand(prefix + "/run")), rnd: rnd.Float64}
+			pt.base = m.Now() + uint64(rnd.Float64()*float64(w.Period))
+			pt.release = pt.releaseOf(0)
+			if _, err := s.spawn(w, group, i, &st.tr, pt); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	m.AddReporter(reporterFunc(func(m *Machine) WorkloadResult {
+		r := baseResult(w, s, group, &st.tr)
+		r.Completed = st.jobs
+		r.Throughput = perSecond(st.jobs, measured(m))
+		if st.resp.Count() > 0 {
+			r.Latency = summary(&st.resp)
+		}
+		ratio := 0.0
+		if st.jobs > 0 {
+			ratio = float64(st.misses) / float64(st.jobs)
+		}
+		ls := st.lateness.Summary()
+		r.Extra = []Stat{
+			stat("deadline_misses", float64(st.misses), ""),
+			stat("miss_ratio", ratio, ""),
+			stat("lateness_p50", float64(ls.P50)/1e3, "us"),
+			stat("lateness_p99", float64(ls.P99)/1e3, "us"),
+			stat("lateness_p999", float64(ls.P999)/1e3, "us"),
+			stat("lateness_max", float64(ls.Max)/1e3, "us"),
+		}
+		return r
+	}))
+	return nil
+}
