@@ -59,7 +59,7 @@ func safely[T any](what string, f func() (T, error)) (v T, err error) {
 func parseELF(r io.ReaderAt, name string) (*elfInfo, error) {
 	f, err := safely("reading ELF", func() (*elf.File, error) { return elf.NewFile(r) })
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("reading ELF: %w", err)
 	}
 	if f.Class != elf.ELFCLASS64 || f.ByteOrder != binary.LittleEndian {
 		return nil, fmt.Errorf("not a 64-bit little-endian ELF object (class %v, %v)", f.Class, f.ByteOrder)

@@ -24,7 +24,7 @@ func encodeVar(dst []byte, t btf.Type, v any) error {
 		if ut.Encoding&btf.Bool != 0 {
 			b, ok := v.(bool)
 			if !ok {
-				return fmt.Errorf("want a bool for %s, got %T", t, v)
+				return fmt.Errorf("want a bool for %s, got %T", typeName(t), v)
 			}
 			clear(dst)
 			if b {
@@ -39,17 +39,17 @@ func encodeVar(dst []byte, t btf.Type, v any) error {
 		elem := btf.UnderlyingType(ut.Type)
 		esize, err := btf.Sizeof(ut.Type)
 		if err != nil || esize <= 0 {
-			return fmt.Errorf("array of %s: %v", ut.Type, err)
+			return fmt.Errorf("array of %s: %v", typeName(ut.Type), err)
 		}
 		if uint64(esize)*uint64(ut.Nelems) > uint64(len(dst)) {
-			return fmt.Errorf("array %s does not fit its %d bytes", t, len(dst))
+			return fmt.Errorf("array %s does not fit its %d bytes", typeName(t), len(dst))
 		}
 		if s, ok := v.(string); ok {
 			if it, isInt := elem.(*btf.Int); !isInt || it.Size != 1 {
-				return fmt.Errorf("want a slice of integers for %s, got a string", t)
+				return fmt.Errorf("want a slice of integers for %s, got a string", typeName(t))
 			}
 			if len(s) >= int(ut.Nelems) {
-				return fmt.Errorf("string of %d bytes does not fit %s with its NUL", len(s), t)
+				return fmt.Errorf("string of %d bytes does not fit %s with its NUL", len(s), typeName(t))
 			}
 			clear(dst[:ut.Nelems])
 			copy(dst, s)
@@ -57,10 +57,10 @@ func encodeVar(dst []byte, t btf.Type, v any) error {
 		}
 		rv := reflect.ValueOf(v)
 		if k := rv.Kind(); k != reflect.Slice && k != reflect.Array {
-			return fmt.Errorf("want a slice for %s, got %T", t, v)
+			return fmt.Errorf("want a slice for %s, got %T", typeName(t), v)
 		}
 		if rv.Len() > int(ut.Nelems) {
-			return fmt.Errorf("%d elements for %s", rv.Len(), t)
+			return fmt.Errorf("%d elements for %s", rv.Len(), typeName(t))
 		}
 		for i := range rv.Len() {
 			e := dst[i*esize : (i+1)*esize]
@@ -70,12 +70,12 @@ func encodeVar(dst []byte, t btf.Type, v any) error {
 		}
 		return nil
 	}
-	return fmt.Errorf("type %s cannot be set (only integers, enums, bools and arrays of them)", t)
+	return fmt.Errorf("type %s cannot be set (only integers, enums, bools and arrays of them)", typeName(t))
 }
 
 func encodeInt(dst []byte, t btf.Type, size uint32, signed bool, v any) error {
 	if size == 0 || size > 8 || int(size) > len(dst) || size&(size-1) != 0 {
-		return fmt.Errorf("integer type %s of %d bytes", t, size)
+		return fmt.Errorf("integer type %s of %d bytes", typeName(t), size)
 	}
 	rv := reflect.ValueOf(v)
 	var (
@@ -93,26 +93,26 @@ func encodeInt(dst []byte, t btf.Type, size uint32, signed bool, v any) error {
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
 		mag = rv.Uint()
 	default:
-		return fmt.Errorf("want an integer for %s, got %T", t, v)
+		return fmt.Errorf("want an integer for %s, got %T", typeName(t), v)
 	}
 	bitsz := size * 8
 	var raw uint64
 	switch {
 	case !signed && neg:
-		return fmt.Errorf("%v is negative, but %s is unsigned", v, t)
+		return fmt.Errorf("%v is negative, but %s is unsigned", v, typeName(t))
 	case !signed:
 		if bitsz < 64 && mag >= 1<<bitsz {
-			return fmt.Errorf("%v does not fit %s (%d bytes, unsigned)", v, t, size)
+			return fmt.Errorf("%v does not fit %s (%d bytes, unsigned)", v, typeName(t), size)
 		}
 		raw = mag
 	case neg:
 		if mag > 1<<(bitsz-1) {
-			return fmt.Errorf("%v does not fit %s (%d bytes, signed)", v, t, size)
+			return fmt.Errorf("%v does not fit %s (%d bytes, signed)", v, typeName(t), size)
 		}
 		raw = -mag
 	default:
 		if mag > 1<<(bitsz-1)-1 {
-			return fmt.Errorf("%v does not fit %s (%d bytes, signed)", v, t, size)
+			return fmt.Errorf("%v does not fit %s (%d bytes, signed)", v, typeName(t), size)
 		}
 		raw = mag
 	}

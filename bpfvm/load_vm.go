@@ -341,7 +341,7 @@ func (l *loader) resize(sec string, size uint32) error {
 	}
 	arr, ok := btf.UnderlyingType(v.Type).(*btf.Array)
 	if !ok {
-		return fmt.Errorf("the last variable, %s, is a %s, not an array", v.Name, v.Type)
+		return fmt.Errorf("the last variable, %s, is a %s, not an array", v.Name, typeName(v.Type))
 	}
 	esize, err := btf.Sizeof(arr.Type)
 	if err != nil || esize <= 0 {
@@ -411,9 +411,40 @@ func (l *loader) params() error {
 	return nil
 }
 
+// typeName spells t the C way for messages: "const volatile u32",
+// "u8[4]", "struct foo".
 func typeName(t btf.Type) string {
-	if t == nil {
+	return cTypeName(t, 0)
+}
+
+func cTypeName(t btf.Type, depth int) string {
+	if depth > 16 {
+		return "..."
+	}
+	switch t := t.(type) {
+	case nil:
 		return "no type"
+	case *btf.Void:
+		return "void"
+	case *btf.Const:
+		return "const " + cTypeName(t.Type, depth+1)
+	case *btf.Volatile:
+		return "volatile " + cTypeName(t.Type, depth+1)
+	case *btf.Restrict:
+		return cTypeName(t.Type, depth+1)
+	case *btf.Pointer:
+		return cTypeName(t.Target, depth+1) + " *"
+	case *btf.Array:
+		return fmt.Sprintf("%s[%d]", cTypeName(t.Type, depth+1), t.Nelems)
+	case *btf.Struct:
+		return "struct " + t.Name
+	case *btf.Union:
+		return "union " + t.Name
+	case *btf.Enum:
+		return "enum " + t.Name
+	}
+	if n := t.TypeName(); n != "" {
+		return n
 	}
 	return fmt.Sprint(t)
 }

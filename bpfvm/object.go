@@ -173,7 +173,7 @@ func (s *StructOps) Uint(name string) (uint64, error) {
 	switch btf.UnderlyingType(m.Type).(type) {
 	case *btf.Int, *btf.Enum:
 	default:
-		return 0, fmt.Errorf("bpfvm: struct_ops %s: member %s is a %s, not an integer", s.Name, name, m.Type)
+		return 0, fmt.Errorf("bpfvm: struct_ops %s: member %s is a %s, not an integer", s.Name, name, typeName(m.Type))
 	}
 	return leUint(b)
 }
@@ -186,10 +186,10 @@ func (s *StructOps) String(name string) (string, error) {
 	}
 	arr, ok := btf.UnderlyingType(m.Type).(*btf.Array)
 	if !ok {
-		return "", fmt.Errorf("bpfvm: struct_ops %s: member %s is a %s, not a char array", s.Name, name, m.Type)
+		return "", fmt.Errorf("bpfvm: struct_ops %s: member %s is a %s, not a char array", s.Name, name, typeName(m.Type))
 	}
 	if it, ok := btf.UnderlyingType(arr.Type).(*btf.Int); !ok || it.Size != 1 {
-		return "", fmt.Errorf("bpfvm: struct_ops %s: member %s is a %s, not a char array", s.Name, name, m.Type)
+		return "", fmt.Errorf("bpfvm: struct_ops %s: member %s is a %s, not a char array", s.Name, name, typeName(m.Type))
 	}
 	if i := bytes.IndexByte(b, 0); i >= 0 {
 		b = b[:i]
