@@ -154,10 +154,10 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
 			msg := "TOML syntax error: " + pe.Message
-			if pe.Usage != "" {
-				msg += " (" + strings.TrimSpace(strings.SplitN(pe.Usage, "\n", 2)[0]) + ")"
+			if pe.LastKey != "" {
+				msg += " (after key " + pe.LastKey + ")"
 			}
-			return nil, ConfigErrors{{Pos: Pos{File: name, Line: pe.Position.Line, Col: max(pe.Position.Col, 1)}, Msg: msg}}
+			return nil, ConfigErrors{{Pos: syntaxPos(name, data, pe.Position), Msg: msg}}
 		}
 		return nil, ConfigErrors{{Pos: Pos{File: name}, Msg: "TOML: " + err.Error()}}
 	}
@@ -176,6 +176,24 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// syntaxPos turns the TOML library's position of a syntax error into a
+// line and column, from its byte offset when it has one (the library's
+// line is off by one when the offending byte is a newline).
+func syntaxPos(name string, data []byte, p toml.Position) Pos {
+	if p.Start >= 0 && p.Start <= len(data) && (p.Start > 0 || p.Line <= 1) {
+		line, col := 1, 1
+		for _, c := range data[:p.Start] {
+			if c == '\n' {
+				line, col = line+1, 1
+			} else {
+				col++
+			}
+		}
+		return Pos{File: name, Line: line, Col: col}
+	}
+	return Pos{File: name, Line: max(p.Line, 1), Col: max(p.Col, 1)}
 }
 
 func (d *decoder) runTable(t *table, c *Config) {

@@ -119,4 +119,3 @@ func atoiStrict(s string) (int, bool) {
 	}
 	return n, true
 }
-

@@ -242,7 +242,11 @@ func writeSummary(w io.Writer, cfg *sim.Config, scn *sim.Scenario, r *sim.Result
 	fmt.Fprintf(tw, "switches\t%d\n", r.Switches)
 	fmt.Fprintf(tw, "utilisation\t%s\n", pct(r.Utilisation))
 	fmt.Fprintf(tw, "sched time\t%s\n", pct(r.SchedTime))
-	fmt.Fprintf(tw, "fairness\t%.4f (Jain's index over %d never-sleeping tasks)\n", r.Fairness, r.FairnessTasks)
+	if r.FairnessTasks >= 2 {
+		fmt.Fprintf(tw, "fairness\t%.4f (Jain's index over %d never-sleeping tasks)\n", r.Fairness, r.FairnessTasks)
+	} else {
+		fmt.Fprintf(tw, "fairness\tn/a (%d never-sleeping tasks; it needs 2)\n", r.FairnessTasks)
+	}
 	fmt.Fprintf(tw, "max lag\t%s\n", dur(uint64(r.MaxLagNs)))
 	tw.Flush()
 
