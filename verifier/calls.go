@@ -1,0 +1,945 @@
+package verifier
+
+import (
+	"math"
+	"strings"
+
+	"github.com/cilium/ebpf/btf"
+	"github.com/schedsim/schedsim/bpfvm"
+)
+
+// Calls: bpf-to-bpf calls, helpers, kfuncs, references, locks, iterators,
+// callbacks (check_func_call, check_helper_call, check_kfunc_call,
+// process_spin_lock, process_iter_next_call; kernel/bpf/verifier.c, Linux
+// 6.12/6.15).
+
+const (
+	helperSpinLock   = 93
+	helperSpinUnlock = 94
+	helperLoop       = 181
+)
+
+// ---- exit ----
+
+func (v *verifier) checkExit(st *vstate, pc int) (int, bool, error) {
+	f := st.cur()
+	if len(st.frames) > 1 {
+		r0 := f.regs[0]
+		if r0.typ == notInit {
+			return 0, false, v.errorState(st, pc, "R0 !read_ok")
+		}
+		if f.cb == cbLoop || f.cb == cbRbLess {
+			if r0.typ != scalarValue {
+				return 0, false, v.errorState(st, pc, "At callback return the register R0 is not a known value (%s)", v.typeName(&r0))
+			}
+			if f.cb == cbLoop && (r0.umax > 1) {
+				return 0, false, v.errorState(st, pc, "At callback return the register R0 has %s should have been in [0, 1]", v.regString(&r0))
+			}
+			if f.cb == cbRbLess {
+				return 0, true, nil
+			}
+			// bpf_loop: back to the call, which may run the callback again
+			cs := f.callsite
+			st.frames = st.frames[:len(st.frames)-1]
+			return cs, false, nil
+		}
+		if r0.typ == ptrToStack && int(r0.frameNo) == len(st.frames)-1 {
+			return 0, false, v.errorState(st, pc, "cannot return stack pointer to the caller frame")
+		}
+		cs := f.callsite
+		st.frames = st.frames[:len(st.frames)-1]
+		caller := st.cur()
+		caller.regs[0] = r0
+		for r := 1; r <= 5; r++ {
+			caller.regs[r] = regState{}
+		}
+		v.invalidateDeadStackPtrs(st)
+		return cs + 1, false, nil
+	}
+	// main program
+	if len(st.locks) > 0 {
+		return 0, false, v.errorState(st, pc, "BPF_EXIT instruction in main prog cannot be used inside bpf_spin_lock-ed region")
+	}
+	if len(st.refs) > 0 {
+		r := st.refs[0]
+		return 0, false, v.errorState(st, pc, "Unreleased reference id=%d alloc_insn=%d", r.id, r.insn)
+	}
+	if !v.env.ReturnVoid {
+		r0 := f.regs[0]
+		if r0.typ == notInit {
+			return 0, false, v.errorState(st, pc, "R0 !read_ok")
+		}
+		if r0.isPtr() {
+			return 0, false, v.errorState(st, pc, "R0 leaks addr as return value")
+		}
+	}
+	return 0, true, nil
+}
+
+// invalidateDeadStackPtrs: pointers into a frame that returned become
+// unusable numbers.
+func (v *verifier) invalidateDeadStackPtrs(st *vstate) {
+	n := uint8(len(st.frames))
+	st.forEachReg(func(r *regState) {
+		if r.typ == ptrToStack && r.frameNo >= n {
+			*r = unknownScalar()
+		}
+	})
+}
+
+// ---- call dispatch ----
+
+func (v *verifier) checkCall(st *vstate, pc int, in bpfvm.Insn) (int, bool, error) {
+	switch in.Src {
+	case bpfvm.CallLocal:
+		return v.checkLocalCall(st, pc, pc+1+int(in.Imm), cbNone)
+	case bpfvm.CallHelper:
+		return v.checkHelperCall(st, pc, in.Imm)
+	case bpfvm.CallKfunc:
+		return v.checkKfuncCall(st, pc, in.Imm)
+	}
+	return 0, false, v.errorState(st, pc, "invalid call kind %d", in.Src)
+}
+
+// enterFrame pushes a frame for the function at target.
+func (v *verifier) enterFrame(st *vstate, pc, target int, cb callbackKind) error {
+	if len(st.frames) >= bpfvm.MaxCallFrames {
+		return v.errorState(st, pc, "the call stack of %d frames is too deep", len(st.frames)+1)
+	}
+	sp := v.subprogIndex(target)
+	if sp < 0 {
+		return v.errorState(st, pc, "call to invalid destination")
+	}
+	nf := &funcState{callsite: pc, subprog: sp, frameNo: uint8(len(st.frames)), cb: cb}
+	nf.regs[10] = makePtr(ptrToStack)
+	nf.regs[10].frameNo = nf.frameNo
+	st.frames = append(st.frames, nf)
+	return nil
+}
+
+func (v *verifier) checkLocalCall(st *vstate, pc, target int, cb callbackKind) (int, bool, error) {
+	caller := st.cur()
+	if err := v.enterFrame(st, pc, target, cb); err != nil {
+		return 0, false, err
+	}
+	callee := st.cur()
+	for r := 1; r <= 5; r++ {
+		callee.regs[r] = caller.regs[r]
+	}
+	return target, false, nil
+}
+
+// clobberCallerSaved marks r0-r5 unreadable after a helper call.
+func clobberCallerSaved(f *funcState) {
+	for r := 0; r <= 5; r++ {
+		f.regs[r] = regState{}
+	}
+}
+
+// lockSafeCall reports whether a helper/kfunc may be called under a lock.
+func lockSafeHelper(h *bpfvm.Helper) bool {
+	return h.LockSafe || h.ID == helperSpinLock || h.ID == helperSpinUnlock
+}
+
+var lockKfuncs = map[string]bool{
+	"bpf_res_spin_lock": true, "bpf_res_spin_unlock": true,
+	"bpf_res_spin_lock_irqsave": true, "bpf_res_spin_unlock_irqrestore": true,
+}
+
+// ---- helpers ----
+
+type argMeta struct {
+	mapIdx    int32
+	hasMap    bool
+	memRegno  int
+	memReg    regState
+	memWrite  bool
+	releaseID uint32
+	cbTarget  int32
+	uninitMem []uninitMem
+}
+
+type uninitMem struct {
+	reg  regState
+	size uint64
+}
+
+func (v *verifier) checkHelperCall(st *vstate, pc int, id int32) (int, bool, error) {
+	var h *bpfvm.Helper
+	if v.env.Registry != nil {
+		h = v.env.Registry.Helper(id)
+	}
+	if h == nil {
+		return 0, false, v.errorState(st, pc, "invalid func unknown#%d", id)
+	}
+	if len(st.locks) > 0 && !lockSafeHelper(h) {
+		return 0, false, v.errorState(st, pc, "function calls are not allowed while holding a lock")
+	}
+	f := st.cur()
+	meta := argMeta{memRegno: -1}
+	for i := 0; i < 5; i++ {
+		at := h.Args[i]
+		if at == bpfvm.ArgNone {
+			break
+		}
+		regno := uint8(i + 1)
+		if err := v.checkHelperArg(st, pc, h, i, regno, at, &meta); err != nil {
+			return 0, false, err
+		}
+	}
+	switch id {
+	case helperSpinLock, helperSpinUnlock:
+		if err := v.processSpinLock(st, pc, 1, id == helperSpinLock, lockSpin); err != nil {
+			return 0, false, err
+		}
+	}
+	var releaseErr error
+	if h.Release {
+		ri := h.ReleaseArg
+		if ri < 0 || ri > 4 {
+			ri = 0
+		}
+		r := &f.regs[ri+1]
+		if r.refID == 0 {
+			return 0, false, v.errorState(st, pc, "R%d must be referenced when passed to release function", ri+1)
+		}
+		releaseErr = v.releaseRef(st, pc, r.refID)
+	}
+	if releaseErr != nil {
+		return 0, false, releaseErr
+	}
+	if id == helperLoop {
+		return v.callBpfLoop(st, pc, &meta)
+	}
+	for _, m := range meta.uninitMem {
+		v.markMemWritten(st, m.reg, m.size)
+	}
+	clobberCallerSaved(f)
+	r0 := &f.regs[0]
+	switch h.Ret {
+	case bpfvm.RetInteger, bpfvm.RetVoid:
+		*r0 = unknownScalar()
+	case bpfvm.RetPtrToMapValueOrNull:
+		if !meta.hasMap {
+			return 0, false, v.errorState(st, pc, "kernel subsystem misconfigured verifier: %s returns a map value without a map argument", h.Name)
+		}
+		*r0 = makePtr(ptrToMapValue)
+		r0.mapIdx = meta.mapIdx
+		r0.flags = flagMaybeNull
+		r0.id = v.newID()
+	case bpfvm.RetPtrToMemOrNull:
+		*r0 = makePtr(ptrToMem)
+		r0.memSize = uint32(max(h.RetSize, 0))
+		r0.flags = flagMaybeNull
+		r0.id = v.newID()
+	case bpfvm.RetPtrToBTFIDOrNull, bpfvm.RetPtrToBTFID:
+		t := v.kernelStruct(h.RetBTFType)
+		if t == nil {
+			return 0, false, v.errorState(st, pc, "helper %s returns unknown kernel type %q", h.Name, h.RetBTFType)
+		}
+		*r0 = makePtr(ptrToBTFID)
+		r0.btfType = t
+		r0.flags = flagTrusted
+		if h.Ret == bpfvm.RetPtrToBTFIDOrNull {
+			r0.flags |= flagMaybeNull
+			r0.id = v.newID()
+		}
+	default:
+		*r0 = unknownScalar()
+	}
+	if h.Acquire {
+		if !r0.isPtr() {
+			return 0, false, v.errorState(st, pc, "kernel subsystem misconfigured verifier: acquire helper %s returns no pointer", h.Name)
+		}
+		r0.refID = v.acquireRef(st, pc)
+		if r0.id == 0 {
+			r0.id = r0.refID
+		}
+	}
+	return pc + 1, false, nil
+}
+
+func (v *verifier) kernelStruct(name string) btf.Type {
+	if v.env.KernelBTF == nil || name == "" {
+		return nil
+	}
+	var s *btf.Struct
+	if err := v.env.KernelBTF.TypeByName(name, &s); err != nil {
+		return nil
+	}
+	return s
+}
+
+func (v *verifier) expectType(st *vstate, pc int, regno uint8, r *regState, expected string) error {
+	return v.errorState(st, pc, "R%d type=%s expected=%s", regno, v.typeName(r), expected)
+}
+
+func (v *verifier) checkHelperArg(st *vstate, pc int, h *bpfvm.Helper, i int, regno uint8, at bpfvm.ArgType, meta *argMeta) error {
+	f := st.cur()
+	r := &f.regs[regno]
+	if r.typ == notInit {
+		return v.errorState(st, pc, "R%d !read_ok", regno)
+	}
+	switch at {
+	case bpfvm.ArgAnything:
+		return nil
+	case bpfvm.ArgScalar:
+		if r.typ != scalarValue {
+			return v.expectType(st, pc, regno, r, "scalar")
+		}
+	case bpfvm.ArgConstMapPtr:
+		if r.typ != constPtrToMap {
+			return v.expectType(st, pc, regno, r, "map_ptr")
+		}
+		meta.mapIdx, meta.hasMap = r.mapIdx, true
+	case bpfvm.ArgPtrToMapKey, bpfvm.ArgPtrToMapValue, bpfvm.ArgPtrToUninitMapValue:
+		if !meta.hasMap {
+			return v.errorState(st, pc, "invalid map_ptr to access map->key")
+		}
+		ms := v.mapSpec(int(meta.mapIdx))
+		size := ms.KeySize
+		if at != bpfvm.ArgPtrToMapKey {
+			size = ms.ValueSize
+		}
+		write := at == bpfvm.ArgPtrToUninitMapValue
+		if err := v.checkMemArg(st, pc, regno, r, uint64(size), write, false); err != nil {
+			return err
+		}
+		if write {
+			meta.uninitMem = append(meta.uninitMem, uninitMem{*r, uint64(size)})
+		}
+	case bpfvm.ArgPtrToMem, bpfvm.ArgPtrToUninitMem:
+		if !r.isPtr() && !r.isNullConst() {
+			return v.expectType(st, pc, regno, r, "fp, map_value, mem")
+		}
+		meta.memRegno = int(regno)
+		meta.memReg = *r
+		meta.memWrite = at == bpfvm.ArgPtrToUninitMem
+	case bpfvm.ArgConstSize, bpfvm.ArgConstSizeOrZero:
+		if r.typ != scalarValue {
+			return v.expectType(st, pc, regno, r, "scalar")
+		}
+		if meta.memRegno < 0 {
+			return v.errorState(st, pc, "arg %d of %s is a size without a memory argument before it", i+1, h.Name)
+		}
+		if r.smin < 0 {
+			return v.errorState(st, pc, "R%d min value is negative, either use unsigned or 'var &= const'", regno)
+		}
+		if r.umin == 0 && at == bpfvm.ArgConstSize {
+			return v.errorState(st, pc, "R%d invalid zero-sized read: u64=[%d,%d]", regno, r.umin, r.umax)
+		}
+		if r.umax >= maxVarOff {
+			return v.errorState(st, pc, "R%d unbounded memory access, use 'var &= const' or 'if (var < const)'", regno)
+		}
+		mr := meta.memReg
+		if mr.isNullConst() {
+			if r.umax != 0 {
+				return v.errorState(st, pc, "R%d type=scalar expected=fp, map_value, mem", meta.memRegno)
+			}
+			return nil
+		}
+		if r.umax > 0 {
+			if err := v.checkMemArg(st, pc, uint8(meta.memRegno), &mr, r.umax, meta.memWrite, false); err != nil {
+				return err
+			}
+			if meta.memWrite {
+				meta.uninitMem = append(meta.uninitMem, uninitMem{mr, r.umax})
+			}
+		}
+	case bpfvm.ArgPtrToCtx:
+		if r.typ != ptrToCtx || r.off != 0 || !r.isConst() || r.varOff.value != 0 {
+			return v.expectType(st, pc, regno, r, "ctx")
+		}
+	case bpfvm.ArgPtrToStack:
+		if r.typ != ptrToStack {
+			return v.expectType(st, pc, regno, r, "fp")
+		}
+	case bpfvm.ArgPtrToFunc:
+		if r.typ != ptrToFunc {
+			return v.expectType(st, pc, regno, r, "func")
+		}
+		if h.ID != helperLoop {
+			return v.errorState(st, pc, "callbacks of helper %s are not supported", h.Name)
+		}
+		meta.cbTarget = r.subprog
+	case bpfvm.ArgPtrToTimer:
+		if r.typ != ptrToMapValue || r.mayBeNull() {
+			return v.expectType(st, pc, regno, r, "map_value")
+		}
+	case bpfvm.ArgPtrToSpinLock:
+		// checked by processSpinLock
+		if r.typ != ptrToMapValue || r.mayBeNull() {
+			if r.flags&flagAlloc == 0 {
+				return v.expectType(st, pc, regno, r, "map_value")
+			}
+		}
+	case bpfvm.ArgPtrToBTFID, bpfvm.ArgPtrToBTFIDOrNull:
+		if at == bpfvm.ArgPtrToBTFIDOrNull && r.isNullConst() {
+			return nil
+		}
+		want := h.ArgBTFType[i]
+		if r.typ != ptrToBTFID {
+			return v.expectType(st, pc, regno, r, "ptr_"+want)
+		}
+		if r.mayBeNull() && at != bpfvm.ArgPtrToBTFIDOrNull {
+			return v.errorState(st, pc, "Possibly NULL pointer passed to helper arg%d", i+1)
+		}
+		if want != "" && (r.btfType == nil || r.btfType.TypeName() != want || r.off != 0) {
+			return v.expectType(st, pc, regno, r, "ptr_"+want)
+		}
+		if r.flags&flagUntrusted != 0 {
+			return v.errorState(st, pc, "R%d must be referenced or trusted", regno)
+		}
+	case bpfvm.ArgPtrToMapValueOrNull:
+		if r.isNullConst() {
+			return nil
+		}
+		if r.typ != ptrToMapValue {
+			return v.expectType(st, pc, regno, r, "map_value")
+		}
+	case bpfvm.ArgConstStrPtr:
+		if r.typ != ptrToMapValue || r.mayBeNull() {
+			return v.expectType(st, pc, regno, r, "map_value")
+		}
+		ms := v.mapSpec(int(r.mapIdx))
+		if ms == nil || !ms.ReadOnly {
+			return v.errorState(st, pc, "R%d does not point to a readonly map'", regno)
+		}
+		if !r.isConst() {
+			return v.errorState(st, pc, "R%d is not a constant address'", regno)
+		}
+		if err := v.regionAccess(st, pc, regno, *r, 0, 1, int64(ms.ValueSize), "map value"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkMemArg checks that size bytes at r are accessible for a helper
+// (check_helper_mem_access): readable and initialised, or writable.
+func (v *verifier) checkMemArg(st *vstate, pc int, regno uint8, r *regState, size uint64, write, nullOK bool) error {
+	if nullOK && r.isNullConst() {
+		return nil
+	}
+	if r.mayBeNull() {
+		return v.errorState(st, pc, "R%d invalid mem access '%s'", regno, v.typeName(r))
+	}
+	switch r.typ {
+	case ptrToStack:
+		return v.stackRangeAccess(st, pc, regno, *r, int64(size), write)
+	case ptrToMapValue:
+		ms := v.mapSpec(int(r.mapIdx))
+		if ms == nil {
+			return v.errorState(st, pc, "R%d invalid map", regno)
+		}
+		if write && ms.ReadOnly {
+			return v.errorState(st, pc, "write into map forbidden, value_size=%d off=%d size=%d", ms.ValueSize, r.off, size)
+		}
+		return v.regionAccess(st, pc, regno, *r, 0, int(size), int64(ms.ValueSize), "map value")
+	case ptrToMem:
+		if write && r.flags&flagRdonly != 0 {
+			return v.errorState(st, pc, "cannot write into %s", v.typeName(r))
+		}
+		return v.regionAccess(st, pc, regno, *r, 0, int(size), int64(r.memSize), "mem")
+	case ptrToBTFID:
+		if r.flags&flagAlloc != 0 {
+			s, _ := btf.UnderlyingType(r.btfType).(*btf.Struct)
+			if s != nil {
+				return v.regionAccess(st, pc, regno, *r, 0, int(size), int64(s.Size), "mem")
+			}
+		}
+	}
+	return v.expectType(st, pc, regno, r, "fp, map_value, mem")
+}
+
+// stackRangeAccess checks size bytes of stack at r (check_stack_range_initialized).
+func (v *verifier) stackRangeAccess(st *vstate, pc int, regno uint8, r regState, size int64, write bool) error {
+	lo := int64(r.off) + r.smin
+	hi := int64(r.off) + r.smax
+	if r.isConst() {
+		lo = int64(r.off) + int64(r.varOff.value)
+		hi = lo
+	}
+	if r.smin == math.MinInt64 || r.smax == math.MaxInt64 || lo < -bpfvm.StackSize || hi+size > 0 || size <= 0 {
+		if r.isConst() {
+			return v.errorState(st, pc, "invalid indirect access to stack R%d off=%d size=%d", regno, lo, size)
+		}
+		return v.errorState(st, pc, "invalid variable-offset indirect access to stack R%d var_off=%s size=%d", regno, r.varOff, size)
+	}
+	f := v.frameOf(st, &r)
+	v.noteStackDepth(st, &r, int(-lo))
+	f.growStack(int(-lo))
+	if write {
+		return nil
+	}
+	for a := lo; a < hi+size; a++ {
+		sl, b := stackByte(f, a)
+		if sl.types[b] == slotInvalid || sl.types[b] == slotIter {
+			if r.isConst() {
+				return v.errorState(st, pc, "invalid indirect read from stack R%d off %d+%d size %d", regno, lo, a-lo, size)
+			}
+			return v.errorState(st, pc, "invalid indirect read from stack R%d var_off %s+%d size %d", regno, r.varOff, r.off, size)
+		}
+	}
+	return nil
+}
+
+// markMemWritten records that a helper wrote size bytes at r.
+func (v *verifier) markMemWritten(st *vstate, r regState, size uint64) {
+	if r.typ != ptrToStack {
+		return
+	}
+	f := v.frameOf(st, &r)
+	lo := int64(r.off) + r.smin
+	hi := int64(r.off) + r.smax
+	if r.isConst() {
+		lo = int64(r.off) + int64(r.varOff.value)
+		hi = lo
+	}
+	for a := lo; a < hi+int64(size) && a < 0; a++ {
+		if a < -int64(len(f.stack))*8 {
+			continue
+		}
+		sl, b := stackByte(f, a)
+		if sl.isSpill() {
+			scrubSpill(sl)
+		}
+		if r.isConst() || sl.types[b] != slotInvalid {
+			sl.types[b] = slotMisc
+		}
+	}
+}
+
+// ---- references ----
+
+func (v *verifier) acquireRef(st *vstate, pc int) uint32 {
+	id := v.newID()
+	st.refs = append(st.refs, refState{id: id, insn: pc})
+	return id
+}
+
+// releaseRef releases reference id and invalidates every register holding
+// it (release_reference).
+func (v *verifier) releaseRef(st *vstate, pc int, id uint32) error {
+	if !v.dropRef(st, id) {
+		return v.errorState(st, pc, "release of unacquired reference id=%d", id)
+	}
+	st.forEachReg(func(r *regState) {
+		if r.refID == id {
+			*r = unknownScalar()
+		}
+	})
+	return nil
+}
+
+// ---- locks ----
+
+// lockTarget validates a lock argument and returns its class and pointer id
+// (process_spin_lock).
+func (v *verifier) lockTarget(st *vstate, pc int, regno uint8, kind lockKind) (LockClass, uint32, error) {
+	r := &st.cur().regs[regno]
+	name := kind.fn()
+	if r.typ == notInit {
+		return LockClass{}, 0, v.errorState(st, pc, "R%d !read_ok", regno)
+	}
+	if r.typ != ptrToMapValue && !(r.typ == ptrToBTFID && r.flags&flagAlloc != 0) || r.mayBeNull() {
+		return LockClass{}, 0, v.errorState(st, pc, "arg#%d doesn't point to map value or allocated object (R%d type=%s)", regno-1, regno, v.typeName(r))
+	}
+	if !r.isConst() {
+		return LockClass{}, 0, v.errorState(st, pc, "R%d doesn't have constant offset. %s_lock has to be at the constant offset", regno, name)
+	}
+	val := int64(r.off) + int64(r.varOff.value)
+	var t btf.Type
+	var cls LockClass
+	if r.typ == ptrToMapValue {
+		ms := v.mapSpec(int(r.mapIdx))
+		if ms == nil {
+			return LockClass{}, 0, v.errorState(st, pc, "R%d invalid map", regno)
+		}
+		t = ms.Value
+		cls.Map = ms.Name
+		if ms.Section != "" && cls.Map == "" {
+			cls.Map = ms.Section
+		}
+	} else {
+		t = r.btfType
+		cls.Map = "obj:" + r.btfType.TypeName()
+	}
+	want := "bpf_spin_lock"
+	if kind != lockSpin {
+		want = "bpf_res_spin_lock"
+	}
+	var found *specialField
+	fields := specialFields(t)
+	for i := range fields {
+		if fields[i].kind == want {
+			found = &fields[i]
+			if int64(found.off) == val {
+				break
+			}
+		}
+	}
+	if found == nil {
+		what, nm := "map", cls.Map
+		if r.typ != ptrToMapValue {
+			what, nm = "local", "kptr"
+		}
+		return LockClass{}, 0, v.errorState(st, pc, "%s '%s' has no valid %s_lock", what, nm, name)
+	}
+	if int64(found.off) != val {
+		return LockClass{}, 0, v.errorState(st, pc, "off %d doesn't point to 'struct %s_lock' that is at %d", val, name, found.off)
+	}
+	cls.Off = uint32(val)
+	id := r.id
+	if r.typ == ptrToMapValue {
+		if ms := v.mapSpec(int(r.mapIdx)); ms != nil && ms.Section != "" {
+			id = 0 // a global section has a single value
+		}
+	}
+	return cls, id, nil
+}
+
+func (v *verifier) processSpinLock(st *vstate, pc int, regno uint8, lock bool, kind lockKind) error {
+	cls, id, err := v.lockTarget(st, pc, regno, kind)
+	if err != nil {
+		return err
+	}
+	name := kind.fn()
+	if lock {
+		return v.acquireLock(st, pc, cls, id, kind)
+	}
+	if len(st.locks) == 0 {
+		return v.errorState(st, pc, "%s_unlock without taking a lock", name)
+	}
+	idx := -1
+	for i := range st.locks {
+		if st.locks[i].class == cls && st.locks[i].ptrID == id && (st.locks[i].kind == kind || kind != lockSpin && st.locks[i].kind != lockSpin) {
+			idx = i
+		}
+	}
+	if idx < 0 {
+		return v.errorState(st, pc, "%s_unlock of different lock", name)
+	}
+	if idx != len(st.locks)-1 {
+		top := st.locks[len(st.locks)-1]
+		return v.errorState(st, pc, "%s_unlock cannot be out of order: %s (taken at insn %d) is still held and must be released first", name, top.class, top.insn)
+	}
+	if st.locks[idx].kind != kind {
+		return v.errorState(st, pc, "%s_unlock of different lock", name)
+	}
+	st.locks = st.locks[:idx]
+	// non-owning references are valid only inside the critical section
+	st.forEachReg(func(r *regState) {
+		if r.flags&flagNonOwn != 0 {
+			*r = unknownScalar()
+		}
+	})
+	return nil
+}
+
+func (v *verifier) acquireLock(st *vstate, pc int, cls LockClass, id uint32, kind lockKind) error {
+	for _, l := range st.locks {
+		if l.class == cls && l.ptrID == id {
+			return v.errorState(st, pc, "Acquiring the same lock again, AA deadlock detected (%s taken at insn %d)", cls, l.insn)
+		}
+	}
+	if len(st.locks) >= v.maxLocks {
+		return v.errorState(st, pc, "Maximum number of held locks (%d) exceeded", v.maxLocks)
+	}
+	for _, l := range st.locks {
+		if l.class != cls {
+			v.recordEdge(l, cls, pc)
+		}
+	}
+	st.locks = append(st.locks, heldLock{class: cls, ptrID: id, insn: pc, kind: kind})
+	return nil
+}
+
+func (v *verifier) recordEdge(held heldLock, taken LockClass, pc int) {
+	key := [2]LockClass{held.class, taken}
+	if v.edgeSeen == nil {
+		v.edgeSeen = make(map[[2]LockClass]bool)
+	}
+	if v.edgeSeen[key] {
+		return
+	}
+	v.edgeSeen[key] = true
+	e := LockEdge{Held: held.class, Taken: taken, Prog: v.prog.Name, HeldPC: held.insn, PC: pc}
+	e.HeldLine, e.HasHeldL = v.prog.LineFor(held.insn)
+	e.Line, e.HasLine = v.prog.LineFor(pc)
+	v.edges = append(v.edges, e)
+}
+
+// ---- bpf_loop ----
+
+// callBpfLoop: the callback runs zero or more times. The current path enters
+// it; a queued path continues after the call as if it ran no (more) times.
+// At the callback's exit the path returns to the call instruction
+// (like the kernel's callback loop handling).
+func (v *verifier) callBpfLoop(st *vstate, pc int, meta *argMeta) (int, bool, error) {
+	f := st.cur()
+	after := v.push(st, pc+1)
+	af := after.cur()
+	clobberCallerSaved(af)
+	af.regs[0] = unknownScalar()
+	nr := f.regs[1]
+	ctx := f.regs[3]
+	target := int(meta.cbTarget)
+	if err := v.enterFrame(st, pc, target, cbLoop); err != nil {
+		return 0, false, err
+	}
+	cf := st.cur()
+	idx := unknownBounds()
+	idx.umin, idx.umax = 0, math.MaxUint32
+	if nr.umax > 0 && nr.umax-1 < math.MaxUint32 {
+		idx.umax = nr.umax - 1
+	}
+	idx.sync()
+	cf.regs[1] = makeScalar(idx)
+	cf.regs[2] = ctx
+	return target, false, nil
+}
+
+// ---- kfuncs ----
+
+func paramSuffix(name string) string {
+	for _, s := range []string{"__ign", "__k", "__szk", "__sz", "__nullable", "__opt", "__uninit", "__iter", "__str", "__alloc", "__refcounted_kptr", "__map", "__prog"} {
+		if strings.HasSuffix(name, s) {
+			return s
+		}
+	}
+	return ""
+}
+
+func isScalarType(t btf.Type) bool {
+	switch btf.UnderlyingType(t).(type) {
+	case *btf.Int, *btf.Enum:
+		return true
+	}
+	return false
+}
+
+func (v *verifier) checkKfuncCall(st *vstate, pc int, id int32) (int, bool, error) {
+	var k *bpfvm.Kfunc
+	if v.env.Registry != nil {
+		k = v.env.Registry.Kfunc(id)
+	}
+	if k == nil {
+		return 0, false, v.errorState(st, pc, "calling kernel function id %d is not allowed", id)
+	}
+	if len(st.locks) > 0 && k.Flags&bpfvm.KfLockSafe == 0 && !lockKfuncs[k.Name] {
+		return 0, false, v.errorState(st, pc, "function calls are not allowed while holding a lock")
+	}
+	if k.Flags&bpfvm.KfSleepable != 0 && !v.prog.Sleepable {
+		return 0, false, v.errorState(st, pc, "program must be sleepable to call sleepable kfunc %s", k.Name)
+	}
+	if special, next, done, err := v.specialKfunc(st, pc, k); special {
+		return next, done, err
+	}
+	if k.Proto == nil {
+		return 0, false, v.errorState(st, pc, "kernel function %s has no prototype", k.Name)
+	}
+	f := st.cur()
+	params := k.Proto.Params
+	if len(params) > 5 {
+		return 0, false, v.errorState(st, pc, "Function %s has %d > 5 args", k.Name, len(params))
+	}
+	var releaseReg *regState
+	var releaseRegno uint8
+	var memReg *regState
+	var memRegno uint8
+	var memWrite bool
+	var uninit []uninitMem
+	for i, p := range params {
+		regno := uint8(i + 1)
+		r := &f.regs[regno]
+		suf := paramSuffix(p.Name)
+		if suf == "__ign" {
+			continue
+		}
+		if r.typ == notInit {
+			return 0, false, v.errorState(st, pc, "R%d !read_ok", regno)
+		}
+		t := btf.UnderlyingType(p.Type)
+		if isScalarType(t) {
+			if r.typ != scalarValue {
+				return 0, false, v.errorState(st, pc, "R%d is not a scalar", regno)
+			}
+			if suf == "__k" && !r.isConst() {
+				return 0, false, v.errorState(st, pc, "R%d must be a known constant", regno)
+			}
+			if suf == "__sz" || suf == "__szk" {
+				if memReg == nil {
+					return 0, false, v.errorState(st, pc, "arg#%d size without memory argument", i)
+				}
+				if r.smin < 0 {
+					return 0, false, v.errorState(st, pc, "R%d min value is negative, either use unsigned or 'var &= const'", regno)
+				}
+				if r.umax >= maxVarOff {
+					return 0, false, v.errorState(st, pc, "R%d unbounded memory access, use 'var &= const' or 'if (var < const)'", regno)
+				}
+				if r.umax > 0 {
+					if err := v.checkMemArg(st, pc, memRegno, memReg, r.umax, memWrite, false); err != nil {
+						return 0, false, err
+					}
+					if memWrite {
+						uninit = append(uninit, uninitMem{*memReg, r.umax})
+					}
+				}
+				memReg = nil
+			}
+			continue
+		}
+		pt, ok := t.(*btf.Pointer)
+		if !ok {
+			return 0, false, v.errorState(st, pc, "kernel function %s args#%d has unsupported type", k.Name, i)
+		}
+		nullable := suf == "__nullable" || suf == "__opt"
+		if r.isNullConst() {
+			if nullable {
+				continue
+			}
+			return 0, false, v.errorState(st, pc, "Possibly NULL pointer passed to trusted arg%d", i)
+		}
+		target := btf.UnderlyingType(pt.Target)
+		if s, ok := target.(*btf.Struct); ok && s.Name != "" && !(i+1 < len(params) && paramSuffix(params[i+1].Name) == "__sz") {
+			if r.typ == ptrToBTFID {
+				if r.mayBeNull() && !nullable {
+					return 0, false, v.errorState(st, pc, "Possibly NULL pointer passed to trusted arg%d", i)
+				}
+				if r.btfType == nil || r.btfType.TypeName() != s.Name || r.off != 0 || !r.isConst() || r.varOff.value != 0 {
+					got := "?"
+					if r.btfType != nil {
+						got = r.btfType.TypeName()
+					}
+					return 0, false, v.errorState(st, pc, "kernel function %s args#%d expected pointer to STRUCT %s but R%d has a pointer to STRUCT %s", k.Name, i, s.Name, regno, got)
+				}
+				needTrusted := k.Flags&(bpfvm.KfTrustedArgs|bpfvm.KfRelease) != 0
+				if needTrusted && r.flags&flagUntrusted != 0 && r.refID == 0 {
+					return 0, false, v.errorState(st, pc, "R%d must be referenced or trusted", regno)
+				}
+				if needTrusted && r.flags&flagRCU != 0 && k.Flags&bpfvm.KfRCU == 0 && r.refID == 0 {
+					return 0, false, v.errorState(st, pc, "R%d must be referenced or trusted", regno)
+				}
+				if k.Flags&bpfvm.KfRelease != 0 && releaseReg == nil {
+					releaseReg, releaseRegno = r, regno
+				}
+				continue
+			}
+			// a struct of plain data passed by address
+			if r.typ == ptrToStack || r.typ == ptrToMapValue || r.typ == ptrToMem {
+				sz, err := btf.Sizeof(s)
+				if err != nil {
+					return 0, false, v.errorState(st, pc, "kernel function %s args#%d: %v", k.Name, i, err)
+				}
+				if err := v.checkMemArg(st, pc, regno, r, uint64(sz), false, false); err != nil {
+					return 0, false, err
+				}
+				continue
+			}
+			return 0, false, v.expectType(st, pc, regno, r, "ptr_"+s.Name)
+		}
+		// pointer to memory: sized by the next __sz argument or by the pointee
+		if !r.isPtr() {
+			return 0, false, v.expectType(st, pc, regno, r, "fp, map_value, mem")
+		}
+		if i+1 < len(params) && strings.HasSuffix(params[i+1].Name, "__sz") || i+1 < len(params) && strings.HasSuffix(params[i+1].Name, "__szk") {
+			memReg, memRegno, memWrite = r, regno, suf == "__uninit"
+			continue
+		}
+		if _, isVoid := target.(*btf.Void); isVoid || target == nil {
+			continue
+		}
+		if _, isFn := target.(*btf.FuncProto); isFn {
+			return 0, false, v.errorState(st, pc, "kernel function %s: callback arguments are not supported", k.Name)
+		}
+		sz, err := btf.Sizeof(target)
+		if err != nil || sz <= 0 {
+			continue
+		}
+		if r.typ == ptrToBTFID && r.flags&flagAlloc == 0 {
+			continue
+		}
+		if err := v.checkMemArg(st, pc, regno, r, uint64(sz), suf == "__uninit", nullable); err != nil {
+			return 0, false, err
+		}
+		if suf == "__uninit" {
+			uninit = append(uninit, uninitMem{*r, uint64(sz)})
+		}
+	}
+	if k.Flags&bpfvm.KfRelease != 0 {
+		if releaseReg == nil || releaseReg.refID == 0 {
+			rn := releaseRegno
+			if rn == 0 {
+				rn = 1
+			}
+			return 0, false, v.errorState(st, pc, "release kernel function %s expects refcounted PTR_TO_BTF_ID (R%d is not referenced)", k.Name, rn)
+		}
+		if err := v.releaseRef(st, pc, releaseReg.refID); err != nil {
+			return 0, false, err
+		}
+	}
+	for _, m := range uninit {
+		v.markMemWritten(st, m.reg, m.size)
+	}
+	clobberCallerSaved(f)
+	if err := v.kfuncReturn(st, pc, k, &f.regs[0]); err != nil {
+		return 0, false, err
+	}
+	return pc + 1, false, nil
+}
+
+func (v *verifier) kfuncReturn(st *vstate, pc int, k *bpfvm.Kfunc, r0 *regState) error {
+	rt := k.Proto.Return
+	u := btf.UnderlyingType(rt)
+	switch t := u.(type) {
+	case nil, *btf.Void:
+		if k.Flags&bpfvm.KfAcquire != 0 {
+			return v.errorState(st, pc, "acquire kernel function %s does not return a pointer", k.Name)
+		}
+		return nil
+	case *btf.Int:
+		if t.Encoding == btf.Bool {
+			*r0 = makeScalar(rangeBounds(0, 1))
+		} else if t.Encoding&btf.Signed == 0 && t.Size < 8 {
+			*r0 = makeScalar(rangeBounds(0, uint64(1)<<(8*t.Size)-1))
+		} else {
+			*r0 = unknownScalar()
+		}
+	case *btf.Enum:
+		*r0 = unknownScalar()
+	case *btf.Pointer:
+		target := btf.UnderlyingType(t.Target)
+		switch tt := target.(type) {
+		case *btf.Struct:
+			*r0 = makePtr(ptrToBTFID)
+			r0.btfType = tt
+			r0.flags = flagTrusted
+			if k.Flags&bpfvm.KfRCU != 0 && k.Flags&bpfvm.KfAcquire == 0 {
+				r0.flags = flagRCU
+			}
+		case *btf.Int, *btf.Enum:
+			sz, _ := btf.Sizeof(tt)
+			*r0 = makePtr(ptrToMem)
+			r0.memSize = uint32(max(sz, 0))
+		default:
+			*r0 = unknownScalar()
+		}
+		if r0.isPtr() && k.Flags&bpfvm.KfRetNull != 0 {
+			r0.flags |= flagMaybeNull
+			r0.id = v.newID()
+		}
+	default:
+		*r0 = unknownScalar()
+	}
+	if k.Flags&bpfvm.KfAcquire != 0 {
+		if !r0.isPtr() {
+			return v.errorState(st, pc, "acquire kernel function %s does not return a pointer", k.Name)
+		}
+		r0.refID = v.acquireRef(st, pc)
+		if r0.id == 0 {
+			r0.id = r0.refID
+		}
+	}
+	return nil
+}

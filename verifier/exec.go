@@ -1,0 +1,614 @@
+package verifier
+
+import (
+	"math"
+	"math/bits"
+
+	"github.com/schedsim/schedsim/bpfvm"
+)
+
+// step checks instruction pc in state st and applies its effect. It returns
+// the next instruction, or done when the path ended (exit, pruned callback).
+func (v *verifier) step(st *vstate, pc int) (next int, done bool, err error) {
+	in := v.prog.Insns[pc]
+	switch in.Class() {
+	case bpfvm.ClassALU, bpfvm.ClassALU64:
+		return pc + 1, false, v.checkALU(st, pc, in)
+	case bpfvm.ClassLDX:
+		return pc + 1, false, v.checkLoad(st, pc, in)
+	case bpfvm.ClassST, bpfvm.ClassSTX:
+		if in.Op&0xe0 == bpfvm.ModeATOMIC {
+			return pc + 1, false, v.checkAtomic(st, pc, in)
+		}
+		return pc + 1, false, v.checkStore(st, pc, in)
+	case bpfvm.ClassLD:
+		return pc + 2, false, v.checkLdImm64(st, pc, in)
+	}
+	// jumps
+	v.jmps++
+	switch in.Op & 0xf0 {
+	case bpfvm.JmpJA:
+		return jumpTarget(in, pc), false, nil
+	case bpfvm.JmpEXIT:
+		return v.checkExit(st, pc)
+	case bpfvm.JmpCALL:
+		return v.checkCall(st, pc, in)
+	case bpfvm.JmpJCOND:
+		// may_goto: the runtime counter bounds the loop; explore both ways.
+		v.push(st, jumpTarget(in, pc))
+		return pc + 1, false, nil
+	}
+	return v.checkCondJmp(st, pc, in)
+}
+
+// readReg checks that register r may be read (check_reg_arg SRC_OP).
+func (v *verifier) readReg(st *vstate, pc int, r uint8) (*regState, error) {
+	reg := &st.cur().regs[r]
+	if reg.typ == notInit {
+		return nil, v.errorState(st, pc, "R%d !read_ok", r)
+	}
+	return reg, nil
+}
+
+func (v *verifier) writeReg(st *vstate, pc int, r uint8) error {
+	if r == 10 {
+		return v.errorState(st, pc, "frame pointer is read only")
+	}
+	return nil
+}
+
+// ---- ALU ----
+
+var aluName = map[uint8]string{
+	bpfvm.AluADD: "+=", bpfvm.AluSUB: "-=", bpfvm.AluMUL: "*=", bpfvm.AluDIV: "/=",
+	bpfvm.AluOR: "|=", bpfvm.AluAND: "&=", bpfvm.AluLSH: "<<=", bpfvm.AluRSH: ">>=",
+	bpfvm.AluNEG: "neg", bpfvm.AluMOD: "%=", bpfvm.AluXOR: "^=", bpfvm.AluMOV: "=",
+	bpfvm.AluARSH: "s>>=", bpfvm.AluEND: "endian",
+}
+
+// evalALU computes an ALU instruction on concrete values (RFC 9669).
+func evalALU(in bpfvm.Insn, is64 bool, dst, src uint64) uint64 {
+	op := in.Op & 0xf0
+	if !is64 {
+		dst, src = uint64(uint32(dst)), uint64(uint32(src))
+	}
+	var r uint64
+	sdiv := in.Off == 1
+	switch op {
+	case bpfvm.AluADD:
+		r = dst + src
+	case bpfvm.AluSUB:
+		r = dst - src
+	case bpfvm.AluMUL:
+		r = dst * src
+	case bpfvm.AluDIV:
+		if src == 0 {
+			r = 0
+		} else if sdiv {
+			if is64 {
+				a, b := int64(dst), int64(src)
+				if b == -1 {
+					r = uint64(-a)
+				} else {
+					r = uint64(a / b)
+				}
+			} else {
+				a, b := int32(uint32(dst)), int32(uint32(src))
+				if b == -1 {
+					r = uint64(uint32(-a))
+				} else {
+					r = uint64(uint32(a / b))
+				}
+			}
+		} else {
+			r = dst / src
+		}
+	case bpfvm.AluMOD:
+		if src == 0 {
+			r = dst
+		} else if sdiv {
+			if is64 {
+				a, b := int64(dst), int64(src)
+				if b == -1 {
+					r = 0
+				} else {
+					r = uint64(a % b)
+				}
+			} else {
+				a, b := int32(uint32(dst)), int32(uint32(src))
+				if b == -1 {
+					r = 0
+				} else {
+					r = uint64(uint32(a % b))
+				}
+			}
+		} else {
+			r = dst % src
+		}
+	case bpfvm.AluOR:
+		r = dst | src
+	case bpfvm.AluAND:
+		r = dst & src
+	case bpfvm.AluXOR:
+		r = dst ^ src
+	case bpfvm.AluLSH:
+		if is64 {
+			r = dst << (src & 63)
+		} else {
+			r = dst << (src & 31)
+		}
+	case bpfvm.AluRSH:
+		if is64 {
+			r = dst >> (src & 63)
+		} else {
+			r = uint64(uint32(dst) >> (src & 31))
+		}
+	case bpfvm.AluARSH:
+		if is64 {
+			r = uint64(int64(dst) >> (src & 63))
+		} else {
+			r = uint64(uint32(int32(uint32(dst)) >> (src & 31)))
+		}
+	case bpfvm.AluNEG:
+		r = -dst
+	case bpfvm.AluMOV:
+		r = src
+		switch in.Off {
+		case 8:
+			r = uint64(int64(int8(src)))
+		case 16:
+			r = uint64(int64(int16(src)))
+		case 32:
+			r = uint64(int64(int32(src)))
+		}
+	case bpfvm.AluEND:
+		r = dst
+		if is64 || in.Op&bpfvm.SrcX != 0 { // bswap / to big endian
+			switch in.Imm {
+			case 16:
+				r = uint64(bits.ReverseBytes16(uint16(dst)))
+			case 32:
+				r = uint64(bits.ReverseBytes32(uint32(dst)))
+			case 64:
+				r = bits.ReverseBytes64(dst)
+			}
+		} else {
+			switch in.Imm {
+			case 16:
+				r = dst & 0xffff
+			case 32:
+				r = dst & 0xffffffff
+			}
+		}
+		return r
+	}
+	if !is64 {
+		r = uint64(uint32(r))
+	}
+	return r
+}
+
+func (v *verifier) checkALU(st *vstate, pc int, in bpfvm.Insn) error {
+	f := st.cur()
+	op := in.Op & 0xf0
+	is64 := in.Class() == bpfvm.ClassALU64
+	width := 32
+	if is64 {
+		width = 64
+	}
+	if err := v.writeReg(st, pc, in.Dst); err != nil {
+		if op != bpfvm.AluMOV {
+			if _, e := v.readReg(st, pc, in.Dst); e != nil {
+				return e
+			}
+		}
+		return err
+	}
+	// source operand
+	var src regState
+	if op == bpfvm.AluEND || op == bpfvm.AluNEG {
+		src = constScalar(0)
+	} else if in.Op&bpfvm.SrcX != 0 {
+		s, err := v.readReg(st, pc, in.Src)
+		if err != nil {
+			return err
+		}
+		src = *s
+	} else {
+		if is64 {
+			src = constScalar(uint64(int64(in.Imm)))
+		} else {
+			src = constScalar(uint64(uint32(in.Imm)))
+		}
+		if (op == bpfvm.AluDIV || op == bpfvm.AluMOD) && in.Imm == 0 {
+			return v.errorState(st, pc, "div by zero")
+		}
+		if (op == bpfvm.AluLSH || op == bpfvm.AluRSH || op == bpfvm.AluARSH) && (in.Imm < 0 || int(in.Imm) >= width) {
+			return v.errorState(st, pc, "invalid shift %d", in.Imm)
+		}
+	}
+	dst := &f.regs[in.Dst]
+	if op == bpfvm.AluMOV {
+		return v.checkMov(st, pc, in, is64, dst, &src)
+	}
+	if dst.typ == notInit {
+		return v.errorState(st, pc, "R%d !read_ok", in.Dst)
+	}
+	if dst.isPtr() || src.isPtr() {
+		return v.pointerALU(st, pc, in, is64, dst, &src)
+	}
+	// scalar op scalar
+	if dst.isConst() && src.isConst() {
+		*dst = constScalar(evalALU(in, is64, dst.varOff.value, src.varOff.value))
+		return nil
+	}
+	var res bounds
+	ok := false
+	switch op {
+	case bpfvm.AluNEG:
+		res, ok = aluScalar(bpfvm.AluSUB, width, constBounds(0), dst.bounds)
+	case bpfvm.AluDIV, bpfvm.AluMOD:
+		res, ok = divModBounds(in, width, dst.bounds, src.bounds)
+	case bpfvm.AluEND:
+		if !is64 && in.Op&bpfvm.SrcX == 0 && in.Imm != 64 {
+			mask := uint64(0xffff)
+			if in.Imm == 32 {
+				mask = 0xffffffff
+			}
+			res, ok = aluScalar(bpfvm.AluAND, 64, dst.bounds, constBounds(mask))
+		} else if !is64 && in.Op&bpfvm.SrcX == 0 {
+			res, ok = dst.bounds, true
+		}
+	default:
+		res, ok = aluScalar(op, width, dst.bounds, src.bounds)
+	}
+	if !ok {
+		res = unknownBounds()
+		if !is64 {
+			res.varOff = tnumCast(tnumUnknown, 4)
+			res.umax = math.MaxUint32
+			res.sync()
+		}
+	}
+	*dst = makeScalar(res)
+	return nil
+}
+
+// divModBounds tracks unsigned division and modulo by a known non-zero
+// divisor (newer kernels do the same); everything else is unknown.
+func divModBounds(in bpfvm.Insn, width int, d, s bounds) (bounds, bool) {
+	if in.Off != 0 || !s.isConst() {
+		return bounds{}, false
+	}
+	c := s.varOff.value
+	lo, hi := d.umin, d.umax
+	if width == 32 {
+		c = uint64(uint32(c))
+		lo, hi = uint64(d.u32min), uint64(d.u32max)
+	}
+	if c == 0 {
+		return bounds{}, false
+	}
+	var r bounds
+	if in.Op&0xf0 == bpfvm.AluDIV {
+		r = rangeBounds(lo/c, hi/c)
+	} else {
+		r = rangeBounds(0, min(hi, c-1))
+	}
+	return r, true
+}
+
+func (v *verifier) checkMov(st *vstate, pc int, in bpfvm.Insn, is64 bool, dst, src *regState) error {
+	if in.Op&bpfvm.SrcX == 0 {
+		*dst = *src
+		return nil
+	}
+	if is64 && in.Off == 0 {
+		if src.typ == scalarValue && src.id == 0 && !src.isConst() {
+			src.id = v.newID()
+			st.cur().regs[in.Src].id = src.id
+		}
+		*dst = *src
+		return nil
+	}
+	if src.isPtr() {
+		if in.Off != 0 {
+			return v.errorState(st, pc, "R%d sign-extension part of pointer", in.Src)
+		}
+		// w1 = w2 of a pointer: a meaningless number (allow_ptr_leaks)
+		*dst = makeScalar(rangeBounds(0, math.MaxUint32))
+		return nil
+	}
+	if src.isConst() {
+		*dst = constScalar(evalALU(in, is64, 0, src.varOff.value))
+		return nil
+	}
+	var res bounds
+	switch {
+	case is64: // movsx 8/16/32
+		k := uint(in.Off)
+		lo, hi := -(int64(1) << (k - 1)), int64(1)<<(k-1)-1
+		if src.smin >= lo && src.smax <= hi {
+			res = src.bounds
+		} else {
+			res = unknownBounds()
+			res.smin, res.smax = lo, hi
+			res.sync()
+		}
+	case in.Off == 0: // w = w: zero-extend
+		res = src.bounds
+		res.zext32()
+		res.s32min, res.s32max, res.u32min, res.u32max = src.s32min, src.s32max, src.u32min, src.u32max
+		res.sync()
+	default: // movsx 8/16 into 32 bits, zero-extended
+		k := uint(in.Off)
+		lo, hi := -(int64(1) << (k - 1)), int64(1)<<(k-1)-1
+		res = unknownBounds()
+		if int64(src.s32min) >= lo && int64(src.s32max) <= hi {
+			res.s32min, res.s32max = src.s32min, src.s32max
+		} else {
+			res.s32min, res.s32max = int32(lo), int32(hi)
+		}
+		res.varOff = tnumCast(tnumUnknown, 4)
+		res.update32()
+		res.deduce32()
+		res.zext32()
+		res.sync()
+	}
+	*dst = makeScalar(res)
+	return nil
+}
+
+const maxVarOff = 1 << 29 // BPF_MAX_VAR_OFF
+
+// pointerALU is adjust_ptr_min_max_vals for the privileged case.
+func (v *verifier) pointerALU(st *vstate, pc int, in bpfvm.Insn, is64 bool, dst, src *regState) error {
+	op := in.Op & 0xf0
+	if !is64 {
+		if op == bpfvm.AluSUB {
+			*dst = makeScalar(rangeBounds(0, math.MaxUint32))
+			return nil
+		}
+		return v.errorState(st, pc, "R%d 32-bit pointer arithmetic prohibited", in.Dst)
+	}
+	if dst.isPtr() && src.isPtr() {
+		if op == bpfvm.AluSUB && dst.typ == src.typ {
+			*dst = unknownScalar()
+			return nil
+		}
+		return v.errorState(st, pc, "R%d pointer %s pointer prohibited", in.Dst, aluName[op])
+	}
+	ptr, off := dst, src
+	if !dst.isPtr() {
+		ptr, off = src, dst
+		if op == bpfvm.AluSUB {
+			return v.errorState(st, pc, "R%d tried to subtract pointer from scalar", in.Dst)
+		}
+	}
+	switch op {
+	case bpfvm.AluADD, bpfvm.AluSUB:
+	case bpfvm.AluAND, bpfvm.AluOR, bpfvm.AluXOR:
+		return v.errorState(st, pc, "R%d bitwise operator %s on pointer prohibited", in.Dst, aluName[op])
+	default:
+		return v.errorState(st, pc, "R%d pointer arithmetic with %s operator prohibited", in.Dst, aluName[op])
+	}
+	tn := v.typeName(ptr)
+	if ptr.mayBeNull() {
+		return v.errorState(st, pc, "R%d pointer arithmetic on %s prohibited, null-check it first", in.Dst, tn)
+	}
+	switch ptr.typ {
+	case constPtrToMap, ptrToFunc:
+		return v.errorState(st, pc, "R%d pointer arithmetic on %s prohibited", in.Dst, tn)
+	}
+	if off.isConst() {
+		c := int64(off.varOff.value)
+		if c >= maxVarOff || c <= -maxVarOff {
+			return v.errorState(st, pc, "math between %s pointer and %d is not allowed", tn, c)
+		}
+	} else {
+		if off.smin == math.MinInt64 {
+			return v.errorState(st, pc, "math between %s pointer and register with unbounded min value is not allowed", tn)
+		}
+		if off.smin >= maxVarOff || off.smin <= -maxVarOff {
+			return v.errorState(st, pc, "value %d makes %s pointer be out of bounds", off.smin, tn)
+		}
+		if ptr.typ == ptrToCtx || ptr.typ == ptrToBTFID && ptr.flags&flagAlloc == 0 {
+			// allowed to compute, rejected on access (as the kernel does)
+		}
+	}
+	res := *ptr
+	if off.isConst() {
+		c := int64(off.varOff.value)
+		if op == bpfvm.AluSUB {
+			c = -c
+		}
+		n := int64(res.off) + c
+		if n >= maxVarOff || n <= -maxVarOff {
+			return v.errorState(st, pc, "%s pointer offset %d is not allowed", tn, n)
+		}
+		res.off = int32(n)
+	} else {
+		b, ok := aluScalar(op, 64, ptr.bounds, off.bounds)
+		if !ok {
+			b = unknownBounds()
+		}
+		res.bounds = b
+	}
+	*dst = res
+	return nil
+}
+
+// ---- LD_IMM64 ----
+
+func (v *verifier) checkLdImm64(st *vstate, pc int, in bpfvm.Insn) error {
+	if err := v.writeReg(st, pc, in.Dst); err != nil {
+		return err
+	}
+	hi := v.prog.Insns[pc+1].Imm
+	dst := &st.cur().regs[in.Dst]
+	switch in.Src {
+	case 0, bpfvm.PseudoBTFID:
+		*dst = constScalar(uint64(uint32(in.Imm)) | uint64(uint32(hi))<<32)
+	case bpfvm.PseudoMapIdx:
+		if v.mapSpec(int(in.Imm)) == nil {
+			return v.errorState(st, pc, "map index %d is not pointing to a valid map", in.Imm)
+		}
+		*dst = makePtr(constPtrToMap)
+		dst.mapIdx = in.Imm
+	case bpfvm.PseudoMapIdxValue:
+		ms := v.mapSpec(int(in.Imm))
+		if ms == nil {
+			return v.errorState(st, pc, "map index %d is not pointing to a valid map", in.Imm)
+		}
+		if ms.Type != bpfvm.MapArray && ms.Type != bpfvm.MapArena {
+			return v.errorState(st, pc, "direct value access on map '%s' of type %d is not allowed", ms.Name, ms.Type)
+		}
+		if hi < 0 || uint32(hi) >= max(ms.ValueSize, 1) && !(hi == 0) {
+			return v.errorState(st, pc, "invalid access to map value pointer, value_size=%d off=%d", ms.ValueSize, uint32(hi))
+		}
+		*dst = makePtr(ptrToMapValue)
+		dst.mapIdx = in.Imm
+		dst.off = hi
+	case bpfvm.PseudoFunc:
+		*dst = makePtr(ptrToFunc)
+		dst.subprog = int32(pc + 1 + int(in.Imm))
+	}
+	return nil
+}
+
+// ---- conditional jumps ----
+
+func (v *verifier) checkCondJmp(st *vstate, pc int, in bpfvm.Insn) (int, bool, error) {
+	f := st.cur()
+	op := in.Op & 0xf0
+	jmp32 := in.Class() == bpfvm.ClassJMP32
+	target := jumpTarget(in, pc)
+	dst, err := v.readReg(st, pc, in.Dst)
+	if err != nil {
+		return 0, false, err
+	}
+	var src regState
+	srcReg := -1
+	if in.Op&bpfvm.SrcX != 0 {
+		s, err := v.readReg(st, pc, in.Src)
+		if err != nil {
+			return 0, false, err
+		}
+		src = *s
+		srcReg = int(in.Src)
+	} else if jmp32 {
+		src = constScalar(uint64(uint32(in.Imm)))
+	} else {
+		src = constScalar(uint64(int64(in.Imm)))
+	}
+
+	// pointer comparisons: null checks, or no information
+	if dst.isPtr() || src.isPtr() {
+		ptrIsDst := dst.isPtr()
+		other := &src
+		ptr := dst
+		if !ptrIsDst {
+			ptr, other = &src, dst
+		}
+		if (op == bpfvm.JmpJEQ || op == bpfvm.JmpJNE) && !jmp32 && !other.isPtr() && other.isNullConst() {
+			if ptr.mayBeNull() {
+				// null check: the taken branch of JEQ has ptr == NULL
+				other := v.push(st, target)
+				nullInBranch := op == bpfvm.JmpJEQ
+				v.markPtrOrNull(other, ptr.id, nullInBranch)
+				v.markPtrOrNull(st, ptr.id, !nullInBranch)
+				return pc + 1, false, nil
+			}
+			if ptr.typ != ptrToBTFID || ptr.flags&(flagUntrusted) == 0 {
+				// a non-null pointer is never 0
+				if op == bpfvm.JmpJEQ {
+					return pc + 1, false, nil
+				}
+				return target, false, nil
+			}
+		}
+		v.push(st, target)
+		return pc + 1, false, nil
+	}
+
+	// scalar comparison: refine both branches, drop impossible ones
+	tDst, tSrc := *dst, src
+	refine(&tDst.bounds, &tSrc.bounds, op, jmp32)
+	fDst, fSrc := *dst, src
+	refine(&fDst.bounds, &fSrc.bounds, negateJmp(op), jmp32)
+	takenOK := tDst.bounds.sane() && tSrc.bounds.sane()
+	fallOK := fDst.bounds.sane() && fSrc.bounds.sane()
+	if !takenOK && !fallOK {
+		// both impossible can only mean the state itself is contradictory
+		return pc + 1, true, nil
+	}
+	apply := func(s *vstate, d, sr *regState) {
+		fr := s.cur()
+		setScalar(s, &fr.regs[in.Dst], d.bounds)
+		if srcReg >= 0 {
+			setScalar(s, &fr.regs[srcReg], sr.bounds)
+		}
+	}
+	if takenOK && fallOK {
+		other := v.push(st, target)
+		apply(other, &tDst, &tSrc)
+		apply(st, &fDst, &fSrc)
+		return pc + 1, false, nil
+	}
+	if takenOK {
+		apply(st, &tDst, &tSrc)
+		return target, false, nil
+	}
+	apply(st, &fDst, &fSrc)
+	_ = f
+	return pc + 1, false, nil
+}
+
+// setScalar narrows a scalar register and every register linked to it
+// (sync_linked_regs).
+func setScalar(s *vstate, r *regState, b bounds) {
+	id := r.id
+	r.bounds = b
+	if id == 0 {
+		return
+	}
+	s.forEachReg(func(o *regState) {
+		if o.typ == scalarValue && o.id == id {
+			o.bounds = b
+		}
+	})
+}
+
+// markPtrOrNull applies the outcome of a null check to every copy of the
+// pointer (mark_ptr_or_null_regs). A NULL acquired pointer holds no
+// reference.
+func (v *verifier) markPtrOrNull(s *vstate, id uint32, isNull bool) {
+	if id == 0 {
+		return
+	}
+	var ref uint32
+	s.forEachReg(func(r *regState) {
+		if r.isPtr() && r.id == id && r.mayBeNull() {
+			if isNull {
+				ref = r.refID
+				*r = constScalar(0)
+				return
+			}
+			r.flags &^= flagMaybeNull
+		}
+	})
+	if isNull && ref != 0 {
+		v.dropRef(s, ref)
+	}
+}
+
+// dropRef forgets reference ref (release_reference_state).
+func (v *verifier) dropRef(s *vstate, ref uint32) bool {
+	for i, r := range s.refs {
+		if r.id == ref {
+			s.refs = append(s.refs[:i], s.refs[i+1:]...)
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,634 @@
+package verifier
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/cilium/ebpf/btf"
+	"github.com/schedsim/schedsim/bpfvm"
+)
+
+// Memory access checks (check_mem_access and friends, kernel/bpf/verifier.c,
+// Linux 6.12).
+
+func sizeOf(op uint8) int {
+	switch op & 0x18 {
+	case bpfvm.SizeB:
+		return 1
+	case bpfvm.SizeH:
+		return 2
+	case bpfvm.SizeW:
+		return 4
+	}
+	return 8
+}
+
+// sizedUnknown is an unknown value loaded with size bytes (zero-extended).
+func sizedUnknown(size int) regState {
+	if size >= 8 {
+		return unknownScalar()
+	}
+	return makeScalar(rangeBounds(0, uint64(1)<<(8*size)-1))
+}
+
+// signExtendLoad turns a zero-extended loaded value into its sign-extended
+// form (LDX MEMSX).
+func signExtendLoad(r regState, size int) regState {
+	if r.typ != scalarValue {
+		return r
+	}
+	bitsN := uint(size * 8)
+	if r.isConst() {
+		v := r.varOff.value
+		sh := 64 - bitsN
+		return constScalar(uint64(int64(v<<sh) >> sh))
+	}
+	lo, hi := -(int64(1) << (bitsN - 1)), int64(1)<<(bitsN-1)-1
+	if r.umax <= uint64(hi) {
+		return r
+	}
+	b := unknownBounds()
+	b.smin, b.smax = lo, hi
+	b.sync()
+	return makeScalar(b)
+}
+
+func (v *verifier) checkLoad(st *vstate, pc int, in bpfvm.Insn) error {
+	src, err := v.readReg(st, pc, in.Src)
+	if err != nil {
+		return err
+	}
+	if err := v.writeReg(st, pc, in.Dst); err != nil {
+		return err
+	}
+	size := sizeOf(in.Op)
+	val, err := v.access(st, pc, in.Src, *src, int(in.Off), size, false, nil)
+	if err != nil {
+		return err
+	}
+	if in.Op&0xe0 == bpfvm.ModeMEMSX {
+		val = signExtendLoad(val, size)
+	}
+	st.cur().regs[in.Dst] = val
+	return nil
+}
+
+func (v *verifier) checkStore(st *vstate, pc int, in bpfvm.Insn) error {
+	dst, err := v.readReg(st, pc, in.Dst)
+	if err != nil {
+		return err
+	}
+	size := sizeOf(in.Op)
+	var val regState
+	valReg := -1
+	if in.Class() == bpfvm.ClassSTX {
+		s, err := v.readReg(st, pc, in.Src)
+		if err != nil {
+			return err
+		}
+		val = *s
+		valReg = int(in.Src)
+	} else {
+		val = constScalar(uint64(int64(in.Imm)))
+	}
+	_, err = v.access(st, pc, in.Dst, *dst, int(in.Off), size, true, &storeVal{reg: val, regno: valReg})
+	return err
+}
+
+type storeVal struct {
+	reg   regState
+	regno int // -1 for an immediate
+}
+
+func (v *verifier) checkAtomic(st *vstate, pc int, in bpfvm.Insn) error {
+	dst, err := v.readReg(st, pc, in.Dst)
+	if err != nil {
+		return err
+	}
+	src, err := v.readReg(st, pc, in.Src)
+	if err != nil {
+		return err
+	}
+	if src.isPtr() {
+		return v.errorState(st, pc, "R%d leaks addr into mem", in.Src)
+	}
+	if in.Imm == bpfvm.AtomicCMPXCHG {
+		r0, err := v.readReg(st, pc, 0)
+		if err != nil {
+			return err
+		}
+		if r0.isPtr() {
+			return v.errorState(st, pc, "R0 leaks addr into mem")
+		}
+	}
+	switch dst.typ {
+	case ptrToCtx, ptrToBTFID, ptrToMem:
+		if dst.flags&flagAlloc == 0 {
+			return v.errorState(st, pc, "BPF_ATOMIC stores into R%d %s is not allowed", in.Dst, v.typeName(dst))
+		}
+	}
+	size := sizeOf(in.Op)
+	d := *dst
+	loaded, err := v.access(st, pc, in.Dst, d, int(in.Off), size, false, nil)
+	if err != nil {
+		return err
+	}
+	if _, err := v.access(st, pc, in.Dst, d, int(in.Off), size, true, &storeVal{reg: unknownScalar(), regno: int(in.Src)}); err != nil {
+		return err
+	}
+	_ = loaded
+	if in.Imm == bpfvm.AtomicCMPXCHG {
+		st.cur().regs[0] = sizedUnknown(size)
+	} else if in.Imm&bpfvm.AtomicFETCH != 0 {
+		if in.Src == 10 {
+			return v.errorState(st, pc, "frame pointer is read only")
+		}
+		st.cur().regs[in.Src] = sizedUnknown(size)
+	}
+	return nil
+}
+
+// access checks a load (write=false) or store of size bytes at reg+off and
+// returns the loaded value.
+func (v *verifier) access(st *vstate, pc int, regno uint8, reg regState, off, size int, write bool, val *storeVal) (regState, error) {
+	if reg.typ == scalarValue || reg.typ == notInit {
+		return regState{}, v.errorState(st, pc, "R%d invalid mem access '%s'", regno, v.typeName(&reg))
+	}
+	if reg.mayBeNull() {
+		return regState{}, v.errorState(st, pc, "R%d invalid mem access '%s'", regno, v.typeName(&reg))
+	}
+	if write && val != nil && val.reg.isPtr() && reg.typ != ptrToStack {
+		what := "mem"
+		if reg.typ == ptrToMapValue {
+			what = "map"
+		}
+		return regState{}, v.errorState(st, pc, "R%d leaks addr into %s", val.regno, what)
+	}
+	switch reg.typ {
+	case ptrToStack:
+		return v.stackAccess(st, pc, regno, reg, off, size, write, val)
+	case ptrToMapValue:
+		return v.mapValueAccess(st, pc, regno, reg, off, size, write)
+	case ptrToCtx:
+		return v.ctxAccess(st, pc, regno, reg, off, size, write)
+	case ptrToBTFID:
+		return v.btfAccess(st, pc, regno, reg, off, size, write)
+	case ptrToMem:
+		if write && reg.flags&flagRdonly != 0 {
+			return regState{}, v.errorState(st, pc, "cannot write into %s", v.typeName(&reg))
+		}
+		if err := v.regionAccess(st, pc, regno, reg, off, size, int64(reg.memSize), "mem"); err != nil {
+			return regState{}, err
+		}
+		return sizedUnknown(size), nil
+	}
+	return regState{}, v.errorState(st, pc, "R%d invalid mem access '%s'", regno, v.typeName(&reg))
+}
+
+// regionAccess checks [reg+off, reg+off+size) against [0, limit)
+// (check_mem_region_access).
+func (v *verifier) regionAccess(st *vstate, pc int, regno uint8, reg regState, off, size int, limit int64, what string) error {
+	base := int64(reg.off) + int64(off)
+	if reg.isConst() {
+		o := base + int64(reg.varOff.value)
+		if o < 0 || o+int64(size) > limit {
+			if what == "map value" {
+				return v.errorState(st, pc, "invalid access to map value, value_size=%d off=%d size=%d", limit, o, size)
+			}
+			return v.errorState(st, pc, "invalid access to memory, mem_size=%d off=%d size=%d", limit, o, size)
+		}
+		return nil
+	}
+	if reg.smin < 0 && (reg.smin == math.MinInt64 || base+reg.smin < 0) {
+		return v.errorState(st, pc, "R%d min value is negative, either use unsigned index or do a if (index >=0) check.", regno)
+	}
+	if base+reg.smin < 0 {
+		return v.errorState(st, pc, "R%d min value is outside of the allowed memory range", regno)
+	}
+	if reg.umax >= maxVarOff {
+		return v.errorState(st, pc, "R%d unbounded memory access, make sure to bounds check any such access", regno)
+	}
+	if base+int64(reg.umax)+int64(size) > limit {
+		return v.errorState(st, pc, "R%d max value is outside of the allowed memory range", regno)
+	}
+	return nil
+}
+
+func (v *verifier) mapValueAccess(st *vstate, pc int, regno uint8, reg regState, off, size int, write bool) (regState, error) {
+	ms := v.mapSpec(int(reg.mapIdx))
+	if ms == nil {
+		return regState{}, v.errorState(st, pc, "R%d invalid map", regno)
+	}
+	if write && ms.ReadOnly {
+		return regState{}, v.errorState(st, pc, "write into map forbidden, value_size=%d off=%d size=%d", ms.ValueSize, int64(reg.off)+int64(off), size)
+	}
+	if err := v.regionAccess(st, pc, regno, reg, off, size, int64(ms.ValueSize), "map value"); err != nil {
+		return regState{}, err
+	}
+	// special fields may not be touched directly
+	lo := int64(reg.off) + int64(off) + reg.smin
+	hi := int64(reg.off) + int64(off) + int64(reg.umax) + int64(size)
+	if reg.isConst() {
+		lo = int64(reg.off) + int64(off) + int64(reg.varOff.value)
+		hi = lo + int64(size)
+	}
+	for _, sf := range specialFields(ms.Value) {
+		if lo < int64(sf.off+sf.size) && hi > int64(sf.off) {
+			return regState{}, v.errorState(st, pc, "%s cannot be accessed directly by load/store", sf.kind)
+		}
+	}
+	return sizedUnknown(size), nil
+}
+
+// ---- context (struct_ops argument array) ----
+
+func (v *verifier) ctxAccess(st *vstate, pc int, regno uint8, reg regState, off, size int, write bool) (regState, error) {
+	if !reg.isConst() {
+		return regState{}, v.errorState(st, pc, "variable ctx access var_off=%s disallowed", reg.varOff)
+	}
+	o := int64(reg.off) + int64(off) + int64(reg.varOff.value)
+	if reg.off != 0 || reg.varOff.value != 0 {
+		return regState{}, v.errorState(st, pc, "dereference of modified ctx ptr R%d off=%d disallowed", regno, int64(reg.off)+int64(reg.varOff.value))
+	}
+	if write {
+		return regState{}, v.errorState(st, pc, "invalid bpf_context access off=%d size=%d", o, size)
+	}
+	name := v.prog.Name
+	if o < 0 || o%8 != 0 {
+		return regState{}, v.errorState(st, pc, "func '%s' offset %d is not multiple of 8", name, o)
+	}
+	i := int(o / 8)
+	if i >= len(v.env.Args) {
+		return regState{}, v.errorState(st, pc, "func '%s' doesn't have %d-th argument", name, i)
+	}
+	a := v.env.Args[i]
+	if s := structOfPtr(a.Type); s != nil {
+		if size != 8 {
+			return regState{}, v.errorState(st, pc, "invalid bpf_context access off=%d size=%d", o, size)
+		}
+		r := makePtr(ptrToBTFID)
+		r.btfType = s
+		r.flags = flagTrusted
+		if a.Nullable {
+			r.flags |= flagMaybeNull
+			r.id = v.newID()
+		}
+		return r, nil
+	}
+	if a.Type != nil {
+		if _, isPtr := btf.UnderlyingType(a.Type).(*btf.Pointer); isPtr {
+			if size != 8 {
+				return regState{}, v.errorState(st, pc, "invalid bpf_context access off=%d size=%d", o, size)
+			}
+			return unknownScalar(), nil
+		}
+	}
+	return sizedUnknown(size), nil
+}
+
+// structOfPtr returns the struct a pointer type points to.
+func structOfPtr(t btf.Type) *btf.Struct {
+	if t == nil {
+		return nil
+	}
+	p, ok := btf.UnderlyingType(t).(*btf.Pointer)
+	if !ok {
+		return nil
+	}
+	s, _ := btf.UnderlyingType(p.Target).(*btf.Struct)
+	return s
+}
+
+// ---- BTF-typed objects ----
+
+func (v *verifier) btfAccess(st *vstate, pc int, regno uint8, reg regState, off, size int, write bool) (regState, error) {
+	s, _ := btf.UnderlyingType(reg.btfType).(*btf.Struct)
+	tname := v.typeName(&reg)
+	if s == nil {
+		return regState{}, v.errorState(st, pc, "R%d is %s invalid type", regno, tname)
+	}
+	if !reg.isConst() {
+		return regState{}, v.errorState(st, pc, "R%d is %s invalid variable offset: off=%d, var_off=%s", regno, tname, int64(reg.off)+int64(off), reg.varOff)
+	}
+	o := int64(reg.off) + int64(off) + int64(reg.varOff.value)
+	if o < 0 {
+		return regState{}, v.errorState(st, pc, "R%d is %s invalid negative access: off=%d", regno, tname, o)
+	}
+	if o+int64(size) > int64(s.Size) {
+		return regState{}, v.errorState(st, pc, "access beyond struct %s at off %d size %d", s.Name, o, size)
+	}
+	if reg.flags&flagAlloc != 0 {
+		for _, sf := range specialFields(s) {
+			if o < int64(sf.off+sf.size) && o+int64(size) > int64(sf.off) {
+				return regState{}, v.errorState(st, pc, "%s cannot be accessed directly by load/store", sf.kind)
+			}
+		}
+		return sizedUnknown(size), nil
+	}
+	if write {
+		if reg.flags&flagUntrusted == 0 && v.env.WritableField != nil && v.env.WritableField(s, uint32(o), uint32(size)) {
+			return regState{}, nil
+		}
+		return regState{}, v.errorState(st, pc, "only read is supported: write to struct %s off=%d size=%d is not allowed", s.Name, o, size)
+	}
+	mt, moff, ok := memberAt(s, uint32(o))
+	if ok && moff == uint32(o) && size == 8 {
+		if ps := structOfPtr(mt); ps != nil {
+			r := makePtr(ptrToBTFID)
+			r.btfType = ps
+			r.flags = flagUntrusted
+			if reg.flags&flagTrusted != 0 && v.trustedField(s, uint32(o)) {
+				r.flags = flagTrusted
+			}
+			return r, nil
+		}
+	}
+	return sizedUnknown(size), nil
+}
+
+func (v *verifier) trustedField(s *btf.Struct, off uint32) bool {
+	if v.env.TrustedField != nil {
+		return v.env.TrustedField(s, off)
+	}
+	if s.Name != "task_struct" {
+		return false
+	}
+	for _, m := range s.Members {
+		if m.Name == "cpus_ptr" && m.Offset.Bytes() == off {
+			return true
+		}
+	}
+	return false
+}
+
+// memberAt finds the innermost member whose storage starts at or covers
+// off, descending into nested structs, unions and arrays.
+func memberAt(t btf.Type, off uint32) (btf.Type, uint32, bool) {
+	base := uint32(0)
+	for depth := 0; depth < 32; depth++ {
+		switch u := btf.UnderlyingType(t).(type) {
+		case *btf.Struct:
+			m, ok := findMember(u.Members, off-base)
+			if !ok {
+				return nil, 0, false
+			}
+			base += m.Offset.Bytes()
+			t = m.Type
+		case *btf.Union:
+			m, ok := findMember(u.Members, off-base)
+			if !ok {
+				return nil, 0, false
+			}
+			base += m.Offset.Bytes()
+			t = m.Type
+		case *btf.Array:
+			es, err := btf.Sizeof(u.Type)
+			if err != nil || es <= 0 {
+				return nil, 0, false
+			}
+			base += (off - base) / uint32(es) * uint32(es)
+			t = u.Type
+		default:
+			return t, base, true
+		}
+		if base == off {
+			if _, isAgg := btf.UnderlyingType(t).(*btf.Pointer); isAgg {
+				return t, base, true
+			}
+		}
+	}
+	return nil, 0, false
+}
+
+func findMember(ms []btf.Member, off uint32) (btf.Member, bool) {
+	for _, m := range ms {
+		if m.BitfieldSize != 0 {
+			continue
+		}
+		sz, err := btf.Sizeof(m.Type)
+		if err != nil {
+			continue
+		}
+		s := m.Offset.Bytes()
+		if off >= s && off < s+uint32(sz) {
+			return m, true
+		}
+	}
+	return btf.Member{}, false
+}
+
+// specialField is a field of a map value or allocated object that programs
+// may only use through helpers and kfuncs (struct btf_record).
+type specialField struct {
+	kind      string // "bpf_spin_lock", "bpf_rb_root", ...
+	off, size uint32
+	contains  string // for roots and heads: "contains:type:field" tag value
+}
+
+var specialNames = map[string]bool{
+	"bpf_spin_lock": true, "bpf_res_spin_lock": true, "bpf_timer": true, "bpf_rb_root": true,
+	"bpf_rb_node": true, "bpf_list_head": true, "bpf_list_node": true, "bpf_refcount": true,
+	"bpf_wq": true,
+}
+
+// specialFields lists the special fields of t, recursively through nested
+// structs and arrays.
+func specialFields(t btf.Type) []specialField {
+	var out []specialField
+	var walk func(t btf.Type, base uint32, tags []string, depth int)
+	walk = func(t btf.Type, base uint32, tags []string, depth int) {
+		if t == nil || depth > 8 || len(out) > 64 {
+			return
+		}
+		switch u := btf.UnderlyingType(t).(type) {
+		case *btf.Struct:
+			if specialNames[u.Name] {
+				sf := specialField{kind: u.Name, off: base, size: u.Size}
+				for _, tg := range tags {
+					if len(tg) > 9 && tg[:9] == "contains:" {
+						sf.contains = tg
+					}
+				}
+				out = append(out, sf)
+				return
+			}
+			for _, m := range u.Members {
+				walk(m.Type, base+m.Offset.Bytes(), m.Tags, depth+1)
+			}
+		case *btf.Array:
+			es, err := btf.Sizeof(u.Type)
+			if err != nil || es <= 0 || u.Nelems > 1024 {
+				return
+			}
+			for i := uint32(0); i < u.Nelems; i++ {
+				n := len(out)
+				walk(u.Type, base+i*uint32(es), tags, depth+1)
+				if len(out) == n {
+					return
+				}
+			}
+		}
+	}
+	walk(t, 0, nil, 0)
+	return out
+}
+
+// ---- stack ----
+
+func (v *verifier) frameOf(st *vstate, reg *regState) *funcState {
+	if int(reg.frameNo) < len(st.frames) {
+		return st.frames[reg.frameNo]
+	}
+	return st.cur()
+}
+
+func (v *verifier) noteStackDepth(st *vstate, reg *regState, depth int) {
+	f := v.frameOf(st, reg)
+	if f.subprog >= 0 && f.subprog < len(v.subprogs) && depth > v.subprogs[f.subprog].stackDepth {
+		v.subprogs[f.subprog].stackDepth = depth
+	}
+}
+
+func (v *verifier) stackAccess(st *vstate, pc int, regno uint8, reg regState, off, size int, write bool, val *storeVal) (regState, error) {
+	extra := " read from"
+	if write {
+		extra = " write to"
+	}
+	f := v.frameOf(st, &reg)
+	if !reg.isConst() {
+		lo := int64(reg.off) + int64(off) + reg.smin
+		hi := int64(reg.off) + int64(off) + reg.smax
+		if reg.smin == math.MinInt64 || reg.smax == math.MaxInt64 || lo < -bpfvm.StackSize || hi+int64(size) > 0 {
+			return regState{}, v.errorState(st, pc, "invalid variable-offset%s stack R%d var_off=%s off=%d size=%d", extra, regno, reg.varOff, int64(reg.off)+int64(off), size)
+		}
+		v.noteStackDepth(st, &reg, int(-lo))
+		f.growStack(int(-lo))
+		for a := lo; a < hi+int64(size); a++ {
+			sl, b := stackByte(f, a)
+			if sl.types[b] == slotIter {
+				return regState{}, v.errorState(st, pc, "invalid%s stack R%d: it holds an iterator", extra, regno)
+			}
+			if write {
+				if sl.isSpill() {
+					scrubSpill(sl)
+				}
+				if sl.types[b] != slotInvalid {
+					sl.types[b] = slotMisc
+				}
+			} else if sl.types[b] == slotInvalid {
+				return regState{}, v.errorState(st, pc, "invalid read from stack R%d var_off %s+%d size %d", regno, reg.varOff, int64(reg.off)+int64(off), size)
+			}
+		}
+		return sizedUnknown(size), nil
+	}
+	o := int64(reg.off) + int64(off) + int64(reg.varOff.value)
+	if o < -bpfvm.StackSize || o+int64(size) > 0 {
+		return regState{}, v.errorState(st, pc, "invalid%s stack R%d off=%d size=%d", extra, regno, o, size)
+	}
+	if o%int64(size) != 0 {
+		return regState{}, v.errorState(st, pc, "misaligned stack access off %s+%d+%d size %d", reg.varOff, reg.off, off, size)
+	}
+	v.noteStackDepth(st, &reg, int(-o))
+	f.growStack(int(-o))
+	slot := &f.stack[(-o-1)/8]
+	first := int((o%8 + 8) % 8)
+	if write {
+		return regState{}, v.stackWrite(st, pc, f, slot, first, size, val)
+	}
+	for i := 0; i < size; i++ {
+		if slot.types[first+i] == slotInvalid || slot.types[first+i] == slotIter {
+			return regState{}, v.errorState(st, pc, "invalid read from stack off %d+%d size %d", o, i, size)
+		}
+	}
+	if slot.isSpill() {
+		if size == 8 {
+			return slot.spill, nil
+		}
+		if slot.spill.typ != scalarValue {
+			return regState{}, v.errorState(st, pc, "invalid size of register fill")
+		}
+		if slot.spill.isConst() {
+			c := slot.spill.varOff.value >> (8 * uint(first))
+			if size < 8 {
+				c &= uint64(1)<<(8*size) - 1
+			}
+			return constScalar(c), nil
+		}
+		return sizedUnknown(size), nil
+	}
+	zero := true
+	for i := 0; i < size; i++ {
+		if slot.types[first+i] != slotZero {
+			zero = false
+		}
+	}
+	if zero {
+		return constScalar(0), nil
+	}
+	return sizedUnknown(size), nil
+}
+
+func stackByte(f *funcState, a int64) (*stackSlot, int) {
+	i := (-a - 1) / 8
+	return &f.stack[i], int((a%8 + 8) % 8)
+}
+
+// scrubSpill turns a partially overwritten spill into plain bytes.
+func scrubSpill(sl *stackSlot) {
+	for b := range sl.types {
+		sl.types[b] = slotMisc
+	}
+	sl.spill = regState{}
+}
+
+func (v *verifier) stackWrite(st *vstate, pc int, f *funcState, slot *stackSlot, first, size int, val *storeVal) error {
+	if slot.types[0] == slotIter {
+		return v.errorState(st, pc, "cannot overwrite the iterator on the stack")
+	}
+	r := val.reg
+	if r.isPtr() {
+		if size != 8 {
+			return v.errorState(st, pc, "invalid size of register spill")
+		}
+		if r.typ == ptrToStack && int(r.frameNo) > int(f.frameNo) {
+			return v.errorState(st, pc, "cannot spill pointers to stack into stack frame of the caller")
+		}
+	}
+	if size == 8 {
+		for b := range slot.types {
+			slot.types[b] = slotSpill
+		}
+		slot.spill = r
+		if r.typ == scalarValue && r.isConst() && r.varOff.value == 0 && val.regno < 0 {
+			for b := range slot.types {
+				slot.types[b] = slotZero
+			}
+			slot.spill = regState{}
+		}
+		return nil
+	}
+	if slot.isSpill() {
+		sp := slot.spill
+		scrubSpill(slot)
+		if sp.typ == scalarValue && sp.isConst() {
+			// keep exact knowledge of the bytes not overwritten
+			for b := 0; b < 8; b++ {
+				if byte(sp.varOff.value>>(8*b)) == 0 {
+					slot.types[b] = slotZero
+				}
+			}
+		}
+	}
+	t := slotMisc
+	if r.typ == scalarValue && r.isConst() && r.varOff.value&(uint64(1)<<(8*size)-1) == 0 {
+		t = slotZero
+	}
+	for i := 0; i < size; i++ {
+		slot.types[first+i] = t
+	}
+	return nil
+}
+
+func (v *verifier) describeField(sf specialField) string {
+	return fmt.Sprintf("%s at off %d", sf.kind, sf.off)
+}

@@ -1,0 +1,3 @@
+; expect: accept
+r0 = 0
+exit

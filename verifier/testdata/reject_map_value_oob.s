@@ -1,0 +1,12 @@
+; expect: reject "invalid access to map value, value_size=16 off=12 size=8"
+r1 = 0
+*(u32 *)(r10 -4) = r1
+r2 = r10
+r2 += -4
+r1 = map[id:0]
+call bpf_map_lookup_elem
+if r0 == 0 goto out
+r1 = *(u64 *)(r0 +12)
+out:
+r0 = 0
+exit

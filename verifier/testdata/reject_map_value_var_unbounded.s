@@ -1,0 +1,16 @@
+; expect: reject "unbounded memory access"
+; args: u64
+r6 = *(u64 *)(r1 +0)
+r1 = 0
+*(u32 *)(r10 -4) = r1
+r2 = r10
+r2 += -4
+r1 = map[id:0]
+call bpf_map_lookup_elem
+if r0 == 0 goto out
+if r6 s< 0 goto out
+r0 += r6
+r1 = *(u8 *)(r0 +0)
+out:
+r0 = 0
+exit

@@ -1,0 +1,3 @@
+; expect: reject "R2 !read_ok"
+r0 = r2
+exit

@@ -1,0 +1,3 @@
+; expect: reject "invalid read from stack off -8+0 size 8"
+r0 = *(u64 *)(r10 -8)
+exit

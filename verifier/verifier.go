@@ -1,0 +1,636 @@
+package verifier
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/cilium/ebpf/btf"
+	"github.com/schedsim/schedsim/bpfvm"
+)
+
+// Env is what the verifier knows about the world a program runs in.
+type Env struct {
+	// Maps are the VM's maps, indexed like the Imm of LD_IMM64 PseudoMapIdx.
+	Maps []*bpfvm.MapSpec
+	// Registry resolves helper ids and kfunc ids.
+	Registry *bpfvm.Registry
+	// KernelBTF holds the simulated kernel types (task_struct, cpumask...),
+	// used to resolve helper BTF argument and return types by name.
+	KernelBTF *btf.Spec
+	// Args describe what r1 points to: a struct_ops callback receives a
+	// pointer to an array of u64, one per argument (ctx[0], ctx[1]...).
+	Args []ArgDesc
+	// ReturnVoid: the callback returns nothing, r0 is not checked at exit.
+	ReturnVoid bool
+	// WritableField reports whether a program may store size bytes at off
+	// into a kernel object of type t. Nil: no kernel object is writable.
+	WritableField func(t *btf.Struct, off, size uint32) bool
+	// TrustedField reports whether the pointer loaded from field off of a
+	// trusted object of type t is itself trusted (the kernel's
+	// BTF_TYPE_SAFE_TRUSTED lists). Nil: task_struct.cpus_ptr only.
+	TrustedField func(t *btf.Struct, off uint32) bool
+	// MaxLocks is how many locks a path may hold at once (default 8).
+	MaxLocks int
+	// InsnLimit is the complexity limit in processed instructions
+	// (default 1,000,000, the kernel's BPF_COMPLEXITY_LIMIT_INSNS).
+	InsnLimit int
+	// NoBackEdges rejects every loop ("back-edge from insn X to Y"), as the
+	// kernel does for programs loaded without CAP_BPF.
+	NoBackEdges bool
+	// Log receives the verifier log: on rejection, the failing instruction
+	// and state; with Verbose, every instruction processed with its state.
+	Log     io.Writer
+	Verbose bool
+}
+
+// ArgDesc describes one argument of a struct_ops callback.
+type ArgDesc struct {
+	Name string
+	// Type is the C type: an integer or enum (a scalar), or a pointer to a
+	// struct (a trusted pointer to a kernel object). Nil means scalar.
+	Type btf.Type
+	// Nullable: the pointer may be NULL and must be checked before use.
+	Nullable bool
+}
+
+// Result is what a successful verification reports.
+type Result struct {
+	Prog string
+	// InsnsProcessed counts instructions symbolically executed, the number
+	// the complexity limit applies to.
+	InsnsProcessed int
+	// StatesTotal counts states stored at prune points; PeakStates is the
+	// maximum of stored plus queued states at any time.
+	StatesTotal      int
+	PeakStates       int
+	MaxStatesPerInsn int
+	// StackDepth is the stack used by each function, in the order of
+	// their first instruction.
+	StackDepth []int
+	// LockEdges lists lock classes taken while another was held.
+	LockEdges []LockEdge
+	// Duration is the time Verify took. It is measured for display only
+	// and never influences a verdict.
+	Duration time.Duration
+}
+
+// Error is a rejection.
+type Error struct {
+	Prog    string
+	PC      int
+	Line    bpfvm.LineInfo // valid when HasLine
+	HasLine bool
+	Msg     string // the reason, in the kernel's words where it has some
+	Log     string // the kernel-style log of the failing path
+}
+
+func (e *Error) Error() string {
+	where := fmt.Sprintf("%s+%d", e.Prog, e.PC)
+	if e.HasLine && e.Line.File != "" {
+		where += fmt.Sprintf(" (%s:%d)", e.Line.File, e.Line.Line)
+	}
+	return fmt.Sprintf("verifier: %s: %s", where, e.Msg)
+}
+
+// LockClass identifies a lock statically, as lockdep's lock classes do: the
+// map (or global section) holding it and the offset of the lock field in
+// the value.
+type LockClass struct {
+	Map string
+	Off uint32
+}
+
+func (c LockClass) String() string { return fmt.Sprintf("%s+%d", c.Map, c.Off) }
+
+// LockEdge records that Taken was acquired while Held was held.
+type LockEdge struct {
+	Held, Taken       LockClass
+	Prog              string
+	HeldPC, PC        int
+	HeldLine, Line    bpfvm.LineInfo
+	HasHeldL, HasLine bool
+}
+
+const defaultInsnLimit = 1000000
+
+// Verify checks p against env. It returns statistics on success and an
+// *Error on rejection. It never panics on any input.
+func Verify(p *bpfvm.Program, env *Env) (res *Result, err error) {
+	start := time.Now()
+	if p == nil {
+		return nil, &Error{Msg: "nil program"}
+	}
+	if env == nil {
+		env = &Env{}
+	}
+	v := &verifier{prog: p, env: env, limit: env.InsnLimit, maxLocks: env.MaxLocks}
+	if v.limit <= 0 {
+		v.limit = defaultInsnLimit
+	}
+	if v.maxLocks <= 0 {
+		v.maxLocks = 8
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			res = nil
+			err = v.internalError(r)
+		}
+	}()
+	if err := v.checkStatic(); err != nil {
+		return nil, err
+	}
+	if err := v.explore(); err != nil {
+		return nil, err
+	}
+	if err := v.checkStackDepth(); err != nil {
+		return nil, err
+	}
+	res = &Result{Prog: p.Name, InsnsProcessed: v.processed, StatesTotal: v.totalStates,
+		PeakStates: v.peakStates, MaxStatesPerInsn: v.maxPerInsn, LockEdges: v.edges}
+	for _, sp := range v.subprogs {
+		res.StackDepth = append(res.StackDepth, sp.stackDepth)
+	}
+	res.Duration = time.Since(start)
+	if env.Log != nil {
+		fmt.Fprintf(env.Log, "verification time %d usec\nstack depth %s\n%s\n",
+			res.Duration.Microseconds(), v.depthString(), v.statsLine())
+	}
+	return res, nil
+}
+
+func (v *verifier) internalError(r any) error {
+	msg := fmt.Sprintf("verifier internal error: %v", r)
+	return &Error{Prog: v.prog.Name, PC: v.pc, Msg: msg, Log: msg + "\n"}
+}
+
+type pendingPath struct {
+	st *vstate
+	pc int
+}
+
+type verifier struct {
+	prog     *bpfvm.Program
+	env      *Env
+	limit    int
+	maxLocks int
+
+	info     []insnInfo
+	subprogs []subprog
+
+	queue    []pendingPath
+	explored []*pcStates
+	stored   int
+
+	processed   int
+	totalStates int
+	peakStates  int
+	maxPerInsn  int
+	jmps        int
+	prevJmps    int
+	prevInsns   int
+
+	idGen uint32
+	pc    int // instruction being checked, for messages
+	cmp   comparer
+
+	edges    []LockEdge
+	edgeSeen map[[2]LockClass]bool
+
+	trace []string // recent log lines of the current path (non-verbose)
+}
+
+func (v *verifier) newID() uint32 {
+	v.idGen++
+	return v.idGen
+}
+
+func (v *verifier) mapSpec(i int) *bpfvm.MapSpec {
+	if i < 0 || i >= len(v.env.Maps) {
+		return nil
+	}
+	return v.env.Maps[i]
+}
+
+func (v *verifier) kfuncName(id int32) string {
+	if v.env.Registry == nil {
+		return ""
+	}
+	if k := v.env.Registry.Kfunc(id); k != nil {
+		return k.Name
+	}
+	return ""
+}
+
+// errorf builds a rejection at pc, with the log of the failing path.
+func (v *verifier) errorf(pc int, format string, args ...any) error {
+	return v.errorState(nil, pc, format, args...)
+}
+
+func (v *verifier) errorState(st *vstate, pc int, format string, args ...any) error {
+	msg := fmt.Sprintf(format, args...)
+	e := &Error{Prog: v.prog.Name, PC: pc, Msg: msg}
+	if l, ok := v.prog.LineFor(pc); ok {
+		e.Line, e.HasLine = l, true
+	}
+	var b strings.Builder
+	for _, t := range v.trace {
+		b.WriteString(t)
+	}
+	if st != nil {
+		fmt.Fprintf(&b, "%d: %s\n", pc, v.stateString(st))
+	}
+	if pc >= 0 && pc < len(v.prog.Insns) {
+		if e.HasLine {
+			fmt.Fprintf(&b, "; %s @ %s:%d\n", strings.TrimSpace(e.Line.Source), e.Line.File, e.Line.Line)
+		}
+		fmt.Fprintf(&b, "%d: %s\n", pc, bpfvm.DisasmKernel(v.prog.Insns, pc, v.env.Registry))
+	}
+	b.WriteString(msg)
+	b.WriteByte('\n')
+	b.WriteString(v.statsLine())
+	b.WriteByte('\n')
+	e.Log = b.String()
+	if v.env.Log != nil {
+		io.WriteString(v.env.Log, e.Log)
+	}
+	return e
+}
+
+func (v *verifier) statsLine() string {
+	return fmt.Sprintf("processed %d insns (limit %d) max_states_per_insn %d total_states %d peak_states %d",
+		v.processed, v.limit, v.maxPerInsn, v.totalStates, v.peakStates)
+}
+
+func (v *verifier) depthString() string {
+	var parts []string
+	for _, sp := range v.subprogs {
+		parts = append(parts, fmt.Sprint(sp.stackDepth))
+	}
+	return strings.Join(parts, "+")
+}
+
+// logInsn records the state and instruction about to be checked.
+func (v *verifier) logInsn(st *vstate, pc int) {
+	line := ""
+	if l, ok := v.prog.LineFor(pc); ok && l.Insn == pc && l.Source != "" {
+		line = "; " + strings.TrimSpace(l.Source) + "\n"
+	}
+	s := fmt.Sprintf("%s%d: %s ; %s\n", line, pc, bpfvm.DisasmKernel(v.prog.Insns, pc, v.env.Registry), v.stateString(st))
+	if v.env.Verbose && v.env.Log != nil {
+		io.WriteString(v.env.Log, s)
+		return
+	}
+	if v.env.Log != nil {
+		// keep the last few lines of the current path for the rejection log
+		if len(v.trace) >= 8 {
+			copy(v.trace, v.trace[1:])
+			v.trace = v.trace[:7]
+		}
+		v.trace = append(v.trace, s)
+	}
+}
+
+// ---- exploration (do_check) ----
+
+func (v *verifier) initialState() *vstate {
+	f := &funcState{callsite: -1}
+	f.regs[1] = makePtr(ptrToCtx)
+	f.regs[10] = makePtr(ptrToStack)
+	return &vstate{frames: []*funcState{f}}
+}
+
+func (v *verifier) explore() error {
+	v.explored = make([]*pcStates, len(v.prog.Insns))
+	v.queue = append(v.queue, pendingPath{v.initialState(), 0})
+	for len(v.queue) > 0 {
+		p := v.queue[len(v.queue)-1]
+		v.queue = v.queue[:len(v.queue)-1]
+		v.trace = v.trace[:0]
+		if err := v.walk(p.st, p.pc); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// push queues a copy of st to be explored from pc later (push_stack).
+func (v *verifier) push(st *vstate, pc int) *vstate {
+	n := st.clone()
+	if n.parent != nil {
+		n.parent.pending++
+	}
+	v.queue = append(v.queue, pendingPath{n, pc})
+	v.peakStates = max(v.peakStates, v.stored+len(v.queue))
+	return n
+}
+
+// pathDone ends a path: its checkpoints no longer have it pending
+// (update_branch_counts). A checkpoint with nothing pending is complete:
+// it may now prune other paths.
+func (v *verifier) pathDone(st *vstate) {
+	for c := st.parent; c != nil; c = c.parent {
+		c.pending--
+		if c.pending > 0 {
+			break
+		}
+		v.complete(c)
+	}
+}
+
+// pcStates holds the checkpoints of one instruction: complete ones (which
+// prune by subsumption) and in-progress ones, indexed by an exact-state hash
+// for infinite-loop detection (and listed for loop heads).
+type pcStates struct {
+	done     []*checkpoint
+	active   map[uint64][]*checkpoint
+	loopList []*checkpoint
+	nActive  int
+}
+
+func (v *verifier) complete(c *checkpoint) {
+	ps := v.explored[c.pc]
+	if ps == nil {
+		return
+	}
+	if b := ps.active[c.hash]; b != nil {
+		for i, x := range b {
+			if x == c {
+				b = append(b[:i], b[i+1:]...)
+				break
+			}
+		}
+		if len(b) == 0 {
+			delete(ps.active, c.hash)
+		} else {
+			ps.active[c.hash] = b
+		}
+	}
+	for i, x := range ps.loopList {
+		if x == c {
+			ps.loopList = append(ps.loopList[:i], ps.loopList[i+1:]...)
+			break
+		}
+	}
+	ps.nActive--
+	ps.done = append(ps.done, c)
+}
+
+// walk explores one path until it exits, is pruned or fails.
+func (v *verifier) walk(st *vstate, pc int) error {
+	for {
+		v.pc = pc
+		if pc < 0 || pc >= len(v.prog.Insns) {
+			return v.errorState(st, pc, "invalid insn idx %d insn_cnt %d", pc, len(v.prog.Insns))
+		}
+		if v.info[pc].prune {
+			pruned, err := v.isStateVisited(st, pc)
+			if err != nil {
+				return err
+			}
+			if pruned {
+				v.pathDone(st)
+				return nil
+			}
+		}
+		v.processed++
+		if v.processed > v.limit {
+			return v.errorState(st, pc, "BPF program is too large. Processed %d insn", v.processed)
+		}
+		v.info[pc].seen = true
+		if v.env.Log != nil {
+			v.logInsn(st, pc)
+		}
+		next, done, err := v.step(st, pc)
+		if err != nil {
+			return err
+		}
+		if done {
+			v.pathDone(st)
+			return nil
+		}
+		pc = next
+	}
+}
+
+// liveMasks gives, per frame, the registers worth comparing.
+func (v *verifier) liveMasks(st *vstate, pc int) []uint16 {
+	live := make([]uint16, len(st.frames))
+	for i := range st.frames {
+		if i == len(st.frames)-1 {
+			live[i] = v.info[pc].liveIn
+			continue
+		}
+		callee := st.frames[i+1]
+		cs := callee.callsite
+		switch callee.cb {
+		case cbLoop:
+			live[i] = v.info[cs].liveIn
+		case cbRbLess:
+			live[i] = 0
+		default:
+			if cs+1 < len(v.info) {
+				live[i] = v.info[cs+1].liveIn & 0x3c0
+			}
+		}
+	}
+	return live
+}
+
+// isStateVisited is is_state_visited: prune when a complete stored state
+// at pc covers st; at loop heads (iterator next, may_goto, bpf_loop) also
+// when an in-progress one does; detect infinite loops; store st as a new
+// checkpoint.
+func (v *verifier) isStateVisited(st *vstate, pc int) (bool, error) {
+	ps := v.explored[pc]
+	if ps == nil {
+		ps = &pcStates{}
+		v.explored[pc] = ps
+	}
+	live := v.liveMasks(st, pc)
+	v.cmp.exact = false
+	kept := ps.done[:0]
+	pruned := false
+	for i, c := range ps.done {
+		if pruned {
+			kept = append(kept, ps.done[i:]...)
+			break
+		}
+		if v.cmp.statesEqual(c.st, st, live) {
+			c.hits++
+			pruned = true
+			kept = append(kept, c)
+			continue
+		}
+		c.miss++
+		if c.miss > c.hits*3+3 {
+			// unlikely to be useful: forget it (like the kernel)
+			v.stored--
+			continue
+		}
+		kept = append(kept, c)
+	}
+	ps.done = kept
+	if pruned {
+		return true, nil
+	}
+	loopHead := v.info[pc].loopHead
+	if loopHead && len(ps.loopList) > 0 && v.loopHeadPrunable(st, pc) {
+		for _, c := range ps.loopList {
+			if v.cmp.statesEqual(c.st, st, live) {
+				c.hits++
+				return true, nil
+			}
+		}
+	}
+	h := stateHash(st)
+	looping := ps.nActive > 0
+	if !loopHead {
+		v.cmp.exact = true
+		for _, c := range ps.active[h] {
+			if v.cmp.statesEqual(c.st, st, nil) {
+				return false, v.errorState(st, pc, "infinite loop detected at insn %d", pc)
+			}
+		}
+		v.cmp.exact = false
+	}
+	if loopHead && len(ps.loopList) >= 2 {
+		v.widen(ps.loopList[len(ps.loopList)-1].st, st)
+		h = stateHash(st)
+	}
+	if looping && !loopHead && v.jmps-v.prevJmps < 20 && v.processed-v.prevInsns < 100 {
+		return false, nil
+	}
+	v.prevJmps, v.prevInsns = v.jmps, v.processed
+	c := &checkpoint{st: st.clone(), pc: pc, parent: st.parent, pending: 1, hash: h}
+	c.st.parent = nil
+	st.parent = c
+	if ps.active == nil {
+		ps.active = make(map[uint64][]*checkpoint)
+	}
+	ps.active[h] = append(ps.active[h], c)
+	if loopHead {
+		ps.loopList = append(ps.loopList, c)
+	}
+	ps.nActive++
+	v.stored++
+	v.totalStates++
+	v.maxPerInsn = max(v.maxPerInsn, len(ps.done)+ps.nActive)
+	v.peakStates = max(v.peakStates, v.stored+len(v.queue))
+	return false, nil
+}
+
+// loopHeadPrunable: at an iterator next call the iterator must still be
+// active for the loop to be known to terminate (process_iter_next_call).
+func (v *verifier) loopHeadPrunable(st *vstate, pc int) bool {
+	in := v.prog.Insns[pc]
+	if in.Op == bpfvm.ClassJMP|bpfvm.JmpCALL && in.Src == bpfvm.CallKfunc {
+		r1 := &st.cur().regs[1]
+		slot, ok := v.iterSlot(st, r1)
+		return ok && slot.spill.iterState == iterActive
+	}
+	return true
+}
+
+// widen forgets the values of scalars that changed between two visits of
+// a loop head, so that the loop converges (widen_imprecise_scalars; the
+// kernel widens only scalars that were not needed precisely, we widen every
+// scalar that differs).
+func (v *verifier) widen(old, cur *vstate) {
+	if len(old.frames) != len(cur.frames) {
+		return
+	}
+	for i := range old.frames {
+		of, cf := old.frames[i], cur.frames[i]
+		for r := 0; r < 10; r++ {
+			o, c := &of.regs[r], &cf.regs[r]
+			if o.typ == scalarValue && c.typ == scalarValue && o.bounds != c.bounds {
+				*c = unknownScalar()
+			}
+		}
+		for s := range cf.stack {
+			if s >= len(of.stack) {
+				break
+			}
+			os, cs := &of.stack[s], &cf.stack[s]
+			if os.isSpill() && cs.isSpill() && os.spill.typ == scalarValue && cs.spill.typ == scalarValue &&
+				os.spill.bounds != cs.spill.bounds {
+				cs.spill = unknownScalar()
+				continue
+			}
+			if cs.isSpill() && cs.spill.typ == scalarValue && !os.isSpill() {
+				for b := range cs.types {
+					cs.types[b] = slotMisc
+				}
+				cs.spill = regState{}
+				continue
+			}
+			if !cs.isSpill() && !os.isSpill() && cs.types[0] != slotIter {
+				for b := range cs.types {
+					if cs.types[b] == slotZero && os.types[b] == slotMisc {
+						cs.types[b] = slotMisc
+					}
+				}
+			}
+		}
+	}
+}
+
+// checkStackDepth is check_max_stack_depth: the stack of a call chain,
+// each frame rounded up to 32 bytes, is at most 512 bytes.
+func (v *verifier) checkStackDepth() error {
+	var walk func(sp, depth, frames int, seen []bool) error
+	walk = func(sp, depth, frames int, seen []bool) error {
+		if frames > bpfvm.MaxCallFrames {
+			return v.errorf(v.subprogs[sp].start, "the call stack of %d frames is too deep !", frames)
+		}
+		d := (max(v.subprogs[sp].stackDepth, 1) + 31) &^ 31
+		depth += d
+		if depth > bpfvm.StackSize {
+			return v.errorf(v.subprogs[sp].start, "combined stack size of %d calls is %d. Too large", frames, depth)
+		}
+		if seen[sp] {
+			return nil
+		}
+		seen[sp] = true
+		defer func() { seen[sp] = false }()
+		for _, c := range v.subprogs[sp].calls {
+			if err := walk(c, depth, frames+1, seen); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for i := range v.subprogs {
+		v.subprogs[i].calls = v.subprogs[i].calls[:0]
+		for pc := v.subprogs[i].start; pc < v.subprogs[i].end; pc++ {
+			in := v.prog.Insns[pc]
+			if !v.info[pc].seen || v.info[pc].second || in.Op != bpfvm.ClassJMP|bpfvm.JmpCALL || in.Src != bpfvm.CallLocal {
+				continue
+			}
+			if t := v.subprogIndex(pc + 1 + int(in.Imm)); t >= 0 {
+				v.subprogs[i].calls = append(v.subprogs[i].calls, t)
+			}
+		}
+	}
+	return walk(0, 0, 1, make([]bool, len(v.subprogs)))
+}
+
+func (v *verifier) subprogIndex(start int) int {
+	for i, sp := range v.subprogs {
+		if sp.start == start {
+			return i
+		}
+	}
+	return -1
+}
+
+func (v *verifier) subprogOf(pc int) int {
+	for i := len(v.subprogs) - 1; i >= 0; i-- {
+		if v.subprogs[i].start <= pc {
+			return i
+		}
+	}
+	return 0
+}
