@@ -2,7 +2,8 @@
 // is a sched_ext policy, and reports what the policy did to the workloads.
 //
 //	schedsim run [CONFIG] [--policy NAME|PATH] [--seed N] [--duration D] [--json FILE]
-//	schedsim exec ...
+//	schedsim exec [--mem HEX] [PROG]
+//	schedsim vmlinux [-o FILE]
 //
 // Exit status: 0 on success, 1 on a runtime failure (including a policy
 // ejected during the run), 2 on a usage or config error.
@@ -33,6 +34,10 @@ var commands = []command{
 	{"run", "simulate a scenario (default: the built-in web.toml) and print its results",
 		func(args []string, _ io.Reader, stdout, stderr io.Writer) int { return cmdRun(args, stdout, stderr) }},
 	{"exec", "run a BPF program (see schedsim exec -h)", cmdExec},
+	{"vmlinux", "write the C header of the simulated kernel's types (vmlinux.h)",
+		func(args []string, _ io.Reader, stdout, stderr io.Writer) int {
+			return cmdVmlinux(args, stdout, stderr)
+		}},
 }
 
 func main() {
