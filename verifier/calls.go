@@ -231,7 +231,9 @@ func (v *verifier) checkHelperCall(st *vstate, pc int, id int32) (int, bool, err
 		*r0 = makePtr(ptrToMem)
 		r0.memSize = uint32(max(h.RetSize, 0))
 		r0.flags = flagMaybeNull
-		r0.id = v.newID()
+		if !h.Acquire {
+			r0.id = v.newID()
+		}
 	case bpfvm.RetPtrToBTFIDOrNull, bpfvm.RetPtrToBTFID:
 		t := v.kernelStruct(h.RetBTFType)
 		if t == nil {
@@ -252,7 +254,7 @@ func (v *verifier) checkHelperCall(st *vstate, pc int, id int32) (int, bool, err
 			return 0, false, v.errorState(st, pc, "kernel subsystem misconfigured verifier: acquire helper %s returns no pointer", h.Name)
 		}
 		r0.refID = v.acquireRef(st, pc)
-		if r0.id == 0 {
+		if r0.mayBeNull() || r0.id == 0 {
 			r0.id = r0.refID
 		}
 	}
@@ -572,11 +574,8 @@ func (v *verifier) lockTarget(st *vstate, pc int, regno uint8, kind lockKind) (L
 	var found *specialField
 	fields := specialFields(t)
 	for i := range fields {
-		if fields[i].kind == want {
+		if fields[i].kind == want && (found == nil || int64(fields[i].off) == val) {
 			found = &fields[i]
-			if int64(found.off) == val {
-				break
-			}
 		}
 	}
 	if found == nil {
@@ -927,7 +926,9 @@ func (v *verifier) kfuncReturn(st *vstate, pc int, k *bpfvm.Kfunc, r0 *regState)
 		}
 		if r0.isPtr() && k.Flags&bpfvm.KfRetNull != 0 {
 			r0.flags |= flagMaybeNull
-			r0.id = v.newID()
+			if k.Flags&bpfvm.KfAcquire == 0 {
+				r0.id = v.newID()
+			}
 		}
 	default:
 		*r0 = unknownScalar()
@@ -937,7 +938,7 @@ func (v *verifier) kfuncReturn(st *vstate, pc int, k *bpfvm.Kfunc, r0 *regState)
 			return v.errorState(st, pc, "acquire kernel function %s does not return a pointer", k.Name)
 		}
 		r0.refID = v.acquireRef(st, pc)
-		if r0.id == 0 {
+		if r0.mayBeNull() || r0.id == 0 {
 			r0.id = r0.refID
 		}
 	}

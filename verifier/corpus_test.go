@@ -35,6 +35,7 @@ type corpusCase struct {
 	limit   int
 	noLoops bool
 	sleep   bool
+	locks   int
 }
 
 func parseCase(t testing.TB, e *testEnv, name, src string) corpusCase {
@@ -83,6 +84,12 @@ func parseCase(t testing.TB, e *testEnv, name, src string) corpusCase {
 			c.noLoops = true
 		case l == "sleepable":
 			c.sleep = true
+		case strings.HasPrefix(l, "maxlocks:"):
+			n, err := strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(l, "maxlocks:")))
+			if err != nil {
+				t.Fatalf("%s: bad maxlocks", name)
+			}
+			c.locks = n
 		case strings.HasPrefix(l, "limit:"):
 			n, err := strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(l, "limit:")))
 			if err != nil {
@@ -112,6 +119,7 @@ func (c *corpusCase) env(e *testEnv, log *bytes.Buffer) *Env {
 	env.ReturnVoid = c.void
 	env.InsnLimit = c.limit
 	env.NoBackEdges = c.noLoops
+	env.MaxLocks = c.locks
 	if log != nil {
 		env.Log = log
 	}

@@ -235,7 +235,11 @@ func (v *verifier) errorState(st *vstate, pc int, format string, args ...any) er
 		e.Line, e.HasLine = l, true
 	}
 	var b strings.Builder
-	for _, t := range v.trace {
+	trace := v.trace
+	if n := len(trace); n > 0 && strings.HasPrefix(trace[n-1], fmt.Sprintf("%d: (", pc)) {
+		trace = trace[:n-1]
+	}
+	for _, t := range trace {
 		b.WriteString(t)
 	}
 	if st != nil {

@@ -1,0 +1,3 @@
+; expect: accept
+; void
+exit

@@ -1,0 +1,6 @@
+; expect: reject "R6 invalid mem access 'trusted_ptr_task_struct_or_null'"
+; args: task_struct?
+r6 = *(u64 *)(r1 +0)
+r0 = *(u32 *)(r6 +0)
+r0 = 0
+exit

@@ -1,0 +1,16 @@
+; expect: reject "bpf_res_spin_unlock without taking a lock"
+r1 = 0
+*(u32 *)(r10 -4) = r1
+r2 = r10
+r2 += -4
+r1 = map[id:7]
+call bpf_map_lookup_elem
+if r0 == 0 goto out
+r6 = r0
+r1 = r6
+call kfunc bpf_res_spin_lock
+r1 = r6
+call kfunc bpf_res_spin_unlock
+out:
+r0 = 0
+exit

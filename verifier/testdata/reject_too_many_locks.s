@@ -1,0 +1,12 @@
+; expect: reject "Maximum number of held locks (1) exceeded"
+; maxlocks: 1
+r1 = map[id:4][0]+0
+call bpf_spin_lock
+r1 = map[id:4][0]+4
+call bpf_spin_lock
+r1 = map[id:4][0]+4
+call bpf_spin_unlock
+r1 = map[id:4][0]+0
+call bpf_spin_unlock
+r0 = 0
+exit
