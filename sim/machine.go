@@ -120,6 +120,7 @@ type Machine struct {
 	reporters  []Reporter
 	groups     []string
 	policyName string
+	onSwitch   []func(at uint64, cpu int, prev, next *Task)
 	stopped    bool
 }
 
@@ -258,6 +259,13 @@ func (m *Machine) AtOn(t uint64, cpu int, fn func()) {
 
 // After runs fn d ns from now.
 func (m *Machine) After(d uint64, fn func()) { m.At(m.now+d, fn) }
+
+// OnSwitch registers fn to be told of every context switch (prev or next
+// is nil for the idle task), in schedule order: the log the schedule hash
+// is computed over.
+func (m *Machine) OnSwitch(fn func(at uint64, cpu int, prev, next *Task)) {
+	m.onSwitch = append(m.onSwitch, fn)
+}
 
 // OnEnd registers fn to run when the run ends (workloads finalise metrics).
 func (m *Machine) OnEnd(fn func(*Machine)) { m.hooks = append(m.hooks, fn) }
@@ -979,6 +987,9 @@ func (m *Machine) switchTo(c *CPU, prev, next *Task) {
 		}
 	}
 	m.hash = h
+	for _, fn := range m.onSwitch {
+		fn(m.now, c.ID, prev, next)
+	}
 	if next == nil {
 		m.updateIdle(c, true)
 		return

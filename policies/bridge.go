@@ -1,0 +1,493 @@
+package policies
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"unsafe"
+
+	"github.com/cilium/ebpf/btf"
+	"github.com/schedsim/schedsim/bpfvm"
+	"github.com/schedsim/schedsim/sim"
+)
+
+// Options configure a BPF policy.
+type Options struct {
+	// NumCPUs is the machine's CPU count (per-CPU maps, contexts).
+	NumCPUs int
+	// Params set `const volatile` globals by name ([policy.params]).
+	Params map[string]any
+	// DataSizes resizes .data.* sections (RESIZE_ARRAY).
+	DataSizes map[string]uint32
+	// InsnCostPs is the simulated cost of one BPF instruction in
+	// picoseconds, charged to the CPU running the callback together with
+	// the helpers' and kfuncs' own costs; 0 makes scheduler code free
+	// (as the Go reference policies are by default), which is what a
+	// differential comparison of a BPF policy with its Go twin needs.
+	InsnCostPs uint64
+	// MemSize is the VM's linear memory; 0 for the default.
+	MemSize uint64
+	// Seed seeds bpf_get_prandom_u32.
+	Seed uint64
+	// Log receives bpf_printk output, one line per call, prefixed with the
+	// simulated time and CPU; nil discards it.
+	Log io.Writer
+}
+
+// BPFPolicy is a sched_ext BPF program (a struct_ops map of struct
+// sched_ext_ops and its programs) loaded into a bpfvm VM, implementing
+// sim.Scheduler: each callback runs its program on the execution context of
+// the simulated CPU, with its arguments passed as the kernel passes them to
+// struct_ops programs (r1 points to an array of u64 arguments).
+type BPFPolicy struct {
+	name  string
+	obj   *bpfvm.Object
+	vm    *bpfvm.VM
+	inst  *bpfvm.Instance
+	so    *bpfvm.StructOps
+	ops   sim.Ops
+	progs [32]*bpfvm.Program // by callback bit
+	k     *sim.Kernel
+	opts  Options
+
+	ctxs    []*bpfvm.Context
+	argAddr []uint64 // per-CPU array of 8 u64 arguments
+	// per-CPU scratch structs passed by pointer (init_task/exit_task args)
+	scratch      []uint64
+	idleMaskAddr uint64
+	idleSMTAddr  uint64
+	psRemainder  []uint64
+	rand         *rand.Rand
+	log          io.Writer
+
+	// Stats
+	Calls [32]uint64 // callback invocations, by callback bit
+	Insns [32]uint64 // instructions executed, by callback bit
+	fault error
+}
+
+// VM returns the policy's VM (maps, memory) for inspection.
+func (b *BPFPolicy) VM() *bpfvm.VM { return b.vm }
+
+// Instance returns the loaded object.
+func (b *BPFPolicy) Instance() *bpfvm.Instance { return b.inst }
+
+// Fault returns the run-time fault that ejected the policy, if any.
+func (b *BPFPolicy) Fault() error { return b.fault }
+
+var callbackMembers = []struct {
+	cb     sim.Callback
+	member string
+}{
+	{sim.CbSelectCPU, "select_cpu"}, {sim.CbEnqueue, "enqueue"}, {sim.CbDequeue, "dequeue"},
+	{sim.CbDispatch, "dispatch"}, {sim.CbTick, "tick"}, {sim.CbRunnable, "runnable"},
+	{sim.CbRunning, "running"}, {sim.CbStopping, "stopping"}, {sim.CbQuiescent, "quiescent"},
+	{sim.CbYield, "yield"}, {sim.CbSetWeight, "set_weight"}, {sim.CbSetCPUMask, "set_cpumask"},
+	{sim.CbUpdateIdle, "update_idle"}, {sim.CbInitTask, "init_task"}, {sim.CbExitTask, "exit_task"},
+	{sim.CbEnable, "enable"}, {sim.CbDisable, "disable"}, {sim.CbCPUOnline, "cpu_online"},
+	{sim.CbCPUOffline, "cpu_offline"}, {sim.CbInit, "init"}, {sim.CbExit, "exit"},
+}
+
+func cbIndex(cb sim.Callback) int {
+	for i := 0; i < 32; i++ {
+		if cb == 1<<i {
+			return i
+		}
+	}
+	return 31
+}
+
+// LoadObject loads a parsed object as a policy.
+func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
+	var so *bpfvm.StructOps
+	for _, s := range obj.StructOps {
+		if s.TypeName == "sched_ext_ops" {
+			if so != nil {
+				return nil, fmt.Errorf("%s: more than one struct sched_ext_ops (%s and %s)", obj.Name, so.Name, s.Name)
+			}
+			so = s
+		}
+	}
+	if so == nil {
+		return nil, fmt.Errorf("%s: no struct sched_ext_ops map (define one with SCX_OPS_DEFINE in SEC(\".struct_ops.link\"))", obj.Name)
+	}
+	kbtf, err := KernelBTF()
+	if err != nil {
+		return nil, err
+	}
+	if opts.NumCPUs <= 0 {
+		opts.NumCPUs = 1
+	}
+	b := &BPFPolicy{obj: obj, so: so, opts: opts, log: opts.Log,
+		rand: rand.New(rand.NewPCG(opts.Seed, 0xb9f))}
+	reg := bpfvm.NewRegistry()
+	bpfvm.RegisterBase(reg)
+	bpfvm.RegisterMapHelpers(reg)
+	b.registerKernel(reg)
+	vm, err := bpfvm.NewVM(bpfvm.VMConfig{MemSize: opts.MemSize, NumCPUs: opts.NumCPUs, Registry: reg,
+		InsnCost: opts.InsnCostPs})
+	if err != nil {
+		return nil, err
+	}
+	b.vm = vm
+	inst, err := vm.Load(obj, bpfvm.LoadOptions{KernelBTF: kbtf, Params: opts.Params, DataSizes: opts.DataSizes})
+	if err != nil {
+		vm.Close()
+		return nil, err
+	}
+	b.inst = inst
+	name, err := so.String("name")
+	if err != nil || name == "" {
+		name = so.Name
+	}
+	b.name = name
+	b.ops.Name = name
+	if v, err := so.Uint("flags"); err == nil {
+		b.ops.Flags = v
+	}
+	if v, err := so.Uint("timeout_ms"); err == nil {
+		b.ops.TimeoutMs = uint32(v)
+	}
+	if v, err := so.Uint("dispatch_max_batch"); err == nil {
+		b.ops.DispatchMaxBatch = uint32(v)
+	}
+	for _, cm := range callbackMembers {
+		if p := inst.StructOpsProgram(so, cm.member); p != nil {
+			b.progs[cbIndex(cm.cb)] = p
+			b.ops.Implements |= cm.cb
+		}
+	}
+	for _, f := range so.Funcs {
+		known := false
+		for _, cm := range callbackMembers {
+			known = known || cm.member == f.Member
+		}
+		if !known {
+			b.logf(nil, "warning: %s: sched_ext_ops.%s is set but schedsim never calls it", obj.Name, f.Member)
+		}
+	}
+	for cpu := 0; cpu < opts.NumCPUs; cpu++ {
+		c, err := vm.NewContext(cpu)
+		if err != nil {
+			vm.Close()
+			return nil, err
+		}
+		b.ctxs = append(b.ctxs, c)
+		a, err := vm.Mem.Alloc(8*8, 8)
+		if err != nil {
+			return nil, err
+		}
+		s, err := vm.Mem.Alloc(256, 8)
+		if err != nil {
+			return nil, err
+		}
+		b.argAddr = append(b.argAddr, a)
+		b.scratch = append(b.scratch, s)
+	}
+	b.psRemainder = make([]uint64, opts.NumCPUs)
+	if b.idleMaskAddr, err = vm.Mem.Alloc(cpumaskSize, 8); err != nil {
+		return nil, err
+	}
+	if b.idleSMTAddr, err = vm.Mem.Alloc(cpumaskSize, 8); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// Close releases the VM.
+func (b *BPFPolicy) Close() error { return b.vm.Close() }
+
+// Ops implements sim.Scheduler.
+func (b *BPFPolicy) Ops() sim.Ops { return b.ops }
+
+// AllocTask places task structs in the VM's linear memory, so that the
+// program dereferences the very bytes the simulator uses.
+func (b *BPFPolicy) AllocTask() (*sim.TaskStruct, error) {
+	var ts sim.TaskStruct
+	addr, err := b.vm.Mem.Alloc(uint64(unsafe.Sizeof(ts)), 64)
+	if err != nil {
+		return nil, fmt.Errorf("policy %s: %w", b.name, err)
+	}
+	return bpfvm.Ptr[sim.TaskStruct](b.vm.Mem, addr), nil
+}
+
+// FreeTask is a no-op: task structs stay allocated so that a stale task
+// pointer kept by a program still points to a (dead) task_struct, as RCU
+// would keep it in the kernel for a while.
+func (b *BPFPolicy) FreeTask(*sim.TaskStruct) {}
+
+func (b *BPFPolicy) taskAddr(k *sim.TaskStruct) uint64 { return uint64(uintptr(unsafe.Pointer(k))) }
+
+func (b *BPFPolicy) task(c *bpfvm.Context, addr uint64, what string) (*sim.Task, error) {
+	var ts sim.TaskStruct
+	if addr == 0 {
+		return nil, fmt.Errorf("%s: NULL task_struct pointer", what)
+	}
+	if !b.vm.Mem.Contains(addr, uint64(unsafe.Sizeof(ts))) {
+		return nil, fmt.Errorf("%s: %#x is not a task_struct", what, addr)
+	}
+	pid := bpfvm.Ptr[sim.TaskStruct](b.vm.Mem, addr).Pid
+	t := b.k.Task(pid)
+	if t == nil || b.taskAddr(t.K) != addr {
+		return nil, fmt.Errorf("%s: %#x is not a task_struct", what, addr)
+	}
+	return t, nil
+}
+
+func (b *BPFPolicy) logf(c *bpfvm.Context, format string, args ...any) {
+	if b.log == nil {
+		return
+	}
+	var buf bytes.Buffer
+	if b.k != nil {
+		cpu := -1
+		if c != nil {
+			cpu = c.CPU
+		}
+		fmt.Fprintf(&buf, "[%12.6f] cpu%-3d %s: ", float64(b.k.Now())/1e9, cpu, b.name)
+	}
+	fmt.Fprintf(&buf, format, args...)
+	buf.WriteByte('\n')
+	b.log.Write(buf.Bytes())
+}
+
+func (b *BPFPolicy) errorAt(c *bpfvm.Context, msg string) {
+	b.k.Error(msg)
+}
+
+// call runs the program of cb on the current CPU's context with args.
+func (b *BPFPolicy) call(cb sim.Callback, args ...uint64) uint64 {
+	if b.k.Failed() {
+		return 0
+	}
+	i := cbIndex(cb)
+	prog := b.progs[i]
+	cpu := b.k.CPU()
+	if cpu < 0 || cpu >= len(b.ctxs) {
+		cpu = 0
+	}
+	c := b.ctxs[cpu]
+	if c.Active() {
+		b.k.Fault("BPF program fault", fmt.Sprintf("%s: callback %s called while cpu %d is still running %s", b.name, cb, cpu, c.Prog.Name))
+		return 0
+	}
+	a := b.argAddr[cpu]
+	mem := b.vm.Mem
+	for j, v := range args {
+		mem.Store64(a+uint64(8*j), v)
+	}
+	i0, c0 := c.Insns, c.Cost
+	r0, err := c.Call(prog, a)
+	n := c.Insns - i0
+	b.Calls[i]++
+	b.Insns[i] += n
+	if b.opts.InsnCostPs > 0 { // cost model on: instructions and helper costs
+		ps := n*b.opts.InsnCostPs + b.psRemainder[cpu]
+		b.psRemainder[cpu] = ps % 1000
+		b.k.Charge(ps/1000 + c.Cost - c0)
+	}
+	if err != nil {
+		b.fault = err
+		var f *bpfvm.Fault
+		reason := "BPF program fault"
+		if !errors.As(err, &f) {
+			reason = "BPF runtime error"
+		}
+		b.k.Fault(reason, fmt.Sprintf("%s: ops.%s: %v", b.name, cb, err))
+		return 0
+	}
+	return r0
+}
+
+func sx(v int32) uint64 { return uint64(int64(v)) }
+
+// Init implements sim.Scheduler (ops.init, sleepable).
+func (b *BPFPolicy) Init(k *sim.Kernel) error {
+	b.k = k
+	b.vm.Timers = &timerHost{b: b}
+	if int(k.NrCPUIDs()) > len(b.ctxs) {
+		return fmt.Errorf("policy %s was loaded for %d CPUs; the machine has %d", b.name, len(b.ctxs), k.NrCPUIDs())
+	}
+	if b.ops.Has(sim.CbInit) {
+		r := int32(b.call(sim.CbInit))
+		if b.fault != nil {
+			return b.fault
+		}
+		if r != 0 {
+			return fmt.Errorf("ops.init() returned %d", r)
+		}
+	}
+	return nil
+}
+
+// Exit implements sim.Scheduler: ops.exit with a struct scx_exit_info.
+func (b *BPFPolicy) Exit(info *sim.ExitInfo) {
+	if b.progs[cbIndex(sim.CbExit)] == nil || b.fault != nil {
+		return
+	}
+	cpu := max(b.k.CPU(), 0)
+	s := b.scratch[cpu]
+	mem := b.vm.Mem
+	clear(mem.MustBytes(s, 256))
+	// struct scx_exit_info { enum scx_exit_kind kind; s64 exit_code;
+	// const char *reason; const char *msg; ... }; strings after it.
+	reason, msg := s+96, s+128
+	copy(mem.MustBytes(reason, 31), info.Reason)
+	copy(mem.MustBytes(msg, 127), info.Msg)
+	if err := writeStruct(mem, s, "scx_exit_info", map[string]uint64{
+		"kind": uint64(info.Kind), "exit_code": uint64(info.Code), "reason": reason, "msg": msg,
+	}); err != nil {
+		b.logf(nil, "ops.exit: %v", err)
+		return
+	}
+	saved := b.k.Failed()
+	_ = saved
+	i := cbIndex(sim.CbExit)
+	c := b.ctxs[cpu]
+	mem.Store64(b.argAddr[cpu], s)
+	if _, err := c.Call(b.progs[i], b.argAddr[cpu]); err != nil {
+		b.logf(c, "ops.exit faulted: %v", err)
+	}
+}
+
+// writeStruct stores fields of a kernel struct by member name, at the
+// offsets of the simulated kernel's BTF.
+func writeStruct(mem *bpfvm.Memory, addr uint64, typ string, fields map[string]uint64) error {
+	spec, err := KernelBTF()
+	if err != nil {
+		return err
+	}
+	var st *btf.Struct
+	if err := spec.TypeByName(typ, &st); err != nil {
+		return fmt.Errorf("kernel BTF has no struct %s: %w", typ, err)
+	}
+	for _, m := range st.Members {
+		v, ok := fields[m.Name]
+		if !ok {
+			continue
+		}
+		sz, err := btf.Sizeof(m.Type)
+		if err != nil {
+			return err
+		}
+		off := addr + uint64(m.Offset.Bytes())
+		switch sz {
+		case 1:
+			mem.MustBytes(off, 1)[0] = byte(v)
+		case 4:
+			mem.Store32(off, uint32(v))
+		case 8:
+			mem.Store64(off, v)
+		default:
+			return fmt.Errorf("struct %s member %s: size %d", typ, m.Name, sz)
+		}
+	}
+	return nil
+}
+
+func (b *BPFPolicy) SelectCPU(p *sim.Task, prev int32, wf uint64) int32 {
+	return int32(b.call(sim.CbSelectCPU, b.taskAddr(p.K), sx(prev), wf))
+}
+func (b *BPFPolicy) Enqueue(p *sim.Task, fl uint64) { b.call(sim.CbEnqueue, b.taskAddr(p.K), fl) }
+func (b *BPFPolicy) Dequeue(p *sim.Task, fl uint64) { b.call(sim.CbDequeue, b.taskAddr(p.K), fl) }
+func (b *BPFPolicy) Dispatch(cpu int32, prev *sim.Task) {
+	var pa uint64
+	if prev != nil {
+		pa = b.taskAddr(prev.K)
+	}
+	b.call(sim.CbDispatch, sx(cpu), pa)
+}
+func (b *BPFPolicy) Tick(p *sim.Task)                { b.call(sim.CbTick, b.taskAddr(p.K)) }
+func (b *BPFPolicy) Runnable(p *sim.Task, fl uint64) { b.call(sim.CbRunnable, b.taskAddr(p.K), fl) }
+func (b *BPFPolicy) Running(p *sim.Task)             { b.call(sim.CbRunning, b.taskAddr(p.K)) }
+func (b *BPFPolicy) Stopping(p *sim.Task, run bool) {
+	b.call(sim.CbStopping, b.taskAddr(p.K), boolU(run))
+}
+func (b *BPFPolicy) Quiescent(p *sim.Task, fl uint64) { b.call(sim.CbQuiescent, b.taskAddr(p.K), fl) }
+func (b *BPFPolicy) Yield(from, to *sim.Task) bool {
+	var ta uint64
+	if to != nil {
+		ta = b.taskAddr(to.K)
+	}
+	return b.call(sim.CbYield, b.taskAddr(from.K), ta)&1 != 0
+}
+func (b *BPFPolicy) SetWeight(p *sim.Task, w uint32) {
+	b.call(sim.CbSetWeight, b.taskAddr(p.K), uint64(w))
+}
+func (b *BPFPolicy) SetCPUMask(p *sim.Task, mask *sim.CPUMask) {
+	b.call(sim.CbSetCPUMask, b.taskAddr(p.K), p.K.CpusPtr)
+}
+func (b *BPFPolicy) UpdateIdle(cpu int32, idle bool) {
+	b.call(sim.CbUpdateIdle, sx(cpu), boolU(idle))
+}
+func (b *BPFPolicy) InitTask(p *sim.Task, args sim.InitTaskArgs) int32 {
+	s := b.scratch[max(b.k.CPU(), 0)]
+	if err := writeStruct(b.vm.Mem, s, "scx_init_task_args", map[string]uint64{"fork": boolU(args.Fork)}); err != nil {
+		b.k.Fault("BPF runtime error", err.Error())
+		return 0
+	}
+	return int32(b.call(sim.CbInitTask, b.taskAddr(p.K), s))
+}
+func (b *BPFPolicy) ExitTask(p *sim.Task, args sim.ExitTaskArgs) {
+	s := b.scratch[max(b.k.CPU(), 0)]
+	if err := writeStruct(b.vm.Mem, s, "scx_exit_task_args", map[string]uint64{"cancelled": boolU(args.Cancelled)}); err != nil {
+		b.k.Fault("BPF runtime error", err.Error())
+		return
+	}
+	b.call(sim.CbExitTask, b.taskAddr(p.K), s)
+}
+func (b *BPFPolicy) Enable(p *sim.Task)   { b.call(sim.CbEnable, b.taskAddr(p.K)) }
+func (b *BPFPolicy) Disable(p *sim.Task)  { b.call(sim.CbDisable, b.taskAddr(p.K)) }
+func (b *BPFPolicy) CPUOnline(cpu int32)  { b.call(sim.CbCPUOnline, sx(cpu)) }
+func (b *BPFPolicy) CPUOffline(cpu int32) { b.call(sim.CbCPUOffline, sx(cpu)) }
+
+// timerHost runs bpf_timer callbacks on simulated time.
+type timerHost struct {
+	b      *BPFPolicy
+	nextID uint64
+	live   map[uint64]bool
+}
+
+func (h *timerHost) Now() uint64 { return h.b.k.Now() }
+
+func (h *timerHost) Arm(at uint64, cpu int, pinned bool, fire func(c *bpfvm.Context) error) uint64 {
+	if h.live == nil {
+		h.live = make(map[uint64]bool)
+	}
+	h.nextID++
+	id := h.nextID
+	h.live[id] = true
+	if cpu < 0 || cpu >= len(h.b.ctxs) {
+		cpu = 0
+	}
+	h.b.k.Machine().AtOn(at, cpu, func() {
+		if !h.live[id] {
+			return
+		}
+		delete(h.live, id)
+		if h.b.k.Failed() {
+			return
+		}
+		c := h.b.ctxs[cpu]
+		i0 := c.Insns
+		err := fire(c)
+		if h.b.opts.InsnCostPs > 0 {
+			h.b.k.Charge((c.Insns - i0) * h.b.opts.InsnCostPs / 1000)
+		}
+		if err != nil {
+			h.b.fault = err
+			h.b.k.Fault("BPF program fault", fmt.Sprintf("%s: bpf_timer callback: %v", h.b.name, err))
+		}
+	})
+	return id
+}
+
+func (h *timerHost) Cancel(id uint64) bool {
+	if h.live[id] {
+		delete(h.live, id)
+		return true
+	}
+	return false
+}
