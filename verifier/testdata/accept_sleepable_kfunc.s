@@ -1,0 +1,5 @@
+; expect: accept
+; sleepable
+call kfunc scx_sleepy
+r0 = 0
+exit
