@@ -127,12 +127,23 @@ func signedOff(off int16) string {
 }
 
 func memRef(size string, base uint8, off int16) string {
-	return fmt.Sprintf("*(%s *)(r%d %s)", size, base, signedOff(off))
+	return "*(" + size + " *)(r" + strconv.Itoa(int(base)) + " " + signedOff(off) + ")"
 }
 
 // disasm returns the text of insns[pc] and true, or false if the encoding
 // is invalid or has reserved fields set.
 func disasm(insns []Insn, pc int, reg *Registry) (string, bool) {
+	return disasmf(insns, pc, reg, fmt.Sprintf)
+}
+
+// validInsn reports whether insns[pc] is a valid encoding, as disasm
+// would, without formatting it.
+func validInsn(insns []Insn, pc int) bool {
+	_, ok := disasmf(insns, pc, nil, func(string, ...any) string { return "" })
+	return ok
+}
+
+func disasmf(insns []Insn, pc int, reg *Registry, sprintf func(string, ...any) string) (string, bool) {
 	i := insns[pc]
 	if i.Dst > 10 {
 		return "", false
@@ -147,7 +158,7 @@ func disasm(insns []Insn, pc int, reg *Registry) (string, bool) {
 			if x || i.Src != 0 || i.Off != 0 || i.Imm != 0 {
 				return "", false
 			}
-			return fmt.Sprintf("%s = -%s", regName(w, i.Dst), regName(w, i.Dst)), true
+			return sprintf("%s = -%s", regName(w, i.Dst), regName(w, i.Dst)), true
 		case AluEND:
 			if i.Src != 0 || i.Off != 0 || (i.Imm != 16 && i.Imm != 32 && i.Imm != 64) {
 				return "", false
@@ -156,13 +167,13 @@ func disasm(insns []Insn, pc int, reg *Registry) (string, bool) {
 				if x {
 					return "", false
 				}
-				return fmt.Sprintf("r%d = bswap%d r%d", i.Dst, i.Imm, i.Dst), true
+				return sprintf("r%d = bswap%d r%d", i.Dst, i.Imm, i.Dst), true
 			}
 			kind := "le"
 			if x {
 				kind = "be"
 			}
-			return fmt.Sprintf("r%d = %s%d r%d", i.Dst, kind, i.Imm, i.Dst), true
+			return sprintf("r%d = %s%d r%d", i.Dst, kind, i.Imm, i.Dst), true
 		case 0xe0, 0xf0:
 			return "", false
 		}
@@ -178,7 +189,7 @@ func disasm(insns []Insn, pc int, reg *Registry) (string, bool) {
 			if i.Src > 10 || i.Imm != 0 || !(i.Off == 8 || i.Off == 16 || i.Off == 32 && !w) {
 				return "", false
 			}
-			return fmt.Sprintf("%s = (s%d)%s", regName(w, i.Dst), i.Off, regName(w, i.Src)), true
+			return sprintf("%s = (s%d)%s", regName(w, i.Dst), i.Off, regName(w, i.Src)), true
 		case i.Off != 0:
 			return "", false
 		}
@@ -186,12 +197,12 @@ func disasm(insns []Insn, pc int, reg *Registry) (string, bool) {
 			if i.Imm != 0 || i.Src > 10 {
 				return "", false
 			}
-			return fmt.Sprintf("%s %s %s", regName(w, i.Dst), s, regName(w, i.Src)), true
+			return sprintf("%s %s %s", regName(w, i.Dst), s, regName(w, i.Src)), true
 		}
 		if i.Src != 0 {
 			return "", false
 		}
-		return fmt.Sprintf("%s %s %d", regName(w, i.Dst), s, i.Imm), true
+		return sprintf("%s %s %d", regName(w, i.Dst), s, i.Imm), true
 
 	case ClassJMP, ClassJMP32:
 		w := i.Class() == ClassJMP32
@@ -205,12 +216,12 @@ func disasm(insns []Insn, pc int, reg *Registry) (string, bool) {
 				if i.Off != 0 {
 					return "", false
 				}
-				return fmt.Sprintf("gotol pc%+d", i.Imm), true
+				return sprintf("gotol pc%+d", i.Imm), true
 			}
 			if i.Imm != 0 {
 				return "", false
 			}
-			return fmt.Sprintf("goto pc%+d", i.Off), true
+			return sprintf("goto pc%+d", i.Off), true
 		case JmpCALL:
 			if w || x || i.Dst != 0 || i.Off != 0 {
 				return "", false
@@ -223,9 +234,9 @@ func disasm(insns []Insn, pc int, reg *Registry) (string, bool) {
 						name = h.Name
 					}
 				}
-				return fmt.Sprintf("call %s#%d", name, i.Imm), true
+				return sprintf("call %s#%d", name, i.Imm), true
 			case CallLocal:
-				return fmt.Sprintf("call pc%+d", i.Imm), true
+				return sprintf("call pc%+d", i.Imm), true
 			case CallKfunc:
 				name := "unknown"
 				if reg != nil {
@@ -233,7 +244,7 @@ func disasm(insns []Insn, pc int, reg *Registry) (string, bool) {
 						name = k.Name
 					}
 				}
-				return fmt.Sprintf("call kfunc %s#%d", name, i.Imm), true
+				return sprintf("call kfunc %s#%d", name, i.Imm), true
 			}
 			return "", false
 		case JmpEXIT:
@@ -245,7 +256,7 @@ func disasm(insns []Insn, pc int, reg *Registry) (string, bool) {
 			if w || x || i.Dst != 0 || i.Src != 0 || i.Imm != 0 {
 				return "", false
 			}
-			return fmt.Sprintf("may_goto pc%+d", i.Off), true
+			return sprintf("may_goto pc%+d", i.Off), true
 		}
 		s := jmpOpStr[op>>4]
 		if s == "" {
@@ -255,12 +266,12 @@ func disasm(insns []Insn, pc int, reg *Registry) (string, bool) {
 			if i.Imm != 0 || i.Src > 10 {
 				return "", false
 			}
-			return fmt.Sprintf("if %s %s %s goto pc%+d", regName(w, i.Dst), s, regName(w, i.Src), i.Off), true
+			return sprintf("if %s %s %s goto pc%+d", regName(w, i.Dst), s, regName(w, i.Src), i.Off), true
 		}
 		if i.Src != 0 {
 			return "", false
 		}
-		return fmt.Sprintf("if %s %s 0x%x goto pc%+d", regName(w, i.Dst), s, uint32(i.Imm), i.Off), true
+		return sprintf("if %s %s 0x%x goto pc%+d", regName(w, i.Dst), s, uint32(i.Imm), i.Off), true
 
 	case ClassLDX:
 		size := (i.Op >> 3) & 3
@@ -269,12 +280,12 @@ func disasm(insns []Insn, pc int, reg *Registry) (string, bool) {
 			if i.Imm != 0 || i.Src > 10 {
 				return "", false
 			}
-			return fmt.Sprintf("r%d = %s", i.Dst, memRef(sizeStr[size], i.Src, i.Off)), true
+			return sprintf("r%d = %s", i.Dst, memRef(sizeStr[size], i.Src, i.Off)), true
 		case ModeMEMSX:
 			if i.Imm != 0 || i.Src > 10 || sizeSxStr[size] == "" {
 				return "", false
 			}
-			return fmt.Sprintf("r%d = %s", i.Dst, memRef(sizeSxStr[size], i.Src, i.Off)), true
+			return sprintf("r%d = %s", i.Dst, memRef(sizeSxStr[size], i.Src, i.Off)), true
 		}
 		return "", false
 
@@ -282,7 +293,7 @@ func disasm(insns []Insn, pc int, reg *Registry) (string, bool) {
 		if i.Op&0xe0 != ModeMEM || i.Src != 0 {
 			return "", false
 		}
-		return fmt.Sprintf("%s = %d", memRef(sizeStr[(i.Op>>3)&3], i.Dst, i.Off), i.Imm), true
+		return sprintf("%s = %d", memRef(sizeStr[(i.Op>>3)&3], i.Dst, i.Off), i.Imm), true
 
 	case ClassSTX:
 		size := (i.Op >> 3) & 3
@@ -294,7 +305,7 @@ func disasm(insns []Insn, pc int, reg *Registry) (string, bool) {
 			if i.Imm != 0 {
 				return "", false
 			}
-			return fmt.Sprintf("%s = r%d", memRef(sizeStr[size], i.Dst, i.Off), i.Src), true
+			return sprintf("%s = r%d", memRef(sizeStr[size], i.Dst, i.Off), i.Src), true
 		case ModeATOMIC:
 			if i.Op&0x18 != SizeW && i.Op&0x18 != SizeDW {
 				return "", false
@@ -303,16 +314,16 @@ func disasm(insns []Insn, pc int, reg *Registry) (string, bool) {
 			if i.Op&0x18 == SizeDW {
 				bits = "64"
 			}
-			ref := fmt.Sprintf("(%s *)(r%d %s)", sizeStr[size], i.Dst, signedOff(i.Off))
+			ref := sprintf("(%s *)(r%d %s)", sizeStr[size], i.Dst, signedOff(i.Off))
 			switch i.Imm {
 			case AtomicADD, AtomicOR, AtomicAND, AtomicXOR:
-				return fmt.Sprintf("lock %s %s r%d", memRef(sizeStr[size], i.Dst, i.Off), aluOpStr[i.Imm>>4], i.Src), true
+				return sprintf("lock %s %s r%d", memRef(sizeStr[size], i.Dst, i.Off), aluOpStr[i.Imm>>4], i.Src), true
 			case AtomicADD | AtomicFETCH, AtomicOR | AtomicFETCH, AtomicAND | AtomicFETCH, AtomicXOR | AtomicFETCH:
-				return fmt.Sprintf("r%d = atomic%s_fetch_%s(%s, r%d)", i.Src, bits, atomicOpName[i.Imm&^AtomicFETCH], ref, i.Src), true
+				return sprintf("r%d = atomic%s_fetch_%s(%s, r%d)", i.Src, bits, atomicOpName[i.Imm&^AtomicFETCH], ref, i.Src), true
 			case AtomicXCHG:
-				return fmt.Sprintf("r%d = atomic%s_xchg(%s, r%d)", i.Src, bits, ref, i.Src), true
+				return sprintf("r%d = atomic%s_xchg(%s, r%d)", i.Src, bits, ref, i.Src), true
 			case AtomicCMPXCHG:
-				return fmt.Sprintf("r0 = atomic%s_cmpxchg(%s, r0, r%d)", bits, ref, i.Src), true
+				return sprintf("r0 = atomic%s_cmpxchg(%s, r0, r%d)", bits, ref, i.Src), true
 			}
 		}
 		return "", false
@@ -324,12 +335,12 @@ func disasm(insns []Insn, pc int, reg *Registry) (string, bool) {
 			if i.Dst != 0 || i.Src != 0 || i.Off != 0 || size == SizeDW>>3 {
 				return "", false
 			}
-			return fmt.Sprintf("r0 = *(%s *)skb[%d]", sizeStr[size], i.Imm), true
+			return sprintf("r0 = *(%s *)skb[%d]", sizeStr[size], i.Imm), true
 		case ModeIND:
 			if i.Dst != 0 || i.Src > 10 || i.Off != 0 || size == SizeDW>>3 {
 				return "", false
 			}
-			return fmt.Sprintf("r0 = *(%s *)skb[r%d %s]", sizeStr[size], i.Src, signedImm(i.Imm)), true
+			return sprintf("r0 = *(%s *)skb[r%d %s]", sizeStr[size], i.Src, signedImm(i.Imm)), true
 		case ModeIMM:
 			if size != SizeDW>>3 || i.Off != 0 || insnWidth(insns, pc) != 2 {
 				return "", false
@@ -338,28 +349,28 @@ func disasm(insns []Insn, pc int, reg *Registry) (string, bool) {
 			imm64 := uint64(uint32(i.Imm)) | uint64(uint32(hi))<<32
 			switch i.Src {
 			case 0:
-				return fmt.Sprintf("r%d = %#x ll", i.Dst, imm64), true
+				return sprintf("r%d = %#x ll", i.Dst, imm64), true
 			case PseudoMapFD:
 				if hi != 0 {
 					return "", false
 				}
-				return fmt.Sprintf("r%d = map[fd:%d]", i.Dst, i.Imm), true
+				return sprintf("r%d = map[fd:%d]", i.Dst, i.Imm), true
 			case PseudoMapValue:
-				return fmt.Sprintf("r%d = map[fd:%d][0]+%d", i.Dst, i.Imm, uint32(hi)), true
+				return sprintf("r%d = map[fd:%d][0]+%d", i.Dst, i.Imm, uint32(hi)), true
 			case PseudoBTFID:
-				return fmt.Sprintf("r%d = ksym %#x ll", i.Dst, imm64), true
+				return sprintf("r%d = ksym %#x ll", i.Dst, imm64), true
 			case PseudoFunc:
 				if hi != 0 {
 					return "", false
 				}
-				return fmt.Sprintf("r%d = func pc%+d", i.Dst, i.Imm), true
+				return sprintf("r%d = func pc%+d", i.Dst, i.Imm), true
 			case PseudoMapIdx:
 				if hi != 0 {
 					return "", false
 				}
-				return fmt.Sprintf("r%d = map[id:%d]", i.Dst, i.Imm), true
+				return sprintf("r%d = map[id:%d]", i.Dst, i.Imm), true
 			case PseudoMapIdxValue:
-				return fmt.Sprintf("r%d = map[id:%d][0]+%d", i.Dst, i.Imm, uint32(hi)), true
+				return sprintf("r%d = map[id:%d][0]+%d", i.Dst, i.Imm, uint32(hi)), true
 			}
 		}
 		return "", false

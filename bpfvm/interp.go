@@ -429,7 +429,7 @@ func decode(vm *VM, p *Program) *icode {
 		return int32(t)
 	}
 	for i, in := range p.Insns {
-		if _, ok := disasm(p.Insns, i, nil); !ok {
+		if !validInsn(p.Insns, i) {
 			if i > 0 && p.Insns[i-1].IsLdImm64() && insnWidth(p.Insns, i-1) == 2 {
 				bad(i, "jump into the second half of a 64-bit immediate load")
 			} else {
@@ -717,7 +717,8 @@ func (e *Interpreter) Run(c *Context, quantum uint64) (Status, error) {
 			if c.Insns < target {
 				n = target - c.Insns
 			} else {
-				n = 0
+				// callbacks run to completion and may overrun the quantum
+				target, n = c.Insns, 0
 			}
 
 		case opEnd:
