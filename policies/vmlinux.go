@@ -229,9 +229,10 @@ func (h *cHeader) collect(t btf.Type, strong bool, deps *[]btf.Type) {
 	}
 }
 
+// join puts a type before a declarator ("u64" "*p", "char" "[16]").
 func join(typ, inner string) string {
-	if inner == "" {
-		return typ
+	if inner == "" || strings.HasPrefix(inner, "[") {
+		return typ + inner
 	}
 	return typ + " " + inner
 }

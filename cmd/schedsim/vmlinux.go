@@ -29,36 +29,36 @@ func cmdVmlinux(args []string, stdout, stderr io.Writer) int {
 	}
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
-			return 0
+			return exitOK
 		}
-		return 2
+		return exitUsage
 	}
 	if fs.NArg() != 0 {
 		fmt.Fprintf(stderr, "schedsim vmlinux: unexpected argument %q\n", fs.Arg(0))
 		fs.Usage()
-		return 2
+		return exitUsage
 	}
 	h, err := policies.VmlinuxHeader()
 	if err != nil {
 		fmt.Fprintf(stderr, "schedsim vmlinux: %v\n", err)
-		return 1
+		return exitFailure
 	}
 	if *out == "" {
 		if _, err := stdout.Write(h); err != nil {
 			fmt.Fprintf(stderr, "schedsim vmlinux: %v\n", err)
-			return 1
+			return exitFailure
 		}
-		return 0
+		return exitOK
 	}
 	if old, err := os.ReadFile(*out); err == nil && bytes.Equal(old, h) {
-		return 0
+		return exitOK
 	}
 	// Write a temporary file next to FILE and rename it, so that an
 	// interrupted run never leaves a truncated header.
 	tmp, err := os.CreateTemp(filepath.Dir(*out), ".vmlinux-*.h")
 	if err != nil {
 		fmt.Fprintf(stderr, "schedsim vmlinux: %v\n", err)
-		return 1
+		return exitFailure
 	}
 	_, werr := tmp.Write(h)
 	cerr := tmp.Close()
@@ -74,7 +74,7 @@ func cmdVmlinux(args []string, stdout, stderr io.Writer) int {
 	if werr != nil {
 		os.Remove(tmp.Name())
 		fmt.Fprintf(stderr, "schedsim vmlinux: %v\n", werr)
-		return 1
+		return exitFailure
 	}
-	return 0
+	return exitOK
 }
