@@ -614,7 +614,7 @@ func (l *loader) ksymValue(i int) (uint64, error) {
 		return 0, err
 	}
 	if e.Kind == ExternKfunc {
-		if id, ok := l.registry().KfuncByName(e.Name); ok {
+		if id, ok := l.registry().KfuncByName(essentialName(e.Name)); ok {
 			return uint64(id) + 1, nil // any non-zero value
 		}
 		if e.Weak {
@@ -622,7 +622,7 @@ func (l *loader) ksymValue(i int) (uint64, error) {
 		}
 		return 0, fmt.Errorf("kfunc %s is not provided by the VM (and is not __weak)", e.Name)
 	}
-	if v, ok := l.opts.Ksyms[e.Name]; ok {
+	if v, ok := l.opts.Ksyms[essentialName(e.Name)]; ok {
 		return v, nil
 	}
 	if e.Weak {
@@ -644,13 +644,24 @@ func (l *loader) kfuncID(i int) (int32, error) {
 		return 0, err
 	}
 	reg := l.registry()
-	if id, ok := reg.KfuncByName(e.Name); ok {
+	if id, ok := reg.KfuncByName(essentialName(e.Name)); ok {
 		return id, nil
 	}
 	if !e.Weak {
 		return 0, fmt.Errorf("call to kfunc %s, which the VM does not provide", e.Name)
 	}
 	return poisonKfunc(reg, "unavailable kfunc "+e.Name, "call to unavailable kfunc "+e.Name), nil
+}
+
+// essentialName drops a CO-RE flavor suffix ("___" and what follows), as
+// libbpf does when it resolves extern kfuncs and ksyms: compat headers
+// declare e.g. scx_bpf_dsq_insert___new and scx_bpf_dispatch___old, two
+// names for two possible kernel functions.
+func essentialName(name string) string {
+	if i := strings.Index(name, "___"); i > 0 {
+		return name[:i]
+	}
+	return name
 }
 
 // poisonKfunc registers (once per name) a placeholder kfunc that faults
