@@ -14,6 +14,6 @@
 //   - The bridge (bridge*.go, kfuncs*.go): loading a policy object into a VM,
 //     binding its struct_ops programs to sim.Scheduler callbacks, and the
 //     kfuncs and helpers, implemented on sim.Kernel.
-//   - The built-in policies (a directory each, e.g. fifo/): C sources with their compiled
-//     objects embedded.
+//   - The built-in policies (a directory each, e.g. fifo/): C sources with
+//     their compiled objects embedded.
 package policies
