@@ -86,7 +86,8 @@ var kfuncs = []kfuncDef{
 
 func (b *BPFPolicy) registerKernel(r *bpfvm.Registry) {
 	for _, d := range kfuncs {
-		r.AddKfunc(&bpfvm.Kfunc{Name: d.name, Fn: d.fn(b), Flags: d.flags})
+		proto, _ := KfuncProto(d.name) // nil for kfuncs the header does not declare
+		r.AddKfunc(&bpfvm.Kfunc{Name: d.name, Fn: d.fn(b), Flags: d.flags, Proto: proto})
 		for _, a := range d.aliases {
 			if err := r.Alias(a, d.name); err != nil {
 				panic(err) // the table above is static
