@@ -82,6 +82,9 @@ func locateKeys(file string, src []byte) map[string]Pos {
 			l.lines = append(l.lines, i+1)
 		}
 	}
+	if strings.HasPrefix(l.src, "\ufeff") {
+		l.i = len("\ufeff") // a byte order mark
+	}
 	l.document()
 	return l.pos
 }

@@ -156,6 +156,13 @@ func TestConfigBadFiles(t *testing.T) {
 	}
 }
 
+func TestConfigLocateAfterBOM(t *testing.T) {
+	_, err := ParseConfig("bom.toml", []byte("\ufeff[run]\nduration = \"1s\"\nx = 1\n"))
+	if err == nil || !strings.HasPrefix(err.Error(), "bom.toml:3:1: run.x: unknown key") {
+		t.Errorf("error %v", err)
+	}
+}
+
 func TestConfigUnknownKeysAreErrors(t *testing.T) {
 	src := `[run]
 duration = "1s"

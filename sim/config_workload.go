@@ -58,7 +58,7 @@ func (d *decoder) workloads(rt *table, c *Config) {
 			d.errorf(path, "expected a table ([[workload]]), found %s", typeName(v))
 			continue
 		}
-		w, wk := d.workload(path, i, m, c.ncpu())
+		w, wk := d.workload(path, i, m, c)
 		if w != nil {
 			all = append(all, named{path, w})
 			c.Workloads = append(c.Workloads, w)
@@ -110,7 +110,7 @@ func validName(s string) bool {
 }
 
 // workload decodes one [[workload]] table.
-func (d *decoder) workload(path string, i int, m map[string]any, ncpu int) (Workload, []wakeCheck) {
+func (d *decoder) workload(path string, i int, m map[string]any, c *Config) (Workload, []wakeCheck) {
 	t := d.table(path, "[[workload]]", m, commonWorkloadKeys...)
 	nerr := len(d.errs)
 	kind := ""
@@ -128,8 +128,12 @@ func (d *decoder) workload(path string, i int, m map[string]any, ncpu int) (Work
 		d.errorf(t.key("name"), "invalid name %q: expected 1 to 64 letters, digits, '_', '-' or '.'", spec.Name)
 	}
 	spec.Start = t.duration("start", 0)
+	if spec.Start > 0 && spec.Start >= c.Run.Duration {
+		d.errorf(t.key("start"), "start %s is not before the end of the run (run.duration = %s)",
+			FormatDuration(spec.Start), FormatDuration(c.Run.Duration))
+	}
 	spec.Nice = int(t.integer("nice", 0, -20, 19))
-	spec.Affinity = t.cpuList("affinity", ncpu)
+	spec.Affinity = t.cpuList("affinity", c.ncpu())
 	if kind == "" {
 		// Without a kind the other keys cannot be checked; report only
 		// the missing kind.
