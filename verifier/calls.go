@@ -735,11 +735,12 @@ func (v *verifier) checkKfuncCall(st *vstate, pc int, id int32) (int, bool, erro
 	if special, next, done, err := v.specialKfunc(st, pc, k); special {
 		return next, done, err
 	}
-	if k.Proto == nil {
-		return 0, false, v.errorState(st, pc, "kernel function %s has no prototype", k.Name)
+	fproto := v.kfuncProto(k)
+	if fproto == nil {
+		return 0, false, v.errorState(st, pc, "kernel function %s has no prototype (neither in the registry nor in the kernel BTF)", k.Name)
 	}
 	f := st.cur()
-	params := k.Proto.Params
+	params := fproto.Params
 	if len(params) > 5 {
 		return 0, false, v.errorState(st, pc, "Function %s has %d > 5 args", k.Name, len(params))
 	}
@@ -882,14 +883,31 @@ func (v *verifier) checkKfuncCall(st *vstate, pc int, id int32) (int, bool, erro
 		v.markMemWritten(st, m.reg, m.size)
 	}
 	clobberCallerSaved(f)
-	if err := v.kfuncReturn(st, pc, k, &f.regs[0]); err != nil {
+	if err := v.kfuncReturn(st, pc, k, fproto, &f.regs[0]); err != nil {
 		return 0, false, err
 	}
 	return pc + 1, false, nil
 }
 
-func (v *verifier) kfuncReturn(st *vstate, pc int, k *bpfvm.Kfunc, r0 *regState) error {
-	rt := k.Proto.Return
+// kfuncProto is the kfunc's prototype: from the registry, or else from the
+// function of that name in the kernel BTF.
+func (v *verifier) kfuncProto(k *bpfvm.Kfunc) *btf.FuncProto {
+	if k.Proto != nil {
+		return k.Proto
+	}
+	if v.env.KernelBTF == nil {
+		return nil
+	}
+	var fn *btf.Func
+	if err := v.env.KernelBTF.TypeByName(k.Name, &fn); err != nil {
+		return nil
+	}
+	fp, _ := fn.Type.(*btf.FuncProto)
+	return fp
+}
+
+func (v *verifier) kfuncReturn(st *vstate, pc int, k *bpfvm.Kfunc, fproto *btf.FuncProto, r0 *regState) error {
+	rt := fproto.Return
 	u := btf.UnderlyingType(rt)
 	switch t := u.(type) {
 	case nil, *btf.Void:

@@ -455,6 +455,12 @@ func specialFields(t btf.Type) []specialField {
 			for _, m := range u.Members {
 				walk(m.Type, base+m.Offset.Bytes(), m.Tags, depth+1)
 			}
+		case *btf.Datasec:
+			for _, vs := range u.Vars {
+				if vr, ok := vs.Type.(*btf.Var); ok {
+					walk(vr.Type, base+vs.Offset, nil, depth+1)
+				}
+			}
 		case *btf.Array:
 			es, err := btf.Sizeof(u.Type)
 			if err != nil || es <= 0 || u.Nelems > 1024 {

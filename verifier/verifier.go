@@ -584,28 +584,6 @@ func (v *verifier) widen(old, cur *vstate) {
 // checkStackDepth is check_max_stack_depth: the stack of a call chain,
 // each frame rounded up to 32 bytes, is at most 512 bytes.
 func (v *verifier) checkStackDepth() error {
-	var walk func(sp, depth, frames int, seen []bool) error
-	walk = func(sp, depth, frames int, seen []bool) error {
-		if frames > bpfvm.MaxCallFrames {
-			return v.errorf(v.subprogs[sp].start, "the call stack of %d frames is too deep !", frames)
-		}
-		d := (max(v.subprogs[sp].stackDepth, 1) + 31) &^ 31
-		depth += d
-		if depth > bpfvm.StackSize {
-			return v.errorf(v.subprogs[sp].start, "combined stack size of %d calls is %d. Too large", frames, depth)
-		}
-		if seen[sp] {
-			return nil
-		}
-		seen[sp] = true
-		defer func() { seen[sp] = false }()
-		for _, c := range v.subprogs[sp].calls {
-			if err := walk(c, depth, frames+1, seen); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
 	for i := range v.subprogs {
 		v.subprogs[i].calls = v.subprogs[i].calls[:0]
 		for pc := v.subprogs[i].start; pc < v.subprogs[i].end; pc++ {
@@ -618,7 +596,40 @@ func (v *verifier) checkStackDepth() error {
 			}
 		}
 	}
-	return walk(0, 0, 1, make([]bool, len(v.subprogs)))
+	// deepest chain from each function (memoised; exploration already
+	// bounded the chains to MaxCallFrames, a cycle is cut)
+	type worst struct{ depth, frames int }
+	memo := make([]worst, len(v.subprogs))
+	state := make([]uint8, len(v.subprogs)) // 0 new, 1 in progress, 2 done
+	var walk func(sp int) worst
+	walk = func(sp int) worst {
+		if state[sp] == 2 {
+			return memo[sp]
+		}
+		if state[sp] == 1 {
+			return worst{}
+		}
+		state[sp] = 1
+		own := (max(v.subprogs[sp].stackDepth, 1) + 31) &^ 31
+		best := worst{own, 1}
+		for _, c := range v.subprogs[sp].calls {
+			w := walk(c)
+			if own+w.depth > best.depth || own+w.depth == best.depth && w.frames+1 > best.frames {
+				best = worst{own + w.depth, w.frames + 1}
+			}
+		}
+		state[sp] = 2
+		memo[sp] = best
+		return best
+	}
+	w := walk(0)
+	if w.frames > bpfvm.MaxCallFrames {
+		return v.errorf(0, "the call stack of %d frames is too deep !", w.frames)
+	}
+	if w.depth > bpfvm.StackSize {
+		return v.errorf(0, "combined stack size of %d calls is %d. Too large", w.frames, w.depth)
+	}
+	return nil
 }
 
 func (v *verifier) subprogIndex(start int) int {
@@ -637,4 +648,38 @@ func (v *verifier) subprogOf(pc int) int {
 		}
 	}
 	return 0
+}
+
+// StructOpsArgs describes the arguments of member of the struct_ops type
+// structName (e.g. "sched_ext_ops", "enqueue") from the kernel BTF: what a
+// program implementing that member finds in ctx[0], ctx[1]... Pointers to
+// structs are trusted kernel objects; everything else is a scalar.
+// returnVoid tells whether the member returns nothing.
+func StructOpsArgs(kernel *btf.Spec, structName, member string) (args []ArgDesc, returnVoid bool, err error) {
+	if kernel == nil {
+		return nil, false, fmt.Errorf("verifier: no kernel BTF to describe %s.%s", structName, member)
+	}
+	var s *btf.Struct
+	if err := kernel.TypeByName(structName, &s); err != nil {
+		return nil, false, fmt.Errorf("verifier: kernel BTF: %w", err)
+	}
+	for _, m := range s.Members {
+		if m.Name != member {
+			continue
+		}
+		p, ok := btf.UnderlyingType(m.Type).(*btf.Pointer)
+		if !ok {
+			return nil, false, fmt.Errorf("verifier: %s.%s is not a function pointer", structName, member)
+		}
+		fp, ok := btf.UnderlyingType(p.Target).(*btf.FuncProto)
+		if !ok {
+			return nil, false, fmt.Errorf("verifier: %s.%s is not a function pointer", structName, member)
+		}
+		for _, prm := range fp.Params {
+			args = append(args, ArgDesc{Name: prm.Name, Type: prm.Type})
+		}
+		_, void := btf.UnderlyingType(fp.Return).(*btf.Void)
+		return args, void || fp.Return == nil, nil
+	}
+	return nil, false, fmt.Errorf("verifier: %s has no member %s", structName, member)
 }
