@@ -170,3 +170,22 @@ func TestRunPolicyOverride(t *testing.T) {
 		t.Errorf("a .bpf.o path: %v", err)
 	}
 }
+
+func TestSummaryShowsEjection(t *testing.T) {
+	c, err := sim.ParseConfig("e.toml", []byte(smallConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	scn, err := c.Build(&sim.FIFO{}, sim.Overrides{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &sim.Result{Policy: "fifo", Ejection: &sim.EjectionResult{AtNs: 1500000, Policy: "fifo",
+		Reason: "runnable task stall", Msg: "server0-1[3] failed to run for 30.000s"}}
+	var b bytes.Buffer
+	writeSummary(&b, c, scn, r)
+	want := "ejection: policy fifo ejected at 1.5ms: runnable task stall: server0-1[3] failed to run for 30.000s"
+	if !strings.Contains(b.String(), want) {
+		t.Errorf("summary lacks %q:\n%s", want, b.String())
+	}
+}
