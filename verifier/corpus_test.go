@@ -178,3 +178,34 @@ func TestCorpus(t *testing.T) {
 }
 
 var _ = btf.Bits(0)
+
+// BenchmarkVerifyCorpus verifies the corpus programs that take the most
+// work (loops, iterators, the complexity-limit rejection), without a log.
+func BenchmarkVerifyCorpus(b *testing.B) {
+	e := newTestEnv(b)
+	for _, name := range []string{"accept_bounded_nested_loops.s", "accept_bounded_loop.s", "accept_bpf_for_index_map.s",
+		"accept_rbtree_add_under_lock.s", "accept_nested_locks_three.s", "reject_unbounded_loop.s"} {
+		src, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			b.Fatal(err)
+		}
+		c := parseCase(b, e, name, string(src))
+		p := c.program(b, e)
+		env := c.env(e, nil)
+		b.Run(strings.TrimSuffix(name, ".s"), func(b *testing.B) {
+			var insns int
+			for b.Loop() {
+				res, err := Verify(p, env)
+				if (err == nil) != c.accept {
+					b.Fatalf("verdict changed: %v", err)
+				}
+				if res != nil {
+					insns = res.InsnsProcessed
+				}
+			}
+			if insns > 0 {
+				b.ReportMetric(float64(insns), "insns/op")
+			}
+		})
+	}
+}
