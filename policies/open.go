@@ -30,7 +30,7 @@ func Builtins() []string {
 // the path of a .bpf.o file.
 func ParseObject(spec string) (*bpfvm.Object, error) {
 	if data, ok := builtins[spec]; ok {
-		return bpfvm.LoadObjectReader(bytes.NewReader(data), spec+".bpf.o")
+		return bpfvm.LoadObjectReader(bytes.NewReader(data), spec)
 	}
 	if _, err := os.Stat(spec); err != nil {
 		if !strings.ContainsAny(spec, "/.") {

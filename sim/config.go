@@ -49,6 +49,10 @@ type PolicyConfig struct {
 	Pos Pos
 	// Params is [policy.params], in file order.
 	Params []Param
+	// InsnCostPs is the simulated cost of one BPF instruction, in
+	// picoseconds (insn_cost_ps); helper and kfunc costs are charged on top.
+	// 0 makes scheduler code free.
+	InsnCostPs uint64
 }
 
 // Param is one entry of [policy.params]: a name, its TOML value (int64,
@@ -120,6 +124,9 @@ const (
 	DefaultContextSwitch = 2000
 	DefaultIPI           = 1000
 	DefaultPolicy        = "fifo"
+	// DefaultInsnCostPs: about one cycle of a 4 GHz core per BPF
+	// instruction, what JIT-compiled BPF costs in a kernel.
+	DefaultInsnCostPs = 250
 )
 
 // DefaultMigration is the default [machine.migration] (by Distance).
@@ -132,7 +139,7 @@ func DefaultConfig() *Config {
 		Run: RunConfig{Duration: DefaultDuration, Seed: DefaultSeed},
 		Machine: MachineConfig{Topology: TopologySpec{Nodes: 1, LLCsPerNode: 1, CoresPerLLC: 4, ThreadsPerCore: 1},
 			HZ: DefaultHZ, ContextSwitch: DefaultContextSwitch, IPI: DefaultIPI, Migration: DefaultMigration},
-		Policy: PolicyConfig{Name: DefaultPolicy},
+		Policy: PolicyConfig{Name: DefaultPolicy, InsnCostPs: DefaultInsnCostPs},
 	}
 }
 
@@ -169,7 +176,7 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 	d.runTable(rt.subtable("run", "[run]", "duration", "warmup", "seed"), c)
 	d.machineTable(rt.subtable("machine", "[machine]", "nodes", "llcs_per_node", "cores_per_llc",
 		"threads_per_core", "hz", "context_switch", "ipi", "callback_cost", "migration"), c)
-	d.policyTable(rt.subtable("policy", "[policy]", "name", "params"), c)
+	d.policyTable(rt.subtable("policy", "[policy]", "name", "params", "insn_cost_ps"), c)
 	d.workloads(rt, c)
 	rt.finish()
 	if err := d.result(); err != nil {
@@ -252,6 +259,7 @@ func (d *decoder) policyTable(t *table, c *Config) {
 		c.Policy.Pos = d.where(t.path)
 	}
 	c.Policy.Name = t.str("name", DefaultPolicy)
+	c.Policy.InsnCostPs = uint64(t.integer("insn_cost_ps", DefaultInsnCostPs, 0, 1_000_000))
 	if c.Policy.Name == "" {
 		d.errorf(t.key("name"), "empty policy name; expected a built-in policy name or the path of a .bpf.o")
 	}

@@ -2,24 +2,35 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"strings"
 
+	"github.com/schedsim/schedsim/policies"
 	"github.com/schedsim/schedsim/sim"
 )
 
-// policyNames are the built-in policies resolvePolicy knows.
-var policyNames = []string{"fifo"}
+// goPolicies are the Go reference policies, reachable by name for
+// comparison with their BPF twins.
+var goPolicies = []string{"fifo-go"}
 
-// resolvePolicy returns the policy spec names (a built-in name, or the
-// path of a .bpf.o), configured with params ([policy.params] of the
-// config). A parameter the policy does not take is an error.
-func resolvePolicy(spec string, params []sim.Param) (sim.Scheduler, error) {
-	switch spec {
-	case "fifo":
+// policyEnv is what loading a BPF policy needs to know about the run.
+type policyEnv struct {
+	cpus       int
+	seed       uint64
+	insnCostPs uint64
+	log        io.Writer
+}
+
+// resolvePolicy returns the policy spec names: a built-in BPF policy
+// ("fifo"), a Go reference policy ("fifo-go"), or the path of a .bpf.o,
+// configured with params ([policy.params] of the config). A parameter the
+// policy does not take is an error.
+func resolvePolicy(spec string, params []sim.Param, env policyEnv) (sim.Scheduler, error) {
+	if spec == "fifo-go" {
 		f := &sim.FIFO{}
 		for _, p := range params {
 			switch p.Name {
-			case "slice":
+			case "slice_ns":
 				if s, ok := p.Value.(string); ok && s == "inf" {
 					f.Slice = sim.SliceInf
 					continue
@@ -30,14 +41,23 @@ func resolvePolicy(spec string, params []sim.Param) (sim.Scheduler, error) {
 				}
 				f.Slice = d
 			default:
-				return nil, p.Errorf("policy fifo has no parameter %q; valid parameters: slice (a duration, or \"inf\")", p.Name)
+				return nil, p.Errorf("policy fifo-go has no parameter %q; valid parameters: slice_ns (a duration, or \"inf\")", p.Name)
 			}
 		}
 		return f, nil
 	}
-	if strings.HasSuffix(spec, ".o") || strings.ContainsRune(spec, '/') {
-		return nil, fmt.Errorf("policy %q: loading BPF objects is not available in this build; built-in policies: %s",
-			spec, strings.Join(policyNames, ", "))
+	obj, err := policies.ParseObject(spec)
+	if err != nil {
+		if !strings.ContainsAny(spec, "/.") {
+			return nil, fmt.Errorf("unknown policy %q; valid policies: %s, %s, or the path of a .bpf.o",
+				spec, strings.Join(policies.Builtins(), ", "), strings.Join(goPolicies, ", "))
+		}
+		return nil, err
 	}
-	return nil, fmt.Errorf("unknown policy %q; valid policies: %s, or the path of a .bpf.o", spec, strings.Join(policyNames, ", "))
+	ps, err := policies.ConfigParams(obj, params)
+	if err != nil {
+		return nil, err
+	}
+	return policies.LoadObject(obj, policies.Options{NumCPUs: env.cpus, Params: ps,
+		InsnCostPs: env.insnCostPs, Seed: env.seed, Log: env.log})
 }

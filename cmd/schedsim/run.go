@@ -113,7 +113,10 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		}
 		spec, params = f.policy, nil
 	}
-	sched, err := resolvePolicy(spec, params)
+	mp := cfg.Params(o)
+	ts := mp.Topology
+	sched, err := resolvePolicy(spec, params, policyEnv{cpus: ts.Nodes * ts.LLCsPerNode * ts.CoresPerLLC * ts.ThreadsPerCore,
+		seed: mp.Seed, insnCostPs: cfg.Policy.InsnCostPs})
 	if err != nil {
 		var ce *sim.ConfigError
 		if f.policy == "" && !errors.As(err, &ce) {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/schedsim/schedsim/policies"
 	"github.com/schedsim/schedsim/sim"
 )
 
@@ -70,7 +71,7 @@ threads_per_core = 2
 [policy]
 name = "fifo"
 [policy.params]
-slice = "2ms"
+slice_ns = "2ms"
 [[workload]]
 kind = "server"
 rate = 4000
@@ -131,7 +132,7 @@ func TestRunErrors(t *testing.T) {
 	}{
 		{[]string{"run", bad}, exitUsage, bad + ":5:1: workload[0].affinity: CPU 2 does not exist: the machine has CPUs 0-1"},
 		{[]string{"run", unknownPolicy}, exitUsage, unknownPolicy + `:2:1: policy.name: unknown policy "fiffo"; valid policies: fifo`},
-		{[]string{"run", badParam}, exitUsage, badParam + `:4:1: policy.params.slise: policy fifo has no parameter "slise"; valid parameters: slice`},
+		{[]string{"run", badParam}, exitUsage, badParam + `:4:1: policy.params.slise: policy fifo has no parameter "slise"; its parameters are: slice_ns`},
 		{[]string{"run", good, "--policy", "cfs"}, exitUsage, `unknown policy "cfs"; valid policies: fifo`},
 		{[]string{"run", good, "--seed", "-1"}, exitUsage, `--seed "-1": expected a non-negative integer`},
 		{[]string{"run", good, "--duration", "soon"}, exitUsage, `--duration "soon": expected a positive duration`},
@@ -154,20 +155,36 @@ func TestRunPolicyOverride(t *testing.T) {
 	if code != exitOK || errOut != "" {
 		t.Errorf("--policy naming the config's policy: exit %d, %q", code, errOut)
 	}
-	s, err := resolvePolicy("fifo", nil)
+	env := policyEnv{cpus: 4}
+	s, err := resolvePolicy("fifo-go", nil, env)
 	if f, ok := s.(*sim.FIFO); err != nil || !ok || f.Slice != 0 {
-		t.Errorf("fifo without params: %#v, %v", s, err)
+		t.Errorf("fifo-go without params: %#v, %v", s, err)
 	}
-	c, err := sim.ParseConfig("p.toml", []byte("[policy.params]\nslice = \"inf\"\n"))
+	c, err := sim.ParseConfig("p.toml", []byte("[policy.params]\nslice_ns = \"inf\"\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err = resolvePolicy("fifo", c.Policy.Params)
+	s, err = resolvePolicy("fifo-go", c.Policy.Params, env)
 	if f, ok := s.(*sim.FIFO); err != nil || !ok || f.Slice != sim.SliceInf {
-		t.Errorf("slice = inf: %#v, %v", s, err)
+		t.Errorf("slice_ns = inf: %#v, %v", s, err)
 	}
-	if _, err := resolvePolicy("policies/x.bpf.o", nil); err == nil || !strings.Contains(err.Error(), "not available") {
-		t.Errorf("a .bpf.o path: %v", err)
+	s, err = resolvePolicy("fifo", nil, env)
+	if b, ok := s.(*policies.BPFPolicy); err != nil || !ok || b.Ops().Name != "fifo" {
+		t.Errorf("fifo is the BPF FIFO: %#v, %v", s, err)
+	}
+	c, err = sim.ParseConfig("p.toml", []byte("[policy.params]\nslice = 5\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := resolvePolicy("fifo", c.Policy.Params, env); err == nil ||
+		!strings.Contains(err.Error(), "p.toml:2:1") || !strings.Contains(err.Error(), "slice_ns") {
+		t.Errorf("an unknown parameter of the BPF FIFO: %v", err)
+	}
+	if _, err := resolvePolicy("policies/x.bpf.o", nil, env); err == nil || !strings.Contains(err.Error(), "no such file") {
+		t.Errorf("a missing .bpf.o path: %v", err)
+	}
+	if _, err := resolvePolicy("nosuch", nil, env); err == nil || !strings.Contains(err.Error(), "fifo, fifo-go") {
+		t.Errorf("an unknown policy: %v", err)
 	}
 }
 

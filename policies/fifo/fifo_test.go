@@ -1,7 +1,10 @@
 package fifo_test
 
 import (
+	"strings"
 	"testing"
+
+	"github.com/schedsim/schedsim/configs"
 
 	"github.com/schedsim/schedsim/policies"
 	"github.com/schedsim/schedsim/sim"
@@ -58,5 +61,86 @@ func TestBPFFIFOMatchesGoFIFO(t *testing.T) {
 	if goR.ScheduleHash != bpfR.ScheduleHash {
 		t.Errorf("schedule hash: Go FIFO %s (%d switches), BPF FIFO %s (%d switches)",
 			goR.ScheduleHash, goR.Switches, bpfR.ScheduleHash, bpfR.Switches)
+	}
+}
+
+// TestEveryConfigMatchesGoFIFO runs each shipped config under the BPF FIFO
+// and the Go FIFO, with scheduler code free for both, and compares
+// schedule hashes.
+func TestEveryConfigMatchesGoFIFO(t *testing.T) {
+	entries, err := configs.FS.ReadDir(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".toml") {
+			continue
+		}
+		n++
+		t.Run(e.Name(), func(t *testing.T) {
+			data, _ := configs.FS.ReadFile(e.Name())
+			cfg, err := sim.ParseConfig(e.Name(), data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dur := min(cfg.Run.Duration, uint64(300e6))
+			if testing.Short() || e.Name() == "bigmachine.toml" {
+				dur = min(dur, 100e6)
+			}
+			o := sim.Overrides{Duration: &dur}
+			if cfg.Run.Warmup >= dur {
+				cfg.Run.Warmup = 0
+			}
+			goF := &sim.FIFO{}
+			for _, p := range cfg.Policy.Params {
+				if p.Name == "slice_ns" {
+					if goF.Slice, err = p.Duration(); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			scn, err := cfg.Build(goF, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			goR, err := scn.Run()
+			if err != nil {
+				t.Fatal(err)
+			}
+			obj, err := policies.ParseObject("fifo")
+			if err != nil {
+				t.Fatal(err)
+			}
+			ps, err := policies.ConfigParams(obj, cfg.Policy.Params)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mp := cfg.Params(o)
+			pol, err := policies.LoadObject(obj, policies.Options{NumCPUs: mp.Topology.Nodes * mp.Topology.LLCsPerNode *
+				mp.Topology.CoresPerLLC * mp.Topology.ThreadsPerCore, Params: ps})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer pol.Close()
+			scn, err = cfg.Build(pol, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bpfR, err := scn.Run()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if bpfR.Ejection != nil {
+				t.Fatalf("ejected: %+v", bpfR.Ejection)
+			}
+			if goR.Switches == 0 || goR.ScheduleHash != bpfR.ScheduleHash {
+				t.Errorf("schedule hash: Go FIFO %s (%d switches), BPF FIFO %s (%d switches)",
+					goR.ScheduleHash, goR.Switches, bpfR.ScheduleHash, bpfR.Switches)
+			}
+		})
+	}
+	if n < 6 {
+		t.Errorf("only %d configs", n)
 	}
 }
