@@ -115,6 +115,10 @@ type LockEdge struct {
 
 const defaultInsnLimit = 1000000
 
+// maxLoopCompare is how many in-progress states of a loop head a new visit
+// is compared with.
+const maxLoopCompare = 8
+
 // Verify checks p against env. It returns statistics on success and an
 // *Error on rejection. It never panics on any input.
 func Verify(p *bpfvm.Program, env *Env) (res *Result, err error) {
@@ -481,7 +485,10 @@ func (v *verifier) isStateVisited(st *vstate, pc int) (bool, error) {
 	}
 	loopHead := v.info[pc].loopHead
 	if loopHead && len(ps.loopList) > 0 && v.loopHeadPrunable(st, pc) {
-		for _, c := range ps.loopList {
+		// the most recent visits only: widening makes them the ones that
+		// converge, and older ones would make long loops quadratic
+		recent := ps.loopList[max(0, len(ps.loopList)-maxLoopCompare):]
+		for _, c := range recent {
 			if v.cmp.statesEqual(c.st, st, live) {
 				c.hits++
 				return true, nil
