@@ -107,8 +107,9 @@ func (c *Context) Stack() (lo, hi uint64) {
 	return c.stack, c.stack + MaxCallFrames*StackSize
 }
 
-// frameTop is r10 of frame number d (0 = the entry frame): frames grow down.
-func (c *Context) frameTop(d int) uint64 {
+// FrameTop is r10 of frame number d (0 = the entry frame): frames grow
+// down from the top of the stack area, StackSize bytes each.
+func (c *Context) FrameTop(d int) uint64 {
 	return c.stack + uint64(MaxCallFrames-d)*StackSize
 }
 
@@ -149,7 +150,7 @@ func (c *Context) StartAt(p *Program, pc int, args ...uint64) error {
 	c.PC = pc
 	c.Regs = [11]uint64{}
 	copy(c.Regs[1:], args)
-	c.Frames[0] = Frame{RetPC: -1, FP: c.frameTop(0), Loops: MaxLoops}
+	c.Frames[0] = Frame{RetPC: -1, FP: c.FrameTop(0), Loops: MaxLoops}
 	c.Regs[R10] = c.Frames[0].FP
 	c.Depth = 1
 	c.Base = 1
@@ -242,7 +243,7 @@ func (c *Context) CallSubprog(p *Program, pc int, args ...uint64) (uint64, error
 		return 0, &Fault{Prog: c.Prog, PC: c.PC, Reason: fmt.Sprintf("callback needs a call frame beyond the limit of %d", MaxCallFrames)}
 	}
 	saveRegs, savePC, saveProg, saveDepth, saveBase := c.Regs, c.PC, c.Prog, c.Depth, c.Base
-	c.Frames[c.Depth] = Frame{RetPC: -1, FP: c.frameTop(c.Depth), Loops: MaxLoops}
+	c.Frames[c.Depth] = Frame{RetPC: -1, FP: c.FrameTop(c.Depth), Loops: MaxLoops}
 	c.Regs = [11]uint64{}
 	copy(c.Regs[1:], args)
 	c.Regs[R10] = c.Frames[c.Depth].FP

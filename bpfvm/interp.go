@@ -683,7 +683,7 @@ func (e *Interpreter) Run(c *Context, quantum uint64) (Status, error) {
 			f := &c.Frames[d&(MaxCallFrames-1)]
 			f.RetPC = pc
 			f.Saved = [4]uint64{r[6], r[7], r[8], r[9]}
-			f.FP = c.stack + uint64(MaxCallFrames-d)*StackSize
+			f.FP = c.FrameTop(d)
 			f.Loops = MaxLoops
 			c.Depth = d + 1
 			r[10] = f.FP
