@@ -366,7 +366,7 @@ func (b *objBuilder) program(name string, ps *ebpf.ProgramSpec) (*Program, []cor
 				return nil, nil, fail(pc, "call or function pointer without a target symbol")
 			}
 			refs = append(refs, funcRef{pc, ref})
-			ins.Constant = -1
+			ins.Constant = 0 // set below; the second half of a LD_IMM64 stays 0
 		case ins.OpCode.IsDWordLoad() && ref != "":
 			ext, ok := b.externIndex(ref, ExternKfunc, ExternKsym)
 			if !ok {

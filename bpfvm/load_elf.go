@@ -40,6 +40,10 @@ type elfInfo struct {
 	patches []patch
 }
 
+// maxSectionSize bounds every section of an object, in particular global
+// data sections, which become single maps.
+const maxSectionSize = 64 << 20
+
 type patch struct {
 	off  int64
 	data []byte
@@ -77,6 +81,13 @@ func parseELF(r io.ReaderAt, name string) (*elfInfo, error) {
 	})
 	if err != nil {
 		return nil, err
+	}
+	for _, sec := range f.Sections {
+		// cilium allocates NOBITS sections (.bss) in full: bound them, as
+		// any section, before it does.
+		if sec.Size > maxSectionSize && sec.Type != elf.SHT_NULL {
+			return nil, fmt.Errorf("section %s is %d bytes, more than the %d bpfvm accepts", sec.Name, sec.Size, maxSectionSize)
+		}
 	}
 	for _, sec := range f.Sections {
 		if sec.Type != elf.SHT_REL {

@@ -484,7 +484,7 @@ func TestLoadMapsObject(t *testing.T) {
 	}
 	types := map[string]MapType{"arr": MapArray, "pcpu_arr": MapPercpuArray, "hash": MapHash, "pcpu_hash": MapPercpuHash,
 		"lru": MapLRUHash, "lru_pcpu": MapLRUPercpuHash, "queue": MapQueue, "stack": MapStack, "outer": MapArrayOfMaps,
-		"task_ctxs": MapTaskStorage, "timers": MapArray, "inner_a": MapArray, "inner_b": MapArray}
+		"task_ctxs": MapTaskStorage, "timers": MapArray, "htimers": MapHash, "inner_a": MapArray, "inner_b": MapArray}
 	if len(in.Maps) != len(types) {
 		t.Errorf("%d maps, want %d", len(in.Maps), len(types))
 	}

@@ -219,6 +219,19 @@ func (l *loader) errorf(format string, args ...any) error {
 	return fmt.Errorf("bpfvm: object %s: "+format, append([]any{l.obj.Name}, args...)...)
 }
 
+// wrap prefixes err (a "bpfvm: ..." error about a map) with the object.
+func (l *loader) wrap(err error) error {
+	return &wrappedErr{"bpfvm: object " + l.obj.Name + ": " + strings.TrimPrefix(err.Error(), "bpfvm: "), err}
+}
+
+type wrappedErr struct {
+	msg string
+	err error
+}
+
+func (e *wrappedErr) Error() string { return e.msg }
+func (e *wrappedErr) Unwrap() error { return e.err }
+
 // Load instantiates obj into the VM: it allocates the maps and global
 // sections in linear memory (with Params, DataSizes, __SCX_* enums and
 // Kconfig applied), and resolves the programs: map references become
@@ -260,7 +273,11 @@ func (vm *VM) Load(obj *Object, opts LoadOptions) (*Instance, error) {
 	}
 	progs := make([]*Program, len(obj.Programs))
 	for i, p := range obj.Programs {
-		rp, err := l.program(p, obj.relos[i])
+		var relos []coreRelo
+		if i < len(obj.relos) {
+			relos = obj.relos[i]
+		}
+		rp, err := l.program(p, relos)
 		if err != nil {
 			return nil, err
 		}
@@ -684,6 +701,9 @@ func (l *loader) relocate(p *Program, relos []coreRelo) error {
 	if l.opts.KernelBTF == nil {
 		return fmt.Errorf("bpfvm: object %s: program %s: %w", l.obj.Name, wherePC(p, relos[0].pc), errNoKernelBTF)
 	}
+	if l.obj.BTF == nil {
+		return fmt.Errorf("bpfvm: object %s: program %s: CO-RE relocations without object BTF", l.obj.Name, p.Name)
+	}
 	rs := make([]*btf.CORERelocation, len(relos))
 	for i, r := range relos {
 		rs[i] = r.relo
@@ -764,7 +784,7 @@ func (l *loader) allocate() ([]bpfMap, error) {
 	for i, spec := range l.specs {
 		m, err := newMap(l.vm, spec)
 		if err != nil {
-			return nil, l.errorf("%v", err)
+			return nil, l.wrap(err)
 		}
 		maps[i] = m
 		if spec.Section != "" {
@@ -789,7 +809,7 @@ func (l *loader) allocate() ([]bpfMap, error) {
 				return nil, l.errorf("map %s: initial inner maps in a %s", spec.Name, mapTypeName(spec.Type))
 			}
 			if err := aom.set(c.Key, l.base+inner); err != nil {
-				return nil, l.errorf("%v", err)
+				return nil, l.wrap(err)
 			}
 		}
 	}

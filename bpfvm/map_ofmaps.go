@@ -19,7 +19,7 @@ func newArrayOfMaps(vm *VM, spec *MapSpec) (*arrayOfMaps, error) {
 	if spec.Inner == nil {
 		return nil, fmt.Errorf("bpfvm: map %s: array of maps without an inner map template", spec.Name)
 	}
-	if spec.MaxEntries > 1<<24 {
+	if spec.MaxEntries > 1<<20 {
 		return nil, fmt.Errorf("bpfvm: map %s: %d entries is too many", spec.Name, spec.MaxEntries)
 	}
 	m := &arrayOfMaps{slots: make([]int32, spec.MaxEntries)}

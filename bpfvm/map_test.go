@@ -482,3 +482,25 @@ func TestSpecialFieldsKept(t *testing.T) {
 		t.Errorf("value % x\nwant    % x", v, want)
 	}
 }
+
+func TestNewMapErrors(t *testing.T) {
+	vm := newLoaderVM(t, 1, nil)
+	for _, tc := range []struct {
+		spec MapSpec
+		want string
+	}{
+		{MapSpec{Name: "rb", Type: MapRingbuf, MaxEntries: 4096, ValueSize: 1}, "ringbuf"},
+		{MapSpec{Name: "a", Type: MapArray, KeySize: 8, ValueSize: 4, MaxEntries: 1}, "key size 8"},
+		{MapSpec{Name: "h", Type: MapHash, KeySize: 4, ValueSize: 4}, "max_entries is 0"},
+		{MapSpec{Name: "q", Type: MapQueue, KeySize: 4, ValueSize: 4, MaxEntries: 1}, "key size 4, want 0"},
+		{MapSpec{Name: "big", Type: MapArray, KeySize: 4, ValueSize: 1 << 20, MaxEntries: 1 << 20}, "too large"},
+		{MapSpec{Name: "oom", Type: MapArray, KeySize: 4, ValueSize: 1 << 20, MaxEntries: 1 << 10}, "out of linear memory"},
+		{MapSpec{Name: "aom", Type: MapArrayOfMaps, KeySize: 4, ValueSize: 4, MaxEntries: 1}, "inner map"},
+	} {
+		_, _, err := vm.NewMap(&tc.spec)
+		wantErr(t, err, tc.spec.Name, tc.want)
+	}
+	if len(vm.Maps) != 0 {
+		t.Errorf("%d maps after failures", len(vm.Maps))
+	}
+}

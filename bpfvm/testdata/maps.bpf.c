@@ -101,6 +101,8 @@ struct {
 struct timer_val {
 	struct bpf_timer timer;
 	u64 fired;
+	u64 seen_key;
+	s64 cancel_ret;
 };
 
 struct {
@@ -182,6 +184,7 @@ int use_task_storage(struct task_struct *p)
 static int timer_cb(void *map, int *key, struct timer_val *tv)
 {
 	tv->fired++;
+	tv->seen_key = *key + 100;
 	return 0;
 }
 
@@ -231,4 +234,39 @@ int use_percpu(void *ctx)
 	if (!other)
 		return -2;
 	return *other;
+}
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4);
+	__type(key, u32);
+	__type(value, struct timer_val);
+} htimers SEC(".maps");
+
+static int self_cancel_cb(void *map, u32 *key, struct timer_val *tv)
+{
+	tv->fired++;
+	tv->seen_key = *key;
+	/* A timer cannot cancel itself from its callback: -EDEADLK. */
+	tv->cancel_ret = bpf_timer_cancel(&tv->timer);
+	return 0;
+}
+
+SEC("tc")
+int use_hash_timer(void *ctx)
+{
+	struct timer_val init = {};
+	u32 key = 7;
+	struct timer_val *tv;
+
+	if (bpf_map_update_elem(&htimers, &key, &init, BPF_ANY))
+		return -1;
+	tv = bpf_map_lookup_elem(&htimers, &key);
+	if (!tv)
+		return -2;
+	if (bpf_timer_init(&tv->timer, &htimers, CLOCK_MONOTONIC))
+		return -3;
+	if (bpf_timer_set_callback(&tv->timer, self_cancel_cb))
+		return -4;
+	return bpf_timer_start(&tv->timer, 500, BPF_F_TIMER_ABS | BPF_F_TIMER_CPU_PIN);
 }
