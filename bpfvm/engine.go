@@ -18,7 +18,8 @@ package bpfvm
 //
 // An engine must count every executed instruction in Context.Insns, charge
 // helper and kfunc costs to Context.Cost, and serve calls the same way as
-// the interpreter (see Context.CallHelper) so that results compare exactly.
+// the interpreter (Context.CallFunc, CallSubprog, FrameTop) so that results
+// compare exactly.
 // Engines are not safe for concurrent use; neither is anything else here.
 type Engine interface {
 	// Name identifies the engine in messages and benchmarks ("interp", "jit").
