@@ -250,7 +250,9 @@ func (e *wrappedErr) Unwrap() error { return e.err }
 // at all (ambiguous or malformed) are load errors.
 //
 // Nothing is added to the VM if Load fails before allocating memory; a
-// failure while allocating (memory exhausted) may leave memory used.
+// failure while allocating (memory exhausted) may leave memory used. The
+// placeholder kfuncs are added to the VM's Registry (once per name): a
+// Registry shared by several VMs must not see concurrent Loads.
 func (vm *VM) Load(obj *Object, opts LoadOptions) (*Instance, error) {
 	if obj == nil {
 		return nil, errors.New("bpfvm: Load of a nil object")

@@ -40,8 +40,8 @@ type MapSpec struct {
 	Section string
 	// ReadOnly is set for .rodata sections after load (const volatile).
 	ReadOnly bool
-	// Data is the initial value of a global data section (nil for .bss
-	// and .kconfig, whose initial value is zero or computed at load).
+	// Data is the initial value of a global data section (zeros for
+	// .bss; nil for .kconfig, whose value is computed at load).
 	Data []byte
 	// Contents are the initial inner maps of a map-in-map (the .values
 	// initialiser of its declaration).
