@@ -734,7 +734,7 @@ func (e *Interpreter) Run(c *Context, quantum uint64) (Status, error) {
 					a = r[in.src&15]
 				}
 				a += uint64(int64(in.off))
-				return StatusFault, &Fault{Prog: p, PC: pc - 1, Reason: fmt.Sprintf("invalid %s of %d bytes at %#x, outside linear memory [%#x, %#x)", what, size, a, m.base, m.base+m.size)}
+				return StatusFault, &Fault{Prog: p, PC: pc - 1, Reason: fmt.Sprintf("invalid %s of %d bytes at %s, outside linear memory (%d bytes)", what, size, m.Describe(a), m.size)}
 			}
 			reason := "invalid instruction"
 			if in.op == opInvalid && int(in.imm) < len(ic.reasons) {

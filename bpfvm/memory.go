@@ -77,6 +77,21 @@ func (m *Memory) Contains(addr, n uint64) bool {
 	return off < m.size && n <= m.size-off
 }
 
+// Describe renders an address for messages without revealing where the
+// memory was mapped (which differs between processes): addresses inside
+// or near the linear memory are shown relative to its base, so that the
+// same run always prints the same text.
+func (m *Memory) Describe(addr uint64) string {
+	const near = 1 << 32
+	switch {
+	case addr >= m.base && addr-m.base < m.size+near:
+		return fmt.Sprintf("mem+%#x", addr-m.base)
+	case addr < m.base && m.base-addr < near:
+		return fmt.Sprintf("mem-%#x", m.base-addr)
+	}
+	return fmt.Sprintf("%#x", addr)
+}
+
 // Alloc returns the address of n zeroed bytes aligned to align (a power of
 // two, at most 4096). Small sizes come from per-class free lists.
 func (m *Memory) Alloc(n, align uint64) (uint64, error) {
@@ -147,7 +162,7 @@ func (m *Memory) Free(addr uint64) error {
 // Bytes returns a view of [addr, addr+n), or an error if it is out of bounds.
 func (m *Memory) Bytes(addr, n uint64) ([]byte, error) {
 	if !m.Contains(addr, n) {
-		return nil, fmt.Errorf("bpfvm: access of %d bytes at %#x is outside linear memory [%#x, %#x)", n, addr, m.base, m.base+m.size)
+		return nil, fmt.Errorf("bpfvm: access of %d bytes at %s is outside linear memory", n, m.Describe(addr))
 	}
 	off := addr - m.base
 	return m.buf[off : off+n : off+n], nil

@@ -175,15 +175,14 @@ func NewMachine(p Params, sched Scheduler) (*Machine, error) {
 	}
 	m.builtinIdle = !m.ops.Has(CbUpdateIdle) || m.ops.Flags&OpsKeepBuiltinIdle != 0
 	m.lag.init()
-	if m.ops.Has(CbInit) {
-		var err error
-		m.call(0, CbInit, nil, func() int32 {
-			err = sched.Init(m.k)
-			return 0
-		})
-		if err != nil {
-			return nil, fmt.Errorf("policy %s: ops.init failed: %w", m.ops.Name, err)
-		}
+	// Init always runs: it hands the policy its Kernel. (The kernel calls
+	// ops.init only if set; a policy without one just keeps k.)
+	m.call(0, CbInit, nil, func() int32 {
+		err = sched.Init(m.k)
+		return 0
+	})
+	if err != nil {
+		return nil, fmt.Errorf("policy %s: ops.init failed: %w", m.ops.Name, err)
 	}
 	for _, c := range m.cpus {
 		if m.has(CbUpdateIdle) {

@@ -71,7 +71,8 @@ type ExitInfo struct {
 
 // Scheduler is the Go mirror of struct sched_ext_ops. The simulator calls
 // only the callbacks listed in Ops().Implements, at the moments Linux does
-// (kernel/sched/ext.c). Callbacks run on the simulated CPU k.CPU() and may
+// (kernel/sched/ext.c), except Init, which is always called first: it hands
+// the policy its Kernel (and runs ops.init if the policy has one). Callbacks run on the simulated CPU k.CPU() and may
 // call the kfunc-like methods of the Kernel given to Init.
 //
 // Embed NopScheduler to implement only some callbacks.
