@@ -694,7 +694,6 @@ func (m *Machine) Run() (*Result, error) {
 	return m.finish(), nil
 }
 
-
 // Step processes one event. It is exported for the live dashboard, which
 // advances the simulation in slices of simulated time.
 func (m *Machine) Step() {
