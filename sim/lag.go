@@ -17,11 +17,14 @@ import "math"
 // accounted (ticks, switches, sleeps), which is where it has its extremes
 // except for changes in lambda between two such points.
 type gps struct {
-	last uint64
-	nRun [40]int
-	acc  [40]float64
-	rate [40]float64
-	max  float64
+	last   uint64
+	nRun   [40]int
+	acc    [40]float64
+	rate   [40]float64
+	max    float64
+	active []int // nice levels with runnable tasks, ascending (heaviest first)
+	n      int   // runnable tasks
+	w      float64
 }
 
 func (g *gps) init() {}
@@ -31,47 +34,61 @@ func (g *gps) advance(now uint64) {
 		return
 	}
 	dt := float64(now - g.last)
-	for b := range g.acc {
-		if g.nRun[b] > 0 {
-			g.acc[b] += g.rate[b] * dt
-		}
+	for _, b := range g.active {
+		g.acc[b] += g.rate[b] * dt
 	}
 	g.last = now
 }
 
 func (g *gps) recompute(cpus int) {
-	n := 0
-	var w float64
-	for b, c := range g.nRun {
-		n += c
-		w += float64(c) * float64(NiceToWeight[b])
-	}
-	if n <= cpus {
-		for b := range g.rate {
+	if g.n <= cpus {
+		for _, b := range g.active {
 			g.rate[b] = 1
 		}
 		return
 	}
 	// Water-filling: cap the heaviest levels at one CPU while w*lambda >= 1.
-	free := float64(cpus)
-	capped := 0
-	for b := range g.rate {
-		if g.nRun[b] == 0 {
-			continue
-		}
+	free, w := float64(cpus), g.w
+	for i, b := range g.active {
 		lambda := free / w
 		wb := float64(NiceToWeight[b])
-		if wb*lambda >= 1 && capped < 40 {
+		if wb*lambda >= 1 {
 			g.rate[b] = 1
 			free -= float64(g.nRun[b])
 			w -= float64(g.nRun[b]) * wb
-			capped++
 			continue
 		}
-		for b2 := b; b2 < len(g.rate); b2++ {
+		for _, b2 := range g.active[i:] {
 			g.rate[b2] = float64(NiceToWeight[b2]) * lambda
 		}
 		return
+	}
+}
+
+// add changes the runnable count of nice level b by d (+1 or -1).
+func (g *gps) add(b, d int) {
+	g.nRun[b] += d
+	g.n += d
+	g.w += float64(d) * float64(NiceToWeight[b])
+	switch {
+	case d > 0 && g.nRun[b] == 1:
+		i := 0
+		for i < len(g.active) && g.active[i] < b {
+			i++
+		}
+		g.active = append(g.active, 0)
+		copy(g.active[i+1:], g.active[i:])
+		g.active[i] = b
+	case d < 0 && g.nRun[b] == 0:
+		for i, x := range g.active {
+			if x == b {
+				g.active = append(g.active[:i], g.active[i+1:]...)
+				break
+			}
+		}
+		if g.n == 0 {
+			g.w = 0 // no drift from float sums
+		}
 	}
 }
 
@@ -85,14 +102,14 @@ func (g *gps) sync(m *Machine, t *Task) {
 func (g *gps) join(m *Machine, t *Task) {
 	g.advance(m.now)
 	t.gpsRef = g.acc[t.Nice+20]
-	g.nRun[t.Nice+20]++
+	g.add(t.Nice+20, 1)
 	g.recompute(len(m.cpus))
 }
 
 func (g *gps) leave(m *Machine, t *Task) {
 	g.sync(m, t)
 	g.check(t)
-	g.nRun[t.Nice+20]--
+	g.add(t.Nice+20, -1)
 	g.recompute(len(m.cpus))
 }
 
