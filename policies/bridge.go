@@ -11,6 +11,7 @@ import (
 	"github.com/cilium/ebpf/btf"
 	"github.com/schedsim/schedsim/bpfvm"
 	"github.com/schedsim/schedsim/sim"
+	"github.com/schedsim/schedsim/verifier"
 )
 
 // Options configure a BPF policy.
@@ -32,8 +33,12 @@ type Options struct {
 	// Seed seeds bpf_get_prandom_u32.
 	Seed uint64
 	// Log receives bpf_printk output, one line per call, prefixed with the
-	// simulated time and CPU; nil discards it.
+	// simulated time and CPU; nil discards it. Verifier warnings (a
+	// potential lock-order cycle) go there too.
 	Log io.Writer
+	// NoVerify skips the verifier (for debugging a policy the verifier
+	// rejects; a fault then ejects the policy at run time).
+	NoVerify bool
 }
 
 // BPFPolicy is a sched_ext BPF program (a struct_ops map of struct
@@ -61,6 +66,9 @@ type BPFPolicy struct {
 	psRemainder  []uint64
 	rand         *rand.Rand
 	log          io.Writer
+
+	// Warnings are the verifier's warnings (potential lock-order cycles).
+	Warnings []verifier.Warning
 
 	// Stats
 	Calls [32]uint64 // callback invocations, by callback bit
@@ -185,6 +193,17 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 		}
 		b.argAddr = append(b.argAddr, a)
 		b.scratch = append(b.scratch, s)
+	}
+	if !opts.NoVerify {
+		rep, err := b.Verify(nil)
+		if err != nil {
+			vm.Close()
+			return nil, fmt.Errorf("%s: verifier rejected the policy: %w", obj.Name, err)
+		}
+		b.Warnings = rep.Warnings
+		for _, w := range rep.Warnings {
+			b.logf(nil, "warning: %s", w)
+		}
 	}
 	b.psRemainder = make([]uint64, opts.NumCPUs)
 	if b.idleMaskAddr, err = vm.Mem.Alloc(cpumaskSize, 8); err != nil {

@@ -18,6 +18,7 @@ type policyEnv struct {
 	cpus       int
 	seed       uint64
 	insnCostPs uint64
+	noVerify   bool
 	log        io.Writer
 }
 
@@ -59,5 +60,5 @@ func resolvePolicy(spec string, params []sim.Param, env policyEnv) (sim.Schedule
 		return nil, err
 	}
 	return policies.LoadObject(obj, policies.Options{NumCPUs: env.cpus, Params: ps,
-		InsnCostPs: env.insnCostPs, Seed: env.seed, Log: env.log})
+		InsnCostPs: env.insnCostPs, Seed: env.seed, Log: env.log, NoVerify: env.noVerify})
 }

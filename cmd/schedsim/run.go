@@ -13,6 +13,7 @@ import (
 
 	"github.com/schedsim/schedsim/configs"
 	"github.com/schedsim/schedsim/sim"
+	"github.com/schedsim/schedsim/verifier"
 )
 
 type runFlags struct {
@@ -20,6 +21,8 @@ type runFlags struct {
 	seed     string
 	duration string
 	json     string
+	noVerify bool
+	printk   string
 }
 
 // parseInterspersed parses flags wherever they appear among the
@@ -50,8 +53,10 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.seed, "seed", "", "random seed `N` (default: the config's run.seed)")
 	fs.StringVar(&f.duration, "duration", "", "simulated `DURATION` such as 500ms or 2s (default: the config's run.duration)")
 	fs.StringVar(&f.json, "json", "", "write the full results as JSON to `FILE` (- for stdout)")
+	fs.BoolVar(&f.noVerify, "no-verify", false, "skip the BPF verifier (debugging; faults then eject the policy at run time)")
+	fs.StringVar(&f.printk, "printk", "", "write bpf_printk output and verifier warnings to `FILE` (- for stderr)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: schedsim run [CONFIG] [--policy NAME|PATH] [--seed N] [--duration D] [--json FILE]\n\n"+
+		fmt.Fprintf(stderr, "usage: schedsim run [CONFIG] [--policy NAME|PATH] [--seed N] [--duration D] [--json FILE] [--no-verify] [--printk FILE]\n\n"+
 			"Simulates the scenario in CONFIG (default: the built-in %s) and prints a summary.\n\n", configs.Default)
 		fs.PrintDefaults()
 	}
@@ -115,14 +120,35 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	}
 	mp := cfg.Params(o)
 	ts := mp.Topology
-	sched, err := resolvePolicy(spec, params, policyEnv{cpus: ts.Nodes * ts.LLCsPerNode * ts.CoresPerLLC * ts.ThreadsPerCore,
-		seed: mp.Seed, insnCostPs: cfg.Policy.InsnCostPs})
+	env := policyEnv{cpus: ts.Nodes * ts.LLCsPerNode * ts.CoresPerLLC * ts.ThreadsPerCore,
+		seed: mp.Seed, insnCostPs: cfg.Policy.InsnCostPs, noVerify: f.noVerify}
+	if f.noVerify {
+		fmt.Fprintln(stderr, "warning: --no-verify: the BPF verifier is off; an unsafe program is caught only when it faults")
+	}
+	switch f.printk {
+	case "":
+	case "-":
+		env.log = stderr
+	default:
+		lf, err := os.Create(f.printk)
+		if err != nil {
+			fmt.Fprintf(stderr, "schedsim run: --printk: %v\n", err)
+			return exitUsage
+		}
+		defer lf.Close()
+		env.log = lf
+	}
+	sched, err := resolvePolicy(spec, params, env)
 	if err != nil {
 		var ce *sim.ConfigError
 		if f.policy == "" && !errors.As(err, &ce) {
 			fmt.Fprintf(stderr, "%s: policy.name: %v\n", cfg.Policy.Pos, err)
 		} else {
 			fmt.Fprintf(stderr, "schedsim run: %v\n", err)
+		}
+		var ve *verifier.Error
+		if errors.As(err, &ve) && ve.Log != "" {
+			fmt.Fprintf(stderr, "\nverifier log:\n%s\n(run with --no-verify to run it anyway)\n", ve.Log)
 		}
 		return exitUsage
 	}

@@ -1,0 +1,87 @@
+package policies
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/cilium/ebpf/btf"
+	"github.com/schedsim/schedsim/bpfvm"
+	"github.com/schedsim/schedsim/verifier"
+)
+
+// writableTaskField is the rule of the kernel's bpf_scx_btf_struct_access():
+// a sched_ext program may write only p->scx.slice, p->scx.dsq_vtime and
+// p->scx.disallow of a task_struct.
+func writableTaskField(s *btf.Struct, off, size uint32) bool {
+	if s.Name != "task_struct" {
+		return false
+	}
+	var base uint32
+	var scx *btf.Struct
+	for _, m := range s.Members {
+		if m.Name == "scx" {
+			base = m.Offset.Bytes()
+			scx, _ = btf.UnderlyingType(m.Type).(*btf.Struct)
+		}
+	}
+	if scx == nil {
+		return false
+	}
+	for _, m := range scx.Members {
+		switch m.Name {
+		case "slice", "dsq_vtime", "disallow":
+			sz, err := btf.Sizeof(m.Type)
+			if err != nil {
+				continue
+			}
+			lo := base + m.Offset.Bytes()
+			if off >= lo && off+size <= lo+uint32(sz) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// VerifyReport is the verifier's verdict on every program of a policy.
+type VerifyReport struct {
+	Results  []*verifier.Result
+	Times    []time.Duration // wall time per program, for display only
+	Warnings []verifier.Warning
+}
+
+// Verify runs the verifier on every program of the loaded policy, as the
+// kernel does before a struct_ops map is attached. log, if not nil,
+// receives the verifier's per-instruction log (verbose).
+func (b *BPFPolicy) Verify(log io.Writer) (*VerifyReport, error) {
+	kbtf, err := KernelBTF()
+	if err != nil {
+		return nil, err
+	}
+	var specs []*bpfvm.MapSpec
+	for _, m := range b.vm.Maps {
+		specs = append(specs, m.Spec())
+	}
+	rep := &VerifyReport{}
+	for _, p := range b.inst.Programs {
+		env := &verifier.Env{Maps: specs, Registry: b.vm.Registry, KernelBTF: kbtf,
+			WritableField: writableTaskField, Log: log, Verbose: log != nil}
+		if p.StructOpsMember != "" {
+			args, void, err := verifier.StructOpsArgs(kbtf, "sched_ext_ops", p.StructOpsMember)
+			if err != nil {
+				return nil, fmt.Errorf("%s: program %s: %w", b.obj.Name, p.Name, err)
+			}
+			env.Args, env.ReturnVoid = args, void
+		}
+		start := time.Now()
+		res, err := verifier.Verify(p, env)
+		if err != nil {
+			return rep, err
+		}
+		rep.Results = append(rep.Results, res)
+		rep.Times = append(rep.Times, time.Since(start))
+	}
+	rep.Warnings = verifier.CheckLockOrder(rep.Results)
+	return rep, nil
+}
