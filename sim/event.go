@@ -14,6 +14,7 @@ const (
 	evFunc                      // a closure (workload arrivals, timers)
 	evWatchdog                  // sched_ext watchdog scan
 	evEnd                       // end of the run
+	evResume                    // a suspended callback continues (interleaving)
 )
 
 type event struct {

@@ -200,9 +200,10 @@ func (k *Kernel) KickCPU(cpu int32, flags uint64) {
 		k.Error(fmt.Sprintf("invalid cpu %d", cpu))
 		return
 	}
-	k.m.kicks = append(k.m.kicks, kick{cpu: int(cpu), flags: flags})
+	from := k.m.cpus[k.m.cur.cpu]
+	from.kicks = append(from.kicks, kick{cpu: int(cpu), flags: flags})
 	if k.m.cur.cb == 0 {
-		k.m.processKicks()
+		k.m.processKicks(from)
 	}
 }
 

@@ -30,6 +30,10 @@ type Params struct {
 	Duration uint64
 	// Warmup is ignored by metrics: samples before it are dropped.
 	Warmup uint64
+	// Interleave lets callbacks of different CPUs overlap in simulated
+	// time: a policy may suspend a callback (Kernel.Yield, Kernel.Block)
+	// and other CPUs run meanwhile (see interleave.go).
+	Interleave bool
 }
 
 // CPU is one simulated CPU.
@@ -42,6 +46,11 @@ type CPU struct {
 	reschedPending bool
 	tickGen        uint32
 	tickArmed      bool
+
+	// kicks requested by the callback in progress on this CPU
+	kicks []kick
+	// interleaving: the coroutine running this CPU's kernel paths
+	co *coro
 
 	// dispatch context
 	dspBuf []dspEntry
@@ -105,7 +114,6 @@ type Machine struct {
 	builtinIdle bool
 
 	cur      cbctx
-	kicks    []kick
 	exitInfo *ExitInfo // set by Error/Exit; acted on at the next event boundary
 	ejected  *Ejection
 
@@ -156,6 +164,9 @@ func NewMachine(p Params, sched Scheduler) (*Machine, error) {
 	m.global = newDSQ(DSQGlobal, -1)
 	for i := range topo.CPUs {
 		c := &CPU{ID: i, Topo: topo.CPUs[i], local: newDSQ(DSQLocalOn|uint64(i), i)}
+		if p.Interleave {
+			c.co = m.newCoro()
+		}
 		m.cpus = append(m.cpus, c)
 		m.idle.Set(i)
 	}
@@ -359,6 +370,7 @@ func (m *Machine) Wake(t *Task) {
 }
 
 func (m *Machine) tryToWakeUp(t *Task, wakeFlags uint64, wakerCPU int) {
+	t.state = TaskWaking
 	t.Stats.Wakeups++
 	t.Stats.SleepTime += m.now - t.Stats.sleptAt
 	t.woken = true
@@ -457,11 +469,20 @@ func (m *Machine) doEnqueue(t *Task, enqFlags uint64, onCPU int) {
 		m.dispatchEnqueue(m.cpus[t.cpu].local, t, enqFlags)
 		return
 	}
+	t.queueing = true
 	m.call(onCPU, CbEnqueue, t, func() int32 { m.sched.Enqueue(t, enqFlags); return 0 })
+	t.queueing = false
 	if t.K.Scx.DdspDsqID != DSQInvalid {
 		m.directDispatch(t, enqFlags)
 		return
 	}
+	if d := t.pendingDsp; d != nil && t.dsq == nil {
+		// Another CPU dispatched the task while its enqueue ran here.
+		t.pendingDsp = nil
+		m.dispatchTo(t, d.dsq, d.flags, t.pendingCPU, false)
+		return
+	}
+	t.pendingDsp = nil
 	if t.dsq == nil && m.exitInfo == nil {
 		t.opsQueued = true // in the BPF scheduler's custody
 	} else if t.dsq == nil {
@@ -599,15 +620,15 @@ func (m *Machine) call(cpu int, cb Callback, t *Task, fn func() int32) int32 {
 	if m.P.CallbackCost > 0 {
 		m.charge(cpu, m.P.CallbackCost)
 	}
-	if len(m.kicks) > 0 && saved.cb == 0 {
-		m.processKicks()
+	if c := m.cpus[cpu]; len(c.kicks) > 0 && saved.cb == 0 {
+		m.processKicks(c)
 	}
 	return r
 }
 
-func (m *Machine) processKicks() {
-	ks := m.kicks
-	m.kicks = m.kicks[:0]
+func (m *Machine) processKicks(from *CPU) {
+	ks := from.kicks
+	from.kicks = from.kicks[:0]
 	for _, k := range ks {
 		c := m.cpus[k.cpu]
 		switch {
@@ -630,6 +651,12 @@ func (m *Machine) processKicks() {
 // (or the one being switched in) progresses that much later.
 func (m *Machine) charge(cpu int, ns uint64) {
 	if ns == 0 {
+		return
+	}
+	if c := m.cpus[cpu]; c.co != nil && c.co.busy && cpu == m.cur.cpu {
+		// Interleaving: the time passes for real, others run meanwhile;
+		// the path's end accounts it (afterPath).
+		m.k.Yield(ns)
 		return
 	}
 	c := m.cpus[cpu]
@@ -700,7 +727,19 @@ func (m *Machine) Step() {
 	e := m.evq.pop()
 	m.now = e.at
 	m.events++
-	m.cur = cbctx{cpu: int(e.cpu)}
+	if m.P.Interleave {
+		m.stepInterleaved(e)
+	} else {
+		m.cur = cbctx{cpu: int(e.cpu)}
+		m.handle(e)
+	}
+	if m.exitInfo != nil && m.ejected == nil {
+		m.eject()
+	}
+}
+
+// handle runs the kernel path of one event.
+func (m *Machine) handle(e event) {
 	switch e.kind {
 	case evTaskDone:
 		c := m.cpus[e.cpu]
@@ -729,9 +768,6 @@ func (m *Machine) Step() {
 		m.watchdog()
 	case evEnd:
 		m.stopped = true
-	}
-	if m.exitInfo != nil && m.ejected == nil {
-		m.eject()
 	}
 }
 
@@ -916,8 +952,8 @@ func (m *Machine) balance(c *CPU, prev *Task, prevQueued bool) bool {
 			}
 			loops--
 			if loops == 0 {
-				m.kicks = append(m.kicks, kick{cpu: c.ID})
-				m.processKicks()
+				c.kicks = append(c.kicks, kick{cpu: c.ID})
+				m.processKicks(c)
 				break
 			}
 			if c.dspNr == 0 || !m.has(CbDispatch) {
@@ -948,7 +984,14 @@ func (m *Machine) flushDispatch(c *CPU) {
 	buf := c.dspBuf
 	c.dspBuf = c.dspBuf[:0]
 	for _, e := range buf {
-		// finish_dispatch(): the task must still be in the policy's custody.
+		// finish_dispatch(): the task must still be in the policy's custody;
+		// if its ops.enqueue is still running on another CPU, the dispatch
+		// completes when it returns.
+		if e.p.queueing && e.p.pendingDsp == nil {
+			e := e
+			e.p.pendingDsp, e.p.pendingCPU = &e, c.ID
+			continue
+		}
 		if !e.p.opsQueued || e.p.state != TaskRunnable {
 			continue
 		}
@@ -1152,6 +1195,18 @@ func (m *Machine) eject() {
 		if c.curr == nil {
 			m.updateIdle(c, true)
 			m.resched(c.ID)
+		}
+	}
+	// Callbacks suspended on other CPUs (interleaving) are abandoned: the
+	// policy is told to drop them, and their kernel paths resume and go on
+	// with the fallback's default behaviour.
+	if a, ok := old.(interface{ Abort() }); ok {
+		a.Abort()
+	}
+	for _, c := range m.cpus {
+		if c.co != nil && c.co.suspended && !c.co.timed {
+			c.co.timed = true
+			m.push(event{at: m.now, kind: evResume, cpu: int32(c.ID)})
 		}
 	}
 	if oldOps.Has(CbExit) {

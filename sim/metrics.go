@@ -148,6 +148,7 @@ type Reporter interface {
 func (m *Machine) AddReporter(r Reporter) { m.reporters = append(m.reporters, r) }
 
 func (m *Machine) finish() *Result {
+	defer m.stopCoroutines()
 	for _, h := range m.hooks {
 		h(m)
 	}

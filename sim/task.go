@@ -9,10 +9,11 @@ const (
 	TaskRunning                   // on a CPU
 	TaskSleeping                  // blocked or sleeping
 	TaskExited
+	TaskWaking // being woken: select_cpu/enqueue in progress (interleaving)
 )
 
 func (s TaskState) String() string {
-	return [...]string{"new", "runnable", "running", "sleeping", "exited"}[s]
+	return [...]string{"new", "runnable", "running", "sleeping", "exited", "waking"}[s]
 }
 
 // Task is a simulated thread. Its kernel-visible state lives in K (which a
@@ -35,6 +36,11 @@ type Task struct {
 	heapIdx    int   // vtime heap index
 	dsqSeq     uint64
 	opsQueued  bool // in the BPF scheduler's custody (ops_state QUEUED)
+	queueing   bool // ops.enqueue in progress (ops_state QUEUEING)
+	// a dispatch of this task made while ops.enqueue was still running on
+	// another CPU: the kernel's finish_dispatch() waits for QUEUEING to end.
+	pendingDsp *dspEntry
+	pendingCPU int
 	enabled    bool // ops.enable() was called
 
 	behavior    Behavior
