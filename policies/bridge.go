@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"strings"
 	"unsafe"
 
 	"github.com/cilium/ebpf/btf"
@@ -39,6 +40,15 @@ type Options struct {
 	// NoVerify skips the verifier (for debugging a policy the verifier
 	// rejects; a fault then ejects the policy at run time).
 	NoVerify bool
+	// Quantum is the interleaving granularity with sim.Params.Interleave:
+	// a callback returns to the event loop after this many instructions
+	// (0: only at lock operations).
+	Quantum uint64
+	// LockTimeout bounds a wait for a lock (ns); 0 means 250 ms.
+	LockTimeout uint64
+	// PCT, if set, randomises interleavings at lock operations (schedsim
+	// explore).
+	PCT *PCT
 }
 
 // BPFPolicy is a sched_ext BPF program (a struct_ops map of struct
@@ -69,6 +79,16 @@ type BPFPolicy struct {
 
 	// Warnings are the verifier's warnings (potential lock-order cycles).
 	Warnings []verifier.Warning
+	// Deadlocks and Timeouts are the lock reports of the run, in order.
+	Deadlocks []string
+	Timeouts  []string
+
+	locks       map[uint64]*lockState
+	cpuLock     []cpuLocks
+	yieldReason []uint8
+	pendingCost []uint64
+	aborted     bool
+	pct         *pctState
 
 	// Stats
 	Calls [32]uint64 // callback invocations, by callback bit
@@ -134,6 +154,7 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 	bpfvm.RegisterBase(reg)
 	bpfvm.RegisterMapHelpers(reg)
 	b.registerKernel(reg)
+	b.registerLocks(reg)
 	vm, err := bpfvm.NewVM(bpfvm.VMConfig{MemSize: opts.MemSize, NumCPUs: opts.NumCPUs, Registry: reg,
 		InsnCost: opts.InsnCostPs})
 	if err != nil {
@@ -206,6 +227,13 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 		}
 	}
 	b.psRemainder = make([]uint64, opts.NumCPUs)
+	b.locks = make(map[uint64]*lockState)
+	b.cpuLock = make([]cpuLocks, opts.NumCPUs)
+	b.yieldReason = make([]uint8, opts.NumCPUs)
+	b.pendingCost = make([]uint64, opts.NumCPUs)
+	if opts.PCT != nil {
+		b.pct = newPCT(*opts.PCT, opts.NumCPUs)
+	}
 	if b.idleMaskAddr, err = vm.Mem.Alloc(cpumaskSize, 8); err != nil {
 		return nil, err
 	}
@@ -213,6 +241,41 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 		return nil, err
 	}
 	return b, nil
+}
+
+// ResultExtra adds the policy's lock statistics, deadlock and timeout
+// reports and instructions per callback to the run's result.
+func (b *BPFPolicy) ResultExtra() map[string]any {
+	x := map[string]any{}
+	if locks := b.LockReport(); len(locks) > 0 {
+		x["locks"] = locks
+		spin := make([]uint64, len(b.cpuLock))
+		for i := range b.cpuLock {
+			spin[i] = b.cpuLock[i].spin
+		}
+		x["spin_ns_per_cpu"] = spin
+	}
+	if len(b.Deadlocks) > 0 {
+		x["deadlocks"] = b.Deadlocks
+	}
+	if len(b.Timeouts) > 0 {
+		x["lock_timeouts"] = b.Timeouts
+	}
+	type cbStat struct {
+		Callback string  `json:"callback"`
+		Calls    uint64  `json:"calls"`
+		Insns    uint64  `json:"insns"`
+		PerCall  float64 `json:"insns_per_call"`
+	}
+	var cbs []cbStat
+	for _, cm := range callbackMembers {
+		i := cbIndex(cm.cb)
+		if b.Calls[i] > 0 {
+			cbs = append(cbs, cbStat{cm.member, b.Calls[i], b.Insns[i], float64(b.Insns[i]*10/b.Calls[i]) / 10})
+		}
+	}
+	x["callbacks"] = cbs
+	return x
 }
 
 // Close releases the VM.
@@ -276,9 +339,14 @@ func (b *BPFPolicy) errorAt(c *bpfvm.Context, msg string) {
 	b.k.Error(msg)
 }
 
+const (
+	yieldPoint   uint8 = iota + 1 // an interleaving point before a lock operation
+	yieldBlocked                  // waiting for a contended lock
+)
+
 // call runs the program of cb on the current CPU's context with args.
 func (b *BPFPolicy) call(cb sim.Callback, args ...uint64) uint64 {
-	if b.k.Failed() {
+	if b.k.Failed() || b.aborted {
 		return 0
 	}
 	i := cbIndex(cb)
@@ -297,27 +365,101 @@ func (b *BPFPolicy) call(cb sim.Callback, args ...uint64) uint64 {
 	for j, v := range args {
 		mem.Store64(a+uint64(8*j), v)
 	}
-	i0, c0 := c.Insns, c.Cost
-	r0, err := c.Call(prog, a)
-	n := c.Insns - i0
-	b.Calls[i]++
-	b.Insns[i] += n
-	if b.opts.InsnCostPs > 0 { // cost model on: instructions and helper costs
-		ps := n*b.opts.InsnCostPs + b.psRemainder[cpu]
-		b.psRemainder[cpu] = ps % 1000
-		b.k.Charge(ps/1000 + c.Cost - c0)
+	b.cpuLock[cpu].cb = cb
+	i0 := c.Insns
+	var r0 uint64
+	var err error
+	if b.k.Interleaving() {
+		r0, err = b.runInterleaved(c, prog, a)
+	} else {
+		c0 := c.Cost
+		r0, err = c.Call(prog, a)
+		b.charge(cpu, c.Insns-i0, c.Cost-c0)
 	}
-	if err != nil {
-		b.fault = err
-		var f *bpfvm.Fault
-		reason := "BPF program fault"
-		if !errors.As(err, &f) {
-			reason = "BPF runtime error"
-		}
-		b.k.Fault(reason, fmt.Sprintf("%s: ops.%s: %v", b.name, cb, err))
+	b.Calls[i]++
+	b.Insns[i] += c.Insns - i0
+	if err == nil {
+		err = b.checkExit(c)
+	}
+	if err != nil && !b.aborted {
+		b.fail(cb, err, len(b.Deadlocks))
 		return 0
 	}
 	return r0
+}
+
+// charge accounts the cost of insns instructions plus helper costs.
+func (b *BPFPolicy) charge(cpu int, insns, helperCost uint64) {
+	if b.opts.InsnCostPs == 0 { // cost model off
+		return
+	}
+	ps := insns*b.opts.InsnCostPs + b.psRemainder[cpu]
+	b.psRemainder[cpu] = ps % 1000
+	b.k.Charge(ps/1000 + helperCost)
+}
+
+// segmentCost is the simulated time of instructions and helper costs.
+func (b *BPFPolicy) segmentCost(cpu int, insns, helperCost uint64) uint64 {
+	if b.opts.InsnCostPs == 0 {
+		return 0
+	}
+	ps := insns*b.opts.InsnCostPs + b.psRemainder[cpu]
+	b.psRemainder[cpu] = ps % 1000
+	return ps/1000 + helperCost
+}
+
+// runInterleaved runs prog on c in segments: after each quantum and at
+// each lock operation the callback yields to the event loop for the
+// segment's simulated time; a contended lock blocks it until hand-off.
+func (b *BPFPolicy) runInterleaved(c *bpfvm.Context, prog *bpfvm.Program, a uint64) (uint64, error) {
+	cpu := c.CPU
+	if err := c.Start(prog, a); err != nil {
+		return 0, err
+	}
+	for {
+		i0, c0 := c.Insns, c.Cost
+		st, err := c.Run(b.opts.Quantum)
+		cost := b.pendingCost[cpu] + b.segmentCost(cpu, c.Insns-i0, c.Cost-c0)
+		b.pendingCost[cpu] = 0
+		switch st {
+		case bpfvm.StatusExited:
+			if cost > 0 {
+				b.k.Yield(cost)
+			}
+			return c.Regs[0], nil
+		case bpfvm.StatusFault:
+			c.Reset()
+			return 0, err
+		case bpfvm.StatusPreempted:
+			b.k.Yield(cost + b.pct.delay(cpu))
+		case bpfvm.StatusYielded:
+			if b.yieldReason[cpu] == yieldBlocked {
+				b.pendingCost[cpu] = cost
+				b.k.Block()
+			} else {
+				b.k.Yield(cost + b.pct.delay(cpu))
+			}
+		}
+		if b.aborted || b.k.Failed() {
+			c.Reset()
+			b.cpuLock[cpu] = cpuLocks{}
+			return 0, nil
+		}
+	}
+}
+
+// fail ejects the policy after a run-time error of callback cb.
+func (b *BPFPolicy) fail(cb sim.Callback, err error, deadlocksBefore int) {
+	b.fault = err
+	var f *bpfvm.Fault
+	reason := "BPF program fault"
+	switch {
+	case len(b.Deadlocks) > deadlocksBefore-1 && len(b.Deadlocks) > 0 && strings.Contains(err.Error(), "possible deadlock"):
+		reason = "BPF deadlock"
+	case !errors.As(err, &f):
+		reason = "BPF runtime error"
+	}
+	b.k.Fault(reason, fmt.Sprintf("%s: ops.%s: %v", b.name, cb, err))
 }
 
 func sx(v int32) uint64 { return uint64(int64(v)) }

@@ -128,6 +128,7 @@ type Machine struct {
 	reporters  []Reporter
 	groups     []string
 	policyName string
+	policy     Scheduler // the policy the run started with
 	onSwitch   []func(at uint64, cpu int, prev, next *Task)
 	stopped    bool
 }
@@ -180,6 +181,7 @@ func NewMachine(p Params, sched Scheduler) (*Machine, error) {
 		m.alloc = a
 	}
 	m.ops = sched.Ops()
+	m.policy = sched
 	m.policyName = m.ops.Name
 	if m.ops.DispatchMaxBatch == 0 {
 		m.ops.DispatchMaxBatch = DispatchMaxBatchDfl
@@ -265,6 +267,12 @@ func (m *Machine) AtOn(t uint64, cpu int, fn func()) {
 		cpu = 0
 	}
 	m.push(event{at: max(t, m.now), kind: evFunc, cpu: int32(cpu), fn: fn})
+}
+
+// AtGlobal runs fn at time t outside any CPU's kernel path: with
+// interleaving it runs even while every CPU is suspended (lock timeouts).
+func (m *Machine) AtGlobal(t uint64, fn func()) {
+	m.push(event{at: max(t, m.now), kind: evFunc, cpu: -1, fn: fn})
 }
 
 // After runs fn d ns from now.
@@ -730,7 +738,7 @@ func (m *Machine) Step() {
 	if m.P.Interleave {
 		m.stepInterleaved(e)
 	} else {
-		m.cur = cbctx{cpu: int(e.cpu)}
+		m.cur = cbctx{cpu: max(int(e.cpu), 0)}
 		m.handle(e)
 	}
 	if m.exitInfo != nil && m.ejected == nil {

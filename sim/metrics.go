@@ -138,6 +138,12 @@ type Stat struct {
 	Unit  string  `json:"unit,omitempty"`
 }
 
+// ResultExtender is implemented by policies that add sections to the
+// result (the BPF bridge: lock statistics, instructions per callback).
+type ResultExtender interface {
+	ResultExtra() map[string]any
+}
+
 // Reporter produces a workload's results at the end of a run.
 type Reporter interface {
 	Report(m *Machine) WorkloadResult
@@ -196,6 +202,9 @@ func (m *Machine) finish() *Result {
 	r.MaxLagNs = math.Round(m.lag.max)
 	for _, rep := range m.reporters {
 		r.Workloads = append(r.Workloads, rep.Report(m))
+	}
+	if x, ok := m.policy.(ResultExtender); ok {
+		r.Extra = x.ResultExtra()
 	}
 	if e := m.ejected; e != nil {
 		r.Ejection = &EjectionResult{AtNs: e.At, Policy: e.Policy, Kind: e.Info.Kind, Reason: e.Info.Reason, Msg: e.Info.Msg}
