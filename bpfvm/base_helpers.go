@@ -42,19 +42,19 @@ func RegisterBase(r *Registry) {
 	r.AddKfunc(&Kfunc{
 		Name:  "bpf_iter_num_new",
 		Fn:    iterNumNew,
-		Flags: KfIter,
+		Flags: KfIter | KfLockSafe, // schedsim: bounded iteration is allowed under a lock
 		Proto: &btf.FuncProto{Return: s32, Params: []btf.FuncParam{{Name: "it", Type: itp}, {Name: "start", Type: s32}, {Name: "end", Type: s32}}},
 	})
 	r.AddKfunc(&Kfunc{
 		Name:  "bpf_iter_num_next",
 		Fn:    iterNumNext,
-		Flags: KfIter | KfRetNull,
+		Flags: KfIter | KfRetNull | KfLockSafe,
 		Proto: &btf.FuncProto{Return: &btf.Pointer{Target: s32}, Params: []btf.FuncParam{{Name: "it", Type: itp}}},
 	})
 	r.AddKfunc(&Kfunc{
 		Name:  "bpf_iter_num_destroy",
 		Fn:    iterNumDestroy,
-		Flags: KfIter,
+		Flags: KfIter | KfLockSafe,
 		Proto: &btf.FuncProto{Return: (*btf.Void)(nil), Params: []btf.FuncParam{{Name: "it", Type: itp}}},
 	})
 }

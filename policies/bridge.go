@@ -369,7 +369,7 @@ func (b *BPFPolicy) call(cb sim.Callback, args ...uint64) uint64 {
 	i0 := c.Insns
 	var r0 uint64
 	var err error
-	if b.k.Interleaving() {
+	if b.k.CanSuspend() {
 		r0, err = b.runInterleaved(c, prog, a)
 	} else {
 		c0 := c.Cost

@@ -121,7 +121,7 @@ func (b *BPFPolicy) lockOp(c *bpfvm.Context, addr uint64, resilient bool) (uint6
 	if err != nil {
 		return 0, err
 	}
-	il := b.k.Interleaving()
+	il := b.k.CanSuspend()
 	switch cs.phase {
 	case 0:
 		if il {
@@ -199,7 +199,7 @@ func (b *BPFPolicy) took(c *bpfvm.Context, cs *cpuLocks, l *lockState) {
 // unlockOp implements bpf_spin_unlock and bpf_res_spin_unlock.
 func (b *BPFPolicy) unlockOp(c *bpfvm.Context, addr uint64) (uint64, error) {
 	cs := b.cpuState(c)
-	if b.k.Interleaving() && cs.phase == 0 {
+	if b.k.CanSuspend() && cs.phase == 0 {
 		cs.phase = 1
 		b.yieldReason[c.CPU] = yieldPoint
 		return 0, bpfvm.ErrYield

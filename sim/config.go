@@ -53,6 +53,13 @@ type PolicyConfig struct {
 	// picoseconds (insn_cost_ps); helper and kfunc costs are charged on top.
 	// 0 makes scheduler code free.
 	InsnCostPs uint64
+	// Interleave lets callbacks of different CPUs overlap in simulated time
+	// (interleave); Quantum is the interleaving granularity in BPF
+	// instructions (quantum; 0: only at lock operations); LockTimeout
+	// bounds a lock wait (lock_timeout).
+	Interleave  bool
+	Quantum     uint64
+	LockTimeout uint64
 }
 
 // Param is one entry of [policy.params]: a name, its TOML value (int64,
@@ -176,7 +183,7 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 	d.runTable(rt.subtable("run", "[run]", "duration", "warmup", "seed"), c)
 	d.machineTable(rt.subtable("machine", "[machine]", "nodes", "llcs_per_node", "cores_per_llc",
 		"threads_per_core", "hz", "context_switch", "ipi", "callback_cost", "migration"), c)
-	d.policyTable(rt.subtable("policy", "[policy]", "name", "params", "insn_cost_ps"), c)
+	d.policyTable(rt.subtable("policy", "[policy]", "name", "params", "insn_cost_ps", "interleave", "quantum", "lock_timeout"), c)
 	d.workloads(rt, c)
 	rt.finish()
 	if err := d.result(); err != nil {
@@ -260,6 +267,9 @@ func (d *decoder) policyTable(t *table, c *Config) {
 	}
 	c.Policy.Name = t.str("name", DefaultPolicy)
 	c.Policy.InsnCostPs = uint64(t.integer("insn_cost_ps", DefaultInsnCostPs, 0, 1_000_000))
+	c.Policy.Interleave = t.boolean("interleave", false)
+	c.Policy.Quantum = uint64(t.integer("quantum", 0, 0, 1<<30))
+	c.Policy.LockTimeout = t.duration("lock_timeout", 250_000_000)
 	if c.Policy.Name == "" {
 		d.errorf(t.key("name"), "empty policy name; expected a built-in policy name or the path of a .bpf.o")
 	}
@@ -292,7 +302,8 @@ func (d *decoder) policyTable(t *table, c *Config) {
 func (c *Config) Params(o Overrides) Params {
 	p := Params{Topology: c.Machine.Topology, HZ: c.Machine.HZ, ContextSwitch: c.Machine.ContextSwitch,
 		Migration: c.Machine.Migration, IPI: c.Machine.IPI, CallbackCost: c.Machine.CallbackCost,
-		Seed: c.Run.Seed, Duration: c.Run.Duration, Warmup: c.Run.Warmup}
+		Seed: c.Run.Seed, Duration: c.Run.Duration, Warmup: c.Run.Warmup,
+		Interleave: c.Policy.Interleave || o.Interleave}
 	if o.Seed != nil {
 		p.Seed = *o.Seed
 	}
@@ -304,8 +315,9 @@ func (c *Config) Params(o Overrides) Params {
 
 // Overrides replace config values from the command line.
 type Overrides struct {
-	Seed     *uint64
-	Duration *uint64 // simulated ns
+	Seed       *uint64
+	Duration   *uint64 // simulated ns
+	Interleave bool    // force interleaving on
 }
 
 // Build creates the config's machine running sched and installs its

@@ -159,6 +159,18 @@ func (m *Machine) suspend() {
 // Interleaving reports whether callbacks may suspend (Params.Interleave).
 func (k *Kernel) Interleaving() bool { return k.m.P.Interleave }
 
+// CanSuspend reports whether the callback in progress runs inside a CPU's
+// kernel path that can be suspended: interleaving is on and this is not
+// set-up work outside the event loop (ops.init, tasks created before Run).
+func (k *Kernel) CanSuspend() bool {
+	m := k.m
+	if !m.P.Interleave || m.cur.cpu < 0 || m.cur.cpu >= len(m.cpus) {
+		return false
+	}
+	co := m.cpus[m.cur.cpu].co
+	return co != nil && co.busy && !co.suspended
+}
+
 // Yield suspends the callback in progress for d ns of simulated time (the
 // time its code took): other CPUs' events run meanwhile. With d = 0 it is
 // a pure interleaving point. Only with Params.Interleave.

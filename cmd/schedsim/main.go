@@ -33,6 +33,10 @@ type command struct {
 var commands = []command{
 	{"run", "simulate a scenario (default: the built-in web.toml) and print its results",
 		func(args []string, _ io.Reader, stdout, stderr io.Writer) int { return cmdRun(args, stdout, stderr) }},
+	{"explore", "rerun a scenario with randomised interleavings and report the first deadlock or fault",
+		func(args []string, _ io.Reader, stdout, stderr io.Writer) int {
+			return cmdExplore(args, stdout, stderr)
+		}},
 	{"exec", "run a BPF program (see schedsim exec -h)", cmdExec},
 	{"vmlinux", "write the C header of the simulated kernel's types (vmlinux.h)",
 		func(args []string, _ io.Reader, stdout, stderr io.Writer) int {

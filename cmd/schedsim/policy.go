@@ -15,11 +15,14 @@ var goPolicies = []string{"fifo-go"}
 
 // policyEnv is what loading a BPF policy needs to know about the run.
 type policyEnv struct {
-	cpus       int
-	seed       uint64
-	insnCostPs uint64
-	noVerify   bool
-	log        io.Writer
+	cpus        int
+	seed        uint64
+	insnCostPs  uint64
+	noVerify    bool
+	quantum     uint64
+	lockTimeout uint64
+	pct         *policies.PCT
+	log         io.Writer
 }
 
 // resolvePolicy returns the policy spec names: a built-in BPF policy
@@ -60,5 +63,6 @@ func resolvePolicy(spec string, params []sim.Param, env policyEnv) (sim.Schedule
 		return nil, err
 	}
 	return policies.LoadObject(obj, policies.Options{NumCPUs: env.cpus, Params: ps,
-		InsnCostPs: env.insnCostPs, Seed: env.seed, Log: env.log, NoVerify: env.noVerify})
+		InsnCostPs: env.insnCostPs, Seed: env.seed, Log: env.log, NoVerify: env.noVerify,
+		Quantum: env.quantum, LockTimeout: env.lockTimeout, PCT: env.pct})
 }

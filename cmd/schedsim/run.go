@@ -12,17 +12,21 @@ import (
 	"text/tabwriter"
 
 	"github.com/schedsim/schedsim/configs"
+	"github.com/schedsim/schedsim/policies"
 	"github.com/schedsim/schedsim/sim"
 	"github.com/schedsim/schedsim/verifier"
 )
 
 type runFlags struct {
-	policy   string
-	seed     string
-	duration string
-	json     string
-	noVerify bool
-	printk   string
+	policy     string
+	seed       string
+	duration   string
+	json       string
+	noVerify   bool
+	printk     string
+	interleave bool
+	pct        bool
+	pctDepth   int
 }
 
 // parseInterspersed parses flags wherever they appear among the
@@ -55,8 +59,11 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.json, "json", "", "write the full results as JSON to `FILE` (- for stdout)")
 	fs.BoolVar(&f.noVerify, "no-verify", false, "skip the BPF verifier (debugging; faults then eject the policy at run time)")
 	fs.StringVar(&f.printk, "printk", "", "write bpf_printk output and verifier warnings to `FILE` (- for stderr)")
+	fs.BoolVar(&f.interleave, "interleave", false, "let callbacks of different CPUs overlap in simulated time (policy.interleave)")
+	fs.BoolVar(&f.pct, "pct", false, "randomise interleavings at lock operations from the seed, as schedsim explore does (implies --interleave)")
+	fs.IntVar(&f.pctDepth, "pct-depth", 3, "PCT bug depth `D` (priority change points + 1)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: schedsim run [CONFIG] [--policy NAME|PATH] [--seed N] [--duration D] [--json FILE] [--no-verify] [--printk FILE]\n\n"+
+		fmt.Fprintf(stderr, "usage: schedsim run [CONFIG] [--policy NAME|PATH] [--seed N] [--duration D] [--json FILE] [--no-verify] [--printk FILE] [--interleave] [--pct [--pct-depth D]]\n\n"+
 			"Simulates the scenario in CONFIG (default: the built-in %s) and prints a summary.\n\n", configs.Default)
 		fs.PrintDefaults()
 	}
@@ -121,7 +128,15 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	mp := cfg.Params(o)
 	ts := mp.Topology
 	env := policyEnv{cpus: ts.Nodes * ts.LLCsPerNode * ts.CoresPerLLC * ts.ThreadsPerCore,
-		seed: mp.Seed, insnCostPs: cfg.Policy.InsnCostPs, noVerify: f.noVerify}
+		seed: mp.Seed, insnCostPs: cfg.Policy.InsnCostPs, noVerify: f.noVerify,
+		quantum: cfg.Policy.Quantum, lockTimeout: cfg.Policy.LockTimeout}
+	if f.pct {
+		o.Interleave = true
+		env.pct = &policies.PCT{Seed: mp.Seed, Depth: f.pctDepth}
+	}
+	if f.interleave {
+		o.Interleave = true
+	}
 	if f.noVerify {
 		fmt.Fprintln(stderr, "warning: --no-verify: the BPF verifier is off; an unsafe program is caught only when it faults")
 	}
@@ -320,10 +335,36 @@ func writeSummary(w io.Writer, cfg *sim.Config, scn *sim.Scenario, r *sim.Result
 			}
 		}
 	}
+	writeLocks(w, r)
 	fmt.Fprintln(w)
 	if e := r.Ejection; e != nil {
 		fmt.Fprintf(w, "ejection: policy %s ejected at %s: %s\n", e.Policy, dur(e.AtNs), ejectionWhy(e))
 	} else {
 		fmt.Fprintf(w, "ejection: none\n")
+	}
+}
+
+// writeLocks prints the most contended BPF locks and the lock reports.
+func writeLocks(w io.Writer, r *sim.Result) {
+	locks, _ := r.Extra["locks"].([]policies.LockStats)
+	if len(locks) > 0 {
+		fmt.Fprintf(w, "\n  %-20s %-24s %10s %10s %10s %10s %10s\n", "lock", "taken at", "acquired", "contended", "wait max", "wait total", "hold max")
+		for i, l := range locks {
+			if i == 5 {
+				fmt.Fprintf(w, "  (%d more in the JSON output)\n", len(locks)-5)
+				break
+			}
+			fmt.Fprintf(w, "  %-20s %-24s %10d %10d %10s %10s %10s\n", l.Name, l.Site, l.Acquisitions, l.Contended,
+				dur(l.WaitMaxNs), dur(l.WaitTotalNs), dur(l.HoldMaxNs))
+		}
+	}
+	if ds, _ := r.Extra["deadlocks"].([]string); len(ds) > 0 {
+		fmt.Fprintf(w, "\n  %s detected; the first:\n", plural(len(ds), "deadlock"))
+		for _, line := range strings.Split(ds[0], "\n") {
+			fmt.Fprintf(w, "    %s\n", line)
+		}
+	}
+	if ts, _ := r.Extra["lock_timeouts"].([]string); len(ts) > 0 {
+		fmt.Fprintf(w, "\n  lock timeouts: %s\n", strings.Join(ts, "; "))
 	}
 }
