@@ -44,6 +44,32 @@ func writableTaskField(s *btf.Struct, off, size uint32) bool {
 	return false
 }
 
+// readOnlyValue reads size bytes at off of the value of read-only map i
+// (a frozen .rodata or .kconfig section) for the verifier, which treats
+// them as constants (the kernel's bpf_map_direct_read).
+func (b *BPFPolicy) readOnlyValue(i int, off, size uint32) (uint64, bool) {
+	if i < 0 || i >= len(b.vm.Maps) || !b.vm.Maps[i].Spec().ReadOnly {
+		return 0, false
+	}
+	m := b.vm.Maps[i]
+	if uint64(off)+uint64(size) > uint64(m.Spec().ValueSize) {
+		return 0, false
+	}
+	addr, ok := m.ValueAddr(off)
+	if !ok {
+		return 0, false
+	}
+	buf, err := b.vm.Mem.Bytes(addr, uint64(size))
+	if err != nil {
+		return 0, false
+	}
+	var x uint64
+	for i := len(buf) - 1; i >= 0; i-- {
+		x = x<<8 | uint64(buf[i])
+	}
+	return x, true
+}
+
 // VerifyReport is the verifier's verdict on every program of a policy.
 type VerifyReport struct {
 	Results  []*verifier.Result
@@ -66,7 +92,7 @@ func (b *BPFPolicy) Verify(log io.Writer) (*VerifyReport, error) {
 	rep := &VerifyReport{}
 	for _, p := range b.inst.Programs {
 		env := &verifier.Env{Maps: specs, Registry: b.vm.Registry, KernelBTF: kbtf,
-			WritableField: writableTaskField, Log: log, Verbose: log != nil}
+			WritableField: writableTaskField, ReadOnlyValue: b.readOnlyValue, Log: log, Verbose: log != nil}
 		if p.StructOpsMember != "" {
 			args, void, err := verifier.StructOpsArgs(kbtf, "sched_ext_ops", p.StructOpsMember)
 			if err != nil {

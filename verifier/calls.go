@@ -1,6 +1,7 @@
 package verifier
 
 import (
+	"fmt"
 	"math"
 	"strings"
 
@@ -14,9 +15,11 @@ import (
 // 6.12/6.15).
 
 const (
-	helperSpinLock   = 93
-	helperSpinUnlock = 94
-	helperLoop       = 181
+	helperSpinLock         = 93
+	helperSpinUnlock       = 94
+	helperTimerInit        = bpfvm.HelperTimerInit
+	helperTimerSetCallback = bpfvm.HelperTimerSetCallback
+	helperLoop             = 181
 )
 
 // ---- exit ----
@@ -56,13 +59,27 @@ func (v *verifier) checkExit(st *vstate, pc int) (int, bool, error) {
 		v.invalidateDeadStackPtrs(st)
 		return cs + 1, false, nil
 	}
-	// main program
+	// main program, or an async (timer) callback: a frame 0 of its own
 	if len(st.locks) > 0 {
 		return 0, false, v.errorState(st, pc, "BPF_EXIT instruction in main prog cannot be used inside bpf_spin_lock-ed region")
 	}
 	if len(st.refs) > 0 {
 		r := st.refs[0]
 		return 0, false, v.errorState(st, pc, "Unreleased reference id=%d alloc_insn=%d", r.id, r.insn)
+	}
+	if f.cb == cbAsync {
+		// bpf_timer callbacks return 0 (check_return_code, async callback)
+		r0 := f.regs[0]
+		if r0.typ == notInit {
+			return 0, false, v.errorState(st, pc, "R0 !read_ok")
+		}
+		if r0.typ != scalarValue {
+			return 0, false, v.errorState(st, pc, "At async callback return the register R0 is not a known value (%s)", v.typeName(&r0))
+		}
+		if r0.smin < 0 || r0.smax > 0 {
+			return 0, false, v.errorState(st, pc, "At async callback return the register R0 has%s should have been in [0, 0]", invalidScalarRange(&r0))
+		}
+		return 0, true, nil
 	}
 	if !v.env.ReturnVoid {
 		r0 := f.regs[0]
@@ -74,6 +91,22 @@ func (v *verifier) checkExit(st *vstate, pc int) (int, bool, error) {
 		}
 	}
 	return 0, true, nil
+}
+
+// invalidScalarRange prints a scalar's signed range as the kernel's
+// verbose_invalid_scalar does.
+func invalidScalarRange(r *regState) string {
+	s := ""
+	if r.smin > math.MinInt64 {
+		s += fmt.Sprintf(" smin=%d", r.smin)
+	}
+	if r.smax < math.MaxInt64 {
+		s += fmt.Sprintf(" smax=%d", r.smax)
+	}
+	if s == "" {
+		s = " unknown scalar value"
+	}
+	return s
 }
 
 // invalidateDeadStackPtrs: pointers into a frame that returned become
@@ -151,6 +184,8 @@ var lockKfuncs = map[string]bool{
 type argMeta struct {
 	mapIdx    int32
 	hasMap    bool
+	timerMap  int32 // map of the bpf_timer argument (process_timer_func)
+	hasTimer  bool
 	memRegno  int
 	memReg    regState
 	memWrite  bool
@@ -162,6 +197,78 @@ type argMeta struct {
 type uninitMem struct {
 	reg  regState
 	size uint64
+}
+
+func (v *verifier) mapName(i int32) string {
+	if ms := v.mapSpec(int(i)); ms != nil {
+		return ms.Name
+	}
+	return "?"
+}
+
+// processTimer checks a struct bpf_timer argument: a non-NULL map value
+// pointer at the constant offset of the map value's bpf_timer field
+// (process_timer_func).
+func (v *verifier) processTimer(st *vstate, pc int, regno uint8, r *regState, meta *argMeta) error {
+	if r.typ != ptrToMapValue || r.mayBeNull() {
+		return v.expectType(st, pc, regno, r, "map_value")
+	}
+	if !r.isConst() {
+		return v.errorState(st, pc, "R%d doesn't have constant offset. bpf_timer has to be at the constant offset", regno)
+	}
+	ms := v.mapSpec(int(r.mapIdx))
+	if ms == nil {
+		return v.errorState(st, pc, "R%d invalid map", regno)
+	}
+	off := int64(r.off) + int64(r.varOff.value)
+	var found *specialField
+	fields := specialFields(ms.Value)
+	for i := range fields {
+		if fields[i].kind == "bpf_timer" && (found == nil || int64(fields[i].off) == off) {
+			found = &fields[i]
+		}
+	}
+	if found == nil {
+		return v.errorState(st, pc, "map '%s' has no valid bpf_timer", ms.Name)
+	}
+	if int64(found.off) != off {
+		return v.errorState(st, pc, "off %d doesn't point to 'struct bpf_timer' that is at %d", off, found.off)
+	}
+	meta.timerMap, meta.hasTimer = r.mapIdx, true
+	return nil
+}
+
+// pushAsyncCallback queues the verification of a bpf_timer callback
+// (push_async_cb, set_timer_callback_state): it runs later, on its own,
+// as frame 0 of a new call chain, with r1 = the timer's map, r2 = the key
+// (read-only, key_size bytes) and r3 = the map value holding the timer; it
+// must return 0 and hold no lock or reference at exit.
+func (v *verifier) pushAsyncCallback(st *vstate, pc, target int, timerMap int32) error {
+	sp := v.subprogIndex(target)
+	if sp <= 0 {
+		return v.errorState(st, pc, "call to invalid destination")
+	}
+	ms := v.mapSpec(int(timerMap))
+	if ms == nil {
+		return v.errorState(st, pc, "invalid map")
+	}
+	if v.async == nil {
+		v.async = make(map[int]bool)
+	}
+	v.async[sp] = true
+	f := &funcState{callsite: -1, subprog: sp, cb: cbAsync}
+	f.regs[1] = makePtr(constPtrToMap)
+	f.regs[1].mapIdx = timerMap
+	f.regs[2] = makePtr(ptrToMem)
+	f.regs[2].memSize = ms.KeySize
+	f.regs[2].flags = flagRdonly
+	f.regs[3] = makePtr(ptrToMapValue)
+	f.regs[3].mapIdx = timerMap
+	f.regs[3].id = v.newID()
+	f.regs[10] = makePtr(ptrToStack)
+	v.queue = append(v.queue, pendingPath{&vstate{frames: []*funcState{f}}, target})
+	v.peakStates = max(v.peakStates, v.stored+len(v.queue))
+	return nil
 }
 
 func (v *verifier) checkHelperCall(st *vstate, pc int, id int32) (int, bool, error) {
@@ -176,7 +283,7 @@ func (v *verifier) checkHelperCall(st *vstate, pc int, id int32) (int, bool, err
 		return 0, false, v.errorState(st, pc, "function calls are not allowed while holding a lock")
 	}
 	f := st.cur()
-	meta := argMeta{memRegno: -1}
+	meta := argMeta{memRegno: -1, cbTarget: -1}
 	for i := 0; i < 5; i++ {
 		at := h.Args[i]
 		if at == bpfvm.ArgNone {
@@ -210,6 +317,14 @@ func (v *verifier) checkHelperCall(st *vstate, pc int, id int32) (int, bool, err
 	}
 	if id == helperLoop {
 		return v.callBpfLoop(st, pc, &meta)
+	}
+	if id == helperTimerSetCallback {
+		if !meta.hasTimer || meta.cbTarget < 0 {
+			return 0, false, v.errorState(st, pc, "kernel subsystem misconfigured verifier: %s without a timer and a callback", h.Name)
+		}
+		if err := v.pushAsyncCallback(st, pc, int(meta.cbTarget), meta.timerMap); err != nil {
+			return 0, false, err
+		}
 	}
 	for _, m := range meta.uninitMem {
 		v.markMemWritten(st, m.reg, m.size)
@@ -293,6 +408,10 @@ func (v *verifier) checkHelperArg(st *vstate, pc int, h *bpfvm.Helper, i int, re
 		if r.typ != constPtrToMap {
 			return v.expectType(st, pc, regno, r, "map_ptr")
 		}
+		if meta.hasTimer && r.mapIdx != meta.timerMap {
+			return v.errorState(st, pc, "timer pointer in R1 map=%s doesn't match map pointer in R%d map=%s",
+				v.mapName(meta.timerMap), regno, v.mapName(r.mapIdx))
+		}
 		meta.mapIdx, meta.hasMap = r.mapIdx, true
 	case bpfvm.ArgPtrToMapKey, bpfvm.ArgPtrToMapValue, bpfvm.ArgPtrToUninitMapValue:
 		if !meta.hasMap {
@@ -360,13 +479,13 @@ func (v *verifier) checkHelperArg(st *vstate, pc int, h *bpfvm.Helper, i int, re
 		if r.typ != ptrToFunc {
 			return v.expectType(st, pc, regno, r, "func")
 		}
-		if h.ID != helperLoop {
+		if h.ID != helperLoop && h.ID != helperTimerSetCallback {
 			return v.errorState(st, pc, "callbacks of helper %s are not supported", h.Name)
 		}
 		meta.cbTarget = r.subprog
 	case bpfvm.ArgPtrToTimer:
-		if r.typ != ptrToMapValue || r.mayBeNull() {
-			return v.expectType(st, pc, regno, r, "map_value")
+		if err := v.processTimer(st, pc, regno, r, meta); err != nil {
+			return err
 		}
 	case bpfvm.ArgPtrToSpinLock:
 		// checked by processSpinLock

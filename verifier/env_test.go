@@ -119,16 +119,25 @@ func newTestEnv(t testing.TB) *testEnv {
 		member("head", listHead, 24, "contains:node_data:lnode")}}
 	resVal := &btf.Struct{Name: "res_val", Size: 8, Members: []btf.Member{member("lock", resSpin, 0), member("x", tU32, 4)}}
 	u64v := &btf.Struct{Name: "u64v", Size: 8, Members: []btf.Member{member("v", tU64, 0)}}
+	timerVal := &btf.Struct{Name: "timer_val", Size: 24, Members: []btf.Member{
+		member("t", opaque("bpf_timer", 16), 0), member("cnt", tU64, 16)}}
+	// .rodata: a = 3 (the bound of accept_rodata_*), b = 1<<40 + 0x0201
+	rodata := make([]byte, 16)
+	rodata[0] = 3
+	rodata[8], rodata[9], rodata[13] = 1, 2, 1
 	e.maps = []*bpfvm.MapSpec{
 		{Name: "arr", Type: bpfvm.MapArray, KeySize: 4, ValueSize: 16, MaxEntries: 4, Value: arrVal},
 		{Name: "hash", Type: bpfvm.MapHash, KeySize: 8, ValueSize: 8, MaxEntries: 64, Value: u64v},
 		{Name: "locked", Type: bpfvm.MapArray, KeySize: 4, ValueSize: 24, MaxEntries: 4, Value: lockedVal},
 		{Name: "locked2", Type: bpfvm.MapArray, KeySize: 4, ValueSize: 16, MaxEntries: 4, Value: locked2Val},
 		{Name: ".data", Type: bpfvm.MapArray, KeySize: 4, ValueSize: 16, MaxEntries: 1, Value: dataVal, Section: ".data"},
-		{Name: ".rodata", Type: bpfvm.MapArray, KeySize: 4, ValueSize: 16, MaxEntries: 1, Value: arrVal, Section: ".rodata", ReadOnly: true},
+		{Name: ".rodata", Type: bpfvm.MapArray, KeySize: 4, ValueSize: 16, MaxEntries: 1, Value: arrVal, Section: ".rodata", ReadOnly: true, Data: rodata},
 		{Name: "tree", Type: bpfvm.MapArray, KeySize: 4, ValueSize: 40, MaxEntries: 1, Value: treeVal},
 		{Name: "res", Type: bpfvm.MapArray, KeySize: 4, ValueSize: 8, MaxEntries: 4, Value: resVal},
 		{Name: "res2", Type: bpfvm.MapArray, KeySize: 4, ValueSize: 8, MaxEntries: 4, Value: resVal},
+		{Name: "timers", Type: bpfvm.MapArray, KeySize: 4, ValueSize: 24, MaxEntries: 4, Value: timerVal}, // 9
+		{Name: "queue", Type: bpfvm.MapQueue, KeySize: 0, ValueSize: 4, MaxEntries: 16},                    // 10
+		{Name: "tstore", Type: bpfvm.MapTaskStorage, KeySize: 4, ValueSize: 16, MaxEntries: 0, Value: arrVal}, // 11
 	}
 
 	// ---- helpers ----
@@ -137,6 +146,8 @@ func newTestEnv(t testing.TB) *testEnv {
 		copy(r[:], a)
 		return r
 	}
+	// queue, task storage and timer helpers as the runtime declares them
+	bpfvm.RegisterMapHelpers(e.reg)
 	for _, h := range []*bpfvm.Helper{
 		{ID: 1, Name: "bpf_map_lookup_elem", Args: A(bpfvm.ArgConstMapPtr, bpfvm.ArgPtrToMapKey), Ret: bpfvm.RetPtrToMapValueOrNull},
 		{ID: 2, Name: "bpf_map_update_elem", Args: A(bpfvm.ArgConstMapPtr, bpfvm.ArgPtrToMapKey, bpfvm.ArgPtrToMapValue, bpfvm.ArgScalar)},
@@ -192,5 +203,19 @@ func newTestEnv(t testing.TB) *testEnv {
 }
 
 func (e *testEnv) env() *Env {
-	return &Env{Maps: e.maps, Registry: e.reg, KernelBTF: e.kbtf, WritableField: e.writable}
+	return &Env{Maps: e.maps, Registry: e.reg, KernelBTF: e.kbtf, WritableField: e.writable,
+		ReadOnlyValue: e.readOnlyValue}
+}
+
+// readOnlyValue reads the initial data of a read-only map, as the policy
+// loader reads the frozen map's memory.
+func (e *testEnv) readOnlyValue(i int, off, size uint32) (uint64, bool) {
+	if i < 0 || i >= len(e.maps) || !e.maps[i].ReadOnly || uint64(off)+uint64(size) > uint64(len(e.maps[i].Data)) {
+		return 0, false
+	}
+	var x uint64
+	for k := int(size) - 1; k >= 0; k-- {
+		x = x<<8 | uint64(e.maps[i].Data[off+uint32(k)])
+	}
+	return x, true
 }

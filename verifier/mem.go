@@ -237,6 +237,18 @@ func (v *verifier) mapValueAccess(st *vstate, pc int, regno uint8, reg regState,
 			return regState{}, v.errorState(st, pc, "%s cannot be accessed directly by load/store", sf.kind)
 		}
 	}
+	if !write && ms.ReadOnly && reg.isConst() && v.env.ReadOnlyValue != nil {
+		// bpf_map_direct_read: a frozen read-only map's bytes are constants
+		switch size {
+		case 1, 2, 4, 8:
+			if x, ok := v.env.ReadOnlyValue(int(reg.mapIdx), uint32(lo), uint32(size)); ok {
+				if size < 8 {
+					x &= uint64(1)<<(8*size) - 1
+				}
+				return constScalar(x), nil
+			}
+		}
+	}
 	return sizedUnknown(size), nil
 }
 

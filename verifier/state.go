@@ -129,6 +129,7 @@ const (
 	cbNone   callbackKind = iota
 	cbLoop                // bpf_loop callback: on exit, re-run the bpf_loop call
 	cbRbLess              // bpf_rbtree_add less(): on exit, the path ends
+	cbAsync               // bpf_timer callback: frame 0 of its own call chain
 )
 
 // funcState is one call frame (struct bpf_func_state).
@@ -256,6 +257,9 @@ func stateHash(s *vstate) uint64 {
 		mix(r.umax)
 		mix(uint64(uint32(r.mapIdx)) | uint64(r.frameNo)<<32 | uint64(r.iterState)<<40)
 		mix(uint64(r.memSize) | uint64(uint32(r.subprog))<<32)
+		if r.iterState == iterActive {
+			mix(uint64(r.iterDepth))
+		}
 	}
 	mix(uint64(len(s.frames)) | uint64(len(s.refs))<<16 | uint64(len(s.locks))<<32)
 	for _, f := range s.frames {
@@ -387,6 +391,10 @@ func (c *comparer) sameReg(old, cur *regState) bool {
 	if old.typ != cur.typ || old.flags != cur.flags || old.off != cur.off || old.bounds != cur.bounds ||
 		old.mapIdx != cur.mapIdx || old.frameNo != cur.frameNo || old.memSize != cur.memSize ||
 		old.btfType != cur.btfType || old.subprog != cur.subprog || old.iterState != cur.iterState {
+		return false
+	}
+	if old.iterState == iterActive && old.iterDepth != cur.iterDepth {
+		// iter_active_depths_differ: another iteration, not a repetition
 		return false
 	}
 	if old.typ == scalarValue {

@@ -31,6 +31,14 @@ type Env struct {
 	// trusted object of type t is itself trusted (the kernel's
 	// BTF_TYPE_SAFE_TRUSTED lists). Nil: task_struct.cpus_ptr only.
 	TrustedField func(t *btf.Struct, off uint32) bool
+	// ReadOnlyValue returns the size bytes (1, 2, 4 or 8) at offset off of
+	// the value of read-only map mapIndex (a frozen .rodata or .kconfig
+	// section), little-endian, zero-extended; ok is false when the bytes are
+	// not known. A load at a constant offset from such a map then yields a
+	// known constant, as the kernel's bpf_map_direct_read does for frozen
+	// read-only maps: a bound such as `const volatile u32 nr_cpus` bounds a
+	// loop or an index. Nil: loads from read-only maps are unknown scalars.
+	ReadOnlyValue func(mapIndex int, off, size uint32) (uint64, bool)
 	// MaxLocks is how many locks a path may hold at once (default 8).
 	MaxLocks int
 	// InsnLimit is the complexity limit in processed instructions
@@ -146,6 +154,9 @@ func Verify(p *bpfvm.Program, env *Env) (res *Result, err error) {
 		return nil, err
 	}
 	if err := v.explore(); err != nil {
+		if env.Log == nil {
+			err = v.retrace(err)
+		}
 		return nil, err
 	}
 	if err := v.checkStackDepth(); err != nil {
@@ -162,6 +173,23 @@ func Verify(p *bpfvm.Program, env *Env) (res *Result, err error) {
 			res.Duration.Microseconds(), v.depthString(), v.statsLine())
 	}
 	return res, nil
+}
+
+// retrace gives a rejection found without a log the kernel-style log of
+// the failing path: verification is deterministic, so a second run that
+// records the recent instructions fails at the same place.
+func (v *verifier) retrace(err error) error {
+	ve, ok := err.(*Error)
+	if !ok {
+		return err
+	}
+	env := *v.env
+	env.Log, env.Verbose = io.Discard, false
+	_, err2 := Verify(v.prog, &env)
+	if ve2, ok := err2.(*Error); ok && ve2.PC == ve.PC && ve2.Msg == ve.Msg {
+		ve.Log = ve2.Log
+	}
+	return ve
 }
 
 func (v *verifier) internalError(r any) error {
@@ -198,6 +226,10 @@ type verifier struct {
 	idGen uint32
 	pc    int // instruction being checked, for messages
 	cmp   comparer
+
+	// async lists the subprograms verified as bpf_timer callbacks: roots
+	// of their own call chains for the stack depth.
+	async map[int]bool
 
 	edges    []LockEdge
 	edgeSeen map[[2]LockClass]bool
@@ -240,7 +272,8 @@ func (v *verifier) errorState(st *vstate, pc int, format string, args ...any) er
 	}
 	var b strings.Builder
 	trace := v.trace
-	if n := len(trace); n > 0 && strings.HasPrefix(trace[n-1], fmt.Sprintf("%d: (", pc)) {
+	if n := len(trace); n > 0 && (strings.HasPrefix(trace[n-1], fmt.Sprintf("%d: (", pc)) ||
+		strings.Contains(trace[n-1], fmt.Sprintf("\n%d: (", pc))) {
 		trace = trace[:n-1]
 	}
 	for _, t := range trace {
@@ -595,10 +628,18 @@ func (v *verifier) checkStackDepth() error {
 		v.subprogs[i].calls = v.subprogs[i].calls[:0]
 		for pc := v.subprogs[i].start; pc < v.subprogs[i].end; pc++ {
 			in := v.prog.Insns[pc]
-			if !v.info[pc].seen || v.info[pc].second || in.Op != bpfvm.ClassJMP|bpfvm.JmpCALL || in.Src != bpfvm.CallLocal {
+			if !v.info[pc].seen || v.info[pc].second {
 				continue
 			}
-			if t := v.subprogIndex(pc + 1 + int(in.Imm)); t >= 0 {
+			// calls, and callbacks whose address the function takes (a
+			// bpf_loop or rbtree less() callback runs on top of its
+			// frame); timer callbacks are roots of their own
+			isCall := in.Op == bpfvm.ClassJMP|bpfvm.JmpCALL && in.Src == bpfvm.CallLocal
+			isFn := in.IsLdImm64() && in.Src == bpfvm.PseudoFunc
+			if !isCall && !isFn {
+				continue
+			}
+			if t := v.subprogIndex(pc + 1 + int(in.Imm)); t >= 0 && !(isFn && v.async[t]) {
 				v.subprogs[i].calls = append(v.subprogs[i].calls, t)
 			}
 		}
@@ -629,12 +670,18 @@ func (v *verifier) checkStackDepth() error {
 		memo[sp] = best
 		return best
 	}
-	w := walk(0)
-	if w.frames > bpfvm.MaxCallFrames {
-		return v.errorf(0, "the call stack of %d frames is too deep !", w.frames)
-	}
-	if w.depth > bpfvm.StackSize {
-		return v.errorf(0, "combined stack size of %d calls is %d. Too large", w.frames, w.depth)
+	for sp := range v.subprogs {
+		if sp != 0 && !v.async[sp] {
+			continue
+		}
+		w := walk(sp)
+		at := v.subprogs[sp].start
+		if w.frames > bpfvm.MaxCallFrames {
+			return v.errorf(at, "the call stack of %d frames is too deep !", w.frames)
+		}
+		if w.depth > bpfvm.StackSize {
+			return v.errorf(at, "combined stack size of %d calls is %d. Too large", w.frames, w.depth)
+		}
 	}
 	return nil
 }

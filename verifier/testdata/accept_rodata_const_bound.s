@@ -1,0 +1,21 @@
+; expect: accept
+; args: u64
+; A bound read from .rodata (const volatile, frozen) is a known constant
+; (bpf_map_direct_read): idx < 3 makes idx*4+4 <= 16 a safe access.
+r6 = *(u64 *)(r1 +0)
+r1 = 0
+*(u32 *)(r10 -4) = r1
+r2 = r10
+r2 += -4
+r1 = map[id:0]
+call bpf_map_lookup_elem
+if r0 == 0 goto out
+r1 = map[id:5][0]+0
+r2 = *(u64 *)(r1 +0)
+if r6 >= r2 goto out
+r6 <<= 2
+r0 += r6
+r1 = *(u32 *)(r0 +0)
+out:
+r0 = 0
+exit

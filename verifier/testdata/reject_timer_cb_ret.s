@@ -1,0 +1,17 @@
+; expect: reject "At async callback return the register R0 has smin=1 smax=1 should have been in [0, 0]"
+r1 = 0
+*(u32 *)(r10 -4) = r1
+r2 = r10
+r2 += -4
+r1 = map[id:9]
+call bpf_map_lookup_elem
+if r0 == 0 goto out
+r1 = r0
+r2 = func cb
+call bpf_timer_set_callback
+out:
+r0 = 0
+exit
+cb:
+r0 = 1
+exit
