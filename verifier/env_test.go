@@ -135,8 +135,8 @@ func newTestEnv(t testing.TB) *testEnv {
 		{Name: "tree", Type: bpfvm.MapArray, KeySize: 4, ValueSize: 40, MaxEntries: 1, Value: treeVal},
 		{Name: "res", Type: bpfvm.MapArray, KeySize: 4, ValueSize: 8, MaxEntries: 4, Value: resVal},
 		{Name: "res2", Type: bpfvm.MapArray, KeySize: 4, ValueSize: 8, MaxEntries: 4, Value: resVal},
-		{Name: "timers", Type: bpfvm.MapArray, KeySize: 4, ValueSize: 24, MaxEntries: 4, Value: timerVal}, // 9
-		{Name: "queue", Type: bpfvm.MapQueue, KeySize: 0, ValueSize: 4, MaxEntries: 16},                    // 10
+		{Name: "timers", Type: bpfvm.MapArray, KeySize: 4, ValueSize: 24, MaxEntries: 4, Value: timerVal},     // 9
+		{Name: "queue", Type: bpfvm.MapQueue, KeySize: 0, ValueSize: 4, MaxEntries: 16},                       // 10
 		{Name: "tstore", Type: bpfvm.MapTaskStorage, KeySize: 4, ValueSize: 16, MaxEntries: 0, Value: arrVal}, // 11
 	}
 
