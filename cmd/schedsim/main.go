@@ -37,6 +37,8 @@ var commands = []command{
 		func(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			return cmdExplore(args, stdout, stderr)
 		}},
+	{"verify", "run the BPF verifier on a policy: verdict, statistics, log, lock-order warnings",
+		func(args []string, _ io.Reader, stdout, stderr io.Writer) int { return cmdVerify(args, stdout, stderr) }},
 	{"exec", "run a BPF program (see schedsim exec -h)", cmdExec},
 	{"vmlinux", "write the C header of the simulated kernel's types (vmlinux.h)",
 		func(args []string, _ io.Reader, stdout, stderr io.Writer) int {

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func TestCmdVerify(t *testing.T) {
+	const (
+		oob    = "../../policies/testdata/oob.bpf.o"
+		compat = "../../policies/testdata/compat.bpf.o"
+		abba   = "../../verifier/testdata/c/abba.bpf.o"
+	)
+	tests := []struct {
+		name   string
+		args   []string
+		status int
+		out    []string // in stdout (stderr for status 2)
+		not    []string // not in stdout
+	}{
+		{"builtin", []string{"verify", "fifo"}, 0,
+			[]string{"fifo: accepted (4 programs, ", "insns processed", "peak states", "fifo_enqueue", "fifo_init", " ms\n"},
+			[]string{"warning", "verifier log"}},
+		{"verbose", []string{"verify", "fifo", "-v"}, 0,
+			[]string{"0: (79) r", "; R1=ctx()", "verification time", "processed ", "fifo: accepted"}, nil},
+		{"rejected", []string{"verify", oob}, 1,
+			[]string{oob + ": REJECTED", "oob_enqueue+12 (./oob.bpf.c:21): R2 invalid mem access 'scalar'",
+				"verifier log:\n", "; *wild = nr_enqueued;", "11: (0f) r2 += r5", "processed 11 insns"}, []string{"accepted"}},
+		{"rejected verbose", []string{"verify", "-v", oob}, 1,
+			[]string{"0: (", "R2 invalid mem access 'scalar'", "REJECTED"}, []string{"verifier log:"}},
+		{"timer and rodata", []string{"verify", compat}, 0,
+			[]string{"accepted (4 programs", "compat_dispatch", "compat_init"}, nil},
+		{"param makes the index unsafe", []string{"verify", compat, "-p", "nr_cpus=2"}, 1,
+			[]string{"REJECTED", "compat_enqueue", "compat_dispatch+64 (./compat.bpf.c:145)", "max value is outside of the allowed memory range"}, nil},
+		{"lock order", []string{"verify", abba}, 0,
+			[]string{"accepted (2 programs", "warning: possible ABBA deadlock", "abba_enqueue", "abba_dispatch", "abba.bpf.c:28"}, nil},
+		{"no object", []string{"verify"}, 2, []string{"usage: schedsim verify OBJ"}, nil},
+		{"two objects", []string{"verify", "fifo", "fifo"}, 2, []string{"usage: schedsim verify OBJ"}, nil},
+		{"unknown builtin", []string{"verify", "nosuch"}, 2, []string{`unknown policy "nosuch"`}, nil},
+		{"missing file", []string{"verify", "nosuch.bpf.o"}, 2, []string{"nosuch.bpf.o"}, nil},
+		{"bad param", []string{"verify", "-p", "nr_cpus", compat}, 2, []string{"want NAME=VALUE"}, nil},
+		{"unknown param", []string{"verify", "-p", "nosuch=1", compat}, 2, []string{`no parameter "nosuch"`, "nr_cpus"}, nil},
+		{"help", []string{"verify", "-h"}, 0, nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			got := run(tt.args, &stdout, &stderr)
+			if got != tt.status {
+				t.Fatalf("status %d, want %d\nstdout:\n%s\nstderr:\n%s", got, tt.status, stdout.String(), stderr.String())
+			}
+			out := stdout.String()
+			if tt.status == 2 {
+				out = stderr.String()
+			}
+			for _, w := range tt.out {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+			for _, w := range tt.not {
+				if strings.Contains(out, w) {
+					t.Errorf("output has %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+}
