@@ -1,0 +1,1073 @@
+//go:build ignore
+
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * eevdf: Earliest Eligible Virtual Deadline First, as Linux's CFS
+ * implements it in kernel/sched/fair.c (v6.10; see docs/eevdf.md), as a
+ * sched_ext policy.
+ *
+ * One runqueue per CPU, each an element of the array map `rqs`: a
+ * bpf_spin_lock, two red-black trees of allocated nodes and the runqueue's
+ * sums (fair.c's struct cfs_rq):
+ *
+ *   zero_vruntime  v0, the runqueue's reference point (kept at V)
+ *   avg_vruntime   \Sum (v_i - v0) * w_i  over the queued entities
+ *   avg_load       \Sum w_i               over the queued entities
+ *   curr           the running entity, outside the trees and the sums
+ *
+ * so that V = v0 + (avg_vruntime + (v_curr - v0) * w_curr) / W.
+ *
+ * The trees: fair.c keeps one tree sorted by deadline and augmented with
+ * each subtree's minimum vruntime; BPF trees cannot be augmented (the
+ * kernel's rotations would not update the cached minima), so a runqueue
+ * has two: dl_tree sorted by (deadline, seq) and vr_tree sorted by
+ * (vruntime, seq), seq being the runqueue's insertion counter (fair.c
+ * breaks deadline ties by insertion order too). Every queued entity is in
+ * exactly one of them. Because eligibility is monotone in vruntime, the
+ * eligible entities of vr_tree are a prefix of it. pick_eevdf() first moves
+ * that prefix to dl_tree, then moves dl_tree's leftmost entities to vr_tree
+ * while they are not eligible; dl_tree's leftmost is then the eligible
+ * entity with the earliest deadline. An entity moves only when its
+ * eligibility changed, so a pick costs O(log n) amortised, never a scan.
+ *
+ * sched_ext mapping (callbacks, in the order the core calls them):
+ *
+ *   select_cpu  scx_bpf_select_cpu_dfl(): prev_cpu if idle, else an idle
+ *               CPU, else prev_cpu. No direct dispatch: every task goes
+ *               through its runqueue.
+ *   runnable    enqueue_entity() minus the tree insertion: update_curr(),
+ *               place_entity() (PLACE_LAG, PLACE_DEADLINE_INITIAL).
+ *   enqueue     __enqueue_entity() and check_preempt_wakeup_fair(): kick
+ *               the CPU with SCX_KICK_PREEMPT if the woken task is now the
+ *               runqueue's pick. A task put back by dispatch is already in.
+ *   dispatch    pick_next_task_fair(): update_curr(), pick_eevdf() (with
+ *               RUN_TO_PARITY); if curr stays, refill its slice; else put
+ *               curr back in the tree and insert the pick into the local
+ *               DSQ. An empty runqueue pulls from the busiest one first
+ *               (newidle balance), under both runqueue locks.
+ *   tick        update_curr(); if the request is done (deadline reached)
+ *               and others wait, zero the slice: the core reschedules.
+ *   stopping    update_curr() of curr.
+ *   quiescent   dequeue_entity(): update_entity_lag(), leave the runqueue.
+ *   set_weight  reweight_entity() / reweight_eevdf().
+ *
+ * Slices given to the core are SCX_SLICE_INF: preemption is decided here
+ * (tick, wakeup, deadline), not by the core's slice countdown.
+ *
+ * The Go model in eevdf_model_test.go makes the same decisions with the
+ * same integer arithmetic; the tests compare the two by schedule hash.
+ */
+#include <scx/common.bpf.h>
+
+char _license[] SEC("license") = "GPL";
+
+/* A loop condition the verifier bounds by the runtime (may_goto; the
+ * kernel's bpf_experimental.h has it). */
+#ifndef can_loop
+#define can_loop							\
+	({ __label__ l_break, l_continue;				\
+	bool ret = true;						\
+	asm volatile goto("may_goto %l[l_break]" :::: l_break);	\
+	goto l_continue;						\
+	l_break: ret = false;						\
+	l_continue:;							\
+	ret;								\
+	})
+#endif
+
+#define MAX_CPUS	512
+#define MAX_TASKS	16384
+#define NICE_0_LOAD	1024
+#define MAX_RT_PRIO	100
+
+/* Parameters ([policy.params]). */
+
+/* sysctl_sched_base_slice before scaling: the request size r. fair.c's is
+ * 0.75 ms; scaled by 1 + ilog2(min(ncpus, 8)) as update_sysctl() does. */
+const volatile u64 base_slice_ns = 700000;
+/* TICK_NSEC of the simulated machine (1e9 / hz), used by the lag clamp. */
+const volatile u64 tick_ns = 1000000;
+/* Scheduler features (kernel/sched/features.h), all on by default. */
+const volatile bool run_to_parity = true;
+const volatile bool place_lag = true;
+const volatile bool wakeup_preemption = true;
+const volatile bool newidle_balance = true;
+
+/* kernel/sched/core.c sched_prio_to_weight[], indexed by static_prio - 100 */
+static const u32 prio_to_weight[40] = {
+	/* -20 */ 88761, 71755, 56483, 46273, 36291,
+	/* -15 */ 29154, 23254, 18705, 14949, 11916,
+	/* -10 */ 9548, 7620, 6100, 4904, 3906,
+	/*  -5 */ 3121, 2501, 1991, 1586, 1277,
+	/*   0 */ 1024, 820, 655, 526, 423,
+	/*   5 */ 335, 272, 215, 172, 137,
+	/*  10 */ 110, 87, 70, 56, 45,
+	/*  15 */ 36, 29, 23, 18, 15,
+};
+
+/* The scaled base slice and the CPU count, set by ops.init. */
+u64 sysctl_base_slice;
+u32 nr_cpus;
+
+/* Counters, for tests and benchmarks. */
+struct eevdf_stats {
+	u64 picks;		/* dispatches that chose a queued entity */
+	u64 keeps;		/* dispatches that kept curr */
+	u64 parity_keeps;	/* ... of which by RUN_TO_PARITY */
+	u64 tick_preempts;	/* ticks that ended a request with others waiting */
+	u64 wakeup_preempts;	/* kicks of a CPU for a woken task */
+	u64 remote_preempts;	/* kicks after a remote update_curr() */
+	u64 pulls;		/* tasks migrated by newidle balance */
+	u64 moves;		/* entities moved between dl_tree and vr_tree */
+	u64 stale;		/* stale nodes dropped */
+};
+struct eevdf_stats stats;
+
+#define STAT_INC(f) __sync_fetch_and_add(&stats.f, 1)
+
+/* Per-task state (fair.c's struct sched_entity), keyed by pid. */
+enum {
+	SE_NONE,	/* not on a runqueue (new, sleeping) */
+	SE_PLACED,	/* runnable: placed by ops.runnable, not yet in a tree */
+	SE_QUEUED,	/* waiting in a tree of its runqueue */
+	SE_CURR,	/* picked: the runqueue's curr */
+};
+
+#define SE_NEW	1	/* never ran: ENQUEUE_INITIAL placement */
+
+struct task_ctx {
+	/* Exported (docs/eevdf.md): Go reads these five first. */
+	u64 vruntime;	/* v_i, ns of virtual time */
+	u64 deadline;	/* vd_i = v_i + r_i * 1024 / w_i when requested */
+	s64 lag;	/* V - v_i, virtual ns: the saved vlag when not on a
+			 * runqueue, else as of the last update of this task */
+	u32 weight;	/* w_i: sched_prio_to_weight[static_prio - 100] */
+	s32 cpu;	/* the runqueue it is on, or was last on */
+	/* Internal. */
+	u64 slice;	/* r_i, ns */
+	u64 exec_start;
+	u64 sum_exec;	/* ns charged by update_curr() */
+	s64 vlag;	/* fair.c se->vlag */
+	u64 picked_deadline; /* RUN_TO_PARITY: deadline when picked */
+	u64 seq;	/* seq of the node holding it (SE_QUEUED) */
+	u32 state;
+	u32 flags;
+	u64 cpus[MAX_CPUS / 64]; /* copy of p->cpus_ptr, for the balancer */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_TASKS);
+	__type(key, s32);
+	__type(value, struct task_ctx);
+} tasks SEC(".maps");
+
+/* A queued entity: a copy of its keys, for the trees' order. */
+struct enode {
+	struct bpf_rb_node rb;
+	u64 deadline;
+	u64 vruntime;
+	u64 seq;
+	s32 pid;
+	u32 pad;
+};
+
+struct eevdf_rq {
+	struct bpf_spin_lock lock;
+	struct bpf_rb_root dl_tree __contains(enode, rb);
+	struct bpf_rb_root vr_tree __contains(enode, rb);
+	u64 zero_vruntime;
+	s64 avg_vruntime;
+	s64 avg_load;
+	u64 seq;
+	s32 curr;		/* pid of curr, 0 if none */
+	u32 nr_running;		/* entities on the runqueue, curr included */
+	u32 nr_queued;		/* entities in the trees */
+	u32 nr_stale;		/* nodes of entities that left (dropped lazily) */
+	u32 resched;		/* curr was told to reschedule */
+	u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MAX_CPUS);
+	__type(key, u32);
+	__type(value, struct eevdf_rq);
+} rqs SEC(".maps");
+
+/* ------------------------------------------------------------------------
+ * Lookups and small helpers
+ * ------------------------------------------------------------------------ */
+
+static __always_inline struct task_ctx *lookup_ctx(s32 pid)
+{
+	return bpf_map_lookup_elem(&tasks, &pid);
+}
+
+static __always_inline struct eevdf_rq *lookup_rq(s32 cpu)
+{
+	u32 key = cpu;
+
+	return bpf_map_lookup_elem(&rqs, &key);
+}
+
+static __always_inline u32 prio_weight(s32 static_prio)
+{
+	s32 idx = static_prio - MAX_RT_PRIO;
+
+	if (idx < 0 || idx >= 40)
+		return NICE_0_LOAD;
+	return prio_to_weight[idx];
+}
+
+/* calc_delta_fair(): delta * NICE_0_LOAD / w (fair.c approximates the
+ * division with a multiply and shift; we divide). */
+static __always_inline u64 calc_delta_fair(u64 delta, u32 weight)
+{
+	if (weight == NICE_0_LOAD || !weight)
+		return delta;
+	return delta * NICE_0_LOAD / weight;
+}
+
+static bool dl_less(struct bpf_rb_node *a, const struct bpf_rb_node *b)
+{
+	struct enode *x = container_of(a, struct enode, rb);
+	struct enode *y = container_of(b, struct enode, rb);
+	s64 d = (s64)(x->deadline - y->deadline);
+
+	return d < 0 || (d == 0 && x->seq < y->seq);
+}
+
+static bool vr_less(struct bpf_rb_node *a, const struct bpf_rb_node *b)
+{
+	struct enode *x = container_of(a, struct enode, rb);
+	struct enode *y = container_of(b, struct enode, rb);
+	s64 d = (s64)(x->vruntime - y->vruntime);
+
+	return d < 0 || (d == 0 && x->seq < y->seq);
+}
+
+/* ------------------------------------------------------------------------
+ * The runqueue's virtual time (fair.c: avg_vruntime() and friends). All
+ * under the runqueue's lock; curr is the runqueue's curr (or NULL).
+ * ------------------------------------------------------------------------ */
+
+static __always_inline u64 avg_vruntime(struct eevdf_rq *rq, struct task_ctx *curr)
+{
+	s64 avg = rq->avg_vruntime, load = rq->avg_load;
+
+	if (curr) {
+		avg += (s64)(curr->vruntime - rq->zero_vruntime) * (s64)curr->weight;
+		load += curr->weight;
+	}
+	if (load) {
+		/* sign flips effective floor / ceiling */
+		if (avg < 0)
+			avg -= load - 1;
+		avg = avg / load;
+	}
+	return rq->zero_vruntime + avg;
+}
+
+/* lag_i >= 0 <=> V >= v_i, without the division's rounding. */
+static __always_inline bool vruntime_eligible(struct eevdf_rq *rq, struct task_ctx *curr, u64 vruntime)
+{
+	s64 avg = rq->avg_vruntime, load = rq->avg_load;
+
+	if (curr) {
+		avg += (s64)(curr->vruntime - rq->zero_vruntime) * (s64)curr->weight;
+		load += curr->weight;
+	}
+	return avg >= (s64)(vruntime - rq->zero_vruntime) * load;
+}
+
+/* Keep v0 at V (commit 79f3f9bedd14, "sched/eevdf: Fix min_vruntime vs
+ * avg_vruntime"): the sums stay small without a tree-wide minimum. */
+static __always_inline void update_zero_vruntime(struct eevdf_rq *rq, struct task_ctx *curr)
+{
+	u64 v = avg_vruntime(rq, curr);
+	s64 delta = (s64)(v - rq->zero_vruntime);
+
+	rq->avg_vruntime -= rq->avg_load * delta;
+	rq->zero_vruntime = v;
+}
+
+static __always_inline void avg_vruntime_add(struct eevdf_rq *rq, struct task_ctx *se)
+{
+	rq->avg_vruntime += (s64)(se->vruntime - rq->zero_vruntime) * (s64)se->weight;
+	rq->avg_load += se->weight;
+}
+
+static __always_inline void avg_vruntime_sub(struct eevdf_rq *rq, struct task_ctx *se)
+{
+	rq->avg_vruntime -= (s64)(se->vruntime - rq->zero_vruntime) * (s64)se->weight;
+	rq->avg_load -= se->weight;
+}
+
+/* update_curr() + update_deadline(): charge curr for the time it ran.
+ * Returns whether curr must reschedule (its request is done and others
+ * wait). */
+static __always_inline bool update_curr(struct eevdf_rq *rq, struct task_ctx *curr)
+{
+	bool resched = false;
+	u64 now;
+	s64 delta;
+
+	if (!curr)
+		return false;
+	now = scx_bpf_now();
+	delta = (s64)(now - curr->exec_start);
+	if (delta <= 0)
+		return false;
+	curr->exec_start = now;
+	curr->sum_exec += delta;
+	curr->vruntime += calc_delta_fair(delta, curr->weight);
+	if ((s64)(curr->vruntime - curr->deadline) >= 0) {
+		curr->slice = sysctl_base_slice;
+		curr->deadline = curr->vruntime + calc_delta_fair(curr->slice, curr->weight);
+		resched = rq->nr_running > 1;
+	}
+	curr->lag = (s64)(avg_vruntime(rq, curr) - curr->vruntime);
+	return resched;
+}
+
+/* update_entity_lag(): save V - v_i at dequeue, clamped to the request
+ * (twice the slice, at least a tick) in virtual time. */
+static __always_inline void update_entity_lag(struct eevdf_rq *rq, struct task_ctx *curr, struct task_ctx *se)
+{
+	s64 lag = (s64)(avg_vruntime(rq, curr) - se->vruntime);
+	s64 limit = calc_delta_fair(max(2 * se->slice, tick_ns), se->weight);
+
+	if (lag > limit)
+		lag = limit;
+	else if (lag < -limit)
+		lag = -limit;
+	se->vlag = lag;
+	se->lag = lag;
+}
+
+/* place_entity(): v_i = V - lag, the lag inflated by (W + w_i) / W so
+ * that it survives the entity's own effect on V (PLACE_LAG); a new task's
+ * first deadline is half a request away (PLACE_DEADLINE_INITIAL). */
+static __always_inline void place_entity(struct eevdf_rq *rq, struct task_ctx *curr,
+					 struct task_ctx *se, bool initial)
+{
+	u64 vruntime = avg_vruntime(rq, curr), vslice;
+	s64 lag = 0, load;
+
+	se->slice = sysctl_base_slice;
+	vslice = calc_delta_fair(se->slice, se->weight);
+	if (place_lag && rq->nr_running) {
+		load = rq->avg_load;
+		if (curr)
+			load += curr->weight;
+		lag = se->vlag;
+		lag *= load + se->weight;
+		if (!load)
+			load = 1;
+		lag = lag / load;
+	}
+	se->vruntime = vruntime - lag;
+	se->lag = lag;
+	if (initial)
+		vslice /= 2;
+	se->deadline = se->vruntime + vslice;
+}
+
+/* __enqueue_entity(): into the sums and dl_tree, in node n (consumed). */
+static __always_inline void enqueue_tree(struct eevdf_rq *rq, struct task_ctx *curr,
+					 struct task_ctx *se, s32 pid, struct enode *n)
+{
+	avg_vruntime_add(rq, se);
+	update_zero_vruntime(rq, curr);
+	rq->seq++;
+	se->seq = rq->seq;
+	se->state = SE_QUEUED;
+	n->deadline = se->deadline;
+	n->vruntime = se->vruntime;
+	n->seq = se->seq;
+	n->pid = pid;
+	bpf_rbtree_add(&rq->dl_tree, &n->rb, dl_less);
+	rq->nr_queued++;
+}
+
+/* An entity leaves the sums (its node is removed by the caller, or left
+ * behind as stale). */
+static __always_inline void dequeue_sums(struct eevdf_rq *rq, struct task_ctx *curr, struct task_ctx *se)
+{
+	avg_vruntime_sub(rq, se);
+	update_zero_vruntime(rq, curr);
+	rq->nr_queued--;
+}
+
+/* Whether node (pid, seq) no longer holds its entity (the entity left the
+ * runqueue while queued, and its node is dropped lazily). */
+static __always_inline bool node_stale(s32 cpu, s32 pid, u64 seq)
+{
+	struct task_ctx *c = lookup_ctx(pid);
+
+	return !c || c->state != SE_QUEUED || c->cpu != cpu || c->seq != seq;
+}
+
+/* ------------------------------------------------------------------------
+ * pick_eevdf()
+ * ------------------------------------------------------------------------ */
+
+/*
+ * Bring the trees to the state where dl_tree's leftmost node is the
+ * eligible entity with the earliest deadline, if there is an eligible
+ * entity in the trees; if not, dl_tree is empty. Under rq->lock.
+ */
+static __always_inline void normalize(struct eevdf_rq *rq, s32 cpu, struct task_ctx *curr)
+{
+	struct bpf_rb_node *rb;
+	struct enode *n;
+
+	/* vr_tree's eligible prefix to dl_tree. */
+	while (can_loop) {
+		rb = bpf_rbtree_first(&rq->vr_tree);
+		if (!rb)
+			break;
+		n = container_of(rb, struct enode, rb);
+		if (rq->nr_stale && node_stale(cpu, n->pid, n->seq)) {
+			rb = bpf_rbtree_remove(&rq->vr_tree, rb);
+			rq->nr_stale--;
+			STAT_INC(stale);
+			if (rb)
+				bpf_obj_drop(container_of(rb, struct enode, rb));
+			continue;
+		}
+		if (!vruntime_eligible(rq, curr, n->vruntime))
+			break;
+		rb = bpf_rbtree_remove(&rq->vr_tree, rb);
+		if (!rb)
+			break;
+		bpf_rbtree_add(&rq->dl_tree, rb, dl_less);
+		STAT_INC(moves);
+	}
+	/* dl_tree's ineligible leftmost nodes to vr_tree. */
+	while (can_loop) {
+		rb = bpf_rbtree_first(&rq->dl_tree);
+		if (!rb)
+			break;
+		n = container_of(rb, struct enode, rb);
+		if (rq->nr_stale && node_stale(cpu, n->pid, n->seq)) {
+			rb = bpf_rbtree_remove(&rq->dl_tree, rb);
+			rq->nr_stale--;
+			STAT_INC(stale);
+			if (rb)
+				bpf_obj_drop(container_of(rb, struct enode, rb));
+			continue;
+		}
+		if (vruntime_eligible(rq, curr, n->vruntime))
+			break;
+		rb = bpf_rbtree_remove(&rq->dl_tree, rb);
+		if (!rb)
+			break;
+		bpf_rbtree_add(&rq->vr_tree, rb, vr_less);
+		STAT_INC(moves);
+	}
+}
+
+/* Make dl_tree non-empty if vr_tree is not: its leftmost (the smallest
+ * vruntime) moves over. */
+static __always_inline void fill_dl(struct eevdf_rq *rq)
+{
+	struct bpf_rb_node *rb;
+
+	if (bpf_rbtree_first(&rq->dl_tree))
+		return;
+	rb = bpf_rbtree_first(&rq->vr_tree);
+	if (!rb)
+		return;
+	rb = bpf_rbtree_remove(&rq->vr_tree, rb);
+	if (rb) {
+		bpf_rbtree_add(&rq->dl_tree, rb, dl_less);
+		STAT_INC(moves);
+	}
+}
+
+/* The pid of dl_tree's leftmost live node, or 0. */
+static __always_inline s32 dl_first_pid(struct eevdf_rq *rq, s32 cpu)
+{
+	struct bpf_rb_node *rb;
+	struct enode *n;
+
+	while (can_loop) {
+		rb = bpf_rbtree_first(&rq->dl_tree);
+		if (!rb)
+			return 0;
+		n = container_of(rb, struct enode, rb);
+		if (!rq->nr_stale || !node_stale(cpu, n->pid, n->seq))
+			return n->pid;
+		rb = bpf_rbtree_remove(&rq->dl_tree, rb);
+		rq->nr_stale--;
+		STAT_INC(stale);
+		if (rb)
+			bpf_obj_drop(container_of(rb, struct enode, rb));
+	}
+	return 0;
+}
+
+/*
+ * pick_eevdf() with curr = the runqueue's curr: the pid of the entity to
+ * run, 0 if the runqueue is empty. If it is not curr, it is dl_tree's
+ * leftmost node. Under rq->lock.
+ */
+static __always_inline s32 pick_eevdf(struct eevdf_rq *rq, s32 cpu, struct task_ctx *curr, bool *parity)
+{
+	struct bpf_rb_node *rb;
+	struct task_ctx *cand = curr;
+	s32 pid;
+
+	*parity = false;
+	if (rq->nr_running == 1) {
+		if (curr)
+			return rq->curr;
+		fill_dl(rq);
+		return dl_first_pid(rq, cpu);
+	}
+	if (cand && !vruntime_eligible(rq, curr, cand->vruntime))
+		cand = NULL;
+	/* Once selected, run a task until it either becomes non-eligible or
+	 * until it gets a new slice. */
+	if (run_to_parity && cand && cand->picked_deadline == cand->deadline) {
+		*parity = true;
+		return rq->curr;
+	}
+	normalize(rq, cpu, curr);
+	rb = bpf_rbtree_first(&rq->dl_tree);
+	if (!rb) {
+		/* No eligible entity in the trees: curr is the eligible one.
+		 * (Otherwise, defensively, the smallest vruntime.) */
+		if (cand)
+			return rq->curr;
+		fill_dl(rq);
+		return dl_first_pid(rq, cpu);
+	}
+	if (cand && (s64)(cand->deadline - container_of(rb, struct enode, rb)->deadline) < 0)
+		return rq->curr;
+	return container_of(rb, struct enode, rb)->pid;
+}
+
+/* ------------------------------------------------------------------------
+ * Balancing
+ * ------------------------------------------------------------------------ */
+
+static __always_inline bool task_allowed(struct task_ctx *c, s32 cpu)
+{
+	u32 i = (u32)cpu >> 6;
+
+	if (i >= MAX_CPUS / 64)
+		return false;
+	return (c->cpus[i] >> (cpu & 63)) & 1;
+}
+
+/*
+ * Newidle balance: move one waiting task from the runqueue with the most
+ * waiting tasks to this CPU's empty runqueue, holding both runqueue locks
+ * (taken in CPU order). The task is src's EEVDF choice among its waiting
+ * tasks (the eligible one with the earliest deadline, else the one with the
+ * smallest vruntime); if it may not run here, nothing moves. Returns
+ * whether a task moved.
+ */
+static __always_inline bool pull_task(s32 cpu)
+{
+	struct eevdf_rq *dst, *src, *first, *second;
+	struct task_ctx *scurr, *x;
+	struct bpf_rb_node *rb;
+	struct enode *n;
+	u32 best_q = 0, q;
+	s32 src_cpu = -1, i, c, pid;
+	bool resched, from_dl = true, ok = false;
+
+	bpf_for(i, 1, nr_cpus) {
+		c = cpu + i;
+		if (c >= nr_cpus)
+			c -= nr_cpus;
+		src = lookup_rq(c);
+		if (!src)
+			break;
+		q = src->nr_queued;
+		if (q > best_q) {
+			best_q = q;
+			src_cpu = c;
+		}
+	}
+	if (src_cpu < 0)
+		return false;
+	dst = lookup_rq(cpu);
+	src = lookup_rq(src_cpu);
+	if (!dst || !src)
+		return false;
+	first = src_cpu < cpu ? src : dst;
+	second = src_cpu < cpu ? dst : src;
+
+	bpf_spin_lock(&first->lock);
+	bpf_spin_lock(&second->lock);
+	resched = false;
+	if (!src->nr_queued || dst->nr_running)
+		goto unlock;
+	scurr = src->curr ? lookup_ctx(src->curr) : NULL;
+	resched = update_curr(src, scurr);
+	if (resched && !src->resched)
+		src->resched = 1;
+	else
+		resched = false;
+	normalize(src, src_cpu, scurr);
+	rb = bpf_rbtree_first(&src->dl_tree);
+	if (!rb) {
+		rb = bpf_rbtree_first(&src->vr_tree);
+		from_dl = false;
+	}
+	if (!rb)
+		goto unlock;
+	n = container_of(rb, struct enode, rb);
+	pid = n->pid;
+	if (src->nr_stale && node_stale(src_cpu, pid, n->seq))
+		goto unlock;
+	x = lookup_ctx(pid);
+	if (!x || !task_allowed(x, cpu))
+		goto unlock;
+	if (from_dl)
+		rb = bpf_rbtree_remove(&src->dl_tree, rb);
+	else
+		rb = bpf_rbtree_remove(&src->vr_tree, rb);
+	if (!rb)
+		goto unlock;
+	n = container_of(rb, struct enode, rb);
+
+	/* dequeue_entity() on src */
+	update_entity_lag(src, scurr, x);
+	dequeue_sums(src, scurr, x);
+	src->nr_running--;
+	/* enqueue_entity() on dst, which has no curr */
+	place_entity(dst, NULL, x, false);
+	dst->nr_running++;
+	x->cpu = cpu;
+	enqueue_tree(dst, NULL, x, pid, n);
+	ok = true;
+	STAT_INC(pulls);
+unlock:
+	bpf_spin_unlock(&second->lock);
+	bpf_spin_unlock(&first->lock);
+	if (resched) {
+		STAT_INC(remote_preempts);
+		scx_bpf_kick_cpu(src_cpu, SCX_KICK_PREEMPT);
+	}
+	return ok;
+}
+
+/* ------------------------------------------------------------------------
+ * Callbacks
+ * ------------------------------------------------------------------------ */
+
+s32 BPF_STRUCT_OPS(eevdf_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_flags)
+{
+	bool is_idle = false;
+
+	return scx_bpf_select_cpu_dfl(p, prev_cpu, wake_flags, &is_idle);
+}
+
+void BPF_STRUCT_OPS(eevdf_runnable, struct task_struct *p, u64 enq_flags)
+{
+	s32 pid = p->pid, cpu = scx_bpf_task_cpu(p);
+	struct task_ctx *c = lookup_ctx(pid), *curr;
+	struct eevdf_rq *rq = lookup_rq(cpu);
+	bool resched, bad = false;
+
+	if (!c || !rq) {
+		scx_bpf_error("runnable: no context for %d or runqueue %d", pid, cpu);
+		return;
+	}
+	bpf_spin_lock(&rq->lock);
+	curr = rq->curr ? lookup_ctx(rq->curr) : NULL;
+	resched = update_curr(rq, curr);
+	if (c->state != SE_NONE) {
+		bad = true;
+	} else {
+		place_entity(rq, curr, c, c->flags & SE_NEW);
+		c->flags &= ~SE_NEW;
+		c->cpu = cpu;
+		c->state = SE_PLACED;
+		rq->nr_running++;
+	}
+	if (resched && !rq->resched)
+		rq->resched = 1;
+	else
+		resched = false;
+	bpf_spin_unlock(&rq->lock);
+	if (bad)
+		scx_bpf_error("runnable: task %d is already on a runqueue", pid);
+	if (resched) {
+		STAT_INC(remote_preempts);
+		scx_bpf_kick_cpu(cpu, SCX_KICK_PREEMPT);
+	}
+}
+
+void BPF_STRUCT_OPS(eevdf_enqueue, struct task_struct *p, u64 enq_flags)
+{
+	s32 pid = p->pid, cpu;
+	struct task_ctx *c = lookup_ctx(pid), *curr;
+	struct eevdf_rq *rq;
+	struct enode *n;
+	bool wakeup, kick = false, bad = false, parity;
+
+	if (!c) {
+		scx_bpf_error("enqueue: no context for %d", pid);
+		return;
+	}
+	/* Put back by ops.dispatch when it picked another task. */
+	if (c->state == SE_QUEUED)
+		return;
+	cpu = c->cpu;
+	rq = lookup_rq(cpu);
+	if (!rq) {
+		scx_bpf_error("enqueue: no runqueue %d", cpu);
+		return;
+	}
+	n = bpf_obj_new(struct enode);
+	if (!n) {
+		scx_bpf_error("enqueue: out of memory");
+		return;
+	}
+	bpf_spin_lock(&rq->lock);
+	curr = rq->curr ? lookup_ctx(rq->curr) : NULL;
+	if (c->state == SE_CURR && rq->curr == pid) {
+		/* put_prev_entity() of a task the core took off the CPU
+		 * without asking ops.dispatch (not expected). */
+		update_curr(rq, curr);
+		rq->curr = 0;
+		curr = NULL;
+		wakeup = false;
+	} else if (c->state == SE_PLACED) {
+		wakeup = true;
+	} else {
+		bpf_spin_unlock(&rq->lock);
+		bpf_obj_drop(n);
+		scx_bpf_error("enqueue: task %d in state %d", pid, c->state);
+		return;
+	}
+	enqueue_tree(rq, curr, c, pid, n);
+	/* check_preempt_wakeup_fair() */
+	if (wakeup && wakeup_preemption && curr && !rq->resched) {
+		if (update_curr(rq, curr))
+			kick = true;
+		else
+			kick = pick_eevdf(rq, cpu, curr, &parity) == pid;
+		if (kick)
+			rq->resched = 1;
+	}
+	bpf_spin_unlock(&rq->lock);
+	if (kick) {
+		STAT_INC(wakeup_preempts);
+		scx_bpf_kick_cpu(cpu, SCX_KICK_PREEMPT);
+	}
+}
+
+void BPF_STRUCT_OPS(eevdf_dispatch, s32 cpu, struct task_struct *prev)
+{
+	struct task_ctx *curr, *x;
+	struct eevdf_rq *rq;
+	struct bpf_rb_node *rb;
+	struct enode *n = NULL;
+	struct task_struct *p;
+	s32 pid, prev_pid;
+	bool parity, pulled = false;
+
+again:
+	rq = lookup_rq(cpu);
+	if (!rq) {
+		scx_bpf_error("dispatch: no runqueue %d", cpu);
+		return;
+	}
+	bpf_spin_lock(&rq->lock);
+	rq->resched = 0;
+	curr = rq->curr ? lookup_ctx(rq->curr) : NULL;
+	update_curr(rq, curr);
+	pid = pick_eevdf(rq, cpu, curr, &parity);
+	if (!pid) {
+		bpf_spin_unlock(&rq->lock);
+		if (newidle_balance && !pulled && pull_task(cpu)) {
+			pulled = true;
+			goto again;
+		}
+		return;
+	}
+	if (curr && pid == rq->curr) {
+		bpf_spin_unlock(&rq->lock);
+		STAT_INC(keeps);
+		if (parity)
+			STAT_INC(parity_keeps);
+		if (!prev || prev->pid != pid) {
+			scx_bpf_error("dispatch: curr %d is not prev", pid);
+			return;
+		}
+		/* The request goes on: refill the slice. */
+		prev->scx.slice = SCX_SLICE_INF;
+		return;
+	}
+	rb = bpf_rbtree_first(&rq->dl_tree);
+	if (rb)
+		rb = bpf_rbtree_remove(&rq->dl_tree, rb);
+	x = lookup_ctx(pid);
+	if (!rb || !x || container_of(rb, struct enode, rb)->pid != pid) {
+		bpf_spin_unlock(&rq->lock);
+		if (rb)
+			bpf_obj_drop(container_of(rb, struct enode, rb));
+		scx_bpf_error("dispatch: lost the node of %d", pid);
+		return;
+	}
+	n = container_of(rb, struct enode, rb);
+	if (curr) {
+		/* put_prev_entity(): curr goes back in the tree, in the node
+		 * the pick leaves free. */
+		prev_pid = rq->curr;
+		rq->curr = 0;
+		enqueue_tree(rq, NULL, curr, prev_pid, n);
+		n = NULL;
+	}
+	/* set_next_entity() */
+	dequeue_sums(rq, NULL, x);
+	x->state = SE_CURR;
+	x->exec_start = scx_bpf_now();
+	x->picked_deadline = x->deadline;
+	x->lag = (s64)(avg_vruntime(rq, x) - x->vruntime);
+	rq->curr = pid;
+	bpf_spin_unlock(&rq->lock);
+	if (n)
+		bpf_obj_drop(n);
+	STAT_INC(picks);
+
+	p = bpf_task_from_pid(pid);
+	if (!p) {
+		scx_bpf_error("dispatch: no task %d", pid);
+		return;
+	}
+	scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, SCX_SLICE_INF, 0);
+	bpf_task_release(p);
+}
+
+void BPF_STRUCT_OPS(eevdf_tick, struct task_struct *p)
+{
+	s32 pid = p->pid;
+	struct task_ctx *c = lookup_ctx(pid), *curr;
+	struct eevdf_rq *rq;
+	bool resched = false;
+
+	if (!c)
+		return;
+	rq = lookup_rq(c->cpu);
+	if (!rq)
+		return;
+	bpf_spin_lock(&rq->lock);
+	if (rq->curr == pid) {
+		resched = update_curr(rq, c);
+		if (resched)
+			rq->resched = 1;
+	}
+	bpf_spin_unlock(&rq->lock);
+	if (resched) {
+		STAT_INC(tick_preempts);
+		p->scx.slice = 0;
+	}
+}
+
+void BPF_STRUCT_OPS(eevdf_running, struct task_struct *p)
+{
+	struct task_ctx *c = lookup_ctx(p->pid);
+
+	if (!c || c->state != SE_CURR)
+		scx_bpf_error("running: task %d was not picked by eevdf", p->pid);
+}
+
+void BPF_STRUCT_OPS(eevdf_stopping, struct task_struct *p, bool runnable)
+{
+	s32 pid = p->pid;
+	struct task_ctx *c = lookup_ctx(pid);
+	struct eevdf_rq *rq;
+
+	if (!c)
+		return;
+	rq = lookup_rq(c->cpu);
+	if (!rq)
+		return;
+	bpf_spin_lock(&rq->lock);
+	if (rq->curr == pid)
+		update_curr(rq, c);
+	bpf_spin_unlock(&rq->lock);
+}
+
+void BPF_STRUCT_OPS(eevdf_quiescent, struct task_struct *p, u64 deq_flags)
+{
+	s32 pid = p->pid, cpu;
+	struct task_ctx *c = lookup_ctx(pid), *curr;
+	struct eevdf_rq *rq;
+	bool resched = false;
+
+	if (!c)
+		return;
+	cpu = c->cpu;
+	rq = lookup_rq(cpu);
+	if (!rq)
+		return;
+	bpf_spin_lock(&rq->lock);
+	curr = rq->curr ? lookup_ctx(rq->curr) : NULL;
+	if (c->state == SE_CURR && rq->curr == pid) {
+		/* dequeue_entity() of curr */
+		update_curr(rq, curr);
+		update_entity_lag(rq, curr, c);
+		rq->curr = 0;
+	} else if (c->state == SE_QUEUED) {
+		/* dequeue_entity() of a waiting entity: its node is dropped
+		 * when a walk meets it */
+		resched = update_curr(rq, curr);
+		update_entity_lag(rq, curr, c);
+		dequeue_sums(rq, curr, c);
+		rq->nr_stale++;
+	}
+	if (c->state != SE_NONE)
+		rq->nr_running--;
+	c->state = SE_NONE;
+	if (resched && !rq->resched)
+		rq->resched = 1;
+	else
+		resched = false;
+	bpf_spin_unlock(&rq->lock);
+	if (resched) {
+		STAT_INC(remote_preempts);
+		scx_bpf_kick_cpu(cpu, SCX_KICK_PREEMPT);
+	}
+}
+
+void BPF_STRUCT_OPS(eevdf_set_weight, struct task_struct *p, u32 weight)
+{
+	s32 pid = p->pid, cpu;
+	struct task_ctx *c = lookup_ctx(pid), *curr;
+	u32 nw = prio_weight(p->static_prio), old;
+	struct eevdf_rq *rq;
+	struct enode *n;
+	bool resched = false, queued;
+	u64 v;
+	s64 d;
+
+	if (!c || c->weight == nw)
+		return;
+	old = c->weight;
+	if (c->state == SE_NONE || c->state == SE_PLACED) {
+		/* se->vlag = V - v_i while lag_i = w_i * (V - v_i): keep lag_i */
+		c->vlag = c->vlag * (s64)old / (s64)nw;
+		c->lag = c->vlag;
+		c->weight = nw;
+		return;
+	}
+	cpu = c->cpu;
+	rq = lookup_rq(cpu);
+	if (!rq)
+		return;
+	n = bpf_obj_new(struct enode);
+	if (!n) {
+		scx_bpf_error("set_weight: out of memory");
+		return;
+	}
+	bpf_spin_lock(&rq->lock);
+	curr = rq->curr ? lookup_ctx(rq->curr) : NULL;
+	resched = update_curr(rq, curr);
+	queued = c->state == SE_QUEUED;
+	if (queued) {
+		dequeue_sums(rq, curr, c);
+		rq->nr_stale++;
+	}
+	/* reweight_eevdf(): keep lag_i = w_i * (V - v_i) and the relative
+	 * deadline's real length. */
+	v = avg_vruntime(rq, curr);
+	if (v != c->vruntime) {
+		d = (s64)(v - c->vruntime);
+		d = d * (s64)old / (s64)nw;
+		c->vruntime = v - d;
+	}
+	d = (s64)(c->deadline - v);
+	d = d * (s64)old / (s64)nw;
+	c->deadline = v + d;
+	c->weight = nw;
+	if (queued) {
+		enqueue_tree(rq, curr, c, pid, n);
+		n = NULL;
+	}
+	if (resched && !rq->resched)
+		rq->resched = 1;
+	else
+		resched = false;
+	bpf_spin_unlock(&rq->lock);
+	if (n)
+		bpf_obj_drop(n);
+	if (resched) {
+		STAT_INC(remote_preempts);
+		scx_bpf_kick_cpu(cpu, SCX_KICK_PREEMPT);
+	}
+}
+
+s32 BPF_STRUCT_OPS_SLEEPABLE(eevdf_init_task, struct task_struct *p, struct scx_init_task_args *args)
+{
+	struct task_ctx init = {}, *c;
+	s32 pid = p->pid;
+
+	init.weight = prio_weight(p->static_prio);
+	init.flags = SE_NEW;
+	init.cpu = scx_bpf_task_cpu(p);
+	init.slice = sysctl_base_slice;
+	if (bpf_map_update_elem(&tasks, &pid, &init, BPF_NOEXIST))
+		return -12; /* -ENOMEM */
+	c = lookup_ctx(pid);
+	if (!c)
+		return -12;
+	bpf_probe_read_kernel(c->cpus, sizeof(c->cpus), p->cpus_ptr);
+	return 0;
+}
+
+void BPF_STRUCT_OPS(eevdf_exit_task, struct task_struct *p, struct scx_exit_task_args *args)
+{
+	s32 pid = p->pid;
+
+	bpf_map_delete_elem(&tasks, &pid);
+}
+
+s32 BPF_STRUCT_OPS_SLEEPABLE(eevdf_init)
+{
+	u32 n = scx_bpf_nr_cpu_ids(), factor;
+	struct eevdf_rq *rq;
+	s32 i;
+
+	if (n > MAX_CPUS) {
+		scx_bpf_error("eevdf: %u CPUs, at most %d", n, MAX_CPUS);
+		return -22;
+	}
+	nr_cpus = n;
+	/* update_sysctl(): SCHED_TUNABLESCALING_LOG */
+	n = min(n, 8);
+	factor = 1 + (n >= 2) + (n >= 4) + (n >= 8);
+	sysctl_base_slice = base_slice_ns * factor;
+	bpf_for(i, 0, nr_cpus) {
+		rq = lookup_rq(i);
+		if (!rq)
+			break;
+		/* init_cfs_rq(): start near the wrap to catch overflow bugs */
+		rq->zero_vruntime = (u64)(-(1LL << 20));
+	}
+	return 0;
+}
+
+SCX_OPS_DEFINE(eevdf_ops,
+	       .select_cpu = (void *)eevdf_select_cpu,
+	       .enqueue = (void *)eevdf_enqueue,
+	       .dispatch = (void *)eevdf_dispatch,
+	       .tick = (void *)eevdf_tick,
+	       .runnable = (void *)eevdf_runnable,
+	       .running = (void *)eevdf_running,
+	       .stopping = (void *)eevdf_stopping,
+	       .quiescent = (void *)eevdf_quiescent,
+	       .set_weight = (void *)eevdf_set_weight,
+	       .init_task = (void *)eevdf_init_task,
+	       .exit_task = (void *)eevdf_exit_task,
+	       .init = (void *)eevdf_init,
+	       .name = "eevdf");
