@@ -153,6 +153,7 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 	reg := bpfvm.NewRegistry()
 	bpfvm.RegisterBase(reg)
 	bpfvm.RegisterMapHelpers(reg)
+	bpfvm.RegisterGraph(reg)
 	b.registerKernel(reg)
 	b.registerLocks(reg)
 	vm, err := bpfvm.NewVM(bpfvm.VMConfig{MemSize: opts.MemSize, NumCPUs: opts.NumCPUs, Registry: reg,

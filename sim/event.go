@@ -33,12 +33,17 @@ func (q eventQueue) less(i, j int) bool {
 	return q[i].at < q[j].at || (q[i].at == q[j].at && q[i].seq < q[j].seq)
 }
 
+// The heap is 4-ary: half the depth of a binary heap and the children of a
+// node share cache lines, which matters once thousands of sleeping tasks
+// each have a pending wakeup.
+const heapArity = 4
+
 func (q *eventQueue) push(e event) {
 	*q = append(*q, e)
 	h := *q
 	i := len(h) - 1
 	for i > 0 {
-		p := (i - 1) / 2
+		p := (i - 1) / heapArity
 		if !h.less(i, p) {
 			break
 		}
@@ -56,13 +61,15 @@ func (q *eventQueue) pop() event {
 	h = h[:n]
 	i := 0
 	for {
-		l := 2*i + 1
-		if l >= n {
+		first := heapArity*i + 1
+		if first >= n {
 			break
 		}
-		m := l
-		if r := l + 1; r < n && h.less(r, l) {
-			m = r
+		m := first
+		for c := first + 1; c < first+heapArity && c < n; c++ {
+			if h.less(c, m) {
+				m = c
+			}
 		}
 		if !h.less(m, i) {
 			break

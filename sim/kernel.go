@@ -356,11 +356,21 @@ func (m *Machine) pickIdle(allowed *CPUMask, flags uint64) int {
 // prev's LLC, node, anywhere), prev if idle, an idle CPU in prev's LLC,
 // node, anywhere. Returns (cpu, found idle).
 func (m *Machine) selectCPUDfl(p *Task, prev int, wakeFlags uint64, cur int) (int, bool) {
-	allowed := &p.K.CpusMask
 	topo := m.Topo
-	var llc, node CPUMask
-	llc.And(allowed, &topo.LLCMask[topo.CPUs[prev].LLC])
-	node.And(allowed, &topo.NodeMask[topo.CPUs[prev].Node])
+	// A task allowed everywhere (the common case) needs no mask
+	// intersections: use the topology's masks as they are.
+	all := int(p.K.NrCpusAllowed) >= len(m.cpus)
+	allowed := &topo.All
+	llc := &topo.LLCMask[topo.CPUs[prev].LLC]
+	node := &topo.NodeMask[topo.CPUs[prev].Node]
+	if !all {
+		var l, n CPUMask
+		allowed = &p.K.CpusMask
+		l.And(allowed, llc)
+		n.And(allowed, node)
+		llc, node = &l, &n
+	}
+	ok := func(cpu int) bool { return all || p.Allowed(cpu) }
 	multiLLC := len(topo.LLCMask) > 1
 	multiNode := len(topo.NodeMask) > 1
 
@@ -368,21 +378,21 @@ func (m *Machine) selectCPUDfl(p *Task, prev int, wakeFlags uint64, cur int) (in
 		if topo.CPUs[cur].LLC == topo.CPUs[prev].LLC && m.testAndClearIdle(prev) {
 			return prev, true
 		}
-		if m.cpus[cur].local.Len() == 0 && !m.idle.Empty() && p.Allowed(cur) {
+		if m.cpus[cur].local.Len() == 0 && !m.idle.Empty() && ok(cur) {
 			return cur, true
 		}
 	}
 	if topo.SMT() {
-		if m.idleSMT.Test(prev) && p.Allowed(prev) && m.testAndClearIdle(prev) {
+		if m.idleSMT.Test(prev) && ok(prev) && m.testAndClearIdle(prev) {
 			return prev, true
 		}
 		if multiLLC {
-			if c := m.pickIdle(&llc, PickIdleCore); c >= 0 {
+			if c := m.pickIdle(llc, PickIdleCore); c >= 0 {
 				return c, true
 			}
 		}
 		if multiNode {
-			if c := m.pickIdle(&node, PickIdleCore); c >= 0 {
+			if c := m.pickIdle(node, PickIdleCore); c >= 0 {
 				return c, true
 			}
 		}
@@ -390,16 +400,16 @@ func (m *Machine) selectCPUDfl(p *Task, prev int, wakeFlags uint64, cur int) (in
 			return c, true
 		}
 	}
-	if p.Allowed(prev) && m.testAndClearIdle(prev) {
+	if ok(prev) && m.testAndClearIdle(prev) {
 		return prev, true
 	}
 	if multiLLC {
-		if c := m.pickIdle(&llc, 0); c >= 0 {
+		if c := m.pickIdle(llc, 0); c >= 0 {
 			return c, true
 		}
 	}
 	if multiNode {
-		if c := m.pickIdle(&node, 0); c >= 0 {
+		if c := m.pickIdle(node, 0); c >= 0 {
 			return c, true
 		}
 	}

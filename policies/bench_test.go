@@ -1,0 +1,60 @@
+package policies
+
+import (
+	"testing"
+	"time"
+
+	"github.com/schedsim/schedsim/sim"
+)
+
+// benchPolicy loads testdata/bench.bpf.o on a 1-CPU machine with one task,
+// whose callbacks the benchmarks then call directly.
+func benchPolicy(b *testing.B) (*BPFPolicy, *sim.Task) {
+	pol, err := Open("testdata/bench.bpf.o", Options{NumCPUs: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { pol.Close() })
+	m, err := sim.NewMachine(sim.Params{Topology: sim.TopologySpec{Nodes: 1, LLCsPerNode: 1, CoresPerLLC: 1, ThreadsPerCore: 1},
+		HZ: 1000, Duration: 1e6}, pol)
+	if err != nil {
+		b.Fatal(err)
+	}
+	t, err := m.Spawn(sim.TaskSpec{Comm: "t", Behavior: sim.BehaviorFunc(func(*sim.Machine, *sim.Task) sim.Action { return sim.Run(1e6) })})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return pol, t
+}
+
+// BenchmarkCallback is the cost of one callback invocation through the
+// bridge: arguments into linear memory, the program run on the CPU's
+// context, the result back (an empty ops.running).
+func BenchmarkCallback(b *testing.B) {
+	pol, t := benchPolicy(b)
+	for b.Loop() {
+		pol.Running(t)
+	}
+}
+
+// BenchmarkLockUnlockPair is the cost of one uncontended
+// bpf_spin_lock/bpf_spin_unlock pair: 100 pairs in a loop, minus the same
+// loop without the lock, divided by 100.
+func BenchmarkLockUnlockPair(b *testing.B) {
+	pol, t := benchPolicy(b)
+	const n = 20000
+	start := time.Now()
+	for range n {
+		pol.Quiescent(t, 0) // the same loop without the lock
+	}
+	base := float64(time.Since(start).Nanoseconds()) / n
+	b.ResetTimer()
+	for b.Loop() {
+		pol.Stopping(t, true)
+	}
+	per := float64(b.Elapsed().Nanoseconds())/float64(b.N) - base
+	b.ReportMetric(per/100, "ns/pair")
+	if pol.Fault() != nil {
+		b.Fatal(pol.Fault())
+	}
+}
