@@ -117,6 +117,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 
+	if strings.Contains(f.policy, ",") {
+		return compareRun(cfg, o, f, stdout, stderr)
+	}
 	spec, params := cfg.Policy.Name, cfg.Policy.Params
 	if f.policy != "" && f.policy != cfg.Policy.Name {
 		if len(params) > 0 {

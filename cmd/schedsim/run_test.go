@@ -206,3 +206,19 @@ func TestSummaryShowsEjection(t *testing.T) {
 		t.Errorf("summary lacks %q:\n%s", want, b.String())
 	}
 }
+
+func TestRunSideBySide(t *testing.T) {
+	p := writeConfig(t, smallConfig)
+	code, out, errOut := cli(t, "run", p, "--policy", "fifo,fifo-go", "--duration", "100ms", "--json", filepath.Join(t.TempDir(), "r.json"))
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"fifo-go", "wakeup latency p99", "fairness (Jain)", "max lag", "schedule hash"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("side-by-side table lacks %q:\n%s", want, out)
+		}
+	}
+	if code, _, errOut := cli(t, "run", p, "--policy", "fifo,,fifo-go"); code != exitUsage || !strings.Contains(errOut, "empty policy name") {
+		t.Errorf("empty name in the list: exit %d %q", code, errOut)
+	}
+}

@@ -1,0 +1,149 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/schedsim/schedsim/policies"
+	"github.com/schedsim/schedsim/sim"
+)
+
+// compareRun runs each policy of --policy A,B,... on the identical
+// workload (same config, same seed) and prints them side by side. The
+// config's [policy.params] go to the config's own policy only.
+func compareRun(cfg *sim.Config, o sim.Overrides, f runFlags, stdout, stderr io.Writer) int {
+	names := strings.Split(f.policy, ",")
+	var results []*sim.Result
+	for _, name := range names {
+		name = strings.TrimSpace(name)
+		if name == "" {
+			fmt.Fprintf(stderr, "schedsim run: --policy %q: empty policy name in the list\n", f.policy)
+			return exitUsage
+		}
+		var params []sim.Param
+		if name == cfg.Policy.Name {
+			params = cfg.Policy.Params
+		}
+		mp := cfg.Params(o)
+		ts := mp.Topology
+		env := policyEnv{cpus: ts.Nodes * ts.LLCsPerNode * ts.CoresPerLLC * ts.ThreadsPerCore,
+			seed: mp.Seed, insnCostPs: cfg.Policy.InsnCostPs, noVerify: f.noVerify,
+			quantum: cfg.Policy.Quantum, lockTimeout: cfg.Policy.LockTimeout}
+		if f.interleave || f.pct {
+			o.Interleave = true
+		}
+		if f.pct {
+			env.pct = &policies.PCT{Seed: mp.Seed, Depth: f.pctDepth}
+		}
+		sched, err := resolvePolicy(name, params, env)
+		if err != nil {
+			fmt.Fprintf(stderr, "schedsim run: %v\n", err)
+			return exitUsage
+		}
+		scn, err := cfg.Build(sched, o)
+		if err != nil {
+			fmt.Fprintf(stderr, "schedsim run: %v\n", err)
+			return exitUsage
+		}
+		r, err := scn.Run()
+		if b, ok := sched.(*policies.BPFPolicy); ok {
+			defer b.Close()
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "schedsim run: %s: %v\n", name, err)
+			return exitFailure
+		}
+		results = append(results, r)
+	}
+	summaryOut := stdout
+	if f.json == "-" {
+		summaryOut = stderr
+	}
+	writeComparison(summaryOut, cfg, names, results)
+	if f.json != "" {
+		data, err := json.MarshalIndent(struct {
+			Results []*sim.Result `json:"results"`
+		}{results}, "", "  ")
+		if err != nil {
+			fmt.Fprintf(stderr, "schedsim run: encoding results: %v\n", err)
+			return exitFailure
+		}
+		data = append(data, '\n')
+		if f.json == "-" {
+			_, err = stdout.Write(data)
+		} else {
+			err = os.WriteFile(f.json, data, 0o644)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "schedsim run: writing results: %v\n", err)
+			return exitFailure
+		}
+	}
+	code := exitOK
+	for _, r := range results {
+		if e := r.Ejection; e != nil {
+			fmt.Fprintf(stderr, "schedsim run: policy %s was ejected at %s: %s\n", e.Policy, dur(e.AtNs), ejectionWhy(e))
+			code = exitFailure
+		}
+	}
+	return code
+}
+
+// writeComparison prints one column per policy.
+func writeComparison(w io.Writer, cfg *sim.Config, names []string, rs []*sim.Result) {
+	fmt.Fprintf(w, "config %s, seed %d, %s simulated; the same workload under each policy\n\n", cfg.File, rs[0].Seed, dur(rs[0].DurationNs))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	row := func(label string, cell func(r *sim.Result) string) {
+		fmt.Fprintf(tw, "%s\t", label)
+		for _, r := range rs {
+			fmt.Fprintf(tw, "%s\t", cell(r))
+		}
+		fmt.Fprintln(tw)
+	}
+	fmt.Fprintf(tw, "\t")
+	for _, n := range names {
+		fmt.Fprintf(tw, "%s\t", strings.TrimSpace(n))
+	}
+	fmt.Fprintln(tw)
+	for i, wl := range rs[0].Workloads {
+		if wl.Latency == nil || wl.Latency.Count == 0 {
+			continue
+		}
+		i := i
+		row(wl.Name+" latency p50", func(r *sim.Result) string { return latencyAt(r, i, func(l *sim.LatencyStats) uint64 { return l.P50 }) })
+		row(wl.Name+" latency p99", func(r *sim.Result) string { return latencyAt(r, i, func(l *sim.LatencyStats) uint64 { return l.P99 }) })
+		row(wl.Name+" per second", func(r *sim.Result) string { return fmtRate(r.Workloads[i].Throughput) })
+	}
+	row("wakeup latency p50", func(r *sim.Result) string { return dur(r.WakeLatency.P50) })
+	row("wakeup latency p99", func(r *sim.Result) string { return dur(r.WakeLatency.P99) })
+	row("runnable delay p99", func(r *sim.Result) string { return dur(r.Delay.P99) })
+	row("fairness (Jain)", func(r *sim.Result) string {
+		if r.FairnessTasks < 2 {
+			return "n/a"
+		}
+		return fmt.Sprintf("%.4f", r.Fairness)
+	})
+	row("max lag", func(r *sim.Result) string { return dur(uint64(r.MaxLagNs)) })
+	row("utilisation", func(r *sim.Result) string { return pct(r.Utilisation) })
+	row("sched time", func(r *sim.Result) string { return pct(r.SchedTime) })
+	row("switches", func(r *sim.Result) string { return fmt.Sprint(r.Switches) })
+	row("schedule hash", func(r *sim.Result) string { return r.ScheduleHash })
+	row("ejected", func(r *sim.Result) string {
+		if r.Ejection == nil {
+			return "no"
+		}
+		return "at " + dur(r.Ejection.AtNs)
+	})
+	tw.Flush()
+}
+
+func latencyAt(r *sim.Result, i int, f func(*sim.LatencyStats) uint64) string {
+	if i >= len(r.Workloads) || r.Workloads[i].Latency == nil {
+		return "-"
+	}
+	return dur(f(r.Workloads[i].Latency))
+}
