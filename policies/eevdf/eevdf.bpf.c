@@ -79,6 +79,10 @@ char _license[] SEC("license") = "GPL";
 #define MAX_TASKS	16384
 #define NICE_0_LOAD	1024
 #define MAX_RT_PRIO	100
+/* Bounds the tree walks (never reached: a walk moves each node once). The
+ * counter also tells the verifier's loop detection that iterations
+ * differ. */
+#define MAX_WALK	(1 << 20)
 
 /* Parameters ([policy.params]). */
 
@@ -92,6 +96,8 @@ const volatile bool run_to_parity = true;
 const volatile bool place_lag = true;
 const volatile bool wakeup_preemption = true;
 const volatile bool newidle_balance = true;
+/* Periodic balance every balance_ticks ticks of a busy CPU (0: never). */
+const volatile u32 balance_ticks = 4;
 
 /* kernel/sched/core.c sched_prio_to_weight[], indexed by static_prio - 100 */
 static const u32 prio_to_weight[40] = {
@@ -118,6 +124,8 @@ struct eevdf_stats {
 	u64 wakeup_preempts;	/* kicks of a CPU for a woken task */
 	u64 remote_preempts;	/* kicks after a remote update_curr() */
 	u64 pulls;		/* tasks migrated by newidle balance */
+	u64 balance_pulls;	/* tasks migrated by periodic balance */
+	u64 balance_preempts;	/* ... that preempted the puller's curr */
 	u64 moves;		/* entities moved between dl_tree and vr_tree */
 	u64 stale;		/* stale nodes dropped */
 };
@@ -180,11 +188,14 @@ struct eevdf_rq {
 	s64 avg_vruntime;
 	s64 avg_load;
 	u64 seq;
+	u64 curr_vruntime;	/* curr's vruntime and weight (weight 0: no */
+	u32 curr_weight;	/* curr), kept in step with its task_ctx */
 	s32 curr;		/* pid of curr, 0 if none */
 	u32 nr_running;		/* entities on the runqueue, curr included */
 	u32 nr_queued;		/* entities in the trees */
 	u32 nr_stale;		/* nodes of entities that left (dropped lazily) */
 	u32 resched;		/* curr was told to reschedule */
+	u32 ticks;		/* ticks seen, for the periodic balance */
 	u32 pad;
 };
 
@@ -252,14 +263,13 @@ static bool vr_less(struct bpf_rb_node *a, const struct bpf_rb_node *b)
  * under the runqueue's lock; curr is the runqueue's curr (or NULL).
  * ------------------------------------------------------------------------ */
 
-static __always_inline u64 avg_vruntime(struct eevdf_rq *rq, struct task_ctx *curr)
+static __always_inline u64 avg_vruntime(struct eevdf_rq *rq)
 {
 	s64 avg = rq->avg_vruntime, load = rq->avg_load;
 
-	if (curr) {
-		avg += (s64)(curr->vruntime - rq->zero_vruntime) * (s64)curr->weight;
-		load += curr->weight;
-	}
+	/* curr (a weight of 0 if there is none) */
+	avg += (s64)(rq->curr_vruntime - rq->zero_vruntime) * (s64)rq->curr_weight;
+	load += rq->curr_weight;
 	if (load) {
 		/* sign flips effective floor / ceiling */
 		if (avg < 0)
@@ -270,22 +280,20 @@ static __always_inline u64 avg_vruntime(struct eevdf_rq *rq, struct task_ctx *cu
 }
 
 /* lag_i >= 0 <=> V >= v_i, without the division's rounding. */
-static __always_inline bool vruntime_eligible(struct eevdf_rq *rq, struct task_ctx *curr, u64 vruntime)
+static __always_inline bool vruntime_eligible(struct eevdf_rq *rq, u64 vruntime)
 {
 	s64 avg = rq->avg_vruntime, load = rq->avg_load;
 
-	if (curr) {
-		avg += (s64)(curr->vruntime - rq->zero_vruntime) * (s64)curr->weight;
-		load += curr->weight;
-	}
+	avg += (s64)(rq->curr_vruntime - rq->zero_vruntime) * (s64)rq->curr_weight;
+	load += rq->curr_weight;
 	return avg >= (s64)(vruntime - rq->zero_vruntime) * load;
 }
 
 /* Keep v0 at V (commit 79f3f9bedd14, "sched/eevdf: Fix min_vruntime vs
  * avg_vruntime"): the sums stay small without a tree-wide minimum. */
-static __always_inline void update_zero_vruntime(struct eevdf_rq *rq, struct task_ctx *curr)
+static __always_inline void update_zero_vruntime(struct eevdf_rq *rq)
 {
-	u64 v = avg_vruntime(rq, curr);
+	u64 v = avg_vruntime(rq);
 	s64 delta = (s64)(v - rq->zero_vruntime);
 
 	rq->avg_vruntime -= rq->avg_load * delta;
@@ -304,15 +312,33 @@ static __always_inline void avg_vruntime_sub(struct eevdf_rq *rq, struct task_ct
 	rq->avg_load -= se->weight;
 }
 
+static __always_inline void set_curr(struct eevdf_rq *rq, s32 pid, struct task_ctx *c)
+{
+	rq->curr = pid;
+	rq->curr_vruntime = c->vruntime;
+	rq->curr_weight = c->weight;
+}
+
+static __always_inline void clear_curr(struct eevdf_rq *rq)
+{
+	rq->curr = 0;
+	rq->curr_vruntime = 0;
+	rq->curr_weight = 0;
+}
+
 /* update_curr() + update_deadline(): charge curr for the time it ran.
  * Returns whether curr must reschedule (its request is done and others
  * wait). */
-static __always_inline bool update_curr(struct eevdf_rq *rq, struct task_ctx *curr)
+static __always_inline bool update_curr(struct eevdf_rq *rq)
 {
+	struct task_ctx *curr;
 	bool resched = false;
 	u64 now;
 	s64 delta;
 
+	if (!rq->curr)
+		return false;
+	curr = lookup_ctx(rq->curr);
 	if (!curr)
 		return false;
 	now = scx_bpf_now();
@@ -322,20 +348,21 @@ static __always_inline bool update_curr(struct eevdf_rq *rq, struct task_ctx *cu
 	curr->exec_start = now;
 	curr->sum_exec += delta;
 	curr->vruntime += calc_delta_fair(delta, curr->weight);
+	rq->curr_vruntime = curr->vruntime;
 	if ((s64)(curr->vruntime - curr->deadline) >= 0) {
 		curr->slice = sysctl_base_slice;
 		curr->deadline = curr->vruntime + calc_delta_fair(curr->slice, curr->weight);
 		resched = rq->nr_running > 1;
 	}
-	curr->lag = (s64)(avg_vruntime(rq, curr) - curr->vruntime);
+	curr->lag = (s64)(avg_vruntime(rq) - curr->vruntime);
 	return resched;
 }
 
 /* update_entity_lag(): save V - v_i at dequeue, clamped to the request
  * (twice the slice, at least a tick) in virtual time. */
-static __always_inline void update_entity_lag(struct eevdf_rq *rq, struct task_ctx *curr, struct task_ctx *se)
+static __always_inline void update_entity_lag(struct eevdf_rq *rq, struct task_ctx *se)
 {
-	s64 lag = (s64)(avg_vruntime(rq, curr) - se->vruntime);
+	s64 lag = (s64)(avg_vruntime(rq) - se->vruntime);
 	s64 limit = calc_delta_fair(max(2 * se->slice, tick_ns), se->weight);
 
 	if (lag > limit)
@@ -349,18 +376,15 @@ static __always_inline void update_entity_lag(struct eevdf_rq *rq, struct task_c
 /* place_entity(): v_i = V - lag, the lag inflated by (W + w_i) / W so
  * that it survives the entity's own effect on V (PLACE_LAG); a new task's
  * first deadline is half a request away (PLACE_DEADLINE_INITIAL). */
-static __always_inline void place_entity(struct eevdf_rq *rq, struct task_ctx *curr,
-					 struct task_ctx *se, bool initial)
+static __always_inline void place_entity(struct eevdf_rq *rq, struct task_ctx *se, bool initial)
 {
-	u64 vruntime = avg_vruntime(rq, curr), vslice;
+	u64 vruntime = avg_vruntime(rq), vslice;
 	s64 lag = 0, load;
 
 	se->slice = sysctl_base_slice;
 	vslice = calc_delta_fair(se->slice, se->weight);
 	if (place_lag && rq->nr_running) {
-		load = rq->avg_load;
-		if (curr)
-			load += curr->weight;
+		load = rq->avg_load + rq->curr_weight;
 		lag = se->vlag;
 		lag *= load + se->weight;
 		if (!load)
@@ -375,11 +399,10 @@ static __always_inline void place_entity(struct eevdf_rq *rq, struct task_ctx *c
 }
 
 /* __enqueue_entity(): into the sums and dl_tree, in node n (consumed). */
-static __always_inline void enqueue_tree(struct eevdf_rq *rq, struct task_ctx *curr,
-					 struct task_ctx *se, s32 pid, struct enode *n)
+static __always_inline void enqueue_tree(struct eevdf_rq *rq, struct task_ctx *se, s32 pid, struct enode *n)
 {
 	avg_vruntime_add(rq, se);
-	update_zero_vruntime(rq, curr);
+	update_zero_vruntime(rq);
 	rq->seq++;
 	se->seq = rq->seq;
 	se->state = SE_QUEUED;
@@ -393,10 +416,10 @@ static __always_inline void enqueue_tree(struct eevdf_rq *rq, struct task_ctx *c
 
 /* An entity leaves the sums (its node is removed by the caller, or left
  * behind as stale). */
-static __always_inline void dequeue_sums(struct eevdf_rq *rq, struct task_ctx *curr, struct task_ctx *se)
+static __always_inline void dequeue_sums(struct eevdf_rq *rq, struct task_ctx *se)
 {
 	avg_vruntime_sub(rq, se);
-	update_zero_vruntime(rq, curr);
+	update_zero_vruntime(rq);
 	rq->nr_queued--;
 }
 
@@ -418,13 +441,14 @@ static __always_inline bool node_stale(s32 cpu, s32 pid, u64 seq)
  * eligible entity with the earliest deadline, if there is an eligible
  * entity in the trees; if not, dl_tree is empty. Under rq->lock.
  */
-static __always_inline void normalize(struct eevdf_rq *rq, s32 cpu, struct task_ctx *curr)
+static __always_inline void normalize(struct eevdf_rq *rq, s32 cpu)
 {
 	struct bpf_rb_node *rb;
 	struct enode *n;
+	u32 i;
 
 	/* vr_tree's eligible prefix to dl_tree. */
-	while (can_loop) {
+	for (i = 0; i < MAX_WALK && can_loop; i++) {
 		rb = bpf_rbtree_first(&rq->vr_tree);
 		if (!rb)
 			break;
@@ -437,7 +461,7 @@ static __always_inline void normalize(struct eevdf_rq *rq, s32 cpu, struct task_
 				bpf_obj_drop(container_of(rb, struct enode, rb));
 			continue;
 		}
-		if (!vruntime_eligible(rq, curr, n->vruntime))
+		if (!vruntime_eligible(rq, n->vruntime))
 			break;
 		rb = bpf_rbtree_remove(&rq->vr_tree, rb);
 		if (!rb)
@@ -446,7 +470,7 @@ static __always_inline void normalize(struct eevdf_rq *rq, s32 cpu, struct task_
 		STAT_INC(moves);
 	}
 	/* dl_tree's ineligible leftmost nodes to vr_tree. */
-	while (can_loop) {
+	for (i = 0; i < MAX_WALK && can_loop; i++) {
 		rb = bpf_rbtree_first(&rq->dl_tree);
 		if (!rb)
 			break;
@@ -459,7 +483,7 @@ static __always_inline void normalize(struct eevdf_rq *rq, s32 cpu, struct task_
 				bpf_obj_drop(container_of(rb, struct enode, rb));
 			continue;
 		}
-		if (vruntime_eligible(rq, curr, n->vruntime))
+		if (vruntime_eligible(rq, n->vruntime))
 			break;
 		rb = bpf_rbtree_remove(&rq->dl_tree, rb);
 		if (!rb)
@@ -492,8 +516,9 @@ static __always_inline s32 dl_first_pid(struct eevdf_rq *rq, s32 cpu)
 {
 	struct bpf_rb_node *rb;
 	struct enode *n;
+	u32 i;
 
-	while (can_loop) {
+	for (i = 0; i < MAX_WALK && can_loop; i++) {
 		rb = bpf_rbtree_first(&rq->dl_tree);
 		if (!rb)
 			return 0;
@@ -514,28 +539,34 @@ static __always_inline s32 dl_first_pid(struct eevdf_rq *rq, s32 cpu)
  * run, 0 if the runqueue is empty. If it is not curr, it is dl_tree's
  * leftmost node. Under rq->lock.
  */
-static __always_inline s32 pick_eevdf(struct eevdf_rq *rq, s32 cpu, struct task_ctx *curr, bool *parity)
+static __always_inline s32 pick_eevdf(struct eevdf_rq *rq, s32 cpu, bool *parity)
 {
 	struct bpf_rb_node *rb;
-	struct task_ctx *cand = curr;
-	s32 pid;
+	struct task_ctx *curr = NULL;
+	u64 curr_deadline = 0;
+	bool cand = false;
 
 	*parity = false;
+	if (rq->curr) {
+		curr = lookup_ctx(rq->curr);
+		if (!curr)
+			return 0;
+		curr_deadline = curr->deadline;
+		cand = vruntime_eligible(rq, curr->vruntime);
+		/* Once selected, run a task until it either becomes
+		 * non-eligible or until it gets a new slice. */
+		if (cand && run_to_parity && curr->picked_deadline == curr_deadline && rq->nr_running > 1) {
+			*parity = true;
+			return rq->curr;
+		}
+	}
 	if (rq->nr_running == 1) {
-		if (curr)
+		if (rq->curr)
 			return rq->curr;
 		fill_dl(rq);
 		return dl_first_pid(rq, cpu);
 	}
-	if (cand && !vruntime_eligible(rq, curr, cand->vruntime))
-		cand = NULL;
-	/* Once selected, run a task until it either becomes non-eligible or
-	 * until it gets a new slice. */
-	if (run_to_parity && cand && cand->picked_deadline == cand->deadline) {
-		*parity = true;
-		return rq->curr;
-	}
-	normalize(rq, cpu, curr);
+	normalize(rq, cpu);
 	rb = bpf_rbtree_first(&rq->dl_tree);
 	if (!rb) {
 		/* No eligible entity in the trees: curr is the eligible one.
@@ -545,7 +576,7 @@ static __always_inline s32 pick_eevdf(struct eevdf_rq *rq, s32 cpu, struct task_
 		fill_dl(rq);
 		return dl_first_pid(rq, cpu);
 	}
-	if (cand && (s64)(cand->deadline - container_of(rb, struct enode, rb)->deadline) < 0)
+	if (cand && (s64)(curr_deadline - container_of(rb, struct enode, rb)->deadline) < 0)
 		return rq->curr;
 	return container_of(rb, struct enode, rb)->pid;
 }
@@ -556,31 +587,46 @@ static __always_inline s32 pick_eevdf(struct eevdf_rq *rq, s32 cpu, struct task_
 
 static __always_inline bool task_allowed(struct task_ctx *c, s32 cpu)
 {
-	u32 i = (u32)cpu >> 6;
-
-	if (i >= MAX_CPUS / 64)
+	if (cpu < 0 || cpu >= MAX_CPUS)
 		return false;
-	return (c->cpus[i] >> (cpu & 63)) & 1;
+	/* the mask keeps the index visibly in bounds for the verifier */
+	return (c->cpus[((u32)cpu >> 6) & (MAX_CPUS / 64 - 1)] >> (cpu & 63)) & 1;
 }
 
 /*
- * Newidle balance: move one waiting task from the runqueue with the most
- * waiting tasks to this CPU's empty runqueue, holding both runqueue locks
- * (taken in CPU order). The task is src's EEVDF choice among its waiting
- * tasks (the eligible one with the earliest deadline, else the one with the
- * smallest vruntime); if it may not run here, nothing moves. Returns
- * whether a task moved.
+ * Move one waiting task from the busiest runqueue to this CPU's, holding
+ * both runqueue locks (taken in CPU order), as the kernel's load balancer
+ * does with detach_task()/attach_task():
+ *
+ *   newidle   this runqueue is empty; the busiest is the one with the most
+ *             waiting tasks (ops.dispatch found nothing to run)
+ *   periodic  every balance_ticks ticks of a busy CPU; the busiest is the
+ *             one with the most tasks, if it has at least two more
+ *
+ * The task is src's EEVDF choice among its waiting tasks (the eligible one
+ * with the earliest deadline, else the one with the smallest vruntime); if
+ * it may not run here, nothing moves. It leaves src with its lag saved
+ * (dequeue_entity) and is placed on this runqueue with it (enqueue_entity),
+ * then may preempt this CPU's curr (wakeup_preempt). Returns whether a task
+ * moved; *preempt whether this CPU's curr must reschedule.
  */
-static __always_inline bool pull_task(s32 cpu)
+static __always_inline bool pull_task(s32 cpu, bool periodic, bool *preempt)
 {
 	struct eevdf_rq *dst, *src, *first, *second;
-	struct task_ctx *scurr, *x;
+	struct task_ctx *x;
 	struct bpf_rb_node *rb;
 	struct enode *n;
-	u32 best_q = 0, q;
+	u32 best = 0, q, mine = 0;
 	s32 src_cpu = -1, i, c, pid;
-	bool resched, from_dl = true, ok = false;
+	bool resched_src = false, from_dl = true, ok = false, parity;
 
+	*preempt = false;
+	if (periodic) {
+		dst = lookup_rq(cpu);
+		if (!dst)
+			return false;
+		mine = dst->nr_running;
+	}
 	bpf_for(i, 1, nr_cpus) {
 		c = cpu + i;
 		if (c >= nr_cpus)
@@ -588,33 +634,32 @@ static __always_inline bool pull_task(s32 cpu)
 		src = lookup_rq(c);
 		if (!src)
 			break;
-		q = src->nr_queued;
-		if (q > best_q) {
-			best_q = q;
+		q = periodic ? src->nr_running : src->nr_queued;
+		if (q > best) {
+			best = q;
 			src_cpu = c;
 		}
 	}
-	if (src_cpu < 0)
+	if (src_cpu < 0 || (periodic && best < mine + 2))
 		return false;
-	dst = lookup_rq(cpu);
-	src = lookup_rq(src_cpu);
-	if (!dst || !src)
+	/* Both runqueue locks, in CPU order. */
+	first = lookup_rq(min(cpu, src_cpu));
+	second = lookup_rq(max(cpu, src_cpu));
+	if (!first || !second)
 		return false;
-	first = src_cpu < cpu ? src : dst;
-	second = src_cpu < cpu ? dst : src;
-
 	bpf_spin_lock(&first->lock);
 	bpf_spin_lock(&second->lock);
-	resched = false;
-	if (!src->nr_queued || dst->nr_running)
+	src = src_cpu < cpu ? first : second;
+	dst = src_cpu < cpu ? second : first;
+	if (!src->nr_queued)
 		goto unlock;
-	scurr = src->curr ? lookup_ctx(src->curr) : NULL;
-	resched = update_curr(src, scurr);
-	if (resched && !src->resched)
+	if (periodic ? src->nr_running < dst->nr_running + 2 : dst->nr_running != 0)
+		goto unlock;
+	if (update_curr(src) && !src->resched) {
 		src->resched = 1;
-	else
-		resched = false;
-	normalize(src, src_cpu, scurr);
+		resched_src = true;
+	}
+	normalize(src, src_cpu);
 	rb = bpf_rbtree_first(&src->dl_tree);
 	if (!rb) {
 		rb = bpf_rbtree_first(&src->vr_tree);
@@ -638,20 +683,36 @@ static __always_inline bool pull_task(s32 cpu)
 	n = container_of(rb, struct enode, rb);
 
 	/* dequeue_entity() on src */
-	update_entity_lag(src, scurr, x);
-	dequeue_sums(src, scurr, x);
+	update_entity_lag(src, x);
+	dequeue_sums(src, x);
 	src->nr_running--;
-	/* enqueue_entity() on dst, which has no curr */
-	place_entity(dst, NULL, x, false);
+	/* enqueue_entity() on dst */
+	if (update_curr(dst) && !dst->resched) {
+		dst->resched = 1;
+		*preempt = true;
+	}
+	place_entity(dst, x, false);
 	dst->nr_running++;
 	x->cpu = cpu;
-	enqueue_tree(dst, NULL, x, pid, n);
+	enqueue_tree(dst, x, pid, n);
 	ok = true;
-	STAT_INC(pulls);
+	/* wakeup_preempt() */
+	if (dst->curr && !dst->resched && wakeup_preemption) {
+		if (update_curr(dst) || pick_eevdf(dst, cpu, &parity) == pid) {
+			dst->resched = 1;
+			*preempt = true;
+		}
+	}
 unlock:
 	bpf_spin_unlock(&second->lock);
 	bpf_spin_unlock(&first->lock);
-	if (resched) {
+	if (ok) {
+		if (periodic)
+			STAT_INC(balance_pulls);
+		else
+			STAT_INC(pulls);
+	}
+	if (resched_src) {
 		STAT_INC(remote_preempts);
 		scx_bpf_kick_cpu(src_cpu, SCX_KICK_PREEMPT);
 	}
@@ -672,7 +733,7 @@ s32 BPF_STRUCT_OPS(eevdf_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wa
 void BPF_STRUCT_OPS(eevdf_runnable, struct task_struct *p, u64 enq_flags)
 {
 	s32 pid = p->pid, cpu = scx_bpf_task_cpu(p);
-	struct task_ctx *c = lookup_ctx(pid), *curr;
+	struct task_ctx *c = lookup_ctx(pid);
 	struct eevdf_rq *rq = lookup_rq(cpu);
 	bool resched, bad = false;
 
@@ -681,12 +742,11 @@ void BPF_STRUCT_OPS(eevdf_runnable, struct task_struct *p, u64 enq_flags)
 		return;
 	}
 	bpf_spin_lock(&rq->lock);
-	curr = rq->curr ? lookup_ctx(rq->curr) : NULL;
-	resched = update_curr(rq, curr);
+	resched = update_curr(rq);
 	if (c->state != SE_NONE) {
 		bad = true;
 	} else {
-		place_entity(rq, curr, c, c->flags & SE_NEW);
+		place_entity(rq, c, c->flags & SE_NEW);
 		c->flags &= ~SE_NEW;
 		c->cpu = cpu;
 		c->state = SE_PLACED;
@@ -708,10 +768,10 @@ void BPF_STRUCT_OPS(eevdf_runnable, struct task_struct *p, u64 enq_flags)
 void BPF_STRUCT_OPS(eevdf_enqueue, struct task_struct *p, u64 enq_flags)
 {
 	s32 pid = p->pid, cpu;
-	struct task_ctx *c = lookup_ctx(pid), *curr;
+	struct task_ctx *c = lookup_ctx(pid);
 	struct eevdf_rq *rq;
 	struct enode *n;
-	bool wakeup, kick = false, bad = false, parity;
+	bool wakeup, kick = false, parity;
 
 	if (!c) {
 		scx_bpf_error("enqueue: no context for %d", pid);
@@ -732,13 +792,11 @@ void BPF_STRUCT_OPS(eevdf_enqueue, struct task_struct *p, u64 enq_flags)
 		return;
 	}
 	bpf_spin_lock(&rq->lock);
-	curr = rq->curr ? lookup_ctx(rq->curr) : NULL;
 	if (c->state == SE_CURR && rq->curr == pid) {
 		/* put_prev_entity() of a task the core took off the CPU
 		 * without asking ops.dispatch (not expected). */
-		update_curr(rq, curr);
-		rq->curr = 0;
-		curr = NULL;
+		update_curr(rq);
+		clear_curr(rq);
 		wakeup = false;
 	} else if (c->state == SE_PLACED) {
 		wakeup = true;
@@ -748,13 +806,13 @@ void BPF_STRUCT_OPS(eevdf_enqueue, struct task_struct *p, u64 enq_flags)
 		scx_bpf_error("enqueue: task %d in state %d", pid, c->state);
 		return;
 	}
-	enqueue_tree(rq, curr, c, pid, n);
+	enqueue_tree(rq, c, pid, n);
 	/* check_preempt_wakeup_fair() */
-	if (wakeup && wakeup_preemption && curr && !rq->resched) {
-		if (update_curr(rq, curr))
+	if (wakeup && wakeup_preemption && rq->curr && !rq->resched) {
+		if (update_curr(rq))
 			kick = true;
 		else
-			kick = pick_eevdf(rq, cpu, curr, &parity) == pid;
+			kick = pick_eevdf(rq, cpu, &parity) == pid;
 		if (kick)
 			rq->resched = 1;
 	}
@@ -767,7 +825,7 @@ void BPF_STRUCT_OPS(eevdf_enqueue, struct task_struct *p, u64 enq_flags)
 
 void BPF_STRUCT_OPS(eevdf_dispatch, s32 cpu, struct task_struct *prev)
 {
-	struct task_ctx *curr, *x;
+	struct task_ctx *pc, *x;
 	struct eevdf_rq *rq;
 	struct bpf_rb_node *rb;
 	struct enode *n = NULL;
@@ -783,18 +841,17 @@ again:
 	}
 	bpf_spin_lock(&rq->lock);
 	rq->resched = 0;
-	curr = rq->curr ? lookup_ctx(rq->curr) : NULL;
-	update_curr(rq, curr);
-	pid = pick_eevdf(rq, cpu, curr, &parity);
+	update_curr(rq);
+	pid = pick_eevdf(rq, cpu, &parity);
 	if (!pid) {
 		bpf_spin_unlock(&rq->lock);
-		if (newidle_balance && !pulled && pull_task(cpu)) {
+		if (newidle_balance && !pulled && pull_task(cpu, false, &parity)) {
 			pulled = true;
 			goto again;
 		}
 		return;
 	}
-	if (curr && pid == rq->curr) {
+	if (pid == rq->curr) {
 		bpf_spin_unlock(&rq->lock);
 		STAT_INC(keeps);
 		if (parity)
@@ -819,21 +876,22 @@ again:
 		return;
 	}
 	n = container_of(rb, struct enode, rb);
-	if (curr) {
+	prev_pid = rq->curr;
+	pc = prev_pid ? lookup_ctx(prev_pid) : NULL;
+	clear_curr(rq);
+	if (pc) {
 		/* put_prev_entity(): curr goes back in the tree, in the node
 		 * the pick leaves free. */
-		prev_pid = rq->curr;
-		rq->curr = 0;
-		enqueue_tree(rq, NULL, curr, prev_pid, n);
+		enqueue_tree(rq, pc, prev_pid, n);
 		n = NULL;
 	}
 	/* set_next_entity() */
-	dequeue_sums(rq, NULL, x);
+	dequeue_sums(rq, x);
 	x->state = SE_CURR;
 	x->exec_start = scx_bpf_now();
 	x->picked_deadline = x->deadline;
-	x->lag = (s64)(avg_vruntime(rq, x) - x->vruntime);
-	rq->curr = pid;
+	set_curr(rq, pid, x);
+	x->lag = (s64)(avg_vruntime(rq) - x->vruntime);
 	bpf_spin_unlock(&rq->lock);
 	if (n)
 		bpf_obj_drop(n);
@@ -851,9 +909,9 @@ again:
 void BPF_STRUCT_OPS(eevdf_tick, struct task_struct *p)
 {
 	s32 pid = p->pid;
-	struct task_ctx *c = lookup_ctx(pid), *curr;
+	struct task_ctx *c = lookup_ctx(pid);
 	struct eevdf_rq *rq;
-	bool resched = false;
+	bool resched = false, balance = false, preempt;
 
 	if (!c)
 		return;
@@ -862,13 +920,20 @@ void BPF_STRUCT_OPS(eevdf_tick, struct task_struct *p)
 		return;
 	bpf_spin_lock(&rq->lock);
 	if (rq->curr == pid) {
-		resched = update_curr(rq, c);
+		resched = update_curr(rq);
 		if (resched)
 			rq->resched = 1;
+		rq->ticks++;
+		balance = balance_ticks && !(rq->ticks % balance_ticks);
 	}
 	bpf_spin_unlock(&rq->lock);
 	if (resched) {
 		STAT_INC(tick_preempts);
+		p->scx.slice = 0;
+		return;
+	}
+	if (balance && pull_task(c->cpu, true, &preempt) && preempt) {
+		STAT_INC(balance_preempts);
 		p->scx.slice = 0;
 	}
 }
@@ -894,14 +959,14 @@ void BPF_STRUCT_OPS(eevdf_stopping, struct task_struct *p, bool runnable)
 		return;
 	bpf_spin_lock(&rq->lock);
 	if (rq->curr == pid)
-		update_curr(rq, c);
+		update_curr(rq);
 	bpf_spin_unlock(&rq->lock);
 }
 
 void BPF_STRUCT_OPS(eevdf_quiescent, struct task_struct *p, u64 deq_flags)
 {
 	s32 pid = p->pid, cpu;
-	struct task_ctx *c = lookup_ctx(pid), *curr;
+	struct task_ctx *c = lookup_ctx(pid);
 	struct eevdf_rq *rq;
 	bool resched = false;
 
@@ -912,18 +977,17 @@ void BPF_STRUCT_OPS(eevdf_quiescent, struct task_struct *p, u64 deq_flags)
 	if (!rq)
 		return;
 	bpf_spin_lock(&rq->lock);
-	curr = rq->curr ? lookup_ctx(rq->curr) : NULL;
 	if (c->state == SE_CURR && rq->curr == pid) {
 		/* dequeue_entity() of curr */
-		update_curr(rq, curr);
-		update_entity_lag(rq, curr, c);
-		rq->curr = 0;
+		update_curr(rq);
+		update_entity_lag(rq, c);
+		clear_curr(rq);
 	} else if (c->state == SE_QUEUED) {
 		/* dequeue_entity() of a waiting entity: its node is dropped
 		 * when a walk meets it */
-		resched = update_curr(rq, curr);
-		update_entity_lag(rq, curr, c);
-		dequeue_sums(rq, curr, c);
+		resched = update_curr(rq);
+		update_entity_lag(rq, c);
+		dequeue_sums(rq, c);
 		rq->nr_stale++;
 	}
 	if (c->state != SE_NONE)
@@ -943,7 +1007,7 @@ void BPF_STRUCT_OPS(eevdf_quiescent, struct task_struct *p, u64 deq_flags)
 void BPF_STRUCT_OPS(eevdf_set_weight, struct task_struct *p, u32 weight)
 {
 	s32 pid = p->pid, cpu;
-	struct task_ctx *c = lookup_ctx(pid), *curr;
+	struct task_ctx *c = lookup_ctx(pid);
 	u32 nw = prio_weight(p->static_prio), old;
 	struct eevdf_rq *rq;
 	struct enode *n;
@@ -971,16 +1035,15 @@ void BPF_STRUCT_OPS(eevdf_set_weight, struct task_struct *p, u32 weight)
 		return;
 	}
 	bpf_spin_lock(&rq->lock);
-	curr = rq->curr ? lookup_ctx(rq->curr) : NULL;
-	resched = update_curr(rq, curr);
+	resched = update_curr(rq);
 	queued = c->state == SE_QUEUED;
 	if (queued) {
-		dequeue_sums(rq, curr, c);
+		dequeue_sums(rq, c);
 		rq->nr_stale++;
 	}
 	/* reweight_eevdf(): keep lag_i = w_i * (V - v_i) and the relative
 	 * deadline's real length. */
-	v = avg_vruntime(rq, curr);
+	v = avg_vruntime(rq);
 	if (v != c->vruntime) {
 		d = (s64)(v - c->vruntime);
 		d = d * (s64)old / (s64)nw;
@@ -990,8 +1053,10 @@ void BPF_STRUCT_OPS(eevdf_set_weight, struct task_struct *p, u32 weight)
 	d = d * (s64)old / (s64)nw;
 	c->deadline = v + d;
 	c->weight = nw;
+	if (rq->curr == pid)
+		set_curr(rq, pid, c);
 	if (queued) {
-		enqueue_tree(rq, curr, c, pid, n);
+		enqueue_tree(rq, c, pid, n);
 		n = NULL;
 	}
 	if (resched && !rq->resched)

@@ -26,6 +26,7 @@ type Model struct {
 	PlaceLag         bool
 	WakeupPreemption bool
 	NewidleBalance   bool
+	BalanceTicks     uint32
 
 	k         *sim.Kernel
 	baseSlice uint64 // sysctl_base_slice
@@ -37,6 +38,7 @@ type Model struct {
 
 type modelStats struct {
 	Picks, Keeps, ParityKeeps, TickPreempts, WakeupPreempts, RemotePreempts, Pulls uint64
+	BalancePulls, BalancePreempts                                                  uint64
 }
 
 type seState uint8
@@ -77,12 +79,13 @@ type runqueue struct {
 	nrRunning   uint32
 	queued      []*entity
 	resched     bool
+	ticks       uint32
 }
 
 // NewModel returns the model with the BPF program's default parameters.
 func NewModel() *Model {
 	return &Model{BaseSliceNs: 700000, TickNs: 1000000, RunToParity: true, PlaceLag: true,
-		WakeupPreemption: true, NewidleBalance: true}
+		WakeupPreemption: true, NewidleBalance: true, BalanceTicks: 4}
 }
 
 var prioToWeight = sim.NiceToWeight
@@ -331,32 +334,41 @@ func (m *Model) pick(rq *runqueue) (best *entity, parity bool) {
 
 // ---- balancing ----
 
-func (m *Model) pull(cpu int32) bool {
-	var bestQ int
+// pull is pull_task(): newidle or periodic balance into runqueue cpu.
+func (m *Model) pull(cpu int32, periodic bool) (ok, preempt bool) {
+	var best, mine uint32
+	if periodic {
+		mine = m.rqs[cpu].nrRunning
+	}
 	src := int32(-1)
 	for i := int32(1); i < m.nrCPUs; i++ {
 		c := cpu + i
 		if c >= m.nrCPUs {
 			c -= m.nrCPUs
 		}
-		if q := len(m.rqs[c].queued); q > bestQ {
-			bestQ, src = q, c
+		q := uint32(len(m.rqs[c].queued))
+		if periodic {
+			q = m.rqs[c].nrRunning
+		}
+		if q > best {
+			best, src = q, c
 		}
 	}
-	if src < 0 {
-		return false
+	if src < 0 || (periodic && best < mine+2) {
+		return false, false
 	}
 	s, d := m.rqs[src], m.rqs[cpu]
-	resched, ok := false, false
+	reschedSrc := false
 	func() {
-		if len(s.queued) == 0 || d.nrRunning != 0 {
+		if len(s.queued) == 0 {
 			return
 		}
-		resched = m.updateCurr(s)
-		if resched && !s.resched {
+		if periodic && s.nrRunning < d.nrRunning+2 || !periodic && d.nrRunning != 0 {
+			return
+		}
+		if m.updateCurr(s) && !s.resched {
 			s.resched = true
-		} else {
-			resched = false
+			reschedSrc = true
 		}
 		x := m.earliestEligible(s)
 		if x == nil {
@@ -368,18 +380,35 @@ func (m *Model) pull(cpu int32) bool {
 		m.updateEntityLag(s, x)
 		m.dequeueSums(s, x)
 		s.nrRunning--
+		if m.updateCurr(d) && !d.resched {
+			d.resched = true
+			preempt = true
+		}
 		m.placeEntity(d, x, false)
 		d.nrRunning++
 		x.cpu = cpu
 		m.enqueueTree(d, x)
 		ok = true
-		m.Stats.Pulls++
+		if d.curr != nil && !d.resched && m.WakeupPreemption {
+			if m.updateCurr(d) {
+				d.resched, preempt = true, true
+			} else if b, _ := m.pick(d); b == x {
+				d.resched, preempt = true, true
+			}
+		}
 	}()
-	if resched {
+	if ok {
+		if periodic {
+			m.Stats.BalancePulls++
+		} else {
+			m.Stats.Pulls++
+		}
+	}
+	if reschedSrc {
 		m.Stats.RemotePreempts++
 		m.k.KickCPU(src, sim.KickPreempt)
 	}
-	return ok
+	return ok, preempt
 }
 
 // ---- callbacks ----
@@ -475,9 +504,11 @@ func (m *Model) Dispatch(cpu int32, prev *sim.Task) {
 		m.updateCurr(rq)
 		x, parity := m.pick(rq)
 		if x == nil {
-			if m.NewidleBalance && !pulled && m.pull(cpu) {
-				pulled = true
-				continue
+			if m.NewidleBalance && !pulled {
+				if ok, _ := m.pull(cpu, false); ok {
+					pulled = true
+					continue
+				}
 			}
 			return
 		}
@@ -520,16 +551,25 @@ func (m *Model) Tick(p *sim.Task) {
 		return
 	}
 	rq := m.rqs[c.cpu]
-	resched := false
+	resched, balance := false, false
 	if rq.curr == c {
 		resched = m.updateCurr(rq)
 		if resched {
 			rq.resched = true
 		}
+		rq.ticks++
+		balance = m.BalanceTicks != 0 && rq.ticks%m.BalanceTicks == 0
 	}
 	if resched {
 		m.Stats.TickPreempts++
 		p.K.Scx.Slice = 0
+		return
+	}
+	if balance {
+		if ok, preempt := m.pull(c.cpu, true); ok && preempt {
+			m.Stats.BalancePreempts++
+			p.K.Scx.Slice = 0
+		}
 	}
 }
 
