@@ -493,25 +493,40 @@ static __always_inline void normalize(struct eevdf_rq *rq, s32 cpu)
 	}
 }
 
-/* Make dl_tree non-empty if vr_tree is not: its leftmost (the smallest
- * vruntime) moves over. */
-static __always_inline void fill_dl(struct eevdf_rq *rq)
+/* Make dl_tree non-empty if vr_tree holds a live node: its leftmost live
+ * node (the smallest vruntime) moves over. */
+static __always_inline void fill_dl(struct eevdf_rq *rq, s32 cpu)
 {
 	struct bpf_rb_node *rb;
+	struct enode *n;
+	u32 i;
 
 	if (bpf_rbtree_first(&rq->dl_tree))
 		return;
-	rb = bpf_rbtree_first(&rq->vr_tree);
-	if (!rb)
+	for (i = 0; i < MAX_WALK && can_loop; i++) {
+		rb = bpf_rbtree_first(&rq->vr_tree);
+		if (!rb)
+			return;
+		n = container_of(rb, struct enode, rb);
+		if (rq->nr_stale && node_stale(cpu, n->pid, n->seq)) {
+			rb = bpf_rbtree_remove(&rq->vr_tree, rb);
+			rq->nr_stale--;
+			STAT_INC(stale);
+			if (rb)
+				bpf_obj_drop(container_of(rb, struct enode, rb));
+			continue;
+		}
+		rb = bpf_rbtree_remove(&rq->vr_tree, rb);
+		if (rb) {
+			bpf_rbtree_add(&rq->dl_tree, rb, dl_less);
+			STAT_INC(moves);
+		}
 		return;
-	rb = bpf_rbtree_remove(&rq->vr_tree, rb);
-	if (rb) {
-		bpf_rbtree_add(&rq->dl_tree, rb, dl_less);
-		STAT_INC(moves);
 	}
 }
 
-/* The pid of dl_tree's leftmost live node, or 0. */
+/* The pid of dl_tree's leftmost live node, or 0; an empty dl_tree is
+ * filled from vr_tree first. */
 static __always_inline s32 dl_first_pid(struct eevdf_rq *rq, s32 cpu)
 {
 	struct bpf_rb_node *rb;
@@ -520,8 +535,12 @@ static __always_inline s32 dl_first_pid(struct eevdf_rq *rq, s32 cpu)
 
 	for (i = 0; i < MAX_WALK && can_loop; i++) {
 		rb = bpf_rbtree_first(&rq->dl_tree);
-		if (!rb)
-			return 0;
+		if (!rb) {
+			fill_dl(rq, cpu);
+			rb = bpf_rbtree_first(&rq->dl_tree);
+			if (!rb)
+				return 0;
+		}
 		n = container_of(rb, struct enode, rb);
 		if (!rq->nr_stale || !node_stale(cpu, n->pid, n->seq))
 			return n->pid;
@@ -563,7 +582,6 @@ static __always_inline s32 pick_eevdf(struct eevdf_rq *rq, s32 cpu, bool *parity
 	if (rq->nr_running == 1) {
 		if (rq->curr)
 			return rq->curr;
-		fill_dl(rq);
 		return dl_first_pid(rq, cpu);
 	}
 	normalize(rq, cpu);
@@ -573,7 +591,6 @@ static __always_inline s32 pick_eevdf(struct eevdf_rq *rq, s32 cpu, bool *parity
 		 * (Otherwise, defensively, the smallest vruntime.) */
 		if (cand)
 			return rq->curr;
-		fill_dl(rq);
 		return dl_first_pid(rq, cpu);
 	}
 	if (cand && (s64)(curr_deadline - container_of(rb, struct enode, rb)->deadline) < 0)

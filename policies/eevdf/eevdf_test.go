@@ -20,12 +20,16 @@ import (
 // comparison with the Go model needs.
 func loadBPF(t testing.TB, ncpu int, tickNs uint64) *policies.BPFPolicy {
 	t.Helper()
+	return loadBPFParams(t, ncpu, map[string]any{"tick_ns": tickNs})
+}
+
+func loadBPFParams(t testing.TB, ncpu int, params map[string]any) *policies.BPFPolicy {
+	t.Helper()
 	obj, err := bpfvm.LoadObjectReader(bytes.NewReader(eevdf.Object), "eevdf")
 	if err != nil {
 		t.Fatal(err)
 	}
-	pol, err := policies.LoadObject(obj, policies.Options{NumCPUs: ncpu,
-		Params: map[string]any{"tick_ns": tickNs}})
+	pol, err := policies.LoadObject(obj, policies.Options{NumCPUs: ncpu, Params: params})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -290,4 +294,83 @@ func (v *bpfView) task(pid int32) (eevdf.TaskState, bool) {
 		return eevdf.TaskState{}, false
 	}
 	return eevdf.DecodeTaskState(b)
+}
+
+// TestEEVDFFeaturesMatchModel: with the features off, or another base
+// slice, the BPF policy and the model still agree.
+func TestEEVDFFeaturesMatchModel(t *testing.T) {
+	c := loadConfig(t, "mixed.toml", 150e6)
+	for _, tc := range []struct {
+		name   string
+		params map[string]any
+		set    func(*Model)
+	}{
+		{"features-off", map[string]any{"run_to_parity": false, "place_lag": false, "wakeup_preemption": false,
+			"newidle_balance": false, "balance_ticks": uint32(0)},
+			func(m *Model) {
+				m.RunToParity, m.PlaceLag, m.WakeupPreemption, m.NewidleBalance, m.BalanceTicks = false, false, false, false, 0
+			}},
+		{"slice-3ms-balance-1", map[string]any{"base_slice_ns": uint64(3e6), "balance_ticks": uint32(1)},
+			func(m *Model) { m.BaseSliceNs, m.BalanceTicks = 3e6, 1 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mod := modelFor(c.tick)
+			tc.set(mod)
+			goR, _ := c.run(t, mod, 5)
+			tc.params["tick_ns"] = c.tick
+			pol := loadBPFParams(t, c.ncpu, tc.params)
+			bpfR, _ := c.run(t, pol, 5)
+			if goR.Switches < 1000 || goR.ScheduleHash != bpfR.ScheduleHash {
+				t.Errorf("schedule hash: model %s (%d switches), BPF %s (%d switches)",
+					goR.ScheduleHash, goR.Switches, bpfR.ScheduleHash, bpfR.Switches)
+			}
+		})
+	}
+}
+
+// TestEEVDFReweightMatchesModel changes the nice level of running, queued
+// and sleeping tasks every 2 ms (ops.set_weight: reweight_eevdf() of curr
+// and of queued entities, the vlag scaling of sleeping ones) and compares
+// the BPF policy with the model.
+func TestEEVDFReweightMatchesModel(t *testing.T) {
+	p := sim.Params{Topology: sim.TopologySpec{Nodes: 1, LLCsPerNode: 1, CoresPerLLC: 2, ThreadsPerCore: 2},
+		HZ: 1000, ContextSwitch: 2000, IPI: 1000, Seed: 11, Duration: 300e6}
+	run := func(s sim.Scheduler) (*sim.Result, [4]int) {
+		m, err := sim.NewMachine(p, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ps []*sim.Task
+		for i := 0; i < 6; i++ {
+			ps = append(ps, cpuBound(t, m, fmt.Sprintf("hog%d", i), i%3*5-5))
+			ps = append(ps, sleeper(t, m, fmt.Sprintf("s%d", i), 0, 500_000, 1_000_000))
+		}
+		r := m.Rand("renice")
+		var states [4]int
+		var renice func()
+		renice = func() {
+			task := ps[r.IntN(len(ps))]
+			states[task.State()%4]++
+			nice := int32(r.IntN(40)) - 20
+			task.K.StaticPrio = 120 + nice
+			s.SetWeight(task, sim.ScxWeight(sim.NiceToWeight[nice+20]))
+			m.After(2_000_000, renice)
+		}
+		m.After(2_000_000, renice)
+		res, _ := m.Run()
+		if res.Ejection != nil {
+			t.Fatalf("%s ejected: %+v", res.Policy, res.Ejection)
+		}
+		return res, states
+	}
+	goR, states := run(NewModel())
+	bpfR, _ := run(loadBPF(t, 4, 1e6))
+	if goR.ScheduleHash != bpfR.ScheduleHash {
+		t.Errorf("schedule hash: model %s (%d switches), BPF %s (%d switches)",
+			goR.ScheduleHash, goR.Switches, bpfR.ScheduleHash, bpfR.Switches)
+	}
+	if states[sim.TaskRunning] == 0 || states[sim.TaskRunnable] == 0 || states[sim.TaskSleeping] == 0 {
+		t.Errorf("reweighted tasks by state: %v (want running, runnable and sleeping ones)", states)
+	}
+	t.Logf("%d switches; reweights by state (new, runnable, running, sleeping): %v", goR.Switches, states)
 }
