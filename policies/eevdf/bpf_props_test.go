@@ -42,11 +42,12 @@ func TestEEVDFWeightRatio(t *testing.T) {
 
 // TestEEVDFLagBound: on one CPU with CPU-bound tasks of several weights,
 // every task's lag, V - v_i from the exported vruntimes and the
-// runqueue's sums, stays within the EEVDF bound -r_max - q < lag <
-// max(r_max, q) (Stoica and Abdel-Wahab, Theorem 1; q is the tick, as
-// requests end at ticks), i.e. |lag| <= max slice + one tick in real time.
-// The exported lag of each task (its lag at its last update) stays within
-// it too.
+// runqueue's sums, in real time (times w_i / 1024), stays within the bound
+// EEVDF gives a steady system, -r_max < lag < max(r_max, q) (Stoica and
+// Abdel-Wahab; fair.c quotes it above update_entity_lag()), widened by a
+// tick because a request ends at the first tick after its deadline:
+// |lag| <= max slice + one tick. The exported lag of each task (its lag at
+// its last update) stays within it too.
 func TestEEVDFLagBound(t *testing.T) {
 	p := oneCPU(1e9)
 	tick := 1e9 / uint64(p.HZ)
