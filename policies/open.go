@@ -8,12 +8,14 @@ import (
 	"strings"
 
 	"github.com/schedsim/schedsim/bpfvm"
+	"github.com/schedsim/schedsim/policies/eevdf"
 	"github.com/schedsim/schedsim/policies/fifo"
 )
 
 // builtins are the policies compiled into schedsim (objects embedded).
 var builtins = map[string][]byte{
-	"fifo": fifo.Object,
+	"fifo":  fifo.Object,
+	"eevdf": eevdf.Object,
 }
 
 // Builtins lists the names of the built-in policies, sorted.

@@ -131,9 +131,9 @@ func TestRunErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"run", bad}, exitUsage, bad + ":5:1: workload[0].affinity: CPU 2 does not exist: the machine has CPUs 0-1"},
-		{[]string{"run", unknownPolicy}, exitUsage, unknownPolicy + `:2:1: policy.name: unknown policy "fiffo"; valid policies: fifo`},
+		{[]string{"run", unknownPolicy}, exitUsage, unknownPolicy + `:2:1: policy.name: unknown policy "fiffo"; valid policies: eevdf, fifo, fifo-go`},
 		{[]string{"run", badParam}, exitUsage, badParam + `:4:1: policy.params.slise: policy fifo has no parameter "slise"; its parameters are: slice_ns`},
-		{[]string{"run", good, "--policy", "cfs"}, exitUsage, `unknown policy "cfs"; valid policies: fifo`},
+		{[]string{"run", good, "--policy", "cfs"}, exitUsage, `unknown policy "cfs"; valid policies: eevdf, fifo, fifo-go`},
 		{[]string{"run", good, "--seed", "-1"}, exitUsage, `--seed "-1": expected a non-negative integer`},
 		{[]string{"run", good, "--duration", "soon"}, exitUsage, `--duration "soon": expected a positive duration`},
 		{[]string{"run", good, "--bogus"}, exitUsage, "flag provided but not defined: -bogus"},
@@ -183,7 +183,7 @@ func TestRunPolicyOverride(t *testing.T) {
 	if _, err := resolvePolicy("policies/x.bpf.o", nil, env); err == nil || !strings.Contains(err.Error(), "no such file") {
 		t.Errorf("a missing .bpf.o path: %v", err)
 	}
-	if _, err := resolvePolicy("nosuch", nil, env); err == nil || !strings.Contains(err.Error(), "fifo, fifo-go") {
+	if _, err := resolvePolicy("nosuch", nil, env); err == nil || !strings.Contains(err.Error(), "eevdf, fifo, fifo-go") {
 		t.Errorf("an unknown policy: %v", err)
 	}
 }
