@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"strings"
 	"unsafe"
 
 	"github.com/cilium/ebpf/btf"
@@ -336,10 +335,6 @@ func (b *BPFPolicy) logf(c *bpfvm.Context, format string, args ...any) {
 	b.log.Write(buf.Bytes())
 }
 
-func (b *BPFPolicy) errorAt(c *bpfvm.Context, msg string) {
-	b.k.Error(msg)
-}
-
 const (
 	yieldPoint   uint8 = iota + 1 // an interleaving point before a lock operation
 	yieldBlocked                  // waiting for a contended lock
@@ -367,6 +362,7 @@ func (b *BPFPolicy) call(cb sim.Callback, args ...uint64) uint64 {
 		mem.Store64(a+uint64(8*j), v)
 	}
 	b.cpuLock[cpu].cb = cb
+	deadlocks := len(b.Deadlocks)
 	i0 := c.Insns
 	var r0 uint64
 	var err error
@@ -383,7 +379,7 @@ func (b *BPFPolicy) call(cb sim.Callback, args ...uint64) uint64 {
 		err = b.checkExit(c)
 	}
 	if err != nil && !b.aborted {
-		b.fail(cb, err, len(b.Deadlocks))
+		b.fail(cb, err, len(b.Deadlocks) > deadlocks)
 		return 0
 	}
 	return r0
@@ -449,13 +445,14 @@ func (b *BPFPolicy) runInterleaved(c *bpfvm.Context, prog *bpfvm.Program, a uint
 	}
 }
 
-// fail ejects the policy after a run-time error of callback cb.
-func (b *BPFPolicy) fail(cb sim.Callback, err error, deadlocksBefore int) {
+// fail ejects the policy after a run-time error of callback cb; deadlock
+// says the error is a deadlock the lock runtime reported.
+func (b *BPFPolicy) fail(cb sim.Callback, err error, deadlock bool) {
 	b.fault = err
 	var f *bpfvm.Fault
 	reason := "BPF program fault"
 	switch {
-	case len(b.Deadlocks) > deadlocksBefore-1 && len(b.Deadlocks) > 0 && strings.Contains(err.Error(), "possible deadlock"):
+	case deadlock:
 		reason = "BPF deadlock"
 	case !errors.As(err, &f):
 		reason = "BPF runtime error"
@@ -504,8 +501,6 @@ func (b *BPFPolicy) Exit(info *sim.ExitInfo) {
 		b.logf(nil, "ops.exit: %v", err)
 		return
 	}
-	saved := b.k.Failed()
-	_ = saved
 	i := cbIndex(sim.CbExit)
 	c := b.ctxs[cpu]
 	mem.Store64(b.argAddr[cpu], s)

@@ -74,8 +74,8 @@ var kfuncs = []kfuncDef{
 	{"bpf_cpumask_first", nil, bpfvm.KfTrustedArgs, kfCpumaskFirst},
 	{"bpf_cpumask_weight", nil, bpfvm.KfTrustedArgs, kfCpumaskWeight},
 	{"bpf_cpumask_empty", nil, bpfvm.KfTrustedArgs, kfCpumaskEmpty},
-	{"bpf_cpumask_setall", nil, bpfvm.KfTrustedArgs, kfCpumaskFill(^uint64(0))},
-	{"bpf_cpumask_clear", nil, bpfvm.KfTrustedArgs, kfCpumaskFill(0)},
+	{"bpf_cpumask_setall", nil, bpfvm.KfTrustedArgs, kfCpumaskFill(true)},
+	{"bpf_cpumask_clear", nil, bpfvm.KfTrustedArgs, kfCpumaskFill(false)},
 	{"bpf_cpumask_copy", nil, bpfvm.KfTrustedArgs, kfCpumaskCopy},
 	{"bpf_cpumask_and", nil, bpfvm.KfTrustedArgs, kfCpumaskOp(func(a, b uint64) uint64 { return a & b })},
 	{"bpf_cpumask_or", nil, bpfvm.KfTrustedArgs, kfCpumaskOp(func(a, b uint64) uint64 { return a | b })},
@@ -409,7 +409,7 @@ func kfErrorBstr(b *BPFPolicy) bpfvm.Func {
 		if err != nil {
 			return 0, fmt.Errorf("scx_bpf_error_bstr: %w", err)
 		}
-		b.errorAt(c, msg)
+		b.k.Error(msg)
 		return 0, nil
 	}
 }
@@ -542,18 +542,15 @@ func kfCpumaskEmpty(b *BPFPolicy) bpfvm.Func {
 	}
 }
 
-func kfCpumaskFill(w uint64) func(*BPFPolicy) bpfvm.Func {
+func kfCpumaskFill(all bool) func(*BPFPolicy) bpfvm.Func {
 	return func(b *BPFPolicy) bpfvm.Func {
 		return func(c *bpfvm.Context, mask, _, _, _, _ uint64) (uint64, error) {
 			m, err := cpumask(c, mask, "bpf_cpumask_setall/clear")
 			if err != nil {
 				return 0, err
 			}
-			for i := range m.Bits {
-				m.Bits[i] = w
-			}
-			if w != 0 {
-				*m = sim.CPUMask{}
+			*m = sim.CPUMask{}
+			if all { // setall: every CPU that exists
 				m.SetFirst(int(b.k.NrCPUIDs()))
 			}
 			return 0, nil

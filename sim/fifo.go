@@ -1,5 +1,7 @@
 package sim
 
+import "fmt"
+
 // FIFO is the Go reference FIFO policy, the oracle for the BPF FIFO in
 // policies/fifo: one shared FIFO DSQ; select_cpu uses the default idle
 // selection and dispatches directly to an idle CPU's local DSQ; dispatch
@@ -58,14 +60,4 @@ func (f *FIFO) Dispatch(cpu int32, prev *Task) {
 
 type errnoError int32
 
-func (e errnoError) Error() string { return "errno " + itoa(int(-e)) }
-
-func itoa(n int) string {
-	if n < 0 {
-		return "-" + itoa(-n)
-	}
-	if n < 10 {
-		return string(rune('0' + n))
-	}
-	return itoa(n/10) + string(rune('0'+n%10))
-}
+func (e errnoError) Error() string { return fmt.Sprintf("errno %d", -e) }

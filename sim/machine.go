@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
@@ -1221,6 +1220,3 @@ func (m *Machine) eject() {
 		old.Exit(&info)
 	}
 }
-
-// ErrEjected is wrapped by errors that report a policy's ejection.
-var ErrEjected = errors.New("policy ejected")
