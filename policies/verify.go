@@ -77,28 +77,41 @@ type VerifyReport struct {
 	Warnings []verifier.Warning
 }
 
-// Verify runs the verifier on every program of the loaded policy, as the
-// kernel does before a struct_ops map is attached. log, if not nil,
-// receives the verifier's per-instruction log (verbose).
-func (b *BPFPolicy) Verify(log io.Writer) (*VerifyReport, error) {
+// VerifierEnv returns the environment program p of the policy is
+// verified in: the VM's maps (read-only ones with their loaded contents),
+// helpers and kfuncs, the kernel BTF, the struct_ops arguments of p's
+// callback and the task_struct fields a sched_ext program may write. log,
+// if not nil, receives the verbose log.
+func (b *BPFPolicy) VerifierEnv(p *bpfvm.Program, log io.Writer) (*verifier.Env, error) {
 	kbtf, err := KernelBTF()
 	if err != nil {
 		return nil, err
 	}
-	var specs []*bpfvm.MapSpec
+	specs := make([]*bpfvm.MapSpec, 0, len(b.vm.Maps))
 	for _, m := range b.vm.Maps {
 		specs = append(specs, m.Spec())
 	}
+	env := &verifier.Env{Maps: specs, Registry: b.vm.Registry, KernelBTF: kbtf,
+		WritableField: writableTaskField, ReadOnlyValue: b.readOnlyValue, Log: log, Verbose: log != nil}
+	if p.StructOpsMember != "" {
+		args, void, err := verifier.StructOpsArgs(kbtf, "sched_ext_ops", p.StructOpsMember)
+		if err != nil {
+			return nil, fmt.Errorf("%s: program %s: %w", b.obj.Name, p.Name, err)
+		}
+		env.Args, env.ReturnVoid = args, void
+	}
+	return env, nil
+}
+
+// Verify runs the verifier on every program of the loaded policy, as the
+// kernel does before a struct_ops map is attached. log, if not nil,
+// receives the verifier's per-instruction log (verbose).
+func (b *BPFPolicy) Verify(log io.Writer) (*VerifyReport, error) {
 	rep := &VerifyReport{}
 	for _, p := range b.inst.Programs {
-		env := &verifier.Env{Maps: specs, Registry: b.vm.Registry, KernelBTF: kbtf,
-			WritableField: writableTaskField, ReadOnlyValue: b.readOnlyValue, Log: log, Verbose: log != nil}
-		if p.StructOpsMember != "" {
-			args, void, err := verifier.StructOpsArgs(kbtf, "sched_ext_ops", p.StructOpsMember)
-			if err != nil {
-				return nil, fmt.Errorf("%s: program %s: %w", b.obj.Name, p.Name, err)
-			}
-			env.Args, env.ReturnVoid = args, void
+		env, err := b.VerifierEnv(p, log)
+		if err != nil {
+			return nil, err
 		}
 		start := time.Now()
 		res, err := verifier.Verify(p, env)

@@ -20,6 +20,7 @@ const (
 	helperTimerInit        = bpfvm.HelperTimerInit
 	helperTimerSetCallback = bpfvm.HelperTimerSetCallback
 	helperLoop             = 181
+	helperKptrXchg         = 194
 )
 
 // ---- exit ----
@@ -144,6 +145,9 @@ func (v *verifier) enterFrame(st *vstate, pc, target int, cb callbackKind) error
 		return v.errorState(st, pc, "call to invalid destination")
 	}
 	nf := &funcState{callsite: pc, subprog: sp, frameNo: uint8(len(st.frames)), cb: cb}
+	if int(nf.frameNo) < len(st.segWritten) {
+		st.segWritten[nf.frameNo] = ^uint64(0) // a new frame: nothing above it is read
+	}
 	nf.regs[10] = makePtr(ptrToStack)
 	nf.regs[10].frameNo = nf.frameNo
 	st.frames = append(st.frames, nf)
@@ -222,7 +226,7 @@ func (v *verifier) processTimer(st *vstate, pc int, regno uint8, r *regState, me
 	}
 	off := int64(r.off) + int64(r.varOff.value)
 	var found *specialField
-	fields := specialFields(ms.Value)
+	fields := v.specialFields(ms.Value)
 	for i := range fields {
 		if fields[i].kind == "bpf_timer" && (found == nil || int64(fields[i].off) == off) {
 			found = &fields[i]
@@ -266,8 +270,92 @@ func (v *verifier) pushAsyncCallback(st *vstate, pc, target int, timerMap int32)
 	f.regs[3].mapIdx = timerMap
 	f.regs[3].id = v.newID()
 	f.regs[10] = makePtr(ptrToStack)
-	v.queue = append(v.queue, pendingPath{&vstate{frames: []*funcState{f}}, target})
+	ns := &vstate{frames: []*funcState{f}, asyncEntry: v.newID()}
+	ns.segWritten[0] = ^uint64(0)
+	v.queue = append(v.queue, pendingPath{ns, target})
 	v.peakStates = max(v.peakStates, v.stored+len(v.queue))
+	return nil
+}
+
+// kptrXchg is bpf_kptr_xchg(dst, ptr) (process_kptr_func): dst points, at
+// a constant offset, to a referenced kptr field of a map value or an
+// allocated object; ptr is NULL or a reference of the field's type, which
+// the field takes over; the result is the field's old value, a reference
+// (or NULL) the program now owns.
+func (v *verifier) kptrXchg(st *vstate, pc int) error {
+	f := st.cur()
+	r1, err := v.argReg(st, pc, 1)
+	if err != nil {
+		return err
+	}
+	r2, err := v.argReg(st, pc, 2)
+	if err != nil {
+		return err
+	}
+	var fields []specialField
+	switch {
+	case r1.mayBeNull():
+		return v.errorState(st, pc, "R1 type=%s expected=map_value", v.typeName(r1))
+	case r1.typ == ptrToMapValue:
+		ms := v.mapSpec(int(r1.mapIdx))
+		if ms == nil {
+			return v.errorState(st, pc, "R1 invalid map")
+		}
+		fields = v.specialFields(ms.Value)
+	case r1.typ == ptrToBTFID && r1.flags&flagAlloc != 0 && r1.flags&flagUntrusted == 0:
+		fields = v.specialFields(v.btfT(r1.btfIdx))
+	default:
+		return v.errorState(st, pc, "R1 type=%s expected=map_value", v.typeName(r1))
+	}
+	if !r1.isConst() {
+		return v.errorState(st, pc, "R1 doesn't have constant offset. kptr has to be at the constant offset")
+	}
+	off := int64(r1.off) + int64(r1.varOff.value)
+	var kf *specialField
+	hasKptr := false
+	for i := range fields {
+		if isKptr(fields[i].kind) {
+			hasKptr = true
+			if int64(fields[i].off) == off {
+				kf = &fields[i]
+			}
+		}
+	}
+	if !hasKptr {
+		return v.errorState(st, pc, "R1 has no valid kptr")
+	}
+	if kf == nil {
+		return v.errorState(st, pc, "off=%d doesn't point to kptr", off)
+	}
+	if kf.kind != "kptr" {
+		return v.errorState(st, pc, "off=%d kptr isn't referenced kptr", off)
+	}
+	kernelType := v.kernelStruct(kf.target.Name)
+	if !r2.isNullConst() {
+		want := "ptr_" + kf.target.Name
+		if r2.typ != ptrToBTFID || v.btfT(r2.btfIdx) == nil || v.btfT(r2.btfIdx).TypeName() != kf.target.Name || !r2.isConst() ||
+			r2.off != 0 || r2.varOff.value != 0 || (kernelType == nil) != (r2.flags&flagAlloc != 0) {
+			return v.errorState(st, pc, "R2 is of type %s but %s is expected", v.typeName(r2), want)
+		}
+		if r2.refID == 0 || r2.flags&flagNonOwn != 0 {
+			return v.errorState(st, pc, "R2 must be referenced when passed to release function")
+		}
+		if err := v.releaseRef(st, pc, r2.refID); err != nil {
+			return err
+		}
+	}
+	clobberCallerSaved(f)
+	r0 := &f.regs[0]
+	*r0 = makePtr(ptrToBTFID)
+	if kernelType != nil {
+		r0.btfIdx = v.typeID(kernelType)
+		r0.flags = flagTrusted | flagMaybeNull
+	} else {
+		r0.btfIdx = v.typeID(kf.target)
+		r0.flags = flagAlloc | flagMaybeNull
+	}
+	r0.refID = v.acquireRef(st, pc)
+	r0.id = r0.refID
 	return nil
 }
 
@@ -281,6 +369,9 @@ func (v *verifier) checkHelperCall(st *vstate, pc int, id int32) (int, bool, err
 	}
 	if len(st.locks) > 0 && !lockSafeHelper(h) {
 		return 0, false, v.errorState(st, pc, "function calls are not allowed while holding a lock")
+	}
+	if id == helperKptrXchg {
+		return pc + 1, false, v.kptrXchg(st, pc)
 	}
 	f := st.cur()
 	meta := argMeta{memRegno: -1, cbTarget: -1}
@@ -355,7 +446,7 @@ func (v *verifier) checkHelperCall(st *vstate, pc int, id int32) (int, bool, err
 			return 0, false, v.errorState(st, pc, "helper %s returns unknown kernel type %q", h.Name, h.RetBTFType)
 		}
 		*r0 = makePtr(ptrToBTFID)
-		r0.btfType = t
+		r0.btfIdx = v.typeID(t)
 		r0.flags = flagTrusted
 		if h.Ret == bpfvm.RetPtrToBTFIDOrNull {
 			r0.flags |= flagMaybeNull
@@ -505,7 +596,7 @@ func (v *verifier) checkHelperArg(st *vstate, pc int, h *bpfvm.Helper, i int, re
 		if r.mayBeNull() && at != bpfvm.ArgPtrToBTFIDOrNull {
 			return v.errorState(st, pc, "Possibly NULL pointer passed to helper arg%d", i+1)
 		}
-		if want != "" && (r.btfType == nil || r.btfType.TypeName() != want || r.off != 0) {
+		if want != "" && (v.btfT(r.btfIdx) == nil || v.btfT(r.btfIdx).TypeName() != want || r.off != 0) {
 			return v.expectType(st, pc, regno, r, "ptr_"+want)
 		}
 		if r.flags&flagUntrusted != 0 {
@@ -564,7 +655,7 @@ func (v *verifier) checkMemArg(st *vstate, pc int, regno uint8, r *regState, siz
 		return v.regionAccess(st, pc, regno, *r, 0, int(size), int64(r.memSize), "mem")
 	case ptrToBTFID:
 		if r.flags&flagAlloc != 0 {
-			s, _ := btf.UnderlyingType(r.btfType).(*btf.Struct)
+			s, _ := btf.UnderlyingType(v.btfT(r.btfIdx)).(*btf.Struct)
 			if s != nil {
 				return v.regionAccess(st, pc, regno, *r, 0, int(size), int64(s.Size), "mem")
 			}
@@ -593,6 +684,7 @@ func (v *verifier) stackRangeAccess(st *vstate, pc int, regno uint8, r regState,
 	if write {
 		return nil
 	}
+	v.stackRead(st, &r, lo, hi+size)
 	for a := lo; a < hi+size; a++ {
 		sl, b := stackByte(f, a)
 		if sl.types[b] == slotInvalid || sl.types[b] == slotIter {
@@ -611,6 +703,7 @@ func (v *verifier) markMemWritten(st *vstate, r regState, size uint64) {
 		return
 	}
 	f := v.frameOf(st, &r)
+	f.ownStack()
 	lo := int64(r.off) + r.smin
 	hi := int64(r.off) + r.smax
 	if r.isConst() {
@@ -683,15 +776,15 @@ func (v *verifier) lockTarget(st *vstate, pc int, regno uint8, kind lockKind) (L
 			cls.Map = ms.Section
 		}
 	} else {
-		t = r.btfType
-		cls.Map = "obj:" + r.btfType.TypeName()
+		t = v.btfT(r.btfIdx)
+		cls.Map = "obj:" + v.btfT(r.btfIdx).TypeName()
 	}
 	want := "bpf_spin_lock"
 	if kind != lockSpin {
 		want = "bpf_res_spin_lock"
 	}
 	var found *specialField
-	fields := specialFields(t)
+	fields := v.specialFields(t)
 	for i := range fields {
 		if fields[i].kind == want && (found == nil || int64(fields[i].off) == val) {
 			found = &fields[i]
@@ -717,7 +810,26 @@ func (v *verifier) lockTarget(st *vstate, pc int, regno uint8, kind lockKind) (L
 	return cls, id, nil
 }
 
+// inRbLess reports whether the path is inside an rbtree less() callback
+// (in_rbtree_lock_required_cb): the lock is held by the caller, the
+// callback may only compare.
+func inRbLess(st *vstate) bool {
+	for _, f := range st.frames {
+		if f.cb == cbRbLess {
+			return true
+		}
+	}
+	return false
+}
+
 func (v *verifier) processSpinLock(st *vstate, pc int, regno uint8, lock bool, kind lockKind) error {
+	if inRbLess(st) {
+		fn := kind.fn() + "_unlock"
+		if lock {
+			fn = kind.fn() + "_lock"
+		}
+		return v.errorState(st, pc, "%s not allowed in rbtree cb", fn)
+	}
 	cls, id, err := v.lockTarget(st, pc, regno, kind)
 	if err != nil {
 		return err
@@ -745,10 +857,12 @@ func (v *verifier) processSpinLock(st *vstate, pc int, regno uint8, lock bool, k
 	if st.locks[idx].kind != kind {
 		return v.errorState(st, pc, "%s_unlock of different lock", name)
 	}
+	released := st.locks[idx].id
 	st.locks = st.locks[:idx]
-	// non-owning references are valid only inside the critical section
+	// non-owning references are valid only inside the critical section of
+	// the lock guarding their tree or list (invalidate_non_owning_refs)
 	st.forEachReg(func(r *regState) {
-		if r.flags&flagNonOwn != 0 {
+		if r.flags&flagNonOwn != 0 && (r.guard == released || r.guard == 0) {
 			*r = unknownScalar()
 		}
 	})
@@ -769,7 +883,7 @@ func (v *verifier) acquireLock(st *vstate, pc int, cls LockClass, id uint32, kin
 			v.recordEdge(l, cls, pc)
 		}
 	}
-	st.locks = append(st.locks, heldLock{class: cls, ptrID: id, insn: pc, kind: kind})
+	st.locks = append(st.locks, heldLock{id: v.newID(), class: cls, ptrID: id, insn: pc, kind: kind})
 	return nil
 }
 
@@ -926,10 +1040,10 @@ func (v *verifier) checkKfuncCall(st *vstate, pc int, id int32) (int, bool, erro
 				if r.mayBeNull() && !nullable {
 					return 0, false, v.errorState(st, pc, "Possibly NULL pointer passed to trusted arg%d", i)
 				}
-				if r.btfType == nil || r.btfType.TypeName() != s.Name || r.off != 0 || !r.isConst() || r.varOff.value != 0 {
+				if v.btfT(r.btfIdx) == nil || v.btfT(r.btfIdx).TypeName() != s.Name || r.off != 0 || !r.isConst() || r.varOff.value != 0 {
 					got := "?"
-					if r.btfType != nil {
-						got = r.btfType.TypeName()
+					if v.btfT(r.btfIdx) != nil {
+						got = v.btfT(r.btfIdx).TypeName()
 					}
 					return 0, false, v.errorState(st, pc, "kernel function %s args#%d expected pointer to STRUCT %s but R%d has a pointer to STRUCT %s", k.Name, i, s.Name, regno, got)
 				}
@@ -1049,7 +1163,7 @@ func (v *verifier) kfuncReturn(st *vstate, pc int, k *bpfvm.Kfunc, fproto *btf.F
 		switch tt := target.(type) {
 		case *btf.Struct:
 			*r0 = makePtr(ptrToBTFID)
-			r0.btfType = tt
+			r0.btfIdx = v.typeID(tt)
 			r0.flags = flagTrusted
 			if k.Flags&bpfvm.KfRCU != 0 && k.Flags&bpfvm.KfAcquire == 0 {
 				r0.flags = flagRCU

@@ -30,6 +30,7 @@ type insnInfo struct {
 	seen     bool // reached during exploration
 	liveIn   uint16
 	second   bool // second slot of LD_IMM64
+	entry    bool // first instruction of a function
 }
 
 // validOp reports whether op is a known opcode (check_subprogs / do_check).
@@ -423,6 +424,7 @@ func (v *verifier) checkStatic() error {
 	}
 	for _, sp := range v.subprogs {
 		v.info[sp.start].prune = true
+		v.info[sp.start].entry = true
 	}
 	v.computeLiveness()
 	return nil

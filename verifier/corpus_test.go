@@ -24,7 +24,8 @@ import (
 //	; noloops                               (reject back-edges)
 //	; sleepable
 //
-// "$NODE_DATA" in the source is replaced by the BTF id of struct node_data.
+// "$NODE_DATA" and "$RNODE_DATA" in the source are replaced by the BTF ids
+// of struct node_data and struct rnode_data (refcounted).
 type corpusCase struct {
 	name    string
 	src     string
@@ -101,7 +102,8 @@ func parseCase(t testing.TB, e *testEnv, name, src string) corpusCase {
 	if !seen {
 		t.Fatalf("%s: no '; expect:' line", name)
 	}
-	c.src = strings.ReplaceAll(src, "$NODE_DATA", fmt.Sprint(e.nodeID))
+	c.src = strings.ReplaceAll(src, "$RNODE_DATA", fmt.Sprint(e.rnodeID))
+	c.src = strings.ReplaceAll(c.src, "$NODE_DATA", fmt.Sprint(e.nodeID))
 	return c
 }
 

@@ -17,6 +17,7 @@ type testEnv struct {
 	maps     []*bpfvm.MapSpec
 	task     *btf.Struct
 	nodeID   btf.TypeID
+	rnodeID  btf.TypeID
 	writable func(t *btf.Struct, off, size uint32) bool
 }
 
@@ -90,11 +91,17 @@ func newTestEnv(t testing.TB) *testEnv {
 	listNode := opaque("bpf_list_node", 24)
 	node := &btf.Struct{Name: "node_data", Size: 72, Members: []btf.Member{
 		member("key", tS64, 0), member("node", rbNode, 8), member("lnode", listNode, 40), member("val", tU64, 64)}}
+	// a refcounted node: in a tree and stashed as a kptr at once
+	rnode := &btf.Struct{Name: "rnode_data", Size: 48, Members: []btf.Member{
+		member("rb", rbNode, 0), member("ref", opaque("bpf_refcount", 4), 32), member("key", tU64, 40)}}
 	pb, err := btf.NewBuilder(nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if e.nodeID, err = pb.Add(node); err != nil {
+		t.Fatal(err)
+	}
+	if e.rnodeID, err = pb.Add(rnode); err != nil {
 		t.Fatal(err)
 	}
 	if e.progBTF, err = pb.Spec(); err != nil {
@@ -121,6 +128,17 @@ func newTestEnv(t testing.TB) *testEnv {
 	u64v := &btf.Struct{Name: "u64v", Size: 8, Members: []btf.Member{member("v", tU64, 0)}}
 	timerVal := &btf.Struct{Name: "timer_val", Size: 24, Members: []btf.Member{
 		member("t", opaque("bpf_timer", 16), 0), member("cnt", tU64, 16)}}
+	kptr := func(tag string, t btf.Type) *btf.Pointer { return ptr(&btf.TypeTag{Value: tag, Type: t}) }
+	kptrVal := &btf.Struct{Name: "kptr_val", Size: 32, Members: []btf.Member{
+		member("n", kptr("kptr", node), 0), member("m", kptr("kptr", bpfCpumask), 8),
+		member("r", kptr("kptr", rnode), 16), member("u", kptr("kptr_untrusted", node), 24)}}
+	rtreeVal := &btf.Struct{Name: "rtree_val", Size: 24, Members: []btf.Member{
+		member("lock", spin, 0), member("pad", tU32, 4), member("root", rbRoot, 8, "contains:rnode_data:rb")}}
+	half := &btf.Struct{Name: "half", Size: 24, Members: []btf.Member{
+		member("lock", spin, 0), member("pad", tU32, 4), member("root", rbRoot, 8, "contains:node_data:node")}}
+	twoVal := &btf.Struct{Name: "two_trees", Size: 48, Members: []btf.Member{member("a", half, 0), member("b", half, 24)}}
+	ambigVal := &btf.Struct{Name: "ambig", Size: 24, Members: []btf.Member{
+		member("l1", spin, 0), member("l2", spin, 4), member("root", rbRoot, 8, "contains:node_data:node")}}
 	// .rodata: a = 3 (the bound of accept_rodata_*), b = 1<<40 + 0x0201
 	rodata := make([]byte, 16)
 	rodata[0] = 3
@@ -138,6 +156,10 @@ func newTestEnv(t testing.TB) *testEnv {
 		{Name: "timers", Type: bpfvm.MapArray, KeySize: 4, ValueSize: 24, MaxEntries: 4, Value: timerVal},     // 9
 		{Name: "queue", Type: bpfvm.MapQueue, KeySize: 0, ValueSize: 4, MaxEntries: 16},                       // 10
 		{Name: "tstore", Type: bpfvm.MapTaskStorage, KeySize: 4, ValueSize: 16, MaxEntries: 0, Value: arrVal}, // 11
+		{Name: "kptrs", Type: bpfvm.MapArray, KeySize: 4, ValueSize: 32, MaxEntries: 4, Value: kptrVal},       // 12
+		{Name: "rtree", Type: bpfvm.MapArray, KeySize: 4, ValueSize: 24, MaxEntries: 1, Value: rtreeVal},      // 13
+		{Name: "two_trees", Type: bpfvm.MapArray, KeySize: 4, ValueSize: 48, MaxEntries: 1, Value: twoVal},    // 14
+		{Name: "ambig", Type: bpfvm.MapArray, KeySize: 4, ValueSize: 24, MaxEntries: 1, Value: ambigVal},      // 15
 	}
 
 	// ---- helpers ----
@@ -161,6 +183,9 @@ func newTestEnv(t testing.TB) *testEnv {
 		{ID: 113, Name: "bpf_probe_read_kernel", Args: A(bpfvm.ArgPtrToUninitMem, bpfvm.ArgConstSizeOrZero, bpfvm.ArgAnything)},
 		{ID: 158, Name: "bpf_get_current_task_btf", Ret: bpfvm.RetPtrToBTFID, RetBTFType: "task_struct"},
 		{ID: 181, Name: "bpf_loop", Args: A(bpfvm.ArgScalar, bpfvm.ArgPtrToFunc, bpfvm.ArgAnything, bpfvm.ArgScalar)},
+		// as bpfvm.RegisterGraph declares it; the verifier knows its rules
+		{ID: 194, Name: "bpf_kptr_xchg", Args: A(bpfvm.ArgAnything, bpfvm.ArgAnything), Ret: bpfvm.RetPtrToBTFIDOrNull,
+			Acquire: true, Release: true, ReleaseArg: 1, LockSafe: true},
 	} {
 		e.reg.AddHelper(h)
 	}
@@ -185,6 +210,12 @@ func newTestEnv(t testing.TB) *testEnv {
 		{Name: "bpf_list_push_back_impl", Flags: bpfvm.KfLockSafe},
 		{Name: "bpf_list_pop_front", Flags: bpfvm.KfAcquire | bpfvm.KfRetNull | bpfvm.KfLockSafe},
 		{Name: "bpf_list_pop_back", Flags: bpfvm.KfAcquire | bpfvm.KfRetNull | bpfvm.KfLockSafe},
+		{Name: "bpf_list_front", Flags: bpfvm.KfRetNull | bpfvm.KfLockSafe},
+		{Name: "bpf_list_back", Flags: bpfvm.KfRetNull | bpfvm.KfLockSafe},
+		{Name: "bpf_rbtree_root", Flags: bpfvm.KfRetNull | bpfvm.KfLockSafe},
+		{Name: "bpf_rbtree_left", Flags: bpfvm.KfRetNull | bpfvm.KfLockSafe},
+		{Name: "bpf_rbtree_right", Flags: bpfvm.KfRetNull | bpfvm.KfLockSafe},
+		{Name: "bpf_refcount_acquire_impl", Flags: bpfvm.KfAcquire | bpfvm.KfRetNull | bpfvm.KfRCU | bpfvm.KfLockSafe},
 		{Name: "bpf_res_spin_lock"},
 		{Name: "bpf_res_spin_unlock"},
 		{Name: "bpf_iter_num_new", Flags: bpfvm.KfIter},

@@ -34,8 +34,10 @@ func (v *verifier) step(st *vstate, pc int) (next int, done bool, err error) {
 	case bpfvm.JmpCALL:
 		return v.checkCall(st, pc, in)
 	case bpfvm.JmpJCOND:
-		// may_goto: the runtime counter bounds the loop; explore both ways.
+		// may_goto: the runtime counter bounds the loop; explore both ways,
+		// the loop going on one iteration deeper
 		v.push(st, jumpTarget(in, pc))
+		st.mayGotoDepth++
 		return pc + 1, false, nil
 	}
 	return v.checkCondJmp(st, pc, in)

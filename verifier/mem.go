@@ -168,11 +168,11 @@ func (v *verifier) access(st *vstate, pc int, regno uint8, reg regState, off, si
 	case ptrToStack:
 		return v.stackAccess(st, pc, regno, reg, off, size, write, val)
 	case ptrToMapValue:
-		return v.mapValueAccess(st, pc, regno, reg, off, size, write)
+		return v.mapValueAccess(st, pc, regno, reg, off, size, write, val)
 	case ptrToCtx:
 		return v.ctxAccess(st, pc, regno, reg, off, size, write)
 	case ptrToBTFID:
-		return v.btfAccess(st, pc, regno, reg, off, size, write)
+		return v.btfAccess(st, pc, regno, reg, off, size, write, val)
 	case ptrToMem:
 		if write && reg.flags&flagRdonly != 0 {
 			return regState{}, v.errorState(st, pc, "cannot write into %s", v.typeName(&reg))
@@ -214,7 +214,7 @@ func (v *verifier) regionAccess(st *vstate, pc int, regno uint8, reg regState, o
 	return nil
 }
 
-func (v *verifier) mapValueAccess(st *vstate, pc int, regno uint8, reg regState, off, size int, write bool) (regState, error) {
+func (v *verifier) mapValueAccess(st *vstate, pc int, regno uint8, reg regState, off, size int, write bool, val *storeVal) (regState, error) {
 	ms := v.mapSpec(int(reg.mapIdx))
 	if ms == nil {
 		return regState{}, v.errorState(st, pc, "R%d invalid map", regno)
@@ -232,10 +232,8 @@ func (v *verifier) mapValueAccess(st *vstate, pc int, regno uint8, reg regState,
 		lo = int64(reg.off) + int64(off) + int64(reg.varOff.value)
 		hi = lo + int64(size)
 	}
-	for _, sf := range specialFields(ms.Value) {
-		if lo < int64(sf.off+sf.size) && hi > int64(sf.off) {
-			return regState{}, v.errorState(st, pc, "%s cannot be accessed directly by load/store", sf.kind)
-		}
+	if r, ok, err := v.fieldAccess(st, pc, v.specialFields(ms.Value), lo, hi, reg.isConst(), size, write, val); ok || err != nil {
+		return r, err
 	}
 	if !write && ms.ReadOnly && reg.isConst() && v.env.ReadOnlyValue != nil {
 		// bpf_map_direct_read: a frozen read-only map's bytes are constants
@@ -250,6 +248,83 @@ func (v *verifier) mapValueAccess(st *vstate, pc int, regno uint8, reg regState,
 		}
 	}
 	return sizedUnknown(size), nil
+}
+
+// fieldAccess checks an access of [lo, hi) against the special fields of
+// a map value or allocated object: locks, timers, graph roots and nodes
+// are off limits; a kptr field may be loaded (8 bytes at its offset),
+// giving a maybe-NULL pointer to its type (check_map_kptr_access). ok
+// tells that the access was a kptr load or store, whose result is r.
+func (v *verifier) fieldAccess(st *vstate, pc int, fields []specialField, lo, hi int64, isConst bool, size int, write bool, val *storeVal) (r regState, ok bool, err error) {
+	for _, sf := range fields {
+		if lo >= int64(sf.off+sf.size) || hi <= int64(sf.off) {
+			continue
+		}
+		if !isKptr(sf.kind) {
+			return regState{}, false, v.errorState(st, pc, "%s cannot be accessed directly by load/store", sf.kind)
+		}
+		if !isConst {
+			return regState{}, false, v.errorState(st, pc, "kptr access cannot have variable offset")
+		}
+		if size != 8 {
+			return regState{}, false, v.errorState(st, pc, "kptr access size must be BPF_DW")
+		}
+		if lo != int64(sf.off) {
+			return regState{}, false, v.errorState(st, pc, "kptr access misaligned expected=%d off=%d", sf.off, lo)
+		}
+		if write {
+			if sf.kind == "kptr" {
+				return regState{}, false, v.errorState(st, pc, "store to referenced kptr disallowed")
+			}
+			if val == nil || !val.reg.isNullConst() {
+				return regState{}, false, v.errorState(st, pc, "only NULL may be stored into a %s field (use bpf_kptr_xchg)", sf.kind)
+			}
+			return regState{}, true, nil
+		}
+		return v.kptrLoad(sf), true, nil
+	}
+	return regState{}, false, nil
+}
+
+// rcuProtected lists the kernel types whose kptrs load as RCU pointers
+// (the kernel's rcu_protected_types).
+var rcuProtected = map[string]bool{"task_struct": true, "bpf_cpumask": true, "cgroup": true}
+
+// kptrLoad is the value of a kptr field (btf_ld_kptr_type): in a
+// non-sleepable program, a referenced kptr to an RCU-protected kernel
+// type or to a refcounted object of the program is an RCU pointer (an
+// object's is also a non-owning reference when it has graph nodes);
+// otherwise an untrusted pointer. Either may be NULL.
+func (v *verifier) kptrLoad(sf specialField) regState {
+	r := makePtr(ptrToBTFID)
+	r.id = v.newID()
+	rcu := sf.kind == "kptr" && !v.prog.Sleepable
+	if kt := v.kernelStruct(sf.target.Name); kt != nil {
+		r.btfIdx = v.typeID(kt)
+		r.flags = flagUntrusted | flagMaybeNull
+		if rcu && rcuProtected[sf.target.Name] {
+			r.flags = flagRCU | flagMaybeNull
+		}
+		return r
+	}
+	r.btfIdx = v.typeID(sf.target)
+	r.flags = flagUntrusted | flagMaybeNull
+	if rcu && hasField(v.specialFields(sf.target), "bpf_refcount") {
+		r.flags = flagAlloc | flagRCU | flagMaybeNull
+		if hasField(v.specialFields(sf.target), "bpf_rb_node") || hasField(v.specialFields(sf.target), "bpf_list_node") {
+			r.flags |= flagNonOwn
+		}
+	}
+	return r
+}
+
+func hasField(fields []specialField, kind string) bool {
+	for _, f := range fields {
+		if f.kind == kind {
+			return true
+		}
+	}
+	return false
 }
 
 // ---- context (struct_ops argument array) ----
@@ -279,7 +354,7 @@ func (v *verifier) ctxAccess(st *vstate, pc int, regno uint8, reg regState, off,
 			return regState{}, v.errorState(st, pc, "invalid bpf_context access off=%d size=%d", o, size)
 		}
 		r := makePtr(ptrToBTFID)
-		r.btfType = s
+		r.btfIdx = v.typeID(s)
 		r.flags = flagTrusted
 		if a.Nullable {
 			r.flags |= flagMaybeNull
@@ -313,8 +388,8 @@ func structOfPtr(t btf.Type) *btf.Struct {
 
 // ---- BTF-typed objects ----
 
-func (v *verifier) btfAccess(st *vstate, pc int, regno uint8, reg regState, off, size int, write bool) (regState, error) {
-	s, _ := btf.UnderlyingType(reg.btfType).(*btf.Struct)
+func (v *verifier) btfAccess(st *vstate, pc int, regno uint8, reg regState, off, size int, write bool, val *storeVal) (regState, error) {
+	s, _ := btf.UnderlyingType(v.btfT(reg.btfIdx)).(*btf.Struct)
 	tname := v.typeName(&reg)
 	if s == nil {
 		return regState{}, v.errorState(st, pc, "R%d is %s invalid type", regno, tname)
@@ -330,10 +405,8 @@ func (v *verifier) btfAccess(st *vstate, pc int, regno uint8, reg regState, off,
 		return regState{}, v.errorState(st, pc, "access beyond struct %s at off %d size %d", s.Name, o, size)
 	}
 	if reg.flags&flagAlloc != 0 {
-		for _, sf := range specialFields(s) {
-			if o < int64(sf.off+sf.size) && o+int64(size) > int64(sf.off) {
-				return regState{}, v.errorState(st, pc, "%s cannot be accessed directly by load/store", sf.kind)
-			}
+		if r, ok, err := v.fieldAccess(st, pc, v.specialFields(s), o, o+int64(size), true, size, write, val); ok || err != nil {
+			return r, err
 		}
 		return sizedUnknown(size), nil
 	}
@@ -347,7 +420,7 @@ func (v *verifier) btfAccess(st *vstate, pc int, regno uint8, reg regState, off,
 	if ok && moff == uint32(o) && size == 8 {
 		if ps := structOfPtr(mt); ps != nil {
 			r := makePtr(ptrToBTFID)
-			r.btfType = ps
+			r.btfIdx = v.typeID(ps)
 			r.flags = flagUntrusted
 			if reg.flags&flagTrusted != 0 && v.trustedField(s, uint32(o)) {
 				r.flags = flagTrusted
@@ -432,9 +505,15 @@ func findMember(ms []btf.Member, off uint32) (btf.Member, bool) {
 // specialField is a field of a map value or allocated object that programs
 // may only use through helpers and kfuncs (struct btf_record).
 type specialField struct {
-	kind      string // "bpf_spin_lock", "bpf_rb_root", ...
+	kind      string // "bpf_spin_lock", "bpf_rb_root", ..., or "kptr", "kptr_untrusted", "percpu_kptr"
 	off, size uint32
 	contains  string // for roots and heads: "contains:type:field" tag value
+	// target is the struct a kptr points to.
+	target *btf.Struct
+	// scope is the innermost struct (or data section) holding the field,
+	// at offset scopeOff: a tree root is guarded by the lock beside it.
+	scope    btf.Type
+	scopeOff uint32
 }
 
 var specialNames = map[string]bool{
@@ -443,19 +522,71 @@ var specialNames = map[string]bool{
 	"bpf_wq": true,
 }
 
+var kptrTags = map[string]bool{"kptr": true, "kptr_untrusted": true, "percpu_kptr": true}
+
+func isKptr(kind string) bool { return kptrTags[kind] }
+
+// kptrTarget returns the tag and pointee of a kptr field type: a pointer
+// to a struct through a btf_type_tag("kptr") (or kptr_untrusted,
+// percpu_kptr), as __kptr declares.
+func kptrTarget(p *btf.Pointer) (string, *btf.Struct) {
+	t := p.Target
+	tag := ""
+	for depth := 0; depth < 8 && t != nil; depth++ {
+		switch u := t.(type) {
+		case *btf.TypeTag:
+			if kptrTags[u.Value] {
+				tag = u.Value
+			}
+			t = u.Type
+		case *btf.Const:
+			t = u.Type
+		case *btf.Volatile:
+			t = u.Type
+		case *btf.Restrict:
+			t = u.Type
+		case *btf.Typedef:
+			t = u.Type
+		case *btf.Struct:
+			if tag == "" {
+				return "", nil
+			}
+			return tag, u
+		default:
+			return "", nil
+		}
+	}
+	return "", nil
+}
+
 // specialFields lists the special fields of t, recursively through nested
-// structs and arrays.
+// structs and arrays. Results are memoised per type.
+func (v *verifier) specialFields(t btf.Type) []specialField {
+	if t == nil {
+		return nil
+	}
+	if f, ok := v.fields[t]; ok {
+		return f
+	}
+	f := specialFields(t)
+	if v.fields == nil {
+		v.fields = make(map[btf.Type][]specialField)
+	}
+	v.fields[t] = f
+	return f
+}
+
 func specialFields(t btf.Type) []specialField {
 	var out []specialField
-	var walk func(t btf.Type, base uint32, tags []string, depth int)
-	walk = func(t btf.Type, base uint32, tags []string, depth int) {
+	var walk func(t btf.Type, base uint32, tags []string, depth int, scope btf.Type, scopeOff uint32)
+	walk = func(t btf.Type, base uint32, tags []string, depth int, scope btf.Type, scopeOff uint32) {
 		if t == nil || depth > 8 || len(out) > 64 {
 			return
 		}
 		switch u := btf.UnderlyingType(t).(type) {
 		case *btf.Struct:
 			if specialNames[u.Name] {
-				sf := specialField{kind: u.Name, off: base, size: u.Size}
+				sf := specialField{kind: u.Name, off: base, size: u.Size, scope: scope, scopeOff: scopeOff}
 				for _, tg := range tags {
 					if len(tg) > 9 && tg[:9] == "contains:" {
 						sf.contains = tg
@@ -465,13 +596,17 @@ func specialFields(t btf.Type) []specialField {
 				return
 			}
 			for _, m := range u.Members {
-				walk(m.Type, base+m.Offset.Bytes(), m.Tags, depth+1)
+				walk(m.Type, base+m.Offset.Bytes(), m.Tags, depth+1, u, base)
 			}
 		case *btf.Datasec:
 			for _, vs := range u.Vars {
 				if vr, ok := vs.Type.(*btf.Var); ok {
-					walk(vr.Type, base+vs.Offset, nil, depth+1)
+					walk(vr.Type, base+vs.Offset, vr.Tags, depth+1, u, base)
 				}
+			}
+		case *btf.Pointer:
+			if tag, target := kptrTarget(u); target != nil {
+				out = append(out, specialField{kind: tag, off: base, size: 8, target: target, scope: scope, scopeOff: scopeOff})
 			}
 		case *btf.Array:
 			es, err := btf.Sizeof(u.Type)
@@ -480,14 +615,14 @@ func specialFields(t btf.Type) []specialField {
 			}
 			for i := uint32(0); i < u.Nelems; i++ {
 				n := len(out)
-				walk(u.Type, base+i*uint32(es), tags, depth+1)
+				walk(u.Type, base+i*uint32(es), tags, depth+1, scope, scopeOff)
 				if len(out) == n {
 					return
 				}
 			}
 		}
 	}
-	walk(t, 0, nil, 0)
+	walk(t, 0, nil, 0, nil, 0)
 	return out
 }
 
@@ -513,6 +648,9 @@ func (v *verifier) stackAccess(st *vstate, pc int, regno uint8, reg regState, of
 		extra = " write to"
 	}
 	f := v.frameOf(st, &reg)
+	if write {
+		f.ownStack()
+	}
 	if !reg.isConst() {
 		lo := int64(reg.off) + int64(off) + reg.smin
 		hi := int64(reg.off) + int64(off) + reg.smax
@@ -521,6 +659,9 @@ func (v *verifier) stackAccess(st *vstate, pc int, regno uint8, reg regState, of
 		}
 		v.noteStackDepth(st, &reg, int(-lo))
 		f.growStack(int(-lo))
+		if !write {
+			v.stackRead(st, &reg, lo, hi+int64(size))
+		}
 		for a := lo; a < hi+int64(size); a++ {
 			sl, b := stackByte(f, a)
 			if sl.types[b] == slotIter {
@@ -551,26 +692,45 @@ func (v *verifier) stackAccess(st *vstate, pc int, regno uint8, reg regState, of
 	slot := &f.stack[(-o-1)/8]
 	first := int((o%8 + 8) % 8)
 	if write {
+		if size == 8 {
+			v.stackWritten(st, &reg, o)
+		}
 		return regState{}, v.stackWrite(st, pc, f, slot, first, size, val)
 	}
+	v.stackRead(st, &reg, o, o+int64(size))
 	for i := 0; i < size; i++ {
 		if slot.types[first+i] == slotInvalid || slot.types[first+i] == slotIter {
 			return regState{}, v.errorState(st, pc, "invalid read from stack off %d+%d size %d", o, i, size)
 		}
 	}
 	if slot.isSpill() {
-		if size == 8 {
+		ssz := slot.spillSize()
+		if size == 8 && ssz == 8 {
 			return slot.spill, nil
 		}
 		if slot.spill.typ != scalarValue {
 			return regState{}, v.errorState(st, pc, "invalid size of register fill")
 		}
-		if slot.spill.isConst() {
+		if first+size <= ssz && slot.spill.isConst() {
 			c := slot.spill.varOff.value >> (8 * uint(first))
 			if size < 8 {
 				c &= uint64(1)<<(8*size) - 1
 			}
 			return constScalar(c), nil
+		}
+		if first == 0 && size <= ssz {
+			// a fill of (the low part of) a spilled scalar
+			return coerceScalar(slot.spill, size), nil
+		}
+		if first >= ssz {
+			// bytes above a narrow spill
+			zero := true
+			for i := 0; i < size; i++ {
+				zero = zero && slot.types[first+i] == slotZero
+			}
+			if zero {
+				return constScalar(0), nil
+			}
 		}
 		return sizedUnknown(size), nil
 	}
@@ -594,9 +754,23 @@ func stackByte(f *funcState, a int64) (*stackSlot, int) {
 // scrubSpill turns a partially overwritten spill into plain bytes.
 func scrubSpill(sl *stackSlot) {
 	for b := range sl.types {
-		sl.types[b] = slotMisc
+		if sl.types[b] == slotSpill {
+			sl.types[b] = slotMisc
+		}
 	}
 	sl.spill = regState{}
+}
+
+// coerceScalar is a scalar read with size bytes: the value itself when it
+// fits, else an unknown number of that size (coerce_reg_to_size).
+func coerceScalar(r regState, size int) regState {
+	if size >= 8 {
+		return r
+	}
+	if r.umax < uint64(1)<<(8*size) {
+		return r
+	}
+	return sizedUnknown(size)
 }
 
 func (v *verifier) stackWrite(st *vstate, pc int, f *funcState, slot *stackSlot, first, size int, val *storeVal) error {
@@ -604,6 +778,13 @@ func (v *verifier) stackWrite(st *vstate, pc int, f *funcState, slot *stackSlot,
 		return v.errorState(st, pc, "cannot overwrite the iterator on the stack")
 	}
 	r := val.reg
+	if val.regno >= 0 && r.typ == scalarValue && r.id == 0 && !r.isConst() &&
+		(size == 8 || first == 0 && r.umax < uint64(1)<<(8*size)) {
+		// link the register and its spill, so that a bounds check of a
+		// later fill bounds the register too (assign_scalar_id_before_mov)
+		r.id = v.newID()
+		st.cur().regs[val.regno].id = r.id
+	}
 	if r.isPtr() {
 		if size != 8 {
 			return v.errorState(st, pc, "invalid size of register spill")
@@ -625,12 +806,35 @@ func (v *verifier) stackWrite(st *vstate, pc int, f *funcState, slot *stackSlot,
 		}
 		return nil
 	}
+	zeroVal := r.typ == scalarValue && r.isConst() && r.varOff.value&(uint64(1)<<(8*size)-1) == 0
+	if first == 0 && r.typ == scalarValue && !zeroVal {
+		// a narrow spill at the start of a slot keeps the value (the
+		// kernel's save_register_state with size < 8); the bytes above
+		// keep what they were, spilled bytes becoming plain
+		if slot.isSpill() {
+			scrubSpill(slot)
+		}
+		for b := 0; b < 8; b++ {
+			switch {
+			case b < size:
+				slot.types[b] = slotSpill
+			case slot.types[b] == slotSpill:
+				slot.types[b] = slotMisc
+			}
+		}
+		slot.spill = r
+		if val.regno >= 0 && r.id != 0 && r.umax >= uint64(1)<<(8*size) {
+			slot.spill.id = 0 // a narrowing spill breaks the link
+		}
+		return nil
+	}
 	if slot.isSpill() {
 		sp := slot.spill
+		ssz := slot.spillSize()
 		scrubSpill(slot)
 		if sp.typ == scalarValue && sp.isConst() {
 			// keep exact knowledge of the bytes not overwritten
-			for b := 0; b < 8; b++ {
+			for b := 0; b < ssz; b++ {
 				if byte(sp.varOff.value>>(8*b)) == 0 {
 					slot.types[b] = slotZero
 				}
@@ -638,7 +842,7 @@ func (v *verifier) stackWrite(st *vstate, pc int, f *funcState, slot *stackSlot,
 		}
 	}
 	t := slotMisc
-	if r.typ == scalarValue && r.isConst() && r.varOff.value&(uint64(1)<<(8*size)-1) == 0 {
+	if zeroVal {
 		t = slotZero
 	}
 	for i := 0; i < size; i++ {

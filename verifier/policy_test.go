@@ -4,14 +4,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cilium/ebpf/btf"
 	"github.com/schedsim/schedsim/bpfvm"
 	"github.com/schedsim/schedsim/policies"
 	"github.com/schedsim/schedsim/verifier"
 )
 
-// policyEnvs loads a built-in policy and returns, for every program, the
-// environment it is verified in: this is what `schedsim verify` does.
+// policyEnvs loads a policy without verifying it and returns, for every
+// program, the environment the policy loader verifies it in.
 func policyEnvs(t testing.TB, name string) ([]*bpfvm.Program, []*verifier.Env) {
 	b, err := policies.Open(name, policies.Options{NumCPUs: 2, NoVerify: true})
 	if err != nil {
@@ -21,69 +20,12 @@ func policyEnvs(t testing.TB, name string) ([]*bpfvm.Program, []*verifier.Env) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { b.Close() })
-	kbtf, err := policies.KernelBTF()
-	if err != nil {
-		t.Fatal(err)
-	}
-	vm := b.VM()
-	// Until the runtime serves bpf_spin_lock/unlock, describe them for the
-	// verifier (prototypes as in the kernel).
-	for _, h := range []*bpfvm.Helper{
-		{ID: 93, Name: "bpf_spin_lock", Args: [5]bpfvm.ArgType{bpfvm.ArgPtrToSpinLock}, Ret: bpfvm.RetVoid},
-		{ID: 94, Name: "bpf_spin_unlock", Args: [5]bpfvm.ArgType{bpfvm.ArgPtrToSpinLock}, Ret: bpfvm.RetVoid},
-	} {
-		if vm.Registry.Helper(h.ID) == nil {
-			vm.Registry.AddHelper(h)
-		}
-	}
-	var specs []*bpfvm.MapSpec
-	for _, m := range vm.Maps {
-		specs = append(specs, m.Spec())
-	}
-	writable := func(s *btf.Struct, off, size uint32) bool {
-		if s.Name != "task_struct" {
-			return false
-		}
-		var base uint32
-		var scx *btf.Struct
-		for _, m := range s.Members {
-			if m.Name == "scx" {
-				base = m.Offset.Bytes()
-				scx, _ = btf.UnderlyingType(m.Type).(*btf.Struct)
-			}
-		}
-		if scx == nil {
-			return false
-		}
-		for _, m := range scx.Members {
-			switch m.Name {
-			case "slice", "dsq_vtime", "disallow":
-				sz, err := btf.Sizeof(m.Type)
-				if err != nil {
-					continue
-				}
-				lo := base + m.Offset.Bytes()
-				if m.BitfieldSize != 0 {
-					lo = base + m.Offset.Bytes()&^7
-					sz = 8
-				}
-				if off >= lo && off+size <= lo+uint32(sz) {
-					return true
-				}
-			}
-		}
-		return false
-	}
 	var progs []*bpfvm.Program
 	var envs []*verifier.Env
 	for _, p := range b.Instance().Programs {
-		env := &verifier.Env{Maps: specs, Registry: vm.Registry, KernelBTF: kbtf, WritableField: writable}
-		if p.StructOpsMember != "" {
-			args, void, err := verifier.StructOpsArgs(kbtf, "sched_ext_ops", p.StructOpsMember)
-			if err != nil {
-				t.Fatal(err)
-			}
-			env.Args, env.ReturnVoid = args, void
+		env, err := b.VerifierEnv(p, nil)
+		if err != nil {
+			t.Fatal(err)
 		}
 		progs = append(progs, p)
 		envs = append(envs, env)

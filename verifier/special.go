@@ -39,11 +39,19 @@ func (v *verifier) specialKfunc(st *vstate, pc int, k *bpfvm.Kfunc) (bool, int, 
 	case "bpf_iter_num_destroy":
 		return true, pc + 1, false, v.kfIterDestroy(st, pc)
 	case "bpf_rbtree_add_impl", "bpf_list_push_front_impl", "bpf_list_push_back_impl":
+		if inRbLess(st) {
+			return true, 0, false, v.errorState(st, pc, "%s not allowed in rbtree cb", k.Name)
+		}
 		next, done, err := v.kfCollectionAdd(st, pc, k.Name)
 		return true, next, done, err
-	case "bpf_rbtree_first", "bpf_rbtree_remove", "bpf_list_pop_front", "bpf_list_pop_back",
-		"bpf_list_front", "bpf_list_back":
+	case "bpf_rbtree_first", "bpf_rbtree_remove", "bpf_rbtree_root", "bpf_rbtree_left", "bpf_rbtree_right",
+		"bpf_list_pop_front", "bpf_list_pop_back", "bpf_list_front", "bpf_list_back":
+		if inRbLess(st) {
+			return true, 0, false, v.errorState(st, pc, "%s not allowed in rbtree cb", k.Name)
+		}
 		return true, pc + 1, false, v.kfCollectionGet(st, pc, k.Name)
+	case "bpf_refcount_acquire_impl":
+		return true, pc + 1, false, v.kfRefcountAcquire(st, pc)
 	}
 	return false, 0, false, nil
 }
@@ -81,7 +89,7 @@ func (v *verifier) kfObjNew(st *vstate, pc int) error {
 	clobberCallerSaved(f)
 	r0 := &f.regs[0]
 	*r0 = makePtr(ptrToBTFID)
-	r0.btfType = s
+	r0.btfIdx = v.typeID(s)
 	r0.flags = flagAlloc | flagMaybeNull
 	r0.refID = v.acquireRef(st, pc)
 	r0.id = r0.refID
@@ -127,6 +135,9 @@ func (v *verifier) kfResLock(st *vstate, pc int, kind lockKind) error {
 		}
 		v.markMemWritten(st, *r2, 8)
 	}
+	if inRbLess(st) {
+		return v.errorState(st, pc, "%s_lock not allowed in rbtree cb", kind.fn())
+	}
 	cls, id, err := v.lockTarget(st, pc, 1, kind)
 	if err != nil {
 		return err
@@ -154,8 +165,9 @@ func (v *verifier) kfResLock(st *vstate, pc int, kind lockKind) error {
 
 // ---- numeric iterators (bpf_iter_num_*) ----
 
-// iterSlot returns the stack slot of the iterator r points to.
-func (v *verifier) iterSlot(st *vstate, r *regState) (*stackSlot, bool) {
+// iterSlot returns the stack slot of the iterator r points to; own makes
+// the frame's stack its own first, for a change through the pointer.
+func (v *verifier) iterSlot(st *vstate, r *regState, own bool) (*stackSlot, bool) {
 	if r.typ != ptrToStack || !r.isConst() {
 		return nil, false
 	}
@@ -167,6 +179,9 @@ func (v *verifier) iterSlot(st *vstate, r *regState) (*stackSlot, bool) {
 	i := int((-o - 1) / 8)
 	if i >= len(f.stack) {
 		return nil, false
+	}
+	if own {
+		f.ownStack()
 	}
 	sl := &f.stack[i]
 	if sl.types[0] != slotIter {
@@ -196,12 +211,14 @@ func (v *verifier) kfIterNew(st *vstate, pc int) error {
 	if o%8 != 0 || o < -bpfvm.StackSize || o+8 > 0 {
 		return v.errorState(st, pc, "arg#0 expected pointer to an iterator on stack")
 	}
-	if sl, ok := v.iterSlot(st, r1); ok && sl != nil {
+	if sl, ok := v.iterSlot(st, r1, false); ok && sl != nil {
 		return v.errorState(st, pc, "expected uninitialized iter_num as arg #0")
 	}
 	f := v.frameOf(st, r1)
+	f.ownStack()
 	v.noteStackDepth(st, r1, int(-o))
 	f.growStack(int(-o))
+	v.stackWritten(st, r1, o)
 	sl := &f.stack[(-o-1)/8]
 	for b := range sl.types {
 		sl.types[b] = slotIter
@@ -218,14 +235,15 @@ func (v *verifier) kfIterNext(st *vstate, pc int) error {
 	if err != nil {
 		return err
 	}
-	sl, ok := v.iterSlot(st, r1)
+	sl, ok := v.iterSlot(st, r1, false)
 	if !ok {
 		return v.errorState(st, pc, "expected an initialized iter_num as arg #0")
 	}
+	v.stackRead(st, r1, int64(r1.off)+int64(r1.varOff.value), int64(r1.off)+int64(r1.varOff.value)+8)
 	if sl.spill.iterState == iterActive {
 		// queued: the loop goes on, r0 points to the current number
 		next := v.push(st, pc+1)
-		nsl, _ := v.iterSlot(next, &next.cur().regs[1])
+		nsl, _ := v.iterSlot(next, &next.cur().regs[1], true)
 		nsl.spill.iterDepth++
 		nf := next.cur()
 		clobberCallerSaved(nf)
@@ -234,6 +252,7 @@ func (v *verifier) kfIterNext(st *vstate, pc int) error {
 		nf.regs[0].flags = flagRdonly
 	}
 	// current: the iterator is drained and returned NULL
+	sl, _ = v.iterSlot(st, r1, true)
 	sl.spill.iterState = iterDrained
 	f := st.cur()
 	clobberCallerSaved(f)
@@ -246,10 +265,11 @@ func (v *verifier) kfIterDestroy(st *vstate, pc int) error {
 	if err != nil {
 		return err
 	}
-	sl, ok := v.iterSlot(st, r1)
+	sl, ok := v.iterSlot(st, r1, true)
 	if !ok {
 		return v.errorState(st, pc, "expected an initialized iter_num as arg #0")
 	}
+	v.stackRead(st, r1, int64(r1.off)+int64(r1.varOff.value), int64(r1.off)+int64(r1.varOff.value)+8)
 	ref := sl.spill.refID
 	for b := range sl.types {
 		sl.types[b] = slotInvalid
@@ -262,47 +282,87 @@ func (v *verifier) kfIterDestroy(st *vstate, pc int) error {
 
 // ---- rbtree and list ----
 
+// mapClassName names a map in lock classes: its name, or its section.
+func mapClassName(ms *bpfvm.MapSpec) string {
+	if ms.Name == "" {
+		return ms.Section
+	}
+	return ms.Name
+}
+
+func isLockKind(kind string) bool { return kind == "bpf_spin_lock" || kind == "bpf_res_spin_lock" }
+
+// guardLock finds the lock that protects a tree root or list head (the
+// kernel's association of a graph root with the bpf_spin_lock of its
+// allocation): the one lock in the same struct (or data section) as the
+// root, else the one lock of the whole value. The kernel allows a single
+// lock per value; a value with several must put each root beside its own.
+func (v *verifier) guardLock(st *vstate, pc int, fields []specialField, root specialField) (specialField, error) {
+	var beside, all []specialField
+	for _, f := range fields {
+		if !isLockKind(f.kind) {
+			continue
+		}
+		all = append(all, f)
+		if f.scope == root.scope && f.scopeOff == root.scopeOff {
+			beside = append(beside, f)
+		}
+	}
+	switch {
+	case len(beside) == 1:
+		return beside[0], nil
+	case len(beside) == 0 && len(all) == 1:
+		return all[0], nil
+	case len(all) == 0:
+		return specialField{}, v.errorState(st, pc, "%s at off=%d has no bpf_spin_lock in the same allocation to protect it", root.kind, root.off)
+	}
+	return specialField{}, v.errorState(st, pc, "%s at off=%d: cannot tell which of %d locks protects it; put it in a struct with exactly one bpf_spin_lock", root.kind, root.off, len(all))
+}
+
 // collectionRoot checks a bpf_rb_root / bpf_list_head argument and that the
-// lock guarding it is held. It returns the root's special field.
-func (v *verifier) collectionRoot(st *vstate, pc int, regno uint8, kind string) (specialField, error) {
+// lock guarding it is held (check_reg_allocation_locked). It returns the
+// root's special field and the held lock.
+func (v *verifier) collectionRoot(st *vstate, pc int, regno uint8, kind string) (specialField, heldLock, error) {
 	r, err := v.argReg(st, pc, regno)
 	if err != nil {
-		return specialField{}, err
+		return specialField{}, heldLock{}, err
 	}
-	if r.typ != ptrToMapValue || r.mayBeNull() || !r.isConst() {
-		return specialField{}, v.errorState(st, pc, "arg#%d expected pointer to map value holding a %s (R%d type=%s)", regno-1, kind, regno, v.typeName(r))
+	if r.typ != ptrToMapValue || r.mayBeNull() {
+		return specialField{}, heldLock{}, v.errorState(st, pc, "arg#%d expected pointer to map value (R%d type=%s)", regno-1, regno, v.typeName(r))
+	}
+	if !r.isConst() {
+		return specialField{}, heldLock{}, v.errorState(st, pc, "R%d doesn't have constant offset. %s has to be at the constant offset", regno, kind)
 	}
 	ms := v.mapSpec(int(r.mapIdx))
 	if ms == nil {
-		return specialField{}, v.errorState(st, pc, "R%d invalid map", regno)
+		return specialField{}, heldLock{}, v.errorState(st, pc, "R%d invalid map", regno)
 	}
 	off := int64(r.off) + int64(r.varOff.value)
 	var root *specialField
-	fields := specialFields(ms.Value)
+	fields := v.specialFields(ms.Value)
 	for i := range fields {
 		if fields[i].kind == kind && int64(fields[i].off) == off {
 			root = &fields[i]
 		}
 	}
 	if root == nil {
-		return specialField{}, v.errorState(st, pc, "R%d doesn't point to a %s field (off %d)", regno, kind, off)
+		return specialField{}, heldLock{}, v.errorState(st, pc, "R%d doesn't point to a %s field (off %d)", regno, kind, off)
+	}
+	guard, err := v.guardLock(st, pc, fields, *root)
+	if err != nil {
+		return specialField{}, heldLock{}, err
 	}
 	id := r.id
 	if ms.Section != "" {
 		id = 0
 	}
+	cls := LockClass{Map: mapClassName(ms), Off: guard.off}
 	for _, l := range st.locks {
-		if l.class.Map == ms.Name && l.ptrID == id {
-			return *root, nil
+		if l.class == cls && l.ptrID == id {
+			return *root, l, nil
 		}
 	}
-	lockOff := -1
-	for _, f := range fields {
-		if f.kind == "bpf_spin_lock" || f.kind == "bpf_res_spin_lock" {
-			lockOff = int(f.off)
-		}
-	}
-	return specialField{}, v.errorState(st, pc, "bpf_spin_lock at off=%d must be held for %s", lockOff, kind)
+	return specialField{}, heldLock{}, v.errorState(st, pc, "%s at off=%d must be held for %s", guard.kind, guard.off, kind)
 }
 
 // containsNode parses a "contains:type:field" tag.
@@ -314,38 +374,86 @@ func (v *verifier) containsNode(root specialField) (string, string) {
 	return parts[1], parts[2]
 }
 
-func (v *verifier) kfCollectionAdd(st *vstate, pc int, name string) (int, bool, error) {
-	kind, nodeKind := "bpf_list_head", "bpf_list_node"
-	if strings.HasPrefix(name, "bpf_rbtree") {
-		kind, nodeKind = "bpf_rb_root", "bpf_rb_node"
-	}
-	root, err := v.collectionRoot(st, pc, 1, kind)
+// nodeArg checks a bpf_rb_node / bpf_list_node argument: a pointer to the
+// node field of an allocated object of the type the root contains, at the
+// node's offset (__process_kf_arg_ptr_to_graph_node).
+func (v *verifier) nodeArg(st *vstate, pc int, regno uint8, root specialField, kind, nodeKind string) (*regState, *btf.Struct, error) {
+	n, err := v.argReg(st, pc, regno)
 	if err != nil {
-		return 0, false, err
+		return nil, nil, err
 	}
-	n, err := v.argReg(st, pc, 2)
-	if err != nil {
-		return 0, false, err
+	if n.isNullConst() || n.mayBeNull() {
+		return nil, nil, v.errorState(st, pc, "Possibly NULL pointer passed to trusted arg%d", regno-1)
 	}
-	if n.typ != ptrToBTFID || n.flags&flagAlloc == 0 || n.mayBeNull() || !n.isConst() {
-		return 0, false, v.errorState(st, pc, "arg#1 expected pointer to allocated object (R2 type=%s)", v.typeName(n))
+	if n.typ != ptrToBTFID || n.flags&flagAlloc == 0 {
+		return nil, nil, v.errorState(st, pc, "arg#%d expected pointer to allocated object (R%d type=%s)", regno-1, regno, v.typeName(n))
 	}
-	if n.refID == 0 || n.flags&flagNonOwn != 0 {
-		return 0, false, v.errorState(st, pc, "arg#1 expected owning reference to allocated object")
+	if !n.isConst() {
+		return nil, nil, v.errorState(st, pc, "arg#%d %s has variable offset", regno-1, nodeKind)
 	}
-	s, _ := btf.UnderlyingType(n.btfType).(*btf.Struct)
+	s, _ := btf.UnderlyingType(v.btfT(n.btfIdx)).(*btf.Struct)
 	off := int64(n.off) + int64(n.varOff.value)
 	okNode := false
-	for _, f := range specialFields(s) {
+	for _, f := range v.specialFields(s) {
 		if f.kind == nodeKind && int64(f.off) == off {
 			okNode = true
 		}
 	}
 	if !okNode {
-		return 0, false, v.errorState(st, pc, "arg#1 offset=%d, but expected %s at this offset", off, nodeKind)
+		return nil, nil, v.errorState(st, pc, "arg#%d offset=%d, but expected %s at this offset", regno-1, off, nodeKind)
 	}
-	if tn, _ := v.containsNode(root); tn != "" && s != nil && s.Name != tn {
-		return 0, false, v.errorState(st, pc, "operation on %s expects arg#1 %s at offset=%d in struct %s, but arg is at offset=%d in struct %s", kind, nodeKind, off, tn, off, s.Name)
+	if tn, fn := v.containsNode(root); tn != "" && s != nil {
+		ct := s
+		if s.Name != tn && v.prog.BTF != nil {
+			var c *btf.Struct
+			if err := v.prog.BTF.TypeByName(tn, &c); err == nil {
+				ct = c
+			}
+		}
+		want := int64(-1)
+		for _, m := range ct.Members {
+			if m.Name == fn {
+				want = int64(m.Offset.Bytes())
+			}
+		}
+		if s.Name != tn || want != off {
+			return nil, nil, v.errorState(st, pc, "operation on %s expects arg#%d %s at offset=%d in struct %s, but arg is at offset=%d in struct %s",
+				kind, regno-1, nodeKind, want, tn, off, s.Name)
+		}
+	}
+	return n, s, nil
+}
+
+var graphKfuncs = map[string]bool{
+	"bpf_rbtree_add_impl": true, "bpf_list_push_front_impl": true, "bpf_list_push_back_impl": true,
+	"bpf_rbtree_first": true, "bpf_rbtree_remove": true, "bpf_rbtree_root": true, "bpf_rbtree_left": true,
+	"bpf_rbtree_right": true, "bpf_list_pop_front": true, "bpf_list_pop_back": true, "bpf_list_front": true,
+	"bpf_list_back": true,
+}
+
+func graphKinds(name string) (root, node string) {
+	if strings.HasPrefix(name, "bpf_rbtree") {
+		return "bpf_rb_root", "bpf_rb_node"
+	}
+	return "bpf_list_head", "bpf_list_node"
+}
+
+// kfCollectionAdd: bpf_rbtree_add_impl / bpf_list_push_{front,back}_impl.
+// The node must be an owning reference; ownership moves to the collection
+// and every copy of the pointer becomes a non-owning reference, valid
+// until the guarding lock is released (ref_convert_owning_non_owning).
+func (v *verifier) kfCollectionAdd(st *vstate, pc int, name string) (int, bool, error) {
+	kind, nodeKind := graphKinds(name)
+	root, lock, err := v.collectionRoot(st, pc, 1, kind)
+	if err != nil {
+		return 0, false, err
+	}
+	n, _, err := v.nodeArg(st, pc, 2, root, kind, nodeKind)
+	if err != nil {
+		return 0, false, err
+	}
+	if n.refID == 0 || n.flags&(flagNonOwn|flagRCU|flagUntrusted) != 0 {
+		return 0, false, v.errorState(st, pc, "allocated object must be referenced")
 	}
 	var cb int32 = -1
 	if kind == "bpf_rb_root" {
@@ -354,18 +462,17 @@ func (v *verifier) kfCollectionAdd(st *vstate, pc int, name string) (int, bool, 
 			return 0, false, err
 		}
 		if less.typ != ptrToFunc {
-			return 0, false, v.expectType(st, pc, 3, less, "func")
+			return 0, false, v.errorState(st, pc, "arg2 expected pointer to func")
 		}
 		cb = less.subprog
 	}
-	// ownership moves to the collection: the node becomes a non-owning
-	// reference, valid until the lock is released
 	ref := n.refID
 	v.dropRef(st, ref)
 	st.forEachReg(func(r *regState) {
 		if r.refID == ref {
 			r.refID = 0
 			r.flags |= flagNonOwn
+			r.guard = lock.id
 		}
 	})
 	nodeReg := *n
@@ -380,51 +487,51 @@ func (v *verifier) kfCollectionAdd(st *vstate, pc int, name string) (int, bool, 
 		for _, r := range []int{1, 2} {
 			a := nodeReg
 			a.refID = 0
+			a.id = 0
 			a.flags = flagAlloc | flagNonOwn
+			a.guard = lock.id
 			cf.regs[r] = a
 		}
 		v.queue = append(v.queue, pendingPath{side, int(cb)})
 	}
 	f := st.cur()
 	clobberCallerSaved(f)
-	if kind == "bpf_rb_root" || true {
-		f.regs[0] = unknownScalar()
-	}
+	// 0, or -EINVAL when a refcounted node already is in a collection
+	f.regs[0] = unknownScalar()
 	return pc + 1, false, nil
 }
 
+// kfCollectionGet: bpf_rbtree_first/root/left/right, bpf_rbtree_remove,
+// bpf_list_{pop,}_{front,back}. Removal returns an owning reference (to
+// release or add again), the others a non-owning one; all may be NULL.
 func (v *verifier) kfCollectionGet(st *vstate, pc int, name string) error {
-	kind, nodeKind := "bpf_list_head", "bpf_list_node"
-	if strings.HasPrefix(name, "bpf_rbtree") {
-		kind, nodeKind = "bpf_rb_root", "bpf_rb_node"
-	}
-	root, err := v.collectionRoot(st, pc, 1, kind)
+	kind, nodeKind := graphKinds(name)
+	root, lock, err := v.collectionRoot(st, pc, 1, kind)
 	if err != nil {
 		return err
 	}
-	owning := name != "bpf_rbtree_first" && name != "bpf_list_front" && name != "bpf_list_back"
+	owning := name == "bpf_rbtree_remove" || name == "bpf_list_pop_front" || name == "bpf_list_pop_back"
 	var nodeType btf.Type
 	var nodeOff int64 = -1
-	tn, fn := v.containsNode(root)
-	if name == "bpf_rbtree_remove" {
-		n, err := v.argReg(st, pc, 2)
+	switch name {
+	case "bpf_rbtree_remove", "bpf_rbtree_left", "bpf_rbtree_right":
+		n, s, err := v.nodeArg(st, pc, 2, root, kind, nodeKind)
 		if err != nil {
 			return err
 		}
-		if n.typ != ptrToBTFID || n.flags&flagAlloc == 0 || n.mayBeNull() {
-			return v.errorState(st, pc, "arg#1 expected pointer to allocated object (R2 type=%s)", v.typeName(n))
+		if n.flags&flagNonOwn == 0 && n.refID == 0 {
+			return v.errorState(st, pc, "%s can only take non-owning or refcounted bpf_rb_node pointer", name)
 		}
-		if n.flags&flagNonOwn == 0 {
-			return v.errorState(st, pc, "rbtree_remove node input must be non-owning ref")
-		}
-		nodeType, nodeOff = n.btfType, int64(n.off)
-	} else if tn != "" && v.prog.BTF != nil {
-		var s *btf.Struct
-		if err := v.prog.BTF.TypeByName(tn, &s); err == nil {
-			nodeType = s
-			for _, m := range s.Members {
-				if m.Name == fn {
-					nodeOff = int64(m.Offset.Bytes())
+		nodeType, nodeOff = s, int64(n.off)
+	default:
+		if tn, fn := v.containsNode(root); tn != "" && v.prog.BTF != nil {
+			var s *btf.Struct
+			if err := v.prog.BTF.TypeByName(tn, &s); err == nil {
+				nodeType = s
+				for _, m := range s.Members {
+					if m.Name == fn {
+						nodeOff = int64(m.Offset.Bytes())
+					}
 				}
 			}
 		}
@@ -433,20 +540,51 @@ func (v *verifier) kfCollectionGet(st *vstate, pc int, name string) error {
 	clobberCallerSaved(f)
 	r0 := &f.regs[0]
 	if nodeType == nil || nodeOff < 0 {
-		// the contained type is unknown: the result can only be compared
-		*r0 = unknownScalar()
-		_ = nodeKind
-		return nil
+		return v.errorState(st, pc, "%s at off=%d: no __contains(type, field) tag tells what it holds", kind, root.off)
 	}
 	*r0 = makePtr(ptrToBTFID)
-	r0.btfType = nodeType
+	r0.btfIdx = v.typeID(nodeType)
 	r0.off = int32(nodeOff)
 	r0.flags = flagAlloc | flagMaybeNull
 	r0.id = v.newID()
 	if owning {
 		r0.refID = v.acquireRef(st, pc)
+		r0.id = r0.refID
 	} else {
 		r0.flags |= flagNonOwn
+		r0.guard = lock.id
 	}
+	return nil
+}
+
+// kfRefcountAcquire: bpf_refcount_acquire_impl takes an owning or
+// non-owning reference to an object with a bpf_refcount field and returns
+// a new owning reference to it (or NULL).
+func (v *verifier) kfRefcountAcquire(st *vstate, pc int) error {
+	r1, err := v.argReg(st, pc, 1)
+	if err != nil {
+		return err
+	}
+	if r1.isNullConst() || r1.mayBeNull() {
+		return v.errorState(st, pc, "Possibly NULL pointer passed to trusted arg0")
+	}
+	if r1.typ != ptrToBTFID || r1.flags&flagAlloc == 0 || r1.flags&flagUntrusted != 0 || (r1.refID == 0 && r1.flags&flagNonOwn == 0) {
+		return v.errorState(st, pc, "arg#0 is neither owning or non-owning ref")
+	}
+	s, _ := btf.UnderlyingType(v.btfT(r1.btfIdx)).(*btf.Struct)
+	if s == nil || !hasField(v.specialFields(s), "bpf_refcount") {
+		return v.errorState(st, pc, "arg#0 doesn't point to a type with bpf_refcount field")
+	}
+	if !r1.isConst() || r1.off != 0 || r1.varOff.value != 0 {
+		return v.errorState(st, pc, "R1 must have zero offset when passed to bpf_refcount_acquire_impl")
+	}
+	f := st.cur()
+	clobberCallerSaved(f)
+	r0 := &f.regs[0]
+	*r0 = makePtr(ptrToBTFID)
+	r0.btfIdx = v.typeID(s)
+	r0.flags = flagAlloc | flagMaybeNull
+	r0.refID = v.acquireRef(st, pc)
+	r0.id = r0.refID
 	return nil
 }

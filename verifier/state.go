@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/cilium/ebpf/btf"
+	"github.com/schedsim/schedsim/bpfvm"
 )
 
 // regType is the kind of value a register holds (the kernel's
@@ -51,6 +51,9 @@ type regState struct {
 	id uint32
 	// refID is the reference this pointer holds (ref_obj_id), 0 if none.
 	refID uint32
+	// guard is the id of the held lock a non-owning reference (a node of
+	// a tree or list) is valid under; 0: valid until any lock is released.
+	guard uint32
 	// mapIdx: map of constPtrToMap / ptrToMapValue.
 	mapIdx int32
 	// frameNo: frame of ptrToStack.
@@ -58,8 +61,9 @@ type regState struct {
 	// iterator state, for stack slots of kind slotIter.
 	iterState uint8
 	iterDepth uint32
-	// btfType: the struct of ptrToBTFID, the element of ptrToMem.
-	btfType btf.Type
+	// btfIdx: the struct of ptrToBTFID (an index into verifier.types, so
+	// that states hold no Go pointers and copy without write barriers).
+	btfIdx uint32
 	// memSize: size of ptrToMem.
 	memSize uint32
 	// subprog: first instruction of the function of ptrToFunc.
@@ -113,6 +117,16 @@ func (s *stackSlot) isSpill() bool {
 	return s.types[0] == slotSpill
 }
 
+// spillSize is the size of the spilled register: 8, or 1, 2 or 4 for a
+// narrow spill of a scalar (the low bytes of the slot), 0 for none.
+func (s *stackSlot) spillSize() int {
+	n := 0
+	for n < 8 && s.types[n] == slotSpill {
+		n++
+	}
+	return n
+}
+
 func (s *stackSlot) allType(t slotType) bool {
 	for _, x := range s.types {
 		if x != t {
@@ -136,22 +150,38 @@ const (
 type funcState struct {
 	regs [11]regState
 	// stack[i] covers bytes [-(i+1)*8, -i*8) from the frame pointer.
-	stack    []stackSlot
-	callsite int // pc of the call instruction in the caller, -1 for frame 0
-	subprog  int // index into verifier.subprogs
-	frameNo  uint8
-	cb       callbackKind
+	stack []stackSlot
+	// stackShared: stack is shared with another state (copy on write:
+	// ownStack before changing it).
+	stackShared bool
+	callsite    int // pc of the call instruction in the caller, -1 for frame 0
+	subprog     int // index into verifier.subprogs
+	frameNo     uint8
+	cb          callbackKind
 }
 
 func (f *funcState) clone() *funcState {
 	n := *f
-	n.stack = append([]stackSlot(nil), f.stack...)
+	if len(f.stack) > 0 {
+		f.stackShared, n.stackShared = true, true
+	}
 	return &n
+}
+
+// ownStack gives f a stack of its own before a change.
+func (f *funcState) ownStack() {
+	if f.stackShared {
+		f.stack = append(make([]stackSlot, 0, len(f.stack)+2), f.stack...)
+		f.stackShared = false
+	}
 }
 
 // growStack makes the stack cover depth bytes.
 func (f *funcState) growStack(depth int) {
 	n := (depth + 7) / 8
+	if len(f.stack) < n {
+		f.ownStack()
+	}
 	for len(f.stack) < n {
 		f.stack = append(f.stack, stackSlot{})
 	}
@@ -181,6 +211,7 @@ func (k lockKind) fn() string {
 
 // heldLock is a lock held on the current path.
 type heldLock struct {
+	id    uint32 // unique per acquisition: non-owning references name it
 	class LockClass
 	ptrID uint32 // id of the pointer the lock was taken through (0: global)
 	insn  int
@@ -192,6 +223,16 @@ type vstate struct {
 	frames []*funcState
 	refs   []refState
 	locks  []heldLock
+	// mayGotoDepth counts the may_goto loop iterations entered on this
+	// path: two states of different iterations are not a repetition.
+	mayGotoDepth uint32
+	// asyncEntry tells apart the verifications of a timer callback queued
+	// by different calls: the same state in two of them is no loop.
+	asyncEntry uint32
+	// segWritten has, per frame, the stack slots fully written since the
+	// last checkpoint (REG_LIVE_WRITTEN): a later read of such a slot does
+	// not depend on the checkpoint's value.
+	segWritten [bpfvm.MaxCallFrames]uint64
 	// parent is the most recent checkpoint on this path.
 	parent *checkpoint
 }
@@ -199,7 +240,8 @@ type vstate struct {
 func (s *vstate) cur() *funcState { return s.frames[len(s.frames)-1] }
 
 func (s *vstate) clone() *vstate {
-	n := &vstate{frames: make([]*funcState, len(s.frames)), parent: s.parent}
+	n := &vstate{frames: make([]*funcState, len(s.frames)), parent: s.parent, mayGotoDepth: s.mayGotoDepth,
+		asyncEntry: s.asyncEntry, segWritten: s.segWritten}
 	for i, f := range s.frames {
 		n.frames[i] = f.clone()
 	}
@@ -216,7 +258,13 @@ func (s *vstate) forEachReg(fn func(r *regState)) {
 		}
 		for i := range f.stack {
 			if f.stack[i].isSpill() {
-				fn(&f.stack[i].spill)
+				// on a copy: a shared stack is copied only if fn changes it
+				r := f.stack[i].spill
+				fn(&r)
+				if r != f.stack[i].spill {
+					f.ownStack()
+					f.stack[i].spill = r
+				}
 			}
 		}
 	}
@@ -233,6 +281,11 @@ type checkpoint struct {
 	hits    int
 	miss    int
 	hash    uint64
+	// read has, per frame, the stack slots whose value at this checkpoint
+	// some path from it reads (REG_LIVE_READ); written, the slots fully
+	// written between the previous checkpoint and this one. Once the
+	// checkpoint is complete, only read slots need to match for pruning.
+	read, written [bpfvm.MaxCallFrames]uint64
 }
 
 // stateHash fingerprints a state for exact comparison, ignoring ids (which
@@ -244,24 +297,18 @@ func stateHash(s *vstate) uint64 {
 		h *= 1099511628211
 		h ^= h >> 29
 	}
+	// a bucket key, not an identity: equal states hash equal, and a few
+	// fields tell most different ones apart
 	regHash := func(r *regState) {
-		mix(uint64(r.typ) | uint64(r.flags)<<8 | uint64(uint32(r.off))<<16)
 		if r.typ == notInit {
+			mix(0)
 			return
 		}
-		mix(r.varOff.value)
-		mix(r.varOff.mask)
-		mix(uint64(r.smin))
-		mix(uint64(r.smax))
-		mix(r.umin)
-		mix(r.umax)
-		mix(uint64(uint32(r.mapIdx)) | uint64(r.frameNo)<<32 | uint64(r.iterState)<<40)
-		mix(uint64(r.memSize) | uint64(uint32(r.subprog))<<32)
-		if r.iterState == iterActive {
-			mix(uint64(r.iterDepth))
-		}
+		mix(uint64(r.typ) | uint64(r.flags)<<8 | uint64(uint32(r.off))<<16 | uint64(r.iterState)<<48 ^
+			r.varOff.value*0x9e3779b97f4a7c15 ^ r.varOff.mask ^ r.umax*0xff51afd7ed558ccd ^ uint64(r.smin) ^
+			uint64(uint32(r.mapIdx))<<20 ^ uint64(r.iterDepth)<<40)
 	}
-	mix(uint64(len(s.frames)) | uint64(len(s.refs))<<16 | uint64(len(s.locks))<<32)
+	mix(uint64(len(s.frames)) | uint64(len(s.refs))<<16 | uint64(len(s.locks))<<32 | uint64(s.mayGotoDepth)<<48)
 	for _, f := range s.frames {
 		mix(uint64(int64(f.callsite)) ^ uint64(f.cb)<<56)
 		for i := range f.regs {
@@ -381,16 +428,16 @@ func (c *comparer) regSafe(old, cur *regState) bool {
 		return false
 	}
 	if old.mapIdx != cur.mapIdx || old.frameNo != cur.frameNo || old.memSize != cur.memSize ||
-		old.btfType != cur.btfType {
+		old.btfIdx != cur.btfIdx {
 		return false
 	}
-	return c.ids.check(old.id, cur.id) && c.ids.check(old.refID, cur.refID)
+	return c.ids.check(old.id, cur.id) && c.ids.check(old.refID, cur.refID) && c.ids.check(old.guard, cur.guard)
 }
 
 func (c *comparer) sameReg(old, cur *regState) bool {
 	if old.typ != cur.typ || old.flags != cur.flags || old.off != cur.off || old.bounds != cur.bounds ||
 		old.mapIdx != cur.mapIdx || old.frameNo != cur.frameNo || old.memSize != cur.memSize ||
-		old.btfType != cur.btfType || old.subprog != cur.subprog || old.iterState != cur.iterState {
+		old.btfIdx != cur.btfIdx || old.subprog != cur.subprog || old.iterState != cur.iterState {
 		return false
 	}
 	if old.iterState == iterActive && old.iterDepth != cur.iterDepth {
@@ -400,7 +447,7 @@ func (c *comparer) sameReg(old, cur *regState) bool {
 	if old.typ == scalarValue {
 		return c.sids.check(old.id, cur.id)
 	}
-	return c.ids.check(old.id, cur.id) && c.ids.check(old.refID, cur.refID)
+	return c.ids.check(old.id, cur.id) && c.ids.check(old.refID, cur.refID) && c.ids.check(old.guard, cur.guard)
 }
 
 // slotAsReg describes a fully initialised non-spill slot as a scalar.
@@ -416,9 +463,12 @@ func slotAsReg(s *stackSlot) (regState, bool) {
 	return unknownScalar(), true
 }
 
-func (c *comparer) stackSafe(old, cur *funcState) bool {
+func (c *comparer) stackSafe(old, cur *funcState, read uint64, useRead bool) bool {
 	for i := range old.stack {
 		os := &old.stack[i]
+		if useRead && !c.exact && i < 64 && read&(1<<uint(i)) == 0 && os.types[0] != slotIter {
+			continue // never read from here on: its value does not matter
+		}
 		var cs *stackSlot
 		if i < len(cur.stack) {
 			cs = &cur.stack[i]
@@ -441,8 +491,15 @@ func (c *comparer) stackSafe(old, cur *funcState) bool {
 			}
 			continue
 		}
-		if os.isSpill() {
-			if cs.isSpill() {
+		firstByte := 0
+		if os.isSpill() && os.spillSize() < 8 {
+			// a narrow spill: the same spill, then the bytes above it
+			if cs.spillSize() != os.spillSize() || !c.regSafe(&os.spill, &cs.spill) {
+				return false
+			}
+			firstByte = os.spillSize()
+		} else if os.isSpill() {
+			if cs.isSpill() && cs.spillSize() == 8 {
 				if !c.regSafe(&os.spill, &cs.spill) {
 					return false
 				}
@@ -457,7 +514,7 @@ func (c *comparer) stackSafe(old, cur *funcState) bool {
 			}
 			continue
 		}
-		for b := 0; b < 8; b++ {
+		for b := firstByte; b < 8; b++ {
 			switch os.types[b] {
 			case slotInvalid:
 			case slotMisc:
@@ -488,11 +545,15 @@ func (c *comparer) stackSafe(old, cur *funcState) bool {
 }
 
 // statesEqual is states_equal: old covers cur. live gives the registers
-// live at each frame's resume point.
-func (c *comparer) statesEqual(old, cur *vstate, live []uint16) bool {
+// live at each frame's resume point; read, if not nil, the stack slots
+// read from old on (a complete checkpoint's).
+func (c *comparer) statesEqual(old, cur *vstate, live []uint16, read *[bpfvm.MaxCallFrames]uint64) bool {
 	c.ids.reset()
 	c.sids.reset()
 	if len(old.frames) != len(cur.frames) || len(old.refs) != len(cur.refs) || len(old.locks) != len(cur.locks) {
+		return false
+	}
+	if c.exact && (old.mayGotoDepth != cur.mayGotoDepth || old.asyncEntry != cur.asyncEntry) {
 		return false
 	}
 	for i := range old.frames {
@@ -508,7 +569,11 @@ func (c *comparer) statesEqual(old, cur *vstate, live []uint16) bool {
 				return false
 			}
 		}
-		if !c.stackSafe(of, cf) {
+		var rd uint64
+		if read != nil && i < len(read) {
+			rd = read[i]
+		}
+		if !c.stackSafe(of, cf, rd, read != nil) {
 			return false
 		}
 	}
@@ -519,7 +584,7 @@ func (c *comparer) statesEqual(old, cur *vstate, live []uint16) bool {
 	}
 	for i := range old.locks {
 		ol, cl := &old.locks[i], &cur.locks[i]
-		if ol.class != cl.class || ol.kind != cl.kind {
+		if ol.class != cl.class || ol.kind != cl.kind || !c.ids.check(ol.id, cl.id) {
 			return false
 		}
 		if (ol.ptrID == 0) != (cl.ptrID == 0) || (ol.ptrID != 0 && !c.ids.check(ol.ptrID, cl.ptrID)) {
@@ -566,8 +631,8 @@ func (v *verifier) typeName(r *regState) string {
 		b.WriteString("fp")
 	case ptrToBTFID:
 		b.WriteString("ptr_")
-		if r.btfType != nil {
-			b.WriteString(r.btfType.TypeName())
+		if t := v.btfT(r.btfIdx); t != nil {
+			b.WriteString(t.TypeName())
 		}
 	case ptrToMem:
 		b.WriteString("mem")

@@ -127,6 +127,10 @@ const defaultInsnLimit = 1000000
 // is compared with.
 const maxLoopCompare = 8
 
+// maxAncestorWalk bounds the walk up a path's checkpoints looking for the
+// previous visits of a loop head.
+const maxAncestorWalk = 4096
+
 // Verify checks p against env. It returns statistics on success and an
 // *Error on rejection. It never panics on any input.
 func Verify(p *bpfvm.Program, env *Env) (res *Result, err error) {
@@ -230,6 +234,12 @@ type verifier struct {
 	// async lists the subprograms verified as bpf_timer callbacks: roots
 	// of their own call chains for the stack depth.
 	async map[int]bool
+	// types interns the BTF types registers point to (regState.btfIdx);
+	// types[0] is nil.
+	types   []btf.Type
+	typeIdx map[btf.Type]uint32
+	// fields memoises specialFields per BTF type.
+	fields map[btf.Type][]specialField
 
 	edges    []LockEdge
 	edgeSeen map[[2]LockClass]bool
@@ -240,6 +250,32 @@ type verifier struct {
 func (v *verifier) newID() uint32 {
 	v.idGen++
 	return v.idGen
+}
+
+// typeID interns t for regState.btfIdx.
+func (v *verifier) typeID(t btf.Type) uint32 {
+	if t == nil {
+		return 0
+	}
+	if i, ok := v.typeIdx[t]; ok {
+		return i
+	}
+	if v.typeIdx == nil {
+		v.typeIdx = make(map[btf.Type]uint32)
+		v.types = append(v.types[:0], nil)
+	}
+	i := uint32(len(v.types))
+	v.types = append(v.types, t)
+	v.typeIdx[t] = i
+	return i
+}
+
+// btfT is the type interned as i.
+func (v *verifier) btfT(i uint32) btf.Type {
+	if i == 0 || int(i) >= len(v.types) {
+		return nil
+	}
+	return v.types[i]
 }
 
 func (v *verifier) mapSpec(i int) *bpfvm.MapSpec {
@@ -498,10 +534,17 @@ func (v *verifier) isStateVisited(st *vstate, pc int) (bool, error) {
 			kept = append(kept, ps.done[i:]...)
 			break
 		}
-		if v.cmp.statesEqual(c.st, st, live) {
+		if v.cmp.statesEqual(c.st, st, live, &c.read) {
 			c.hits++
 			pruned = true
 			kept = append(kept, c)
+			// the pruned path would read what c's paths read
+			// (propagate_liveness)
+			for fr := range st.frames {
+				if fr < len(c.read) {
+					v.markRead(st, fr, c.read[fr])
+				}
+			}
 			continue
 		}
 		c.miss++
@@ -522,7 +565,7 @@ func (v *verifier) isStateVisited(st *vstate, pc int) (bool, error) {
 		// converge, and older ones would make long loops quadratic
 		recent := ps.loopList[max(0, len(ps.loopList)-maxLoopCompare):]
 		for _, c := range recent {
-			if v.cmp.statesEqual(c.st, st, live) {
+			if v.cmp.statesEqual(c.st, st, live, nil) {
 				c.hits++
 				return true, nil
 			}
@@ -533,23 +576,40 @@ func (v *verifier) isStateVisited(st *vstate, pc int) (bool, error) {
 	if !loopHead {
 		v.cmp.exact = true
 		for _, c := range ps.active[h] {
-			if v.cmp.statesEqual(c.st, st, nil) {
+			if v.cmp.statesEqual(c.st, st, nil, nil) {
 				return false, v.errorState(st, pc, "infinite loop detected at insn %d", pc)
 			}
 		}
 		v.cmp.exact = false
 	}
-	if loopHead && len(ps.loopList) >= 2 {
-		v.widen(ps.loopList[len(ps.loopList)-1].st, st)
-		h = stateHash(st)
+	if loopHead {
+		// from the third visit of this loop head on the path itself
+		// (find_prev_entry: an ancestor, not a sibling path's visit),
+		// forget the scalars that keep changing
+		var prev [2]*checkpoint
+		n := 0
+		for c, steps := st.parent, 0; c != nil && n < 2 && steps < maxAncestorWalk; c, steps = c.parent, steps+1 {
+			if c.pc == pc {
+				prev[n] = c
+				n++
+			}
+		}
+		if n == 2 {
+			v.widen(prev[1].st, prev[0].st, st)
+			h = stateHash(st)
+		}
 	}
+	// in loops, store a new checkpoint only after 20 jumps or 100
+	// instructions (the kernel's add_new_state); always at loop heads
 	if looping && !loopHead && v.jmps-v.prevJmps < 20 && v.processed-v.prevInsns < 100 {
 		return false, nil
 	}
 	v.prevJmps, v.prevInsns = v.jmps, v.processed
-	c := &checkpoint{st: st.clone(), pc: pc, parent: st.parent, pending: 1, hash: h}
+	clearSingularIDs(st, live)
+	c := &checkpoint{st: st.clone(), pc: pc, parent: st.parent, pending: 1, hash: h, written: st.segWritten}
 	c.st.parent = nil
 	st.parent = c
+	st.segWritten = [bpfvm.MaxCallFrames]uint64{}
 	if ps.active == nil {
 		ps.active = make(map[uint64][]*checkpoint)
 	}
@@ -565,49 +625,194 @@ func (v *verifier) isStateVisited(st *vstate, pc int) (bool, error) {
 	return false, nil
 }
 
+// clearSingularIDs drops the scalar ids that link nothing: those of dead
+// registers, and those only one live register or spill holds. They would
+// only make otherwise equal states differ.
+func clearSingularIDs(st *vstate, live []uint16) {
+	var ids [64]uint32
+	var cnt [64]uint8
+	n := 0
+	overflow := false
+	count := func(r *regState) {
+		if r.typ != scalarValue || r.id == 0 {
+			return
+		}
+		for i := 0; i < n; i++ {
+			if ids[i] == r.id {
+				if cnt[i] < 2 {
+					cnt[i]++
+				}
+				return
+			}
+		}
+		if n == len(ids) {
+			overflow = true
+			return
+		}
+		ids[n], cnt[n] = r.id, 1
+		n++
+	}
+	isLive := func(fi, r int) bool { return fi >= len(live) || live[fi]&(1<<r) != 0 }
+	for fi, f := range st.frames {
+		for r := 0; r < 10; r++ {
+			if isLive(fi, r) {
+				count(&f.regs[r])
+			}
+		}
+		for i := range f.stack {
+			if f.stack[i].isSpill() {
+				count(&f.stack[i].spill)
+			}
+		}
+	}
+	if overflow {
+		return
+	}
+	clear := func(r *regState, dead bool) {
+		if r.typ != scalarValue || r.id == 0 {
+			return
+		}
+		if dead {
+			r.id = 0
+			return
+		}
+		for i := 0; i < n; i++ {
+			if ids[i] == r.id && cnt[i] == 1 {
+				r.id = 0
+			}
+		}
+	}
+	for fi, f := range st.frames {
+		for r := 0; r < 10; r++ {
+			clear(&f.regs[r], !isLive(fi, r))
+		}
+		for i := range f.stack {
+			if f.stack[i].isSpill() {
+				r := f.stack[i].spill
+				clear(&r, false)
+				if r != f.stack[i].spill {
+					f.ownStack()
+					f.stack[i].spill = r
+				}
+			}
+		}
+	}
+}
+
+// markRead records that the current path reads the stack slots mask of
+// frame fr: every checkpoint up the path whose value of a slot is the one
+// read (no full write of it in between) needs it (mark_reg_read).
+func (v *verifier) markRead(st *vstate, fr int, mask uint64) {
+	if fr < 0 || fr >= len(st.segWritten) {
+		return
+	}
+	mask &^= st.segWritten[fr]
+	for c := st.parent; c != nil && mask != 0; c = c.parent {
+		if fr >= len(c.st.frames) {
+			return
+		}
+		mask &^= c.read[fr] // marked before, up to a write
+		c.read[fr] |= mask
+		mask &^= c.written[fr]
+	}
+}
+
+// slotMask is the mask of the stack slots covering bytes [lo, hi) below
+// the frame pointer (lo, hi <= 0).
+func slotMask(lo, hi int64) uint64 {
+	if hi > 0 {
+		hi = 0
+	}
+	if lo < -bpfvm.StackSize {
+		lo = -bpfvm.StackSize
+	}
+	var m uint64
+	for a := lo; a < hi; a++ {
+		m |= slotMaskAt(a)
+	}
+	return m
+}
+
+func slotMaskAt(a int64) uint64 { return 1 << uint((-a-1)/8) }
+
+// stackRead marks bytes [lo, hi) of reg's frame read.
+func (v *verifier) stackRead(st *vstate, reg *regState, lo, hi int64) {
+	fr := len(st.frames) - 1
+	if int(reg.frameNo) < len(st.frames) {
+		fr = int(reg.frameNo)
+	}
+	v.markRead(st, fr, slotMask(lo, hi))
+}
+
+// stackWritten records a full write of the slot holding byte a.
+func (v *verifier) stackWritten(st *vstate, reg *regState, a int64) {
+	fr := len(st.frames) - 1
+	if int(reg.frameNo) < len(st.frames) {
+		fr = int(reg.frameNo)
+	}
+	if fr < len(st.segWritten) && a < 0 && a >= -bpfvm.StackSize {
+		st.segWritten[fr] |= slotMaskAt(a)
+	}
+}
+
 // loopHeadPrunable: at an iterator next call the iterator must still be
 // active for the loop to be known to terminate (process_iter_next_call).
 func (v *verifier) loopHeadPrunable(st *vstate, pc int) bool {
 	in := v.prog.Insns[pc]
 	if in.Op == bpfvm.ClassJMP|bpfvm.JmpCALL && in.Src == bpfvm.CallKfunc {
 		r1 := &st.cur().regs[1]
-		slot, ok := v.iterSlot(st, r1)
+		slot, ok := v.iterSlot(st, r1, false)
 		return ok && slot.spill.iterState == iterActive
 	}
 	return true
 }
 
-// widen forgets the values of scalars that changed between two visits of
-// a loop head, so that the loop converges (widen_imprecise_scalars; the
-// kernel widens only scalars that were not needed precisely, we widen every
-// scalar that differs).
-func (v *verifier) widen(old, cur *vstate) {
-	if len(old.frames) != len(cur.frames) {
+// widen forgets the values of scalars that keep changing at a loop head
+// (widen_imprecise_scalars): a scalar of cur is forgotten when it differs
+// from the previous visit (old) which itself differed from the one before
+// (older). The kernel widens only scalars that were not needed precisely;
+// we have no precision tracking, and a value that changed once (a flag set
+// before an outer loop goes round again) is often one a later branch
+// needs, while a counter changes on every visit.
+func (v *verifier) widen(older, old, cur *vstate) {
+	if len(old.frames) != len(cur.frames) || len(older.frames) != len(cur.frames) {
 		return
 	}
+	scalarChanged := func(o, c *regState) bool {
+		return o.typ == scalarValue && c.typ == scalarValue && o.bounds != c.bounds
+	}
+	slotAt := func(f *funcState, s int) *stackSlot {
+		if s < len(f.stack) {
+			return &f.stack[s]
+		}
+		return &stackSlot{}
+	}
 	for i := range old.frames {
-		of, cf := old.frames[i], cur.frames[i]
+		ef, of, cf := older.frames[i], old.frames[i], cur.frames[i]
 		for r := 0; r < 10; r++ {
-			o, c := &of.regs[r], &cf.regs[r]
-			if o.typ == scalarValue && c.typ == scalarValue && o.bounds != c.bounds {
+			e, o, c := &ef.regs[r], &of.regs[r], &cf.regs[r]
+			if scalarChanged(o, c) && (e.typ != scalarValue || e.bounds != o.bounds) {
 				*c = unknownScalar()
 			}
 		}
+		cf.ownStack()
 		for s := range cf.stack {
+			es, os, cs := slotAt(ef, s), slotAt(of, s), &cf.stack[s]
 			if s >= len(of.stack) {
 				break
 			}
-			os, cs := &of.stack[s], &cf.stack[s]
+			if os.types != es.types || os.isSpill() && !(es.isSpill() && es.spill.typ == scalarValue && es.spill.bounds == os.spill.bounds) {
+				// changed before: widen if it changes again
+			} else {
+				continue
+			}
 			if os.isSpill() && cs.isSpill() && os.spill.typ == scalarValue && cs.spill.typ == scalarValue &&
 				os.spill.bounds != cs.spill.bounds {
 				cs.spill = unknownScalar()
 				continue
 			}
 			if cs.isSpill() && cs.spill.typ == scalarValue && !os.isSpill() {
-				for b := range cs.types {
-					cs.types[b] = slotMisc
-				}
-				cs.spill = regState{}
+				scrubSpill(cs)
 				continue
 			}
 			if !cs.isSpill() && !os.isSpill() && cs.types[0] != slotIter {

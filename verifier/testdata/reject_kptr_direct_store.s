@@ -1,0 +1,14 @@
+; expect: reject "store to referenced kptr disallowed"
+r1 = 0
+*(u32 *)(r10 -4) = r1
+r2 = r10
+r2 += -4
+r1 = map[id:12]
+call bpf_map_lookup_elem
+if r0 == 0 goto out
+r9 = r0
+r1 = 0
+*(u64 *)(r9 +0) = r1
+out:
+r0 = 0
+exit

@@ -1,0 +1,34 @@
+; expect: reject "bpf_rbtree_first not allowed in rbtree cb"
+r1 = 0
+*(u32 *)(r10 -4) = r1
+r2 = r10
+r2 += -4
+r1 = map[id:6]
+call bpf_map_lookup_elem
+if r0 == 0 goto out
+r9 = r0
+r1 = $NODE_DATA
+r2 = 0
+call kfunc bpf_obj_new_impl
+if r0 == 0 goto out
+r6 = r0
+r1 = r9
+call bpf_spin_lock
+r1 = r9
+r1 += 8
+r2 = r6
+r2 += 8
+r3 = func less
+r4 = 0
+r5 = 0
+call kfunc bpf_rbtree_add_impl
+r1 = r9
+call bpf_spin_unlock
+out:
+r0 = 0
+exit
+less:
+r1 = map[id:6][0]+8
+call kfunc bpf_rbtree_first
+r0 = 0
+exit
