@@ -25,7 +25,8 @@ func NewInterpreter() *Interpreter {
 // Name is "interp".
 func (e *Interpreter) Name() string { return "interp" }
 
-// Forget drops the decoded form of p (after p's instructions changed).
+// Forget drops this interpreter's decoded form of p (after p's
+// instructions changed); VM.Forget drops the VM's shared copy.
 func (e *Interpreter) Forget(p *Program) {
 	delete(e.cache, p)
 	if e.lastProg == p {
@@ -392,7 +393,9 @@ var atomicTab = map[int32][2]uint8{ // [32-bit, 64-bit]
 	AtomicCMPXCHG:           {opCmpxchg32, opCmpxchg64},
 }
 
-// code returns the decoded form of p, decoding it on first use.
+// code returns the decoded form of p, decoding it on first use. Decoded
+// programs are cached per interpreter and shared through the VM, so that a
+// machine with hundreds of CPU contexts decodes each program once.
 func (e *Interpreter) code(vm *VM, p *Program) *icode {
 	if p == e.lastProg && e.lastCode != nil {
 		return e.lastCode
@@ -402,7 +405,13 @@ func (e *Interpreter) code(vm *VM, p *Program) *icode {
 	}
 	ic := e.cache[p]
 	if ic == nil {
-		ic = decode(vm, p)
+		if vm.icodes == nil {
+			vm.icodes = make(map[*Program]*icode)
+		}
+		if ic = vm.icodes[p]; ic == nil {
+			ic = decode(vm, p)
+			vm.icodes[p] = ic
+		}
 		e.cache[p] = ic
 	}
 	e.lastProg, e.lastCode = p, ic

@@ -22,7 +22,14 @@ type VM struct {
 	Timers TimerHost
 
 	mapState mapState // maps by address, bpf_timer table (load_vm.go)
+	// decoded programs, shared by the interpreters of all the VM's
+	// contexts (a VM's contexts never run concurrently)
+	icodes map[*Program]*icode
 }
+
+// Forget drops the VM's shared decoded form of p (after p's instructions
+// changed); each context's interpreter must Forget it too.
+func (vm *VM) Forget(p *Program) { delete(vm.icodes, p) }
 
 // ErrYield, returned by a helper or kfunc, suspends the calling context
 // before the call completes; Resume makes the call again.
