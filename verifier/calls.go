@@ -33,6 +33,9 @@ func (v *verifier) checkExit(st *vstate, pc int) (int, bool, error) {
 			return 0, false, v.errorState(st, pc, "R0 !read_ok")
 		}
 		if f.cb == cbLoop || f.cb == cbRbLess {
+			if f.cb == cbLoop {
+				v.markPrecise(st, 0)
+			}
 			if r0.typ != scalarValue {
 				return 0, false, v.errorState(st, pc, "At callback return the register R0 is not a known value (%s)", v.typeName(&r0))
 			}
@@ -77,6 +80,7 @@ func (v *verifier) checkExit(st *vstate, pc int) (int, bool, error) {
 		if r0.typ != scalarValue {
 			return 0, false, v.errorState(st, pc, "At async callback return the register R0 is not a known value (%s)", v.typeName(&r0))
 		}
+		v.markPrecise(st, 0)
 		if r0.smin < 0 || r0.smax > 0 {
 			return 0, false, v.errorState(st, pc, "At async callback return the register R0 has%s should have been in [0, 0]", invalidScalarRange(&r0))
 		}
@@ -331,7 +335,9 @@ func (v *verifier) kptrXchg(st *vstate, pc int) error {
 		return v.errorState(st, pc, "off=%d kptr isn't referenced kptr", off)
 	}
 	kernelType := v.kernelStruct(kf.target.Name)
-	if !r2.isNullConst() {
+	if r2.isNullConst() {
+		v.markPrecise(st, 2)
+	} else {
 		want := "ptr_" + kf.target.Name
 		if r2.typ != ptrToBTFID || v.btfT(r2.btfIdx) == nil || v.btfT(r2.btfIdx).TypeName() != kf.target.Name || !r2.isConst() ||
 			r2.off != 0 || r2.varOff.value != 0 || (kernelType == nil) != (r2.flags&flagAlloc != 0) {
@@ -531,6 +537,10 @@ func (v *verifier) checkHelperArg(st *vstate, pc int, h *bpfvm.Helper, i int, re
 		if r.typ != scalarValue {
 			return v.expectType(st, pc, regno, r, "scalar")
 		}
+		v.markPrecise(st, int(regno))
+		if meta.memRegno >= 0 && meta.memReg.typ == scalarValue {
+			v.markPrecise(st, meta.memRegno)
+		}
 		if meta.memRegno < 0 {
 			return v.errorState(st, pc, "arg %d of %s is a size without a memory argument before it", i+1, h.Name)
 		}
@@ -587,6 +597,7 @@ func (v *verifier) checkHelperArg(st *vstate, pc int, h *bpfvm.Helper, i int, re
 		}
 	case bpfvm.ArgPtrToBTFID, bpfvm.ArgPtrToBTFIDOrNull:
 		if at == bpfvm.ArgPtrToBTFIDOrNull && r.isNullConst() {
+			v.markPrecise(st, int(regno))
 			return nil
 		}
 		want := h.ArgBTFType[i]
@@ -604,6 +615,7 @@ func (v *verifier) checkHelperArg(st *vstate, pc int, h *bpfvm.Helper, i int, re
 		}
 	case bpfvm.ArgPtrToMapValueOrNull:
 		if r.isNullConst() {
+			v.markPrecise(st, int(regno))
 			return nil
 		}
 		if r.typ != ptrToMapValue {
@@ -910,6 +922,7 @@ func (v *verifier) recordEdge(held heldLock, taken LockClass, pc int) {
 // (like the kernel's callback loop handling).
 func (v *verifier) callBpfLoop(st *vstate, pc int, meta *argMeta) (int, bool, error) {
 	f := st.cur()
+	v.markPrecise(st, 1) // the callback's index ranges over [0, nr)
 	after := v.push(st, pc+1)
 	af := after.cur()
 	clobberCallerSaved(af)
@@ -998,6 +1011,9 @@ func (v *verifier) checkKfuncCall(st *vstate, pc int, id int32) (int, bool, erro
 			if r.typ != scalarValue {
 				return 0, false, v.errorState(st, pc, "R%d is not a scalar", regno)
 			}
+			if suf == "__k" || suf == "__sz" || suf == "__szk" {
+				v.markPrecise(st, int(regno))
+			}
 			if suf == "__k" && !r.isConst() {
 				return 0, false, v.errorState(st, pc, "R%d must be a known constant", regno)
 			}
@@ -1030,6 +1046,7 @@ func (v *verifier) checkKfuncCall(st *vstate, pc int, id int32) (int, bool, erro
 		nullable := suf == "__nullable" || suf == "__opt"
 		if r.isNullConst() {
 			if nullable {
+				v.markPrecise(st, int(regno))
 				continue
 			}
 			return 0, false, v.errorState(st, pc, "Possibly NULL pointer passed to trusted arg%d", i)

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/bits"
 
+	"github.com/cilium/ebpf/btf"
 	"github.com/schedsim/schedsim/bpfvm"
 )
 
@@ -387,6 +388,16 @@ func (v *verifier) pointerALU(st *vstate, pc int, in bpfvm.Insn, is64 bool, dst,
 			return v.errorState(st, pc, "R%d tried to subtract pointer from scalar", in.Dst)
 		}
 	}
+	// the pointer's bounds rely on the scalar's
+	if off.typ == scalarValue && (op == bpfvm.AluADD || op == bpfvm.AluSUB) {
+		if dst.isPtr() {
+			if in.Op&bpfvm.SrcX != 0 {
+				v.markPrecise(st, int(in.Src))
+			}
+		} else {
+			v.markPrecise(st, int(in.Dst))
+		}
+	}
 	switch op {
 	case bpfvm.AluADD, bpfvm.AluSUB:
 	case bpfvm.AluAND, bpfvm.AluOR, bpfvm.AluXOR:
@@ -513,6 +524,11 @@ func (v *verifier) checkCondJmp(st *vstate, pc int, in bpfvm.Insn) (int, bool, e
 			ptr, other = &src, dst
 		}
 		if (op == bpfvm.JmpJEQ || op == bpfvm.JmpJNE) && !jmp32 && !other.isPtr() && other.isNullConst() {
+			if ptrIsDst && srcReg >= 0 {
+				v.markPrecise(st, srcReg)
+			} else if !ptrIsDst {
+				v.markPrecise(st, int(in.Dst))
+			}
 			if ptr.mayBeNull() {
 				// null check: the taken branch of JEQ has ptr == NULL
 				other := v.push(st, target)
@@ -534,12 +550,22 @@ func (v *verifier) checkCondJmp(st *vstate, pc int, in bpfvm.Insn) (int, bool, e
 	}
 
 	// scalar comparison: refine both branches, drop impossible ones
+	if dst.id != 0 || srcReg >= 0 && src.id != 0 {
+		v.noteLinks(st, dst.id, src.id)
+	}
 	tDst, tSrc := *dst, src
 	refine(&tDst.bounds, &tSrc.bounds, op, jmp32)
 	fDst, fSrc := *dst, src
 	refine(&fDst.bounds, &fSrc.bounds, negateJmp(op), jmp32)
 	takenOK := tDst.bounds.sane() && tSrc.bounds.sane()
 	fallOK := fDst.bounds.sane() && fSrc.bounds.sane()
+	if !takenOK || !fallOK {
+		// a branch decided by the ranges relies on them
+		v.markPrecise(st, int(in.Dst))
+		if srcReg >= 0 {
+			v.markPrecise(st, srcReg)
+		}
+	}
 	if !takenOK && !fallOK {
 		// both impossible can only mean the state itself is contradictory
 		return pc + 1, true, nil
@@ -597,11 +623,42 @@ func (v *verifier) markPtrOrNull(s *vstate, id uint32, isNull bool) {
 				return
 			}
 			r.flags &^= flagMaybeNull
+			if !v.mayPointToLock(r) {
+				// the id only linked the copies for this check; a
+				// lock's value keeps it, it names the lock
+				r.id = 0
+			}
 		}
 	})
 	if isNull && ref != 0 {
 		v.dropRef(s, ref)
 	}
+}
+
+// mayPointToLock reports whether r points into a map value or object
+// holding a lock (reg_may_point_to_spin_lock), or a tree root or list
+// head, whose pointer id tells which lock is held.
+func (v *verifier) mayPointToLock(r *regState) bool {
+	var t btf.Type
+	switch {
+	case r.typ == ptrToMapValue:
+		ms := v.mapSpec(int(r.mapIdx))
+		if ms == nil {
+			return true
+		}
+		t = ms.Value
+	case r.typ == ptrToBTFID && r.flags&flagAlloc != 0:
+		t = v.btfT(r.btfIdx)
+	default:
+		return false
+	}
+	for _, f := range v.specialFields(t) {
+		switch f.kind {
+		case "bpf_spin_lock", "bpf_res_spin_lock", "bpf_rb_root", "bpf_list_head":
+			return true
+		}
+	}
+	return false
 }
 
 // dropRef forgets reference ref (release_reference_state).

@@ -279,6 +279,7 @@ func (v *verifier) fieldAccess(st *vstate, pc int, fields []specialField, lo, hi
 			if val == nil || !val.reg.isNullConst() {
 				return regState{}, false, v.errorState(st, pc, "only NULL may be stored into a %s field (use bpf_kptr_xchg)", sf.kind)
 			}
+			v.markPrecise(st, val.regno)
 			return regState{}, true, nil
 		}
 		return v.kptrLoad(sf), true, nil
@@ -691,6 +692,11 @@ func (v *verifier) stackAccess(st *vstate, pc int, regno uint8, reg regState, of
 	f.growStack(int(-o))
 	slot := &f.stack[(-o-1)/8]
 	first := int((o%8 + 8) % 8)
+	fr := len(st.frames) - 1
+	if int(reg.frameNo) < len(st.frames) {
+		fr = int(reg.frameNo)
+	}
+	st.noteStackAccess(fr, (-o-1)/8, write && size == 8)
 	if write {
 		if size == 8 {
 			v.stackWritten(st, &reg, o)
@@ -794,6 +800,8 @@ func (v *verifier) stackWrite(st *vstate, pc int, f *funcState, slot *stackSlot,
 		}
 	}
 	if size == 8 {
+		// a spill, of a register or an immediate (zero included: a spill
+		// of a known 0 can be imprecise, plain zero bytes cannot)
 		for b := range slot.types {
 			slot.types[b] = slotSpill
 		}

@@ -74,6 +74,7 @@ func (v *verifier) kfObjNew(st *vstate, pc int) error {
 	if r1.typ != scalarValue || !r1.isConst() {
 		return v.errorState(st, pc, "R1 must be a known constant")
 	}
+	v.markPrecise(st, 1)
 	if v.prog.BTF == nil {
 		return v.errorState(st, pc, "bpf_obj_new requires prog BTF")
 	}

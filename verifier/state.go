@@ -58,6 +58,9 @@ type regState struct {
 	mapIdx int32
 	// frameNo: frame of ptrToStack.
 	frameNo uint8
+	// precise: in a checkpoint, the scalar's value matters to some path
+	// from it (precise.go).
+	precise bool
 	// iterator state, for stack slots of kind slotIter.
 	iterState uint8
 	iterDepth uint32
@@ -233,6 +236,8 @@ type vstate struct {
 	// last checkpoint (REG_LIVE_WRITTEN): a later read of such a slot does
 	// not depend on the checkpoint's value.
 	segWritten [bpfvm.MaxCallFrames]uint64
+	// hist lists the instructions executed since the last checkpoint.
+	hist []histEntry
 	// parent is the most recent checkpoint on this path.
 	parent *checkpoint
 }
@@ -242,6 +247,9 @@ func (s *vstate) cur() *funcState { return s.frames[len(s.frames)-1] }
 func (s *vstate) clone() *vstate {
 	n := &vstate{frames: make([]*funcState, len(s.frames)), parent: s.parent, mayGotoDepth: s.mayGotoDepth,
 		asyncEntry: s.asyncEntry, segWritten: s.segWritten}
+	// share the history so far; an append by either reallocates
+	s.hist = s.hist[:len(s.hist):len(s.hist)]
+	n.hist = s.hist
 	for i, f := range s.frames {
 		n.frames[i] = f.clone()
 	}
@@ -286,6 +294,8 @@ type checkpoint struct {
 	// written between the previous checkpoint and this one. Once the
 	// checkpoint is complete, only read slots need to match for pruning.
 	read, written [bpfvm.MaxCallFrames]uint64
+	// hist is the path from the previous checkpoint to this one.
+	hist []histEntry
 }
 
 // stateHash fingerprints a state for exact comparison, ignoring ids (which
@@ -402,6 +412,9 @@ type comparer struct {
 	sids scalarIDs
 	// exact requires identical states (infinite loop detection).
 	exact bool
+	// precise: the old state is a complete checkpoint whose imprecise
+	// scalars match any scalar.
+	precise bool
 }
 
 // regSafe reports whether every concrete value of cur is covered by old
@@ -418,6 +431,9 @@ func (c *comparer) regSafe(old, cur *regState) bool {
 	}
 	switch old.typ {
 	case scalarValue:
+		if c.precise && !old.precise {
+			return true
+		}
 		return old.bounds.within(&cur.bounds) && c.sids.check(old.id, cur.id)
 	case ptrToFunc:
 		return old.subprog == cur.subprog
@@ -492,6 +508,15 @@ func (c *comparer) stackSafe(old, cur *funcState, read uint64, useRead bool) boo
 			continue
 		}
 		firstByte := 0
+		if os.isSpill() && os.spillSize() < 8 && c.precise && !os.spill.precise && os.spill.typ == scalarValue {
+			// an imprecise narrow spill is any number: as plain bytes
+			var t stackSlot
+			t.types = os.types
+			for b := 0; b < os.spillSize(); b++ {
+				t.types[b] = slotMisc
+			}
+			os = &t
+		}
 		if os.isSpill() && os.spillSize() < 8 {
 			// a narrow spill: the same spill, then the bytes above it
 			if cs.spillSize() != os.spillSize() || !c.regSafe(&os.spill, &cs.spill) {

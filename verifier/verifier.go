@@ -238,6 +238,9 @@ type verifier struct {
 	// types[0] is nil.
 	types   []btf.Type
 	typeIdx map[btf.Type]uint32
+	// links are the linked scalars recorded at conditional jumps
+	// (histEntry.link).
+	links [][]linkHolder
 	// fields memoises specialFields per BTF type.
 	fields map[btf.Type][]specialField
 
@@ -471,6 +474,7 @@ func (v *verifier) walk(st *vstate, pc int) error {
 				return nil
 			}
 		}
+		st.record(pc)
 		v.processed++
 		if v.processed > v.limit {
 			return v.errorState(st, pc, "BPF program is too large. Processed %d insn", v.processed)
@@ -534,10 +538,14 @@ func (v *verifier) isStateVisited(st *vstate, pc int) (bool, error) {
 			kept = append(kept, ps.done[i:]...)
 			break
 		}
-		if v.cmp.statesEqual(c.st, st, live, &c.read) {
+		v.cmp.precise = true
+		eq := v.cmp.statesEqual(c.st, st, live, &c.read)
+		v.cmp.precise = false
+		if eq {
 			c.hits++
 			pruned = true
 			kept = append(kept, c)
+			v.propagatePrecision(c, st, live)
 			// the pruned path would read what c's paths read
 			// (propagate_liveness)
 			for fr := range st.frames {
@@ -606,9 +614,11 @@ func (v *verifier) isStateVisited(st *vstate, pc int) (bool, error) {
 	}
 	v.prevJmps, v.prevInsns = v.jmps, v.processed
 	clearSingularIDs(st, live)
-	c := &checkpoint{st: st.clone(), pc: pc, parent: st.parent, pending: 1, hash: h, written: st.segWritten}
+	c := &checkpoint{st: st.clone(), pc: pc, parent: st.parent, pending: 1, hash: h, written: st.segWritten, hist: st.hist}
 	c.st.parent = nil
+	c.st.hist = nil
 	st.parent = c
+	st.hist = nil
 	st.segWritten = [bpfvm.MaxCallFrames]uint64{}
 	if ps.active == nil {
 		ps.active = make(map[uint64][]*checkpoint)
