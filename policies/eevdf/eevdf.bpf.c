@@ -34,19 +34,24 @@
  *
  *   select_cpu  scx_bpf_select_cpu_dfl(): prev_cpu if idle, else an idle
  *               CPU, else prev_cpu. No direct dispatch: every task goes
- *               through its runqueue.
+ *               through its runqueue. A chosen idle CPU leaves idle_cpus.
  *   runnable    enqueue_entity() minus the tree insertion: update_curr(),
  *               place_entity() (PLACE_LAG, PLACE_DEADLINE_INITIAL).
  *   enqueue     __enqueue_entity() and check_preempt_wakeup_fair(): kick
  *               the CPU with SCX_KICK_PREEMPT if the woken task is now the
  *               runqueue's pick. A task put back by dispatch is already in.
+ *               If the task waits (the runqueue is busy), claim an idle
+ *               CPU it may run on and kick it with SCX_KICK_IDLE: it pulls.
  *   dispatch    pick_next_task_fair(): update_curr(), pick_eevdf() (with
  *               RUN_TO_PARITY); if curr stays, refill its slice; else put
  *               curr back in the tree and insert the pick into the local
  *               DSQ. An empty runqueue pulls from the busiest one first
- *               (newidle balance), under both runqueue locks.
+ *               (newidle balance), under both runqueue locks; if nothing
+ *               comes, the CPU joins idle_cpus.
  *   tick        update_curr(); if the request is done (deadline reached)
  *               and others wait, zero the slice: the core reschedules.
+ *               Periodic balance; with tasks waiting, kick an idle CPU
+ *               (nohz_balancer_kick()).
  *   stopping    update_curr() of curr.
  *   quiescent   dequeue_entity(): update_entity_lag(), leave the runqueue.
  *   set_weight  reweight_entity() / reweight_eevdf().
@@ -54,7 +59,7 @@
  * Slices given to the core are SCX_SLICE_INF: preemption is decided here
  * (tick, wakeup, deadline), not by the core's slice countdown.
  *
- * The Go model in eevdf_model_test.go makes the same decisions with the
+ * The Go model in model_test.go makes the same decisions with the
  * same integer arithmetic; the tests compare the two by schedule hash.
  */
 #include <scx/common.bpf.h>
@@ -96,6 +101,9 @@ const volatile bool run_to_parity = true;
 const volatile bool place_lag = true;
 const volatile bool wakeup_preemption = true;
 const volatile bool newidle_balance = true;
+/* Idle CPUs are tracked (idle_cpus) and kicked to pull when tasks wait
+ * elsewhere (needs newidle_balance). */
+const volatile bool idle_kick = true;
 /* Periodic balance every balance_ticks ticks of a busy CPU (0: never). */
 const volatile u32 balance_ticks = 4;
 
@@ -111,9 +119,34 @@ static const u32 prio_to_weight[40] = {
 	/*  15 */ 36, 29, 23, 18, 15,
 };
 
-/* The scaled base slice and the CPU count, set by ops.init. */
+/* The scaled base slice, the CPU count and the words of a CPU bitmap,
+ * set by ops.init. */
 u64 sysctl_base_slice;
 u32 nr_cpus;
+u32 nr_words;
+
+#define NR_WORDS	(MAX_CPUS / 64)
+/* The word of a CPU bitmap holding cpu (masked: visibly in bounds). */
+#define CPU_WORD(cpu)	(((u32)(cpu) >> 6) & (NR_WORDS - 1))
+#define CPU_BIT(cpu)	(1ULL << ((cpu) & 63))
+
+/*
+ * CPU bitmaps shared by all CPUs, changed with atomic operations:
+ *
+ *   idle_cpus   CPUs whose ops.dispatch found nothing to run or pull
+ *               (fair.c's nohz.idle_cpus_mask): set when a CPU goes idle,
+ *               cleared when it picks a task or is claimed by a kick.
+ *               The core's idle mask cannot serve: a CPU that
+ *               scx_bpf_pick_idle_cpu() or scx_bpf_select_cpu_dfl() claims
+ *               and that then finds nothing stays idle with its bit clear
+ *               (the core sets it only on a task-to-idle switch).
+ *   overloaded  runqueues with a waiting entity (rq_waiting() > 0), kept
+ *               in step with rq->overloaded under the runqueue's lock: the
+ *               balancer's source candidates, without scanning every
+ *               runqueue.
+ */
+u64 idle_cpus[NR_WORDS];
+u64 overloaded[NR_WORDS];
 
 /* Counters, for tests and benchmarks. */
 struct eevdf_stats {
@@ -126,6 +159,13 @@ struct eevdf_stats {
 	u64 pulls;		/* tasks migrated by newidle balance */
 	u64 balance_pulls;	/* tasks migrated by periodic balance */
 	u64 balance_preempts;	/* ... that preempted the puller's curr */
+	u64 idle_kicks;		/* idle CPUs kicked by an enqueue onto a busy runqueue */
+	u64 tick_kicks;		/* ... by the tick of a CPU with waiting tasks */
+	u64 went_idle;		/* dispatches that left the CPU idle */
+	u64 idle_waiting;	/* ... while another runqueue had a waiting task */
+	u64 pinned;		/* pulls that found src's choice may not run here */
+	u64 in_flight;		/* dispatches that found curr picked but not yet running */
+	u64 enqueue_picked;	/* enqueues of a task another CPU had picked meanwhile */
 	u64 moves;		/* entities moved between dl_tree and vr_tree */
 	u64 stale;		/* stale nodes dropped */
 };
@@ -160,6 +200,8 @@ struct task_ctx {
 	u64 seq;	/* seq of the node holding it (SE_QUEUED) */
 	u32 state;
 	u32 flags;
+	u32 on_cpu;	/* between ops.running and ops.stopping */
+	u32 pad;
 	u64 cpus[MAX_CPUS / 64]; /* copy of p->cpus_ptr, for the balancer */
 };
 
@@ -196,7 +238,9 @@ struct eevdf_rq {
 	u32 nr_stale;		/* nodes of entities that left (dropped lazily) */
 	u32 resched;		/* curr was told to reschedule */
 	u32 ticks;		/* ticks seen, for the periodic balance */
-	u32 pad;
+	u32 overloaded;		/* rq_waiting() > 0: this CPU's bit in overloaded */
+	u32 skip_q;		/* newidle redo: skip runqueues ranked up to */
+	s32 skip_cpu;		/* (skip_q, skip_cpu - 1); skip_cpu 0: none */
 };
 
 struct {
@@ -433,6 +477,110 @@ static __always_inline bool node_stale(s32 cpu, s32 pid, u64 seq)
 }
 
 /* ------------------------------------------------------------------------
+ * CPU bitmaps
+ * ------------------------------------------------------------------------ */
+
+/* de Bruijn sequence 0x03f79d71b4cb0a89: the index of a single bit. */
+static const u8 debruijn_idx[64] = {
+	0, 1, 48, 2, 57, 49, 28, 3, 61, 58, 50, 42, 38, 29, 17, 4,
+	62, 55, 59, 36, 53, 51, 43, 22, 45, 39, 33, 30, 24, 18, 12, 5,
+	63, 47, 56, 27, 60, 41, 37, 16, 54, 35, 52, 21, 44, 32, 23, 11,
+	46, 26, 40, 15, 34, 20, 31, 10, 25, 14, 19, 9, 13, 8, 7, 6,
+};
+
+static __always_inline u32 bit_index(u64 bit)
+{
+	return debruijn_idx[((bit * 0x03f79d71b4cb0a89ULL) >> 58) & 63];
+}
+
+/* The entities of rq that wait behind another: all queued ones if the
+ * runqueue has a curr, else all but the one its CPU (rescheduling: an
+ * enqueue onto a CPU without curr reschedules it) is about to pick. The
+ * kernel's balancer likewise leaves a runqueue with nr_running <= 1
+ * alone. */
+static __always_inline u32 rq_waiting(struct eevdf_rq *rq)
+{
+	u32 n = rq->nr_queued;
+
+	if (n && !rq->curr)
+		n--;
+	return n;
+}
+
+/* After a change of rq's curr or queued entities, under its lock. */
+static __always_inline void sync_overloaded(struct eevdf_rq *rq, s32 cpu)
+{
+	u32 want = rq_waiting(rq) > 0;
+
+	if (want == rq->overloaded)
+		return;
+	rq->overloaded = want;
+	if (want)
+		__sync_fetch_and_or(&overloaded[CPU_WORD(cpu)], CPU_BIT(cpu));
+	else
+		__sync_fetch_and_and(&overloaded[CPU_WORD(cpu)], ~CPU_BIT(cpu));
+}
+
+static __always_inline bool kick_idle(void)
+{
+	return newidle_balance && idle_kick;
+}
+
+/* nohz_balance_enter_idle() / nohz_balance_exit_idle() */
+static __always_inline void idle_enter(s32 cpu)
+{
+	if (!(idle_cpus[CPU_WORD(cpu)] & CPU_BIT(cpu)))
+		__sync_fetch_and_or(&idle_cpus[CPU_WORD(cpu)], CPU_BIT(cpu));
+}
+
+static __always_inline void idle_exit(s32 cpu)
+{
+	if (idle_cpus[CPU_WORD(cpu)] & CPU_BIT(cpu))
+		__sync_fetch_and_and(&idle_cpus[CPU_WORD(cpu)], ~CPU_BIT(cpu));
+}
+
+/* The lowest idle CPU that c's task may run on (any, if c is NULL), taken
+ * out of idle_cpus (so that two kicks do not pick the same CPU), or -1.
+ * fair.c's find_new_ilb() takes the first idle CPU as well. */
+static __always_inline s32 claim_idle(struct task_ctx *c)
+{
+	u64 bits, bit, old;
+	u32 w, k;
+
+	for (w = 0; w < nr_words && can_loop; w++) {
+		for (k = 0; k < 64 && can_loop; k++) {
+			bits = idle_cpus[w & (NR_WORDS - 1)];
+			if (c)
+				bits &= c->cpus[w & (NR_WORDS - 1)];
+			if (!bits)
+				break;
+			bit = bits & -bits;
+			old = __sync_fetch_and_and(&idle_cpus[w & (NR_WORDS - 1)], ~bit);
+			if (old & bit)
+				return w * 64 + bit_index(bit);
+			/* another CPU claimed it first: look again */
+		}
+	}
+	return -1;
+}
+
+/* Whether a runqueue other than cpu's has a waiting entity. */
+static __always_inline bool any_waiting(s32 cpu)
+{
+	u64 bits;
+	u32 w;
+
+	for (w = 0; w < nr_words && can_loop; w++) {
+		bits = overloaded[w & (NR_WORDS - 1)];
+		if (w == CPU_WORD(cpu))
+			bits &= ~CPU_BIT(cpu);
+		if (bits)
+			return true;
+	}
+	return false;
+}
+
+/* ------------------------------------------------------------------------
  * pick_eevdf()
  * ------------------------------------------------------------------------ */
 
@@ -566,6 +714,9 @@ static __always_inline s32 pick_eevdf(struct eevdf_rq *rq, s32 cpu, bool *parity
 	bool cand = false;
 
 	*parity = false;
+	/* An empty runqueue (its stale nodes wait for the next walk). */
+	if (!rq->nr_running)
+		return 0;
 	if (rq->curr) {
 		curr = lookup_ctx(rq->curr);
 		if (!curr)
@@ -611,64 +762,94 @@ static __always_inline bool task_allowed(struct task_ctx *c, s32 cpu)
 }
 
 /*
- * Move one waiting task from the busiest runqueue to this CPU's, holding
+ * pull_task(): move one waiting task from the busiest runqueue to this CPU's, holding
  * both runqueue locks (taken in CPU order), as the kernel's load balancer
- * does with detach_task()/attach_task():
+ * does with detach_task()/attach_task(). The candidates are the
+ * runqueues with a waiting entity (rq_waiting(), the overloaded bitmap),
+ * ties going to the lowest CPU:
  *
  *   newidle   this runqueue is empty; the busiest is the one with the most
- *             waiting tasks (ops.dispatch found nothing to run)
+ *             waiting entities (ops.dispatch found nothing to run). A
+ *             runqueue whose only entity is about to run on its CPU is
+ *             left alone: taking it would leave that CPU, which was
+ *             claimed for it, idle outside the core's idle mask.
  *   periodic  every balance_ticks ticks of a busy CPU; the busiest is the
  *             one with the most tasks, if it has at least two more
  *
  * The task is src's EEVDF choice among its waiting tasks (the eligible one
- * with the earliest deadline, else the one with the smallest vruntime); if
- * it may not run here, nothing moves. It leaves src with its lag saved
- * (dequeue_entity) and is placed on this runqueue with it (enqueue_entity),
- * then may preempt this CPU's curr (wakeup_preempt). Returns whether a task
- * moved; *preempt whether this CPU's curr must reschedule.
+ * with the earliest deadline, else the one with the smallest vruntime). If
+ * it may not run here, nothing moves; ops.dispatch then tries the next
+ * busiest runqueue (the kernel's LBF_ALL_PINNED redo) in a new round: it
+ * remembers the rank of the pinned one in rq->skip_q/skip_cpu and kicks
+ * its own CPU (a loop here would be too much for the verifier). The task
+ * leaves src with its lag saved (dequeue_entity) and is placed on this
+ * runqueue with it (enqueue_entity), then may preempt this CPU's curr
+ * (wakeup_preempt); *preempt says whether this CPU's curr must
+ * reschedule.
  */
-static __always_inline bool pull_task(s32 cpu, bool periodic, bool *preempt)
-{
-	struct eevdf_rq *dst, *src, *first, *second;
-	struct task_ctx *x;
-	struct bpf_rb_node *rb;
-	struct enode *n;
-	u32 best = 0, q, mine = 0;
-	s32 src_cpu = -1, i, c, pid;
-	bool resched_src = false, from_dl = true, ok = false, parity;
 
-	*preempt = false;
-	if (periodic) {
-		dst = lookup_rq(cpu);
-		if (!dst)
-			return false;
-		mine = dst->nr_running;
-	}
-	bpf_for(i, 1, nr_cpus) {
-		c = cpu + i;
-		if (c >= nr_cpus)
-			c -= nr_cpus;
+enum { PULL_OK, PULL_PINNED, PULL_FAIL };
+
+/* The busiest candidate ranked after (prev_q, prev_cpu) in the order
+ * (q descending, CPU ascending), or -1. Without locks: try_pull()
+ * re-checks under them. */
+static __always_inline s32 find_busiest(s32 cpu, bool periodic, u32 prev_q, s32 prev_cpu, u32 *bestp)
+{
+	struct eevdf_rq *src;
+	u32 best = 0, q, w = 0, k;
+	s32 src_cpu = -1, c;
+	u64 bits = overloaded[0], bit;
+
+	for (k = 0; k < MAX_CPUS + NR_WORDS && can_loop; k++) {
+		if (!bits) {
+			if (++w >= nr_words)
+				break;
+			bits = overloaded[w & (NR_WORDS - 1)];
+			continue;
+		}
+		bit = bits & -bits;
+		bits ^= bit;
+		c = w * 64 + bit_index(bit);
+		if (c == cpu)
+			continue;
 		src = lookup_rq(c);
 		if (!src)
 			break;
-		q = periodic ? src->nr_running : src->nr_queued;
+		q = rq_waiting(src);
+		if (!q)
+			continue;
+		if (periodic)
+			q = src->nr_running;
+		if (q > prev_q || (q == prev_q && c <= prev_cpu))
+			continue;
 		if (q > best) {
 			best = q;
 			src_cpu = c;
 		}
 	}
-	if (src_cpu < 0 || (periodic && best < mine + 2))
-		return false;
-	/* Both runqueue locks, in CPU order. */
+	*bestp = best;
+	return src_cpu;
+}
+
+static __always_inline int try_pull(s32 cpu, s32 src_cpu, bool periodic, bool *preempt)
+{
+	struct eevdf_rq *dst, *src, *first, *second;
+	struct task_ctx *x;
+	struct bpf_rb_node *rb;
+	struct enode *n;
+	s32 pid;
+	bool resched_src = false, from_dl = true, parity;
+	int ret = PULL_FAIL;
+
 	first = lookup_rq(min(cpu, src_cpu));
 	second = lookup_rq(max(cpu, src_cpu));
 	if (!first || !second)
-		return false;
+		return PULL_FAIL;
 	bpf_spin_lock(&first->lock);
 	bpf_spin_lock(&second->lock);
 	src = src_cpu < cpu ? first : second;
 	dst = src_cpu < cpu ? second : first;
-	if (!src->nr_queued)
+	if (!rq_waiting(src))
 		goto unlock;
 	if (periodic ? src->nr_running < dst->nr_running + 2 : dst->nr_running != 0)
 		goto unlock;
@@ -689,8 +870,14 @@ static __always_inline bool pull_task(s32 cpu, bool periodic, bool *preempt)
 	if (src->nr_stale && node_stale(src_cpu, pid, n->seq))
 		goto unlock;
 	x = lookup_ctx(pid);
-	if (!x || !task_allowed(x, cpu))
+	/* A task still on a CPU: put back by that CPU's ops.dispatch, whose
+	 * pick has not started running (interleaving only). */
+	if (!x || x->on_cpu)
 		goto unlock;
+	if (!task_allowed(x, cpu)) {
+		ret = PULL_PINNED;
+		goto unlock;
+	}
 	if (from_dl)
 		rb = bpf_rbtree_remove(&src->dl_tree, rb);
 	else
@@ -712,7 +899,7 @@ static __always_inline bool pull_task(s32 cpu, bool periodic, bool *preempt)
 	dst->nr_running++;
 	x->cpu = cpu;
 	enqueue_tree(dst, x, pid, n);
-	ok = true;
+	ret = PULL_OK;
 	/* wakeup_preempt() */
 	if (dst->curr && !dst->resched && wakeup_preemption) {
 		if (update_curr(dst) || pick_eevdf(dst, cpu, &parity) == pid) {
@@ -720,10 +907,12 @@ static __always_inline bool pull_task(s32 cpu, bool periodic, bool *preempt)
 			*preempt = true;
 		}
 	}
+	sync_overloaded(src, src_cpu);
+	sync_overloaded(dst, cpu);
 unlock:
 	bpf_spin_unlock(&second->lock);
 	bpf_spin_unlock(&first->lock);
-	if (ok) {
+	if (ret == PULL_OK) {
 		if (periodic)
 			STAT_INC(balance_pulls);
 		else
@@ -733,7 +922,32 @@ unlock:
 		STAT_INC(remote_preempts);
 		scx_bpf_kick_cpu(src_cpu, SCX_KICK_PREEMPT);
 	}
-	return ok;
+	return ret;
+}
+
+/* One try: the busiest runqueue ranked after (prev_q, prev_cpu). Returns
+ * PULL_OK, PULL_PINNED (with *srcp and *qp: the runqueue whose choice may
+ * not run here, and its rank) or PULL_FAIL. */
+static __always_inline int pull_task(s32 cpu, bool periodic, u32 prev_q, s32 prev_cpu,
+				     bool *preempt, s32 *srcp, u32 *qp)
+{
+	struct eevdf_rq *dst;
+	u32 mine = 0, best;
+	s32 src_cpu;
+
+	*preempt = false;
+	if (periodic) {
+		dst = lookup_rq(cpu);
+		if (!dst)
+			return PULL_FAIL;
+		mine = dst->nr_running;
+	}
+	src_cpu = find_busiest(cpu, periodic, prev_q, prev_cpu, &best);
+	if (src_cpu < 0 || (periodic && best < mine + 2))
+		return PULL_FAIL;
+	*srcp = src_cpu;
+	*qp = best;
+	return try_pull(cpu, src_cpu, periodic, preempt);
 }
 
 /* ------------------------------------------------------------------------
@@ -743,8 +957,14 @@ unlock:
 s32 BPF_STRUCT_OPS(eevdf_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_flags)
 {
 	bool is_idle = false;
+	s32 cpu;
 
-	return scx_bpf_select_cpu_dfl(p, prev_cpu, wake_flags, &is_idle);
+	cpu = scx_bpf_select_cpu_dfl(p, prev_cpu, wake_flags, &is_idle);
+	/* The task goes to an idle CPU, which the core reschedules: no kick
+	 * should claim it for another. */
+	if (is_idle && kick_idle() && cpu >= 0 && cpu < nr_cpus)
+		idle_exit(cpu);
+	return cpu;
 }
 
 void BPF_STRUCT_OPS(eevdf_runnable, struct task_struct *p, u64 enq_flags)
@@ -788,7 +1008,8 @@ void BPF_STRUCT_OPS(eevdf_enqueue, struct task_struct *p, u64 enq_flags)
 	struct task_ctx *c = lookup_ctx(pid);
 	struct eevdf_rq *rq;
 	struct enode *n;
-	bool wakeup, kick = false, parity;
+	bool wakeup, kick = false, parity, busy;
+	s32 idle;
 
 	if (!c) {
 		scx_bpf_error("enqueue: no context for %d", pid);
@@ -798,6 +1019,13 @@ void BPF_STRUCT_OPS(eevdf_enqueue, struct task_struct *p, u64 enq_flags)
 	if (c->state == SE_QUEUED)
 		return;
 	cpu = c->cpu;
+	if (c->state == SE_CURR && cpu != bpf_get_smp_processor_id()) {
+		/* Put back by ops.dispatch, then pulled and picked by another
+		 * CPU while this ops.enqueue ran (interleaving only): the
+		 * core completes that CPU's insertion when we return. */
+		STAT_INC(enqueue_picked);
+		return;
+	}
 	rq = lookup_rq(cpu);
 	if (!rq) {
 		scx_bpf_error("enqueue: no runqueue %d", cpu);
@@ -833,10 +1061,21 @@ void BPF_STRUCT_OPS(eevdf_enqueue, struct task_struct *p, u64 enq_flags)
 		if (kick)
 			rq->resched = 1;
 	}
+	sync_overloaded(rq, cpu);
+	busy = rq->overloaded;
 	bpf_spin_unlock(&rq->lock);
 	if (kick) {
 		STAT_INC(wakeup_preempts);
 		scx_bpf_kick_cpu(cpu, SCX_KICK_PREEMPT);
+	}
+	/* A task waits here: an idle CPU that may run it pulls (its
+	 * ops.dispatch does; an idle CPU only runs it when rescheduled). */
+	if (wakeup && busy && kick_idle()) {
+		idle = claim_idle(c);
+		if (idle >= 0) {
+			STAT_INC(idle_kicks);
+			scx_bpf_kick_cpu(idle, SCX_KICK_IDLE);
+		}
 	}
 }
 
@@ -847,8 +1086,10 @@ void BPF_STRUCT_OPS(eevdf_dispatch, s32 cpu, struct task_struct *prev)
 	struct bpf_rb_node *rb;
 	struct enode *n = NULL;
 	struct task_struct *p;
-	s32 pid, prev_pid;
+	s32 pid, prev_pid, src_cpu = -1, skip_cpu;
+	u32 src_q = 0;
 	bool parity, pulled = false;
+	int ret;
 
 again:
 	rq = lookup_rq(cpu);
@@ -857,17 +1098,51 @@ again:
 		return;
 	}
 	bpf_spin_lock(&rq->lock);
+	if (rq->curr && (!prev || prev->pid != rq->curr)) {
+		/* curr is not this CPU's task: an earlier ops.dispatch picked
+		 * it and its insertion is pending, because its ops.enqueue had
+		 * not returned on another CPU (only with interleaving; the
+		 * core calls ops.dispatch again meanwhile). It will come. */
+		bpf_spin_unlock(&rq->lock);
+		STAT_INC(in_flight);
+		return;
+	}
 	rq->resched = 0;
 	update_curr(rq);
 	pid = pick_eevdf(rq, cpu, &parity);
 	if (!pid) {
 		bpf_spin_unlock(&rq->lock);
-		if (newidle_balance && !pulled && pull_task(cpu, false, &parity)) {
-			pulled = true;
-			goto again;
+		if (newidle_balance && !pulled) {
+			/* Idle first, then look: an enqueue that finds no idle
+			 * CPU to kick has been seen by the scan. */
+			if (kick_idle())
+				idle_enter(cpu);
+			skip_cpu = rq->skip_cpu;
+			ret = pull_task(cpu, false, skip_cpu ? rq->skip_q : ~0U, skip_cpu - 1,
+					&parity, &src_cpu, &src_q);
+			if (ret == PULL_OK) {
+				rq->skip_cpu = 0;
+				pulled = true;
+				goto again;
+			}
+			if (ret == PULL_PINNED) {
+				/* Try the next busiest in a new round. */
+				STAT_INC(pinned);
+				rq->skip_q = src_q;
+				rq->skip_cpu = src_cpu + 1;
+				scx_bpf_kick_cpu(cpu, 0);
+			} else {
+				rq->skip_cpu = 0;
+			}
 		}
+		STAT_INC(went_idle);
+		if (kick_idle() && any_waiting(cpu))
+			STAT_INC(idle_waiting);
 		return;
 	}
+	if (kick_idle())
+		idle_exit(cpu);
+	rq->skip_cpu = 0;
 	if (pid == rq->curr) {
 		bpf_spin_unlock(&rq->lock);
 		STAT_INC(keeps);
@@ -909,6 +1184,7 @@ again:
 	x->picked_deadline = x->deadline;
 	set_curr(rq, pid, x);
 	x->lag = (s64)(avg_vruntime(rq) - x->vruntime);
+	sync_overloaded(rq, cpu);
 	bpf_spin_unlock(&rq->lock);
 	if (n)
 		bpf_obj_drop(n);
@@ -928,7 +1204,9 @@ void BPF_STRUCT_OPS(eevdf_tick, struct task_struct *p)
 	s32 pid = p->pid;
 	struct task_ctx *c = lookup_ctx(pid);
 	struct eevdf_rq *rq;
-	bool resched = false, balance = false, preempt;
+	bool resched = false, balance = false, preempt, ours = false;
+	s32 idle, src_cpu;
+	u32 src_q;
 
 	if (!c)
 		return;
@@ -937,6 +1215,7 @@ void BPF_STRUCT_OPS(eevdf_tick, struct task_struct *p)
 		return;
 	bpf_spin_lock(&rq->lock);
 	if (rq->curr == pid) {
+		ours = true;
 		resched = update_curr(rq);
 		if (resched)
 			rq->resched = 1;
@@ -947,11 +1226,19 @@ void BPF_STRUCT_OPS(eevdf_tick, struct task_struct *p)
 	if (resched) {
 		STAT_INC(tick_preempts);
 		p->scx.slice = 0;
-		return;
-	}
-	if (balance && pull_task(c->cpu, true, &preempt) && preempt) {
+	} else if (balance && pull_task(c->cpu, true, ~0U, -1, &preempt, &src_cpu, &src_q) == PULL_OK &&
+		   preempt) {
 		STAT_INC(balance_preempts);
 		p->scx.slice = 0;
+	}
+	/* nohz_balancer_kick(): tasks wait here while a CPU is idle (one
+	 * whose pull failed, say): kick it to pull again. */
+	if (ours && kick_idle() && rq->nr_queued) {
+		idle = claim_idle(NULL);
+		if (idle >= 0) {
+			STAT_INC(tick_kicks);
+			scx_bpf_kick_cpu(idle, SCX_KICK_IDLE);
+		}
 	}
 }
 
@@ -959,8 +1246,11 @@ void BPF_STRUCT_OPS(eevdf_running, struct task_struct *p)
 {
 	struct task_ctx *c = lookup_ctx(p->pid);
 
-	if (!c || c->state != SE_CURR)
+	if (!c || c->state != SE_CURR) {
 		scx_bpf_error("running: task %d was not picked by eevdf", p->pid);
+		return;
+	}
+	c->on_cpu = 1;
 }
 
 void BPF_STRUCT_OPS(eevdf_stopping, struct task_struct *p, bool runnable)
@@ -971,6 +1261,7 @@ void BPF_STRUCT_OPS(eevdf_stopping, struct task_struct *p, bool runnable)
 
 	if (!c)
 		return;
+	c->on_cpu = 0;
 	rq = lookup_rq(c->cpu);
 	if (!rq)
 		return;
@@ -1010,6 +1301,7 @@ void BPF_STRUCT_OPS(eevdf_quiescent, struct task_struct *p, u64 deq_flags)
 	if (c->state != SE_NONE)
 		rq->nr_running--;
 	c->state = SE_NONE;
+	sync_overloaded(rq, cpu);
 	if (resched && !rq->resched)
 		rq->resched = 1;
 	else
@@ -1125,6 +1417,7 @@ s32 BPF_STRUCT_OPS_SLEEPABLE(eevdf_init)
 		return -22;
 	}
 	nr_cpus = n;
+	nr_words = (n + 63) / 64;
 	/* update_sysctl(): SCHED_TUNABLESCALING_LOG */
 	n = min(n, 8);
 	factor = 1 + (n >= 2) + (n >= 4) + (n >= 8);

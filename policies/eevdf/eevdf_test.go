@@ -176,13 +176,16 @@ func TestEEVDFMatchesModel(t *testing.T) {
 				}
 				st := readStats(t, pol)
 				if st["picks"] != mod.Stats.Picks || st["pulls"] != mod.Stats.Pulls || st["balance_pulls"] != mod.Stats.BalancePulls ||
-					st["wakeup_preempts"] != mod.Stats.WakeupPreempts || st["tick_preempts"] != mod.Stats.TickPreempts {
+					st["wakeup_preempts"] != mod.Stats.WakeupPreempts || st["tick_preempts"] != mod.Stats.TickPreempts ||
+					st["idle_kicks"] != mod.Stats.IdleKicks || st["tick_kicks"] != mod.Stats.TickKicks ||
+					st["went_idle"] != mod.Stats.WentIdle || st["idle_waiting"] != mod.Stats.IdleWaiting || st["pinned"] != mod.Stats.Pinned {
 					t.Errorf("stats: BPF %v, model %+v", st, mod.Stats)
 				}
 				bound := uint64(500e6)
 				worst := checkNoStarvation(t, scn.Machine, bound)
-				t.Logf("%d switches, worst runnable delay %.1f ms, %d+%d pulls, %d tree moves",
-					bpfR.Switches, float64(worst)/1e6, st["pulls"], st["balance_pulls"], st["moves"])
+				t.Logf("%d switches, utilisation %.3f, worst runnable delay %.1f ms, %d+%d pulls, %d+%d idle kicks, %d idle dispatches (%d with tasks waiting elsewhere), %d tree moves",
+					bpfR.Switches, bpfR.Utilisation, float64(worst)/1e6, st["pulls"], st["balance_pulls"], st["idle_kicks"], st["tick_kicks"],
+					st["went_idle"], st["idle_waiting"], st["moves"])
 			})
 		}
 	}
@@ -312,6 +315,7 @@ func TestEEVDFFeaturesMatchModel(t *testing.T) {
 			}},
 		{"slice-3ms-balance-1", map[string]any{"base_slice_ns": uint64(3e6), "balance_ticks": uint32(1)},
 			func(m *Model) { m.BaseSliceNs, m.BalanceTicks = 3e6, 1 }},
+		{"no-idle-kick", map[string]any{"idle_kick": false}, func(m *Model) { m.IdleKick = false }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			mod := modelFor(c.tick)

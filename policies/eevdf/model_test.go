@@ -2,6 +2,7 @@ package eevdf_test
 
 import (
 	"fmt"
+	"math/bits"
 
 	"github.com/schedsim/schedsim/sim"
 )
@@ -26,6 +27,7 @@ type Model struct {
 	PlaceLag         bool
 	WakeupPreemption bool
 	NewidleBalance   bool
+	IdleKick         bool
 	BalanceTicks     uint32
 
 	k         *sim.Kernel
@@ -33,12 +35,14 @@ type Model struct {
 	nrCPUs    int32
 	tasks     map[int32]*entity // lookups only, never iterated
 	rqs       []*runqueue
+	idle      []uint64 // idle_cpus: CPUs whose dispatch found nothing
 	Stats     modelStats
 }
 
 type modelStats struct {
 	Picks, Keeps, ParityKeeps, TickPreempts, WakeupPreempts, RemotePreempts, Pulls uint64
 	BalancePulls, BalancePreempts                                                  uint64
+	IdleKicks, TickKicks, WentIdle, IdleWaiting, Pinned, InFlight, EnqueuePicked   uint64
 }
 
 type seState uint8
@@ -67,6 +71,7 @@ type entity struct {
 	seq            uint64
 	state          seState
 	isNew          bool
+	onCPU          bool // between Running and Stopping
 }
 
 // runqueue is struct eevdf_rq.
@@ -80,12 +85,14 @@ type runqueue struct {
 	queued      []*entity
 	resched     bool
 	ticks       uint32
+	skipQ       uint32 // newidle redo: skip runqueues ranked up to
+	skipCPU     int32  // (skipQ, skipCPU-1); 0: none
 }
 
 // NewModel returns the model with the BPF program's default parameters.
 func NewModel() *Model {
 	return &Model{BaseSliceNs: 700000, TickNs: 1000000, RunToParity: true, PlaceLag: true,
-		WakeupPreemption: true, NewidleBalance: true, BalanceTicks: 4}
+		WakeupPreemption: true, NewidleBalance: true, IdleKick: true, BalanceTicks: 4}
 }
 
 var prioToWeight = sim.NiceToWeight
@@ -130,6 +137,7 @@ func (m *Model) Init(k *sim.Kernel) error {
 	m.baseSlice = m.BaseSliceNs * factor
 	m.tasks = make(map[int32]*entity)
 	m.rqs = make([]*runqueue, n0(m.nrCPUs))
+	m.idle = make([]uint64, (n0(m.nrCPUs)+63)/64)
 	for i := range m.rqs {
 		m.rqs[i] = &runqueue{zero: zeroInit}
 	}
@@ -334,33 +342,103 @@ func (m *Model) pick(rq *runqueue) (best *entity, parity bool) {
 
 // ---- balancing ----
 
-// pull is pull_task(): newidle or periodic balance into runqueue cpu.
-func (m *Model) pull(cpu int32, periodic bool) (ok, preempt bool) {
-	var best, mine uint32
-	if periodic {
-		mine = m.rqs[cpu].nrRunning
+// waiting is rq_waiting(): the queued entities that wait behind another,
+// that is all of them if the runqueue has a curr, else all but the one its
+// CPU, rescheduling, is about to pick.
+func (rq *runqueue) waiting() uint32 {
+	n := uint32(len(rq.queued))
+	if n > 0 && rq.curr == nil {
+		n--
 	}
-	src := int32(-1)
-	for i := int32(1); i < m.nrCPUs; i++ {
-		c := cpu + i
-		if c >= m.nrCPUs {
-			c -= m.nrCPUs
+	return n
+}
+
+// kicksOn is kick_idle(): idle CPUs are tracked and kicked to pull.
+func (m *Model) kicksOn() bool { return m.NewidleBalance && m.IdleKick }
+
+func (m *Model) idleTest(cpu int32) bool { return m.idle[cpu>>6]>>(cpu&63)&1 != 0 }
+
+// idleEnter and idleExit are idle_enter() and idle_exit().
+func (m *Model) idleEnter(cpu int32) { m.idle[cpu>>6] |= 1 << (cpu & 63) }
+func (m *Model) idleExit(cpu int32)  { m.idle[cpu>>6] &^= 1 << (cpu & 63) }
+
+// claimIdle is claim_idle(): the lowest idle CPU that p may run on (any,
+// if p is nil), taken out of the idle set, or -1.
+func (m *Model) claimIdle(p *sim.Task) int32 {
+	for w := range m.idle {
+		free := m.idle[w]
+		if p != nil {
+			free &= p.K.CpusMask.Bits[w]
 		}
-		q := uint32(len(m.rqs[c].queued))
+		if free == 0 {
+			continue
+		}
+		b := free & -free
+		m.idle[w] &^= b
+		return int32(w*64 + bits.TrailingZeros64(b))
+	}
+	return -1
+}
+
+// anyWaiting reports whether a runqueue other than cpu's has a waiting
+// entity (the overloaded mask is not empty, cpu excluded).
+func (m *Model) anyWaiting(cpu int32) bool {
+	for c, rq := range m.rqs {
+		if int32(c) != cpu && rq.waiting() > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+const (
+	pullOK = iota
+	pullPinned
+	pullFail
+)
+
+// findBusiest is find_busiest(): the runqueue with a waiting entity and
+// the largest q (waiting entities, or nr_running for the periodic
+// balance), lowest CPU first, among those ranked after (prevQ, prevCPU).
+func (m *Model) findBusiest(cpu int32, periodic bool, prevQ uint32, prevCPU int32) (src int32, best uint32) {
+	src = -1
+	for c := int32(0); c < m.nrCPUs; c++ {
+		r := m.rqs[c]
+		if c == cpu || r.waiting() == 0 {
+			continue
+		}
+		q := r.waiting()
 		if periodic {
-			q = m.rqs[c].nrRunning
+			q = r.nrRunning
+		}
+		if q > prevQ || q == prevQ && c <= prevCPU {
+			continue
 		}
 		if q > best {
 			best, src = q, c
 		}
 	}
+	return src, best
+}
+
+// pull is pull_task(): newidle or periodic balance into runqueue cpu,
+// from the busiest runqueue ranked after (prevQ, prevCPU). It returns
+// pullOK, pullPinned (src's choice may not run here; src and q say which
+// runqueue) or pullFail.
+func (m *Model) pull(cpu int32, periodic bool, prevQ uint32, prevCPU int32) (res int, preempt bool, src int32, q uint32) {
+	var mine uint32
+	if periodic {
+		mine = m.rqs[cpu].nrRunning
+	}
+	src, best := m.findBusiest(cpu, periodic, prevQ, prevCPU)
 	if src < 0 || (periodic && best < mine+2) {
-		return false, false
+		return pullFail, false, src, best
 	}
 	s, d := m.rqs[src], m.rqs[cpu]
 	reschedSrc := false
+	res = pullFail
 	func() {
-		if len(s.queued) == 0 {
+		if s.waiting() == 0 {
 			return
 		}
 		if periodic && s.nrRunning < d.nrRunning+2 || !periodic && d.nrRunning != 0 {
@@ -374,7 +452,11 @@ func (m *Model) pull(cpu int32, periodic bool) (ok, preempt bool) {
 		if x == nil {
 			x = m.minVruntime(s)
 		}
-		if x == nil || !x.t.Allowed(int(cpu)) {
+		if x == nil || x.onCPU {
+			return
+		}
+		if !x.t.Allowed(int(cpu)) {
+			res = pullPinned
 			return
 		}
 		m.updateEntityLag(s, x)
@@ -388,7 +470,7 @@ func (m *Model) pull(cpu int32, periodic bool) (ok, preempt bool) {
 		d.nrRunning++
 		x.cpu = cpu
 		m.enqueueTree(d, x)
-		ok = true
+		res = pullOK
 		if d.curr != nil && !d.resched && m.WakeupPreemption {
 			if m.updateCurr(d) {
 				d.resched, preempt = true, true
@@ -397,7 +479,7 @@ func (m *Model) pull(cpu int32, periodic bool) (ok, preempt bool) {
 			}
 		}
 	}()
-	if ok {
+	if res == pullOK {
 		if periodic {
 			m.Stats.BalancePulls++
 		} else {
@@ -408,13 +490,16 @@ func (m *Model) pull(cpu int32, periodic bool) (ok, preempt bool) {
 		m.Stats.RemotePreempts++
 		m.k.KickCPU(src, sim.KickPreempt)
 	}
-	return ok, preempt
+	return res, preempt, src, best
 }
 
 // ---- callbacks ----
 
 func (m *Model) SelectCPU(p *sim.Task, prev int32, wakeFlags uint64) int32 {
-	cpu, _ := m.k.SelectCPUDfl(p, prev, wakeFlags)
+	cpu, idle := m.k.SelectCPUDfl(p, prev, wakeFlags)
+	if idle && m.kicksOn() && cpu >= 0 && cpu < m.nrCPUs && m.idleTest(cpu) {
+		m.idleExit(cpu)
+	}
 	return cpu
 }
 
@@ -462,6 +547,10 @@ func (m *Model) Enqueue(p *sim.Task, enqFlags uint64) {
 	}
 	cpu := c.cpu
 	rq := m.rqs[cpu]
+	if c.state == seCurr && cpu != int32(m.k.CPU()) {
+		m.Stats.EnqueuePicked++
+		return
+	}
 	var wakeup bool
 	switch {
 	case c.state == seCurr && rq.curr == c:
@@ -474,6 +563,7 @@ func (m *Model) Enqueue(p *sim.Task, enqFlags uint64) {
 		return
 	}
 	m.enqueueTree(rq, c)
+	busy := rq.curr != nil || len(rq.queued) > 1
 	kick := false
 	if wakeup && m.WakeupPreemption && rq.curr != nil && !rq.resched {
 		if m.updateCurr(rq) {
@@ -490,6 +580,12 @@ func (m *Model) Enqueue(p *sim.Task, enqFlags uint64) {
 		m.Stats.WakeupPreempts++
 		m.k.KickCPU(cpu, sim.KickPreempt)
 	}
+	if wakeup && busy && m.kicksOn() {
+		if t := m.claimIdle(p); t >= 0 {
+			m.Stats.IdleKicks++
+			m.k.KickCPU(t, sim.KickIdle)
+		}
+	}
 }
 
 func (m *Model) Dispatch(cpu int32, prev *sim.Task) {
@@ -500,18 +596,45 @@ func (m *Model) Dispatch(cpu int32, prev *sim.Task) {
 			return
 		}
 		rq := m.rqs[cpu]
+		if rq.curr != nil && (prev == nil || prev.PID != rq.curr.pid) {
+			m.Stats.InFlight++
+			return
+		}
 		rq.resched = false
 		m.updateCurr(rq)
 		x, parity := m.pick(rq)
 		if x == nil {
 			if m.NewidleBalance && !pulled {
-				if ok, _ := m.pull(cpu, false); ok {
+				if m.kicksOn() && !m.idleTest(cpu) {
+					m.idleEnter(cpu)
+				}
+				prevQ, prevCPU := ^uint32(0), int32(-1)
+				if rq.skipCPU != 0 {
+					prevQ, prevCPU = rq.skipQ, rq.skipCPU-1
+				}
+				switch res, _, src, q := m.pull(cpu, false, prevQ, prevCPU); res {
+				case pullOK:
+					rq.skipCPU = 0
 					pulled = true
 					continue
+				case pullPinned:
+					m.Stats.Pinned++
+					rq.skipQ, rq.skipCPU = q, src+1
+					m.k.KickCPU(cpu, 0)
+				default:
+					rq.skipCPU = 0
 				}
+			}
+			m.Stats.WentIdle++
+			if m.kicksOn() && m.anyWaiting(cpu) {
+				m.Stats.IdleWaiting++
 			}
 			return
 		}
+		if m.kicksOn() && m.idleTest(cpu) {
+			m.idleExit(cpu)
+		}
+		rq.skipCPU = 0
 		if x == rq.curr {
 			m.Stats.Keeps++
 			if parity {
@@ -551,8 +674,9 @@ func (m *Model) Tick(p *sim.Task) {
 		return
 	}
 	rq := m.rqs[c.cpu]
-	resched, balance := false, false
+	resched, balance, ours := false, false, false
 	if rq.curr == c {
+		ours = true
 		resched = m.updateCurr(rq)
 		if resched {
 			rq.resched = true
@@ -563,20 +687,28 @@ func (m *Model) Tick(p *sim.Task) {
 	if resched {
 		m.Stats.TickPreempts++
 		p.K.Scx.Slice = 0
-		return
-	}
-	if balance {
-		if ok, preempt := m.pull(c.cpu, true); ok && preempt {
+	} else if balance {
+		if res, preempt, _, _ := m.pull(c.cpu, true, ^uint32(0), -1); res == pullOK && preempt {
 			m.Stats.BalancePreempts++
 			p.K.Scx.Slice = 0
+		}
+	}
+	// nohz_balancer_kick(): tasks wait here while a CPU is idle.
+	if ours && m.kicksOn() && len(rq.queued) > 0 {
+		if t := m.claimIdle(nil); t >= 0 {
+			m.Stats.TickKicks++
+			m.k.KickCPU(t, sim.KickIdle)
 		}
 	}
 }
 
 func (m *Model) Running(p *sim.Task) {
-	if c := m.tasks[p.PID]; c == nil || c.state != seCurr {
+	c := m.tasks[p.PID]
+	if c == nil || c.state != seCurr {
 		m.errorf("running: task %d was not picked by eevdf", p.PID)
+		return
 	}
+	c.onCPU = true
 }
 
 func (m *Model) Stopping(p *sim.Task, runnable bool) {
@@ -584,6 +716,7 @@ func (m *Model) Stopping(p *sim.Task, runnable bool) {
 	if c == nil || c.cpu < 0 || c.cpu >= m.nrCPUs {
 		return
 	}
+	c.onCPU = false
 	if rq := m.rqs[c.cpu]; rq.curr == c {
 		m.updateCurr(rq)
 	}
