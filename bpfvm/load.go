@@ -316,6 +316,8 @@ func (b *objBuilder) program(name string, ps *ebpf.ProgramSpec) (*Program, []cor
 			sp := Subprog{Name: sym, Start: pc}
 			if fn := btf.FuncMetadata(&ins); fn != nil {
 				sp.Proto, _ = fn.Type.(*btf.FuncProto)
+				sp.Global = fn.Linkage == btf.GlobalFunc
+				sp.ParamTags = fn.ParamTags
 			}
 			p.Funcs = append(p.Funcs, sp)
 			fnSec, fnOff, fnPC = -1, 0, pc

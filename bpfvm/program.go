@@ -44,6 +44,13 @@ type Subprog struct {
 	Name  string
 	Start int            // first instruction index
 	Proto *btf.FuncProto // may be nil for raw programs
+	// Global: a non-static function (BTF linkage global). The verifier
+	// checks it once, on its own, against its prototype, and its callers
+	// against the prototype only (the kernel's global subprograms).
+	Global bool
+	// ParamTags are the BTF decl tags of each parameter (e.g. "arg:ctx",
+	// "arg:nonnull", from __arg_ctx and __arg_nonnull); nil when none.
+	ParamTags [][]string
 }
 
 // LineInfo ties an instruction to a line of C source.

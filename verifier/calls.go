@@ -71,6 +71,17 @@ func (v *verifier) checkExit(st *vstate, pc int) (int, bool, error) {
 		r := st.refs[0]
 		return 0, false, v.errorState(st, pc, "Unreleased reference id=%d alloc_insn=%d", r.id, r.insn)
 	}
+	if f.cb == cbGlobal {
+		// a global function returns a scalar (check_return_code, is_subprog)
+		r0 := f.regs[0]
+		if r0.typ == notInit {
+			return 0, false, v.errorState(st, pc, "R0 !read_ok")
+		}
+		if r0.typ != scalarValue {
+			return 0, false, v.errorState(st, pc, "At subprogram exit the register R0 is not a scalar value (%s)", v.typeName(&r0))
+		}
+		return 0, true, nil
+	}
 	if f.cb == cbAsync {
 		// bpf_timer callbacks return 0 (check_return_code, async callback)
 		r0 := f.regs[0]
@@ -130,7 +141,11 @@ func (v *verifier) invalidateDeadStackPtrs(st *vstate) {
 func (v *verifier) checkCall(st *vstate, pc int, in bpfvm.Insn) (int, bool, error) {
 	switch in.Src {
 	case bpfvm.CallLocal:
-		return v.checkLocalCall(st, pc, pc+1+int(in.Imm), cbNone)
+		target := pc + 1 + int(in.Imm)
+		if sp := v.subprogIndex(target); v.isGlobal(sp) {
+			return v.checkGlobalCall(st, pc, sp)
+		}
+		return v.checkLocalCall(st, pc, target, cbNone)
 	case bpfvm.CallHelper:
 		return v.checkHelperCall(st, pc, in.Imm)
 	case bpfvm.CallKfunc:
@@ -659,7 +674,10 @@ func (v *verifier) checkMemArg(st *vstate, pc int, regno uint8, r *regState, siz
 		if write && ms.ReadOnly {
 			return v.errorState(st, pc, "write into map forbidden, value_size=%d off=%d size=%d", ms.ValueSize, r.off, size)
 		}
-		return v.regionAccess(st, pc, regno, *r, 0, int(size), int64(ms.ValueSize), "map value")
+		if err := v.regionAccess(st, pc, regno, *r, 0, int(size), int64(ms.ValueSize), "map value"); err != nil {
+			return err
+		}
+		return v.indirectFieldAccess(st, pc, r, v.specialFields(ms.Value), size)
 	case ptrToMem:
 		if write && r.flags&flagRdonly != 0 {
 			return v.errorState(st, pc, "cannot write into %s", v.typeName(r))
@@ -669,11 +687,36 @@ func (v *verifier) checkMemArg(st *vstate, pc int, regno uint8, r *regState, siz
 		if r.flags&flagAlloc != 0 {
 			s, _ := btf.UnderlyingType(v.btfT(r.btfIdx)).(*btf.Struct)
 			if s != nil {
-				return v.regionAccess(st, pc, regno, *r, 0, int(size), int64(s.Size), "mem")
+				if err := v.regionAccess(st, pc, regno, *r, 0, int(size), int64(s.Size), "mem"); err != nil {
+					return err
+				}
+				return v.indirectFieldAccess(st, pc, r, v.specialFields(s), size)
 			}
 		}
 	}
 	return v.expectType(st, pc, regno, r, "fp, map_value, mem")
+}
+
+// indirectFieldAccess: memory a helper or a global function reads or
+// writes as plain bytes holds no lock, timer, graph root or node, or kptr
+// (check_map_access with ACCESS_HELPER).
+func (v *verifier) indirectFieldAccess(st *vstate, pc int, r *regState, fields []specialField, size uint64) error {
+	lo := int64(r.off) + r.smin
+	hi := int64(r.off) + int64(r.umax) + int64(size)
+	if r.isConst() {
+		lo = int64(r.off) + int64(r.varOff.value)
+		hi = lo + int64(size)
+	}
+	for _, sf := range fields {
+		if lo >= int64(sf.off+sf.size) || hi <= int64(sf.off) {
+			continue
+		}
+		if isKptr(sf.kind) {
+			return v.errorState(st, pc, "kptr cannot be accessed indirectly by helper")
+		}
+		return v.errorState(st, pc, "%s cannot be accessed directly by load/store", sf.kind)
+	}
+	return nil
 }
 
 // stackRangeAccess checks size bytes of stack at r (check_stack_range_initialized).

@@ -21,6 +21,7 @@ type subprog struct {
 	name       string
 	stackDepth int // deepest stack byte used, found during exploration
 	calls      []int
+	global     *globalFunc // non-nil for a global function (global.go)
 }
 
 // insnInfo is per-instruction static information.
@@ -290,6 +291,9 @@ func (v *verifier) checkStatic() error {
 			}
 		}
 		v.subprogs[i] = subprog{start: s, end: end, name: name}
+		if f, ok := v.prog.FuncFor(s); ok && f.Start == s && f.Global && s != 0 {
+			v.subprogs[i].global = &globalFunc{}
+		}
 	}
 	// jumps stay inside their subprogram; each subprogram ends in exit or ja
 	for i, sp := range v.subprogs {

@@ -147,6 +147,7 @@ const (
 	cbLoop                // bpf_loop callback: on exit, re-run the bpf_loop call
 	cbRbLess              // bpf_rbtree_add less(): on exit, the path ends
 	cbAsync               // bpf_timer callback: frame 0 of its own call chain
+	cbGlobal              // global function verified on its own: frame 0 of its chain
 )
 
 // funcState is one call frame (struct bpf_func_state).

@@ -131,6 +131,10 @@ const maxLoopCompare = 8
 // previous visits of a loop head.
 const maxAncestorWalk = 4096
 
+// maxHistory is the length of a path's history since its last checkpoint
+// beyond which the next prune point stores one.
+const maxHistory = 128
+
 // Verify checks p against env. It returns statistics on success and an
 // *Error on rejection. It never panics on any input.
 func Verify(p *bpfvm.Program, env *Env) (res *Result, err error) {
@@ -234,6 +238,9 @@ type verifier struct {
 	// async lists the subprograms verified as bpf_timer callbacks: roots
 	// of their own call chains for the stack depth.
 	async map[int]bool
+	// globalOrder lists the global functions called by verified paths, in
+	// the order first called: each is verified on its own after the program.
+	globalOrder []int
 	// types interns the BTF types registers point to (regState.btfIdx);
 	// types[0] is nil.
 	types   []btf.Type
@@ -384,6 +391,14 @@ func (v *verifier) initialState() *vstate {
 func (v *verifier) explore() error {
 	v.explored = make([]*pcStates, len(v.prog.Insns))
 	v.queue = append(v.queue, pendingPath{v.initialState(), 0})
+	if err := v.drain(); err != nil {
+		return err
+	}
+	return v.exploreGlobals()
+}
+
+// drain explores the queued paths until none is left.
+func (v *verifier) drain() error {
 	for len(v.queue) > 0 {
 		p := v.queue[len(v.queue)-1]
 		v.queue = v.queue[:len(v.queue)-1]
@@ -607,10 +622,17 @@ func (v *verifier) isStateVisited(st *vstate, pc int) (bool, error) {
 			h = stateHash(st)
 		}
 	}
-	// in loops, store a new checkpoint only after 20 jumps or 100
-	// instructions (the kernel's add_new_state); always at loop heads
-	if looping && !loopHead && v.jmps-v.prevJmps < 20 && v.processed-v.prevInsns < 100 {
-		return false, nil
+	// store a new checkpoint only after 2 jumps and 8 instructions since
+	// the last one, in loops after 20 jumps or 100 instructions (the
+	// kernel's add_new_state); always at loop heads, and when the path
+	// history grows long (the kernel's jmp_history_cnt > 40)
+	if !loopHead && len(st.hist) <= maxHistory {
+		if looping && v.jmps-v.prevJmps < 20 && v.processed-v.prevInsns < 100 {
+			return false, nil
+		}
+		if v.jmps-v.prevJmps < 2 || v.processed-v.prevInsns < 8 {
+			return false, nil
+		}
 	}
 	v.prevJmps, v.prevInsns = v.jmps, v.processed
 	clearSingularIDs(st, live)

@@ -596,7 +596,7 @@ static __always_inline void normalize(struct eevdf_rq *rq, s32 cpu)
 	u32 i;
 
 	/* vr_tree's eligible prefix to dl_tree. */
-	for (i = 0; i < MAX_WALK && can_loop; i++) {
+	while (can_loop) {
 		rb = bpf_rbtree_first(&rq->vr_tree);
 		if (!rb)
 			break;
@@ -618,7 +618,7 @@ static __always_inline void normalize(struct eevdf_rq *rq, s32 cpu)
 		STAT_INC(moves);
 	}
 	/* dl_tree's ineligible leftmost nodes to vr_tree. */
-	for (i = 0; i < MAX_WALK && can_loop; i++) {
+	while (can_loop) {
 		rb = bpf_rbtree_first(&rq->dl_tree);
 		if (!rb)
 			break;
@@ -651,7 +651,7 @@ static __always_inline void fill_dl(struct eevdf_rq *rq, s32 cpu)
 
 	if (bpf_rbtree_first(&rq->dl_tree))
 		return;
-	for (i = 0; i < MAX_WALK && can_loop; i++) {
+	while (can_loop) {
 		rb = bpf_rbtree_first(&rq->vr_tree);
 		if (!rb)
 			return;
@@ -681,7 +681,7 @@ static __always_inline s32 dl_first_pid(struct eevdf_rq *rq, s32 cpu)
 	struct enode *n;
 	u32 i;
 
-	for (i = 0; i < MAX_WALK && can_loop; i++) {
+	while (can_loop) {
 		rb = bpf_rbtree_first(&rq->dl_tree);
 		if (!rb) {
 			fill_dl(rq, cpu);
@@ -788,7 +788,7 @@ static __always_inline bool task_allowed(struct task_ctx *c, s32 cpu)
  * reschedule.
  */
 
-enum { PULL_OK, PULL_PINNED, PULL_FAIL };
+enum { PULL_OK, PULL_PINNED, PULL_FAIL, PULL_RESULT = 3, PULL_PREEMPT = 4 };
 
 /* The busiest candidate ranked after (prev_q, prev_cpu) in the order
  * (q descending, CPU ascending), or -1. Without locks: try_pull()
@@ -831,8 +831,14 @@ static __always_inline s32 find_busiest(s32 cpu, bool periodic, u32 prev_q, s32 
 	return src_cpu;
 }
 
-static __always_inline int try_pull(s32 cpu, s32 src_cpu, bool periodic, bool *preempt)
+/* A global function (non-static, __noinline): the verifier checks it once
+ * on its own instead of at every state of its callers, which keeps
+ * dispatch and tick far below the 100 ms verification budget. It returns a
+ * PULL_* result, with PULL_PREEMPT set when this CPU's curr must
+ * reschedule. */
+__noinline int try_pull(s32 cpu, s32 src_cpu, bool periodic)
 {
+	bool preempt = false;
 	struct eevdf_rq *dst, *src, *first, *second;
 	struct task_ctx *x;
 	struct bpf_rb_node *rb;
@@ -893,7 +899,7 @@ static __always_inline int try_pull(s32 cpu, s32 src_cpu, bool periodic, bool *p
 	/* enqueue_entity() on dst */
 	if (update_curr(dst) && !dst->resched) {
 		dst->resched = 1;
-		*preempt = true;
+		preempt = true;
 	}
 	place_entity(dst, x, false);
 	dst->nr_running++;
@@ -904,7 +910,7 @@ static __always_inline int try_pull(s32 cpu, s32 src_cpu, bool periodic, bool *p
 	if (dst->curr && !dst->resched && wakeup_preemption) {
 		if (update_curr(dst) || pick_eevdf(dst, cpu, &parity) == pid) {
 			dst->resched = 1;
-			*preempt = true;
+			preempt = true;
 		}
 	}
 	sync_overloaded(src, src_cpu);
@@ -922,7 +928,7 @@ unlock:
 		STAT_INC(remote_preempts);
 		scx_bpf_kick_cpu(src_cpu, SCX_KICK_PREEMPT);
 	}
-	return ret;
+	return ret | (preempt ? PULL_PREEMPT : 0);
 }
 
 /* One try: the busiest runqueue ranked after (prev_q, prev_cpu). Returns
@@ -934,6 +940,7 @@ static __always_inline int pull_task(s32 cpu, bool periodic, u32 prev_q, s32 pre
 	struct eevdf_rq *dst;
 	u32 mine = 0, best;
 	s32 src_cpu;
+	int ret;
 
 	*preempt = false;
 	if (periodic) {
@@ -947,7 +954,9 @@ static __always_inline int pull_task(s32 cpu, bool periodic, u32 prev_q, s32 pre
 		return PULL_FAIL;
 	*srcp = src_cpu;
 	*qp = best;
-	return try_pull(cpu, src_cpu, periodic, preempt);
+	ret = try_pull(cpu, src_cpu, periodic);
+	*preempt = ret & PULL_PREEMPT;
+	return ret & PULL_RESULT;
 }
 
 /* ------------------------------------------------------------------------

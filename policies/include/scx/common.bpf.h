@@ -48,6 +48,16 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 
+/* Argument tags of global (non-static __noinline) functions, which the
+ * verifier checks once on their own (docs/verifier.md); libbpf 1.4+ has
+ * them in bpf_helpers.h. */
+#ifndef __arg_ctx
+#define __arg_ctx __attribute__((btf_decl_tag("arg:ctx")))
+#define __arg_nonnull __attribute__((btf_decl_tag("arg:nonnull")))
+#define __arg_nullable __attribute__((btf_decl_tag("arg:nullable")))
+#define __arg_trusted __attribute__((btf_decl_tag("arg:trusted")))
+#endif
+
 /* ------------------------------------------------------------------------
  * Defining the scheduler
  * ------------------------------------------------------------------------ */

@@ -1,0 +1,289 @@
+package verifier
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/cilium/ebpf/btf"
+	"github.com/schedsim/schedsim/bpfvm"
+)
+
+// Global subprograms (kernel/bpf/verifier.c of 6.12: do_check_subprogs,
+// btf_prepare_func_args and btf_check_func_arg_match in kernel/bpf/btf.c).
+//
+// A non-static function (BTF linkage global, e.g. `__noinline int f(...)`)
+// is verified once, on its own, with arguments made from its BTF prototype,
+// and only if some verified path calls it. A call to it is then checked
+// like a helper call: its arguments against the prototype, r1-r5 clobbered
+// and r0 an unknown scalar. This keeps the cost of a function that many
+// paths call linear instead of multiplying it by the callers' states, at
+// the price of what the callee knows: nothing about the caller's values.
+//
+// As in the kernel, a global function returns an integer, takes at most
+// five arguments (integers, enums, pointers to sized memory, the context
+// with __arg_ctx, trusted kernel objects with __arg_trusted), may not be
+// called while a lock is held, and must release at its exit every lock and
+// reference it took.
+
+// globalArgKind is how a global function sees one argument.
+type globalArgKind uint8
+
+const (
+	gArgScalar  globalArgKind = iota
+	gArgCtx                   // __arg_ctx: the program's context
+	gArgMem                   // pointer to size bytes, NULL unless __arg_nonnull
+	gArgTrusted               // __arg_trusted: a trusted kernel object
+)
+
+type globalArg struct {
+	kind     globalArgKind
+	size     uint32
+	nullable bool
+	typ      btf.Type // the struct of gArgTrusted
+}
+
+// globalFunc is what the verifier knows of a global subprogram.
+type globalFunc struct {
+	prepared bool
+	err      string // why its prototype is not supported
+	args     []globalArg
+	called   bool // some verified path calls it: verify it
+	queued   bool
+}
+
+// isGlobal reports whether subprogram sp is a global function (the entry
+// point never is: it is the program).
+func (v *verifier) isGlobal(sp int) bool {
+	return sp > 0 && sp < len(v.subprogs) && v.subprogs[sp].global != nil
+}
+
+// prepareGlobal is btf_prepare_func_args: the arguments of global function
+// sp from its prototype, or the reason it cannot be verified on its own.
+func (v *verifier) prepareGlobal(sp int) *globalFunc {
+	g := v.subprogs[sp].global
+	if g.prepared {
+		return g
+	}
+	g.prepared = true
+	name := v.subprogs[sp].name
+	fn, _ := v.prog.FuncFor(v.subprogs[sp].start)
+	proto := fn.Proto
+	if proto == nil {
+		g.err = fmt.Sprintf("Global function %s() has no BTF prototype", name)
+		return g
+	}
+	if isVoid(proto.Return) || !isScalarType(proto.Return) {
+		g.err = fmt.Sprintf("Global function %s() doesn't return scalar. Only those are supported.", name)
+		return g
+	}
+	if len(proto.Params) > 5 {
+		g.err = fmt.Sprintf("Global function %s() with %d > 5 args. Buggy compiler.", name, len(proto.Params))
+		return g
+	}
+	for i, p := range proto.Params {
+		var tags []string
+		if i < len(fn.ParamTags) {
+			tags = fn.ParamTags[i]
+		}
+		has := func(tag string) bool { return slices.Contains(tags, "arg:"+tag) }
+		for _, t := range tags {
+			switch t {
+			case "arg:ctx", "arg:nonnull", "arg:nullable", "arg:trusted":
+			default:
+				g.err = fmt.Sprintf("arg#%d has unsupported set of tags (%s) in %s()", i, t, name)
+				return g
+			}
+		}
+		t := btf.UnderlyingType(p.Type)
+		ptr, isPtr := t.(*btf.Pointer)
+		switch {
+		case !isPtr && isScalarType(p.Type):
+			if len(tags) > 0 {
+				g.err = fmt.Sprintf("arg#%d has pointer tag, but is not a pointer type in %s()", i, name)
+				return g
+			}
+			g.args = append(g.args, globalArg{kind: gArgScalar})
+		case !isPtr:
+			g.err = fmt.Sprintf("Arg#%d type %s in %s() is not supported yet.", i, typeString(p.Type), name)
+			return g
+		case has("ctx"):
+			g.args = append(g.args, globalArg{kind: gArgCtx})
+		case has("trusted"):
+			s, ok := btf.UnderlyingType(ptr.Target).(*btf.Struct)
+			if !ok {
+				g.err = fmt.Sprintf("arg#%d has type %s: __arg_trusted needs a pointer to a struct", i, typeString(p.Type))
+				return g
+			}
+			kt := v.kernelStruct(s.Name)
+			if kt == nil {
+				kt = s
+			}
+			g.args = append(g.args, globalArg{kind: gArgTrusted, typ: kt, nullable: has("nullable")})
+		default:
+			size, err := btf.Sizeof(ptr.Target)
+			if err != nil || size <= 0 {
+				g.err = fmt.Sprintf("arg#%d reference type('%s') size cannot be determined: %d", i, typeString(ptr.Target), size)
+				return g
+			}
+			g.args = append(g.args, globalArg{kind: gArgMem, size: uint32(size), nullable: !has("nonnull")})
+		}
+	}
+	return g
+}
+
+func isVoid(t btf.Type) bool {
+	if t == nil {
+		return true
+	}
+	_, ok := t.(*btf.Void)
+	return ok
+}
+
+func typeString(t btf.Type) string {
+	if t == nil {
+		return "void"
+	}
+	if n := t.TypeName(); n != "" {
+		return n
+	}
+	return fmt.Sprintf("%v", t)
+}
+
+// checkGlobalCall is the caller's side of a call to global function sp
+// (check_func_call, btf_check_subprog_call): the arguments match the
+// prototype, nothing is held; the callee will be verified on its own.
+func (v *verifier) checkGlobalCall(st *vstate, pc, sp int) (int, bool, error) {
+	name := v.subprogs[sp].name
+	if len(st.locks) > 0 {
+		return 0, false, v.errorState(st, pc, "global function calls are not allowed while holding a lock,\nuse static function instead")
+	}
+	if len(st.frames) >= bpfvm.MaxCallFrames {
+		return 0, false, v.errorState(st, pc, "the call stack of %d frames is too deep", len(st.frames)+1)
+	}
+	g := v.prepareGlobal(sp)
+	if g.err != "" {
+		return 0, false, v.errorState(st, pc, "%s\nCaller passes invalid args into func#%d ('%s')", g.err, sp, name)
+	}
+	f := st.cur()
+	bad := func(format string, args ...any) (int, bool, error) {
+		return 0, false, v.errorState(st, pc, format+"\nCaller passes invalid args into func#%d ('%s')", append(args, sp, name)...)
+	}
+	for i, a := range g.args {
+		regno := uint8(i + 1)
+		r := &f.regs[regno]
+		if r.typ == notInit {
+			return 0, false, v.errorState(st, pc, "R%d !read_ok", regno)
+		}
+		switch a.kind {
+		case gArgScalar:
+			if r.typ != scalarValue {
+				return bad("R%d is not a scalar", regno)
+			}
+		case gArgCtx:
+			if r.typ != ptrToCtx || r.off != 0 || !r.isConst() {
+				return bad("arg#%d expects pointer to ctx", i)
+			}
+		case gArgTrusted:
+			if a.nullable && r.isNullConst() {
+				continue
+			}
+			if r.typ != ptrToBTFID || r.flags&(flagTrusted|flagRCU|flagAlloc) == 0 || r.flags&flagUntrusted != 0 ||
+				r.off != 0 || !r.isConst() || !sameStruct(v.btfT(r.btfIdx), a.typ) {
+				return bad("R%d type=%s expected=trusted_ptr_%s", regno, v.typeName(r), typeString(a.typ))
+			}
+			if r.mayBeNull() && !a.nullable {
+				return bad("arg#%d is expected to be non-NULL", i)
+			}
+		case gArgMem:
+			if r.isNullConst() {
+				if !a.nullable {
+					return bad("arg#%d is expected to be non-NULL", i)
+				}
+				continue
+			}
+			if r.mayBeNull() && !a.nullable {
+				return bad("arg#%d is expected to be non-NULL", i)
+			}
+			// check_mem_reg: readable and writable, assuming non-NULL
+			saved := *r
+			r.flags &^= flagMaybeNull
+			err := v.checkMemArg(st, pc, regno, r, uint64(a.size), false, false)
+			if err == nil {
+				err = v.checkMemArg(st, pc, regno, r, uint64(a.size), true, false)
+			}
+			*r = saved
+			if err != nil {
+				return 0, false, err
+			}
+			v.markMemWritten(st, saved, uint64(a.size))
+		}
+	}
+	if !g.called {
+		g.called = true
+		v.globalOrder = append(v.globalOrder, sp)
+	}
+	clobberCallerSaved(f)
+	f.regs[0] = unknownScalar()
+	return pc + 1, false, nil
+}
+
+// sameStruct: two struct types of the same name (the program's copy of a
+// kernel type and the kernel's).
+func sameStruct(a, b btf.Type) bool {
+	sa, ok1 := btf.UnderlyingType(a).(*btf.Struct)
+	sb, ok2 := btf.UnderlyingType(b).(*btf.Struct)
+	return ok1 && ok2 && (sa == sb || sa.Name != "" && sa.Name == sb.Name)
+}
+
+// globalEntry is the state a global function starts in: frame 0 of its own
+// chain, arguments from its prototype.
+func (v *verifier) globalEntry(sp int) *vstate {
+	g := v.subprogs[sp].global
+	f := &funcState{callsite: -1, subprog: sp, cb: cbGlobal}
+	for i, a := range g.args {
+		r := &f.regs[i+1]
+		switch a.kind {
+		case gArgScalar:
+			*r = unknownScalar()
+		case gArgCtx:
+			*r = makePtr(ptrToCtx)
+		case gArgTrusted:
+			*r = makePtr(ptrToBTFID)
+			r.btfIdx = v.typeID(a.typ)
+			r.flags = flagTrusted
+		case gArgMem:
+			*r = makePtr(ptrToMem)
+			r.memSize = a.size
+		}
+		if a.kind != gArgScalar && a.nullable {
+			r.flags |= flagMaybeNull
+			r.id = v.newID()
+		}
+	}
+	f.regs[10] = makePtr(ptrToStack)
+	st := &vstate{frames: []*funcState{f}}
+	st.segWritten[0] = ^uint64(0)
+	return st
+}
+
+// exploreGlobals verifies, after the program, every global function a
+// verified path called (do_check_subprogs), including those that other
+// global functions call.
+func (v *verifier) exploreGlobals() error {
+	for i := 0; i < len(v.globalOrder); i++ {
+		sp := v.globalOrder[i]
+		g := v.subprogs[sp].global
+		if g.queued {
+			continue
+		}
+		g.queued = true
+		if v.env.Log != nil {
+			fmt.Fprintf(v.env.Log, "Validating %s() func#%d...\n", v.subprogs[sp].name, sp)
+		}
+		v.queue = append(v.queue, pendingPath{v.globalEntry(sp), v.subprogs[sp].start})
+		if err := v.drain(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
