@@ -108,11 +108,15 @@ func (b *BPFPolicy) VerifierEnv(p *bpfvm.Program, log io.Writer) (*verifier.Env,
 // receives the verifier's per-instruction log (verbose).
 func (b *BPFPolicy) Verify(log io.Writer) (*VerifyReport, error) {
 	rep := &VerifyReport{}
+	// the programs share the verification of the global functions they
+	// all link (verifier.Cache)
+	cache := verifier.NewCache()
 	for _, p := range b.inst.Programs {
 		env, err := b.VerifierEnv(p, log)
 		if err != nil {
 			return nil, err
 		}
+		env.Cache = cache
 		start := time.Now()
 		res, err := verifier.Verify(p, env)
 		if err != nil {

@@ -163,7 +163,7 @@ func (v *verifier) enterFrame(st *vstate, pc, target int, cb callbackKind) error
 	if sp < 0 {
 		return v.errorState(st, pc, "call to invalid destination")
 	}
-	nf := &funcState{callsite: pc, subprog: sp, frameNo: uint8(len(st.frames)), cb: cb}
+	nf := &funcState{callsite: pc, subprog: sp, frameNo: uint8(len(st.frames)), cb: cb, pool: &v.stacks}
 	if int(nf.frameNo) < len(st.segWritten) {
 		st.segWritten[nf.frameNo] = ^uint64(0) // a new frame: nothing above it is read
 	}
@@ -279,7 +279,7 @@ func (v *verifier) pushAsyncCallback(st *vstate, pc, target int, timerMap int32)
 		v.async = make(map[int]bool)
 	}
 	v.async[sp] = true
-	f := &funcState{callsite: -1, subprog: sp, cb: cbAsync}
+	f := &funcState{callsite: -1, subprog: sp, cb: cbAsync, pool: &v.stacks}
 	f.regs[1] = makePtr(constPtrToMap)
 	f.regs[1].mapIdx = timerMap
 	f.regs[2] = makePtr(ptrToMem)
@@ -943,6 +943,9 @@ func (v *verifier) acquireLock(st *vstate, pc int, cls LockClass, id uint32, kin
 }
 
 func (v *verifier) recordEdge(held heldLock, taken LockClass, pc int) {
+	if v.recorder != nil {
+		v.recorder.edge(v, held, taken, pc)
+	}
 	key := [2]LockClass{held.class, taken}
 	if v.edgeSeen == nil {
 		v.edgeSeen = make(map[[2]LockClass]bool)

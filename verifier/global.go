@@ -218,10 +218,7 @@ func (v *verifier) checkGlobalCall(st *vstate, pc, sp int) (int, bool, error) {
 			v.markMemWritten(st, saved, uint64(a.size))
 		}
 	}
-	if !g.called {
-		g.called = true
-		v.globalOrder = append(v.globalOrder, sp)
-	}
+	v.markGlobalCalled(sp)
 	clobberCallerSaved(f)
 	f.regs[0] = unknownScalar()
 	return pc + 1, false, nil
@@ -239,7 +236,7 @@ func sameStruct(a, b btf.Type) bool {
 // chain, arguments from its prototype.
 func (v *verifier) globalEntry(sp int) *vstate {
 	g := v.subprogs[sp].global
-	f := &funcState{callsite: -1, subprog: sp, cb: cbGlobal}
+	f := &funcState{callsite: -1, subprog: sp, cb: cbGlobal, pool: &v.stacks}
 	for i, a := range g.args {
 		r := &f.regs[i+1]
 		switch a.kind {
@@ -277,13 +274,192 @@ func (v *verifier) exploreGlobals() error {
 			continue
 		}
 		g.queued = true
+		if err := v.verifyGlobal(sp); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// markGlobalCalled queues global function sp for verification.
+func (v *verifier) markGlobalCalled(sp int) {
+	if g := v.subprogs[sp].global; g != nil && !g.called {
+		g.called = true
+		v.globalOrder = append(v.globalOrder, sp)
+	}
+}
+
+// Cache remembers the global functions already verified for one policy
+// object, so that a function that several programs call (each program
+// links its own copy) is explored once per object instead of once per
+// program. A hit requires the same code, down to every static function it
+// reaches, and the same program properties the code can observe
+// (sleepable, and the context when a function takes __arg_ctx); the maps,
+// registry and kernel BTF must be the same for every Verify sharing the
+// cache. Only successful verifications are remembered. A Cache is not safe
+// for concurrent use.
+type Cache struct {
+	globals map[string]*cachedGlobal
+	// Hits counts the verifications skipped.
+	Hits int
+}
+
+// NewCache returns an empty cache.
+func NewCache() *Cache { return &Cache{globals: make(map[string]*cachedGlobal)} }
+
+// relPC is an instruction of a function reached from a global function:
+// the index of the function in the walk order of globalKey, and the offset
+// from its first instruction.
+type relPC struct{ fn, off int }
+
+type cachedEdge struct {
+	held, taken LockClass
+	heldAt, at  relPC
+}
+
+type cachedGlobal struct {
+	processed int
+	depth     []int    // stack depth of each reached function
+	seen      [][]bool // instructions reached, per function
+	edges     []cachedEdge
+	calls     []int // reached functions that are global and were called
+}
+
+// globalKey is the canonical form of global function sp and of every
+// function it reaches (calls and callback addresses, in walk order), with
+// the relative call offsets replaced by walk indices, plus what the code
+// can observe of the program. reached lists the functions in walk order.
+func (v *verifier) globalKey(sp int) (key string, reached []int) {
+	index := map[int]int{sp: 0}
+	reached = []int{sp}
+	var b []byte
+	for i := 0; i < len(reached); i++ {
+		s := v.subprogs[reached[i]]
+		b = fmt.Appendf(b, "|%d:", s.end-s.start)
+		if s.global != nil {
+			b = append(b, 'G')
+		}
+		for pc := s.start; pc < s.end; pc++ {
+			in := v.prog.Insns[pc]
+			isCall := in.Op == bpfvm.ClassJMP|bpfvm.JmpCALL && in.Src == bpfvm.CallLocal
+			isFn := in.IsLdImm64() && in.Src == bpfvm.PseudoFunc && !v.info[pc].second
+			if isCall || isFn {
+				t := v.subprogIndex(pc + 1 + int(in.Imm))
+				j, ok := index[t]
+				if !ok {
+					j = len(reached)
+					index[t] = j
+					reached = append(reached, t)
+				}
+				in.Imm = int32(-1 - j)
+			}
+			b = fmt.Appendf(b, "%x,%x,%x,%x,%x;", in.Op, in.Dst, in.Src, in.Off, in.Imm)
+		}
+	}
+	b = fmt.Appendf(b, "|sleepable=%v", v.prog.Sleepable)
+	for _, r := range reached {
+		if g := v.subprogs[r].global; g != nil && slices.ContainsFunc(g.args, func(a globalArg) bool { return a.kind == gArgCtx }) {
+			for _, a := range v.env.Args {
+				b = fmt.Appendf(b, "|ctx:%s:%v:%v", a.Name, a.Type, a.Nullable)
+			}
+			break
+		}
+	}
+	return string(b), reached
+}
+
+// rel translates pc into a relPC over reached, if it lies in one of them.
+func (v *verifier) rel(reached []int, pc int) (relPC, bool) {
+	for i, sp := range reached {
+		if s := v.subprogs[sp]; pc >= s.start && pc < s.end {
+			return relPC{i, pc - s.start}, true
+		}
+	}
+	return relPC{}, false
+}
+
+// globalRecorder collects, during the exploration of one global function,
+// what a later program sharing the cache must replay.
+type globalRecorder struct {
+	reached []int
+	edges   []cachedEdge
+	seen    map[[2]LockClass]bool
+}
+
+func (r *globalRecorder) edge(v *verifier, held heldLock, taken LockClass, pc int) {
+	key := [2]LockClass{held.class, taken}
+	if r.seen[key] {
+		return
+	}
+	h, ok1 := v.rel(r.reached, held.insn)
+	t, ok2 := v.rel(r.reached, pc)
+	if !ok1 || !ok2 {
+		return
+	}
+	if r.seen == nil {
+		r.seen = make(map[[2]LockClass]bool)
+	}
+	r.seen[key] = true
+	r.edges = append(r.edges, cachedEdge{held: held.class, taken: taken, heldAt: h, at: t})
+}
+
+// verifyGlobal explores global function sp, or replays a cached
+// verification of the same code.
+func (v *verifier) verifyGlobal(sp int) error {
+	cache := v.env.Cache
+	if cache == nil || v.env.Log != nil {
+		// a log shows every exploration
 		if v.env.Log != nil {
 			fmt.Fprintf(v.env.Log, "Validating %s() func#%d...\n", v.subprogs[sp].name, sp)
 		}
 		v.queue = append(v.queue, pendingPath{v.globalEntry(sp), v.subprogs[sp].start})
-		if err := v.drain(); err != nil {
-			return err
+		return v.drain()
+	}
+	key, reached := v.globalKey(sp)
+	if c, ok := cache.globals[key]; ok {
+		cache.Hits++
+		v.reusedGlobals = append(v.reusedGlobals, v.subprogs[sp].name)
+		for i, r := range reached {
+			s := &v.subprogs[r]
+			s.stackDepth = max(s.stackDepth, c.depth[i])
+			for off, seen := range c.seen[i] {
+				if seen {
+					v.info[s.start+off].seen = true
+				}
+			}
+		}
+		for _, e := range c.edges {
+			held := heldLock{class: e.held, insn: v.subprogs[reached[e.heldAt.fn]].start + e.heldAt.off}
+			v.recordEdge(held, e.taken, v.subprogs[reached[e.at.fn]].start+e.at.off)
+		}
+		for _, i := range c.calls {
+			v.markGlobalCalled(reached[i])
+		}
+		return nil
+	}
+	rec := &globalRecorder{reached: reached}
+	outer := v.recorder
+	v.recorder = rec
+	before := v.processed
+	v.queue = append(v.queue, pendingPath{v.globalEntry(sp), v.subprogs[sp].start})
+	err := v.drain()
+	v.recorder = outer
+	if err != nil {
+		return err
+	}
+	c := &cachedGlobal{processed: v.processed - before, edges: rec.edges}
+	for i, r := range reached {
+		s := v.subprogs[r]
+		c.depth = append(c.depth, s.stackDepth)
+		seen := make([]bool, s.end-s.start)
+		for pc := s.start; pc < s.end; pc++ {
+			seen[pc-s.start] = v.info[pc].seen
+		}
+		c.seen = append(c.seen, seen)
+		if i > 0 && s.global != nil && s.global.called {
+			c.calls = append(c.calls, i)
 		}
 	}
+	cache.globals[key] = c
 	return nil
 }

@@ -155,29 +155,74 @@ type funcState struct {
 	regs [11]regState
 	// stack[i] covers bytes [-(i+1)*8, -i*8) from the frame pointer.
 	stack []stackSlot
-	// stackShared: stack is shared with another state (copy on write:
-	// ownStack before changing it).
-	stackShared bool
-	callsite    int // pc of the call instruction in the caller, -1 for frame 0
-	subprog     int // index into verifier.subprogs
-	frameNo     uint8
-	cb          callbackKind
+	// stackRefs counts the frames sharing stack (copy on write: ownStack
+	// before changing it); nil when this frame alone has it.
+	stackRefs *int32
+	// pool recycles stack copies (nil: allocate)
+	pool     *stackPool
+	callsite int // pc of the call instruction in the caller, -1 for frame 0
+	subprog  int // index into verifier.subprogs
+	frameNo  uint8
+	cb       callbackKind
 }
 
-func (f *funcState) clone() *funcState {
-	n := *f
-	if len(f.stack) > 0 {
-		f.stackShared, n.stackShared = true, true
+// share makes n, a copy of f, share f's stack.
+func (f *funcState) share(n *funcState) {
+	if cap(f.stack) == 0 {
+		return
 	}
-	return &n
+	if f.stackRefs == nil {
+		c := int32(1)
+		f.stackRefs = &c
+	}
+	*f.stackRefs++
+	n.stackRefs = f.stackRefs
+}
+
+// dropStack gives up f's share of its stack; it returns whether f had
+// the stack alone (so that it may be reused).
+func (f *funcState) dropStack() bool {
+	if f.stackRefs == nil {
+		return true
+	}
+	*f.stackRefs--
+	f.stackRefs = nil
+	return false
 }
 
 // ownStack gives f a stack of its own before a change.
 func (f *funcState) ownStack() {
-	if f.stackShared {
-		f.stack = append(make([]stackSlot, 0, len(f.stack)+2), f.stack...)
-		f.stackShared = false
+	if f.stackRefs != nil {
+		if *f.stackRefs <= 1 {
+			// the others gave theirs up
+			f.stackRefs = nil
+			return
+		}
+		*f.stackRefs--
+		f.stackRefs = nil
+		var s []stackSlot
+		if f.pool != nil {
+			s = f.pool.get(len(f.stack) + 2)
+		} else {
+			s = make([]stackSlot, 0, len(f.stack)+2)
+		}
+		f.stack = append(s, f.stack...)
 	}
+}
+
+// stackPool holds the stacks of ended paths for reuse (empty slices that
+// no state refers to).
+type stackPool struct{ free [][]stackSlot }
+
+func (p *stackPool) get(n int) []stackSlot {
+	if k := len(p.free); k > 0 {
+		s := p.free[k-1]
+		p.free = p.free[:k-1]
+		if cap(s) >= n {
+			return s
+		}
+	}
+	return make([]stackSlot, 0, max(n, 16))
 }
 
 // growStack makes the stack cover depth bytes.
@@ -244,20 +289,6 @@ type vstate struct {
 }
 
 func (s *vstate) cur() *funcState { return s.frames[len(s.frames)-1] }
-
-func (s *vstate) clone() *vstate {
-	n := &vstate{frames: make([]*funcState, len(s.frames)), parent: s.parent, mayGotoDepth: s.mayGotoDepth,
-		asyncEntry: s.asyncEntry, segWritten: s.segWritten}
-	// share the history so far; an append by either reallocates
-	s.hist = s.hist[:len(s.hist):len(s.hist)]
-	n.hist = s.hist
-	for i, f := range s.frames {
-		n.frames[i] = f.clone()
-	}
-	n.refs = append([]refState(nil), s.refs...)
-	n.locks = append([]heldLock(nil), s.locks...)
-	return n
-}
 
 // forEachReg calls fn for every register and spilled register of every frame.
 func (s *vstate) forEachReg(fn func(r *regState)) {
@@ -708,8 +739,12 @@ func boundsString(b *bounds) string {
 func (v *verifier) regString(r *regState) string {
 	switch r.typ {
 	case scalarValue:
+		p := ""
+		if r.precise {
+			p = "P" // the kernel's mark of a precise scalar
+		}
 		if r.isConst() {
-			return fmt.Sprintf("%d", int64(r.varOff.value))
+			return fmt.Sprintf("%s%d", p, int64(r.varOff.value))
 		}
 		s := boundsString(&r.bounds)
 		if r.id != 0 {
@@ -719,7 +754,7 @@ func (v *verifier) regString(r *regState) string {
 				s = "id=" + fmt.Sprint(r.id)
 			}
 		}
-		return "scalar(" + s + ")"
+		return p + "scalar(" + s + ")"
 	case ptrToStack:
 		if r.isConst() {
 			return fmt.Sprintf("fp%d", int64(r.off)+int64(r.varOff.value))

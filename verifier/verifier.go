@@ -39,6 +39,9 @@ type Env struct {
 	// read-only maps: a bound such as `const volatile u32 nr_cpus` bounds a
 	// loop or an index. Nil: loads from read-only maps are unknown scalars.
 	ReadOnlyValue func(mapIndex int, off, size uint32) (uint64, bool)
+	// Cache, when set, lets programs of one object share the verification
+	// of their global functions (see Cache). Ignored when Log is set.
+	Cache *Cache
 	// MaxLocks is how many locks a path may hold at once (default 8).
 	MaxLocks int
 	// InsnLimit is the complexity limit in processed instructions
@@ -79,6 +82,10 @@ type Result struct {
 	StackDepth []int
 	// LockEdges lists lock classes taken while another was held.
 	LockEdges []LockEdge
+	// Reused names the global functions whose verification for an earlier
+	// program of the object was reused (Env.Cache): their instructions are
+	// not counted in InsnsProcessed.
+	Reused []string
 	// Duration is the time Verify took. It is measured for display only
 	// and never influences a verdict.
 	Duration time.Duration
@@ -171,7 +178,7 @@ func Verify(p *bpfvm.Program, env *Env) (res *Result, err error) {
 		return nil, err
 	}
 	res = &Result{Prog: p.Name, InsnsProcessed: v.processed, StatesTotal: v.totalStates,
-		PeakStates: v.peakStates, MaxStatesPerInsn: v.maxPerInsn, LockEdges: v.edges}
+		PeakStates: v.peakStates, MaxStatesPerInsn: v.maxPerInsn, LockEdges: v.edges, Reused: v.reusedGlobals}
 	for _, sp := range v.subprogs {
 		res.StackDepth = append(res.StackDepth, sp.stackDepth)
 	}
@@ -241,6 +248,14 @@ type verifier struct {
 	// globalOrder lists the global functions called by verified paths, in
 	// the order first called: each is verified on its own after the program.
 	globalOrder []int
+	// recorder collects what the exploration of a global function must
+	// leave in the Cache; reusedGlobals lists the global functions whose
+	// verification came from the Cache.
+	recorder      *globalRecorder
+	// freeFrames are frames of ended paths, reused by cloneState.
+	freeFrames []*funcState
+	stacks     stackPool
+	reusedGlobals []string
 	// types interns the BTF types registers point to (regState.btfIdx);
 	// types[0] is nil.
 	types   []btf.Type
@@ -382,7 +397,7 @@ func (v *verifier) logInsn(st *vstate, pc int) {
 // ---- exploration (do_check) ----
 
 func (v *verifier) initialState() *vstate {
-	f := &funcState{callsite: -1}
+	f := &funcState{callsite: -1, pool: &v.stacks}
 	f.regs[1] = makePtr(ptrToCtx)
 	f.regs[10] = makePtr(ptrToStack)
 	return &vstate{frames: []*funcState{f}}
@@ -410,9 +425,52 @@ func (v *verifier) drain() error {
 	return nil
 }
 
+// cloneState copies s (copy_verifier_state); the copy shares s's stacks
+// until either writes, and its frames are recycled from ended paths.
+func (v *verifier) cloneState(s *vstate) *vstate {
+	n := &vstate{frames: make([]*funcState, len(s.frames)), parent: s.parent, mayGotoDepth: s.mayGotoDepth,
+		asyncEntry: s.asyncEntry, segWritten: s.segWritten}
+	// share the history so far; an append by either reallocates
+	s.hist = s.hist[:len(s.hist):len(s.hist)]
+	n.hist = s.hist
+	for i, f := range s.frames {
+		var nf *funcState
+		if k := len(v.freeFrames); k > 0 {
+			nf = v.freeFrames[k-1]
+			v.freeFrames = v.freeFrames[:k-1]
+		} else {
+			nf = new(funcState)
+		}
+		*nf = *f
+		f.share(nf)
+		n.frames[i] = nf
+	}
+	if len(s.refs) > 0 {
+		n.refs = append([]refState(nil), s.refs...)
+	}
+	if len(s.locks) > 0 {
+		n.locks = append([]heldLock(nil), s.locks...)
+	}
+	return n
+}
+
+// release recycles the frames of st, a path that ended: nothing else
+// refers to them (checkpoints and queued paths hold their own copies).
+func (v *verifier) release(st *vstate) {
+	for i, f := range st.frames {
+		if f.dropStack() && cap(f.stack) > 0 {
+			v.stacks.free = append(v.stacks.free, f.stack[:0])
+		}
+		f.stack = nil
+		v.freeFrames = append(v.freeFrames, f)
+		st.frames[i] = nil
+	}
+	st.frames = st.frames[:0]
+}
+
 // push queues a copy of st to be explored from pc later (push_stack).
 func (v *verifier) push(st *vstate, pc int) *vstate {
-	n := st.clone()
+	n := v.cloneState(st)
 	if n.parent != nil {
 		n.parent.pending++
 	}
@@ -486,6 +544,7 @@ func (v *verifier) walk(st *vstate, pc int) error {
 			}
 			if pruned {
 				v.pathDone(st)
+				v.release(st)
 				return nil
 			}
 		}
@@ -504,6 +563,7 @@ func (v *verifier) walk(st *vstate, pc int) error {
 		}
 		if done {
 			v.pathDone(st)
+			v.release(st)
 			return nil
 		}
 		pc = next
@@ -636,7 +696,7 @@ func (v *verifier) isStateVisited(st *vstate, pc int) (bool, error) {
 	}
 	v.prevJmps, v.prevInsns = v.jmps, v.processed
 	clearSingularIDs(st, live)
-	c := &checkpoint{st: st.clone(), pc: pc, parent: st.parent, pending: 1, hash: h, written: st.segWritten, hist: st.hist}
+	c := &checkpoint{st: v.cloneState(st), pc: pc, parent: st.parent, pending: 1, hash: h, written: st.segWritten, hist: st.hist}
 	c.st.parent = nil
 	c.st.hist = nil
 	st.parent = c

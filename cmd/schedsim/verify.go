@@ -109,10 +109,23 @@ func cmdVerify(args []string, stdout, stderr io.Writer) int {
 	if rep != nil && len(rep.Results) > 0 {
 		tw := tabwriter.NewWriter(stdout, 2, 8, 2, ' ', 0)
 		fmt.Fprintf(tw, "program\tinsns processed\tstates\tpeak states\ttime\n")
+		reused := false
 		for i, r := range rep.Results {
-			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\n", r.Prog, r.InsnsProcessed, r.StatesTotal, r.PeakStates, fmtDuration(rep.Times[i]))
+			mark := ""
+			if len(r.Reused) > 0 {
+				mark, reused = " *", true
+			}
+			fmt.Fprintf(tw, "%s\t%d%s\t%d\t%d\t%s\n", r.Prog, r.InsnsProcessed, mark, r.StatesTotal, r.PeakStates, fmtDuration(rep.Times[i]))
 		}
 		tw.Flush()
+		if reused {
+			fmt.Fprintf(stdout, "* reuses the verification of global functions checked for an earlier program:\n")
+			for _, r := range rep.Results {
+				if len(r.Reused) > 0 {
+					fmt.Fprintf(stdout, "  %s: %s\n", r.Prog, strings.Join(r.Reused, ", "))
+				}
+			}
+		}
 	}
 	if verr != nil {
 		var ve *verifier.Error
