@@ -54,6 +54,10 @@ type Env struct {
 	// and state; with Verbose, every instruction processed with its state.
 	Log     io.Writer
 	Verbose bool
+
+	// traceFrom: log only instructions after this many were processed
+	// (retrace)
+	traceFrom int
 }
 
 // ArgDesc describes one argument of a struct_ops callback.
@@ -130,6 +134,10 @@ type LockEdge struct {
 
 const defaultInsnLimit = 1000000
 
+// traceLines is how many instructions of the failing path a rejection's
+// log shows.
+const traceLines = 8
+
 // maxLoopCompare is how many in-progress states of a loop head a new visit
 // is compared with.
 const maxLoopCompare = 8
@@ -200,6 +208,9 @@ func (v *verifier) retrace(err error) error {
 	}
 	env := *v.env
 	env.Log, env.Verbose = io.Discard, false
+	// the same run fails at the same count: format only the instructions
+	// that can end up in the trace
+	env.traceFrom = v.processed - traceLines - 1
 	_, err2 := Verify(v.prog, &env)
 	if ve2, ok := err2.(*Error); ok && ve2.PC == ve.PC && ve2.Msg == ve.Msg {
 		ve.Log = ve2.Log
@@ -386,9 +397,9 @@ func (v *verifier) logInsn(st *vstate, pc int) {
 	}
 	if v.env.Log != nil {
 		// keep the last few lines of the current path for the rejection log
-		if len(v.trace) >= 8 {
+		if len(v.trace) >= traceLines {
 			copy(v.trace, v.trace[1:])
-			v.trace = v.trace[:7]
+			v.trace = v.trace[:traceLines-1]
 		}
 		v.trace = append(v.trace, s)
 	}
@@ -554,7 +565,7 @@ func (v *verifier) walk(st *vstate, pc int) error {
 			return v.errorState(st, pc, "BPF program is too large. Processed %d insn", v.processed)
 		}
 		v.info[pc].seen = true
-		if v.env.Log != nil {
+		if v.env.Log != nil && (v.env.Verbose || v.processed > v.env.traceFrom) {
 			v.logInsn(st, pc)
 		}
 		next, done, err := v.step(st, pc)
