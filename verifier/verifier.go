@@ -262,10 +262,10 @@ type verifier struct {
 	// recorder collects what the exploration of a global function must
 	// leave in the Cache; reusedGlobals lists the global functions whose
 	// verification came from the Cache.
-	recorder      *globalRecorder
+	recorder *globalRecorder
 	// freeFrames are frames of ended paths, reused by cloneState.
-	freeFrames []*funcState
-	stacks     stackPool
+	freeFrames    []*funcState
+	stacks        stackPool
 	reusedGlobals []string
 	// types interns the BTF types registers point to (regState.btfIdx);
 	// types[0] is nil.
