@@ -262,11 +262,12 @@ type verifier struct {
 	// recorder collects what the exploration of a global function must
 	// leave in the Cache; reusedGlobals lists the global functions whose
 	// verification came from the Cache.
-	recorder *globalRecorder
-	// freeFrames are frames of ended paths, reused by cloneState.
-	freeFrames    []*funcState
-	stacks        stackPool
+	recorder      *globalRecorder
 	reusedGlobals []string
+	// freeFrames and stacks are frames and stacks of ended paths, reused
+	// by cloneState and ownStack.
+	freeFrames []*funcState
+	stacks     stackPool
 	// types interns the BTF types registers point to (regState.btfIdx);
 	// types[0] is nil.
 	types   []btf.Type
