@@ -187,10 +187,11 @@ func (k *Kernel) Yield(d uint64) {
 func (k *Kernel) Block() { k.m.suspend() }
 
 // Unblock resumes the blocked callback of cpu after d ns.
-func (k *Kernel) Unblock(cpu int, d uint64) {
-	m := k.m
+func (k *Kernel) Unblock(cpu int, d uint64) { k.m.unblock(cpu, d) }
+
+func (m *Machine) unblock(cpu int, d uint64) {
 	c := m.cpus[cpu]
-	if !c.co.suspended || c.co.timed {
+	if c.co == nil || !c.co.suspended || c.co.timed {
 		return
 	}
 	c.co.timed = true

@@ -91,7 +91,7 @@ func (k *Kernel) insert(p *Task, dsqID, slice, enqFlags uint64) {
 			k.Error("dispatch buffer overflow")
 			return
 		}
-		c.dspBuf = append(c.dspBuf, dspEntry{p: p, dsq: dsqID, flags: enqFlags})
+		c.dspBuf = append(c.dspBuf, dspEntry{p: p, dsq: dsqID, flags: enqFlags, qseq: p.qseq})
 		c.dspNr++
 	default:
 		k.Error(fmt.Sprintf("scx_bpf_dsq_insert called from %s, not from select_cpu, enqueue or dispatch", m.cur.cb))

@@ -75,6 +75,7 @@ type dspEntry struct {
 	p     *Task
 	dsq   uint64
 	flags uint64
+	qseq  uint64 // p.qseq at the insertion
 }
 
 // Curr returns the task running on the CPU, or nil when idle.
@@ -121,6 +122,7 @@ type Machine struct {
 	hash       uint64 // FNV-1a over the switch log
 	switches   uint64
 	events     uint64
+	dspWaits   uint64 // dispatch flushes that waited for an enqueue
 	Metrics    Metrics
 	lag        gps
 	hooks      []func(*Machine)
@@ -476,9 +478,15 @@ func (m *Machine) doEnqueue(t *Task, enqFlags uint64, onCPU int) {
 		m.dispatchEnqueue(m.cpus[t.cpu].local, t, enqFlags)
 		return
 	}
+	t.qseq++
 	t.queueing = true
 	m.call(onCPU, CbEnqueue, t, func() int32 { m.sched.Enqueue(t, enqFlags); return 0 })
 	t.queueing = false
+	for _, cpu := range t.dspWaiters {
+		// QUEUEING is over: the CPUs spinning in finish_dispatch() go on
+		m.unblock(cpu, 0)
+	}
+	t.dspWaiters = t.dspWaiters[:0]
 	if t.K.Scx.DdspDsqID != DSQInvalid {
 		m.directDispatch(t, enqFlags)
 		return
@@ -991,13 +999,28 @@ func (m *Machine) flushDispatch(c *CPU) {
 	buf := c.dspBuf
 	c.dspBuf = c.dspBuf[:0]
 	for _, e := range buf {
-		// finish_dispatch(): the task must still be in the policy's custody;
-		// if its ops.enqueue is still running on another CPU, the dispatch
-		// completes when it returns.
-		if e.p.queueing && e.p.pendingDsp == nil {
-			e := e
-			e.p.pendingDsp, e.p.pendingCPU = &e, c.ID
+		// finish_dispatch() (ext.c 6.12): the task must still be in the
+		// policy's custody from the same enqueue (qseq)
+		if e.p.qseq != e.qseq {
 			continue
+		}
+		if e.p.queueing {
+			// its ops.enqueue is still running on another CPU: spin
+			// until it returns (wait_ops_state), then look again
+			if co := c.co; co != nil && co.busy && !co.suspended && m.cur.cpu == c.ID {
+				e.p.dspWaiters = append(e.p.dspWaiters, c.ID)
+				m.dspWaits++
+				m.suspend()
+				if e.p.qseq != e.qseq {
+					continue
+				}
+			} else {
+				if e.p.pendingDsp == nil {
+					e := e
+					e.p.pendingDsp, e.p.pendingCPU = &e, c.ID
+				}
+				continue
+			}
 		}
 		if !e.p.opsQueued || e.p.state != TaskRunnable {
 			continue

@@ -65,6 +65,10 @@ type Result struct {
 	Tasks        int     `json:"tasks"`
 	Utilisation  float64 `json:"utilisation"`
 	SchedTime    float64 `json:"sched_time_fraction"`
+	// DispatchWaits counts the dispatch flushes that waited for the
+	// inserted task's ops.enqueue to return on another CPU (the kernel's
+	// finish_dispatch(); only with interleaving).
+	DispatchWaits uint64 `json:"dispatch_waits,omitempty"`
 
 	Delay       LatencyStats `json:"runnable_delay"`
 	WakeLatency LatencyStats `json:"wakeup_latency"`
@@ -163,7 +167,7 @@ func (m *Machine) finish() *Result {
 	}
 	dur := float64(max(m.now, 1))
 	r := &Result{Policy: m.policyName, Seed: m.P.Seed, DurationNs: m.now,
-		ScheduleHash: fmt.Sprintf("%016x", m.hash), Events: m.events, Switches: m.switches,
+		ScheduleHash: fmt.Sprintf("%016x", m.hash), Events: m.events, Switches: m.switches, DispatchWaits: m.dspWaits,
 		CPUs: len(m.cpus), Tasks: len(m.tasks)}
 	var busy, sched float64
 	for _, c := range m.cpus {

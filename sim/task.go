@@ -37,8 +37,15 @@ type Task struct {
 	dsqSeq     uint64
 	opsQueued  bool // in the BPF scheduler's custody (ops_state QUEUED)
 	queueing   bool // ops.enqueue in progress (ops_state QUEUEING)
+	// qseq numbers the task's enqueues (the ops_state QSEQ): a dispatch
+	// recorded during one enqueue has no claim on the task after another.
+	qseq uint64
+	// dspWaiters are the CPUs whose dispatch flush waits for this task's
+	// ops.enqueue to return (finish_dispatch(), interleaving only).
+	dspWaiters []int
 	// a dispatch of this task made while ops.enqueue was still running on
-	// another CPU: the kernel's finish_dispatch() waits for QUEUEING to end.
+	// another CPU, on a path that cannot wait: it completes when the
+	// enqueue returns.
 	pendingDsp *dspEntry
 	pendingCPU int
 	enabled    bool // ops.enable() was called

@@ -1109,9 +1109,10 @@ again:
 	bpf_spin_lock(&rq->lock);
 	if (rq->curr && (!prev || prev->pid != rq->curr)) {
 		/* curr is not this CPU's task: an earlier ops.dispatch picked
-		 * it and its insertion is pending, because its ops.enqueue had
-		 * not returned on another CPU (only with interleaving; the
-		 * core calls ops.dispatch again meanwhile). It will come. */
+		 * it and its insertion has not completed (only with
+		 * interleaving; the core waits for an ops.enqueue still
+		 * running on another CPU, as finish_dispatch() does, so this
+		 * is defensive). It will come. */
 		bpf_spin_unlock(&rq->lock);
 		STAT_INC(in_flight);
 		return;
