@@ -275,6 +275,9 @@ func (b *BPFPolicy) ResultExtra() map[string]any {
 		}
 	}
 	x["callbacks"] = cbs
+	if ts, ok := b.eevdfTasks(); ok {
+		x["eevdf_tasks"] = ts
+	}
 	return x
 }
 
