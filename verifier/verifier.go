@@ -953,8 +953,10 @@ func (v *verifier) checkStackDepth() error {
 			}
 		}
 	}
-	// deepest chain from each function (memoised; exploration already
-	// bounded the chains to MaxCallFrames, a cycle is cut)
+	// deepest chain from each function (memoised). Exploration bounds the
+	// chains of static calls to MaxCallFrames; a cycle (recursion through
+	// a global function, which is not explored at its calls) has no
+	// bound: it counts as MaxCallFrames more frames.
 	type worst struct{ depth, frames int }
 	memo := make([]worst, len(v.subprogs))
 	state := make([]uint8, len(v.subprogs)) // 0 new, 1 in progress, 2 done
@@ -964,7 +966,7 @@ func (v *verifier) checkStackDepth() error {
 			return memo[sp]
 		}
 		if state[sp] == 1 {
-			return worst{}
+			return worst{frames: bpfvm.MaxCallFrames}
 		}
 		state[sp] = 1
 		own := (max(v.subprogs[sp].stackDepth, 1) + 31) &^ 31
