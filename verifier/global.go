@@ -318,7 +318,6 @@ type cachedEdge struct {
 }
 
 type cachedGlobal struct {
-	processed int
 	depth     []int    // stack depth of each reached function
 	seen      [][]bool // instructions reached, per function
 	edges     []cachedEdge
@@ -412,8 +411,7 @@ func (v *verifier) verifyGlobal(sp int) error {
 		if v.env.Log != nil {
 			fmt.Fprintf(v.env.Log, "Validating %s() func#%d...\n", v.subprogs[sp].name, sp)
 		}
-		v.queue = append(v.queue, pendingPath{v.globalEntry(sp), v.subprogs[sp].start})
-		return v.drain()
+		return v.exploreGlobal(sp)
 	}
 	key, reached := v.globalKey(sp)
 	if c, ok := cache.globals[key]; ok {
@@ -437,17 +435,15 @@ func (v *verifier) verifyGlobal(sp int) error {
 		}
 		return nil
 	}
+	// one global function is explored at a time (exploreGlobals)
 	rec := &globalRecorder{reached: reached}
-	outer := v.recorder
 	v.recorder = rec
-	before := v.processed
-	v.queue = append(v.queue, pendingPath{v.globalEntry(sp), v.subprogs[sp].start})
-	err := v.drain()
-	v.recorder = outer
+	err := v.exploreGlobal(sp)
+	v.recorder = nil
 	if err != nil {
 		return err
 	}
-	c := &cachedGlobal{processed: v.processed - before, edges: rec.edges}
+	c := &cachedGlobal{edges: rec.edges}
 	for i, r := range reached {
 		s := v.subprogs[r]
 		c.depth = append(c.depth, s.stackDepth)
@@ -462,4 +458,10 @@ func (v *verifier) verifyGlobal(sp int) error {
 	}
 	cache.globals[key] = c
 	return nil
+}
+
+// exploreGlobal explores global function sp from its entry state.
+func (v *verifier) exploreGlobal(sp int) error {
+	v.queue = append(v.queue, pendingPath{v.globalEntry(sp), v.subprogs[sp].start})
+	return v.drain()
 }
