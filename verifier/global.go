@@ -318,10 +318,10 @@ type cachedEdge struct {
 }
 
 type cachedGlobal struct {
-	depth     []int    // stack depth of each reached function
-	seen      [][]bool // instructions reached, per function
-	edges     []cachedEdge
-	calls     []int // reached functions that are global and were called
+	depth []int    // stack depth of each reached function
+	seen  [][]bool // instructions reached, per function
+	edges []cachedEdge
+	calls []int // reached functions that are global and were called
 }
 
 // globalKey is the canonical form of global function sp and of every
