@@ -770,6 +770,9 @@ func (v *verifier) markMemWritten(st *vstate, r regState, size uint64) {
 			continue
 		}
 		sl, b := stackByte(f, a)
+		if sl.types[0] == slotIter {
+			scrubIter(sl)
+		}
 		if sl.isSpill() {
 			scrubSpill(sl)
 		}

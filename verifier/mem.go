@@ -757,6 +757,15 @@ func stackByte(f *funcState, a int64) (*stackSlot, int) {
 	return &f.stack[i], int((a%8 + 8) % 8)
 }
 
+// scrubIter turns an iterator's slot, any byte of which is written, into
+// plain bytes: the iterator is gone, its reference is not released.
+func scrubIter(sl *stackSlot) {
+	for b := range sl.types {
+		sl.types[b] = slotMisc
+	}
+	sl.spill = regState{}
+}
+
 // scrubSpill turns a partially overwritten spill into plain bytes.
 func scrubSpill(sl *stackSlot) {
 	for b := range sl.types {
@@ -781,7 +790,9 @@ func coerceScalar(r regState, size int) regState {
 
 func (v *verifier) stackWrite(st *vstate, pc int, f *funcState, slot *stackSlot, first, size int, val *storeVal) error {
 	if slot.types[0] == slotIter {
-		return v.errorState(st, pc, "cannot overwrite the iterator on the stack")
+		// the write destroys the iterator (scrub_special_slot); its
+		// reference stays held and leaks unless the path fails first
+		scrubIter(slot)
 	}
 	r := val.reg
 	if val.regno >= 0 && r.typ == scalarValue && r.id == 0 && !r.isConst() &&

@@ -286,6 +286,11 @@ type vstate struct {
 	hist []histEntry
 	// parent is the most recent checkpoint on this path.
 	parent *checkpoint
+	// loopEntry is the head of the outermost loop in progress this path
+	// is part of (the kernel's loop_entry); dfsDepth is the number of
+	// checkpoints above it (dfs_depth).
+	loopEntry *checkpoint
+	dfsDepth  int
 }
 
 func (s *vstate) cur() *funcState { return s.frames[len(s.frames)-1] }
@@ -328,6 +333,10 @@ type checkpoint struct {
 	read, written [bpfvm.MaxCallFrames]uint64
 	// hist is the path from the previous checkpoint to this one.
 	hist []histEntry
+	// loopEntry, depth: as vstate's loopEntry and dfsDepth, for the
+	// stored state (loops.go).
+	loopEntry *checkpoint
+	depth     int
 }
 
 // stateHash fingerprints a state for exact comparison, ignoring ids (which

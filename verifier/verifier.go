@@ -441,7 +441,7 @@ func (v *verifier) drain() error {
 // until either writes, and its frames are recycled from ended paths.
 func (v *verifier) cloneState(s *vstate) *vstate {
 	n := &vstate{frames: make([]*funcState, len(s.frames)), parent: s.parent, mayGotoDepth: s.mayGotoDepth,
-		asyncEntry: s.asyncEntry, segWritten: s.segWritten}
+		asyncEntry: s.asyncEntry, segWritten: s.segWritten, loopEntry: s.loopEntry, dfsDepth: s.dfsDepth}
 	// share the history so far; an append by either reallocates
 	s.hist = s.hist[:len(s.hist):len(s.hist)]
 	n.hist = s.hist
@@ -495,10 +495,16 @@ func (v *verifier) push(st *vstate, pc int) *vstate {
 // (update_branch_counts). A checkpoint with nothing pending is complete:
 // it may now prune other paths.
 func (v *verifier) pathDone(st *vstate) {
+	if st.parent != nil && st.loopEntry != nil {
+		updateCheckpointLoopEntry(st.parent, st.loopEntry)
+	}
 	for c := st.parent; c != nil; c = c.parent {
 		c.pending--
 		if c.pending > 0 {
 			break
+		}
+		if c.parent != nil && c.loopEntry != nil {
+			updateCheckpointLoopEntry(c.parent, c.loopEntry)
 		}
 		v.complete(c)
 	}
@@ -625,10 +631,21 @@ func (v *verifier) isStateVisited(st *vstate, pc int) (bool, error) {
 			kept = append(kept, ps.done[i:]...)
 			break
 		}
-		v.cmp.precise = true
-		eq := v.cmp.statesEqual(c.st, st, live, &c.read)
-		v.cmp.precise = false
+		// a checkpoint of a loop still in progress has no final marks:
+		// it covers only states within its ranges everywhere
+		entry, forceExact := inLoopInProgress(c)
+		var eq bool
+		if forceExact {
+			eq = v.cmp.statesEqual(c.st, st, live, nil)
+		} else {
+			v.cmp.precise = true
+			eq = v.cmp.statesEqual(c.st, st, live, &c.read)
+			v.cmp.precise = false
+		}
 		if eq {
+			if forceExact {
+				updateStateLoopEntry(st, entry)
+			}
 			c.hits++
 			pruned = true
 			kept = append(kept, c)
@@ -662,6 +679,7 @@ func (v *verifier) isStateVisited(st *vstate, pc int) (bool, error) {
 		for _, c := range recent {
 			if v.cmp.statesEqual(c.st, st, live, nil) {
 				c.hits++
+				updateStateLoopEntry(st, c)
 				return true, nil
 			}
 		}
@@ -708,7 +726,9 @@ func (v *verifier) isStateVisited(st *vstate, pc int) (bool, error) {
 	}
 	v.prevJmps, v.prevInsns = v.jmps, v.processed
 	clearSingularIDs(st, live)
-	c := &checkpoint{st: v.cloneState(st), pc: pc, parent: st.parent, pending: 1, hash: h, written: st.segWritten, hist: st.hist}
+	c := &checkpoint{st: v.cloneState(st), pc: pc, parent: st.parent, pending: 1, hash: h, written: st.segWritten, hist: st.hist,
+		loopEntry: st.loopEntry, depth: st.dfsDepth}
+	st.dfsDepth = c.depth + 1
 	c.st.parent = nil
 	c.st.hist = nil
 	st.parent = c
