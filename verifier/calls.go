@@ -356,7 +356,12 @@ func (v *verifier) kptrXchg(st *vstate, pc int) error {
 		want := "ptr_" + kf.target.Name
 		if r2.typ != ptrToBTFID || v.btfT(r2.btfIdx) == nil || v.btfT(r2.btfIdx).TypeName() != kf.target.Name || !r2.isConst() ||
 			r2.off != 0 || r2.varOff.value != 0 || (kernelType == nil) != (r2.flags&flagAlloc != 0) {
-			return v.errorState(st, pc, "R2 is of type %s but %s is expected", v.typeName(r2), want)
+			// map_kptr_match_type (verifier.c 6.12)
+			name := ""
+			if r2.typ == ptrToBTFID && v.btfT(r2.btfIdx) != nil {
+				name = v.btfT(r2.btfIdx).TypeName()
+			}
+			return v.errorState(st, pc, "invalid kptr access, R2 type=%s%s expected=%s", v.typeName(r2), name, want)
 		}
 		if r2.refID == 0 || r2.flags&flagNonOwn != 0 {
 			return v.errorState(st, pc, "R2 must be referenced when passed to release function")

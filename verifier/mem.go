@@ -391,7 +391,10 @@ func structOfPtr(t btf.Type) *btf.Struct {
 
 func (v *verifier) btfAccess(st *vstate, pc int, regno uint8, reg regState, off, size int, write bool, val *storeVal) (regState, error) {
 	s, _ := btf.UnderlyingType(v.btfT(reg.btfIdx)).(*btf.Struct)
-	tname := v.typeName(&reg)
+	tname := "ptr_"
+	if t := v.btfT(reg.btfIdx); t != nil {
+		tname += t.TypeName()
+	}
 	if s == nil {
 		return regState{}, v.errorState(st, pc, "R%d is %s invalid type", regno, tname)
 	}

@@ -76,3 +76,34 @@ func BenchmarkVerifyBuiltinPolicies(b *testing.B) {
 		})
 	}
 }
+
+// TestStructOpsNullableArgs: ops.dispatch's prev and ops.yield's to may be
+// NULL (ext.c's __nullable stubs); the other task arguments may not.
+func TestStructOpsNullableArgs(t *testing.T) {
+	kbtf, err := policies.KernelBTF()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		member   string
+		nullable []bool
+	}{
+		{"dispatch", []bool{false, true}},
+		{"yield", []bool{false, true}},
+		{"enqueue", []bool{false, false}},
+		{"running", []bool{false}},
+	} {
+		args, _, err := verifier.StructOpsArgs(kbtf, "sched_ext_ops", c.member)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(args) != len(c.nullable) {
+			t.Fatalf("%s: %d args, want %d", c.member, len(args), len(c.nullable))
+		}
+		for i, a := range args {
+			if a.Nullable != c.nullable[i] {
+				t.Errorf("%s arg %d (%s): nullable %v, want %v", c.member, i, a.Name, a.Nullable, c.nullable[i])
+			}
+		}
+	}
+}

@@ -1060,11 +1060,46 @@ func StructOpsArgs(kernel *btf.Spec, structName, member string) (args []ArgDesc,
 		if !ok {
 			return nil, false, fmt.Errorf("verifier: %s.%s is not a function pointer", structName, member)
 		}
-		for _, prm := range fp.Params {
-			args = append(args, ArgDesc{Name: prm.Name, Type: prm.Type})
+		nullable := nullableStructOpsArgs(kernel, structName, member)
+		for i, prm := range fp.Params {
+			_, isPtr := btf.UnderlyingType(prm.Type).(*btf.Pointer)
+			args = append(args, ArgDesc{Name: prm.Name, Type: prm.Type, Nullable: isPtr && i < 64 && nullable&(1<<i) != 0})
 		}
 		_, void := btf.UnderlyingType(fp.Return).(*btf.Void)
 		return args, void || fp.Return == nil, nil
 	}
 	return nil, false, fmt.Errorf("verifier: %s has no member %s", structName, member)
+}
+
+// knownNullable is the mask of the struct_ops arguments the kernel may
+// pass as NULL when the kernel BTF has no stub to say so: kernel/sched/ext.c
+// (6.12) declares the stubs sched_ext_ops__dispatch(s32 cpu, struct
+// task_struct *prev__nullable) (prev is NULL when the CPU was idle) and
+// sched_ext_ops__yield(struct task_struct *from, struct task_struct
+// *to__nullable).
+func knownNullable(structName, member string) uint64 {
+	if structName == "sched_ext_ops" && (member == "dispatch" || member == "yield") {
+		return 1 << 1
+	}
+	return 0
+}
+
+// nullableStructOpsArgs is the mask of the arguments of structName.member
+// that may be NULL: from the parameters named with the suffix __nullable
+// of its CFI stub function <structName>__<member> in the kernel BTF (as
+// bpf_struct_ops_desc_init reads them), else from knownNullable.
+func nullableStructOpsArgs(kernel *btf.Spec, structName, member string) uint64 {
+	var stub *btf.Func
+	if err := kernel.TypeByName(structName+"__"+member, &stub); err == nil {
+		if fp, ok := stub.Type.(*btf.FuncProto); ok {
+			var m uint64
+			for i, prm := range fp.Params {
+				if strings.HasSuffix(prm.Name, "__nullable") && i < 64 {
+					m |= 1 << i
+				}
+			}
+			return m
+		}
+	}
+	return knownNullable(structName, member)
 }
