@@ -385,12 +385,19 @@ func (v *verifier) kptrXchg(st *vstate, pc int) error {
 	return nil
 }
 
+// kernelHelperCount: helpers 1..211 exist in Linux 6.12 (__BPF_FUNC_MAPPER
+// in include/uapi/linux/bpf.h ends with bpf_cgrp_storage_delete, 211).
+const kernelHelperCount = 212
+
 func (v *verifier) checkHelperCall(st *vstate, pc int, id int32) (int, bool, error) {
 	var h *bpfvm.Helper
 	if v.env.Registry != nil {
 		h = v.env.Registry.Helper(id)
 	}
 	if h == nil {
+		if id > 0 && id < kernelHelperCount {
+			return 0, false, v.notModelled(st, pc, "helper #%d is not modelled (program type %s)", id, v.progType())
+		}
 		return 0, false, v.errorState(st, pc, "invalid func unknown#%d", id)
 	}
 	if len(st.locks) > 0 && !lockSafeHelper(h) {
@@ -1025,6 +1032,9 @@ func (v *verifier) checkKfuncCall(st *vstate, pc int, id int32) (int, bool, erro
 	}
 	if k == nil {
 		return 0, false, v.errorState(st, pc, "calling kernel function id %d is not allowed", id)
+	}
+	if k.Flags&bpfvm.KfPoison != 0 {
+		return 0, false, v.notModelled(st, pc, "kernel function %s is not modelled", strings.Trim(k.Name, "<>"))
 	}
 	if len(st.locks) > 0 && k.Flags&bpfvm.KfLockSafe == 0 && !lockKfuncs[k.Name] {
 		return 0, false, v.errorState(st, pc, "function calls are not allowed while holding a lock")

@@ -331,6 +331,9 @@ func hasField(fields []specialField, kind string) bool {
 // ---- context (struct_ops argument array) ----
 
 func (v *verifier) ctxAccess(st *vstate, pc int, regno uint8, reg regState, off, size int, write bool) (regState, error) {
+	if v.env.CtxNotModelled {
+		return regState{}, v.notModelled(st, pc, "program type %s is not modelled: R%d reads or writes its context", v.progType(), regno)
+	}
 	if !reg.isConst() {
 		return regState{}, v.errorState(st, pc, "variable ctx access var_off=%s disallowed", reg.varOff)
 	}

@@ -1,6 +1,7 @@
 package verifier
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -47,6 +48,13 @@ type Env struct {
 	// InsnLimit is the complexity limit in processed instructions
 	// (default 1,000,000, the kernel's BPF_COMPLEXITY_LIMIT_INSNS).
 	InsnLimit int
+	// ProgType names the program type (e.g. "socket_filter", from the
+	// ELF section) for messages; CtxNotModelled makes every access to the
+	// context through r1 a NotModelled rejection ("program type X is not
+	// modelled"), for program types whose context schedsim does not
+	// describe. With Args set, the context is the u64 argument array.
+	ProgType       string
+	CtxNotModelled bool
 	// NoBackEdges rejects every loop ("back-edge from insn X to Y"), as the
 	// kernel does for programs loaded without CAP_BPF.
 	NoBackEdges bool
@@ -103,6 +111,10 @@ type Error struct {
 	HasLine bool
 	Msg     string // the reason, in the kernel's words where it has some
 	Log     string // the kernel-style log of the failing path
+	// NotModelled: the program needs something schedsim does not model
+	// (its program type's context, a helper or kfunc the environment does
+	// not provide); the kernel's verdict may differ either way.
+	NotModelled bool
 }
 
 func (e *Error) Error() string {
@@ -335,6 +347,23 @@ func (v *verifier) kfuncName(id int32) string {
 // errorf builds a rejection at pc, with the log of the failing path.
 func (v *verifier) errorf(pc int, format string, args ...any) error {
 	return v.errorState(nil, pc, format, args...)
+}
+
+func (v *verifier) progType() string {
+	if v.env.ProgType != "" {
+		return v.env.ProgType
+	}
+	return "unknown"
+}
+
+// notModelled is a rejection for lack of a model (Error.NotModelled).
+func (v *verifier) notModelled(st *vstate, pc int, format string, args ...any) error {
+	err := v.errorState(st, pc, format, args...)
+	var e *Error
+	if errors.As(err, &e) {
+		e.NotModelled = true
+	}
+	return err
 }
 
 func (v *verifier) errorState(st *vstate, pc int, format string, args ...any) error {
