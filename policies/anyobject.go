@@ -78,6 +78,8 @@ func VerifyObject(obj *bpfvm.Object, o VerifyObjectOptions) ([]ProgramVerdict, e
 		if p.StructOpsMember == "" || b.so == nil {
 			env.Args, env.ReturnVoid = nil, false
 			env.CtxNotModelled = true
+			env.ExitNotModelled = exitRulesNotModelled(typ)
+			env.KfuncModelled = func(name string) bool { return kfuncModelledFor(typ, name) }
 		}
 		if o.Log == nil {
 			env.Cache = cache
@@ -164,4 +166,42 @@ func ProgramType(section string) string {
 		}
 	}
 	return fmt.Sprintf("unknown (section %q)", section)
+}
+
+// exitRulesNotModelled: program types whose return value the kernel
+// restricts (check_return_code, verifier.c 6.12: cgroup programs, sock_addr,
+// sk_lookup, LSM, netfilter, tracing, struct_ops, ...); schedsim models
+// none of these.
+func exitRulesNotModelled(typ string) bool {
+	switch typ {
+	case "socket_filter", "sched_cls", "sched_act", "xdp", "kprobe", "tracepoint", "raw_tracepoint",
+		"perf_event", "lwt", "sk_skb", "sk_msg", "flow_dissector", "syscall", "sk_reuseport":
+		return false
+	}
+	return true
+}
+
+// kfuncModelledFor: whether the kernel's registration of kfunc name for
+// program type typ is modelled (kernel/bpf/helpers.c, 6.12): the common
+// set is registered for every type, the generic set (allocation, graphs,
+// task references) for tracing, sched_cls, xdp, struct_ops and syscall.
+func kfuncModelledFor(typ, name string) bool {
+	switch name {
+	case "bpf_iter_num_new", "bpf_iter_num_next", "bpf_iter_num_destroy",
+		"bpf_rcu_read_lock", "bpf_rcu_read_unlock", "bpf_cast_to_kern_ctx", "bpf_rdonly_cast",
+		"bpf_preempt_disable", "bpf_preempt_enable":
+		return true
+	}
+	switch typ {
+	case "tracing", "sched_cls", "xdp", "struct_ops", "syscall":
+	default:
+		return false
+	}
+	switch {
+	case strings.HasPrefix(name, "bpf_obj_"), strings.HasPrefix(name, "bpf_list_"),
+		strings.HasPrefix(name, "bpf_rbtree_"), strings.HasPrefix(name, "bpf_refcount_acquire"),
+		name == "bpf_task_acquire", name == "bpf_task_release", name == "bpf_task_from_pid":
+		return true
+	}
+	return false
 }

@@ -29,7 +29,10 @@ func (v *verifier) checkExit(st *vstate, pc int) (int, bool, error) {
 	f := st.cur()
 	if len(st.frames) > 1 {
 		r0 := f.regs[0]
-		if r0.typ == notInit {
+		// a static function returns whatever r0 holds, even nothing (a
+		// void function): only a caller that reads it fails
+		// (prepare_func_exit, verifier.c 6.12); callbacks return a number
+		if r0.typ == notInit && (f.cb == cbLoop || f.cb == cbRbLess) {
 			return 0, false, v.errorState(st, pc, "R0 !read_ok")
 		}
 		if f.cb == cbLoop || f.cb == cbRbLess {
@@ -96,6 +99,9 @@ func (v *verifier) checkExit(st *vstate, pc int) (int, bool, error) {
 			return 0, false, v.errorState(st, pc, "At async callback return the register R0 has%s should have been in [0, 0]", invalidScalarRange(&r0))
 		}
 		return 0, true, nil
+	}
+	if v.env.ExitNotModelled {
+		return 0, false, v.notModelled(st, pc, "program type %s is not modelled: its return value rules", v.progType())
 	}
 	if !v.env.ReturnVoid {
 		r0 := f.regs[0]
@@ -450,6 +456,14 @@ func (v *verifier) checkHelperCall(st *vstate, pc int, id int32) (int, bool, err
 			return 0, false, err
 		}
 	}
+	if meta.hasMap {
+		// check_map_func_compatibility: BPF_F_RDONLY_PROG maps take no
+		// update, delete, push or pop (map_update_elem 2, delete 3, push 87,
+		// pop 88)
+		if ms := v.mapSpec(int(meta.mapIdx)); ms != nil && !mapCanWrite(ms) && (id == 2 || id == 3 || id == 87 || id == 88) {
+			return 0, false, v.errorState(st, pc, "write into map forbidden")
+		}
+	}
 	for _, m := range meta.uninitMem {
 		v.markMemWritten(st, m.reg, m.size)
 	}
@@ -683,8 +697,8 @@ func (v *verifier) checkMemArg(st *vstate, pc int, regno uint8, r *regState, siz
 		if ms == nil {
 			return v.errorState(st, pc, "R%d invalid map", regno)
 		}
-		if write && ms.ReadOnly {
-			return v.errorState(st, pc, "write into map forbidden, value_size=%d off=%d size=%d", ms.ValueSize, r.off, size)
+		if err := v.mapAccessType(st, pc, ms, int64(r.off), int64(size), write); err != nil {
+			return err
 		}
 		if err := v.regionAccess(st, pc, regno, *r, 0, int(size), int64(ms.ValueSize), "map value"); err != nil {
 			return err
@@ -1032,6 +1046,9 @@ func (v *verifier) checkKfuncCall(st *vstate, pc int, id int32) (int, bool, erro
 	}
 	if k == nil {
 		return 0, false, v.errorState(st, pc, "calling kernel function id %d is not allowed", id)
+	}
+	if v.env.KfuncModelled != nil && !v.env.KfuncModelled(k.Name) {
+		return 0, false, v.notModelled(st, pc, "kernel function %s in program type %s is not modelled", k.Name, v.progType())
 	}
 	if k.Flags&bpfvm.KfPoison != 0 {
 		return 0, false, v.notModelled(st, pc, "kernel function %s is not modelled", strings.Trim(k.Name, "<>"))

@@ -214,13 +214,35 @@ func (v *verifier) regionAccess(st *vstate, pc int, regno uint8, reg regState, o
 	return nil
 }
 
+// Map flags that restrict the program's access (include/uapi/linux/bpf.h).
+const (
+	mapFlagRdonlyProg = 1 << 7 // BPF_F_RDONLY_PROG
+	mapFlagWronlyProg = 1 << 8 // BPF_F_WRONLY_PROG
+)
+
+func mapCanWrite(ms *bpfvm.MapSpec) bool { return !ms.ReadOnly && ms.Flags&mapFlagRdonlyProg == 0 }
+func mapCanRead(ms *bpfvm.MapSpec) bool  { return ms.Flags&mapFlagWronlyProg == 0 }
+
+// mapAccessType is check_map_access_type (verifier.c 6.12): read-only
+// maps (frozen .rodata, BPF_F_RDONLY_PROG) take no stores, write-only ones
+// (BPF_F_WRONLY_PROG) no loads.
+func (v *verifier) mapAccessType(st *vstate, pc int, ms *bpfvm.MapSpec, off, size int64, write bool) error {
+	if write && !mapCanWrite(ms) {
+		return v.errorState(st, pc, "write into map forbidden, value_size=%d off=%d size=%d", ms.ValueSize, off, size)
+	}
+	if !write && !mapCanRead(ms) {
+		return v.errorState(st, pc, "read from map forbidden, value_size=%d off=%d size=%d", ms.ValueSize, off, size)
+	}
+	return nil
+}
+
 func (v *verifier) mapValueAccess(st *vstate, pc int, regno uint8, reg regState, off, size int, write bool, val *storeVal) (regState, error) {
 	ms := v.mapSpec(int(reg.mapIdx))
 	if ms == nil {
 		return regState{}, v.errorState(st, pc, "R%d invalid map", regno)
 	}
-	if write && ms.ReadOnly {
-		return regState{}, v.errorState(st, pc, "write into map forbidden, value_size=%d off=%d size=%d", ms.ValueSize, int64(reg.off)+int64(off), size)
+	if err := v.mapAccessType(st, pc, ms, int64(reg.off)+int64(off), int64(size), write); err != nil {
+		return regState{}, err
 	}
 	if err := v.regionAccess(st, pc, regno, reg, off, size, int64(ms.ValueSize), "map value"); err != nil {
 		return regState{}, err

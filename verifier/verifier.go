@@ -55,6 +55,14 @@ type Env struct {
 	// describe. With Args set, the context is the u64 argument array.
 	ProgType       string
 	CtxNotModelled bool
+	// ExitNotModelled: the program type restricts the return value in
+	// ways not modelled; reaching the program's exit is a NotModelled
+	// rejection.
+	ExitNotModelled bool
+	// KfuncModelled, if set, says whether a kfunc's availability to this
+	// program type is modelled; a call to one that is not is a NotModelled
+	// rejection. Nil: every registered kfunc may be called.
+	KfuncModelled func(name string) bool
 	// NoBackEdges rejects every loop ("back-edge from insn X to Y"), as the
 	// kernel does for programs loaded without CAP_BPF.
 	NoBackEdges bool
