@@ -62,6 +62,11 @@ func (v *verifier) checkLoad(st *vstate, pc int, in bpfvm.Insn) error {
 		return err
 	}
 	size := sizeOf(in.Op)
+	if src.isPtr() {
+		if err := v.savePtrType(st, pc, auxPtrType(src)); err != nil {
+			return err
+		}
+	}
 	val, err := v.access(st, pc, in.Src, *src, int(in.Off), size, false, nil)
 	if err != nil {
 		return err
@@ -90,6 +95,11 @@ func (v *verifier) checkStore(st *vstate, pc int, in bpfvm.Insn) error {
 		valReg = int(in.Src)
 	} else {
 		val = constScalar(uint64(int64(in.Imm)))
+	}
+	if dst.isPtr() {
+		if err := v.savePtrType(st, pc, auxPtrType(dst)); err != nil {
+			return err
+		}
 	}
 	_, err = v.access(st, pc, in.Dst, *dst, int(in.Off), size, true, &storeVal{reg: val, regno: valReg})
 	return err
@@ -128,6 +138,9 @@ func (v *verifier) checkAtomic(st *vstate, pc int, in bpfvm.Insn) error {
 		}
 	}
 	size := sizeOf(in.Op)
+	if err := v.strictAlignment(st, pc, dst, int(in.Off), size); err != nil {
+		return err
+	}
 	d := *dst
 	loaded, err := v.access(st, pc, in.Dst, d, int(in.Off), size, false, nil)
 	if err != nil {
@@ -146,6 +159,56 @@ func (v *verifier) checkAtomic(st *vstate, pc int, in bpfvm.Insn) error {
 		st.cur().regs[in.Src] = sizedUnknown(size)
 	}
 	return nil
+}
+
+// auxPtrType is the kind of pointer savePtrType records: allocated
+// objects count as plain memory (a deviation: the kernel counts them as
+// PTR_TO_BTF_ID; our runtime rewrites no access, and EEVDF returns a field
+// of a tree node or of a map value from one load).
+func auxPtrType(r *regState) regType {
+	if r.typ == ptrToBTFID && r.flags&flagAlloc != 0 {
+		return ptrToMem
+	}
+	return r.typ
+}
+
+// savePtrType is save_aux_ptr_type (verifier.c 6.12): the kernel rewrites
+// context and kernel-object accesses per instruction, so one load or store
+// may not go through such a pointer on one path and another kind on
+// another.
+func (v *verifier) savePtrType(st *vstate, pc int, t regType) error {
+	prev := v.info[pc].ptrType
+	if prev == 0 {
+		v.info[pc].ptrType = t
+		return nil
+	}
+	special := func(t regType) bool { return t == ptrToCtx || t == ptrToBTFID || t == ptrToArena }
+	if prev != t && (special(prev) || special(t)) {
+		return v.errorState(st, pc, "same insn cannot be used with different pointers")
+	}
+	return nil
+}
+
+// strictAlignment is check_generic_ptr_alignment with strict alignment
+// (atomics always; verifier.c 6.12): reg+off must be a multiple of size.
+func (v *verifier) strictAlignment(st *vstate, pc int, reg *regState, off, size int) error {
+	if size == 1 || reg.typ == ptrToArena {
+		return nil
+	}
+	t := tnumAdd(reg.varOff, tnumConst(uint64(int64(reg.off)+int64(off))))
+	if t.value&uint64(size-1) == 0 && t.mask&uint64(size-1) == 0 {
+		return nil
+	}
+	desc := ""
+	switch reg.typ {
+	case ptrToMapValue:
+		desc = "value "
+	case ptrToCtx:
+		desc = "context "
+	case ptrToStack:
+		desc = "stack "
+	}
+	return v.errorState(st, pc, "misaligned %saccess off %s+%d+%d size %d", desc, reg.varOff, reg.off, off, size)
 }
 
 // access checks a load (write=false) or store of size bytes at reg+off and
