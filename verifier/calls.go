@@ -108,7 +108,7 @@ func (v *verifier) checkExit(st *vstate, pc int) (int, bool, error) {
 		if r0.typ == notInit {
 			return 0, false, v.errorState(st, pc, "R0 !read_ok")
 		}
-		if r0.isPtr() {
+		if r0.isPtr() && v.env.Unprivileged {
 			return 0, false, v.errorState(st, pc, "R0 leaks addr as return value")
 		}
 	}
@@ -391,6 +391,10 @@ func (v *verifier) kptrXchg(st *vstate, pc int) error {
 	return nil
 }
 
+// memTypesExpected lists the kernel's mem_types (verifier.c 6.12) as
+// check_reg_type prints them.
+const memTypesExpected = "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_"
+
 // kernelHelperCount: helpers 1..211 exist in Linux 6.12 (__BPF_FUNC_MAPPER
 // in include/uapi/linux/bpf.h ends with bpf_cgrp_storage_delete, 211).
 const kernelHelperCount = 212
@@ -567,9 +571,10 @@ func (v *verifier) checkHelperArg(st *vstate, pc int, h *bpfvm.Helper, i int, re
 		if write {
 			meta.uninitMem = append(meta.uninitMem, uninitMem{*r, uint64(size)})
 		}
-	case bpfvm.ArgPtrToMem, bpfvm.ArgPtrToUninitMem:
-		if !r.isPtr() && !r.isNullConst() {
-			return v.expectType(st, pc, regno, r, "fp, map_value, mem")
+	case bpfvm.ArgPtrToMem, bpfvm.ArgPtrToUninitMem, bpfvm.ArgPtrToMemOrNull:
+		// NULL only where the prototype says PTR_MAYBE_NULL (check_func_arg)
+		if !r.isPtr() && !(r.isNullConst() && at == bpfvm.ArgPtrToMemOrNull) {
+			return v.expectType(st, pc, regno, r, memTypesExpected)
 		}
 		meta.memRegno = int(regno)
 		meta.memReg = *r
@@ -597,7 +602,7 @@ func (v *verifier) checkHelperArg(st *vstate, pc int, h *bpfvm.Helper, i int, re
 		mr := meta.memReg
 		if mr.isNullConst() {
 			if r.umax != 0 {
-				return v.errorState(st, pc, "R%d type=scalar expected=fp, map_value, mem", meta.memRegno)
+				return v.errorState(st, pc, "R%d type=scalar expected=%s", meta.memRegno, memTypesExpected)
 			}
 			return nil
 		}
@@ -720,7 +725,7 @@ func (v *verifier) checkMemArg(st *vstate, pc int, regno uint8, r *regState, siz
 			}
 		}
 	}
-	return v.expectType(st, pc, regno, r, "fp, map_value, mem")
+	return v.expectType(st, pc, regno, r, memTypesExpected)
 }
 
 // indirectFieldAccess: memory a helper or a global function reads or
@@ -768,7 +773,7 @@ func (v *verifier) stackRangeAccess(st *vstate, pc int, regno uint8, r regState,
 	v.stackRead(st, &r, lo, hi+size)
 	for a := lo; a < hi+size; a++ {
 		sl, b := stackByte(f, a)
-		if sl.types[b] == slotInvalid || sl.types[b] == slotIter {
+		if sl.types[b] == slotIter || sl.types[b] == slotInvalid && v.env.Unprivileged {
 			if r.isConst() {
 				return v.errorState(st, pc, "invalid indirect read from stack R%d off %d+%d size %d", regno, lo, a-lo, size)
 			}
@@ -1172,7 +1177,7 @@ func (v *verifier) checkKfuncCall(st *vstate, pc int, id int32) (int, bool, erro
 		}
 		// pointer to memory: sized by the next __sz argument or by the pointee
 		if !r.isPtr() {
-			return 0, false, v.expectType(st, pc, regno, r, "fp, map_value, mem")
+			return 0, false, v.expectType(st, pc, regno, r, memTypesExpected)
 		}
 		if i+1 < len(params) && strings.HasSuffix(params[i+1].Name, "__sz") || i+1 < len(params) && strings.HasSuffix(params[i+1].Name, "__szk") {
 			memReg, memRegno, memWrite = r, regno, suf == "__uninit"

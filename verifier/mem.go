@@ -119,7 +119,7 @@ func (v *verifier) checkAtomic(st *vstate, pc int, in bpfvm.Insn) error {
 	if err != nil {
 		return err
 	}
-	if src.isPtr() {
+	if src.isPtr() && v.env.Unprivileged {
 		return v.errorState(st, pc, "R%d leaks addr into mem", in.Src)
 	}
 	if in.Imm == bpfvm.AtomicCMPXCHG {
@@ -127,7 +127,7 @@ func (v *verifier) checkAtomic(st *vstate, pc int, in bpfvm.Insn) error {
 		if err != nil {
 			return err
 		}
-		if r0.isPtr() {
+		if r0.isPtr() && v.env.Unprivileged {
 			return v.errorState(st, pc, "R0 leaks addr into mem")
 		}
 	}
@@ -220,7 +220,7 @@ func (v *verifier) access(st *vstate, pc int, regno uint8, reg regState, off, si
 	if reg.mayBeNull() {
 		return regState{}, v.errorState(st, pc, "R%d invalid mem access '%s'", regno, v.typeName(&reg))
 	}
-	if write && val != nil && val.reg.isPtr() && reg.typ != ptrToStack {
+	if write && val != nil && val.reg.isPtr() && reg.typ != ptrToStack && v.env.Unprivileged {
 		what := "mem"
 		if reg.typ == ptrToMapValue {
 			what = "map"
@@ -766,7 +766,7 @@ func (v *verifier) stackAccess(st *vstate, pc int, regno uint8, reg regState, of
 				if sl.types[b] != slotInvalid {
 					sl.types[b] = slotMisc
 				}
-			} else if sl.types[b] == slotInvalid {
+			} else if sl.types[b] == slotInvalid && v.env.Unprivileged {
 				return regState{}, v.errorState(st, pc, "invalid read from stack R%d var_off %s+%d size %d", regno, reg.varOff, int64(reg.off)+int64(off), size)
 			}
 		}
@@ -796,7 +796,7 @@ func (v *verifier) stackAccess(st *vstate, pc int, regno uint8, reg regState, of
 	}
 	v.stackRead(st, &reg, o, o+int64(size))
 	for i := 0; i < size; i++ {
-		if slot.types[first+i] == slotInvalid || slot.types[first+i] == slotIter {
+		if slot.types[first+i] == slotIter || slot.types[first+i] == slotInvalid && v.env.Unprivileged {
 			return regState{}, v.errorState(st, pc, "invalid read from stack off %d+%d size %d", o, i, size)
 		}
 	}

@@ -107,3 +107,39 @@ func TestStructOpsNullableArgs(t *testing.T) {
 		}
 	}
 }
+
+// TestPrintkFewValues: bpf_printk with 0-2 values leaves r3-r5 unset;
+// bpf_trace_printk's prototype declares only fmt and its size.
+func TestPrintkFewValues(t *testing.T) {
+	_, envs := policyEnvs(t, "fifo")
+	env := *envs[0]
+	env.Args, env.ReturnVoid = nil, false
+	src := `
+r1 = 0x0a7825
+*(u64 *)(r10 -8) = r1
+r1 = r10
+r1 += -8
+r2 = 4
+r3 = 7
+call bpf_trace_printk
+r1 = r10
+r1 += -8
+r2 = 4
+call bpf_trace_printk
+r1 = r10
+r1 += -8
+r2 = 4
+r3 = 0
+r4 = 0
+call bpf_trace_vprintk
+r0 = 0
+exit
+`
+	insns, err := bpfvm.AssembleWith(src, env.Registry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := verifier.Verify(&bpfvm.Program{Name: "printk", Insns: insns}, &env); err != nil {
+		t.Fatal(err)
+	}
+}

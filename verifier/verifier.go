@@ -63,6 +63,13 @@ type Env struct {
 	// program type is modelled; a call to one that is not is a NotModelled
 	// rejection. Nil: every registered kfunc may be called.
 	KfuncModelled func(name string) bool
+	// Unprivileged verifies as the kernel does a program loaded without
+	// CAP_PERFMON/CAP_BPF: no pointer may leak (returned, stored into
+	// maps or objects, used by atomics) and uninitialised stack may not be
+	// read. sched_ext's loader is privileged, and by default both are
+	// allowed (allow_ptr_leaks, allow_uninit_stack): a leaked pointer is
+	// only a number, a read of uninitialised stack an unknown one.
+	Unprivileged bool
 	// NoBackEdges rejects every loop ("back-edge from insn X to Y"), as the
 	// kernel does for programs loaded without CAP_BPF.
 	NoBackEdges bool

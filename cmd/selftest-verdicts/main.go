@@ -83,9 +83,9 @@ func main() {
 	list := flag.String("list", "disagree", "which programs to list: disagree, all or none")
 	flag.Parse()
 	var (
-		tests, comparable, agree, falseAccept, falseReject int
+		tests, comparable, agree, falseAccept, falseReject   int
 		agreedRejects, msgOK, notModelled, skipped, loadFail int
-		outs                                               []outcome
+		outs                                                 []outcome
 	)
 	notModelledWhy := map[string]int{}
 	for _, path := range flag.Args() {
