@@ -123,7 +123,7 @@ type Machine struct {
 	// unregInfo is the exit information of the unregistration at the end
 	// of the run (nil before, or if the policy was ejected).
 	unregInfo *ExitInfo
-	ejected  *Ejection
+	ejected   *Ejection
 
 	rootRand *rand.Rand
 
