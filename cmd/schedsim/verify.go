@@ -29,7 +29,8 @@ func (p *paramFlags) Set(s string) error {
 	if n, err := strconv.ParseInt(val, 0, 64); err == nil {
 		v = n
 	}
-	*p = append(*p, sim.Param{Name: name, Value: v})
+	// Errors about it then begin "-p NAME=VALUE: policy.params.NAME: ".
+	*p = append(*p, sim.Param{Name: name, Value: v, Pos: sim.Pos{File: "-p " + s}})
 	return nil
 }
 
@@ -76,7 +77,7 @@ func cmdVerify(args []string, stdout, stderr io.Writer) int {
 	}
 	ps, err := policies.ConfigParams(obj, params)
 	if err != nil {
-		fmt.Fprintf(stderr, "schedsim verify: -p: %v\n", err)
+		fmt.Fprintf(stderr, "schedsim verify: %v\n", err)
 		return exitUsage
 	}
 	b, err := policies.LoadObject(obj, policies.Options{NumCPUs: 1, Params: ps, NoVerify: true})
