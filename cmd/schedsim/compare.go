@@ -25,7 +25,7 @@ func compareRun(cfg *sim.Config, o sim.Overrides, f runFlags, stdout, stderr io.
 			return exitUsage
 		}
 		var params []sim.Param
-		if name == cfg.Policy.Name {
+		if samePolicy(name, cfg.Policy.Name) {
 			params = cfg.Policy.Params
 		}
 		mp := cfg.Params(o)
