@@ -165,13 +165,49 @@ func ParseSuite(name string, data []byte) (*Suite, error) {
 	if err := doc.Err(); err != nil {
 		return nil, err
 	}
-	// the configs' own errors, and overrides they cannot take
-	for i := range s.Configs {
-		if _, err := s.config(i); err != nil {
-			return nil, err
-		}
+	if err := s.Check(); err != nil {
+		return nil, err
 	}
 	return s, nil
+}
+
+// Check parses every config of the suite with the suite's duration and
+// warmup; it returns the first config error, or an override a config
+// cannot take.
+func (s *Suite) Check() error {
+	for i := range s.Configs {
+		if _, err := s.config(i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ParseSeeds parses a seed count ("5": seeds 1 to 5) or a comma-separated
+// list of seeds ("1,7,9").
+func ParseSeeds(v string) ([]uint64, error) {
+	var out []uint64
+	if !strings.Contains(v, ",") {
+		var n int
+		if _, err := fmt.Sscan(v, &n); err != nil || n < 1 || fmt.Sprint(n) != strings.TrimSpace(v) {
+			return nil, fmt.Errorf("invalid seeds %q: expected a count such as 5 or a list such as 1,7,9", v)
+		}
+		for i := 1; i <= n; i++ {
+			out = append(out, uint64(i))
+		}
+		return out, nil
+	}
+	for _, f := range strings.Split(v, ",") {
+		var n uint64
+		if _, err := fmt.Sscan(strings.TrimSpace(f), &n); err != nil || fmt.Sprint(n) != strings.TrimSpace(f) {
+			return nil, fmt.Errorf("invalid seed %q in %q", f, v)
+		}
+		if slices.Contains(out, n) {
+			return nil, fmt.Errorf("seed %d is listed twice in %q", n, v)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 func (s *Suite) seeds(rt *sim.TOMLTable) {

@@ -2,6 +2,7 @@
 // is a sched_ext policy, and reports what the policy did to the workloads.
 //
 //	schedsim run [CONFIG] [--policy NAME|PATH] [--seed N] [--duration D] [--json FILE]
+//	schedsim bench SUITE [--workers N] [--json FILE] [--baseline FILE] [--report DIR] [--shard i/n]
 //	schedsim exec [--mem HEX] [PROG]
 //	schedsim vmlinux [-o FILE]
 //
@@ -39,6 +40,8 @@ var commands = []command{
 		}},
 	{"verify", "run the BPF verifier on a policy: verdict, statistics, log, lock-order warnings",
 		func(args []string, _ io.Reader, stdout, stderr io.Writer) int { return cmdVerify(args, stdout, stderr) }},
+	{"bench", "benchmark policies over a suite of configs and seeds: tables with CIs, baselines, plots, shards",
+		func(args []string, _ io.Reader, stdout, stderr io.Writer) int { return cmdBench(args, stdout, stderr) }},
 	{"exec", "run a BPF program (see schedsim exec -h)", cmdExec},
 	{"vmlinux", "write the C header of the simulated kernel's types (vmlinux.h)",
 		func(args []string, _ io.Reader, stdout, stderr io.Writer) int {
