@@ -170,10 +170,14 @@ type Comparison struct {
 }
 
 // Regressions returns the changes that are regressions.
-func (c *Comparison) Regressions() []Change { return c.filter(func(x Change) bool { return x.Regression }) }
+func (c *Comparison) Regressions() []Change {
+	return c.filter(func(x Change) bool { return x.Regression })
+}
 
 // Improvements returns the changes that are improvements.
-func (c *Comparison) Improvements() []Change { return c.filter(func(x Change) bool { return x.Improvement }) }
+func (c *Comparison) Improvements() []Change {
+	return c.filter(func(x Change) bool { return x.Improvement })
+}
 
 func (c *Comparison) filter(f func(Change) bool) []Change {
 	var out []Change
