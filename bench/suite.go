@@ -314,7 +314,7 @@ func (s *Suite) policies(rt *sim.TOMLTable, dir string) {
 			continue
 		}
 		path := spec
-		if !slices.Contains(builtins, spec) && !filepath.IsAbs(spec) {
+		if !slices.Contains(builtins, spec) && !filepath.IsAbs(spec) && strings.ContainsAny(spec, "/.") {
 			path = filepath.Join(dir, spec)
 		}
 		obj, err := policies.ObjectBytes(path)
