@@ -78,6 +78,9 @@ type BPFPolicy struct {
 
 	// Warnings are the verifier's warnings (potential lock-order cycles).
 	Warnings []verifier.Warning
+	// Verification is the verifier's report from loading (nil with
+	// Options.NoVerify): per program, instructions processed, states, time.
+	Verification *VerifyReport
 	// Deadlocks and Timeouts are the lock reports of the run, in order.
 	Deadlocks []string
 	Timeouts  []string
@@ -222,6 +225,7 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 			return nil, fmt.Errorf("%s: verifier rejected the policy: %w", obj.Name, err)
 		}
 		b.Warnings = rep.Warnings
+		b.Verification = rep
 		for _, w := range rep.Warnings {
 			b.logf(nil, "warning: %s", w)
 		}
