@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -44,6 +45,8 @@ type MachineConfig struct {
 // PolicyConfig is the [policy] table.
 type PolicyConfig struct {
 	// Name is "fifo" or another built-in policy, or the path of a .bpf.o.
+	// LoadConfig makes a relative path (one with a "/" or ending in ".o")
+	// relative to the config file's directory.
 	Name string
 	// Pos is where the name was given (or the file, if it was not).
 	Pos Pos
@@ -156,7 +159,22 @@ func LoadConfig(path string) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ParseConfig(path, data)
+	c, err := ParseConfig(path, data)
+	if err != nil {
+		return nil, err
+	}
+	c.Policy.Name = PolicyPathFrom(filepath.Dir(path), c.Policy.Name)
+	return c, nil
+}
+
+// PolicyPathFrom resolves a config's policy name against the config's
+// directory dir: a relative path (one containing a "/" or ending in ".o")
+// is joined to dir; built-in names and absolute paths are kept.
+func PolicyPathFrom(dir, name string) string {
+	if name == "" || filepath.IsAbs(name) || !(strings.Contains(name, "/") || strings.HasSuffix(name, ".o")) {
+		return name
+	}
+	return filepath.Join(dir, name)
 }
 
 // ParseConfig parses a config; name is the file name errors give. The

@@ -21,10 +21,10 @@ type Snapshot struct {
 	// kindIdle, kindSched, kindSpin, kindGroup+g).
 	Timeline [][]uint8
 
-	Samples []Sample // oldest first
-	Util    float64  // over the run so far
-	Sched   float64
-	Runnable int
+	Samples              []Sample // oldest first
+	Util                 float64  // over the run so far
+	Sched                float64
+	Runnable             int
 	Switches, Migrations uint64
 
 	DSQs []DSQSnap
@@ -57,10 +57,10 @@ type DSQSnap struct {
 
 // LatencySnap summarises a latency distribution.
 type LatencySnap struct {
-	Name                          string
-	Count                         uint64
-	P50, P90, P99, P999, Max      uint64
-	Log                           [64]uint64 // samples by floor(log2(ns))+1
+	Name                     string
+	Count                    uint64
+	P50, P90, P99, P999, Max uint64
+	Log                      [64]uint64 // samples by floor(log2(ns))+1
 }
 
 // TaskSnap is one row of the tasks table.
@@ -86,8 +86,8 @@ type TaskSnap struct {
 type MapSnap struct {
 	Name    string
 	Type    string
-	Len     int // entries present
-	Max     int // max_entries
+	Len     int        // entries present
+	Max     int        // max_entries
 	Columns []string   // the key column first
 	Rows    [][]string // cells, parallel to Columns
 	Err     string     // why it could not be decoded

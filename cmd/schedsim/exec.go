@@ -26,9 +26,8 @@ log, or raw little-endian instructions. r1 points at the memory given by
 // cmdExec implements "schedsim exec". It returns the process exit status:
 // 0 on success, 1 when the program faults, 2 for bad usage or input.
 func cmdExec(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("exec", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, execUsage) }
+	fs := newFlagSet("exec", args, stdout, stderr)
+	fs.Usage = func() { fmt.Fprint(fs.Output(), execUsage) }
 	memHex := fs.String("mem", "", "initial memory, hex bytes")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

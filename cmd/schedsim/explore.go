@@ -17,15 +17,14 @@ import (
 // PCT-randomised preemption at lock operations, and stops at the first
 // deadlock, fault or stall with the command that replays it.
 func cmdExplore(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("explore", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("explore", args, stdout, stderr)
 	runs := fs.Int("runs", 100, "number of runs `N`")
 	policy := fs.String("policy", "", "policy `NAME` or PATH of a .bpf.o (default: the config's)")
 	seed0 := fs.Uint64("seed", 1, "seed of the first run `S` (run i uses S+i)")
 	durFlag := fs.String("duration", "200ms", "simulated `DURATION` of each run")
 	depth := fs.Int("depth", 3, "PCT bug depth `D`")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: schedsim explore [CONFIG] [--runs N] [--policy NAME|PATH] [--seed S] [--duration D] [--depth D]\n\n"+
+		fmt.Fprintf(fs.Output(), "usage: schedsim explore [CONFIG] [--runs N] [--policy NAME|PATH] [--seed S] [--duration D] [--depth D]\n\n"+
 			"Runs CONFIG (default: the built-in %s) N times with interleaved callbacks and randomised\n"+
 			"preemption points at lock operations (PCT), and reports the first deadlock or fault found\n"+
 			"with the command that replays it.\n\n", configs.Default)

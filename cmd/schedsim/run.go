@@ -26,6 +26,7 @@ type runFlags struct {
 	interleave bool
 	pct        bool
 	pctDepth   int
+	maps       bool
 }
 
 // parseInterspersed parses flags wherever they appear among the
@@ -50,8 +51,7 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 
 func cmdRun(args []string, stdout, stderr io.Writer) int {
 	var f runFlags
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("run", args, stdout, stderr)
 	fs.StringVar(&f.policy, "policy", "", "policy `NAME` or PATH of a .bpf.o (default: the config's policy.name)")
 	fs.StringVar(&f.seed, "seed", "", "random seed `N` (default: the config's run.seed)")
 	fs.StringVar(&f.duration, "duration", "", "simulated `DURATION` such as 500ms or 2s (default: the config's run.duration)")
@@ -60,9 +60,10 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.printk, "printk", "", "write bpf_printk output and verifier warnings to `FILE` (- for stderr)")
 	fs.BoolVar(&f.interleave, "interleave", false, "let callbacks of different CPUs overlap in simulated time (policy.interleave)")
 	fs.BoolVar(&f.pct, "pct", false, "randomise interleavings at lock operations from the seed, as schedsim explore does (implies --interleave)")
-	fs.IntVar(&f.pctDepth, "pct-depth", 3, "PCT bug depth `D` (priority change points + 1)")
+	fs.IntVar(&f.pctDepth, "pct-depth", 3, "PCT bug depth `D` (priority change points + 1), at least 1")
+	fs.BoolVar(&f.maps, "maps", false, "at the end, print every map of the BPF policy decoded by its BTF, as bpftool map dump (and add them to the JSON)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: schedsim run [CONFIG] [--policy NAME|PATH] [--seed N] [--duration D] [--json FILE] [--no-verify] [--printk FILE] [--interleave] [--pct [--pct-depth D]]\n\n"+
+		fmt.Fprintf(fs.Output(), "usage: schedsim run [CONFIG] [--policy NAME|PATH] [--seed N] [--duration D] [--json FILE] [--no-verify] [--printk FILE] [--interleave] [--pct [--pct-depth D]] [--maps]\n\n"+
 			"Simulates the scenario in CONFIG (default: the built-in %s) and prints a summary.\n\n", configs.Default)
 		fs.PrintDefaults()
 	}
@@ -73,6 +74,19 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return exitUsage
 	}
+	if f.pctDepth < 1 {
+		fmt.Fprintf(stderr, "schedsim run: --pct-depth %d: expected an integer of at least 1 (1: no change points)\n", f.pctDepth)
+		return exitUsage
+	}
+	// Outputs are opened before the run, so that a bad path is reported
+	// at once rather than after a long run.
+	jsonOut, err := openOutput("--json", f.json, stdout)
+	if err != nil {
+		fmt.Fprintf(stderr, "schedsim run: %v\n", err)
+		return exitUsage
+	}
+	defer jsonOut.Close()
+
 	cfg, code := loadRunConfig("run", pos, stderr)
 	if cfg == nil {
 		return code
@@ -81,12 +95,13 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return exitUsage
 	}
+
 	if strings.Contains(f.policy, ",") {
 		return compareRun(cfg, o, f, stdout, stderr)
 	}
 	spec := policySpec{cfg.Policy.Name, cfg.Policy.Params}
 	if f.policy != "" && f.policy != cfg.Policy.Name {
-		if len(spec.params) > 0 {
+		if len(spec.params) > 0 && len(pos) > 0 {
 			fmt.Fprintf(stderr, "note: --policy %s replaces the config's policy %s; its [policy.params] (%s) are not used\n",
 				f.policy, cfg.Policy.Name, spec.params[0].Pos)
 		}
@@ -101,6 +116,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	case "-":
 		env.log = stderr
 	default:
+		// Created now, before the policy loads: it exists (possibly
+		// empty) after every run, and holds ops.init's messages too.
 		lf, err := os.Create(f.printk)
 		if err != nil {
 			fmt.Fprintf(stderr, "schedsim run: --printk: %v\n", err)
@@ -109,7 +126,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		defer lf.Close()
 		env.log = lf
 	}
-	scn, _, code := buildRun("run", cfg, o, env, spec, f.policy != "", stderr)
+	scn, sched, code := buildRun("run", cfg, o, env, spec, f.policy != "", stderr)
 	if scn == nil {
 		return code
 	}
@@ -124,17 +141,21 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		summaryOut = stderr // stdout carries the JSON alone
 	}
 	writeSummary(summaryOut, cfg, scn, res)
-	if f.json != "" {
+	if f.maps {
+		if err := writeMaps(summaryOut, sched, res); err != nil {
+			fmt.Fprintf(stderr, "schedsim run: --maps: %v\n", err)
+			return exitFailure
+		}
+	}
+	if jsonOut != nil {
 		data, err := json.MarshalIndent(res, "", "  ")
 		if err != nil {
 			fmt.Fprintf(stderr, "schedsim run: encoding results: %v\n", err)
 			return exitFailure
 		}
 		data = append(data, '\n')
-		if f.json == "-" {
-			_, err = stdout.Write(data)
-		} else {
-			err = os.WriteFile(f.json, data, 0o644)
+		if _, err = jsonOut.Write(data); err == nil {
+			err = jsonOut.Close()
 		}
 		if err != nil {
 			fmt.Fprintf(stderr, "schedsim run: writing results: %v\n", err)
@@ -283,6 +304,20 @@ func writeSummary(w io.Writer, cfg *sim.Config, scn *sim.Scenario, r *sim.Result
 	} else {
 		fmt.Fprintf(w, "ejection: none\n")
 	}
+	writeExit(w, r.Exit)
+}
+
+// writeExit prints the exit information ops.exit received, as scx's
+// UEI_REPORT prints it ("EXIT: reason (msg)"), with the kind and code.
+func writeExit(w io.Writer, x *sim.ExitResult) {
+	if x == nil {
+		return
+	}
+	fmt.Fprintf(w, "EXIT: %s", x.Reason)
+	if x.Msg != "" {
+		fmt.Fprintf(w, " (%s)", x.Msg)
+	}
+	fmt.Fprintf(w, "  [kind %s, exit_code %d]\n", x.KindName, x.Code)
 }
 
 // writeLocks prints the most contended BPF locks and the lock reports.

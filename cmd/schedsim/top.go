@@ -18,8 +18,7 @@ func cmdTop(args []string, stdout, stderr io.Writer) int {
 	var f runFlags
 	var speed, column string
 	var paused bool
-	fs := flag.NewFlagSet("top", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("top", args, stdout, stderr)
 	fs.StringVar(&f.policy, "policy", "", "policy `NAME` or PATH of a .bpf.o; P,Q shows two side by side (default: the config's policy.name)")
 	fs.StringVar(&f.seed, "seed", "", "random seed `N` (default: the config's run.seed)")
 	fs.StringVar(&f.duration, "duration", "", "simulated `DURATION` (default: the config's run.duration)")
@@ -29,7 +28,7 @@ func cmdTop(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&column, "column", "1ms", "simulated `TIME` one column of the CPU timeline covers")
 	fs.BoolVar(&paused, "paused", false, "start paused")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: schedsim top [CONFIG] [--policy P[,Q]] [--seed N] [--duration D] [--speed S] [--column D] [--paused]\n\n"+
+		fmt.Fprintf(fs.Output(), "usage: schedsim top [CONFIG] [--policy P[,Q]] [--seed N] [--duration D] [--speed S] [--column D] [--paused]\n\n"+
 			"Runs the scenario live in a terminal dashboard (keys: ? for help, q to quit).\n"+
 			"docs/dashboard.md describes the panels.\n\n")
 		fs.PrintDefaults()
