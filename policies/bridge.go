@@ -511,7 +511,11 @@ func (b *BPFPolicy) Exit(info *sim.ExitInfo) {
 	i := cbIndex(sim.CbExit)
 	c := b.ctxs[cpu]
 	mem.Store64(b.argAddr[cpu], s)
-	if _, err := c.Call(b.progs[i], b.argAddr[cpu]); err != nil {
+	i0 := c.Insns
+	_, err := c.Call(b.progs[i], b.argAddr[cpu])
+	b.Calls[i]++
+	b.Insns[i] += c.Insns - i0
+	if err != nil {
 		b.logf(c, "ops.exit faulted: %v", err)
 	}
 }

@@ -37,8 +37,16 @@ func cmdExplore(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return exitUsage
 	}
-	if len(pos) > 1 || *runs < 1 {
-		fs.Usage()
+	if len(pos) > 1 {
+		fmt.Fprintf(stderr, "schedsim explore: one config at most, got %d: %s\n", len(pos), strings.Join(pos, " "))
+		return exitUsage
+	}
+	if *runs < 1 {
+		fmt.Fprintf(stderr, "schedsim explore: --runs %d: expected a positive number of runs\n", *runs)
+		return exitUsage
+	}
+	if *depth < 1 {
+		fmt.Fprintf(stderr, "schedsim explore: --depth %d: expected an integer of at least 1 (1: no change points)\n", *depth)
 		return exitUsage
 	}
 	cfgName := ""
