@@ -1,9 +1,6 @@
 package tui
 
 import (
-	"encoding/hex"
-	"fmt"
-
 	"github.com/schedsim/schedsim/bpfvm"
 	"github.com/schedsim/schedsim/policies"
 	"github.com/schedsim/schedsim/sim"
@@ -42,28 +39,70 @@ func perTask(maps []MapSnap) map[int32]eevdfTask {
 	return nil
 }
 
-// PolicyMaps reads the maps of a BPF policy (nil for a Go policy).
+// PolicyMaps reads the maps of a BPF policy (nil for a Go policy),
+// decoded with their BTF types by the decoder `schedsim run --maps` uses
+// (policies.BPFPolicy.DumpMaps), as tables: a struct value is a column per
+// member, a global data section a row per variable.
 func PolicyMaps(sched sim.Scheduler) []MapSnap {
 	b, ok := sched.(*policies.BPFPolicy)
 	if !ok || b.Instance() == nil {
 		return nil
 	}
-	in := b.Instance()
-	out := make([]MapSnap, 0, len(in.Maps))
-	for _, m := range in.Maps {
-		out = append(out, dumpMap(m))
+	dumps, err := b.DumpMaps()
+	if err != nil {
+		return []MapSnap{{Name: "maps", Err: err.Error()}}
+	}
+	out := make([]MapSnap, 0, len(dumps))
+	for _, d := range dumps {
+		out = append(out, mapTable(d))
 	}
 	return out
 }
 
-// dumpMap decodes one map into a table.
-func dumpMap(m bpfvm.Map) MapSnap {
-	sp := m.Spec()
-	ms := MapSnap{Name: sp.Name, Type: fmt.Sprint(sp.Type), Len: m.Len(), Max: int(sp.MaxEntries),
-		Columns: []string{"key", "value"}}
-	m.Iterate(func(k, v []byte) bool {
-		ms.Rows = append(ms.Rows, []string{hex.EncodeToString(k), hex.EncodeToString(v)})
-		return true
-	})
+// mapTable lays out one decoded map as a table.
+func mapTable(d policies.MapDump) MapSnap {
+	ms := MapSnap{Name: d.Name, Type: d.Type, Len: len(d.Entries), Max: int(d.MaxEntries)}
+	if len(d.Entries) == 0 {
+		ms.Columns = []string{"key", "value"}
+		return ms
+	}
+	first := d.Entries[0]
+	if first.Value.Kind == bpfvm.KindDataSec {
+		ms.Columns = []string{"variable", "value"}
+		for _, e := range d.Entries {
+			for _, f := range e.Value.Fields {
+				ms.Rows = append(ms.Rows, []string{f.Name, f.String()})
+			}
+		}
+		ms.Len = len(ms.Rows)
+		return ms
+	}
+	percpu := first.CPU >= 0
+	ms.Columns = []string{"key"}
+	if percpu {
+		ms.Columns = append(ms.Columns, "cpu")
+	}
+	structured := first.Value.Kind == bpfvm.KindStruct
+	if structured {
+		for _, f := range first.Value.Fields {
+			ms.Columns = append(ms.Columns, f.Name)
+		}
+	} else {
+		ms.Columns = append(ms.Columns, "value")
+	}
+	for _, e := range d.Entries {
+		row := []string{e.Key.String()}
+		if percpu {
+			row = append(row, strconv.Itoa(e.CPU))
+		}
+		if structured {
+			for _, f := range e.Value.Fields {
+				row = append(row, f.String())
+			}
+		} else {
+			row = append(row, e.Value.String())
+		}
+		ms.Rows = append(ms.Rows, row)
+	}
 	return ms
 }

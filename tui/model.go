@@ -72,7 +72,7 @@ const (
 )
 
 // taskSorts are the orders `s` cycles through.
-var taskSorts = []string{"pid", "runtime", "wait", "switches", "migrations", "cpu", "state", "vruntime", "lag"}
+var taskSorts = []string{"pid", "runtime", "wait", "switch", "migr", "cpu", "state", "vruntime", "lag"}
 
 // Model is the dashboard's UI state. It holds no simulation state: the
 // sessions do, and snapshots carry it to the views.

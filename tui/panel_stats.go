@@ -130,16 +130,33 @@ func drawDSQs(c canvas, m *Model, sn *Snapshot) {
 
 func drawLatency(c canvas, m *Model, sn, other *Snapshot) {
 	th := c.th
-	c.text(0, 0, fmt.Sprintf("%-12s %7s %8s %8s %8s %8s %8s", "", "count", "p50", "p90", "p99", "p99.9", "max"), th.dim)
+	// Columns: the narrow panel keeps p50, p99 and max.
+	type qcol struct {
+		head string
+		get  func(l *LatencySnap) uint64
+	}
+	qs := []qcol{{"p50", func(l *LatencySnap) uint64 { return l.P50 }}, {"p90", func(l *LatencySnap) uint64 { return l.P90 }},
+		{"p99", func(l *LatencySnap) uint64 { return l.P99 }}, {"p99.9", func(l *LatencySnap) uint64 { return l.P999 }},
+		{"max", func(l *LatencySnap) uint64 { return l.Max }}}
+	showCount := c.r.w >= 21+9*len(qs)
+	if c.r.w < 13+9*len(qs) {
+		qs = []qcol{qs[0], qs[2], qs[4]}
+	}
+	head := fmt.Sprintf("%-12s ", "")
+	if showCount {
+		head += fmt.Sprintf("%7s ", "count")
+	}
+	for _, q := range qs {
+		head += fmt.Sprintf("%8s ", q.head)
+	}
+	c.text(0, 0, head, th.dim)
 	dists := []LatencySnap{sn.Wake}
 	var others []LatencySnap
 	if other != nil {
 		others = append(others, other.Wake)
 		others = append(others, other.Requests...)
 	}
-	for _, r := range sn.Requests {
-		dists = append(dists, r)
-	}
+	dists = append(dists, sn.Requests...)
 	y := 1
 	for i, d := range dists {
 		if i > 0 && d.Count == 0 {
@@ -154,9 +171,13 @@ func drawLatency(c canvas, m *Model, sn, other *Snapshot) {
 			o = others[i]
 		}
 		has := other != nil && o.Count > 0
-		x := c.text(0, y, fmt.Sprintf("%-12.12s %7d ", name, d.Count), th.base)
-		for _, v := range [][2]uint64{{d.P50, o.P50}, {d.P90, o.P90}, {d.P99, o.P99}, {d.P999, o.P999}, {d.Max, o.Max}} {
-			x += c.text(x, y, fmt.Sprintf("%8s ", dur(v[0])), compare(th, float64(v[0]), float64(v[1]), has, true))
+		x := c.text(0, y, fmt.Sprintf("%-12.12s ", name), th.base)
+		if showCount {
+			x += c.text(x, y, fmt.Sprintf("%7d ", d.Count), th.base)
+		}
+		for _, q := range qs {
+			v, ov := q.get(&d), q.get(&o)
+			x += c.text(x, y, fmt.Sprintf("%8s ", dur(v)), compare(th, float64(v), float64(ov), has, true))
 		}
 		y++
 	}
@@ -185,11 +206,11 @@ func drawLatency(c canvas, m *Model, sn, other *Snapshot) {
 			}
 		}
 		for b := lo; b <= hi && y < c.r.h; b++ {
-			from, to := uint64(0), uint64(1)<<b
+			label := "0"
 			if b > 0 {
-				from = uint64(1) << (b - 1)
+				label = dur(uint64(1)<<(b-1)) + "-" + dur(uint64(1)<<b)
 			}
-			c.text(0, y, fmt.Sprintf("%8s-%-8s %7d ", dur(from), dur(to), d.Log[b]), th.base)
+			c.text(0, y, fmt.Sprintf("%17s %7d ", label, d.Log[b]), th.base)
 			c.text(27, y, bar(float64(d.Log[b]), float64(top), c.r.w-27), th.bold)
 			y++
 		}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -30,9 +31,9 @@ func sortTasks(ts []TaskSnap, key int) {
 			c = cmp.Compare(b.Runtime, a.Runtime)
 		case "wait":
 			c = cmp.Compare(b.Wait, a.Wait)
-		case "switches":
+		case "switch":
 			c = cmp.Compare(b.Switches, a.Switches)
-		case "migrations":
+		case "migr":
 			c = cmp.Compare(b.Migrations, a.Migrations)
 		case "cpu":
 			c = cmp.Compare(a.CPU, b.CPU)
@@ -50,33 +51,107 @@ func sortTasks(ts []TaskSnap, key int) {
 	})
 }
 
+// taskCol is a column of the tasks table; columns of lower priority go
+// first when the panel is narrow.
+type taskCol struct {
+	head  string
+	w     int
+	left  bool
+	prio  int
+	eevdf bool
+	cell  func(t *TaskSnap) string
+}
+
+var taskCols = []taskCol{
+	{"pid", 6, false, 9, false, func(t *TaskSnap) string { return strconv.Itoa(int(t.PID)) }},
+	{"comm", 10, true, 9, false, func(t *TaskSnap) string { return t.Comm }},
+	{"workload", 8, true, 5, false, func(t *TaskSnap) string { return t.Group }},
+	{"state", 8, true, 8, false, func(t *TaskSnap) string { return t.State }},
+	{"cpu", 3, false, 7, false, func(t *TaskSnap) string { return strconv.Itoa(t.CPU) }},
+	{"nice", 4, false, 2, false, func(t *TaskSnap) string { return strconv.Itoa(t.Nice) }},
+	{"runtime", 8, false, 7, false, func(t *TaskSnap) string { return dur(t.Runtime) }},
+	{"wait", 8, false, 6, false, func(t *TaskSnap) string { return dur(t.Wait) }},
+	{"switch", 6, false, 4, false, func(t *TaskSnap) string { return strconv.FormatUint(t.Switches, 10) }},
+	{"migr", 5, false, 3, false, func(t *TaskSnap) string { return strconv.FormatUint(t.Migrations, 10) }},
+	{"vruntime", 9, false, 6, true, func(t *TaskSnap) string { return dur(t.Vruntime) }},
+	{"deadline", 9, false, 6, true, func(t *TaskSnap) string { return dur(t.Deadline) }},
+	{"lag", 9, false, 6, true, func(t *TaskSnap) string { return sdur(t.Lag) }},
+}
+
+// sdur formats signed virtual nanoseconds.
+func sdur(ns int64) string {
+	if ns < 0 {
+		return "-" + dur(uint64(-ns))
+	}
+	return dur(uint64(ns))
+}
+
+// taskColumns picks the columns that fit in w.
+func taskColumns(w int, eevdf bool) []taskCol {
+	var cols []taskCol
+	width := 0
+	for _, c := range taskCols {
+		if !c.eevdf || eevdf {
+			cols = append(cols, c)
+			width += c.w + 1
+		}
+	}
+	for prio := 0; width > w && prio < 9; prio++ {
+		kept := cols[:0]
+		for _, c := range cols {
+			if c.prio == prio && width > w {
+				width -= c.w + 1
+				continue
+			}
+			kept = append(kept, c)
+		}
+		cols = kept
+	}
+	return cols
+}
+
 func drawTasks(c canvas, m *Model, sn *Snapshot) {
 	th := c.th
 	var rows []TaskSnap
 	eevdf := false
 	for _, t := range sn.Tasks {
-		if matches(m.Filter, t.Comm, t.Group, t.State, fmt.Sprint(t.PID)) {
+		if matches(m.Filter, t.Comm, t.Group, t.State, strconv.Itoa(int(t.PID))) {
 			rows = append(rows, t)
 			eevdf = eevdf || t.HasEEVDF
 		}
 	}
 	sortTasks(rows, m.Sort)
-	head := fmt.Sprintf("%6s %-12s %-8s %-8s %3s %4s %9s %9s %7s %5s", "pid", "comm", "workload", "state", "cpu", "nice",
-		"runtime", "wait", "switch", "migr")
-	if eevdf {
-		head += fmt.Sprintf(" %12s %12s %10s", "vruntime", "deadline", "lag")
+	cols := taskColumns(c.r.w, eevdf)
+	format := func(cell func(col taskCol) string) string {
+		var b strings.Builder
+		for _, col := range cols {
+			v := cell(col)
+			if len(v) > col.w {
+				v = v[:col.w]
+			}
+			if col.left {
+				fmt.Fprintf(&b, "%-*s ", col.w, v)
+			} else {
+				fmt.Fprintf(&b, "%*s ", col.w, v)
+			}
+		}
+		return b.String()
 	}
-	c.text(0, 0, head, th.bold)
-	c.text(max(c.r.w-24, 0), 0, fmt.Sprintf(" sort: %s (s) ", taskSorts[m.Sort]), th.dim)
+	c.text(0, 0, format(func(col taskCol) string {
+		if col.head == taskSorts[m.Sort] {
+			return col.head + "▼"
+		}
+		return col.head
+	}), th.bold)
 	start := min(m.Scroll[PanelTasks], max(len(rows)-(c.r.h-1), 0))
 	for y, i := 1, start; i < len(rows) && y < c.r.h; y, i = y+1, i+1 {
-		t := rows[i]
-		cpu := fmt.Sprint(t.CPU)
-		line := fmt.Sprintf("%6d %-12.12s %-8.8s %-8.8s %3s %4d %9s %9s %7d %5d", t.PID, t.Comm, t.Group, t.State, cpu, t.Nice,
-			dur(t.Runtime), dur(t.Wait), t.Switches, t.Migrations)
-		if t.HasEEVDF {
-			line += fmt.Sprintf(" %12d %12d %10d", t.Vruntime, t.Deadline, t.Lag)
-		}
+		t := &rows[i]
+		line := format(func(col taskCol) string {
+			if col.eevdf && !t.HasEEVDF {
+				return "-"
+			}
+			return col.cell(t)
+		})
 		st := th.base
 		if t.State == "running" {
 			st = th.bold

@@ -105,8 +105,20 @@ func drawHeader(c canvas, m *Model, hd Header, snaps []*Snapshot) {
 	if len(snaps) > 0 {
 		now = snaps[0].Now
 	}
-	left := fmt.Sprintf(" schedsim top │ %s │ %s │ t %s / %s │ speed %s │ %s", strings.Join(names, " vs "), hd.Title,
-		dur(now), dur(hd.End), m.RateLabel(), state)
+	// The parts, most important first; those that do not fit are left out.
+	parts := []string{fmt.Sprintf("t %s / %s", dur(now), dur(hd.End)), state, "speed " + m.RateLabel(),
+		strings.Join(names, " vs "), hd.Title, "schedsim top"}
+	for len(parts) > 1 && len([]rune(" "+strings.Join(parts, " │ "))) > c.r.w {
+		parts = parts[:len(parts)-1]
+	}
+	order := []int{5, 3, 4, 0, 2, 1} // display order: name, policies, title, time, speed, state
+	var shown []string
+	for _, i := range order {
+		if i < len(parts) {
+			shown = append(shown, parts[i])
+		}
+	}
+	left := " " + strings.Join(shown, " │ ")
 	c.text(0, 0, left, th.header.Bold(true))
 	right := "? help  q quit "
 	if c.r.w-len([]rune(left)) > len(right)+1 {
@@ -207,7 +219,7 @@ func drawPanels(c canvas, m *Model, sn, other *Snapshot, grid bool) {
 }
 
 func drawPanel(c canvas, p Panel, m *Model, sn, other *Snapshot, focused bool) {
-	in := c.box(panelTitle(p, sn), focused)
+	in := c.box(panelTitle(p, m, sn), focused)
 	switch p {
 	case PanelCPUs:
 		drawCPUs(in, m, sn, other)
@@ -226,12 +238,12 @@ func drawPanel(c canvas, p Panel, m *Model, sn, other *Snapshot, focused bool) {
 	}
 }
 
-func panelTitle(p Panel, sn *Snapshot) string {
+func panelTitle(p Panel, m *Model, sn *Snapshot) string {
 	switch p {
 	case PanelCPUs:
 		return fmt.Sprintf("CPUs (%d)", len(sn.CPUs))
 	case PanelTasks:
-		return fmt.Sprintf("tasks (%d)", len(sn.Tasks))
+		return fmt.Sprintf("tasks (%d) by %s", len(sn.Tasks), taskSorts[m.Sort])
 	case PanelMaps:
 		return fmt.Sprintf("policy maps (%d)", len(sn.Maps))
 	}
