@@ -2,6 +2,7 @@
 // is a sched_ext policy, and reports what the policy did to the workloads.
 //
 //	schedsim run [CONFIG] [--policy NAME|PATH] [--seed N] [--duration D] [--json FILE] [--maps]
+//	schedsim top [CONFIG] [--policy P[,Q]] [--seed N] [--speed S]
 //	schedsim init DIR [--from fifo|eevdf|vtime]
 //	schedsim build FILE.bpf.c [-o OUT]
 //	schedsim bench SUITE [--workers N] [--json FILE] [--baseline FILE] [--report DIR] [--shard i/n]
@@ -38,6 +39,8 @@ type command struct {
 var commands = []command{
 	{"run", "simulate a scenario (default: the built-in web.toml) and print its results",
 		func(args []string, _ io.Reader, stdout, stderr io.Writer) int { return cmdRun(args, stdout, stderr) }},
+	{"top", "run a scenario live in a terminal dashboard (one policy, or two side by side)",
+		func(args []string, _ io.Reader, stdout, stderr io.Writer) int { return cmdTop(args, stdout, stderr) }},
 	{"explore", "rerun a scenario with randomised interleavings and report the first deadlock or fault",
 		func(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			return cmdExplore(args, stdout, stderr)

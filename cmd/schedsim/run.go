@@ -14,7 +14,6 @@ import (
 	"github.com/schedsim/schedsim/configs"
 	"github.com/schedsim/schedsim/policies"
 	"github.com/schedsim/schedsim/sim"
-	"github.com/schedsim/schedsim/verifier"
 )
 
 type runFlags struct {
@@ -75,10 +74,6 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return exitUsage
 	}
-	if len(pos) > 1 {
-		fmt.Fprintf(stderr, "schedsim run: one config at most, got %d: %s\n", len(pos), strings.Join(pos, " "))
-		return exitUsage
-	}
 	if f.pctDepth < 1 {
 		fmt.Fprintf(stderr, "schedsim run: --pct-depth %d: expected an integer of at least 1 (1: no change points)\n", f.pctDepth)
 		return exitUsage
@@ -92,67 +87,27 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	}
 	defer jsonOut.Close()
 
-	var o sim.Overrides
-	if f.seed != "" {
-		s, err := strconv.ParseUint(f.seed, 0, 64)
-		if err != nil {
-			fmt.Fprintf(stderr, "schedsim run: --seed %q: expected a non-negative integer\n", f.seed)
-			return exitUsage
-		}
-		o.Seed = &s
+	cfg, code := loadRunConfig("run", pos, stderr)
+	if cfg == nil {
+		return code
 	}
-	if f.duration != "" {
-		d, err := sim.ParseDuration(f.duration)
-		if err != nil || d == 0 {
-			fmt.Fprintf(stderr, "schedsim run: --duration %q: expected a positive duration such as 500ms or 2s\n", f.duration)
-			return exitUsage
-		}
-		o.Duration = &d
-	}
-
-	var cfg *sim.Config
-	if len(pos) == 0 {
-		data, err := configs.FS.ReadFile(configs.Default)
-		if err != nil {
-			fmt.Fprintf(stderr, "schedsim run: %v\n", err)
-			return exitFailure
-		}
-		cfg, err = sim.ParseConfig("configs/"+configs.Default, data)
-		if err != nil {
-			fmt.Fprintf(stderr, "%v\n", err)
-			return exitFailure
-		}
-	} else {
-		cfg, err = sim.LoadConfig(pos[0])
-		if err != nil {
-			fmt.Fprintf(stderr, "%v\n", err)
-			return exitUsage
-		}
+	o, ok := f.overrides("run", stderr)
+	if !ok {
+		return exitUsage
 	}
 
 	if strings.Contains(f.policy, ",") {
 		return compareRun(cfg, o, f, stdout, stderr)
 	}
-	spec, params := cfg.Policy.Name, cfg.Policy.Params
+	spec := policySpec{cfg.Policy.Name, cfg.Policy.Params}
 	if f.policy != "" && !samePolicy(f.policy, cfg.Policy.Name) {
-		if len(params) > 0 && len(pos) > 0 {
+		if len(spec.params) > 0 && len(pos) > 0 {
 			fmt.Fprintf(stderr, "note: --policy %s replaces the config's policy %s; its [policy.params] (%s) are not used\n",
-				f.policy, cfg.Policy.Name, params[0].Pos)
+				f.policy, cfg.Policy.Name, spec.params[0].Pos)
 		}
-		spec, params = f.policy, nil
+		spec = policySpec{f.policy, nil}
 	}
-	mp := cfg.Params(o)
-	ts := mp.Topology
-	env := policyEnv{cpus: ts.Nodes * ts.LLCsPerNode * ts.CoresPerLLC * ts.ThreadsPerCore,
-		seed: mp.Seed, insnCostPs: cfg.Policy.InsnCostPs, noVerify: f.noVerify,
-		quantum: cfg.Policy.Quantum, lockTimeout: cfg.Policy.LockTimeout}
-	if f.pct {
-		o.Interleave = true
-		env.pct = &policies.PCT{Seed: mp.Seed, Depth: f.pctDepth}
-	}
-	if f.interleave {
-		o.Interleave = true
-	}
+	env := f.policyEnv(cfg, o)
 	if f.noVerify {
 		fmt.Fprintln(stderr, "warning: --no-verify: the BPF verifier is off; an unsafe program is caught only when it faults")
 	}
@@ -171,24 +126,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		defer lf.Close()
 		env.log = lf
 	}
-	sched, err := resolvePolicy(spec, params, env)
-	if err != nil {
-		var ce *sim.ConfigError
-		if f.policy == "" && !errors.As(err, &ce) {
-			fmt.Fprintf(stderr, "%s: policy.name: %v\n", cfg.Policy.Pos, err)
-		} else {
-			fmt.Fprintf(stderr, "schedsim run: %v\n", err)
-		}
-		var ve *verifier.Error
-		if errors.As(err, &ve) && ve.Log != "" {
-			fmt.Fprintf(stderr, "\nverifier log:\n%s\n(run with --no-verify to run it anyway)\n", ve.Log)
-		}
-		return exitUsage
-	}
-	scn, err := cfg.Build(sched, o)
-	if err != nil {
-		fmt.Fprintf(stderr, "schedsim run: %v\n", err)
-		return exitUsage
+	scn, sched, code := buildRun("run", cfg, o, env, spec, f.policy != "", stderr)
+	if scn == nil {
+		return code
 	}
 	res, err := scn.Run()
 	if err != nil {
