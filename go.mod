@@ -8,4 +8,7 @@ require (
 	gonum.org/v1/gonum v0.17.0
 )
 
-require golang.org/x/sys v0.43.0 // indirect
+require (
+	golang.org/x/sys v0.43.0 // indirect
+	google.golang.org/protobuf v1.36.12 // indirect
+)

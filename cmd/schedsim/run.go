@@ -27,6 +27,7 @@ type runFlags struct {
 	interleave bool
 	pct        bool
 	pctDepth   int
+	trace      traceFlags
 }
 
 // parseInterspersed parses flags wherever they appear among the
@@ -62,8 +63,10 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&f.interleave, "interleave", false, "let callbacks of different CPUs overlap in simulated time (policy.interleave)")
 	fs.BoolVar(&f.pct, "pct", false, "randomise interleavings at lock operations from the seed, as schedsim explore does (implies --interleave)")
 	fs.IntVar(&f.pctDepth, "pct-depth", 3, "PCT bug depth `D` (priority change points + 1)")
+	f.trace.register(fs)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: schedsim run [CONFIG] [--policy NAME|PATH] [--seed N] [--duration D] [--json FILE] [--no-verify] [--printk FILE] [--interleave] [--pct [--pct-depth D]]\n\n"+
+		fmt.Fprintf(stderr, "usage: schedsim run [CONFIG] [--policy NAME|PATH] [--seed N] [--duration D] [--json FILE] [--no-verify] [--printk FILE] [--interleave] [--pct [--pct-depth D]]\n"+
+			"                    [--trace FILE [--trace-format F] [--trace-from T] [--trace-to T]]\n\n"+
 			"Simulates the scenario in CONFIG (default: the built-in %s) and prints a summary.\n\n", configs.Default)
 		fs.PrintDefaults()
 	}
@@ -118,6 +121,10 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	}
 
 	if strings.Contains(f.policy, ",") {
+		if f.trace.set() {
+			fmt.Fprintf(stderr, "schedsim run: --trace writes one run; give one policy, not %s\n", f.policy)
+			return exitUsage
+		}
 		return compareRun(cfg, o, f, stdout, stderr)
 	}
 	spec, params := cfg.Policy.Name, cfg.Policy.Params
@@ -170,12 +177,28 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		}
 		return exitUsage
 	}
+	var tr *traceOut
+	if f.trace.set() {
+		if tr, err = f.trace.open(env.cpus); err != nil {
+			fmt.Fprintf(stderr, "schedsim run: %v\n", err)
+			return exitUsage
+		}
+		o.Observers = append(o.Observers, tr.w)
+	}
 	scn, err := cfg.Build(sched, o)
 	if err != nil {
+		if tr != nil {
+			tr.close()
+		}
 		fmt.Fprintf(stderr, "schedsim run: %v\n", err)
 		return exitUsage
 	}
 	res, err := scn.Run()
+	if tr != nil {
+		if cerr := tr.close(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "schedsim run: %v\n", err)
 		return exitFailure
