@@ -126,7 +126,11 @@ func kvInt(b []byte, key string, v int64) []byte {
 
 // wakeupLine writes an event of the sched_wakeup_template class.
 func (f *FtraceWriter) wakeupLine(at uint64, cpu int, event string, t *sim.Task, target int) {
-	b := f.line(at, cpu, f.curr(cpu), "d..2.", event)
+	flags := "d..2."
+	if t.WokenByTimer() {
+		flags = "d.h2." // a timer's wakeup runs in hardirq context
+	}
+	b := f.line(at, cpu, f.curr(cpu), flags, event)
 	b = kv(b, "comm", comm(t, 0))
 	b = kvInt(append(b, ' '), "pid", int64(t.PID))
 	b = kvInt(append(b, ' '), "prio", int64(prio(t)))

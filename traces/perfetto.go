@@ -43,6 +43,10 @@ const (
 	// trace/ftrace/ftrace_event.proto: FtraceEvent
 	fFtraceTimestamp        = 1   // uint64 timestamp
 	fFtracePid              = 2   // uint32 pid (the current task)
+	fFtraceCommonFlags      = 5   // uint32 common_flags
+	// common_flags bits (the kernel's enum trace_flag_type)
+	traceFlagIrqsOff = 0x01
+	traceFlagHardirq = 0x08
 	fFtraceSchedSwitch      = 4   // SchedSwitchFtraceEvent
 	fFtraceSchedWakeup      = 17  // SchedWakeupFtraceEvent
 	fFtraceSchedWaking      = 20  // SchedWakingFtraceEvent
@@ -262,10 +266,19 @@ func (p *PerfettoWriter) thread(at uint64, pid int32, name string) uint64 {
 // ftrace adds an event to cpu's bundle: fields is the event's message,
 // num its field in FtraceEvent, cur the task current on the CPU.
 func (p *PerfettoWriter) ftrace(at uint64, cpu int, cur *sim.Task, num protowire.Number, fields msg) {
+	p.ftraceFlags(at, cpu, cur, num, fields, 0)
+}
+
+// ftraceFlags is ftrace with the event's common_flags.
+func (p *PerfettoWriter) ftraceFlags(at uint64, cpu int, cur *sim.Task, num protowire.Number, fields msg, flags uint64) {
 	for cpu >= len(p.cpus) {
 		p.cpus = append(p.cpus, cpuBundle{})
 	}
-	ev := msg(p.ev[:0]).uint(fFtraceTimestamp, at).uint(fFtracePid, uint64(pid(cur))).bytes(num, fields)
+	ev := msg(p.ev[:0]).uint(fFtraceTimestamp, at).uint(fFtracePid, uint64(pid(cur)))
+	if flags != 0 {
+		ev = ev.uint(fFtraceCommonFlags, flags)
+	}
+	ev = ev.bytes(num, fields)
 	p.ev = ev
 	b := &p.cpus[cpu]
 	b.events = b.events.bytes(fBundleEvent, ev)
@@ -285,6 +298,15 @@ func (p *PerfettoWriter) flushCPU(cpu int) {
 	b.events, b.n = b.events[:0], 0
 }
 
+// wakeFlags are a wakeup's common_flags: a timer's runs in hardirq
+// context.
+func wakeFlags(t *sim.Task) uint64 {
+	if t.WokenByTimer() {
+		return traceFlagIrqsOff | traceFlagHardirq
+	}
+	return traceFlagIrqsOff
+}
+
 func (p *PerfettoWriter) wakeFields(t *sim.Task, target int) msg {
 	p.sub = msg(p.sub[:0]).str(fWkComm, comm(t, 0)).int(fWkPid, int64(t.PID)).
 		int(fWkPrio, int64(prio(t))).uint(fWkSuccess, 1).int(fWkTargetCPU, int64(target))
@@ -301,7 +323,7 @@ func (p *PerfettoWriter) Fork(at uint64, t *sim.Task) {
 func (p *PerfettoWriter) Waking(at uint64, t *sim.Task, wakerCPU int) {
 	p.wakeCPU[t.PID] = wakerCPU
 	if p.opts.in(at) {
-		p.ftrace(at, wakerCPU, p.curr(wakerCPU), fFtraceSchedWaking, p.wakeFields(t, t.CPU()))
+		p.ftraceFlags(at, wakerCPU, p.curr(wakerCPU), fFtraceSchedWaking, p.wakeFields(t, t.CPU()), wakeFlags(t))
 	}
 }
 
@@ -315,7 +337,7 @@ func (p *PerfettoWriter) Wakeup(at uint64, t *sim.Task, cpu int, isNew bool) {
 	if isNew {
 		num = fFtraceSchedWakeupNew
 	}
-	p.ftrace(at, on, p.curr(on), num, p.wakeFields(t, cpu))
+	p.ftraceFlags(at, on, p.curr(on), num, p.wakeFields(t, cpu), wakeFlags(t))
 }
 
 // Switch implements sim.Observer (sched_switch).

@@ -209,6 +209,13 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		summaryOut = stderr // stdout carries the JSON alone
 	}
 	writeSummary(summaryOut, cfg, scn, res)
+	if diffs := replayDiffs(scn); len(diffs) > 0 {
+		writeReplayDiffs(summaryOut, scn, diffs)
+		if res.Extra == nil {
+			res.Extra = map[string]any{}
+		}
+		res.Extra["trace_replay"] = diffs
+	}
 	if f.json != "" {
 		data, err := json.MarshalIndent(res, "", "  ")
 		if err != nil {

@@ -1,9 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"flag"
 	"fmt"
+	"io"
 	"os"
+	"slices"
+	"strconv"
+	"text/tabwriter"
 
 	"github.com/schedsim/schedsim/sim"
 	"github.com/schedsim/schedsim/traces"
@@ -81,4 +86,48 @@ func (t *traceOut) close() error {
 		return fmt.Errorf("writing trace %s: %w", t.name, err)
 	}
 	return nil
+}
+
+// replayDiffs collects, for each trace workload of the run, how the
+// replay differs from the recording, by workload name.
+func replayDiffs(scn *sim.Scenario) map[string][]sim.ReplayDiff {
+	out := map[string][]sim.ReplayDiff{}
+	for i, w := range scn.Workloads {
+		if tr, ok := w.(*sim.TraceReplay); ok {
+			out[tr.Name] = tr.Diffs(scn, i)
+		}
+	}
+	return out
+}
+
+// maxReplayRows bounds the tasks the summary lists per trace workload.
+const maxReplayRows = 20
+
+// writeReplayDiffs prints, per trace workload, the tasks with the most
+// recorded CPU time: runtime, wait and switches recorded and replayed.
+func writeReplayDiffs(w io.Writer, scn *sim.Scenario, diffs map[string][]sim.ReplayDiff) {
+	for _, wl := range scn.Workloads {
+		ds, ok := diffs[wl.Common().Name]
+		if !ok {
+			continue
+		}
+		ds = slices.Clone(ds)
+		slices.SortStableFunc(ds, func(a, b sim.ReplayDiff) int { return cmp.Compare(b.RecRuntime, a.RecRuntime) })
+		fmt.Fprintf(w, "\n  %s: replay vs recording (%s)\n", wl.Common().Name, plural(len(ds), "task"))
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintf(tw, "  task\tpid\truntime rec\treplay\tdiff\twait rec\treplay\tswitches rec\treplay\t\n")
+		for i, d := range ds {
+			if i == maxReplayRows {
+				fmt.Fprintf(tw, "  (%d more in the JSON output, extra.trace_replay)\t\t\t\t\t\t\t\t\t\n", len(ds)-i)
+				break
+			}
+			diff := "-"
+			if d.RecRuntime > 0 {
+				diff = strconv.FormatFloat((float64(d.SimRuntime)-float64(d.RecRuntime))/float64(d.RecRuntime)*100, 'f', 2, 64) + "%"
+			}
+			fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t\n", d.Comm, d.PID, dur(d.RecRuntime), dur(d.SimRuntime), diff,
+				dur(d.RecWait), dur(d.SimWait), d.RecSwitches, d.SimSwitches)
+		}
+		tw.Flush()
+	}
 }
