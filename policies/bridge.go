@@ -573,9 +573,13 @@ func (b *BPFPolicy) Dispatch(cpu int32, prev *sim.Task) {
 }
 func (b *BPFPolicy) Tick(p *sim.Task)                { b.call(sim.CbTick, b.taskAddr(p.K)) }
 func (b *BPFPolicy) Runnable(p *sim.Task, fl uint64) { b.call(sim.CbRunnable, b.taskAddr(p.K), fl) }
-func (b *BPFPolicy) Running(p *sim.Task)             { b.call(sim.CbRunning, b.taskAddr(p.K)) }
+func (b *BPFPolicy) Running(p *sim.Task) {
+	b.call(sim.CbRunning, b.taskAddr(p.K))
+	b.taskCounters(p)
+}
 func (b *BPFPolicy) Stopping(p *sim.Task, run bool) {
 	b.call(sim.CbStopping, b.taskAddr(p.K), boolU(run))
+	b.taskCounters(p)
 }
 func (b *BPFPolicy) Quiescent(p *sim.Task, fl uint64) { b.call(sim.CbQuiescent, b.taskAddr(p.K), fl) }
 func (b *BPFPolicy) Yield(from, to *sim.Task) bool {

@@ -393,6 +393,7 @@ func (m *Machine) Wake(t *Task) {
 	switch t.state {
 	case TaskSleeping:
 		t.sleepGen++ // cancel a pending timed wakeup
+		t.timerWake = false
 		m.tryToWakeUp(t, WakeTTWU, m.cur.cpu)
 	case TaskExited:
 	default:
@@ -812,6 +813,7 @@ func (m *Machine) handle(e event) {
 		t := e.task
 		if t.state == TaskSleeping && t.sleepGen == e.gen {
 			m.cur.cpu = t.cpu
+			t.timerWake = true
 			m.tryToWakeUp(t, WakeTTWU, t.cpu)
 		}
 	case evResched:

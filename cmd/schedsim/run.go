@@ -27,6 +27,7 @@ type runFlags struct {
 	pct        bool
 	pctDepth   int
 	maps       bool
+	trace      traceFlags
 }
 
 // parseInterspersed parses flags wherever they appear among the
@@ -61,9 +62,11 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&f.interleave, "interleave", false, "let callbacks of different CPUs overlap in simulated time (policy.interleave)")
 	fs.BoolVar(&f.pct, "pct", false, "randomise interleavings at lock operations from the seed, as schedsim explore does (implies --interleave)")
 	fs.IntVar(&f.pctDepth, "pct-depth", 3, "PCT bug depth `D` (priority change points + 1), at least 1")
+	f.trace.register(fs)
 	fs.BoolVar(&f.maps, "maps", false, "at the end, print every map of the BPF policy decoded by its BTF, as bpftool map dump (and add them to the JSON)")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: schedsim run [CONFIG] [--policy NAME|PATH] [--seed N] [--duration D] [--json FILE] [--no-verify] [--printk FILE] [--interleave] [--pct [--pct-depth D]] [--maps]\n\n"+
+		fmt.Fprintf(fs.Output(), "usage: schedsim run [CONFIG] [--policy NAME|PATH] [--seed N] [--duration D] [--json FILE] [--no-verify] [--printk FILE] [--interleave] [--pct [--pct-depth D]] [--maps]\n"+
+			"                    [--trace FILE [--trace-format F] [--trace-from T] [--trace-to T]]\n\n"+
 			"Simulates the scenario in CONFIG (default: the built-in %s) and prints a summary.\n\n", configs.Default)
 		fs.PrintDefaults()
 	}
@@ -97,6 +100,10 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	}
 
 	if strings.Contains(f.policy, ",") {
+		if f.trace.set() {
+			fmt.Fprintf(stderr, "schedsim run: --trace writes one run; give one policy, not %s\n", f.policy)
+			return exitUsage
+		}
 		return compareRun(cfg, o, f, stdout, stderr)
 	}
 	spec := policySpec{cfg.Policy.Name, cfg.Policy.Params}
@@ -126,11 +133,28 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		defer lf.Close()
 		env.log = lf
 	}
+	var tr *traceOut
+	if f.trace.set() {
+		var err error
+		if tr, err = f.trace.open(env.cpus); err != nil {
+			fmt.Fprintf(stderr, "schedsim run: %v\n", err)
+			return exitUsage
+		}
+		o.Observers = append(o.Observers, tr.w)
+	}
 	scn, sched, code := buildRun("run", cfg, o, env, spec, f.policy != "", stderr)
 	if scn == nil {
+		if tr != nil {
+			tr.close()
+		}
 		return code
 	}
 	res, err := scn.Run()
+	if tr != nil {
+		if cerr := tr.close(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "schedsim run: %v\n", err)
 		return exitFailure
@@ -146,6 +170,13 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "schedsim run: --maps: %v\n", err)
 			return exitFailure
 		}
+	}
+	if diffs := replayDiffs(scn); len(diffs) > 0 {
+		writeReplayDiffs(summaryOut, scn, diffs)
+		if res.Extra == nil {
+			res.Extra = map[string]any{}
+		}
+		res.Extra["trace_replay"] = diffs
 	}
 	if jsonOut != nil {
 		data, err := json.MarshalIndent(res, "", "  ")
