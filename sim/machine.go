@@ -20,6 +20,11 @@ type Params struct {
 	// IPI is the delay before a kicked or woken remote CPU enters the
 	// scheduler, in ns.
 	IPI uint64
+	// Wakeup is the waker's side of try_to_wake_up() (locking the task and
+	// its runqueue, accounting, the preemption check), in ns, outside the
+	// policy's callbacks (which cost their own time): charged to the
+	// waking CPU, and the woken task cannot be picked before it is over.
+	Wakeup uint64
 	// CallbackCost is charged for every scheduler callback a Go policy runs
 	// (BPF policies charge per instruction instead; see Kernel.Charge).
 	CallbackCost uint64
@@ -137,6 +142,9 @@ type Machine struct {
 	policy     Scheduler // the policy the run started with
 	stopped    bool
 	obs        Observer // nil when nobody observes (observer.go)
+	// wakeDelay is added to reschedules requested while a wakeup is in
+	// progress (the rest of try_to_wake_up() runs first).
+	wakeDelay uint64
 }
 
 type kick struct {
@@ -369,7 +377,7 @@ func (m *Machine) Spawn(s TaskSpec) (*Task, error) {
 	}
 	m.enableTask(t)
 	// wake_up_new_task: select a CPU with WF_FORK, then activate.
-	m.activate(t, WakeFork, 0, parent)
+	m.activateCharged(t, WakeFork, 0, parent)
 	return t, nil
 }
 
@@ -406,7 +414,20 @@ func (m *Machine) tryToWakeUp(t *Task, wakeFlags uint64, wakerCPU int) {
 	t.Stats.SleepTime += m.now - t.Stats.sleptAt
 	t.woken = true
 	t.wokeAt = m.now
-	m.activate(t, wakeFlags, EnqWakeup, wakerCPU)
+	m.activateCharged(t, wakeFlags, EnqWakeup, wakerCPU)
+}
+
+// activateCharged is activate() inside try_to_wake_up() or
+// wake_up_new_task(): the reschedules it causes happen after the waker's
+// Params.Wakeup cost, which is charged to the waking CPU.
+func (m *Machine) activateCharged(t *Task, wakeFlags, enqFlags uint64, onCPU int) {
+	saved := m.wakeDelay
+	m.wakeDelay = m.P.Wakeup
+	m.activate(t, wakeFlags, enqFlags, onCPU)
+	m.wakeDelay = saved
+	if m.P.Wakeup > 0 && onCPU >= 0 && onCPU < len(m.cpus) {
+		m.charge(onCPU, m.P.Wakeup)
+	}
 }
 
 // activate is select_task_rq + enqueue_task for a waking or new task.
@@ -643,7 +664,7 @@ func (m *Machine) resched(cpu int) {
 		return
 	}
 	c.reschedPending = true
-	at := m.now
+	at := m.now + m.wakeDelay
 	if cpu != m.cur.cpu {
 		at += m.P.IPI
 	}
@@ -837,7 +858,20 @@ func (m *Machine) taskStep(c *CPU) {
 	t := c.curr
 	m.account(c)
 	for i := 0; ; i++ {
-		a := t.behavior.Next(m, t)
+		var a Action
+		if t.deferred != nil {
+			a, t.deferred = *t.deferred, nil
+		} else {
+			a = t.behavior.Next(m, t)
+			if a.Kind != ActRun && t.runStart > m.now {
+				// The step charged this CPU (the waker's side of a
+				// wakeup): the task sleeps, blocks or exits after it.
+				t.deferred = &a
+				t.runGen++
+				m.push(event{at: t.runStart, kind: evTaskDone, cpu: int32(c.ID), task: t, gen: t.runGen})
+				return
+			}
+		}
 		switch a.Kind {
 		case ActRun:
 			t.work = max(a.D, 1)
@@ -1117,11 +1151,11 @@ func (m *Machine) switchTo(c *CPU, prev, next *Task) {
 	if prev != nil {
 		prev.K.OnCPU = 0
 	}
-	delay := m.now - next.runnableSince
-	m.Metrics.recordDelay(m, next, delay)
-	next.Stats.Switches++
+	// The switch is paid before next runs, and counts in its delay.
 	next.runStart = m.now + m.P.ContextSwitch
 	next.lastAcct = next.runStart
+	m.Metrics.recordDelay(m, next, next.runStart)
+	next.Stats.Switches++
 	c.Stats.Sched += m.P.ContextSwitch
 	if m.has(CbRunning) {
 		m.call(c.ID, CbRunning, next, func() int32 { m.sched.Running(next); return 0 })

@@ -13,7 +13,10 @@ type Metrics struct {
 	WakeLatency Histogram
 }
 
-func (mt *Metrics) recordDelay(m *Machine, t *Task, d uint64) {
+// recordDelay records the delays of t, switched in now, which runs from
+// start (after the context switch).
+func (mt *Metrics) recordDelay(m *Machine, t *Task, start uint64) {
+	d := start - t.runnableSince
 	t.Stats.DelaySum += d
 	t.Stats.DelayMax = max(t.Stats.DelayMax, d)
 	t.Stats.Delays++
@@ -22,7 +25,7 @@ func (mt *Metrics) recordDelay(m *Machine, t *Task, d uint64) {
 		mt.Delay.Record(d)
 	}
 	if t.woken {
-		wl := m.now - t.wokeAt
+		wl := start - t.wokeAt
 		t.Stats.WakeLatSum += wl
 		t.Stats.WakeLatMax = max(t.Stats.WakeLatMax, wl)
 		if counted {

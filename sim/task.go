@@ -53,6 +53,7 @@ type Task struct {
 	behavior    Behavior
 	work        uint64 // ns of CPU left in the current burst
 	wakePending bool   // a Wake arrived while not blocked
+	deferred    *Action // a step to take once the CPU time charged meanwhile has passed
 	sleepGen    uint32
 	runGen      uint32
 	lastAcct    uint64 // slice/runtime accounted up to here
