@@ -51,8 +51,8 @@ type Task struct {
 	enabled    bool // ops.enable() was called
 
 	behavior    Behavior
-	work        uint64 // ns of CPU left in the current burst
-	wakePending bool   // a Wake arrived while not blocked
+	work        uint64  // ns of CPU left in the current burst
+	wakePending bool    // a Wake arrived while not blocked
 	deferred    *Action // a step to take once the CPU time charged meanwhile has passed
 	sleepGen    uint32
 	runGen      uint32
