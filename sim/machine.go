@@ -32,8 +32,12 @@ type Params struct {
 	Seed uint64
 	// Duration is the simulated time to run, in ns.
 	Duration uint64
-	// Warmup is ignored by metrics: samples before it are dropped.
+	// Warmup is ignored by metrics: every metric covers the window from
+	// its end to the end of the run (window.go).
 	Warmup uint64
+	// Starvation is the runnable wait reported as starvation
+	// (DefaultStarvation when 0).
+	Starvation uint64
 	// Interleave lets callbacks of different CPUs overlap in simulated
 	// time: a policy may suspend a callback (Kernel.Yield, Kernel.Block)
 	// and other CPUs run meanwhile (see interleave.go).
@@ -68,6 +72,7 @@ type CPU struct {
 	stateSince uint64
 	busySince  uint64
 	Stats      CPUStats
+	win        CPUStats // Stats at the start of the measured window
 }
 
 // CPUStats are per-CPU measurements, in ns.
@@ -145,6 +150,9 @@ type Machine struct {
 	// wakeDelay is added to reschedules requested while a wakeup is in
 	// progress (the rest of try_to_wake_up() runs first).
 	wakeDelay uint64
+	// the measured window (window.go)
+	winStart    uint64
+	winSwitches uint64
 }
 
 type kick struct {
@@ -201,7 +209,7 @@ func NewMachine(p Params, sched Scheduler) (*Machine, error) {
 		m.ops.DispatchMaxBatch = DispatchMaxBatchDfl
 	}
 	m.builtinIdle = !m.ops.Has(CbUpdateIdle) || m.ops.Flags&OpsKeepBuiltinIdle != 0
-	m.lag.init()
+	m.lag.init(len(m.cpus))
 	for _, o := range p.Observers {
 		m.Observe(o)
 	}
@@ -220,6 +228,7 @@ func NewMachine(p Params, sched Scheduler) (*Machine, error) {
 		}
 	}
 	m.push(event{at: p.Duration, kind: evEnd})
+	m.armWindow()
 	m.armWatchdog()
 	return m, nil
 }
@@ -365,6 +374,7 @@ func (m *Machine) Spawn(s TaskSpec) (*Task, error) {
 	}
 	t.cpu = parent
 	k.CPU = uint32(parent)
+	t.forkedAt = m.now
 	m.tasks = append(m.tasks, t)
 	if m.obs != nil {
 		m.obs.Fork(m.now, t)
@@ -478,6 +488,7 @@ func (m *Machine) setTaskCPU(t *Task, cpu int) {
 	}
 	t.cpu = cpu
 	t.K.CPU = uint32(cpu)
+	m.lag.moved(m, t)
 }
 
 // enqueueTask is enqueue_task_scx().
@@ -767,7 +778,7 @@ func (m *Machine) account(c *CPU) {
 	if s := t.K.Scx.Slice; s != SliceInf {
 		t.K.Scx.Slice = s - min(s, d)
 	}
-	m.lag.ran(m, t, d)
+	m.lag.ran(m, t)
 }
 
 func (m *Machine) armCompletion(c *CPU) {
@@ -1114,6 +1125,10 @@ func (m *Machine) switchTo(c *CPU, prev, next *Task) {
 	if prev != nil && c.curr == prev {
 		c.curr = nil
 	}
+	if prev != nil && prev.onCPU {
+		prev.onCPU = false
+		prev.held += m.now - prev.onSince
+	}
 	m.switches++
 	c.Stats.Switches++
 	var pp, np int32
@@ -1146,6 +1161,7 @@ func (m *Machine) switchTo(c *CPU, prev, next *Task) {
 	// set_next_task_scx(): clr_task_runnable(p, true)
 	next.K.Scx.Flags |= TaskResetRunnableAt
 	c.curr = next
+	next.onCPU, next.onSince = true, m.now
 	next.state = TaskRunning
 	next.K.OnCPU = 1
 	if prev != nil {
