@@ -1,6 +1,9 @@
 package sim
 
-import "math"
+import (
+	"math"
+	"math/bits"
+)
 
 // Lag: how far each task is from the service it would have had under an
 // ideal scheduler, in ns (ideal minus received). Two ideals are tracked
@@ -55,6 +58,7 @@ type gpsGroup struct {
 	ncpu int
 	all  bool // the mask covers every CPU
 	n    int
+	lv   uint64 // levels with runnable tasks (bit = nice+20)
 	nRun [40]int
 	acc  [40]float64
 	rate [40]float64
@@ -81,10 +85,9 @@ func (g *gps) advance(now uint64) {
 	dt := float64(now - g.last)
 	for _, gi := range g.active {
 		gr := g.groups[gi]
-		for b := range gr.nRun {
-			if gr.nRun[b] > 0 {
-				gr.acc[b] += gr.rate[b] * dt
-			}
+		for lv := gr.lv; lv != 0; lv &= lv - 1 {
+			b := bits.TrailingZeros64(lv)
+			gr.acc[b] += gr.rate[b] * dt
 		}
 	}
 	g.last = now
@@ -103,12 +106,14 @@ func (g *gps) group(m *Machine, t *Task) int {
 	return len(g.groups) - 1
 }
 
-// waterLevel solves sum_b n[b]*min(1, w_b*lambda) = c for lambda (levels
-// ascending in nice: heaviest first); +Inf when the tasks fit in c CPUs.
-func waterLevel(n *[40]int, c float64) float64 {
+// waterLevel solves sum_b n[b]*min(1, w_b*lambda) = c for lambda over
+// the levels in lv (ascending in nice: heaviest first); +Inf when the
+// tasks fit in c CPUs.
+func waterLevel(n *[40]int, lv uint64, c float64) float64 {
 	var cnt int
 	var w float64
-	for b := range n {
+	for l := lv; l != 0; l &= l - 1 {
+		b := bits.TrailingZeros64(l)
 		cnt += n[b]
 		w += float64(n[b]) * float64(NiceToWeight[b])
 	}
@@ -116,10 +121,8 @@ func waterLevel(n *[40]int, c float64) float64 {
 		return math.Inf(1)
 	}
 	free := c
-	for b := range n {
-		if n[b] == 0 {
-			continue
-		}
+	for l := lv; l != 0; l &= l - 1 {
+		b := bits.TrailingZeros64(l)
 		lambda := free / w
 		wb := float64(NiceToWeight[b])
 		if wb*lambda < 1 {
@@ -132,7 +135,8 @@ func waterLevel(n *[40]int, c float64) float64 {
 }
 
 func (g *gps) setRates(gr *gpsGroup, lambda float64) {
-	for b := range gr.rate {
+	for lv := gr.lv; lv != 0; lv &= lv - 1 {
+		b := bits.TrailingZeros64(lv)
 		gr.rate[b] = min(1, float64(NiceToWeight[b])*lambda)
 	}
 }
@@ -144,7 +148,7 @@ func (g *gps) recompute() {
 	}
 	if len(g.active) == 1 {
 		gr := g.groups[g.active[0]]
-		g.setRates(gr, waterLevel(&gr.nRun, float64(gr.ncpu)))
+		g.setRates(gr, waterLevel(&gr.nRun, gr.lv, float64(gr.ncpu)))
 		return
 	}
 	rem := append(g.rem[:0], g.active...)
@@ -156,17 +160,20 @@ func (g *gps) recompute() {
 		best, bestS := math.Inf(1), CPUMask{}
 		try := func(s *CPUMask) {
 			var n [40]int
+			var lv uint64
 			for _, gi := range rem {
 				gr := g.groups[gi]
 				if maskInside(&gr.mask, s, &free) {
-					for b := range n {
+					lv |= gr.lv
+					for l := gr.lv; l != 0; l &= l - 1 {
+						b := bits.TrailingZeros64(l)
 						n[b] += gr.nRun[b]
 					}
 				}
 			}
 			var in CPUMask
 			in.And(s, &free)
-			if l := waterLevel(&n, float64(in.Weight())); l < best {
+			if l := waterLevel(&n, lv, float64(in.Weight())); l < best {
 				best, bestS = l, in
 			}
 		}
@@ -252,6 +259,7 @@ func (g *gps) join(m *Machine, t *Task) {
 	}
 	gr.n++
 	gr.nRun[b]++
+	gr.lv |= 1 << b
 	g.recompute()
 	g.rqJoin(m, t)
 }
@@ -279,7 +287,9 @@ func (g *gps) leave(m *Machine, t *Task) {
 	g.check(m, t)
 	gr := g.groups[t.gpsGroup]
 	gr.n--
-	gr.nRun[t.Nice+20]--
+	if gr.nRun[t.Nice+20]--; gr.nRun[t.Nice+20] == 0 {
+		gr.lv &^= 1 << (t.Nice + 20)
+	}
 	if gr.n == 0 {
 		for i, x := range g.active {
 			if x == t.gpsGroup {
