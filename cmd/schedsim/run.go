@@ -269,7 +269,7 @@ func writeSummary(w io.Writer, cfg *sim.Config, scn *sim.Scenario, r *sim.Result
 	fmt.Fprintf(tw, "schedule hash\t%s\n", r.ScheduleHash)
 	d := dur(r.DurationNs)
 	if m.P.Warmup > 0 {
-		d += " (metrics after a " + dur(m.P.Warmup) + " warmup)"
+		d += " (metrics over the " + dur(r.WindowNs) + " after a " + dur(m.P.Warmup) + " warmup)"
 	}
 	fmt.Fprintf(tw, "duration\t%s\n", d)
 	ts := m.P.Topology
@@ -280,11 +280,17 @@ func writeSummary(w io.Writer, cfg *sim.Config, scn *sim.Scenario, r *sim.Result
 	fmt.Fprintf(tw, "utilisation\t%s\n", pct(r.Utilisation))
 	fmt.Fprintf(tw, "sched time\t%s\n", pct(r.SchedTime))
 	if r.FairnessTasks >= 2 {
-		fmt.Fprintf(tw, "fairness\t%.4f (Jain's index over %d never-sleeping tasks)\n", r.Fairness, r.FairnessTasks)
+		if r.Fairness == 0 {
+			fmt.Fprintf(tw, "fairness\tn/a (none of the %d never-sleeping tasks ran)\n", r.FairnessTasks)
+		} else {
+			fmt.Fprintf(tw, "fairness\t%.4f (Jain's index over %d never-sleeping tasks)\n", r.Fairness, r.FairnessTasks)
+		}
 	} else {
 		fmt.Fprintf(tw, "fairness\tn/a (%d never-sleeping tasks; it needs 2)\n", r.FairnessTasks)
 	}
-	fmt.Fprintf(tw, "max lag\t%s\n", dur(uint64(r.MaxLagNs)))
+	fmt.Fprintf(tw, "max lag\t%s against the machine's fair share, %s against the runqueue's\n",
+		dur(uint64(r.MaxLagNs)), dur(uint64(r.MaxRqLagNs)))
+	fmt.Fprintf(tw, "starvation\t%s\n", r.Starvation.Summary(dur))
 	tw.Flush()
 
 	fmt.Fprintln(w)
@@ -315,8 +321,16 @@ func writeSummary(w io.Writer, cfg *sim.Config, scn *sim.Scenario, r *sim.Result
 		}
 		tw.Flush()
 		for _, wl := range r.Workloads {
+			if l := wl.QueueDelay; l != nil {
+				fmt.Fprintf(w, "  %s request queueing delay: p50 %s  p90 %s  p99 %s  p99.9 %s  max %s\n", wl.Name,
+					dur(l.P50), dur(l.P90), dur(l.P99), dur(l.P999), dur(l.Max))
+			}
 			if l := wl.WakeLatency; l != nil {
-				fmt.Fprintf(w, "  %s wakeup latency: p50 %s  p90 %s  p99 %s  p99.9 %s  max %s\n", wl.Name,
+				who := ""
+				if wl.QueueDelay != nil {
+					who = " (workers)"
+				}
+				fmt.Fprintf(w, "  %s wakeup latency%s: p50 %s  p90 %s  p99 %s  p99.9 %s  max %s\n", wl.Name, who,
 					dur(l.P50), dur(l.P90), dur(l.P99), dur(l.P999), dur(l.Max))
 			}
 			if len(wl.Extra) > 0 {
