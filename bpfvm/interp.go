@@ -424,7 +424,10 @@ func (e *Interpreter) code(vm *VM, p *Program) *icode {
 // Jumps out of the program go to the end sentinel.
 func decode(vm *VM, p *Program) *icode {
 	n := len(p.Insns)
-	ic := &icode{insns: make([]dinsn, n+1)}
+	// One spare slot past the sentinel: fast advances its instruction
+	// pointer past the instruction it reads before it refuses it, and that
+	// pointer must stay inside the allocation (checkptr, go test -race).
+	ic := &icode{insns: make([]dinsn, n+1, n+2)}
 	ic.insns[n] = dinsn{op: opEnd}
 	bad := func(i int, format string, args ...any) {
 		ic.insns[i] = dinsn{op: opInvalid, imm: uint64(len(ic.reasons))}
@@ -594,7 +597,7 @@ func decode(vm *VM, p *Program) *icode {
 		}
 		ic.insns[i] = d
 	}
-	ic.plain = append([]dinsn(nil), ic.insns...)
+	ic.plain = append(make([]dinsn, 0, n+2), ic.insns...)
 	for i := 0; i+1 < n; i++ {
 		mv, op := ic.insns[i], ic.plain[i+1]
 		f := fuseTab[op.op]
