@@ -228,6 +228,9 @@ func disasmf(insns []Insn, pc int, reg *Registry, sprintf func(string, ...any) s
 			}
 			return sprintf("goto pc%+d", i.Off), true
 		case JmpCALL:
+			if !w && x && i.Src == 0 && i.Off == 0 && i.Imm == 0 {
+				return sprintf("callx r%d", i.Dst), true
+			}
 			if w || x || i.Dst != 0 || i.Off != 0 {
 				return "", false
 			}

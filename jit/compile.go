@@ -95,9 +95,9 @@ type compiler struct {
 	stubs  []stub
 	// the program never writes r10: stack accesses through it with a
 	// constant offset inside the frame need no bounds check
-	stackSafe bool
-	k, j      int // current block length, index of the current instruction in it
-	pc        int
+	stackSafe  bool
+	k, j       int // current block length, index of the current instruction in it
+	pc         int
 	commonExit int
 	tableAt    []int // lea displacements to patch with the table's address
 }

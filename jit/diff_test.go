@@ -3,6 +3,7 @@ package jit
 import (
 	"bytes"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/schedsim/schedsim/bpfvm"
@@ -13,8 +14,10 @@ import (
 type machine struct {
 	vm  *bpfvm.VM
 	c   *bpfvm.Context
-	buf uint64
-	mem *bpfvm.Memory
+	buf   uint64
+	mem   *bpfvm.Memory
+	init  []byte // the memory's initial contents, restored before each run
+	calls int
 }
 
 func newMachine(tb testing.TB, engine bpfvm.Engine) *machine {
@@ -26,6 +29,22 @@ func newMachine(tb testing.TB, engine bpfvm.Engine) *machine {
 	tb.Cleanup(func() { mem.Close() })
 	reg := bpfvm.NewRegistry()
 	bpfvm.RegisterBase(reg)
+	// helper 1000 yields at every other call and returns r1+r2 with a
+	// cost; helper 1001 faults when r1 is odd
+	mc := &machine{}
+	reg.AddHelper(&bpfvm.Helper{ID: 1000, Name: "test_yield", Cost: 3, Fn: func(c *bpfvm.Context, r1, r2, r3, r4, r5 uint64) (uint64, error) {
+		mc.calls++
+		if mc.calls%2 == 1 {
+			return 0, bpfvm.ErrYield
+		}
+		return r1 + r2, nil
+	}})
+	reg.AddHelper(&bpfvm.Helper{ID: 1001, Name: "test_fault", Fn: func(c *bpfvm.Context, r1, r2, r3, r4, r5 uint64) (uint64, error) {
+		if r1&1 != 0 {
+			return 0, fmt.Errorf("odd argument %d", r1)
+		}
+		return r1 * 3, nil
+	}})
 	vm := &bpfvm.VM{Mem: mem, Registry: reg, NumCPUs: 1}
 	c, err := vm.NewContext(0)
 	if err != nil {
@@ -40,7 +59,9 @@ func newMachine(tb testing.TB, engine bpfvm.Engine) *machine {
 	for k := range b {
 		b[k] = byte(k * 7)
 	}
-	return &machine{vm: vm, c: c, buf: buf, mem: mem}
+	*mc = machine{vm: vm, c: c, buf: buf, mem: mem}
+	mc.init = append([]byte(nil), mem.MustBytes(mem.Base(), mem.Size())...)
+	return mc
 }
 
 // outcome is everything two engines must agree on.
@@ -58,6 +79,9 @@ type outcome struct {
 func (mc *machine) run(p *bpfvm.Program, q, limit uint64, args ...uint64) outcome {
 	c := mc.c
 	c.Limit = limit
+	copy(mc.mem.MustBytes(mc.mem.Base(), mc.mem.Size()), mc.init)
+	mc.calls = 0
+	c.Insns, c.Cost = 0, 0
 	var o outcome
 	if err := c.Start(p, append([]uint64{mc.buf, 64}, args...)...); err != nil {
 		o.err = err.Error()
@@ -66,7 +90,7 @@ func (mc *machine) run(p *bpfvm.Program, q, limit uint64, args ...uint64) outcom
 	for {
 		st, err := c.Run(q)
 		o.stops = append(o.stops, fmt.Sprintf("%v@%d/%d", st, c.PC, c.Insns))
-		if st == bpfvm.StatusPreempted {
+		if st == bpfvm.StatusPreempted || st == bpfvm.StatusYielded {
 			if len(o.stops) > 100000 {
 				o.err = "too many stops"
 				break
@@ -79,15 +103,9 @@ func (mc *machine) run(p *bpfvm.Program, q, limit uint64, args ...uint64) outcom
 		break
 	}
 	c.Reset()
-	// addresses inside the linear memory compare relative to its base
-	for k, v := range c.Regs {
-		if v-mc.mem.Base() < mc.mem.Size() {
-			v = v - mc.mem.Base() + 1<<63
-		}
-		o.regs[k] = v
-	}
+	o.regs = c.Regs
 	o.r0 = o.regs[0]
-	o.insns = c.Insns
+	o.insns = c.Insns<<16 | c.Cost
 	o.mem = append([]byte(nil), mc.mem.MustBytes(mc.buf, 64)...)
 	return o
 }
@@ -115,12 +133,13 @@ func (o outcome) diff(p outcome) string {
 func differ(tb testing.TB, insns []bpfvm.Insn, q, limit uint64, args ...uint64) string {
 	tb.Helper()
 	p := &bpfvm.Program{Name: "prog", Insns: insns}
-	mi := newMachine(tb, bpfvm.NewInterpreter())
-	mj := newMachine(tb, New())
-	pj := &bpfvm.Program{Name: "prog", Insns: insns}
+	mc := newMachine(tb, nil)
+	interp, jit := bpfvm.NewInterpreter(), New()
 	for _, quantum := range []uint64{0, q} {
-		a := mi.run(p, quantum, limit, args...)
-		b := mj.run(pj, quantum, limit, args...)
+		mc.c.Engine = interp
+		a := mc.run(p, quantum, limit, args...)
+		mc.c.Engine = jit
+		b := mc.run(p, quantum, limit, args...)
 		if d := a.diff(b); d != "" {
 			return fmt.Sprintf("quantum %d: interp vs jit: %s", quantum, d)
 		}
@@ -219,3 +238,31 @@ next:
 done:
 	exit
 `
+
+func TestDiffCallx(t *testing.T) {
+	if !Supported {
+		t.Skip("no JIT on this platform")
+	}
+	for _, src := range []string{
+		"r6 = 5\nr1 = func f\ncallx r1\nr0 += r6\nexit\nf: r0 = 10\nr6 = 1\nexit",
+		"r1 = 7\ncallx r1\nexit",
+		"r2 = func f\nr1 = 3\ncallx r2\nr0 *= 2\nexit\nf: r0 = r1\nr0 += 1\nexit",
+	} {
+		insns, err := bpfvm.AssembleWith(src, nil)
+		if err != nil {
+			t.Fatalf("%q: %v", src, err)
+		}
+		if d := differ(t, insns, 2, 1000); d != "" {
+			t.Errorf("%q: %s", src, d)
+		}
+	}
+	mc := newMachine(t, New())
+	insns, _ := bpfvm.AssembleWith("r6 = 5\nr1 = func f\ncallx r1\nr0 += r6\nexit\nf: r0 = 10\nr6 = 1\nexit", nil)
+	if o := mc.run(&bpfvm.Program{Name: "callx", Insns: insns}, 0, 1000); o.err != "" || o.r0 != 15 {
+		t.Errorf("callx: r0 = %d, %s; want 15", o.r0, o.err)
+	}
+	insns, _ = bpfvm.AssembleWith("r1 = 7\ncallx r1\nexit", nil)
+	if o := mc.run(&bpfvm.Program{Name: "callx", Insns: insns}, 0, 1000); !strings.Contains(o.err, "callx of 0x7, which is not a subprogram") {
+		t.Errorf("callx of a scalar: %q", o.err)
+	}
+}

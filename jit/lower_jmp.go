@@ -31,6 +31,8 @@ func (c *compiler) lowerJump(i int, in bpfvm.Insn) {
 		switch {
 		case isCallX(in):
 			c.exitTo(exitStep, a.jmp())
+		case in.Src == bpfvm.CallLocal && c.target(i, int64(in.Imm)) == c.n:
+			c.exitTo(exitStep, a.jmp()) // outside the program: faults
 		case in.Src == bpfvm.CallLocal:
 			c.lowerLocalCall(i, c.target(i, int64(in.Imm)))
 		default:
