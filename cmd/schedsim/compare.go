@@ -32,7 +32,7 @@ func compareRun(cfg *sim.Config, o sim.Overrides, f runFlags, stdout, stderr io.
 		ts := mp.Topology
 		env := policyEnv{cpus: ts.Nodes * ts.LLCsPerNode * ts.CoresPerLLC * ts.ThreadsPerCore,
 			seed: mp.Seed, insnCostPs: cfg.Policy.InsnCostPs, noVerify: f.noVerify,
-			quantum: cfg.Policy.Quantum, lockTimeout: cfg.Policy.LockTimeout}
+			quantum: cfg.Policy.Quantum, lockTimeout: cfg.Policy.LockTimeout, engine: engineOf(cfg, f.engine)}
 		if f.interleave || f.pct {
 			o.Interleave = true
 		}

@@ -23,6 +23,7 @@ type policyEnv struct {
 	lockTimeout uint64
 	pct         *policies.PCT
 	log         io.Writer
+	engine      string // "jit", "interp" or "" (the default)
 }
 
 // resolvePolicy returns the policy spec names: a built-in BPF policy
@@ -64,5 +65,5 @@ func resolvePolicy(spec string, params []sim.Param, env policyEnv) (sim.Schedule
 	}
 	return policies.LoadObject(obj, policies.Options{NumCPUs: env.cpus, Params: ps,
 		InsnCostPs: env.insnCostPs, Seed: env.seed, Log: env.log, NoVerify: env.noVerify,
-		Quantum: env.quantum, LockTimeout: env.lockTimeout, PCT: env.pct})
+		Quantum: env.quantum, LockTimeout: env.lockTimeout, PCT: env.pct, Engine: env.engine})
 }

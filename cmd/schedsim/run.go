@@ -27,6 +27,16 @@ type runFlags struct {
 	interleave bool
 	pct        bool
 	pctDepth   int
+	engine     string
+}
+
+// engineOf is the engine a run uses: --engine, else the config's
+// policy.engine (else the default).
+func engineOf(cfg *sim.Config, flagEngine string) string {
+	if flagEngine != "" {
+		return flagEngine
+	}
+	return cfg.Policy.Engine
 }
 
 // parseInterspersed parses flags wherever they appear among the
@@ -62,8 +72,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&f.interleave, "interleave", false, "let callbacks of different CPUs overlap in simulated time (policy.interleave)")
 	fs.BoolVar(&f.pct, "pct", false, "randomise interleavings at lock operations from the seed, as schedsim explore does (implies --interleave)")
 	fs.IntVar(&f.pctDepth, "pct-depth", 3, "PCT bug depth `D` (priority change points + 1)")
+	fs.StringVar(&f.engine, "engine", "", "run BPF programs on `ENGINE`: jit or interp (default: the config's policy.engine, else jit on linux/amd64)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: schedsim run [CONFIG] [--policy NAME|PATH] [--seed N] [--duration D] [--json FILE] [--no-verify] [--printk FILE] [--interleave] [--pct [--pct-depth D]]\n\n"+
+		fmt.Fprintf(stderr, "usage: schedsim run [CONFIG] [--policy NAME|PATH] [--seed N] [--duration D] [--json FILE] [--no-verify] [--printk FILE] [--interleave] [--pct [--pct-depth D]] [--engine jit|interp]\n\n"+
 			"Simulates the scenario in CONFIG (default: the built-in %s) and prints a summary.\n\n", configs.Default)
 		fs.PrintDefaults()
 	}
@@ -132,7 +143,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	ts := mp.Topology
 	env := policyEnv{cpus: ts.Nodes * ts.LLCsPerNode * ts.CoresPerLLC * ts.ThreadsPerCore,
 		seed: mp.Seed, insnCostPs: cfg.Policy.InsnCostPs, noVerify: f.noVerify,
-		quantum: cfg.Policy.Quantum, lockTimeout: cfg.Policy.LockTimeout}
+		quantum: cfg.Policy.Quantum, lockTimeout: cfg.Policy.LockTimeout, engine: engineOf(cfg, f.engine)}
 	if f.pct {
 		o.Interleave = true
 		env.pct = &policies.PCT{Seed: mp.Seed, Depth: f.pctDepth}
