@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"os"
 	"strings"
 	"testing"
 
@@ -16,7 +17,8 @@ import (
 // TestEnginesSameSchedule runs every config in configs/ with the fifo,
 // eevdf and test policies, three seeds, interleaving off and on, on the
 // JIT and on the interpreter: the schedule hash and the whole result must
-// be equal. -short runs one seed and 20 ms per run.
+// be equal. Runs are 10 ms of simulated time (-short: one seed);
+// SCHEDSIM_ENGINES_FULL=1 makes them 200 ms.
 func TestEnginesSameSchedule(t *testing.T) {
 	if !jit.Supported {
 		t.Skip("no JIT on this platform")
@@ -28,9 +30,12 @@ func TestEnginesSameSchedule(t *testing.T) {
 	policies := []string{"fifo", "eevdf", "../../policies/testdata/central.bpf.o",
 		"../../policies/testdata/locks/ticklocks.bpf.o", "../../policies/testdata/oob.bpf.o"}
 	seeds := []uint64{1, 2, 3}
-	dur := uint64(40_000_000)
+	dur := uint64(10_000_000)
 	if testing.Short() {
-		seeds, dur = seeds[:1], 20_000_000
+		seeds = seeds[:1]
+	}
+	if os.Getenv("SCHEDSIM_ENGINES_FULL") != "" {
+		dur = 200_000_000
 	}
 	for _, name := range names {
 		data, err := configs.FS.ReadFile(name)
