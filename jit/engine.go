@@ -103,14 +103,23 @@ func (e *Engine) Run(c *bpfvm.Context, quantum uint64) (bpfvm.Status, error) {
 		e.states = append(e.states, new(state))
 	}
 	st := e.states[e.depth]
-	e.depth++
-	defer func() { e.depth-- }()
 	mem := c.VM.Mem
 	st.ctx = c
-	st.memBase = mem.Base()
-	for k := range st.lim {
-		st.lim[k] = mem.Size() - 1<<k
+	if st.memBase != mem.Base() || st.lim[0] != mem.Size()-1 {
+		st.memBase = mem.Base()
+		for k := range st.lim {
+			st.lim[k] = mem.Size() - 1<<k
+		}
 	}
+	e.depth++
+	s, err := e.run(c, cd, st, target, limitEnd)
+	e.depth--
+	return s, err
+}
+
+// run is Run's loop: enter the code, serve its exit, enter again.
+func (e *Engine) run(c *bpfvm.Context, cd *code, st *state, target, limitEnd uint64) (bpfvm.Status, error) {
+	p := c.Prog
 	for {
 		if c.Insns >= target {
 			if c.Insns >= limitEnd {
