@@ -12,8 +12,8 @@ import (
 // machine is a VM with one context and a 64-byte buffer in its memory
 // (r1 points at it, r2 is its length).
 type machine struct {
-	vm  *bpfvm.VM
-	c   *bpfvm.Context
+	vm    *bpfvm.VM
+	c     *bpfvm.Context
 	buf   uint64
 	mem   *bpfvm.Memory
 	init  []byte // the memory's initial contents, restored before each run
