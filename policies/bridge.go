@@ -81,6 +81,9 @@ type BPFPolicy struct {
 
 	// Warnings are the verifier's warnings (potential lock-order cycles).
 	Warnings []verifier.Warning
+	// Verification is the verifier's report from loading (nil with
+	// Options.NoVerify): per program, instructions processed, states, time.
+	Verification *VerifyReport
 	// Deadlocks and Timeouts are the lock reports of the run, in order.
 	Deadlocks []string
 	Timeouts  []string
@@ -232,6 +235,7 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 			return nil, fmt.Errorf("%s: verifier rejected the policy: %w", obj.Name, err)
 		}
 		b.Warnings = rep.Warnings
+		b.Verification = rep
 		for _, w := range rep.Warnings {
 			b.logf(nil, "warning: %s", w)
 		}
@@ -332,6 +336,9 @@ func (b *BPFPolicy) task(c *bpfvm.Context, addr uint64, what string) (*sim.Task,
 }
 
 func (b *BPFPolicy) logf(c *bpfvm.Context, format string, args ...any) {
+	if b.k != nil && b.k.Observed() {
+		b.k.Emit(sim.PolicyEvent{Kind: sim.PolicyPrintk, Text: fmt.Sprintf(format, args...)})
+	}
 	if b.log == nil {
 		return
 	}
@@ -388,6 +395,7 @@ func (b *BPFPolicy) call(cb sim.Callback, args ...uint64) uint64 {
 	}
 	b.Calls[i]++
 	b.Insns[i] += c.Insns - i0
+	b.k.CountInsns(c.Insns - i0)
 	if err == nil {
 		err = b.checkExit(c)
 	}
@@ -517,7 +525,11 @@ func (b *BPFPolicy) Exit(info *sim.ExitInfo) {
 	i := cbIndex(sim.CbExit)
 	c := b.ctxs[cpu]
 	mem.Store64(b.argAddr[cpu], s)
-	if _, err := c.Call(b.progs[i], b.argAddr[cpu]); err != nil {
+	i0 := c.Insns
+	_, err := c.Call(b.progs[i], b.argAddr[cpu])
+	b.Calls[i]++
+	b.Insns[i] += c.Insns - i0
+	if err != nil {
 		b.logf(c, "ops.exit faulted: %v", err)
 	}
 }

@@ -99,7 +99,6 @@ func (b *BPFPolicy) registerKernel(r *bpfvm.Registry) {
 		copy(h.Args[:], args)
 		r.AddHelper(h)
 	}
-	any := bpfvm.ArgAnything
 	helper(helperKtimeGetNs, "bpf_ktime_get_ns", b.now, bpfvm.RetInteger)
 	helper(helperKtimeGetBootNs, "bpf_ktime_get_boot_ns", b.now, bpfvm.RetInteger)
 	helper(helperKtimeGetCoarseNs, "bpf_ktime_get_coarse_ns", b.now, bpfvm.RetInteger)
@@ -109,7 +108,10 @@ func (b *BPFPolicy) registerKernel(r *bpfvm.Registry) {
 	helper(helperGetPrandomU32, "bpf_get_prandom_u32", func(*bpfvm.Context, uint64, uint64, uint64, uint64, uint64) (uint64, error) {
 		return uint64(b.rand.Uint32()), nil
 	}, bpfvm.RetInteger)
-	helper(helperTracePrintk, "bpf_trace_printk", b.tracePrintk, bpfvm.RetInteger, bpfvm.ArgPtrToMem, bpfvm.ArgConstSize, any, any, any)
+	// The kernel's bpf_trace_printk_proto declares only the format and its
+	// size: the values (R3-R5, as many as the format uses) are not
+	// checked, so bpf_printk("text") with R3-R5 never written verifies.
+	helper(helperTracePrintk, "bpf_trace_printk", b.tracePrintk, bpfvm.RetInteger, bpfvm.ArgPtrToMem, bpfvm.ArgConstSize)
 	helper(helperTraceVprintk, "bpf_trace_vprintk", b.traceVprintk, bpfvm.RetInteger, bpfvm.ArgPtrToMem, bpfvm.ArgConstSize, bpfvm.ArgPtrToMem, bpfvm.ArgConstSizeOrZero)
 	cur := func(c *bpfvm.Context, _, _, _, _, _ uint64) (uint64, error) {
 		if t := b.k.CurrTask(int32(c.CPU)); t != nil {

@@ -105,7 +105,7 @@ func (pt *phasesTask) Next(m *Machine, t *Task) Action {
 			pt.step = 0
 			pt.pass++
 			if pt.passFrom >= m.P.Warmup {
-				st.iter.Record(m.Now() - pt.passFrom)
+				m.request(&st.iter, t.Group, m.Now()-pt.passFrom)
 				st.passes++
 			}
 			pt.passFrom = m.Now()

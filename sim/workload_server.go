@@ -245,7 +245,7 @@ func (sw *serverWorker) Next(m *Machine, t *Task) Action {
 			return r.parts[sw.part]
 		}
 		if r.arrival >= m.P.Warmup {
-			st.lat.Record(m.Now() - r.arrival)
+			m.request(&st.lat, t.Group, m.Now()-r.arrival)
 			st.done++
 		}
 		sw.cur = nil

@@ -33,9 +33,8 @@ compare the engines on a raw program.
 // cmdExec implements "schedsim exec". It returns the process exit status:
 // 0 on success, 1 when the program faults, 2 for bad usage or input.
 func cmdExec(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("exec", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, execUsage) }
+	fs := newFlagSet("exec", args, stdout, stderr)
+	fs.Usage = func() { fmt.Fprint(fs.Output(), execUsage) }
 	memHex := fs.String("mem", "", "initial memory, hex bytes")
 	engine := fs.String("engine", "", "`ENGINE`: jit or interp (default: jit on linux/amd64)")
 	count := fs.Int("count", 0, "run `N` times and print r0, insns/run and ns/run")
