@@ -48,6 +48,9 @@ type Options struct {
 	// PCT, if set, randomises interleavings at lock operations (schedsim
 	// explore).
 	PCT *PCT
+	// Engine runs the programs: "jit", "interp", or "" for DefaultEngine.
+	// Both give identical schedules.
+	Engine string
 }
 
 // BPFPolicy is a sched_ext BPF program (a struct_ops map of struct
@@ -200,12 +203,19 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 			b.logf(nil, "warning: %s: sched_ext_ops.%s is set but schedsim never calls it", obj.Name, f.Member)
 		}
 	}
+	if _, note, err := NewEngine(opts.Engine); err != nil {
+		vm.Close()
+		return nil, err
+	} else if note != "" {
+		b.logf(nil, "%s", note)
+	}
 	for cpu := 0; cpu < opts.NumCPUs; cpu++ {
 		c, err := vm.NewContext(cpu)
 		if err != nil {
 			vm.Close()
 			return nil, err
 		}
+		c.Engine, _, _ = NewEngine(opts.Engine)
 		b.ctxs = append(b.ctxs, c)
 		a, err := vm.Mem.Alloc(8*8, 8)
 		if err != nil {

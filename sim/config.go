@@ -64,6 +64,9 @@ type PolicyConfig struct {
 	Interleave  bool
 	Quantum     uint64
 	LockTimeout uint64
+	// Engine runs the policy's BPF programs (engine): "jit", "interp", or
+	// "" for the default (the JIT on linux/amd64).
+	Engine string
 }
 
 // Param is one entry of [policy.params]: a name, its TOML value (int64,
@@ -308,6 +311,7 @@ func (d *decoder) policyTable(t *table, c *Config) {
 	c.Policy.Interleave = t.boolean("interleave", false)
 	c.Policy.Quantum = uint64(t.integer("quantum", 0, 0, 1<<30))
 	c.Policy.LockTimeout = t.duration("lock_timeout", 250_000_000)
+	c.Policy.Engine = t.str("engine", "", "jit", "interp")
 	if c.Policy.Name == "" {
 		d.errorf(t.key("name"), "empty policy name; expected a built-in policy name or the path of a .bpf.o")
 	}
