@@ -108,11 +108,11 @@ func (b *BPFPolicy) registerKernel(r *bpfvm.Registry) {
 	helper(helperGetPrandomU32, "bpf_get_prandom_u32", func(*bpfvm.Context, uint64, uint64, uint64, uint64, uint64) (uint64, error) {
 		return uint64(b.rand.Uint32()), nil
 	}, bpfvm.RetInteger)
-	// The kernel's bpf_trace_printk_proto declares only the format and its
-	// size: the values (R3-R5, as many as the format uses) are not
-	// checked, so bpf_printk("text") with R3-R5 never written verifies.
+	// bpf_trace_printk_proto declares fmt and its size only: the up to
+	// three values after them are read unchecked (bpf_printk with 0-2
+	// values leaves r3-r5 unset); kernel/trace/bpf_trace.c
 	helper(helperTracePrintk, "bpf_trace_printk", b.tracePrintk, bpfvm.RetInteger, bpfvm.ArgPtrToMem, bpfvm.ArgConstSize)
-	helper(helperTraceVprintk, "bpf_trace_vprintk", b.traceVprintk, bpfvm.RetInteger, bpfvm.ArgPtrToMem, bpfvm.ArgConstSize, bpfvm.ArgPtrToMem, bpfvm.ArgConstSizeOrZero)
+	helper(helperTraceVprintk, "bpf_trace_vprintk", b.traceVprintk, bpfvm.RetInteger, bpfvm.ArgPtrToMem, bpfvm.ArgConstSize, bpfvm.ArgPtrToMemOrNull, bpfvm.ArgConstSizeOrZero)
 	cur := func(c *bpfvm.Context, _, _, _, _, _ uint64) (uint64, error) {
 		if t := b.k.CurrTask(int32(c.CPU)); t != nil {
 			return b.addrOf(t), nil
