@@ -48,6 +48,17 @@ type Options struct {
 	// PCT, if set, randomises interleavings at lock operations (schedsim
 	// explore).
 	PCT *PCT
+	// HZ is the machine's tick rate, for CONFIG_HZ; 0 means 1000.
+	HZ int
+	// Topology is the machine's shape, for recipes and the kernel
+	// variables a policy may read (sd_llc_size...); zero means NumCPUs
+	// single-threaded cores sharing one LLC.
+	Topology sim.TopologySpec
+	// Kconfig overrides .kconfig values (see kconfigDefaults).
+	Kconfig map[string]any
+	// Ops chooses the struct sched_ext_ops when the object defines
+	// several: its variable name or its .name.
+	Ops string
 }
 
 // BPFPolicy is a sched_ext BPF program (a struct_ops map of struct
@@ -81,6 +92,10 @@ type BPFPolicy struct {
 	// Deadlocks and Timeouts are the lock reports of the run, in order.
 	Deadlocks []string
 	Timeouts  []string
+
+	topo   *sim.Topology
+	percpu []percpuVar
+	ks     kernelState
 
 	locks       map[uint64]*lockState
 	cpuLock     []cpuLocks
@@ -128,17 +143,9 @@ func cbIndex(cb sim.Callback) int {
 
 // LoadObject loads a parsed object as a policy.
 func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
-	var so *bpfvm.StructOps
-	for _, s := range obj.StructOps {
-		if s.TypeName == "sched_ext_ops" {
-			if so != nil {
-				return nil, fmt.Errorf("%s: more than one struct sched_ext_ops (%s and %s)", obj.Name, so.Name, s.Name)
-			}
-			so = s
-		}
-	}
-	if so == nil {
-		return nil, fmt.Errorf("%s: no struct sched_ext_ops map (define one with SCX_OPS_DEFINE in SEC(\".struct_ops.link\"))", obj.Name)
+	so, err := chooseOps(obj, opts.Ops)
+	if err != nil {
+		return nil, err
 	}
 	kbtf, err := KernelBTF()
 	if err != nil {
@@ -146,6 +153,13 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 	}
 	if opts.NumCPUs <= 0 {
 		opts.NumCPUs = 1
+	}
+	if opts.Topology == (sim.TopologySpec{}) {
+		opts.Topology = sim.TopologySpec{Nodes: 1, LLCsPerNode: 1, CoresPerLLC: opts.NumCPUs, ThreadsPerCore: 1}
+	}
+	kconfig := kconfigDefaults(opts.HZ)
+	for k, v := range opts.Kconfig {
+		kconfig[k] = v
 	}
 	b := &BPFPolicy{obj: obj, so: so, opts: opts, log: opts.Log,
 		rand: rand.New(rand.NewPCG(opts.Seed, 0xb9f))}
@@ -155,13 +169,20 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 	bpfvm.RegisterGraph(reg)
 	b.registerKernel(reg)
 	b.registerLocks(reg)
+	b.registerPerCPU(reg)
 	vm, err := bpfvm.NewVM(bpfvm.VMConfig{MemSize: opts.MemSize, NumCPUs: opts.NumCPUs, Registry: reg,
 		InsnCost: opts.InsnCostPs})
 	if err != nil {
 		return nil, err
 	}
 	b.vm = vm
-	inst, err := vm.Load(obj, bpfvm.LoadOptions{KernelBTF: kbtf, Params: opts.Params, DataSizes: opts.DataSizes})
+	ksyms, err := b.kernelVars(vm, opts.Topology)
+	if err != nil {
+		vm.Close()
+		return nil, err
+	}
+	inst, err := vm.Load(obj, bpfvm.LoadOptions{KernelBTF: kbtf, Params: opts.Params, DataSizes: opts.DataSizes,
+		Kconfig: kconfig, Ksyms: ksyms})
 	if err != nil {
 		vm.Close()
 		return nil, err
@@ -238,6 +259,9 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 		return nil, err
 	}
 	if b.idleSMTAddr, err = vm.Mem.Alloc(cpumaskSize, 8); err != nil {
+		return nil, err
+	}
+	if err := b.initKernelState(); err != nil {
 		return nil, err
 	}
 	return b, nil

@@ -30,7 +30,7 @@ func compareRun(cfg *sim.Config, o sim.Overrides, f runFlags, stdout, stderr io.
 		}
 		mp := cfg.Params(o)
 		ts := mp.Topology
-		env := policyEnv{cpus: ts.Nodes * ts.LLCsPerNode * ts.CoresPerLLC * ts.ThreadsPerCore,
+		env := policyEnv{cpus: ts.Nodes * ts.LLCsPerNode * ts.CoresPerLLC * ts.ThreadsPerCore, topo: ts, hz: mp.HZ,
 			seed: mp.Seed, insnCostPs: cfg.Policy.InsnCostPs, noVerify: f.noVerify,
 			quantum: cfg.Policy.Quantum, lockTimeout: cfg.Policy.LockTimeout}
 		if f.interleave || f.pct {

@@ -23,6 +23,10 @@ type policyEnv struct {
 	lockTimeout uint64
 	pct         *policies.PCT
 	log         io.Writer
+	topo        sim.TopologySpec // zero: cpus cores in one LLC
+	hz          int
+	ops         string // --ops NAME
+	recipe      string // --recipe NAME|FILE
 }
 
 // resolvePolicy returns the policy spec names: a built-in BPF policy
@@ -64,5 +68,6 @@ func resolvePolicy(spec string, params []sim.Param, env policyEnv) (sim.Schedule
 	}
 	return policies.LoadObject(obj, policies.Options{NumCPUs: env.cpus, Params: ps,
 		InsnCostPs: env.insnCostPs, Seed: env.seed, Log: env.log, NoVerify: env.noVerify,
-		Quantum: env.quantum, LockTimeout: env.lockTimeout, PCT: env.pct})
+		Quantum: env.quantum, LockTimeout: env.lockTimeout, PCT: env.pct,
+		Topology: env.topo, HZ: env.hz, Ops: env.ops})
 }

@@ -130,7 +130,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	}
 	mp := cfg.Params(o)
 	ts := mp.Topology
-	env := policyEnv{cpus: ts.Nodes * ts.LLCsPerNode * ts.CoresPerLLC * ts.ThreadsPerCore,
+	env := policyEnv{cpus: ts.Nodes * ts.LLCsPerNode * ts.CoresPerLLC * ts.ThreadsPerCore, topo: ts, hz: mp.HZ,
 		seed: mp.Seed, insnCostPs: cfg.Policy.InsnCostPs, noVerify: f.noVerify,
 		quantum: cfg.Policy.Quantum, lockTimeout: cfg.Policy.LockTimeout}
 	if f.pct {
