@@ -346,6 +346,9 @@ func (b *BPFPolicy) task(c *bpfvm.Context, addr uint64, what string) (*sim.Task,
 }
 
 func (b *BPFPolicy) logf(c *bpfvm.Context, format string, args ...any) {
+	if b.k != nil && b.k.Observed() {
+		b.k.Emit(sim.PolicyEvent{Kind: sim.PolicyPrintk, Text: fmt.Sprintf(format, args...)})
+	}
 	if b.log == nil {
 		return
 	}
@@ -402,6 +405,7 @@ func (b *BPFPolicy) call(cb sim.Callback, args ...uint64) uint64 {
 	}
 	b.Calls[i]++
 	b.Insns[i] += c.Insns - i0
+	b.k.CountInsns(c.Insns - i0)
 	if err == nil {
 		err = b.checkExit(c)
 	}

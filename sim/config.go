@@ -303,7 +303,7 @@ func (c *Config) Params(o Overrides) Params {
 	p := Params{Topology: c.Machine.Topology, HZ: c.Machine.HZ, ContextSwitch: c.Machine.ContextSwitch,
 		Migration: c.Machine.Migration, IPI: c.Machine.IPI, CallbackCost: c.Machine.CallbackCost,
 		Seed: c.Run.Seed, Duration: c.Run.Duration, Warmup: c.Run.Warmup,
-		Interleave: c.Policy.Interleave || o.Interleave}
+		Interleave: c.Policy.Interleave || o.Interleave, Observers: o.Observers}
 	if o.Seed != nil {
 		p.Seed = *o.Seed
 	}
@@ -318,6 +318,8 @@ type Overrides struct {
 	Seed       *uint64
 	Duration   *uint64 // simulated ns
 	Interleave bool    // force interleaving on
+	// Observers see the run from its first event (sim.Observer).
+	Observers []Observer
 }
 
 // Build creates the config's machine running sched and installs its

@@ -33,6 +33,9 @@ type Params struct {
 	// time: a policy may suspend a callback (Kernel.Yield, Kernel.Block)
 	// and other CPUs run meanwhile (see interleave.go).
 	Interleave bool
+	// Observers are attached before anything happens (ops.init, the first
+	// fork), so they see the whole run; Machine.Observe adds more later.
+	Observers []Observer
 }
 
 // CPU is one simulated CPU.
@@ -88,6 +91,8 @@ type cbctx struct {
 	cpu  int
 	cb   Callback
 	task *Task // the task being selected/enqueued (direct dispatch target)
+	// what the callback in progress cost so far (for observers)
+	cost, insns uint64
 }
 
 // Machine is a simulated computer running a sched_ext policy.
@@ -130,8 +135,8 @@ type Machine struct {
 	groups     []string
 	policyName string
 	policy     Scheduler // the policy the run started with
-	onSwitch   []func(at uint64, cpu int, prev, next *Task)
 	stopped    bool
+	obs        Observer // nil when nobody observes (observer.go)
 }
 
 type kick struct {
@@ -163,9 +168,9 @@ func NewMachine(p Params, sched Scheduler) (*Machine, error) {
 		userDSQ: make(map[uint64]*DSQ), nextID: 1,
 		rootRand: rand.New(rand.NewPCG(p.Seed, 0x5ced5ced))}
 	m.k = &Kernel{m: m}
-	m.global = newDSQ(DSQGlobal, -1)
+	m.global = newDSQ(m, DSQGlobal, -1)
 	for i := range topo.CPUs {
-		c := &CPU{ID: i, Topo: topo.CPUs[i], local: newDSQ(DSQLocalOn|uint64(i), i)}
+		c := &CPU{ID: i, Topo: topo.CPUs[i], local: newDSQ(m, DSQLocalOn|uint64(i), i)}
 		if p.Interleave {
 			c.co = m.newCoro()
 		}
@@ -189,6 +194,9 @@ func NewMachine(p Params, sched Scheduler) (*Machine, error) {
 	}
 	m.builtinIdle = !m.ops.Has(CbUpdateIdle) || m.ops.Flags&OpsKeepBuiltinIdle != 0
 	m.lag.init()
+	for _, o := range p.Observers {
+		m.Observe(o)
+	}
 	// Init always runs: it hands the policy its Kernel. (The kernel calls
 	// ops.init only if set; a policy without one just keeps k.)
 	m.call(0, CbInit, nil, func() int32 {
@@ -282,9 +290,17 @@ func (m *Machine) After(d uint64, fn func()) { m.At(m.now+d, fn) }
 // OnSwitch registers fn to be told of every context switch (prev or next
 // is nil for the idle task), in schedule order: the log the schedule hash
 // is computed over.
+// It is a shorthand for an Observer with only Switch.
 func (m *Machine) OnSwitch(fn func(at uint64, cpu int, prev, next *Task)) {
-	m.onSwitch = append(m.onSwitch, fn)
+	m.Observe(switchFunc{fn: fn})
 }
+
+type switchFunc struct {
+	BaseObserver
+	fn func(at uint64, cpu int, prev, next *Task)
+}
+
+func (f switchFunc) Switch(at uint64, cpu int, prev, next *Task) { f.fn(at, cpu, prev, next) }
 
 // OnEnd registers fn to run when the run ends (workloads finalise metrics).
 func (m *Machine) OnEnd(fn func(*Machine)) { m.hooks = append(m.hooks, fn) }
@@ -342,6 +358,9 @@ func (m *Machine) Spawn(s TaskSpec) (*Task, error) {
 	t.cpu = parent
 	k.CPU = uint32(parent)
 	m.tasks = append(m.tasks, t)
+	if m.obs != nil {
+		m.obs.Fork(m.now, t)
+	}
 
 	if m.has(CbInitTask) {
 		if ret := m.call(parent, CbInitTask, t, func() int32 { return m.sched.InitTask(t, InitTaskArgs{Fork: true}) }); ret != 0 && m.exitInfo == nil {
@@ -379,6 +398,9 @@ func (m *Machine) Wake(t *Task) {
 }
 
 func (m *Machine) tryToWakeUp(t *Task, wakeFlags uint64, wakerCPU int) {
+	if m.obs != nil {
+		m.obs.Waking(m.now, t, wakerCPU)
+	}
 	t.state = TaskWaking
 	t.Stats.Wakeups++
 	t.Stats.SleepTime += m.now - t.Stats.sleptAt
@@ -414,6 +436,9 @@ func (m *Machine) activate(t *Task, wakeFlags, enqFlags uint64, onCPU int) {
 	}
 	m.setTaskCPU(t, cpu)
 	m.enqueueTask(t, enqFlags, onCPU)
+	if m.obs != nil {
+		m.obs.Wakeup(m.now, t, t.cpu, wakeFlags&WakeFork != 0)
+	}
 	// wakeup_preempt(): a CPU running its idle task reschedules.
 	if c := m.cpus[t.cpu]; c.curr == nil {
 		m.resched(c.ID)
@@ -427,6 +452,9 @@ func (m *Machine) setTaskCPU(t *Task, cpu int) {
 	d := m.Topo.Distance(t.cpu, cpu)
 	t.penalty += m.P.Migration[d]
 	t.Stats.Migrations++
+	if m.obs != nil {
+		m.obs.Migrate(m.now, t, t.cpu, cpu)
+	}
 	t.cpu = cpu
 	t.K.CPU = uint32(cpu)
 }
@@ -630,10 +658,17 @@ func (m *Machine) has(cb Callback) bool {
 func (m *Machine) call(cpu int, cb Callback, t *Task, fn func() int32) int32 {
 	saved := m.cur
 	m.cur = cbctx{cpu: cpu, cb: cb, task: t}
+	if m.obs != nil {
+		m.obs.CallbackStart(m.now, cpu, cb, t)
+	}
 	r := fn()
+	end := CallbackEnd{Ns: m.cur.cost + m.P.CallbackCost, Insns: m.cur.insns, Ret: r}
 	m.cur = saved
 	if m.P.CallbackCost > 0 {
 		m.charge(cpu, m.P.CallbackCost)
+	}
+	if m.obs != nil {
+		m.obs.CallbackEnd(m.now, cpu, cb, t, end)
 	}
 	if c := m.cpus[cpu]; len(c.kicks) > 0 && saved.cb == 0 {
 		m.processKicks(c)
@@ -676,6 +711,9 @@ func (m *Machine) charge(cpu int, ns uint64) {
 	}
 	c := m.cpus[cpu]
 	c.Stats.Sched += ns
+	if cpu == m.cur.cpu {
+		m.cur.cost += ns
+	}
 	if t := c.curr; t != nil {
 		m.account(c)
 		t.runStart = max(t.runStart, m.now) + ns
@@ -856,6 +894,9 @@ func (m *Machine) deactivate(c *CPU, t *Task, deqFlags uint64) {
 }
 
 func (m *Machine) exitTask(t *Task) {
+	if m.obs != nil {
+		m.obs.Exit(m.now, t)
+	}
 	if t.enabled && m.has(CbDisable) {
 		m.call(t.cpu, CbDisable, t, func() int32 { m.sched.Disable(t); return 0 })
 	}
@@ -1058,8 +1099,8 @@ func (m *Machine) switchTo(c *CPU, prev, next *Task) {
 		}
 	}
 	m.hash = h
-	for _, fn := range m.onSwitch {
-		fn(m.now, c.ID, prev, next)
+	if m.obs != nil {
+		m.obs.Switch(m.now, c.ID, prev, next)
 	}
 	if next == nil {
 		m.updateIdle(c, true)
@@ -1191,6 +1232,9 @@ func (m *Machine) fail(kind int, reason, msg string) {
 func (m *Machine) eject() {
 	info := *m.exitInfo
 	m.ejected = &Ejection{At: m.now, Policy: m.ops.Name, Info: info}
+	if m.obs != nil {
+		m.obs.Ejected(m.now, m.ejected)
+	}
 	old := m.sched
 	oldOps := m.ops
 	m.sched = fallback{}
