@@ -316,7 +316,9 @@ func newMap(vm *VM, spec *MapSpec) (bpfMap, error) {
 		return newQueueMap(vm, spec)
 	case MapArrayOfMaps:
 		return newArrayOfMaps(vm, spec)
-	case MapTaskStorage:
+	case MapTaskStorage, MapCgrpStorage:
+		// BPF_MAP_TYPE_CGRP_STORAGE is local storage keyed by a struct
+		// cgroup pointer, as task storage is by a task_struct pointer.
 		return newTaskStorage(vm, spec)
 	}
 	return nil, fmt.Errorf("bpfvm: map %s: map type %d (%s) is not supported", spec.Name, spec.Type, mapTypeName(spec.Type))
@@ -327,7 +329,7 @@ func mapTypeName(t MapType) string {
 		MapPercpuArray: "percpu_array", MapLRUHash: "lru_hash", MapLRUPercpuHash: "lru_percpu_hash",
 		MapArrayOfMaps: "array_of_maps", MapHashOfMaps: "hash_of_maps", MapQueue: "queue",
 		MapStack: "stack", MapStructOps: "struct_ops", MapRingbuf: "ringbuf",
-		MapTaskStorage: "task_storage", MapArena: "arena"}
+		MapTaskStorage: "task_storage", MapCgrpStorage: "cgrp_storage", MapArena: "arena"}
 	if n, ok := names[t]; ok {
 		return n
 	}
@@ -353,7 +355,7 @@ func checkSpec(s *MapSpec) error {
 		if s.KeySize != 0 {
 			return bad("key size %d, want 0", s.KeySize)
 		}
-	case MapTaskStorage:
+	case MapTaskStorage, MapCgrpStorage:
 		if s.KeySize != 4 {
 			return bad("key size %d, want 4 (an int)", s.KeySize)
 		}
@@ -368,7 +370,7 @@ func checkSpec(s *MapSpec) error {
 	if s.Type == MapArrayOfMaps && s.ValueSize != 4 {
 		return bad("value size %d, want 4", s.ValueSize)
 	}
-	if s.Type != MapTaskStorage && s.MaxEntries == 0 {
+	if s.Type != MapTaskStorage && s.Type != MapCgrpStorage && s.MaxEntries == 0 {
 		return bad("max_entries is 0")
 	}
 	return nil

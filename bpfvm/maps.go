@@ -19,6 +19,7 @@ const (
 	MapStructOps     MapType = 26
 	MapRingbuf       MapType = 27
 	MapTaskStorage   MapType = 29
+	MapCgrpStorage   MapType = 32
 	MapArena         MapType = 33
 )
 

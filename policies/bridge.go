@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"unsafe"
 
@@ -59,6 +60,11 @@ type Options struct {
 	// Ops chooses the struct sched_ext_ops when the object defines
 	// several: its variable name or its .name.
 	Ops string
+	// Recipe is what the scheduler's user space does around loading; nil
+	// finds the shipped recipe for the ops name, if any (see Recipe).
+	Recipe *Recipe
+	// NoRecipe loads the object as it is, without a shipped recipe.
+	NoRecipe bool
 }
 
 // BPFPolicy is a sched_ext BPF program (a struct_ops map of struct
@@ -93,6 +99,7 @@ type BPFPolicy struct {
 	Deadlocks []string
 	Timeouts  []string
 
+	recipe *Recipe
 	topo   *sim.Topology
 	percpu []percpuVar
 	ks     kernelState
@@ -157,11 +164,29 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 	if opts.Topology == (sim.TopologySpec{}) {
 		opts.Topology = sim.TopologySpec{Nodes: 1, LLCsPerNode: 1, CoresPerLLC: opts.NumCPUs, ThreadsPerCore: 1}
 	}
+	recipe := opts.Recipe
+	if recipe == nil && !opts.NoRecipe {
+		if n, err := so.String("name"); err == nil && n != "" {
+			if recipe, err = FindRecipe(n); err != nil {
+				return nil, err
+			}
+		}
+	}
+	objFlags, _ := so.Uint("flags")
+	flags, setFlags := objFlags, false
+	if recipe != nil {
+		opts.Params = maps.Clone(opts.Params)
+		opts.Kconfig = maps.Clone(opts.Kconfig)
+		opts.DataSizes = maps.Clone(opts.DataSizes)
+		if flags, setFlags, err = recipe.apply(obj, &opts, objFlags); err != nil {
+			return nil, err
+		}
+	}
 	kconfig := kconfigDefaults(opts.HZ)
 	for k, v := range opts.Kconfig {
 		kconfig[k] = v
 	}
-	b := &BPFPolicy{obj: obj, so: so, opts: opts, log: opts.Log,
+	b := &BPFPolicy{obj: obj, so: so, opts: opts, log: opts.Log, recipe: recipe,
 		rand: rand.New(rand.NewPCG(opts.Seed, 0xb9f))}
 	reg := bpfvm.NewRegistry()
 	bpfvm.RegisterBase(reg)
@@ -196,6 +221,9 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 	b.ops.Name = name
 	if v, err := so.Uint("flags"); err == nil {
 		b.ops.Flags = v
+	}
+	if setFlags {
+		b.ops.Flags = flags // user space set ops.flags before load
 	}
 	if v, err := so.Uint("timeout_ms"); err == nil {
 		b.ops.TimeoutMs = uint32(v)
@@ -494,12 +522,24 @@ func (b *BPFPolicy) fail(cb sim.Callback, err error, deadlock bool) {
 func sx(v int32) uint64 { return uint64(int64(v)) }
 
 // Init implements sim.Scheduler (ops.init, sleepable).
-func (b *BPFPolicy) Init(k *sim.Kernel) error {
+func (b *BPFPolicy) Init(k *sim.Kernel) (err error) {
 	b.k = k
 	b.vm.Timers = &timerHost{b: b}
 	if int(k.NrCPUIDs()) > len(b.ctxs) {
 		return fmt.Errorf("policy %s was loaded for %d CPUs; the machine has %d", b.name, len(b.ctxs), k.NrCPUIDs())
 	}
+	if b.recipe != nil {
+		// user space's BPF_PROG_RUN of SEC("syscall") programs, between
+		// load and attach
+		if err := b.runSyscalls(b.recipe, false); err != nil {
+			return err
+		}
+	}
+	defer func() {
+		if b.recipe != nil && err == nil {
+			err = b.runSyscalls(b.recipe, true)
+		}
+	}()
 	if b.ops.Has(sim.CbInit) {
 		r := int32(b.call(sim.CbInit))
 		if b.fault != nil {
@@ -612,7 +652,7 @@ func (b *BPFPolicy) UpdateIdle(cpu int32, idle bool) {
 }
 func (b *BPFPolicy) InitTask(p *sim.Task, args sim.InitTaskArgs) int32 {
 	s := b.scratch[max(b.k.CPU(), 0)]
-	if err := writeStruct(b.vm.Mem, s, "scx_init_task_args", map[string]uint64{"fork": boolU(args.Fork)}); err != nil {
+	if err := writeStruct(b.vm.Mem, s, "scx_init_task_args", map[string]uint64{"fork": boolU(args.Fork), "cgroup": 0}); err != nil {
 		b.k.Fault("BPF runtime error", err.Error())
 		return 0
 	}

@@ -33,7 +33,9 @@ import (
 
 // ScxInitTaskArgs is struct scx_init_task_args (ops.init_task).
 type ScxInitTaskArgs struct {
-	Fork uint8 `btf:"fork" ctype:"bool"`
+	Fork   uint8 `btf:"fork" ctype:"bool"`
+	_      [7]uint8
+	Cgroup uint64 `btf:"cgroup" ctype:"struct cgroup *"` // NULL: no cgroups simulated
 }
 
 // ScxExitTaskArgs is struct scx_exit_task_args (ops.exit_task).

@@ -66,8 +66,14 @@ func resolvePolicy(spec string, params []sim.Param, env policyEnv) (sim.Schedule
 	if err != nil {
 		return nil, err
 	}
+	var recipe *policies.Recipe
+	if env.recipe != "" && env.recipe != "none" {
+		if recipe, err = policies.LoadRecipe(env.recipe); err != nil {
+			return nil, err
+		}
+	}
 	return policies.LoadObject(obj, policies.Options{NumCPUs: env.cpus, Params: ps,
-		InsnCostPs: env.insnCostPs, Seed: env.seed, Log: env.log, NoVerify: env.noVerify,
+		Recipe: recipe, NoRecipe: env.recipe == "none", InsnCostPs: env.insnCostPs, Seed: env.seed, Log: env.log, NoVerify: env.noVerify,
 		Quantum: env.quantum, LockTimeout: env.lockTimeout, PCT: env.pct,
 		Topology: env.topo, HZ: env.hz, Ops: env.ops})
 }

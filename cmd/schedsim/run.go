@@ -27,6 +27,8 @@ type runFlags struct {
 	interleave bool
 	pct        bool
 	pctDepth   int
+	ops        string
+	recipe     string
 }
 
 // parseInterspersed parses flags wherever they appear among the
@@ -62,8 +64,10 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&f.interleave, "interleave", false, "let callbacks of different CPUs overlap in simulated time (policy.interleave)")
 	fs.BoolVar(&f.pct, "pct", false, "randomise interleavings at lock operations from the seed, as schedsim explore does (implies --interleave)")
 	fs.IntVar(&f.pctDepth, "pct-depth", 3, "PCT bug depth `D` (priority change points + 1)")
+	fs.StringVar(&f.ops, "ops", "", "the struct sched_ext_ops `NAME` to load when the object defines several")
+	fs.StringVar(&f.recipe, "recipe", "", "loader recipe `NAME|FILE` (default: the shipped recipe for the ops name, if any; none: no recipe)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: schedsim run [CONFIG] [--policy NAME|PATH] [--seed N] [--duration D] [--json FILE] [--no-verify] [--printk FILE] [--interleave] [--pct [--pct-depth D]]\n\n"+
+		fmt.Fprintf(stderr, "usage: schedsim run [CONFIG] [--policy NAME|PATH] [--seed N] [--duration D] [--json FILE] [--no-verify] [--printk FILE] [--interleave] [--pct [--pct-depth D]] [--ops NAME] [--recipe NAME|FILE|none]\n\n"+
 			"Simulates the scenario in CONFIG (default: the built-in %s) and prints a summary.\n\n", configs.Default)
 		fs.PrintDefaults()
 	}
@@ -140,6 +144,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	if f.interleave {
 		o.Interleave = true
 	}
+	env.ops, env.recipe = f.ops, f.recipe
 	if f.noVerify {
 		fmt.Fprintln(stderr, "warning: --no-verify: the BPF verifier is off; an unsafe program is caught only when it faults")
 	}

@@ -342,6 +342,7 @@ struct task_struct {
 
 struct scx_init_task_args {
 	bool fork;
+	struct cgroup *cgroup;
 };
 
 struct scx_exit_task_args {
