@@ -292,11 +292,20 @@ func (m *mapBase) checkValue(value []byte, percpu bool) error {
 
 // newMap creates the map described by spec in vm's memory.
 func newMap(vm *VM, spec *MapSpec) (bpfMap, error) {
+	if spec != nil && spec.Type == MapPerfEventArray && spec.MaxEntries == 0 {
+		// libbpf sizes a perf event array to the number of CPUs
+		cp := *spec
+		cp.MaxEntries = uint32(max(vm.NumCPUs, 1))
+		spec = &cp
+	}
 	if err := checkSpec(spec); err != nil {
 		return nil, err
 	}
 	switch spec.Type {
-	case MapArray:
+	case MapArray, MapPerfEventArray:
+		// A perf event array holds perf event fds set by user space; the
+		// simulator has no perf events, so every slot stays empty and
+		// reading a counter fails (-ENOENT) as with an unset slot.
 		return newArrayMap(vm, spec)
 	case MapPercpuArray:
 		m, err := newArrayMap(vm, spec)
@@ -328,7 +337,7 @@ func mapTypeName(t MapType) string {
 	names := map[MapType]string{MapHash: "hash", MapArray: "array", MapPercpuHash: "percpu_hash",
 		MapPercpuArray: "percpu_array", MapLRUHash: "lru_hash", MapLRUPercpuHash: "lru_percpu_hash",
 		MapArrayOfMaps: "array_of_maps", MapHashOfMaps: "hash_of_maps", MapQueue: "queue",
-		MapStack: "stack", MapStructOps: "struct_ops", MapRingbuf: "ringbuf",
+		MapStack: "stack", MapPerfEventArray: "perf_event_array", MapStructOps: "struct_ops", MapRingbuf: "ringbuf",
 		MapTaskStorage: "task_storage", MapCgrpStorage: "cgrp_storage", MapArena: "arena"}
 	if n, ok := names[t]; ok {
 		return n
@@ -347,7 +356,7 @@ func checkSpec(s *MapSpec) error {
 		return fmt.Errorf("bpfvm: map %s (%s): %s", s.Name, mapTypeName(s.Type), fmt.Sprintf(format, args...))
 	}
 	switch s.Type {
-	case MapArray, MapPercpuArray, MapArrayOfMaps:
+	case MapArray, MapPercpuArray, MapArrayOfMaps, MapPerfEventArray:
 		if s.KeySize != 4 {
 			return bad("key size %d, want 4", s.KeySize)
 		}

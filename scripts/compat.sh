@@ -133,7 +133,7 @@ run() {
 		--json "$OUT/run/$name.$(basename "$cfg" .toml).json" >"$log" 2>&1; then
 		echo ok
 	else
-		grep -m1 -E 'schedsim run:|verifier|ejected' "$log" | sed 's/|/\\|/g' | cut -c1-160
+		grep -v -E '^(warning|note):' "$log" | grep -m1 -E 'schedsim run:|verifier|ejected' | sed 's/|/\\|/g' | cut -c1-160
 	fi
 }
 
