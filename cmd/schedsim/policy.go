@@ -24,7 +24,7 @@ type policyEnv struct {
 	lockTimeout uint64
 	pct         *policies.PCT
 	log         io.Writer
-	engine      string // "jit", "interp" or "" (the default)
+	engine      string           // "jit", "interp" or "" (the default)
 	topo        sim.TopologySpec // zero: cpus cores in one LLC
 	hz          int
 	ops         string // --ops NAME
