@@ -157,6 +157,7 @@ func (b *BPFPolicy) lockOp(c *bpfvm.Context, addr uint64, resilient bool) (uint6
 	// Contended: would this wait close a cycle?
 	if cyc := b.cycle(c.CPU, l); cyc != nil {
 		report := b.deadlockReport(c, l, cyc)
+		b.k.Emit(sim.PolicyEvent{Kind: sim.PolicyDeadlock, Name: l.name, Site: site(c.Prog, c.PC), Text: report})
 		if resilient {
 			b.logf(c, "bpf_res_spin_lock returns -EDEADLK: %s", report)
 			b.Deadlocks = append(b.Deadlocks, report)
@@ -172,6 +173,9 @@ func (b *BPFPolicy) lockOp(c *bpfvm.Context, addr uint64, resilient bool) (uint6
 			l.name, l.holder, l.Site)
 	}
 	l.Contended++
+	if b.k.Observed() {
+		b.k.Emit(sim.PolicyEvent{Kind: sim.PolicyLockWait, Name: l.name, Site: site(c.Prog, c.PC)})
+	}
 	l.waiters = append(l.waiters, c.CPU)
 	cs.phase = 2
 	cs.waitFor = l
@@ -194,6 +198,9 @@ func (b *BPFPolicy) took(c *bpfvm.Context, cs *cpuLocks, l *lockState) {
 		l.Site = site(c.Prog, c.PC)
 	}
 	cs.held = append(cs.held, heldLock{l: l, prog: c.Prog, pc: c.PC, at: l.heldAt})
+	if b.k.Observed() {
+		b.k.Emit(sim.PolicyEvent{Kind: sim.PolicyLockAcquire, Name: l.name, Site: site(c.Prog, c.PC)})
+	}
 }
 
 // unlockOp implements bpf_spin_unlock and bpf_res_spin_unlock.
@@ -219,6 +226,9 @@ func (b *BPFPolicy) unlockOp(c *bpfvm.Context, addr uint64) (uint64, error) {
 		i--
 	}
 	cs.held = append(cs.held[:i], cs.held[i+1:]...)
+	if b.k.Observed() {
+		b.k.Emit(sim.PolicyEvent{Kind: sim.PolicyLockRelease, Name: l.name, Site: site(c.Prog, c.PC)})
+	}
 	b.release(l)
 	return 0, nil
 }

@@ -10,7 +10,7 @@ import (
 
 // lockRun runs a lock test policy on a 4-CPU machine with interleaving, with
 // hogs on every CPU so that ticks fire everywhere at once.
-func lockRun(t *testing.T, obj string, params map[string]any, opts Options, seed uint64, dur uint64) (*BPFPolicy, *sim.Result) {
+func lockRun(t *testing.T, obj string, params map[string]any, opts Options, seed uint64, dur uint64, obs ...sim.Observer) (*BPFPolicy, *sim.Result) {
 	t.Helper()
 	opts.NumCPUs = 4
 	opts.Params = params
@@ -24,7 +24,7 @@ func lockRun(t *testing.T, obj string, params map[string]any, opts Options, seed
 	}
 	t.Cleanup(func() { pol.Close() })
 	p := sim.Params{Topology: sim.TopologySpec{Nodes: 1, LLCsPerNode: 1, CoresPerLLC: 4, ThreadsPerCore: 1},
-		HZ: 1000, Seed: seed, Duration: dur, Interleave: true, ContextSwitch: 1000, IPI: 500}
+		HZ: 1000, Seed: seed, Duration: dur, Interleave: true, ContextSwitch: 1000, IPI: 500, Observers: obs}
 	m, err := sim.NewMachine(p, pol)
 	if err != nil {
 		t.Fatal(err)

@@ -8,7 +8,8 @@ import "slices"
 // one or the other with its first insertion and may not mix them.
 type DSQ struct {
 	ID    uint64
-	local int // owning CPU for a local DSQ, -1 otherwise
+	local int      // owning CPU for a local DSQ, -1 otherwise
+	m     *Machine // for observers
 
 	head, tail *Task
 	heap       []*Task
@@ -18,7 +19,16 @@ type DSQ struct {
 	NrInserted uint64
 }
 
-func newDSQ(id uint64, local int) *DSQ { return &DSQ{ID: id, local: local} }
+func newDSQ(m *Machine, id uint64, local int) *DSQ { return &DSQ{ID: id, local: local, m: m} }
+
+// Local is the CPU whose local DSQ q is, or -1.
+func (q *DSQ) Local() int { return q.local }
+
+func (q *DSQ) observe(p *Task, inserted bool) {
+	if q.m != nil && q.m.obs != nil {
+		q.m.obs.DSQ(q.m.now, q, p, inserted)
+	}
+}
 
 // Len is the number of queued tasks.
 func (q *DSQ) Len() int { return q.nr }
@@ -28,6 +38,11 @@ func (q *DSQ) builtin() bool { return q.ID&DSQFlagBuiltin != 0 }
 func (q *DSQ) isPriq() bool { return len(q.heap) > 0 }
 
 func (q *DSQ) pushFIFO(p *Task, head bool) {
+	q.linkFIFO(p, head)
+	q.observe(p, true)
+}
+
+func (q *DSQ) linkFIFO(p *Task, head bool) {
 	p.dsq = q
 	q.nr++
 	q.NrInserted++
@@ -59,6 +74,7 @@ func (q *DSQ) pushVtime(p *Task) {
 	p.heapIdx = len(q.heap)
 	q.heap = append(q.heap, p)
 	q.up(p.heapIdx)
+	q.observe(p, true)
 }
 
 func vless(a, b *Task) bool {
@@ -134,6 +150,7 @@ func (q *DSQ) remove(p *Task) {
 	}
 	p.dsq = nil
 	q.nr--
+	q.observe(p, false)
 }
 
 // first returns the first task in dispatch order, or nil.

@@ -178,6 +178,7 @@ func (k *Kernel) Yield(d uint64) {
 	m := k.m
 	c := m.cpus[m.cur.cpu]
 	c.co.timed = true
+	m.cur.cost += d
 	m.push(event{at: m.now + d, kind: evResume, cpu: int32(c.ID)})
 	m.suspend()
 }

@@ -152,7 +152,7 @@ func (k *Kernel) CreateDSQ(dsqID uint64, node int32) int32 {
 	if _, ok := k.m.userDSQ[dsqID]; ok {
 		return -17 // -EEXIST
 	}
-	k.m.userDSQ[dsqID] = newDSQ(dsqID, -1)
+	k.m.userDSQ[dsqID] = newDSQ(k.m, dsqID, -1)
 	return 0
 }
 

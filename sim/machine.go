@@ -20,6 +20,11 @@ type Params struct {
 	// IPI is the delay before a kicked or woken remote CPU enters the
 	// scheduler, in ns.
 	IPI uint64
+	// Wakeup is the waker's side of try_to_wake_up() (locking the task and
+	// its runqueue, accounting, the preemption check), in ns, outside the
+	// policy's callbacks (which cost their own time): charged to the
+	// waking CPU, and the woken task cannot be picked before it is over.
+	Wakeup uint64
 	// CallbackCost is charged for every scheduler callback a Go policy runs
 	// (BPF policies charge per instruction instead; see Kernel.Charge).
 	CallbackCost uint64
@@ -27,12 +32,19 @@ type Params struct {
 	Seed uint64
 	// Duration is the simulated time to run, in ns.
 	Duration uint64
-	// Warmup is ignored by metrics: samples before it are dropped.
+	// Warmup is ignored by metrics: every metric covers the window from
+	// its end to the end of the run (window.go).
 	Warmup uint64
+	// Starvation is the runnable wait reported as starvation
+	// (DefaultStarvation when 0).
+	Starvation uint64
 	// Interleave lets callbacks of different CPUs overlap in simulated
 	// time: a policy may suspend a callback (Kernel.Yield, Kernel.Block)
 	// and other CPUs run meanwhile (see interleave.go).
 	Interleave bool
+	// Observers are attached before anything happens (ops.init, the first
+	// fork), so they see the whole run; Machine.Observe adds more later.
+	Observers []Observer
 }
 
 // CPU is one simulated CPU.
@@ -60,6 +72,7 @@ type CPU struct {
 	stateSince uint64
 	busySince  uint64
 	Stats      CPUStats
+	win        CPUStats // Stats at the start of the measured window
 }
 
 // CPUStats are per-CPU measurements, in ns.
@@ -88,6 +101,8 @@ type cbctx struct {
 	cpu  int
 	cb   Callback
 	task *Task // the task being selected/enqueued (direct dispatch target)
+	// what the callback in progress cost so far (for observers)
+	cost, insns uint64
 }
 
 // Machine is a simulated computer running a sched_ext policy.
@@ -115,7 +130,10 @@ type Machine struct {
 
 	cur      cbctx
 	exitInfo *ExitInfo // set by Error/Exit; acted on at the next event boundary
-	ejected  *Ejection
+	// unregInfo is the exit information of the unregistration at the end
+	// of the run (nil before, or if the policy was ejected).
+	unregInfo *ExitInfo
+	ejected   *Ejection
 
 	rootRand *rand.Rand
 
@@ -130,8 +148,14 @@ type Machine struct {
 	groups     []string
 	policyName string
 	policy     Scheduler // the policy the run started with
-	onSwitch   []func(at uint64, cpu int, prev, next *Task)
 	stopped    bool
+	obs        Observer // nil when nobody observes (observer.go)
+	// wakeDelay is added to reschedules requested while a wakeup is in
+	// progress (the rest of try_to_wake_up() runs first).
+	wakeDelay uint64
+	// the measured window (window.go)
+	winStart    uint64
+	winSwitches uint64
 }
 
 type kick struct {
@@ -163,9 +187,9 @@ func NewMachine(p Params, sched Scheduler) (*Machine, error) {
 		userDSQ: make(map[uint64]*DSQ), nextID: 1,
 		rootRand: rand.New(rand.NewPCG(p.Seed, 0x5ced5ced))}
 	m.k = &Kernel{m: m}
-	m.global = newDSQ(DSQGlobal, -1)
+	m.global = newDSQ(m, DSQGlobal, -1)
 	for i := range topo.CPUs {
-		c := &CPU{ID: i, Topo: topo.CPUs[i], local: newDSQ(DSQLocalOn|uint64(i), i)}
+		c := &CPU{ID: i, Topo: topo.CPUs[i], local: newDSQ(m, DSQLocalOn|uint64(i), i)}
 		if p.Interleave {
 			c.co = m.newCoro()
 		}
@@ -188,7 +212,10 @@ func NewMachine(p Params, sched Scheduler) (*Machine, error) {
 		m.ops.DispatchMaxBatch = DispatchMaxBatchDfl
 	}
 	m.builtinIdle = !m.ops.Has(CbUpdateIdle) || m.ops.Flags&OpsKeepBuiltinIdle != 0
-	m.lag.init()
+	m.lag.init(len(m.cpus))
+	for _, o := range p.Observers {
+		m.Observe(o)
+	}
 	// Init always runs: it hands the policy its Kernel. (The kernel calls
 	// ops.init only if set; a policy without one just keeps k.)
 	m.call(0, CbInit, nil, func() int32 {
@@ -204,6 +231,7 @@ func NewMachine(p Params, sched Scheduler) (*Machine, error) {
 		}
 	}
 	m.push(event{at: p.Duration, kind: evEnd})
+	m.armWindow()
 	m.armWatchdog()
 	return m, nil
 }
@@ -282,9 +310,17 @@ func (m *Machine) After(d uint64, fn func()) { m.At(m.now+d, fn) }
 // OnSwitch registers fn to be told of every context switch (prev or next
 // is nil for the idle task), in schedule order: the log the schedule hash
 // is computed over.
+// It is a shorthand for an Observer with only Switch.
 func (m *Machine) OnSwitch(fn func(at uint64, cpu int, prev, next *Task)) {
-	m.onSwitch = append(m.onSwitch, fn)
+	m.Observe(switchFunc{fn: fn})
 }
+
+type switchFunc struct {
+	BaseObserver
+	fn func(at uint64, cpu int, prev, next *Task)
+}
+
+func (f switchFunc) Switch(at uint64, cpu int, prev, next *Task) { f.fn(at, cpu, prev, next) }
 
 // OnEnd registers fn to run when the run ends (workloads finalise metrics).
 func (m *Machine) OnEnd(fn func(*Machine)) { m.hooks = append(m.hooks, fn) }
@@ -341,7 +377,11 @@ func (m *Machine) Spawn(s TaskSpec) (*Task, error) {
 	}
 	t.cpu = parent
 	k.CPU = uint32(parent)
+	t.forkedAt = m.now
 	m.tasks = append(m.tasks, t)
+	if m.obs != nil {
+		m.obs.Fork(m.now, t)
+	}
 
 	if m.has(CbInitTask) {
 		if ret := m.call(parent, CbInitTask, t, func() int32 { return m.sched.InitTask(t, InitTaskArgs{Fork: true}) }); ret != 0 && m.exitInfo == nil {
@@ -350,7 +390,7 @@ func (m *Machine) Spawn(s TaskSpec) (*Task, error) {
 	}
 	m.enableTask(t)
 	// wake_up_new_task: select a CPU with WF_FORK, then activate.
-	m.activate(t, WakeFork, 0, parent)
+	m.activateCharged(t, WakeFork, 0, parent)
 	return t, nil
 }
 
@@ -371,6 +411,7 @@ func (m *Machine) Wake(t *Task) {
 	switch t.state {
 	case TaskSleeping:
 		t.sleepGen++ // cancel a pending timed wakeup
+		t.timerWake = false
 		m.tryToWakeUp(t, WakeTTWU, m.cur.cpu)
 	case TaskExited:
 	default:
@@ -379,12 +420,28 @@ func (m *Machine) Wake(t *Task) {
 }
 
 func (m *Machine) tryToWakeUp(t *Task, wakeFlags uint64, wakerCPU int) {
+	if m.obs != nil {
+		m.obs.Waking(m.now, t, wakerCPU)
+	}
 	t.state = TaskWaking
 	t.Stats.Wakeups++
 	t.Stats.SleepTime += m.now - t.Stats.sleptAt
 	t.woken = true
 	t.wokeAt = m.now
-	m.activate(t, wakeFlags, EnqWakeup, wakerCPU)
+	m.activateCharged(t, wakeFlags, EnqWakeup, wakerCPU)
+}
+
+// activateCharged is activate() inside try_to_wake_up() or
+// wake_up_new_task(): the reschedules it causes happen after the waker's
+// Params.Wakeup cost, which is charged to the waking CPU.
+func (m *Machine) activateCharged(t *Task, wakeFlags, enqFlags uint64, onCPU int) {
+	saved := m.wakeDelay
+	m.wakeDelay = m.P.Wakeup
+	m.activate(t, wakeFlags, enqFlags, onCPU)
+	m.wakeDelay = saved
+	if m.P.Wakeup > 0 && onCPU >= 0 && onCPU < len(m.cpus) {
+		m.charge(onCPU, m.P.Wakeup)
+	}
 }
 
 // activate is select_task_rq + enqueue_task for a waking or new task.
@@ -414,6 +471,9 @@ func (m *Machine) activate(t *Task, wakeFlags, enqFlags uint64, onCPU int) {
 	}
 	m.setTaskCPU(t, cpu)
 	m.enqueueTask(t, enqFlags, onCPU)
+	if m.obs != nil {
+		m.obs.Wakeup(m.now, t, t.cpu, wakeFlags&WakeFork != 0)
+	}
 	// wakeup_preempt(): a CPU running its idle task reschedules.
 	if c := m.cpus[t.cpu]; c.curr == nil {
 		m.resched(c.ID)
@@ -427,8 +487,12 @@ func (m *Machine) setTaskCPU(t *Task, cpu int) {
 	d := m.Topo.Distance(t.cpu, cpu)
 	t.penalty += m.P.Migration[d]
 	t.Stats.Migrations++
+	if m.obs != nil {
+		m.obs.Migrate(m.now, t, t.cpu, cpu)
+	}
 	t.cpu = cpu
 	t.K.CPU = uint32(cpu)
+	m.lag.moved(m, t)
 }
 
 // enqueueTask is enqueue_task_scx().
@@ -615,7 +679,7 @@ func (m *Machine) resched(cpu int) {
 		return
 	}
 	c.reschedPending = true
-	at := m.now
+	at := m.now + m.wakeDelay
 	if cpu != m.cur.cpu {
 		at += m.P.IPI
 	}
@@ -630,10 +694,17 @@ func (m *Machine) has(cb Callback) bool {
 func (m *Machine) call(cpu int, cb Callback, t *Task, fn func() int32) int32 {
 	saved := m.cur
 	m.cur = cbctx{cpu: cpu, cb: cb, task: t}
+	if m.obs != nil {
+		m.obs.CallbackStart(m.now, cpu, cb, t)
+	}
 	r := fn()
+	end := CallbackEnd{Ns: m.cur.cost + m.P.CallbackCost, Insns: m.cur.insns, Ret: r}
 	m.cur = saved
 	if m.P.CallbackCost > 0 {
 		m.charge(cpu, m.P.CallbackCost)
+	}
+	if m.obs != nil {
+		m.obs.CallbackEnd(m.now, cpu, cb, t, end)
 	}
 	if c := m.cpus[cpu]; len(c.kicks) > 0 && saved.cb == 0 {
 		m.processKicks(c)
@@ -676,6 +747,9 @@ func (m *Machine) charge(cpu int, ns uint64) {
 	}
 	c := m.cpus[cpu]
 	c.Stats.Sched += ns
+	if cpu == m.cur.cpu {
+		m.cur.cost += ns
+	}
 	if t := c.curr; t != nil {
 		m.account(c)
 		t.runStart = max(t.runStart, m.now) + ns
@@ -708,7 +782,7 @@ func (m *Machine) account(c *CPU) {
 	if s := t.K.Scx.Slice; s != SliceInf {
 		t.K.Scx.Slice = s - min(s, d)
 	}
-	m.lag.ran(m, t, d)
+	m.lag.ran(m, t)
 }
 
 func (m *Machine) armCompletion(c *CPU) {
@@ -771,6 +845,7 @@ func (m *Machine) handle(e event) {
 		t := e.task
 		if t.state == TaskSleeping && t.sleepGen == e.gen {
 			m.cur.cpu = t.cpu
+			t.timerWake = true
 			m.tryToWakeUp(t, WakeTTWU, t.cpu)
 		}
 	case evResched:
@@ -799,7 +874,20 @@ func (m *Machine) taskStep(c *CPU) {
 	t := c.curr
 	m.account(c)
 	for i := 0; ; i++ {
-		a := t.behavior.Next(m, t)
+		var a Action
+		if t.deferred != nil {
+			a, t.deferred = *t.deferred, nil
+		} else {
+			a = t.behavior.Next(m, t)
+			if a.Kind != ActRun && t.runStart > m.now {
+				// The step charged this CPU (the waker's side of a
+				// wakeup): the task sleeps, blocks or exits after it.
+				t.deferred = &a
+				t.runGen++
+				m.push(event{at: t.runStart, kind: evTaskDone, cpu: int32(c.ID), task: t, gen: t.runGen})
+				return
+			}
+		}
 		switch a.Kind {
 		case ActRun:
 			t.work = max(a.D, 1)
@@ -856,6 +944,9 @@ func (m *Machine) deactivate(c *CPU, t *Task, deqFlags uint64) {
 }
 
 func (m *Machine) exitTask(t *Task) {
+	if m.obs != nil {
+		m.obs.Exit(m.now, t)
+	}
 	if t.enabled && m.has(CbDisable) {
 		m.call(t.cpu, CbDisable, t, func() int32 { m.sched.Disable(t); return 0 })
 	}
@@ -1039,6 +1130,10 @@ func (m *Machine) switchTo(c *CPU, prev, next *Task) {
 	if prev != nil && c.curr == prev {
 		c.curr = nil
 	}
+	if prev != nil && prev.onCPU {
+		prev.onCPU = false
+		prev.held += m.now - prev.onSince
+	}
 	m.switches++
 	c.Stats.Switches++
 	var pp, np int32
@@ -1058,8 +1153,8 @@ func (m *Machine) switchTo(c *CPU, prev, next *Task) {
 		}
 	}
 	m.hash = h
-	for _, fn := range m.onSwitch {
-		fn(m.now, c.ID, prev, next)
+	if m.obs != nil {
+		m.obs.Switch(m.now, c.ID, prev, next)
 	}
 	if next == nil {
 		m.updateIdle(c, true)
@@ -1071,16 +1166,17 @@ func (m *Machine) switchTo(c *CPU, prev, next *Task) {
 	// set_next_task_scx(): clr_task_runnable(p, true)
 	next.K.Scx.Flags |= TaskResetRunnableAt
 	c.curr = next
+	next.onCPU, next.onSince = true, m.now
 	next.state = TaskRunning
 	next.K.OnCPU = 1
 	if prev != nil {
 		prev.K.OnCPU = 0
 	}
-	delay := m.now - next.runnableSince
-	m.Metrics.recordDelay(m, next, delay)
-	next.Stats.Switches++
+	// The switch is paid before next runs, and counts in its delay.
 	next.runStart = m.now + m.P.ContextSwitch
 	next.lastAcct = next.runStart
+	m.Metrics.recordDelay(m, next, next.runStart)
+	next.Stats.Switches++
 	c.Stats.Sched += m.P.ContextSwitch
 	if m.has(CbRunning) {
 		m.call(c.ID, CbRunning, next, func() int32 { m.sched.Running(next); return 0 })
@@ -1185,12 +1281,73 @@ func (m *Machine) fail(kind int, reason, msg string) {
 	m.exitInfo = &ExitInfo{Kind: kind, Reason: reason, Msg: msg}
 }
 
+// unregister ends a policy still attached when the run ends, as user space
+// unregistering the struct_ops map does (bpf_scx_unreg ->
+// scx_disable(SCX_EXIT_UNREG)): ops.exit is called with the exit
+// information. Once; nothing after it is simulated.
+func (m *Machine) unregister() {
+	if m.ejected != nil || m.unregInfo != nil {
+		return
+	}
+	m.unregInfo = &ExitInfo{Kind: ExitUnreg, Reason: ExitReason(ExitUnreg)}
+	if m.ops.Has(CbExit) {
+		info := *m.unregInfo
+		m.sched.Exit(&info)
+	}
+}
+
+// ExitReason is the kernel's text for an exit kind (scx_exit_reason() in
+// kernel/sched/ext.c).
+func ExitReason(kind int) string {
+	switch kind {
+	case ExitUnreg:
+		return "unregistered from user space"
+	case ExitUnregBPF:
+		return "unregistered from BPF"
+	case ExitUnregKern:
+		return "unregistered from the main kernel"
+	case ExitError:
+		return "runtime error"
+	case ExitErrorBPF:
+		return "scx_bpf_error"
+	case ExitErrorStall:
+		return "runnable task stall"
+	}
+	return "<UNKNOWN>"
+}
+
+// ExitKindName is the enumerator of an exit kind ("SCX_EXIT_UNREG").
+func ExitKindName(kind int) string {
+	switch kind {
+	case ExitNone:
+		return "SCX_EXIT_NONE"
+	case ExitDone:
+		return "SCX_EXIT_DONE"
+	case ExitUnreg:
+		return "SCX_EXIT_UNREG"
+	case ExitUnregBPF:
+		return "SCX_EXIT_UNREG_BPF"
+	case ExitUnregKern:
+		return "SCX_EXIT_UNREG_KERN"
+	case ExitError:
+		return "SCX_EXIT_ERROR"
+	case ExitErrorBPF:
+		return "SCX_EXIT_ERROR_BPF"
+	case ExitErrorStall:
+		return "SCX_EXIT_ERROR_STALL"
+	}
+	return fmt.Sprintf("%d", kind)
+}
+
 // eject ends the policy as scx_ops_disable_workfn() does: tasks in its
 // custody or on its DSQs move to the global DSQ; the built-in fallback
 // policy takes over; the run goes on.
 func (m *Machine) eject() {
 	info := *m.exitInfo
 	m.ejected = &Ejection{At: m.now, Policy: m.ops.Name, Info: info}
+	if m.obs != nil {
+		m.obs.Ejected(m.now, m.ejected)
+	}
 	old := m.sched
 	oldOps := m.ops
 	m.sched = fallback{}

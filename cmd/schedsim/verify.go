@@ -30,7 +30,8 @@ func (p *paramFlags) Set(s string) error {
 	if n, err := strconv.ParseInt(val, 0, 64); err == nil {
 		v = n
 	}
-	*p = append(*p, sim.Param{Name: name, Value: v})
+	// Errors about it then begin "-p NAME=VALUE: policy.params.NAME: ".
+	*p = append(*p, sim.Param{Name: name, Value: v, Pos: sim.Pos{File: "-p " + s}})
 	return nil
 }
 
@@ -48,8 +49,7 @@ func (p *paramFlags) Set(s string) error {
 // 0 nothing rejected, 1 a program rejected, 2 usage error or an object
 // that does not load.
 func cmdVerify(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("verify", args, stdout, stderr)
 	verbose := fs.Bool("v", false, "print the full verifier log: every instruction processed with its state")
 	prog := fs.String("prog", "", "verify only the programs with this `NAME` (comma-separated)")
 	out := fs.String("out", "", "write the table to `FILE` as CSV (for a later --compare)")
@@ -57,7 +57,7 @@ func cmdVerify(args []string, stdout, stderr io.Writer) int {
 	var params paramFlags
 	fs.Var(&params, "p", "set the policy parameter (`NAME=VALUE`, a const volatile global) before verifying; repeatable")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: schedsim verify OBJ... [-v] [-p NAME=VALUE]... [--prog NAME] [--out FILE] [--compare FILE]\n\n"+
+		fmt.Fprintf(fs.Output(), "usage: schedsim verify OBJ... [-v] [-p NAME=VALUE]... [--prog NAME] [--out FILE] [--compare FILE]\n\n"+
 			"Loads each object OBJ (a built-in policy: %s; or the path of a .bpf.o,\n"+
 			"sched_ext or not) and runs the verifier on each of its programs, as\n"+
 			"`schedsim run` does before a run, like the kernel's veristat. Read-only\n"+
@@ -108,7 +108,7 @@ func cmdVerify(args []string, stdout, stderr io.Writer) int {
 		var ps map[string]any
 		if len(params) > 0 {
 			if ps, err = policies.ConfigParams(obj, params); err != nil {
-				fmt.Fprintf(stderr, "schedsim verify: -p: %v\n", err)
+				fmt.Fprintf(stderr, "schedsim verify: %v\n", err)
 				return exitUsage
 			}
 		}
