@@ -12,7 +12,7 @@ func TestCmdVerify(t *testing.T) {
 		oob      = "../../policies/testdata/oob.bpf.o"
 		compat   = "../../policies/testdata/compat.bpf.o"
 		abba     = "../../verifier/testdata/c/abba.bpf.o"
-		anytypes = "../../verifier/testdata/c/anytypes.bpf.o"
+		anytypes = "../../verifier/testdata/any/anytypes.bpf.o"
 	)
 	tests := []struct {
 		name   string
