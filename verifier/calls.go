@@ -1003,6 +1003,10 @@ func (v *verifier) recordEdge(held heldLock, taken LockClass, pc int) {
 func (v *verifier) callBpfLoop(st *vstate, pc int, meta *argMeta) (int, bool, error) {
 	f := st.cur()
 	v.markPrecise(st, 1) // the callback's index ranges over [0, nr)
+	// another round of the callback: forget what keeps changing (the
+	// kernel gets there by giving the index no range; our index has one,
+	// and backtracking through the callback marks what it touched precise)
+	v.widenAtLoopHead(st, pc, widenPreciseAfter+1)
 	after := v.push(st, pc+1)
 	af := after.cur()
 	clobberCallerSaved(af)

@@ -39,6 +39,7 @@ func (v *verifier) step(st *vstate, pc int) (next int, done bool, err error) {
 		// the loop going on one iteration deeper
 		v.push(st, jumpTarget(in, pc))
 		st.mayGotoDepth++
+		v.widenAtLoopHead(st, pc, st.mayGotoDepth)
 		return pc + 1, false, nil
 	}
 	return v.checkCondJmp(st, pc, in)

@@ -246,6 +246,7 @@ func (v *verifier) kfIterNext(st *vstate, pc int) error {
 		next := v.push(st, pc+1)
 		nsl, _ := v.iterSlot(next, &next.cur().regs[1], true)
 		nsl.spill.iterDepth++
+		v.widenAtLoopHead(next, pc, nsl.spill.iterDepth)
 		nf := next.cur()
 		clobberCallerSaved(nf)
 		nf.regs[0] = makePtr(ptrToMem)
