@@ -153,6 +153,7 @@ type Machine struct {
 	// the measured window (window.go)
 	winStart    uint64
 	winSwitches uint64
+	wdNext      uint64 // jiffy of the next watchdog check
 }
 
 type kick struct {
@@ -205,6 +206,9 @@ func NewMachine(p Params, sched Scheduler) (*Machine, error) {
 	m.ops = sched.Ops()
 	m.policy = sched
 	m.policyName = m.ops.Name
+	if err := m.checkMembers(); err != nil {
+		return nil, fmt.Errorf("policy %s: %w", m.ops.Name, err)
+	}
 	if m.ops.DispatchMaxBatch == 0 {
 		m.ops.DispatchMaxBatch = DispatchMaxBatchDfl
 	}
@@ -221,6 +225,9 @@ func NewMachine(p Params, sched Scheduler) (*Machine, error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("policy %s: ops.init failed: %w", m.ops.Name, err)
+	}
+	if err := m.validateOps(); err != nil {
+		return nil, fmt.Errorf("policy %s: %w", m.ops.Name, err)
 	}
 	for _, c := range m.cpus {
 		if m.has(CbUpdateIdle) {
@@ -382,7 +389,7 @@ func (m *Machine) Spawn(s TaskSpec) (*Task, error) {
 
 	if m.has(CbInitTask) {
 		if ret := m.call(parent, CbInitTask, t, func() int32 { return m.sched.InitTask(t, InitTaskArgs{Fork: true}) }); ret != 0 && m.exitInfo == nil {
-			m.k.Error(fmt.Sprintf("ops.init_task() failed (%d) for %s[%d]", ret, t.Comm, t.PID))
+			m.scxError(fmt.Sprintf("ops.init_task() failed (%d) for %s[%d]", ret, t.Comm, t.PID))
 		}
 	}
 	m.enableTask(t)
@@ -585,14 +592,14 @@ func (m *Machine) dispatchTo(t *Task, id uint64, flags uint64, from int, direct 
 	case id&DSQLocalOn == DSQLocalOn:
 		cpu = int(id & DSQLocalCPUMask)
 		if cpu >= len(m.cpus) {
-			m.k.Error(fmt.Sprintf("invalid cpu %d in SCX_DSQ_LOCAL_ON verdict for %s[%d]", cpu, t.Comm, t.PID))
+			m.scxError(fmt.Sprintf("invalid cpu %d in SCX_DSQ_LOCAL_ON verdict for %s[%d]", cpu, t.Comm, t.PID))
 			m.dispatchEnqueue(m.global, t, flags)
 			return
 		}
 	default:
 		q := m.findDSQ(id)
 		if q == nil {
-			m.k.Error(fmt.Sprintf("non-existent DSQ 0x%x for %s[%d]", id, t.Comm, t.PID))
+			m.scxError(fmt.Sprintf("non-existent DSQ 0x%x for %s[%d]", id, t.Comm, t.PID))
 			q = m.global
 		}
 		m.dispatchEnqueue(q, t, flags)
@@ -600,7 +607,7 @@ func (m *Machine) dispatchTo(t *Task, id uint64, flags uint64, from int, direct 
 	}
 	if !t.Allowed(cpu) {
 		if direct && id != DSQLocal {
-			m.k.Error(fmt.Sprintf("SCX_DSQ_LOCAL[_ON] verdict target cpu %d not allowed for %s[%d]", cpu, t.Comm, t.PID))
+			m.scxError(fmt.Sprintf("SCX_DSQ_LOCAL[_ON] verdict target cpu %d not allowed for %s[%d]", cpu, t.Comm, t.PID))
 		}
 		m.dispatchEnqueue(m.global, t, flags)
 		return
@@ -623,15 +630,15 @@ func (m *Machine) dispatchEnqueue(q *DSQ, t *Task, flags uint64) {
 	t.opsQueued = false
 	priq := flags&EnqDSQPriq != 0
 	if priq && q.builtin() {
-		m.k.Error("cannot use vtime ordering for built-in DSQs")
+		m.scxError("cannot use vtime ordering for built-in DSQs")
 		priq = false
 	}
 	if !q.builtin() && q.Len() > 0 {
 		if priq && !q.isPriq() {
-			m.k.Error(fmt.Sprintf("DSQ 0x%x already had FIFO-enqueued tasks", q.ID))
+			m.scxError(fmt.Sprintf("DSQ 0x%x already had FIFO-enqueued tasks", q.ID))
 			priq = false
 		} else if !priq && q.isPriq() {
-			m.k.Error(fmt.Sprintf("DSQ 0x%x already had PRIQ-enqueued tasks", q.ID))
+			m.scxError(fmt.Sprintf("DSQ 0x%x already had PRIQ-enqueued tasks", q.ID))
 			priq = true
 		}
 	}
@@ -892,7 +899,7 @@ func (m *Machine) taskStep(c *CPU) {
 			if a.Kind == ActBlock && t.wakePending {
 				t.wakePending = false
 				if i > 1000 {
-					m.k.Error(fmt.Sprintf("%s[%d]: behavior loops without running", t.Comm, t.PID))
+					m.scxError(fmt.Sprintf("%s[%d]: behavior loops without running", t.Comm, t.PID))
 					a = Exit()
 					break
 				}
@@ -1236,37 +1243,6 @@ func (m *Machine) clearSMT(cpu int) {
 	for s := core.Next(0); s >= 0; s = core.Next(s + 1) {
 		m.idleSMT.Clear(s)
 	}
-}
-
-func (m *Machine) armWatchdog() {
-	to := m.watchdogTimeout()
-	m.push(event{at: m.now + to/2, kind: evWatchdog})
-}
-
-func (m *Machine) watchdogTimeout() uint64 {
-	to := uint64(m.ops.TimeoutMs) * 1_000_000
-	if to == 0 || to > WatchdogMaxTimeout {
-		to = WatchdogMaxTimeout
-	}
-	return to
-}
-
-// watchdog is check_rq_for_timeouts(): a task runnable but not run for the
-// timeout ends the policy (SCX_EXIT_ERROR_STALL).
-func (m *Machine) watchdog() {
-	if m.ejected != nil {
-		return
-	}
-	to := m.watchdogTimeout()
-	for _, t := range m.tasks {
-		if t.state == TaskRunnable && m.now-t.K.Scx.RunnableAt > to {
-			d := m.now - t.K.Scx.RunnableAt
-			m.fail(ExitErrorStall, "runnable task stall",
-				fmt.Sprintf("%s[%d] failed to run for %d.%03ds", t.Comm, t.PID, d/1e9, d%1e9/1e6))
-			return
-		}
-	}
-	m.armWatchdog()
 }
 
 func (m *Machine) fail(kind int, reason, msg string) {
