@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -45,6 +46,8 @@ type MachineConfig struct {
 // PolicyConfig is the [policy] table.
 type PolicyConfig struct {
 	// Name is "fifo" or another built-in policy, or the path of a .bpf.o.
+	// LoadConfig makes a relative path (one with a "/" or ending in ".o")
+	// relative to the config file's directory.
 	Name string
 	// Pos is where the name was given (or the file, if it was not).
 	Pos Pos
@@ -61,6 +64,9 @@ type PolicyConfig struct {
 	Interleave  bool
 	Quantum     uint64
 	LockTimeout uint64
+	// Engine runs the policy's BPF programs (engine): "jit", "interp", or
+	// "" for the default (the JIT on linux/amd64).
+	Engine string
 }
 
 // Param is one entry of [policy.params]: a name, its TOML value (int64,
@@ -69,11 +75,18 @@ type Param struct {
 	Name  string
 	Value any
 	Pos   Pos
+	// Key is the parameter's key path for errors; empty means
+	// policy.params.NAME (a config's).
+	Key string
 }
 
 // Errorf returns an error about p that says where p was written.
 func (p Param) Errorf(format string, args ...any) error {
-	return &ConfigError{Pos: p.Pos, Key: keyPath("policy.params", p.Name), Msg: fmt.Sprintf(format, args...)}
+	key := p.Key
+	if key == "" {
+		key = keyPath("policy.params", p.Name)
+	}
+	return &ConfigError{Pos: p.Pos, Key: key, Msg: fmt.Sprintf(format, args...)}
 }
 
 // Duration reads p as a duration ("5ms" or integer ns).
@@ -158,26 +171,32 @@ func LoadConfig(path string) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ParseConfig(path, data)
+	c, err := ParseConfig(path, data)
+	if err != nil {
+		return nil, err
+	}
+	c.Policy.Name = PolicyPathFrom(filepath.Dir(path), c.Policy.Name)
+	return c, nil
+}
+
+// PolicyPathFrom resolves a config's policy name against the config's
+// directory dir: a relative path (one containing a "/" or ending in ".o")
+// is joined to dir; built-in names and absolute paths are kept.
+func PolicyPathFrom(dir, name string) string {
+	if name == "" || filepath.IsAbs(name) || !(strings.Contains(name, "/") || strings.HasSuffix(name, ".o")) {
+		return name
+	}
+	return filepath.Join(dir, name)
 }
 
 // ParseConfig parses a config; name is the file name errors give. The
 // error, if any, is a ConfigErrors listing every problem with its
 // file:line:column, key, what was expected and the valid choices.
 func ParseConfig(name string, data []byte) (*Config, error) {
-	var root map[string]any
-	if _, err := toml.Decode(string(data), &root); err != nil {
-		var pe toml.ParseError
-		if errors.As(err, &pe) {
-			msg := "TOML syntax error: " + pe.Message
-			if pe.LastKey != "" {
-				msg += " (after key " + pe.LastKey + ")"
-			}
-			return nil, ConfigErrors{{Pos: syntaxPos(name, data, pe.Position), Msg: msg}}
-		}
-		return nil, ConfigErrors{{Pos: Pos{File: name}, Msg: "TOML: " + err.Error()}}
+	root, d, err := decodeTOML(name, data)
+	if err != nil {
+		return nil, err
 	}
-	d := &decoder{file: name, pos: locateKeys(name, data)}
 	c := DefaultConfig()
 	c.File = name
 	c.Policy.Pos = Pos{File: name}
@@ -192,6 +211,25 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// decodeTOML parses a TOML document into its generic value tree and a
+// decoder that knows where every key is. A syntax error is returned as
+// ConfigErrors with its position.
+func decodeTOML(name string, data []byte) (map[string]any, *decoder, error) {
+	var root map[string]any
+	if _, err := toml.Decode(string(data), &root); err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			msg := "TOML syntax error: " + pe.Message
+			if pe.LastKey != "" {
+				msg += " (after key " + pe.LastKey + ")"
+			}
+			return nil, nil, ConfigErrors{{Pos: syntaxPos(name, data, pe.Position), Msg: msg}}
+		}
+		return nil, nil, ConfigErrors{{Pos: Pos{File: name}, Msg: "TOML: " + err.Error()}}
+	}
+	return root, &decoder{file: name, pos: locateKeys(name, data)}, nil
 }
 
 // syntaxPos turns the TOML library's position of a syntax error into a
@@ -273,10 +311,18 @@ func (d *decoder) policyTable(t *table, c *Config) {
 	c.Policy.Interleave = t.boolean("interleave", false)
 	c.Policy.Quantum = uint64(t.integer("quantum", 0, 0, 1<<30))
 	c.Policy.LockTimeout = t.duration("lock_timeout", 250_000_000)
+	c.Policy.Engine = t.str("engine", "", "jit", "interp")
 	if c.Policy.Name == "" {
 		d.errorf(t.key("name"), "empty policy name; expected a built-in policy name or the path of a .bpf.o")
 	}
-	pt := t.subtable("params", "[policy.params]")
+	c.Policy.Params = d.params(t.subtable("params", "[policy.params]"))
+	t.finish()
+}
+
+// params reads a table of policy parameters ([policy.params]): any key,
+// with a value that is not a table, in file order.
+func (d *decoder) params(pt *table) []Param {
+	var ps []Param
 	for _, k := range sortedKeys(pt.m) {
 		v := pt.m[k]
 		pt.allow(k)
@@ -286,9 +332,9 @@ func (d *decoder) policyTable(t *table, c *Config) {
 			d.errorf(path, "expected a number, string, boolean, date or array, found %s", typeName(v))
 			continue
 		}
-		c.Policy.Params = append(c.Policy.Params, Param{Name: k, Value: v, Pos: d.where(path)})
+		ps = append(ps, Param{Name: k, Value: v, Pos: d.where(path), Key: path})
 	}
-	slices.SortFunc(c.Policy.Params, func(a, b Param) int {
+	slices.SortFunc(ps, func(a, b Param) int {
 		if a.Pos.Line != b.Pos.Line {
 			return a.Pos.Line - b.Pos.Line
 		}
@@ -298,7 +344,7 @@ func (d *decoder) policyTable(t *table, c *Config) {
 		return strings.Compare(a.Name, b.Name)
 	})
 	pt.finish()
-	t.finish()
+	return ps
 }
 
 // Params returns the machine parameters of the config, with overrides.

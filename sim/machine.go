@@ -130,7 +130,10 @@ type Machine struct {
 
 	cur      cbctx
 	exitInfo *ExitInfo // set by Error/Exit; acted on at the next event boundary
-	ejected  *Ejection
+	// unregInfo is the exit information of the unregistration at the end
+	// of the run (nil before, or if the policy was ejected).
+	unregInfo *ExitInfo
+	ejected   *Ejection
 
 	rootRand *rand.Rand
 
@@ -415,6 +418,7 @@ func (m *Machine) Wake(t *Task) {
 	switch t.state {
 	case TaskSleeping:
 		t.sleepGen++ // cancel a pending timed wakeup
+		t.timerWake = false
 		m.tryToWakeUp(t, WakeTTWU, m.cur.cpu)
 	case TaskExited:
 	default:
@@ -848,6 +852,7 @@ func (m *Machine) handle(e event) {
 		t := e.task
 		if t.state == TaskSleeping && t.sleepGen == e.gen {
 			m.cur.cpu = t.cpu
+			t.timerWake = true
 			m.tryToWakeUp(t, WakeTTWU, t.cpu)
 		}
 	case evResched:
@@ -1250,6 +1255,64 @@ func (m *Machine) fail(kind int, reason, msg string) {
 		return
 	}
 	m.exitInfo = &ExitInfo{Kind: kind, Reason: reason, Msg: msg}
+}
+
+// unregister ends a policy still attached when the run ends, as user space
+// unregistering the struct_ops map does (bpf_scx_unreg ->
+// scx_disable(SCX_EXIT_UNREG)): ops.exit is called with the exit
+// information. Once; nothing after it is simulated.
+func (m *Machine) unregister() {
+	if m.ejected != nil || m.unregInfo != nil {
+		return
+	}
+	m.unregInfo = &ExitInfo{Kind: ExitUnreg, Reason: ExitReason(ExitUnreg)}
+	if m.ops.Has(CbExit) {
+		info := *m.unregInfo
+		m.sched.Exit(&info)
+	}
+}
+
+// ExitReason is the kernel's text for an exit kind (scx_exit_reason() in
+// kernel/sched/ext.c).
+func ExitReason(kind int) string {
+	switch kind {
+	case ExitUnreg:
+		return "unregistered from user space"
+	case ExitUnregBPF:
+		return "unregistered from BPF"
+	case ExitUnregKern:
+		return "unregistered from the main kernel"
+	case ExitError:
+		return "runtime error"
+	case ExitErrorBPF:
+		return "scx_bpf_error"
+	case ExitErrorStall:
+		return "runnable task stall"
+	}
+	return "<UNKNOWN>"
+}
+
+// ExitKindName is the enumerator of an exit kind ("SCX_EXIT_UNREG").
+func ExitKindName(kind int) string {
+	switch kind {
+	case ExitNone:
+		return "SCX_EXIT_NONE"
+	case ExitDone:
+		return "SCX_EXIT_DONE"
+	case ExitUnreg:
+		return "SCX_EXIT_UNREG"
+	case ExitUnregBPF:
+		return "SCX_EXIT_UNREG_BPF"
+	case ExitUnregKern:
+		return "SCX_EXIT_UNREG_KERN"
+	case ExitError:
+		return "SCX_EXIT_ERROR"
+	case ExitErrorBPF:
+		return "SCX_EXIT_ERROR_BPF"
+	case ExitErrorStall:
+		return "SCX_EXIT_ERROR_STALL"
+	}
+	return fmt.Sprintf("%d", kind)
 }
 
 // eject ends the policy as scx_ops_disable_workfn() does: tasks in its

@@ -96,9 +96,23 @@ type Result struct {
 	PerCPU    []CPUResult      `json:"per_cpu"`
 	PerTask   []TaskResult     `json:"per_task"`
 	Ejection  *EjectionResult  `json:"ejection,omitempty"`
+	// Exit is the policy's exit information, what ops.exit received.
+	Exit *ExitResult `json:"exit,omitempty"`
 	// Extra holds sections contributed by other layers (e.g. BPF lock
 	// statistics), keyed by name, marshalled in key order.
 	Extra map[string]any `json:"extra,omitempty"`
+}
+
+// ExitResult is the exit information the policy's ops.exit was given (a
+// struct scx_exit_info): at its ejection, or when the run ended and the
+// policy was unregistered (SCX_EXIT_UNREG). scx's user-space loaders print
+// it as UEI_REPORT does: "EXIT: reason (msg)".
+type ExitResult struct {
+	Kind     int    `json:"kind"`
+	KindName string `json:"kind_name"`
+	Code     int64  `json:"exit_code"`
+	Reason   string `json:"reason"`
+	Msg      string `json:"message,omitempty"`
 }
 
 // EjectionResult reports a policy's ejection.
@@ -179,6 +193,7 @@ func (m *Machine) AddReporter(r Reporter) { m.reporters = append(m.reporters, r)
 
 func (m *Machine) finish() *Result {
 	defer m.stopCoroutines()
+	m.unregister()
 	for _, h := range m.hooks {
 		h(m)
 	}
@@ -247,6 +262,9 @@ func (m *Machine) finish() *Result {
 	}
 	if e := m.ejected; e != nil {
 		r.Ejection = &EjectionResult{AtNs: e.At, Policy: e.Policy, Kind: e.Info.Kind, Reason: e.Info.Reason, Msg: e.Info.Msg}
+		r.Exit = &ExitResult{Kind: e.Info.Kind, KindName: ExitKindName(e.Info.Kind), Code: e.Info.Code, Reason: e.Info.Reason, Msg: e.Info.Msg}
+	} else if x := m.unregInfo; x != nil {
+		r.Exit = &ExitResult{Kind: x.Kind, KindName: ExitKindName(x.Kind), Code: x.Code, Reason: x.Reason, Msg: x.Msg}
 	}
 	return r
 }

@@ -53,6 +53,7 @@ type Task struct {
 	behavior    Behavior
 	work        uint64  // ns of CPU left in the current burst
 	wakePending bool    // a Wake arrived while not blocked
+	timerWake   bool    // the wakeup in progress ends a timed sleep (no waker task)
 	deferred    *Action // a step to take once the CPU time charged meanwhile has passed
 	sleepGen    uint32
 	runGen      uint32
@@ -103,6 +104,12 @@ type TaskStats struct {
 
 // State returns the task's lifecycle state.
 func (t *Task) State() TaskState { return t.state }
+
+// WokenByTimer reports whether the task's latest wakeup ended a timed
+// sleep (a timer, in interrupt context) rather than coming from another
+// task's Machine.Wake: observers of Waking and Wakeup use it to tell the
+// two apart (a trace writer marks the former as hardirq context).
+func (t *Task) WokenByTimer() bool { return t.timerWake }
 
 // CPU returns task_cpu(p): the CPU the task last ran on or is queued for.
 func (t *Task) CPU() int { return t.cpu }

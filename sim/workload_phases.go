@@ -107,7 +107,7 @@ func (pt *phasesTask) Next(m *Machine, t *Task) Action {
 			// a pass counts when it ends in the measured window,
 			// wherever it began
 			if m.Now() >= m.P.Warmup {
-				st.iter.Record(m.Now() - pt.passFrom)
+				m.request(&st.iter, t.Group, m.Now()-pt.passFrom)
 				st.passes++
 			}
 			pt.passFrom = m.Now()

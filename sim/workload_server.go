@@ -246,7 +246,7 @@ func (sw *serverWorker) Next(m *Machine, t *Task) Action {
 			return r.parts[sw.part]
 		}
 		if m.Now() >= m.P.Warmup { // completed in the measured window
-			st.lat.Record(m.Now() - r.arrival)
+			m.request(&st.lat, t.Group, m.Now()-r.arrival)
 			st.done++
 		}
 		sw.cur = nil
