@@ -28,6 +28,10 @@ type RunConfig struct {
 	Duration uint64 // simulated ns; default 1s
 	Warmup   uint64 // ns ignored by the metrics; default 0
 	Seed     uint64 // default 1
+	// Starvation is the runnable wait reported as starvation (default
+	// 100ms); MaxTasks bounds the tasks of the run (default 1048576).
+	Starvation uint64
+	MaxTasks   int
 }
 
 // MachineConfig is the [machine] table.
@@ -201,7 +205,7 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 	c.File = name
 	c.Policy.Pos = Pos{File: name}
 	rt := d.table("", "the top level", root, "run", "machine", "policy", "workload")
-	d.runTable(rt.subtable("run", "[run]", "duration", "warmup", "seed"), c)
+	d.runTable(rt.subtable("run", "[run]", "duration", "warmup", "seed", "starvation", "max_tasks"), c)
 	d.machineTable(rt.subtable("machine", "[machine]", "nodes", "llcs_per_node", "cores_per_llc",
 		"threads_per_core", "hz", "context_switch", "ipi", "wakeup", "callback_cost", "migration"), c)
 	d.policyTable(rt.subtable("policy", "[policy]", "name", "params", "insn_cost_ps", "interleave", "quantum", "lock_timeout"), c)
@@ -261,6 +265,8 @@ func (d *decoder) runTable(t *table, c *Config) {
 			FormatDuration(c.Run.Warmup), FormatDuration(c.Run.Duration))
 	}
 	c.Run.Seed = uint64(t.integer("seed", DefaultSeed, 0, math.MaxInt64))
+	c.Run.Starvation = t.duration("starvation", DefaultStarvation)
+	c.Run.MaxTasks = int(t.integer("max_tasks", DefaultMaxTasks, 1, 1<<24))
 	t.finish()
 }
 
@@ -352,6 +358,7 @@ func (c *Config) Params(o Overrides) Params {
 	p := Params{Topology: c.Machine.Topology, HZ: c.Machine.HZ, ContextSwitch: c.Machine.ContextSwitch,
 		Migration: c.Machine.Migration, IPI: c.Machine.IPI, Wakeup: c.Machine.Wakeup, CallbackCost: c.Machine.CallbackCost,
 		Seed: c.Run.Seed, Duration: c.Run.Duration, Warmup: c.Run.Warmup,
+		Starvation: c.Run.Starvation, MaxTasks: c.Run.MaxTasks,
 		Interleave: c.Policy.Interleave || o.Interleave, Observers: o.Observers}
 	if o.Seed != nil {
 		p.Seed = *o.Seed

@@ -38,6 +38,10 @@ type Params struct {
 	// Starvation is the runnable wait reported as starvation
 	// (DefaultStarvation when 0).
 	Starvation uint64
+	// MaxTasks bounds the tasks a run may create (DefaultMaxTasks when 0):
+	// Spawn fails beyond it, and a scenario whose workloads would exceed
+	// it is refused before it starts (memory.go).
+	MaxTasks int
 	// Interleave lets callbacks of different CPUs overlap in simulated
 	// time: a policy may suspend a callback (Kernel.Yield, Kernel.Block)
 	// and other CPUs run meanwhile (see interleave.go).
@@ -349,6 +353,9 @@ func (m *Machine) Spawn(s TaskSpec) (*Task, error) {
 	}
 	if s.Behavior == nil {
 		return nil, fmt.Errorf("task %q has no behavior", s.Comm)
+	}
+	if len(m.tasks) >= m.P.maxTasks() {
+		return nil, fmt.Errorf("task %q: the run already has %d tasks, the limit (Params.MaxTasks, run.max_tasks)", s.Comm, len(m.tasks))
 	}
 	k, err := m.alloc.AllocTask()
 	if err != nil {
