@@ -162,7 +162,7 @@ var DefaultMigration = [numDistances]uint64{DistSame: 0, DistSMT: 200, DistLLC: 
 // machine under FIFO, with no workload.
 func DefaultConfig() *Config {
 	return &Config{
-		Run: RunConfig{Duration: DefaultDuration, Seed: DefaultSeed},
+		Run: RunConfig{Duration: DefaultDuration, Seed: DefaultSeed, Starvation: DefaultStarvation, MaxTasks: DefaultMaxTasks},
 		Machine: MachineConfig{Topology: TopologySpec{Nodes: 1, LLCsPerNode: 1, CoresPerLLC: 4, ThreadsPerCore: 1},
 			HZ: DefaultHZ, ContextSwitch: DefaultContextSwitch, IPI: DefaultIPI, Wakeup: DefaultWakeup, Migration: DefaultMigration},
 		Policy: PolicyConfig{Name: DefaultPolicy, InsnCostPs: DefaultInsnCostPs},
