@@ -45,6 +45,8 @@ type MachineConfig struct {
 	// Migration is the cost, by Distance, a task pays on its first run after
 	// moving ([machine.migration]).
 	Migration [numDistances]uint64
+	// Noise is [machine.noise], nil without it.
+	Noise *Noise
 }
 
 // PolicyConfig is the [policy] table.
@@ -207,7 +209,7 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 	rt := d.table("", "the top level", root, "run", "machine", "policy", "workload")
 	d.runTable(rt.subtable("run", "[run]", "duration", "warmup", "seed", "starvation", "max_tasks"), c)
 	d.machineTable(rt.subtable("machine", "[machine]", "nodes", "llcs_per_node", "cores_per_llc",
-		"threads_per_core", "hz", "context_switch", "ipi", "wakeup", "callback_cost", "migration"), c)
+		"threads_per_core", "hz", "context_switch", "ipi", "wakeup", "callback_cost", "migration", "noise"), c)
 	d.policyTable(rt.subtable("policy", "[policy]", "name", "params", "insn_cost_ps", "interleave", "quantum", "lock_timeout"), c)
 	d.workloads(rt, c)
 	rt.finish()
@@ -293,6 +295,24 @@ func (d *decoder) machineTable(t *table, c *Config) {
 		mc.Migration[k.d] = mt.duration(k.key, mc.Migration[k.d])
 	}
 	mt.finish()
+	if t.has("noise") {
+		nt := t.subtable("noise", "[machine.noise]", "cpus", "timer", "irq_rate", "irq", "kworker_every", "kworker")
+		n := &Noise{CPUs: nt.cpuList("cpus", c.ncpu()), TimerCost: nt.duration("timer", 0),
+			IRQRate: nt.number("irq_rate", 0, 0, 1e7), KworkerEvery: nt.duration("kworker_every", 0)}
+		n.IRQ = d.optionalDist(nt, "irq", Dist{})
+		n.Kworker = d.optionalDist(nt, "kworker", Dist{})
+		if n.IRQRate > 0 && !nt.has("irq") {
+			d.errorf(nt.key("irq"), "missing key: irq_rate needs the length of an interrupt; expected %s", distHelp)
+		}
+		if n.KworkerEvery > 0 && !nt.has("kworker") {
+			d.errorf(nt.key("kworker"), "missing key: kworker_every needs the length of a burst; expected %s", distHelp)
+		}
+		if f := n.Fraction(mc.HZ); f >= 1 {
+			d.errorf(nt.path, "the noise takes %.0f%% of a CPU; it must take less than all of it", f*100)
+		}
+		nt.finish()
+		mc.Noise = n
+	}
 	t.finish()
 }
 
@@ -358,7 +378,7 @@ func (c *Config) Params(o Overrides) Params {
 	p := Params{Topology: c.Machine.Topology, HZ: c.Machine.HZ, ContextSwitch: c.Machine.ContextSwitch,
 		Migration: c.Machine.Migration, IPI: c.Machine.IPI, Wakeup: c.Machine.Wakeup, CallbackCost: c.Machine.CallbackCost,
 		Seed: c.Run.Seed, Duration: c.Run.Duration, Warmup: c.Run.Warmup,
-		Starvation: c.Run.Starvation, MaxTasks: c.Run.MaxTasks,
+		Starvation: c.Run.Starvation, MaxTasks: c.Run.MaxTasks, Noise: c.Machine.Noise,
 		Interleave: c.Policy.Interleave || o.Interleave, Observers: o.Observers}
 	if o.Seed != nil {
 		p.Seed = *o.Seed

@@ -38,6 +38,8 @@ type Params struct {
 	// Starvation is the runnable wait reported as starvation
 	// (DefaultStarvation when 0).
 	Starvation uint64
+	// Noise is the system noise model (noise.go); nil for none.
+	Noise *Noise
 	// MaxTasks bounds the tasks a run may create (DefaultMaxTasks when 0):
 	// Spawn fails beyond it, and a scenario whose workloads would exceed
 	// it is refused before it starts (memory.go).
@@ -77,6 +79,7 @@ type CPU struct {
 	busySince  uint64
 	Stats      CPUStats
 	win        CPUStats // Stats at the start of the measured window
+	noiseUntil uint64   // the noise in progress ends then
 }
 
 // CPUStats are per-CPU measurements, in ns.
@@ -84,6 +87,7 @@ type CPUStats struct {
 	Busy       uint64 // running tasks
 	Idle       uint64
 	Sched      uint64 // running scheduler code (callbacks) and switching
+	Noise      uint64 // interrupts and kernel threads (noise.go)
 	Switches   uint64
 	Dispatches uint64 // ops.dispatch invocations
 }
@@ -244,6 +248,7 @@ func NewMachine(p Params, sched Scheduler) (*Machine, error) {
 	m.push(event{at: p.Duration, kind: evEnd})
 	m.armWindow()
 	m.armWatchdog()
+	m.armNoise()
 	return m, nil
 }
 
