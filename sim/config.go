@@ -47,6 +47,9 @@ type MachineConfig struct {
 	Migration [numDistances]uint64
 	// Noise is [machine.noise], nil without it.
 	Noise *Noise
+	// Kernel is the sched_ext version followed (kernel = "6.12" ...
+	// "latest").
+	Kernel KernelVersion
 }
 
 // PolicyConfig is the [policy] table.
@@ -166,7 +169,7 @@ func DefaultConfig() *Config {
 	return &Config{
 		Run: RunConfig{Duration: DefaultDuration, Seed: DefaultSeed, Starvation: DefaultStarvation, MaxTasks: DefaultMaxTasks},
 		Machine: MachineConfig{Topology: TopologySpec{Nodes: 1, LLCsPerNode: 1, CoresPerLLC: 4, ThreadsPerCore: 1},
-			HZ: DefaultHZ, ContextSwitch: DefaultContextSwitch, IPI: DefaultIPI, Wakeup: DefaultWakeup, Migration: DefaultMigration},
+			Kernel: KernelLatest, HZ: DefaultHZ, ContextSwitch: DefaultContextSwitch, IPI: DefaultIPI, Wakeup: DefaultWakeup, Migration: DefaultMigration},
 		Policy: PolicyConfig{Name: DefaultPolicy, InsnCostPs: DefaultInsnCostPs},
 	}
 }
@@ -209,7 +212,7 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 	rt := d.table("", "the top level", root, "run", "machine", "policy", "workload")
 	d.runTable(rt.subtable("run", "[run]", "duration", "warmup", "seed", "starvation", "max_tasks"), c)
 	d.machineTable(rt.subtable("machine", "[machine]", "nodes", "llcs_per_node", "cores_per_llc",
-		"threads_per_core", "hz", "context_switch", "ipi", "wakeup", "callback_cost", "migration", "noise"), c)
+		"threads_per_core", "hz", "context_switch", "ipi", "wakeup", "callback_cost", "migration", "noise", "kernel"), c)
 	d.policyTable(rt.subtable("policy", "[policy]", "name", "params", "insn_cost_ps", "interleave", "quantum", "lock_timeout"), c)
 	d.workloads(rt, c)
 	rt.finish()
@@ -287,6 +290,11 @@ func (d *decoder) machineTable(t *table, c *Config) {
 	mc.IPI = t.duration("ipi", mc.IPI)
 	mc.Wakeup = t.duration("wakeup", mc.Wakeup)
 	mc.CallbackCost = t.duration("callback_cost", mc.CallbackCost)
+	if name := t.str("kernel", "latest", KernelVersionNames()...); name != "" {
+		if v, err := ParseKernelVersion(name); err == nil {
+			mc.Kernel = v
+		}
+	}
 	mt := t.subtable("migration", "[machine.migration]", "smt", "llc", "node", "remote")
 	for _, k := range []struct {
 		key string
@@ -378,7 +386,7 @@ func (c *Config) Params(o Overrides) Params {
 	p := Params{Topology: c.Machine.Topology, HZ: c.Machine.HZ, ContextSwitch: c.Machine.ContextSwitch,
 		Migration: c.Machine.Migration, IPI: c.Machine.IPI, Wakeup: c.Machine.Wakeup, CallbackCost: c.Machine.CallbackCost,
 		Seed: c.Run.Seed, Duration: c.Run.Duration, Warmup: c.Run.Warmup,
-		Starvation: c.Run.Starvation, MaxTasks: c.Run.MaxTasks, Noise: c.Machine.Noise,
+		Starvation: c.Run.Starvation, MaxTasks: c.Run.MaxTasks, Noise: c.Machine.Noise, Kernel: c.Machine.Kernel,
 		Interleave: c.Policy.Interleave || o.Interleave, Observers: o.Observers}
 	if o.Seed != nil {
 		p.Seed = *o.Seed

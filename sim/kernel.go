@@ -268,7 +268,7 @@ func (k *Kernel) SelectCPUDfl(p *Task, prevCPU int32, wakeFlags uint64) (int32, 
 		k.m.scxError(fmt.Sprintf("scx_bpf_select_cpu_dfl: invalid prev_cpu %d", prevCPU))
 		return prevCPU, false
 	}
-	cpu, found := k.m.selectCPUDfl(p, prev, wakeFlags, k.m.cur.cpu)
+	cpu, found := k.m.selectCPUDflVersion(p, prev, wakeFlags, k.m.cur.cpu)
 	return int32(cpu), found
 }
 
@@ -362,7 +362,15 @@ func (m *Machine) pickIdle(allowed *CPUMask, flags uint64) int {
 	}
 }
 
-// selectCPUDfl is scx_select_cpu_dfl() of Linux 6.12: prefer, in order,
+// selectCPUDflVersion is scx_select_cpu_dfl() of the machine's version.
+func (m *Machine) selectCPUDflVersion(p *Task, prev int, wakeFlags uint64, cur int) (int, bool) {
+	if m.Version() < kvLLCAware {
+		return m.selectCPUDfl612(p, prev, wakeFlags, cur)
+	}
+	return m.selectCPUDfl(p, prev, wakeFlags, cur)
+}
+
+// selectCPUDfl is scx_select_cpu_dfl() of Linux 6.13 on: prefer, in order,
 // the waker's CPU for sync wakeups, a wholly idle core (prev's, then in
 // prev's LLC, node, anywhere), prev if idle, an idle CPU in prev's LLC,
 // node, anywhere. Returns (cpu, found idle).

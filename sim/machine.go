@@ -38,6 +38,9 @@ type Params struct {
 	// Starvation is the runnable wait reported as starvation
 	// (DefaultStarvation when 0).
 	Starvation uint64
+	// Kernel is the sched_ext version followed (kernelver.go); 0 is the
+	// latest.
+	Kernel KernelVersion
 	// Noise is the system noise model (noise.go); nil for none.
 	Noise *Noise
 	// MaxTasks bounds the tasks a run may create (DefaultMaxTasks when 0):
@@ -129,7 +132,7 @@ type Machine struct {
 	ops     Ops
 	k       *Kernel
 	alloc   TaskAllocator
-	global  *DSQ
+	globals []*DSQ // SCX_DSQ_GLOBAL: one, or one per NUMA node (6.13+)
 	userDSQ map[uint64]*DSQ
 
 	idle        CPUMask
@@ -196,7 +199,15 @@ func NewMachine(p Params, sched Scheduler) (*Machine, error) {
 		userDSQ: make(map[uint64]*DSQ), nextID: 1,
 		rootRand: rand.New(rand.NewPCG(p.Seed, 0x5ced5ced))}
 	m.k = &Kernel{m: m}
-	m.global = newDSQ(m, DSQGlobal, -1)
+	if p.Kernel != 0 && (p.Kernel < KernelFirst || p.Kernel > KernelLatest) {
+		return nil, fmt.Errorf("kernel 6.%d: expected 6.%d to 6.%d", p.Kernel, KernelFirst, KernelLatest)
+	}
+	m.globals = []*DSQ{newDSQ(m, DSQGlobal, -1)}
+	if m.Version() >= kvLLCAware {
+		for n := 1; n < topo.Spec.Nodes; n++ {
+			m.globals = append(m.globals, newDSQ(m, DSQGlobal, -1))
+		}
+	}
 	for i := range topo.CPUs {
 		c := &CPU{ID: i, Topo: topo.CPUs[i], local: newDSQ(m, DSQLocalOn|uint64(i), i)}
 		if p.Interleave {
@@ -473,7 +484,7 @@ func (m *Machine) activate(t *Task, wakeFlags, enqFlags uint64, onCPU int) {
 		enqFlags |= EnqCPUSelected
 	} else if t.K.NrCpusAllowed > 1 {
 		var found bool
-		cpu, found = m.selectCPUDfl(t, prev, wakeFlags, onCPU)
+		cpu, found = m.selectCPUDflVersion(t, prev, wakeFlags, onCPU)
 		if found {
 			t.K.Scx.Slice = SliceDfl
 			t.K.Scx.DdspDsqID = DSQLocal
@@ -553,7 +564,7 @@ func (m *Machine) doEnqueue(t *Task, enqFlags uint64, onCPU int) {
 		local = true
 	case !m.has(CbEnqueue):
 		t.K.Scx.Slice = SliceDfl
-		m.dispatchEnqueue(m.global, t, enqFlags)
+		m.dispatchEnqueue(m.globalOf(t.cpu), t, enqFlags)
 		return
 	}
 	if local {
@@ -586,7 +597,7 @@ func (m *Machine) doEnqueue(t *Task, enqFlags uint64, onCPU int) {
 	} else if t.dsq == nil {
 		// The policy failed during enqueue: keep the task schedulable.
 		t.K.Scx.Slice = SliceDfl
-		m.dispatchEnqueue(m.global, t, 0)
+		m.dispatchEnqueue(m.globalOf(t.cpu), t, 0)
 	}
 }
 
@@ -609,14 +620,17 @@ func (m *Machine) dispatchTo(t *Task, id uint64, flags uint64, from int, direct 
 		cpu = int(id & DSQLocalCPUMask)
 		if cpu >= len(m.cpus) {
 			m.scxError(fmt.Sprintf("invalid cpu %d in SCX_DSQ_LOCAL_ON verdict for %s[%d]", cpu, t.Comm, t.PID))
-			m.dispatchEnqueue(m.global, t, flags)
+			m.dispatchEnqueue(m.globalOf(t.cpu), t, flags)
 			return
 		}
 	default:
 		q := m.findDSQ(id)
+		if id == DSQGlobal {
+			q = m.globalOf(t.cpu)
+		}
 		if q == nil {
 			m.scxError(fmt.Sprintf("non-existent DSQ 0x%x for %s[%d]", id, t.Comm, t.PID))
-			q = m.global
+			q = m.globalOf(t.cpu)
 		}
 		m.dispatchEnqueue(q, t, flags)
 		return
@@ -625,7 +639,7 @@ func (m *Machine) dispatchTo(t *Task, id uint64, flags uint64, from int, direct 
 		if direct && id != DSQLocal {
 			m.scxError(fmt.Sprintf("SCX_DSQ_LOCAL[_ON] verdict target cpu %d not allowed for %s[%d]", cpu, t.Comm, t.PID))
 		}
-		m.dispatchEnqueue(m.global, t, flags)
+		m.dispatchEnqueue(m.globalOf(t.cpu), t, flags)
 		return
 	}
 	if t.state != TaskRunning {
@@ -636,7 +650,7 @@ func (m *Machine) dispatchTo(t *Task, id uint64, flags uint64, from int, direct 
 
 func (m *Machine) findDSQ(id uint64) *DSQ {
 	if id == DSQGlobal {
-		return m.global
+		return m.globalOf(m.cur.cpu)
 	}
 	return m.userDSQ[id]
 }
@@ -1060,7 +1074,7 @@ func (m *Machine) balance(c *CPU, prev *Task, prevQueued bool) bool {
 	if prevQueued && prev.K.Scx.Slice > 0 && m.exitInfo == nil {
 		return true
 	}
-	if c.local.Len() > 0 || m.consume(c, m.global) {
+	if c.local.Len() > 0 || m.consume(c, m.globalOf(c.ID)) {
 		return false
 	}
 	if m.has(CbDispatch) {
@@ -1072,7 +1086,7 @@ func (m *Machine) balance(c *CPU, prev *Task, prevQueued bool) bool {
 				return 0
 			})
 			m.flushDispatch(c)
-			if c.local.Len() > 0 || m.consume(c, m.global) {
+			if c.local.Len() > 0 || m.consume(c, m.globalOf(c.ID)) {
 				return false
 			}
 			loops--
@@ -1143,6 +1157,8 @@ func (m *Machine) switchTo(c *CPU, prev, next *Task) {
 	if next == prev {
 		if next != nil {
 			m.armTick(c)
+		} else {
+			m.refreshIdle(c)
 		}
 		return
 	}
@@ -1347,13 +1363,13 @@ func (m *Machine) eject() {
 	}
 	for _, t := range m.tasks {
 		t.K.Scx.DdspDsqID = DSQInvalid
-		if t.state == TaskRunnable && (t.opsQueued || (t.dsq != nil && t.dsq.local < 0 && t.dsq != m.global)) {
+		if t.state == TaskRunnable && (t.opsQueued || (t.dsq != nil && t.dsq.local < 0 && t.dsq.ID != DSQGlobal)) {
 			if t.dsq != nil {
 				t.dsq.remove(t)
 			}
 			t.opsQueued = false
 			t.K.Scx.Slice = SliceDfl
-			m.global.pushFIFO(t, false)
+			m.globalOf(t.cpu).pushFIFO(t, false)
 		}
 	}
 	ids := make([]uint64, 0, len(m.userDSQ))

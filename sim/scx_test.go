@@ -130,7 +130,7 @@ func TestNoEnqueueCallbackMeansGlobalDSQ(t *testing.T) {
 	}
 	probe := func() {}
 	probe = func() {
-		maxGlobal = max(maxGlobal, m.global.Len())
+		maxGlobal = max(maxGlobal, m.globals[0].Len())
 		m.After(50e3, probe)
 	}
 	m.After(0, probe)

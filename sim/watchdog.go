@@ -57,6 +57,10 @@ func (m *Machine) validateOps() error {
 	case m.ops.Flags&OpsEnqLast != 0 && m.ops.Implements&CbEnqueue == 0:
 		// ext.c 6.12 validate_ops()
 		msg = "SCX_OPS_ENQ_LAST requires ops.enqueue() to be implemented"
+	case m.Version() >= kvIdlePerNode && m.ops.Flags&OpsBuiltinIdlePerNode != 0 &&
+		m.ops.Implements&CbUpdateIdle != 0 && m.ops.Flags&OpsKeepBuiltinIdle == 0:
+		// ext.c 6.15 validate_ops()
+		msg = "SCX_OPS_BUILTIN_IDLE_PER_NODE requires CPU idle selection enabled"
 	}
 	if msg == "" {
 		return nil
