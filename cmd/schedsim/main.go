@@ -2,8 +2,10 @@
 // is a sched_ext policy, and reports what the policy did to the workloads.
 //
 //	schedsim run [CONFIG] [--policy NAME|PATH] [--seed N] [--duration D] [--json FILE] [--maps]
+//	schedsim top [CONFIG] [--policy P[,Q]] [--seed N] [--speed S]
 //	schedsim init DIR [--from fifo|eevdf|vtime]
 //	schedsim build FILE.bpf.c [-o OUT]
+//	schedsim bench SUITE [--workers N] [--json FILE] [--baseline FILE] [--report DIR] [--shard i/n]
 //	schedsim exec [--mem HEX] [PROG]
 //	schedsim vmlinux [-o FILE] [--dir DIR]
 //	schedsim help [COMMAND]
@@ -37,12 +39,16 @@ type command struct {
 var commands = []command{
 	{"run", "simulate a scenario (default: the built-in web.toml) and print its results",
 		func(args []string, _ io.Reader, stdout, stderr io.Writer) int { return cmdRun(args, stdout, stderr) }},
+	{"top", "run a scenario live in a terminal dashboard (one policy, or two side by side)",
+		func(args []string, _ io.Reader, stdout, stderr io.Writer) int { return cmdTop(args, stdout, stderr) }},
 	{"explore", "rerun a scenario with randomised interleavings and report the first deadlock or fault",
 		func(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			return cmdExplore(args, stdout, stderr)
 		}},
 	{"verify", "run the BPF verifier on a policy: verdict, statistics, log, lock-order warnings",
 		func(args []string, _ io.Reader, stdout, stderr io.Writer) int { return cmdVerify(args, stdout, stderr) }},
+	{"bench", "benchmark policies over a suite of configs and seeds: tables with CIs, baselines, plots, shards",
+		func(args []string, _ io.Reader, stdout, stderr io.Writer) int { return cmdBench(args, stdout, stderr) }},
 	{"exec", "run a BPF program (see schedsim exec -h)", cmdExec},
 	{"init", "start a new policy project: C skeleton, headers, Makefile and config",
 		func(args []string, _ io.Reader, stdout, stderr io.Writer) int { return cmdInit(args, stdout, stderr) }},
