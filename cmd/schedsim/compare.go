@@ -21,6 +21,7 @@ func compareRun(cfg *sim.Config, o sim.Overrides, f runFlags, stdout, stderr io.
 	}
 	var names []string
 	var results []*sim.Result
+	var scheds []sim.Scheduler
 	env := f.policyEnv(cfg, o)
 	for _, spec := range specs {
 		scn, sched, code := buildRun("run", cfg, o, env, spec, true, stderr)
@@ -35,12 +36,21 @@ func compareRun(cfg *sim.Config, o sim.Overrides, f runFlags, stdout, stderr io.
 		}
 		names = append(names, spec.name)
 		results = append(results, r)
+		scheds = append(scheds, sched)
 	}
 	summaryOut := stdout
 	if f.json == "-" {
 		summaryOut = stderr
 	}
 	writeComparison(summaryOut, cfg, names, results)
+	if f.maps {
+		for i := range scheds {
+			if err := writeMaps(summaryOut, scheds[i], results[i]); err != nil {
+				fmt.Fprintf(stderr, "schedsim run: --maps: %s: %v\n", names[i], err)
+				return exitFailure
+			}
+		}
+	}
 	if f.json != "" {
 		data, err := json.MarshalIndent(struct {
 			Results []*sim.Result `json:"results"`
