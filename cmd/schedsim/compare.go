@@ -14,7 +14,7 @@ import (
 // compareRun runs each policy of --policy A,B,... on the identical
 // workload (same config, same seed) and prints them side by side. The
 // config's [policy.params] go to the config's own policy only.
-func compareRun(cfg *sim.Config, o sim.Overrides, f runFlags, stdout, stderr io.Writer) int {
+func compareRun(cfg *sim.Config, o sim.Overrides, f runFlags, printk, stdout, stderr io.Writer) int {
 	specs, ok := policySpecs("run", cfg, f.policy, stderr)
 	if !ok {
 		return exitUsage
@@ -23,6 +23,7 @@ func compareRun(cfg *sim.Config, o sim.Overrides, f runFlags, stdout, stderr io.
 	var results []*sim.Result
 	var scheds []sim.Scheduler
 	env := f.policyEnv(cfg, o)
+	env.log = printk // each line names its policy
 	for _, spec := range specs {
 		scn, sched, code := buildRun("run", cfg, o, env, spec, true, stderr)
 		if scn == nil {
