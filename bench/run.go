@@ -144,21 +144,28 @@ type verifyKey struct {
 	policy, cpus int
 }
 
+// verifyEntry is the verification of one policy on one machine size. The
+// first run that needs it verifies; the others do not wait for it to
+// start their simulation (the verdict does not change what a loaded
+// program does), only for its statistics at the end (done).
 type verifyEntry struct {
-	once sync.Once
+	done chan struct{} // closed when rep or err is set
 	rep  *policies.VerifyReport
 	err  error
 }
 
-func (r *runner) verification(k verifyKey) *verifyEntry {
+// verification returns the entry for k, and whether the caller is the
+// one to verify.
+func (r *runner) verification(k verifyKey) (*verifyEntry, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	e := r.verified[k]
 	if e == nil {
-		e = &verifyEntry{}
+		e = &verifyEntry{done: make(chan struct{})}
 		r.verified[k] = e
+		return e, true
 	}
-	return e
+	return e, false
 }
 
 // run simulates one (config, policy, seed).
@@ -182,24 +189,19 @@ func (r *runner) run(j job) (Run, error) {
 	ts := mp.Topology
 	ncpu := ts.Nodes * ts.LLCsPerNode * ts.CoresPerLLC * ts.ThreadsPerCore
 	opts := policies.Options{NumCPUs: ncpu, Params: params, InsnCostPs: cfg.Policy.InsnCostPs, Seed: j.seed,
-		Quantum: cfg.Policy.Quantum, LockTimeout: cfg.Policy.LockTimeout, NoVerify: true}
-	ve := r.verification(verifyKey{j.policy, ncpu})
-	var b *policies.BPFPolicy
-	ve.once.Do(func() {
-		vo := opts
-		vo.NoVerify = false
-		b, ve.err = policies.LoadObject(obj, vo)
-		if ve.err == nil {
+		Quantum: cfg.Policy.Quantum, LockTimeout: cfg.Policy.LockTimeout}
+	ve, verify := r.verification(verifyKey{j.policy, ncpu})
+	opts.NoVerify = !verify
+	b, err := policies.LoadObject(obj, opts)
+	if verify {
+		ve.err = err
+		if err == nil {
 			ve.rep = b.Verification
 		}
-	})
-	if ve.err != nil {
-		return fail(ve.err)
+		close(ve.done)
 	}
-	if b == nil {
-		if b, err = policies.LoadObject(obj, opts); err != nil {
-			return fail(err)
-		}
+	if err != nil {
+		return fail(err)
 	}
 	defer b.Close()
 	scn, err := cfg.Build(b, sim.Overrides{Seed: &j.seed})
@@ -216,6 +218,10 @@ func (r *runner) run(j job) (Run, error) {
 		if e.Msg != "" {
 			out.Ejection += ": " + e.Msg
 		}
+	}
+	<-ve.done
+	if ve.err != nil {
+		return fail(ve.err)
 	}
 	doc, err := runDoc(res, b, ve.rep)
 	if err != nil {
