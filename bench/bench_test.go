@@ -327,3 +327,27 @@ tolerance = "5%%"
 		t.Errorf("undoing the change: %d regressions, %d improvements; want 0 and 1", len(back.Regressions()), len(back.Improvements()))
 	}
 }
+
+func TestPolicyPath(t *testing.T) {
+	s, src := loadSuite(t, "testdata/objpath.toml")
+	r, err := Execute(s, src, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Runs) != 4 || r.Runs[2].Policy != "fifo-file" || r.Runs[2].Seed != 3 {
+		t.Fatalf("runs: %+v", r.Runs)
+	}
+	for i := range 2 {
+		a, b := r.Runs[i], r.Runs[i+2]
+		if a.ScheduleHash != b.ScheduleHash || a.Metrics["workloads.tick.latency.p99_ns"] != b.Metrics["workloads.tick.latency.p99_ns"] {
+			t.Errorf("seed %d: built-in %s %v, object file %s %v", a.Seed, a.ScheduleHash, a.Metrics, b.ScheduleHash, b.Metrics)
+		}
+	}
+	if r.Versions.Policies["fifo"] != r.Versions.Policies["fifo-file"] {
+		t.Errorf("versions: %v", r.Versions.Policies)
+	}
+	tabs := r.Tables()
+	if len(tabs) != 1 || len(tabs[0].Rows) != 2 || tabs[0].Rows[1].Diff == nil || tabs[0].Rows[1].Diff.Test.P != 1 {
+		t.Errorf("tables: %+v", tabs)
+	}
+}
