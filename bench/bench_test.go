@@ -351,3 +351,23 @@ func TestPolicyPath(t *testing.T) {
 		t.Errorf("tables: %+v", tabs)
 	}
 }
+
+// TestEnginesIdentical: the interpreter and the JIT give the same results.
+func TestEnginesIdentical(t *testing.T) {
+	s, src := loadSuite(t, writeSuite(t, twoPolicies))
+	s.Seeds = s.Seeds[:1]
+	a, err := Execute(s, src, Options{Engine: "interp"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Execute(s, src, Options{Engine: "jit"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x, y := canonical(t, a), canonical(t, b); !bytes.Equal(x, y) {
+		t.Fatalf("interp and jit differ:\n%s\n---\n%s", x, y)
+	}
+	if _, err := Execute(s, src, Options{Engine: "warp"}); err == nil || !strings.Contains(err.Error(), `unknown engine "warp"`) {
+		t.Errorf("engine warp: %v", err)
+	}
+}

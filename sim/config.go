@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -35,6 +36,7 @@ type MachineConfig struct {
 	HZ            int
 	ContextSwitch uint64
 	IPI           uint64
+	Wakeup        uint64 // the waker's side of try_to_wake_up()
 	CallbackCost  uint64
 	// Migration is the cost, by Distance, a task pays on its first run after
 	// moving ([machine.migration]).
@@ -44,6 +46,8 @@ type MachineConfig struct {
 // PolicyConfig is the [policy] table.
 type PolicyConfig struct {
 	// Name is "fifo" or another built-in policy, or the path of a .bpf.o.
+	// LoadConfig makes a relative path (one with a "/" or ending in ".o")
+	// relative to the config file's directory.
 	Name string
 	// Pos is where the name was given (or the file, if it was not).
 	Pos Pos
@@ -60,6 +64,9 @@ type PolicyConfig struct {
 	Interleave  bool
 	Quantum     uint64
 	LockTimeout uint64
+	// Engine runs the policy's BPF programs (engine): "jit", "interp", or
+	// "" for the default (the JIT on linux/amd64).
+	Engine string
 }
 
 // Param is one entry of [policy.params]: a name, its TOML value (int64,
@@ -137,6 +144,7 @@ const (
 	DefaultHZ            = 1000
 	DefaultContextSwitch = 2000
 	DefaultIPI           = 1000
+	DefaultWakeup        = 500
 	DefaultPolicy        = "fifo"
 	// DefaultInsnCostPs: about one cycle of a 4 GHz core per BPF
 	// instruction, what JIT-compiled BPF costs in a kernel.
@@ -152,7 +160,7 @@ func DefaultConfig() *Config {
 	return &Config{
 		Run: RunConfig{Duration: DefaultDuration, Seed: DefaultSeed},
 		Machine: MachineConfig{Topology: TopologySpec{Nodes: 1, LLCsPerNode: 1, CoresPerLLC: 4, ThreadsPerCore: 1},
-			HZ: DefaultHZ, ContextSwitch: DefaultContextSwitch, IPI: DefaultIPI, Migration: DefaultMigration},
+			HZ: DefaultHZ, ContextSwitch: DefaultContextSwitch, IPI: DefaultIPI, Wakeup: DefaultWakeup, Migration: DefaultMigration},
 		Policy: PolicyConfig{Name: DefaultPolicy, InsnCostPs: DefaultInsnCostPs},
 	}
 }
@@ -163,7 +171,22 @@ func LoadConfig(path string) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ParseConfig(path, data)
+	c, err := ParseConfig(path, data)
+	if err != nil {
+		return nil, err
+	}
+	c.Policy.Name = PolicyPathFrom(filepath.Dir(path), c.Policy.Name)
+	return c, nil
+}
+
+// PolicyPathFrom resolves a config's policy name against the config's
+// directory dir: a relative path (one containing a "/" or ending in ".o")
+// is joined to dir; built-in names and absolute paths are kept.
+func PolicyPathFrom(dir, name string) string {
+	if name == "" || filepath.IsAbs(name) || !(strings.Contains(name, "/") || strings.HasSuffix(name, ".o")) {
+		return name
+	}
+	return filepath.Join(dir, name)
 }
 
 // ParseConfig parses a config; name is the file name errors give. The
@@ -180,7 +203,7 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 	rt := d.table("", "the top level", root, "run", "machine", "policy", "workload")
 	d.runTable(rt.subtable("run", "[run]", "duration", "warmup", "seed"), c)
 	d.machineTable(rt.subtable("machine", "[machine]", "nodes", "llcs_per_node", "cores_per_llc",
-		"threads_per_core", "hz", "context_switch", "ipi", "callback_cost", "migration"), c)
+		"threads_per_core", "hz", "context_switch", "ipi", "wakeup", "callback_cost", "migration"), c)
 	d.policyTable(rt.subtable("policy", "[policy]", "name", "params", "insn_cost_ps", "interleave", "quantum", "lock_timeout"), c)
 	d.workloads(rt, c)
 	rt.finish()
@@ -254,6 +277,7 @@ func (d *decoder) machineTable(t *table, c *Config) {
 	mc.HZ = int(t.integer("hz", DefaultHZ, 1, 100000))
 	mc.ContextSwitch = t.duration("context_switch", mc.ContextSwitch)
 	mc.IPI = t.duration("ipi", mc.IPI)
+	mc.Wakeup = t.duration("wakeup", mc.Wakeup)
 	mc.CallbackCost = t.duration("callback_cost", mc.CallbackCost)
 	mt := t.subtable("migration", "[machine.migration]", "smt", "llc", "node", "remote")
 	for _, k := range []struct {
@@ -287,6 +311,7 @@ func (d *decoder) policyTable(t *table, c *Config) {
 	c.Policy.Interleave = t.boolean("interleave", false)
 	c.Policy.Quantum = uint64(t.integer("quantum", 0, 0, 1<<30))
 	c.Policy.LockTimeout = t.duration("lock_timeout", 250_000_000)
+	c.Policy.Engine = t.str("engine", "", "jit", "interp")
 	if c.Policy.Name == "" {
 		d.errorf(t.key("name"), "empty policy name; expected a built-in policy name or the path of a .bpf.o")
 	}
@@ -325,7 +350,7 @@ func (d *decoder) params(pt *table) []Param {
 // Params returns the machine parameters of the config, with overrides.
 func (c *Config) Params(o Overrides) Params {
 	p := Params{Topology: c.Machine.Topology, HZ: c.Machine.HZ, ContextSwitch: c.Machine.ContextSwitch,
-		Migration: c.Machine.Migration, IPI: c.Machine.IPI, CallbackCost: c.Machine.CallbackCost,
+		Migration: c.Machine.Migration, IPI: c.Machine.IPI, Wakeup: c.Machine.Wakeup, CallbackCost: c.Machine.CallbackCost,
 		Seed: c.Run.Seed, Duration: c.Run.Duration, Warmup: c.Run.Warmup,
 		Interleave: c.Policy.Interleave || o.Interleave, Observers: o.Observers}
 	if o.Seed != nil {
