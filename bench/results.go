@@ -149,6 +149,7 @@ func Merge(parts []*Results, names []string) (*Results, error) {
 	}
 	first := parts[0]
 	out := &Results{Schema: SchemaVersion, Suite: first.Suite, Versions: first.Versions}
+	out.Timing.Engine = first.Timing.Engine
 	total := len(first.Suite.Configs) * len(first.Suite.Policies) * len(first.Suite.Seeds)
 	seen := make([]string, total)
 	for k, p := range parts {
