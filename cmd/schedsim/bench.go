@@ -114,13 +114,15 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 		pw := &bench.ProgressWriter{W: stderr, TTY: isTerminal(stderr)}
 		opts.Progress = pw.Update
 	}
+	if f.engine != "" {
+		if _, _, err := policies.NewEngine(f.engine); err != nil {
+			fmt.Fprintf(stderr, "schedsim bench: --engine: %v\n", err)
+			return exitUsage
+		}
+	}
 	res, err := bench.Execute(suite, src, opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "schedsim bench: %v\n", err)
-		var ce interface{ Unwrap() []error }
-		if errors.As(err, &ce) {
-			return exitUsage
-		}
 		return exitFailure
 	}
 	if sharded {

@@ -253,7 +253,7 @@ func TestBenchUsageErrors(t *testing.T) {
 	if code, _, errOut := cli(t, "bench", "../../bench/suites/example.toml", "--shard", "1/4"); code != exitUsage || !strings.Contains(errOut, "--json FILE") {
 		t.Errorf("a shard without --json: exit %d %q", code, errOut)
 	}
-	if code, _, errOut := cli(t, "bench", "../../bench/suites/example.toml", "--engine", "warp", "--seeds", "1", "--duration", "20ms", "--warmup", "5ms"); code == exitOK || !strings.Contains(errOut, `unknown engine "warp"`) {
+	if code, _, errOut := cli(t, "bench", "../../bench/suites/example.toml", "--engine", "warp", "--seeds", "1", "--duration", "20ms", "--warmup", "5ms"); code != exitUsage || !strings.Contains(errOut, `unknown engine "warp"`) {
 		t.Errorf("--engine warp: exit %d %q", code, errOut)
 	}
 }
