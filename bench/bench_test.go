@@ -371,3 +371,19 @@ func TestEnginesIdentical(t *testing.T) {
 		t.Errorf("engine warp: %v", err)
 	}
 }
+
+func TestMergeRejectsOtherSuites(t *testing.T) {
+	s, src := loadSuite(t, "testdata/objpath.toml")
+	a, err := Execute(s, src, Options{Shard: Shard{0, 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Seeds = []uint64{3, 5} // as --seeds would
+	b, err := Execute(s, src, Options{Shard: Shard{1, 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Merge([]*Results{a, b}, []string{"a", "b"}); err == nil || !strings.Contains(err.Error(), "not parts of one bench") {
+		t.Errorf("merging parts with other seeds: %v", err)
+	}
+}

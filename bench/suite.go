@@ -448,7 +448,8 @@ type Info struct {
 	Alpha      float64     `json:"alpha"`
 	Confidence float64     `json:"confidence"`
 	Test       string      `json:"test"`
-	// Hash covers the suite file, its configs and its policy objects.
+	// Hash covers the suite file, its configs and policy objects, and the
+	// seeds, duration and warmup as run (after command-line overrides).
 	Hash string `json:"hash"`
 }
 
@@ -466,6 +467,8 @@ func (s *Suite) Info(src []byte) Info {
 		in.Policies = append(in.Policies, p.Label)
 		h.Write(p.Object)
 	}
+	// overrides from the command line count too (--seeds, --duration)
+	fmt.Fprintf(h, "%v %d %d", s.Seeds, s.Duration, s.Warmup)
 	in.Hash = hex.EncodeToString(h.Sum(nil))[:16]
 	return in
 }
