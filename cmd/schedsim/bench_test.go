@@ -257,3 +257,24 @@ func TestBenchUsageErrors(t *testing.T) {
 		t.Errorf("--engine warp: exit %d %q", code, errOut)
 	}
 }
+
+// TestBenchRejectedPolicy: a policy the verifier rejects fails the bench
+// (exit 1) with the verifier's reason and the run it happened in.
+func TestBenchRejectedPolicy(t *testing.T) {
+	suite := benchSuite(t, `
+configs = ["{repo}/bench/testdata/hogs.toml"]
+seeds = 2
+duration = "30ms"
+[[policy]]
+name = "{repo}/policies/testdata/oob.bpf.o"
+label = "oob"
+[[metric]]
+path = "fairness"
+direction = "higher"
+tolerance = 0.01
+`)
+	code, _, errOut := cli(t, "bench", suite, "--quiet")
+	if code != exitFailure || !strings.Contains(errOut, "policy oob, seed ") || !strings.Contains(errOut, "verifier rejected the policy") {
+		t.Errorf("exit %d, %q", code, errOut)
+	}
+}
