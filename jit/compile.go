@@ -368,6 +368,10 @@ func (c *compiler) lower(i int) {
 	case bpfvm.ClassLDX, bpfvm.ClassST, bpfvm.ClassSTX:
 		c.lowerMem(in)
 	case bpfvm.ClassLD:
+		if !in.IsLdImm64() { // legacy packet access: faults
+			c.exitTo(exitStep, c.a.jmp())
+			return
+		}
 		c.lowerLd(i, in)
 	}
 }
