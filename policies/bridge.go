@@ -51,6 +51,14 @@ type Options struct {
 	// Engine runs the programs: "jit", "interp", or "" for DefaultEngine.
 	// Both give identical schedules.
 	Engine string
+	// BudgetInsns cancels a callback that executes more BPF instructions
+	// (bpf_loop and other callbacks included) and ejects the policy, with
+	// the program and source line where it stopped; 0 means
+	// bpfvm.DefaultLimit. BudgetNs does the same for the simulated time a
+	// callback takes (instructions at InsnCostPs plus helper and kfunc
+	// costs); 0 means none. Both engines cancel at the same instruction.
+	BudgetInsns uint64
+	BudgetNs    uint64
 }
 
 // BPFPolicy is a sched_ext BPF program (a struct_ops map of struct
@@ -216,6 +224,7 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 			return nil, err
 		}
 		c.Engine, _, _ = NewEngine(opts.Engine)
+		setBudget(c, opts)
 		b.ctxs = append(b.ctxs, c)
 		a, err := vm.Mem.Alloc(8*8, 8)
 		if err != nil {
@@ -475,10 +484,26 @@ func (b *BPFPolicy) fail(cb sim.Callback, err error, deadlock bool) {
 	switch {
 	case deadlock:
 		reason = "BPF deadlock"
+	case errors.Is(err, bpfvm.ErrBudget):
+		reason = "BPF callback budget exceeded"
 	case !errors.As(err, &f):
 		reason = "BPF runtime error"
 	}
 	b.k.Fault(reason, fmt.Sprintf("%s: ops.%s: %v", b.name, cb, err))
+}
+
+// setBudget sets the limits of a context from the policy's budgets.
+func setBudget(c *bpfvm.Context, opts Options) {
+	if opts.BudgetInsns != 0 {
+		c.Limit = opts.BudgetInsns
+	}
+	if opts.BudgetNs != 0 {
+		c.CostLimit = opts.BudgetNs
+		if opts.InsnCostPs != 0 {
+			// instructions alone take longer than the budget beyond this
+			c.Limit = min(c.Limit, opts.BudgetNs*1000/opts.InsnCostPs)
+		}
+	}
 }
 
 func sx(v int32) uint64 { return uint64(int64(v)) }

@@ -25,6 +25,8 @@ type policyEnv struct {
 	pct         *policies.PCT
 	log         io.Writer
 	engine      string // "jit", "interp" or "" (the default)
+	budgetInsns uint64 // per-callback budgets (0: defaults)
+	budgetNs    uint64
 }
 
 // samePolicy reports whether policy specs a and b name the same policy:
@@ -81,5 +83,6 @@ func resolvePolicy(spec string, params []sim.Param, env policyEnv) (sim.Schedule
 	}
 	return policies.LoadObject(obj, policies.Options{NumCPUs: env.cpus, Params: ps,
 		InsnCostPs: env.insnCostPs, Seed: env.seed, Log: env.log, NoVerify: env.noVerify,
-		Quantum: env.quantum, LockTimeout: env.lockTimeout, PCT: env.pct, Engine: env.engine})
+		Quantum: env.quantum, LockTimeout: env.lockTimeout, PCT: env.pct, Engine: env.engine,
+		BudgetInsns: env.budgetInsns, BudgetNs: env.budgetNs})
 }
