@@ -930,3 +930,28 @@ func testExecRaw(t *testing.T) {
 		t.Error("load from r1 = 0 did not fault")
 	}
 }
+
+func TestCallx(t *testing.T) { onEngines(t, testCallx) }
+
+// testCallx: callx (0x8d) calls the subprogram whose address (LD_IMM64
+// PseudoFunc) its register holds, in a new frame; anything else faults.
+func testCallx(t *testing.T) {
+	c := newTestContext(t)
+	src := "r6 = 5\nr2 = func add\nif r1 > 10 goto c\nr2 = func sub\nc: callx r2\nr0 += r6\nexit\nadd: r0 = r1\nr0 += 100\nr6 = 1\nexit\nsub: r0 = r1\nr0 -= 100\nexit"
+	p := mustProg(t, c.VM.Registry, src)
+	for _, tt := range []struct{ arg, want uint64 }{{20, 125}, {3, ^uint64(91)}} {
+		if got, err := c.Call(p, tt.arg); err != nil || got != tt.want {
+			t.Errorf("callx with r1=%d: %d, %v; want %d", tt.arg, got, err, tt.want)
+		}
+	}
+	p = mustProg(t, c.VM.Registry, "r2 = 7\ncallx r2\nexit")
+	_, err := c.Call(p)
+	wantFault(t, err, 1, "callx of 0x7, which is not a subprogram")
+	p = &Program{Name: "f", Insns: mustProg(t, c.VM.Registry, "r2 = func g\nr2 += 1\ncallx r2\nexit\ng: r0 = 1\nexit\nr0 = 2\nexit").Insns,
+		Funcs: []Subprog{{Name: "f", Start: 0}, {Name: "g", Start: 5}}}
+	_, err = c.Call(p)
+	wantFault(t, err, 3, "not a subprogram of f")
+	if d := DisasmKernel([]Insn{{Op: ClassJMP | SrcX | JmpCALL, Dst: 2}}, 0, nil); !strings.Contains(d, "callx r2") {
+		t.Errorf("disassembly %q", d)
+	}
+}
