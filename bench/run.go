@@ -17,7 +17,9 @@ type Options struct {
 	Workers int
 	// Shard selects a slice of the suite (zero: all of it).
 	Shard Shard
-	// Engine executes the BPF programs: "" or "interp" (the interpreter).
+	// Engine executes the BPF programs: "jit", "interp", or "" for
+	// policies.DefaultEngine (the JIT on linux/amd64). Results are the
+	// same on both.
 	Engine string
 	// Progress, if set, is called after each run (from one goroutine at a
 	// time).
@@ -32,7 +34,7 @@ type Progress struct {
 }
 
 // Engines lists the values Options.Engine takes.
-var Engines = []string{"interp"}
+func Engines() []string { return policies.EngineNames() }
 
 // job is one run to do.
 type job struct {
@@ -62,8 +64,8 @@ func (s *Suite) jobs(sh Shard) []job {
 // Execute runs the suite (src is the suite file's content, for its hash)
 // on a pool of workers and returns every run's results.
 func Execute(s *Suite, src []byte, opts Options) (*Results, error) {
-	if opts.Engine != "" && opts.Engine != "interp" {
-		return nil, fmt.Errorf("engine %q is not available in this build; engines: %v", opts.Engine, Engines)
+	if _, _, err := policies.NewEngine(opts.Engine); err != nil {
+		return nil, err
 	}
 	if opts.Shard.Count > 1 && (opts.Shard.Index < 0 || opts.Shard.Index >= opts.Shard.Count) {
 		return nil, fmt.Errorf("shard %s: the index must be between 0 and %d", opts.Shard, opts.Shard.Count-1)
@@ -81,7 +83,7 @@ func Execute(s *Suite, src []byte, opts Options) (*Results, error) {
 	workers = max(1, min(workers, len(jobs)))
 	res.Timing.Workers = workers
 	start := time.Now()
-	r := &runner{suite: s, verified: map[verifyKey]*verifyEntry{}}
+	r := &runner{suite: s, verified: map[verifyKey]*verifyEntry{}, engine: opts.Engine}
 	runs := make([]Run, len(jobs))
 	errs := make([]error, len(jobs))
 	next := make(chan int)
@@ -136,6 +138,7 @@ func Execute(s *Suite, src []byte, opts Options) (*Results, error) {
 // parameters and the CPU count, it is the same for every run).
 type runner struct {
 	suite    *Suite
+	engine   string
 	mu       sync.Mutex
 	verified map[verifyKey]*verifyEntry
 }
@@ -182,7 +185,7 @@ func (r *runner) run(j job) (Run, error) {
 	ts := mp.Topology
 	ncpu := ts.Nodes * ts.LLCsPerNode * ts.CoresPerLLC * ts.ThreadsPerCore
 	opts := policies.Options{NumCPUs: ncpu, Params: params, InsnCostPs: cfg.Policy.InsnCostPs, Seed: j.seed,
-		Quantum: cfg.Policy.Quantum, LockTimeout: cfg.Policy.LockTimeout, NoVerify: true}
+		Quantum: cfg.Policy.Quantum, LockTimeout: cfg.Policy.LockTimeout, NoVerify: true, Engine: r.engine}
 	ve := r.verification(verifyKey{j.policy, ncpu})
 	var b *policies.BPFPolicy
 	ve.once.Do(func() {

@@ -36,6 +36,7 @@ type MachineConfig struct {
 	HZ            int
 	ContextSwitch uint64
 	IPI           uint64
+	Wakeup        uint64 // the waker's side of try_to_wake_up()
 	CallbackCost  uint64
 	// Migration is the cost, by Distance, a task pays on its first run after
 	// moving ([machine.migration]).
@@ -149,6 +150,7 @@ const (
 	DefaultHZ            = 1000
 	DefaultContextSwitch = 2000
 	DefaultIPI           = 1000
+	DefaultWakeup        = 500
 	DefaultPolicy        = "fifo"
 	// DefaultInsnCostPs: about one cycle of a 4 GHz core per BPF
 	// instruction, what JIT-compiled BPF costs in a kernel.
@@ -164,7 +166,7 @@ func DefaultConfig() *Config {
 	return &Config{
 		Run: RunConfig{Duration: DefaultDuration, Seed: DefaultSeed},
 		Machine: MachineConfig{Topology: TopologySpec{Nodes: 1, LLCsPerNode: 1, CoresPerLLC: 4, ThreadsPerCore: 1},
-			HZ: DefaultHZ, ContextSwitch: DefaultContextSwitch, IPI: DefaultIPI, Migration: DefaultMigration},
+			HZ: DefaultHZ, ContextSwitch: DefaultContextSwitch, IPI: DefaultIPI, Wakeup: DefaultWakeup, Migration: DefaultMigration},
 		Policy: PolicyConfig{Name: DefaultPolicy, InsnCostPs: DefaultInsnCostPs},
 	}
 }
@@ -207,7 +209,7 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 	rt := d.table("", "the top level", root, "run", "machine", "policy", "workload")
 	d.runTable(rt.subtable("run", "[run]", "duration", "warmup", "seed"), c)
 	d.machineTable(rt.subtable("machine", "[machine]", "nodes", "llcs_per_node", "cores_per_llc",
-		"threads_per_core", "hz", "context_switch", "ipi", "callback_cost", "migration"), c)
+		"threads_per_core", "hz", "context_switch", "ipi", "wakeup", "callback_cost", "migration"), c)
 	d.policyTable(rt.subtable("policy", "[policy]", "name", "params", "insn_cost_ps", "interleave", "quantum", "lock_timeout"), c)
 	d.workloads(rt, c)
 	rt.finish()
@@ -281,6 +283,7 @@ func (d *decoder) machineTable(t *table, c *Config) {
 	mc.HZ = int(t.integer("hz", DefaultHZ, 1, 100000))
 	mc.ContextSwitch = t.duration("context_switch", mc.ContextSwitch)
 	mc.IPI = t.duration("ipi", mc.IPI)
+	mc.Wakeup = t.duration("wakeup", mc.Wakeup)
 	mc.CallbackCost = t.duration("callback_cost", mc.CallbackCost)
 	mt := t.subtable("migration", "[machine.migration]", "smt", "llc", "node", "remote")
 	for _, k := range []struct {
@@ -355,7 +358,7 @@ func (d *decoder) params(pt *table) []Param {
 // Params returns the machine parameters of the config, with overrides.
 func (c *Config) Params(o Overrides) Params {
 	p := Params{Topology: c.Machine.Topology, HZ: c.Machine.HZ, ContextSwitch: c.Machine.ContextSwitch,
-		Migration: c.Machine.Migration, IPI: c.Machine.IPI, CallbackCost: c.Machine.CallbackCost,
+		Migration: c.Machine.Migration, IPI: c.Machine.IPI, Wakeup: c.Machine.Wakeup, CallbackCost: c.Machine.CallbackCost,
 		Seed: c.Run.Seed, Duration: c.Run.Duration, Warmup: c.Run.Warmup,
 		Interleave: c.Policy.Interleave || o.Interleave, Observers: o.Observers}
 	if o.Seed != nil {
