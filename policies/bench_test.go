@@ -1,6 +1,7 @@
 package policies
 
 import (
+	"syscall"
 	"testing"
 	"time"
 
@@ -39,9 +40,15 @@ func BenchmarkCallback(b *testing.B) {
 			benchEngine = e
 			pol, t := benchPolicy(b)
 			benchEngine = ""
+			pol.Running(t)
+			var ru0, ru1 syscall.Rusage
+			syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
 			for b.Loop() {
 				pol.Running(t)
 			}
+			syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+			cpu := ru1.Utime.Nano() + ru1.Stime.Nano() - ru0.Utime.Nano() - ru0.Stime.Nano()
+			b.ReportMetric(float64(cpu)/float64(b.N), "cpu-ns/call")
 		})
 	}
 }

@@ -2,10 +2,12 @@ package policies
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"maps"
+	"math/bits"
 	"math/rand/v2"
 	"unsafe"
 
@@ -154,12 +156,10 @@ var callbackMembers = []struct {
 }
 
 func cbIndex(cb sim.Callback) int {
-	for i := 0; i < 32; i++ {
-		if cb == 1<<i {
-			return i
-		}
+	if cb == 0 || cb&(cb-1) != 0 {
+		return 31
 	}
-	return 31
+	return bits.TrailingZeros32(uint32(cb))
 }
 
 // LoadObject loads a parsed object as a policy.
@@ -438,9 +438,11 @@ func (b *BPFPolicy) call(cb sim.Callback, args ...uint64) uint64 {
 		return 0
 	}
 	a := b.argAddr[cpu]
-	mem := b.vm.Mem
-	for j, v := range args {
-		mem.Store64(a+uint64(8*j), v)
+	if len(args) > 0 {
+		buf := b.vm.Mem.MustBytes(a, uint64(8*len(args)))
+		for j, v := range args {
+			binary.LittleEndian.PutUint64(buf[8*j:], v)
+		}
 	}
 	b.cpuLock[cpu].cb = cb
 	deadlocks := len(b.Deadlocks)
