@@ -10,6 +10,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/schedsim/schedsim/bpfvm"
+	"github.com/schedsim/schedsim/jit"
 	"github.com/schedsim/schedsim/policies"
 	"github.com/schedsim/schedsim/sim"
 	"github.com/schedsim/schedsim/verifier"
@@ -143,7 +145,36 @@ func cmdVerify(args []string, stdout, stderr io.Writer) int {
 	for _, w := range rep.Warnings {
 		fmt.Fprintf(stdout, "\nwarning: %s\n", w.Msg)
 	}
+	if *verbose {
+		jitReport(stdout, b.VM(), progs)
+	}
 	return exitOK
+}
+
+// jitReport compiles each program with the JIT and prints its native code
+// size and compile time.
+func jitReport(w io.Writer, vm *bpfvm.VM, progs []*bpfvm.Program) {
+	if !jit.Supported {
+		fmt.Fprintf(w, "\nJIT: not available on this platform (the interpreter runs the programs)\n")
+		return
+	}
+	fmt.Fprintf(w, "\nJIT (native amd64 code):\n")
+	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
+	fmt.Fprintf(tw, "program\tBPF insns\tnative bytes\tcompile time\n")
+	var bytes int
+	var took time.Duration
+	for _, p := range progs {
+		st, err := jit.Compile(vm, p)
+		if err != nil {
+			fmt.Fprintf(tw, "%s\t%d\t-\t%v\n", p.Name, len(p.Insns), err)
+			continue
+		}
+		bytes += st.CodeBytes
+		took += st.Took
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\n", p.Name, len(p.Insns), st.CodeBytes, fmtDuration(st.Took))
+	}
+	fmt.Fprintf(tw, "total\t\t%d\t%s\n", bytes, fmtDuration(took))
+	tw.Flush()
 }
 
 // fmtDuration prints a verification time in milliseconds.
