@@ -126,8 +126,12 @@ func cmdVerify(args []string, stdout, stderr io.Writer) int {
 		if *verbose {
 			fmt.Fprintln(stdout)
 		}
-		if s := printVerdicts(stdout, spec, vs, !*verbose); s > status {
+		s := printVerdicts(stdout, spec, vs, !*verbose)
+		if s > status {
 			status = s
+		}
+		if *verbose && s == exitOK {
+			jitReportObject(stdout, obj, ps)
 		}
 		for _, v := range vs {
 			rows = append(rows, rowOf(spec, &v))
@@ -218,10 +222,19 @@ func printVerdicts(w io.Writer, spec string, vs []policies.ProgramVerdict, withL
 	if rejected > 0 {
 		return exitFailure
 	}
-	if *verbose {
-		jitReport(stdout, b.VM(), progs)
-	}
 	return exitOK
+}
+
+// jitReportObject loads obj as a policy (without verifying it again) and
+// reports what the JIT makes of its programs.
+func jitReportObject(w io.Writer, obj *bpfvm.Object, ps map[string]any) {
+	b, err := policies.LoadObject(obj, policies.Options{NumCPUs: 1, Params: ps, NoVerify: true})
+	if err != nil {
+		fmt.Fprintf(w, "\nJIT: not reported: the object does not load as a policy (%v)\n", err)
+		return
+	}
+	defer b.Close()
+	jitReport(w, b.VM(), b.Instance().Programs)
 }
 
 // jitReport compiles each program with the JIT and prints its native code
