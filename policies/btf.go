@@ -738,6 +738,14 @@ func (k *ktypes) schedExtEnums() {
 		ev{Name: "SCX_TASK_QUEUED", Value: uint64(sim.TaskQueued)},
 		ev{Name: "SCX_TASK_RESET_RUNNABLE_AT", Value: uint64(sim.TaskResetRunnableAt)},
 		ev{Name: "SCX_TASK_DEQD_FOR_SLEEP", Value: uint64(sim.TaskDeqdForSleep)})
+	k.enum("scx_consts", false,
+		ev{Name: "SCX_DSP_DFL_MAX_BATCH", Value: 32},
+		ev{Name: "SCX_DSP_MAX_LOOPS", Value: 32},
+		ev{Name: "SCX_WATCHDOG_MAX_TIMEOUT", Value: 30000},
+		ev{Name: "SCX_EXIT_BT_LEN", Value: 64},
+		ev{Name: "SCX_EXIT_MSG_LEN", Value: 1024},
+		ev{Name: "SCX_EXIT_DUMP_DFL_LEN", Value: 32768},
+		ev{Name: "SCX_CPUPERF_ONE", Value: cpuperfOne})
 	k.enum("scx_cpu_preempt_reason", false,
 		ev{Name: "SCX_CPU_PREEMPT_RT", Value: 0},
 		ev{Name: "SCX_CPU_PREEMPT_DL", Value: 1},

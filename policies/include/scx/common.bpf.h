@@ -339,6 +339,9 @@ extern void bpf_iter_num_destroy(struct bpf_iter_num *it) __ksym;
 	    )
 #endif
 
+/* Inside bpf_for_each(), the iterator (for scx_bpf_dsq_move() & co). */
+#define BPF_FOR_EACH_ITER	(&___it)
+
 #ifndef bpf_for_each
 #define bpf_for_each(type, cur, args...)				\
 	for (struct bpf_iter_##type ___it				\
@@ -410,6 +413,15 @@ extern void bpf_rcu_read_lock(void) __ksym;
 extern void bpf_rcu_read_unlock(void) __ksym;
 extern void bpf_preempt_disable(void) __ksym;
 extern void bpf_preempt_enable(void) __ksym;
+
+/* Errors kfuncs and callbacks return, negated (asm-generic/errno*.h). */
+#ifndef ENOENT
+#define ENOENT		2
+#define ENOMEM		12
+#define EBUSY		16
+#define EEXIST		17
+#define EINVAL		22
+#endif
 
 /* The machine's CPUs (put them back with scx_bpf_put_cpumask()). */
 extern const struct cpumask *scx_bpf_get_online_cpumask(void) __ksym;
