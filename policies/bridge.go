@@ -192,6 +192,7 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 	bpfvm.RegisterBase(reg)
 	bpfvm.RegisterMapHelpers(reg)
 	bpfvm.RegisterGraph(reg)
+	bpfvm.RegisterArena(reg)
 	b.registerKernel(reg)
 	b.registerLocks(reg)
 	b.registerPerCPU(reg)

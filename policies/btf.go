@@ -1040,4 +1040,7 @@ func (k *ktypes) moreKfuncs() {
 	k.kfunc("u32 bpf_cpumask_first_zero", "const struct cpumask *cpumask")
 	k.kfunc("u32 bpf_cpumask_first_and", "const struct cpumask *src1", "const struct cpumask *src2")
 	k.kfunc("u32 bpf_cpumask_any_and_distribute", "const struct cpumask *src1", "const struct cpumask *src2")
+	// Arenas (kernel/bpf/arena.c).
+	k.kfunc("void *bpf_arena_alloc_pages", "void *p__map", "void *addr__ign", "u32 page_cnt", "int node_id", "u64 flags")
+	k.kfunc("void bpf_arena_free_pages", "void *p__map", "void *ptr__ign", "u32 page_cnt")
 }
