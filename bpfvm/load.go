@@ -302,9 +302,9 @@ func (b *objBuilder) program(name string, ps *ebpf.ProgramSpec) (*Program, []cor
 		target string
 	}
 	var (
-		buf    bytes.Buffer
-		refs   []funcRef
-		relos  []coreRelo
+		buf     bytes.Buffer
+		refs    []funcRef
+		relos   []coreRelo
 		fnSec   = -1   // ELF section of the current function
 		fnOff   uint64 // its offset in the section
 		fnCPC   int    // its first instruction, in cilium's numbering
