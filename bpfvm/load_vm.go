@@ -414,17 +414,24 @@ func (l *loader) varBytes(v GlobalVar) ([]byte, error) {
 
 func (l *loader) params() error {
 	for _, name := range sortedKeys(l.opts.Params) {
-		i, ok := l.findVar(name)
+		base, path := splitVarPath(name)
+		i, ok := l.findVar(base)
 		if !ok {
-			return l.errorf("LoadOptions.Params: no global variable named %q", name)
+			return l.errorf("LoadOptions.Params: no global variable named %q", base)
 		}
 		v := l.vars[i]
 		b, err := l.varBytes(v)
 		if err != nil {
 			return l.errorf("LoadOptions.Params[%q]: %v", name, err)
 		}
-		if err := encodeVar(b, v.Type, l.opts.Params[name]); err != nil {
-			return l.errorf("LoadOptions.Params[%q] (%s, in %s): %v", name, typeName(v.Type), v.Section, err)
+		typ := v.Type
+		if path != "" {
+			if b, typ, err = selectPath(b, v.Type, path); err != nil {
+				return l.errorf("LoadOptions.Params[%q]: %v", name, err)
+			}
+		}
+		if err := encodeVar(b, typ, l.opts.Params[name]); err != nil {
+			return l.errorf("LoadOptions.Params[%q] (%s, in %s): %v", name, typeName(typ), v.Section, err)
 		}
 	}
 	return nil

@@ -532,6 +532,11 @@ func (b *BPFPolicy) Init(k *sim.Kernel) (err error) {
 	if b.recipe != nil {
 		// user space's BPF_PROG_RUN of SEC("syscall") programs, between
 		// load and attach
+		if b.recipe.ArenaLib != nil {
+			if err := b.runArenaLib(b.recipe); err != nil {
+				return err
+			}
+		}
 		if err := b.runSyscalls(b.recipe, false); err != nil {
 			return err
 		}

@@ -103,7 +103,7 @@ func TestRecipeErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	cases := []struct{ recipe, want string }{
-		{"name = \"upstream\"\n[rodata]\nno_such = 1\n", "no such variable"},
+		{"name = \"upstream\"\n[rodata]\nno_such = 1\n", "no global variable named"},
 		{"name = \"upstream\"\n[rodata]\nnr_cpus = \"$nr_cpuz\"\n", "unknown variable $nr_cpuz"},
 		{"name = \"upstream\"\nbogus = 1\n", "unknown keys bogus"},
 		{"name = \"upstream\"\n[[syscall]]\nprog = \"x\"\nfor = \"every\"\n", `for = "every"`},
@@ -135,7 +135,8 @@ func TestRecipeErrors(t *testing.T) {
 // TestExprEval checks the recipe expression evaluator.
 func TestExprEval(t *testing.T) {
 	vars := map[string]int64{"n": 8, "smt": 1}
-	for s, want := range map[string]int64{"$n": 8, "$n * 8 + 4": 68, "1 - $smt": 0, "$n / 2 - 1": 3, "-1": -1, "2 + 3 * 4": 14} {
+	for s, want := range map[string]int64{"$n": 8, "$n * 8 + 4": 68, "1 - $smt": 0, "$n / 2 - 1": 3, "-1": -1, "2 + 3 * 4": 14,
+		"max($n / 16, 1)": 1, "min(max(2, 3), 4) * 2": 6} {
 		got, err := evalExpr(s, vars)
 		if err != nil || got != want {
 			t.Errorf("%q = %d, %v; want %d", s, got, err, want)
