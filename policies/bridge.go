@@ -532,6 +532,9 @@ func (b *BPFPolicy) Init(k *sim.Kernel) (err error) {
 	if b.recipe != nil {
 		// user space's BPF_PROG_RUN of SEC("syscall") programs, between
 		// load and attach
+		if err := b.runMapWrites(b.recipe); err != nil {
+			return err
+		}
 		if b.recipe.ArenaLib != nil {
 			if err := b.runArenaLib(b.recipe); err != nil {
 				return err

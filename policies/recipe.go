@@ -52,6 +52,9 @@ type Recipe struct {
 	// $llc_first, $node).
 	PerCPU map[string]string `toml:"per_cpu"`
 	PerLLC map[string]string `toml:"per_llc"`
+	// Map lists map updates user space makes after load, before ops.init
+	// (skel.maps.X.update(key, value)), in order.
+	Map []MapWrite `toml:"map"`
 	// ArenaLib runs scx's arena library setup (rust/scx_arena arenalib.rs,
 	// ArenaLib::init + setup) after load, before ops.init.
 	ArenaLib *ArenaLibStep `toml:"arena_lib"`
@@ -69,6 +72,16 @@ type ArenaLibStep struct {
 	TaskCtx string `toml:"task_ctx"`
 	// StaticPages is arena_init's static_pages (scx: 8).
 	StaticPages uint64 `toml:"static_pages"`
+}
+
+// MapWrite updates a map: Key and Value are packed like SyscallStep.Args,
+// once or for each CPU/SMT pair/LLC (For), if When is not 0.
+type MapWrite struct {
+	Map   string   `toml:"map"`
+	For   string   `toml:"for"`
+	Key   []string `toml:"key"`
+	Value []string `toml:"value"`
+	When  string   `toml:"when"`
 }
 
 // SyscallStep runs one SEC("syscall") program with BPF_PROG_RUN.
@@ -112,8 +125,15 @@ func ParseRecipe(name string, data []byte) (*Recipe, error) {
 		for i, k := range und {
 			keys[i] = k.String()
 		}
-		return nil, fmt.Errorf("recipe %s: unknown keys %s (valid: name, about, rodata, kconfig, ops_flags, ops_flags_or, resize, per_cpu, per_llc, arena_lib.task_ctx/static_pages, syscall.prog/for/args/allow_fail/when/after_init)",
+		return nil, fmt.Errorf("recipe %s: unknown keys %s (valid: name, about, rodata, kconfig, ops_flags, ops_flags_or, resize, per_cpu, per_llc, arena_lib.task_ctx/static_pages, map.map/for/key/value/when, syscall.prog/for/args/allow_fail/when/after_init)",
 			name, strings.Join(keys, ", "))
+	}
+	for i, w := range r.Map {
+		switch w.For {
+		case "", "once", "cpu", "smt", "primary", "llc":
+		default:
+			return nil, fmt.Errorf("recipe %s: map[%d] (%s): for = %q; valid: once, cpu, smt, primary, llc", name, i, w.Map, w.For)
+		}
 	}
 	for i, s := range r.Syscall {
 		switch s.For {
@@ -474,17 +494,18 @@ func syscallIterations(t *sim.Topology, each string) []map[string]int64 {
 	return out
 }
 
-func (b *BPFPolicy) runSyscall(r *Recipe, st SyscallStep, prog *bpfvm.Program, vars map[string]int64) error {
+// packArgs lays out "TYPE VALUE" members as a C struct.
+func packArgs(args []string, vars map[string]int64) ([]byte, error) {
 	var buf []byte
-	for _, a := range st.Args {
+	for _, a := range args {
 		typ, expr, ok := strings.Cut(strings.TrimSpace(a), " ")
 		size := map[string]int{"u8": 1, "s8": 1, "u16": 2, "s16": 2, "u32": 4, "s32": 4, "u64": 8, "s64": 8}[typ]
 		if !ok || size == 0 {
-			return fmt.Errorf("recipe %s: syscall %s: argument %q: want \"TYPE VALUE\" with TYPE u8..s64", r.file, st.Prog, a)
+			return nil, fmt.Errorf("argument %q: want \"TYPE VALUE\" with TYPE u8..s64", a)
 		}
 		v, err := evalExpr(strings.TrimPrefix(strings.TrimSpace(expr), "="), vars)
 		if err != nil {
-			return fmt.Errorf("recipe %s: syscall %s: %w", r.file, st.Prog, err)
+			return nil, err
 		}
 		for len(buf)%size != 0 {
 			buf = append(buf, 0)
@@ -492,6 +513,49 @@ func (b *BPFPolicy) runSyscall(r *Recipe, st SyscallStep, prog *bpfvm.Program, v
 		var w [8]byte
 		binary.LittleEndian.PutUint64(w[:], uint64(v))
 		buf = append(buf, w[:size]...)
+	}
+	return buf, nil
+}
+
+// runMapWrites applies the recipe's map updates.
+func (b *BPFPolicy) runMapWrites(r *Recipe) error {
+	vars := recipeVars(b.topo, b.opts.HZ)
+	for _, w := range r.Map {
+		m := b.inst.Map(w.Map)
+		if m == nil {
+			return fmt.Errorf("recipe %s: map %s is not in the object", r.file, w.Map)
+		}
+		if w.When != "" {
+			on, err := evalExpr(strings.TrimPrefix(w.When, "="), vars)
+			if err != nil {
+				return fmt.Errorf("recipe %s: map %s: when: %w", r.file, w.Map, err)
+			}
+			if on == 0 {
+				continue
+			}
+		}
+		for _, it := range syscallIterations(b.topo, w.For) {
+			vs := mergeVars(vars, it)
+			k, err := packArgs(w.Key, vs)
+			if err != nil {
+				return fmt.Errorf("recipe %s: map %s: key: %w", r.file, w.Map, err)
+			}
+			v, err := packArgs(w.Value, vs)
+			if err != nil {
+				return fmt.Errorf("recipe %s: map %s: value: %w", r.file, w.Map, err)
+			}
+			if err := m.Update(k, v, 0); err != nil {
+				return fmt.Errorf("recipe %s: map %s: %w", r.file, w.Map, err)
+			}
+		}
+	}
+	return nil
+}
+
+func (b *BPFPolicy) runSyscall(r *Recipe, st SyscallStep, prog *bpfvm.Program, vars map[string]int64) error {
+	buf, err := packArgs(st.Args, vars)
+	if err != nil {
+		return fmt.Errorf("recipe %s: syscall %s: %w", r.file, st.Prog, err)
 	}
 	ret, _, err := b.progRun(prog, buf)
 	if err != nil {
