@@ -92,3 +92,6 @@ type Map interface {
 	// Len is the number of entries present.
 	Len() int
 }
+
+// String is the map type as bpftool names it ("hash", "percpu_array").
+func (t MapType) String() string { return mapTypeName(t) }

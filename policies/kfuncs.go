@@ -99,7 +99,6 @@ func (b *BPFPolicy) registerKernel(r *bpfvm.Registry) {
 		copy(h.Args[:], args)
 		r.AddHelper(h)
 	}
-	any := bpfvm.ArgAnything
 	helper(helperKtimeGetNs, "bpf_ktime_get_ns", b.now, bpfvm.RetInteger)
 	helper(helperKtimeGetBootNs, "bpf_ktime_get_boot_ns", b.now, bpfvm.RetInteger)
 	helper(helperKtimeGetCoarseNs, "bpf_ktime_get_coarse_ns", b.now, bpfvm.RetInteger)
@@ -109,8 +108,11 @@ func (b *BPFPolicy) registerKernel(r *bpfvm.Registry) {
 	helper(helperGetPrandomU32, "bpf_get_prandom_u32", func(*bpfvm.Context, uint64, uint64, uint64, uint64, uint64) (uint64, error) {
 		return uint64(b.rand.Uint32()), nil
 	}, bpfvm.RetInteger)
-	helper(helperTracePrintk, "bpf_trace_printk", b.tracePrintk, bpfvm.RetInteger, bpfvm.ArgPtrToMem, bpfvm.ArgConstSize, any, any, any)
-	helper(helperTraceVprintk, "bpf_trace_vprintk", b.traceVprintk, bpfvm.RetInteger, bpfvm.ArgPtrToMem, bpfvm.ArgConstSize, bpfvm.ArgPtrToMem, bpfvm.ArgConstSizeOrZero)
+	// bpf_trace_printk_proto declares fmt and its size only: the up to
+	// three values after them are read unchecked (bpf_printk with 0-2
+	// values leaves r3-r5 unset); kernel/trace/bpf_trace.c
+	helper(helperTracePrintk, "bpf_trace_printk", b.tracePrintk, bpfvm.RetInteger, bpfvm.ArgPtrToMem, bpfvm.ArgConstSize)
+	helper(helperTraceVprintk, "bpf_trace_vprintk", b.traceVprintk, bpfvm.RetInteger, bpfvm.ArgPtrToMem, bpfvm.ArgConstSize, bpfvm.ArgPtrToMemOrNull, bpfvm.ArgConstSizeOrZero)
 	// current: the running task, the CPU's idle task between tasks (never
 	// NULL, as in the kernel).
 	cur := func(c *bpfvm.Context, _, _, _, _, _ uint64) (uint64, error) {
