@@ -118,3 +118,10 @@ func typeKeys(a *App, text string) {
 		a.HandleEvent(key(r))
 	}
 }
+
+func newBenchScreen(w, h int) tcell.SimulationScreen {
+	s := tcell.NewSimulationScreen("UTF-8")
+	s.Init()
+	s.SetSize(w, h)
+	return s
+}

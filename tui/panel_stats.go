@@ -59,7 +59,7 @@ func drawMachine(c canvas, m *Model, sn, other *Snapshot) {
 		{"migr/s", fmtRate(last.MigRate), fmtRate(avgMig), last.MigRate, olast.MigRate, true,
 			func(s Sample) float64 { return s.MigRate }, 0},
 	}
-	c.text(0, 0, fmt.Sprintf("%-9s %7s %7s  over time (one mark per sample)", "", "now", "run"), th.dim)
+	c.text(0, 0, fmt.Sprintf("%-9s %7s %7s  history", "", "now", "run"), th.dim)
 	for i, r := range rows {
 		y := 1 + i
 		c.text(0, y, fmt.Sprintf("%-9s", r.label), th.base)
