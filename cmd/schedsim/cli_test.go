@@ -101,6 +101,16 @@ func TestRelativePolicyPathFromConfigDir(t *testing.T) {
 	if code != exitOK || !strings.Contains(out, "policy         fifo") {
 		t.Errorf("exit %d, stderr %q", code, errOut)
 	}
+	// From the config's directory, --policy my.bpf.o is the config's own
+	// policy: its params apply (no note), in a comparison too.
+	t.Chdir(dir)
+	code, _, errOut = cli(t, "run", "c.toml", "--policy", "my.bpf.o", "--duration", "50ms")
+	if code != exitOK || errOut != "" {
+		t.Errorf("--policy naming the config's policy file: exit %d, stderr %q", code, errOut)
+	}
+	if !samePolicy("my.bpf.o", filepath.Join(dir, "my.bpf.o")) || samePolicy("my.bpf.o", p) || samePolicy("fifo", "eevdf") || !samePolicy("fifo", "fifo") {
+		t.Error("samePolicy")
+	}
 }
 
 // TestRunSeeInside: --printk creates its file even when nothing is

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/schedsim/schedsim/policies"
@@ -23,6 +24,21 @@ type policyEnv struct {
 	lockTimeout uint64
 	pct         *policies.PCT
 	log         io.Writer
+}
+
+// samePolicy reports whether policy specs a and b name the same policy:
+// the same built-in name, or paths of the same file (the command line's
+// relative to the working directory, the config's to its directory).
+func samePolicy(a, b string) bool {
+	if a == b {
+		return true
+	}
+	if !strings.ContainsAny(a, "/.") || !strings.ContainsAny(b, "/.") {
+		return false
+	}
+	sa, errA := os.Stat(a)
+	sb, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(sa, sb)
 }
 
 // resolvePolicy returns the policy spec names: a built-in BPF policy

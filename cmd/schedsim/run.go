@@ -100,7 +100,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		return compareRun(cfg, o, f, stdout, stderr)
 	}
 	spec := policySpec{cfg.Policy.Name, cfg.Policy.Params}
-	if f.policy != "" && f.policy != cfg.Policy.Name {
+	if f.policy != "" && !samePolicy(f.policy, cfg.Policy.Name) {
 		if len(spec.params) > 0 && len(pos) > 0 {
 			fmt.Fprintf(stderr, "note: --policy %s replaces the config's policy %s; its [policy.params] (%s) are not used\n",
 				f.policy, cfg.Policy.Name, spec.params[0].Pos)

@@ -99,7 +99,7 @@ func policySpecs(cmd string, cfg *sim.Config, flag string, stderr io.Writer) ([]
 			return nil, false
 		}
 		var params []sim.Param
-		if name == cfg.Policy.Name {
+		if samePolicy(name, cfg.Policy.Name) {
 			params = cfg.Policy.Params
 		}
 		specs = append(specs, policySpec{name, params})

@@ -20,7 +20,8 @@
  *   - scx_bpf_error() / scx_bpf_exit() with printf-like arguments;
  *   - bpf_for() / bpf_repeat() / bpf_for_each() loops over open-coded
  *     iterators, bpf_obj_new() and the rbtree and list wrappers;
- *   - a few helpers (private(), __contains(), cast_mask(), vtime_before(),
+ *   - a few helpers (private(), __contains(), cast_mask(), vtime_before()
+ *     and time_before()/time_after(),
  *     __COMPAT_ENUM_OR_ZERO()).
  *
  * A minimal policy (everything to the shared global DSQ):
@@ -117,6 +118,15 @@ extern void scx_bpf_dsq_insert_vtime(struct task_struct *p, u64 dsq_id,
 /* From ops.dispatch: move the first task of user DSQ dsq_id to the current
  * CPU's local DSQ. True if a task was moved. */
 extern bool scx_bpf_dsq_move_to_local(u64 dsq_id) __ksym;
+/* Upstream scx's headers for Linux 7.1+ take an enq_flags argument too
+ * (scx_bpf_dsq_move_to_local(dsq_id, enq_flags)); both spellings compile
+ * here, so one source builds against either header. schedsim's core
+ * moves the task as 6.12 does: the flags are not used. */
+#define __scx_move_pick(_1, _2, NAME, ...) NAME
+#define __scx_move_1(dsq_id) (scx_bpf_dsq_move_to_local)(dsq_id)
+#define __scx_move_2(dsq_id, enq_flags) (scx_bpf_dsq_move_to_local)(dsq_id)
+#define scx_bpf_dsq_move_to_local(...) \
+	__scx_move_pick(__VA_ARGS__, __scx_move_2, __scx_move_1, _)(__VA_ARGS__)
 /* How many more tasks ops.dispatch may insert (dispatch_max_batch). */
 extern u32 scx_bpf_dispatch_nr_slots(void) __ksym;
 /* Cancel the latest insertion of this ops.dispatch. */
@@ -459,6 +469,18 @@ extern void bpf_res_spin_unlock(struct bpf_res_spin_lock *lock) __ksym;
 static __always_inline bool vtime_before(u64 a, u64 b)
 {
 	return (s64)(a - b) < 0;
+}
+
+/* The same under upstream scx's names (common.bpf.h there), for sources
+ * that build against both headers. */
+static __always_inline bool time_before(u64 a, u64 b)
+{
+	return (s64)(a - b) < 0;
+}
+
+static __always_inline bool time_after(u64 a, u64 b)
+{
+	return (s64)(b - a) < 0;
 }
 
 #ifndef CLOCK_MONOTONIC
