@@ -48,6 +48,9 @@ type Options struct {
 	// PCT, if set, randomises interleavings at lock operations (schedsim
 	// explore).
 	PCT *PCT
+	// Engine runs the programs: "jit", "interp", or "" for DefaultEngine.
+	// Both give identical schedules.
+	Engine string
 }
 
 // BPFPolicy is a sched_ext BPF program (a struct_ops map of struct
@@ -78,6 +81,9 @@ type BPFPolicy struct {
 
 	// Warnings are the verifier's warnings (potential lock-order cycles).
 	Warnings []verifier.Warning
+	// Verification is the verifier's report from loading (nil with
+	// Options.NoVerify): per program, instructions processed, states, time.
+	Verification *VerifyReport
 	// Deadlocks and Timeouts are the lock reports of the run, in order.
 	Deadlocks []string
 	Timeouts  []string
@@ -197,12 +203,19 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 			b.logf(nil, "warning: %s: sched_ext_ops.%s is set but schedsim never calls it", obj.Name, f.Member)
 		}
 	}
+	if _, note, err := NewEngine(opts.Engine); err != nil {
+		vm.Close()
+		return nil, err
+	} else if note != "" {
+		b.logf(nil, "%s", note)
+	}
 	for cpu := 0; cpu < opts.NumCPUs; cpu++ {
 		c, err := vm.NewContext(cpu)
 		if err != nil {
 			vm.Close()
 			return nil, err
 		}
+		c.Engine, _, _ = NewEngine(opts.Engine)
 		b.ctxs = append(b.ctxs, c)
 		a, err := vm.Mem.Alloc(8*8, 8)
 		if err != nil {
@@ -222,6 +235,7 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 			return nil, fmt.Errorf("%s: verifier rejected the policy: %w", obj.Name, err)
 		}
 		b.Warnings = rep.Warnings
+		b.Verification = rep
 		for _, w := range rep.Warnings {
 			b.logf(nil, "warning: %s", w)
 		}
@@ -569,9 +583,13 @@ func (b *BPFPolicy) Dispatch(cpu int32, prev *sim.Task) {
 }
 func (b *BPFPolicy) Tick(p *sim.Task)                { b.call(sim.CbTick, b.taskAddr(p.K)) }
 func (b *BPFPolicy) Runnable(p *sim.Task, fl uint64) { b.call(sim.CbRunnable, b.taskAddr(p.K), fl) }
-func (b *BPFPolicy) Running(p *sim.Task)             { b.call(sim.CbRunning, b.taskAddr(p.K)) }
+func (b *BPFPolicy) Running(p *sim.Task) {
+	b.call(sim.CbRunning, b.taskAddr(p.K))
+	b.taskCounters(p)
+}
 func (b *BPFPolicy) Stopping(p *sim.Task, run bool) {
 	b.call(sim.CbStopping, b.taskAddr(p.K), boolU(run))
+	b.taskCounters(p)
 }
 func (b *BPFPolicy) Quiescent(p *sim.Task, fl uint64) { b.call(sim.CbQuiescent, b.taskAddr(p.K), fl) }
 func (b *BPFPolicy) Yield(from, to *sim.Task) bool {

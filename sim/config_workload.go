@@ -18,6 +18,8 @@ var workloadKeys = map[string][]string{
 	"messaging": {"groups", "senders", "receivers", "messages", "send_cost", "recv_cost", "capacity"},
 	"schbench":  {"groups", "workers", "sleep", "work", "msg_cost"},
 	"phases":    {"tasks", "repeat", "steps"},
+	"trace":     {"file", "pin", "switch_cost"},
+	"rtapp":     {"file"},
 }
 
 // maxTasksPerWorkload bounds the tasks one workload may create.
@@ -183,6 +185,12 @@ func (d *decoder) workload(path string, i int, m map[string]any, c *Config) (Wor
 				int64(sb.Groups)*int64(1+sb.Workers), maxTasksPerWorkload)
 		}
 		w = sb
+	case "trace", "rtapp":
+		w = d.fileWorkload(t, kind, spec, c)
+		if w == nil {
+			t.finish()
+			return nil, nil
+		}
 	case "phases":
 		ph := &Phases{WorkloadSpec: spec, Tasks: d.tasks(t, "tasks", 1),
 			Repeat: int(t.integer("repeat", 0, 0, math.MaxInt32))}

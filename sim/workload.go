@@ -40,7 +40,7 @@ type WorkloadSpec struct {
 func (w *WorkloadSpec) Common() *WorkloadSpec { return w }
 
 // WorkloadKinds lists the kinds of workload a config may name.
-var WorkloadKinds = []string{"server", "batch", "periodic", "messaging", "schbench", "phases"}
+var WorkloadKinds = []string{"server", "batch", "periodic", "messaging", "schbench", "phases", "trace", "rtapp"}
 
 func (w *WorkloadSpec) validate() error {
 	if w.Name == "" {

@@ -94,6 +94,14 @@ func writeComparison(w io.Writer, cfg *sim.Config, names []string, rs []*sim.Res
 		row(wl.Name+" latency p50", func(r *sim.Result) string { return latencyAt(r, i, func(l *sim.LatencyStats) uint64 { return l.P50 }) })
 		row(wl.Name+" latency p99", func(r *sim.Result) string { return latencyAt(r, i, func(l *sim.LatencyStats) uint64 { return l.P99 }) })
 		row(wl.Name+" per second", func(r *sim.Result) string { return fmtRate(r.Workloads[i].Throughput) })
+		if wl.QueueDelay != nil {
+			row(wl.Name+" queueing p99", func(r *sim.Result) string {
+				if i >= len(r.Workloads) || r.Workloads[i].QueueDelay == nil {
+					return "-"
+				}
+				return dur(r.Workloads[i].QueueDelay.P99)
+			})
+		}
 	}
 	row("wakeup latency p50", func(r *sim.Result) string { return dur(r.WakeLatency.P50) })
 	row("wakeup latency p99", func(r *sim.Result) string { return dur(r.WakeLatency.P99) })
@@ -102,9 +110,17 @@ func writeComparison(w io.Writer, cfg *sim.Config, names []string, rs []*sim.Res
 		if r.FairnessTasks < 2 {
 			return "n/a"
 		}
+		if r.Fairness == 0 {
+			return "n/a (none ran)"
+		}
 		return fmt.Sprintf("%.4f", r.Fairness)
 	})
-	row("max lag", func(r *sim.Result) string { return dur(uint64(r.MaxLagNs)) })
+	row("max lag (machine)", func(r *sim.Result) string { return dur(uint64(r.MaxLagNs)) })
+	row("max lag (runqueue)", func(r *sim.Result) string { return dur(uint64(r.MaxRqLagNs)) })
+	row("longest wait", func(r *sim.Result) string { return dur(r.Starvation.LongestWaitNs) })
+	row("starved (never ran)", func(r *sim.Result) string {
+		return fmt.Sprintf("%d (%d)", r.Starvation.Starved, r.Starvation.NeverRan)
+	})
 	row("utilisation", func(r *sim.Result) string { return pct(r.Utilisation) })
 	row("sched time", func(r *sim.Result) string { return pct(r.SchedTime) })
 	row("switches", func(r *sim.Result) string { return fmt.Sprint(r.Switches) })

@@ -23,8 +23,9 @@ func cmdExplore(args []string, stdout, stderr io.Writer) int {
 	seed0 := fs.Uint64("seed", 1, "seed of the first run `S` (run i uses S+i)")
 	durFlag := fs.String("duration", "200ms", "simulated `DURATION` of each run")
 	depth := fs.Int("depth", 3, "PCT bug depth `D`")
+	engine := fs.String("engine", "", "run BPF programs on `ENGINE`: jit or interp (default: the config's policy.engine, else jit on linux/amd64)")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: schedsim explore [CONFIG] [--runs N] [--policy NAME|PATH] [--seed S] [--duration D] [--depth D]\n\n"+
+		fmt.Fprintf(fs.Output(), "usage: schedsim explore [CONFIG] [--runs N] [--policy NAME|PATH] [--seed S] [--duration D] [--depth D] [--engine jit|interp]\n\n"+
 			"Runs CONFIG (default: the built-in %s) N times with interleaved callbacks and randomised\n"+
 			"preemption points at lock operations (PCT), and reports the first deadlock or fault found\n"+
 			"with the command that replays it.\n\n", configs.Default)
@@ -88,7 +89,7 @@ func cmdExplore(args []string, stdout, stderr io.Writer) int {
 		ts := mp.Topology
 		env := policyEnv{cpus: ts.Nodes * ts.LLCsPerNode * ts.CoresPerLLC * ts.ThreadsPerCore, seed: seed,
 			insnCostPs: cfg.Policy.InsnCostPs, quantum: cfg.Policy.Quantum, lockTimeout: cfg.Policy.LockTimeout,
-			pct: &policies.PCT{Seed: seed, Depth: *depth}}
+			pct: &policies.PCT{Seed: seed, Depth: *depth}, engine: engineOf(cfg, *engine)}
 		sched, err := resolvePolicy(spec, params, env)
 		if err != nil {
 			fmt.Fprintf(stderr, "schedsim explore: %v\n", err)

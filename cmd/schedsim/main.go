@@ -5,6 +5,7 @@
 //	schedsim top [CONFIG] [--policy P[,Q]] [--seed N] [--speed S]
 //	schedsim init DIR [--from fifo|eevdf|vtime]
 //	schedsim build FILE.bpf.c [-o OUT]
+//	schedsim bench SUITE [--workers N] [--json FILE] [--baseline FILE] [--report DIR] [--shard i/n]
 //	schedsim exec [--mem HEX] [PROG]
 //	schedsim vmlinux [-o FILE] [--dir DIR]
 //	schedsim help [COMMAND]
@@ -46,6 +47,8 @@ var commands = []command{
 		}},
 	{"verify", "run the BPF verifier on a policy: verdict, statistics, log, lock-order warnings",
 		func(args []string, _ io.Reader, stdout, stderr io.Writer) int { return cmdVerify(args, stdout, stderr) }},
+	{"bench", "benchmark policies over a suite of configs and seeds: tables with CIs, baselines, plots, shards",
+		func(args []string, _ io.Reader, stdout, stderr io.Writer) int { return cmdBench(args, stdout, stderr) }},
 	{"exec", "run a BPF program (see schedsim exec -h)", cmdExec},
 	{"init", "start a new policy project: C skeleton, headers, Makefile and config",
 		func(args []string, _ io.Reader, stdout, stderr io.Writer) int { return cmdInit(args, stdout, stderr) }},

@@ -24,6 +24,7 @@ type policyEnv struct {
 	lockTimeout uint64
 	pct         *policies.PCT
 	log         io.Writer
+	engine      string // "jit", "interp" or "" (the default)
 }
 
 // samePolicy reports whether policy specs a and b name the same policy:
@@ -80,5 +81,5 @@ func resolvePolicy(spec string, params []sim.Param, env policyEnv) (sim.Schedule
 	}
 	return policies.LoadObject(obj, policies.Options{NumCPUs: env.cpus, Params: ps,
 		InsnCostPs: env.insnCostPs, Seed: env.seed, Log: env.log, NoVerify: env.noVerify,
-		Quantum: env.quantum, LockTimeout: env.lockTimeout, PCT: env.pct})
+		Quantum: env.quantum, LockTimeout: env.lockTimeout, PCT: env.pct, Engine: env.engine})
 }

@@ -27,6 +27,8 @@ type runFlags struct {
 	pct        bool
 	pctDepth   int
 	maps       bool
+	trace      traceFlags
+	engine     string
 }
 
 // parseInterspersed parses flags wherever they appear among the
@@ -61,9 +63,12 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&f.interleave, "interleave", false, "let callbacks of different CPUs overlap in simulated time (policy.interleave)")
 	fs.BoolVar(&f.pct, "pct", false, "randomise interleavings at lock operations from the seed, as schedsim explore does (implies --interleave)")
 	fs.IntVar(&f.pctDepth, "pct-depth", 3, "PCT bug depth `D` (priority change points + 1), at least 1")
+	f.trace.register(fs)
+	fs.StringVar(&f.engine, "engine", "", "run BPF programs on `ENGINE`: jit or interp (default: the config's policy.engine, else jit on linux/amd64)")
 	fs.BoolVar(&f.maps, "maps", false, "at the end, print every map of the BPF policy decoded by its BTF, as bpftool map dump (and add them to the JSON)")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: schedsim run [CONFIG] [--policy NAME|PATH] [--seed N] [--duration D] [--json FILE] [--no-verify] [--printk FILE] [--interleave] [--pct [--pct-depth D]] [--maps]\n\n"+
+		fmt.Fprintf(fs.Output(), "usage: schedsim run [CONFIG] [--policy NAME|PATH] [--seed N] [--duration D] [--json FILE] [--no-verify] [--printk FILE] [--interleave] [--pct [--pct-depth D]] [--maps] [--engine jit|interp]\n"+
+			"                    [--trace FILE [--trace-format F] [--trace-from T] [--trace-to T]]\n\n"+
 			"Simulates the scenario in CONFIG (default: the built-in %s) and prints a summary.\n\n", configs.Default)
 		fs.PrintDefaults()
 	}
@@ -97,6 +102,10 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	}
 
 	if strings.Contains(f.policy, ",") {
+		if f.trace.set() {
+			fmt.Fprintf(stderr, "schedsim run: --trace writes one run; give one policy, not %s\n", f.policy)
+			return exitUsage
+		}
 		return compareRun(cfg, o, f, stdout, stderr)
 	}
 	spec := policySpec{cfg.Policy.Name, cfg.Policy.Params}
@@ -126,11 +135,28 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		defer lf.Close()
 		env.log = lf
 	}
+	var tr *traceOut
+	if f.trace.set() {
+		var err error
+		if tr, err = f.trace.open(env.cpus); err != nil {
+			fmt.Fprintf(stderr, "schedsim run: %v\n", err)
+			return exitUsage
+		}
+		o.Observers = append(o.Observers, tr.w)
+	}
 	scn, sched, code := buildRun("run", cfg, o, env, spec, f.policy != "", stderr)
 	if scn == nil {
+		if tr != nil {
+			tr.close()
+		}
 		return code
 	}
 	res, err := scn.Run()
+	if tr != nil {
+		if cerr := tr.close(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "schedsim run: %v\n", err)
 		return exitFailure
@@ -146,6 +172,13 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "schedsim run: --maps: %v\n", err)
 			return exitFailure
 		}
+	}
+	if diffs := replayDiffs(scn); len(diffs) > 0 {
+		writeReplayDiffs(summaryOut, scn, diffs)
+		if res.Extra == nil {
+			res.Extra = map[string]any{}
+		}
+		res.Extra["trace_replay"] = diffs
 	}
 	if jsonOut != nil {
 		data, err := json.MarshalIndent(res, "", "  ")
@@ -238,7 +271,7 @@ func writeSummary(w io.Writer, cfg *sim.Config, scn *sim.Scenario, r *sim.Result
 	fmt.Fprintf(tw, "schedule hash\t%s\n", r.ScheduleHash)
 	d := dur(r.DurationNs)
 	if m.P.Warmup > 0 {
-		d += " (metrics after a " + dur(m.P.Warmup) + " warmup)"
+		d += " (metrics over the " + dur(r.WindowNs) + " after a " + dur(m.P.Warmup) + " warmup)"
 	}
 	fmt.Fprintf(tw, "duration\t%s\n", d)
 	ts := m.P.Topology
@@ -249,11 +282,17 @@ func writeSummary(w io.Writer, cfg *sim.Config, scn *sim.Scenario, r *sim.Result
 	fmt.Fprintf(tw, "utilisation\t%s\n", pct(r.Utilisation))
 	fmt.Fprintf(tw, "sched time\t%s\n", pct(r.SchedTime))
 	if r.FairnessTasks >= 2 {
-		fmt.Fprintf(tw, "fairness\t%.4f (Jain's index over %d never-sleeping tasks)\n", r.Fairness, r.FairnessTasks)
+		if r.Fairness == 0 {
+			fmt.Fprintf(tw, "fairness\tn/a (none of the %d never-sleeping tasks ran)\n", r.FairnessTasks)
+		} else {
+			fmt.Fprintf(tw, "fairness\t%.4f (Jain's index over %d never-sleeping tasks)\n", r.Fairness, r.FairnessTasks)
+		}
 	} else {
 		fmt.Fprintf(tw, "fairness\tn/a (%d never-sleeping tasks; it needs 2)\n", r.FairnessTasks)
 	}
-	fmt.Fprintf(tw, "max lag\t%s\n", dur(uint64(r.MaxLagNs)))
+	fmt.Fprintf(tw, "max lag\t%s against the machine's fair share, %s against the runqueue's\n",
+		dur(uint64(r.MaxLagNs)), dur(uint64(r.MaxRqLagNs)))
+	fmt.Fprintf(tw, "starvation\t%s\n", r.Starvation.Summary(dur))
 	tw.Flush()
 
 	fmt.Fprintln(w)
@@ -284,8 +323,16 @@ func writeSummary(w io.Writer, cfg *sim.Config, scn *sim.Scenario, r *sim.Result
 		}
 		tw.Flush()
 		for _, wl := range r.Workloads {
+			if l := wl.QueueDelay; l != nil {
+				fmt.Fprintf(w, "  %s request queueing delay: p50 %s  p90 %s  p99 %s  p99.9 %s  max %s\n", wl.Name,
+					dur(l.P50), dur(l.P90), dur(l.P99), dur(l.P999), dur(l.Max))
+			}
 			if l := wl.WakeLatency; l != nil {
-				fmt.Fprintf(w, "  %s wakeup latency: p50 %s  p90 %s  p99 %s  p99.9 %s  max %s\n", wl.Name,
+				who := ""
+				if wl.QueueDelay != nil {
+					who = " (workers)"
+				}
+				fmt.Fprintf(w, "  %s wakeup latency%s: p50 %s  p90 %s  p99 %s  p99.9 %s  max %s\n", wl.Name, who,
 					dur(l.P50), dur(l.P90), dur(l.P99), dur(l.P999), dur(l.Max))
 			}
 			if len(wl.Extra) > 0 {

@@ -77,11 +77,20 @@ func (f runFlags) policyEnv(cfg *sim.Config, o sim.Overrides) policyEnv {
 	ts := mp.Topology
 	env := policyEnv{cpus: ts.Nodes * ts.LLCsPerNode * ts.CoresPerLLC * ts.ThreadsPerCore,
 		seed: mp.Seed, insnCostPs: cfg.Policy.InsnCostPs, noVerify: f.noVerify,
-		quantum: cfg.Policy.Quantum, lockTimeout: cfg.Policy.LockTimeout}
+		quantum: cfg.Policy.Quantum, lockTimeout: cfg.Policy.LockTimeout, engine: engineOf(cfg, f.engine)}
 	if f.pct {
 		env.pct = &policies.PCT{Seed: mp.Seed, Depth: f.pctDepth}
 	}
 	return env
+}
+
+// engineOf is the engine a run uses: --engine, else the config's
+// policy.engine (else the default).
+func engineOf(cfg *sim.Config, flagEngine string) string {
+	if flagEngine != "" {
+		return flagEngine
+	}
+	return cfg.Policy.Engine
 }
 
 // policySpecs splits --policy into the policies to run, each with the

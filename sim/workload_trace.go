@@ -1,0 +1,427 @@
+package sim
+
+import (
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+)
+
+// TraceReplay replays the tasks of a kernel trace (ftrace text or perf
+// sched script, trace_parse.go): each traced task runs, sleeps, blocks,
+// wakes other tasks and exits as it did in the recording, with its run
+// lengths as CPU demand, and the policy under test decides where and when.
+// A wakeup by another traced task becomes a block in the wakee and a wake
+// step in the waker; a wakeup from interrupt context or the idle task
+// becomes a timed sleep of the recorded length.
+type TraceReplay struct {
+	WorkloadSpec
+	// File is the trace (errors name it as given).
+	File string
+	// Pin restricts each task to the CPUs it ran on in the trace (traced
+	// CPU c is CPU c mod the machine's CPU count); otherwise tasks may run
+	// anywhere and only start on their mapped CPU.
+	Pin bool
+	// SwitchCost is deducted from each recorded on-CPU interval: the
+	// recording's context-switch cost, which the replay charges again
+	// (default: the machine's context_switch).
+	SwitchCost uint64
+	// Tasks are the recorded tasks, by first appearance.
+	Tasks []RecordedTask
+	// TracedCPUs is the highest traced CPU + 1; Span the trace's length.
+	TracedCPUs int
+	Span       uint64
+}
+
+// RecordedStepKind is what a recorded step does.
+type RecordedStepKind uint8
+
+const (
+	RecRun   RecordedStepKind = iota // run D ns
+	RecSleep                         // sleep D ns (woken by a timer or an interrupt)
+	RecBlock                         // block until a traced task wakes it
+	RecWake                          // wake task Target
+	RecExit                          // exit
+)
+
+// RecordedStep is one step of a recorded task.
+type RecordedStep struct {
+	Kind   RecordedStepKind
+	D      uint64
+	Target int // index in TraceReplay.Tasks
+}
+
+// RecordedTask is one task of a trace and what it did.
+type RecordedTask struct {
+	PID   int32
+	Comm  string
+	Nice  int
+	Start uint64 // ns after the trace's first event
+	CPU   int    // traced CPU it first appeared on
+	CPUs  []int  // traced CPUs it ran on
+	Steps []RecordedStep
+	// What the recording measured: time on a CPU (less the switch cost
+	// per interval: the CPU demand), time runnable but not running, and
+	// switches in.
+	Runtime, Wait, Switches uint64
+}
+
+func (w *TraceReplay) Kind() string  { return "trace" }
+func (w *TraceReplay) NumTasks() int { return len(w.Tasks) }
+
+func (w *TraceReplay) Validate() error {
+	if err := w.validate(); err != nil {
+		return err
+	}
+	if len(w.Tasks) == 0 {
+		return fmt.Errorf("trace %s: %s has no task with sched events", w.Name, w.File)
+	}
+	return nil
+}
+
+// LoadTraceReplay reads a trace file into a replay workload.
+func LoadTraceReplay(spec WorkloadSpec, file string, switchCost uint64) (*TraceReplay, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	evs, err := parseSchedTrace(file, f)
+	if err != nil {
+		return nil, err
+	}
+	w := &TraceReplay{WorkloadSpec: spec, File: file, SwitchCost: switchCost}
+	w.record(evs)
+	return w, nil
+}
+
+// recTask is a task's state while a trace is read.
+type recTask struct {
+	idx                     int
+	running, sleeping, runq bool
+	exited, done            bool
+	since, sleepAt, runqAt  uint64
+	pending                 uint64
+}
+
+// record derives each task's steps from the events.
+func (w *TraceReplay) record(evs []schedEvent) {
+	slices.SortStableFunc(evs, func(a, b schedEvent) int {
+		switch {
+		case a.ts < b.ts:
+			return -1
+		case a.ts > b.ts:
+			return 1
+		}
+		return 0
+	})
+	if len(evs) == 0 {
+		return
+	}
+	t0, tEnd := evs[0].ts, evs[len(evs)-1].ts
+	w.Span = tEnd - t0
+	state := map[int32]*recTask{}
+	cpuLast := map[int]uint64{}
+	rt := func(r *recTask) *RecordedTask { return &w.Tasks[r.idx] }
+	// get returns pid's state, creating a task seen for the first time:
+	// one that existed before the trace began (how: as it is first seen)
+	// or one created at ts.
+	get := func(pid int32, comm string, prio, cpu int, ts uint64, how string) *recTask {
+		if r, ok := state[pid]; ok {
+			return r
+		}
+		nice := 0
+		if prio >= 100 && prio <= 139 {
+			nice = prio - 120
+		}
+		r := &recTask{idx: len(w.Tasks)}
+		state[pid] = r
+		w.Tasks = append(w.Tasks, RecordedTask{PID: pid, Comm: strings.TrimSpace(comm), Nice: nice, CPU: cpu})
+		switch how {
+		case "new":
+			rt(r).Start = ts - t0
+		case "running": // ran on cpu since its last switch
+			r.running, r.since = true, t0
+			if l, ok := cpuLast[cpu]; ok {
+				r.since = l
+			}
+			rt(r).Switches++
+			rt(r).CPUs = []int{cpu}
+		case "runnable":
+			r.runq, r.runqAt = true, t0
+		case "sleeping":
+			r.sleeping, r.sleepAt = true, t0
+		}
+		return r
+	}
+	step := func(r *recTask, s RecordedStep) {
+		if !r.done {
+			rt(r).Steps = append(rt(r).Steps, s)
+		}
+	}
+	// stop ends r's on-CPU interval at ts.
+	stop := func(r *recTask, ts uint64) {
+		if !r.running {
+			return
+		}
+		d := ts - r.since
+		d -= min(d, w.SwitchCost)
+		r.pending += d
+		rt(r).Runtime += d
+		r.running = false
+	}
+	flush := func(r *recTask) {
+		if r.pending > 0 {
+			step(r, RecordedStep{Kind: RecRun, D: r.pending})
+			r.pending = 0
+		}
+	}
+	for _, e := range evs {
+		w.TracedCPUs = max(w.TracedCPUs, e.cpu+1, e.target+1)
+		switch e.kind {
+		case kSwitch:
+			if e.prevPID != 0 {
+				r := get(e.prevPID, e.prevComm, e.prevPrio, e.cpu, e.ts, "running")
+				stop(r, e.ts)
+				switch st := e.prevState; {
+				case r.exited || strings.ContainsAny(st, "XZ"):
+					flush(r)
+					step(r, RecordedStep{Kind: RecExit})
+					r.done = true
+				case strings.HasPrefix(st, "R"):
+					r.runq, r.runqAt = true, e.ts
+				default:
+					flush(r)
+					r.sleeping, r.sleepAt = true, e.ts
+				}
+			}
+			if e.nextPID != 0 {
+				r := get(e.nextPID, e.nextComm, e.nextPrio, e.cpu, e.ts, "runnable")
+				if r.runq {
+					rt(r).Wait += e.ts - r.runqAt
+				}
+				r.runq, r.sleeping = false, false
+				r.running, r.since = true, e.ts
+				rt(r).Switches++
+				if !slices.Contains(rt(r).CPUs, e.cpu) {
+					rt(r).CPUs = append(rt(r).CPUs, e.cpu)
+				}
+			}
+			cpuLast[e.cpu] = e.ts
+		case kWaking, kWakeup:
+			if e.prevPID == 0 {
+				break
+			}
+			r := get(e.prevPID, e.prevComm, e.prevPrio, e.cpu, e.ts, "sleeping")
+			if !r.sleeping {
+				break // already woken (sched_wakeup after sched_waking) or never asleep
+			}
+			var waker *recTask
+			if e.curPID != 0 && e.curPID != e.prevPID && !e.irq {
+				waker = get(e.curPID, "", 120, e.cpu, e.ts, "running")
+				if !waker.running || waker.done {
+					waker = nil
+				}
+			}
+			if waker != nil {
+				stop(waker, e.ts)
+				waker.running, waker.since = true, e.ts
+				flush(waker)
+				step(waker, RecordedStep{Kind: RecWake, Target: r.idx})
+				step(r, RecordedStep{Kind: RecBlock})
+			} else {
+				step(r, RecordedStep{Kind: RecSleep, D: max(e.ts-r.sleepAt, 1)})
+			}
+			r.sleeping, r.runq, r.runqAt = false, true, e.ts
+		case kWakeupNew:
+			r := get(e.prevPID, e.prevComm, e.prevPrio, e.cpu, e.ts, "new")
+			if !r.running {
+				r.sleeping, r.runq, r.runqAt = false, true, e.ts
+			}
+		case kFork:
+			get(e.nextPID, e.nextComm, 120, e.cpu, e.ts, "new")
+		case kExit:
+			if e.prevPID != 0 {
+				get(e.prevPID, e.prevComm, e.prevPrio, e.cpu, e.ts, "running").exited = true
+			}
+		}
+	}
+	// The end of the trace: running tasks ran up to its last event.
+	for _, r := range state {
+		if r.done {
+			continue
+		}
+		stop(r, tEnd)
+		flush(r)
+		if r.exited {
+			step(r, RecordedStep{Kind: RecExit})
+		}
+	}
+	w.sortByStart()
+}
+
+// sortByStart orders the tasks by start time (stable), so that they are
+// spawned in index order, and renumbers wake targets.
+func (w *TraceReplay) sortByStart() {
+	order := make([]int, len(w.Tasks))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		sa, sb := w.Tasks[a].Start, w.Tasks[b].Start
+		switch {
+		case sa < sb:
+			return -1
+		case sa > sb:
+			return 1
+		}
+		return 0
+	})
+	newIdx := make([]int, len(order))
+	sorted := make([]RecordedTask, len(order))
+	for n, old := range order {
+		newIdx[old] = n
+		sorted[n] = w.Tasks[old]
+	}
+	for i := range sorted {
+		for j := range sorted[i].Steps {
+			if sorted[i].Steps[j].Kind == RecWake {
+				sorted[i].Steps[j].Target = newIdx[sorted[i].Steps[j].Target]
+			}
+		}
+	}
+	w.Tasks = sorted
+}
+
+// replayState is one installation of a replay.
+type replayState struct {
+	w     *TraceReplay
+	tasks []*Task // by recorded index; nil until spawned
+	// A wake step wakes its target only if the target is blocked in a
+	// block step; otherwise it leaves a credit that the target's next
+	// block step consumes (a counting semaphore: the replay may reorder
+	// a wake and the block it ends, and must neither lose a wake nor cut
+	// a timed sleep short).
+	blocked []bool
+	credits []int
+	done    uint64 // tasks that finished their steps
+	tr      tracker
+}
+
+type replayTask struct {
+	st   *replayState
+	i    int
+	step int
+}
+
+func (rt *replayTask) Next(m *Machine, t *Task) Action {
+	steps := rt.st.w.Tasks[rt.i].Steps
+	for rt.step < len(steps) {
+		s := steps[rt.step]
+		rt.step++
+		if rt.step == len(steps) {
+			rt.st.done++
+		}
+		switch s.Kind {
+		case RecRun:
+			return Run(s.D)
+		case RecSleep:
+			return Sleep(s.D)
+		case RecBlock:
+			if rt.st.credits[rt.i] > 0 {
+				rt.st.credits[rt.i]--
+				continue
+			}
+			rt.st.blocked[rt.i] = true
+			return Block()
+		case RecExit:
+			return Exit()
+		case RecWake:
+			j := s.Target
+			if o := rt.st.tasks[j]; o != nil && o != t && rt.st.blocked[j] {
+				rt.st.blocked[j] = false
+				m.Wake(o)
+			} else if o != t {
+				rt.st.credits[j]++
+			}
+		}
+	}
+	// The trace ended with the task alive: it stays asleep.
+	return Block()
+}
+
+func (w *TraceReplay) Install(s *Scenario, group int) error {
+	m := s.Machine
+	st := &replayState{w: w, tasks: make([]*Task, len(w.Tasks)), blocked: make([]bool, len(w.Tasks)),
+		credits: make([]int, len(w.Tasks))}
+	ncpu := len(m.CPUs())
+	for i := range w.Tasks {
+		rec := &w.Tasks[i]
+		i := i
+		aff := w.Affinity
+		if w.Pin {
+			aff = nil
+			for _, c := range rec.CPUs {
+				if !slices.Contains(aff, c%ncpu) {
+					aff = append(aff, c%ncpu)
+				}
+			}
+		}
+		m.AtOn(w.Start+rec.Start, rec.CPU%ncpu, func() {
+			t, err := m.Spawn(TaskSpec{Comm: rec.Comm, Nice: max(-20, min(19, rec.Nice+w.Nice)), Affinity: aff,
+				Group: group, Behavior: &trackedTask{inner: &replayTask{st: st, i: i}, tr: &st.tr}})
+			if err != nil {
+				if s.err == nil {
+					s.err, m.stopped = fmt.Errorf("workload %s: %w", w.Name, err), true
+				}
+				return
+			}
+			st.tasks[i] = t
+			s.tasks[group] = append(s.tasks[group], t)
+		})
+	}
+	m.AddReporter(reporterFunc(func(m *Machine) WorkloadResult {
+		r := baseResult(w, s, group, &st.tr)
+		r.Completed = st.done
+		var rec, got uint64
+		for i, t := range st.tasks {
+			rec += w.Tasks[i].Runtime
+			if t != nil {
+				got += t.Stats.Runtime
+			}
+		}
+		r.Extra = append(r.Extra, stat("traced_cpus", float64(w.TracedCPUs), ""),
+			stat("recorded_runtime", float64(rec)/1e6, "ms"), stat("replayed_runtime", float64(got)/1e6, "ms"))
+		return r
+	}))
+	return nil
+}
+
+// ReplayDiff compares one task's replay with its recording.
+type ReplayDiff struct {
+	PID         int32  `json:"pid"`
+	Comm        string `json:"comm"`
+	SimPID      int32  `json:"sim_pid"` // 0: not started in the run
+	RecRuntime  uint64 `json:"recorded_runtime_ns"`
+	SimRuntime  uint64 `json:"replayed_runtime_ns"`
+	RecWait     uint64 `json:"recorded_wait_ns"`
+	SimWait     uint64 `json:"replayed_wait_ns"`
+	RecSwitches uint64 `json:"recorded_switches"`
+	SimSwitches uint64 `json:"replayed_switches"`
+}
+
+// Diffs compares each recorded task with its replay in s, where the
+// workload was installed as group.
+func (w *TraceReplay) Diffs(s *Scenario, group int) []ReplayDiff {
+	spawned := s.Tasks(group) // in index order: tasks are spawned by start time
+	ds := make([]ReplayDiff, len(w.Tasks))
+	for i, rec := range w.Tasks {
+		d := ReplayDiff{PID: rec.PID, Comm: rec.Comm, RecRuntime: rec.Runtime, RecWait: rec.Wait, RecSwitches: rec.Switches}
+		if i < len(spawned) {
+			t := spawned[i]
+			d.SimPID, d.SimRuntime, d.SimWait, d.SimSwitches = t.PID, t.Stats.Runtime, t.Stats.DelaySum, t.Stats.Switches
+		}
+		ds[i] = d
+	}
+	return ds
+}

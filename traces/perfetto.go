@@ -1,0 +1,515 @@
+package traces
+
+import (
+	"io"
+	"math"
+	"strconv"
+
+	"github.com/schedsim/schedsim/sim"
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// Field numbers of Perfetto's trace protos (github.com/google/perfetto,
+// protos/perfetto/..., Apache-2.0; read at commit ec5d16b1, Aug 2026). We
+// encode these fields by hand with protowire rather than generate code
+// from the .proto files: a writer needs a few dozen fields out of
+// thousands of messages (docs/architecture.md, RATIONALE).
+const (
+	// trace/trace.proto: Trace
+	fTracePacket = 1 // repeated TracePacket packet
+
+	// trace/trace_packet.proto: TracePacket
+	fPacketFtraceEvents     = 1  // FtraceEventBundle ftrace_events
+	fPacketTimestamp        = 8  // uint64 timestamp
+	fPacketSeqID            = 10 // uint32 trusted_packet_sequence_id
+	fPacketTrackEvent       = 11 // TrackEvent track_event
+	fPacketSequenceFlags    = 13 // uint32 sequence_flags
+	fPacketSystemInfo       = 45 // SystemInfo system_info
+	fPacketTrackDescriptor  = 60 // TrackDescriptor track_descriptor
+	fPacketFirstOnSequence  = 87 // bool first_packet_on_sequence
+	seqIncrementalCleared   = 1  // SEQ_INCREMENTAL_STATE_CLEARED
+	seqNeedsIncrementalStat = 2  // SEQ_NEEDS_INCREMENTAL_STATE
+
+	// common/system_info.proto: SystemInfo.utsname = 1; Utsname
+	fSysInfoUtsname = 1
+	fUtsSysname     = 1
+	fUtsRelease     = 3
+	fUtsMachine     = 4
+
+	// trace/ftrace/ftrace_event_bundle.proto: FtraceEventBundle
+	fBundleCPU   = 1 // uint32 cpu
+	fBundleEvent = 2 // repeated FtraceEvent event
+
+	// trace/ftrace/ftrace_event.proto: FtraceEvent
+	fFtraceTimestamp        = 1   // uint64 timestamp
+	fFtracePid              = 2   // uint32 pid (the current task)
+	fFtraceCommonFlags      = 5   // uint32 common_flags
+	// common_flags bits (the kernel's enum trace_flag_type)
+	traceFlagIrqsOff = 0x01
+	traceFlagHardirq = 0x08
+	fFtraceSchedSwitch      = 4   // SchedSwitchFtraceEvent
+	fFtraceSchedWakeup      = 17  // SchedWakeupFtraceEvent
+	fFtraceSchedWaking      = 20  // SchedWakingFtraceEvent
+	fFtraceSchedWakeupNew   = 114 // SchedWakeupNewFtraceEvent
+	fFtraceSchedProcessExit = 238 // SchedProcessExitFtraceEvent
+
+	// trace/ftrace/sched.proto: SchedSwitchFtraceEvent
+	fSwPrevComm  = 1
+	fSwPrevPid   = 2
+	fSwPrevPrio  = 3
+	fSwPrevState = 4 // int64
+	fSwNextComm  = 5
+	fSwNextPid   = 6
+	fSwNextPrio  = 7
+	// SchedWaking/SchedWakeup/SchedWakeupNewFtraceEvent
+	fWkComm      = 1
+	fWkPid       = 2
+	fWkPrio      = 3
+	fWkSuccess   = 4
+	fWkTargetCPU = 5
+	// SchedProcessExitFtraceEvent
+	fExComm = 1
+	fExPid  = 2
+	fExTgid = 3
+	fExPrio = 4
+
+	// trace/track_event/track_descriptor.proto: TrackDescriptor
+	fTdUUID    = 1
+	fTdName    = 2
+	fTdProcess = 3
+	fTdThread  = 4
+	fTdParent  = 5
+	fTdCounter = 8
+	// process_descriptor.proto: ProcessDescriptor
+	fPdPid  = 1
+	fPdName = 6
+	// thread_descriptor.proto: ThreadDescriptor
+	fThPid  = 1
+	fThTid  = 2
+	fThName = 5
+	// counter_descriptor.proto: CounterDescriptor.unit, UNIT_COUNT
+	fCdUnit   = 3
+	unitCount = 2
+
+	// trace/track_event/track_event.proto: TrackEvent
+	fTeDebugAnnotations = 4
+	fTeType             = 9
+	fTeTrackUUID        = 11
+	fTeName             = 23
+	fTeCounterValue     = 30 // int64
+	fTeDoubleCounter    = 44 // double
+	teSliceBegin        = 1
+	teSliceEnd          = 2
+	teInstant           = 3
+	teCounter           = 4
+	// debug_annotation.proto: DebugAnnotation
+	fDaUintValue   = 3
+	fDaIntValue    = 4
+	fDaStringValue = 6
+	fDaName        = 10
+)
+
+// msg appends protobuf fields to a buffer.
+type msg []byte
+
+func (m msg) uint(num protowire.Number, v uint64) msg {
+	m = protowire.AppendTag(m, num, protowire.VarintType)
+	return protowire.AppendVarint(m, v)
+}
+
+func (m msg) int(num protowire.Number, v int64) msg { return m.uint(num, uint64(v)) }
+
+func (m msg) double(num protowire.Number, v float64) msg {
+	m = protowire.AppendTag(m, num, protowire.Fixed64Type)
+	return protowire.AppendFixed64(m, math.Float64bits(v))
+}
+
+func (m msg) str(num protowire.Number, s string) msg {
+	m = protowire.AppendTag(m, num, protowire.BytesType)
+	return protowire.AppendString(m, s)
+}
+
+func (m msg) bytes(num protowire.Number, b []byte) msg {
+	m = protowire.AppendTag(m, num, protowire.BytesType)
+	return protowire.AppendBytes(m, b)
+}
+
+// cpuBundle is a CPU's FtraceEventBundle being filled.
+type cpuBundle struct {
+	events msg
+	n      int
+}
+
+// bundleMax bounds the events a CPU buffers before its bundle is written.
+const bundleMax = 1024
+
+type trackKind uint8
+
+const (
+	trkCallbacks trackKind = iota
+	trkDSQ
+	trkLock
+	trkCounter
+	trkThread
+)
+
+type trackKey struct {
+	kind trackKind
+	id   int64
+	name string
+}
+
+// PerfettoWriter writes the run as a Perfetto protobuf trace: the kernel's
+// sched events as ftrace events in one FtraceEventBundle per CPU (so that
+// Perfetto draws its CPU tracks and thread states), process and thread
+// descriptors naming every task, and track events for what only the
+// simulator knows: callbacks as slices on a track per CPU (callback,
+// task, instructions, cost), DSQ depths and per-task policy figures as
+// counters, lock waits and holds as slices on a track per CPU and lock,
+// ejections, deadlock reports and bpf_printk lines as instants.
+type PerfettoWriter struct {
+	sim.BaseObserver
+	o    out
+	opts Options
+	cpus []cpuBundle
+	kernelView
+	tracks   map[trackKey]uint64
+	open     map[uint64]int // slices begun (in the window) and not ended, by track
+	waiting  map[uint64]bool
+	nextUUID uint64
+	seqStart bool
+	pkt, ev  msg
+	sub      msg
+}
+
+// globalTrack is the track of run-wide instants (ejection, deadlocks).
+const globalTrack = 1
+
+// NewPerfetto returns a Perfetto trace writer.
+func NewPerfetto(w io.Writer, o Options) *PerfettoWriter {
+	p := &PerfettoWriter{o: newOut(w), opts: o, cpus: make([]cpuBundle, max(o.CPUs, 1)),
+		kernelView: newKernelView(o.CPUs),
+		tracks:     map[trackKey]uint64{}, open: map[uint64]int{}, waiting: map[uint64]bool{}, nextUUID: globalTrack + 1}
+	// The kernel release tells trace_processor how to read sched_switch's
+	// prev_state bits (TASK_REPORT_MAX is 0x100 from 4.14 on).
+	uts := msg(nil).str(fUtsSysname, "Linux").str(fUtsRelease, o.kernel()).str(fUtsMachine, "x86_64")
+	p.packet(msg(nil).bytes(fPacketSystemInfo, msg(nil).bytes(fSysInfoUtsname, uts)))
+	p.descriptor(0, msg(nil).uint(fTdUUID, globalTrack).str(fTdName, "schedsim"))
+	return p
+}
+
+// packet writes one TracePacket.
+func (p *PerfettoWriter) packet(body msg) {
+	p.pkt = protowire.AppendTag(p.pkt[:0], fTracePacket, protowire.BytesType)
+	p.pkt = protowire.AppendBytes(p.pkt, body)
+	p.o.write(p.pkt)
+}
+
+// seq appends the sequence fields of a track-event packet.
+func (p *PerfettoWriter) seq(m msg) msg {
+	m = m.uint(fPacketSeqID, 1)
+	if !p.seqStart {
+		p.seqStart = true
+		m = m.uint(fPacketSequenceFlags, seqIncrementalCleared).uint(fPacketFirstOnSequence, 1)
+	} else {
+		m = m.uint(fPacketSequenceFlags, seqNeedsIncrementalStat)
+	}
+	return m
+}
+
+func (p *PerfettoWriter) descriptor(at uint64, td msg) {
+	m := p.seq(msg(nil).uint(fPacketTimestamp, at))
+	p.packet(m.bytes(fPacketTrackDescriptor, td))
+}
+
+// track returns the uuid of a track, describing it on first use.
+func (p *PerfettoWriter) track(at uint64, k trackKey) uint64 {
+	if u, ok := p.tracks[k]; ok {
+		return u
+	}
+	u := p.nextUUID
+	p.nextUUID++
+	p.tracks[k] = u
+	td := msg(nil).uint(fTdUUID, u)
+	switch k.kind {
+	case trkCallbacks:
+		td = td.str(fTdName, "cpu"+strconv.FormatInt(k.id, 10)+" sched_ext")
+	case trkDSQ:
+		td = td.str(fTdName, "DSQ "+k.name).bytes(fTdCounter, msg(nil).uint(fCdUnit, unitCount))
+	case trkLock:
+		td = td.str(fTdName, "cpu"+strconv.FormatInt(k.id, 10)+" lock "+k.name)
+	case trkCounter:
+		parent := p.thread(at, int32(k.id), "")
+		td = td.str(fTdName, k.name).uint(fTdParent, parent).bytes(fTdCounter, nil)
+	}
+	p.descriptor(at, td)
+	return u
+}
+
+// thread describes task pid's process and thread (each simulated task is
+// its own process, as its tgid is its pid) and returns the thread track.
+func (p *PerfettoWriter) thread(at uint64, pid int32, name string) uint64 {
+	k := trackKey{kind: trkThread, id: int64(pid)}
+	if u, ok := p.tracks[k]; ok {
+		return u
+	}
+	pu, tu := p.nextUUID, p.nextUUID+1
+	p.nextUUID += 2
+	p.tracks[k] = tu
+	p.descriptor(at, msg(nil).uint(fTdUUID, pu).bytes(fTdProcess,
+		msg(nil).int(fPdPid, int64(pid)).str(fPdName, name)))
+	p.descriptor(at, msg(nil).uint(fTdUUID, tu).uint(fTdParent, pu).bytes(fTdThread,
+		msg(nil).int(fThPid, int64(pid)).int(fThTid, int64(pid)).str(fThName, name)))
+	return tu
+}
+
+// ftrace adds an event to cpu's bundle: fields is the event's message,
+// num its field in FtraceEvent, cur the task current on the CPU.
+func (p *PerfettoWriter) ftrace(at uint64, cpu int, cur *sim.Task, num protowire.Number, fields msg) {
+	p.ftraceFlags(at, cpu, cur, num, fields, 0)
+}
+
+// ftraceFlags is ftrace with the event's common_flags.
+func (p *PerfettoWriter) ftraceFlags(at uint64, cpu int, cur *sim.Task, num protowire.Number, fields msg, flags uint64) {
+	for cpu >= len(p.cpus) {
+		p.cpus = append(p.cpus, cpuBundle{})
+	}
+	ev := msg(p.ev[:0]).uint(fFtraceTimestamp, at).uint(fFtracePid, uint64(pid(cur)))
+	if flags != 0 {
+		ev = ev.uint(fFtraceCommonFlags, flags)
+	}
+	ev = ev.bytes(num, fields)
+	p.ev = ev
+	b := &p.cpus[cpu]
+	b.events = b.events.bytes(fBundleEvent, ev)
+	b.n++
+	if b.n >= bundleMax {
+		p.flushCPU(cpu)
+	}
+}
+
+func (p *PerfettoWriter) flushCPU(cpu int) {
+	b := &p.cpus[cpu]
+	if b.n == 0 {
+		return
+	}
+	bundle := append(msg(nil).uint(fBundleCPU, uint64(cpu)), b.events...)
+	p.packet(msg(nil).bytes(fPacketFtraceEvents, bundle))
+	b.events, b.n = b.events[:0], 0
+}
+
+// wakeFlags are a wakeup's common_flags: a timer's runs in hardirq
+// context.
+func wakeFlags(t *sim.Task) uint64 {
+	if t.WokenByTimer() {
+		return traceFlagIrqsOff | traceFlagHardirq
+	}
+	return traceFlagIrqsOff
+}
+
+func (p *PerfettoWriter) wakeFields(t *sim.Task, target int) msg {
+	p.sub = msg(p.sub[:0]).str(fWkComm, comm(t, 0)).int(fWkPid, int64(t.PID)).
+		int(fWkPrio, int64(prio(t))).uint(fWkSuccess, 1).int(fWkTargetCPU, int64(target))
+	return p.sub
+}
+
+// Fork implements sim.Observer: the task's process and thread descriptors.
+func (p *PerfettoWriter) Fork(at uint64, t *sim.Task) {
+	p.wakeCPU[t.PID] = t.CPU() // the parent's CPU: sched_wakeup_new is emitted there
+	p.thread(at, t.PID, t.Comm)
+}
+
+// Waking implements sim.Observer (sched_waking on the waker's CPU).
+func (p *PerfettoWriter) Waking(at uint64, t *sim.Task, wakerCPU int) {
+	p.wakeCPU[t.PID] = wakerCPU
+	if p.opts.in(at) {
+		p.ftraceFlags(at, wakerCPU, p.curr(wakerCPU), fFtraceSchedWaking, p.wakeFields(t, t.CPU()), wakeFlags(t))
+	}
+}
+
+// Wakeup implements sim.Observer (sched_wakeup, sched_wakeup_new).
+func (p *PerfettoWriter) Wakeup(at uint64, t *sim.Task, cpu int, isNew bool) {
+	on := p.wakeupCPU(t, cpu)
+	if !p.opts.in(at) {
+		return
+	}
+	num := protowire.Number(fFtraceSchedWakeup)
+	if isNew {
+		num = fFtraceSchedWakeupNew
+	}
+	p.ftraceFlags(at, on, p.curr(on), num, p.wakeFields(t, cpu), wakeFlags(t))
+}
+
+// Switch implements sim.Observer (sched_switch).
+func (p *PerfettoWriter) Switch(at uint64, cpu int, prev, next *sim.Task) {
+	p.setCurr(cpu, next)
+	if !p.opts.in(at) {
+		return
+	}
+	st := prevState(prev)
+	if st == stateDead {
+		p.exit(at, cpu, prev)
+	}
+	p.sub = msg(p.sub[:0]).str(fSwPrevComm, comm(prev, cpu)).int(fSwPrevPid, int64(pid(prev))).
+		int(fSwPrevPrio, int64(prio(prev))).int(fSwPrevState, st).
+		str(fSwNextComm, comm(next, cpu)).int(fSwNextPid, int64(pid(next))).int(fSwNextPrio, int64(prio(next)))
+	p.ftrace(at, cpu, prev, fFtraceSchedSwitch, p.sub)
+}
+
+func (p *PerfettoWriter) exit(at uint64, cpu int, t *sim.Task) {
+	p.exited[t.PID] = true
+	p.sub = msg(p.sub[:0]).str(fExComm, comm(t, cpu)).int(fExPid, int64(t.PID)).
+		int(fExTgid, int64(t.PID)).int(fExPrio, int64(prio(t)))
+	p.ftrace(at, cpu, t, fFtraceSchedProcessExit, p.sub)
+}
+
+// Exit implements sim.Observer (sched_process_exit, unless written before
+// the task's last switch).
+func (p *PerfettoWriter) Exit(at uint64, t *sim.Task) {
+	if !p.exitWritten(t) && p.opts.in(at) {
+		p.exit(at, t.CPU(), t)
+		p.exitWritten(t)
+	}
+}
+
+// annotation is one debug annotation of a track event.
+type annotation struct {
+	name string
+	s    string
+	i    int64
+	isS  bool
+}
+
+func ann(name string, v int64) annotation   { return annotation{name: name, i: v} }
+func annS(name string, s string) annotation { return annotation{name: name, s: s, isS: true} }
+func (a annotation) encode(m msg, num int) msg {
+	d := msg(nil).str(fDaName, a.name)
+	if a.isS {
+		d = d.str(fDaStringValue, a.s)
+	} else {
+		d = d.int(fDaIntValue, a.i)
+	}
+	return m.bytes(protowire.Number(num), d)
+}
+
+// event writes a TrackEvent.
+func (p *PerfettoWriter) event(at, track uint64, typ uint64, name string, anns ...annotation) {
+	te := msg(nil).uint(fTeType, typ).uint(fTeTrackUUID, track)
+	if name != "" {
+		te = te.str(fTeName, name)
+	}
+	for _, a := range anns {
+		te = a.encode(te, fTeDebugAnnotations)
+	}
+	m := p.seq(msg(nil).uint(fPacketTimestamp, at))
+	p.packet(m.bytes(fPacketTrackEvent, te))
+}
+
+func (p *PerfettoWriter) begin(at, track uint64, name string, anns ...annotation) {
+	if !p.opts.in(at) {
+		return
+	}
+	p.open[track]++
+	p.event(at, track, teSliceBegin, name, anns...)
+}
+
+func (p *PerfettoWriter) end(at, track uint64, anns ...annotation) {
+	if p.open[track] == 0 {
+		return
+	}
+	p.open[track]--
+	p.event(at, track, teSliceEnd, "", anns...)
+}
+
+func (p *PerfettoWriter) counter(at, track uint64, v float64, integer bool) {
+	if !p.opts.in(at) {
+		return
+	}
+	te := msg(nil).uint(fTeType, teCounter).uint(fTeTrackUUID, track)
+	if integer {
+		te = te.int(fTeCounterValue, int64(v))
+	} else {
+		te = te.double(fTeDoubleCounter, v)
+	}
+	m := p.seq(msg(nil).uint(fPacketTimestamp, at))
+	p.packet(m.bytes(fPacketTrackEvent, te))
+}
+
+// CallbackStart implements sim.Observer: a slice on the CPU's track.
+func (p *PerfettoWriter) CallbackStart(at uint64, cpu int, cb sim.Callback, t *sim.Task) {
+	if !p.opts.in(at) {
+		return
+	}
+	tr := p.track(at, trackKey{kind: trkCallbacks, id: int64(cpu)})
+	if t != nil {
+		p.begin(at, tr, cb.String(), ann("pid", int64(t.PID)), annS("comm", t.Comm))
+	} else {
+		p.begin(at, tr, cb.String())
+	}
+}
+
+// CallbackEnd implements sim.Observer: the slice ends with its cost.
+func (p *PerfettoWriter) CallbackEnd(at uint64, cpu int, cb sim.Callback, t *sim.Task, e sim.CallbackEnd) {
+	tr, ok := p.tracks[trackKey{kind: trkCallbacks, id: int64(cpu)}]
+	if !ok {
+		return
+	}
+	p.end(at, tr, ann("insns", int64(e.Insns)), ann("cost_ns", int64(e.Ns)), ann("ret", int64(e.Ret)))
+}
+
+// DSQ implements sim.Observer: the queue's depth as a counter.
+func (p *PerfettoWriter) DSQ(at uint64, q *sim.DSQ, t *sim.Task, inserted bool) {
+	if !p.opts.in(at) {
+		return
+	}
+	p.counter(at, p.track(at, trackKey{kind: trkDSQ, id: int64(q.ID), name: dsqName(q)}), float64(q.Len()), true)
+}
+
+// Ejected implements sim.Observer: an instant on the run's track.
+func (p *PerfettoWriter) Ejected(at uint64, e *sim.Ejection) {
+	if p.opts.in(at) {
+		p.event(at, globalTrack, teInstant, "ejected: "+e.Info.Reason,
+			annS("policy", e.Policy), annS("reason", e.Info.Reason), annS("msg", e.Info.Msg))
+	}
+}
+
+// Policy implements sim.Observer: lock slices, counters, instants.
+func (p *PerfettoWriter) Policy(at uint64, cpu int, ev sim.PolicyEvent) {
+	switch ev.Kind {
+	case sim.PolicyLockWait:
+		tr := p.track(at, trackKey{kind: trkLock, id: int64(cpu), name: ev.Name})
+		p.waiting[tr] = p.opts.in(at)
+		p.begin(at, tr, "wait "+ev.Name, annS("site", ev.Site))
+	case sim.PolicyLockAcquire:
+		tr := p.track(at, trackKey{kind: trkLock, id: int64(cpu), name: ev.Name})
+		if p.waiting[tr] {
+			p.waiting[tr] = false
+			p.end(at, tr)
+		}
+		p.begin(at, tr, "hold "+ev.Name, annS("site", ev.Site))
+	case sim.PolicyLockRelease:
+		if tr, ok := p.tracks[trackKey{kind: trkLock, id: int64(cpu), name: ev.Name}]; ok {
+			p.end(at, tr)
+		}
+	case sim.PolicyCounter:
+		if p.opts.in(at) {
+			p.counter(at, p.track(at, trackKey{kind: trkCounter, id: int64(ev.PID), name: ev.Name}), ev.Value, false)
+		}
+	case sim.PolicyDeadlock:
+		if p.opts.in(at) {
+			p.event(at, globalTrack, teInstant, "deadlock "+ev.Name, annS("report", ev.Text), annS("site", ev.Site))
+		}
+	case sim.PolicyPrintk:
+		if p.opts.in(at) {
+			p.event(at, p.track(at, trackKey{kind: trkCallbacks, id: int64(cpu)}), teInstant, ev.Text)
+		}
+	}
+}
+
+// Close writes the CPUs' last bundles and flushes.
+func (p *PerfettoWriter) Close() error {
+	for cpu := range p.cpus {
+		p.flushCPU(cpu)
+	}
+	return p.o.flush()
+}
