@@ -24,11 +24,12 @@ func cmdTop(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.duration, "duration", "", "simulated `DURATION` (default: the config's run.duration)")
 	fs.BoolVar(&f.noVerify, "no-verify", false, "skip the BPF verifier")
 	fs.BoolVar(&f.interleave, "interleave", false, "let callbacks of different CPUs overlap in simulated time")
+	fs.StringVar(&f.engine, "engine", "", "run BPF programs on `ENGINE`: jit or interp (default: the config's policy.engine, else jit on linux/amd64)")
 	fs.StringVar(&speed, "speed", "1/10", "initial `SPEED`: simulated time per real time, 1/10000 .. 10x, or max")
 	fs.StringVar(&column, "column", "1ms", "simulated `TIME` one column of the CPU timeline covers")
 	fs.BoolVar(&paused, "paused", false, "start paused")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: schedsim top [CONFIG] [--policy P[,Q]] [--seed N] [--duration D] [--speed S] [--column D] [--paused]\n\n"+
+		fmt.Fprintf(fs.Output(), "usage: schedsim top [CONFIG] [--policy P[,Q]] [--seed N] [--duration D] [--engine E] [--speed S] [--column D] [--paused]\n\n"+
 			"Runs the scenario live in a terminal dashboard (keys: ? for help, q to quit).\n"+
 			"docs/dashboard.md describes the panels.\n\n")
 		fs.PrintDefaults()
