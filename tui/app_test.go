@@ -107,7 +107,7 @@ func TestPauseStepGoto(t *testing.T) {
 		t.Errorf("re-simulated to 120ms: hash %x switches %d, first time %x %d", m.ScheduleHash(), m.Switches(), hash, switches)
 	}
 	a.Draw()
-	if !contains(screenText(s), "t 120ms / 200ms") {
+	if !contains(screenText(s), "t 0.120000s / 200ms") {
 		t.Errorf("header does not show the time:\n%s", strings.Join(screenText(s), "\n"))
 	}
 

@@ -138,11 +138,15 @@ func drawLatency(c canvas, m *Model, sn, other *Snapshot) {
 	qs := []qcol{{"p50", func(l *LatencySnap) uint64 { return l.P50 }}, {"p90", func(l *LatencySnap) uint64 { return l.P90 }},
 		{"p99", func(l *LatencySnap) uint64 { return l.P99 }}, {"p99.9", func(l *LatencySnap) uint64 { return l.P999 }},
 		{"max", func(l *LatencySnap) uint64 { return l.Max }}}
-	showCount := c.r.w >= 21+9*len(qs)
-	if c.r.w < 13+9*len(qs) {
+	nameW := 12
+	showCount := c.r.w >= nameW+9+9*len(qs)
+	if c.r.w < nameW+1+9*len(qs) {
 		qs = []qcol{qs[0], qs[2], qs[4]}
+		if c.r.w < nameW+1+9*len(qs) {
+			nameW = 9
+		}
 	}
-	head := fmt.Sprintf("%-12s ", "")
+	head := fmt.Sprintf("%-*s ", nameW, "")
 	if showCount {
 		head += fmt.Sprintf("%7s ", "count")
 	}
@@ -171,7 +175,7 @@ func drawLatency(c canvas, m *Model, sn, other *Snapshot) {
 			o = others[i]
 		}
 		has := other != nil && o.Count > 0
-		x := c.text(0, y, fmt.Sprintf("%-12.12s ", name), th.base)
+		x := c.text(0, y, fmt.Sprintf("%-*.*s ", nameW, nameW, name), th.base)
 		if showCount {
 			x += c.text(x, y, fmt.Sprintf("%7d ", d.Count), th.base)
 		}
@@ -196,9 +200,13 @@ func drawLatency(c canvas, m *Model, sn, other *Snapshot) {
 		y++
 		lo, hi := -1, -1
 		var top uint64
+		// From the bucket where the lowest 0.5% of samples end, to the
+		// highest.
+		var cum uint64
 		for b, n := range d.Log {
+			cum += n
 			if n > 0 {
-				if lo < 0 {
+				if lo < 0 && cum*200 >= d.Count {
 					lo = b
 				}
 				hi = b

@@ -106,7 +106,7 @@ func drawHeader(c canvas, m *Model, hd Header, snaps []*Snapshot) {
 		now = snaps[0].Now
 	}
 	// The parts, most important first; those that do not fit are left out.
-	parts := []string{fmt.Sprintf("t %s / %s", dur(now), dur(hd.End)), state, "speed " + m.RateLabel(),
+	parts := []string{fmt.Sprintf("t %s / %s", clock(now), dur(hd.End)), state, "speed " + m.RateLabel(),
 		strings.Join(names, " vs "), hd.Title, "schedsim top"}
 	for len(parts) > 1 && len([]rune(" "+strings.Join(parts, " │ "))) > c.r.w {
 		parts = parts[:len(parts)-1]
@@ -251,6 +251,12 @@ func panelTitle(p Panel, m *Model, sn *Snapshot) string {
 }
 
 func dur(ns uint64) string { return sim.FormatDuration(ns) }
+
+// clock prints a simulated time to the microsecond, as perf prints
+// timestamps: 0.300500s.
+func clock(ns uint64) string {
+	return fmt.Sprintf("%d.%06ds", ns/1_000_000_000, ns%1_000_000_000/1000)
+}
 
 // fmtRate prints a rate compactly (12.3k).
 func fmtRate(f float64) string {
