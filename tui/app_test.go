@@ -7,6 +7,7 @@ import (
 
 	"github.com/gdamore/tcell/v2"
 	"github.com/schedsim/schedsim/policies"
+	"github.com/schedsim/schedsim/sim"
 )
 
 var far = time.Now().Add(time.Hour)
@@ -325,3 +326,40 @@ func TestMapsPanelEEVDF(t *testing.T) {
 		}
 	}
 }
+
+// The dashboard does not change the schedule: run in small slices with
+// snapshots and draws between them, it ends with the schedule hash of a
+// plain run.
+func TestDashboardKeepsSchedule(t *testing.T) {
+	b := build(t, bpfPolicy(t, "eevdf"))
+	scn, sched, err := b(BaseObserverForTest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := scn.Run(); err != nil {
+		t.Fatal(err)
+	}
+	want := scn.Machine.ScheduleHash()
+	sched.(*policies.BPFPolicy).Close()
+
+	s := newScreen(t, 100, 30)
+	a := NewApp(s, "test.toml", newSession(t, "eevdf", bpfPolicy(t, "eevdf")))
+	a.Model.Rate = RateIndex("1/10")
+	for i := 0; !a.allDone(); i++ {
+		a.chunk = uint64(1000 + 37_000*(i%7)) // odd slices
+		a.Advance(30*time.Millisecond, far)
+		a.Model.Focus = Panel(i % int(numPanels))
+		a.dirty = true
+		a.Draw()
+		if i == 10 {
+			typeKeys(a, ".") // a step, then resume
+			typeKeys(a, " ")
+		}
+	}
+	if got := a.Sessions[0].Machine().ScheduleHash(); got != want {
+		t.Errorf("schedule hash under the dashboard %x, plain run %x", got, want)
+	}
+}
+
+// BaseObserverForTest stands for "no observer" in a Build.
+type BaseObserverForTest struct{ sim.BaseObserver }

@@ -100,3 +100,42 @@ func BenchmarkTopWeb(b *testing.B) { benchTop(b, 80, 24, PanelCPUs) }
 // BenchmarkTopWebAll: 200x60, every panel at once (tasks and every
 // policy map decoded each frame).
 func BenchmarkTopWebAll(b *testing.B) { benchTop(b, 200, 60, PanelCPUs) }
+
+// BenchmarkTopOverhead alternates a plain run and a dashboard run (80x24,
+// flat out) of web.toml and reports the dashboard's extra wall time in
+// percent; alternating keeps a busy machine's drift out of the ratio.
+func BenchmarkTopOverhead(b *testing.B) {
+	build := webBuild(b, benchDur)
+	var plain, top time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		scn, sched, err := build(nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := scn.Run(); err != nil {
+			b.Fatal(err)
+		}
+		sched.(*policies.BPFPolicy).Close()
+		t1 := time.Now()
+		s, err := NewSession("fifo", build, PolicyMaps, 1_000_000, 10_000_000)
+		if err != nil {
+			b.Fatal(err)
+		}
+		scr := newBenchScreen(80, 24)
+		a := NewApp(scr, "web.toml", s)
+		a.Model.Rate = len(rates) - 1
+		for !a.allDone() {
+			a.Advance(FrameInterval, time.Now().Add(FrameInterval))
+			a.Draw()
+		}
+		s.Close()
+		scr.Fini()
+		t2 := time.Now()
+		plain += t1.Sub(t0)
+		top += t2.Sub(t1)
+	}
+	b.ReportMetric(100*(float64(top)/float64(plain)-1), "overhead_%")
+	b.ReportMetric(float64(plain.Nanoseconds())/float64(b.N), "run_ns/op")
+	b.ReportMetric(float64(top.Nanoseconds())/float64(b.N), "top_ns/op")
+}

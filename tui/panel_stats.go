@@ -63,7 +63,8 @@ func drawMachine(c canvas, m *Model, sn, other *Snapshot) {
 	for i, r := range rows {
 		y := 1 + i
 		c.text(0, y, fmt.Sprintf("%-9s", r.label), th.base)
-		c.text(10, y, fmt.Sprintf("%7s", r.now), compare(th, r.v, r.o, other != nil, r.lower))
+		// Utilisation is not better or worse by itself: not compared.
+		c.text(10, y, fmt.Sprintf("%7s", r.now), compare(th, r.v, r.o, other != nil && i > 0, r.lower))
 		c.text(18, y, fmt.Sprintf("%7s", r.avg), th.dim)
 		vs := make([]float64, len(sn.Samples))
 		for j, s := range sn.Samples {
