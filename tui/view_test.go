@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/gdamore/tcell/v2"
 )
 
 // snapshot16 is a hand-made snapshot of a 16-CPU machine (1 node, 2 LLCs,
@@ -176,5 +178,71 @@ func TestHelpOverlay(t *testing.T) {
 		if !contains(rows, w) {
 			t.Errorf("help lacks %q", w)
 		}
+	}
+}
+
+// / filters the tasks table, s sorts it; a filter applies to events too.
+func TestFilterAndSort(t *testing.T) {
+	sn := snapshot16()
+	for i := 1; i <= 6; i++ {
+		g := []string{"web", "crunch"}[i%2]
+		sn.Tasks = append(sn.Tasks, TaskSnap{PID: int32(i), Comm: fmt.Sprintf("%s-%d", g, i), Group: g, State: "sleeping",
+			Runtime: uint64(i%3+1) * 1_000_000, Wait: uint64(7-i) * 1000})
+	}
+	s := newScreen(t, 100, 24)
+	m := &Model{Rate: defaultRate, Focus: PanelTasks}
+	keys := func(text string) {
+		for _, r := range text {
+			m.Update(key(r))
+		}
+	}
+	enter := func() { m.Update(tcell.NewEventKey(tcell.KeyEnter, 0, tcell.ModNone)) }
+	draw := func() []string {
+		Draw(s, m, Header{}, []*Snapshot{sn})
+		s.Show()
+		return screenText(s)
+	}
+	// Order of the pids in the table.
+	pids := func(rows []string) string {
+		var out []string
+		for _, r := range rows[4:] {
+			f := strings.Fields(strings.Trim(r, "│ "))
+			if len(f) > 2 && (strings.HasPrefix(f[1], "web-") || strings.HasPrefix(f[1], "crunch-")) {
+				out = append(out, f[0])
+			}
+		}
+		return strings.Join(out, " ")
+	}
+	if got := pids(draw()); got != "1 2 3 4 5 6" {
+		t.Errorf("by pid: %s", got)
+	}
+	keys("/crunch")
+	if rows := draw(); !contains(rows, "filter: crunch") {
+		t.Error("the prompt is not shown")
+	}
+	enter()
+	if got := pids(draw()); got != "1 3 5" {
+		t.Errorf("filtered on crunch: %s", got)
+	}
+	keys("s") // runtime, largest first, ties by pid
+	rows := draw()
+	if got := pids(rows); got != "5 1 3" {
+		t.Errorf("crunch by runtime: %s", got)
+	}
+	if !contains(rows, "by runtime") {
+		t.Error("the title does not name the order")
+	}
+	keys("s") // wait
+	if got := pids(draw()); got != "1 3 5" {
+		t.Errorf("crunch by wait: %s", got)
+	}
+	keys("/")
+	m.Update(tcell.NewEventKey(tcell.KeyBackspace2, 0, tcell.ModNone))
+	for m.Input != "" {
+		m.Update(tcell.NewEventKey(tcell.KeyBackspace2, 0, tcell.ModNone))
+	}
+	enter()
+	if got := pids(draw()); got != "1 2 3 4 5 6" {
+		t.Errorf("filter cleared, by wait: %s", got) // waits 6000 down to 1000
 	}
 }
