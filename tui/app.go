@@ -190,7 +190,9 @@ func (a *App) Draw() {
 		return
 	}
 	a.snaps = a.Snapshots()
-	Draw(a.Screen, &a.Model, a.view(), a.snaps)
+	if sc := Draw(a.Screen, &a.Model, a.view(), a.snaps); sc >= 0 {
+		a.Model.Scroll[a.Model.Focus] = sc
+	}
 	a.Screen.Show()
 	a.dirty = false
 }

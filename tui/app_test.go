@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -153,6 +154,32 @@ func TestCPUPanelLive(t *testing.T) {
 		if !ok || got != want {
 			t.Errorf("CPU %d shows %q (found %v), runs %q", c.ID, got, ok, want)
 		}
+	}
+}
+
+// Scrolling stops at the end of a panel's content: ↑ moves at once after
+// too many ↓.
+func TestScrollClamped(t *testing.T) {
+	s := newScreen(t, 80, 16)
+	a := NewApp(s, "test.toml", newSession(t, "fifo-go", goFIFO))
+	a.Goto(20_000_000)
+	seek(t, a)
+	typeKeys(a, "5")
+	for range 500 {
+		a.HandleEvent(tcell.NewEventKey(tcell.KeyDown, 0, tcell.ModNone))
+	}
+	a.Draw()
+	n, rows := len(a.snaps[0].Tasks), 16-6 // header, tabs, status, box, table head
+	if got, want := a.Model.Scroll[PanelTasks], n-rows; got != want {
+		t.Fatalf("%d tasks in %d rows: scrolled to %d, want %d", n, rows, got, want)
+	}
+	if text := screenText(s); !contains(text, fmt.Sprintf("crunch-%d", 9)) {
+		t.Errorf("the last task is not on screen:\n%s", strings.Join(text, "\n"))
+	}
+	a.HandleEvent(tcell.NewEventKey(tcell.KeyUp, 0, tcell.ModNone))
+	a.Draw()
+	if got := a.Model.Scroll[PanelTasks]; got != n-rows-1 {
+		t.Errorf("after ↑: scroll %d", got)
 	}
 }
 

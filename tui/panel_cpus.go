@@ -165,7 +165,7 @@ func drawCPUs(c canvas, m *Model, sn, other *Snapshot) {
 			}
 		})
 	}
-	start := min(m.Scroll[PanelCPUs], max(len(rows)-c.r.h, 0))
+	start := c.scroll(m, PanelCPUs, len(rows), c.r.h)
 	for y, i := 0, start; i < len(rows) && y < c.r.h; y, i = y+1, i+1 {
 		rows[i](y)
 	}

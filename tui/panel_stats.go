@@ -75,6 +75,28 @@ func drawMachine(c canvas, m *Model, sn, other *Snapshot) {
 	y := len(rows) + 2
 	if sn.Ejection != "" {
 		c.text(0, y, sn.Ejection, th.warn)
+		y += 2
+	}
+	// Each CPU's busy time so far, in topology order.
+	if y >= c.r.h || len(sn.CPUs) == 0 {
+		return
+	}
+	c.text(0, y, "busy by CPU since the start", th.dim)
+	y++
+	idW := max(idWidth(len(sn.CPUs)), 3)
+	cellW := idW + 6
+	per := max(c.r.w/cellW, 1)
+	for k, i := range topoOrder(sn.CPUs) {
+		if k > 0 && k%per == 0 {
+			y++
+		}
+		if y >= c.r.h {
+			break
+		}
+		cs := sn.CPUs[i]
+		x := (k % per) * cellW
+		c.text(x, y, fmt.Sprintf("%*d", idW, cs.ID), th.dim)
+		c.text(x+idW, y, fmt.Sprintf(" %3.0f%% ", cs.Busy*100), th.base)
 	}
 }
 
@@ -123,7 +145,7 @@ func drawDSQs(c canvas, m *Model, sn *Snapshot) {
 			}
 		})
 	}
-	start := min(m.Scroll[PanelDSQs], max(len(lines)-c.r.h, 0))
+	start := c.scroll(m, PanelDSQs, len(lines), c.r.h)
 	for y, i := 0, start; i < len(lines) && y < c.r.h; y, i = y+1, i+1 {
 		lines[i](y)
 	}
