@@ -44,8 +44,8 @@ type CPUSnap struct {
 	ID, Node, LLC, Core, Thread int
 	PID                         int32 // of the running task, 0 when idle
 	Comm                        string
-	Kind                        int    // kindIdle, kindSched, kindSpin or kindGroup+g
-	Lock                        string // the lock it spins on
+	Kind                        int     // kindIdle, kindSched, kindSpin or kindGroup+g
+	Lock                        string  // the lock it spins on
 	Busy                        float64 // fraction of the run so far spent running tasks
 }
 
