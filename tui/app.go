@@ -66,6 +66,8 @@ func (a *App) Seeking() bool { return a.seeking }
 // step or move the simulation; a resize redraws.
 func (a *App) HandleEvent(ev tcell.Event) {
 	switch ev := ev.(type) {
+	case *tcell.EventInterrupt:
+		a.Model.Quit = true // a signal (schedsim top posts one on SIGTERM)
 	case *tcell.EventResize:
 		a.Screen.Sync()
 		a.dirty = true

@@ -5,6 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/gdamore/tcell/v2"
 	"github.com/schedsim/schedsim/sim"
@@ -83,7 +86,17 @@ func cmdTop(args []string, stdout, stderr io.Writer) int {
 	app := tui.NewApp(screen, fmt.Sprintf("%s seed %d", cfg.File, cfg.Params(o).Seed), sessions...)
 	app.Model.Rate = rate
 	app.Model.Paused = paused
+	// SIGTERM and SIGHUP end the dashboard as q does, so that the
+	// terminal is restored.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGHUP)
+	go func() {
+		for range sigs {
+			screen.PostEvent(tcell.NewEventInterrupt(nil))
+		}
+	}()
 	err = app.Run()
+	signal.Stop(sigs)
 	screen.Fini()
 	for _, s := range sessions {
 		s.Close()
