@@ -29,6 +29,8 @@ type runFlags struct {
 	maps       bool
 	trace      traceFlags
 	engine     string
+	ops        string
+	recipe     string
 }
 
 // parseInterspersed parses flags wherever they appear among the
@@ -64,10 +66,13 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&f.pct, "pct", false, "randomise interleavings at lock operations from the seed, as schedsim explore does (implies --interleave)")
 	fs.IntVar(&f.pctDepth, "pct-depth", 3, "PCT bug depth `D` (priority change points + 1), at least 1")
 	f.trace.register(fs)
+	fs.StringVar(&f.ops, "ops", "", "the struct sched_ext_ops `NAME` to load when the object defines several")
+	fs.StringVar(&f.recipe, "recipe", "", "loader recipe `NAME|FILE` (default: the shipped recipe for the ops name, if any; none: no recipe)")
 	fs.StringVar(&f.engine, "engine", "", "run BPF programs on `ENGINE`: jit or interp (default: the config's policy.engine, else jit on linux/amd64)")
 	fs.BoolVar(&f.maps, "maps", false, "at the end, print every map of the BPF policy decoded by its BTF, as bpftool map dump (and add them to the JSON)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: schedsim run [CONFIG] [--policy NAME|PATH] [--seed N] [--duration D] [--json FILE] [--no-verify] [--printk FILE] [--interleave] [--pct [--pct-depth D]] [--maps] [--engine jit|interp]\n"+
+			"                    [--ops NAME] [--recipe NAME|FILE|none]\n"+
 			"                    [--trace FILE [--trace-format F] [--trace-from T] [--trace-to T]]\n\n"+
 			"Simulates the scenario in CONFIG (default: the built-in %s) and prints a summary.\n\n", configs.Default)
 		fs.PrintDefaults()
