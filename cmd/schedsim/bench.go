@@ -50,11 +50,10 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 		return cmdBenchMerge(args[1:], stdout, stderr)
 	}
 	var f benchFlags
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("bench", args, stdout, stderr)
 	f.define(fs, false)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: schedsim bench SUITE [--workers N] [--json FILE] [--save-baseline FILE] [--baseline FILE]\n"+
+		fmt.Fprintf(fs.Output(), "usage: schedsim bench SUITE [--workers N] [--json FILE] [--save-baseline FILE] [--baseline FILE]\n"+
 			"                      [--report DIR] [--shard i/n] [--engine E] [--seeds N|LIST] [--duration D] [--warmup D] [--quiet]\n"+
 			"       schedsim bench merge PART... [--json FILE] [--save-baseline FILE] [--baseline FILE] [--report DIR]\n\n"+
 			"Runs every policy of the suite on every config with every seed, in parallel, and prints\n"+
@@ -167,11 +166,10 @@ func (f *benchFlags) override(s *bench.Suite, stderr io.Writer) int {
 // unsharded bench would.
 func cmdBenchMerge(args []string, stdout, stderr io.Writer) int {
 	var f benchFlags
-	fs := flag.NewFlagSet("bench merge", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("bench merge", args, stdout, stderr)
 	f.define(fs, true)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: schedsim bench merge PART... [--json FILE] [--save-baseline FILE] [--baseline FILE] [--report DIR]\n\n"+
+		fmt.Fprintf(fs.Output(), "usage: schedsim bench merge PART... [--json FILE] [--save-baseline FILE] [--baseline FILE] [--report DIR]\n\n"+
 			"Joins the JSON parts written by `schedsim bench SUITE --shard i/n --json PART` into the\n"+
 			"results of the whole suite, then prints, compares and reports as schedsim bench does.\n\n")
 		fs.PrintDefaults()

@@ -96,6 +96,23 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	defer jsonOut.Close()
+	// Created now, before any policy loads: the file exists (possibly
+	// empty) after every run, side by side runs too, and holds ops.init's
+	// messages.
+	var printk io.Writer
+	switch f.printk {
+	case "":
+	case "-":
+		printk = stderr
+	default:
+		lf, err := os.Create(f.printk)
+		if err != nil {
+			fmt.Fprintf(stderr, "schedsim run: --printk: %v\n", err)
+			return exitUsage
+		}
+		defer lf.Close()
+		printk = lf
+	}
 
 	cfg, code := loadRunConfig("run", pos, stderr)
 	if cfg == nil {
@@ -111,7 +128,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "schedsim run: --trace writes one run; give one policy, not %s\n", f.policy)
 			return exitUsage
 		}
-		return compareRun(cfg, o, f, stdout, stderr)
+		return compareRun(cfg, o, f, printk, stdout, stderr)
 	}
 	spec := policySpec{cfg.Policy.Name, cfg.Policy.Params}
 	if f.policy != "" && !samePolicy(f.policy, cfg.Policy.Name) {
@@ -125,21 +142,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	if f.noVerify {
 		fmt.Fprintln(stderr, "warning: --no-verify: the BPF verifier is off; an unsafe program is caught only when it faults")
 	}
-	switch f.printk {
-	case "":
-	case "-":
-		env.log = stderr
-	default:
-		// Created now, before the policy loads: it exists (possibly
-		// empty) after every run, and holds ops.init's messages too.
-		lf, err := os.Create(f.printk)
-		if err != nil {
-			fmt.Fprintf(stderr, "schedsim run: --printk: %v\n", err)
-			return exitUsage
-		}
-		defer lf.Close()
-		env.log = lf
-	}
+	env.log = printk
 	var tr *traceOut
 	if f.trace.set() {
 		var err error
