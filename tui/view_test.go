@@ -246,3 +246,53 @@ func TestFilterAndSort(t *testing.T) {
 		t.Errorf("filter cleared, by wait: %s", got) // waits 6000 down to 1000
 	}
 }
+
+// The events panel shows the newest line at the bottom; ↑ goes back in
+// time and stops at the oldest.
+func TestEventsScroll(t *testing.T) {
+	sn := snapshot16()
+	for i := range 50 {
+		sn.Events = append(sn.Events, Event{At: uint64(i) * 1000, CPU: 1, Kind: "printk", Text: fmt.Sprintf("line %02d", i)})
+	}
+	s := newScreen(t, 80, 24)
+	m := &Model{Rate: defaultRate, Focus: PanelEvents}
+	draw := func() []string {
+		if sc := Draw(s, m, Header{}, []*Snapshot{sn}); sc >= 0 {
+			m.Scroll[m.Focus] = sc
+		}
+		s.Show()
+		return screenText(s)
+	}
+	last := func(rows []string) string {
+		for i := len(rows) - 1; i >= 0; i-- {
+			if j := strings.Index(rows[i], "line "); j >= 0 {
+				return rows[i][j : j+7]
+			}
+		}
+		return ""
+	}
+	if got := last(draw()); got != "line 49" {
+		t.Errorf("bottom line %q, want the newest", got)
+	}
+	for range 5 {
+		m.Update(tcell.NewEventKey(tcell.KeyUp, 0, tcell.ModNone))
+	}
+	if got := last(draw()); got != "line 44" {
+		t.Errorf("after 5 ↑ the bottom line is %q", got)
+	}
+	for range 100 {
+		m.Update(tcell.NewEventKey(tcell.KeyUp, 0, tcell.ModNone))
+	}
+	rows := draw()
+	if !contains(rows, "line 00") {
+		t.Error("scrolled back, the oldest line is not shown")
+	}
+	m.Update(tcell.NewEventKey(tcell.KeyDown, 0, tcell.ModNone))
+	if got := last(draw()); got == last(rows) {
+		t.Error("↓ after scrolling back too far does not move at once")
+	}
+	m.Update(tcell.NewEventKey(tcell.KeyHome, 0, tcell.ModNone))
+	if got := last(draw()); got != "line 49" {
+		t.Errorf("Home: bottom line %q", got)
+	}
+}
