@@ -41,12 +41,12 @@ const (
 	fBundleEvent = 2 // repeated FtraceEvent event
 
 	// trace/ftrace/ftrace_event.proto: FtraceEvent
-	fFtraceTimestamp        = 1   // uint64 timestamp
-	fFtracePid              = 2   // uint32 pid (the current task)
-	fFtraceCommonFlags      = 5   // uint32 common_flags
+	fFtraceTimestamp   = 1 // uint64 timestamp
+	fFtracePid         = 2 // uint32 pid (the current task)
+	fFtraceCommonFlags = 5 // uint32 common_flags
 	// common_flags bits (the kernel's enum trace_flag_type)
-	traceFlagIrqsOff = 0x01
-	traceFlagHardirq = 0x08
+	traceFlagIrqsOff        = 0x01
+	traceFlagHardirq        = 0x08
 	fFtraceSchedSwitch      = 4   // SchedSwitchFtraceEvent
 	fFtraceSchedWakeup      = 17  // SchedWakeupFtraceEvent
 	fFtraceSchedWaking      = 20  // SchedWakingFtraceEvent
