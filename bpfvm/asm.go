@@ -445,6 +445,14 @@ func (a *assembler) insn() error {
 			a.emit(Insn{Op: ClassJMP | JmpJCOND, Off: int16(v)})
 		}
 		return nil
+	case t.kind == tIdent && t.text == "callx":
+		a.next()
+		r, _, _, err := a.register()
+		if err != nil {
+			return err
+		}
+		a.emit(Insn{Op: ClassJMP | SrcX | JmpCALL, Dst: r})
+		return nil
 	case t.kind == tIdent && t.text == "call":
 		a.next()
 		return a.call()

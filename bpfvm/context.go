@@ -3,6 +3,7 @@ package bpfvm
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Context is an execution context: registers, call frames and a BPF stack in
@@ -300,8 +301,17 @@ func (c *Context) CallFunc(kfunc bool, id int32, r1, r2, r3, r4, r5 uint64) (uin
 		if errors.As(err, &f) {
 			return 0, err
 		}
-		return 0, &Fault{Prog: c.Prog, PC: c.PC, Reason: name + ": " + err.Error(), Err: err}
+		return 0, &Fault{Prog: c.Prog, PC: c.PC, Reason: prefixName(name, err.Error()), Err: err}
 	}
 	c.Cost += cost
 	return r0, nil
+}
+
+// prefixName is "name: msg", unless msg already begins with name (helpers
+// often name themselves in their errors).
+func prefixName(name, msg string) string {
+	if strings.HasPrefix(msg, name+":") || strings.HasPrefix(msg, name+" ") {
+		return msg
+	}
+	return name + ": " + msg
 }

@@ -138,6 +138,11 @@ func disasm(insns []Insn, pc int, reg *Registry) (string, bool) {
 
 // validInsn reports whether insns[pc] is a valid encoding, as disasm
 // would, without formatting it.
+// ValidInsn reports whether insns[pc] is a well-formed instruction (the
+// first slot of a complete LD_IMM64 included), as the interpreter decodes
+// it; engines fault on the others when they are reached.
+func ValidInsn(insns []Insn, pc int) bool { return validInsn(insns, pc) }
+
 func validInsn(insns []Insn, pc int) bool {
 	_, ok := disasmf(insns, pc, nil, func(string, ...any) string { return "" })
 	return ok
@@ -223,6 +228,9 @@ func disasmf(insns []Insn, pc int, reg *Registry, sprintf func(string, ...any) s
 			}
 			return sprintf("goto pc%+d", i.Off), true
 		case JmpCALL:
+			if !w && x && i.Src == 0 && i.Off == 0 && i.Imm == 0 {
+				return sprintf("callx r%d", i.Dst), true
+			}
 			if w || x || i.Dst != 0 || i.Off != 0 {
 				return "", false
 			}

@@ -172,6 +172,7 @@ const (
 	opCall
 	opKfunc
 	opCallLocal
+	opCallx
 	opExit
 	opLdImm64
 	opLdx8
@@ -424,7 +425,10 @@ func (e *Interpreter) code(vm *VM, p *Program) *icode {
 // Jumps out of the program go to the end sentinel.
 func decode(vm *VM, p *Program) *icode {
 	n := len(p.Insns)
-	ic := &icode{insns: make([]dinsn, n+1)}
+	// One spare slot past the sentinel: fast advances its instruction
+	// pointer past the instruction it reads before it refuses it, and that
+	// pointer must stay inside the allocation (checkptr, go test -race).
+	ic := &icode{insns: make([]dinsn, n+1, n+2)}
 	ic.insns[n] = dinsn{op: opEnd}
 	bad := func(i int, format string, args ...any) {
 		ic.insns[i] = dinsn{op: opInvalid, imm: uint64(len(ic.reasons))}
@@ -517,6 +521,10 @@ func decode(vm *VM, p *Program) *icode {
 			case JmpEXIT:
 				d.op = opExit
 			case JmpCALL:
+				if x == 1 {
+					d.op = opCallx
+					break
+				}
 				switch in.Src {
 				case CallHelper:
 					d.op = opCall
@@ -594,7 +602,7 @@ func decode(vm *VM, p *Program) *icode {
 		}
 		ic.insns[i] = d
 	}
-	ic.plain = append([]dinsn(nil), ic.insns...)
+	ic.plain = append(make([]dinsn, 0, n+2), ic.insns...)
 	for i := 0; i+1 < n; i++ {
 		mv, op := ic.insns[i], ic.plain[i+1]
 		f := fuseTab[op.op]
@@ -682,7 +690,16 @@ func (e *Interpreter) Run(c *Context, quantum uint64) (Status, error) {
 			} else {
 				f.Loops--
 			}
-		case opCallLocal:
+		case opCallLocal, opCallx:
+			if in.op == opCallx {
+				t, err := callxTarget(p, r[in.dst&15])
+				if err != nil {
+					c.Insns = target - n
+					e.save(c, &r, pc-1)
+					return StatusFault, &Fault{Prog: p, PC: pc - 1, Reason: err.Error()}
+				}
+				in = &dinsn{off: int32(t)}
+			}
 			d := c.Depth
 			if d >= MaxCallFrames {
 				c.Insns = target - n
@@ -752,6 +769,25 @@ func (e *Interpreter) Run(c *Context, quantum uint64) (Status, error) {
 			return StatusFault, &Fault{Prog: p, PC: pc - 1, Reason: reason}
 		}
 	}
+}
+
+// callxTarget resolves the register operand of callx (a value loaded
+// with LD_IMM64 PseudoFunc) to the subprogram it names: the start of one
+// of p's functions (any instruction of a raw program without function
+// information).
+func callxTarget(p *Program, v uint64) (int, error) {
+	t, ok := FuncPC(v)
+	if ok && t < len(p.Insns) {
+		if len(p.Funcs) == 0 {
+			return t, nil
+		}
+		for _, f := range p.Funcs {
+			if f.Start == t {
+				return t, nil
+			}
+		}
+	}
+	return 0, fmt.Errorf("callx of %#x, which is not a subprogram of %s", v, p.Name)
 }
 
 // memAccess describes the memory instructions.

@@ -857,6 +857,14 @@ func TestHelperErrors(t *testing.T) {
 	if f.Err == nil || f.Err.Error() != "no luck" {
 		t.Errorf("fault does not wrap the helper's error: %v", f.Err)
 	}
+	// A helper naming itself in its error is not named twice.
+	c.VM.Registry.AddHelper(&Helper{ID: 1003, Name: "test_self", Fn: func(*Context, uint64, uint64, uint64, uint64, uint64) (uint64, error) {
+		return 0, errors.New("test_self: NULL task")
+	}})
+	_, err = c.Call(mustProg(t, nil, "r0 = 0\ncall 1003\nexit"))
+	if f := wantFault(t, err, 1, "test_self: NULL task"); strings.Contains(f.Reason, "test_self: test_self") {
+		t.Errorf("name doubled: %q", f.Reason)
+	}
 	c.VM.Registry = nil
 	_, err = c.Call(mustProg(t, nil, "call 1\nexit"))
 	wantFault(t, err, 0, "no registry")

@@ -224,7 +224,13 @@ func (b *objBuilder) externs() error {
 			case *btf.Func:
 				b.obj.Externs = append(b.obj.Externs, Extern{Name: t.Name, Kind: ExternKfunc, Weak: b.ei.weak(t.Name), Func: t})
 			case *btf.Var:
-				b.obj.Externs = append(b.obj.Externs, Extern{Name: t.Name, Kind: ExternKsym, Weak: b.ei.weak(t.Name), Type: t.Type})
+				typ := t.Type
+				if id, ok := b.ei.ksymTypes[t.Name]; ok {
+					if real, err := b.spec.Types.TypeByID(btf.TypeID(id)); err == nil {
+						typ = real
+					}
+				}
+				b.obj.Externs = append(b.obj.Externs, Extern{Name: t.Name, Kind: ExternKsym, Weak: b.ei.weak(t.Name), Type: typ})
 			default:
 				return b.errorf(".ksyms: unexpected entry %v", vsi.Type)
 			}

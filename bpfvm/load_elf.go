@@ -38,6 +38,9 @@ type elfInfo struct {
 	// renamed maps the name cilium sees to the original section name.
 	renamed map[string]string
 	patches []patch
+	// ksymTypes maps each typed .ksyms variable (extern const int x
+	// __ksym) to its BTF type ID, which cilium's view hides.
+	ksymTypes map[string]uint32
 }
 
 // maxSectionSize bounds every section of an object, in particular global
@@ -120,6 +123,9 @@ func parseELF(r io.ReaderAt, name string) (*elfInfo, error) {
 		}
 	}
 	if err := ei.planPatches(r, f); err != nil {
+		return nil, err
+	}
+	if err := ei.planExternPatches(r, f); err != nil {
 		return nil, err
 	}
 	return ei, nil

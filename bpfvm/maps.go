@@ -6,20 +6,22 @@ import "github.com/cilium/ebpf/btf"
 type MapType uint32
 
 const (
-	MapHash          MapType = 1
-	MapArray         MapType = 2
-	MapPercpuHash    MapType = 5
-	MapPercpuArray   MapType = 6
-	MapLRUHash       MapType = 9
-	MapLRUPercpuHash MapType = 10
-	MapArrayOfMaps   MapType = 12
-	MapHashOfMaps    MapType = 13
-	MapQueue         MapType = 22
-	MapStack         MapType = 23
-	MapStructOps     MapType = 26
-	MapRingbuf       MapType = 27
-	MapTaskStorage   MapType = 29
-	MapArena         MapType = 33
+	MapHash           MapType = 1
+	MapArray          MapType = 2
+	MapPerfEventArray MapType = 4
+	MapPercpuHash     MapType = 5
+	MapPercpuArray    MapType = 6
+	MapLRUHash        MapType = 9
+	MapLRUPercpuHash  MapType = 10
+	MapArrayOfMaps    MapType = 12
+	MapHashOfMaps     MapType = 13
+	MapQueue          MapType = 22
+	MapStack          MapType = 23
+	MapStructOps      MapType = 26
+	MapRingbuf        MapType = 27
+	MapTaskStorage    MapType = 29
+	MapCgrpStorage    MapType = 32
+	MapArena          MapType = 33
 )
 
 // MapSpec describes a map as the object declares it.
@@ -88,3 +90,6 @@ type Map interface {
 	// Len is the number of entries present.
 	Len() int
 }
+
+// String is the map type as bpftool names it ("hash", "percpu_array").
+func (t MapType) String() string { return mapTypeName(t) }

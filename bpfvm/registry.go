@@ -39,6 +39,7 @@ const (
 	ArgPtrToBTFIDOrNull                   // same, or NULL
 	ArgPtrToMapValueOrNull                // map value or NULL
 	ArgConstStrPtr                        // pointer to a NUL-terminated read-only string
+	ArgPtrToMemOrNull                     // as ArgPtrToMem, or NULL with a zero size (PTR_MAYBE_NULL)
 )
 
 // RetType is what a helper returns in r0, after enum bpf_return_type.

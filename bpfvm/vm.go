@@ -25,11 +25,30 @@ type VM struct {
 	// decoded programs, shared by the interpreters of all the VM's
 	// contexts (a VM's contexts never run concurrently)
 	icodes map[*Program]*icode
+	// compiled forms of programs kept by other engines (the JIT), shared
+	// by all the VM's contexts
+	compiled map[*Program]any
+}
+
+// Compiled returns what an engine stored for p with SetCompiled (nil if
+// nothing): the JIT keeps a program's native code here, so that the
+// contexts of a VM compile each program once.
+func (vm *VM) Compiled(p *Program) any { return vm.compiled[p] }
+
+// SetCompiled stores an engine's compiled form of p (see Compiled).
+func (vm *VM) SetCompiled(p *Program, v any) {
+	if vm.compiled == nil {
+		vm.compiled = make(map[*Program]any)
+	}
+	vm.compiled[p] = v
 }
 
 // Forget drops the VM's shared decoded form of p (after p's instructions
 // changed); each context's interpreter must Forget it too.
-func (vm *VM) Forget(p *Program) { delete(vm.icodes, p) }
+func (vm *VM) Forget(p *Program) {
+	delete(vm.icodes, p)
+	delete(vm.compiled, p)
+}
 
 // ErrYield, returned by a helper or kfunc, suspends the calling context
 // before the call completes; Resume makes the call again.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"unsafe"
 
@@ -48,6 +49,25 @@ type Options struct {
 	// PCT, if set, randomises interleavings at lock operations (schedsim
 	// explore).
 	PCT *PCT
+	// Engine runs the programs: "jit", "interp", or "" for DefaultEngine.
+	// Both give identical schedules.
+	Engine string
+	// HZ is the machine's tick rate, for CONFIG_HZ; 0 means 1000.
+	HZ int
+	// Topology is the machine's shape, for recipes and the kernel
+	// variables a policy may read (sd_llc_size...); zero means NumCPUs
+	// single-threaded cores sharing one LLC.
+	Topology sim.TopologySpec
+	// Kconfig overrides .kconfig values (see kconfigDefaults).
+	Kconfig map[string]any
+	// Ops chooses the struct sched_ext_ops when the object defines
+	// several: its variable name or its .name.
+	Ops string
+	// Recipe is what the scheduler's user space does around loading; nil
+	// finds the shipped recipe for the ops name, if any (see Recipe).
+	Recipe *Recipe
+	// NoRecipe loads the object as it is, without a shipped recipe.
+	NoRecipe bool
 }
 
 // BPFPolicy is a sched_ext BPF program (a struct_ops map of struct
@@ -78,9 +98,17 @@ type BPFPolicy struct {
 
 	// Warnings are the verifier's warnings (potential lock-order cycles).
 	Warnings []verifier.Warning
+	// Verification is the verifier's report from loading (nil with
+	// Options.NoVerify): per program, instructions processed, states, time.
+	Verification *VerifyReport
 	// Deadlocks and Timeouts are the lock reports of the run, in order.
 	Deadlocks []string
 	Timeouts  []string
+
+	recipe *Recipe
+	topo   *sim.Topology
+	percpu []percpuVar
+	ks     kernelState
 
 	locks       map[uint64]*lockState
 	cpuLock     []cpuLocks
@@ -128,17 +156,9 @@ func cbIndex(cb sim.Callback) int {
 
 // LoadObject loads a parsed object as a policy.
 func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
-	var so *bpfvm.StructOps
-	for _, s := range obj.StructOps {
-		if s.TypeName == "sched_ext_ops" {
-			if so != nil {
-				return nil, fmt.Errorf("%s: more than one struct sched_ext_ops (%s and %s)", obj.Name, so.Name, s.Name)
-			}
-			so = s
-		}
-	}
-	if so == nil {
-		return nil, fmt.Errorf("%s: no struct sched_ext_ops map (define one with SCX_OPS_DEFINE in SEC(\".struct_ops.link\"))", obj.Name)
+	so, err := chooseOps(obj, opts.Ops)
+	if err != nil {
+		return nil, err
 	}
 	kbtf, err := KernelBTF()
 	if err != nil {
@@ -147,7 +167,32 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 	if opts.NumCPUs <= 0 {
 		opts.NumCPUs = 1
 	}
-	b := &BPFPolicy{obj: obj, so: so, opts: opts, log: opts.Log,
+	if opts.Topology == (sim.TopologySpec{}) {
+		opts.Topology = sim.TopologySpec{Nodes: 1, LLCsPerNode: 1, CoresPerLLC: opts.NumCPUs, ThreadsPerCore: 1}
+	}
+	recipe := opts.Recipe
+	if recipe == nil && !opts.NoRecipe {
+		if n, err := so.String("name"); err == nil && n != "" {
+			if recipe, err = FindRecipe(n); err != nil {
+				return nil, err
+			}
+		}
+	}
+	objFlags, _ := so.Uint("flags")
+	flags, setFlags := objFlags, false
+	if recipe != nil {
+		opts.Params = maps.Clone(opts.Params)
+		opts.Kconfig = maps.Clone(opts.Kconfig)
+		opts.DataSizes = maps.Clone(opts.DataSizes)
+		if flags, setFlags, err = recipe.apply(obj, &opts, objFlags); err != nil {
+			return nil, err
+		}
+	}
+	kconfig := kconfigDefaults(opts.HZ)
+	for k, v := range opts.Kconfig {
+		kconfig[k] = v
+	}
+	b := &BPFPolicy{obj: obj, so: so, opts: opts, log: opts.Log, recipe: recipe,
 		rand: rand.New(rand.NewPCG(opts.Seed, 0xb9f))}
 	reg := bpfvm.NewRegistry()
 	bpfvm.RegisterBase(reg)
@@ -155,13 +200,20 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 	bpfvm.RegisterGraph(reg)
 	b.registerKernel(reg)
 	b.registerLocks(reg)
+	b.registerPerCPU(reg)
 	vm, err := bpfvm.NewVM(bpfvm.VMConfig{MemSize: opts.MemSize, NumCPUs: opts.NumCPUs, Registry: reg,
 		InsnCost: opts.InsnCostPs})
 	if err != nil {
 		return nil, err
 	}
 	b.vm = vm
-	inst, err := vm.Load(obj, bpfvm.LoadOptions{KernelBTF: kbtf, Params: opts.Params, DataSizes: opts.DataSizes})
+	ksyms, err := b.kernelVars(vm, opts.Topology)
+	if err != nil {
+		vm.Close()
+		return nil, err
+	}
+	inst, err := vm.Load(obj, bpfvm.LoadOptions{KernelBTF: kbtf, Params: opts.Params, DataSizes: opts.DataSizes,
+		Kconfig: kconfig, Ksyms: ksyms})
 	if err != nil {
 		vm.Close()
 		return nil, err
@@ -175,6 +227,9 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 	b.ops.Name = name
 	if v, err := so.Uint("flags"); err == nil {
 		b.ops.Flags = v
+	}
+	if setFlags {
+		b.ops.Flags = flags // user space set ops.flags before load
 	}
 	if v, err := so.Uint("timeout_ms"); err == nil {
 		b.ops.TimeoutMs = uint32(v)
@@ -197,12 +252,19 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 			b.logf(nil, "warning: %s: sched_ext_ops.%s is set but schedsim never calls it", obj.Name, f.Member)
 		}
 	}
+	if _, note, err := NewEngine(opts.Engine); err != nil {
+		vm.Close()
+		return nil, err
+	} else if note != "" {
+		b.logf(nil, "%s", note)
+	}
 	for cpu := 0; cpu < opts.NumCPUs; cpu++ {
 		c, err := vm.NewContext(cpu)
 		if err != nil {
 			vm.Close()
 			return nil, err
 		}
+		c.Engine, _, _ = NewEngine(opts.Engine)
 		b.ctxs = append(b.ctxs, c)
 		a, err := vm.Mem.Alloc(8*8, 8)
 		if err != nil {
@@ -222,6 +284,7 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 			return nil, fmt.Errorf("%s: verifier rejected the policy: %w", obj.Name, err)
 		}
 		b.Warnings = rep.Warnings
+		b.Verification = rep
 		for _, w := range rep.Warnings {
 			b.logf(nil, "warning: %s", w)
 		}
@@ -238,6 +301,9 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 		return nil, err
 	}
 	if b.idleSMTAddr, err = vm.Mem.Alloc(cpumaskSize, 8); err != nil {
+		return nil, err
+	}
+	if err := b.initKernelState(); err != nil {
 		return nil, err
 	}
 	return b, nil
@@ -470,12 +536,24 @@ func (b *BPFPolicy) fail(cb sim.Callback, err error, deadlock bool) {
 func sx(v int32) uint64 { return uint64(int64(v)) }
 
 // Init implements sim.Scheduler (ops.init, sleepable).
-func (b *BPFPolicy) Init(k *sim.Kernel) error {
+func (b *BPFPolicy) Init(k *sim.Kernel) (err error) {
 	b.k = k
 	b.vm.Timers = &timerHost{b: b}
 	if int(k.NrCPUIDs()) > len(b.ctxs) {
 		return fmt.Errorf("policy %s was loaded for %d CPUs; the machine has %d", b.name, len(b.ctxs), k.NrCPUIDs())
 	}
+	if b.recipe != nil {
+		// user space's BPF_PROG_RUN of SEC("syscall") programs, between
+		// load and attach
+		if err := b.runSyscalls(b.recipe, false); err != nil {
+			return err
+		}
+	}
+	defer func() {
+		if b.recipe != nil && err == nil {
+			err = b.runSyscalls(b.recipe, true)
+		}
+	}()
 	if b.ops.Has(sim.CbInit) {
 		r := int32(b.call(sim.CbInit))
 		if b.fault != nil {
@@ -511,7 +589,11 @@ func (b *BPFPolicy) Exit(info *sim.ExitInfo) {
 	i := cbIndex(sim.CbExit)
 	c := b.ctxs[cpu]
 	mem.Store64(b.argAddr[cpu], s)
-	if _, err := c.Call(b.progs[i], b.argAddr[cpu]); err != nil {
+	i0 := c.Insns
+	_, err := c.Call(b.progs[i], b.argAddr[cpu])
+	b.Calls[i]++
+	b.Insns[i] += c.Insns - i0
+	if err != nil {
 		b.logf(c, "ops.exit faulted: %v", err)
 	}
 }
@@ -592,7 +674,7 @@ func (b *BPFPolicy) UpdateIdle(cpu int32, idle bool) {
 }
 func (b *BPFPolicy) InitTask(p *sim.Task, args sim.InitTaskArgs) int32 {
 	s := b.scratch[max(b.k.CPU(), 0)]
-	if err := writeStruct(b.vm.Mem, s, "scx_init_task_args", map[string]uint64{"fork": boolU(args.Fork)}); err != nil {
+	if err := writeStruct(b.vm.Mem, s, "scx_init_task_args", map[string]uint64{"fork": boolU(args.Fork), "cgroup": 0}); err != nil {
 		b.k.Fault("BPF runtime error", err.Error())
 		return 0
 	}

@@ -31,17 +31,28 @@ func Builtins() []string {
 // ParseObject parses a policy named by spec: a built-in name ("fifo") or
 // the path of a .bpf.o file.
 func ParseObject(spec string) (*bpfvm.Object, error) {
-	if data, ok := builtins[spec]; ok {
-		return bpfvm.LoadObjectReader(bytes.NewReader(data), spec)
+	data, err := ObjectBytes(spec)
+	if err != nil {
+		return nil, err
 	}
-	if _, err := os.Stat(spec); err != nil {
-		if !strings.ContainsAny(spec, "/.") {
+	return bpfvm.LoadObjectReader(bytes.NewReader(data), spec)
+}
+
+// ObjectBytes returns the ELF object of the policy named by spec: a
+// built-in name ("fifo") or the path of a .bpf.o file.
+func ObjectBytes(spec string) ([]byte, error) {
+	if data, ok := builtins[spec]; ok {
+		return data, nil
+	}
+	data, err := os.ReadFile(spec)
+	if err != nil {
+		if _, serr := os.Stat(spec); serr != nil && !strings.ContainsAny(spec, "/.") {
 			return nil, fmt.Errorf("unknown policy %q: the built-in policies are %s; or give the path of a .bpf.o",
 				spec, strings.Join(Builtins(), ", "))
 		}
 		return nil, fmt.Errorf("policy %s: %w", spec, err)
 	}
-	return bpfvm.LoadObject(spec)
+	return data, nil
 }
 
 // Open parses and loads the policy named by spec (see ParseObject).

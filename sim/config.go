@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -35,6 +36,7 @@ type MachineConfig struct {
 	HZ            int
 	ContextSwitch uint64
 	IPI           uint64
+	Wakeup        uint64 // the waker's side of try_to_wake_up()
 	CallbackCost  uint64
 	// Migration is the cost, by Distance, a task pays on its first run after
 	// moving ([machine.migration]).
@@ -44,6 +46,8 @@ type MachineConfig struct {
 // PolicyConfig is the [policy] table.
 type PolicyConfig struct {
 	// Name is "fifo" or another built-in policy, or the path of a .bpf.o.
+	// LoadConfig makes a relative path (one with a "/" or ending in ".o")
+	// relative to the config file's directory.
 	Name string
 	// Pos is where the name was given (or the file, if it was not).
 	Pos Pos
@@ -60,6 +64,9 @@ type PolicyConfig struct {
 	Interleave  bool
 	Quantum     uint64
 	LockTimeout uint64
+	// Engine runs the policy's BPF programs (engine): "jit", "interp", or
+	// "" for the default (the JIT on linux/amd64).
+	Engine string
 }
 
 // Param is one entry of [policy.params]: a name, its TOML value (int64,
@@ -68,11 +75,18 @@ type Param struct {
 	Name  string
 	Value any
 	Pos   Pos
+	// Key is the parameter's key path for errors; empty means
+	// policy.params.NAME (a config's).
+	Key string
 }
 
 // Errorf returns an error about p that says where p was written.
 func (p Param) Errorf(format string, args ...any) error {
-	return &ConfigError{Pos: p.Pos, Key: keyPath("policy.params", p.Name), Msg: fmt.Sprintf(format, args...)}
+	key := p.Key
+	if key == "" {
+		key = keyPath("policy.params", p.Name)
+	}
+	return &ConfigError{Pos: p.Pos, Key: key, Msg: fmt.Sprintf(format, args...)}
 }
 
 // Duration reads p as a duration ("5ms" or integer ns).
@@ -130,6 +144,7 @@ const (
 	DefaultHZ            = 1000
 	DefaultContextSwitch = 2000
 	DefaultIPI           = 1000
+	DefaultWakeup        = 500
 	DefaultPolicy        = "fifo"
 	// DefaultInsnCostPs: about one cycle of a 4 GHz core per BPF
 	// instruction, what JIT-compiled BPF costs in a kernel.
@@ -145,7 +160,7 @@ func DefaultConfig() *Config {
 	return &Config{
 		Run: RunConfig{Duration: DefaultDuration, Seed: DefaultSeed},
 		Machine: MachineConfig{Topology: TopologySpec{Nodes: 1, LLCsPerNode: 1, CoresPerLLC: 4, ThreadsPerCore: 1},
-			HZ: DefaultHZ, ContextSwitch: DefaultContextSwitch, IPI: DefaultIPI, Migration: DefaultMigration},
+			HZ: DefaultHZ, ContextSwitch: DefaultContextSwitch, IPI: DefaultIPI, Wakeup: DefaultWakeup, Migration: DefaultMigration},
 		Policy: PolicyConfig{Name: DefaultPolicy, InsnCostPs: DefaultInsnCostPs},
 	}
 }
@@ -156,13 +171,52 @@ func LoadConfig(path string) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ParseConfig(path, data)
+	c, err := ParseConfig(path, data)
+	if err != nil {
+		return nil, err
+	}
+	c.Policy.Name = PolicyPathFrom(filepath.Dir(path), c.Policy.Name)
+	return c, nil
+}
+
+// PolicyPathFrom resolves a config's policy name against the config's
+// directory dir: a relative path (one containing a "/" or ending in ".o")
+// is joined to dir; built-in names and absolute paths are kept.
+func PolicyPathFrom(dir, name string) string {
+	if name == "" || filepath.IsAbs(name) || !(strings.Contains(name, "/") || strings.HasSuffix(name, ".o")) {
+		return name
+	}
+	return filepath.Join(dir, name)
 }
 
 // ParseConfig parses a config; name is the file name errors give. The
 // error, if any, is a ConfigErrors listing every problem with its
 // file:line:column, key, what was expected and the valid choices.
 func ParseConfig(name string, data []byte) (*Config, error) {
+	root, d, err := decodeTOML(name, data)
+	if err != nil {
+		return nil, err
+	}
+	c := DefaultConfig()
+	c.File = name
+	c.Policy.Pos = Pos{File: name}
+	rt := d.table("", "the top level", root, "run", "machine", "policy", "workload")
+	d.runTable(rt.subtable("run", "[run]", "duration", "warmup", "seed"), c)
+	d.machineTable(rt.subtable("machine", "[machine]", "nodes", "llcs_per_node", "cores_per_llc",
+		"threads_per_core", "hz", "context_switch", "ipi", "wakeup", "callback_cost", "migration"), c)
+	d.policyTable(rt.subtable("policy", "[policy]", "name", "params", "insn_cost_ps", "interleave", "quantum", "lock_timeout"), c)
+	d.workloads(rt, c)
+	rt.finish()
+	if err := d.result(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// decodeTOML parses a TOML document into its generic value tree and a
+// decoder that knows where every key is. A syntax error is returned as
+// ConfigErrors with its position.
+func decodeTOML(name string, data []byte) (map[string]any, *decoder, error) {
 	var root map[string]any
 	if _, err := toml.Decode(string(data), &root); err != nil {
 		var pe toml.ParseError
@@ -171,25 +225,11 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 			if pe.LastKey != "" {
 				msg += " (after key " + pe.LastKey + ")"
 			}
-			return nil, ConfigErrors{{Pos: syntaxPos(name, data, pe.Position), Msg: msg}}
+			return nil, nil, ConfigErrors{{Pos: syntaxPos(name, data, pe.Position), Msg: msg}}
 		}
-		return nil, ConfigErrors{{Pos: Pos{File: name}, Msg: "TOML: " + err.Error()}}
+		return nil, nil, ConfigErrors{{Pos: Pos{File: name}, Msg: "TOML: " + err.Error()}}
 	}
-	d := &decoder{file: name, pos: locateKeys(name, data)}
-	c := DefaultConfig()
-	c.File = name
-	c.Policy.Pos = Pos{File: name}
-	rt := d.table("", "the top level", root, "run", "machine", "policy", "workload")
-	d.runTable(rt.subtable("run", "[run]", "duration", "warmup", "seed"), c)
-	d.machineTable(rt.subtable("machine", "[machine]", "nodes", "llcs_per_node", "cores_per_llc",
-		"threads_per_core", "hz", "context_switch", "ipi", "callback_cost", "migration"), c)
-	d.policyTable(rt.subtable("policy", "[policy]", "name", "params", "insn_cost_ps", "interleave", "quantum", "lock_timeout"), c)
-	d.workloads(rt, c)
-	rt.finish()
-	if err := d.result(); err != nil {
-		return nil, err
-	}
-	return c, nil
+	return root, &decoder{file: name, pos: locateKeys(name, data)}, nil
 }
 
 // syntaxPos turns the TOML library's position of a syntax error into a
@@ -237,6 +277,7 @@ func (d *decoder) machineTable(t *table, c *Config) {
 	mc.HZ = int(t.integer("hz", DefaultHZ, 1, 100000))
 	mc.ContextSwitch = t.duration("context_switch", mc.ContextSwitch)
 	mc.IPI = t.duration("ipi", mc.IPI)
+	mc.Wakeup = t.duration("wakeup", mc.Wakeup)
 	mc.CallbackCost = t.duration("callback_cost", mc.CallbackCost)
 	mt := t.subtable("migration", "[machine.migration]", "smt", "llc", "node", "remote")
 	for _, k := range []struct {
@@ -270,10 +311,18 @@ func (d *decoder) policyTable(t *table, c *Config) {
 	c.Policy.Interleave = t.boolean("interleave", false)
 	c.Policy.Quantum = uint64(t.integer("quantum", 0, 0, 1<<30))
 	c.Policy.LockTimeout = t.duration("lock_timeout", 250_000_000)
+	c.Policy.Engine = t.str("engine", "", "jit", "interp")
 	if c.Policy.Name == "" {
 		d.errorf(t.key("name"), "empty policy name; expected a built-in policy name or the path of a .bpf.o")
 	}
-	pt := t.subtable("params", "[policy.params]")
+	c.Policy.Params = d.params(t.subtable("params", "[policy.params]"))
+	t.finish()
+}
+
+// params reads a table of policy parameters ([policy.params]): any key,
+// with a value that is not a table, in file order.
+func (d *decoder) params(pt *table) []Param {
+	var ps []Param
 	for _, k := range sortedKeys(pt.m) {
 		v := pt.m[k]
 		pt.allow(k)
@@ -283,9 +332,9 @@ func (d *decoder) policyTable(t *table, c *Config) {
 			d.errorf(path, "expected a number, string, boolean, date or array, found %s", typeName(v))
 			continue
 		}
-		c.Policy.Params = append(c.Policy.Params, Param{Name: k, Value: v, Pos: d.where(path)})
+		ps = append(ps, Param{Name: k, Value: v, Pos: d.where(path), Key: path})
 	}
-	slices.SortFunc(c.Policy.Params, func(a, b Param) int {
+	slices.SortFunc(ps, func(a, b Param) int {
 		if a.Pos.Line != b.Pos.Line {
 			return a.Pos.Line - b.Pos.Line
 		}
@@ -295,13 +344,13 @@ func (d *decoder) policyTable(t *table, c *Config) {
 		return strings.Compare(a.Name, b.Name)
 	})
 	pt.finish()
-	t.finish()
+	return ps
 }
 
 // Params returns the machine parameters of the config, with overrides.
 func (c *Config) Params(o Overrides) Params {
 	p := Params{Topology: c.Machine.Topology, HZ: c.Machine.HZ, ContextSwitch: c.Machine.ContextSwitch,
-		Migration: c.Machine.Migration, IPI: c.Machine.IPI, CallbackCost: c.Machine.CallbackCost,
+		Migration: c.Machine.Migration, IPI: c.Machine.IPI, Wakeup: c.Machine.Wakeup, CallbackCost: c.Machine.CallbackCost,
 		Seed: c.Run.Seed, Duration: c.Run.Duration, Warmup: c.Run.Warmup,
 		Interleave: c.Policy.Interleave || o.Interleave, Observers: o.Observers}
 	if o.Seed != nil {

@@ -18,10 +18,14 @@ type ConfigError struct {
 }
 
 func (e *ConfigError) Error() string {
-	if e.Key == "" {
-		return e.Pos.String() + ": " + e.Msg
+	var parts []string
+	if p := e.Pos.String(); p != "" {
+		parts = append(parts, p)
 	}
-	return e.Pos.String() + ": " + e.Key + ": " + e.Msg
+	if e.Key != "" {
+		parts = append(parts, e.Key)
+	}
+	return strings.Join(append(parts, e.Msg), ": ")
 }
 
 // ConfigErrors is every problem found in a config file, in file order.

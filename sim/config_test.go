@@ -398,3 +398,27 @@ func FuzzParseConfig(f *testing.F) {
 		}
 	})
 }
+
+// TestLoadConfigPolicyPathRelativeToConfig: a relative policy path in a
+// config file is read from the config's directory, not the working one.
+func TestLoadConfigPolicyPathRelativeToConfig(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct{ name, want string }{
+		{"my.bpf.o", filepath.Join(dir, "my.bpf.o")},
+		{"build/my.bpf.o", filepath.Join(dir, "build/my.bpf.o")},
+		{"eevdf", "eevdf"},
+		{"/abs/x.bpf.o", "/abs/x.bpf.o"},
+	} {
+		p := filepath.Join(dir, "c.toml")
+		if err := os.WriteFile(p, []byte("[policy]\nname = \""+c.name+"\"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := LoadConfig(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.Policy.Name != c.want {
+			t.Errorf("policy %q: resolved to %q, want %q", c.name, cfg.Policy.Name, c.want)
+		}
+	}
+}

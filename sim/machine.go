@@ -20,6 +20,11 @@ type Params struct {
 	// IPI is the delay before a kicked or woken remote CPU enters the
 	// scheduler, in ns.
 	IPI uint64
+	// Wakeup is the waker's side of try_to_wake_up() (locking the task and
+	// its runqueue, accounting, the preemption check), in ns, outside the
+	// policy's callbacks (which cost their own time): charged to the
+	// waking CPU, and the woken task cannot be picked before it is over.
+	Wakeup uint64
 	// CallbackCost is charged for every scheduler callback a Go policy runs
 	// (BPF policies charge per instruction instead; see Kernel.Charge).
 	CallbackCost uint64
@@ -27,8 +32,12 @@ type Params struct {
 	Seed uint64
 	// Duration is the simulated time to run, in ns.
 	Duration uint64
-	// Warmup is ignored by metrics: samples before it are dropped.
+	// Warmup is ignored by metrics: every metric covers the window from
+	// its end to the end of the run (window.go).
 	Warmup uint64
+	// Starvation is the runnable wait reported as starvation
+	// (DefaultStarvation when 0).
+	Starvation uint64
 	// Interleave lets callbacks of different CPUs overlap in simulated
 	// time: a policy may suspend a callback (Kernel.Yield, Kernel.Block)
 	// and other CPUs run meanwhile (see interleave.go).
@@ -63,6 +72,7 @@ type CPU struct {
 	stateSince uint64
 	busySince  uint64
 	Stats      CPUStats
+	win        CPUStats // Stats at the start of the measured window
 }
 
 // CPUStats are per-CPU measurements, in ns.
@@ -120,7 +130,10 @@ type Machine struct {
 
 	cur      cbctx
 	exitInfo *ExitInfo // set by Error/Exit; acted on at the next event boundary
-	ejected  *Ejection
+	// unregInfo is the exit information of the unregistration at the end
+	// of the run (nil before, or if the policy was ejected).
+	unregInfo *ExitInfo
+	ejected   *Ejection
 
 	rootRand *rand.Rand
 
@@ -137,6 +150,12 @@ type Machine struct {
 	policy     Scheduler // the policy the run started with
 	stopped    bool
 	obs        Observer // nil when nobody observes (observer.go)
+	// wakeDelay is added to reschedules requested while a wakeup is in
+	// progress (the rest of try_to_wake_up() runs first).
+	wakeDelay uint64
+	// the measured window (window.go)
+	winStart    uint64
+	winSwitches uint64
 }
 
 type kick struct {
@@ -193,7 +212,7 @@ func NewMachine(p Params, sched Scheduler) (*Machine, error) {
 		m.ops.DispatchMaxBatch = DispatchMaxBatchDfl
 	}
 	m.builtinIdle = !m.ops.Has(CbUpdateIdle) || m.ops.Flags&OpsKeepBuiltinIdle != 0
-	m.lag.init()
+	m.lag.init(len(m.cpus))
 	for _, o := range p.Observers {
 		m.Observe(o)
 	}
@@ -212,6 +231,7 @@ func NewMachine(p Params, sched Scheduler) (*Machine, error) {
 		}
 	}
 	m.push(event{at: p.Duration, kind: evEnd})
+	m.armWindow()
 	m.armWatchdog()
 	return m, nil
 }
@@ -357,6 +377,7 @@ func (m *Machine) Spawn(s TaskSpec) (*Task, error) {
 	}
 	t.cpu = parent
 	k.CPU = uint32(parent)
+	t.forkedAt = m.now
 	m.tasks = append(m.tasks, t)
 	if m.obs != nil {
 		m.obs.Fork(m.now, t)
@@ -369,7 +390,7 @@ func (m *Machine) Spawn(s TaskSpec) (*Task, error) {
 	}
 	m.enableTask(t)
 	// wake_up_new_task: select a CPU with WF_FORK, then activate.
-	m.activate(t, WakeFork, 0, parent)
+	m.activateCharged(t, WakeFork, 0, parent)
 	return t, nil
 }
 
@@ -407,7 +428,20 @@ func (m *Machine) tryToWakeUp(t *Task, wakeFlags uint64, wakerCPU int) {
 	t.Stats.SleepTime += m.now - t.Stats.sleptAt
 	t.woken = true
 	t.wokeAt = m.now
-	m.activate(t, wakeFlags, EnqWakeup, wakerCPU)
+	m.activateCharged(t, wakeFlags, EnqWakeup, wakerCPU)
+}
+
+// activateCharged is activate() inside try_to_wake_up() or
+// wake_up_new_task(): the reschedules it causes happen after the waker's
+// Params.Wakeup cost, which is charged to the waking CPU.
+func (m *Machine) activateCharged(t *Task, wakeFlags, enqFlags uint64, onCPU int) {
+	saved := m.wakeDelay
+	m.wakeDelay = m.P.Wakeup
+	m.activate(t, wakeFlags, enqFlags, onCPU)
+	m.wakeDelay = saved
+	if m.P.Wakeup > 0 && onCPU >= 0 && onCPU < len(m.cpus) {
+		m.charge(onCPU, m.P.Wakeup)
+	}
 }
 
 // activate is select_task_rq + enqueue_task for a waking or new task.
@@ -458,6 +492,7 @@ func (m *Machine) setTaskCPU(t *Task, cpu int) {
 	}
 	t.cpu = cpu
 	t.K.CPU = uint32(cpu)
+	m.lag.moved(m, t)
 }
 
 // enqueueTask is enqueue_task_scx().
@@ -644,7 +679,7 @@ func (m *Machine) resched(cpu int) {
 		return
 	}
 	c.reschedPending = true
-	at := m.now
+	at := m.now + m.wakeDelay
 	if cpu != m.cur.cpu {
 		at += m.P.IPI
 	}
@@ -747,7 +782,7 @@ func (m *Machine) account(c *CPU) {
 	if s := t.K.Scx.Slice; s != SliceInf {
 		t.K.Scx.Slice = s - min(s, d)
 	}
-	m.lag.ran(m, t, d)
+	m.lag.ran(m, t)
 }
 
 func (m *Machine) armCompletion(c *CPU) {
@@ -839,7 +874,20 @@ func (m *Machine) taskStep(c *CPU) {
 	t := c.curr
 	m.account(c)
 	for i := 0; ; i++ {
-		a := t.behavior.Next(m, t)
+		var a Action
+		if t.deferred != nil {
+			a, t.deferred = *t.deferred, nil
+		} else {
+			a = t.behavior.Next(m, t)
+			if a.Kind != ActRun && t.runStart > m.now {
+				// The step charged this CPU (the waker's side of a
+				// wakeup): the task sleeps, blocks or exits after it.
+				t.deferred = &a
+				t.runGen++
+				m.push(event{at: t.runStart, kind: evTaskDone, cpu: int32(c.ID), task: t, gen: t.runGen})
+				return
+			}
+		}
 		switch a.Kind {
 		case ActRun:
 			t.work = max(a.D, 1)
@@ -1082,6 +1130,10 @@ func (m *Machine) switchTo(c *CPU, prev, next *Task) {
 	if prev != nil && c.curr == prev {
 		c.curr = nil
 	}
+	if prev != nil && prev.onCPU {
+		prev.onCPU = false
+		prev.held += m.now - prev.onSince
+	}
 	m.switches++
 	c.Stats.Switches++
 	var pp, np int32
@@ -1114,16 +1166,17 @@ func (m *Machine) switchTo(c *CPU, prev, next *Task) {
 	// set_next_task_scx(): clr_task_runnable(p, true)
 	next.K.Scx.Flags |= TaskResetRunnableAt
 	c.curr = next
+	next.onCPU, next.onSince = true, m.now
 	next.state = TaskRunning
 	next.K.OnCPU = 1
 	if prev != nil {
 		prev.K.OnCPU = 0
 	}
-	delay := m.now - next.runnableSince
-	m.Metrics.recordDelay(m, next, delay)
-	next.Stats.Switches++
+	// The switch is paid before next runs, and counts in its delay.
 	next.runStart = m.now + m.P.ContextSwitch
 	next.lastAcct = next.runStart
+	m.Metrics.recordDelay(m, next, next.runStart)
+	next.Stats.Switches++
 	c.Stats.Sched += m.P.ContextSwitch
 	if m.has(CbRunning) {
 		m.call(c.ID, CbRunning, next, func() int32 { m.sched.Running(next); return 0 })
@@ -1226,6 +1279,64 @@ func (m *Machine) fail(kind int, reason, msg string) {
 		return
 	}
 	m.exitInfo = &ExitInfo{Kind: kind, Reason: reason, Msg: msg}
+}
+
+// unregister ends a policy still attached when the run ends, as user space
+// unregistering the struct_ops map does (bpf_scx_unreg ->
+// scx_disable(SCX_EXIT_UNREG)): ops.exit is called with the exit
+// information. Once; nothing after it is simulated.
+func (m *Machine) unregister() {
+	if m.ejected != nil || m.unregInfo != nil {
+		return
+	}
+	m.unregInfo = &ExitInfo{Kind: ExitUnreg, Reason: ExitReason(ExitUnreg)}
+	if m.ops.Has(CbExit) {
+		info := *m.unregInfo
+		m.sched.Exit(&info)
+	}
+}
+
+// ExitReason is the kernel's text for an exit kind (scx_exit_reason() in
+// kernel/sched/ext.c).
+func ExitReason(kind int) string {
+	switch kind {
+	case ExitUnreg:
+		return "unregistered from user space"
+	case ExitUnregBPF:
+		return "unregistered from BPF"
+	case ExitUnregKern:
+		return "unregistered from the main kernel"
+	case ExitError:
+		return "runtime error"
+	case ExitErrorBPF:
+		return "scx_bpf_error"
+	case ExitErrorStall:
+		return "runnable task stall"
+	}
+	return "<UNKNOWN>"
+}
+
+// ExitKindName is the enumerator of an exit kind ("SCX_EXIT_UNREG").
+func ExitKindName(kind int) string {
+	switch kind {
+	case ExitNone:
+		return "SCX_EXIT_NONE"
+	case ExitDone:
+		return "SCX_EXIT_DONE"
+	case ExitUnreg:
+		return "SCX_EXIT_UNREG"
+	case ExitUnregBPF:
+		return "SCX_EXIT_UNREG_BPF"
+	case ExitUnregKern:
+		return "SCX_EXIT_UNREG_KERN"
+	case ExitError:
+		return "SCX_EXIT_ERROR"
+	case ExitErrorBPF:
+		return "SCX_EXIT_ERROR_BPF"
+	case ExitErrorStall:
+		return "SCX_EXIT_ERROR_STALL"
+	}
+	return fmt.Sprintf("%d", kind)
 }
 
 // eject ends the policy as scx_ops_disable_workfn() does: tasks in its

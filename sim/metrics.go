@@ -13,7 +13,10 @@ type Metrics struct {
 	WakeLatency Histogram
 }
 
-func (mt *Metrics) recordDelay(m *Machine, t *Task, d uint64) {
+// recordDelay records the delays of t, switched in now, which runs from
+// start (after the context switch).
+func (mt *Metrics) recordDelay(m *Machine, t *Task, start uint64) {
+	d := start - t.runnableSince
 	t.Stats.DelaySum += d
 	t.Stats.DelayMax = max(t.Stats.DelayMax, d)
 	t.Stats.Delays++
@@ -22,7 +25,7 @@ func (mt *Metrics) recordDelay(m *Machine, t *Task, d uint64) {
 		mt.Delay.Record(d)
 	}
 	if t.woken {
-		wl := m.now - t.wokeAt
+		wl := start - t.wokeAt
 		t.Stats.WakeLatSum += wl
 		t.Stats.WakeLatMax = max(t.Stats.WakeLatMax, wl)
 		if counted {
@@ -31,7 +34,7 @@ func (mt *Metrics) recordDelay(m *Machine, t *Task, d uint64) {
 		t.woken = false
 	}
 	m.lag.sync(m, t)
-	m.lag.check(t)
+	m.lag.check(m, t)
 }
 
 // LatencyStats summarises a Histogram, in ns.
@@ -55,9 +58,12 @@ func (h *Histogram) Summary() LatencyStats {
 // Result is everything a run measured. It marshals to the JSON that
 // `schedsim run --json` writes.
 type Result struct {
-	Policy       string  `json:"policy"`
-	Seed         uint64  `json:"seed"`
-	DurationNs   uint64  `json:"duration_ns"`
+	Policy     string `json:"policy"`
+	Seed       uint64 `json:"seed"`
+	DurationNs uint64 `json:"duration_ns"`
+	// WindowNs is the measured window: the run after its warmup. Every
+	// metric below covers it (events and the schedule hash cover the run).
+	WindowNs     uint64  `json:"window_ns"`
 	ScheduleHash string  `json:"schedule_hash"`
 	Events       uint64  `json:"events"`
 	Switches     uint64  `json:"switches"`
@@ -72,21 +78,41 @@ type Result struct {
 
 	Delay       LatencyStats `json:"runnable_delay"`
 	WakeLatency LatencyStats `json:"wakeup_latency"`
-	// Fairness is Jain's index over weight-normalised CPU time of the tasks
-	// that were runnable for the whole run (they never slept); 1 is fair.
+	// Fairness is Jain's index over the CPU time per unit of weight and of
+	// time alive of the tasks that never slept in the window; 1 is fair.
+	// It is 0 when none of them ran at all.
 	Fairness      float64 `json:"fairness"`
 	FairnessTasks int     `json:"fairness_tasks"`
-	// MaxLag is the largest |lag| of any task against the ideal weighted
-	// processor-sharing schedule, in ns.
-	MaxLagNs float64 `json:"max_lag_ns"`
+	// MaxLagNs is the largest |lag| of any task in the window against
+	// affinity-aware weighted processor sharing of the machine, in ns;
+	// MaxRqLagNs against weighted sharing of each task's runqueue
+	// (task_cpu) among the tasks on it (lag.go, docs/config.md).
+	MaxLagNs   float64 `json:"max_lag_ns"`
+	MaxRqLagNs float64 `json:"max_rq_lag_ns"`
+	// Starvation reports tasks kept from running.
+	Starvation StarvationResult `json:"starvation"`
 
 	Workloads []WorkloadResult `json:"workloads"`
 	PerCPU    []CPUResult      `json:"per_cpu"`
 	PerTask   []TaskResult     `json:"per_task"`
 	Ejection  *EjectionResult  `json:"ejection,omitempty"`
+	// Exit is the policy's exit information, what ops.exit received.
+	Exit *ExitResult `json:"exit,omitempty"`
 	// Extra holds sections contributed by other layers (e.g. BPF lock
 	// statistics), keyed by name, marshalled in key order.
 	Extra map[string]any `json:"extra,omitempty"`
+}
+
+// ExitResult is the exit information the policy's ops.exit was given (a
+// struct scx_exit_info): at its ejection, or when the run ended and the
+// policy was unregistered (SCX_EXIT_UNREG). scx's user-space loaders print
+// it as UEI_REPORT does: "EXIT: reason (msg)".
+type ExitResult struct {
+	Kind     int    `json:"kind"`
+	KindName string `json:"kind_name"`
+	Code     int64  `json:"exit_code"`
+	Reason   string `json:"reason"`
+	Msg      string `json:"message,omitempty"`
 }
 
 // EjectionResult reports a policy's ejection.
@@ -120,6 +146,10 @@ type TaskResult struct {
 	AvgDelayNs float64 `json:"avg_delay_ns"`
 	MaxDelayNs uint64  `json:"max_delay_ns"`
 	MaxLagNs   float64 `json:"max_lag_ns"`
+	MaxRqLagNs float64 `json:"max_rq_lag_ns"`
+	// LagNs and RqLagNs are the task's lags at the end of the run.
+	LagNs   float64 `json:"lag_ns"`
+	RqLagNs float64 `json:"rq_lag_ns"`
 }
 
 // WorkloadResult is what a workload measured.
@@ -130,9 +160,13 @@ type WorkloadResult struct {
 	Completed  uint64        `json:"completed"`
 	Throughput float64       `json:"throughput_per_s"`
 	Latency    *LatencyStats `json:"latency,omitempty"`
-	// WakeLatency is the wakeup latency of this workload's tasks.
+	// WakeLatency is the wakeup latency of this workload's tasks (for a
+	// server: its workers).
 	WakeLatency *LatencyStats `json:"wakeup_latency,omitempty"`
-	Extra       []Stat        `json:"extra,omitempty"`
+	// QueueDelay (servers) is each request's wait in the server's queue,
+	// from its arrival to a worker taking it.
+	QueueDelay *LatencyStats `json:"queue_delay,omitempty"`
+	Extra      []Stat        `json:"extra,omitempty"`
 }
 
 // Stat is a named figure.
@@ -159,22 +193,24 @@ func (m *Machine) AddReporter(r Reporter) { m.reporters = append(m.reporters, r)
 
 func (m *Machine) finish() *Result {
 	defer m.stopCoroutines()
+	m.unregister()
 	for _, h := range m.hooks {
 		h(m)
 	}
 	for _, c := range m.cpus {
 		m.account(c)
 	}
-	dur := float64(max(m.now, 1))
-	r := &Result{Policy: m.policyName, Seed: m.P.Seed, DurationNs: m.now,
-		ScheduleHash: fmt.Sprintf("%016x", m.hash), Events: m.events, Switches: m.switches, DispatchWaits: m.dspWaits,
+	win := max(m.now-min(m.winStart, m.now), 1)
+	dur := float64(win)
+	r := &Result{Policy: m.policyName, Seed: m.P.Seed, DurationNs: m.now, WindowNs: m.now - min(m.winStart, m.now),
+		ScheduleHash: fmt.Sprintf("%016x", m.hash), Events: m.events, Switches: m.switches - m.winSwitches, DispatchWaits: m.dspWaits,
 		CPUs: len(m.cpus), Tasks: len(m.tasks)}
 	var busy, sched float64
 	for _, c := range m.cpus {
-		b := float64(c.Stats.Busy) / dur
-		s := float64(c.Stats.Sched) / dur
+		b := float64(c.Stats.Busy-c.win.Busy) / dur
+		s := float64(c.Stats.Sched-c.win.Sched) / dur
 		r.PerCPU = append(r.PerCPU, CPUResult{CPU: c.ID, Busy: round4(b), Sched: round4(s),
-			Idle: round4(max(0, 1-b-s)), Switches: c.Stats.Switches})
+			Idle: round4(max(0, 1-b-s)), Switches: c.Stats.Switches - c.win.Switches})
 		busy += b
 		sched += s
 	}
@@ -183,27 +219,41 @@ func (m *Machine) finish() *Result {
 	r.Delay = m.Metrics.Delay.Summary()
 	r.WakeLatency = m.Metrics.WakeLatency.Summary()
 	var xs []float64
+	var ran bool
 	for _, t := range m.tasks {
 		if t.Runnable() {
 			m.lag.sync(m, t)
-			m.lag.check(t)
+			m.lag.check(m, t)
 		}
-		if t.Stats.Wakeups == 0 && t.state != TaskExited {
-			xs = append(xs, float64(t.Stats.Runtime)/float64(t.Weight))
+		st, w := &t.Stats, &t.win
+		rt := st.Runtime - w.Runtime
+		if st.Wakeups == w.Wakeups && t.state != TaskExited {
+			// CPU time per unit of weight and of time alive in the window
+			alive := float64(m.now - max(t.forkedAt, m.winStart))
+			if alive > 0 {
+				xs = append(xs, float64(rt)/float64(t.Weight)/alive)
+				ran = ran || rt > 0
+			}
 		}
 		tr := TaskResult{PID: t.PID, Comm: t.Comm, Group: m.groupName(t.Group), Nice: t.Nice,
-			RuntimeNs: t.Stats.Runtime, Switches: t.Stats.Switches, Migrations: t.Stats.Migrations,
-			Wakeups: t.Stats.Wakeups, MaxDelayNs: t.Stats.DelayMax, MaxLagNs: math.Round(t.Stats.MaxLag)}
-		if t.Stats.Delays > 0 {
-			tr.AvgDelayNs = math.Round(float64(t.Stats.DelaySum) / float64(t.Stats.Delays))
+			RuntimeNs: rt, Switches: st.Switches - w.Switches, Migrations: st.Migrations - w.Migrations,
+			Wakeups: st.Wakeups - w.Wakeups, MaxDelayNs: st.DelayMax, MaxLagNs: math.Round(st.MaxLag),
+			MaxRqLagNs: math.Round(st.MaxRqLag), LagNs: math.Round(m.Lag(t)), RqLagNs: math.Round(m.RqLag(t))}
+		if n := st.Delays - w.Delays; n > 0 {
+			tr.AvgDelayNs = math.Round(float64(st.DelaySum-w.DelaySum) / float64(n))
 		}
 		r.PerTask = append(r.PerTask, tr)
 	}
 	r.Fairness, r.FairnessTasks = 1, len(xs)
-	if len(xs) >= 2 {
+	switch {
+	case len(xs) >= 2 && !ran:
+		r.Fairness = 0 // none of them ran: undefined, reported as 0
+	case len(xs) >= 2:
 		r.Fairness = round4(JainIndex(xs))
 	}
 	r.MaxLagNs = math.Round(m.lag.max)
+	r.MaxRqLagNs = math.Round(m.lag.rqMax)
+	r.Starvation = m.starvation()
 	for _, rep := range m.reporters {
 		r.Workloads = append(r.Workloads, rep.Report(m))
 	}
@@ -212,6 +262,9 @@ func (m *Machine) finish() *Result {
 	}
 	if e := m.ejected; e != nil {
 		r.Ejection = &EjectionResult{AtNs: e.At, Policy: e.Policy, Kind: e.Info.Kind, Reason: e.Info.Reason, Msg: e.Info.Msg}
+		r.Exit = &ExitResult{Kind: e.Info.Kind, KindName: ExitKindName(e.Info.Kind), Code: e.Info.Code, Reason: e.Info.Reason, Msg: e.Info.Msg}
+	} else if x := m.unregInfo; x != nil {
+		r.Exit = &ExitResult{Kind: x.Kind, KindName: ExitKindName(x.Kind), Code: x.Code, Reason: x.Reason, Msg: x.Msg}
 	}
 	return r
 }

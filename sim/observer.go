@@ -41,6 +41,10 @@ type Observer interface {
 	DSQ(at uint64, q *DSQ, t *Task, inserted bool)
 	// Ejected: the policy was ejected; the fallback runs from now on.
 	Ejected(at uint64, e *Ejection)
+	// Request: a request of workload group (the task's Group) completed
+	// after latency ns: one sample of that workload's reported latency
+	// (WorkloadResult.Latency), after the warmup.
+	Request(at uint64, group int, latency uint64)
 	// Policy: an event the policy's runtime reports (lock wait, acquire and
 	// release, printk, deadlock reports, per-task counters), forwarded from
 	// the BPF side by Kernel.Emit.
@@ -116,6 +120,7 @@ func (BaseObserver) CallbackStart(uint64, int, Callback, *Task)            {}
 func (BaseObserver) CallbackEnd(uint64, int, Callback, *Task, CallbackEnd) {}
 func (BaseObserver) DSQ(uint64, *DSQ, *Task, bool)                         {}
 func (BaseObserver) Ejected(uint64, *Ejection)                             {}
+func (BaseObserver) Request(uint64, int, uint64)                           {}
 func (BaseObserver) Policy(uint64, int, PolicyEvent)                       {}
 
 // Observe adds o to the machine's observers; from now on it is told of
@@ -133,6 +138,19 @@ func (m *Machine) Observe(o Observer) {
 		m.obs = fanout{cur, o}
 	}
 }
+
+// request records one sample of a workload's request latency and tells
+// the observers.
+func (m *Machine) request(h *Histogram, group int, d uint64) {
+	h.Record(d)
+	if m.obs != nil {
+		m.obs.Request(m.now, group, d)
+	}
+}
+
+// Done reports whether the run is over (its duration reached, a failure
+// stopped it, or no event is left): Step must not be called then.
+func (m *Machine) Done() bool { return m.stopped || len(m.evq) == 0 }
 
 // Observed reports whether anybody observes the machine (so that a policy
 // can skip preparing events nobody reads).
@@ -225,6 +243,12 @@ func (f fanout) DSQ(at uint64, q *DSQ, t *Task, ins bool) {
 func (f fanout) Ejected(at uint64, e *Ejection) {
 	for _, o := range f {
 		o.Ejected(at, e)
+	}
+}
+
+func (f fanout) Request(at uint64, group int, d uint64) {
+	for _, o := range f {
+		o.Request(at, group, d)
 	}
 }
 

@@ -183,3 +183,66 @@ func TestObserverKeepsSchedule(t *testing.T) {
 		t.Errorf("schedule hash %x without observers, %x with", a, b)
 	}
 }
+
+type requests struct {
+	BaseObserver
+	n     map[int]uint64
+	sum   map[int]uint64
+	early int
+	m     *Machine
+}
+
+func (r *requests) Request(at uint64, group int, d uint64) {
+	r.n[group]++
+	r.sum[group] += d
+	if at < r.m.P.Warmup {
+		r.early++
+	}
+}
+
+// Request reports every sample of each workload's request latency.
+func TestObserverRequests(t *testing.T) {
+	cfg, err := ParseConfig("web.toml", []byte(`
+[run]
+duration = "300ms"
+warmup = "50ms"
+[machine]
+cores_per_llc = 4
+[[workload]]
+name = "web"
+kind = "server"
+workers = 8
+rate = 2000
+service = { dist = "exp", mean = "400us" }
+[[workload]]
+name = "soak"
+kind = "batch"
+tasks = 2
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &requests{n: map[int]uint64{}, sum: map[int]uint64{}}
+	scn, err := cfg.Build(&FIFO{}, Overrides{Observers: []Observer{r}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.m = scn.Machine
+	res, err := scn.Run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	web := res.Workloads[0]
+	if web.Latency == nil || web.Latency.Count == 0 || r.n[0] != web.Latency.Count {
+		t.Fatalf("observed %d requests of web, result %+v", r.n[0], web.Latency)
+	}
+	if mean := float64(r.sum[0]) / float64(r.n[0]); mean < web.Latency.Mean-1 || mean > web.Latency.Mean+1 {
+		t.Errorf("observed mean %.1f, result mean %.1f", mean, web.Latency.Mean)
+	}
+	if r.n[1] != 0 || r.early != 0 {
+		t.Errorf("%d requests for the batch workload, %d before the warmup", r.n[1], r.early)
+	}
+	if !scn.Machine.Done() {
+		t.Errorf("Done() false after Run")
+	}
+}

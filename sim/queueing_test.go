@@ -47,6 +47,8 @@ func (s *mmcServer) worker() Behavior {
 func runMMC(t *testing.T, cpus int, rho float64, seed uint64, dur uint64) float64 {
 	const meanService = 1e6 // 1 ms
 	p := testParams(cpus)
+	// Theory has no switching costs: set them to 0 explicitly.
+	p.ContextSwitch, p.IPI, p.Wakeup = 0, 0, 0
 	p.Seed = seed
 	p.Duration = dur
 	m := mustMachine(t, p, &FIFO{Slice: SliceInf})

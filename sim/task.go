@@ -51,9 +51,10 @@ type Task struct {
 	enabled    bool // ops.enable() was called
 
 	behavior    Behavior
-	work        uint64 // ns of CPU left in the current burst
-	wakePending bool   // a Wake arrived while not blocked
-	timerWake   bool   // the wakeup in progress ends a timed sleep (no waker task)
+	work        uint64  // ns of CPU left in the current burst
+	wakePending bool    // a Wake arrived while not blocked
+	timerWake   bool    // the wakeup in progress ends a timed sleep (no waker task)
+	deferred    *Action // a step to take once the CPU time charged meanwhile has passed
 	sleepGen    uint32
 	runGen      uint32
 	lastAcct    uint64 // slice/runtime accounted up to here
@@ -64,11 +65,23 @@ type Task struct {
 	wokeAt        uint64
 	woken         bool // the current runnable period began with a wakeup
 
-	// GPS lag tracking (see lag.go).
-	gpsRef   float64 // bucket accumulator value when last synced
+	// Lag tracking (see lag.go).
+	gpsIn    bool    // counted among the runnable tasks
+	gpsGroup int     // affinity group
+	gpsRef   float64 // the group's accumulator for the task's level when last synced
 	gpsIdeal float64 // ideal service up to the last sync
+	rqCPU    int     // runqueue counted in
+	rqRef    float64 // the runqueue's virtual time when last synced
+	rqIdeal  float64 // ideal service on its runqueues up to the last sync
+	// time holding a CPU (switched in, including the switch and other
+	// overhead charged meanwhile): the service lag compares
+	held    uint64
+	onSince uint64
+	onCPU   bool
 
-	Stats TaskStats
+	Stats    TaskStats
+	win      TaskStats // Stats at the start of the measured window
+	forkedAt uint64
 }
 
 // TaskStats are per-task measurements.
@@ -83,7 +96,8 @@ type TaskStats struct {
 	WakeLatSum uint64 // wakeup-to-running delay
 	WakeLatMax uint64
 	SleepTime  uint64
-	MaxLag     float64 // max |ideal - actual| service, ns
+	MaxLag     float64 // max |ideal - actual| service (affinity-aware GPS), ns, in the window
+	MaxRqLag   float64 // max |ideal - actual| service on its runqueue, ns, in the window
 	ExitedAt   uint64
 	sleptAt    uint64
 }

@@ -133,7 +133,7 @@ func (r *msgReceiver) Next(m *Machine, t *Task) Action {
 		st.total++
 		if m.Now() >= m.P.Warmup {
 			st.received++
-			st.lat.Record(m.Now() - r.sentAt)
+			m.request(&st.lat, t.Group, m.Now()-r.sentAt)
 		}
 		if r.want > 0 && r.got == r.want {
 			if st.total == st.expected {

@@ -77,7 +77,7 @@ func (pt *periodicTask) Next(m *Machine, t *Task) Action {
 		pt.running = false
 		if pt.nominal(pt.k) >= m.P.Warmup {
 			st.jobs++
-			st.resp.Record(now - pt.release)
+			m.request(&st.resp, t.Group, now-pt.release)
 			dl := pt.nominal(pt.k) + st.deadline
 			var late uint64
 			if now > dl {

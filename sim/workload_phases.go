@@ -104,8 +104,10 @@ func (pt *phasesTask) Next(m *Machine, t *Task) Action {
 		if pt.step == len(w.Steps) {
 			pt.step = 0
 			pt.pass++
-			if pt.passFrom >= m.P.Warmup {
-				st.iter.Record(m.Now() - pt.passFrom)
+			// a pass counts when it ends in the measured window,
+			// wherever it began
+			if m.Now() >= m.P.Warmup {
+				m.request(&st.iter, t.Group, m.Now()-pt.passFrom)
 				st.passes++
 			}
 			pt.passFrom = m.Now()

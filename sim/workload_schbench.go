@@ -108,7 +108,7 @@ func (w *schWorker) Next(m *Machine, t *Task) Action {
 			return Run(w.work.Sample())
 		case 3:
 			if w.wokenAt >= m.P.Warmup {
-				st.req.Record(m.Now() - w.wokenAt)
+				m.request(&st.req, t.Group, m.Now()-w.wokenAt)
 				st.requests++
 			}
 			w.state = 0

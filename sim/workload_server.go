@@ -95,6 +95,7 @@ type serverState struct {
 	next    uint64 // time of the next arrival (absolute)
 
 	lat                         Histogram
+	queueDelay                  Histogram // arrival to a worker taking the request
 	arrivals, dropped, done     uint64
 	arrivalsAfterWarmup, queMax uint64
 	busyWorkers                 int
@@ -244,14 +245,17 @@ func (sw *serverWorker) Next(m *Machine, t *Task) Action {
 		if sw.part < r.n {
 			return r.parts[sw.part]
 		}
-		if r.arrival >= m.P.Warmup {
-			st.lat.Record(m.Now() - r.arrival)
+		if m.Now() >= m.P.Warmup { // completed in the measured window
+			m.request(&st.lat, t.Group, m.Now()-r.arrival)
 			st.done++
 		}
 		sw.cur = nil
 		st.busyWorkers--
 	}
 	if r := st.pop(); r != nil {
+		if m.Now() >= m.P.Warmup {
+			st.queueDelay.Record(m.Now() - r.arrival)
+		}
 		sw.cur, sw.part = r, 0
 		st.busyWorkers++
 		return r.parts[0]
@@ -270,6 +274,9 @@ func (st *serverState) report(m *Machine, group int) WorkloadResult {
 	r.Throughput = perSecond(st.done, secs)
 	if st.lat.Count() > 0 {
 		r.Latency = summary(&st.lat)
+	}
+	if st.queueDelay.Count() > 0 {
+		r.QueueDelay = summary(&st.queueDelay)
 	}
 	arrRate := perSecond(st.arrivalsAfterWarmup, secs)
 	r.Extra = []Stat{

@@ -29,7 +29,10 @@ func (v *verifier) checkExit(st *vstate, pc int) (int, bool, error) {
 	f := st.cur()
 	if len(st.frames) > 1 {
 		r0 := f.regs[0]
-		if r0.typ == notInit {
+		// a static function returns whatever r0 holds, even nothing (a
+		// void function): only a caller that reads it fails
+		// (prepare_func_exit, verifier.c 6.12); callbacks return a number
+		if r0.typ == notInit && (f.cb == cbLoop || f.cb == cbRbLess) {
 			return 0, false, v.errorState(st, pc, "R0 !read_ok")
 		}
 		if f.cb == cbLoop || f.cb == cbRbLess {
@@ -97,12 +100,15 @@ func (v *verifier) checkExit(st *vstate, pc int) (int, bool, error) {
 		}
 		return 0, true, nil
 	}
+	if v.env.ExitNotModelled {
+		return 0, false, v.notModelled(st, pc, "program type %s is not modelled: its return value rules", v.progType())
+	}
 	if !v.env.ReturnVoid {
 		r0 := f.regs[0]
 		if r0.typ == notInit {
 			return 0, false, v.errorState(st, pc, "R0 !read_ok")
 		}
-		if r0.isPtr() {
+		if r0.isPtr() && v.env.Unprivileged {
 			return 0, false, v.errorState(st, pc, "R0 leaks addr as return value")
 		}
 	}
@@ -356,7 +362,12 @@ func (v *verifier) kptrXchg(st *vstate, pc int) error {
 		want := "ptr_" + kf.target.Name
 		if r2.typ != ptrToBTFID || v.btfT(r2.btfIdx) == nil || v.btfT(r2.btfIdx).TypeName() != kf.target.Name || !r2.isConst() ||
 			r2.off != 0 || r2.varOff.value != 0 || (kernelType == nil) != (r2.flags&flagAlloc != 0) {
-			return v.errorState(st, pc, "R2 is of type %s but %s is expected", v.typeName(r2), want)
+			// map_kptr_match_type (verifier.c 6.12)
+			name := ""
+			if r2.typ == ptrToBTFID && v.btfT(r2.btfIdx) != nil {
+				name = v.btfT(r2.btfIdx).TypeName()
+			}
+			return v.errorState(st, pc, "invalid kptr access, R2 type=%s%s expected=%s", v.typeName(r2), name, want)
 		}
 		if r2.refID == 0 || r2.flags&flagNonOwn != 0 {
 			return v.errorState(st, pc, "R2 must be referenced when passed to release function")
@@ -380,12 +391,23 @@ func (v *verifier) kptrXchg(st *vstate, pc int) error {
 	return nil
 }
 
+// memTypesExpected lists the kernel's mem_types (verifier.c 6.12) as
+// check_reg_type prints them.
+const memTypesExpected = "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_"
+
+// kernelHelperCount: helpers 1..211 exist in Linux 6.12 (__BPF_FUNC_MAPPER
+// in include/uapi/linux/bpf.h ends with bpf_cgrp_storage_delete, 211).
+const kernelHelperCount = 212
+
 func (v *verifier) checkHelperCall(st *vstate, pc int, id int32) (int, bool, error) {
 	var h *bpfvm.Helper
 	if v.env.Registry != nil {
 		h = v.env.Registry.Helper(id)
 	}
 	if h == nil {
+		if id > 0 && id < kernelHelperCount {
+			return 0, false, v.notModelled(st, pc, "helper #%d is not modelled (program type %s)", id, v.progType())
+		}
 		return 0, false, v.errorState(st, pc, "invalid func unknown#%d", id)
 	}
 	if len(st.locks) > 0 && !lockSafeHelper(h) {
@@ -436,6 +458,14 @@ func (v *verifier) checkHelperCall(st *vstate, pc int, id int32) (int, bool, err
 		}
 		if err := v.pushAsyncCallback(st, pc, int(meta.cbTarget), meta.timerMap); err != nil {
 			return 0, false, err
+		}
+	}
+	if meta.hasMap {
+		// check_map_func_compatibility: BPF_F_RDONLY_PROG maps take no
+		// update, delete, push or pop (map_update_elem 2, delete 3, push 87,
+		// pop 88)
+		if ms := v.mapSpec(int(meta.mapIdx)); ms != nil && !mapCanWrite(ms) && (id == 2 || id == 3 || id == 87 || id == 88) {
+			return 0, false, v.errorState(st, pc, "write into map forbidden")
 		}
 	}
 	for _, m := range meta.uninitMem {
@@ -541,9 +571,10 @@ func (v *verifier) checkHelperArg(st *vstate, pc int, h *bpfvm.Helper, i int, re
 		if write {
 			meta.uninitMem = append(meta.uninitMem, uninitMem{*r, uint64(size)})
 		}
-	case bpfvm.ArgPtrToMem, bpfvm.ArgPtrToUninitMem:
-		if !r.isPtr() && !r.isNullConst() {
-			return v.expectType(st, pc, regno, r, "fp, map_value, mem")
+	case bpfvm.ArgPtrToMem, bpfvm.ArgPtrToUninitMem, bpfvm.ArgPtrToMemOrNull:
+		// NULL only where the prototype says PTR_MAYBE_NULL (check_func_arg)
+		if !r.isPtr() && !(r.isNullConst() && at == bpfvm.ArgPtrToMemOrNull) {
+			return v.expectType(st, pc, regno, r, memTypesExpected)
 		}
 		meta.memRegno = int(regno)
 		meta.memReg = *r
@@ -571,7 +602,7 @@ func (v *verifier) checkHelperArg(st *vstate, pc int, h *bpfvm.Helper, i int, re
 		mr := meta.memReg
 		if mr.isNullConst() {
 			if r.umax != 0 {
-				return v.errorState(st, pc, "R%d type=scalar expected=fp, map_value, mem", meta.memRegno)
+				return v.errorState(st, pc, "R%d type=scalar expected=%s", meta.memRegno, memTypesExpected)
 			}
 			return nil
 		}
@@ -671,8 +702,8 @@ func (v *verifier) checkMemArg(st *vstate, pc int, regno uint8, r *regState, siz
 		if ms == nil {
 			return v.errorState(st, pc, "R%d invalid map", regno)
 		}
-		if write && ms.ReadOnly {
-			return v.errorState(st, pc, "write into map forbidden, value_size=%d off=%d size=%d", ms.ValueSize, r.off, size)
+		if err := v.mapAccessType(st, pc, ms, int64(r.off), int64(size), write); err != nil {
+			return err
 		}
 		if err := v.regionAccess(st, pc, regno, *r, 0, int(size), int64(ms.ValueSize), "map value"); err != nil {
 			return err
@@ -694,7 +725,7 @@ func (v *verifier) checkMemArg(st *vstate, pc int, regno uint8, r *regState, siz
 			}
 		}
 	}
-	return v.expectType(st, pc, regno, r, "fp, map_value, mem")
+	return v.expectType(st, pc, regno, r, memTypesExpected)
 }
 
 // indirectFieldAccess: memory a helper or a global function reads or
@@ -742,7 +773,7 @@ func (v *verifier) stackRangeAccess(st *vstate, pc int, regno uint8, r regState,
 	v.stackRead(st, &r, lo, hi+size)
 	for a := lo; a < hi+size; a++ {
 		sl, b := stackByte(f, a)
-		if sl.types[b] == slotInvalid || sl.types[b] == slotIter {
+		if sl.types[b] == slotIter || sl.types[b] == slotInvalid && v.env.Unprivileged {
 			if r.isConst() {
 				return v.errorState(st, pc, "invalid indirect read from stack R%d off %d+%d size %d", regno, lo, a-lo, size)
 			}
@@ -770,6 +801,9 @@ func (v *verifier) markMemWritten(st *vstate, r regState, size uint64) {
 			continue
 		}
 		sl, b := stackByte(f, a)
+		if sl.types[0] == slotIter {
+			scrubIter(sl)
+		}
 		if sl.isSpill() {
 			scrubSpill(sl)
 		}
@@ -1018,6 +1052,12 @@ func (v *verifier) checkKfuncCall(st *vstate, pc int, id int32) (int, bool, erro
 	if k == nil {
 		return 0, false, v.errorState(st, pc, "calling kernel function id %d is not allowed", id)
 	}
+	if v.env.KfuncModelled != nil && !v.env.KfuncModelled(k.Name) {
+		return 0, false, v.notModelled(st, pc, "kernel function %s in program type %s is not modelled", k.Name, v.progType())
+	}
+	if k.Flags&bpfvm.KfPoison != 0 {
+		return 0, false, v.notModelled(st, pc, "kernel function %s is not modelled", strings.Trim(k.Name, "<>"))
+	}
 	if len(st.locks) > 0 && k.Flags&bpfvm.KfLockSafe == 0 && !lockKfuncs[k.Name] {
 		return 0, false, v.errorState(st, pc, "function calls are not allowed while holding a lock")
 	}
@@ -1137,7 +1177,7 @@ func (v *verifier) checkKfuncCall(st *vstate, pc int, id int32) (int, bool, erro
 		}
 		// pointer to memory: sized by the next __sz argument or by the pointee
 		if !r.isPtr() {
-			return 0, false, v.expectType(st, pc, regno, r, "fp, map_value, mem")
+			return 0, false, v.expectType(st, pc, regno, r, memTypesExpected)
 		}
 		if i+1 < len(params) && strings.HasSuffix(params[i+1].Name, "__sz") || i+1 < len(params) && strings.HasSuffix(params[i+1].Name, "__szk") {
 			memReg, memRegno, memWrite = r, regno, suf == "__uninit"

@@ -32,6 +32,9 @@ type insnInfo struct {
 	liveIn   uint16
 	second   bool // second slot of LD_IMM64
 	entry    bool // first instruction of a function
+	// ptrType is the pointer type a load or store first went through
+	// (insn_aux_data.ptr_type), 0 before.
+	ptrType regType
 }
 
 // validOp reports whether op is a known opcode (check_subprogs / do_check).

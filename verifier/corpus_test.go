@@ -22,6 +22,7 @@ import (
 //	; void                                  (the callback returns void)
 //	; limit: N                              (complexity limit)
 //	; noloops                               (reject back-edges)
+//	; unpriv                                (no pointer leaks, no uninitialised stack reads)
 //	; sleepable
 //
 // "$NODE_DATA" and "$RNODE_DATA" in the source are replaced by the BTF ids
@@ -35,6 +36,7 @@ type corpusCase struct {
 	void    bool
 	limit   int
 	noLoops bool
+	unpriv  bool
 	sleep   bool
 	locks   int
 }
@@ -83,6 +85,8 @@ func parseCase(t testing.TB, e *testEnv, name, src string) corpusCase {
 			c.void = true
 		case l == "noloops":
 			c.noLoops = true
+		case l == "unpriv":
+			c.unpriv = true
 		case l == "sleepable":
 			c.sleep = true
 		case strings.HasPrefix(l, "maxlocks:"):
@@ -121,6 +125,7 @@ func (c *corpusCase) env(e *testEnv, log *bytes.Buffer) *Env {
 	env.ReturnVoid = c.void
 	env.InsnLimit = c.limit
 	env.NoBackEdges = c.noLoops
+	env.Unprivileged = c.unpriv
 	env.MaxLocks = c.locks
 	if log != nil {
 		env.Log = log

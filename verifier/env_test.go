@@ -153,13 +153,15 @@ func newTestEnv(t testing.TB) *testEnv {
 		{Name: "tree", Type: bpfvm.MapArray, KeySize: 4, ValueSize: 40, MaxEntries: 1, Value: treeVal},
 		{Name: "res", Type: bpfvm.MapArray, KeySize: 4, ValueSize: 8, MaxEntries: 4, Value: resVal},
 		{Name: "res2", Type: bpfvm.MapArray, KeySize: 4, ValueSize: 8, MaxEntries: 4, Value: resVal},
-		{Name: "timers", Type: bpfvm.MapArray, KeySize: 4, ValueSize: 24, MaxEntries: 4, Value: timerVal},     // 9
-		{Name: "queue", Type: bpfvm.MapQueue, KeySize: 0, ValueSize: 4, MaxEntries: 16},                       // 10
-		{Name: "tstore", Type: bpfvm.MapTaskStorage, KeySize: 4, ValueSize: 16, MaxEntries: 0, Value: arrVal}, // 11
-		{Name: "kptrs", Type: bpfvm.MapArray, KeySize: 4, ValueSize: 32, MaxEntries: 4, Value: kptrVal},       // 12
-		{Name: "rtree", Type: bpfvm.MapArray, KeySize: 4, ValueSize: 24, MaxEntries: 1, Value: rtreeVal},      // 13
-		{Name: "two_trees", Type: bpfvm.MapArray, KeySize: 4, ValueSize: 48, MaxEntries: 1, Value: twoVal},    // 14
-		{Name: "ambig", Type: bpfvm.MapArray, KeySize: 4, ValueSize: 24, MaxEntries: 1, Value: ambigVal},      // 15
+		{Name: "timers", Type: bpfvm.MapArray, KeySize: 4, ValueSize: 24, MaxEntries: 4, Value: timerVal},              // 9
+		{Name: "queue", Type: bpfvm.MapQueue, KeySize: 0, ValueSize: 4, MaxEntries: 16},                                // 10
+		{Name: "tstore", Type: bpfvm.MapTaskStorage, KeySize: 4, ValueSize: 16, MaxEntries: 0, Value: arrVal},          // 11
+		{Name: "kptrs", Type: bpfvm.MapArray, KeySize: 4, ValueSize: 32, MaxEntries: 4, Value: kptrVal},                // 12
+		{Name: "rtree", Type: bpfvm.MapArray, KeySize: 4, ValueSize: 24, MaxEntries: 1, Value: rtreeVal},               // 13
+		{Name: "two_trees", Type: bpfvm.MapArray, KeySize: 4, ValueSize: 48, MaxEntries: 1, Value: twoVal},             // 14
+		{Name: "ambig", Type: bpfvm.MapArray, KeySize: 4, ValueSize: 24, MaxEntries: 1, Value: ambigVal},               // 15
+		{Name: "wronly", Type: bpfvm.MapArray, KeySize: 4, ValueSize: 16, MaxEntries: 1, Value: arrVal, Flags: 1 << 8}, // 16 BPF_F_WRONLY_PROG
+		{Name: "rdonly", Type: bpfvm.MapArray, KeySize: 4, ValueSize: 16, MaxEntries: 1, Value: arrVal, Flags: 1 << 7}, // 17 BPF_F_RDONLY_PROG
 	}
 
 	// ---- helpers ----

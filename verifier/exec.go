@@ -241,6 +241,19 @@ func (v *verifier) checkALU(st *vstate, pc int, in bpfvm.Insn) error {
 		return v.pointerALU(st, pc, in, is64, dst, &src)
 	}
 	// scalar op scalar
+	if (op == bpfvm.AluLSH || op == bpfvm.AluRSH || op == bpfvm.AluARSH) && src.umax >= uint64(width) {
+		// is_safe_to_compute_dst_reg_range (verifier.c 6.12): a shift by
+		// the width or more is undefined; the result is unknown
+		*dst = unknownScalar()
+		if !is64 {
+			res := unknownBounds()
+			res.varOff = tnumCast(tnumUnknown, 4)
+			res.umax = math.MaxUint32
+			res.sync()
+			*dst = makeScalar(res)
+		}
+		return nil
+	}
 	if dst.isConst() && src.isConst() {
 		*dst = constScalar(evalALU(in, is64, dst.varOff.value, src.varOff.value))
 		return nil
@@ -412,6 +425,10 @@ func (v *verifier) pointerALU(st *vstate, pc int, in bpfvm.Insn, is64 bool, dst,
 	switch ptr.typ {
 	case constPtrToMap, ptrToFunc:
 		return v.errorState(st, pc, "R%d pointer arithmetic on %s prohibited", in.Dst, tn)
+	}
+	if op == bpfvm.AluSUB && ptr.typ == ptrToStack {
+		// adjust_ptr_min_max_vals (verifier.c 6.12): JITs may not cope
+		return v.errorState(st, pc, "R%d subtraction from stack pointer prohibited", in.Dst)
 	}
 	if off.isConst() {
 		c := int64(off.varOff.value)

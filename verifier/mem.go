@@ -62,6 +62,11 @@ func (v *verifier) checkLoad(st *vstate, pc int, in bpfvm.Insn) error {
 		return err
 	}
 	size := sizeOf(in.Op)
+	if src.isPtr() {
+		if err := v.savePtrType(st, pc, auxPtrType(src)); err != nil {
+			return err
+		}
+	}
 	val, err := v.access(st, pc, in.Src, *src, int(in.Off), size, false, nil)
 	if err != nil {
 		return err
@@ -91,6 +96,11 @@ func (v *verifier) checkStore(st *vstate, pc int, in bpfvm.Insn) error {
 	} else {
 		val = constScalar(uint64(int64(in.Imm)))
 	}
+	if dst.isPtr() {
+		if err := v.savePtrType(st, pc, auxPtrType(dst)); err != nil {
+			return err
+		}
+	}
 	_, err = v.access(st, pc, in.Dst, *dst, int(in.Off), size, true, &storeVal{reg: val, regno: valReg})
 	return err
 }
@@ -109,7 +119,7 @@ func (v *verifier) checkAtomic(st *vstate, pc int, in bpfvm.Insn) error {
 	if err != nil {
 		return err
 	}
-	if src.isPtr() {
+	if src.isPtr() && v.env.Unprivileged {
 		return v.errorState(st, pc, "R%d leaks addr into mem", in.Src)
 	}
 	if in.Imm == bpfvm.AtomicCMPXCHG {
@@ -117,7 +127,7 @@ func (v *verifier) checkAtomic(st *vstate, pc int, in bpfvm.Insn) error {
 		if err != nil {
 			return err
 		}
-		if r0.isPtr() {
+		if r0.isPtr() && v.env.Unprivileged {
 			return v.errorState(st, pc, "R0 leaks addr into mem")
 		}
 	}
@@ -128,6 +138,9 @@ func (v *verifier) checkAtomic(st *vstate, pc int, in bpfvm.Insn) error {
 		}
 	}
 	size := sizeOf(in.Op)
+	if err := v.strictAlignment(st, pc, dst, int(in.Off), size); err != nil {
+		return err
+	}
 	d := *dst
 	loaded, err := v.access(st, pc, in.Dst, d, int(in.Off), size, false, nil)
 	if err != nil {
@@ -148,6 +161,56 @@ func (v *verifier) checkAtomic(st *vstate, pc int, in bpfvm.Insn) error {
 	return nil
 }
 
+// auxPtrType is the kind of pointer savePtrType records: allocated
+// objects count as plain memory (a deviation: the kernel counts them as
+// PTR_TO_BTF_ID; our runtime rewrites no access, and EEVDF returns a field
+// of a tree node or of a map value from one load).
+func auxPtrType(r *regState) regType {
+	if r.typ == ptrToBTFID && r.flags&flagAlloc != 0 {
+		return ptrToMem
+	}
+	return r.typ
+}
+
+// savePtrType is save_aux_ptr_type (verifier.c 6.12): the kernel rewrites
+// context and kernel-object accesses per instruction, so one load or store
+// may not go through such a pointer on one path and another kind on
+// another.
+func (v *verifier) savePtrType(st *vstate, pc int, t regType) error {
+	prev := v.info[pc].ptrType
+	if prev == 0 {
+		v.info[pc].ptrType = t
+		return nil
+	}
+	special := func(t regType) bool { return t == ptrToCtx || t == ptrToBTFID || t == ptrToArena }
+	if prev != t && (special(prev) || special(t)) {
+		return v.errorState(st, pc, "same insn cannot be used with different pointers")
+	}
+	return nil
+}
+
+// strictAlignment is check_generic_ptr_alignment with strict alignment
+// (atomics always; verifier.c 6.12): reg+off must be a multiple of size.
+func (v *verifier) strictAlignment(st *vstate, pc int, reg *regState, off, size int) error {
+	if size == 1 || reg.typ == ptrToArena {
+		return nil
+	}
+	t := tnumAdd(reg.varOff, tnumConst(uint64(int64(reg.off)+int64(off))))
+	if t.value&uint64(size-1) == 0 && t.mask&uint64(size-1) == 0 {
+		return nil
+	}
+	desc := ""
+	switch reg.typ {
+	case ptrToMapValue:
+		desc = "value "
+	case ptrToCtx:
+		desc = "context "
+	case ptrToStack:
+		desc = "stack "
+	}
+	return v.errorState(st, pc, "misaligned %saccess off %s+%d+%d size %d", desc, reg.varOff, reg.off, off, size)
+}
+
 // access checks a load (write=false) or store of size bytes at reg+off and
 // returns the loaded value.
 func (v *verifier) access(st *vstate, pc int, regno uint8, reg regState, off, size int, write bool, val *storeVal) (regState, error) {
@@ -157,7 +220,7 @@ func (v *verifier) access(st *vstate, pc int, regno uint8, reg regState, off, si
 	if reg.mayBeNull() {
 		return regState{}, v.errorState(st, pc, "R%d invalid mem access '%s'", regno, v.typeName(&reg))
 	}
-	if write && val != nil && val.reg.isPtr() && reg.typ != ptrToStack {
+	if write && val != nil && val.reg.isPtr() && reg.typ != ptrToStack && v.env.Unprivileged {
 		what := "mem"
 		if reg.typ == ptrToMapValue {
 			what = "map"
@@ -214,13 +277,35 @@ func (v *verifier) regionAccess(st *vstate, pc int, regno uint8, reg regState, o
 	return nil
 }
 
+// Map flags that restrict the program's access (include/uapi/linux/bpf.h).
+const (
+	mapFlagRdonlyProg = 1 << 7 // BPF_F_RDONLY_PROG
+	mapFlagWronlyProg = 1 << 8 // BPF_F_WRONLY_PROG
+)
+
+func mapCanWrite(ms *bpfvm.MapSpec) bool { return !ms.ReadOnly && ms.Flags&mapFlagRdonlyProg == 0 }
+func mapCanRead(ms *bpfvm.MapSpec) bool  { return ms.Flags&mapFlagWronlyProg == 0 }
+
+// mapAccessType is check_map_access_type (verifier.c 6.12): read-only
+// maps (frozen .rodata, BPF_F_RDONLY_PROG) take no stores, write-only ones
+// (BPF_F_WRONLY_PROG) no loads.
+func (v *verifier) mapAccessType(st *vstate, pc int, ms *bpfvm.MapSpec, off, size int64, write bool) error {
+	if write && !mapCanWrite(ms) {
+		return v.errorState(st, pc, "write into map forbidden, value_size=%d off=%d size=%d", ms.ValueSize, off, size)
+	}
+	if !write && !mapCanRead(ms) {
+		return v.errorState(st, pc, "read from map forbidden, value_size=%d off=%d size=%d", ms.ValueSize, off, size)
+	}
+	return nil
+}
+
 func (v *verifier) mapValueAccess(st *vstate, pc int, regno uint8, reg regState, off, size int, write bool, val *storeVal) (regState, error) {
 	ms := v.mapSpec(int(reg.mapIdx))
 	if ms == nil {
 		return regState{}, v.errorState(st, pc, "R%d invalid map", regno)
 	}
-	if write && ms.ReadOnly {
-		return regState{}, v.errorState(st, pc, "write into map forbidden, value_size=%d off=%d size=%d", ms.ValueSize, int64(reg.off)+int64(off), size)
+	if err := v.mapAccessType(st, pc, ms, int64(reg.off)+int64(off), int64(size), write); err != nil {
+		return regState{}, err
 	}
 	if err := v.regionAccess(st, pc, regno, reg, off, size, int64(ms.ValueSize), "map value"); err != nil {
 		return regState{}, err
@@ -331,6 +416,9 @@ func hasField(fields []specialField, kind string) bool {
 // ---- context (struct_ops argument array) ----
 
 func (v *verifier) ctxAccess(st *vstate, pc int, regno uint8, reg regState, off, size int, write bool) (regState, error) {
+	if v.env.CtxNotModelled {
+		return regState{}, v.notModelled(st, pc, "program type %s is not modelled: R%d reads or writes its context", v.progType(), regno)
+	}
 	if !reg.isConst() {
 		return regState{}, v.errorState(st, pc, "variable ctx access var_off=%s disallowed", reg.varOff)
 	}
@@ -391,7 +479,10 @@ func structOfPtr(t btf.Type) *btf.Struct {
 
 func (v *verifier) btfAccess(st *vstate, pc int, regno uint8, reg regState, off, size int, write bool, val *storeVal) (regState, error) {
 	s, _ := btf.UnderlyingType(v.btfT(reg.btfIdx)).(*btf.Struct)
-	tname := v.typeName(&reg)
+	tname := "ptr_"
+	if t := v.btfT(reg.btfIdx); t != nil {
+		tname += t.TypeName()
+	}
 	if s == nil {
 		return regState{}, v.errorState(st, pc, "R%d is %s invalid type", regno, tname)
 	}
@@ -675,7 +766,7 @@ func (v *verifier) stackAccess(st *vstate, pc int, regno uint8, reg regState, of
 				if sl.types[b] != slotInvalid {
 					sl.types[b] = slotMisc
 				}
-			} else if sl.types[b] == slotInvalid {
+			} else if sl.types[b] == slotInvalid && v.env.Unprivileged {
 				return regState{}, v.errorState(st, pc, "invalid read from stack R%d var_off %s+%d size %d", regno, reg.varOff, int64(reg.off)+int64(off), size)
 			}
 		}
@@ -705,7 +796,7 @@ func (v *verifier) stackAccess(st *vstate, pc int, regno uint8, reg regState, of
 	}
 	v.stackRead(st, &reg, o, o+int64(size))
 	for i := 0; i < size; i++ {
-		if slot.types[first+i] == slotInvalid || slot.types[first+i] == slotIter {
+		if slot.types[first+i] == slotIter || slot.types[first+i] == slotInvalid && v.env.Unprivileged {
 			return regState{}, v.errorState(st, pc, "invalid read from stack off %d+%d size %d", o, i, size)
 		}
 	}
@@ -757,6 +848,15 @@ func stackByte(f *funcState, a int64) (*stackSlot, int) {
 	return &f.stack[i], int((a%8 + 8) % 8)
 }
 
+// scrubIter turns an iterator's slot, any byte of which is written, into
+// plain bytes: the iterator is gone, its reference is not released.
+func scrubIter(sl *stackSlot) {
+	for b := range sl.types {
+		sl.types[b] = slotMisc
+	}
+	sl.spill = regState{}
+}
+
 // scrubSpill turns a partially overwritten spill into plain bytes.
 func scrubSpill(sl *stackSlot) {
 	for b := range sl.types {
@@ -781,7 +881,9 @@ func coerceScalar(r regState, size int) regState {
 
 func (v *verifier) stackWrite(st *vstate, pc int, f *funcState, slot *stackSlot, first, size int, val *storeVal) error {
 	if slot.types[0] == slotIter {
-		return v.errorState(st, pc, "cannot overwrite the iterator on the stack")
+		// the write destroys the iterator (scrub_special_slot); its
+		// reference stays held and leaks unless the path fails first
+		scrubIter(slot)
 	}
 	r := val.reg
 	if val.regno >= 0 && r.typ == scalarValue && r.id == 0 && !r.isConst() &&

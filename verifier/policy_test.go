@@ -76,3 +76,70 @@ func BenchmarkVerifyBuiltinPolicies(b *testing.B) {
 		})
 	}
 }
+
+// TestStructOpsNullableArgs: ops.dispatch's prev and ops.yield's to may be
+// NULL (ext.c's __nullable stubs); the other task arguments may not.
+func TestStructOpsNullableArgs(t *testing.T) {
+	kbtf, err := policies.KernelBTF()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		member   string
+		nullable []bool
+	}{
+		{"dispatch", []bool{false, true}},
+		{"yield", []bool{false, true}},
+		{"enqueue", []bool{false, false}},
+		{"running", []bool{false}},
+	} {
+		args, _, err := verifier.StructOpsArgs(kbtf, "sched_ext_ops", c.member)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(args) != len(c.nullable) {
+			t.Fatalf("%s: %d args, want %d", c.member, len(args), len(c.nullable))
+		}
+		for i, a := range args {
+			if a.Nullable != c.nullable[i] {
+				t.Errorf("%s arg %d (%s): nullable %v, want %v", c.member, i, a.Name, a.Nullable, c.nullable[i])
+			}
+		}
+	}
+}
+
+// TestPrintkFewValues: bpf_printk with 0-2 values leaves r3-r5 unset;
+// bpf_trace_printk's prototype declares only fmt and its size.
+func TestPrintkFewValues(t *testing.T) {
+	_, envs := policyEnvs(t, "fifo")
+	env := *envs[0]
+	env.Args, env.ReturnVoid = nil, false
+	src := `
+r1 = 0x0a7825
+*(u64 *)(r10 -8) = r1
+r1 = r10
+r1 += -8
+r2 = 4
+r3 = 7
+call bpf_trace_printk
+r1 = r10
+r1 += -8
+r2 = 4
+call bpf_trace_printk
+r1 = r10
+r1 += -8
+r2 = 4
+r3 = 0
+r4 = 0
+call bpf_trace_vprintk
+r0 = 0
+exit
+`
+	insns, err := bpfvm.AssembleWith(src, env.Registry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := verifier.Verify(&bpfvm.Program{Name: "printk", Insns: insns}, &env); err != nil {
+		t.Fatal(err)
+	}
+}

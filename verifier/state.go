@@ -21,6 +21,7 @@ const (
 	ptrToBTFID            // a typed object: kernel (task_struct) or bpf_obj_new
 	ptrToMem              // memory of memSize bytes returned by a helper/kfunc
 	ptrToFunc             // a subprogram (LD_IMM64 PseudoFunc)
+	ptrToArena            // into an arena (addr_space_cast to address space 0)
 )
 
 // regFlag are type modifiers (the kernel's PTR_MAYBE_NULL, PTR_UNTRUSTED,
@@ -286,6 +287,11 @@ type vstate struct {
 	hist []histEntry
 	// parent is the most recent checkpoint on this path.
 	parent *checkpoint
+	// loopEntry is the head of the outermost loop in progress this path
+	// is part of (the kernel's loop_entry); dfsDepth is the number of
+	// checkpoints above it (dfs_depth).
+	loopEntry *checkpoint
+	dfsDepth  int
 }
 
 func (s *vstate) cur() *funcState { return s.frames[len(s.frames)-1] }
@@ -328,6 +334,10 @@ type checkpoint struct {
 	read, written [bpfvm.MaxCallFrames]uint64
 	// hist is the path from the previous checkpoint to this one.
 	hist []histEntry
+	// loopEntry, depth: as vstate's loopEntry and dfsDepth, for the
+	// stored state (loops.go).
+	loopEntry *checkpoint
+	depth     int
 }
 
 // stateHash fingerprints a state for exact comparison, ignoring ids (which
@@ -653,25 +663,22 @@ func (c *comparer) statesEqual(old, cur *vstate, live []uint16, read *[bpfvm.Max
 
 // ---- printing (print_verifier_state) ----
 
+// typeName is the kernel's reg_type_str (kernel/bpf/log.c, 6.12), the
+// wording of rejection messages: prefixes rdonly_, rcu_, untrusted_,
+// trusted_; "ptr_" for BTF objects; "_or_null" ("or_null_" after ptr_).
 func (v *verifier) typeName(r *regState) string {
 	var b strings.Builder
 	if r.flags&flagRdonly != 0 {
 		b.WriteString("rdonly_")
 	}
-	if r.flags&flagUntrusted != 0 {
-		b.WriteString("untrusted_")
-	}
 	if r.flags&flagRCU != 0 {
 		b.WriteString("rcu_")
 	}
+	if r.flags&flagUntrusted != 0 {
+		b.WriteString("untrusted_")
+	}
 	if r.flags&flagTrusted != 0 {
 		b.WriteString("trusted_")
-	}
-	if r.flags&flagAlloc != 0 {
-		b.WriteString("alloc_")
-	}
-	if r.flags&flagNonOwn != 0 {
-		b.WriteString("non_own_")
 	}
 	switch r.typ {
 	case notInit:
@@ -688,16 +695,38 @@ func (v *verifier) typeName(r *regState) string {
 		b.WriteString("fp")
 	case ptrToBTFID:
 		b.WriteString("ptr_")
-		if t := v.btfT(r.btfIdx); t != nil {
-			b.WriteString(t.TypeName())
+		if r.flags&flagMaybeNull != 0 {
+			b.WriteString("or_null_")
 		}
+		return b.String()
 	case ptrToMem:
 		b.WriteString("mem")
 	case ptrToFunc:
 		b.WriteString("func")
+	case ptrToArena:
+		b.WriteString("arena")
 	}
 	if r.flags&flagMaybeNull != 0 {
 		b.WriteString("_or_null")
+	}
+	return b.String()
+}
+
+// logTypeName is a register's type in logs (print_verifier_state): the
+// reg_type_str, our alloc_/non_own_ marks, and a BTF object's type name.
+func (v *verifier) logTypeName(r *regState) string {
+	var b strings.Builder
+	if r.flags&flagAlloc != 0 {
+		b.WriteString("alloc_")
+	}
+	if r.flags&flagNonOwn != 0 {
+		b.WriteString("non_own_")
+	}
+	b.WriteString(v.typeName(r))
+	if r.typ == ptrToBTFID {
+		if t := v.btfT(r.btfIdx); t != nil {
+			b.WriteString(t.TypeName())
+		}
 	}
 	return b.String()
 }
@@ -784,7 +813,7 @@ func (v *verifier) regString(r *regState) string {
 	if r.isPtr() && !r.isConst() {
 		parts = append(parts, boundsString(&r.bounds))
 	}
-	return v.typeName(r) + "(" + strings.Join(parts, ",") + ")"
+	return v.logTypeName(r) + "(" + strings.Join(parts, ",") + ")"
 }
 
 // stateString prints the registers and initialised stack of the innermost

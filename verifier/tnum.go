@@ -138,9 +138,7 @@ func (a tnum) withSubreg(sub tnum) tnum {
 
 func (a tnum) constSubreg(v uint32) tnum { return a.withSubreg(tnumConst(uint64(v))) }
 
+// String is the kernel's tnum_strn: "(value; mask)" in hex.
 func (a tnum) String() string {
-	if a.isConst() {
-		return fmt.Sprintf("%#x", a.value)
-	}
 	return fmt.Sprintf("(%#x; %#x)", a.value, a.mask)
 }

@@ -1,6 +1,7 @@
 package verifier
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -47,6 +48,28 @@ type Env struct {
 	// InsnLimit is the complexity limit in processed instructions
 	// (default 1,000,000, the kernel's BPF_COMPLEXITY_LIMIT_INSNS).
 	InsnLimit int
+	// ProgType names the program type (e.g. "socket_filter", from the
+	// ELF section) for messages; CtxNotModelled makes every access to the
+	// context through r1 a NotModelled rejection ("program type X is not
+	// modelled"), for program types whose context schedsim does not
+	// describe. With Args set, the context is the u64 argument array.
+	ProgType       string
+	CtxNotModelled bool
+	// ExitNotModelled: the program type restricts the return value in
+	// ways not modelled; reaching the program's exit is a NotModelled
+	// rejection.
+	ExitNotModelled bool
+	// KfuncModelled, if set, says whether a kfunc's availability to this
+	// program type is modelled; a call to one that is not is a NotModelled
+	// rejection. Nil: every registered kfunc may be called.
+	KfuncModelled func(name string) bool
+	// Unprivileged verifies as the kernel does a program loaded without
+	// CAP_PERFMON/CAP_BPF: no pointer may leak (returned, stored into
+	// maps or objects, used by atomics) and uninitialised stack may not be
+	// read. sched_ext's loader is privileged, and by default both are
+	// allowed (allow_ptr_leaks, allow_uninit_stack): a leaked pointer is
+	// only a number, a read of uninitialised stack an unknown one.
+	Unprivileged bool
 	// NoBackEdges rejects every loop ("back-edge from insn X to Y"), as the
 	// kernel does for programs loaded without CAP_BPF.
 	NoBackEdges bool
@@ -103,6 +126,10 @@ type Error struct {
 	HasLine bool
 	Msg     string // the reason, in the kernel's words where it has some
 	Log     string // the kernel-style log of the failing path
+	// NotModelled: the program needs something schedsim does not model
+	// (its program type's context, a helper or kfunc the environment does
+	// not provide); the kernel's verdict may differ either way.
+	NotModelled bool
 }
 
 func (e *Error) Error() string {
@@ -337,6 +364,23 @@ func (v *verifier) errorf(pc int, format string, args ...any) error {
 	return v.errorState(nil, pc, format, args...)
 }
 
+func (v *verifier) progType() string {
+	if v.env.ProgType != "" {
+		return v.env.ProgType
+	}
+	return "unknown"
+}
+
+// notModelled is a rejection for lack of a model (Error.NotModelled).
+func (v *verifier) notModelled(st *vstate, pc int, format string, args ...any) error {
+	err := v.errorState(st, pc, format, args...)
+	var e *Error
+	if errors.As(err, &e) {
+		e.NotModelled = true
+	}
+	return err
+}
+
 func (v *verifier) errorState(st *vstate, pc int, format string, args ...any) error {
 	msg := fmt.Sprintf(format, args...)
 	e := &Error{Prog: v.prog.Name, PC: pc, Msg: msg}
@@ -441,7 +485,7 @@ func (v *verifier) drain() error {
 // until either writes, and its frames are recycled from ended paths.
 func (v *verifier) cloneState(s *vstate) *vstate {
 	n := &vstate{frames: make([]*funcState, len(s.frames)), parent: s.parent, mayGotoDepth: s.mayGotoDepth,
-		asyncEntry: s.asyncEntry, segWritten: s.segWritten}
+		asyncEntry: s.asyncEntry, segWritten: s.segWritten, loopEntry: s.loopEntry, dfsDepth: s.dfsDepth}
 	// share the history so far; an append by either reallocates
 	s.hist = s.hist[:len(s.hist):len(s.hist)]
 	n.hist = s.hist
@@ -495,10 +539,16 @@ func (v *verifier) push(st *vstate, pc int) *vstate {
 // (update_branch_counts). A checkpoint with nothing pending is complete:
 // it may now prune other paths.
 func (v *verifier) pathDone(st *vstate) {
+	if st.parent != nil && st.loopEntry != nil {
+		updateCheckpointLoopEntry(st.parent, st.loopEntry)
+	}
 	for c := st.parent; c != nil; c = c.parent {
 		c.pending--
 		if c.pending > 0 {
 			break
+		}
+		if c.parent != nil && c.loopEntry != nil {
+			updateCheckpointLoopEntry(c.parent, c.loopEntry)
 		}
 		v.complete(c)
 	}
@@ -625,10 +675,21 @@ func (v *verifier) isStateVisited(st *vstate, pc int) (bool, error) {
 			kept = append(kept, ps.done[i:]...)
 			break
 		}
-		v.cmp.precise = true
-		eq := v.cmp.statesEqual(c.st, st, live, &c.read)
-		v.cmp.precise = false
+		// a checkpoint of a loop still in progress has no final marks:
+		// it covers only states within its ranges everywhere
+		entry, forceExact := inLoopInProgress(c)
+		var eq bool
+		if forceExact {
+			eq = v.cmp.statesEqual(c.st, st, live, nil)
+		} else {
+			v.cmp.precise = true
+			eq = v.cmp.statesEqual(c.st, st, live, &c.read)
+			v.cmp.precise = false
+		}
 		if eq {
+			if forceExact {
+				updateStateLoopEntry(st, entry)
+			}
 			c.hits++
 			pruned = true
 			kept = append(kept, c)
@@ -662,6 +723,7 @@ func (v *verifier) isStateVisited(st *vstate, pc int) (bool, error) {
 		for _, c := range recent {
 			if v.cmp.statesEqual(c.st, st, live, nil) {
 				c.hits++
+				updateStateLoopEntry(st, c)
 				return true, nil
 			}
 		}
@@ -708,7 +770,9 @@ func (v *verifier) isStateVisited(st *vstate, pc int) (bool, error) {
 	}
 	v.prevJmps, v.prevInsns = v.jmps, v.processed
 	clearSingularIDs(st, live)
-	c := &checkpoint{st: v.cloneState(st), pc: pc, parent: st.parent, pending: 1, hash: h, written: st.segWritten, hist: st.hist}
+	c := &checkpoint{st: v.cloneState(st), pc: pc, parent: st.parent, pending: 1, hash: h, written: st.segWritten, hist: st.hist,
+		loopEntry: st.loopEntry, depth: st.dfsDepth}
+	st.dfsDepth = c.depth + 1
 	c.st.parent = nil
 	c.st.hist = nil
 	st.parent = c
@@ -1040,11 +1104,46 @@ func StructOpsArgs(kernel *btf.Spec, structName, member string) (args []ArgDesc,
 		if !ok {
 			return nil, false, fmt.Errorf("verifier: %s.%s is not a function pointer", structName, member)
 		}
-		for _, prm := range fp.Params {
-			args = append(args, ArgDesc{Name: prm.Name, Type: prm.Type})
+		nullable := nullableStructOpsArgs(kernel, structName, member)
+		for i, prm := range fp.Params {
+			_, isPtr := btf.UnderlyingType(prm.Type).(*btf.Pointer)
+			args = append(args, ArgDesc{Name: prm.Name, Type: prm.Type, Nullable: isPtr && i < 64 && nullable&(1<<i) != 0})
 		}
 		_, void := btf.UnderlyingType(fp.Return).(*btf.Void)
 		return args, void || fp.Return == nil, nil
 	}
 	return nil, false, fmt.Errorf("verifier: %s has no member %s", structName, member)
+}
+
+// knownNullable is the mask of the struct_ops arguments the kernel may
+// pass as NULL when the kernel BTF has no stub to say so: kernel/sched/ext.c
+// (6.12) declares the stubs sched_ext_ops__dispatch(s32 cpu, struct
+// task_struct *prev__nullable) (prev is NULL when the CPU was idle) and
+// sched_ext_ops__yield(struct task_struct *from, struct task_struct
+// *to__nullable).
+func knownNullable(structName, member string) uint64 {
+	if structName == "sched_ext_ops" && (member == "dispatch" || member == "yield") {
+		return 1 << 1
+	}
+	return 0
+}
+
+// nullableStructOpsArgs is the mask of the arguments of structName.member
+// that may be NULL: from the parameters named with the suffix __nullable
+// of its CFI stub function <structName>__<member> in the kernel BTF (as
+// bpf_struct_ops_desc_init reads them), else from knownNullable.
+func nullableStructOpsArgs(kernel *btf.Spec, structName, member string) uint64 {
+	var stub *btf.Func
+	if err := kernel.TypeByName(structName+"__"+member, &stub); err == nil {
+		if fp, ok := stub.Type.(*btf.FuncProto); ok {
+			var m uint64
+			for i, prm := range fp.Params {
+				if strings.HasSuffix(prm.Name, "__nullable") && i < 64 {
+					m |= 1 << i
+				}
+			}
+			return m
+		}
+	}
+	return knownNullable(structName, member)
 }

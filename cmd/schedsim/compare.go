@@ -8,7 +8,6 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/schedsim/schedsim/policies"
 	"github.com/schedsim/schedsim/sim"
 )
 
@@ -16,47 +15,25 @@ import (
 // workload (same config, same seed) and prints them side by side. The
 // config's [policy.params] go to the config's own policy only.
 func compareRun(cfg *sim.Config, o sim.Overrides, f runFlags, stdout, stderr io.Writer) int {
-	names := strings.Split(f.policy, ",")
+	specs, ok := policySpecs("run", cfg, f.policy, stderr)
+	if !ok {
+		return exitUsage
+	}
+	var names []string
 	var results []*sim.Result
-	for _, name := range names {
-		name = strings.TrimSpace(name)
-		if name == "" {
-			fmt.Fprintf(stderr, "schedsim run: --policy %q: empty policy name in the list\n", f.policy)
-			return exitUsage
+	env := f.policyEnv(cfg, o)
+	for _, spec := range specs {
+		scn, sched, code := buildRun("run", cfg, o, env, spec, true, stderr)
+		if scn == nil {
+			return code
 		}
-		var params []sim.Param
-		if name == cfg.Policy.Name {
-			params = cfg.Policy.Params
-		}
-		mp := cfg.Params(o)
-		ts := mp.Topology
-		env := policyEnv{cpus: ts.Nodes * ts.LLCsPerNode * ts.CoresPerLLC * ts.ThreadsPerCore,
-			seed: mp.Seed, insnCostPs: cfg.Policy.InsnCostPs, noVerify: f.noVerify,
-			quantum: cfg.Policy.Quantum, lockTimeout: cfg.Policy.LockTimeout}
-		if f.interleave || f.pct {
-			o.Interleave = true
-		}
-		if f.pct {
-			env.pct = &policies.PCT{Seed: mp.Seed, Depth: f.pctDepth}
-		}
-		sched, err := resolvePolicy(name, params, env)
-		if err != nil {
-			fmt.Fprintf(stderr, "schedsim run: %v\n", err)
-			return exitUsage
-		}
-		scn, err := cfg.Build(sched, o)
-		if err != nil {
-			fmt.Fprintf(stderr, "schedsim run: %v\n", err)
-			return exitUsage
-		}
+		defer closePolicy(sched)
 		r, err := scn.Run()
-		if b, ok := sched.(*policies.BPFPolicy); ok {
-			defer b.Close()
-		}
 		if err != nil {
-			fmt.Fprintf(stderr, "schedsim run: %s: %v\n", name, err)
+			fmt.Fprintf(stderr, "schedsim run: %s: %v\n", spec.name, err)
 			return exitFailure
 		}
+		names = append(names, spec.name)
 		results = append(results, r)
 	}
 	summaryOut := stdout
@@ -117,6 +94,14 @@ func writeComparison(w io.Writer, cfg *sim.Config, names []string, rs []*sim.Res
 		row(wl.Name+" latency p50", func(r *sim.Result) string { return latencyAt(r, i, func(l *sim.LatencyStats) uint64 { return l.P50 }) })
 		row(wl.Name+" latency p99", func(r *sim.Result) string { return latencyAt(r, i, func(l *sim.LatencyStats) uint64 { return l.P99 }) })
 		row(wl.Name+" per second", func(r *sim.Result) string { return fmtRate(r.Workloads[i].Throughput) })
+		if wl.QueueDelay != nil {
+			row(wl.Name+" queueing p99", func(r *sim.Result) string {
+				if i >= len(r.Workloads) || r.Workloads[i].QueueDelay == nil {
+					return "-"
+				}
+				return dur(r.Workloads[i].QueueDelay.P99)
+			})
+		}
 	}
 	row("wakeup latency p50", func(r *sim.Result) string { return dur(r.WakeLatency.P50) })
 	row("wakeup latency p99", func(r *sim.Result) string { return dur(r.WakeLatency.P99) })
@@ -125,9 +110,17 @@ func writeComparison(w io.Writer, cfg *sim.Config, names []string, rs []*sim.Res
 		if r.FairnessTasks < 2 {
 			return "n/a"
 		}
+		if r.Fairness == 0 {
+			return "n/a (none ran)"
+		}
 		return fmt.Sprintf("%.4f", r.Fairness)
 	})
-	row("max lag", func(r *sim.Result) string { return dur(uint64(r.MaxLagNs)) })
+	row("max lag (machine)", func(r *sim.Result) string { return dur(uint64(r.MaxLagNs)) })
+	row("max lag (runqueue)", func(r *sim.Result) string { return dur(uint64(r.MaxRqLagNs)) })
+	row("longest wait", func(r *sim.Result) string { return dur(r.Starvation.LongestWaitNs) })
+	row("starved (never ran)", func(r *sim.Result) string {
+		return fmt.Sprintf("%d (%d)", r.Starvation.Starved, r.Starvation.NeverRan)
+	})
 	row("utilisation", func(r *sim.Result) string { return pct(r.Utilisation) })
 	row("sched time", func(r *sim.Result) string { return pct(r.SchedTime) })
 	row("switches", func(r *sim.Result) string { return fmt.Sprint(r.Switches) })

@@ -17,15 +17,15 @@ import (
 // PCT-randomised preemption at lock operations, and stops at the first
 // deadlock, fault or stall with the command that replays it.
 func cmdExplore(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("explore", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("explore", args, stdout, stderr)
 	runs := fs.Int("runs", 100, "number of runs `N`")
 	policy := fs.String("policy", "", "policy `NAME` or PATH of a .bpf.o (default: the config's)")
 	seed0 := fs.Uint64("seed", 1, "seed of the first run `S` (run i uses S+i)")
 	durFlag := fs.String("duration", "200ms", "simulated `DURATION` of each run")
 	depth := fs.Int("depth", 3, "PCT bug depth `D`")
+	engine := fs.String("engine", "", "run BPF programs on `ENGINE`: jit or interp (default: the config's policy.engine, else jit on linux/amd64)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: schedsim explore [CONFIG] [--runs N] [--policy NAME|PATH] [--seed S] [--duration D] [--depth D]\n\n"+
+		fmt.Fprintf(fs.Output(), "usage: schedsim explore [CONFIG] [--runs N] [--policy NAME|PATH] [--seed S] [--duration D] [--depth D] [--engine jit|interp]\n\n"+
 			"Runs CONFIG (default: the built-in %s) N times with interleaved callbacks and randomised\n"+
 			"preemption points at lock operations (PCT), and reports the first deadlock or fault found\n"+
 			"with the command that replays it.\n\n", configs.Default)
@@ -38,8 +38,16 @@ func cmdExplore(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return exitUsage
 	}
-	if len(pos) > 1 || *runs < 1 {
-		fs.Usage()
+	if len(pos) > 1 {
+		fmt.Fprintf(stderr, "schedsim explore: one config at most, got %d: %s\n", len(pos), strings.Join(pos, " "))
+		return exitUsage
+	}
+	if *runs < 1 {
+		fmt.Fprintf(stderr, "schedsim explore: --runs %d: expected a positive number of runs\n", *runs)
+		return exitUsage
+	}
+	if *depth < 1 {
+		fmt.Fprintf(stderr, "schedsim explore: --depth %d: expected an integer of at least 1 (1: no change points)\n", *depth)
 		return exitUsage
 	}
 	cfgName := ""
@@ -79,9 +87,9 @@ func cmdExplore(args []string, stdout, stderr io.Writer) int {
 		o := sim.Overrides{Seed: &seed, Duration: &d, Interleave: true}
 		mp := cfg.Params(o)
 		ts := mp.Topology
-		env := policyEnv{cpus: ts.Nodes * ts.LLCsPerNode * ts.CoresPerLLC * ts.ThreadsPerCore, seed: seed,
+		env := policyEnv{cpus: ts.Nodes * ts.LLCsPerNode * ts.CoresPerLLC * ts.ThreadsPerCore, topo: ts, hz: mp.HZ, seed: seed,
 			insnCostPs: cfg.Policy.InsnCostPs, quantum: cfg.Policy.Quantum, lockTimeout: cfg.Policy.LockTimeout,
-			pct: &policies.PCT{Seed: seed, Depth: *depth}}
+			pct: &policies.PCT{Seed: seed, Depth: *depth}, engine: engineOf(cfg, *engine)}
 		sched, err := resolvePolicy(spec, params, env)
 		if err != nil {
 			fmt.Fprintf(stderr, "schedsim explore: %v\n", err)

@@ -1,9 +1,15 @@
 // Command schedsim simulates a multi-core Linux machine whose CPU scheduler
 // is a sched_ext policy, and reports what the policy did to the workloads.
 //
-//	schedsim run [CONFIG] [--policy NAME|PATH] [--seed N] [--duration D] [--json FILE]
+//	schedsim run [CONFIG] [--policy NAME|PATH] [--seed N] [--duration D] [--json FILE] [--maps]
+//	schedsim top [CONFIG] [--policy P[,Q]] [--seed N] [--speed S]
+//	schedsim init DIR [--from fifo|eevdf|vtime]
+//	schedsim build FILE.bpf.c [-o OUT]
+//	schedsim bench SUITE [--workers N] [--json FILE] [--baseline FILE] [--report DIR] [--shard i/n]
 //	schedsim exec [--mem HEX] [PROG]
-//	schedsim vmlinux [-o FILE]
+//	schedsim vmlinux [-o FILE] [--dir DIR]
+//	schedsim help [COMMAND]
+//	schedsim --version
 //
 // Exit status: 0 on success, 1 on a runtime failure (including a policy
 // ejected during the run), 2 on a usage or config error.
@@ -33,14 +39,22 @@ type command struct {
 var commands = []command{
 	{"run", "simulate a scenario (default: the built-in web.toml) and print its results",
 		func(args []string, _ io.Reader, stdout, stderr io.Writer) int { return cmdRun(args, stdout, stderr) }},
+	{"top", "run a scenario live in a terminal dashboard (one policy, or two side by side)",
+		func(args []string, _ io.Reader, stdout, stderr io.Writer) int { return cmdTop(args, stdout, stderr) }},
 	{"explore", "rerun a scenario with randomised interleavings and report the first deadlock or fault",
 		func(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			return cmdExplore(args, stdout, stderr)
 		}},
 	{"verify", "run the BPF verifier on a policy: verdict, statistics, log, lock-order warnings",
 		func(args []string, _ io.Reader, stdout, stderr io.Writer) int { return cmdVerify(args, stdout, stderr) }},
+	{"bench", "benchmark policies over a suite of configs and seeds: tables with CIs, baselines, plots, shards",
+		func(args []string, _ io.Reader, stdout, stderr io.Writer) int { return cmdBench(args, stdout, stderr) }},
 	{"exec", "run a BPF program (see schedsim exec -h)", cmdExec},
-	{"vmlinux", "write the C header of the simulated kernel's types (vmlinux.h)",
+	{"init", "start a new policy project: C skeleton, headers, Makefile and config",
+		func(args []string, _ io.Reader, stdout, stderr io.Writer) int { return cmdInit(args, stdout, stderr) }},
+	{"build", "compile a policy's .bpf.c with clang and the bundled headers",
+		func(args []string, _ io.Reader, stdout, stderr io.Writer) int { return cmdBuild(args, stdout, stderr) }},
+	{"vmlinux", "write the headers a policy includes (vmlinux.h; with --dir, scx/*.h too)",
 		func(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			return cmdVmlinux(args, stdout, stderr)
 		}},
@@ -69,8 +83,25 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) (code in
 		return exitUsage
 	}
 	switch args[0] {
-	case "-h", "-help", "--help", "help":
+	case "-h", "-help", "--help":
 		usage(stdout)
+		return exitOK
+	case "help":
+		// `schedsim help run` is `schedsim run --help`.
+		if len(args) > 1 {
+			for _, c := range commands {
+				if c.name == args[1] {
+					return c.run([]string{"--help"}, stdin, stdout, stderr)
+				}
+			}
+			fmt.Fprintf(stderr, "schedsim help: unknown command %q\n\n", args[1])
+			usage(stderr)
+			return exitUsage
+		}
+		usage(stdout)
+		return exitOK
+	case "-version", "--version", "version":
+		fmt.Fprint(stdout, versionText())
 		return exitOK
 	}
 	for _, c := range commands {
@@ -88,5 +119,5 @@ func usage(w io.Writer) {
 	for _, c := range commands {
 		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintf(w, "\nRun 'schedsim COMMAND -h' for a command's options.\n")
+	fmt.Fprintf(w, "\nRun 'schedsim help COMMAND' (or 'schedsim COMMAND -h') for a command's options;\n'schedsim --version' for the version. Tutorial: docs/tutorial.md.\n")
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/schedsim/schedsim/policies"
@@ -23,6 +24,26 @@ type policyEnv struct {
 	lockTimeout uint64
 	pct         *policies.PCT
 	log         io.Writer
+	engine      string           // "jit", "interp" or "" (the default)
+	topo        sim.TopologySpec // zero: cpus cores in one LLC
+	hz          int
+	ops         string // --ops NAME
+	recipe      string // --recipe NAME|FILE
+}
+
+// samePolicy reports whether policy specs a and b name the same policy:
+// the same built-in name, or paths of the same file (the command line's
+// relative to the working directory, the config's to its directory).
+func samePolicy(a, b string) bool {
+	if a == b {
+		return true
+	}
+	if !strings.ContainsAny(a, "/.") || !strings.ContainsAny(b, "/.") {
+		return false
+	}
+	sa, errA := os.Stat(a)
+	sb, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(sa, sb)
 }
 
 // resolvePolicy returns the policy spec names: a built-in BPF policy
@@ -62,7 +83,14 @@ func resolvePolicy(spec string, params []sim.Param, env policyEnv) (sim.Schedule
 	if err != nil {
 		return nil, err
 	}
+	var recipe *policies.Recipe
+	if env.recipe != "" && env.recipe != "none" {
+		if recipe, err = policies.LoadRecipe(env.recipe); err != nil {
+			return nil, err
+		}
+	}
 	return policies.LoadObject(obj, policies.Options{NumCPUs: env.cpus, Params: ps,
-		InsnCostPs: env.insnCostPs, Seed: env.seed, Log: env.log, NoVerify: env.noVerify,
-		Quantum: env.quantum, LockTimeout: env.lockTimeout, PCT: env.pct})
+		Recipe: recipe, NoRecipe: env.recipe == "none", InsnCostPs: env.insnCostPs, Seed: env.seed, Log: env.log, NoVerify: env.noVerify,
+		Quantum: env.quantum, LockTimeout: env.lockTimeout, PCT: env.pct, Engine: env.engine,
+		Topology: env.topo, HZ: env.hz, Ops: env.ops})
 }

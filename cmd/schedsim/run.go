@@ -14,7 +14,6 @@ import (
 	"github.com/schedsim/schedsim/configs"
 	"github.com/schedsim/schedsim/policies"
 	"github.com/schedsim/schedsim/sim"
-	"github.com/schedsim/schedsim/verifier"
 )
 
 type runFlags struct {
@@ -27,7 +26,11 @@ type runFlags struct {
 	interleave bool
 	pct        bool
 	pctDepth   int
+	maps       bool
 	trace      traceFlags
+	engine     string
+	ops        string
+	recipe     string
 }
 
 // parseInterspersed parses flags wherever they appear among the
@@ -52,8 +55,7 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 
 func cmdRun(args []string, stdout, stderr io.Writer) int {
 	var f runFlags
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("run", args, stdout, stderr)
 	fs.StringVar(&f.policy, "policy", "", "policy `NAME` or PATH of a .bpf.o (default: the config's policy.name)")
 	fs.StringVar(&f.seed, "seed", "", "random seed `N` (default: the config's run.seed)")
 	fs.StringVar(&f.duration, "duration", "", "simulated `DURATION` such as 500ms or 2s (default: the config's run.duration)")
@@ -62,10 +64,15 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.printk, "printk", "", "write bpf_printk output and verifier warnings to `FILE` (- for stderr)")
 	fs.BoolVar(&f.interleave, "interleave", false, "let callbacks of different CPUs overlap in simulated time (policy.interleave)")
 	fs.BoolVar(&f.pct, "pct", false, "randomise interleavings at lock operations from the seed, as schedsim explore does (implies --interleave)")
-	fs.IntVar(&f.pctDepth, "pct-depth", 3, "PCT bug depth `D` (priority change points + 1)")
+	fs.IntVar(&f.pctDepth, "pct-depth", 3, "PCT bug depth `D` (priority change points + 1), at least 1")
 	f.trace.register(fs)
+	fs.StringVar(&f.ops, "ops", "", "the struct sched_ext_ops `NAME` to load when the object defines several")
+	fs.StringVar(&f.recipe, "recipe", "", "loader recipe `NAME|FILE` (default: the shipped recipe for the ops name, if any; none: no recipe)")
+	fs.StringVar(&f.engine, "engine", "", "run BPF programs on `ENGINE`: jit or interp (default: the config's policy.engine, else jit on linux/amd64)")
+	fs.BoolVar(&f.maps, "maps", false, "at the end, print every map of the BPF policy decoded by its BTF, as bpftool map dump (and add them to the JSON)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: schedsim run [CONFIG] [--policy NAME|PATH] [--seed N] [--duration D] [--json FILE] [--no-verify] [--printk FILE] [--interleave] [--pct [--pct-depth D]]\n"+
+		fmt.Fprintf(fs.Output(), "usage: schedsim run [CONFIG] [--policy NAME|PATH] [--seed N] [--duration D] [--json FILE] [--no-verify] [--printk FILE] [--interleave] [--pct [--pct-depth D]] [--maps] [--engine jit|interp]\n"+
+			"                    [--ops NAME] [--recipe NAME|FILE|none]\n"+
 			"                    [--trace FILE [--trace-format F] [--trace-from T] [--trace-to T]]\n\n"+
 			"Simulates the scenario in CONFIG (default: the built-in %s) and prints a summary.\n\n", configs.Default)
 		fs.PrintDefaults()
@@ -77,47 +84,26 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return exitUsage
 	}
-	if len(pos) > 1 {
-		fmt.Fprintf(stderr, "schedsim run: one config at most, got %d: %s\n", len(pos), strings.Join(pos, " "))
+	if f.pctDepth < 1 {
+		fmt.Fprintf(stderr, "schedsim run: --pct-depth %d: expected an integer of at least 1 (1: no change points)\n", f.pctDepth)
 		return exitUsage
 	}
-
-	var o sim.Overrides
-	if f.seed != "" {
-		s, err := strconv.ParseUint(f.seed, 0, 64)
-		if err != nil {
-			fmt.Fprintf(stderr, "schedsim run: --seed %q: expected a non-negative integer\n", f.seed)
-			return exitUsage
-		}
-		o.Seed = &s
+	// Outputs are opened before the run, so that a bad path is reported
+	// at once rather than after a long run.
+	jsonOut, err := openOutput("--json", f.json, stdout)
+	if err != nil {
+		fmt.Fprintf(stderr, "schedsim run: %v\n", err)
+		return exitUsage
 	}
-	if f.duration != "" {
-		d, err := sim.ParseDuration(f.duration)
-		if err != nil || d == 0 {
-			fmt.Fprintf(stderr, "schedsim run: --duration %q: expected a positive duration such as 500ms or 2s\n", f.duration)
-			return exitUsage
-		}
-		o.Duration = &d
-	}
+	defer jsonOut.Close()
 
-	var cfg *sim.Config
-	if len(pos) == 0 {
-		data, err := configs.FS.ReadFile(configs.Default)
-		if err != nil {
-			fmt.Fprintf(stderr, "schedsim run: %v\n", err)
-			return exitFailure
-		}
-		cfg, err = sim.ParseConfig("configs/"+configs.Default, data)
-		if err != nil {
-			fmt.Fprintf(stderr, "%v\n", err)
-			return exitFailure
-		}
-	} else {
-		cfg, err = sim.LoadConfig(pos[0])
-		if err != nil {
-			fmt.Fprintf(stderr, "%v\n", err)
-			return exitUsage
-		}
+	cfg, code := loadRunConfig("run", pos, stderr)
+	if cfg == nil {
+		return code
+	}
+	o, ok := f.overrides("run", stderr)
+	if !ok {
+		return exitUsage
 	}
 
 	if strings.Contains(f.policy, ",") {
@@ -127,26 +113,15 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		}
 		return compareRun(cfg, o, f, stdout, stderr)
 	}
-	spec, params := cfg.Policy.Name, cfg.Policy.Params
-	if f.policy != "" && f.policy != cfg.Policy.Name {
-		if len(params) > 0 {
+	spec := policySpec{cfg.Policy.Name, cfg.Policy.Params}
+	if f.policy != "" && !samePolicy(f.policy, cfg.Policy.Name) {
+		if len(spec.params) > 0 && len(pos) > 0 {
 			fmt.Fprintf(stderr, "note: --policy %s replaces the config's policy %s; its [policy.params] (%s) are not used\n",
-				f.policy, cfg.Policy.Name, params[0].Pos)
+				f.policy, cfg.Policy.Name, spec.params[0].Pos)
 		}
-		spec, params = f.policy, nil
+		spec = policySpec{f.policy, nil}
 	}
-	mp := cfg.Params(o)
-	ts := mp.Topology
-	env := policyEnv{cpus: ts.Nodes * ts.LLCsPerNode * ts.CoresPerLLC * ts.ThreadsPerCore,
-		seed: mp.Seed, insnCostPs: cfg.Policy.InsnCostPs, noVerify: f.noVerify,
-		quantum: cfg.Policy.Quantum, lockTimeout: cfg.Policy.LockTimeout}
-	if f.pct {
-		o.Interleave = true
-		env.pct = &policies.PCT{Seed: mp.Seed, Depth: f.pctDepth}
-	}
-	if f.interleave {
-		o.Interleave = true
-	}
+	env := f.policyEnv(cfg, o)
 	if f.noVerify {
 		fmt.Fprintln(stderr, "warning: --no-verify: the BPF verifier is off; an unsafe program is caught only when it faults")
 	}
@@ -155,6 +130,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	case "-":
 		env.log = stderr
 	default:
+		// Created now, before the policy loads: it exists (possibly
+		// empty) after every run, and holds ops.init's messages too.
 		lf, err := os.Create(f.printk)
 		if err != nil {
 			fmt.Fprintf(stderr, "schedsim run: --printk: %v\n", err)
@@ -163,35 +140,21 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		defer lf.Close()
 		env.log = lf
 	}
-	sched, err := resolvePolicy(spec, params, env)
-	if err != nil {
-		var ce *sim.ConfigError
-		if f.policy == "" && !errors.As(err, &ce) {
-			fmt.Fprintf(stderr, "%s: policy.name: %v\n", cfg.Policy.Pos, err)
-		} else {
-			fmt.Fprintf(stderr, "schedsim run: %v\n", err)
-		}
-		var ve *verifier.Error
-		if errors.As(err, &ve) && ve.Log != "" {
-			fmt.Fprintf(stderr, "\nverifier log:\n%s\n(run with --no-verify to run it anyway)\n", ve.Log)
-		}
-		return exitUsage
-	}
 	var tr *traceOut
 	if f.trace.set() {
+		var err error
 		if tr, err = f.trace.open(env.cpus); err != nil {
 			fmt.Fprintf(stderr, "schedsim run: %v\n", err)
 			return exitUsage
 		}
 		o.Observers = append(o.Observers, tr.w)
 	}
-	scn, err := cfg.Build(sched, o)
-	if err != nil {
+	scn, sched, code := buildRun("run", cfg, o, env, spec, f.policy != "", stderr)
+	if scn == nil {
 		if tr != nil {
 			tr.close()
 		}
-		fmt.Fprintf(stderr, "schedsim run: %v\n", err)
-		return exitUsage
+		return code
 	}
 	res, err := scn.Run()
 	if tr != nil {
@@ -209,6 +172,12 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		summaryOut = stderr // stdout carries the JSON alone
 	}
 	writeSummary(summaryOut, cfg, scn, res)
+	if f.maps {
+		if err := writeMaps(summaryOut, sched, res); err != nil {
+			fmt.Fprintf(stderr, "schedsim run: --maps: %v\n", err)
+			return exitFailure
+		}
+	}
 	if diffs := replayDiffs(scn); len(diffs) > 0 {
 		writeReplayDiffs(summaryOut, scn, diffs)
 		if res.Extra == nil {
@@ -216,17 +185,15 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		}
 		res.Extra["trace_replay"] = diffs
 	}
-	if f.json != "" {
+	if jsonOut != nil {
 		data, err := json.MarshalIndent(res, "", "  ")
 		if err != nil {
 			fmt.Fprintf(stderr, "schedsim run: encoding results: %v\n", err)
 			return exitFailure
 		}
 		data = append(data, '\n')
-		if f.json == "-" {
-			_, err = stdout.Write(data)
-		} else {
-			err = os.WriteFile(f.json, data, 0o644)
+		if _, err = jsonOut.Write(data); err == nil {
+			err = jsonOut.Close()
 		}
 		if err != nil {
 			fmt.Fprintf(stderr, "schedsim run: writing results: %v\n", err)
@@ -309,7 +276,7 @@ func writeSummary(w io.Writer, cfg *sim.Config, scn *sim.Scenario, r *sim.Result
 	fmt.Fprintf(tw, "schedule hash\t%s\n", r.ScheduleHash)
 	d := dur(r.DurationNs)
 	if m.P.Warmup > 0 {
-		d += " (metrics after a " + dur(m.P.Warmup) + " warmup)"
+		d += " (metrics over the " + dur(r.WindowNs) + " after a " + dur(m.P.Warmup) + " warmup)"
 	}
 	fmt.Fprintf(tw, "duration\t%s\n", d)
 	ts := m.P.Topology
@@ -320,11 +287,17 @@ func writeSummary(w io.Writer, cfg *sim.Config, scn *sim.Scenario, r *sim.Result
 	fmt.Fprintf(tw, "utilisation\t%s\n", pct(r.Utilisation))
 	fmt.Fprintf(tw, "sched time\t%s\n", pct(r.SchedTime))
 	if r.FairnessTasks >= 2 {
-		fmt.Fprintf(tw, "fairness\t%.4f (Jain's index over %d never-sleeping tasks)\n", r.Fairness, r.FairnessTasks)
+		if r.Fairness == 0 {
+			fmt.Fprintf(tw, "fairness\tn/a (none of the %d never-sleeping tasks ran)\n", r.FairnessTasks)
+		} else {
+			fmt.Fprintf(tw, "fairness\t%.4f (Jain's index over %d never-sleeping tasks)\n", r.Fairness, r.FairnessTasks)
+		}
 	} else {
 		fmt.Fprintf(tw, "fairness\tn/a (%d never-sleeping tasks; it needs 2)\n", r.FairnessTasks)
 	}
-	fmt.Fprintf(tw, "max lag\t%s\n", dur(uint64(r.MaxLagNs)))
+	fmt.Fprintf(tw, "max lag\t%s against the machine's fair share, %s against the runqueue's\n",
+		dur(uint64(r.MaxLagNs)), dur(uint64(r.MaxRqLagNs)))
+	fmt.Fprintf(tw, "starvation\t%s\n", r.Starvation.Summary(dur))
 	tw.Flush()
 
 	fmt.Fprintln(w)
@@ -355,8 +328,16 @@ func writeSummary(w io.Writer, cfg *sim.Config, scn *sim.Scenario, r *sim.Result
 		}
 		tw.Flush()
 		for _, wl := range r.Workloads {
+			if l := wl.QueueDelay; l != nil {
+				fmt.Fprintf(w, "  %s request queueing delay: p50 %s  p90 %s  p99 %s  p99.9 %s  max %s\n", wl.Name,
+					dur(l.P50), dur(l.P90), dur(l.P99), dur(l.P999), dur(l.Max))
+			}
 			if l := wl.WakeLatency; l != nil {
-				fmt.Fprintf(w, "  %s wakeup latency: p50 %s  p90 %s  p99 %s  p99.9 %s  max %s\n", wl.Name,
+				who := ""
+				if wl.QueueDelay != nil {
+					who = " (workers)"
+				}
+				fmt.Fprintf(w, "  %s wakeup latency%s: p50 %s  p90 %s  p99 %s  p99.9 %s  max %s\n", wl.Name, who,
 					dur(l.P50), dur(l.P90), dur(l.P99), dur(l.P999), dur(l.Max))
 			}
 			if len(wl.Extra) > 0 {
@@ -375,6 +356,20 @@ func writeSummary(w io.Writer, cfg *sim.Config, scn *sim.Scenario, r *sim.Result
 	} else {
 		fmt.Fprintf(w, "ejection: none\n")
 	}
+	writeExit(w, r.Exit)
+}
+
+// writeExit prints the exit information ops.exit received, as scx's
+// UEI_REPORT prints it ("EXIT: reason (msg)"), with the kind and code.
+func writeExit(w io.Writer, x *sim.ExitResult) {
+	if x == nil {
+		return
+	}
+	fmt.Fprintf(w, "EXIT: %s", x.Reason)
+	if x.Msg != "" {
+		fmt.Fprintf(w, " (%s)", x.Msg)
+	}
+	fmt.Fprintf(w, "  [kind %s, exit_code %d]\n", x.KindName, x.Code)
 }
 
 // writeLocks prints the most contended BPF locks and the lock reports.

@@ -139,7 +139,10 @@ func TestRunErrors(t *testing.T) {
 		{[]string{"run", good, "--bogus"}, exitUsage, "flag provided but not defined: -bogus"},
 		{[]string{"run", good, good}, exitUsage, "one config at most"},
 		{[]string{"run", filepath.Join(t.TempDir(), "missing.toml")}, exitUsage, "no such file"},
-		{[]string{"run", good, "--json", filepath.Join(t.TempDir(), "no", "dir", "x.json")}, exitFailure, "writing results"},
+		// The --json path is opened before the run: a bad one fails at once.
+		{[]string{"run", good, "--json", filepath.Join(t.TempDir(), "no", "dir", "x.json")}, exitUsage, "schedsim run: --json: open "},
+		{[]string{"run", good, "--pct", "--pct-depth", "0"}, exitUsage, "--pct-depth 0: expected an integer of at least 1"},
+		{[]string{"run", good, "--pct-depth", "-3"}, exitUsage, "--pct-depth -3: expected an integer of at least 1"},
 	}
 	for _, c := range cases {
 		code, _, errOut := cli(t, c.args...)

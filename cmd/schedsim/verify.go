@@ -29,7 +29,8 @@ func (p *paramFlags) Set(s string) error {
 	if n, err := strconv.ParseInt(val, 0, 64); err == nil {
 		v = n
 	}
-	*p = append(*p, sim.Param{Name: name, Value: v})
+	// Errors about it then begin "-p NAME=VALUE: policy.params.NAME: ".
+	*p = append(*p, sim.Param{Name: name, Value: v, Pos: sim.Pos{File: "-p " + s}})
 	return nil
 }
 
@@ -42,13 +43,12 @@ func (p *paramFlags) Set(s string) error {
 // (possible ABBA deadlocks between programs) are printed too. Exit status:
 // 0 accepted, 1 rejected, 2 usage error or an object that does not load.
 func cmdVerify(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("verify", args, stdout, stderr)
 	verbose := fs.Bool("v", false, "print the full verifier log: every instruction processed with its state")
 	var params paramFlags
 	fs.Var(&params, "p", "set the policy parameter (`NAME=VALUE`, a const volatile global) before verifying; repeatable")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: schedsim verify OBJ [-v] [-p NAME=VALUE]...\n\n"+
+		fmt.Fprintf(fs.Output(), "usage: schedsim verify OBJ [-v] [-p NAME=VALUE]...\n\n"+
 			"Loads the policy OBJ (a built-in name: %s; or the path of a .bpf.o) and runs\n"+
 			"the verifier on each of its programs, as `schedsim run` does before a run.\n"+
 			"Read-only globals are constants to the verifier, so the verdict may depend\n"+
@@ -76,7 +76,7 @@ func cmdVerify(args []string, stdout, stderr io.Writer) int {
 	}
 	ps, err := policies.ConfigParams(obj, params)
 	if err != nil {
-		fmt.Fprintf(stderr, "schedsim verify: -p: %v\n", err)
+		fmt.Fprintf(stderr, "schedsim verify: %v\n", err)
 		return exitUsage
 	}
 	b, err := policies.LoadObject(obj, policies.Options{NumCPUs: 1, Params: ps, NoVerify: true})

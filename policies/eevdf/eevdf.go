@@ -21,6 +21,12 @@ import (
 
 //go:generate sh -c "clang-19 -O2 -g -target bpf -mcpu=v4 -fdebug-compilation-dir=. -I../include -c eevdf.bpf.c -o eevdf.bpf.o && llvm-strip-19 -g eevdf.bpf.o"
 
+// Source is eevdf.bpf.c, the policy's C source (schedsim init --from
+// eevdf starts a project from it).
+//
+//go:embed eevdf.bpf.c
+var Source []byte
+
 // Object is the compiled eevdf.bpf.c.
 //
 //go:embed eevdf.bpf.o

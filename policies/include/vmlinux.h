@@ -23,6 +23,7 @@ struct scx_cpu_acquire_args;
 struct scx_cpu_release_args;
 struct scx_dump_ctx;
 struct scx_cgroup_init_args;
+struct rq;
 struct sched_ext_ops;
 struct bpf_spin_lock;
 struct bpf_res_spin_lock;
@@ -341,6 +342,7 @@ struct task_struct {
 
 struct scx_init_task_args {
 	bool fork;
+	struct cgroup *cgroup;
 };
 
 struct scx_exit_task_args {
@@ -375,6 +377,17 @@ struct scx_dump_ctx {
 
 struct scx_cgroup_init_args {
 	u32 weight;
+};
+
+struct rq {
+	unsigned int nr_running;
+	int cpu;
+	struct task_struct *curr;
+	u64 clock;
+	u64 clock_task;
+	u64 clock_pelt;
+	unsigned long cpu_capacity;
+	u64 lost_idle_time;
 };
 
 struct sched_ext_ops {

@@ -1,4 +1,5 @@
 ; expect: reject "invalid indirect read from stack R2 off -4+0 size 4"
+; unpriv
 r2 = r10
 r2 += -4
 r1 = map[id:0]

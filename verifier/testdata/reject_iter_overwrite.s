@@ -1,4 +1,6 @@
-; expect: reject "cannot overwrite the iterator on the stack"
+; expect: reject "Unreleased reference"
+; a store over a live iterator destroys it (scrub_special_slot, verifier.c
+; 6.12); its reference is never released
 r1 = r10
 r1 += -8
 r2 = 0

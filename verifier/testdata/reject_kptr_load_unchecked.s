@@ -1,4 +1,4 @@
-; expect: reject "R0 invalid mem access 'untrusted_ptr_node_data_or_null'"
+; expect: reject "R0 invalid mem access 'untrusted_ptr_or_null_'"
 r1 = 0
 *(u32 *)(r10 -4) = r1
 r2 = r10

@@ -1,4 +1,4 @@
-; expect: reject "R1 type=untrusted_ptr_node_data expected=alloc_ptr_"
+; expect: reject "R1 type=untrusted_ptr_ expected="
 ; A plain (not refcounted) kptr loads as an untrusted pointer: readable,
 ; not ours to drop.
 r1 = 0

@@ -1,4 +1,4 @@
-; expect: reject "R2 is of type alloc_ptr_node_data but ptr_bpf_cpumask is expected"
+; expect: reject "invalid kptr access, R2 type=ptr_node_data expected=ptr_bpf_cpumask"
 r1 = 0
 *(u32 *)(r10 -4) = r1
 r2 = r10

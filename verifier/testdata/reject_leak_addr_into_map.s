@@ -1,4 +1,5 @@
 ; expect: reject "R10 leaks addr into map"
+; unpriv
 r1 = 0
 *(u32 *)(r10 -4) = r1
 r2 = r10

@@ -1,4 +1,5 @@
 ; expect: reject "invalid read from stack R1 var_off"
+; unpriv
 ; args: u64
 r2 = *(u64 *)(r1 +0)
 r2 &= 8

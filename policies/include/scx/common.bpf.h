@@ -20,7 +20,8 @@
  *   - scx_bpf_error() / scx_bpf_exit() with printf-like arguments;
  *   - bpf_for() / bpf_repeat() / bpf_for_each() loops over open-coded
  *     iterators, bpf_obj_new() and the rbtree and list wrappers;
- *   - a few helpers (private(), __contains(), cast_mask(), vtime_before(),
+ *   - a few helpers (private(), __contains(), cast_mask(), vtime_before()
+ *     and time_before()/time_after(),
  *     __COMPAT_ENUM_OR_ZERO()).
  *
  * A minimal policy (everything to the shared global DSQ):
@@ -117,6 +118,15 @@ extern void scx_bpf_dsq_insert_vtime(struct task_struct *p, u64 dsq_id,
 /* From ops.dispatch: move the first task of user DSQ dsq_id to the current
  * CPU's local DSQ. True if a task was moved. */
 extern bool scx_bpf_dsq_move_to_local(u64 dsq_id) __ksym;
+/* Upstream scx's headers for Linux 7.1+ take an enq_flags argument too
+ * (scx_bpf_dsq_move_to_local(dsq_id, enq_flags)); both spellings compile
+ * here, so one source builds against either header. schedsim's core
+ * moves the task as 6.12 does: the flags are not used. */
+#define __scx_move_pick(_1, _2, NAME, ...) NAME
+#define __scx_move_1(dsq_id) (scx_bpf_dsq_move_to_local)(dsq_id)
+#define __scx_move_2(dsq_id, enq_flags) (scx_bpf_dsq_move_to_local)(dsq_id)
+#define scx_bpf_dsq_move_to_local(...) \
+	__scx_move_pick(__VA_ARGS__, __scx_move_2, __scx_move_1, _)(__VA_ARGS__)
 /* How many more tasks ops.dispatch may insert (dispatch_max_batch). */
 extern u32 scx_bpf_dispatch_nr_slots(void) __ksym;
 /* Cancel the latest insertion of this ops.dispatch. */
@@ -400,6 +410,71 @@ extern struct bpf_rb_node *bpf_rbtree_remove(struct bpf_rb_root *root,
 extern int bpf_res_spin_lock(struct bpf_res_spin_lock *lock) __ksym;
 extern void bpf_res_spin_unlock(struct bpf_res_spin_lock *lock) __ksym;
 
+/* ------------------------------------------------------------------------
+ * More kfuncs upstream schedulers use (Linux 6.13-6.18)
+ * ------------------------------------------------------------------------ */
+
+/* RCU read sections and preemption: a pointer from scx_bpf_cpu_curr() or
+ * a DSQ peek is valid inside bpf_rcu_read_lock()..unlock(). */
+extern void bpf_rcu_read_lock(void) __ksym;
+extern void bpf_rcu_read_unlock(void) __ksym;
+extern void bpf_preempt_disable(void) __ksym;
+extern void bpf_preempt_enable(void) __ksym;
+
+/* The machine's CPUs (put them back with scx_bpf_put_cpumask()). */
+extern const struct cpumask *scx_bpf_get_online_cpumask(void) __ksym;
+extern const struct cpumask *scx_bpf_get_possible_cpumask(void) __ksym;
+extern void scx_bpf_put_cpumask(const struct cpumask *cpumask) __ksym;
+
+/* CPU performance levels, in units of SCX_CPUPERF_ONE (1024). */
+extern u32 scx_bpf_cpuperf_cap(s32 cpu) __ksym;
+extern u32 scx_bpf_cpuperf_cur(s32 cpu) __ksym;
+extern void scx_bpf_cpuperf_set(s32 cpu, u32 perf) __ksym;
+
+/* NUMA nodes, run queues, the task on a CPU (its idle task when idle). */
+extern u32 scx_bpf_nr_node_ids(void) __ksym;
+extern int scx_bpf_cpu_node(s32 cpu) __ksym;
+extern struct task_struct *scx_bpf_cpu_curr(s32 cpu) __ksym;
+extern struct rq *scx_bpf_cpu_rq(s32 cpu) __ksym;
+extern struct rq *scx_bpf_locked_rq(void) __ksym;
+
+/* DSQs: the first task, moving tasks found by bpf_for_each(scx_dsq, ...),
+ * re-enqueueing the local DSQ, a task's slice and vtime. */
+extern struct task_struct *scx_bpf_dsq_peek(u64 dsq_id) __ksym;
+extern bool scx_bpf_dsq_move(struct bpf_iter_scx_dsq *it__iter, struct task_struct *p,
+			     u64 dsq_id, u64 enq_flags) __ksym;
+extern bool scx_bpf_dsq_move_vtime(struct bpf_iter_scx_dsq *it__iter, struct task_struct *p,
+				   u64 dsq_id, u64 enq_flags) __ksym;
+extern void scx_bpf_dsq_move_set_slice(struct bpf_iter_scx_dsq *it__iter, u64 slice) __ksym;
+extern void scx_bpf_dsq_move_set_vtime(struct bpf_iter_scx_dsq *it__iter, u64 vtime) __ksym;
+extern u32 scx_bpf_reenqueue_local(void) __ksym;
+extern bool scx_bpf_task_set_slice(struct task_struct *p, u64 slice) __ksym;
+extern bool scx_bpf_task_set_dsq_vtime(struct task_struct *p, u64 vtime) __ksym;
+
+/* Idle CPUs within a mask or a node. */
+extern s32 scx_bpf_select_cpu_and(struct task_struct *p, s32 prev_cpu, u64 wake_flags,
+				  const struct cpumask *cpus_allowed, u64 flags) __ksym;
+extern const struct cpumask *scx_bpf_get_idle_cpumask_node(int node) __ksym;
+extern const struct cpumask *scx_bpf_get_idle_smtmask_node(int node) __ksym;
+extern s32 scx_bpf_pick_idle_cpu_node(const struct cpumask *cpus_allowed, int node,
+				      u64 flags) __ksym;
+extern s32 scx_bpf_pick_any_cpu_node(const struct cpumask *cpus_allowed, int node,
+				     u64 flags) __ksym;
+
+/* ops.dump*: lines of the debug dump (schedsim logs them). */
+extern void scx_bpf_dump_bstr(char *fmt, unsigned long long *data, u32 data__sz) __ksym;
+
+/* More CPU mask operations. */
+extern bool bpf_cpumask_subset(const struct cpumask *src1, const struct cpumask *src2) __ksym;
+extern bool bpf_cpumask_equal(const struct cpumask *src1, const struct cpumask *src2) __ksym;
+extern bool bpf_cpumask_full(const struct cpumask *cpumask) __ksym;
+extern bool bpf_cpumask_test_and_set_cpu(u32 cpu, struct bpf_cpumask *cpumask) __ksym;
+extern bool bpf_cpumask_test_and_clear_cpu(u32 cpu, struct bpf_cpumask *cpumask) __ksym;
+extern u32 bpf_cpumask_first_zero(const struct cpumask *cpumask) __ksym;
+extern u32 bpf_cpumask_first_and(const struct cpumask *src1, const struct cpumask *src2) __ksym;
+extern u32 bpf_cpumask_any_and_distribute(const struct cpumask *src1,
+					  const struct cpumask *src2) __ksym;
+
 /*
  * __contains(name, node): the list head or tree root holds `struct name`
  * objects linked through their member `node`.
@@ -459,6 +534,18 @@ extern void bpf_res_spin_unlock(struct bpf_res_spin_lock *lock) __ksym;
 static __always_inline bool vtime_before(u64 a, u64 b)
 {
 	return (s64)(a - b) < 0;
+}
+
+/* The same under upstream scx's names (common.bpf.h there), for sources
+ * that build against both headers. */
+static __always_inline bool time_before(u64 a, u64 b)
+{
+	return (s64)(a - b) < 0;
+}
+
+static __always_inline bool time_after(u64 a, u64 b)
+{
+	return (s64)(b - a) < 0;
 }
 
 #ifndef CLOCK_MONOTONIC

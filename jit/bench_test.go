@@ -1,0 +1,190 @@
+package jit
+
+import (
+	"testing"
+
+	"github.com/schedsim/schedsim/bpfvm"
+)
+
+// The loops of the engine benchmarks: the issue's table (prime, memcpy,
+// strcmp, a branchy switch) and a hash loop. Each takes r3 (a size) and
+// works on the 64 KiB buffer set up by benchMachine.
+var benchProgs = []struct {
+	name string
+	src  string
+	arg  uint64
+	want uint64 // r0, 0: not checked
+}{
+	{"prime", primeSrc, 10000, 1229},
+	{"memcpy", `
+	r1 = r7
+	r2 = r7
+	r2 += 32768
+	r0 = 0
+loop:
+	if r0 >= r3 goto done
+	r4 = r2
+	r4 += r0
+	r5 = *(u64 *)(r4 +0)
+	r4 = r1
+	r4 += r0
+	*(u64 *)(r4 +0) = r5
+	r0 += 8
+	goto loop
+done:
+	exit`, 32768, 32768},
+	{"strcmp", `
+	r1 = r7
+	r2 = r7
+	r2 += 32768
+	r0 = 0
+loop:
+	r4 = *(u8 *)(r1 +0)
+	r5 = *(u8 *)(r2 +0)
+	if r4 != r5 goto diff
+	if r4 == 0 goto done
+	r1 += 1
+	r2 += 1
+	goto loop
+diff:
+	r0 = r4
+	r0 -= r5
+done:
+	exit`, 0, 0},
+	{"hash", `
+	r1 = r7
+	r0 = 2166136261
+	r2 = 0
+loop:
+	if r2 >= r3 goto done
+	r4 = r1
+	r4 += r2
+	r5 = *(u8 *)(r4 +0)
+	r0 ^= r5
+	r0 *= 16777619
+	r2 += 1
+	goto loop
+done:
+	exit`, 32768, 0},
+	{"switch", `
+	r0 = 0
+	r2 = 0
+loop:
+	if r2 >= r3 goto done
+	r4 = r2
+	r4 &= 7
+	if r4 == 0 goto c0
+	if r4 == 1 goto c1
+	if r4 == 2 goto c2
+	if r4 s> 5 goto c3
+	r0 += 1
+	goto next
+c0:	r0 ^= r2
+	goto next
+c1:	r0 += r2
+	goto next
+c2:	r0 -= 3
+	goto next
+c3:	r0 <<= 1
+next:
+	r2 += 1
+	goto loop
+done:
+	exit`, 32768, 0},
+}
+
+// benchMachine: a VM whose 64 KiB buffer holds two equal strings of 32767
+// bytes at 0 and 32768 (strcmp runs to the end); r7 points at it.
+func benchMachine(b *testing.B, e bpfvm.Engine) (*bpfvm.Context, uint64) {
+	mem, err := bpfvm.NewMemory(1 << 20)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { mem.Close() })
+	reg := bpfvm.NewRegistry()
+	bpfvm.RegisterBase(reg)
+	vm := &bpfvm.VM{Mem: mem, Registry: reg, NumCPUs: 1}
+	c, err := vm.NewContext(0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c.Engine = e
+	c.Limit = 0
+	buf, _ := mem.Alloc(65536, 8)
+	bs := mem.MustBytes(buf, 65536)
+	for k := range 32767 {
+		bs[k] = byte('a' + k%26)
+		bs[32768+k] = byte('a' + k%26)
+	}
+	return c, buf
+}
+
+func engines() []struct {
+	name string
+	new  func() bpfvm.Engine
+} {
+	es := []struct {
+		name string
+		new  func() bpfvm.Engine
+	}{{"interp", func() bpfvm.Engine { return bpfvm.NewInterpreter() }}}
+	if Supported {
+		es = append(es, struct {
+			name string
+			new  func() bpfvm.Engine
+		}{"jit", New})
+	}
+	return es
+}
+
+// BenchmarkLoops runs each loop on both engines side by side; ns/insn is
+// the figure to compare.
+//
+//	go test ./jit -run '^$' -bench Loops -count 5
+func BenchmarkLoops(b *testing.B) {
+	for _, bp := range benchProgs {
+		for _, e := range engines() {
+			b.Run(bp.name+"/"+e.name, func(b *testing.B) {
+				c, buf := benchMachine(b, e.new())
+				insns, err := bpfvm.AssembleWith(bp.src, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				p := &bpfvm.Program{Name: bp.name, Insns: insns}
+				run := func() uint64 {
+					if err := c.Start(p, 0, 0, bp.arg); err != nil {
+						b.Fatal(err)
+					}
+					c.Regs[7] = buf
+					st, err := c.Run(0)
+					if st != bpfvm.StatusExited {
+						b.Fatal(st, err)
+					}
+					return c.Regs[0]
+				}
+				if r0 := run(); bp.want != 0 && r0 != bp.want {
+					b.Fatalf("r0 = %d, want %d", r0, bp.want)
+				}
+				start := c.Insns
+				for b.Loop() {
+					run()
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(c.Insns-start), "ns/insn")
+			})
+		}
+	}
+}
+
+// BenchmarkCall measures the overhead of one call of a trivial program
+// (three instructions) through Context.Call.
+func BenchmarkCall(b *testing.B) {
+	for _, e := range engines() {
+		b.Run(e.name, func(b *testing.B) {
+			c, _ := benchMachine(b, e.new())
+			insns, _ := bpfvm.AssembleWith("r0 = r1\nr0 += 1\nexit", nil)
+			p := &bpfvm.Program{Name: "trivial", Insns: insns}
+			for b.Loop() {
+				c.Call(p, 1)
+			}
+		})
+	}
+}

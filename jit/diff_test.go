@@ -1,0 +1,268 @@
+package jit
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/schedsim/schedsim/bpfvm"
+)
+
+// machine is a VM with one context and a 64-byte buffer in its memory
+// (r1 points at it, r2 is its length).
+type machine struct {
+	vm    *bpfvm.VM
+	c     *bpfvm.Context
+	buf   uint64
+	mem   *bpfvm.Memory
+	init  []byte // the memory's initial contents, restored before each run
+	calls int
+}
+
+func newMachine(tb testing.TB, engine bpfvm.Engine) *machine {
+	tb.Helper()
+	mem, err := bpfvm.NewMemory(1 << 16)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { mem.Close() })
+	reg := bpfvm.NewRegistry()
+	bpfvm.RegisterBase(reg)
+	// helper 1000 yields at every other call and returns r1+r2 with a
+	// cost; helper 1001 faults when r1 is odd
+	mc := &machine{}
+	reg.AddHelper(&bpfvm.Helper{ID: 1000, Name: "test_yield", Cost: 3, Fn: func(c *bpfvm.Context, r1, r2, r3, r4, r5 uint64) (uint64, error) {
+		mc.calls++
+		if mc.calls%2 == 1 {
+			return 0, bpfvm.ErrYield
+		}
+		return r1 + r2, nil
+	}})
+	reg.AddHelper(&bpfvm.Helper{ID: 1001, Name: "test_fault", Fn: func(c *bpfvm.Context, r1, r2, r3, r4, r5 uint64) (uint64, error) {
+		if r1&1 != 0 {
+			return 0, fmt.Errorf("odd argument %d", r1)
+		}
+		return r1 * 3, nil
+	}})
+	vm := &bpfvm.VM{Mem: mem, Registry: reg, NumCPUs: 1}
+	c, err := vm.NewContext(0)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	c.Engine = engine
+	buf, err := mem.Alloc(64, 8)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	b := mem.MustBytes(buf, 64)
+	for k := range b {
+		b[k] = byte(k * 7)
+	}
+	*mc = machine{vm: vm, c: c, buf: buf, mem: mem}
+	mc.init = append([]byte(nil), mem.MustBytes(mem.Base(), mem.Size())...)
+	return mc
+}
+
+// outcome is everything two engines must agree on.
+type outcome struct {
+	r0      uint64
+	err     string
+	insns   uint64
+	regs    [11]uint64
+	mem     []byte
+	stops   []string // (status, pc, insns) at each stop
+	fpInMem bool
+}
+
+// run runs p in quanta of q (0: in one piece) with the given limit.
+func (mc *machine) run(p *bpfvm.Program, q, limit uint64, args ...uint64) outcome {
+	c := mc.c
+	c.Limit = limit
+	copy(mc.mem.MustBytes(mc.mem.Base(), mc.mem.Size()), mc.init)
+	mc.calls = 0
+	c.Insns, c.Cost = 0, 0
+	var o outcome
+	if err := c.Start(p, append([]uint64{mc.buf, 64}, args...)...); err != nil {
+		o.err = err.Error()
+		return o
+	}
+	for {
+		st, err := c.Run(q)
+		o.stops = append(o.stops, fmt.Sprintf("%v@%d/%d", st, c.PC, c.Insns))
+		if st == bpfvm.StatusPreempted || st == bpfvm.StatusYielded {
+			if len(o.stops) > 100000 {
+				o.err = "too many stops"
+				break
+			}
+			continue
+		}
+		if err != nil {
+			o.err = err.Error()
+		}
+		break
+	}
+	c.Reset()
+	o.regs = c.Regs
+	o.r0 = o.regs[0]
+	o.insns = c.Insns<<16 | c.Cost
+	o.mem = append([]byte(nil), mc.mem.MustBytes(mc.buf, 64)...)
+	return o
+}
+
+func (o outcome) diff(p outcome) string {
+	switch {
+	case o.err != p.err:
+		return fmt.Sprintf("error %q vs %q", o.err, p.err)
+	case o.insns != p.insns:
+		return fmt.Sprintf("insns %d vs %d", o.insns, p.insns)
+	case o.err == "" && o.r0 != p.r0:
+		return fmt.Sprintf("r0 %#x vs %#x", o.r0, p.r0)
+	case !bytes.Equal(o.mem, p.mem):
+		return fmt.Sprintf("memory\n%x\n%x", o.mem, p.mem)
+	case fmt.Sprint(o.stops) != fmt.Sprint(p.stops):
+		return fmt.Sprintf("stops\n%v\n%v", o.stops, p.stops)
+	case o.regs != p.regs:
+		return fmt.Sprintf("registers\n%x\n%x", o.regs, p.regs)
+	}
+	return ""
+}
+
+// differ runs insns on both engines (in one piece and in quanta) and
+// reports the first difference.
+func differ(tb testing.TB, insns []bpfvm.Insn, q, limit uint64, args ...uint64) string {
+	tb.Helper()
+	p := &bpfvm.Program{Name: "prog", Insns: insns}
+	mc := newMachine(tb, nil)
+	interp, jit := bpfvm.NewInterpreter(), New()
+	for _, quantum := range []uint64{0, q} {
+		mc.c.Engine = interp
+		a := mc.run(p, quantum, limit, args...)
+		mc.c.Engine = jit
+		b := mc.run(p, quantum, limit, args...)
+		if d := a.diff(b); d != "" {
+			return fmt.Sprintf("quantum %d: interp vs jit: %s", quantum, d)
+		}
+	}
+	return ""
+}
+
+func TestDiffPrograms(t *testing.T) {
+	if !Supported {
+		t.Skip("no JIT on this platform")
+	}
+	progs := []string{
+		"r0 = 42\nexit",
+		"r0 = r1\nr0 += 1\nexit",
+		primeSrc,
+		"r0 = *(u64 *)(r1 +0)\nr0 += r2\nexit",
+		"r0 = *(u64 *)(r1 +64)\nexit",
+		"*(u32 *)(r10 -4) = 7\nr0 = *(u32 *)(r10 -4)\nexit",
+		"r0 = *(u64 *)(r10 +8)\nexit",
+		"w0 = 0x80000000\nw0 s/= -1\nr0 s%= 0\nr0 = bswap64 r0\nexit",
+		"r0 = 0x8000000000000000 ll\nr1 = -1\nr0 s/= r1\nexit",
+		"r0 = 0x8000000000000000 ll\nr1 = -1\nr0 s%= r1\nexit",
+		"r0 = 7\nr1 = 0\nr0 /= r1\nexit",
+		"r0 = -7\nr1 = 0\nw0 %= w1\nexit",
+		"r0 = -7\nr0 %= 0\nexit",
+		"r0 = -7\nr3 = 2\nr0 s/= r3\nr3 = 5\nexit",
+		"r3 = 100\nr0 = 7\nr3 /= r0\nr0 = r3\nexit",
+		"r3 = 100\nr0 = 7\nr0 %= r3\nexit",
+		"r0 = -1\nw0 <<= 0\nexit",
+		"r0 = -1\nr1 = 32\nw0 <<= w1\nexit",
+		"r0 = -1\nr1 = 65\nr0 >>= r1\nexit",
+		"r0 = -8\nr1 = 2\nr0 s>>= r1\nexit",
+		"r0 = 0x1234\nr0 = be16 r0\nexit",
+		"r0 = 0x123456789 ll\nr0 = be32 r0\nexit",
+		"r0 = 0x123456789 ll\nr0 = le16 r0\nexit",
+		"r0 = 0x123456789 ll\nr0 = bswap16 r0\nexit",
+		"r1 = 0xff80 ll\nr0 = (s8)r1\nexit",
+		"r1 = 0xff80 ll\nw0 = (s16)w1\nexit",
+		"r1 = 0x80000000 ll\nr0 = (s32)r1\nexit",
+		"r0 = *(s8 *)(r1 +20)\nexit",
+		"r0 = *(s16 *)(r1 +20)\nexit",
+		"r0 = *(s32 *)(r1 +20)\nexit",
+		"r2 = 5\nlock *(u64 *)(r1 +8) += r2\nr0 = *(u64 *)(r1 +8)\nexit",
+		"r2 = 5\nr2 = atomic64_fetch_add((u64 *)(r1 +8), r2)\nr0 = r2\nexit",
+		"r2 = 5\nr2 = atomic_fetch_or((u32 *)(r1 +8), r2)\nr0 = *(u64 *)(r1 +8)\nr0 += r2\nexit",
+		"r0 = 5\nr0 = atomic64_fetch_xor((u64 *)(r1 +8), r0)\nexit",
+		"r2 = 5\nr2 = atomic64_xchg((u64 *)(r1 +8), r2)\nr0 = r2\nexit",
+		"r0 = *(u64 *)(r1 +8)\nr2 = 9\nr0 = atomic64_cmpxchg((u64 *)(r1 +8), r0, r2)\nr0 = *(u64 *)(r1 +8)\nexit",
+		"r0 = 3\nr2 = 9\nr0 = atomic_cmpxchg((u32 *)(r1 +8), r0, r2)\nexit",
+		"l: may_goto pc+1\ngoto l\nexit",
+		"call pc+1\nexit\nr0 = atomic64_cmpxchg((u64 *)(r10 -8), r0, r1)\nexit",
+		"r6 = 1\nr7 = 2\ncall sub\nr0 += r6\nr0 += r7\nexit\nsub: r6 = 10\nr7 = 20\nr0 = 100\nexit",
+		"call sub\nexit\nsub: call sub\nexit",
+		"r1 = 3\nr2 = func cb\nr3 = 0\nr4 = 0\ncall 181\nexit\ncb: r0 = 0\nexit",
+		"r1 = 2\nif r1 s> -1 goto l\nr0 = 1\nexit\nl: r0 = 2\nexit",
+		"w1 = -1\nif w1 > 5 goto l\nr0 = 1\nexit\nl: r0 = 2\nexit",
+		"r1 = 6\nif r1 & 4 goto l\nr0 = 1\nexit\nl: r0 = 2\nexit",
+		"r0 = 1\ngoto pc+5\nexit",
+		"r0 = 1\nr1 = 2\nr2 = r1\nr0 *= 3\nr0 -= r2\nr0 |= 8\nr0 &= 0xf\nr0 ^= r1\nr0 = -r0\nw0 = -w0\nexit",
+	}
+	for _, src := range progs {
+		insns, err := bpfvm.AssembleWith(src, nil)
+		if err != nil {
+			t.Fatalf("%q: %v", src, err)
+		}
+		for q := uint64(1); q <= 7; q += 3 {
+			if d := differ(t, insns, q, 100000, 3000); d != "" {
+				t.Errorf("%q: %s", src, d)
+				break
+			}
+		}
+	}
+}
+
+const primeSrc = `
+	r6 = r3
+	r0 = 0
+	r2 = 2
+outer:
+	if r2 >= r6 goto done
+	r3 = 2
+inner:
+	r4 = r3
+	r4 *= r3
+	if r4 > r2 goto prime
+	r5 = r2
+	r5 %= r3
+	if r5 == 0 goto next
+	r3 += 1
+	goto inner
+prime:
+	r0 += 1
+next:
+	r2 += 1
+	goto outer
+done:
+	exit
+`
+
+func TestDiffCallx(t *testing.T) {
+	if !Supported {
+		t.Skip("no JIT on this platform")
+	}
+	for _, src := range []string{
+		"r6 = 5\nr1 = func f\ncallx r1\nr0 += r6\nexit\nf: r0 = 10\nr6 = 1\nexit",
+		"r1 = 7\ncallx r1\nexit",
+		"r2 = func f\nr1 = 3\ncallx r2\nr0 *= 2\nexit\nf: r0 = r1\nr0 += 1\nexit",
+	} {
+		insns, err := bpfvm.AssembleWith(src, nil)
+		if err != nil {
+			t.Fatalf("%q: %v", src, err)
+		}
+		if d := differ(t, insns, 2, 1000); d != "" {
+			t.Errorf("%q: %s", src, d)
+		}
+	}
+	mc := newMachine(t, New())
+	insns, _ := bpfvm.AssembleWith("r6 = 5\nr1 = func f\ncallx r1\nr0 += r6\nexit\nf: r0 = 10\nr6 = 1\nexit", nil)
+	if o := mc.run(&bpfvm.Program{Name: "callx", Insns: insns}, 0, 1000); o.err != "" || o.r0 != 15 {
+		t.Errorf("callx: r0 = %d, %s; want 15", o.r0, o.err)
+	}
+	insns, _ = bpfvm.AssembleWith("r1 = 7\ncallx r1\nexit", nil)
+	if o := mc.run(&bpfvm.Program{Name: "callx", Insns: insns}, 0, 1000); !strings.Contains(o.err, "callx of 0x7, which is not a subprogram") {
+		t.Errorf("callx of a scalar: %q", o.err)
+	}
+}

@@ -1,0 +1,178 @@
+package jit
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/schedsim/schedsim/bpfvm"
+)
+
+// Engine runs programs as native code. Instructions the generated code
+// does not execute itself (faults, callx, too deep a call) and the tail of
+// a quantum that ends inside a block are executed by an interpreter on the
+// same Context, so every result, count and message is the interpreter's.
+//
+// An Engine belongs to one Context; compiled code is shared by all the
+// contexts of a VM (VM.Compiled).
+type Engine struct {
+	interp   *bpfvm.Interpreter
+	states   []*state // one per nesting level of Run
+	depth    int
+	lastProg *bpfvm.Program
+	lastCode *code
+}
+
+// New returns the JIT engine on platforms that run it (Supported) and the
+// interpreter elsewhere.
+func New() bpfvm.Engine {
+	if !Supported {
+		return bpfvm.NewInterpreter()
+	}
+	return &Engine{interp: bpfvm.NewInterpreter()}
+}
+
+// Name is "jit".
+func (e *Engine) Name() string { return "jit" }
+
+// compiled is what the VM keeps for a program: its code, or why it could
+// not be compiled (then the interpreter runs it).
+type compiled struct {
+	code *code
+	err  error
+}
+
+// Stats describes the compilation of one program.
+type Stats struct {
+	CodeBytes int           // machine code, entry table excluded
+	Took      time.Duration // time to compile
+}
+
+// Compile compiles p for vm (once; the VM keeps the code for all its
+// contexts) and reports its size and compile time.
+func Compile(vm *bpfvm.VM, p *bpfvm.Program) (Stats, error) {
+	cp := lookup(vm, p)
+	if cp.err != nil {
+		return Stats{}, cp.err
+	}
+	return Stats{CodeBytes: cp.code.size, Took: cp.code.took}, nil
+}
+
+func lookup(vm *bpfvm.VM, p *bpfvm.Program) *compiled {
+	if v, ok := vm.Compiled(p).(*compiled); ok {
+		return v
+	}
+	cp := &compiled{}
+	if !Supported {
+		cp.err = errors.New("jit: the JIT runs on linux/amd64 only")
+	} else {
+		cp.code, cp.err = compile(vm, p)
+	}
+	vm.SetCompiled(p, cp)
+	return cp
+}
+
+func (e *Engine) code(vm *bpfvm.VM, p *bpfvm.Program) *code {
+	if p == e.lastProg {
+		return e.lastCode
+	}
+	cp := lookup(vm, p)
+	e.lastProg, e.lastCode = p, cp.code
+	return cp.code
+}
+
+// Run continues the program on c; see bpfvm.Engine.
+func (e *Engine) Run(c *bpfvm.Context, quantum uint64) (bpfvm.Status, error) {
+	p := c.Prog
+	if p == nil || c.Depth < 1 || c.Base < 1 || c.Depth > bpfvm.MaxCallFrames || c.VM == nil || c.VM.Mem == nil {
+		return e.interp.Run(c, quantum)
+	}
+	cd := e.code(c.VM, p)
+	if cd == nil {
+		return e.interp.Run(c, quantum)
+	}
+	limitEnd := ^uint64(0)
+	if c.Limit != 0 && c.CallStart+c.Limit > c.CallStart {
+		limitEnd = c.CallStart + c.Limit
+	}
+	target := limitEnd
+	if quantum != 0 && c.Insns+quantum > c.Insns && c.Insns+quantum < target {
+		target = c.Insns + quantum
+	}
+	if e.depth == len(e.states) {
+		e.states = append(e.states, new(state))
+	}
+	st := e.states[e.depth]
+	mem := c.VM.Mem
+	st.ctx = c
+	if st.memBase != mem.Base() || st.lim[0] != mem.Size()-1 {
+		st.memBase = mem.Base()
+		for k := range st.lim {
+			st.lim[k] = mem.Size() - 1<<k
+		}
+	}
+	e.depth++
+	s, err := e.run(c, cd, st, target, limitEnd)
+	e.depth--
+	return s, err
+}
+
+// run is Run's loop: enter the code, serve its exit, enter again.
+func (e *Engine) run(c *bpfvm.Context, cd *code, st *state, target, limitEnd uint64) (bpfvm.Status, error) {
+	p := c.Prog
+	for {
+		if c.Insns >= target {
+			if c.Insns >= limitEnd {
+				return bpfvm.StatusFault, &bpfvm.Fault{Prog: p, PC: c.PC, Reason: fmt.Sprintf("instruction limit of %d exceeded", c.Limit)}
+			}
+			return bpfvm.StatusPreempted, nil
+		}
+		pc := c.PC
+		if pc < 0 || pc >= len(cd.leader) || !cd.leader[pc] {
+			// not a block start (or outside the program): the
+			// interpreter steps (or reports it)
+			if s, err := e.interp.Run(c, 1); s != bpfvm.StatusPreempted {
+				return s, err
+			}
+			continue
+		}
+		st.budget = target - c.Insns
+		st.entryPC = uint64(pc)
+		enter(cd.entry, st)
+		c.Insns = target - st.budget
+		pc = int(st.exitPC)
+		c.PC = pc
+		switch st.exitCode {
+		case exitExit:
+			c.Insns++
+			c.Depth--
+			return bpfvm.StatusExited, nil
+		case exitCall:
+			c.Insns++
+			in := p.Insns[pc]
+			r := &c.Regs
+			v, err := c.CallFunc(in.Src == bpfvm.CallKfunc, in.Imm, r[1], r[2], r[3], r[4], r[5])
+			if err != nil {
+				if err == bpfvm.ErrYield {
+					c.Insns-- // counted when it is made again
+					return bpfvm.StatusYielded, nil
+				}
+				return bpfvm.StatusFault, err
+			}
+			r[0] = v
+			c.PC = pc + 1
+		case exitBudget:
+			if c.Insns < target {
+				// the block does not fit: the interpreter runs the
+				// rest of the quantum, which ends inside it
+				return e.interp.Run(c, target-c.Insns)
+			}
+		case exitStep:
+			if s, err := e.interp.Run(c, 1); s != bpfvm.StatusPreempted {
+				return s, err
+			}
+		default:
+			return bpfvm.StatusFault, &bpfvm.Fault{Prog: p, PC: pc, Reason: fmt.Sprintf("jit: unknown exit code %d", st.exitCode)}
+		}
+	}
+}

@@ -1,0 +1,15 @@
+//go:build linux && amd64
+
+#include "textflag.h"
+
+// func enter(code uintptr, st *state)
+//
+// The trampoline into generated code: r12 = st, call the code's entry
+// (prologue at offset 0). The generated code saves and restores rbp and
+// returns here with every other register clobbered, which ABI0 allows;
+// the ABI wrapper around this function restores g (r14) for Go.
+TEXT ·enter(SB), NOSPLIT, $0-16
+	MOVQ code+0(FP), AX
+	MOVQ st+8(FP), R12
+	CALL AX
+	RET

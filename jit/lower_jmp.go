@@ -1,0 +1,126 @@
+package jit
+
+import "github.com/schedsim/schedsim/bpfvm"
+
+var jmpCC = map[uint8]byte{
+	bpfvm.JmpJEQ: ccE, bpfvm.JmpJNE: ccNE, bpfvm.JmpJSET: ccNE,
+	bpfvm.JmpJGT: ccA, bpfvm.JmpJGE: ccAE, bpfvm.JmpJLT: ccB, bpfvm.JmpJLE: ccBE,
+	bpfvm.JmpJSGT: ccG, bpfvm.JmpJSGE: ccGE, bpfvm.JmpJSLT: ccL, bpfvm.JmpJSLE: ccLE,
+}
+
+// lowerJump emits JMP and JMP32 instructions: conditional jumps compare
+// and branch to the target's block; calls of helpers and kfuncs exit to
+// Go; bpf-to-bpf calls and returns push and pop Context frames natively;
+// callx goes through the interpreter.
+func (c *compiler) lowerJump(i int, in bpfvm.Insn) {
+	a := &c.a
+	w := in.Class() == bpfvm.ClassJMP
+	op := in.Op & 0xf0
+	switch op {
+	case bpfvm.JmpJA:
+		if w {
+			c.jumpTo(-1, c.target(i, int64(in.Off)))
+		} else {
+			c.jumpTo(-1, c.target(i, int64(in.Imm)))
+		}
+		return
+	case bpfvm.JmpEXIT:
+		c.lowerExit()
+		return
+	case bpfvm.JmpCALL:
+		switch {
+		case isCallX(in):
+			c.exitTo(exitStep, a.jmp())
+		case in.Src == bpfvm.CallLocal && c.target(i, int64(in.Imm)) == c.n:
+			c.exitTo(exitStep, a.jmp()) // outside the program: faults
+		case in.Src == bpfvm.CallLocal:
+			c.lowerLocalCall(i, c.target(i, int64(in.Imm)))
+		default:
+			c.exitTo(exitCall, a.jmp())
+		}
+		return
+	case bpfvm.JmpJCOND:
+		c.lowerMayGoto(c.target(i, int64(in.Off)))
+		return
+	}
+	d := regMap[in.Dst]
+	if in.Op&bpfvm.SrcX != 0 {
+		s := regMap[in.Src]
+		if op == bpfvm.JmpJSET {
+			a.testRR(w, d, s)
+		} else {
+			a.aluRR(aluCmp, w, d, s)
+		}
+	} else if op == bpfvm.JmpJSET {
+		a.testRI(w, d, in.Imm)
+	} else {
+		a.aluRI(aluCmp, w, d, in.Imm)
+	}
+	c.jumpTo(int(jmpCC[op]), c.target(i, int64(in.Off)))
+	// falls through to the next block
+}
+
+// frameAddr: rcx = ctx + depth*frSize, with ctx in r11, depth in rcx; the
+// frame at index depth is then at [rcx + cxFrames].
+func (c *compiler) frameAddr() {
+	c.a.imulRI(true, tmpC, frSize)
+	c.a.aluRR(aluAdd, true, tmpC, tmp)
+}
+
+// lowerMayGoto: if the current frame's loop budget is spent, jump;
+// otherwise count one iteration down.
+func (c *compiler) lowerMayGoto(target int) {
+	a := &c.a
+	a.load(8, tmp, m(regState, stCtx))
+	a.load(8, tmpC, m(tmp, cxDepth))
+	c.frameAddr()
+	loops := m(tmpC, cxFrames-frSize+frLoops) // Frames[Depth-1].Loops
+	a.aluMI(aluCmp, true, loops, 0)
+	c.jumpTo(ccE, target)
+	a.aluMI(aluSub, true, loops, 1)
+}
+
+// lowerLocalCall pushes a frame (return pc, r6..r9, a new r10, the loop
+// budget) and jumps to the subprogram. Too deep a call faults through the
+// interpreter.
+func (c *compiler) lowerLocalCall(i, target int) {
+	a := &c.a
+	a.load(8, tmp, m(regState, stCtx))
+	a.load(8, tmpC, m(tmp, cxDepth))
+	a.aluRI(aluCmp, true, tmpC, bpfvm.MaxCallFrames)
+	c.exitTo(exitStep, a.jcc(ccAE))
+	c.frameAddr()
+	f := cxFrames
+	a.storeI(8, m(tmpC, f+frRetPC), int32(c.next(i)))
+	for k, r := range []int{6, 7, 8, 9} {
+		a.store(8, m(tmpC, f+frSaved+int32(8*k)), regMap[r])
+	}
+	fp := regMap[10]
+	a.load(8, fp, m(tmpC, f-frSize+frFP))
+	a.aluRI(aluSub, true, fp, frameBytes)
+	a.store(8, m(tmpC, f+frFP), fp)
+	a.storeI(8, m(tmpC, f+frLoops), maxLoops)
+	a.aluMI(aluAdd, true, m(tmp, cxDepth), 1)
+	c.jumpTo(-1, target)
+}
+
+// lowerExit returns from a subprogram natively (restoring r6..r9 and r10,
+// continuing at the frame's return pc through the entry table) or, at
+// depth Base, exits to Go.
+func (c *compiler) lowerExit() {
+	a := &c.a
+	a.load(8, tmp, m(regState, stCtx))
+	a.load(8, tmpC, m(tmp, cxDepth))
+	a.aluRM(aluCmp, true, tmpC, m(tmp, cxBase))
+	c.exitTo(exitExit, a.jcc(ccLE))
+	a.aluRI(aluSub, true, tmpC, 1)
+	a.store(8, m(tmp, cxDepth), tmpC)
+	c.frameAddr() // the frame being left
+	f := cxFrames
+	for k, r := range []int{6, 7, 8, 9} {
+		a.load(8, regMap[r], m(tmpC, f+frSaved+int32(8*k)))
+	}
+	a.load(8, regMap[10], m(tmpC, f-frSize+frFP))
+	a.load(8, tmpC, m(tmpC, f+frRetPC))
+	c.tableJump()
+}

@@ -1,0 +1,54 @@
+package policies
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/schedsim/schedsim/bpfvm"
+)
+
+// MapDump is one map of a loaded policy, decoded by its BTF.
+type MapDump struct {
+	Name       string           `json:"name"`
+	Type       string           `json:"type"`
+	KeySize    uint32           `json:"key_size"`
+	ValueSize  uint32           `json:"value_size"`
+	MaxEntries uint32           `json:"max_entries"`
+	Entries    []bpfvm.MapEntry `json:"entries"`
+	m          bpfvm.Map
+}
+
+// DumpMaps decodes every map of the policy (declared maps, then its
+// global data sections), as bpftool map dump shows them; task storage is
+// keyed by the task's address.
+func (b *BPFPolicy) DumpMaps() ([]MapDump, error) {
+	var out []MapDump
+	for _, m := range b.inst.Maps {
+		s := m.Spec()
+		if s.Section == ".kconfig" {
+			continue
+		}
+		es, err := bpfvm.DumpMap(m)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, MapDump{Name: s.Name, Type: s.Type.String(), KeySize: s.KeySize, ValueSize: s.ValueSize,
+			MaxEntries: s.MaxEntries, Entries: es, m: m})
+	}
+	return out, nil
+}
+
+// FormatMaps writes dumps as text: per map a header line, then the entries
+// as `bpftool map dump` prints them.
+func FormatMaps(w io.Writer, dumps []MapDump) error {
+	for _, d := range dumps {
+		if _, err := fmt.Fprintf(w, "map %s: %s, key %d bytes, value %d bytes, max_entries %d, %d entries\n",
+			d.Name, d.Type, d.KeySize, d.ValueSize, d.MaxEntries, len(d.Entries)); err != nil {
+			return err
+		}
+		if err := bpfvm.FormatMapDump(w, d.m, d.Entries); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,4 @@
+; expect: accept
+; privileged (sched_ext's loader: allow_ptr_leaks, allow_uninit_stack): the kernel accepts it
+r0 = *(u64 *)(r10 -8)
+exit
