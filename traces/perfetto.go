@@ -180,6 +180,8 @@ type PerfettoWriter struct {
 	seqStart bool
 	pkt, ev  msg
 	sub      msg
+	te, body msg // track event and its packet, reused
+	da       msg // a debug annotation, reused
 }
 
 // globalTrack is the track of run-wide instants (ejection, deadlocks).
@@ -293,8 +295,10 @@ func (p *PerfettoWriter) flushCPU(cpu int) {
 	if b.n == 0 {
 		return
 	}
-	bundle := append(msg(nil).uint(fBundleCPU, uint64(cpu)), b.events...)
-	p.packet(msg(nil).bytes(fPacketFtraceEvents, bundle))
+	bundle := append(p.sub[:0].uint(fBundleCPU, uint64(cpu)), b.events...)
+	p.sub = bundle
+	p.body = p.body[:0].bytes(fPacketFtraceEvents, bundle)
+	p.packet(p.body)
 	b.events, b.n = b.events[:0], 0
 }
 
@@ -382,27 +386,34 @@ type annotation struct {
 
 func ann(name string, v int64) annotation   { return annotation{name: name, i: v} }
 func annS(name string, s string) annotation { return annotation{name: name, s: s, isS: true} }
-func (a annotation) encode(m msg, num int) msg {
-	d := msg(nil).str(fDaName, a.name)
+func (a annotation) encode(m, scratch msg, num int) (msg, msg) {
+	d := scratch[:0].str(fDaName, a.name)
 	if a.isS {
 		d = d.str(fDaStringValue, a.s)
 	} else {
 		d = d.int(fDaIntValue, a.i)
 	}
-	return m.bytes(protowire.Number(num), d)
+	return m.bytes(protowire.Number(num), d), d
 }
 
 // event writes a TrackEvent.
 func (p *PerfettoWriter) event(at, track uint64, typ uint64, name string, anns ...annotation) {
-	te := msg(nil).uint(fTeType, typ).uint(fTeTrackUUID, track)
+	te := p.te[:0].uint(fTeType, typ).uint(fTeTrackUUID, track)
 	if name != "" {
 		te = te.str(fTeName, name)
 	}
 	for _, a := range anns {
-		te = a.encode(te, fTeDebugAnnotations)
+		te, p.da = a.encode(te, p.da, fTeDebugAnnotations)
 	}
-	m := p.seq(msg(nil).uint(fPacketTimestamp, at))
-	p.packet(m.bytes(fPacketTrackEvent, te))
+	p.te = te
+	p.trackEvent(at, te)
+}
+
+// trackEvent writes a packet holding the track event te.
+func (p *PerfettoWriter) trackEvent(at uint64, te msg) {
+	m := p.seq(p.body[:0].uint(fPacketTimestamp, at))
+	p.body = m.bytes(fPacketTrackEvent, te)
+	p.packet(p.body)
 }
 
 func (p *PerfettoWriter) begin(at, track uint64, name string, anns ...annotation) {
@@ -425,14 +436,14 @@ func (p *PerfettoWriter) counter(at, track uint64, v float64, integer bool) {
 	if !p.opts.in(at) {
 		return
 	}
-	te := msg(nil).uint(fTeType, teCounter).uint(fTeTrackUUID, track)
+	te := p.te[:0].uint(fTeType, teCounter).uint(fTeTrackUUID, track)
 	if integer {
 		te = te.int(fTeCounterValue, int64(v))
 	} else {
 		te = te.double(fTeDoubleCounter, v)
 	}
-	m := p.seq(msg(nil).uint(fPacketTimestamp, at))
-	p.packet(m.bytes(fPacketTrackEvent, te))
+	p.te = te
+	p.trackEvent(at, te)
 }
 
 // CallbackStart implements sim.Observer: a slice on the CPU's track.

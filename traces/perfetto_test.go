@@ -106,7 +106,7 @@ burst = "2ms"
 `
 
 // traced runs the test scenario under policy with the writers attached.
-func traced(t *testing.T, policy string, dur string, ncpu, ping int, obs ...sim.Observer) *sim.Scenario {
+func traced(t testing.TB, policy string, dur string, ncpu, ping int, obs ...sim.Observer) *sim.Scenario {
 	t.Helper()
 	cfg, err := sim.ParseConfig("test.toml", []byte(fmt.Sprintf(testConfig, dur, ncpu, ping)))
 	if err != nil {
