@@ -4,6 +4,7 @@ import (
 	"io"
 	"testing"
 
+	"github.com/schedsim/schedsim/configs"
 	"github.com/schedsim/schedsim/sim"
 )
 
@@ -12,21 +13,37 @@ type countingWriter struct{ n int64 }
 
 func (c *countingWriter) Write(b []byte) (int, error) { c.n += int64(len(b)); return len(b), nil }
 
-// BenchmarkWriters runs 100 ms of the test scenario on 16 CPUs under the
-// Go FIFO with each writer attached (output discarded), and without.
+// BenchmarkWriters runs 300 ms of configs/web.toml (16 CPUs) under the Go
+// FIFO with each writer attached (output counted and discarded), and
+// without: the writers' cost per run and the size of what they write.
 func BenchmarkWriters(b *testing.B) {
+	data, err := configs.FS.ReadFile("web.toml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg, err := sim.ParseConfig("web.toml", data)
+	if err != nil {
+		b.Fatal(err)
+	}
+	dur := uint64(300e6)
 	for _, f := range []Format{"none", Perfetto, Chrome, Ftrace} {
 		b.Run(string(f), func(b *testing.B) {
 			var bytes int64
 			for i := 0; i < b.N; i++ {
-				var obs []sim.Observer
+				o := sim.Overrides{Duration: &dur}
 				cw := &countingWriter{}
 				var w Writer
 				if f != "none" {
 					w, _ = New(cw, f, Options{CPUs: 16})
-					obs = append(obs, w)
+					o.Observers = append(o.Observers, w)
 				}
-				traced(b, "fifo-go", "100ms", 16, 24, obs...)
+				scn, err := cfg.Build(&sim.FIFO{}, o)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := scn.Run(); err != nil {
+					b.Fatal(err)
+				}
 				if w != nil {
 					w.Close()
 				}
