@@ -542,7 +542,13 @@ func (p *PerfettoWriter) DSQ(at uint64, q *sim.DSQ, t *sim.Task, inserted bool) 
 	if !p.opts.in(at) {
 		return
 	}
-	p.counter(at, p.track(at, trackKey{kind: trkDSQ, id: int64(q.ID), name: dsqName(q)}), float64(q.Len()), true)
+	k := trackKey{kind: trkDSQ, id: int64(q.ID)}
+	tr, ok := p.tracks[k]
+	if !ok {
+		tr = p.track(at, trackKey{kind: trkDSQ, id: int64(q.ID), name: dsqName(q)})
+		p.tracks[k] = tr
+	}
+	p.counter(at, tr, float64(q.Len()), true)
 }
 
 // Ejected implements sim.Observer: an instant on the run's track.
