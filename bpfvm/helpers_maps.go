@@ -17,6 +17,8 @@ const (
 	HelperProbeReadKernelStr  = 115
 	HelperTaskStorageGet      = 156
 	HelperTaskStorageDelete   = 157
+	HelperCgrpStorageGet      = 210
+	HelperCgrpStorageDelete   = 211
 	HelperForEachMapElem      = 164
 	HelperTimerInit           = 169
 	HelperTimerSetCallback    = 170
@@ -59,6 +61,11 @@ func RegisterMapHelpers(r *Registry) {
 			ArgBTFType: [5]string{1: "task_struct"}, Ret: RetPtrToMapValueOrNull, LockSafe: true, Cost: 15},
 		{ID: HelperTaskStorageDelete, Name: "bpf_task_storage_delete", Fn: helperTaskStorageDelete,
 			Args: a(ArgConstMapPtr, ArgPtrToBTFID), ArgBTFType: [5]string{1: "task_struct"}, Ret: RetInteger, LockSafe: true, Cost: 30},
+		{ID: HelperCgrpStorageGet, Name: "bpf_cgrp_storage_get", Fn: helperTaskStorageGet,
+			Args:       a(ArgConstMapPtr, ArgPtrToBTFIDOrNull, ArgPtrToMapValueOrNull, ArgAnything),
+			ArgBTFType: [5]string{1: "cgroup"}, Ret: RetPtrToMapValueOrNull, LockSafe: true, Cost: 15},
+		{ID: HelperCgrpStorageDelete, Name: "bpf_cgrp_storage_delete", Fn: helperTaskStorageDelete,
+			Args: a(ArgConstMapPtr, ArgPtrToBTFID), ArgBTFType: [5]string{1: "cgroup"}, Ret: RetInteger, LockSafe: true, Cost: 30},
 		{ID: HelperForEachMapElem, Name: "bpf_for_each_map_elem", Fn: helperForEachMapElem,
 			Args: a(ArgConstMapPtr, ArgPtrToFunc, ArgPtrToStack, ArgAnything), Ret: RetInteger, Cost: 20},
 		{ID: HelperTimerInit, Name: "bpf_timer_init", Fn: helperTimerInit,

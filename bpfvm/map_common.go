@@ -292,11 +292,20 @@ func (m *mapBase) checkValue(value []byte, percpu bool) error {
 
 // newMap creates the map described by spec in vm's memory.
 func newMap(vm *VM, spec *MapSpec) (bpfMap, error) {
+	if spec != nil && spec.Type == MapPerfEventArray && spec.MaxEntries == 0 {
+		// libbpf sizes a perf event array to the number of CPUs
+		cp := *spec
+		cp.MaxEntries = uint32(max(vm.NumCPUs, 1))
+		spec = &cp
+	}
 	if err := checkSpec(spec); err != nil {
 		return nil, err
 	}
 	switch spec.Type {
-	case MapArray:
+	case MapArray, MapPerfEventArray:
+		// A perf event array holds perf event fds set by user space; the
+		// simulator has no perf events, so every slot stays empty and
+		// reading a counter fails (-ENOENT) as with an unset slot.
 		return newArrayMap(vm, spec)
 	case MapPercpuArray:
 		m, err := newArrayMap(vm, spec)
@@ -316,7 +325,11 @@ func newMap(vm *VM, spec *MapSpec) (bpfMap, error) {
 		return newQueueMap(vm, spec)
 	case MapArrayOfMaps:
 		return newArrayOfMaps(vm, spec)
-	case MapTaskStorage:
+	case MapArena:
+		return newArenaMap(vm, spec)
+	case MapTaskStorage, MapCgrpStorage:
+		// BPF_MAP_TYPE_CGRP_STORAGE is local storage keyed by a struct
+		// cgroup pointer, as task storage is by a task_struct pointer.
 		return newTaskStorage(vm, spec)
 	}
 	return nil, fmt.Errorf("bpfvm: map %s: map type %d (%s) is not supported", spec.Name, spec.Type, mapTypeName(spec.Type))
@@ -326,8 +339,8 @@ func mapTypeName(t MapType) string {
 	names := map[MapType]string{MapHash: "hash", MapArray: "array", MapPercpuHash: "percpu_hash",
 		MapPercpuArray: "percpu_array", MapLRUHash: "lru_hash", MapLRUPercpuHash: "lru_percpu_hash",
 		MapArrayOfMaps: "array_of_maps", MapHashOfMaps: "hash_of_maps", MapQueue: "queue",
-		MapStack: "stack", MapStructOps: "struct_ops", MapRingbuf: "ringbuf",
-		MapTaskStorage: "task_storage", MapArena: "arena"}
+		MapStack: "stack", MapPerfEventArray: "perf_event_array", MapStructOps: "struct_ops", MapRingbuf: "ringbuf",
+		MapTaskStorage: "task_storage", MapCgrpStorage: "cgrp_storage", MapArena: "arena"}
 	if n, ok := names[t]; ok {
 		return n
 	}
@@ -345,7 +358,7 @@ func checkSpec(s *MapSpec) error {
 		return fmt.Errorf("bpfvm: map %s (%s): %s", s.Name, mapTypeName(s.Type), fmt.Sprintf(format, args...))
 	}
 	switch s.Type {
-	case MapArray, MapPercpuArray, MapArrayOfMaps:
+	case MapArray, MapPercpuArray, MapArrayOfMaps, MapPerfEventArray:
 		if s.KeySize != 4 {
 			return bad("key size %d, want 4", s.KeySize)
 		}
@@ -353,7 +366,12 @@ func checkSpec(s *MapSpec) error {
 		if s.KeySize != 0 {
 			return bad("key size %d, want 0", s.KeySize)
 		}
-	case MapTaskStorage:
+	case MapArena:
+		if s.KeySize != 0 || s.ValueSize != 0 || s.MaxEntries == 0 {
+			return bad("key size %d, value size %d, %d pages: want 0, 0 and at least 1", s.KeySize, s.ValueSize, s.MaxEntries)
+		}
+		return nil
+	case MapTaskStorage, MapCgrpStorage:
 		if s.KeySize != 4 {
 			return bad("key size %d, want 4 (an int)", s.KeySize)
 		}
@@ -368,7 +386,7 @@ func checkSpec(s *MapSpec) error {
 	if s.Type == MapArrayOfMaps && s.ValueSize != 4 {
 		return bad("value size %d, want 4", s.ValueSize)
 	}
-	if s.Type != MapTaskStorage && s.MaxEntries == 0 {
+	if s.Type != MapTaskStorage && s.Type != MapCgrpStorage && s.MaxEntries == 0 {
 		return bad("max_entries is 0")
 	}
 	return nil

@@ -6,20 +6,22 @@ import "github.com/cilium/ebpf/btf"
 type MapType uint32
 
 const (
-	MapHash          MapType = 1
-	MapArray         MapType = 2
-	MapPercpuHash    MapType = 5
-	MapPercpuArray   MapType = 6
-	MapLRUHash       MapType = 9
-	MapLRUPercpuHash MapType = 10
-	MapArrayOfMaps   MapType = 12
-	MapHashOfMaps    MapType = 13
-	MapQueue         MapType = 22
-	MapStack         MapType = 23
-	MapStructOps     MapType = 26
-	MapRingbuf       MapType = 27
-	MapTaskStorage   MapType = 29
-	MapArena         MapType = 33
+	MapHash           MapType = 1
+	MapArray          MapType = 2
+	MapPerfEventArray MapType = 4
+	MapPercpuHash     MapType = 5
+	MapPercpuArray    MapType = 6
+	MapLRUHash        MapType = 9
+	MapLRUPercpuHash  MapType = 10
+	MapArrayOfMaps    MapType = 12
+	MapHashOfMaps     MapType = 13
+	MapQueue          MapType = 22
+	MapStack          MapType = 23
+	MapStructOps      MapType = 26
+	MapRingbuf        MapType = 27
+	MapTaskStorage    MapType = 29
+	MapCgrpStorage    MapType = 32
+	MapArena          MapType = 33
 )
 
 // MapSpec describes a map as the object declares it.
@@ -30,6 +32,8 @@ type MapSpec struct {
 	ValueSize  uint32
 	MaxEntries uint32
 	Flags      uint32
+	// Extra is map_extra (an arena's requested user_vm_start).
+	Extra uint64
 	// Key and Value are the BTF types of key and value, when the object has
 	// them (the verifier finds bpf_spin_lock, bpf_timer, kptr fields there).
 	Key, Value btf.Type

@@ -100,7 +100,9 @@ type Extern struct {
 	Weak bool
 	// Func is the declaration of a kfunc (ExternKfunc).
 	Func *btf.Func
-	// Type is the type of a kconfig value (ExternKconfig).
+	// Type is the type of a kconfig value (ExternKconfig) or of a typed
+	// kernel variable (ExternKsym: extern const int x __ksym; void for
+	// extern void x __ksym).
 	Type btf.Type
 	// Offset and Size locate a kconfig value in the .kconfig map.
 	Offset, Size uint32

@@ -2,9 +2,12 @@ package policies
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"math/bits"
 	"math/rand/v2"
 	"unsafe"
 
@@ -51,6 +54,30 @@ type Options struct {
 	// Engine runs the programs: "jit", "interp", or "" for DefaultEngine.
 	// Both give identical schedules.
 	Engine string
+	// BudgetInsns cancels a callback that executes more BPF instructions
+	// (bpf_loop and other callbacks included) and ejects the policy, with
+	// the program and source line where it stopped; 0 means
+	// bpfvm.DefaultLimit. BudgetNs does the same for the simulated time a
+	// callback takes (instructions at InsnCostPs plus helper and kfunc
+	// costs); 0 means none. Both engines cancel at the same instruction.
+	BudgetInsns uint64
+	BudgetNs    uint64
+	// HZ is the machine's tick rate, for CONFIG_HZ; 0 means 1000.
+	HZ int
+	// Topology is the machine's shape, for recipes and the kernel
+	// variables a policy may read (sd_llc_size...); zero means NumCPUs
+	// single-threaded cores sharing one LLC.
+	Topology sim.TopologySpec
+	// Kconfig overrides .kconfig values (see kconfigDefaults).
+	Kconfig map[string]any
+	// Ops chooses the struct sched_ext_ops when the object defines
+	// several: its variable name or its .name.
+	Ops string
+	// Recipe is what the scheduler's user space does around loading; nil
+	// finds the shipped recipe for the ops name, if any (see Recipe).
+	Recipe *Recipe
+	// NoRecipe loads the object as it is, without a shipped recipe.
+	NoRecipe bool
 }
 
 // BPFPolicy is a sched_ext BPF program (a struct_ops map of struct
@@ -88,6 +115,11 @@ type BPFPolicy struct {
 	Deadlocks []string
 	Timeouts  []string
 
+	recipe *Recipe
+	topo   *sim.Topology
+	percpu []percpuVar
+	ks     kernelState
+
 	locks       map[uint64]*lockState
 	cpuLock     []cpuLocks
 	yieldReason []uint8
@@ -124,27 +156,17 @@ var callbackMembers = []struct {
 }
 
 func cbIndex(cb sim.Callback) int {
-	for i := 0; i < 32; i++ {
-		if cb == 1<<i {
-			return i
-		}
+	if cb == 0 || cb&(cb-1) != 0 {
+		return 31
 	}
-	return 31
+	return bits.TrailingZeros32(uint32(cb))
 }
 
 // LoadObject loads a parsed object as a policy.
 func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
-	var so *bpfvm.StructOps
-	for _, s := range obj.StructOps {
-		if s.TypeName == "sched_ext_ops" {
-			if so != nil {
-				return nil, fmt.Errorf("%s: more than one struct sched_ext_ops (%s and %s)", obj.Name, so.Name, s.Name)
-			}
-			so = s
-		}
-	}
-	if so == nil {
-		return nil, fmt.Errorf("%s: no struct sched_ext_ops map (define one with SCX_OPS_DEFINE in SEC(\".struct_ops.link\"))", obj.Name)
+	so, err := chooseOps(obj, opts.Ops)
+	if err != nil {
+		return nil, err
 	}
 	kbtf, err := KernelBTF()
 	if err != nil {
@@ -153,21 +175,54 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 	if opts.NumCPUs <= 0 {
 		opts.NumCPUs = 1
 	}
-	b := &BPFPolicy{obj: obj, so: so, opts: opts, log: opts.Log,
+	if opts.Topology == (sim.TopologySpec{}) {
+		opts.Topology = sim.TopologySpec{Nodes: 1, LLCsPerNode: 1, CoresPerLLC: opts.NumCPUs, ThreadsPerCore: 1}
+	}
+	recipe := opts.Recipe
+	if recipe == nil && !opts.NoRecipe {
+		if n, err := so.String("name"); err == nil && n != "" {
+			if recipe, err = FindRecipe(n); err != nil {
+				return nil, err
+			}
+		}
+	}
+	objFlags, _ := so.Uint("flags")
+	flags, setFlags := objFlags, false
+	if recipe != nil {
+		opts.Params = maps.Clone(opts.Params)
+		opts.Kconfig = maps.Clone(opts.Kconfig)
+		opts.DataSizes = maps.Clone(opts.DataSizes)
+		if flags, setFlags, err = recipe.apply(obj, &opts, objFlags); err != nil {
+			return nil, err
+		}
+	}
+	kconfig := kconfigDefaults(opts.HZ)
+	for k, v := range opts.Kconfig {
+		kconfig[k] = v
+	}
+	b := &BPFPolicy{obj: obj, so: so, opts: opts, log: opts.Log, recipe: recipe,
 		rand: rand.New(rand.NewPCG(opts.Seed, 0xb9f))}
 	reg := bpfvm.NewRegistry()
 	bpfvm.RegisterBase(reg)
 	bpfvm.RegisterMapHelpers(reg)
 	bpfvm.RegisterGraph(reg)
+	bpfvm.RegisterArena(reg)
 	b.registerKernel(reg)
 	b.registerLocks(reg)
+	b.registerPerCPU(reg)
 	vm, err := bpfvm.NewVM(bpfvm.VMConfig{MemSize: opts.MemSize, NumCPUs: opts.NumCPUs, Registry: reg,
 		InsnCost: opts.InsnCostPs})
 	if err != nil {
 		return nil, err
 	}
 	b.vm = vm
-	inst, err := vm.Load(obj, bpfvm.LoadOptions{KernelBTF: kbtf, Params: opts.Params, DataSizes: opts.DataSizes})
+	ksyms, err := b.kernelVars(vm, opts.Topology)
+	if err != nil {
+		vm.Close()
+		return nil, err
+	}
+	inst, err := vm.Load(obj, bpfvm.LoadOptions{KernelBTF: kbtf, Params: opts.Params, DataSizes: opts.DataSizes,
+		Kconfig: kconfig, Ksyms: ksyms})
 	if err != nil {
 		vm.Close()
 		return nil, err
@@ -181,6 +236,9 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 	b.ops.Name = name
 	if v, err := so.Uint("flags"); err == nil {
 		b.ops.Flags = v
+	}
+	if setFlags {
+		b.ops.Flags = flags // user space set ops.flags before load
 	}
 	if v, err := so.Uint("timeout_ms"); err == nil {
 		b.ops.TimeoutMs = uint32(v)
@@ -216,6 +274,7 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 			return nil, err
 		}
 		c.Engine, _, _ = NewEngine(opts.Engine)
+		setBudget(c, opts)
 		b.ctxs = append(b.ctxs, c)
 		a, err := vm.Mem.Alloc(8*8, 8)
 		if err != nil {
@@ -252,6 +311,9 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 		return nil, err
 	}
 	if b.idleSMTAddr, err = vm.Mem.Alloc(cpumaskSize, 8); err != nil {
+		return nil, err
+	}
+	if err := b.initKernelState(); err != nil {
 		return nil, err
 	}
 	return b, nil
@@ -377,9 +439,11 @@ func (b *BPFPolicy) call(cb sim.Callback, args ...uint64) uint64 {
 		return 0
 	}
 	a := b.argAddr[cpu]
-	mem := b.vm.Mem
-	for j, v := range args {
-		mem.Store64(a+uint64(8*j), v)
+	if len(args) > 0 {
+		buf := b.vm.Mem.MustBytes(a, uint64(8*len(args)))
+		for j, v := range args {
+			binary.LittleEndian.PutUint64(buf[8*j:], v)
+		}
 	}
 	b.cpuLock[cpu].cb = cb
 	deadlocks := len(b.Deadlocks)
@@ -475,21 +539,57 @@ func (b *BPFPolicy) fail(cb sim.Callback, err error, deadlock bool) {
 	switch {
 	case deadlock:
 		reason = "BPF deadlock"
+	case errors.Is(err, bpfvm.ErrBudget):
+		reason = "BPF callback budget exceeded"
 	case !errors.As(err, &f):
 		reason = "BPF runtime error"
 	}
 	b.k.Fault(reason, fmt.Sprintf("%s: ops.%s: %v", b.name, cb, err))
 }
 
+// setBudget sets the limits of a context from the policy's budgets.
+func setBudget(c *bpfvm.Context, opts Options) {
+	if opts.BudgetInsns != 0 {
+		c.Limit = opts.BudgetInsns
+	}
+	if opts.BudgetNs != 0 {
+		c.CostLimit = opts.BudgetNs
+		if opts.InsnCostPs != 0 {
+			// instructions alone take longer than the budget beyond this
+			c.Limit = min(c.Limit, opts.BudgetNs*1000/opts.InsnCostPs)
+		}
+	}
+}
+
 func sx(v int32) uint64 { return uint64(int64(v)) }
 
 // Init implements sim.Scheduler (ops.init, sleepable).
-func (b *BPFPolicy) Init(k *sim.Kernel) error {
+func (b *BPFPolicy) Init(k *sim.Kernel) (err error) {
 	b.k = k
 	b.vm.Timers = &timerHost{b: b}
 	if int(k.NrCPUIDs()) > len(b.ctxs) {
 		return fmt.Errorf("policy %s was loaded for %d CPUs; the machine has %d", b.name, len(b.ctxs), k.NrCPUIDs())
 	}
+	if b.recipe != nil {
+		// user space's BPF_PROG_RUN of SEC("syscall") programs, between
+		// load and attach
+		if err := b.runMapWrites(b.recipe); err != nil {
+			return err
+		}
+		if b.recipe.ArenaLib != nil {
+			if err := b.runArenaLib(b.recipe); err != nil {
+				return err
+			}
+		}
+		if err := b.runSyscalls(b.recipe, false); err != nil {
+			return err
+		}
+	}
+	defer func() {
+		if b.recipe != nil && err == nil {
+			err = b.runSyscalls(b.recipe, true)
+		}
+	}()
 	if b.ops.Has(sim.CbInit) {
 		r := int32(b.call(sim.CbInit))
 		if b.fault != nil {
@@ -610,7 +710,7 @@ func (b *BPFPolicy) UpdateIdle(cpu int32, idle bool) {
 }
 func (b *BPFPolicy) InitTask(p *sim.Task, args sim.InitTaskArgs) int32 {
 	s := b.scratch[max(b.k.CPU(), 0)]
-	if err := writeStruct(b.vm.Mem, s, "scx_init_task_args", map[string]uint64{"fork": boolU(args.Fork)}); err != nil {
+	if err := writeStruct(b.vm.Mem, s, "scx_init_task_args", map[string]uint64{"fork": boolU(args.Fork), "cgroup": 0}); err != nil {
 		b.k.Fault("BPF runtime error", err.Error())
 		return 0
 	}

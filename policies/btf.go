@@ -33,7 +33,9 @@ import (
 
 // ScxInitTaskArgs is struct scx_init_task_args (ops.init_task).
 type ScxInitTaskArgs struct {
-	Fork uint8 `btf:"fork" ctype:"bool"`
+	Fork   uint8 `btf:"fork" ctype:"bool"`
+	_      [7]uint8
+	Cgroup uint64 `btf:"cgroup" ctype:"struct cgroup *"` // NULL: no cgroups simulated
 }
 
 // ScxExitTaskArgs is struct scx_exit_task_args (ops.exit_task).
@@ -666,6 +668,11 @@ func (k *ktypes) build() {
 		k.goStruct(s.name, s.typ)
 	}
 	k.cstruct("scx_cgroup_init_args", k.f("u32 weight"))
+	// struct rq: the members schedulers read (kernel/sched/sched.h); the
+	// simulator refreshes them when a policy asks for a run queue.
+	k.cstruct("rq", k.f("unsigned int nr_running"), k.f("int cpu"),
+		k.f("struct task_struct *curr"), k.f("u64 clock"), k.f("u64 clock_task"),
+		k.f("u64 clock_pelt"), k.f("unsigned long cpu_capacity"), k.f("u64 lost_idle_time"))
 
 	k.schedExtOps()
 	k.bpfTypes()
@@ -731,6 +738,14 @@ func (k *ktypes) schedExtEnums() {
 		ev{Name: "SCX_TASK_QUEUED", Value: uint64(sim.TaskQueued)},
 		ev{Name: "SCX_TASK_RESET_RUNNABLE_AT", Value: uint64(sim.TaskResetRunnableAt)},
 		ev{Name: "SCX_TASK_DEQD_FOR_SLEEP", Value: uint64(sim.TaskDeqdForSleep)})
+	k.enum("scx_consts", false,
+		ev{Name: "SCX_DSP_DFL_MAX_BATCH", Value: 32},
+		ev{Name: "SCX_DSP_MAX_LOOPS", Value: 32},
+		ev{Name: "SCX_WATCHDOG_MAX_TIMEOUT", Value: 30000},
+		ev{Name: "SCX_EXIT_BT_LEN", Value: 64},
+		ev{Name: "SCX_EXIT_MSG_LEN", Value: 1024},
+		ev{Name: "SCX_EXIT_DUMP_DFL_LEN", Value: 32768},
+		ev{Name: "SCX_CPUPERF_ONE", Value: cpuperfOne})
 	k.enum("scx_cpu_preempt_reason", false,
 		ev{Name: "SCX_CPU_PREEMPT_RT", Value: 0},
 		ev{Name: "SCX_CPU_PREEMPT_DL", Value: 1},
@@ -970,4 +985,62 @@ func (k *ktypes) kfuncs() {
 	// Resilient spin locks (6.15, kernel/bpf/rqspinlock.c).
 	k.kfunc("int bpf_res_spin_lock", "struct bpf_res_spin_lock *lock")
 	k.kfunc("void bpf_res_spin_unlock", "struct bpf_res_spin_lock *lock")
+
+	k.moreKfuncs()
+}
+
+// moreKfuncs declares the kfuncs upstream schedulers use beyond the basic
+// set (kernel/sched/ext.c and ext_idle.c of 6.13-6.18, kernel/bpf/cpumask.c,
+// kernel/bpf/helpers.c), with their prototypes there.
+func (k *ktypes) moreKfuncs() {
+	const p = "struct task_struct *p"
+	const it = "struct bpf_iter_scx_dsq *it__iter"
+	// RCU and preemption (kernel/bpf/helpers.c).
+	k.kfunc("void bpf_rcu_read_lock")
+	k.kfunc("void bpf_rcu_read_unlock")
+	k.kfunc("void bpf_preempt_disable")
+	k.kfunc("void bpf_preempt_enable")
+	// CPU masks of the machine (ext.c).
+	k.kfunc("const struct cpumask *scx_bpf_get_online_cpumask")
+	k.kfunc("const struct cpumask *scx_bpf_get_possible_cpumask")
+	k.kfunc("void scx_bpf_put_cpumask", "const struct cpumask *cpumask")
+	// CPU performance (ext.c).
+	k.kfunc("u32 scx_bpf_cpuperf_cap", "s32 cpu")
+	k.kfunc("u32 scx_bpf_cpuperf_cur", "s32 cpu")
+	k.kfunc("void scx_bpf_cpuperf_set", "s32 cpu", "u32 perf")
+	// Topology and run queues (ext.c).
+	k.kfunc("u32 scx_bpf_nr_node_ids")
+	k.kfunc("int scx_bpf_cpu_node", "s32 cpu")
+	k.kfunc("struct task_struct *scx_bpf_cpu_curr", "s32 cpu")
+	k.kfunc("struct rq *scx_bpf_cpu_rq", "s32 cpu")
+	k.kfunc("struct rq *scx_bpf_locked_rq")
+	// DSQs (ext.c).
+	k.kfunc("struct task_struct *scx_bpf_dsq_peek", "u64 dsq_id")
+	k.kfunc("bool scx_bpf_dsq_move", it, p, "u64 dsq_id", "u64 enq_flags")
+	k.kfunc("bool scx_bpf_dsq_move_vtime", it, p, "u64 dsq_id", "u64 enq_flags")
+	k.kfunc("void scx_bpf_dsq_move_set_slice", it, "u64 slice")
+	k.kfunc("void scx_bpf_dsq_move_set_vtime", it, "u64 vtime")
+	k.kfunc("u32 scx_bpf_reenqueue_local")
+	k.kfunc("bool scx_bpf_task_set_slice", p, "u64 slice")
+	k.kfunc("bool scx_bpf_task_set_dsq_vtime", p, "u64 vtime")
+	// Idle CPUs (ext_idle.c).
+	k.kfunc("s32 scx_bpf_select_cpu_and", p, "s32 prev_cpu", "u64 wake_flags", "const struct cpumask *cpus_allowed", "u64 flags")
+	k.kfunc("const struct cpumask *scx_bpf_get_idle_cpumask_node", "int node")
+	k.kfunc("const struct cpumask *scx_bpf_get_idle_smtmask_node", "int node")
+	k.kfunc("s32 scx_bpf_pick_idle_cpu_node", "const struct cpumask *cpus_allowed", "int node", "u64 flags")
+	k.kfunc("s32 scx_bpf_pick_any_cpu_node", "const struct cpumask *cpus_allowed", "int node", "u64 flags")
+	// Dumps (ext.c).
+	k.kfunc("void scx_bpf_dump_bstr", "char *fmt", "unsigned long long *data", "u32 data__sz")
+	// More CPU masks (kernel/bpf/cpumask.c).
+	k.kfunc("bool bpf_cpumask_subset", "const struct cpumask *src1", "const struct cpumask *src2")
+	k.kfunc("bool bpf_cpumask_equal", "const struct cpumask *src1", "const struct cpumask *src2")
+	k.kfunc("bool bpf_cpumask_full", "const struct cpumask *cpumask")
+	k.kfunc("bool bpf_cpumask_test_and_set_cpu", "u32 cpu", "struct bpf_cpumask *cpumask")
+	k.kfunc("bool bpf_cpumask_test_and_clear_cpu", "u32 cpu", "struct bpf_cpumask *cpumask")
+	k.kfunc("u32 bpf_cpumask_first_zero", "const struct cpumask *cpumask")
+	k.kfunc("u32 bpf_cpumask_first_and", "const struct cpumask *src1", "const struct cpumask *src2")
+	k.kfunc("u32 bpf_cpumask_any_and_distribute", "const struct cpumask *src1", "const struct cpumask *src2")
+	// Arenas (kernel/bpf/arena.c).
+	k.kfunc("void *bpf_arena_alloc_pages", "void *p__map", "void *addr__ign", "u32 page_cnt", "int node_id", "u64 flags")
+	k.kfunc("void bpf_arena_free_pages", "void *p__map", "void *ptr__ign", "u32 page_cnt")
 }

@@ -354,7 +354,7 @@ func TestKernelBTFSizes(t *testing.T) {
 		"cpumask_t":                   sim.NrCPUs / 8,
 		"struct bpf_cpumask":          sim.NrCPUs/8 + 8,
 		"struct scx_exit_info":        uint32(unsafe.Sizeof(ScxExitInfo{})),
-		"struct scx_init_task_args":   1,
+		"struct scx_init_task_args":   16, // bool fork; struct cgroup *cgroup
 		"struct scx_exit_task_args":   1,
 		"struct scx_cgroup_init_args": 4,
 		"struct sched_ext_ops":        424,

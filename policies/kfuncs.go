@@ -81,11 +81,11 @@ var kfuncs = []kfuncDef{
 	{"bpf_cpumask_or", nil, bpfvm.KfTrustedArgs, kfCpumaskOp(func(a, b uint64) uint64 { return a | b })},
 	{"bpf_cpumask_xor", nil, bpfvm.KfTrustedArgs, kfCpumaskOp(func(a, b uint64) uint64 { return a ^ b })},
 	{"bpf_cpumask_intersects", nil, bpfvm.KfTrustedArgs, kfCpumaskIntersects},
-	{"bpf_cpumask_any_distribute", nil, bpfvm.KfTrustedArgs, kfCpumaskFirst},
+	{"bpf_cpumask_any_distribute", nil, bpfvm.KfTrustedArgs, kfCpumaskAnyDistribute},
 }
 
 func (b *BPFPolicy) registerKernel(r *bpfvm.Registry) {
-	for _, d := range kfuncs {
+	for _, d := range append(kfuncs[:len(kfuncs):len(kfuncs)], moreKfuncs...) {
 		proto, _ := KfuncProto(d.name) // nil for kfuncs the header does not declare
 		r.AddKfunc(&bpfvm.Kfunc{Name: d.name, Fn: d.fn(b), Flags: d.flags, Proto: proto})
 		for _, a := range d.aliases {
@@ -113,11 +113,10 @@ func (b *BPFPolicy) registerKernel(r *bpfvm.Registry) {
 	// values leaves r3-r5 unset); kernel/trace/bpf_trace.c
 	helper(helperTracePrintk, "bpf_trace_printk", b.tracePrintk, bpfvm.RetInteger, bpfvm.ArgPtrToMem, bpfvm.ArgConstSize)
 	helper(helperTraceVprintk, "bpf_trace_vprintk", b.traceVprintk, bpfvm.RetInteger, bpfvm.ArgPtrToMem, bpfvm.ArgConstSize, bpfvm.ArgPtrToMemOrNull, bpfvm.ArgConstSizeOrZero)
+	// current: the running task, the CPU's idle task between tasks (never
+	// NULL, as in the kernel).
 	cur := func(c *bpfvm.Context, _, _, _, _, _ uint64) (uint64, error) {
-		if t := b.k.CurrTask(int32(c.CPU)); t != nil {
-			return b.addrOf(t), nil
-		}
-		return 0, nil
+		return b.currAddr(c.CPU), nil
 	}
 	helper(helperGetCurrentTask, "bpf_get_current_task", cur, bpfvm.RetInteger)
 	h := &bpfvm.Helper{ID: helperGetCurrentTaskBTF, Name: "bpf_get_current_task_btf", Fn: cur,

@@ -260,6 +260,12 @@ private(list) struct bpf_spin_lock list_lock;
 private(list) struct bpf_list_head list_head __contains(node, ln);
 private(res) struct bpf_res_spin_lock res_lock;
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARENA);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 4);
+} arena SEC(".maps");
+
 struct mask_wrapper {
 	struct bpf_cpumask __kptr *mask;
 };
@@ -337,6 +343,70 @@ void BPF_STRUCT_OPS(all_running, struct task_struct *p)
 		WRITE_ONCE(p->scx.dsq_vtime, max(min(p->scx.dsq_vtime, 10), 1));
 }
 
+void BPF_STRUCT_OPS(all_tick, struct task_struct *p)
+{
+	const struct cpumask *on = scx_bpf_get_online_cpumask();
+	const struct cpumask *pos = scx_bpf_get_possible_cpumask();
+	const struct cpumask *in = scx_bpf_get_idle_cpumask_node(0);
+	const struct cpumask *sm = scx_bpf_get_idle_smtmask_node(0);
+	struct bpf_iter_scx_dsq it;
+	struct task_struct *q;
+	struct rq *rq;
+
+	bpf_rcu_read_lock();
+	q = scx_bpf_cpu_curr(0);
+	if (q)
+		sink += q->pid;
+	q = scx_bpf_dsq_peek(1);
+	if (q)
+		sink += q->pid;
+	bpf_rcu_read_unlock();
+	rq = scx_bpf_cpu_rq(0);
+	if (rq)
+		sink += rq->clock_task;
+	rq = scx_bpf_locked_rq();
+	if (rq)
+		sink += rq->nr_running;
+	bpf_preempt_disable();
+	bpf_preempt_enable();
+	sink += scx_bpf_cpuperf_cap(0) + scx_bpf_cpuperf_cur(0) + scx_bpf_nr_node_ids() + scx_bpf_cpu_node(0);
+	scx_bpf_cpuperf_set(0, 1024);
+	if (bpf_cpumask_subset(on, pos) && bpf_cpumask_equal(on, pos) && bpf_cpumask_full(on))
+		sink += bpf_cpumask_first_zero(in) + bpf_cpumask_first_and(in, sm) +
+			bpf_cpumask_any_and_distribute(on, pos);
+	sink += scx_bpf_pick_idle_cpu_node(p->cpus_ptr, 0, 0) + scx_bpf_pick_any_cpu_node(p->cpus_ptr, 0, 0);
+	sink += scx_bpf_select_cpu_and(p, 0, 0, p->cpus_ptr, 0);
+	scx_bpf_put_cpumask(sm);
+	scx_bpf_put_cpumask(in);
+	scx_bpf_put_cpumask(pos);
+	scx_bpf_put_cpumask(on);
+	scx_bpf_task_set_slice(p, 1000);
+	scx_bpf_task_set_dsq_vtime(p, 1000);
+	sink += scx_bpf_reenqueue_local();
+	if (!bpf_iter_scx_dsq_new(&it, 1, 0)) {
+		q = bpf_iter_scx_dsq_next(&it);
+		if (q) {
+			scx_bpf_dsq_move_set_slice(&it, 1);
+			scx_bpf_dsq_move_set_vtime(&it, 1);
+			if (!scx_bpf_dsq_move(&it, q, SCX_DSQ_LOCAL, 0))
+				scx_bpf_dsq_move_vtime(&it, q, 2, 0);
+		}
+	}
+	bpf_iter_scx_dsq_destroy(&it);
+	scx_bpf_dump_bstr("x", NULL, 0);
+}
+
+static s32 init_arena(void)
+{
+	u64 __arena *page = bpf_arena_alloc_pages(&arena, NULL, 1, NUMA_NO_NODE, 0);
+
+	if (!page)
+		return -ENOMEM;
+	*page = 1;
+	bpf_arena_free_pages(&arena, page, 1);
+	return 0;
+}
+
 void BPF_STRUCT_OPS(all_stopping, struct task_struct *p, bool runnable)
 {
 	struct bpf_cpumask *m = bpf_cpumask_create(), *old;
@@ -358,6 +428,8 @@ void BPF_STRUCT_OPS(all_stopping, struct task_struct *p, bool runnable)
 	bpf_cpumask_clear(m);
 	if (bpf_cpumask_empty(cast_mask(m)) || bpf_cpumask_intersects(cast_mask(m), p->cpus_ptr))
 		sink += bpf_cpumask_any_distribute(p->cpus_ptr);
+	if (!bpf_cpumask_test_and_set_cpu(3, m))
+		bpf_cpumask_test_and_clear_cpu(3, m);
 	m = bpf_cpumask_acquire(m);
 	bpf_cpumask_release(m);
 	w = bpf_map_lookup_elem(&masks, &key);
@@ -435,6 +507,8 @@ s32 BPF_STRUCT_OPS_SLEEPABLE(all_init)
 {
 	s32 ret = scx_bpf_create_dsq(1, -1);
 
+	if (!ret)
+		ret = init_arena();
 	if (ret)
 		scx_bpf_error("create_dsq: %d", ret);
 	return ret;
@@ -454,6 +528,7 @@ SCX_OPS_DEFINE(all_ops,
 	       .enqueue = (void *)all_enqueue,
 	       .dispatch = (void *)all_dispatch,
 	       .running = (void *)all_running,
+	       .tick = (void *)all_tick,
 	       .stopping = (void *)all_stopping,
 	       .quiescent = (void *)all_quiescent,
 	       .init_task = (void *)all_init_task,

@@ -24,7 +24,13 @@ type policyEnv struct {
 	lockTimeout uint64
 	pct         *policies.PCT
 	log         io.Writer
-	engine      string // "jit", "interp" or "" (the default)
+	engine      string           // "jit", "interp" or "" (the default)
+	topo        sim.TopologySpec // zero: cpus cores in one LLC
+	hz          int
+	ops         string // --ops NAME
+	recipe      string // --recipe NAME|FILE
+	budgetInsns uint64 // per-callback budgets (0: defaults)
+	budgetNs    uint64
 }
 
 // samePolicy reports whether policy specs a and b name the same policy:
@@ -79,7 +85,15 @@ func resolvePolicy(spec string, params []sim.Param, env policyEnv) (sim.Schedule
 	if err != nil {
 		return nil, err
 	}
+	var recipe *policies.Recipe
+	if env.recipe != "" && env.recipe != "none" {
+		if recipe, err = policies.LoadRecipe(env.recipe); err != nil {
+			return nil, err
+		}
+	}
 	return policies.LoadObject(obj, policies.Options{NumCPUs: env.cpus, Params: ps,
-		InsnCostPs: env.insnCostPs, Seed: env.seed, Log: env.log, NoVerify: env.noVerify,
-		Quantum: env.quantum, LockTimeout: env.lockTimeout, PCT: env.pct, Engine: env.engine})
+		Recipe: recipe, NoRecipe: env.recipe == "none", InsnCostPs: env.insnCostPs, Seed: env.seed, Log: env.log, NoVerify: env.noVerify,
+		Quantum: env.quantum, LockTimeout: env.lockTimeout, PCT: env.pct, Engine: env.engine,
+		Topology: env.topo, HZ: env.hz, Ops: env.ops,
+		BudgetInsns: env.budgetInsns, BudgetNs: env.budgetNs})
 }

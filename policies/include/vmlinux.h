@@ -23,6 +23,7 @@ struct scx_cpu_acquire_args;
 struct scx_cpu_release_args;
 struct scx_dump_ctx;
 struct scx_cgroup_init_args;
+struct rq;
 struct sched_ext_ops;
 struct bpf_spin_lock;
 struct bpf_res_spin_lock;
@@ -121,6 +122,16 @@ enum scx_ent_flags {
 	SCX_TASK_QUEUED = 1,
 	SCX_TASK_RESET_RUNNABLE_AT = 4,
 	SCX_TASK_DEQD_FOR_SLEEP = 8,
+};
+
+enum scx_consts {
+	SCX_DSP_DFL_MAX_BATCH = 32,
+	SCX_DSP_MAX_LOOPS = 32,
+	SCX_WATCHDOG_MAX_TIMEOUT = 30000,
+	SCX_EXIT_BT_LEN = 64,
+	SCX_EXIT_MSG_LEN = 1024,
+	SCX_EXIT_DUMP_DFL_LEN = 32768,
+	SCX_CPUPERF_ONE = 1024,
 };
 
 enum scx_cpu_preempt_reason {
@@ -341,6 +352,7 @@ struct task_struct {
 
 struct scx_init_task_args {
 	bool fork;
+	struct cgroup *cgroup;
 };
 
 struct scx_exit_task_args {
@@ -375,6 +387,17 @@ struct scx_dump_ctx {
 
 struct scx_cgroup_init_args {
 	u32 weight;
+};
+
+struct rq {
+	unsigned int nr_running;
+	int cpu;
+	struct task_struct *curr;
+	u64 clock;
+	u64 clock_task;
+	u64 clock_pelt;
+	unsigned long cpu_capacity;
+	u64 lost_idle_time;
 };
 
 struct sched_ext_ops {

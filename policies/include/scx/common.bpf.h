@@ -349,6 +349,9 @@ extern void bpf_iter_num_destroy(struct bpf_iter_num *it) __ksym;
 	    )
 #endif
 
+/* Inside bpf_for_each(), the iterator (for scx_bpf_dsq_move() & co). */
+#define BPF_FOR_EACH_ITER	(&___it)
+
 #ifndef bpf_for_each
 #define bpf_for_each(type, cur, args...)				\
 	for (struct bpf_iter_##type ___it				\
@@ -409,6 +412,99 @@ extern struct bpf_rb_node *bpf_rbtree_remove(struct bpf_rb_root *root,
  * resilient lock (Linux 6.15) may fail to be taken: check the result. */
 extern int bpf_res_spin_lock(struct bpf_res_spin_lock *lock) __ksym;
 extern void bpf_res_spin_unlock(struct bpf_res_spin_lock *lock) __ksym;
+
+/* ------------------------------------------------------------------------
+ * More kfuncs upstream schedulers use (Linux 6.13-6.18)
+ * ------------------------------------------------------------------------ */
+
+/* RCU read sections and preemption: a pointer from scx_bpf_cpu_curr() or
+ * a DSQ peek is valid inside bpf_rcu_read_lock()..unlock(). */
+extern void bpf_rcu_read_lock(void) __ksym;
+extern void bpf_rcu_read_unlock(void) __ksym;
+extern void bpf_preempt_disable(void) __ksym;
+extern void bpf_preempt_enable(void) __ksym;
+
+/* Arenas: memory shared with user space, in pages (BPF_MAP_TYPE_ARENA).
+ * __arena marks a pointer into it (address space 1); __arena globals live
+ * in the arena (section .addr_space.1). cast_kern()/cast_user() convert
+ * between the address spaces (the same addresses in schedsim). */
+#ifndef __arena
+#define __arena __attribute__((address_space(1)))
+#endif
+#define __arena_global __attribute__((address_space(1))) SEC(".addr_space.1")
+#ifndef cast_kern
+#define cast_kern(ptr) /* nothing for clang >= 19 with __BPF_FEATURE_ADDR_SPACE_CAST */
+#define cast_user(ptr)
+#endif
+#ifndef NUMA_NO_NODE
+#define NUMA_NO_NODE	(-1)
+#endif
+extern void __arena *bpf_arena_alloc_pages(void *p__map, void __arena *addr__ign, __u32 page_cnt,
+					   int node_id, __u64 flags) __ksym __weak;
+extern void bpf_arena_free_pages(void *p__map, void __arena *ptr__ign, __u32 page_cnt) __ksym __weak;
+
+/* Errors kfuncs and callbacks return, negated (asm-generic/errno*.h). */
+#ifndef ENOENT
+#define ENOENT		2
+#define ENOMEM		12
+#define EBUSY		16
+#define EEXIST		17
+#define EINVAL		22
+#endif
+
+/* The machine's CPUs (put them back with scx_bpf_put_cpumask()). */
+extern const struct cpumask *scx_bpf_get_online_cpumask(void) __ksym;
+extern const struct cpumask *scx_bpf_get_possible_cpumask(void) __ksym;
+extern void scx_bpf_put_cpumask(const struct cpumask *cpumask) __ksym;
+
+/* CPU performance levels, in units of SCX_CPUPERF_ONE (1024). */
+extern u32 scx_bpf_cpuperf_cap(s32 cpu) __ksym;
+extern u32 scx_bpf_cpuperf_cur(s32 cpu) __ksym;
+extern void scx_bpf_cpuperf_set(s32 cpu, u32 perf) __ksym;
+
+/* NUMA nodes, run queues, the task on a CPU (its idle task when idle). */
+extern u32 scx_bpf_nr_node_ids(void) __ksym;
+extern int scx_bpf_cpu_node(s32 cpu) __ksym;
+extern struct task_struct *scx_bpf_cpu_curr(s32 cpu) __ksym;
+extern struct rq *scx_bpf_cpu_rq(s32 cpu) __ksym;
+extern struct rq *scx_bpf_locked_rq(void) __ksym;
+
+/* DSQs: the first task, moving tasks found by bpf_for_each(scx_dsq, ...),
+ * re-enqueueing the local DSQ, a task's slice and vtime. */
+extern struct task_struct *scx_bpf_dsq_peek(u64 dsq_id) __ksym;
+extern bool scx_bpf_dsq_move(struct bpf_iter_scx_dsq *it__iter, struct task_struct *p,
+			     u64 dsq_id, u64 enq_flags) __ksym;
+extern bool scx_bpf_dsq_move_vtime(struct bpf_iter_scx_dsq *it__iter, struct task_struct *p,
+				   u64 dsq_id, u64 enq_flags) __ksym;
+extern void scx_bpf_dsq_move_set_slice(struct bpf_iter_scx_dsq *it__iter, u64 slice) __ksym;
+extern void scx_bpf_dsq_move_set_vtime(struct bpf_iter_scx_dsq *it__iter, u64 vtime) __ksym;
+extern u32 scx_bpf_reenqueue_local(void) __ksym;
+extern bool scx_bpf_task_set_slice(struct task_struct *p, u64 slice) __ksym;
+extern bool scx_bpf_task_set_dsq_vtime(struct task_struct *p, u64 vtime) __ksym;
+
+/* Idle CPUs within a mask or a node. */
+extern s32 scx_bpf_select_cpu_and(struct task_struct *p, s32 prev_cpu, u64 wake_flags,
+				  const struct cpumask *cpus_allowed, u64 flags) __ksym;
+extern const struct cpumask *scx_bpf_get_idle_cpumask_node(int node) __ksym;
+extern const struct cpumask *scx_bpf_get_idle_smtmask_node(int node) __ksym;
+extern s32 scx_bpf_pick_idle_cpu_node(const struct cpumask *cpus_allowed, int node,
+				      u64 flags) __ksym;
+extern s32 scx_bpf_pick_any_cpu_node(const struct cpumask *cpus_allowed, int node,
+				     u64 flags) __ksym;
+
+/* ops.dump*: lines of the debug dump (schedsim logs them). */
+extern void scx_bpf_dump_bstr(char *fmt, unsigned long long *data, u32 data__sz) __ksym;
+
+/* More CPU mask operations. */
+extern bool bpf_cpumask_subset(const struct cpumask *src1, const struct cpumask *src2) __ksym;
+extern bool bpf_cpumask_equal(const struct cpumask *src1, const struct cpumask *src2) __ksym;
+extern bool bpf_cpumask_full(const struct cpumask *cpumask) __ksym;
+extern bool bpf_cpumask_test_and_set_cpu(u32 cpu, struct bpf_cpumask *cpumask) __ksym;
+extern bool bpf_cpumask_test_and_clear_cpu(u32 cpu, struct bpf_cpumask *cpumask) __ksym;
+extern u32 bpf_cpumask_first_zero(const struct cpumask *cpumask) __ksym;
+extern u32 bpf_cpumask_first_and(const struct cpumask *src1, const struct cpumask *src2) __ksym;
+extern u32 bpf_cpumask_any_and_distribute(const struct cpumask *src1,
+					  const struct cpumask *src2) __ksym;
 
 /*
  * __contains(name, node): the list head or tree root holds `struct name`

@@ -1,0 +1,628 @@
+package policies
+
+import (
+	"bytes"
+	"embed"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+	"github.com/cilium/ebpf/btf"
+
+	"github.com/schedsim/schedsim/bpfvm"
+	"github.com/schedsim/schedsim/sim"
+)
+
+// A Recipe is, as data, what an upstream scheduler's user space does around
+// loading its BPF object (scx_ops_open!/load!/attach! and the steps
+// between): set rodata and kconfig values, ops.flags, resize arrays, and run
+// SEC("syscall") programs with BPF_PROG_RUN once, per CPU or per SMT pair,
+// after the machine exists and before ops.init. Values may be expressions
+// over the simulated topology, computed as libbpf and scx's topology code
+// would report them (see recipeVars). Recipes for upstream schedulers ship
+// in policies/recipes/ and are found by the object's ops name.
+type Recipe struct {
+	// Name is the ops name (sched_ext_ops.name) the recipe applies to.
+	Name string `toml:"name"`
+	// About says where the recipe comes from (the user space it mirrors).
+	About string `toml:"about"`
+	// Rodata sets `const volatile` globals by name (integers, booleans,
+	// strings, arrays of integers, or "$expression" strings).
+	Rodata map[string]any `toml:"rodata"`
+	// Kconfig overrides .kconfig values.
+	Kconfig map[string]any `toml:"kconfig"`
+	// OpsFlags, if set, replaces sched_ext_ops.flags (an integer or an
+	// expression); OpsFlagsOr is ORed into them.
+	OpsFlags   any `toml:"ops_flags"`
+	OpsFlagsOr any `toml:"ops_flags_or"`
+	// Resize gives new sizes in bytes of .data.*/.bss.* sections
+	// (RESIZE_ARRAY), as expressions.
+	Resize map[string]string `toml:"resize"`
+	// Syscall lists SEC("syscall") programs to run before ops.init.
+	Syscall []SyscallStep `toml:"syscall"`
+	// PerCPU sets element i of each named array global to an expression
+	// of CPU i ($cpu, $core, $llc, $node, $thread, $sibling), as user space
+	// fills skel->bss->cpu_llc_ids[cpu]; PerLLC likewise per LLC ($llc,
+	// $llc_first, $node).
+	PerCPU map[string]string `toml:"per_cpu"`
+	PerLLC map[string]string `toml:"per_llc"`
+	// Map lists map updates user space makes after load, before ops.init
+	// (skel.maps.X.update(key, value)), in order.
+	Map []MapWrite `toml:"map"`
+	// ArenaLib runs scx's arena library setup (rust/scx_arena arenalib.rs,
+	// ArenaLib::init + setup) after load, before ops.init.
+	ArenaLib *ArenaLibStep `toml:"arena_lib"`
+
+	file string
+}
+
+// ArenaLibStep is scx's ArenaLib setup: arena_init(static_pages,
+// task_ctx_size), arena_topology_init(max children per level), then for the
+// machine, each node, LLC, core and CPU: arena_alloc_mask, the CPU mask
+// written into the arena by user space, arena_topology_node_init.
+type ArenaLibStep struct {
+	// TaskCtx is the struct whose size is task_ctx_size (the scheduler's
+	// per-task arena data, e.g. "task_p2dq"), from the object's BTF.
+	TaskCtx string `toml:"task_ctx"`
+	// StaticPages is arena_init's static_pages (scx: 8).
+	StaticPages uint64 `toml:"static_pages"`
+}
+
+// MapWrite updates a map: Key and Value are packed like SyscallStep.Args,
+// once or for each CPU/SMT pair/LLC (For), if When is not 0.
+type MapWrite struct {
+	Map   string   `toml:"map"`
+	For   string   `toml:"for"`
+	Key   []string `toml:"key"`
+	Value []string `toml:"value"`
+	When  string   `toml:"when"`
+}
+
+// SyscallStep runs one SEC("syscall") program with BPF_PROG_RUN.
+type SyscallStep struct {
+	// Prog is the program's name.
+	Prog string `toml:"prog"`
+	// For is "once" (default), "cpu" (each CPU: $cpu), "smt" (each CPU
+	// with its SMT sibling: $cpu, $sibling; -1 without SMT), "primary"
+	// (each CPU of the first thread of its core), or "llc" (each LLC:
+	// $llc, $llc_first).
+	For string `toml:"for"`
+	// Args is the context struct, one "TYPE VALUE" per member, laid out
+	// with C alignment: TYPE is u8/s8/u16/s16/u32/s32/u64/s64.
+	Args []string `toml:"args"`
+	// AllowFail accepts a non-zero return (user space ignores it).
+	AllowFail bool `toml:"allow_fail"`
+	// AfterInit runs the step after ops.init (user space runs it after
+	// attaching the scheduler) instead of before.
+	AfterInit bool `toml:"after_init"`
+	// When, if set, is an expression: the step runs only if it is not 0
+	// (e.g. "$smt").
+	When string `toml:"when"`
+}
+
+//go:embed recipes/*.toml
+var recipeFS embed.FS
+
+// ParseRecipe parses a recipe in TOML; name is used in messages.
+func ParseRecipe(name string, data []byte) (*Recipe, error) {
+	var r Recipe
+	md, err := toml.NewDecoder(bytes.NewReader(data)).Decode(&r)
+	if err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			return nil, fmt.Errorf("%s:%d:%d: %s", name, pe.Position.Line, pe.Position.Col, pe.Message)
+		}
+		return nil, fmt.Errorf("recipe %s: %w", name, err)
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		keys := make([]string, len(und))
+		for i, k := range und {
+			keys[i] = k.String()
+		}
+		return nil, fmt.Errorf("recipe %s: unknown keys %s (valid: name, about, rodata, kconfig, ops_flags, ops_flags_or, resize, per_cpu, per_llc, arena_lib.task_ctx/static_pages, map.map/for/key/value/when, syscall.prog/for/args/allow_fail/when/after_init)",
+			name, strings.Join(keys, ", "))
+	}
+	for i, w := range r.Map {
+		switch w.For {
+		case "", "once", "cpu", "smt", "primary", "llc":
+		default:
+			return nil, fmt.Errorf("recipe %s: map[%d] (%s): for = %q; valid: once, cpu, smt, primary, llc", name, i, w.Map, w.For)
+		}
+	}
+	for i, s := range r.Syscall {
+		switch s.For {
+		case "", "once", "cpu", "smt", "primary", "llc":
+		default:
+			return nil, fmt.Errorf("recipe %s: syscall[%d] (%s): for = %q; valid: once, cpu, smt, primary, llc", name, i, s.Prog, s.For)
+		}
+		if s.Prog == "" {
+			return nil, fmt.Errorf("recipe %s: syscall[%d] has no prog", name, i)
+		}
+	}
+	r.file = name
+	return &r, nil
+}
+
+// Recipes lists the recipes that ship with schedsim, by ops name.
+func Recipes() []string {
+	ents, _ := recipeFS.ReadDir("recipes")
+	var names []string
+	for _, e := range ents {
+		names = append(names, strings.TrimSuffix(e.Name(), ".toml"))
+	}
+	sort.Strings(names)
+	return names
+}
+
+// FindRecipe returns the shipped recipe called name (an ops name), or nil.
+func FindRecipe(name string) (*Recipe, error) {
+	data, err := recipeFS.ReadFile(path.Join("recipes", name+".toml"))
+	if err != nil {
+		return nil, nil
+	}
+	return ParseRecipe("policies/recipes/"+name+".toml", data)
+}
+
+// LoadRecipe resolves --recipe NAME|FILE: a shipped recipe's name or the
+// path of a TOML file.
+func LoadRecipe(spec string) (*Recipe, error) {
+	if r, err := FindRecipe(spec); r != nil || err != nil {
+		return r, err
+	}
+	data, err := os.ReadFile(spec)
+	if err != nil {
+		return nil, fmt.Errorf("recipe %q is neither a shipped recipe (%s) nor a readable file: %w",
+			spec, strings.Join(Recipes(), ", "), err)
+	}
+	return ParseRecipe(spec, data)
+}
+
+// recipeVars are the values expressions may use, from the topology as
+// scx_utils::Topology and libbpf report it.
+func recipeVars(t *sim.Topology, hz int) map[string]int64 {
+	smt := int64(0)
+	if t.SMT() {
+		smt = 1
+	}
+	return map[string]int64{
+		"nr_cpus": int64(t.NumCPUs()), "nr_cpu_ids": int64(t.NumCPUs()),
+		"nr_nodes": int64(len(t.NodeMask)), "nr_node_ids": int64(len(t.NodeMask)),
+		"nr_llcs": int64(len(t.LLCMask)), "nr_cores": int64(len(t.CoreMask)),
+		"smt": smt, "threads_per_core": int64(t.Spec.ThreadsPerCore),
+		"numa": boolI(len(t.NodeMask) > 1), "hz": int64(hz),
+		"cpus_per_llc": int64(t.LLCMask[0].Weight()),
+		"slice_dfl": int64(sim.SliceDfl),
+	}
+}
+
+func boolI(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// evalExpr evaluates "$a * 8 + 4"-style expressions: integers and $names
+// joined by + - * /, with the usual precedence.
+func evalExpr(s string, vars map[string]int64) (int64, error) {
+	// min(a, b) and max(a, b), innermost first
+	for {
+		i := max(strings.LastIndex(s, "max("), strings.LastIndex(s, "min("))
+		if i < 0 {
+			break
+		}
+		j := strings.IndexByte(s[i:], ')')
+		a, b, ok := strings.Cut(s[i+4:i+max(j, 4)], ",")
+		if j < 0 || !ok {
+			return 0, fmt.Errorf("expression %q: %s(a, b) expected", s, s[i:i+3])
+		}
+		x, err := evalExpr(a, vars)
+		if err != nil {
+			return 0, err
+		}
+		y, err := evalExpr(b, vars)
+		if err != nil {
+			return 0, err
+		}
+		v := max(x, y)
+		if s[i:i+3] == "min" {
+			v = min(x, y)
+		}
+		s = s[:i] + strconv.FormatInt(v, 10) + s[i+j+1:]
+	}
+	toks := strings.Fields(strings.NewReplacer("+", " + ", "-", " - ", "*", " * ", "/", " / ").Replace(s))
+	val := func(t string) (int64, error) {
+		if strings.HasPrefix(t, "$") {
+			v, ok := vars[t[1:]]
+			if !ok {
+				names := make([]string, 0, len(vars))
+				for n := range vars {
+					names = append(names, "$"+n)
+				}
+				sort.Strings(names)
+				return 0, fmt.Errorf("unknown variable %s in %q; known: %s", t, s, strings.Join(names, " "))
+			}
+			return v, nil
+		}
+		return strconv.ParseInt(t, 0, 64)
+	}
+	// sum of products
+	var sum, prod int64
+	sign, op := int64(1), "*"
+	prod = 1
+	expectVal := true
+	for _, t := range toks {
+		if expectVal {
+			if t == "-" {
+				sign = -sign
+				continue
+			}
+			v, err := val(t)
+			if err != nil {
+				return 0, fmt.Errorf("expression %q: %w", s, err)
+			}
+			if op == "/" {
+				if v == 0 {
+					return 0, fmt.Errorf("expression %q divides by zero", s)
+				}
+				prod /= v
+			} else {
+				prod *= v
+			}
+			expectVal = false
+			continue
+		}
+		switch t {
+		case "*", "/":
+			op = t
+		case "+", "-":
+			sum += sign * prod
+			sign, prod, op = 1, 1, "*"
+			if t == "-" {
+				sign = -1
+			}
+		default:
+			return 0, fmt.Errorf("expression %q: unexpected %q", s, t)
+		}
+		expectVal = true
+	}
+	if expectVal {
+		return 0, fmt.Errorf("expression %q is incomplete", s)
+	}
+	return sum + sign*prod, nil
+}
+
+// value resolves a recipe value: "$expr" strings are evaluated.
+func resolveValue(v any, vars map[string]int64) (any, error) {
+	switch v := v.(type) {
+	case string:
+		if strings.HasPrefix(v, "$") || strings.HasPrefix(v, "=") {
+			return evalExpr(strings.TrimPrefix(v, "="), vars)
+		}
+	case []any:
+		out := make([]int64, len(v))
+		for i, e := range v {
+			r, err := resolveValue(e, vars)
+			if err != nil {
+				return nil, err
+			}
+			n, ok := r.(int64)
+			if !ok {
+				return nil, fmt.Errorf("element %d: expected an integer, found %T", i, r)
+			}
+			out[i] = n
+		}
+		return out, nil
+	}
+	return v, nil
+}
+
+// apply merges the recipe into opts for obj (rodata, kconfig, resizes) and
+// returns the ops.flags to use (ok false: keep the object's).
+func (r *Recipe) apply(obj *bpfvm.Object, opts *Options, objFlags uint64) (flags uint64, ok bool, err error) {
+	topo, err := sim.NewTopology(opts.Topology)
+	if err != nil {
+		return 0, false, err
+	}
+	vars := recipeVars(topo, opts.HZ)
+	if opts.Params == nil {
+		opts.Params = map[string]any{}
+	}
+	for _, k := range sortedAnyKeys(r.Rodata) {
+		if _, set := opts.Params[k]; set {
+			continue // the user's [policy.params] win
+		}
+		typ, err := obj.VarType(k)
+		if err != nil {
+			return 0, false, fmt.Errorf("recipe %s: rodata %s: %v", r.file, k, err)
+		}
+		v, err := resolveValue(r.Rodata[k], vars)
+		if err != nil {
+			return 0, false, fmt.Errorf("recipe %s: rodata %s: %w", r.file, k, err)
+		}
+		if n, isInt := v.(int64); isInt && isBool(typ) {
+			v = n != 0 // "$smt" for a bool
+		}
+		opts.Params[k] = v
+	}
+	for _, k := range sortedKeys(r.PerCPU) {
+		for _, c := range topo.CPUs {
+			cv := cpuVars(topo, c.ID)
+			v, err := evalExpr(strings.TrimPrefix(r.PerCPU[k], "="), mergeVars(vars, cv))
+			if err != nil {
+				return 0, false, fmt.Errorf("recipe %s: per_cpu %s: %w", r.file, k, err)
+			}
+			opts.Params[fmt.Sprintf("%s[%d]", k, c.ID)] = v
+		}
+	}
+	for _, k := range sortedKeys(r.PerLLC) {
+		for llc := range topo.LLCMask {
+			first := topo.LLCMask[llc].Next(0)
+			lv := map[string]int64{"llc": int64(llc), "llc_first": int64(first), "node": int64(topo.CPUs[first].Node)}
+			v, err := evalExpr(strings.TrimPrefix(r.PerLLC[k], "="), mergeVars(vars, lv))
+			if err != nil {
+				return 0, false, fmt.Errorf("recipe %s: per_llc %s: %w", r.file, k, err)
+			}
+			opts.Params[fmt.Sprintf("%s[%d]", k, llc)] = v
+		}
+	}
+	if len(r.Kconfig) > 0 && opts.Kconfig == nil {
+		opts.Kconfig = map[string]any{}
+	}
+	for _, k := range sortedAnyKeys(r.Kconfig) {
+		if _, set := opts.Kconfig[k]; set {
+			continue
+		}
+		v, err := resolveValue(r.Kconfig[k], vars)
+		if err != nil {
+			return 0, false, fmt.Errorf("recipe %s: kconfig %s: %w", r.file, k, err)
+		}
+		opts.Kconfig[k] = v
+	}
+	if len(r.Resize) > 0 && opts.DataSizes == nil {
+		opts.DataSizes = map[string]uint32{}
+	}
+	for _, sec := range sortedKeys(r.Resize) {
+		n, err := evalExpr(strings.TrimPrefix(r.Resize[sec], "="), vars)
+		if err != nil || n <= 0 || n > 1<<30 {
+			return 0, false, fmt.Errorf("recipe %s: resize %s: %q: size %d, %v", r.file, sec, r.Resize[sec], n, err)
+		}
+		if _, set := opts.DataSizes[sec]; !set {
+			opts.DataSizes[sec] = uint32(n)
+		}
+	}
+	flags = objFlags
+	if r.OpsFlags != nil {
+		v, err := resolveValue(r.OpsFlags, vars)
+		if err != nil {
+			return 0, false, fmt.Errorf("recipe %s: ops_flags: %w", r.file, err)
+		}
+		n, isInt := v.(int64)
+		if !isInt {
+			return 0, false, fmt.Errorf("recipe %s: ops_flags: expected an integer, found %T", r.file, v)
+		}
+		flags, ok = uint64(n), true
+	}
+	if r.OpsFlagsOr != nil {
+		v, err := resolveValue(r.OpsFlagsOr, vars)
+		if err != nil {
+			return 0, false, fmt.Errorf("recipe %s: ops_flags_or: %w", r.file, err)
+		}
+		n, isInt := v.(int64)
+		if !isInt {
+			return 0, false, fmt.Errorf("recipe %s: ops_flags_or: expected an integer, found %T", r.file, v)
+		}
+		flags, ok = flags|uint64(n), true
+	}
+	return flags, ok, nil
+}
+
+func sortedAnyKeys(m map[string]any) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+func sortedKeys(m map[string]string) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+// runSyscalls runs the recipe's syscall programs on CPU 0's context, as
+// user space's BPF_PROG_RUN does between load and attach.
+func (b *BPFPolicy) runSyscalls(r *Recipe, afterInit bool) error {
+	vars := recipeVars(b.topo, b.opts.HZ)
+	for _, st := range r.Syscall {
+		if st.AfterInit != afterInit {
+			continue
+		}
+		prog := b.inst.Program(st.Prog)
+		if prog == nil {
+			return fmt.Errorf("recipe %s: syscall program %s is not in the object", r.file, st.Prog)
+		}
+		if st.When != "" {
+			on, err := evalExpr(strings.TrimPrefix(st.When, "="), vars)
+			if err != nil {
+				return fmt.Errorf("recipe %s: syscall %s: when: %w", r.file, st.Prog, err)
+			}
+			if on == 0 {
+				continue
+			}
+		}
+		for _, v := range syscallIterations(b.topo, st.For) {
+			for k, x := range v {
+				vars[k] = x
+			}
+			if err := b.runSyscall(r, st, prog, vars); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// syscallIterations returns the variable bindings of each run of a step.
+func syscallIterations(t *sim.Topology, each string) []map[string]int64 {
+	var out []map[string]int64
+	switch each {
+	case "", "once":
+		out = append(out, map[string]int64{})
+	case "cpu", "smt", "primary":
+		for _, c := range t.CPUs {
+			if each == "primary" && c.Thread != 0 {
+				continue
+			}
+			out = append(out, cpuVars(t, c.ID))
+		}
+	case "llc":
+		for i := range t.LLCMask {
+			out = append(out, map[string]int64{"llc": int64(i), "llc_first": int64(t.LLCMask[i].Next(0))})
+		}
+	}
+	return out
+}
+
+// packArgs lays out "TYPE VALUE" members as a C struct.
+func packArgs(args []string, vars map[string]int64) ([]byte, error) {
+	var buf []byte
+	for _, a := range args {
+		typ, expr, ok := strings.Cut(strings.TrimSpace(a), " ")
+		size := map[string]int{"u8": 1, "s8": 1, "u16": 2, "s16": 2, "u32": 4, "s32": 4, "u64": 8, "s64": 8}[typ]
+		if !ok || size == 0 {
+			return nil, fmt.Errorf("argument %q: want \"TYPE VALUE\" with TYPE u8..s64", a)
+		}
+		v, err := evalExpr(strings.TrimPrefix(strings.TrimSpace(expr), "="), vars)
+		if err != nil {
+			return nil, err
+		}
+		for len(buf)%size != 0 {
+			buf = append(buf, 0)
+		}
+		var w [8]byte
+		binary.LittleEndian.PutUint64(w[:], uint64(v))
+		buf = append(buf, w[:size]...)
+	}
+	return buf, nil
+}
+
+// runMapWrites applies the recipe's map updates.
+func (b *BPFPolicy) runMapWrites(r *Recipe) error {
+	vars := recipeVars(b.topo, b.opts.HZ)
+	for _, w := range r.Map {
+		m := b.inst.Map(w.Map)
+		if m == nil {
+			return fmt.Errorf("recipe %s: map %s is not in the object", r.file, w.Map)
+		}
+		if w.When != "" {
+			on, err := evalExpr(strings.TrimPrefix(w.When, "="), vars)
+			if err != nil {
+				return fmt.Errorf("recipe %s: map %s: when: %w", r.file, w.Map, err)
+			}
+			if on == 0 {
+				continue
+			}
+		}
+		for _, it := range syscallIterations(b.topo, w.For) {
+			vs := mergeVars(vars, it)
+			k, err := packArgs(w.Key, vs)
+			if err != nil {
+				return fmt.Errorf("recipe %s: map %s: key: %w", r.file, w.Map, err)
+			}
+			v, err := packArgs(w.Value, vs)
+			if err != nil {
+				return fmt.Errorf("recipe %s: map %s: value: %w", r.file, w.Map, err)
+			}
+			if err := m.Update(k, v, 0); err != nil {
+				return fmt.Errorf("recipe %s: map %s: %w", r.file, w.Map, err)
+			}
+		}
+	}
+	return nil
+}
+
+func (b *BPFPolicy) runSyscall(r *Recipe, st SyscallStep, prog *bpfvm.Program, vars map[string]int64) error {
+	buf, err := packArgs(st.Args, vars)
+	if err != nil {
+		return fmt.Errorf("recipe %s: syscall %s: %w", r.file, st.Prog, err)
+	}
+	ret, _, err := b.progRun(prog, buf)
+	if err != nil {
+		return fmt.Errorf("recipe %s: syscall program %s: %w", r.file, st.Prog, err)
+	}
+	if int32(ret) != 0 && !st.AllowFail {
+		return fmt.Errorf("recipe %s: syscall program %s returned %d", r.file, st.Prog, int32(ret))
+	}
+	return nil
+}
+
+func isBool(t btf.Type) bool {
+	i, ok := btf.UnderlyingType(t).(*btf.Int)
+	return ok && i.Encoding&btf.Bool != 0
+}
+
+// cpuVars are the variables of CPU cpu: its core, LLC, node, thread and
+// SMT sibling (-1 without one).
+func cpuVars(t *sim.Topology, cpu int) map[string]int64 {
+	c := t.CPUs[cpu]
+	sib := int64(-1)
+	for _, o := range t.CPUs {
+		if o.Core == c.Core && o.ID != c.ID {
+			sib = int64(o.ID)
+			break
+		}
+	}
+	return map[string]int64{"cpu": int64(cpu), "core": int64(c.Core), "llc": int64(c.LLC),
+		"node": int64(c.Node), "thread": int64(c.Thread), "sibling": sib}
+}
+
+func mergeVars(a, b map[string]int64) map[string]int64 {
+	out := make(map[string]int64, len(a)+len(b))
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		out[k] = v
+	}
+	return out
+}
+
+// progRun is BPF_PROG_RUN of a SEC("syscall") program on CPU 0's context:
+// ctx is copied in (context_in) and back out (context_out).
+func (b *BPFPolicy) progRun(prog *bpfvm.Program, ctx []byte) (int32, []byte, error) {
+	mem := b.vm.Mem
+	addr := uint64(0)
+	if len(ctx) > 0 {
+		a, err := mem.Alloc(uint64(len(ctx)), 8)
+		if err != nil {
+			return 0, nil, err
+		}
+		defer mem.Free(a)
+		copy(mem.MustBytes(a, uint64(len(ctx))), ctx)
+		addr = a
+	}
+	ret, err := b.ctxs[0].Call(prog, addr, uint64(len(ctx)))
+	if err != nil {
+		return 0, nil, err
+	}
+	if b.k.Failed() {
+		return 0, nil, fmt.Errorf("%s ended the scheduler", prog.Name)
+	}
+	var out []byte
+	if len(ctx) > 0 {
+		out = append(out, mem.MustBytes(addr, uint64(len(ctx)))...)
+	}
+	return int32(ret), out, nil
+}
