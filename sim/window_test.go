@@ -39,7 +39,7 @@ func TestStarvationShows(t *testing.T) {
 	pol.init = func(k *Kernel) error { k.CreateDSQ(7, -1); return nil }
 	pol.enqueue = func(p *Task, fl uint64) { pol.k.DSQInsert(p, 7, SliceDfl, fl) }
 	pol.dispatch = func(int32, *Task) {} // never consumes DSQ 7
-	p := testParams(1) // one CPU: no idle selection, every task goes to ops.enqueue
+	p := testParams(1)                   // one CPU: no idle selection, every task goes to ops.enqueue
 	p.Warmup = 100e6
 	m := mustMachine(t, p, pol)
 	for i := 0; i < 4; i++ {
