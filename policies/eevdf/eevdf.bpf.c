@@ -111,6 +111,9 @@ const volatile u32 balance_ticks = 4;
  * (then it leaves, its positive lag zeroed) or wakes up (then it stays
  * where it is). Off by default: the 6.10 behaviour. */
 const volatile bool delay_dequeue = false;
+/* PLACE_REL_DEADLINE (fair.c 6.12): a task migrated by the balancer keeps
+ * its deadline relative to its vruntime instead of a new request. */
+const volatile bool place_rel_deadline = false;
 
 /* kernel/sched/core.c sched_prio_to_weight[], indexed by static_prio - 100 */
 static const u32 prio_to_weight[40] = {
@@ -858,6 +861,7 @@ __noinline int try_pull(s32 cpu, s32 src_cpu, bool periodic)
 	s32 pid;
 	bool resched_src = false, from_dl = true, parity;
 	int ret = PULL_FAIL;
+	u64 rel;
 
 	first = lookup_rq(min(cpu, src_cpu));
 	second = lookup_rq(max(cpu, src_cpu));
@@ -907,8 +911,10 @@ __noinline int try_pull(s32 cpu, s32 src_cpu, bool periodic)
 		goto unlock;
 	n = container_of(rb, struct enode, rb);
 
-	/* dequeue_entity() on src */
+	/* dequeue_entity() on src (PLACE_REL_DEADLINE: a migration keeps
+	 * the deadline relative to vruntime) */
 	update_entity_lag(src, x);
+	rel = x->deadline - x->vruntime;
 	dequeue_sums(src, x);
 	src->nr_running--;
 	/* enqueue_entity() on dst */
@@ -917,6 +923,8 @@ __noinline int try_pull(s32 cpu, s32 src_cpu, bool periodic)
 		preempt = true;
 	}
 	place_entity(dst, x, false);
+	if (place_rel_deadline)
+		x->deadline = x->vruntime + rel;
 	dst->nr_running++;
 	x->cpu = cpu;
 	enqueue_tree(dst, x, pid, n);

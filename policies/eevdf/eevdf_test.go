@@ -319,6 +319,8 @@ func TestEEVDFFeaturesMatchModel(t *testing.T) {
 		{"no-idle-kick", map[string]any{"idle_kick": false}, func(m *Model) { m.IdleKick = false }},
 		// fair.c 6.12: DELAY_DEQUEUE + DELAY_ZERO
 		{"delay-dequeue", map[string]any{"delay_dequeue": true}, func(m *Model) { m.DelayDequeue = true }},
+		{"fair-6.12", map[string]any{"delay_dequeue": true, "place_rel_deadline": true},
+			func(m *Model) { m.DelayDequeue, m.PlaceRelDeadline = true, true }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			mod := modelFor(c.tick)

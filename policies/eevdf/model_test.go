@@ -30,6 +30,7 @@ type Model struct {
 	IdleKick         bool
 	BalanceTicks     uint32
 	DelayDequeue     bool
+	PlaceRelDeadline bool
 
 	k         *sim.Kernel
 	baseSlice uint64 // sysctl_base_slice
@@ -464,6 +465,7 @@ func (m *Model) pull(cpu int32, periodic bool, prevQ uint32, prevCPU int32) (res
 			return
 		}
 		m.updateEntityLag(s, x)
+		rel := x.deadline - x.vruntime
 		m.dequeueSums(s, x)
 		s.nrRunning--
 		if m.updateCurr(d) && !d.resched {
@@ -471,6 +473,9 @@ func (m *Model) pull(cpu int32, periodic bool, prevQ uint32, prevCPU int32) (res
 			preempt = true
 		}
 		m.placeEntity(d, x, false)
+		if m.PlaceRelDeadline {
+			x.deadline = x.vruntime + rel
+		}
 		d.nrRunning++
 		x.cpu = cpu
 		m.enqueueTree(d, x)
