@@ -988,14 +988,17 @@ static __always_inline int pull_task(s32 cpu, bool periodic, u32 prev_q, s32 pre
 
 s32 BPF_STRUCT_OPS(eevdf_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_flags)
 {
-	struct task_ctx *c = lookup_ctx(p->pid);
+	struct task_ctx *c;
 	bool is_idle = false;
 	s32 cpu;
 
 	/* ttwu_runnable(): a delayed task is still on its runqueue and wakes
 	 * up there */
-	if (c && c->state == SE_DELAYED)
-		return c->cpu;
+	if (delay_dequeue) {
+		c = lookup_ctx(p->pid);
+		if (c && c->state == SE_DELAYED)
+			return c->cpu;
+	}
 	cpu = scx_bpf_select_cpu_dfl(p, prev_cpu, wake_flags, &is_idle);
 	/* The task goes to an idle CPU, which the core reschedules: no kick
 	 * should claim it for another. */

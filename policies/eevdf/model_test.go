@@ -505,7 +505,7 @@ func (m *Model) pull(cpu int32, periodic bool, prevQ uint32, prevCPU int32) (res
 // ---- callbacks ----
 
 func (m *Model) SelectCPU(p *sim.Task, prev int32, wakeFlags uint64) int32 {
-	if c := m.tasks[p.PID]; c != nil && c.state == seDelayed {
+	if c := m.tasks[p.PID]; m.DelayDequeue && c != nil && c.state == seDelayed {
 		return c.cpu
 	}
 	cpu, idle := m.k.SelectCPUDfl(p, prev, wakeFlags)
