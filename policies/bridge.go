@@ -96,6 +96,9 @@ type BPFPolicy struct {
 	rand         *rand.Rand
 	log          io.Writer
 
+	// RecipeNote says which loader recipe was applied, or why a shipped
+	// one found by the ops name was not.
+	RecipeNote string
 	// Warnings are the verifier's warnings (potential lock-order cycles).
 	Warnings []verifier.Warning
 	// Verification is the verifier's report from loading (nil with
@@ -170,21 +173,34 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 	if opts.Topology == (sim.TopologySpec{}) {
 		opts.Topology = sim.TopologySpec{Nodes: 1, LLCsPerNode: 1, CoresPerLLC: opts.NumCPUs, ThreadsPerCore: 1}
 	}
-	recipe := opts.Recipe
+	recipe, found := opts.Recipe, false
 	if recipe == nil && !opts.NoRecipe {
 		if n, err := so.String("name"); err == nil && n != "" {
 			if recipe, err = FindRecipe(n); err != nil {
 				return nil, err
 			}
+			found = recipe != nil
 		}
 	}
 	objFlags, _ := so.Uint("flags")
 	flags, setFlags := objFlags, false
+	var recipeNote string
 	if recipe != nil {
-		opts.Params = maps.Clone(opts.Params)
-		opts.Kconfig = maps.Clone(opts.Kconfig)
-		opts.DataSizes = maps.Clone(opts.DataSizes)
-		if flags, setFlags, err = recipe.apply(obj, &opts, objFlags); err != nil {
+		o := opts
+		o.Params = maps.Clone(opts.Params)
+		o.Kconfig = maps.Clone(opts.Kconfig)
+		o.DataSizes = maps.Clone(opts.DataSizes)
+		flags, setFlags, err = recipe.apply(obj, &o, objFlags)
+		switch {
+		case err == nil:
+			opts = o
+			recipeNote = "loader recipe " + recipe.file
+		case found:
+			// a shipped recipe for another object of the same ops name
+			// (our own test policies are named like upstream's)
+			recipeNote = fmt.Sprintf("the shipped recipe %s does not fit this object (%v); loading it without a recipe", recipe.file, err)
+			recipe, flags, setFlags = nil, objFlags, false
+		default:
 			return nil, err
 		}
 	}
@@ -192,7 +208,7 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 	for k, v := range opts.Kconfig {
 		kconfig[k] = v
 	}
-	b := &BPFPolicy{obj: obj, so: so, opts: opts, log: opts.Log, recipe: recipe,
+	b := &BPFPolicy{obj: obj, so: so, opts: opts, log: opts.Log, recipe: recipe, RecipeNote: recipeNote,
 		rand: rand.New(rand.NewPCG(opts.Seed, 0xb9f))}
 	reg := bpfvm.NewRegistry()
 	bpfvm.RegisterBase(reg)

@@ -142,6 +142,9 @@ func buildRun(cmd string, cfg *sim.Config, o sim.Overrides, env policyEnv, spec 
 		}
 		return nil, nil, exitUsage
 	}
+	if b, ok := sched.(*policies.BPFPolicy); ok && b.RecipeNote != "" {
+		fmt.Fprintf(stderr, "note: %s\n", b.RecipeNote)
+	}
 	scn, err := cfg.Build(sched, o)
 	if err != nil {
 		closePolicy(sched)
