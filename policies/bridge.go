@@ -112,6 +112,7 @@ type BPFPolicy struct {
 	topo   *sim.Topology
 	percpu []percpuVar
 	ks     kernelState
+	cgs    cgroupState
 
 	locks       map[uint64]*lockState
 	cpuLock     []cpuLocks
@@ -146,6 +147,10 @@ var callbackMembers = []struct {
 	{sim.CbUpdateIdle, "update_idle"}, {sim.CbInitTask, "init_task"}, {sim.CbExitTask, "exit_task"},
 	{sim.CbEnable, "enable"}, {sim.CbDisable, "disable"}, {sim.CbCPUOnline, "cpu_online"},
 	{sim.CbCPUOffline, "cpu_offline"}, {sim.CbInit, "init"}, {sim.CbExit, "exit"},
+	{sim.CbCgroupInit, "cgroup_init"}, {sim.CbCgroupExit, "cgroup_exit"},
+	{sim.CbCgroupPrepMove, "cgroup_prep_move"}, {sim.CbCgroupMove, "cgroup_move"},
+	{sim.CbCgroupCancelMove, "cgroup_cancel_move"}, {sim.CbCgroupSetWeight, "cgroup_set_weight"},
+	{sim.CbCgroupSetBandwidth, "cgroup_set_bandwidth"},
 }
 
 func cbIndex(cb sim.Callback) int {
@@ -699,7 +704,13 @@ func (b *BPFPolicy) UpdateIdle(cpu int32, idle bool) {
 }
 func (b *BPFPolicy) InitTask(p *sim.Task, args sim.InitTaskArgs) int32 {
 	s := b.scratch[max(b.k.CPU(), 0)]
-	if err := writeStruct(b.vm.Mem, s, "scx_init_task_args", map[string]uint64{"fork": boolU(args.Fork), "cgroup": 0}); err != nil {
+	cgAddr, err := b.cgroupAddr(args.Cgroup)
+	if err != nil {
+		b.k.Fault("BPF runtime error", err.Error())
+		return 0
+	}
+	b.initTaskLinks(p.K)
+	if err := writeStruct(b.vm.Mem, s, "scx_init_task_args", map[string]uint64{"fork": boolU(args.Fork), "cgroup": cgAddr}); err != nil {
 		b.k.Fault("BPF runtime error", err.Error())
 		return 0
 	}

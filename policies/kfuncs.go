@@ -85,7 +85,8 @@ var kfuncs = []kfuncDef{
 }
 
 func (b *BPFPolicy) registerKernel(r *bpfvm.Registry) {
-	for _, d := range append(kfuncs[:len(kfuncs):len(kfuncs)], moreKfuncs...) {
+	all := append(kfuncs[:len(kfuncs):len(kfuncs)], moreKfuncs...)
+	for _, d := range append(all, cgroupKfuncs...) {
 		proto, _ := KfuncProto(d.name) // nil for kfuncs the header does not declare
 		r.AddKfunc(&bpfvm.Kfunc{Name: d.name, Fn: d.fn(b), Flags: d.flags, Proto: proto})
 		for _, a := range d.aliases {

@@ -75,6 +75,7 @@ type kernelState struct {
 	perf     []uint32 // per CPU: cpuperf target
 	distPrev []int    // per CPU: cpumask_any_distribute's previous pick
 	iters    map[uint64]*dsqIter
+	mm       uint64 // the struct mm_struct user tasks share
 }
 
 // PF_IDLE marks an idle task (include/linux/sched.h).
@@ -113,6 +114,7 @@ func (b *BPFPolicy) initKernelState() error {
 		t.NrCpusAllowed = 1
 		copy(t.Comm[:15], fmt.Sprintf("swapper/%d", cpu))
 		ks.idle = append(ks.idle, b.taskAddr(t))
+		t.RealParent, t.GroupLeader = b.taskAddr(t), b.taskAddr(t) // as init_task's
 		a, err := mem.Alloc(uint64(rqSize), 8)
 		if err != nil {
 			return err
@@ -122,7 +124,22 @@ func (b *BPFPolicy) initKernelState() error {
 		ks.distPrev = append(ks.distPrev, -1)
 	}
 	ks.iters = map[uint64]*dsqIter{}
+	if ks.mm, err = mem.Alloc(64, 8); err != nil {
+		return err
+	}
 	return nil
+}
+
+// initTaskLinks fills the pointers of a new task_struct: its parent (the
+// simulator's tasks are children of swapper/0, the parent of init), its
+// thread group leader (itself: one thread per process), its mm (a user
+// address space, NULL for kernel threads).
+func (b *BPFPolicy) initTaskLinks(t *sim.TaskStruct) {
+	t.RealParent = b.ks.idle[0]
+	t.GroupLeader = b.taskAddr(t)
+	if t.Flags&sim.PFKthread == 0 {
+		t.Mm = b.ks.mm
+	}
 }
 
 // currAddr is the task running on cpu, its idle task if none.
