@@ -181,7 +181,9 @@ func (b *BPFPolicy) CgroupInit(cg *sim.Cgroup) int32 {
 	return int32(b.callCgroup(sim.CbCgroupInit, []*sim.Cgroup{cg}, nil, s))
 }
 
-func (b *BPFPolicy) CgroupExit(cg *sim.Cgroup) { b.callCgroup(sim.CbCgroupExit, []*sim.Cgroup{cg}, nil) }
+func (b *BPFPolicy) CgroupExit(cg *sim.Cgroup) {
+	b.callCgroup(sim.CbCgroupExit, []*sim.Cgroup{cg}, nil)
+}
 func (b *BPFPolicy) CgroupPrepMove(p *sim.Task, from, to *sim.Cgroup) int32 {
 	return int32(b.callCgroup(sim.CbCgroupPrepMove, []*sim.Cgroup{from, to}, []uint64{b.taskAddr(p.K)}))
 }
