@@ -64,6 +64,9 @@ type Options struct {
 	BudgetNs    uint64
 	// HZ is the machine's tick rate, for CONFIG_HZ; 0 means 1000.
 	HZ int
+	// Kernel is the machine's kernel version, for LINUX_KERNEL_VERSION
+	// (0: the latest).
+	Kernel sim.KernelVersion
 	// Topology is the machine's shape, for recipes and the kernel
 	// variables a policy may read (sd_llc_size...); zero means NumCPUs
 	// single-threaded cores sharing one LLC.
@@ -217,7 +220,7 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 			return nil, err
 		}
 	}
-	kconfig := kconfigDefaults(opts.HZ)
+	kconfig := kconfigDefaults(opts.HZ, opts.Kernel)
 	for k, v := range opts.Kconfig {
 		kconfig[k] = v
 	}
