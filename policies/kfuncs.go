@@ -120,6 +120,7 @@ func (b *BPFPolicy) registerKernel(r *bpfvm.Registry) {
 		return b.currAddr(c.CPU), nil
 	}
 	helper(helperGetCurrentTask, "bpf_get_current_task", cur, bpfvm.RetInteger)
+	b.registerCurrentHelpers(helper)
 	h := &bpfvm.Helper{ID: helperGetCurrentTaskBTF, Name: "bpf_get_current_task_btf", Fn: cur,
 		Ret: bpfvm.RetPtrToBTFID, RetBTFType: "task_struct", LockSafe: true}
 	r.AddHelper(h)

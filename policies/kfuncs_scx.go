@@ -97,10 +97,6 @@ func (b *BPFPolicy) initKernelState() error {
 		}
 		ks.nodeMask = append(ks.nodeMask, a)
 	}
-	rqSize, err := KernelSizeof("struct rq")
-	if err != nil {
-		return err
-	}
 	for cpu := 0; cpu < n; cpu++ {
 		t, err := b.AllocTask()
 		if err != nil {
@@ -115,11 +111,6 @@ func (b *BPFPolicy) initKernelState() error {
 		copy(t.Comm[:15], fmt.Sprintf("swapper/%d", cpu))
 		ks.idle = append(ks.idle, b.taskAddr(t))
 		t.RealParent, t.GroupLeader = b.taskAddr(t), b.taskAddr(t) // as init_task's
-		a, err := mem.Alloc(uint64(rqSize), 8)
-		if err != nil {
-			return err
-		}
-		ks.rq = append(ks.rq, a)
 		ks.perf = append(ks.perf, cpuperfOne)
 		ks.distPrev = append(ks.distPrev, -1)
 	}
