@@ -55,14 +55,14 @@ var moreKfuncs = []kfuncDef{
 	{"scx_bpf_pick_idle_cpu_node", nil, bpfvm.KfRCU, kfPickNode(false)},
 	{"scx_bpf_pick_any_cpu_node", nil, bpfvm.KfRCU, kfPickNode(true)},
 	{"scx_bpf_dump_bstr", nil, bpfvm.KfLockSafe, kfDumpBstr},
-	{"bpf_cpumask_subset", nil, bpfvm.KfRCU, kfCpumask2(func(a, b uint64) bool { return a&^b == 0 })},
-	{"bpf_cpumask_equal", nil, bpfvm.KfRCU, kfCpumask2(func(a, b uint64) bool { return a == b })},
-	{"bpf_cpumask_full", nil, bpfvm.KfRCU, kfCpumaskFull},
-	{"bpf_cpumask_test_and_set_cpu", nil, bpfvm.KfRCU, kfCpumaskTestAnd(true)},
-	{"bpf_cpumask_test_and_clear_cpu", nil, bpfvm.KfRCU, kfCpumaskTestAnd(false)},
-	{"bpf_cpumask_first_zero", nil, bpfvm.KfRCU, kfCpumaskFirstZero},
-	{"bpf_cpumask_first_and", nil, bpfvm.KfRCU, kfCpumaskFirstAnd},
-	{"bpf_cpumask_any_and_distribute", nil, bpfvm.KfRCU, kfCpumaskAnyAndDistribute},
+	{"bpf_cpumask_subset", nil, bpfvm.KfTrustedArgs | bpfvm.KfRCU, kfCpumask2(func(a, b uint64) bool { return a&^b == 0 })},
+	{"bpf_cpumask_equal", nil, bpfvm.KfTrustedArgs | bpfvm.KfRCU, kfCpumask2(func(a, b uint64) bool { return a == b })},
+	{"bpf_cpumask_full", nil, bpfvm.KfTrustedArgs | bpfvm.KfRCU, kfCpumaskFull},
+	{"bpf_cpumask_test_and_set_cpu", nil, bpfvm.KfTrustedArgs | bpfvm.KfRCU, kfCpumaskTestAnd(true)},
+	{"bpf_cpumask_test_and_clear_cpu", nil, bpfvm.KfTrustedArgs | bpfvm.KfRCU, kfCpumaskTestAnd(false)},
+	{"bpf_cpumask_first_zero", nil, bpfvm.KfTrustedArgs | bpfvm.KfRCU, kfCpumaskFirstZero},
+	{"bpf_cpumask_first_and", nil, bpfvm.KfTrustedArgs | bpfvm.KfRCU, kfCpumaskFirstAnd},
+	{"bpf_cpumask_any_and_distribute", nil, bpfvm.KfTrustedArgs | bpfvm.KfRCU, kfCpumaskAnyAndDistribute},
 }
 
 // kernelState is what the bridge keeps in linear memory for the kfuncs
