@@ -17,9 +17,9 @@ import (
 // An Engine belongs to one Context; compiled code is shared by all the
 // contexts of a VM (VM.Compiled).
 type Engine struct {
-	interp   *bpfvm.Interpreter
-	states   []*state // one per nesting level of Run
-	depth    int
+	interp *bpfvm.Interpreter
+	states []*state // one per nesting level of Run
+	depth  int
 	// recent programs' code, direct-mapped by address: a context runs
 	// each callback's program in turn
 	recent [16]struct {
