@@ -206,6 +206,7 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 	bpfvm.RegisterBase(reg)
 	bpfvm.RegisterMapHelpers(reg)
 	bpfvm.RegisterGraph(reg)
+	bpfvm.RegisterArena(reg)
 	b.registerKernel(reg)
 	b.registerLocks(reg)
 	b.registerPerCPU(reg)
@@ -572,6 +573,14 @@ func (b *BPFPolicy) Init(k *sim.Kernel) (err error) {
 	if b.recipe != nil {
 		// user space's BPF_PROG_RUN of SEC("syscall") programs, between
 		// load and attach
+		if err := b.runMapWrites(b.recipe); err != nil {
+			return err
+		}
+		if b.recipe.ArenaLib != nil {
+			if err := b.runArenaLib(b.recipe); err != nil {
+				return err
+			}
+		}
 		if err := b.runSyscalls(b.recipe, false); err != nil {
 			return err
 		}

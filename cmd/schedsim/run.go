@@ -110,6 +110,23 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	defer jsonOut.Close()
+	// Created now, before any policy loads: the file exists (possibly
+	// empty) after every run, side by side runs too, and holds ops.init's
+	// messages.
+	var printk io.Writer
+	switch f.printk {
+	case "":
+	case "-":
+		printk = stderr
+	default:
+		lf, err := os.Create(f.printk)
+		if err != nil {
+			fmt.Fprintf(stderr, "schedsim run: --printk: %v\n", err)
+			return exitUsage
+		}
+		defer lf.Close()
+		printk = lf
+	}
 
 	cfg, code := loadRunConfig("run", pos, stderr)
 	if cfg == nil {
@@ -125,7 +142,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "schedsim run: --trace writes one run; give one policy, not %s\n", f.policy)
 			return exitUsage
 		}
-		return compareRun(cfg, o, f, stdout, stderr)
+		return compareRun(cfg, o, f, printk, stdout, stderr)
 	}
 	spec := policySpec{cfg.Policy.Name, cfg.Policy.Params}
 	if f.policy != "" && !samePolicy(f.policy, cfg.Policy.Name) {
@@ -139,21 +156,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	if f.noVerify {
 		fmt.Fprintln(stderr, "warning: --no-verify: the BPF verifier is off; an unsafe program is caught only when it faults")
 	}
-	switch f.printk {
-	case "":
-	case "-":
-		env.log = stderr
-	default:
-		// Created now, before the policy loads: it exists (possibly
-		// empty) after every run, and holds ops.init's messages too.
-		lf, err := os.Create(f.printk)
-		if err != nil {
-			fmt.Fprintf(stderr, "schedsim run: --printk: %v\n", err)
-			return exitUsage
-		}
-		defer lf.Close()
-		env.log = lf
-	}
+	env.log = printk
 	var tr *traceOut
 	if f.trace.set() {
 		var err error
@@ -300,6 +303,9 @@ func writeSummary(w io.Writer, cfg *sim.Config, scn *sim.Scenario, r *sim.Result
 	fmt.Fprintf(tw, "switches\t%d\n", r.Switches)
 	fmt.Fprintf(tw, "utilisation\t%s\n", pct(r.Utilisation))
 	fmt.Fprintf(tw, "sched time\t%s\n", pct(r.SchedTime))
+	if r.NoiseTime > 0 {
+		fmt.Fprintf(tw, "noise time\t%s (interrupts and kernel threads, machine.noise)\n", pct(r.NoiseTime))
+	}
 	if r.FairnessTasks >= 2 {
 		if r.Fairness == 0 {
 			fmt.Fprintf(tw, "fairness\tn/a (none of the %d never-sleeping tasks ran)\n", r.FairnessTasks)
