@@ -73,6 +73,9 @@ func runEngine(t *testing.T, cfg *sim.Config, pol string, seed, dur uint64, inte
 	env := policyEnv{cpus: ts.Nodes * ts.LLCsPerNode * ts.CoresPerLLC * ts.ThreadsPerCore, seed: seed,
 		insnCostPs: cfg.Policy.InsnCostPs, quantum: cfg.Policy.Quantum, lockTimeout: cfg.Policy.LockTimeout,
 		engine: engine, log: &log, noVerify: strings.Contains(pol, "oob")} // oob faults at run time
+	if strings.Contains(pol, "testdata") {
+		env.recipe = "none" // our test objects, not the upstream schedulers recipes are for
+	}
 	if interleave && env.quantum == 0 {
 		env.quantum = 7 // preemption inside blocks, not only at lock operations
 	}
