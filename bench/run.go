@@ -33,7 +33,6 @@ type Progress struct {
 	Elapsed     time.Duration
 }
 
-
 // job is one run to do.
 type job struct {
 	index  int
