@@ -26,6 +26,7 @@ type App struct {
 	chunk   uint64 // simulated ns per RunUntil slice, adapted to take ~1-4 ms
 	dirty   bool
 	snaps   []*Snapshot
+	actual  float64 // simulated per real time lately (smoothed), for the header
 }
 
 // NewApp returns a dashboard of sessions on screen (which the caller has
@@ -144,7 +145,15 @@ func (a *App) Advance(dt time.Duration, deadline time.Time) bool {
 		target = a.Now() + uint64(float64(dt.Nanoseconds())*rates[a.Model.Rate].f)
 	}
 	before := a.Now()
+	t0 := time.Now()
 	a.runTo(target, deadline)
+	if el := max(dt, time.Since(t0)); el > 0 && !a.seeking {
+		r := float64(a.Now()-before) / float64(el.Nanoseconds())
+		if a.actual == 0 {
+			a.actual = r
+		}
+		a.actual = 0.8*a.actual + 0.2*r
+	}
 	if a.seeking && (a.Now() >= a.seekTo || a.allDone()) {
 		a.seeking = false
 	}
@@ -202,6 +211,9 @@ func (a *App) Draw() {
 // view is what the header needs from the app.
 func (a *App) view() Header {
 	h := Header{Title: a.Title, End: a.End(), Seeking: a.seeking, SeekTo: a.seekTo, Done: a.allDone()}
+	if !a.Model.Paused && !h.Done && !h.Seeking {
+		h.Actual = a.actual
+	}
 	return h
 }
 

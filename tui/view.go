@@ -15,6 +15,9 @@ type Header struct {
 	Seeking bool
 	SeekTo  uint64
 	Done    bool
+	// Actual is the speed reached lately (simulated per real time), 0 if
+	// not known or not running.
+	Actual float64
 }
 
 // MinWidth and MinHeight are the smallest screen the dashboard lays out;
@@ -113,7 +116,11 @@ func drawHeader(c canvas, m *Model, hd Header, snaps []*Snapshot) {
 		now = snaps[0].Now
 	}
 	// The parts, most important first; those that do not fit are left out.
-	parts := []string{fmt.Sprintf("t %s / %s", clock(now), dur(hd.End)), state, "speed " + m.RateLabel(),
+	speed := "speed " + m.RateLabel()
+	if hd.Actual > 0 && (rates[m.Rate].f == 0 || hd.Actual < 0.9*rates[m.Rate].f) {
+		speed += fmt.Sprintf(" (%.3gx)", hd.Actual) // flat out, or not keeping up
+	}
+	parts := []string{fmt.Sprintf("t %s / %s", clock(now), dur(hd.End)), state, speed,
 		strings.Join(names, " vs "), hd.Title, "schedsim top"}
 	for len(parts) > 1 && len([]rune(" "+strings.Join(parts, " │ "))) > c.r.w {
 		parts = parts[:len(parts)-1]
