@@ -59,10 +59,10 @@ func TestCollector(t *testing.T) {
 	if len(c.locks) != 1 || c.locks[0].Waits != 2 || c.locks[0].WaitTotal != 4000 || c.locks[0].WaitMax != 3500 {
 		t.Errorf("lock stats %+v", c.locks)
 	}
-	if c.wake.Count() != 1 || c.wake.Max() != 400 || c.wakeLog[log2(400)] != 1 {
-		t.Errorf("wakeup latency: %d samples, max %d", c.wake.Count(), c.wake.Max())
+	if c.wake.n != 1 || c.wake.max != 400 || c.wake.log2()[9] != 1 { // 256 <= 400 < 512
+		t.Errorf("wakeup latency: %d samples, max %d", c.wake.n, c.wake.max)
 	}
-	if c.requests[1].Count() != 1 || c.requests[0].Count() != 0 {
+	if c.requests[1].n != 1 || c.requests[0].n != 0 {
 		t.Error("request latency not recorded for group 1")
 	}
 	if c.nEvents != 1 || c.events[0].Text != "hello" || c.events[0].CPU != 1 {

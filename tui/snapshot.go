@@ -164,9 +164,9 @@ func Take(s *Session, n need) *Snapshot {
 	}
 
 	// Latency.
-	sn.Wake = latency("wakeup", &c.wake, &c.wakeLog)
+	sn.Wake = latency("wakeup", &c.wake)
 	for g, name := range s.groups {
-		sn.Requests = append(sn.Requests, latency(name, &c.requests[g], &c.reqLog[g]))
+		sn.Requests = append(sn.Requests, latency(name, &c.requests[g]))
 	}
 
 	// Tasks and maps.
@@ -206,7 +206,7 @@ func Take(s *Session, n need) *Snapshot {
 	return sn
 }
 
-func latency(name string, h *sim.Histogram, lg *[64]uint64) LatencySnap {
-	return LatencySnap{Name: name, Count: h.Count(), P50: h.Quantile(0.5), P90: h.Quantile(0.9),
-		P99: h.Quantile(0.99), P999: h.Quantile(0.999), Max: h.Max(), Log: *lg}
+func latency(name string, h *liveHist) LatencySnap {
+	return LatencySnap{Name: name, Count: h.n, P50: h.quantile(0.5), P90: h.quantile(0.9),
+		P99: h.quantile(0.99), P999: h.quantile(0.999), Max: h.max, Log: h.log2()}
 }
