@@ -343,4 +343,3 @@ func (c *Collector) Policy(at uint64, cpu int, ev sim.PolicyEvent) {
 		c.addEvent(Event{At: at, CPU: cpu, Kind: "deadlock", Text: ev.Text})
 	}
 }
-
