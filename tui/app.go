@@ -78,6 +78,9 @@ func (a *App) HandleEvent(ev tcell.Event) {
 		case ActStep:
 			a.seeking = false
 			a.Step()
+		case ActTick:
+			a.seeking = false
+			a.StepTick()
 		case ActGoto:
 			d, err := sim.ParseDuration(a.Model.Input)
 			if err != nil {
@@ -106,6 +109,17 @@ func (a *App) Step() {
 		if s != lead {
 			s.RunUntil(lead.At())
 		}
+	}
+	a.dirty = true
+}
+
+// StepTick advances every session by one scheduler tick of the first
+// (1/HZ of simulated time).
+func (a *App) StepTick() {
+	hz := uint64(max(a.Sessions[0].Machine().P.HZ, 1))
+	t := min(a.Now()+1_000_000_000/hz, a.End())
+	for _, s := range a.Sessions {
+		s.RunUntil(t)
 	}
 	a.dirty = true
 }

@@ -71,6 +71,13 @@ func TestPauseStepGoto(t *testing.T) {
 	}
 	stepped := a.Now()
 
+	// > steps one tick (HZ 1000 by default: 1 ms).
+	typeKeys(a, ">")
+	if a.Now() != stepped+1_000_000 || !a.Model.Paused {
+		t.Fatalf("a tick from %d went to %d", stepped, a.Now())
+	}
+	stepped = a.Now()
+
 	// Resume and pause again.
 	typeKeys(a, " ")
 	advance(a, 100*time.Millisecond)

@@ -167,7 +167,7 @@ func drawStatus(c canvas, m *Model) {
 		c.text(0, 0, m.Status, th.warn)
 		return
 	}
-	hint := "space pause  . step  +/- speed  g go to  tab/←→ panel  ↑↓ scroll  / filter  s sort  ? help  q quit"
+	hint := "space pause  . step  > tick  +/- speed  g go to  tab/←→ panel  ↑↓ scroll  / filter  s sort  ? help  q quit"
 	if m.Filter != "" {
 		hint = "filter \"" + m.Filter + "\" │ " + hint
 	}
@@ -178,7 +178,7 @@ var helpLines = []string{
 	"schedsim top: keys",
 	"",
 	"space      pause / resume",
-	".          step: one event (pauses)",
+	".          step: one event (pauses)      >   one tick",
 	"+ / -      faster / slower (1/10000 of real time .. max)",
 	"g          go to a simulated time (back: re-simulates)",
 	"tab ← →    next / previous panel   1-7: panel by number",
