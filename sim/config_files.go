@@ -36,7 +36,10 @@ func (d *decoder) fileWorkload(t *table, kind string, spec WorkloadSpec, c *Conf
 			w = tr
 		}
 	case "rtapp":
-		w, err = LoadRTApp(spec, path, c.ncpu())
+		var ra *RTApp
+		if ra, err = LoadRTApp(spec, path, c.ncpu()); err == nil {
+			w = ra
+		}
 	}
 	if err != nil {
 		var ce *ConfigError

@@ -142,6 +142,19 @@ func baseResult(w Workload, s *Scenario, group int, tr *tracker) WorkloadResult 
 	return r
 }
 
+// passesResult is the result of a workload that runs a script in passes
+// (phases, rtapp): how many passes ended after the warmup, per second, and
+// how long they took.
+func passesResult(w Workload, s *Scenario, group int, tr *tracker, passes uint64, iter *Histogram) WorkloadResult {
+	r := baseResult(w, s, group, tr)
+	r.Completed = passes
+	r.Throughput = perSecond(passes, measured(s.Machine))
+	if iter.Count() > 0 {
+		r.Latency = summary(iter)
+	}
+	return r
+}
+
 type reporterFunc func(m *Machine) WorkloadResult
 
 func (f reporterFunc) Report(m *Machine) WorkloadResult { return f(m) }

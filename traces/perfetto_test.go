@@ -106,7 +106,7 @@ burst = "2ms"
 `
 
 // traced runs the test scenario under policy with the writers attached.
-func traced(t *testing.T, policy string, dur string, ncpu, ping int, obs ...sim.Observer) *sim.Scenario {
+func traced(t testing.TB, policy string, dur string, ncpu, ping int, obs ...sim.Observer) *sim.Scenario {
 	t.Helper()
 	cfg, err := sim.ParseConfig("test.toml", []byte(fmt.Sprintf(testConfig, dur, ncpu, ping)))
 	if err != nil {
@@ -154,6 +154,7 @@ func TestPerfettoWireFormat(t *testing.T) {
 	trackName := map[uint64]string{}
 	counterTracks := map[uint64]bool{}
 	var begins, ends, cbBegins, counterVals, dsqVals, withInsns int
+	interned := map[protowire.Number]map[uint64]string{}
 	cbNames := map[string]bool{}
 	for _, n := range []string{"select_cpu", "enqueue", "dequeue", "dispatch", "tick", "runnable",
 		"running", "stopping", "quiescent", "init_task", "exit_task", "enable", "disable", "init", "update_idle", "set_weight"} {
@@ -235,14 +236,40 @@ func TestPerfettoWireFormat(t *testing.T) {
 			}
 			continue
 		}
+		if in, ok := get(pkt, fPacketInternedData); ok {
+			for _, f := range decode(t, in.b) {
+				e := decode(t, f.b)
+				iid, _ := get(e, fInternedIID)
+				name, _ := get(e, fInternedName)
+				m := interned[f.num]
+				if m == nil {
+					m = map[uint64]string{}
+					interned[f.num] = m
+				}
+				if _, dup := m[iid.v]; dup || iid.v == 0 {
+					t.Fatalf("interned id %d of field %d given twice (or 0)", iid.v, f.num)
+				}
+				m[iid.v] = string(name.b)
+			}
+		}
 		if e, ok := get(pkt, fPacketTrackEvent); ok {
 			if _, ok := get(pkt, fPacketSeqID); !ok {
 				t.Fatal("track event without trusted_packet_sequence_id")
+			}
+			if fl, _ := get(pkt, fPacketSequenceFlags); fl.v != seqNeedsIncrementalStat {
+				t.Fatalf("track event with sequence_flags %d", fl.v)
 			}
 			te := decode(t, e.b)
 			typ, _ := get(te, fTeType)
 			tr, _ := get(te, fTeTrackUUID)
 			name, _ := get(te, fTeName)
+			if iid, ok := get(te, fTeNameIID); ok {
+				n, known := interned[fInternEventNames][iid.v]
+				if !known {
+					t.Fatalf("event name iid %d used before it was interned", iid.v)
+				}
+				name.b = []byte(n)
+			}
 			switch typ.v {
 			case teSliceBegin:
 				begins++
@@ -254,7 +281,8 @@ func TestPerfettoWireFormat(t *testing.T) {
 				for _, a := range te {
 					if a.num == fTeDebugAnnotations {
 						da := decode(t, a.b)
-						if n, _ := get(da, fDaName); string(n.b) == "insns" {
+						n, _ := get(da, fDaNameIID)
+						if interned[fInternAnnNames][n.v] == "insns" {
 							if v, _ := get(da, fDaIntValue); v.v > 0 {
 								withInsns++
 							}

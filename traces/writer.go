@@ -146,8 +146,20 @@ func (o *out) flush() error {
 // taskCommLen is TASK_COMM_LEN: comms are cut to 15 bytes.
 const taskCommLen = 16
 
+// swapperNames are the idle tasks' comms, made once.
+var swapperNames = func() []string {
+	s := make([]string, sim.NrCPUs)
+	for i := range s {
+		s[i] = "swapper/" + strconv.Itoa(i)
+	}
+	return s
+}()
+
 func comm(t *sim.Task, cpu int) string {
 	if t == nil {
+		if cpu >= 0 && cpu < len(swapperNames) {
+			return swapperNames[cpu]
+		}
 		return "swapper/" + strconv.Itoa(cpu)
 	}
 	if len(t.Comm) >= taskCommLen {

@@ -31,6 +31,10 @@ type runFlags struct {
 	engine     string
 	ops        string
 	recipe     string
+	// per-callback budgets from --budget-insns and --budget-time (0: the
+	// config's)
+	budgetInsns uint64
+	budgetTime  uint64
 }
 
 // parseInterspersed parses flags wherever they appear among the
@@ -69,9 +73,19 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.ops, "ops", "", "the struct sched_ext_ops `NAME` to load when the object defines several")
 	fs.StringVar(&f.recipe, "recipe", "", "loader recipe `NAME|FILE` (default: the shipped recipe for the ops name, if any; none: no recipe)")
 	fs.StringVar(&f.engine, "engine", "", "run BPF programs on `ENGINE`: jit or interp (default: the config's policy.engine, else jit on linux/amd64)")
+	fs.Uint64Var(&f.budgetInsns, "budget-insns", 0, "cancel a callback after `N` BPF instructions and eject the policy (default: the config's policy.budget_insns)")
+	fs.Func("budget-time", "cancel a callback that takes more than `DURATION` of simulated time and eject the policy (default: the config's policy.budget_time)", func(s string) error {
+		d, err := sim.ParseDuration(s)
+		if err != nil || d == 0 {
+			return fmt.Errorf("expected a positive duration such as 50us")
+		}
+		f.budgetTime = d
+		return nil
+	})
 	fs.BoolVar(&f.maps, "maps", false, "at the end, print every map of the BPF policy decoded by its BTF, as bpftool map dump (and add them to the JSON)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: schedsim run [CONFIG] [--policy NAME|PATH] [--seed N] [--duration D] [--json FILE] [--no-verify] [--printk FILE] [--interleave] [--pct [--pct-depth D]] [--maps] [--engine jit|interp]\n"+
+			"                    [--budget-insns N] [--budget-time D]\n"+
 			"                    [--ops NAME] [--recipe NAME|FILE|none]\n"+
 			"                    [--trace FILE [--trace-format F] [--trace-from T] [--trace-to T]]\n\n"+
 			"Simulates the scenario in CONFIG (default: the built-in %s) and prints a summary.\n\n", configs.Default)
@@ -289,6 +303,9 @@ func writeSummary(w io.Writer, cfg *sim.Config, scn *sim.Scenario, r *sim.Result
 	fmt.Fprintf(tw, "switches\t%d\n", r.Switches)
 	fmt.Fprintf(tw, "utilisation\t%s\n", pct(r.Utilisation))
 	fmt.Fprintf(tw, "sched time\t%s\n", pct(r.SchedTime))
+	if r.NoiseTime > 0 {
+		fmt.Fprintf(tw, "noise time\t%s (interrupts and kernel threads, machine.noise)\n", pct(r.NoiseTime))
+	}
 	if r.FairnessTasks >= 2 {
 		if r.Fairness == 0 {
 			fmt.Fprintf(tw, "fairness\tn/a (none of the %d never-sleeping tasks ran)\n", r.FairnessTasks)
