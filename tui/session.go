@@ -45,14 +45,15 @@ func (s *Session) Close() {
 	s.sched = nil
 }
 
-// restart rebuilds the run from time 0.
+// restart rebuilds the run from time 0. If that fails, the run it had
+// stays as it was.
 func (s *Session) restart() error {
-	s.Close()
 	col := NewCollector(s.bucketNs, s.periodNs)
 	scn, sched, err := s.build(col)
 	if err != nil {
 		return fmt.Errorf("%s: %w", s.Name, err)
 	}
+	s.Close()
 	groups := make([]string, len(scn.Workloads))
 	for i, w := range scn.Workloads {
 		groups[i] = w.Common().Name
