@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gdamore/tcell/v2"
+	"github.com/schedsim/schedsim/configs"
 	"github.com/schedsim/schedsim/policies"
 	"github.com/schedsim/schedsim/sim"
 )
@@ -397,3 +398,51 @@ func TestDashboardKeepsSchedule(t *testing.T) {
 
 // BaseObserverForTest stands for "no observer" in a Build.
 type BaseObserverForTest struct{ sim.BaseObserver }
+
+// Every example config runs under the dashboard and every panel draws, at
+// the smallest size and on a large screen (a smoke test: no panic, the
+// CPU panel names every CPU).
+func TestEveryConfig(t *testing.T) {
+	entries, err := configs.FS.ReadDir(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".toml") {
+			continue
+		}
+		t.Run(e.Name(), func(t *testing.T) {
+			data, _ := configs.FS.ReadFile(e.Name())
+			cfg, err := sim.ParseConfig(e.Name(), data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := cfg.Run.Warmup + 20_000_000
+			b := func(obs sim.Observer) (*sim.Scenario, sim.Scheduler, error) {
+				scn, err := cfg.Build(&sim.FIFO{}, sim.Overrides{Duration: &d, Observers: []sim.Observer{obs}})
+				return scn, &sim.FIFO{}, err
+			}
+			s, err := NewSession("fifo-go", b, PolicyMaps, 1_000_000, 5_000_000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			scr := newScreen(t, 80, 24)
+			a := NewApp(scr, e.Name(), s)
+			a.Goto(cfg.Run.Warmup + 10_000_000)
+			seek(t, a)
+			for _, size := range [][2]int{{80, 24}, {200, 60}} {
+				scr.SetSize(size[0], size[1])
+				a.HandleEvent(tcell.NewEventResize(size[0], size[1]))
+				for p := Panel(0); p < numPanels; p++ {
+					a.Model.Focus = p
+					a.dirty = true
+					a.Draw()
+				}
+			}
+			if n := len(a.snaps[0].CPUs); n != len(s.Machine().CPUs()) {
+				t.Errorf("snapshot has %d CPUs, machine %d", n, len(s.Machine().CPUs()))
+			}
+		})
+	}
+}
