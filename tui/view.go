@@ -115,6 +115,11 @@ func drawHeader(c canvas, m *Model, hd Header, snaps []*Snapshot) {
 	if len(snaps) > 0 {
 		now = snaps[0].Now
 	}
+	for _, sn := range snaps {
+		if sn.Ejection != "" {
+			state += " │ !! " + sn.Policy + " ejected (events panel)"
+		}
+	}
 	// The parts, most important first; those that do not fit are left out.
 	speed := "speed " + m.RateLabel()
 	if hd.Actual > 0 && (rates[m.Rate].f == 0 || hd.Actual < 0.9*rates[m.Rate].f) {

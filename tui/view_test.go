@@ -167,6 +167,20 @@ func TestPanelsAt80x24NoColor(t *testing.T) {
 	}
 }
 
+// An ejection shows in the header and in the machine panel.
+func TestEjectionShown(t *testing.T) {
+	sn := snapshot16()
+	sn.Ejection = "fifo ejected: scx_bpf_error: bad dsq"
+	s := newScreen(t, 120, 30)
+	m := &Model{Rate: defaultRate, Focus: PanelMachine}
+	Draw(s, m, Header{}, []*Snapshot{sn})
+	s.Show()
+	rows := screenText(s)
+	if !strings.Contains(rows[0], "fifo ejected") || !contains(rows[1:], "scx_bpf_error: bad dsq") {
+		t.Errorf("ejection not shown:\n%s", strings.Join(rows, "\n"))
+	}
+}
+
 // The help overlay lists the keys.
 func TestHelpOverlay(t *testing.T) {
 	s := newScreen(t, 80, 24)
