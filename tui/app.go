@@ -20,6 +20,10 @@ type App struct {
 	Sessions []*Session
 	// Title is the scenario as the header names it (config, seed).
 	Title string
+	// MapInterval is the least wall time between two decodings of the
+	// policy's maps while the simulation runs (decoding a large policy's
+	// maps takes milliseconds).
+	MapInterval time.Duration
 
 	seeking bool
 	seekTo  uint64
@@ -32,7 +36,8 @@ type App struct {
 // NewApp returns a dashboard of sessions on screen (which the caller has
 // initialised). NO_COLOR in the environment turns colours off.
 func NewApp(screen tcell.Screen, title string, sessions ...*Session) *App {
-	a := &App{Screen: screen, Title: title, Sessions: sessions, chunk: 100_000, dirty: true}
+	a := &App{Screen: screen, Title: title, Sessions: sessions, chunk: 100_000, dirty: true,
+		MapInterval: 250 * time.Millisecond}
 	a.Model.Rate = defaultRate
 	a.Model.NoColor = os.Getenv("NO_COLOR") != ""
 	return a
@@ -234,11 +239,13 @@ func (a *App) view() Header {
 // need says which costly parts the visible panels draw.
 func (a *App) need() need {
 	w, h := a.Screen.Size()
+	n := need{now: time.Now(), every: a.MapInterval}
 	if large(w, h, len(a.Sessions)) {
-		return need{tasks: true, maps: true}
+		n.tasks, n.maps = true, true
+		return n
 	}
-	f := a.Model.Focus
-	return need{tasks: f == PanelTasks, maps: f == PanelMaps || f == PanelTasks}
+	n.tasks, n.maps = a.Model.Focus == PanelTasks, a.Model.Focus == PanelMaps
+	return n
 }
 
 // Run runs the dashboard until q: keys are read by tcell's goroutine and

@@ -446,3 +446,43 @@ func TestEveryConfig(t *testing.T) {
 		})
 	}
 }
+
+// The policy's maps are decoded again only when simulated time moved and
+// the refresh interval passed; the tasks table alone decodes only the
+// per-task map.
+func TestMapsThrottled(t *testing.T) {
+	var calls []string
+	reader := func(s sim.Scheduler, only string) []MapSnap {
+		calls = append(calls, only)
+		return PolicyMaps(s, only)
+	}
+	s, err := NewSession("eevdf", build(t, bpfPolicy(t, "eevdf")), reader, 1_000_000, 5_000_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	t0 := time.Now()
+	s.RunUntil(20_000_000)
+	all := need{maps: true, now: t0, every: 250 * time.Millisecond}
+	if sn := Take(s, all); len(sn.Maps) < 2 || len(calls) != 1 || calls[0] != "" {
+		t.Fatalf("first snapshot: %d maps, calls %q", len(sn.Maps), calls)
+	}
+	Take(s, all) // same time: no decoding
+	s.RunUntil(30_000_000)
+	all.now = t0.Add(100 * time.Millisecond)
+	Take(s, all) // moved, but too soon
+	if len(calls) != 1 {
+		t.Fatalf("decoded again too soon: %q", calls)
+	}
+	all.now = t0.Add(300 * time.Millisecond)
+	Take(s, all)
+	if len(calls) != 2 {
+		t.Fatalf("not decoded again after the interval: %q", calls)
+	}
+	s.RunUntil(40_000_000)
+	tasks := need{tasks: true, now: t0.Add(600 * time.Millisecond), every: 250 * time.Millisecond}
+	sn := Take(s, tasks)
+	if len(calls) != 3 || calls[2] != "tasks" || len(sn.Maps) != 1 || !sn.Tasks[0].HasEEVDF {
+		t.Errorf("tasks only: calls %q, %d maps, task 0 EEVDF %v", calls, len(sn.Maps), sn.Tasks[0].HasEEVDF)
+	}
+}

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/schedsim/schedsim/sim"
 )
@@ -97,6 +98,9 @@ type MapSnap struct {
 // need says which costly parts of a snapshot the view draws.
 type need struct {
 	tasks, maps bool
+	// now and every throttle map decoding (Session.policyMaps).
+	now   time.Time
+	every time.Duration
 }
 
 // Take reads the session into a snapshot.
@@ -171,9 +175,7 @@ func Take(s *Session, n need) *Snapshot {
 
 	// Tasks and maps.
 	if n.maps || n.tasks {
-		if s.maps != nil {
-			sn.Maps = s.maps(s.sched)
-		}
+		sn.Maps = s.policyMaps(n.maps, n.now, n.every)
 	}
 	for _, t := range m.Tasks() {
 		if t.Runnable() {
