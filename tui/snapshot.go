@@ -22,10 +22,13 @@ type Snapshot struct {
 	// kindIdle, kindSched, kindSpin, kindGroup+g).
 	Timeline [][]uint8
 
-	Samples              []Sample // oldest first
-	Util                 float64  // over the run so far
-	Sched                float64
-	Runnable             int
+	Samples  []Sample // oldest first
+	Util     float64  // over the run so far
+	Sched    float64
+	Runnable int
+	// MaxLag is the largest |lag| of any task so far against ideal
+	// weighted processor sharing, in ns (as schedsim run's max lag).
+	MaxLag               float64
 	Switches, Migrations uint64
 
 	DSQs []DSQSnap
@@ -181,6 +184,7 @@ func Take(s *Session, n need) *Snapshot {
 		if t.Runnable() {
 			sn.Runnable++
 		}
+		sn.MaxLag = max(sn.MaxLag, t.Stats.MaxLag)
 	}
 	if n.tasks {
 		per := perTask(sn.Maps)
