@@ -121,6 +121,7 @@ type BPFPolicy struct {
 	ks     kernelState
 
 	locks       map[uint64]*lockState
+	sites       map[siteKey]string // formatted source lines (siteOf)
 	cpuLock     []cpuLocks
 	yieldReason []uint8
 	pendingCost []uint64
