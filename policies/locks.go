@@ -194,7 +194,7 @@ func (b *BPFPolicy) lockOp(c *bpfvm.Context, addr uint64, resilient bool) (uint6
 			l.name, l.holder, l.Site)
 	}
 	l.Contended++
-	if b.k.Observed() {
+	if b.k.Wants(sim.PolicyLockWait) {
 		b.k.Emit(sim.PolicyEvent{Kind: sim.PolicyLockWait, Name: l.name, Site: b.siteOf(c.Prog, c.PC)})
 	}
 	l.waiters = append(l.waiters, c.CPU)
@@ -219,7 +219,7 @@ func (b *BPFPolicy) took(c *bpfvm.Context, cs *cpuLocks, l *lockState) {
 		l.Site = b.siteOf(c.Prog, c.PC)
 	}
 	cs.held = append(cs.held, heldLock{l: l, prog: c.Prog, pc: c.PC, at: l.heldAt})
-	if b.k.Observed() {
+	if b.k.Wants(sim.PolicyLockAcquire) {
 		b.k.Emit(sim.PolicyEvent{Kind: sim.PolicyLockAcquire, Name: l.name, Site: b.siteOf(c.Prog, c.PC)})
 	}
 }
@@ -247,7 +247,7 @@ func (b *BPFPolicy) unlockOp(c *bpfvm.Context, addr uint64) (uint64, error) {
 		i--
 	}
 	cs.held = append(cs.held[:i], cs.held[i+1:]...)
-	if b.k.Observed() {
+	if b.k.Wants(sim.PolicyLockRelease) {
 		b.k.Emit(sim.PolicyEvent{Kind: sim.PolicyLockRelease, Name: l.name, Site: b.siteOf(c.Prog, c.PC)})
 	}
 	b.release(l)
