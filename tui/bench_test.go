@@ -18,23 +18,32 @@ import (
 //
 //	go test ./tui -run '^$' -bench 'Web' -benchtime 5x
 
-func webBuild(b *testing.B, dur uint64) Build {
-	data, err := configs.FS.ReadFile(configs.Default)
+func webBuild(b *testing.B, dur uint64) Build { return configBuild(b, configs.Default, "", dur) }
+
+// configBuild builds an example config under policy (its own if "") for
+// dur of simulated time (its own if 0).
+func configBuild(b *testing.B, name, policy string, dur uint64) Build {
+	data, err := configs.FS.ReadFile(name)
 	if err != nil {
 		b.Fatal(err)
 	}
-	cfg, err := sim.ParseConfig(configs.Default, data)
+	cfg, err := sim.ParseConfig(name, data)
 	if err != nil {
 		b.Fatal(err)
+	}
+	if policy == "" {
+		policy = cfg.Policy.Name
 	}
 	return func(obs sim.Observer) (*sim.Scenario, sim.Scheduler, error) {
-		obj, err := policies.ParseObject(cfg.Policy.Name)
+		obj, err := policies.ParseObject(policy)
 		if err != nil {
 			return nil, nil, err
 		}
-		ps, err := policies.ConfigParams(obj, cfg.Policy.Params)
-		if err != nil {
-			return nil, nil, err
+		var ps map[string]any
+		if policy == cfg.Policy.Name {
+			if ps, err = policies.ConfigParams(obj, cfg.Policy.Params); err != nil {
+				return nil, nil, err
+			}
 		}
 		p := cfg.Params(sim.Overrides{})
 		pol, err := policies.LoadObject(obj, policies.Options{NumCPUs: p.Topology.Nodes * p.Topology.LLCsPerNode *
@@ -117,8 +126,16 @@ func cpuTime() time.Duration {
 // flat out) of web.toml and reports the dashboard's extra wall time and
 // extra CPU time in percent; alternating keeps a busy machine's drift out
 // of the ratio.
-func BenchmarkTopOverhead(b *testing.B) {
-	build := webBuild(b, benchDur)
+func BenchmarkTopOverhead(b *testing.B) { topOverhead(b, webBuild(b, benchDur)) }
+
+// BenchmarkTopOverheadEEVDF is the same with EEVDF on mixed.toml (500 ms):
+// a policy that takes locks on every callback and exports per-task
+// counters, both events the observer pays for.
+func BenchmarkTopOverheadEEVDF(b *testing.B) {
+	topOverhead(b, configBuild(b, "mixed.toml", "eevdf", 500_000_000))
+}
+
+func topOverhead(b *testing.B, build Build) {
 	var plain, top, plainCPU, topCPU time.Duration
 	for b.Loop() {
 		c0 := cpuTime()

@@ -251,6 +251,16 @@ func (c *Collector) addEvent(e Event) {
 
 // Observer methods.
 
+// WantsPolicy says which policy events the collector uses (so that the
+// policy skips preparing the others: per-task counters, lock releases).
+func (c *Collector) WantsPolicy(k sim.PolicyEventKind) bool {
+	switch k {
+	case sim.PolicyLockWait, sim.PolicyLockAcquire, sim.PolicyPrintk, sim.PolicyDeadlock:
+		return true
+	}
+	return false
+}
+
 func (c *Collector) Waking(at uint64, t *sim.Task, _ int) {
 	for int(t.PID) >= len(c.wokeAt) {
 		c.wokeAt = append(c.wokeAt, 0)
