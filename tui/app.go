@@ -30,6 +30,9 @@ type App struct {
 	chunk   uint64 // simulated ns per RunUntil slice, adapted to take ~1-4 ms
 	dirty   bool
 	snaps   []*Snapshot
+
+	lastFrame time.Time     // when the last flat-out frame ended
+	drawCost  time.Duration // what drawing the last frame took
 	actual  float64 // simulated per real time lately (smoothed), for the header
 }
 
@@ -248,6 +251,22 @@ func (a *App) need() need {
 	return n
 }
 
+// FlatOutFrame runs the simulation flat out until the next frame is due,
+// then draws it. A frame lasts FrameInterval, or longer when drawing is
+// slow (a loaded machine, a large screen): drawing takes at most a tenth of
+// the time, so that it never holds the simulation back by more than that.
+func (a *App) FlatOutFrame() {
+	start := time.Now()
+	if a.lastFrame.IsZero() {
+		a.lastFrame = start
+	}
+	a.Advance(start.Sub(a.lastFrame), a.lastFrame.Add(max(FrameInterval, 9*a.drawCost)))
+	t := time.Now()
+	a.Draw()
+	a.lastFrame = time.Now()
+	a.drawCost = a.lastFrame.Sub(t)
+}
+
 // Run runs the dashboard until q: keys are read by tcell's goroutine and
 // handed over on a channel; this goroutine alone runs the simulation, in
 // slices between frames, and draws.
@@ -273,10 +292,8 @@ func (a *App) Run() error {
 				continue
 			default:
 			}
-			now := time.Now()
-			a.Advance(now.Sub(last), last.Add(FrameInterval))
+			a.FlatOutFrame()
 			last = time.Now()
-			a.Draw()
 			continue
 		}
 		select {

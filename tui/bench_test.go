@@ -96,8 +96,7 @@ func benchTop(b *testing.B, w, h int, focus Panel) {
 		a.Model.Rate = len(rates) - 1
 		a.Model.Focus = focus
 		for !a.allDone() {
-			a.Advance(FrameInterval, time.Now().Add(FrameInterval))
-			a.Draw()
+			a.FlatOutFrame()
 			frames++
 		}
 		s.Close()
@@ -158,8 +157,7 @@ func topOverhead(b *testing.B, build Build) {
 		a := NewApp(scr, "web.toml", s)
 		a.Model.Rate = len(rates) - 1
 		for !a.allDone() {
-			a.Advance(FrameInterval, time.Now().Add(FrameInterval))
-			a.Draw()
+			a.FlatOutFrame()
 		}
 		s.Close()
 		scr.Fini()
