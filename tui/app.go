@@ -33,7 +33,7 @@ type App struct {
 
 	lastFrame time.Time     // when the last flat-out frame ended
 	drawCost  time.Duration // what drawing the last frame took
-	actual  float64 // simulated per real time lately (smoothed), for the header
+	actual    float64       // simulated per real time lately (smoothed), for the header
 }
 
 // NewApp returns a dashboard of sessions on screen (which the caller has
