@@ -667,7 +667,7 @@ func (e *Interpreter) Run(c *Context, quantum uint64) (Status, error) {
 			c.Insns = target
 			e.save(c, &r, pc)
 			if target >= limitEnd {
-				return StatusFault, &Fault{Prog: p, PC: pc, Reason: fmt.Sprintf("instruction limit of %d exceeded", c.Limit)}
+				return StatusFault, c.LimitFault()
 			}
 			return StatusPreempted, nil
 		}

@@ -325,6 +325,8 @@ func newMap(vm *VM, spec *MapSpec) (bpfMap, error) {
 		return newQueueMap(vm, spec)
 	case MapArrayOfMaps:
 		return newArrayOfMaps(vm, spec)
+	case MapArena:
+		return newArenaMap(vm, spec)
 	case MapTaskStorage, MapCgrpStorage:
 		// BPF_MAP_TYPE_CGRP_STORAGE is local storage keyed by a struct
 		// cgroup pointer, as task storage is by a task_struct pointer.
@@ -364,6 +366,11 @@ func checkSpec(s *MapSpec) error {
 		if s.KeySize != 0 {
 			return bad("key size %d, want 0", s.KeySize)
 		}
+	case MapArena:
+		if s.KeySize != 0 || s.ValueSize != 0 || s.MaxEntries == 0 {
+			return bad("key size %d, value size %d, %d pages: want 0, 0 and at least 1", s.KeySize, s.ValueSize, s.MaxEntries)
+		}
+		return nil
 	case MapTaskStorage, MapCgrpStorage:
 		if s.KeySize != 4 {
 			return bad("key size %d, want 4 (an int)", s.KeySize)

@@ -123,7 +123,7 @@ func (e *Engine) run(c *bpfvm.Context, cd *code, st *state, target, limitEnd uin
 	for {
 		if c.Insns >= target {
 			if c.Insns >= limitEnd {
-				return bpfvm.StatusFault, &bpfvm.Fault{Prog: p, PC: c.PC, Reason: fmt.Sprintf("instruction limit of %d exceeded", c.Limit)}
+				return bpfvm.StatusFault, c.LimitFault()
 			}
 			return bpfvm.StatusPreempted, nil
 		}

@@ -131,12 +131,25 @@ func (c *compiler) lowerDiv(in bpfvm.Insn, w, x bool, d, s byte, mod, signed boo
 	a.movRR(true, tmpC, rax)
 	a.store(8, m(regState, stSpill), rdx)
 	a.movRR(w, rax, d)
-	if signed {
+	switch {
+	case signed:
 		a.signExtendAX(w)
 		a.idiv(w, tmp)
-	} else {
+	case w:
+		// both operands below 2^32: the 32-bit divide is much faster
+		a.movRR(true, rdx, rax)
+		a.aluRR(aluOr, true, rdx, tmp)
+		a.shiftRI(shShr, true, rdx, 32)
+		wide := a.jcc(ccNE)
+		a.div(false, tmp) // edx is 0
+		narrow := a.jmp()
+		a.patch(wide, a.len())
 		a.aluRR(aluXor, false, rdx, rdx)
-		a.div(w, tmp)
+		a.div(true, tmp)
+		a.patch(narrow, a.len())
+	default:
+		a.aluRR(aluXor, false, rdx, rdx)
+		a.div(false, tmp)
 	}
 	if mod {
 		a.movRR(true, tmp, rdx)

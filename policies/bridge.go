@@ -2,10 +2,12 @@ package policies
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"maps"
+	"math/bits"
 	"math/rand/v2"
 	"unsafe"
 
@@ -52,6 +54,14 @@ type Options struct {
 	// Engine runs the programs: "jit", "interp", or "" for DefaultEngine.
 	// Both give identical schedules.
 	Engine string
+	// BudgetInsns cancels a callback that executes more BPF instructions
+	// (bpf_loop and other callbacks included) and ejects the policy, with
+	// the program and source line where it stopped; 0 means
+	// bpfvm.DefaultLimit. BudgetNs does the same for the simulated time a
+	// callback takes (instructions at InsnCostPs plus helper and kfunc
+	// costs); 0 means none. Both engines cancel at the same instruction.
+	BudgetInsns uint64
+	BudgetNs    uint64
 	// HZ is the machine's tick rate, for CONFIG_HZ; 0 means 1000.
 	HZ int
 	// Topology is the machine's shape, for recipes and the kernel
@@ -146,12 +156,10 @@ var callbackMembers = []struct {
 }
 
 func cbIndex(cb sim.Callback) int {
-	for i := 0; i < 32; i++ {
-		if cb == 1<<i {
-			return i
-		}
+	if cb == 0 || cb&(cb-1) != 0 {
+		return 31
 	}
-	return 31
+	return bits.TrailingZeros32(uint32(cb))
 }
 
 // LoadObject loads a parsed object as a policy.
@@ -198,6 +206,7 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 	bpfvm.RegisterBase(reg)
 	bpfvm.RegisterMapHelpers(reg)
 	bpfvm.RegisterGraph(reg)
+	bpfvm.RegisterArena(reg)
 	b.registerKernel(reg)
 	b.registerLocks(reg)
 	b.registerPerCPU(reg)
@@ -265,6 +274,7 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 			return nil, err
 		}
 		c.Engine, _, _ = NewEngine(opts.Engine)
+		setBudget(c, opts)
 		b.ctxs = append(b.ctxs, c)
 		a, err := vm.Mem.Alloc(8*8, 8)
 		if err != nil {
@@ -429,9 +439,11 @@ func (b *BPFPolicy) call(cb sim.Callback, args ...uint64) uint64 {
 		return 0
 	}
 	a := b.argAddr[cpu]
-	mem := b.vm.Mem
-	for j, v := range args {
-		mem.Store64(a+uint64(8*j), v)
+	if len(args) > 0 {
+		buf := b.vm.Mem.MustBytes(a, uint64(8*len(args)))
+		for j, v := range args {
+			binary.LittleEndian.PutUint64(buf[8*j:], v)
+		}
 	}
 	b.cpuLock[cpu].cb = cb
 	deadlocks := len(b.Deadlocks)
@@ -527,10 +539,26 @@ func (b *BPFPolicy) fail(cb sim.Callback, err error, deadlock bool) {
 	switch {
 	case deadlock:
 		reason = "BPF deadlock"
+	case errors.Is(err, bpfvm.ErrBudget):
+		reason = "BPF callback budget exceeded"
 	case !errors.As(err, &f):
 		reason = "BPF runtime error"
 	}
 	b.k.Fault(reason, fmt.Sprintf("%s: ops.%s: %v", b.name, cb, err))
+}
+
+// setBudget sets the limits of a context from the policy's budgets.
+func setBudget(c *bpfvm.Context, opts Options) {
+	if opts.BudgetInsns != 0 {
+		c.Limit = opts.BudgetInsns
+	}
+	if opts.BudgetNs != 0 {
+		c.CostLimit = opts.BudgetNs
+		if opts.InsnCostPs != 0 {
+			// instructions alone take longer than the budget beyond this
+			c.Limit = min(c.Limit, opts.BudgetNs*1000/opts.InsnCostPs)
+		}
+	}
 }
 
 func sx(v int32) uint64 { return uint64(int64(v)) }
@@ -545,6 +573,14 @@ func (b *BPFPolicy) Init(k *sim.Kernel) (err error) {
 	if b.recipe != nil {
 		// user space's BPF_PROG_RUN of SEC("syscall") programs, between
 		// load and attach
+		if err := b.runMapWrites(b.recipe); err != nil {
+			return err
+		}
+		if b.recipe.ArenaLib != nil {
+			if err := b.runArenaLib(b.recipe); err != nil {
+				return err
+			}
+		}
 		if err := b.runSyscalls(b.recipe, false); err != nil {
 			return err
 		}

@@ -738,6 +738,14 @@ func (k *ktypes) schedExtEnums() {
 		ev{Name: "SCX_TASK_QUEUED", Value: uint64(sim.TaskQueued)},
 		ev{Name: "SCX_TASK_RESET_RUNNABLE_AT", Value: uint64(sim.TaskResetRunnableAt)},
 		ev{Name: "SCX_TASK_DEQD_FOR_SLEEP", Value: uint64(sim.TaskDeqdForSleep)})
+	k.enum("scx_consts", false,
+		ev{Name: "SCX_DSP_DFL_MAX_BATCH", Value: 32},
+		ev{Name: "SCX_DSP_MAX_LOOPS", Value: 32},
+		ev{Name: "SCX_WATCHDOG_MAX_TIMEOUT", Value: 30000},
+		ev{Name: "SCX_EXIT_BT_LEN", Value: 64},
+		ev{Name: "SCX_EXIT_MSG_LEN", Value: 1024},
+		ev{Name: "SCX_EXIT_DUMP_DFL_LEN", Value: 32768},
+		ev{Name: "SCX_CPUPERF_ONE", Value: cpuperfOne})
 	k.enum("scx_cpu_preempt_reason", false,
 		ev{Name: "SCX_CPU_PREEMPT_RT", Value: 0},
 		ev{Name: "SCX_CPU_PREEMPT_DL", Value: 1},
@@ -1032,4 +1040,7 @@ func (k *ktypes) moreKfuncs() {
 	k.kfunc("u32 bpf_cpumask_first_zero", "const struct cpumask *cpumask")
 	k.kfunc("u32 bpf_cpumask_first_and", "const struct cpumask *src1", "const struct cpumask *src2")
 	k.kfunc("u32 bpf_cpumask_any_and_distribute", "const struct cpumask *src1", "const struct cpumask *src2")
+	// Arenas (kernel/bpf/arena.c).
+	k.kfunc("void *bpf_arena_alloc_pages", "void *p__map", "void *addr__ign", "u32 page_cnt", "int node_id", "u64 flags")
+	k.kfunc("void bpf_arena_free_pages", "void *p__map", "void *ptr__ign", "u32 page_cnt")
 }

@@ -67,6 +67,12 @@ type PolicyConfig struct {
 	// Engine runs the policy's BPF programs (engine): "jit", "interp", or
 	// "" for the default (the JIT on linux/amd64).
 	Engine string
+	// BudgetInsns and BudgetTime cancel a callback that runs longer (BPF
+	// instructions; simulated ns of instructions and helper costs) and
+	// eject the policy (budget_insns, budget_time); 0: the VM's default
+	// instruction limit, no time limit.
+	BudgetInsns uint64
+	BudgetTime  uint64
 }
 
 // Param is one entry of [policy.params]: a name, its TOML value (int64,
@@ -312,6 +318,8 @@ func (d *decoder) policyTable(t *table, c *Config) {
 	c.Policy.Quantum = uint64(t.integer("quantum", 0, 0, 1<<30))
 	c.Policy.LockTimeout = t.duration("lock_timeout", 250_000_000)
 	c.Policy.Engine = t.str("engine", "", "jit", "interp")
+	c.Policy.BudgetInsns = uint64(t.integer("budget_insns", 0, 0, 1<<40))
+	c.Policy.BudgetTime = t.duration("budget_time", 0)
 	if c.Policy.Name == "" {
 		d.errorf(t.key("name"), "empty policy name; expected a built-in policy name or the path of a .bpf.o")
 	}

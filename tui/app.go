@@ -66,6 +66,8 @@ func (a *App) Seeking() bool { return a.seeking }
 // step or move the simulation; a resize redraws.
 func (a *App) HandleEvent(ev tcell.Event) {
 	switch ev := ev.(type) {
+	case *tcell.EventInterrupt:
+		a.Model.Quit = true // a signal (schedsim top posts one on SIGTERM)
 	case *tcell.EventResize:
 		a.Screen.Sync()
 		a.dirty = true
@@ -190,7 +192,9 @@ func (a *App) Draw() {
 		return
 	}
 	a.snaps = a.Snapshots()
-	Draw(a.Screen, &a.Model, a.view(), a.snaps)
+	if sc := Draw(a.Screen, &a.Model, a.view(), a.snaps); sc >= 0 {
+		a.Model.Scroll[a.Model.Focus] = sc
+	}
 	a.Screen.Show()
 	a.dirty = false
 }

@@ -44,8 +44,9 @@ type CPUSnap struct {
 	ID, Node, LLC, Core, Thread int
 	PID                         int32 // of the running task, 0 when idle
 	Comm                        string
-	Kind                        int    // kindIdle, kindSched, kindSpin or kindGroup+g
-	Lock                        string // the lock it spins on
+	Kind                        int     // kindIdle, kindSched, kindSpin or kindGroup+g
+	Lock                        string  // the lock it spins on
+	Busy                        float64 // fraction of the run so far spent running tasks
 }
 
 // DSQSnap is one dispatch queue.
@@ -123,6 +124,14 @@ func Take(s *Session, n need) *Snapshot {
 		case ct.schedUntil > s.at:
 			cs.Kind = kindSched
 		}
+		b := ct.busy
+		if ct.running {
+			b += s.at - ct.busySince
+		}
+		if s.at > 0 {
+			cs.Busy = float64(b) / float64(s.at)
+		}
+		busy += b
 		sn.CPUs[i] = cs
 		n := min(ct.closed, timelineLen)
 		tl := make([]uint8, n)
@@ -130,10 +139,6 @@ func Take(s *Session, n need) *Snapshot {
 			tl[j] = ct.ring[(ct.closed-n+uint64(j))%timelineLen]
 		}
 		sn.Timeline[i] = tl
-		busy += ct.busy
-		if ct.running {
-			busy += s.at - ct.busySince
-		}
 	}
 	if s.at > 0 && len(c.cpus) > 0 {
 		cap := float64(s.at) * float64(len(c.cpus))

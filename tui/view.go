@@ -28,16 +28,19 @@ const (
 // panel at a time behind a tab bar.
 func large(w, h, sessions int) bool { return w/sessions >= 150 && h >= 45 }
 
-// Draw draws the whole dashboard: a pure function of the model, the
-// header and the snapshots (one per session), and the screen size.
-func Draw(s tcell.Screen, m *Model, hd Header, snaps []*Snapshot) {
+// Draw draws the whole dashboard: a function of the model, the header and
+// the snapshots (one per session), and the screen size. It returns how far
+// the focused panel is scrolled, clamped to its content (the model's
+// scroll may ask for more), or -1 if the panel does not scroll.
+func Draw(s tcell.Screen, m *Model, hd Header, snaps []*Snapshot) int {
 	th := newTheme(m.NoColor)
 	w, h := s.Size()
-	c := canvas{s, rect{0, 0, w, h}, th}
+	fb := &feedback{}
+	c := canvas{s, rect{0, 0, w, h}, th, fb}
 	c.fill(th.base)
 	if w < 40 || h < 10 {
 		c.text(0, 0, fmt.Sprintf("schedsim top needs %dx%d (this is %dx%d)", MinWidth, MinHeight, w, h), th.warn)
-		return
+		return -1
 	}
 	drawHeader(c.sub(0, 0, w, 1), m, hd, snaps)
 	body := c.sub(0, 1, w, h-2)
@@ -74,6 +77,10 @@ func Draw(s tcell.Screen, m *Model, hd Header, snaps []*Snapshot) {
 	if m.Help {
 		drawHelp(c)
 	}
+	if !fb.set {
+		return -1
+	}
+	return fb.scroll
 }
 
 func center(s string, w int, pad rune) string {
@@ -106,7 +113,7 @@ func drawHeader(c canvas, m *Model, hd Header, snaps []*Snapshot) {
 		now = snaps[0].Now
 	}
 	// The parts, most important first; those that do not fit are left out.
-	parts := []string{fmt.Sprintf("t %s / %s", dur(now), dur(hd.End)), state, "speed " + m.RateLabel(),
+	parts := []string{fmt.Sprintf("t %s / %s", clock(now), dur(hd.End)), state, "speed " + m.RateLabel(),
 		strings.Join(names, " vs "), hd.Title, "schedsim top"}
 	for len(parts) > 1 && len([]rune(" "+strings.Join(parts, " │ "))) > c.r.w {
 		parts = parts[:len(parts)-1]
@@ -251,6 +258,12 @@ func panelTitle(p Panel, m *Model, sn *Snapshot) string {
 }
 
 func dur(ns uint64) string { return sim.FormatDuration(ns) }
+
+// clock prints a simulated time to the microsecond, as perf prints
+// timestamps: 0.300500s.
+func clock(ns uint64) string {
+	return fmt.Sprintf("%d.%06ds", ns/1_000_000_000, ns%1_000_000_000/1000)
+}
 
 // fmtRate prints a rate compactly (12.3k).
 func fmtRate(f float64) string {

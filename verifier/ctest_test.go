@@ -11,7 +11,8 @@ import (
 	"github.com/schedsim/schedsim/verifier"
 )
 
-//go:generate sh -c "cd testdata/c && for f in *.bpf.c; do clang-19 -O2 -g -target bpf -mcpu=v4 -fdebug-compilation-dir=. -I../../../policies/include -c $f -o ${f%.c}.o; done"
+//go:generate sh -c "cd testdata/c && for f in *.bpf.c; do clang-19 -O2 -g -target bpf -mcpu=v4 -fdebug-compilation-dir=. -I../../../policies/include -c $DOLLAR{f} -o $DOLLAR{f%.c}.o; done"
+//go:generate sh -c "cd testdata/any && for f in *.bpf.c; do clang-19 -O2 -g -target bpf -mcpu=v4 -fdebug-compilation-dir=. -I../../../policies/include -c $DOLLAR{f} -o $DOLLAR{f%.c}.o; done"
 
 var expectRe = regexp.MustCompile(`expect: (accept|reject "([^"]*)" in (\w+))`)
 

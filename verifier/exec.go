@@ -468,6 +468,25 @@ func (v *verifier) pointerALU(st *vstate, pc int, in bpfvm.Insn, is64 bool, dst,
 	return nil
 }
 
+// regNotNull is reg_not_null (verifier.c 6.12): the pointer kinds that
+// are never NULL, at offsets that cannot wrap to 0. Context and stack
+// pointers are not among them: a comparison of one with 0 explores both
+// branches, as the kernel does.
+func regNotNull(r *regState) bool {
+	if r.mayBeNull() || r.smin <= -maxVarOff || r.smax >= maxVarOff {
+		return false
+	}
+	switch r.typ {
+	case ptrToMapValue, ptrToMem, constPtrToMap:
+		return true
+	case ptrToBTFID:
+		// is_trusted_reg: referenced, or trusted/allocated/non-owning
+		// without other modifiers
+		return r.refID != 0 || r.flags&(flagTrusted|flagAlloc|flagNonOwn) != 0 && r.flags&(flagUntrusted|flagRCU) == 0
+	}
+	return false
+}
+
 // ---- LD_IMM64 ----
 
 func (v *verifier) checkLdImm64(st *vstate, pc int, in bpfvm.Insn) error {
@@ -554,7 +573,7 @@ func (v *verifier) checkCondJmp(st *vstate, pc int, in bpfvm.Insn) (int, bool, e
 				v.markPtrOrNull(st, ptr.id, !nullInBranch)
 				return pc + 1, false, nil
 			}
-			if ptr.typ != ptrToBTFID || ptr.flags&(flagUntrusted) == 0 {
+			if regNotNull(ptr) {
 				// a non-null pointer is never 0
 				if op == bpfvm.JmpJEQ {
 					return pc + 1, false, nil

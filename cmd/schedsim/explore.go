@@ -89,7 +89,8 @@ func cmdExplore(args []string, stdout, stderr io.Writer) int {
 		ts := mp.Topology
 		env := policyEnv{cpus: ts.Nodes * ts.LLCsPerNode * ts.CoresPerLLC * ts.ThreadsPerCore, topo: ts, hz: mp.HZ, seed: seed,
 			insnCostPs: cfg.Policy.InsnCostPs, quantum: cfg.Policy.Quantum, lockTimeout: cfg.Policy.LockTimeout,
-			pct: &policies.PCT{Seed: seed, Depth: *depth}, engine: engineOf(cfg, *engine)}
+			pct: &policies.PCT{Seed: seed, Depth: *depth}, engine: engineOf(cfg, *engine),
+			budgetInsns: cfg.Policy.BudgetInsns, budgetNs: cfg.Policy.BudgetTime}
 		sched, err := resolvePolicy(spec, params, env)
 		if err != nil {
 			fmt.Fprintf(stderr, "schedsim explore: %v\n", err)

@@ -2,15 +2,17 @@ package main
 
 import (
 	"bytes"
+	"path/filepath"
 	"strings"
 	"testing"
 )
 
 func TestCmdVerify(t *testing.T) {
 	const (
-		oob    = "../../policies/testdata/oob.bpf.o"
-		compat = "../../policies/testdata/compat.bpf.o"
-		abba   = "../../verifier/testdata/c/abba.bpf.o"
+		oob      = "../../policies/testdata/oob.bpf.o"
+		compat   = "../../policies/testdata/compat.bpf.o"
+		abba     = "../../verifier/testdata/c/abba.bpf.o"
+		anytypes = "../../verifier/testdata/any/anytypes.bpf.o"
 	)
 	tests := []struct {
 		name   string
@@ -36,11 +38,18 @@ func TestCmdVerify(t *testing.T) {
 		{"lock order", []string{"verify", abba}, 0,
 			[]string{"accepted (2 programs", "warning: possible ABBA deadlock", "abba_enqueue", "abba_dispatch", "abba.bpf.c:28"}, nil},
 		{"no object", []string{"verify"}, 2, []string{"usage: schedsim verify OBJ"}, nil},
-		{"two objects", []string{"verify", "fifo", "fifo"}, 2, []string{"usage: schedsim verify OBJ"}, nil},
+		{"two objects", []string{"verify", "fifo", abba}, 0, []string{"fifo: accepted (4 programs", abba + ": accepted (2 programs"}, nil},
+		{"other program types", []string{"verify", anytypes}, 1,
+			[]string{"REJECTED (1 of 3 programs)", "count_packets  success", "bad_index      failure", "read_ctx       not modelled",
+				"bad_index+12 (./anytypes.bpf.c:36): R0 max value is outside of the allowed memory range",
+				"program type raw_tracepoint is not modelled"}, nil},
+		{"one program", []string{"verify", anytypes, "--prog", "count_packets"}, 0, []string{"count_packets"}, []string{"bad_index"}},
+		{"bad compare table", []string{"verify", "fifo", "--compare", "verify_test.go"}, 2, []string{"not a table written by schedsim verify --out"}, nil},
 		{"unknown builtin", []string{"verify", "nosuch"}, 2, []string{`unknown policy "nosuch"`}, nil},
 		{"missing file", []string{"verify", "nosuch.bpf.o"}, 2, []string{"nosuch.bpf.o"}, nil},
 		{"bad param", []string{"verify", "-p", "nr_cpus", compat}, 2, []string{"want NAME=VALUE"}, nil},
-		{"unknown param", []string{"verify", "-p", "nosuch=1", compat}, 2, []string{`no parameter "nosuch"`, "nr_cpus"}, nil},
+		{"unknown param", []string{"verify", "-p", "nosuch=1", compat}, 2,
+			[]string{`schedsim verify: -p nosuch=1: policy.params.nosuch: policy `, `has no parameter "nosuch"`, "nr_cpus"}, []string{": : ", "-p: "}},
 		{"help", []string{"verify", "-h"}, 0, nil, nil},
 	}
 	for _, tt := range tests {
@@ -65,5 +74,25 @@ func TestCmdVerify(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestCmdVerifyCompare: --out writes the table, --compare prints the
+// previous and the current figures side by side.
+func TestCmdVerifyCompare(t *testing.T) {
+	table := filepath.Join(t.TempDir(), "a.csv")
+	var stdout, stderr bytes.Buffer
+	if got := run([]string{"verify", "fifo", "--out", table}, &stdout, &stderr); got != 0 {
+		t.Fatalf("status %d: %s", got, stderr.String())
+	}
+	stdout.Reset()
+	if got := run([]string{"verify", "fifo", "eevdf", "--compare", table}, &stdout, &stderr); got != 0 {
+		t.Fatalf("status %d: %s", got, stderr.String())
+	}
+	out := stdout.String()
+	for _, w := range []string{"verdict (A)", "insns (DIFF)", "+0 (+0.0%)", "eevdf_enqueue", "N/A"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("comparison lacks %q:\n%s", w, out)
+		}
 	}
 }

@@ -124,6 +124,16 @@ enum scx_ent_flags {
 	SCX_TASK_DEQD_FOR_SLEEP = 8,
 };
 
+enum scx_consts {
+	SCX_DSP_DFL_MAX_BATCH = 32,
+	SCX_DSP_MAX_LOOPS = 32,
+	SCX_WATCHDOG_MAX_TIMEOUT = 30000,
+	SCX_EXIT_BT_LEN = 64,
+	SCX_EXIT_MSG_LEN = 1024,
+	SCX_EXIT_DUMP_DFL_LEN = 32768,
+	SCX_CPUPERF_ONE = 1024,
+};
+
 enum scx_cpu_preempt_reason {
 	SCX_CPU_PREEMPT_RT = 0,
 	SCX_CPU_PREEMPT_DL = 1,

@@ -349,6 +349,9 @@ extern void bpf_iter_num_destroy(struct bpf_iter_num *it) __ksym;
 	    )
 #endif
 
+/* Inside bpf_for_each(), the iterator (for scx_bpf_dsq_move() & co). */
+#define BPF_FOR_EACH_ITER	(&___it)
+
 #ifndef bpf_for_each
 #define bpf_for_each(type, cur, args...)				\
 	for (struct bpf_iter_##type ___it				\
@@ -420,6 +423,34 @@ extern void bpf_rcu_read_lock(void) __ksym;
 extern void bpf_rcu_read_unlock(void) __ksym;
 extern void bpf_preempt_disable(void) __ksym;
 extern void bpf_preempt_enable(void) __ksym;
+
+/* Arenas: memory shared with user space, in pages (BPF_MAP_TYPE_ARENA).
+ * __arena marks a pointer into it (address space 1); __arena globals live
+ * in the arena (section .addr_space.1). cast_kern()/cast_user() convert
+ * between the address spaces (the same addresses in schedsim). */
+#ifndef __arena
+#define __arena __attribute__((address_space(1)))
+#endif
+#define __arena_global __attribute__((address_space(1))) SEC(".addr_space.1")
+#ifndef cast_kern
+#define cast_kern(ptr) /* nothing for clang >= 19 with __BPF_FEATURE_ADDR_SPACE_CAST */
+#define cast_user(ptr)
+#endif
+#ifndef NUMA_NO_NODE
+#define NUMA_NO_NODE	(-1)
+#endif
+extern void __arena *bpf_arena_alloc_pages(void *p__map, void __arena *addr__ign, __u32 page_cnt,
+					   int node_id, __u64 flags) __ksym __weak;
+extern void bpf_arena_free_pages(void *p__map, void __arena *ptr__ign, __u32 page_cnt) __ksym __weak;
+
+/* Errors kfuncs and callbacks return, negated (asm-generic/errno*.h). */
+#ifndef ENOENT
+#define ENOENT		2
+#define ENOMEM		12
+#define EBUSY		16
+#define EEXIST		17
+#define EINVAL		22
+#endif
 
 /* The machine's CPUs (put them back with scx_bpf_put_cpumask()). */
 extern const struct cpumask *scx_bpf_get_online_cpumask(void) __ksym;
