@@ -411,7 +411,7 @@ func (rt *rtappTask) Next(m *Machine, t *Task) Action {
 		if rt.phase == len(th.Phases) { // one loop of the thread done
 			rt.phase, rt.loop = 0, rt.loop+1
 			if rt.loopFrom >= m.P.Warmup {
-				rt.st.iter.Record(m.Now() - rt.loopFrom)
+				m.request(&rt.st.iter, t.Group, m.Now()-rt.loopFrom)
 				rt.st.loops++
 			}
 			rt.loopFrom = m.Now()
