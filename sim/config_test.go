@@ -187,7 +187,7 @@ speed = 3
 		t.Fatalf("%T", err)
 	}
 	want := []string{
-		"u.toml:3:1: run.sead: unknown key in [run]; valid keys: duration, seed, warmup",
+		"u.toml:3:1: run.sead: unknown key in [run]; valid keys: duration, max_tasks, seed, starvation, warmup",
 		"u.toml:7:1: machine.migration.numa: unknown key in [machine.migration]; valid keys: llc, node, remote, smt",
 		"u.toml:12:40: workload[0].service.mode: unknown key in a exp distribution; valid keys: dist, max, mean",
 		"u.toml:13:1: workload[0].speed: unknown key in [[workload]] of kind server",
@@ -258,7 +258,7 @@ work = {dist = "lognormal", median = "1ms", sigma = 0.5}
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Run != (RunConfig{Duration: 5e6, Warmup: 1.5e6, Seed: 99}) {
+	if c.Run != (RunConfig{Duration: 5e6, Warmup: 1.5e6, Seed: 99, Starvation: DefaultStarvation, MaxTasks: DefaultMaxTasks}) {
 		t.Errorf("run = %+v", c.Run)
 	}
 	m := c.Machine

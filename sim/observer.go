@@ -167,11 +167,11 @@ func (k *Kernel) Emit(ev PolicyEvent) {
 // in CallbackEnd).
 func (k *Kernel) CountInsns(n uint64) { k.m.cur.insns += n }
 
-// DSQs returns the global DSQ and every user DSQ, by ID (local DSQs are
+// DSQs returns the global DSQs (one per NUMA node from 6.13) and every user DSQ, by ID (local DSQs are
 // CPU.Local()).
 func (m *Machine) DSQs() []*DSQ {
-	qs := make([]*DSQ, 0, 1+len(m.userDSQ))
-	qs = append(qs, m.global)
+	qs := make([]*DSQ, 0, len(m.globals)+len(m.userDSQ))
+	qs = append(qs, m.globals...)
 	ids := make([]uint64, 0, len(m.userDSQ))
 	for id := range m.userDSQ {
 		ids = append(ids, id)

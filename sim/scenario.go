@@ -41,6 +41,9 @@ func NewScenario(p Params, sched Scheduler, ws []Workload) (*Scenario, error) {
 		s.groupOf[n] = i
 		names[i] = n
 	}
+	if err := checkTaskBudget(p, ws); err != nil {
+		return nil, fmt.Errorf("scenario: %w", err)
+	}
 	m, err := NewMachine(p, sched)
 	if err != nil {
 		return nil, err

@@ -303,6 +303,9 @@ func writeSummary(w io.Writer, cfg *sim.Config, scn *sim.Scenario, r *sim.Result
 	fmt.Fprintf(tw, "switches\t%d\n", r.Switches)
 	fmt.Fprintf(tw, "utilisation\t%s\n", pct(r.Utilisation))
 	fmt.Fprintf(tw, "sched time\t%s\n", pct(r.SchedTime))
+	if r.NoiseTime > 0 {
+		fmt.Fprintf(tw, "noise time\t%s (interrupts and kernel threads, machine.noise)\n", pct(r.NoiseTime))
+	}
 	if r.FairnessTasks >= 2 {
 		if r.Fairness == 0 {
 			fmt.Fprintf(tw, "fairness\tn/a (none of the %d never-sleeping tasks ran)\n", r.FairnessTasks)
