@@ -26,7 +26,11 @@ type TraceReplay struct {
 	// recording's context-switch cost, which the replay charges again
 	// (default: the machine's context_switch).
 	SwitchCost uint64
-	// Tasks are the recorded tasks, by first appearance.
+	// Exclude lists comms whose tasks are left out (the tracer itself, say):
+	// their CPU time counts as idle, and their wakeups as interrupts.
+	// A pattern ending in '*' matches a prefix.
+	Exclude []string
+	// Tasks are the recorded tasks, by start time.
 	Tasks []RecordedTask
 	// TracedCPUs is the highest traced CPU + 1; Span the trace's length.
 	TracedCPUs int
@@ -79,8 +83,9 @@ func (w *TraceReplay) Validate() error {
 	return nil
 }
 
-// LoadTraceReplay reads a trace file into a replay workload.
-func LoadTraceReplay(spec WorkloadSpec, file string, switchCost uint64) (*TraceReplay, error) {
+// LoadTraceReplay reads a trace file into a replay workload, leaving out
+// the tasks whose comm matches a pattern of exclude.
+func LoadTraceReplay(spec WorkloadSpec, file string, switchCost uint64, exclude []string) (*TraceReplay, error) {
 	f, err := os.Open(file)
 	if err != nil {
 		return nil, err
@@ -90,9 +95,63 @@ func LoadTraceReplay(spec WorkloadSpec, file string, switchCost uint64) (*TraceR
 	if err != nil {
 		return nil, err
 	}
-	w := &TraceReplay{WorkloadSpec: spec, File: file, SwitchCost: switchCost}
+	w := &TraceReplay{WorkloadSpec: spec, File: file, SwitchCost: switchCost, Exclude: exclude}
+	w.exclude(evs)
 	w.record(evs)
 	return w, nil
+}
+
+// excluded reports whether comm matches a pattern of w.Exclude.
+func (w *TraceReplay) excluded(comm string) bool {
+	comm = strings.TrimSpace(comm)
+	for _, p := range w.Exclude {
+		if pre, ok := strings.CutSuffix(p, "*"); ok && strings.HasPrefix(comm, pre) || p == comm {
+			return true
+		}
+	}
+	return false
+}
+
+// exclude rewrites the events of excluded tasks as the idle task's: their
+// time on a CPU becomes idle time, their wakeups come from nowhere (a timer
+// or an interrupt), and nothing wakes, forks or ends them.
+func (w *TraceReplay) exclude(evs []schedEvent) {
+	if len(w.Exclude) == 0 {
+		return
+	}
+	out := map[int32]bool{}
+	for _, e := range evs {
+		if e.prevComm != "" && w.excluded(e.prevComm) {
+			out[e.prevPID] = true
+		}
+		if e.nextComm != "" && w.excluded(e.nextComm) {
+			out[e.nextPID] = true
+		}
+	}
+	delete(out, 0)
+	for i := range evs {
+		e := &evs[i]
+		if out[e.curPID] {
+			e.curPID = 0
+		}
+		switch e.kind {
+		case kSwitch:
+			if out[e.prevPID] {
+				e.prevPID, e.prevState = 0, "R"
+			}
+			if out[e.nextPID] {
+				e.nextPID = 0
+			}
+		case kFork:
+			if out[e.nextPID] {
+				e.nextPID = 0
+			}
+		default:
+			if out[e.prevPID] {
+				e.prevPID = 0
+			}
+		}
+	}
 }
 
 // recTask is a task's state while a trace is read.
@@ -234,11 +293,17 @@ func (w *TraceReplay) record(evs []schedEvent) {
 			}
 			r.sleeping, r.runq, r.runqAt = false, true, e.ts
 		case kWakeupNew:
+			if e.prevPID == 0 {
+				break
+			}
 			r := get(e.prevPID, e.prevComm, e.prevPrio, e.cpu, e.ts, "new")
 			if !r.running {
 				r.sleeping, r.runq, r.runqAt = false, true, e.ts
 			}
 		case kFork:
+			if e.nextPID == 0 {
+				break
+			}
 			get(e.nextPID, e.nextComm, 120, e.cpu, e.ts, "new")
 		case kExit:
 			if e.prevPID != 0 {

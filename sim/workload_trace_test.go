@@ -91,3 +91,23 @@ func TestParseSchedTraceErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestTraceExclude(t *testing.T) {
+	evs, err := parseSchedTrace("t", strings.NewReader(traceShapes["trace"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &TraceReplay{WorkloadSpec: WorkloadSpec{Name: "t"}, Exclude: []string{"Web*"}}
+	w.exclude(evs)
+	w.record(evs)
+	var comms []string
+	for _, rt := range w.Tasks {
+		comms = append(comms, rt.Comm)
+		if rt.Comm == "bash" && (len(rt.Steps) != 3 || rt.Steps[0].Kind != RecSleep) {
+			t.Errorf("bash, woken by an excluded task, should sleep on a timer: %+v", rt.Steps)
+		}
+	}
+	if strings.Join(comms, ",") != "bash,kworker/2:1" {
+		t.Errorf("tasks %v, want bash and kworker/2:1", comms)
+	}
+}
