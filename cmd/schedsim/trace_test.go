@@ -134,3 +134,18 @@ func TestReplayExamples(t *testing.T) {
 		t.Fatalf("video.toml: exit %d: %s%s", code, out, errOut)
 	}
 }
+
+func TestRTAppUnsupportedKey(t *testing.T) {
+	dir := t.TempDir()
+	json := "{\n  \"tasks\": {\n    \"t\": { \"run\": 1000, \"barrier\": \"x\" }\n  }\n}\n"
+	if err := os.WriteFile(filepath.Join(dir, "w.json"), []byte(json), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "c.toml")
+	os.WriteFile(cfg, []byte("[[workload]]\nkind = \"rtapp\"\nfile = \"w.json\"\n"), 0o644)
+	code, _, errOut := cli(t, "run", cfg)
+	want := filepath.Join(dir, "w.json") + `:3:25: rt-app key "barrier" is not supported`
+	if code != exitUsage || !strings.Contains(errOut, want) {
+		t.Errorf("exit %d: %s\nwant %s", code, errOut, want)
+	}
+}

@@ -1,0 +1,84 @@
+package traces
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/schedsim/schedsim/sim"
+)
+
+// TestPerfettoLocksAndInstants feeds lock events that release out of
+// order, a deadlock report and an ejection, and reads back per track the
+// slices and instants, names resolved through the interned data.
+func TestPerfettoLocksAndInstants(t *testing.T) {
+	var buf bytes.Buffer
+	w := NewPerfetto(&buf, Options{CPUs: 2})
+	ev := func(k sim.PolicyEventKind, name string) sim.PolicyEvent {
+		return sim.PolicyEvent{Kind: k, Name: name, Site: "p.bpf.c:12"}
+	}
+	w.Policy(10, 1, ev(sim.PolicyLockWait, "A"))
+	w.Policy(20, 1, ev(sim.PolicyLockAcquire, "A"))
+	w.Policy(25, 1, ev(sim.PolicyLockAcquire, "B"))
+	w.Policy(30, 1, ev(sim.PolicyLockRelease, "A"))
+	w.Policy(40, 1, ev(sim.PolicyLockRelease, "B"))
+	w.Policy(50, 0, sim.PolicyEvent{Kind: sim.PolicyDeadlock, Name: "A", Text: "AA deadlock on A"})
+	w.Ejected(60, &sim.Ejection{At: 60, Policy: "p", Info: sim.ExitInfo{Reason: "scx_bpf_error", Msg: "boom"}})
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	names := map[uint64]string{}
+	byName := map[string][]string{} // events by track name
+	trackName := map[uint64]string{}
+	for _, pf := range decode(t, buf.Bytes()) {
+		pkt := decode(t, pf.b)
+		if in, ok := get(pkt, fPacketInternedData); ok {
+			for _, f := range decode(t, in.b) {
+				if f.num == fInternEventNames {
+					e := decode(t, f.b)
+					iid, _ := get(e, fInternedIID)
+					n, _ := get(e, fInternedName)
+					names[iid.v] = string(n.b)
+				}
+			}
+		}
+		if d, ok := get(pkt, fPacketTrackDescriptor); ok {
+			td := decode(t, d.b)
+			u, _ := get(td, fTdUUID)
+			n, _ := get(td, fTdName)
+			trackName[u.v] = string(n.b)
+		}
+		e, ok := get(pkt, fPacketTrackEvent)
+		if !ok {
+			continue
+		}
+		ts, _ := get(pkt, fPacketTimestamp)
+		te := decode(t, e.b)
+		typ, _ := get(te, fTeType)
+		tr, _ := get(te, fTeTrackUUID)
+		name := ""
+		if n, ok := get(te, fTeName); ok {
+			name = string(n.b)
+		} else if iid, ok := get(te, fTeNameIID); ok {
+			name = names[iid.v]
+		}
+		key := trackName[tr.v]
+		desc := fmt.Sprintf("%d:%s", ts.v, map[uint64]string{teSliceBegin: "B", teSliceEnd: "E", teInstant: "I"}[typ.v])
+		if name != "" {
+			desc += " " + name
+		}
+		byName[key] = append(byName[key], desc)
+	}
+	want := map[string]string{
+		"cpu1 lock A": "10:B wait A,20:E,20:B hold A,30:E",
+		"cpu1 lock B": "25:B hold B,40:E",
+		"schedsim":    "50:I deadlock A,60:I ejected: scx_bpf_error",
+	}
+	for tn, w := range want {
+		if got := strings.Join(byName[tn], ","); got != w {
+			t.Errorf("track %q: %s, want %s", tn, got, w)
+		}
+	}
+}
