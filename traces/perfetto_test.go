@@ -53,6 +53,30 @@ func decode(t *testing.T, b []byte) []field {
 	return fs
 }
 
+// readInterned adds the interned strings of a packet to interned (by
+// InternedData field, then iid), failing on an id given twice.
+func readInterned(t *testing.T, pkt []field, interned map[protowire.Number]map[uint64]string) {
+	t.Helper()
+	in, ok := get(pkt, fPacketInternedData)
+	if !ok {
+		return
+	}
+	for _, f := range decode(t, in.b) {
+		e := decode(t, f.b)
+		iid, _ := get(e, fInternedIID)
+		name, _ := get(e, fInternedName)
+		m := interned[f.num]
+		if m == nil {
+			m = map[uint64]string{}
+			interned[f.num] = m
+		}
+		if _, dup := m[iid.v]; dup || iid.v == 0 {
+			t.Fatalf("interned id %d of field %d given twice (or 0)", iid.v, f.num)
+		}
+		m[iid.v] = string(name.b)
+	}
+}
+
 func get(fs []field, num protowire.Number) (field, bool) {
 	for _, f := range fs {
 		if f.num == num {
@@ -236,22 +260,7 @@ func TestPerfettoWireFormat(t *testing.T) {
 			}
 			continue
 		}
-		if in, ok := get(pkt, fPacketInternedData); ok {
-			for _, f := range decode(t, in.b) {
-				e := decode(t, f.b)
-				iid, _ := get(e, fInternedIID)
-				name, _ := get(e, fInternedName)
-				m := interned[f.num]
-				if m == nil {
-					m = map[uint64]string{}
-					interned[f.num] = m
-				}
-				if _, dup := m[iid.v]; dup || iid.v == 0 {
-					t.Fatalf("interned id %d of field %d given twice (or 0)", iid.v, f.num)
-				}
-				m[iid.v] = string(name.b)
-			}
-		}
+		readInterned(t, pkt, interned)
 		if e, ok := get(pkt, fPacketTrackEvent); ok {
 			if _, ok := get(pkt, fPacketSeqID); !ok {
 				t.Fatal("track event without trusted_packet_sequence_id")

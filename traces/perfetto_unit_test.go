@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/schedsim/schedsim/sim"
+	"google.golang.org/protobuf/encoding/protowire"
 )
 
 // TestPerfettoLocksAndInstants feeds lock events that release out of
@@ -29,21 +30,12 @@ func TestPerfettoLocksAndInstants(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	names := map[uint64]string{}
+	interned := map[protowire.Number]map[uint64]string{}
 	byName := map[string][]string{} // events by track name
 	trackName := map[uint64]string{}
 	for _, pf := range decode(t, buf.Bytes()) {
 		pkt := decode(t, pf.b)
-		if in, ok := get(pkt, fPacketInternedData); ok {
-			for _, f := range decode(t, in.b) {
-				if f.num == fInternEventNames {
-					e := decode(t, f.b)
-					iid, _ := get(e, fInternedIID)
-					n, _ := get(e, fInternedName)
-					names[iid.v] = string(n.b)
-				}
-			}
-		}
+		readInterned(t, pkt, interned)
 		if d, ok := get(pkt, fPacketTrackDescriptor); ok {
 			td := decode(t, d.b)
 			u, _ := get(td, fTdUUID)
@@ -62,7 +54,7 @@ func TestPerfettoLocksAndInstants(t *testing.T) {
 		if n, ok := get(te, fTeName); ok {
 			name = string(n.b)
 		} else if iid, ok := get(te, fTeNameIID); ok {
-			name = names[iid.v]
+			name = interned[fInternEventNames][iid.v]
 		}
 		key := trackName[tr.v]
 		desc := fmt.Sprintf("%d:%s", ts.v, map[uint64]string{teSliceBegin: "B", teSliceEnd: "E", teInstant: "I"}[typ.v])
