@@ -23,6 +23,7 @@ var traceShapes = map[string]string{
             bash-1200    [001] d..2.   100.001000: sched_switch: prev_comm=bash prev_pid=1200 prev_prio=120 prev_state=X ==> next_comm=Web Content next_pid=1300 next_prio=120
 `,
 	"trace-cmd": `cpus=4
+CPU:2 [LOST 17 EVENTS]
             bash-1200  [001]   100.000100: sched_switch:         bash:1200 [120] S ==> Web Content:1300 [120]
      Web Content-1300  [001]   100.000400: sched_waking:         comm=bash pid=1200 prio=120 target_cpu=001
           <idle>-0     [002]   100.000500: sched_waking:         comm=kworker/2:1 pid=77 prio=120 target_cpu=002
