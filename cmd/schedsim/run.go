@@ -195,12 +195,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 			return exitFailure
 		}
 	}
-	if diffs := replayDiffs(scn); len(diffs) > 0 {
+	if diffs := recordReplay(scn, res); len(diffs) > 0 {
 		writeReplayDiffs(summaryOut, scn, diffs)
-		if res.Extra == nil {
-			res.Extra = map[string]any{}
-		}
-		res.Extra["trace_replay"] = diffs
 	}
 	if jsonOut != nil {
 		data, err := json.MarshalIndent(res, "", "  ")

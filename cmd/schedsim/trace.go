@@ -100,6 +100,19 @@ func replayDiffs(scn *sim.Scenario) map[string][]sim.ReplayDiff {
 	return out
 }
 
+// recordReplay puts the run's replay comparisons, if it has trace
+// workloads, in the result's extra.trace_replay and returns them.
+func recordReplay(scn *sim.Scenario, r *sim.Result) map[string][]sim.ReplayDiff {
+	diffs := replayDiffs(scn)
+	if len(diffs) > 0 {
+		if r.Extra == nil {
+			r.Extra = map[string]any{}
+		}
+		r.Extra["trace_replay"] = diffs
+	}
+	return diffs
+}
+
 // maxReplayRows bounds the tasks the summary lists per trace workload.
 const maxReplayRows = 20
 
