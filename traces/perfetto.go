@@ -25,6 +25,7 @@ const (
 	trkLock
 	trkCounter
 	trkThread
+	trkRequest
 )
 
 type trackKey struct {
@@ -120,6 +121,8 @@ func (p *PerfettoWriter) track(at uint64, k trackKey) uint64 {
 		td = td.str(fTdName, "DSQ "+k.name).bytes(fTdCounter, msg(nil).uint(fCdUnit, unitCount))
 	case trkLock:
 		td = td.str(fTdName, "cpu"+strconv.FormatInt(k.id, 10)+" lock "+k.name)
+	case trkRequest:
+		td = td.str(fTdName, "latency "+k.name).bytes(fTdCounter, msg(nil).uint(fCdUnit, unitTimeNs))
 	case trkCounter:
 		parent := p.thread(at, int32(k.id), "")
 		td = td.str(fTdName, k.name).uint(fTdParent, parent).bytes(fTdCounter, nil)
@@ -410,6 +413,21 @@ func (p *PerfettoWriter) DSQ(at uint64, q *sim.DSQ, t *sim.Task, inserted bool) 
 		p.tracks[k] = tr
 	}
 	p.counter(at, tr, float64(q.Len()), true)
+}
+
+// Request implements sim.Observer: a workload's request latencies as a
+// counter track ("latency web"), one value per completed request.
+func (p *PerfettoWriter) Request(at uint64, group int, latency uint64) {
+	if !p.opts.in(at) {
+		return
+	}
+	k := trackKey{kind: trkRequest, id: int64(group)}
+	tr, ok := p.tracks[k]
+	if !ok {
+		tr = p.track(at, trackKey{kind: trkRequest, id: int64(group), name: p.opts.workload(group)})
+		p.tracks[k] = tr
+	}
+	p.counter(at, tr, float64(latency), true)
 }
 
 // Ejected implements sim.Observer: an instant on the run's track.

@@ -86,8 +86,9 @@ const (
 	fThTid  = 2
 	fThName = 5
 	// counter_descriptor.proto: CounterDescriptor.unit, UNIT_COUNT
-	fCdUnit   = 3
-	unitCount = 2
+	fCdUnit    = 3
+	unitTimeNs = 1
+	unitCount  = 2
 
 	// trace/track_event/track_event.proto: TrackEvent
 	fTeDebugAnnotations = 4

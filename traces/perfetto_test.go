@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/schedsim/schedsim/policies"
@@ -93,6 +94,7 @@ type recorder struct {
 	callbacks int
 	dsq       int
 	counters  int
+	requests  int
 }
 
 func (r *recorder) Switch(at uint64, cpu int, prev, next *sim.Task) {
@@ -100,6 +102,7 @@ func (r *recorder) Switch(at uint64, cpu int, prev, next *sim.Task) {
 }
 func (r *recorder) CallbackStart(uint64, int, sim.Callback, *sim.Task) { r.callbacks++ }
 func (r *recorder) DSQ(uint64, *sim.DSQ, *sim.Task, bool)              { r.dsq++ }
+func (r *recorder) Request(uint64, int, uint64)                        { r.requests++ }
 func (r *recorder) Policy(at uint64, cpu int, ev sim.PolicyEvent) {
 	if ev.Kind == sim.PolicyCounter {
 		r.counters++
@@ -177,7 +180,7 @@ func TestPerfettoWireFormat(t *testing.T) {
 	threads := map[uint64]string{}
 	trackName := map[uint64]string{}
 	counterTracks := map[uint64]bool{}
-	var begins, ends, cbBegins, counterVals, dsqVals, withInsns int
+	var begins, ends, cbBegins, counterVals, dsqVals, reqVals, withInsns int
 	interned := map[protowire.Number]map[uint64]string{}
 	cbNames := map[string]bool{}
 	for _, n := range []string{"select_cpu", "enqueue", "dequeue", "dispatch", "tick", "runnable",
@@ -308,7 +311,14 @@ func TestPerfettoWireFormat(t *testing.T) {
 					}
 					counterVals++
 				} else if _, ok := get(te, fTeCounterValue); ok {
-					dsqVals++
+					switch n := trackName[tr.v]; {
+					case strings.HasPrefix(n, "DSQ "):
+						dsqVals++
+					case strings.HasPrefix(n, "latency "):
+						reqVals++
+					default:
+						t.Fatalf("integer counter on track %q", n)
+					}
 				}
 			}
 		}
@@ -341,6 +351,9 @@ func TestPerfettoWireFormat(t *testing.T) {
 	}
 	if dsqVals != rec.dsq || rec.dsq == 0 {
 		t.Errorf("%d DSQ counter values, %d DSQ events", dsqVals, rec.dsq)
+	}
+	if reqVals != rec.requests || rec.requests == 0 {
+		t.Errorf("%d request latency values, %d requests", reqVals, rec.requests)
 	}
 	if counterVals != rec.counters || rec.counters == 0 {
 		t.Errorf("%d policy counter values, %d PolicyCounter events", counterVals, rec.counters)

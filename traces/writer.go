@@ -76,12 +76,22 @@ type Options struct {
 	// From and To bound the window written, in simulated ns; To == 0
 	// means the end of the run.
 	From, To uint64
+	// Workloads names the run's workloads by group index (for the
+	// request latency counters); unnamed groups are "workload N".
+	Workloads []string
 	// Kernel is the kernel release the trace claims (Perfetto reads the
 	// sched_switch state bits by version); default "6.12.0-schedsim".
 	Kernel string
 }
 
 func (o *Options) in(at uint64) bool { return at >= o.From && (o.To == 0 || at <= o.To) }
+
+func (o *Options) workload(group int) string {
+	if group >= 0 && group < len(o.Workloads) {
+		return o.Workloads[group]
+	}
+	return "workload " + strconv.Itoa(group)
+}
 
 func (o *Options) kernel() string {
 	if o.Kernel == "" {

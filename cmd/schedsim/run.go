@@ -160,7 +160,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	var tr *traceOut
 	if f.trace.set() {
 		var err error
-		if tr, err = f.trace.open(env.cpus); err != nil {
+		if tr, err = f.trace.open(env.cpus, cfg); err != nil {
 			fmt.Fprintf(stderr, "schedsim run: %v\n", err)
 			return exitUsage
 		}

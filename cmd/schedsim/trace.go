@@ -38,8 +38,9 @@ type traceOut struct {
 	name string
 }
 
-// open creates the trace file and its writer for a machine of ncpu CPUs.
-func (tf *traceFlags) open(ncpu int) (*traceOut, error) {
+// open creates the trace file and its writer for a machine of ncpu CPUs
+// running the config's workloads.
+func (tf *traceFlags) open(ncpu int, cfg *sim.Config) (*traceOut, error) {
 	if tf.file == "" {
 		return nil, fmt.Errorf("--trace-format, --trace-from and --trace-to need --trace FILE")
 	}
@@ -48,6 +49,9 @@ func (tf *traceFlags) open(ncpu int) (*traceOut, error) {
 		return nil, fmt.Errorf("--trace: %w", err)
 	}
 	o := traces.Options{CPUs: ncpu}
+	for _, w := range cfg.Workloads {
+		o.Workloads = append(o.Workloads, w.Common().Name)
+	}
 	for _, x := range []struct {
 		flag, val string
 		dst       *uint64
