@@ -67,6 +67,12 @@ func (w *TraceReplay) record(evs []schedEvent) {
 		}
 		return r
 	}
+	// reused forgets an exited task whose pid a new task takes.
+	reused := func(pid int32) {
+		if r, ok := state[pid]; ok && r.done {
+			delete(state, pid)
+		}
+	}
 	step := func(r *recTask, s RecordedStep) {
 		if !r.done {
 			rt(r).Steps = append(rt(r).Steps, s)
@@ -150,6 +156,7 @@ func (w *TraceReplay) record(evs []schedEvent) {
 			if e.prevPID == 0 {
 				break
 			}
+			reused(e.prevPID)
 			r := get(e.prevPID, e.prevComm, e.prevPrio, e.cpu, e.ts, "new")
 			if !r.running {
 				r.sleeping, r.runq, r.runqAt = false, true, e.ts
@@ -158,6 +165,7 @@ func (w *TraceReplay) record(evs []schedEvent) {
 			if e.nextPID == 0 {
 				break
 			}
+			reused(e.nextPID)
 			get(e.nextPID, e.nextComm, 120, e.cpu, e.ts, "new")
 		case kExit:
 			if e.prevPID != 0 {

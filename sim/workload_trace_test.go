@@ -112,3 +112,21 @@ func TestTraceExclude(t *testing.T) {
 		t.Errorf("tasks %v, want bash and kworker/2:1", comms)
 	}
 }
+
+// A pid that exits and is taken again by a new task makes two tasks.
+func TestTracePidReuse(t *testing.T) {
+	text := `a-5 [000] d..2. 1.000000: sched_switch: prev_comm=a prev_pid=5 prev_prio=120 prev_state=X ==> next_comm=swapper/0 next_pid=0 next_prio=120
+<idle>-0 [000] d..2. 1.001000: sched_wakeup_new: comm=b pid=5 prio=120 target_cpu=000
+<idle>-0 [000] d..2. 1.002000: sched_switch: prev_comm=swapper/0 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=b next_pid=5 next_prio=120
+b-5 [000] d..2. 1.005000: sched_switch: prev_comm=b prev_pid=5 prev_prio=120 prev_state=S ==> next_comm=swapper/0 next_pid=0 next_prio=120
+`
+	evs, err := parseSchedTrace("t", strings.NewReader(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &TraceReplay{WorkloadSpec: WorkloadSpec{Name: "t"}}
+	w.record(evs)
+	if len(w.Tasks) != 2 || w.Tasks[1].Comm != "b" || w.Tasks[1].Start != 1_000_000 || w.Tasks[1].Runtime != 3_000_000 {
+		t.Fatalf("tasks %+v", w.Tasks)
+	}
+}
