@@ -74,3 +74,29 @@ func TestPerfettoLocksAndInstants(t *testing.T) {
 		}
 	}
 }
+
+// TestSkipCategories: a writer left without callbacks, DSQs and locks
+// writes only the sched events and what remains.
+func TestSkipCategories(t *testing.T) {
+	want, err := ParseEvents("counters,printk")
+	if err != nil || want != EventCounters|EventPrintk {
+		t.Fatalf("ParseEvents: %v %v", want, err)
+	}
+	if _, err := ParseEvents("callbacks,bogus"); err == nil || !strings.Contains(err.Error(), `"bogus"`) {
+		t.Fatalf("ParseEvents(bogus): %v", err)
+	}
+	var all, some bytes.Buffer
+	wa, _ := New(&all, Chrome, Options{CPUs: 4})
+	ws, _ := New(&some, Chrome, Options{CPUs: 4, Skip: EventAll &^ want})
+	traced(t, "fifo-go", "10ms", 4, 3, wa, ws)
+	wa.Close()
+	ws.Close()
+	for _, c := range []struct {
+		s          string
+		inAll, inS bool
+	}{{`"cost_ns"`, true, false}, {`"DSQ `, true, false}, {`"latency workload 0"`, true, true}, {`"ph":"X","name":"ping-0"`, true, true}} {
+		if strings.Contains(all.String(), c.s) != c.inAll || strings.Contains(some.String(), c.s) != c.inS {
+			t.Errorf("%s: in all %v, in filtered %v", c.s, strings.Contains(all.String(), c.s), strings.Contains(some.String(), c.s))
+		}
+	}
+}

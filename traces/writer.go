@@ -79,6 +79,9 @@ type Options struct {
 	// Workloads names the run's workloads by group index (for the
 	// request latency counters); unnamed groups are "workload N".
 	Workloads []string
+	// Skip are the categories left out (the sched events are always
+	// written); 0 writes everything.
+	Skip Events
 	// Kernel is the kernel release the trace claims (Perfetto reads the
 	// sched_switch state bits by version); default "6.12.0-schedsim".
 	Kernel string
@@ -111,6 +114,14 @@ type Writer interface {
 
 // New returns a writer of format f writing to w.
 func New(w io.Writer, f Format, o Options) (Writer, error) {
+	wr, err := newWriter(w, f, o)
+	if err != nil || o.Skip&EventAll == 0 {
+		return wr, err
+	}
+	return filtered{Writer: wr, want: EventAll &^ o.Skip}, nil
+}
+
+func newWriter(w io.Writer, f Format, o Options) (Writer, error) {
 	switch f {
 	case Perfetto:
 		return NewPerfetto(w, o), nil

@@ -16,7 +16,7 @@ import (
 
 // traceFlags are schedsim run's --trace options.
 type traceFlags struct {
-	file, format, from, to string
+	file, format, from, to, events string
 }
 
 func (tf *traceFlags) register(fs *flag.FlagSet) {
@@ -24,11 +24,12 @@ func (tf *traceFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&tf.format, "trace-format", "", "trace `FORMAT`: perfetto, json, ftrace or ftrace-ns (default: from the file's extension)")
 	fs.StringVar(&tf.from, "trace-from", "", "trace only from simulated `TIME` on (e.g. 200ms)")
 	fs.StringVar(&tf.to, "trace-to", "", "trace only up to simulated `TIME`")
+	fs.StringVar(&tf.events, "trace-events", "", "what to trace besides the sched events: a `LIST` of callbacks, dsq, locks, counters, printk, or all (the default), or sched alone")
 }
 
 // set reports whether any trace option was given.
 func (tf *traceFlags) set() bool {
-	return tf.file != "" || tf.format != "" || tf.from != "" || tf.to != ""
+	return tf.file != "" || tf.format != "" || tf.from != "" || tf.to != "" || tf.events != ""
 }
 
 // traceOut is an open trace: its writer and file.
@@ -42,7 +43,7 @@ type traceOut struct {
 // running the config's workloads.
 func (tf *traceFlags) open(ncpu int, cfg *sim.Config) (*traceOut, error) {
 	if tf.file == "" {
-		return nil, fmt.Errorf("--trace-format, --trace-from and --trace-to need --trace FILE")
+		return nil, fmt.Errorf("--trace-format, --trace-from, --trace-to and --trace-events need --trace FILE")
 	}
 	format, err := traces.FormatFor(tf.file, tf.format)
 	if err != nil {
@@ -64,6 +65,13 @@ func (tf *traceFlags) open(ncpu int, cfg *sim.Config) (*traceOut, error) {
 			return nil, fmt.Errorf("%s %q: expected a time such as 200ms or 1s", x.flag, x.val)
 		}
 		*x.dst = d
+	}
+	if tf.events != "" {
+		want, err := traces.ParseEvents(tf.events)
+		if err != nil {
+			return nil, fmt.Errorf("--trace-events: %w", err)
+		}
+		o.Skip = traces.EventAll &^ want
 	}
 	if o.To != 0 && o.To < o.From {
 		return nil, fmt.Errorf("--trace-to %s is before --trace-from %s", tf.to, tf.from)

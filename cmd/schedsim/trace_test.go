@@ -149,3 +149,23 @@ func TestRTAppUnsupportedKey(t *testing.T) {
 		t.Errorf("exit %d: %s\nwant %s", code, errOut, want)
 	}
 }
+
+func TestRunTraceEvents(t *testing.T) {
+	cfg := writeConfig(t, traceTestConfig)
+	dir := t.TempDir()
+	all, sched := filepath.Join(dir, "all.json"), filepath.Join(dir, "sched.json")
+	for _, c := range [][]string{{"--trace", all}, {"--trace", sched, "--trace-events", "sched"}} {
+		if code, _, errOut := cli(t, append([]string{"run", cfg}, c...)...); code != exitOK {
+			t.Fatalf("%v: exit %d: %s", c, code, errOut)
+		}
+	}
+	a, _ := os.ReadFile(all)
+	s, _ := os.ReadFile(sched)
+	if !strings.Contains(string(a), `"cost_ns"`) || strings.Contains(string(s), `"cost_ns"`) || !strings.Contains(string(s), `"name":"w-0"`) {
+		t.Errorf("--trace-events sched did not leave out the callbacks alone")
+	}
+	if code, _, errOut := cli(t, "run", cfg, "--trace", all, "--trace-events", "cpu"); code != exitUsage ||
+		!strings.Contains(errOut, `unknown trace event category "cpu"`) {
+		t.Errorf("bad category: exit %d, %s", code, errOut)
+	}
+}
