@@ -10,8 +10,9 @@ import (
 
 // cpuBundle is a CPU's FtraceEventBundle being filled.
 type cpuBundle struct {
-	events msg
-	n      int
+	events  msg
+	n       int
+	compact compactSched // with Options.CompactSched
 }
 
 // bundleMax bounds the events a CPU buffers before its bundle is written.
@@ -56,6 +57,7 @@ type PerfettoWriter struct {
 	pkt, ev  msg
 	sub      msg
 	te, body msg // track event and its packet, reused
+	scratch  msg // packed arrays of compact sched events
 	da       msg // a debug annotation, reused
 	// interned strings by kind (event names, annotation names, annotation
 	// values), and the entries interned since the last packet
@@ -154,11 +156,27 @@ func (p *PerfettoWriter) ftrace(at uint64, cpu int, cur *sim.Task, num protowire
 	p.ftraceFlags(at, cpu, cur, num, fields, 0)
 }
 
-// ftraceFlags is ftrace with the event's common_flags.
-func (p *PerfettoWriter) ftraceFlags(at uint64, cpu int, cur *sim.Task, num protowire.Number, fields msg, flags uint64) {
+// bundle returns cpu's bundle.
+func (p *PerfettoWriter) bundle(cpu int) *cpuBundle {
 	for cpu >= len(p.cpus) {
 		p.cpus = append(p.cpus, cpuBundle{})
 	}
+	return &p.cpus[cpu]
+}
+
+// counted counts an event added to cpu's bundle, writing the bundle when
+// it is full.
+func (p *PerfettoWriter) counted(cpu int) {
+	b := &p.cpus[cpu]
+	b.n++
+	if b.n >= bundleMax {
+		p.flushCPU(cpu)
+	}
+}
+
+// ftraceFlags is ftrace with the event's common_flags.
+func (p *PerfettoWriter) ftraceFlags(at uint64, cpu int, cur *sim.Task, num protowire.Number, fields msg, flags uint64) {
+	p.bundle(cpu)
 	// timestamp, pid, then the event: the order trace_processor's
 	// tokenizer reads fastest; common_flags after them.
 	ev := msg(p.ev[:0]).uint(fFtraceTimestamp, at).uint(fFtracePid, uint64(pid(cur))).bytes(num, fields)
@@ -168,10 +186,7 @@ func (p *PerfettoWriter) ftraceFlags(at uint64, cpu int, cur *sim.Task, num prot
 	p.ev = ev
 	b := &p.cpus[cpu]
 	b.events = b.events.bytes(fBundleEvent, ev)
-	b.n++
-	if b.n >= bundleMax {
-		p.flushCPU(cpu)
-	}
+	p.counted(cpu)
 }
 
 func (p *PerfettoWriter) flushCPU(cpu int) {
@@ -180,6 +195,9 @@ func (p *PerfettoWriter) flushCPU(cpu int) {
 		return
 	}
 	bundle := append(p.sub[:0].uint(fBundleCPU, uint64(cpu)), b.events...)
+	if !b.compact.empty() {
+		bundle, p.scratch = b.compact.encode(bundle, p.scratch)
+	}
 	p.sub = bundle
 	p.body = p.body[:0].bytes(fPacketFtraceEvents, bundle)
 	p.packet(p.body)
@@ -210,7 +228,12 @@ func (p *PerfettoWriter) Fork(at uint64, t *sim.Task) {
 // Waking implements sim.Observer (sched_waking on the waker's CPU).
 func (p *PerfettoWriter) Waking(at uint64, t *sim.Task, wakerCPU int) {
 	p.wakeCPU[t.PID] = wakerCPU
-	if p.opts.in(at) {
+	switch {
+	case !p.opts.in(at):
+	case p.opts.CompactSched:
+		p.bundle(wakerCPU).compact.waking(at, t.PID, prio(t), t.CPU(), comm(t, 0), wakeFlags(t))
+		p.counted(wakerCPU)
+	default:
 		p.ftraceFlags(at, wakerCPU, p.curr(wakerCPU), fFtraceSchedWaking, p.wakeFields(t, t.CPU()), wakeFlags(t))
 	}
 }
@@ -237,6 +260,11 @@ func (p *PerfettoWriter) Switch(at uint64, cpu int, prev, next *sim.Task) {
 	st := prevState(prev)
 	if st == stateDead {
 		p.exit(at, cpu, prev)
+	}
+	if p.opts.CompactSched {
+		p.bundle(cpu).compact.switchTo(at, st, pid(next), prio(next), comm(next, cpu))
+		p.counted(cpu)
+		return
 	}
 	p.sub = msg(p.sub[:0]).str(fSwPrevComm, comm(prev, cpu)).int(fSwPrevPid, int64(pid(prev))).
 		int(fSwPrevPrio, int64(prio(prev))).int(fSwPrevState, st).

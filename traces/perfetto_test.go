@@ -78,6 +78,55 @@ func readInterned(t *testing.T, pkt []field, interned map[protowire.Number]map[u
 	}
 }
 
+// decodeCompact reads a CompactSched message of cpu: its switches as
+// "at prev>next" (prev is the CPU's previous next, kept in lastNext), after
+// checking time order, pids and comms; and the number of wakings.
+func decodeCompact(t *testing.T, b []byte, cpu int, comms map[uint64]string, lastNext map[int]uint64) ([]string, int) {
+	t.Helper()
+	var table []string
+	arrays := map[protowire.Number][]uint64{}
+	for _, f := range decode(t, b) {
+		if f.num == fCsInternTable {
+			table = append(table, string(f.b))
+			continue
+		}
+		for p := f.b; len(p) > 0; {
+			v, n := protowire.ConsumeVarint(p)
+			if n < 0 {
+				t.Fatalf("compact field %d: bad packed varint", f.num)
+			}
+			arrays[f.num] = append(arrays[f.num], v)
+			p = p[n:]
+		}
+	}
+	ts := arrays[fCsSwitchTimestamp]
+	for _, num := range []protowire.Number{fCsSwitchPrevState, fCsSwitchNextPid, fCsSwitchNextPrio, fCsSwitchNextComm} {
+		if len(arrays[num]) != len(ts) {
+			t.Fatalf("compact switch field %d has %d entries for %d timestamps", num, len(arrays[num]), len(ts))
+		}
+	}
+	var out []string
+	var at uint64
+	for i, d := range ts {
+		at += d
+		next := arrays[fCsSwitchNextPid][i]
+		ci := arrays[fCsSwitchNextComm][i]
+		if ci >= uint64(len(table)) {
+			t.Fatalf("comm index %d of a %d-entry table", ci, len(table))
+		}
+		want, ok := comms[next]
+		if next == 0 {
+			want = fmt.Sprintf("swapper/%d", cpu)
+		}
+		if !ok || table[ci] != want {
+			t.Fatalf("compact switch to pid %d named %q, want %q", next, table[ci], want)
+		}
+		out = append(out, fmt.Sprintf("%d %d>%d", at, lastNext[cpu], next))
+		lastNext[cpu] = next
+	}
+	return out, len(arrays[fCsWakingTimestamp])
+}
+
 func get(fs []field, num protowire.Number) (field, bool) {
 	for _, f := range fs {
 		if f.num == num {
@@ -160,9 +209,14 @@ func traced(t testing.TB, policy string, dur string, ncpu, ping int, obs ...sim.
 }
 
 func TestPerfettoWireFormat(t *testing.T) {
+	t.Run("events", func(t *testing.T) { testWireFormat(t, false) })
+	t.Run("compact", func(t *testing.T) { testWireFormat(t, true) })
+}
+
+func testWireFormat(t *testing.T, compact bool) {
 	var buf bytes.Buffer
 	const ncpu = 4
-	w := NewPerfetto(&buf, Options{CPUs: ncpu})
+	w := NewPerfetto(&buf, Options{CPUs: ncpu, CompactSched: compact})
 	rec := &recorder{switches: map[int][]string{}}
 	scn := traced(t, "eevdf", "30ms", ncpu, 5, w, rec)
 	if err := w.Close(); err != nil {
@@ -175,6 +229,7 @@ func TestPerfettoWireFormat(t *testing.T) {
 	}
 
 	got := map[int][]string{}
+	lastNext := map[int]uint64{} // compact: prev of a switch is the CPU's last next
 	lastTS := map[int]uint64{}
 	var nswitch, nexit, nwaking, nnew int
 	threads := map[uint64]string{}
@@ -199,6 +254,15 @@ func TestPerfettoWireFormat(t *testing.T) {
 				t.Fatal("FtraceEventBundle without cpu")
 			}
 			cpu := int(cf.v)
+			if cs, ok := get(bundle, fBundleCompactSched); ok {
+				if !compact {
+					t.Fatal("compact_sched without CompactSched")
+				}
+				sw, wk := decodeCompact(t, cs.b, cpu, comms, lastNext)
+				got[cpu] = append(got[cpu], sw...)
+				nswitch += len(sw)
+				nwaking += wk
+			}
 			for _, ef := range bundle {
 				if ef.num != fBundleEvent {
 					continue

@@ -18,6 +18,9 @@ const (
 	// Perfetto is the Perfetto protobuf trace format (.pftrace,
 	// .perfetto-trace).
 	Perfetto Format = "perfetto"
+	// PerfettoCompact is Perfetto with the compact encoding of switches
+	// and wakings (Options.CompactSched).
+	PerfettoCompact Format = "perfetto-compact"
 	// Chrome is Chrome's JSON trace event format (.json).
 	Chrome Format = "json"
 	// Ftrace is the text of the kernel's tracing "trace" file (.txt),
@@ -29,7 +32,7 @@ const (
 )
 
 // Formats lists the formats, for messages.
-var Formats = []Format{Perfetto, Chrome, Ftrace, FtraceNs}
+var Formats = []Format{Perfetto, PerfettoCompact, Chrome, Ftrace, FtraceNs}
 
 // FormatFor returns the format named by explicit, or else the one the
 // file's extension implies.
@@ -79,6 +82,10 @@ type Options struct {
 	// Workloads names the run's workloads by group index (for the
 	// request latency counters); unnamed groups are "workload N".
 	Workloads []string
+	// CompactSched writes a Perfetto trace's sched_switch and sched_waking
+	// events in the compact encoding Perfetto's own recorder uses (about
+	// a third of the size); other formats ignore it.
+	CompactSched bool
 	// Skip are the categories left out (the sched events are always
 	// written); 0 writes everything.
 	Skip Events
@@ -124,6 +131,9 @@ func New(w io.Writer, f Format, o Options) (Writer, error) {
 func newWriter(w io.Writer, f Format, o Options) (Writer, error) {
 	switch f {
 	case Perfetto:
+		return NewPerfetto(w, o), nil
+	case PerfettoCompact:
+		o.CompactSched = true
 		return NewPerfetto(w, o), nil
 	case Chrome:
 		return NewChrome(w, o), nil
