@@ -29,7 +29,7 @@ func TestRunTraceFormats(t *testing.T) {
 		file string
 		args []string
 	}{{"t.pftrace", nil}, {"t.perfetto-trace", nil}, {"t.json", nil}, {"t.txt", nil},
-		{"t.out", []string{"--trace-format", "ftrace-ns"}}} {
+		{"t.out", []string{"--trace-format", "ftrace-ns"}}, {"c.pftrace", []string{"--trace-format", "perfetto-compact"}}} {
 		file := filepath.Join(dir, c.file)
 		args := append([]string{"run", cfg, "--trace", file, "--json", filepath.Join(dir, c.file+".res")}, c.args...)
 		if code, _, errOut := cli(t, args...); code != exitOK {
