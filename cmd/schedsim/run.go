@@ -87,7 +87,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(fs.Output(), "usage: schedsim run [CONFIG] [--policy NAME|PATH] [--seed N] [--duration D] [--json FILE] [--no-verify] [--printk FILE] [--interleave] [--pct [--pct-depth D]] [--maps] [--engine jit|interp]\n"+
 			"                    [--budget-insns N] [--budget-time D]\n"+
 			"                    [--ops NAME] [--recipe NAME|FILE|none]\n"+
-			"                    [--trace FILE [--trace-format F] [--trace-from T] [--trace-to T]]\n\n"+
+			"                    [--trace FILE [--trace-format F] [--trace-from T] [--trace-to T] [--trace-events LIST]]\n\n"+
 			"Simulates the scenario in CONFIG (default: the built-in %s) and prints a summary.\n\n", configs.Default)
 		fs.PrintDefaults()
 	}

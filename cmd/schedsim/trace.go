@@ -21,7 +21,7 @@ type traceFlags struct {
 
 func (tf *traceFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&tf.file, "trace", "", "write the run as a trace to `FILE` (.pftrace/.perfetto-trace: Perfetto, .json: Chrome JSON, .txt: ftrace text)")
-	fs.StringVar(&tf.format, "trace-format", "", "trace `FORMAT`: perfetto, json, ftrace or ftrace-ns (default: from the file's extension)")
+	fs.StringVar(&tf.format, "trace-format", "", "trace `FORMAT`: perfetto, perfetto-compact, json, ftrace or ftrace-ns (default: from the file's extension)")
 	fs.StringVar(&tf.from, "trace-from", "", "trace only from simulated `TIME` on (e.g. 200ms)")
 	fs.StringVar(&tf.to, "trace-to", "", "trace only up to simulated `TIME`")
 	fs.StringVar(&tf.events, "trace-events", "", "what to trace besides the sched events: a `LIST` of callbacks, dsq, locks, counters, printk, or all (the default), or sched alone")
