@@ -327,3 +327,63 @@ tolerance = "5%%"
 		t.Errorf("undoing the change: %d regressions, %d improvements; want 0 and 1", len(back.Regressions()), len(back.Improvements()))
 	}
 }
+
+func TestPolicyPath(t *testing.T) {
+	s, src := loadSuite(t, "testdata/objpath.toml")
+	r, err := Execute(s, src, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Runs) != 4 || r.Runs[2].Policy != "fifo-file" || r.Runs[2].Seed != 3 {
+		t.Fatalf("runs: %+v", r.Runs)
+	}
+	for i := range 2 {
+		a, b := r.Runs[i], r.Runs[i+2]
+		if a.ScheduleHash != b.ScheduleHash || a.Metrics["workloads.tick.latency.p99_ns"] != b.Metrics["workloads.tick.latency.p99_ns"] {
+			t.Errorf("seed %d: built-in %s %v, object file %s %v", a.Seed, a.ScheduleHash, a.Metrics, b.ScheduleHash, b.Metrics)
+		}
+	}
+	if r.Versions.Policies["fifo"] != r.Versions.Policies["fifo-file"] {
+		t.Errorf("versions: %v", r.Versions.Policies)
+	}
+	tabs := r.Tables()
+	if len(tabs) != 1 || len(tabs[0].Rows) != 2 || tabs[0].Rows[1].Diff == nil || tabs[0].Rows[1].Diff.Test.P != 1 {
+		t.Errorf("tables: %+v", tabs)
+	}
+}
+
+// TestEnginesIdentical: the interpreter and the JIT give the same results.
+func TestEnginesIdentical(t *testing.T) {
+	s, src := loadSuite(t, writeSuite(t, twoPolicies))
+	s.Seeds = s.Seeds[:1]
+	a, err := Execute(s, src, Options{Engine: "interp"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Execute(s, src, Options{Engine: "jit"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x, y := canonical(t, a), canonical(t, b); !bytes.Equal(x, y) {
+		t.Fatalf("interp and jit differ:\n%s\n---\n%s", x, y)
+	}
+	if _, err := Execute(s, src, Options{Engine: "warp"}); err == nil || !strings.Contains(err.Error(), `unknown engine "warp"`) {
+		t.Errorf("engine warp: %v", err)
+	}
+}
+
+func TestMergeRejectsOtherSuites(t *testing.T) {
+	s, src := loadSuite(t, "testdata/objpath.toml")
+	a, err := Execute(s, src, Options{Shard: Shard{0, 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Seeds = []uint64{3, 5} // as --seeds would
+	b, err := Execute(s, src, Options{Shard: Shard{1, 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Merge([]*Results{a, b}, []string{"a", "b"}); err == nil || !strings.Contains(err.Error(), "not parts of one bench") {
+		t.Errorf("merging parts with other seeds: %v", err)
+	}
+}

@@ -66,6 +66,9 @@ var CDFQuantiles = []float64{0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45
 type Timing struct {
 	WallNs  int64 `json:"wall_ns"`
 	Workers int   `json:"workers"`
+	// Engine ran the BPF programs (by default; a config may choose its
+	// own). It changes the speed, not the results.
+	Engine string `json:"engine"`
 }
 
 // Shard is the i-th (from 0) of n slices of a suite: the runs whose index
@@ -146,6 +149,7 @@ func Merge(parts []*Results, names []string) (*Results, error) {
 	}
 	first := parts[0]
 	out := &Results{Schema: SchemaVersion, Suite: first.Suite, Versions: first.Versions}
+	out.Timing.Engine = first.Timing.Engine
 	total := len(first.Suite.Configs) * len(first.Suite.Policies) * len(first.Suite.Seeds)
 	seen := make([]string, total)
 	for k, p := range parts {

@@ -17,7 +17,9 @@ type Options struct {
 	Workers int
 	// Shard selects a slice of the suite (zero: all of it).
 	Shard Shard
-	// Engine executes the BPF programs: "" or "interp" (the interpreter).
+	// Engine executes the BPF programs: "jit", "interp", or "" for each
+	// config's policy.engine, else policies.DefaultEngine. Engines give
+	// identical schedules; only the speed differs.
 	Engine string
 	// Progress, if set, is called after each run (from one goroutine at a
 	// time).
@@ -30,9 +32,6 @@ type Progress struct {
 	Last        *Run
 	Elapsed     time.Duration
 }
-
-// Engines lists the values Options.Engine takes.
-var Engines = []string{"interp"}
 
 // job is one run to do.
 type job struct {
@@ -62,8 +61,10 @@ func (s *Suite) jobs(sh Shard) []job {
 // Execute runs the suite (src is the suite file's content, for its hash)
 // on a pool of workers and returns every run's results.
 func Execute(s *Suite, src []byte, opts Options) (*Results, error) {
-	if opts.Engine != "" && opts.Engine != "interp" {
-		return nil, fmt.Errorf("engine %q is not available in this build; engines: %v", opts.Engine, Engines)
+	if opts.Engine != "" {
+		if _, _, err := policies.NewEngine(opts.Engine); err != nil {
+			return nil, err
+		}
 	}
 	if opts.Shard.Count > 1 && (opts.Shard.Index < 0 || opts.Shard.Index >= opts.Shard.Count) {
 		return nil, fmt.Errorf("shard %s: the index must be between 0 and %d", opts.Shard, opts.Shard.Count-1)
@@ -81,7 +82,11 @@ func Execute(s *Suite, src []byte, opts Options) (*Results, error) {
 	workers = max(1, min(workers, len(jobs)))
 	res.Timing.Workers = workers
 	start := time.Now()
-	r := &runner{suite: s, verified: map[verifyKey]*verifyEntry{}}
+	res.Timing.Engine = opts.Engine
+	if res.Timing.Engine == "" {
+		res.Timing.Engine = policies.DefaultEngine()
+	}
+	r := &runner{suite: s, engine: opts.Engine, verified: map[verifyKey]*verifyEntry{}}
 	runs := make([]Run, len(jobs))
 	errs := make([]error, len(jobs))
 	next := make(chan int)
@@ -136,6 +141,7 @@ func Execute(s *Suite, src []byte, opts Options) (*Results, error) {
 // parameters and the CPU count, it is the same for every run).
 type runner struct {
 	suite    *Suite
+	engine   string
 	mu       sync.Mutex
 	verified map[verifyKey]*verifyEntry
 }
@@ -144,21 +150,28 @@ type verifyKey struct {
 	policy, cpus int
 }
 
+// verifyEntry is the verification of one policy on one machine size. The
+// first run that needs it verifies; the others do not wait for it to
+// start their simulation (the verdict does not change what a loaded
+// program does), only for its statistics at the end (done).
 type verifyEntry struct {
-	once sync.Once
+	done chan struct{} // closed when rep or err is set
 	rep  *policies.VerifyReport
 	err  error
 }
 
-func (r *runner) verification(k verifyKey) *verifyEntry {
+// verification returns the entry for k, and whether the caller is the
+// one to verify.
+func (r *runner) verification(k verifyKey) (*verifyEntry, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	e := r.verified[k]
 	if e == nil {
-		e = &verifyEntry{}
+		e = &verifyEntry{done: make(chan struct{})}
 		r.verified[k] = e
+		return e, true
 	}
-	return e
+	return e, false
 }
 
 // run simulates one (config, policy, seed).
@@ -182,24 +195,22 @@ func (r *runner) run(j job) (Run, error) {
 	ts := mp.Topology
 	ncpu := ts.Nodes * ts.LLCsPerNode * ts.CoresPerLLC * ts.ThreadsPerCore
 	opts := policies.Options{NumCPUs: ncpu, Params: params, InsnCostPs: cfg.Policy.InsnCostPs, Seed: j.seed,
-		Quantum: cfg.Policy.Quantum, LockTimeout: cfg.Policy.LockTimeout, NoVerify: true}
-	ve := r.verification(verifyKey{j.policy, ncpu})
-	var b *policies.BPFPolicy
-	ve.once.Do(func() {
-		vo := opts
-		vo.NoVerify = false
-		b, ve.err = policies.LoadObject(obj, vo)
-		if ve.err == nil {
+		Quantum: cfg.Policy.Quantum, LockTimeout: cfg.Policy.LockTimeout, Engine: r.engine}
+	if opts.Engine == "" {
+		opts.Engine = cfg.Policy.Engine
+	}
+	ve, verify := r.verification(verifyKey{j.policy, ncpu})
+	opts.NoVerify = !verify
+	b, err := policies.LoadObject(obj, opts)
+	if verify {
+		ve.err = err
+		if err == nil {
 			ve.rep = b.Verification
 		}
-	})
-	if ve.err != nil {
-		return fail(ve.err)
+		close(ve.done)
 	}
-	if b == nil {
-		if b, err = policies.LoadObject(obj, opts); err != nil {
-			return fail(err)
-		}
+	if err != nil {
+		return fail(err)
 	}
 	defer b.Close()
 	scn, err := cfg.Build(b, sim.Overrides{Seed: &j.seed})
@@ -216,6 +227,10 @@ func (r *runner) run(j job) (Run, error) {
 		if e.Msg != "" {
 			out.Ejection += ": " + e.Msg
 		}
+	}
+	<-ve.done
+	if ve.err != nil {
+		return fail(ve.err)
 	}
 	doc, err := runDoc(res, b, ve.rep)
 	if err != nil {

@@ -5,12 +5,14 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/schedsim/schedsim/bpfvm"
+	"github.com/schedsim/schedsim/configs"
 	"github.com/schedsim/schedsim/policies"
 	"github.com/schedsim/schedsim/sim"
 )
@@ -262,6 +264,16 @@ func (s *Suite) configs(doc *sim.TOMLDoc, rt *sim.TOMLTable, dir string) {
 			doc.Errorf(key, "bad pattern %q: %v", pat, err)
 			continue
 		}
+		if len(matches) == 0 && !strings.ContainsRune(pat, '/') {
+			// a built-in config (configs/, embedded), by name or glob
+			if names, _ := fs.Glob(configs.FS, pat); len(names) > 0 {
+				for _, n := range names {
+					data, _ := configs.FS.ReadFile(n)
+					s.addConfig("configs/"+n, data)
+				}
+				continue
+			}
+		}
 		if len(matches) == 0 {
 			if strings.ContainsAny(pat, "*?[") {
 				doc.Errorf(key, "%q matches no file (in %s)", pat, dir)
@@ -276,10 +288,7 @@ func (s *Suite) configs(doc *sim.TOMLDoc, rt *sim.TOMLTable, dir string) {
 				doc.Errorf(key, "%v", err)
 				continue
 			}
-			if slices.ContainsFunc(s.Configs, func(c ConfigRef) bool { return c.Path == m }) {
-				continue // listed twice: run once
-			}
-			s.Configs = append(s.Configs, ConfigRef{Name: strings.TrimSuffix(filepath.Base(m), ".toml"), Path: m, Data: data})
+			s.addConfig(m, data)
 		}
 	}
 	// names must be unique
@@ -290,6 +299,13 @@ func (s *Suite) configs(doc *sim.TOMLDoc, rt *sim.TOMLTable, dir string) {
 			}
 		}
 	}
+}
+
+func (s *Suite) addConfig(path string, data []byte) {
+	if slices.ContainsFunc(s.Configs, func(c ConfigRef) bool { return c.Path == path }) {
+		return // listed twice: run once
+	}
+	s.Configs = append(s.Configs, ConfigRef{Name: strings.TrimSuffix(filepath.Base(path), ".toml"), Path: path, Data: data})
 }
 
 func (s *Suite) policies(rt *sim.TOMLTable, dir string) {
@@ -448,7 +464,8 @@ type Info struct {
 	Alpha      float64     `json:"alpha"`
 	Confidence float64     `json:"confidence"`
 	Test       string      `json:"test"`
-	// Hash covers the suite file, its configs and its policy objects.
+	// Hash covers the suite file, its configs and policy objects, and the
+	// seeds, duration and warmup as run (after command-line overrides).
 	Hash string `json:"hash"`
 }
 
@@ -466,6 +483,8 @@ func (s *Suite) Info(src []byte) Info {
 		in.Policies = append(in.Policies, p.Label)
 		h.Write(p.Object)
 	}
+	// overrides from the command line count too (--seeds, --duration)
+	fmt.Fprintf(h, "%v %d %d", s.Seeds, s.Duration, s.Warmup)
 	in.Hash = hex.EncodeToString(h.Sum(nil))[:16]
 	return in
 }

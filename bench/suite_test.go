@@ -105,3 +105,22 @@ func TestTolerance(t *testing.T) {
 		t.Error("a negative tolerance is accepted")
 	}
 }
+
+func TestBuiltinConfigs(t *testing.T) {
+	s, _ := loadSuite(t, writeSuite(t, `configs = ["web.toml", "m*.toml"]
+seeds = 1
+[[policy]]
+name = "fifo"
+[[metric]]
+path = "fairness"
+direction = "higher"
+tolerance = 0.01
+`))
+	var got []string
+	for _, c := range s.Configs {
+		got = append(got, c.Name+"="+c.Path)
+	}
+	if strings.Join(got, " ") != "web=configs/web.toml mixed=configs/mixed.toml" {
+		t.Errorf("configs %v", got)
+	}
+}

@@ -30,6 +30,13 @@ type Context struct {
 	// its exit, callbacks included; one more faults. NewContext sets
 	// DefaultLimit; 0 means no limit.
 	Limit uint64
+	// CostLimit is the most simulated nanoseconds a program may take from
+	// Start to its exit (its instructions at VM.InsnCost picoseconds each
+	// plus helper and kfunc costs), checked after each helper or kfunc
+	// call; 0 means no limit. Set Limit as well to stop loops that make no
+	// calls. Both limits fault with ErrBudget, which cancels a runaway
+	// program the same way on every engine.
+	CostLimit uint64
 
 	// The state of the program in progress, kept here so that suspending
 	// is returning. Engines read and write it; embedders only read it.
@@ -39,6 +46,7 @@ type Context struct {
 	Base      int                  // Run returns when the frame at this depth exits
 	Frames    [MaxCallFrames]Frame // Frames[Depth-1] is the running function
 	CallStart uint64               // Insns when the program was started, for Limit
+	CostStart uint64               // Cost when the program was started, for CostLimit
 
 	stack   uint64 // MaxCallFrames*StackSize bytes of linear memory
 	active  bool   // a program is started and has not finished
@@ -156,6 +164,7 @@ func (c *Context) StartAt(p *Program, pc int, args ...uint64) error {
 	c.Depth = 1
 	c.Base = 1
 	c.CallStart = c.Insns
+	c.CostStart = c.Cost
 	c.active = true
 	return nil
 }
@@ -293,6 +302,13 @@ func (c *Context) CallFunc(kfunc bool, id int32, r1, r2, r3, r4, r5 uint64) (uin
 		fn, cost, name = h.Fn, h.Cost, h.Name
 	}
 	r0, err := fn(c, r1, r2, r3, r4, r5)
+	if err == nil && c.CostLimit != 0 {
+		if spent := c.spent() + cost; spent > c.CostLimit {
+			c.Cost += cost
+			return 0, &Fault{Prog: c.Prog, PC: c.PC, Err: ErrBudget,
+				Reason: fmt.Sprintf("simulated time budget of %d ns exceeded (%d ns spent, %s the last)", c.CostLimit, spent, name)}
+		}
+	}
 	if err != nil {
 		if err == ErrYield {
 			return 0, err
@@ -314,4 +330,20 @@ func prefixName(name, msg string) string {
 		return msg
 	}
 	return name + ": " + msg
+}
+
+// ErrBudget is the error of the fault that ends a program which exceeded
+// Context.Limit or Context.CostLimit.
+var ErrBudget = errors.New("bpfvm: budget exceeded")
+
+// LimitFault is the fault of a program that reached Context.Limit at c.PC
+// (engines return it).
+func (c *Context) LimitFault() *Fault {
+	return &Fault{Prog: c.Prog, PC: c.PC, Reason: fmt.Sprintf("instruction limit of %d exceeded", c.Limit), Err: ErrBudget}
+}
+
+// spent is the simulated time the program in progress has taken, in ns.
+func (c *Context) spent() uint64 {
+	ps := (c.Insns - c.CallStart) * c.VM.InsnCost
+	return ps/1000 + c.Cost - c.CostStart
 }

@@ -33,6 +33,7 @@ func newTestContext(tb testing.TB) *Context {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	c.Engine = testEngine()
 	return c
 }
 

@@ -48,7 +48,9 @@ const (
 	u64max = math.MaxUint64
 )
 
-func TestALU(t *testing.T) {
+func TestALU(t *testing.T) { onEngines(t, testALU) }
+
+func testALU(t *testing.T) {
 	runCases(t, []interpCase{
 		// add, sub, mul
 		{"add64 K", "r0 = -1\nr0 += 2\nexit", 1},
@@ -159,7 +161,9 @@ func TestALU(t *testing.T) {
 
 // TestJumps checks every condition, 32 and 64 bit, register and immediate,
 // against Go's comparison on a spread of values.
-func TestJumps(t *testing.T) {
+func TestJumps(t *testing.T) { onEngines(t, testJumps) }
+
+func testJumps(t *testing.T) {
 	vals := []uint64{0, 1, 5, u64max, 0x7fffffff, 0x80000000, 0xffffffff, 0x100000000, 0x100000005,
 		1 << 63, math.MaxInt64, 0xffffffff80000000, 0xfffffffffffffffb}
 	type cond struct {
@@ -230,7 +234,9 @@ func TestJumps(t *testing.T) {
 	})
 }
 
-func TestMemory(t *testing.T) {
+func TestMemory(t *testing.T) { onEngines(t, testMemory) }
+
+func testMemory(t *testing.T) {
 	runCases(t, []interpCase{
 		{"stx/ldx u64", "r1 = 0x1122334455667788 ll\n*(u64 *)(r10 -8) = r1\nr0 = *(u64 *)(r10 -8)\nexit", 0x1122334455667788},
 		{"ldx u32 zero-extends", "r1 = -1\n*(u64 *)(r10 -8) = r1\nr0 = *(u32 *)(r10 -8)\nexit", 0xffffffff},
@@ -251,7 +257,9 @@ func TestMemory(t *testing.T) {
 	})
 }
 
-func TestAtomics(t *testing.T) {
+func TestAtomics(t *testing.T) { onEngines(t, testAtomics) }
+
+func testAtomics(t *testing.T) {
 	// r6 = old memory value, r7 = operand; r0 = memory after (or the fetched value)
 	pre64 := "r6 = 0x00000000f0f0f0f0 ll\n*(u64 *)(r10 -8) = r6\nr7 = 0x1000000ff ll\nr1 = r10\n"
 	mem64 := "r0 = *(u64 *)(r10 -8)\nexit"
@@ -301,7 +309,9 @@ func wantFault(t *testing.T, err error, pc int, reason string) *Fault {
 	return f
 }
 
-func TestFaults(t *testing.T) {
+func TestFaults(t *testing.T) { onEngines(t, testFaults) }
+
+func testFaults(t *testing.T) {
 	c := newTestContext(t)
 	base, size := c.VM.Mem.Base(), c.VM.Mem.Size()
 	tests := []struct {
@@ -345,7 +355,9 @@ func TestFaults(t *testing.T) {
 	}
 }
 
-func TestInstructionLimit(t *testing.T) {
+func TestInstructionLimit(t *testing.T) { onEngines(t, testInstructionLimit) }
+
+func testInstructionLimit(t *testing.T) {
 	c := newTestContext(t)
 	c.Limit = 1000
 	p := mustProg(t, nil, "r0 = 0\nl: r0 += 1\ngoto l")
@@ -366,7 +378,9 @@ func TestInstructionLimit(t *testing.T) {
 	}
 }
 
-func TestCalls(t *testing.T) {
+func TestCalls(t *testing.T) { onEngines(t, testCalls) }
+
+func testCalls(t *testing.T) {
 	runCases(t, []interpCase{
 		{"call and return", `
 	r1 = 20
@@ -428,7 +442,9 @@ out:	exit`)
 	}
 }
 
-func TestMapLoads(t *testing.T) {
+func TestMapLoads(t *testing.T) { onEngines(t, testMapLoads) }
+
+func testMapLoads(t *testing.T) {
 	c := newTestContext(t)
 	c.VM.Maps = []Map{&testMap{addr: 0x1000, val: 0x2000}, &testMap{addr: 0x3000, val: 0x4000}}
 	got, err := c.Call(mustProg(t, nil, "r0 = map[id:1]\nr1 = map[id:0][0]+8\nr0 += r1\nexit"))
@@ -453,7 +469,9 @@ func (m *testMap) ValueAddr(off uint32) (uint64, bool) {
 	return m.val + uint64(off), true
 }
 
-func TestFuncPtr(t *testing.T) {
+func TestFuncPtr(t *testing.T) { onEngines(t, testFuncPtr) }
+
+func testFuncPtr(t *testing.T) {
 	for _, pc := range []int{0, 1, 1 << 20, math.MaxInt32} {
 		if got, ok := FuncPC(FuncPtr(pc)); !ok || got != pc {
 			t.Errorf("FuncPC(FuncPtr(%d)) = %d, %v", pc, got, ok)
@@ -466,7 +484,9 @@ func TestFuncPtr(t *testing.T) {
 	}
 }
 
-func TestMayGoto(t *testing.T) {
+func TestMayGoto(t *testing.T) { onEngines(t, testMayGoto) }
+
+func testMayGoto(t *testing.T) {
 	c := newTestContext(t)
 	r0, err := c.Call(mustProg(t, nil, `
 	r0 = 0
@@ -494,7 +514,9 @@ done:	exit`))
 	}
 }
 
-func TestBpfLoop(t *testing.T) {
+func TestBpfLoop(t *testing.T) { onEngines(t, testBpfLoop) }
+
+func testBpfLoop(t *testing.T) {
 	runCases(t, []interpCase{
 		{"sum of indices", `
 	*(u64 *)(r10 -8) = 0
@@ -545,7 +567,9 @@ g:	r6 = 99
 	})
 }
 
-func TestNumIterator(t *testing.T) {
+func TestNumIterator(t *testing.T) { onEngines(t, testNumIterator) }
+
+func testNumIterator(t *testing.T) {
 	// what bpf_for(i, start, end) compiles to: the sum of i in [r6, r7)
 	loop := func(start, end int32) string {
 		return fmt.Sprintf(`
@@ -638,7 +662,9 @@ func yieldingContext(t *testing.T, n int) (*Context, *int) {
 	return c, &calls
 }
 
-func TestYield(t *testing.T) {
+func TestYield(t *testing.T) { onEngines(t, testYield) }
+
+func testYield(t *testing.T) {
 	c, calls := yieldingContext(t, 2)
 	p := mustProg(t, c.VM.Registry, "r6 = 5\nr1 = 21\ncall test_yield\nr0 += r6\nexit")
 	if err := c.Start(p); err != nil {
@@ -678,7 +704,9 @@ func TestYield(t *testing.T) {
 	}
 }
 
-func TestCallSubprog(t *testing.T) {
+func TestCallSubprog(t *testing.T) { onEngines(t, testCallSubprog) }
+
+func testCallSubprog(t *testing.T) {
 	c, _ := yieldingContext(t, 0)
 	p := mustProg(t, c.VM.Registry, `
 	r6 = 100
@@ -734,7 +762,9 @@ g:	r0 = 42
 // checks that they end exactly as an uninterrupted run: same r0, same
 // instruction count. Each Run executes exactly its quantum, except that a
 // callback (bpf_loop here) runs to completion and may overrun it.
-func TestPreemption(t *testing.T) {
+func TestPreemption(t *testing.T) { onEngines(t, testPreemption) }
+
+func testPreemption(t *testing.T) {
 	progs := []string{
 		primeSrc,
 		`	*(u64 *)(r10 -8) = 0
@@ -798,7 +828,9 @@ f:	r0 = r1
 	}
 }
 
-func TestContextAPI(t *testing.T) {
+func TestContextAPI(t *testing.T) { onEngines(t, testContextAPI) }
+
+func testContextAPI(t *testing.T) {
 	vm := newTestVM(t)
 	if _, err := vm.NewContext(2); err == nil {
 		t.Error("context for CPU 2 of 2")
@@ -847,7 +879,9 @@ func TestContextAPI(t *testing.T) {
 	}
 }
 
-func TestHelperErrors(t *testing.T) {
+func TestHelperErrors(t *testing.T) { onEngines(t, testHelperErrors) }
+
+func testHelperErrors(t *testing.T) {
 	c := newTestContext(t)
 	c.VM.Registry.AddHelper(&Helper{ID: 1002, Name: "test_fail", Fn: func(*Context, uint64, uint64, uint64, uint64, uint64) (uint64, error) {
 		return 0, errors.New("no luck")
@@ -870,7 +904,9 @@ func TestHelperErrors(t *testing.T) {
 	wantFault(t, err, 0, "no registry")
 }
 
-func TestExecRaw(t *testing.T) {
+func TestExecRaw(t *testing.T) { onEngines(t, testExecRaw) }
+
+func testExecRaw(t *testing.T) {
 	insns, err := Assemble("r0 = *(u32 *)(r1 +0)\nr0 += r2\n*(u8 *)(r1 +0) = 9\nexit")
 	if err != nil {
 		t.Fatal(err)
@@ -892,5 +928,30 @@ func TestExecRaw(t *testing.T) {
 	}
 	if _, err := ExecRaw(code, nil); err == nil {
 		t.Error("load from r1 = 0 did not fault")
+	}
+}
+
+func TestCallx(t *testing.T) { onEngines(t, testCallx) }
+
+// testCallx: callx (0x8d) calls the subprogram whose address (LD_IMM64
+// PseudoFunc) its register holds, in a new frame; anything else faults.
+func testCallx(t *testing.T) {
+	c := newTestContext(t)
+	src := "r6 = 5\nr2 = func add\nif r1 > 10 goto c\nr2 = func sub\nc: callx r2\nr0 += r6\nexit\nadd: r0 = r1\nr0 += 100\nr6 = 1\nexit\nsub: r0 = r1\nr0 -= 100\nexit"
+	p := mustProg(t, c.VM.Registry, src)
+	for _, tt := range []struct{ arg, want uint64 }{{20, 125}, {3, ^uint64(91)}} {
+		if got, err := c.Call(p, tt.arg); err != nil || got != tt.want {
+			t.Errorf("callx with r1=%d: %d, %v; want %d", tt.arg, got, err, tt.want)
+		}
+	}
+	p = mustProg(t, c.VM.Registry, "r2 = 7\ncallx r2\nexit")
+	_, err := c.Call(p)
+	wantFault(t, err, 1, "callx of 0x7, which is not a subprogram")
+	p = &Program{Name: "f", Insns: mustProg(t, c.VM.Registry, "r2 = func g\nr2 += 1\ncallx r2\nexit\ng: r0 = 1\nexit\nr0 = 2\nexit").Insns,
+		Funcs: []Subprog{{Name: "f", Start: 0}, {Name: "g", Start: 5}}}
+	_, err = c.Call(p)
+	wantFault(t, err, 3, "not a subprogram of f")
+	if d := DisasmKernel([]Insn{{Op: ClassJMP | SrcX | JmpCALL, Dst: 2}}, 0, nil); !strings.Contains(d, "callx r2") {
+		t.Errorf("disassembly %q", d)
 	}
 }

@@ -151,7 +151,7 @@ func (b *objBuilder) maps() error {
 
 func convMapSpec(name string, ms *ebpf.MapSpec) *MapSpec {
 	m := &MapSpec{Name: name, Type: MapType(ms.Type), KeySize: ms.KeySize, ValueSize: ms.ValueSize,
-		MaxEntries: ms.MaxEntries, Flags: ms.Flags, Key: ms.Key, Value: ms.Value}
+		MaxEntries: ms.MaxEntries, Flags: ms.Flags, Key: ms.Key, Value: ms.Value, Extra: ms.MapExtra}
 	if ms.InnerMap != nil {
 		m.Inner = convMapSpec(ms.InnerMap.Name, ms.InnerMap)
 	}
@@ -302,18 +302,25 @@ func (b *objBuilder) program(name string, ps *ebpf.ProgramSpec) (*Program, []cor
 		target string
 	}
 	var (
-		buf    bytes.Buffer
-		refs   []funcRef
-		relos  []coreRelo
-		fnSec  = -1   // ELF section of the current function
-		fnOff  uint64 // its offset in the section
-		fnPC   int    // its first instruction
-		starts = map[string]int{}
+		buf     bytes.Buffer
+		refs    []funcRef
+		relos   []coreRelo
+		fnSec   = -1   // ELF section of the current function
+		fnOff   uint64 // its offset in the section
+		fnCPC   int    // its first instruction, in cilium's numbering
+		fnLimit = -1   // its length in instructions (the symbol's size), -1 if unknown
+		starts  = map[string]int{}
 	)
 	iter := ps.Instructions.Iterate()
 	for iter.Next() {
 		ins := *iter.Ins
-		pc := int(iter.Offset)
+		cpc := int(iter.Offset)
+		pc := buf.Len() / asm.InstructionSize
+		if ins.Symbol() == "" && fnLimit >= 0 && cpc-fnCPC >= fnLimit {
+			// past the function's symbol: the dead body of a weak
+			// duplicate a linked object keeps (see load_elf_ksym.go)
+			continue
+		}
 		if sym := ins.Symbol(); sym != "" {
 			if _, dup := starts[sym]; dup {
 				return nil, nil, fail(pc, "function %s linked twice", sym)
@@ -326,9 +333,12 @@ func (b *objBuilder) program(name string, ps *ebpf.ProgramSpec) (*Program, []cor
 				sp.ParamTags = fn.ParamTags
 			}
 			p.Funcs = append(p.Funcs, sp)
-			fnSec, fnOff, fnPC = -1, 0, pc
+			fnSec, fnOff, fnCPC, fnLimit = -1, 0, cpc, -1
 			if s, ok := b.ei.symbol(sym); ok {
 				fnSec, fnOff = int(s.Section), s.Value
+				if s.Size > 0 && elf.ST_TYPE(s.Info) == elf.STT_FUNC {
+					fnLimit = int(s.Size / asm.InstructionSize)
+				}
 			}
 		} else if pc == 0 {
 			return nil, nil, fail(pc, "first instruction is not the start of a function")
@@ -348,7 +358,7 @@ func (b *objBuilder) program(name string, ps *ebpf.ProgramSpec) (*Program, []cor
 			if ref == "" && ins.Src == asm.PseudoMapValue {
 				// A .kconfig read: cilium keeps the variable in private
 				// metadata, so find it from the ELF relocation.
-				sym, found := b.ei.reloc(fnSec, fnOff+uint64(pc-fnPC)*asm.InstructionSize)
+				sym, found := b.ei.reloc(fnSec, fnOff+uint64(cpc-fnCPC)*asm.InstructionSize)
 				if fnSec < 0 || !found {
 					return nil, nil, fail(pc, "direct value load without a relocation")
 				}

@@ -23,6 +23,9 @@ import (
 //     x)): they are renamed ".data*" in place (".bss.x" -> ".datax", same
 //     length) in both the ELF and the BTF string tables, and renamed back
 //     when the object is built.
+//   - cilium does not know arena globals (".addr_space.1"): the section is
+//     renamed ".data.arena_1" (same length) the same way, read as a data
+//     section, and placed in the arena at load (map_arena.go).
 //
 // Go's debug/elf is not hardened against hostile input and may panic; every
 // call into it (and into cilium, which uses it) goes through safely, which
@@ -42,6 +45,9 @@ type elfInfo struct {
 	// __ksym) to its BTF type ID, which cilium's view hides.
 	ksymTypes map[string]uint32
 }
+
+// arenaDataName is what cilium sees of the arena globals section.
+const arenaDataName = ".data.arena_1"
 
 // maxSectionSize bounds every section of an object, in particular global
 // data sections, which become single maps.
@@ -200,8 +206,11 @@ func (ei *elfInfo) planPatches(r io.ReaderAt, f *elf.File) error {
 			var b [4]byte
 			binary.LittleEndian.PutUint32(b[:], uint32(elf.SHT_NOBITS))
 			ei.patches = append(ei.patches, patch{shdr(i) + 4, b[:]})
-		case strings.HasPrefix(sec.Name, ".bss.") && len(sec.Name) > len(".bss."):
-			newName := ".data" + sec.Name[len(".bss."):]
+		case strings.HasPrefix(sec.Name, ".bss.") && len(sec.Name) > len(".bss.") || sec.Name == ArenaSection:
+			newName := ".data" + strings.TrimPrefix(sec.Name, ".bss.")
+			if sec.Name == ArenaSection {
+				newName = arenaDataName
+			}
 			if names[newName] {
 				return fmt.Errorf("section %s: cannot load both %s and %s", sec.Name, sec.Name, newName)
 			}
@@ -217,9 +226,9 @@ func (ei *elfInfo) planPatches(r io.ReaderAt, f *elf.File) error {
 			if _, err := r.ReadAt(cur, at); err != nil || string(cur) != sec.Name {
 				return fmt.Errorf("section %s: name not found in the section name table", sec.Name)
 			}
-			ei.patches = append(ei.patches, patch{at, []byte(".data")})
+			ei.patches = append(ei.patches, patch{at, []byte(newName)})
 			ei.renamed[newName] = sec.Name
-			if err := ei.patchBTFString(f, sec.Name); err != nil {
+			if err := ei.patchBTFString(f, sec.Name, newName); err != nil {
 				return err
 			}
 		}
@@ -255,7 +264,7 @@ func (ei *elfInfo) planPatches(r io.ReaderAt, f *elf.File) error {
 
 // patchBTFString renames the BTF string name (a DATASEC name) like the ELF
 // section, so that cilium pairs them.
-func (ei *elfInfo) patchBTFString(f *elf.File, name string) error {
+func (ei *elfInfo) patchBTFString(f *elf.File, name, newName string) error {
 	var btfSec *elf.Section
 	for _, s := range f.Sections {
 		if s.Name == ".BTF" {
@@ -287,7 +296,7 @@ func (ei *elfInfo) patchBTFString(f *elf.File, name string) error {
 			break
 		}
 		at := int64(btfSec.Offset) + int64(start) + int64(i+j+1)
-		ei.patches = append(ei.patches, patch{at, []byte(".data")})
+		ei.patches = append(ei.patches, patch{at, []byte(newName)})
 		i += j + len(needle) - 1
 	}
 	return nil

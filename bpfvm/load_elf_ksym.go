@@ -1,22 +1,26 @@
 package bpfvm
 
 import (
+	"cmp"
 	"debug/elf"
 	"encoding/binary"
 	"fmt"
 	"io"
+	"slices"
 )
 
 // cilium/ebpf v0.22.0 rejects two kinds of extern that libbpf accepts and
 // upstream sched_ext schedulers use:
 //
 //   - weak bindings on anything but a kfunc (extern bool CONFIG_PREEMPT_RCU
-//     __kconfig __weak; weak maps): "unsupported binding: STB_WEAK";
+//     __kconfig __weak; maps defined __weak): "unsupported binding:
+//     STB_WEAK";
 //   - typed kernel variables (extern const int sd_llc_size __ksym): it
 //     expects every .ksyms variable to be void.
 //
-// bpfvm presents cilium a view in which every undefined weak symbol is
-// global and every .ksyms variable is void, and keeps the truth from the
+// bpfvm presents cilium a view in which every weak symbol is global (a
+// defined weak one is a definition several linked files may share, as
+// scx's arena map) and every .ksyms variable is void, and keeps the truth from the
 // original file: elfInfo.weak reads the original symbol table, and
 // ksymTypes the original type IDs of the typed ksyms (the patched BTF keeps
 // every type ID, so the ID names the same type in cilium's spec).
@@ -32,7 +36,7 @@ func (ei *elfInfo) planExternPatches(r io.ReaderAt, f *elf.File) error {
 			return fmt.Errorf("symbol table %s: entry size %d, want %d", sec.Name, sec.Entsize, symSize)
 		}
 		for i, s := range ei.symbols {
-			if s.Section != elf.SHN_UNDEF || elf.ST_BIND(s.Info) != elf.STB_WEAK {
+			if elf.ST_BIND(s.Info) != elf.STB_WEAK {
 				continue
 			}
 			// Entry i+1 (entry 0 is the null symbol); st_info at byte 4.
@@ -41,7 +45,133 @@ func (ei *elfInfo) planExternPatches(r io.ReaderAt, f *elf.File) error {
 			ei.patches = append(ei.patches, patch{at, []byte{info}})
 		}
 	}
+	if err := ei.planGapPatches(f); err != nil {
+		return err
+	}
+	if err := ei.planDatasecPatches(f); err != nil {
+		return err
+	}
 	return ei.planKsymPatches(f)
+}
+
+// planDatasecPatches makes, in cilium's view, each variable's offset in
+// its BTF DATASEC the value of its ELF symbol, which cilium requires to
+// agree. They disagree in objects libbpf's static linker wrote from
+// several files (scx_lavd's .rodata): the symbols, which relocations
+// follow, are right.
+func (ei *elfInfo) planDatasecPatches(f *elf.File) error {
+	var btfSec *elf.Section
+	for _, s := range f.Sections {
+		if s.Name == ".BTF" {
+			btfSec = s
+		}
+	}
+	if btfSec == nil || btfSec.Flags&elf.SHF_COMPRESSED != 0 {
+		return nil
+	}
+	data, err := safely("reading .BTF", btfSec.Data)
+	if err != nil {
+		return err
+	}
+	bt, ok := parseRawBTF(data)
+	if !ok {
+		return nil
+	}
+	le := binary.LittleEndian
+	for _, ds := range bt.types {
+		if ds.kind != btfKindDatasec {
+			continue
+		}
+		secName := bt.name(ds.nameOff)
+		secIdx, sec := ei.section(secName)
+		if sec == nil {
+			continue
+		}
+		// the section's object symbols by name (unique names only)
+		syms := map[string]uint64{}
+		dup := map[string]bool{}
+		for _, s := range ei.symbols {
+			if int(s.Section) != secIdx || elf.ST_TYPE(s.Info) != elf.STT_OBJECT {
+				continue
+			}
+			if _, seen := syms[s.Name]; seen {
+				dup[s.Name] = true
+			}
+			syms[s.Name] = s.Value
+		}
+		for i := 0; i < ds.vlen; i++ {
+			at := ds.extra + i*12
+			varID := int(le.Uint32(data[at:]))
+			if varID <= 0 || varID >= len(bt.types) || bt.types[varID].kind != btfKindVar {
+				continue
+			}
+			name := bt.name(bt.types[varID].nameOff)
+			v, ok := syms[name]
+			if !ok || dup[name] || v > 1<<32-1 || uint32(v) == le.Uint32(data[at+4:]) {
+				continue
+			}
+			var b [4]byte
+			le.PutUint32(b[:], uint32(v))
+			ei.patches = append(ei.patches, patch{int64(btfSec.Offset) + int64(at+4), b[:]})
+		}
+	}
+	return nil
+}
+
+// planGapPatches extends, in cilium's view, each function symbol followed
+// by a gap in its section up to the next symbol. libbpf's static linker
+// (bpftool gen object, scx's compile_link_gen) keeps the bodies of weak
+// functions that several files define but only the first one's symbol;
+// cilium numbers ext-info (line, CO-RE) offsets without the gaps between
+// symbols, so a gap shifts every later function's relocations. The
+// builder drops the extension again: instructions past a symbol's original
+// size are not part of the program (objBuilder.program).
+func (ei *elfInfo) planGapPatches(f *elf.File) error {
+	var symtab *elf.Section
+	for _, s := range f.Sections {
+		if s.Type == elf.SHT_SYMTAB {
+			symtab = s
+		}
+	}
+	if symtab == nil {
+		return nil
+	}
+	type fn struct {
+		idx        int
+		start, end uint64
+	}
+	bySec := map[elf.SectionIndex][]fn{}
+	var secs []elf.SectionIndex
+	for i, s := range ei.symbols {
+		if elf.ST_TYPE(s.Info) != elf.STT_FUNC || s.Section == elf.SHN_UNDEF || int(s.Section) >= len(f.Sections) {
+			continue
+		}
+		if f.Sections[s.Section].Flags&elf.SHF_EXECINSTR == 0 {
+			continue
+		}
+		if _, ok := bySec[s.Section]; !ok {
+			secs = append(secs, s.Section)
+		}
+		bySec[s.Section] = append(bySec[s.Section], fn{i, s.Value, s.Value + s.Size})
+	}
+	for _, si := range secs {
+		fns := bySec[si]
+		slices.SortFunc(fns, func(a, b fn) int { return cmp.Compare(a.start, b.start) })
+		for k, x := range fns {
+			next := f.Sections[si].Size
+			if k+1 < len(fns) {
+				next = fns[k+1].start
+			}
+			if x.end >= next {
+				continue
+			}
+			var b [8]byte
+			binary.LittleEndian.PutUint64(b[:], next-x.start)
+			// entry idx+1; st_size at byte 16
+			ei.patches = append(ei.patches, patch{int64(symtab.Offset) + int64(x.idx+1)*24 + 16, b[:]})
+		}
+	}
+	return nil
 }
 
 // planKsymPatches makes the typed variables of the .ksyms DATASEC void in

@@ -15,6 +15,9 @@ func runProg(t *testing.T, vm *VM, cpu int, p *Program, args ...uint64) uint64 {
 		t.Fatal("no such program")
 	}
 	c, err := vm.NewContext(cpu)
+	if err == nil {
+		c.Engine = testEngine()
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,7 +29,9 @@ func runProg(t *testing.T, vm *VM, cpu int, p *Program, args ...uint64) uint64 {
 	return r0
 }
 
-func TestRunGlobals(t *testing.T) {
+func TestRunGlobals(t *testing.T) { onEngines(t, testRunGlobals) }
+
+func testRunGlobals(t *testing.T) {
 	obj := loadTestObject(t, "globals")
 	vm := newLoaderVM(t, 1, nil)
 	in, err := vm.Load(obj, LoadOptions{
@@ -69,7 +74,9 @@ func TestRunGlobals(t *testing.T) {
 	}
 }
 
-func TestRunCORE(t *testing.T) {
+func TestRunCORE(t *testing.T) { onEngines(t, testRunCORE) }
+
+func testRunCORE(t *testing.T) {
 	obj := loadTestObject(t, "core")
 	reg := NewRegistry()
 	RegisterMapHelpers(reg)
@@ -130,6 +137,7 @@ func TestRunCORE(t *testing.T) {
 	forced.Insns = slices.Clone(p.Insns)
 	forced.Insns[6] = Insn{Op: ClassJMP | JmpJA} // skip the field_exists test
 	c, _ := vm.NewContext(0)
+	c.Engine = testEngine()
 	defer c.Close()
 	_, err = c.Call(&forced, task)
 	if err == nil || !strings.Contains(err.Error(), "CO-RE") || !strings.Contains(err.Error(), "core.bpf.c:41") {
@@ -137,7 +145,9 @@ func TestRunCORE(t *testing.T) {
 	}
 }
 
-func TestRunMaps(t *testing.T) {
+func TestRunMaps(t *testing.T) { onEngines(t, testRunMaps) }
+
+func testRunMaps(t *testing.T) {
 	obj := loadTestObject(t, "maps")
 	vm := newLoaderVM(t, 2, nil)
 	in, err := vm.Load(obj, LoadOptions{})

@@ -414,17 +414,24 @@ func (l *loader) varBytes(v GlobalVar) ([]byte, error) {
 
 func (l *loader) params() error {
 	for _, name := range sortedKeys(l.opts.Params) {
-		i, ok := l.findVar(name)
+		base, path := splitVarPath(name)
+		i, ok := l.findVar(base)
 		if !ok {
-			return l.errorf("LoadOptions.Params: no global variable named %q", name)
+			return l.errorf("LoadOptions.Params: no global variable named %q", base)
 		}
 		v := l.vars[i]
 		b, err := l.varBytes(v)
 		if err != nil {
 			return l.errorf("LoadOptions.Params[%q]: %v", name, err)
 		}
-		if err := encodeVar(b, v.Type, l.opts.Params[name]); err != nil {
-			return l.errorf("LoadOptions.Params[%q] (%s, in %s): %v", name, typeName(v.Type), v.Section, err)
+		typ := v.Type
+		if path != "" {
+			if b, typ, err = selectPath(b, v.Type, path); err != nil {
+				return l.errorf("LoadOptions.Params[%q]: %v", name, err)
+			}
+		}
+		if err := encodeVar(b, typ, l.opts.Params[name]); err != nil {
+			return l.errorf("LoadOptions.Params[%q] (%s, in %s): %v", name, typeName(typ), v.Section, err)
 		}
 	}
 	return nil
@@ -605,6 +612,12 @@ func (l *loader) program(p *Program, relos []coreRelo) (*Program, error) {
 				insns[pc].Imm, insns[pc+1].Imm = int32(uint32(v)), int32(uint32(v>>32))
 			}
 			pc++
+		case ins.Op == ClassALU64|AluMOV|SrcX && (ins.Off == 1 || ins.Imm != 0):
+			// addr_space_cast(dst, src, as): a move here (map_arena.go).
+			// (cilium's encoder drops Off of a MOV; Imm names the address
+			// spaces, and is 0 in a plain move.)
+			insns[pc].Off, insns[pc].Imm = 0, 0
+			rp.ArenaCasts = append(rp.ArenaCasts, ArenaCast{PC: pc, Imm: ins.Imm})
 		case ins.Op == ClassJMP|JmpCALL && ins.Src == CallKfunc:
 			id, err := l.kfuncID(int(ins.Imm))
 			if err != nil {
@@ -784,7 +797,13 @@ func (l *loader) applyFixup(p *Program, r coreRelo, f *btf.COREFixup) error {
 func (l *loader) allocate() ([]bpfMap, error) {
 	maps := make([]bpfMap, len(l.specs))
 	for i, spec := range l.specs {
-		m, err := newMap(l.vm, spec)
+		var m bpfMap
+		var err error
+		if spec.Section == ArenaSection {
+			m, err = l.arenaGlobals(maps[:i], spec, l.data[i])
+		} else {
+			m, err = newMap(l.vm, spec)
+		}
 		if err != nil {
 			return nil, l.wrap(err)
 		}
@@ -816,4 +835,32 @@ func (l *loader) allocate() ([]bpfMap, error) {
 		}
 	}
 	return maps, nil
+}
+
+// ArenaSection is the ELF section of arena globals (__arena variables).
+const ArenaSection = ".addr_space.1"
+
+// arenaGlobals places the arena globals section at the end of the
+// object's arena map, as libbpf does.
+func (l *loader) arenaGlobals(made []bpfMap, spec *MapSpec, data []byte) (bpfMap, error) {
+	var arena *arenaMap
+	for _, m := range made {
+		if a, ok := m.(*arenaMap); ok {
+			if arena != nil {
+				return nil, fmt.Errorf("bpfvm: section %s: the object has more than one arena map", ArenaSection)
+			}
+			arena = a
+		}
+	}
+	if arena == nil {
+		return nil, fmt.Errorf("bpfvm: section %s: arena globals without an arena map (BPF_MAP_TYPE_ARENA)", ArenaSection)
+	}
+	g := &arenaGlobals{arena: arena}
+	if err := g.init(l.vm, spec); err != nil {
+		return nil, err
+	}
+	if _, err := arena.placeGlobals(data, uint64(spec.ValueSize)); err != nil {
+		return nil, err
+	}
+	return g, nil
 }

@@ -32,6 +32,8 @@ type MapSpec struct {
 	ValueSize  uint32
 	MaxEntries uint32
 	Flags      uint32
+	// Extra is map_extra (an arena's requested user_vm_start).
+	Extra uint64
 	// Key and Value are the BTF types of key and value, when the object has
 	// them (the verifier finds bpf_spin_lock, bpf_timer, kptr fields there).
 	Key, Value btf.Type

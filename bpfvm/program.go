@@ -37,6 +37,18 @@ type Program struct {
 	StructOpsMember string
 	// Sleepable mirrors BPF_F_SLEEPABLE (the ".s" section suffix).
 	Sleepable bool
+	// ArenaCasts are the instructions that were addr_space_cast (MOV64 X
+	// with Off 1, Imm naming the address spaces, as in the object); the
+	// loader made them plain moves, arena pointers being the same in both
+	// address spaces here (see map_arena.go).
+	ArenaCasts []ArenaCast
+}
+
+// ArenaCast is an addr_space_cast the loader rewrote: at instruction PC,
+// from address space Imm&0xffff to Imm>>16.
+type ArenaCast struct {
+	PC  int
+	Imm int32
 }
 
 // Subprog is a function (entry point or subprogram) inside a Program.

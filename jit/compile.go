@@ -93,6 +93,8 @@ type compiler struct {
 	pos    []int // native offset of each pc's code (n+1)
 	jumps  []struct{ at, pc int }
 	stubs  []stub
+	// stubIdx finds the stub of an exit (pc, code, addback)
+	stubIdx map[[3]int]int
 	// the program never writes r10: stack accesses through it with a
 	// constant offset inside the frame need no bounds check
 	stackSafe  bool
@@ -275,13 +277,15 @@ func (c *compiler) blockStart(i int) {
 func (c *compiler) exitTo(code int, at int) { c.stubAt(code, at, c.k-c.j) }
 
 func (c *compiler) stubAt(code, at, addback int) {
-	for k := range c.stubs {
-		s := &c.stubs[k]
-		if s.pc == c.pc && s.code == code && s.addback == addback {
-			s.at = append(s.at, at)
-			return
-		}
+	key := [3]int{c.pc, code, addback}
+	if k, ok := c.stubIdx[key]; ok {
+		c.stubs[k].at = append(c.stubs[k].at, at)
+		return
 	}
+	if c.stubIdx == nil {
+		c.stubIdx = make(map[[3]int]int)
+	}
+	c.stubIdx[key] = len(c.stubs)
 	c.stubs = append(c.stubs, stub{at: []int{at}, pc: c.pc, code: code, addback: addback})
 }
 
@@ -364,6 +368,10 @@ func (c *compiler) lower(i int) {
 	case bpfvm.ClassLDX, bpfvm.ClassST, bpfvm.ClassSTX:
 		c.lowerMem(in)
 	case bpfvm.ClassLD:
+		if !in.IsLdImm64() { // legacy packet access: faults
+			c.exitTo(exitStep, c.a.jmp())
+			return
+		}
 		c.lowerLd(i, in)
 	}
 }

@@ -1,6 +1,7 @@
 package policies
 
 import (
+	"syscall"
 	"testing"
 	"time"
 
@@ -10,7 +11,7 @@ import (
 // benchPolicy loads testdata/bench.bpf.o on a 1-CPU machine with one task,
 // whose callbacks the benchmarks then call directly.
 func benchPolicy(b *testing.B) (*BPFPolicy, *sim.Task) {
-	pol, err := Open("testdata/bench.bpf.o", Options{NumCPUs: 1})
+	pol, err := Open("testdata/bench.bpf.o", Options{NumCPUs: 1, Engine: benchEngine})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -27,13 +28,28 @@ func benchPolicy(b *testing.B) (*BPFPolicy, *sim.Task) {
 	return pol, t
 }
 
+// benchEngine is the engine of benchPolicy.
+var benchEngine = ""
+
 // BenchmarkCallback is the cost of one callback invocation through the
 // bridge: arguments into linear memory, the program run on the CPU's
-// context, the result back (an empty ops.running).
+// context, the result back (an empty ops.running), on each engine.
 func BenchmarkCallback(b *testing.B) {
-	pol, t := benchPolicy(b)
-	for b.Loop() {
-		pol.Running(t)
+	for _, e := range EngineNames() {
+		b.Run(e, func(b *testing.B) {
+			benchEngine = e
+			pol, t := benchPolicy(b)
+			benchEngine = ""
+			pol.Running(t)
+			var ru0, ru1 syscall.Rusage
+			syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
+			for b.Loop() {
+				pol.Running(t)
+			}
+			syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+			cpu := ru1.Utime.Nano() + ru1.Stime.Nano() - ru0.Utime.Nano() - ru0.Stime.Nano()
+			b.ReportMetric(float64(cpu)/float64(b.N), "cpu-ns/call")
+		})
 	}
 }
 

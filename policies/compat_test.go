@@ -120,6 +120,33 @@ func TestUpstreamStyleObject(t *testing.T) {
 		wantW += n * uint64(task.K.Scx.Weight)
 		wantPid += n * uint64(task.PID)
 	}
+	// DumpMaps keys task storage by pid, in pid order.
+	dumps, err := pol.DumpMaps()
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, d := range dumps {
+		if d.Name != "task_ctxs" {
+			continue
+		}
+		found = true
+		if len(d.Entries) != len(m.Tasks()) {
+			t.Errorf("task_ctxs dump: %d entries for %d tasks", len(d.Entries), len(m.Tasks()))
+		}
+		pids := map[int64]bool{}
+		for _, task := range m.Tasks() {
+			pids[int64(task.PID)] = true
+		}
+		for i, e := range d.Entries {
+			if e.Key.Type != "pid_t" || !pids[e.Key.Int] || i > 0 && e.Key.Int <= d.Entries[i-1].Key.Int {
+				t.Errorf("task_ctxs entry %d: key %+v", i, e.Key)
+			}
+		}
+	}
+	if !found {
+		t.Error("DumpMaps has no task_ctxs")
+	}
 	if got := globalU64(t, pol, "weight_sum"); got != wantW || wantW == 0 {
 		t.Errorf("sum of p->scx.weight over enqueues = %d, want %d", got, wantW)
 	}

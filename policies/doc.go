@@ -17,3 +17,5 @@
 //   - The built-in policies (a directory each, e.g. fifo/): C sources with
 //     their compiled objects embedded.
 package policies
+
+//go:generate make -s -C testdata

@@ -1,8 +1,13 @@
 package policies
 
 import (
+	"cmp"
 	"fmt"
 	"io"
+	"slices"
+	"unsafe"
+
+	"github.com/schedsim/schedsim/sim"
 
 	"github.com/schedsim/schedsim/bpfvm"
 )
@@ -20,7 +25,7 @@ type MapDump struct {
 
 // DumpMaps decodes every map of the policy (declared maps, then its
 // global data sections), as bpftool map dump shows them; task storage is
-// keyed by the task's address.
+// keyed by the task's pid (bpftool shows it keyed by a pidfd).
 func (b *BPFPolicy) DumpMaps() ([]MapDump, error) {
 	var out []MapDump
 	for _, m := range b.inst.Maps {
@@ -31,6 +36,9 @@ func (b *BPFPolicy) DumpMaps() ([]MapDump, error) {
 		es, err := bpfvm.DumpMap(m)
 		if err != nil {
 			return nil, err
+		}
+		if s.Type == bpfvm.MapTaskStorage {
+			b.taskStorageKeys(es)
 		}
 		out = append(out, MapDump{Name: s.Name, Type: s.Type.String(), KeySize: s.KeySize, ValueSize: s.ValueSize,
 			MaxEntries: s.MaxEntries, Entries: es, m: m})
@@ -51,4 +59,18 @@ func FormatMaps(w io.Writer, dumps []MapDump) error {
 		}
 	}
 	return nil
+}
+
+// taskStorageKeys replaces the task addresses keying task storage entries
+// with the tasks' pids, and sorts the entries by pid.
+func (b *BPFPolicy) taskStorageKeys(es []bpfvm.MapEntry) {
+	for i := range es {
+		k := &es[i].Key
+		if k.Kind != bpfvm.KindPtr || !b.vm.Mem.Contains(k.Uint, uint64(unsafe.Sizeof(sim.TaskStruct{}))) {
+			continue
+		}
+		pid := bpfvm.Ptr[sim.TaskStruct](b.vm.Mem, k.Uint).Pid
+		*k = bpfvm.Value{Type: "pid_t", Kind: bpfvm.KindInt, Int: int64(pid), Raw: k.Raw}
+	}
+	slices.SortStableFunc(es, func(x, y bpfvm.MapEntry) int { return cmp.Compare(x.Key.Int, y.Key.Int) })
 }

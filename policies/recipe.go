@@ -46,8 +46,42 @@ type Recipe struct {
 	Resize map[string]string `toml:"resize"`
 	// Syscall lists SEC("syscall") programs to run before ops.init.
 	Syscall []SyscallStep `toml:"syscall"`
+	// PerCPU sets element i of each named array global to an expression
+	// of CPU i ($cpu, $core, $llc, $node, $thread, $sibling), as user space
+	// fills skel->bss->cpu_llc_ids[cpu]; PerLLC likewise per LLC ($llc,
+	// $llc_first, $node).
+	PerCPU map[string]string `toml:"per_cpu"`
+	PerLLC map[string]string `toml:"per_llc"`
+	// Map lists map updates user space makes after load, before ops.init
+	// (skel.maps.X.update(key, value)), in order.
+	Map []MapWrite `toml:"map"`
+	// ArenaLib runs scx's arena library setup (rust/scx_arena arenalib.rs,
+	// ArenaLib::init + setup) after load, before ops.init.
+	ArenaLib *ArenaLibStep `toml:"arena_lib"`
 
 	file string
+}
+
+// ArenaLibStep is scx's ArenaLib setup: arena_init(static_pages,
+// task_ctx_size), arena_topology_init(max children per level), then for the
+// machine, each node, LLC, core and CPU: arena_alloc_mask, the CPU mask
+// written into the arena by user space, arena_topology_node_init.
+type ArenaLibStep struct {
+	// TaskCtx is the struct whose size is task_ctx_size (the scheduler's
+	// per-task arena data, e.g. "task_p2dq"), from the object's BTF.
+	TaskCtx string `toml:"task_ctx"`
+	// StaticPages is arena_init's static_pages (scx: 8).
+	StaticPages uint64 `toml:"static_pages"`
+}
+
+// MapWrite updates a map: Key and Value are packed like SyscallStep.Args,
+// once or for each CPU/SMT pair/LLC (For), if When is not 0.
+type MapWrite struct {
+	Map   string   `toml:"map"`
+	For   string   `toml:"for"`
+	Key   []string `toml:"key"`
+	Value []string `toml:"value"`
+	When  string   `toml:"when"`
 }
 
 // SyscallStep runs one SEC("syscall") program with BPF_PROG_RUN.
@@ -91,8 +125,15 @@ func ParseRecipe(name string, data []byte) (*Recipe, error) {
 		for i, k := range und {
 			keys[i] = k.String()
 		}
-		return nil, fmt.Errorf("recipe %s: unknown keys %s (valid: name, about, rodata, kconfig, ops_flags, ops_flags_or, resize, syscall.prog/for/args/allow_fail/when/after_init)",
+		return nil, fmt.Errorf("recipe %s: unknown keys %s (valid: name, about, rodata, kconfig, ops_flags, ops_flags_or, resize, per_cpu, per_llc, arena_lib.task_ctx/static_pages, map.map/for/key/value/when, syscall.prog/for/args/allow_fail/when/after_init)",
 			name, strings.Join(keys, ", "))
+	}
+	for i, w := range r.Map {
+		switch w.For {
+		case "", "once", "cpu", "smt", "primary", "llc":
+		default:
+			return nil, fmt.Errorf("recipe %s: map[%d] (%s): for = %q; valid: once, cpu, smt, primary, llc", name, i, w.Map, w.For)
+		}
 	}
 	for i, s := range r.Syscall {
 		switch s.For {
@@ -156,6 +197,7 @@ func recipeVars(t *sim.Topology, hz int) map[string]int64 {
 		"smt": smt, "threads_per_core": int64(t.Spec.ThreadsPerCore),
 		"numa": boolI(len(t.NodeMask) > 1), "hz": int64(hz),
 		"cpus_per_llc": int64(t.LLCMask[0].Weight()),
+		"slice_dfl":    int64(sim.SliceDfl),
 	}
 }
 
@@ -169,6 +211,31 @@ func boolI(b bool) int64 {
 // evalExpr evaluates "$a * 8 + 4"-style expressions: integers and $names
 // joined by + - * /, with the usual precedence.
 func evalExpr(s string, vars map[string]int64) (int64, error) {
+	// min(a, b) and max(a, b), innermost first
+	for {
+		i := max(strings.LastIndex(s, "max("), strings.LastIndex(s, "min("))
+		if i < 0 {
+			break
+		}
+		j := strings.IndexByte(s[i:], ')')
+		a, b, ok := strings.Cut(s[i+4:i+max(j, 4)], ",")
+		if j < 0 || !ok {
+			return 0, fmt.Errorf("expression %q: %s(a, b) expected", s, s[i:i+3])
+		}
+		x, err := evalExpr(a, vars)
+		if err != nil {
+			return 0, err
+		}
+		y, err := evalExpr(b, vars)
+		if err != nil {
+			return 0, err
+		}
+		v := max(x, y)
+		if s[i:i+3] == "min" {
+			v = min(x, y)
+		}
+		s = s[:i] + strconv.FormatInt(v, 10) + s[i+j+1:]
+	}
 	toks := strings.Fields(strings.NewReplacer("+", " + ", "-", " - ", "*", " * ", "/", " / ").Replace(s))
 	val := func(t string) (int64, error) {
 		if strings.HasPrefix(t, "$") {
@@ -271,18 +338,39 @@ func (r *Recipe) apply(obj *bpfvm.Object, opts *Options, objFlags uint64) (flags
 		if _, set := opts.Params[k]; set {
 			continue // the user's [policy.params] win
 		}
-		gv, found := obj.Var(k)
-		if !found {
-			return 0, false, fmt.Errorf("recipe %s: rodata %s: the object has no such variable", r.file, k)
+		typ, err := obj.VarType(k)
+		if err != nil {
+			return 0, false, fmt.Errorf("recipe %s: rodata %s: %v", r.file, k, err)
 		}
 		v, err := resolveValue(r.Rodata[k], vars)
 		if err != nil {
 			return 0, false, fmt.Errorf("recipe %s: rodata %s: %w", r.file, k, err)
 		}
-		if n, isInt := v.(int64); isInt && isBool(gv.Type) {
+		if n, isInt := v.(int64); isInt && isBool(typ) {
 			v = n != 0 // "$smt" for a bool
 		}
 		opts.Params[k] = v
+	}
+	for _, k := range sortedKeys(r.PerCPU) {
+		for _, c := range topo.CPUs {
+			cv := cpuVars(topo, c.ID)
+			v, err := evalExpr(strings.TrimPrefix(r.PerCPU[k], "="), mergeVars(vars, cv))
+			if err != nil {
+				return 0, false, fmt.Errorf("recipe %s: per_cpu %s: %w", r.file, k, err)
+			}
+			opts.Params[fmt.Sprintf("%s[%d]", k, c.ID)] = v
+		}
+	}
+	for _, k := range sortedKeys(r.PerLLC) {
+		for llc := range topo.LLCMask {
+			first := topo.LLCMask[llc].Next(0)
+			lv := map[string]int64{"llc": int64(llc), "llc_first": int64(first), "node": int64(topo.CPUs[first].Node)}
+			v, err := evalExpr(strings.TrimPrefix(r.PerLLC[k], "="), mergeVars(vars, lv))
+			if err != nil {
+				return 0, false, fmt.Errorf("recipe %s: per_llc %s: %w", r.file, k, err)
+			}
+			opts.Params[fmt.Sprintf("%s[%d]", k, llc)] = v
+		}
 	}
 	if len(r.Kconfig) > 0 && opts.Kconfig == nil {
 		opts.Kconfig = map[string]any{}
@@ -397,14 +485,7 @@ func syscallIterations(t *sim.Topology, each string) []map[string]int64 {
 			if each == "primary" && c.Thread != 0 {
 				continue
 			}
-			sib := int64(-1)
-			for _, o := range t.CPUs {
-				if o.Core == c.Core && o.ID != c.ID {
-					sib = int64(o.ID)
-					break
-				}
-			}
-			out = append(out, map[string]int64{"cpu": int64(c.ID), "sibling": sib})
+			out = append(out, cpuVars(t, c.ID))
 		}
 	case "llc":
 		for i := range t.LLCMask {
@@ -414,17 +495,18 @@ func syscallIterations(t *sim.Topology, each string) []map[string]int64 {
 	return out
 }
 
-func (b *BPFPolicy) runSyscall(r *Recipe, st SyscallStep, prog *bpfvm.Program, vars map[string]int64) error {
+// packArgs lays out "TYPE VALUE" members as a C struct.
+func packArgs(args []string, vars map[string]int64) ([]byte, error) {
 	var buf []byte
-	for _, a := range st.Args {
+	for _, a := range args {
 		typ, expr, ok := strings.Cut(strings.TrimSpace(a), " ")
 		size := map[string]int{"u8": 1, "s8": 1, "u16": 2, "s16": 2, "u32": 4, "s32": 4, "u64": 8, "s64": 8}[typ]
 		if !ok || size == 0 {
-			return fmt.Errorf("recipe %s: syscall %s: argument %q: want \"TYPE VALUE\" with TYPE u8..s64", r.file, st.Prog, a)
+			return nil, fmt.Errorf("argument %q: want \"TYPE VALUE\" with TYPE u8..s64", a)
 		}
 		v, err := evalExpr(strings.TrimPrefix(strings.TrimSpace(expr), "="), vars)
 		if err != nil {
-			return fmt.Errorf("recipe %s: syscall %s: %w", r.file, st.Prog, err)
+			return nil, err
 		}
 		for len(buf)%size != 0 {
 			buf = append(buf, 0)
@@ -433,23 +515,52 @@ func (b *BPFPolicy) runSyscall(r *Recipe, st SyscallStep, prog *bpfvm.Program, v
 		binary.LittleEndian.PutUint64(w[:], uint64(v))
 		buf = append(buf, w[:size]...)
 	}
-	mem := b.vm.Mem
-	ctx := uint64(0)
-	if len(buf) > 0 {
-		a, err := mem.Alloc(uint64(len(buf)), 8)
-		if err != nil {
-			return err
+	return buf, nil
+}
+
+// runMapWrites applies the recipe's map updates.
+func (b *BPFPolicy) runMapWrites(r *Recipe) error {
+	vars := recipeVars(b.topo, b.opts.HZ)
+	for _, w := range r.Map {
+		m := b.inst.Map(w.Map)
+		if m == nil {
+			return fmt.Errorf("recipe %s: map %s is not in the object", r.file, w.Map)
 		}
-		defer mem.Free(a)
-		copy(mem.MustBytes(a, uint64(len(buf))), buf)
-		ctx = a
+		if w.When != "" {
+			on, err := evalExpr(strings.TrimPrefix(w.When, "="), vars)
+			if err != nil {
+				return fmt.Errorf("recipe %s: map %s: when: %w", r.file, w.Map, err)
+			}
+			if on == 0 {
+				continue
+			}
+		}
+		for _, it := range syscallIterations(b.topo, w.For) {
+			vs := mergeVars(vars, it)
+			k, err := packArgs(w.Key, vs)
+			if err != nil {
+				return fmt.Errorf("recipe %s: map %s: key: %w", r.file, w.Map, err)
+			}
+			v, err := packArgs(w.Value, vs)
+			if err != nil {
+				return fmt.Errorf("recipe %s: map %s: value: %w", r.file, w.Map, err)
+			}
+			if err := m.Update(k, v, 0); err != nil {
+				return fmt.Errorf("recipe %s: map %s: %w", r.file, w.Map, err)
+			}
+		}
 	}
-	ret, err := b.ctxs[0].Call(prog, ctx, uint64(len(buf)))
+	return nil
+}
+
+func (b *BPFPolicy) runSyscall(r *Recipe, st SyscallStep, prog *bpfvm.Program, vars map[string]int64) error {
+	buf, err := packArgs(st.Args, vars)
+	if err != nil {
+		return fmt.Errorf("recipe %s: syscall %s: %w", r.file, st.Prog, err)
+	}
+	ret, _, err := b.progRun(prog, buf)
 	if err != nil {
 		return fmt.Errorf("recipe %s: syscall program %s: %w", r.file, st.Prog, err)
-	}
-	if b.k.Failed() {
-		return fmt.Errorf("recipe %s: syscall program %s ended the scheduler", r.file, st.Prog)
 	}
 	if int32(ret) != 0 && !st.AllowFail {
 		return fmt.Errorf("recipe %s: syscall program %s returned %d", r.file, st.Prog, int32(ret))
@@ -460,4 +571,58 @@ func (b *BPFPolicy) runSyscall(r *Recipe, st SyscallStep, prog *bpfvm.Program, v
 func isBool(t btf.Type) bool {
 	i, ok := btf.UnderlyingType(t).(*btf.Int)
 	return ok && i.Encoding&btf.Bool != 0
+}
+
+// cpuVars are the variables of CPU cpu: its core, LLC, node, thread and
+// SMT sibling (-1 without one).
+func cpuVars(t *sim.Topology, cpu int) map[string]int64 {
+	c := t.CPUs[cpu]
+	sib := int64(-1)
+	for _, o := range t.CPUs {
+		if o.Core == c.Core && o.ID != c.ID {
+			sib = int64(o.ID)
+			break
+		}
+	}
+	return map[string]int64{"cpu": int64(cpu), "core": int64(c.Core), "llc": int64(c.LLC),
+		"node": int64(c.Node), "thread": int64(c.Thread), "sibling": sib}
+}
+
+func mergeVars(a, b map[string]int64) map[string]int64 {
+	out := make(map[string]int64, len(a)+len(b))
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		out[k] = v
+	}
+	return out
+}
+
+// progRun is BPF_PROG_RUN of a SEC("syscall") program on CPU 0's context:
+// ctx is copied in (context_in) and back out (context_out).
+func (b *BPFPolicy) progRun(prog *bpfvm.Program, ctx []byte) (int32, []byte, error) {
+	mem := b.vm.Mem
+	addr := uint64(0)
+	if len(ctx) > 0 {
+		a, err := mem.Alloc(uint64(len(ctx)), 8)
+		if err != nil {
+			return 0, nil, err
+		}
+		defer mem.Free(a)
+		copy(mem.MustBytes(a, uint64(len(ctx))), ctx)
+		addr = a
+	}
+	ret, err := b.ctxs[0].Call(prog, addr, uint64(len(ctx)))
+	if err != nil {
+		return 0, nil, err
+	}
+	if b.k.Failed() {
+		return 0, nil, fmt.Errorf("%s ended the scheduler", prog.Name)
+	}
+	var out []byte
+	if len(ctx) > 0 {
+		out = append(out, mem.MustBytes(addr, uint64(len(ctx)))...)
+	}
+	return int32(ret), out, nil
 }

@@ -260,6 +260,12 @@ private(list) struct bpf_spin_lock list_lock;
 private(list) struct bpf_list_head list_head __contains(node, ln);
 private(res) struct bpf_res_spin_lock res_lock;
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARENA);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 4);
+} arena SEC(".maps");
+
 struct mask_wrapper {
 	struct bpf_cpumask __kptr *mask;
 };
@@ -388,6 +394,33 @@ void BPF_STRUCT_OPS(all_tick, struct task_struct *p)
 	}
 	bpf_iter_scx_dsq_destroy(&it);
 	scx_bpf_dump_bstr("x", NULL, 0);
+	{
+		struct cgroup *cg = scx_bpf_task_cgroup(p), *a, *b;
+
+		a = bpf_cgroup_ancestor(cg, 0);
+		if (a) {
+			b = bpf_cgroup_acquire(a);
+			if (b)
+				bpf_cgroup_release(b);
+			bpf_cgroup_release(a);
+		}
+		sink += cg->level + cg->kn->id;
+		bpf_cgroup_release(cg);
+		cg = bpf_cgroup_from_id(1);
+		if (cg)
+			bpf_cgroup_release(cg);
+	}
+}
+
+static s32 init_arena(void)
+{
+	u64 __arena *page = bpf_arena_alloc_pages(&arena, NULL, 1, NUMA_NO_NODE, 0);
+
+	if (!page)
+		return -ENOMEM;
+	*page = 1;
+	bpf_arena_free_pages(&arena, page, 1);
+	return 0;
 }
 
 void BPF_STRUCT_OPS(all_stopping, struct task_struct *p, bool runnable)
@@ -490,6 +523,8 @@ s32 BPF_STRUCT_OPS_SLEEPABLE(all_init)
 {
 	s32 ret = scx_bpf_create_dsq(1, -1);
 
+	if (!ret)
+		ret = init_arena();
 	if (ret)
 		scx_bpf_error("create_dsq: %d", ret);
 	return ret;

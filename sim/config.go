@@ -21,6 +21,8 @@ type Config struct {
 	Machine   MachineConfig
 	Policy    PolicyConfig
 	Workloads []Workload
+	// Cgroups are the [[cgroup]] tables (cgroup.go).
+	Cgroups []CgroupSpec
 }
 
 // RunConfig is the [run] table.
@@ -28,6 +30,10 @@ type RunConfig struct {
 	Duration uint64 // simulated ns; default 1s
 	Warmup   uint64 // ns ignored by the metrics; default 0
 	Seed     uint64 // default 1
+	// Starvation is the runnable wait reported as starvation (default
+	// 100ms); MaxTasks bounds the tasks of the run (default 1048576).
+	Starvation uint64
+	MaxTasks   int
 }
 
 // MachineConfig is the [machine] table.
@@ -41,6 +47,11 @@ type MachineConfig struct {
 	// Migration is the cost, by Distance, a task pays on its first run after
 	// moving ([machine.migration]).
 	Migration [numDistances]uint64
+	// Noise is [machine.noise], nil without it.
+	Noise *Noise
+	// Kernel is the sched_ext version followed (kernel = "6.12" ...
+	// "latest").
+	Kernel KernelVersion
 }
 
 // PolicyConfig is the [policy] table.
@@ -67,6 +78,12 @@ type PolicyConfig struct {
 	// Engine runs the policy's BPF programs (engine): "jit", "interp", or
 	// "" for the default (the JIT on linux/amd64).
 	Engine string
+	// BudgetInsns and BudgetTime cancel a callback that runs longer (BPF
+	// instructions; simulated ns of instructions and helper costs) and
+	// eject the policy (budget_insns, budget_time); 0: the VM's default
+	// instruction limit, no time limit.
+	BudgetInsns uint64
+	BudgetTime  uint64
 }
 
 // Param is one entry of [policy.params]: a name, its TOML value (int64,
@@ -158,9 +175,9 @@ var DefaultMigration = [numDistances]uint64{DistSame: 0, DistSMT: 200, DistLLC: 
 // machine under FIFO, with no workload.
 func DefaultConfig() *Config {
 	return &Config{
-		Run: RunConfig{Duration: DefaultDuration, Seed: DefaultSeed},
+		Run: RunConfig{Duration: DefaultDuration, Seed: DefaultSeed, Starvation: DefaultStarvation, MaxTasks: DefaultMaxTasks},
 		Machine: MachineConfig{Topology: TopologySpec{Nodes: 1, LLCsPerNode: 1, CoresPerLLC: 4, ThreadsPerCore: 1},
-			HZ: DefaultHZ, ContextSwitch: DefaultContextSwitch, IPI: DefaultIPI, Wakeup: DefaultWakeup, Migration: DefaultMigration},
+			Kernel: KernelLatest, HZ: DefaultHZ, ContextSwitch: DefaultContextSwitch, IPI: DefaultIPI, Wakeup: DefaultWakeup, Migration: DefaultMigration},
 		Policy: PolicyConfig{Name: DefaultPolicy, InsnCostPs: DefaultInsnCostPs},
 	}
 }
@@ -200,12 +217,14 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 	c := DefaultConfig()
 	c.File = name
 	c.Policy.Pos = Pos{File: name}
-	rt := d.table("", "the top level", root, "run", "machine", "policy", "workload")
-	d.runTable(rt.subtable("run", "[run]", "duration", "warmup", "seed"), c)
+	rt := d.table("", "the top level", root, "run", "machine", "policy", "workload", "cgroup")
+	d.runTable(rt.subtable("run", "[run]", "duration", "warmup", "seed", "starvation", "max_tasks"), c)
 	d.machineTable(rt.subtable("machine", "[machine]", "nodes", "llcs_per_node", "cores_per_llc",
-		"threads_per_core", "hz", "context_switch", "ipi", "wakeup", "callback_cost", "migration"), c)
-	d.policyTable(rt.subtable("policy", "[policy]", "name", "params", "insn_cost_ps", "interleave", "quantum", "lock_timeout"), c)
+		"threads_per_core", "hz", "context_switch", "ipi", "wakeup", "callback_cost", "migration", "noise", "kernel"), c)
+	d.policyTable(rt.subtable("policy", "[policy]", "name", "params", "insn_cost_ps", "interleave", "quantum", "lock_timeout", "engine", "budget_insns", "budget_time"), c)
 	d.workloads(rt, c)
+	d.cgroupTables(rt, c)
+	d.checkWorkloadCgroups(c)
 	rt.finish()
 	if err := d.result(); err != nil {
 		return nil, err
@@ -261,6 +280,8 @@ func (d *decoder) runTable(t *table, c *Config) {
 			FormatDuration(c.Run.Warmup), FormatDuration(c.Run.Duration))
 	}
 	c.Run.Seed = uint64(t.integer("seed", DefaultSeed, 0, math.MaxInt64))
+	c.Run.Starvation = t.duration("starvation", DefaultStarvation)
+	c.Run.MaxTasks = int(t.integer("max_tasks", DefaultMaxTasks, 1, 1<<24))
 	t.finish()
 }
 
@@ -279,6 +300,11 @@ func (d *decoder) machineTable(t *table, c *Config) {
 	mc.IPI = t.duration("ipi", mc.IPI)
 	mc.Wakeup = t.duration("wakeup", mc.Wakeup)
 	mc.CallbackCost = t.duration("callback_cost", mc.CallbackCost)
+	if name := t.str("kernel", "latest", KernelVersionNames()...); name != "" {
+		if v, err := ParseKernelVersion(name); err == nil {
+			mc.Kernel = v
+		}
+	}
 	mt := t.subtable("migration", "[machine.migration]", "smt", "llc", "node", "remote")
 	for _, k := range []struct {
 		key string
@@ -287,6 +313,24 @@ func (d *decoder) machineTable(t *table, c *Config) {
 		mc.Migration[k.d] = mt.duration(k.key, mc.Migration[k.d])
 	}
 	mt.finish()
+	if t.has("noise") {
+		nt := t.subtable("noise", "[machine.noise]", "cpus", "timer", "irq_rate", "irq", "kworker_every", "kworker")
+		n := &Noise{CPUs: nt.cpuList("cpus", c.ncpu()), TimerCost: nt.duration("timer", 0),
+			IRQRate: nt.number("irq_rate", 0, 0, 1e7), KworkerEvery: nt.duration("kworker_every", 0)}
+		n.IRQ = d.optionalDist(nt, "irq", Dist{})
+		n.Kworker = d.optionalDist(nt, "kworker", Dist{})
+		if n.IRQRate > 0 && !nt.has("irq") {
+			d.errorf(nt.key("irq"), "missing key: irq_rate needs the length of an interrupt; expected %s", distHelp)
+		}
+		if n.KworkerEvery > 0 && !nt.has("kworker") {
+			d.errorf(nt.key("kworker"), "missing key: kworker_every needs the length of a burst; expected %s", distHelp)
+		}
+		if f := n.Fraction(mc.HZ); f >= 1 {
+			d.errorf(nt.path, "the noise takes %.0f%% of a CPU; it must take less than all of it", f*100)
+		}
+		nt.finish()
+		mc.Noise = n
+	}
 	t.finish()
 }
 
@@ -312,6 +356,8 @@ func (d *decoder) policyTable(t *table, c *Config) {
 	c.Policy.Quantum = uint64(t.integer("quantum", 0, 0, 1<<30))
 	c.Policy.LockTimeout = t.duration("lock_timeout", 250_000_000)
 	c.Policy.Engine = t.str("engine", "", "jit", "interp")
+	c.Policy.BudgetInsns = uint64(t.integer("budget_insns", 0, 0, 1<<40))
+	c.Policy.BudgetTime = t.duration("budget_time", 0)
 	if c.Policy.Name == "" {
 		d.errorf(t.key("name"), "empty policy name; expected a built-in policy name or the path of a .bpf.o")
 	}
@@ -352,7 +398,8 @@ func (c *Config) Params(o Overrides) Params {
 	p := Params{Topology: c.Machine.Topology, HZ: c.Machine.HZ, ContextSwitch: c.Machine.ContextSwitch,
 		Migration: c.Machine.Migration, IPI: c.Machine.IPI, Wakeup: c.Machine.Wakeup, CallbackCost: c.Machine.CallbackCost,
 		Seed: c.Run.Seed, Duration: c.Run.Duration, Warmup: c.Run.Warmup,
-		Interleave: c.Policy.Interleave || o.Interleave, Observers: o.Observers}
+		Starvation: c.Run.Starvation, MaxTasks: c.Run.MaxTasks, Noise: c.Machine.Noise, Kernel: c.Machine.Kernel,
+		Interleave: c.Policy.Interleave || o.Interleave, Observers: o.Observers, Cgroups: c.Cgroups}
 	if o.Seed != nil {
 		p.Seed = *o.Seed
 	}

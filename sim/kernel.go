@@ -27,10 +27,21 @@ func (k *Kernel) NrCPUIDs() uint32 { return uint32(len(k.m.cpus)) }
 func (k *Kernel) Charge(ns uint64) { k.m.charge(k.m.cur.cpu, ns) }
 
 // Error is scx_bpf_error(): the policy is ejected at the end of the
-// current event, and the run continues under the fallback.
+// current event (SCX_EXIT_ERROR_BPF), and the run continues under the
+// fallback. Misuse the core detects (a bad DSQ id, a dispatch from the
+// wrong callback...) is SCX_EXIT_ERROR instead, as scx_ops_error() makes
+// it in ext.c (CoreError).
 func (k *Kernel) Error(msg string) {
 	k.m.fail(ExitErrorBPF, "scx_bpf_error", msg)
 }
+
+// CoreError ends the policy for an error the core detects
+// (scx_ops_error() in ext.c 6.12, scx_error() from 6.15):
+// SCX_EXIT_ERROR, reason "runtime error". The BPF bridge uses it for
+// kfunc misuse that ext.c itself checks.
+func (k *Kernel) CoreError(msg string) { k.m.scxError(msg) }
+
+func (m *Machine) scxError(msg string) { m.fail(ExitError, "runtime error", msg) }
 
 // Fault ends the policy because its code failed at run time (a BPF fault:
 // an access outside its memory, a bad kfunc argument); reason names the
@@ -64,7 +75,7 @@ func (k *Kernel) DSQInsertVtime(p *Task, dsqID, slice, vtime, enqFlags uint64) {
 func (k *Kernel) insert(p *Task, dsqID, slice, enqFlags uint64) {
 	m := k.m
 	if p == nil {
-		k.Error("scx_bpf_dsq_insert: NULL task")
+		k.m.scxError("scx_bpf_dsq_insert: NULL task")
 		return
 	}
 	if slice != 0 {
@@ -75,12 +86,12 @@ func (k *Kernel) insert(p *Task, dsqID, slice, enqFlags uint64) {
 	switch m.cur.cb {
 	case CbSelectCPU, CbEnqueue:
 		if p != m.cur.task {
-			k.Error(fmt.Sprintf("scx_bpf_dsq_insert: %s[%d] is not the task being %s, %s[%d]",
+			k.m.scxError(fmt.Sprintf("scx_bpf_dsq_insert: %s[%d] is not the task being %s, %s[%d]",
 				p.Comm, p.PID, map[Callback]string{CbSelectCPU: "selected", CbEnqueue: "enqueued"}[m.cur.cb], m.cur.task.Comm, m.cur.task.PID))
 			return
 		}
 		if p.K.Scx.DdspDsqID != DSQInvalid {
-			k.Error(fmt.Sprintf("scx_bpf_dsq_insert: %s[%d] already direct-dispatched", p.Comm, p.PID))
+			k.m.scxError(fmt.Sprintf("scx_bpf_dsq_insert: %s[%d] already direct-dispatched", p.Comm, p.PID))
 			return
 		}
 		p.K.Scx.DdspDsqID = dsqID
@@ -88,13 +99,13 @@ func (k *Kernel) insert(p *Task, dsqID, slice, enqFlags uint64) {
 	case CbDispatch:
 		c := m.cpus[m.cur.cpu]
 		if len(c.dspBuf) >= int(m.ops.DispatchMaxBatch) {
-			k.Error("dispatch buffer overflow")
+			k.m.scxError("dispatch buffer overflow")
 			return
 		}
 		c.dspBuf = append(c.dspBuf, dspEntry{p: p, dsq: dsqID, flags: enqFlags, qseq: p.qseq})
 		c.dspNr++
 	default:
-		k.Error(fmt.Sprintf("scx_bpf_dsq_insert called from %s, not from select_cpu, enqueue or dispatch", m.cur.cb))
+		k.m.scxError(fmt.Sprintf("scx_bpf_dsq_insert called from %s, not from select_cpu, enqueue or dispatch", m.cur.cb))
 	}
 }
 
@@ -109,7 +120,7 @@ func (k *Kernel) DispatchNrSlots() uint32 {
 // DispatchCancel is scx_bpf_dispatch_cancel(): drop the last buffered insert.
 func (k *Kernel) DispatchCancel() {
 	if k.m.cur.cb != CbDispatch {
-		k.Error("scx_bpf_dispatch_cancel called outside ops.dispatch()")
+		k.m.scxError("scx_bpf_dispatch_cancel called outside ops.dispatch()")
 		return
 	}
 	c := k.m.cpus[k.m.cur.cpu]
@@ -124,14 +135,14 @@ func (k *Kernel) DispatchCancel() {
 func (k *Kernel) DSQMoveToLocal(dsqID uint64) bool {
 	m := k.m
 	if m.cur.cb != CbDispatch {
-		k.Error("scx_bpf_dsq_move_to_local called outside ops.dispatch()")
+		k.m.scxError("scx_bpf_dsq_move_to_local called outside ops.dispatch()")
 		return false
 	}
 	c := m.cpus[m.cur.cpu]
 	m.flushDispatch(c)
 	q := m.findDSQ(dsqID)
 	if q == nil {
-		k.Error(fmt.Sprintf("invalid DSQ ID 0x%016x", dsqID))
+		k.m.scxError(fmt.Sprintf("invalid DSQ ID 0x%016x", dsqID))
 		return false
 	}
 	if m.consume(c, q) {
@@ -164,7 +175,7 @@ func (k *Kernel) DestroyDSQ(dsqID uint64) {
 		return
 	}
 	if q.Len() > 0 {
-		k.Error(fmt.Sprintf("destroying non-empty dispatch queue 0x%x (%d tasks)", dsqID, q.Len()))
+		k.m.scxError(fmt.Sprintf("destroying non-empty dispatch queue 0x%x (%d tasks)", dsqID, q.Len()))
 		return
 	}
 	delete(k.m.userDSQ, dsqID)
@@ -197,7 +208,7 @@ func (k *Kernel) DSQ(dsqID uint64) *DSQ { return k.m.findDSQ(dsqID) }
 // CPU does not wait (documented in docs/sched_ext.md).
 func (k *Kernel) KickCPU(cpu int32, flags uint64) {
 	if cpu < 0 || int(cpu) >= len(k.m.cpus) {
-		k.Error(fmt.Sprintf("invalid cpu %d", cpu))
+		k.m.scxError(fmt.Sprintf("invalid cpu %d", cpu))
 		return
 	}
 	from := k.m.cpus[k.m.cur.cpu]
@@ -241,7 +252,7 @@ func (k *Kernel) CurrTask(cpu int32) *Task {
 
 func (k *Kernel) idleEnabled(fn string) bool {
 	if !k.m.builtinIdle {
-		k.Error(fmt.Sprintf("%s: built-in idle tracking is disabled", fn))
+		k.m.scxError(fmt.Sprintf("%s: built-in idle tracking is disabled", fn))
 		return false
 	}
 	return true
@@ -254,10 +265,27 @@ func (k *Kernel) SelectCPUDfl(p *Task, prevCPU int32, wakeFlags uint64) (int32, 
 	}
 	prev := int(prevCPU)
 	if prev < 0 || prev >= len(k.m.cpus) {
-		k.Error(fmt.Sprintf("scx_bpf_select_cpu_dfl: invalid prev_cpu %d", prevCPU))
+		k.m.scxError(fmt.Sprintf("scx_bpf_select_cpu_dfl: invalid prev_cpu %d", prevCPU))
 		return prevCPU, false
 	}
-	cpu, found := k.m.selectCPUDfl(p, prev, wakeFlags, k.m.cur.cpu)
+	switch cb := k.m.cur.cb; {
+	case cb == CbSelectCPU:
+	case k.m.Version() < kvSelectFromEnqueue:
+		// scx_kf_allowed(SCX_KF_SELECT_CPU) fails: an error
+		k.m.scxError(fmt.Sprintf("scx_bpf_select_cpu_dfl called from ops.%s: before 6.16 only ops.select_cpu may call it", cb))
+		return prevCPU, false
+	case cb != CbEnqueue && cb != 0:
+		// select_cpu_from_kfunc(): -EPERM outside select_cpu, enqueue
+		// and unlocked contexts
+		return prevCPU, false
+	case p.K.NrCpusAllowed == 1:
+		// a per-CPU task, from ops.enqueue: prev if it is idle
+		if p.Allowed(prev) && k.m.testAndClearIdle(prev) {
+			return prevCPU, true
+		}
+		return prevCPU, false
+	}
+	cpu, found := k.m.selectCPUDflVersion(p, prev, wakeFlags, k.m.cur.cpu)
 	return int32(cpu), found
 }
 
@@ -351,7 +379,15 @@ func (m *Machine) pickIdle(allowed *CPUMask, flags uint64) int {
 	}
 }
 
-// selectCPUDfl is scx_select_cpu_dfl() of Linux 6.12: prefer, in order,
+// selectCPUDflVersion is scx_select_cpu_dfl() of the machine's version.
+func (m *Machine) selectCPUDflVersion(p *Task, prev int, wakeFlags uint64, cur int) (int, bool) {
+	if m.Version() < kvLLCAware {
+		return m.selectCPUDfl612(p, prev, wakeFlags, cur)
+	}
+	return m.selectCPUDfl(p, prev, wakeFlags, cur)
+}
+
+// selectCPUDfl is scx_select_cpu_dfl() of Linux 6.13 on: prefer, in order,
 // the waker's CPU for sync wakeups, a wholly idle core (prev's, then in
 // prev's LLC, node, anywhere), prev if idle, an idle CPU in prev's LLC,
 // node, anywhere. Returns (cpu, found idle).

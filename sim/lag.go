@@ -3,6 +3,7 @@ package sim
 import (
 	"math"
 	"math/bits"
+	"slices"
 )
 
 // Lag: how far each task is from the service it would have had under an
@@ -43,7 +44,43 @@ type gps struct {
 	rq     []rqShare
 	cpus   int
 	// scratch for recompute
-	sub, rem []int
+	rem []int
+	// the first iteration's candidates, for the active groups cacheKey
+	cacheKey []int
+	cache    []gpsCandidate
+}
+
+// gpsCandidate is a union S of masks, the active groups inside it (bits
+// over the active list) and |S|.
+type gpsCandidate struct {
+	s       CPUMask
+	members uint64
+	ncpu    float64
+}
+
+func (g *gps) candidates(rem []int, free *CPUMask) []gpsCandidate {
+	if slices.Equal(g.cacheKey, rem) {
+		return g.cache
+	}
+	g.cacheKey = append(g.cacheKey[:0], rem...)
+	g.cache = g.cache[:0]
+	for sub := 1; sub < 1<<len(rem); sub++ {
+		var c gpsCandidate
+		for j, gi := range rem {
+			if sub&(1<<j) != 0 {
+				maskOr(&c.s, &g.groups[gi].mask)
+			}
+		}
+		for j, gi := range rem {
+			if maskInside(&g.groups[gi].mask, &c.s, free) {
+				c.members |= 1 << j
+			}
+		}
+		c.s.And(&c.s, free)
+		c.ncpu = float64(c.s.Weight())
+		g.cache = append(g.cache, c)
+	}
+	return g.cache
 }
 
 // gpsExactGroups bounds the distinct affinity masks for which the
@@ -155,6 +192,46 @@ func (g *gps) recompute() {
 	var free CPUMask // CPUs not yet given to a bottleneck
 	for _, gi := range rem {
 		maskOr(&free, &g.groups[gi].mask)
+	}
+	if len(rem) <= gpsExactGroups {
+		// First bottleneck from the candidates cached for this set of
+		// groups (the set changes far less often than the counts).
+		cs := g.candidates(rem, &free)
+		best, bi := math.Inf(1), -1
+		for i := range cs {
+			var n [40]int
+			var lv uint64
+			for j, gi := range rem {
+				if cs[i].members&(1<<j) != 0 {
+					gr := g.groups[gi]
+					lv |= gr.lv
+					for l := gr.lv; l != 0; l &= l - 1 {
+						b := bits.TrailingZeros64(l)
+						n[b] += gr.nRun[b]
+					}
+				}
+			}
+			if l := waterLevel(&n, lv, cs[i].ncpu); l < best {
+				best, bi = l, i
+			}
+		}
+		if bi < 0 {
+			for _, gi := range rem {
+				g.setRates(g.groups[gi], best)
+			}
+			g.rem = rem[:0]
+			return
+		}
+		keep := rem[:0]
+		for j, gi := range rem {
+			if cs[bi].members&(1<<j) != 0 {
+				g.setRates(g.groups[gi], best)
+			} else {
+				keep = append(keep, gi)
+			}
+		}
+		rem = keep
+		maskAndNot(&free, &cs[bi].s)
 	}
 	for len(rem) > 0 {
 		best, bestS := math.Inf(1), CPUMask{}

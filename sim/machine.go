@@ -38,6 +38,15 @@ type Params struct {
 	// Starvation is the runnable wait reported as starvation
 	// (DefaultStarvation when 0).
 	Starvation uint64
+	// Kernel is the sched_ext version followed (kernelver.go); 0 is the
+	// latest.
+	Kernel KernelVersion
+	// Noise is the system noise model (noise.go); nil for none.
+	Noise *Noise
+	// MaxTasks bounds the tasks a run may create (DefaultMaxTasks when 0):
+	// Spawn fails beyond it, and a scenario whose workloads would exceed
+	// it is refused before it starts (memory.go).
+	MaxTasks int
 	// Interleave lets callbacks of different CPUs overlap in simulated
 	// time: a policy may suspend a callback (Kernel.Yield, Kernel.Block)
 	// and other CPUs run meanwhile (see interleave.go).
@@ -45,6 +54,8 @@ type Params struct {
 	// Observers are attached before anything happens (ops.init, the first
 	// fork), so they see the whole run; Machine.Observe adds more later.
 	Observers []Observer
+	// Cgroups is the cgroup hierarchy besides the root (cgroup.go).
+	Cgroups []CgroupSpec
 }
 
 // CPU is one simulated CPU.
@@ -73,6 +84,7 @@ type CPU struct {
 	busySince  uint64
 	Stats      CPUStats
 	win        CPUStats // Stats at the start of the measured window
+	noiseUntil uint64   // the noise in progress ends then
 }
 
 // CPUStats are per-CPU measurements, in ns.
@@ -80,6 +92,7 @@ type CPUStats struct {
 	Busy       uint64 // running tasks
 	Idle       uint64
 	Sched      uint64 // running scheduler code (callbacks) and switching
+	Noise      uint64 // interrupts and kernel threads (noise.go)
 	Switches   uint64
 	Dispatches uint64 // ops.dispatch invocations
 }
@@ -109,6 +122,7 @@ type cbctx struct {
 type Machine struct {
 	P    Params
 	Topo *Topology
+	cg   cgroups // cgroup.go
 	now  uint64
 	seq  uint64
 	evq  eventQueue
@@ -121,7 +135,7 @@ type Machine struct {
 	ops     Ops
 	k       *Kernel
 	alloc   TaskAllocator
-	global  *DSQ
+	globals []*DSQ // SCX_DSQ_GLOBAL: one, or one per NUMA node (6.13+)
 	userDSQ map[uint64]*DSQ
 
 	idle        CPUMask
@@ -150,12 +164,14 @@ type Machine struct {
 	policy     Scheduler // the policy the run started with
 	stopped    bool
 	obs        Observer // nil when nobody observes (observer.go)
+	wants      uint32   // PolicyEventKinds some observer wants (bit per kind)
 	// wakeDelay is added to reschedules requested while a wakeup is in
 	// progress (the rest of try_to_wake_up() runs first).
 	wakeDelay uint64
 	// the measured window (window.go)
 	winStart    uint64
 	winSwitches uint64
+	wdNext      uint64 // jiffy of the next watchdog check
 }
 
 type kick struct {
@@ -187,7 +203,15 @@ func NewMachine(p Params, sched Scheduler) (*Machine, error) {
 		userDSQ: make(map[uint64]*DSQ), nextID: 1,
 		rootRand: rand.New(rand.NewPCG(p.Seed, 0x5ced5ced))}
 	m.k = &Kernel{m: m}
-	m.global = newDSQ(m, DSQGlobal, -1)
+	if p.Kernel != 0 && (p.Kernel < KernelFirst || p.Kernel > KernelLatest) {
+		return nil, fmt.Errorf("kernel 6.%d: expected 6.%d to 6.%d", p.Kernel, KernelFirst, KernelLatest)
+	}
+	m.globals = []*DSQ{newDSQ(m, DSQGlobal, -1)}
+	if m.Version() >= kvLLCAware {
+		for n := 1; n < topo.Spec.Nodes; n++ {
+			m.globals = append(m.globals, newDSQ(m, DSQGlobal, -1))
+		}
+	}
 	for i := range topo.CPUs {
 		c := &CPU{ID: i, Topo: topo.CPUs[i], local: newDSQ(m, DSQLocalOn|uint64(i), i)}
 		if p.Interleave {
@@ -208,6 +232,9 @@ func NewMachine(p Params, sched Scheduler) (*Machine, error) {
 	m.ops = sched.Ops()
 	m.policy = sched
 	m.policyName = m.ops.Name
+	if err := m.checkMembers(); err != nil {
+		return nil, fmt.Errorf("policy %s: %w", m.ops.Name, err)
+	}
 	if m.ops.DispatchMaxBatch == 0 {
 		m.ops.DispatchMaxBatch = DispatchMaxBatchDfl
 	}
@@ -225,6 +252,12 @@ func NewMachine(p Params, sched Scheduler) (*Machine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("policy %s: ops.init failed: %w", m.ops.Name, err)
 	}
+	if err := m.validateOps(); err != nil {
+		return nil, fmt.Errorf("policy %s: %w", m.ops.Name, err)
+	}
+	if err := m.setupCgroups(p.Cgroups); err != nil {
+		return nil, fmt.Errorf("policy %s: %w", m.ops.Name, err)
+	}
 	for _, c := range m.cpus {
 		if m.has(CbUpdateIdle) {
 			m.call(c.ID, CbUpdateIdle, nil, func() int32 { m.sched.UpdateIdle(int32(c.ID), true); return 0 })
@@ -233,6 +266,7 @@ func NewMachine(p Params, sched Scheduler) (*Machine, error) {
 	m.push(event{at: p.Duration, kind: evEnd})
 	m.armWindow()
 	m.armWatchdog()
+	m.armNoise()
 	return m, nil
 }
 
@@ -322,6 +356,9 @@ type switchFunc struct {
 
 func (f switchFunc) Switch(at uint64, cpu int, prev, next *Task) { f.fn(at, cpu, prev, next) }
 
+// WantsPolicy: a switch callback wants no policy events (PolicyInterest).
+func (switchFunc) WantsPolicy(PolicyEventKind) bool { return false }
+
 // OnEnd registers fn to run when the run ends (workloads finalise metrics).
 func (m *Machine) OnEnd(fn func(*Machine)) { m.hooks = append(m.hooks, fn) }
 
@@ -342,6 +379,9 @@ func (m *Machine) Spawn(s TaskSpec) (*Task, error) {
 	}
 	if s.Behavior == nil {
 		return nil, fmt.Errorf("task %q has no behavior", s.Comm)
+	}
+	if len(m.tasks) >= m.P.maxTasks() {
+		return nil, fmt.Errorf("task %q: the run already has %d tasks, the limit (Params.MaxTasks, run.max_tasks)", s.Comm, len(m.tasks))
 	}
 	k, err := m.alloc.AllocTask()
 	if err != nil {
@@ -379,13 +419,15 @@ func (m *Machine) Spawn(s TaskSpec) (*Task, error) {
 	k.CPU = uint32(parent)
 	t.forkedAt = m.now
 	m.tasks = append(m.tasks, t)
+	cg := m.cgroupOf(s.Group)
+	m.setTaskCgroup(t, cg)
 	if m.obs != nil {
 		m.obs.Fork(m.now, t)
 	}
 
 	if m.has(CbInitTask) {
-		if ret := m.call(parent, CbInitTask, t, func() int32 { return m.sched.InitTask(t, InitTaskArgs{Fork: true}) }); ret != 0 && m.exitInfo == nil {
-			m.k.Error(fmt.Sprintf("ops.init_task() failed (%d) for %s[%d]", ret, t.Comm, t.PID))
+		if ret := m.call(parent, CbInitTask, t, func() int32 { return m.sched.InitTask(t, InitTaskArgs{Fork: true, Cgroup: cg}) }); ret != 0 && m.exitInfo == nil {
+			m.scxError(fmt.Sprintf("ops.init_task() failed (%d) for %s[%d]", ret, t.Comm, t.PID))
 		}
 	}
 	m.enableTask(t)
@@ -454,7 +496,7 @@ func (m *Machine) activate(t *Task, wakeFlags, enqFlags uint64, onCPU int) {
 		enqFlags |= EnqCPUSelected
 	} else if t.K.NrCpusAllowed > 1 {
 		var found bool
-		cpu, found = m.selectCPUDfl(t, prev, wakeFlags, onCPU)
+		cpu, found = m.selectCPUDflVersion(t, prev, wakeFlags, onCPU)
 		if found {
 			t.K.Scx.Slice = SliceDfl
 			t.K.Scx.DdspDsqID = DSQLocal
@@ -487,6 +529,7 @@ func (m *Machine) setTaskCPU(t *Task, cpu int) {
 	d := m.Topo.Distance(t.cpu, cpu)
 	t.penalty += m.P.Migration[d]
 	t.Stats.Migrations++
+	t.K.Se.NrMigrations++
 	if m.obs != nil {
 		m.obs.Migrate(m.now, t, t.cpu, cpu)
 	}
@@ -534,7 +577,7 @@ func (m *Machine) doEnqueue(t *Task, enqFlags uint64, onCPU int) {
 		local = true
 	case !m.has(CbEnqueue):
 		t.K.Scx.Slice = SliceDfl
-		m.dispatchEnqueue(m.global, t, enqFlags)
+		m.dispatchEnqueue(m.globalOf(t.cpu), t, enqFlags)
 		return
 	}
 	if local {
@@ -567,7 +610,7 @@ func (m *Machine) doEnqueue(t *Task, enqFlags uint64, onCPU int) {
 	} else if t.dsq == nil {
 		// The policy failed during enqueue: keep the task schedulable.
 		t.K.Scx.Slice = SliceDfl
-		m.dispatchEnqueue(m.global, t, 0)
+		m.dispatchEnqueue(m.globalOf(t.cpu), t, 0)
 	}
 }
 
@@ -589,24 +632,27 @@ func (m *Machine) dispatchTo(t *Task, id uint64, flags uint64, from int, direct 
 	case id&DSQLocalOn == DSQLocalOn:
 		cpu = int(id & DSQLocalCPUMask)
 		if cpu >= len(m.cpus) {
-			m.k.Error(fmt.Sprintf("invalid cpu %d in SCX_DSQ_LOCAL_ON verdict for %s[%d]", cpu, t.Comm, t.PID))
-			m.dispatchEnqueue(m.global, t, flags)
+			m.scxError(fmt.Sprintf("invalid cpu %d in SCX_DSQ_LOCAL_ON verdict for %s[%d]", cpu, t.Comm, t.PID))
+			m.dispatchEnqueue(m.globalOf(t.cpu), t, flags)
 			return
 		}
 	default:
 		q := m.findDSQ(id)
+		if id == DSQGlobal {
+			q = m.globalOf(t.cpu)
+		}
 		if q == nil {
-			m.k.Error(fmt.Sprintf("non-existent DSQ 0x%x for %s[%d]", id, t.Comm, t.PID))
-			q = m.global
+			m.scxError(fmt.Sprintf("non-existent DSQ 0x%x for %s[%d]", id, t.Comm, t.PID))
+			q = m.globalOf(t.cpu)
 		}
 		m.dispatchEnqueue(q, t, flags)
 		return
 	}
 	if !t.Allowed(cpu) {
 		if direct && id != DSQLocal {
-			m.k.Error(fmt.Sprintf("SCX_DSQ_LOCAL[_ON] verdict target cpu %d not allowed for %s[%d]", cpu, t.Comm, t.PID))
+			m.scxError(fmt.Sprintf("SCX_DSQ_LOCAL[_ON] verdict target cpu %d not allowed for %s[%d]", cpu, t.Comm, t.PID))
 		}
-		m.dispatchEnqueue(m.global, t, flags)
+		m.dispatchEnqueue(m.globalOf(t.cpu), t, flags)
 		return
 	}
 	if t.state != TaskRunning {
@@ -617,7 +663,7 @@ func (m *Machine) dispatchTo(t *Task, id uint64, flags uint64, from int, direct 
 
 func (m *Machine) findDSQ(id uint64) *DSQ {
 	if id == DSQGlobal {
-		return m.global
+		return m.globalOf(m.cur.cpu)
 	}
 	return m.userDSQ[id]
 }
@@ -627,15 +673,15 @@ func (m *Machine) dispatchEnqueue(q *DSQ, t *Task, flags uint64) {
 	t.opsQueued = false
 	priq := flags&EnqDSQPriq != 0
 	if priq && q.builtin() {
-		m.k.Error("cannot use vtime ordering for built-in DSQs")
+		m.scxError("cannot use vtime ordering for built-in DSQs")
 		priq = false
 	}
 	if !q.builtin() && q.Len() > 0 {
 		if priq && !q.isPriq() {
-			m.k.Error(fmt.Sprintf("DSQ 0x%x already had FIFO-enqueued tasks", q.ID))
+			m.scxError(fmt.Sprintf("DSQ 0x%x already had FIFO-enqueued tasks", q.ID))
 			priq = false
 		} else if !priq && q.isPriq() {
-			m.k.Error(fmt.Sprintf("DSQ 0x%x already had PRIQ-enqueued tasks", q.ID))
+			m.scxError(fmt.Sprintf("DSQ 0x%x already had PRIQ-enqueued tasks", q.ID))
 			priq = true
 		}
 	}
@@ -777,6 +823,8 @@ func (m *Machine) account(c *CPU) {
 		}
 	}
 	t.Stats.Runtime += d
+	t.K.Se.SumExecRuntime += d // update_curr_scx()
+	t.K.Utime += d
 	t.work -= min(t.work, d)
 	c.Stats.Busy += d
 	if s := t.K.Scx.Slice; s != SliceInf {
@@ -897,7 +945,7 @@ func (m *Machine) taskStep(c *CPU) {
 			if a.Kind == ActBlock && t.wakePending {
 				t.wakePending = false
 				if i > 1000 {
-					m.k.Error(fmt.Sprintf("%s[%d]: behavior loops without running", t.Comm, t.PID))
+					m.scxError(fmt.Sprintf("%s[%d]: behavior loops without running", t.Comm, t.PID))
 					a = Exit()
 					break
 				}
@@ -1041,7 +1089,7 @@ func (m *Machine) balance(c *CPU, prev *Task, prevQueued bool) bool {
 	if prevQueued && prev.K.Scx.Slice > 0 && m.exitInfo == nil {
 		return true
 	}
-	if c.local.Len() > 0 || m.consume(c, m.global) {
+	if c.local.Len() > 0 || m.consume(c, m.globalOf(c.ID)) {
 		return false
 	}
 	if m.has(CbDispatch) {
@@ -1053,7 +1101,7 @@ func (m *Machine) balance(c *CPU, prev *Task, prevQueued bool) bool {
 				return 0
 			})
 			m.flushDispatch(c)
-			if c.local.Len() > 0 || m.consume(c, m.global) {
+			if c.local.Len() > 0 || m.consume(c, m.globalOf(c.ID)) {
 				return false
 			}
 			loops--
@@ -1124,6 +1172,8 @@ func (m *Machine) switchTo(c *CPU, prev, next *Task) {
 	if next == prev {
 		if next != nil {
 			m.armTick(c)
+		} else {
+			m.refreshIdle(c)
 		}
 		return
 	}
@@ -1140,6 +1190,13 @@ func (m *Machine) switchTo(c *CPU, prev, next *Task) {
 	if prev != nil {
 		pp = prev.PID
 		prev.runGen++
+		// context switch counts (__schedule()): voluntary if prev is no
+		// longer runnable
+		if prev.state == TaskRunning || prev.state == TaskRunnable {
+			prev.K.Nivcsw++
+		} else {
+			prev.K.Nvcsw++
+		}
 	}
 	if next != nil {
 		np = next.PID
@@ -1175,6 +1232,8 @@ func (m *Machine) switchTo(c *CPU, prev, next *Task) {
 	// The switch is paid before next runs, and counts in its delay.
 	next.runStart = m.now + m.P.ContextSwitch
 	next.lastAcct = next.runStart
+	next.K.Se.ExecStart = next.runStart
+	next.K.Se.PrevSumExecRuntime = next.K.Se.SumExecRuntime
 	m.Metrics.recordDelay(m, next, next.runStart)
 	next.Stats.Switches++
 	c.Stats.Sched += m.P.ContextSwitch
@@ -1241,37 +1300,6 @@ func (m *Machine) clearSMT(cpu int) {
 	for s := core.Next(0); s >= 0; s = core.Next(s + 1) {
 		m.idleSMT.Clear(s)
 	}
-}
-
-func (m *Machine) armWatchdog() {
-	to := m.watchdogTimeout()
-	m.push(event{at: m.now + to/2, kind: evWatchdog})
-}
-
-func (m *Machine) watchdogTimeout() uint64 {
-	to := uint64(m.ops.TimeoutMs) * 1_000_000
-	if to == 0 || to > WatchdogMaxTimeout {
-		to = WatchdogMaxTimeout
-	}
-	return to
-}
-
-// watchdog is check_rq_for_timeouts(): a task runnable but not run for the
-// timeout ends the policy (SCX_EXIT_ERROR_STALL).
-func (m *Machine) watchdog() {
-	if m.ejected != nil {
-		return
-	}
-	to := m.watchdogTimeout()
-	for _, t := range m.tasks {
-		if t.state == TaskRunnable && m.now-t.K.Scx.RunnableAt > to {
-			d := m.now - t.K.Scx.RunnableAt
-			m.fail(ExitErrorStall, "runnable task stall",
-				fmt.Sprintf("%s[%d] failed to run for %d.%03ds", t.Comm, t.PID, d/1e9, d%1e9/1e6))
-			return
-		}
-	}
-	m.armWatchdog()
 }
 
 func (m *Machine) fail(kind int, reason, msg string) {
@@ -1359,13 +1387,13 @@ func (m *Machine) eject() {
 	}
 	for _, t := range m.tasks {
 		t.K.Scx.DdspDsqID = DSQInvalid
-		if t.state == TaskRunnable && (t.opsQueued || (t.dsq != nil && t.dsq.local < 0 && t.dsq != m.global)) {
+		if t.state == TaskRunnable && (t.opsQueued || (t.dsq != nil && t.dsq.local < 0 && t.dsq.ID != DSQGlobal)) {
 			if t.dsq != nil {
 				t.dsq.remove(t)
 			}
 			t.opsQueued = false
 			t.K.Scx.Slice = SliceDfl
-			m.global.pushFIFO(t, false)
+			m.globalOf(t.cpu).pushFIFO(t, false)
 		}
 	}
 	ids := make([]uint64, 0, len(m.userDSQ))

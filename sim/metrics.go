@@ -71,6 +71,9 @@ type Result struct {
 	Tasks        int     `json:"tasks"`
 	Utilisation  float64 `json:"utilisation"`
 	SchedTime    float64 `json:"sched_time_fraction"`
+	// NoiseTime is the fraction of CPU time interrupts and kernel threads
+	// took (machine.noise).
+	NoiseTime float64 `json:"noise_time_fraction,omitempty"`
 	// DispatchWaits counts the dispatch flushes that waited for the
 	// inserted task's ops.enqueue to return on another CPU (the kernel's
 	// finish_dispatch(); only with interleaving).
@@ -129,6 +132,7 @@ type CPUResult struct {
 	CPU      int     `json:"cpu"`
 	Busy     float64 `json:"busy"`
 	Sched    float64 `json:"sched"`
+	Noise    float64 `json:"noise,omitempty"`
 	Idle     float64 `json:"idle"`
 	Switches uint64  `json:"switches"`
 }
@@ -205,17 +209,20 @@ func (m *Machine) finish() *Result {
 	r := &Result{Policy: m.policyName, Seed: m.P.Seed, DurationNs: m.now, WindowNs: m.now - min(m.winStart, m.now),
 		ScheduleHash: fmt.Sprintf("%016x", m.hash), Events: m.events, Switches: m.switches - m.winSwitches, DispatchWaits: m.dspWaits,
 		CPUs: len(m.cpus), Tasks: len(m.tasks)}
-	var busy, sched float64
+	var busy, sched, noise float64
 	for _, c := range m.cpus {
 		b := float64(c.Stats.Busy-c.win.Busy) / dur
 		s := float64(c.Stats.Sched-c.win.Sched) / dur
-		r.PerCPU = append(r.PerCPU, CPUResult{CPU: c.ID, Busy: round4(b), Sched: round4(s),
-			Idle: round4(max(0, 1-b-s)), Switches: c.Stats.Switches - c.win.Switches})
+		n := float64(c.Stats.Noise-c.win.Noise) / dur
+		r.PerCPU = append(r.PerCPU, CPUResult{CPU: c.ID, Busy: round4(b), Sched: round4(s), Noise: round4(n),
+			Idle: round4(max(0, 1-b-s-n)), Switches: c.Stats.Switches - c.win.Switches})
 		busy += b
 		sched += s
+		noise += n
 	}
 	r.Utilisation = round4(busy / float64(len(m.cpus)))
 	r.SchedTime = round4(sched / float64(len(m.cpus)))
+	r.NoiseTime = round4(noise / float64(len(m.cpus)))
 	r.Delay = m.Metrics.Delay.Summary()
 	r.WakeLatency = m.Metrics.WakeLatency.Summary()
 	var xs []float64

@@ -123,11 +123,25 @@ func (BaseObserver) Ejected(uint64, *Ejection)                             {}
 func (BaseObserver) Request(uint64, int, uint64)                           {}
 func (BaseObserver) Policy(uint64, int, PolicyEvent)                       {}
 
+// PolicyInterest is implemented by observers that want only some kinds of
+// Policy events. The policy's runtime asks Kernel.Wants before it prepares
+// an event (reading a map for counters, formatting a source line), so an
+// event nobody wants costs nothing; an event some observer wants still goes
+// to every observer. Observers without it want every kind.
+type PolicyInterest interface {
+	WantsPolicy(kind PolicyEventKind) bool
+}
+
 // Observe adds o to the machine's observers; from now on it is told of
 // every event, in order. Observers are called in the order they were added.
 func (m *Machine) Observe(o Observer) {
 	if o == nil {
 		return
+	}
+	for k := PolicyLockWait; k <= PolicyCounter; k++ {
+		if pi, ok := o.(PolicyInterest); !ok || pi.WantsPolicy(k) {
+			m.wants |= 1 << k
+		}
 	}
 	switch cur := m.obs.(type) {
 	case nil:
@@ -156,6 +170,10 @@ func (m *Machine) Done() bool { return m.stopped || len(m.evq) == 0 }
 // can skip preparing events nobody reads).
 func (k *Kernel) Observed() bool { return k.m.obs != nil }
 
+// Wants reports whether an observer wants Policy events of kind (see
+// PolicyInterest): a policy skips preparing the others.
+func (k *Kernel) Wants(kind PolicyEventKind) bool { return k.m.wants&(1<<kind) != 0 }
+
 // Emit reports a policy-runtime event to the observers, on the current CPU.
 func (k *Kernel) Emit(ev PolicyEvent) {
 	if k.m.obs != nil {
@@ -167,11 +185,11 @@ func (k *Kernel) Emit(ev PolicyEvent) {
 // in CallbackEnd).
 func (k *Kernel) CountInsns(n uint64) { k.m.cur.insns += n }
 
-// DSQs returns the global DSQ and every user DSQ, by ID (local DSQs are
+// DSQs returns the global DSQs (one per NUMA node from 6.13) and every user DSQ, by ID (local DSQs are
 // CPU.Local()).
 func (m *Machine) DSQs() []*DSQ {
-	qs := make([]*DSQ, 0, 1+len(m.userDSQ))
-	qs = append(qs, m.global)
+	qs := make([]*DSQ, 0, len(m.globals)+len(m.userDSQ))
+	qs = append(qs, m.globals...)
 	ids := make([]uint64, 0, len(m.userDSQ))
 	for id := range m.userDSQ {
 		ids = append(ids, id)

@@ -41,6 +41,9 @@ func NewScenario(p Params, sched Scheduler, ws []Workload) (*Scenario, error) {
 		s.groupOf[n] = i
 		names[i] = n
 	}
+	if err := checkTaskBudget(p, ws); err != nil {
+		return nil, fmt.Errorf("scenario: %w", err)
+	}
 	m, err := NewMachine(p, sched)
 	if err != nil {
 		return nil, err
@@ -52,6 +55,11 @@ func NewScenario(p Params, sched Scheduler, ws []Workload) (*Scenario, error) {
 		for _, c := range w.Common().Affinity {
 			if c < 0 || c >= ncpu {
 				return nil, fmt.Errorf("workload %s: affinity CPU %d does not exist (the machine has CPUs 0-%d)", names[i], c, ncpu-1)
+			}
+		}
+		if cg := w.Common().Cgroup; cg != "" {
+			if err := m.SetGroupCgroup(i, cg); err != nil {
+				return nil, fmt.Errorf("workload %s: %w", names[i], err)
 			}
 		}
 		if err := w.Install(s, i); err != nil {

@@ -26,6 +26,8 @@ const (
 	OpsEnqLast         uint64 = 1 << 1
 	OpsEnqExiting      uint64 = 1 << 2
 	OpsSwitchPartial   uint64 = 1 << 3
+	// OpsBuiltinIdlePerNode is SCX_OPS_BUILTIN_IDLE_PER_NODE (6.15).
+	OpsBuiltinIdlePerNode uint64 = 1 << 6
 )
 
 // Enqueue flags (enum scx_enq_flags).

@@ -18,7 +18,10 @@ type testPolicy struct {
 	calls      map[string]int
 	enqFlags   []uint64
 	runningLog []string
+	exitInfo   *ExitInfo
 }
+
+func (p *testPolicy) Exit(info *ExitInfo) { p.exitInfo = info }
 
 func newTestPolicy(impl Callback) *testPolicy {
 	return &testPolicy{ops: Ops{Name: "test", Implements: impl | CbInit | CbRunning}, calls: map[string]int{}}
@@ -127,7 +130,7 @@ func TestNoEnqueueCallbackMeansGlobalDSQ(t *testing.T) {
 	}
 	probe := func() {}
 	probe = func() {
-		maxGlobal = max(maxGlobal, m.global.Len())
+		maxGlobal = max(maxGlobal, m.globals[0].Len())
 		m.After(50e3, probe)
 	}
 	m.After(0, probe)
@@ -207,7 +210,9 @@ func TestMixingFIFOAndVtimeIsAnError(t *testing.T) {
 	if r.Ejection == nil || !strings.Contains(r.Ejection.Msg, "already had FIFO-enqueued tasks") {
 		t.Fatalf("ejection %+v", r.Ejection)
 	}
-	if r.Ejection.Policy != "test" || r.Ejection.Kind != ExitErrorBPF {
+	// dispatch_enqueue() reports it with scx_ops_error() (ext.c 6.12):
+	// SCX_EXIT_ERROR, not SCX_EXIT_ERROR_BPF
+	if r.Ejection.Policy != "test" || r.Ejection.Kind != ExitError || r.Ejection.Reason != "runtime error" {
 		t.Errorf("ejection %+v", r.Ejection)
 	}
 }

@@ -77,7 +77,10 @@ func parseSchedTrace(name string, r io.Reader) ([]schedEvent, error) {
 		s := sc.Text()
 		t := strings.TrimSpace(s)
 		if t == "" || t[0] == '#' || strings.HasPrefix(t, "cpus=") || strings.HasPrefix(t, "version =") ||
-			strings.HasPrefix(t, "CPU ") && strings.Contains(t, "is empty") {
+			strings.HasPrefix(t, "CPU ") && strings.Contains(t, "is empty") ||
+			strings.Contains(t, "LOST") && strings.Contains(t, "EVENTS") {
+			// headers, comments and trace-cmd's notes ("CPU:2 [LOST 17
+			// EVENTS]"): a lost stretch is read as if nothing happened
 			continue
 		}
 		m := lineRE.FindStringSubmatchIndex(s)
@@ -121,6 +124,9 @@ func parseSchedTrace(name string, r io.Reader) ([]schedEvent, error) {
 		e.ts = secs*1e9 + fr
 		body, bcol := sub(9), m[18]+1
 		if err := e.fields(body); err != nil {
+			if fe, ok := err.(*fieldError); ok {
+				bcol += fe.at
+			}
 			return nil, errAt(bcol, "%s: %v (in %q)", sub(8), err, body)
 		}
 		evs = append(evs, e)
@@ -142,6 +148,14 @@ var (
 	wakeShortRE   = regexp.MustCompile(`^(.*):(\d+) \[(-?\d+)\](?: success=\d+)? CPU:(\d+)$`)
 )
 
+// fieldError is a problem at byte offset at of an event's fields.
+type fieldError struct {
+	at  int
+	msg string
+}
+
+func (e *fieldError) Error() string { return e.msg }
+
 // keyValues splits "k1=v1 k2=v2 ..." with the keys in the given order;
 // values may hold spaces (comms do), and "==>" separates switch halves.
 func keyValues(body string, keys []string) (map[string]string, error) {
@@ -149,7 +163,7 @@ func keyValues(body string, keys []string) (map[string]string, error) {
 	rest := body
 	for i, k := range keys {
 		if !strings.HasPrefix(rest, k+"=") {
-			return nil, fmt.Errorf("expected %s=", k)
+			return nil, &fieldError{at: len(body) - len(rest), msg: "expected " + k + "="}
 		}
 		rest = rest[len(k)+1:]
 		end := len(rest)
@@ -160,7 +174,7 @@ func keyValues(body string, keys []string) (map[string]string, error) {
 			}
 			j := strings.Index(rest, next)
 			if j < 0 {
-				return nil, fmt.Errorf("expected %s= after %s", keys[i+1], k)
+				return nil, &fieldError{at: len(body) - len(rest), msg: fmt.Sprintf("expected %s= after %s", keys[i+1], k)}
 			}
 			end = j
 			vals[k] = rest[:end]
@@ -177,10 +191,17 @@ func keyValues(body string, keys []string) (map[string]string, error) {
 	return vals, nil
 }
 
-func atoi32(s, what string) (int32, error) {
+// atoi32 reads the value s of field what in body.
+func atoi32(body, s, what string) (int32, error) {
 	v, err := strconv.ParseInt(s, 10, 32)
 	if err != nil {
-		return 0, fmt.Errorf("%s %q is not an integer", what, s)
+		at := strings.Index(body, what+"="+s)
+		if at >= 0 {
+			at += len(what) + 1
+		} else {
+			at = max(strings.Index(body, s), 0)
+		}
+		return 0, &fieldError{at: at, msg: fmt.Sprintf("%s %q is not an integer", what, s)}
 	}
 	return int32(v), nil
 }
@@ -189,7 +210,7 @@ func (e *schedEvent) fields(body string) error {
 	var err error
 	ints := func(dst *int32, s, what string) {
 		if err == nil {
-			*dst, err = atoi32(s, what)
+			*dst, err = atoi32(body, s, what)
 		}
 	}
 	var p1, p2 int32

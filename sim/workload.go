@@ -34,6 +34,8 @@ type WorkloadSpec struct {
 	Nice int
 	// Affinity restricts the workload's tasks to these CPUs (empty: all).
 	Affinity []int
+	// Cgroup is the cgroup of the workload's tasks ("" or "/": the root).
+	Cgroup string
 }
 
 // Common implements Workload.
@@ -138,6 +140,19 @@ func baseResult(w Workload, s *Scenario, group int, tr *tracker) WorkloadResult 
 	r := WorkloadResult{Name: w.Common().Name, Kind: w.Kind(), Tasks: len(s.tasks[group])}
 	if tr.wake.Count() > 0 {
 		r.WakeLatency = summary(&tr.wake)
+	}
+	return r
+}
+
+// passesResult is the result of a workload that runs a script in passes
+// (phases, rtapp): how many passes ended after the warmup, per second, and
+// how long they took.
+func passesResult(w Workload, s *Scenario, group int, tr *tracker, passes uint64, iter *Histogram) WorkloadResult {
+	r := baseResult(w, s, group, tr)
+	r.Completed = passes
+	r.Throughput = perSecond(passes, measured(s.Machine))
+	if iter.Count() > 0 {
+		r.Latency = summary(iter)
 	}
 	return r
 }

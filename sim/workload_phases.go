@@ -167,13 +167,7 @@ func (w *Phases) Install(s *Scenario, group int) error {
 		return nil
 	})
 	m.AddReporter(reporterFunc(func(m *Machine) WorkloadResult {
-		r := baseResult(w, s, group, &st.tr)
-		r.Completed = st.passes
-		r.Throughput = perSecond(st.passes, measured(m))
-		if st.iter.Count() > 0 {
-			r.Latency = summary(&st.iter)
-		}
-		return r
+		return passesResult(w, s, group, &st.tr, st.passes, &st.iter)
 	}))
 	return nil
 }

@@ -25,15 +25,16 @@ const (
 // with nanosecond decimals.
 type ChromeWriter struct {
 	sim.BaseObserver
-	o       out
-	opts    Options
-	first   bool
-	cpus    []chromeCPU
-	lockTid map[string]int
-	lockAt  map[int][2]uint64 // by lock thread: wait start, hold start (+1; 0 = none)
-	named   map[int]bool      // CPU threads named
-	last    uint64            // the time of the last event seen
-	b       []byte
+	o        out
+	opts     Options
+	first    bool
+	cpus     []chromeCPU
+	lockTid  map[string]int
+	lockAt   map[int][2]uint64 // by lock thread: wait start, hold start (+1; 0 = none)
+	named    map[int]bool      // CPU threads named
+	last     uint64            // the time of the last event seen
+	dsqNames map[*sim.DSQ]string
+	b        []byte
 }
 
 type chromeCPU struct {
@@ -45,7 +46,7 @@ type chromeCPU struct {
 // NewChrome returns a Chrome JSON trace writer.
 func NewChrome(w io.Writer, o Options) *ChromeWriter {
 	c := &ChromeWriter{o: newOut(w), opts: o, first: true, lockTid: map[string]int{},
-		lockAt: map[int][2]uint64{}, named: map[int]bool{}}
+		lockAt: map[int][2]uint64{}, named: map[int]bool{}, dsqNames: map[*sim.DSQ]string{}}
 	c.o.str(`{"displayTimeUnit":"ns","otherData":{"generator":"schedsim"},"traceEvents":[` + "\n")
 	for _, pn := range []struct {
 		pid  int
@@ -199,7 +200,21 @@ func (c *ChromeWriter) counterEv(name string, pid int, at uint64, key string, v 
 // DSQ implements sim.Observer: the depth as a counter.
 func (c *ChromeWriter) DSQ(at uint64, q *sim.DSQ, t *sim.Task, inserted bool) {
 	c.last = at
-	c.counterEv("DSQ "+dsqName(q), chromeDSQs, at, "depth", strconv.Itoa(q.Len()))
+	if !c.opts.in(at) {
+		return
+	}
+	name, ok := c.dsqNames[q]
+	if !ok {
+		name = "DSQ " + dsqName(q)
+		c.dsqNames[q] = name
+	}
+	c.counterEv(name, chromeDSQs, at, "depth", strconv.Itoa(q.Len()))
+}
+
+// Request implements sim.Observer: request latencies as a counter per
+// workload.
+func (c *ChromeWriter) Request(at uint64, group int, latency uint64) {
+	c.counterEv("latency "+c.opts.workload(group), chromeDSQs, at, "ns", strconv.FormatUint(latency, 10))
 }
 
 func (c *ChromeWriter) instant(name string, pid, tid int, at uint64, scope byte, args string) {

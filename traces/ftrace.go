@@ -67,11 +67,12 @@ func (f *FtraceWriter) line(at uint64, cpu int, cur *sim.Task, flags, event stri
 	b = append(b, flags...)
 	b = append(b, ' ')
 	secs := at / 1e9
-	s := strconv.FormatUint(secs, 10)
-	for i := len(s); i < 5; i++ {
-		b = append(b, ' ')
+	for x, n := secs, 1; n < 5; n++ {
+		if x /= 10; x == 0 {
+			b = append(b, ' ')
+		}
 	}
-	b = append(b, s...)
+	b = strconv.AppendUint(b, secs, 10)
 	b = append(b, '.')
 	if f.ns {
 		b = zeroPad(b, int64(at%1e9), 9)
@@ -104,12 +105,16 @@ func padTo(b []byte, n int) []byte {
 	return b
 }
 
+// zeroPad appends v (>= 0) with leading zeros to w digits.
 func zeroPad(b []byte, v int64, w int) []byte {
-	s := strconv.FormatInt(v, 10)
-	for i := len(s); i < w; i++ {
+	n := 1
+	for x := v; x >= 10; x /= 10 {
+		n++
+	}
+	for ; n < w; n++ {
 		b = append(b, '0')
 	}
-	return append(b, s...)
+	return strconv.AppendInt(b, v, 10)
 }
 
 func kv(b []byte, key, val string) []byte {

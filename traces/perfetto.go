@@ -2,142 +2,17 @@ package traces
 
 import (
 	"io"
-	"math"
 	"strconv"
 
 	"github.com/schedsim/schedsim/sim"
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
-// Field numbers of Perfetto's trace protos (github.com/google/perfetto,
-// protos/perfetto/..., Apache-2.0; read at commit ec5d16b1, Aug 2026). We
-// encode these fields by hand with protowire rather than generate code
-// from the .proto files: a writer needs a few dozen fields out of
-// thousands of messages (docs/architecture.md, RATIONALE).
-const (
-	// trace/trace.proto: Trace
-	fTracePacket = 1 // repeated TracePacket packet
-
-	// trace/trace_packet.proto: TracePacket
-	fPacketFtraceEvents     = 1  // FtraceEventBundle ftrace_events
-	fPacketTimestamp        = 8  // uint64 timestamp
-	fPacketSeqID            = 10 // uint32 trusted_packet_sequence_id
-	fPacketTrackEvent       = 11 // TrackEvent track_event
-	fPacketSequenceFlags    = 13 // uint32 sequence_flags
-	fPacketSystemInfo       = 45 // SystemInfo system_info
-	fPacketTrackDescriptor  = 60 // TrackDescriptor track_descriptor
-	fPacketFirstOnSequence  = 87 // bool first_packet_on_sequence
-	seqIncrementalCleared   = 1  // SEQ_INCREMENTAL_STATE_CLEARED
-	seqNeedsIncrementalStat = 2  // SEQ_NEEDS_INCREMENTAL_STATE
-
-	// common/system_info.proto: SystemInfo.utsname = 1; Utsname
-	fSysInfoUtsname = 1
-	fUtsSysname     = 1
-	fUtsRelease     = 3
-	fUtsMachine     = 4
-
-	// trace/ftrace/ftrace_event_bundle.proto: FtraceEventBundle
-	fBundleCPU   = 1 // uint32 cpu
-	fBundleEvent = 2 // repeated FtraceEvent event
-
-	// trace/ftrace/ftrace_event.proto: FtraceEvent
-	fFtraceTimestamp        = 1   // uint64 timestamp
-	fFtracePid              = 2   // uint32 pid (the current task)
-	fFtraceCommonFlags      = 5   // uint32 common_flags
-	// common_flags bits (the kernel's enum trace_flag_type)
-	traceFlagIrqsOff = 0x01
-	traceFlagHardirq = 0x08
-	fFtraceSchedSwitch      = 4   // SchedSwitchFtraceEvent
-	fFtraceSchedWakeup      = 17  // SchedWakeupFtraceEvent
-	fFtraceSchedWaking      = 20  // SchedWakingFtraceEvent
-	fFtraceSchedWakeupNew   = 114 // SchedWakeupNewFtraceEvent
-	fFtraceSchedProcessExit = 238 // SchedProcessExitFtraceEvent
-
-	// trace/ftrace/sched.proto: SchedSwitchFtraceEvent
-	fSwPrevComm  = 1
-	fSwPrevPid   = 2
-	fSwPrevPrio  = 3
-	fSwPrevState = 4 // int64
-	fSwNextComm  = 5
-	fSwNextPid   = 6
-	fSwNextPrio  = 7
-	// SchedWaking/SchedWakeup/SchedWakeupNewFtraceEvent
-	fWkComm      = 1
-	fWkPid       = 2
-	fWkPrio      = 3
-	fWkSuccess   = 4
-	fWkTargetCPU = 5
-	// SchedProcessExitFtraceEvent
-	fExComm = 1
-	fExPid  = 2
-	fExTgid = 3
-	fExPrio = 4
-
-	// trace/track_event/track_descriptor.proto: TrackDescriptor
-	fTdUUID    = 1
-	fTdName    = 2
-	fTdProcess = 3
-	fTdThread  = 4
-	fTdParent  = 5
-	fTdCounter = 8
-	// process_descriptor.proto: ProcessDescriptor
-	fPdPid  = 1
-	fPdName = 6
-	// thread_descriptor.proto: ThreadDescriptor
-	fThPid  = 1
-	fThTid  = 2
-	fThName = 5
-	// counter_descriptor.proto: CounterDescriptor.unit, UNIT_COUNT
-	fCdUnit   = 3
-	unitCount = 2
-
-	// trace/track_event/track_event.proto: TrackEvent
-	fTeDebugAnnotations = 4
-	fTeType             = 9
-	fTeTrackUUID        = 11
-	fTeName             = 23
-	fTeCounterValue     = 30 // int64
-	fTeDoubleCounter    = 44 // double
-	teSliceBegin        = 1
-	teSliceEnd          = 2
-	teInstant           = 3
-	teCounter           = 4
-	// debug_annotation.proto: DebugAnnotation
-	fDaUintValue   = 3
-	fDaIntValue    = 4
-	fDaStringValue = 6
-	fDaName        = 10
-)
-
-// msg appends protobuf fields to a buffer.
-type msg []byte
-
-func (m msg) uint(num protowire.Number, v uint64) msg {
-	m = protowire.AppendTag(m, num, protowire.VarintType)
-	return protowire.AppendVarint(m, v)
-}
-
-func (m msg) int(num protowire.Number, v int64) msg { return m.uint(num, uint64(v)) }
-
-func (m msg) double(num protowire.Number, v float64) msg {
-	m = protowire.AppendTag(m, num, protowire.Fixed64Type)
-	return protowire.AppendFixed64(m, math.Float64bits(v))
-}
-
-func (m msg) str(num protowire.Number, s string) msg {
-	m = protowire.AppendTag(m, num, protowire.BytesType)
-	return protowire.AppendString(m, s)
-}
-
-func (m msg) bytes(num protowire.Number, b []byte) msg {
-	m = protowire.AppendTag(m, num, protowire.BytesType)
-	return protowire.AppendBytes(m, b)
-}
-
 // cpuBundle is a CPU's FtraceEventBundle being filled.
 type cpuBundle struct {
-	events msg
-	n      int
+	events  msg
+	n       int
+	compact compactSched // with Options.CompactSched
 }
 
 // bundleMax bounds the events a CPU buffers before its bundle is written.
@@ -151,6 +26,7 @@ const (
 	trkLock
 	trkCounter
 	trkThread
+	trkRequest
 )
 
 type trackKey struct {
@@ -180,6 +56,14 @@ type PerfettoWriter struct {
 	seqStart bool
 	pkt, ev  msg
 	sub      msg
+	te, body msg // track event and its packet, reused
+	scratch  msg // packed arrays of compact sched events
+	da       msg // a debug annotation, reused
+	// interned strings by kind (event names, annotation names, annotation
+	// values), and the entries interned since the last packet
+	interned  [3]map[string]uint64
+	newIntern msg
+	ie        msg // an interned entry, reused
 }
 
 // globalTrack is the track of run-wide instants (ejection, deadlocks).
@@ -189,7 +73,8 @@ const globalTrack = 1
 func NewPerfetto(w io.Writer, o Options) *PerfettoWriter {
 	p := &PerfettoWriter{o: newOut(w), opts: o, cpus: make([]cpuBundle, max(o.CPUs, 1)),
 		kernelView: newKernelView(o.CPUs),
-		tracks:     map[trackKey]uint64{}, open: map[uint64]int{}, waiting: map[uint64]bool{}, nextUUID: globalTrack + 1}
+		tracks:     map[trackKey]uint64{}, open: map[uint64]int{}, waiting: map[uint64]bool{}, nextUUID: globalTrack + 1,
+		interned: [3]map[string]uint64{{}, {}, {}}}
 	// The kernel release tells trace_processor how to read sched_switch's
 	// prev_state bits (TASK_REPORT_MAX is 0x100 from 4.14 on).
 	uts := msg(nil).str(fUtsSysname, "Linux").str(fUtsRelease, o.kernel()).str(fUtsMachine, "x86_64")
@@ -238,6 +123,8 @@ func (p *PerfettoWriter) track(at uint64, k trackKey) uint64 {
 		td = td.str(fTdName, "DSQ "+k.name).bytes(fTdCounter, msg(nil).uint(fCdUnit, unitCount))
 	case trkLock:
 		td = td.str(fTdName, "cpu"+strconv.FormatInt(k.id, 10)+" lock "+k.name)
+	case trkRequest:
+		td = td.str(fTdName, "latency "+k.name).bytes(fTdCounter, msg(nil).uint(fCdUnit, unitTimeNs))
 	case trkCounter:
 		parent := p.thread(at, int32(k.id), "")
 		td = td.str(fTdName, k.name).uint(fTdParent, parent).bytes(fTdCounter, nil)
@@ -269,23 +156,37 @@ func (p *PerfettoWriter) ftrace(at uint64, cpu int, cur *sim.Task, num protowire
 	p.ftraceFlags(at, cpu, cur, num, fields, 0)
 }
 
-// ftraceFlags is ftrace with the event's common_flags.
-func (p *PerfettoWriter) ftraceFlags(at uint64, cpu int, cur *sim.Task, num protowire.Number, fields msg, flags uint64) {
+// bundle returns cpu's bundle.
+func (p *PerfettoWriter) bundle(cpu int) *cpuBundle {
 	for cpu >= len(p.cpus) {
 		p.cpus = append(p.cpus, cpuBundle{})
 	}
-	ev := msg(p.ev[:0]).uint(fFtraceTimestamp, at).uint(fFtracePid, uint64(pid(cur)))
-	if flags != 0 {
-		ev = ev.uint(fFtraceCommonFlags, flags)
-	}
-	ev = ev.bytes(num, fields)
-	p.ev = ev
+	return &p.cpus[cpu]
+}
+
+// counted counts an event added to cpu's bundle, writing the bundle when
+// it is full.
+func (p *PerfettoWriter) counted(cpu int) {
 	b := &p.cpus[cpu]
-	b.events = b.events.bytes(fBundleEvent, ev)
 	b.n++
 	if b.n >= bundleMax {
 		p.flushCPU(cpu)
 	}
+}
+
+// ftraceFlags is ftrace with the event's common_flags.
+func (p *PerfettoWriter) ftraceFlags(at uint64, cpu int, cur *sim.Task, num protowire.Number, fields msg, flags uint64) {
+	p.bundle(cpu)
+	// timestamp, pid, then the event: the order trace_processor's
+	// tokenizer reads fastest; common_flags after them.
+	ev := msg(p.ev[:0]).uint(fFtraceTimestamp, at).uint(fFtracePid, uint64(pid(cur))).bytes(num, fields)
+	if flags != 0 {
+		ev = ev.uint(fFtraceCommonFlags, flags)
+	}
+	p.ev = ev
+	b := &p.cpus[cpu]
+	b.events = b.events.bytes(fBundleEvent, ev)
+	p.counted(cpu)
 }
 
 func (p *PerfettoWriter) flushCPU(cpu int) {
@@ -293,8 +194,13 @@ func (p *PerfettoWriter) flushCPU(cpu int) {
 	if b.n == 0 {
 		return
 	}
-	bundle := append(msg(nil).uint(fBundleCPU, uint64(cpu)), b.events...)
-	p.packet(msg(nil).bytes(fPacketFtraceEvents, bundle))
+	bundle := append(p.sub[:0].uint(fBundleCPU, uint64(cpu)), b.events...)
+	if !b.compact.empty() {
+		bundle, p.scratch = b.compact.encode(bundle, p.scratch)
+	}
+	p.sub = bundle
+	p.body = p.body[:0].bytes(fPacketFtraceEvents, bundle)
+	p.packet(p.body)
 	b.events, b.n = b.events[:0], 0
 }
 
@@ -322,7 +228,12 @@ func (p *PerfettoWriter) Fork(at uint64, t *sim.Task) {
 // Waking implements sim.Observer (sched_waking on the waker's CPU).
 func (p *PerfettoWriter) Waking(at uint64, t *sim.Task, wakerCPU int) {
 	p.wakeCPU[t.PID] = wakerCPU
-	if p.opts.in(at) {
+	switch {
+	case !p.opts.in(at):
+	case p.opts.CompactSched:
+		p.bundle(wakerCPU).compact.waking(at, t.PID, prio(t), t.CPU(), comm(t, 0), wakeFlags(t))
+		p.counted(wakerCPU)
+	default:
 		p.ftraceFlags(at, wakerCPU, p.curr(wakerCPU), fFtraceSchedWaking, p.wakeFields(t, t.CPU()), wakeFlags(t))
 	}
 }
@@ -350,6 +261,11 @@ func (p *PerfettoWriter) Switch(at uint64, cpu int, prev, next *sim.Task) {
 	if st == stateDead {
 		p.exit(at, cpu, prev)
 	}
+	if p.opts.CompactSched {
+		p.bundle(cpu).compact.switchTo(at, st, pid(next), prio(next), comm(next, cpu))
+		p.counted(cpu)
+		return
+	}
 	p.sub = msg(p.sub[:0]).str(fSwPrevComm, comm(prev, cpu)).int(fSwPrevPid, int64(pid(prev))).
 		int(fSwPrevPrio, int64(prio(prev))).int(fSwPrevState, st).
 		str(fSwNextComm, comm(next, cpu)).int(fSwNextPid, int64(pid(next))).int(fSwNextPrio, int64(prio(next)))
@@ -374,35 +290,91 @@ func (p *PerfettoWriter) Exit(at uint64, t *sim.Task) {
 
 // annotation is one debug annotation of a track event.
 type annotation struct {
-	name string
-	s    string
-	i    int64
-	isS  bool
+	name   string
+	s      string
+	i      int64
+	isS    bool
+	intern bool // a string of few distinct values: interned
 }
 
 func ann(name string, v int64) annotation   { return annotation{name: name, i: v} }
 func annS(name string, s string) annotation { return annotation{name: name, s: s, isS: true} }
-func (a annotation) encode(m msg, num int) msg {
-	d := msg(nil).str(fDaName, a.name)
-	if a.isS {
-		d = d.str(fDaStringValue, a.s)
-	} else {
-		d = d.int(fDaIntValue, a.i)
-	}
-	return m.bytes(protowire.Number(num), d)
+func annI(name string, s string) annotation {
+	return annotation{name: name, s: s, isS: true, intern: true}
 }
 
-// event writes a TrackEvent.
-func (p *PerfettoWriter) event(at, track uint64, typ uint64, name string, anns ...annotation) {
-	te := msg(nil).uint(fTeType, typ).uint(fTeTrackUUID, track)
-	if name != "" {
+// Kinds of interned strings, and their field in InternedData.
+const (
+	internEvent = iota
+	internAnnName
+	internAnnValue
+)
+
+var internFields = [3]protowire.Number{fInternEventNames, fInternAnnNames, fInternAnnStrings}
+
+// intern returns the interning id of s, adding it to the interned data of
+// the next packet on first use. The sequence's incremental state is never
+// cleared after its first packet, so ids stay valid for the whole trace.
+func (p *PerfettoWriter) intern(kind int, s string) uint64 {
+	m := p.interned[kind]
+	if id, ok := m[s]; ok {
+		return id
+	}
+	id := uint64(len(m) + 1)
+	m[s] = id
+	p.ie = p.ie[:0].uint(fInternedIID, id).str(fInternedName, s)
+	p.newIntern = p.newIntern.bytes(internFields[kind], p.ie)
+	return id
+}
+
+func (p *PerfettoWriter) encodeAnn(m msg, a annotation) msg {
+	nameID := p.intern(internAnnName, a.name)
+	var valueID uint64
+	if a.intern {
+		valueID = p.intern(internAnnValue, a.s)
+	}
+	d := p.da[:0].uint(fDaNameIID, nameID)
+	switch {
+	case a.intern:
+		d = d.uint(fDaStringValueIID, valueID)
+	case a.isS:
+		d = d.str(fDaStringValue, a.s)
+	default:
+		d = d.int(fDaIntValue, a.i)
+	}
+	p.da = d
+	return m.bytes(fTeDebugAnnotations, d)
+}
+
+// event writes a TrackEvent; a name is interned when internName (slice
+// names: callbacks, locks), written out otherwise (instants: free text).
+func (p *PerfettoWriter) event(at, track uint64, typ uint64, name string, internName bool, anns ...annotation) {
+	te := p.te[:0].uint(fTeType, typ).uint(fTeTrackUUID, track)
+	switch {
+	case name == "":
+	case internName:
+		te = te.uint(fTeNameIID, p.intern(internEvent, name))
+	default:
 		te = te.str(fTeName, name)
 	}
 	for _, a := range anns {
-		te = a.encode(te, fTeDebugAnnotations)
+		te = p.encodeAnn(te, a)
 	}
-	m := p.seq(msg(nil).uint(fPacketTimestamp, at))
-	p.packet(m.bytes(fPacketTrackEvent, te))
+	p.te = te
+	p.trackEvent(at, te)
+}
+
+// trackEvent writes a packet holding the track event te, with the strings
+// it interned.
+func (p *PerfettoWriter) trackEvent(at uint64, te msg) {
+	m := p.seq(p.body[:0].uint(fPacketTimestamp, at))
+	m = m.bytes(fPacketTrackEvent, te)
+	if len(p.newIntern) > 0 {
+		m = m.bytes(fPacketInternedData, p.newIntern)
+		p.newIntern = p.newIntern[:0]
+	}
+	p.body = m
+	p.packet(m)
 }
 
 func (p *PerfettoWriter) begin(at, track uint64, name string, anns ...annotation) {
@@ -410,7 +382,7 @@ func (p *PerfettoWriter) begin(at, track uint64, name string, anns ...annotation
 		return
 	}
 	p.open[track]++
-	p.event(at, track, teSliceBegin, name, anns...)
+	p.event(at, track, teSliceBegin, name, true, anns...)
 }
 
 func (p *PerfettoWriter) end(at, track uint64, anns ...annotation) {
@@ -418,21 +390,21 @@ func (p *PerfettoWriter) end(at, track uint64, anns ...annotation) {
 		return
 	}
 	p.open[track]--
-	p.event(at, track, teSliceEnd, "", anns...)
+	p.event(at, track, teSliceEnd, "", false, anns...)
 }
 
 func (p *PerfettoWriter) counter(at, track uint64, v float64, integer bool) {
 	if !p.opts.in(at) {
 		return
 	}
-	te := msg(nil).uint(fTeType, teCounter).uint(fTeTrackUUID, track)
+	te := p.te[:0].uint(fTeType, teCounter).uint(fTeTrackUUID, track)
 	if integer {
 		te = te.int(fTeCounterValue, int64(v))
 	} else {
 		te = te.double(fTeDoubleCounter, v)
 	}
-	m := p.seq(msg(nil).uint(fPacketTimestamp, at))
-	p.packet(m.bytes(fPacketTrackEvent, te))
+	p.te = te
+	p.trackEvent(at, te)
 }
 
 // CallbackStart implements sim.Observer: a slice on the CPU's track.
@@ -442,7 +414,7 @@ func (p *PerfettoWriter) CallbackStart(at uint64, cpu int, cb sim.Callback, t *s
 	}
 	tr := p.track(at, trackKey{kind: trkCallbacks, id: int64(cpu)})
 	if t != nil {
-		p.begin(at, tr, cb.String(), ann("pid", int64(t.PID)), annS("comm", t.Comm))
+		p.begin(at, tr, cb.String(), ann("pid", int64(t.PID)), annI("comm", t.Comm))
 	} else {
 		p.begin(at, tr, cb.String())
 	}
@@ -462,13 +434,34 @@ func (p *PerfettoWriter) DSQ(at uint64, q *sim.DSQ, t *sim.Task, inserted bool) 
 	if !p.opts.in(at) {
 		return
 	}
-	p.counter(at, p.track(at, trackKey{kind: trkDSQ, id: int64(q.ID), name: dsqName(q)}), float64(q.Len()), true)
+	k := trackKey{kind: trkDSQ, id: int64(q.ID)}
+	tr, ok := p.tracks[k]
+	if !ok {
+		tr = p.track(at, trackKey{kind: trkDSQ, id: int64(q.ID), name: dsqName(q)})
+		p.tracks[k] = tr
+	}
+	p.counter(at, tr, float64(q.Len()), true)
+}
+
+// Request implements sim.Observer: a workload's request latencies as a
+// counter track ("latency web"), one value per completed request.
+func (p *PerfettoWriter) Request(at uint64, group int, latency uint64) {
+	if !p.opts.in(at) {
+		return
+	}
+	k := trackKey{kind: trkRequest, id: int64(group)}
+	tr, ok := p.tracks[k]
+	if !ok {
+		tr = p.track(at, trackKey{kind: trkRequest, id: int64(group), name: p.opts.workload(group)})
+		p.tracks[k] = tr
+	}
+	p.counter(at, tr, float64(latency), true)
 }
 
 // Ejected implements sim.Observer: an instant on the run's track.
 func (p *PerfettoWriter) Ejected(at uint64, e *sim.Ejection) {
 	if p.opts.in(at) {
-		p.event(at, globalTrack, teInstant, "ejected: "+e.Info.Reason,
+		p.event(at, globalTrack, teInstant, "ejected: "+e.Info.Reason, false,
 			annS("policy", e.Policy), annS("reason", e.Info.Reason), annS("msg", e.Info.Msg))
 	}
 }
@@ -479,14 +472,14 @@ func (p *PerfettoWriter) Policy(at uint64, cpu int, ev sim.PolicyEvent) {
 	case sim.PolicyLockWait:
 		tr := p.track(at, trackKey{kind: trkLock, id: int64(cpu), name: ev.Name})
 		p.waiting[tr] = p.opts.in(at)
-		p.begin(at, tr, "wait "+ev.Name, annS("site", ev.Site))
+		p.begin(at, tr, "wait "+ev.Name, annI("site", ev.Site))
 	case sim.PolicyLockAcquire:
 		tr := p.track(at, trackKey{kind: trkLock, id: int64(cpu), name: ev.Name})
 		if p.waiting[tr] {
 			p.waiting[tr] = false
 			p.end(at, tr)
 		}
-		p.begin(at, tr, "hold "+ev.Name, annS("site", ev.Site))
+		p.begin(at, tr, "hold "+ev.Name, annI("site", ev.Site))
 	case sim.PolicyLockRelease:
 		if tr, ok := p.tracks[trackKey{kind: trkLock, id: int64(cpu), name: ev.Name}]; ok {
 			p.end(at, tr)
@@ -497,11 +490,11 @@ func (p *PerfettoWriter) Policy(at uint64, cpu int, ev sim.PolicyEvent) {
 		}
 	case sim.PolicyDeadlock:
 		if p.opts.in(at) {
-			p.event(at, globalTrack, teInstant, "deadlock "+ev.Name, annS("report", ev.Text), annS("site", ev.Site))
+			p.event(at, globalTrack, teInstant, "deadlock "+ev.Name, false, annS("report", ev.Text), annI("site", ev.Site))
 		}
 	case sim.PolicyPrintk:
 		if p.opts.in(at) {
-			p.event(at, p.track(at, trackKey{kind: trkCallbacks, id: int64(cpu)}), teInstant, ev.Text)
+			p.event(at, p.track(at, trackKey{kind: trkCallbacks, id: int64(cpu)}), teInstant, ev.Text, false)
 		}
 	}
 }

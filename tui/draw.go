@@ -14,12 +14,30 @@ type canvas struct {
 	s  tcell.Screen
 	r  rect
 	th *theme
+	fb *feedback
+}
+
+// feedback is what drawing found out that the model needs: how far the
+// focused panel can scroll.
+type feedback struct {
+	scroll int
+	set    bool
+}
+
+// scroll returns the first of n lines to show in h rows of panel p: the
+// model's scroll, clamped so that the last line is at the bottom at most.
+func (c canvas) scroll(m *Model, p Panel, n, h int) int {
+	start := max(min(m.Scroll[p], n-h), 0)
+	if p == m.Focus && c.fb != nil && !c.fb.set {
+		c.fb.scroll, c.fb.set = start, true
+	}
+	return start
 }
 
 func (c canvas) sub(x, y, w, h int) canvas {
 	x, y = max(x, 0), max(y, 0)
 	w, h = max(min(w, c.r.w-x), 0), max(min(h, c.r.h-y), 0)
-	return canvas{c.s, rect{c.r.x + x, c.r.y + y, w, h}, c.th}
+	return canvas{c.s, rect{c.r.x + x, c.r.y + y, w, h}, c.th, c.fb}
 }
 
 // text draws str at (x, y) and returns the columns it used.
@@ -39,6 +57,13 @@ func (c canvas) text(x, y int, str string, st tcell.Style) int {
 		col++
 	}
 	return col - x
+}
+
+// put draws one rune at (x, y).
+func (c canvas) put(x, y int, r rune, st tcell.Style) {
+	if x >= 0 && y >= 0 && x < c.r.w && y < c.r.h {
+		c.s.SetContent(c.r.x+x, c.r.y+y, r, nil, st)
+	}
 }
 
 // fill paints the region with spaces.

@@ -98,6 +98,7 @@ type Action int
 const (
 	ActNone Action = iota
 	ActStep
+	ActTick // step one scheduler tick (1/HZ of simulated time)
 	ActGoto // to GotoNs
 	ActRedraw
 )
@@ -123,13 +124,13 @@ func (m *Model) Update(ev *tcell.EventKey) Action {
 	case tcell.KeyBacktab, tcell.KeyLeft:
 		m.Focus = (m.Focus + numPanels - 1) % numPanels
 	case tcell.KeyUp:
-		m.Scroll[m.Focus] = max(m.Scroll[m.Focus]-1, 0)
+		m.scroll(-1)
 	case tcell.KeyDown:
-		m.Scroll[m.Focus]++
+		m.scroll(1)
 	case tcell.KeyPgUp:
-		m.Scroll[m.Focus] = max(m.Scroll[m.Focus]-10, 0)
+		m.scroll(-10)
 	case tcell.KeyPgDn:
-		m.Scroll[m.Focus] += 10
+		m.scroll(10)
 	case tcell.KeyHome:
 		m.Scroll[m.Focus] = 0
 	case tcell.KeyCtrlC, tcell.KeyEscape:
@@ -145,6 +146,9 @@ func (m *Model) Update(ev *tcell.EventKey) Action {
 		case '.':
 			m.Paused = true
 			return ActStep
+		case '>':
+			m.Paused = true
+			return ActTick
 		case '+', '=':
 			m.Rate = min(m.Rate+1, len(rates)-1)
 		case '-', '_':
@@ -165,6 +169,16 @@ func (m *Model) Update(ev *tcell.EventKey) Action {
 		}
 	}
 	return ActRedraw
+}
+
+// scroll moves the focused panel's view by n lines down (up if n < 0).
+// The events panel counts its scroll back from the newest line, at the
+// bottom: down is towards it.
+func (m *Model) scroll(n int) {
+	if m.Focus == PanelEvents {
+		n = -n
+	}
+	m.Scroll[m.Focus] = max(m.Scroll[m.Focus]+n, 0)
 }
 
 func (m *Model) updatePrompt(ev *tcell.EventKey) Action {

@@ -24,11 +24,8 @@ func topoOrder(cpus []CPUSnap) []int {
 	return idx
 }
 
-const (
-	labelW      = 7  // "n0 l1 "
-	narrowCellW = 4  // " 12A"
-	wideCellW   = 14 // " 12 web-3     "
-)
+// labelW is the width of a line's label ("n0 l1 ").
+const labelW = 7
 
 // cpuCellLine is one line of CPU cells: a label and the cores on it, each
 // core a list of CPU indices.
@@ -58,15 +55,18 @@ func cpuLayout(sn *Snapshot, w int) (lines []cpuCellLine, cellW int) {
 		}
 		l.cores[len(l.cores)-1] = append(l.cores[len(l.cores)-1], i)
 	}
+	idW := max(idWidth(len(sn.CPUs)), 3)
+	narrow := idW + 1
+	wide := idW + 11
 	coreW := func(n, cw int) int { return n*cw + 2 }
-	cellW = wideCellW
+	cellW = wide
 	for _, l := range llcs {
 		lw := labelW
 		for _, c := range l.cores {
 			lw += coreW(len(c), cellW)
 		}
 		if lw > w {
-			cellW = narrowCellW
+			cellW = narrow
 			break
 		}
 	}
@@ -94,71 +94,79 @@ func cpusHeight(sn *Snapshot, w int) int {
 	return len(lines) + 3 + min(len(sn.CPUs), 16) + 2
 }
 
+// idWidth is the width of a CPU number in the cells (with a space).
+func idWidth(n int) int { return len(fmt.Sprint(max(n-1, 0))) + 1 }
+
+// drawCPUs draws the cells, the legend and the timeline as one list of
+// lines, which ↑ ↓ scroll when they do not fit.
 func drawCPUs(c canvas, m *Model, sn, other *Snapshot) {
 	th := c.th
 	lines, cellW := cpuLayout(sn, c.r.w)
-	y := 0
+	idW := max(idWidth(len(sn.CPUs)), 3)
+	var rows []func(y int)
 	for _, l := range lines {
-		c.text(0, y, l.label, th.dim)
-		x := labelW
-		for _, core := range l.cores {
-			x += c.text(x, y, "[", th.dim)
-			for _, i := range core {
-				cs := sn.CPUs[i]
-				st := th.kindStyle(cs.Kind)
-				if other != nil && i < len(other.CPUs) && other.CPUs[i].Kind != cs.Kind {
-					st = st.Underline(true) // differs from the other policy
-				}
-				if cellW == narrowCellW {
-					x += c.text(x, y, fmt.Sprintf("%3d", cs.ID), th.base)
-					x += c.text(x, y, string(kindRune(cs.Kind)), st)
-				} else {
-					what := cs.Comm
-					switch {
-					case cs.Kind == kindSpin:
-						what = "!" + cs.Lock
-					case cs.PID == 0:
-						what = "."
+		rows = append(rows, func(y int) {
+			c.text(0, y, l.label, th.dim)
+			x := labelW
+			for _, core := range l.cores {
+				x += c.text(x, y, "[", th.dim)
+				for _, i := range core {
+					cs := sn.CPUs[i]
+					st := th.kindStyle(cs.Kind)
+					if other != nil && i < len(other.CPUs) && other.CPUs[i].Kind != cs.Kind {
+						st = st.Underline(true) // differs from the other policy
 					}
-					x += c.text(x, y, fmt.Sprintf("%3d ", cs.ID), th.base)
-					x += c.text(x, y, fmt.Sprintf("%c %-8.8s", kindRune(cs.Kind), what), st)
-					x += c.text(x, y, " ", th.base)
+					if cellW == idW+1 {
+						x += c.text(x, y, fmt.Sprintf("%*d", idW, cs.ID), th.base)
+						x += c.text(x, y, string(kindRune(cs.Kind)), st)
+					} else {
+						what := cs.Comm
+						switch {
+						case cs.Kind == kindSpin:
+							what = "!" + cs.Lock
+						case cs.PID == 0:
+							what = "."
+						}
+						x += c.text(x, y, fmt.Sprintf("%*d ", idW, cs.ID), th.base)
+						x += c.text(x, y, fmt.Sprintf("%c %-8.8s", kindRune(cs.Kind), what), st)
+						x += c.text(x, y, " ", th.base)
+					}
 				}
+				x += c.text(x, y, "]", th.dim)
 			}
-			x += c.text(x, y, "]", th.dim)
+		})
+	}
+	rows = append(rows, func(y int) {
+		x := 0
+		for g, name := range sn.Groups {
+			x += c.text(x, y, string(kindRune(kindGroup+g)), th.kindStyle(kindGroup+g))
+			x += c.text(x, y, " "+name+"  ", th.base)
 		}
-		y++
-	}
-	// Legend.
-	x := 0
-	for g, name := range sn.Groups {
-		x += c.text(x, y, string(kindRune(kindGroup+g)), th.kindStyle(kindGroup+g))
-		x += c.text(x, y, " "+name+"  ", th.base)
-	}
-	for _, k := range []int{kindIdle, kindSched, kindSpin} {
-		x += c.text(x, y, string(kindRune(k)), th.kindStyle(k))
-		x += c.text(x, y, " "+[]string{"idle", "sched", "lock spin"}[k]+"  ", th.base)
-	}
-	y++
+		for _, k := range []int{kindIdle, kindSched, kindSpin} {
+			x += c.text(x, y, string(kindRune(k)), th.kindStyle(k))
+			x += c.text(x, y, " "+[]string{"idle", "sched", "lock spin"}[k]+"  ", th.base)
+		}
+	}, func(y int) {
+		c.text(0, y, fmt.Sprintf("timeline: 1 column = %s, newest at the right", dur(sn.BucketNs)), th.dim)
+	})
 	// Timeline, as perf sched map: one row per CPU, newest at the right.
-	c.text(0, y, fmt.Sprintf("timeline: 1 column = %s, newest at the right", dur(sn.BucketNs)), th.dim)
-	y++
-	order := topoOrder(sn.CPUs)
-	rows := c.r.h - y
-	start := min(m.Scroll[PanelCPUs], max(len(order)-rows, 0))
-	tw := c.r.w - 4
-	for k := start; k < len(order) && y < c.r.h; k++ {
-		i := order[k]
-		c.text(0, y, fmt.Sprintf("%3d ", sn.CPUs[i].ID), th.dim)
-		tl := sn.Timeline[i]
-		if len(tl) > tw {
-			tl = tl[len(tl)-tw:]
-		}
-		x := 4 + tw - len(tl)
-		for _, kd := range tl {
-			c.text(x, y, string(kindRune(int(kd))), th.kindStyle(int(kd)))
-			x++
-		}
-		y++
+	tw := c.r.w - idW - 1
+	for _, i := range topoOrder(sn.CPUs) {
+		rows = append(rows, func(y int) {
+			c.text(0, y, fmt.Sprintf("%*d ", idW, sn.CPUs[i].ID), th.dim)
+			tl := sn.Timeline[i]
+			if len(tl) > tw {
+				tl = tl[len(tl)-tw:]
+			}
+			x := idW + 1 + tw - len(tl)
+			for _, kd := range tl {
+				c.put(x, y, kindRune(int(kd)), th.kindStyle(int(kd)))
+				x++
+			}
+		})
+	}
+	start := c.scroll(m, PanelCPUs, len(rows), c.r.h)
+	for y, i := 0, start; i < len(rows) && y < c.r.h; y, i = y+1, i+1 {
+		rows[i](y)
 	}
 }

@@ -59,11 +59,13 @@ func drawMachine(c canvas, m *Model, sn, other *Snapshot) {
 		{"migr/s", fmtRate(last.MigRate), fmtRate(avgMig), last.MigRate, olast.MigRate, true,
 			func(s Sample) float64 { return s.MigRate }, 0},
 	}
-	c.text(0, 0, fmt.Sprintf("%-9s %7s %7s  over time (one mark per sample)", "", "now", "run"), th.dim)
+	lagRow := row{"max lag", dur(uint64(sn.MaxLag)), "", sn.MaxLag, otherOr(other, func(o *Snapshot) float64 { return o.MaxLag }), true, nil, 0}
+	c.text(0, 0, fmt.Sprintf("%-9s %7s %7s  history", "", "now", "run"), th.dim)
 	for i, r := range rows {
 		y := 1 + i
 		c.text(0, y, fmt.Sprintf("%-9s", r.label), th.base)
-		c.text(10, y, fmt.Sprintf("%7s", r.now), compare(th, r.v, r.o, other != nil, r.lower))
+		// Utilisation is not better or worse by itself: not compared.
+		c.text(10, y, fmt.Sprintf("%7s", r.now), compare(th, r.v, r.o, other != nil && i > 0, r.lower))
 		c.text(18, y, fmt.Sprintf("%7s", r.avg), th.dim)
 		vs := make([]float64, len(sn.Samples))
 		for j, s := range sn.Samples {
@@ -71,9 +73,35 @@ func drawMachine(c canvas, m *Model, sn, other *Snapshot) {
 		}
 		c.sparkline(27, y, c.r.w-27, vs, r.top, th.bold)
 	}
-	y := len(rows) + 2
+	// Max lag has no history: it only grows.
+	c.text(0, len(rows)+1, fmt.Sprintf("%-9s", lagRow.label), th.base)
+	c.text(10, len(rows)+1, fmt.Sprintf("%7s", lagRow.now), compare(th, lagRow.v, lagRow.o, other != nil, true))
+	c.text(27, len(rows)+1, "vs ideal weighted sharing", th.dim)
+	y := len(rows) + 3
 	if sn.Ejection != "" {
 		c.text(0, y, sn.Ejection, th.warn)
+		y += 2
+	}
+	// Each CPU's busy time so far, in topology order.
+	if y >= c.r.h || len(sn.CPUs) == 0 {
+		return
+	}
+	c.text(0, y, "busy by CPU since the start", th.dim)
+	y++
+	idW := max(idWidth(len(sn.CPUs)), 3)
+	cellW := idW + 6
+	per := max(c.r.w/cellW, 1)
+	for k, i := range topoOrder(sn.CPUs) {
+		if k > 0 && k%per == 0 {
+			y++
+		}
+		if y >= c.r.h {
+			break
+		}
+		cs := sn.CPUs[i]
+		x := (k % per) * cellW
+		c.text(x, y, fmt.Sprintf("%*d", idW, cs.ID), th.dim)
+		c.text(x+idW, y, fmt.Sprintf(" %3.0f%% ", cs.Busy*100), th.base)
 	}
 }
 
@@ -122,7 +150,7 @@ func drawDSQs(c canvas, m *Model, sn *Snapshot) {
 			}
 		})
 	}
-	start := min(m.Scroll[PanelDSQs], max(len(lines)-c.r.h, 0))
+	start := c.scroll(m, PanelDSQs, len(lines), c.r.h)
 	for y, i := 0, start; i < len(lines) && y < c.r.h; y, i = y+1, i+1 {
 		lines[i](y)
 	}
@@ -138,11 +166,15 @@ func drawLatency(c canvas, m *Model, sn, other *Snapshot) {
 	qs := []qcol{{"p50", func(l *LatencySnap) uint64 { return l.P50 }}, {"p90", func(l *LatencySnap) uint64 { return l.P90 }},
 		{"p99", func(l *LatencySnap) uint64 { return l.P99 }}, {"p99.9", func(l *LatencySnap) uint64 { return l.P999 }},
 		{"max", func(l *LatencySnap) uint64 { return l.Max }}}
-	showCount := c.r.w >= 21+9*len(qs)
-	if c.r.w < 13+9*len(qs) {
+	nameW := 12
+	showCount := c.r.w >= nameW+9+9*len(qs)
+	if c.r.w < nameW+1+9*len(qs) {
 		qs = []qcol{qs[0], qs[2], qs[4]}
+		if c.r.w < nameW+1+9*len(qs) {
+			nameW = 9
+		}
 	}
-	head := fmt.Sprintf("%-12s ", "")
+	head := fmt.Sprintf("%-*s ", nameW, "")
 	if showCount {
 		head += fmt.Sprintf("%7s ", "count")
 	}
@@ -171,7 +203,7 @@ func drawLatency(c canvas, m *Model, sn, other *Snapshot) {
 			o = others[i]
 		}
 		has := other != nil && o.Count > 0
-		x := c.text(0, y, fmt.Sprintf("%-12.12s ", name), th.base)
+		x := c.text(0, y, fmt.Sprintf("%-*.*s ", nameW, nameW, name), th.base)
 		if showCount {
 			x += c.text(x, y, fmt.Sprintf("%7d ", d.Count), th.base)
 		}
@@ -196,9 +228,13 @@ func drawLatency(c canvas, m *Model, sn, other *Snapshot) {
 		y++
 		lo, hi := -1, -1
 		var top uint64
+		// From the bucket where the lowest 0.5% of samples end, to the
+		// highest.
+		var cum uint64
 		for b, n := range d.Log {
+			cum += n
 			if n > 0 {
-				if lo < 0 {
+				if lo < 0 && cum*200 >= d.Count {
 					lo = b
 				}
 				hi = b

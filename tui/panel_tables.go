@@ -143,7 +143,7 @@ func drawTasks(c canvas, m *Model, sn *Snapshot) {
 		}
 		return col.head
 	}), th.bold)
-	start := min(m.Scroll[PanelTasks], max(len(rows)-(c.r.h-1), 0))
+	start := c.scroll(m, PanelTasks, len(rows), c.r.h-1)
 	for y, i := 1, start; i < len(rows) && y < c.r.h; y, i = y+1, i+1 {
 		t := &rows[i]
 		line := format(func(col taskCol) string {
@@ -223,7 +223,7 @@ func drawMaps(c canvas, m *Model, sn *Snapshot) {
 		}
 		lines = append(lines, line{"", false})
 	}
-	start := min(m.Scroll[PanelMaps], max(len(lines)-c.r.h, 0))
+	start := c.scroll(m, PanelMaps, len(lines), c.r.h)
 	for y, i := 0, start; i < len(lines) && y < c.r.h; y, i = y+1, i+1 {
 		st := th.base
 		if lines[i].bold {
@@ -275,7 +275,8 @@ func drawEvents(c canvas, m *Model, sn *Snapshot) {
 	}
 	rows := c.r.h - y
 	// Scrolling goes back in time from the newest.
-	end := max(len(lines)-m.Scroll[PanelEvents], min(rows, len(lines)))
+	back := c.scroll(m, PanelEvents, len(lines), rows)
+	end := len(lines) - back
 	start := max(end-rows, 0)
 	for i := start; i < end && y < c.r.h; i++ {
 		st := th.base

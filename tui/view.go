@@ -15,6 +15,9 @@ type Header struct {
 	Seeking bool
 	SeekTo  uint64
 	Done    bool
+	// Actual is the speed reached lately (simulated per real time), 0 if
+	// not known or not running.
+	Actual float64
 }
 
 // MinWidth and MinHeight are the smallest screen the dashboard lays out;
@@ -28,16 +31,19 @@ const (
 // panel at a time behind a tab bar.
 func large(w, h, sessions int) bool { return w/sessions >= 150 && h >= 45 }
 
-// Draw draws the whole dashboard: a pure function of the model, the
-// header and the snapshots (one per session), and the screen size.
-func Draw(s tcell.Screen, m *Model, hd Header, snaps []*Snapshot) {
+// Draw draws the whole dashboard: a function of the model, the header and
+// the snapshots (one per session), and the screen size. It returns how far
+// the focused panel is scrolled, clamped to its content (the model's
+// scroll may ask for more), or -1 if the panel does not scroll.
+func Draw(s tcell.Screen, m *Model, hd Header, snaps []*Snapshot) int {
 	th := newTheme(m.NoColor)
 	w, h := s.Size()
-	c := canvas{s, rect{0, 0, w, h}, th}
+	fb := &feedback{}
+	c := canvas{s, rect{0, 0, w, h}, th, fb}
 	c.fill(th.base)
 	if w < 40 || h < 10 {
 		c.text(0, 0, fmt.Sprintf("schedsim top needs %dx%d (this is %dx%d)", MinWidth, MinHeight, w, h), th.warn)
-		return
+		return -1
 	}
 	drawHeader(c.sub(0, 0, w, 1), m, hd, snaps)
 	body := c.sub(0, 1, w, h-2)
@@ -74,6 +80,10 @@ func Draw(s tcell.Screen, m *Model, hd Header, snaps []*Snapshot) {
 	if m.Help {
 		drawHelp(c)
 	}
+	if !fb.set {
+		return -1
+	}
+	return fb.scroll
 }
 
 func center(s string, w int, pad rune) string {
@@ -105,8 +115,17 @@ func drawHeader(c canvas, m *Model, hd Header, snaps []*Snapshot) {
 	if len(snaps) > 0 {
 		now = snaps[0].Now
 	}
+	for _, sn := range snaps {
+		if sn.Ejection != "" {
+			state += " │ !! " + sn.Policy + " ejected (events panel)"
+		}
+	}
 	// The parts, most important first; those that do not fit are left out.
-	parts := []string{fmt.Sprintf("t %s / %s", dur(now), dur(hd.End)), state, "speed " + m.RateLabel(),
+	speed := "speed " + m.RateLabel()
+	if hd.Actual > 0 && (rates[m.Rate].f == 0 || hd.Actual < 0.9*rates[m.Rate].f) {
+		speed += fmt.Sprintf(" (%.3gx)", hd.Actual) // flat out, or not keeping up
+	}
+	parts := []string{fmt.Sprintf("t %s / %s", clock(now), dur(hd.End)), state, speed,
 		strings.Join(names, " vs "), hd.Title, "schedsim top"}
 	for len(parts) > 1 && len([]rune(" "+strings.Join(parts, " │ "))) > c.r.w {
 		parts = parts[:len(parts)-1]
@@ -153,7 +172,7 @@ func drawStatus(c canvas, m *Model) {
 		c.text(0, 0, m.Status, th.warn)
 		return
 	}
-	hint := "space pause  . step  +/- speed  g go to  tab/←→ panel  ↑↓ scroll  / filter  s sort  ? help  q quit"
+	hint := "space pause  . step  > tick  +/- speed  g go to  tab/←→ panel  ↑↓ scroll  / filter  s sort  ? help  q quit"
 	if m.Filter != "" {
 		hint = "filter \"" + m.Filter + "\" │ " + hint
 	}
@@ -164,7 +183,7 @@ var helpLines = []string{
 	"schedsim top: keys",
 	"",
 	"space      pause / resume",
-	".          step: one event (pauses)",
+	".          step: one event (pauses)      >   one tick",
 	"+ / -      faster / slower (1/10000 of real time .. max)",
 	"g          go to a simulated time (back: re-simulates)",
 	"tab ← →    next / previous panel   1-7: panel by number",
@@ -251,6 +270,12 @@ func panelTitle(p Panel, m *Model, sn *Snapshot) string {
 }
 
 func dur(ns uint64) string { return sim.FormatDuration(ns) }
+
+// clock prints a simulated time to the microsecond, as perf prints
+// timestamps: 0.300500s.
+func clock(ns uint64) string {
+	return fmt.Sprintf("%d.%06ds", ns/1_000_000_000, ns%1_000_000_000/1000)
+}
 
 // fmtRate prints a rate compactly (12.3k).
 func fmtRate(f float64) string {

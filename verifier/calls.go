@@ -145,6 +145,9 @@ func (v *verifier) invalidateDeadStackPtrs(st *vstate) {
 // ---- call dispatch ----
 
 func (v *verifier) checkCall(st *vstate, pc int, in bpfvm.Insn) (int, bool, error) {
+	if isCallx(in) {
+		return v.checkCallx(st, pc, in)
+	}
 	switch in.Src {
 	case bpfvm.CallLocal:
 		target := pc + 1 + int(in.Imm)

@@ -90,6 +90,9 @@ func validInsn(insns []bpfvm.Insn, pc int) (string, bool) {
 		op := in.Op & 0xf0
 		switch op {
 		case bpfvm.JmpCALL:
+			if validCallx(in) {
+				return "", true
+			}
 			if cls != bpfvm.ClassJMP || in.Op&bpfvm.SrcX != 0 || in.Dst != 0 || in.Off != 0 && in.Src != bpfvm.CallKfunc {
 				return "BPF_CALL uses reserved fields", false
 			}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/schedsim/schedsim/bench"
+	"github.com/schedsim/schedsim/policies"
 	"github.com/schedsim/schedsim/sim"
 )
 
@@ -34,7 +35,7 @@ func (f *benchFlags) define(fs *flag.FlagSet, merge bool) {
 	if !merge {
 		fs.IntVar(&f.workers, "workers", 0, "run `N` simulations at once (default: the number of CPUs)")
 		fs.StringVar(&f.shard, "shard", "", "run only the `i/n`-th slice of the suite (0 <= i < n); default from JOB_COMPLETION_INDEX/JOB_COMPLETIONS or SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT when set")
-		fs.StringVar(&f.engine, "engine", "", "BPF execution `ENGINE`: "+strings.Join(bench.Engines, ", ")+" (default interp)")
+		fs.StringVar(&f.engine, "engine", "", "BPF execution `ENGINE`: "+strings.Join(policies.EngineNames(), ", ")+" (default: each config's policy.engine, else "+policies.DefaultEngine()+")")
 		fs.BoolVar(&f.quiet, "quiet", false, "no progress output")
 		fs.StringVar(&f.seeds, "seeds", "", "replace the suite's seeds: a count `N` (seeds 1 to N) or a list such as 1,7,9")
 		fs.StringVar(&f.duration, "duration", "", "replace the suite's duration (`D` such as 100ms) for every config")
@@ -50,11 +51,10 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 		return cmdBenchMerge(args[1:], stdout, stderr)
 	}
 	var f benchFlags
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("bench", args, stdout, stderr)
 	f.define(fs, false)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: schedsim bench SUITE [--workers N] [--json FILE] [--save-baseline FILE] [--baseline FILE]\n"+
+		fmt.Fprintf(fs.Output(), "usage: schedsim bench SUITE [--workers N] [--json FILE] [--save-baseline FILE] [--baseline FILE]\n"+
 			"                      [--report DIR] [--shard i/n] [--engine E] [--seeds N|LIST] [--duration D] [--warmup D] [--quiet]\n"+
 			"       schedsim bench merge PART... [--json FILE] [--save-baseline FILE] [--baseline FILE] [--report DIR]\n\n"+
 			"Runs every policy of the suite on every config with every seed, in parallel, and prints\n"+
@@ -113,13 +113,15 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 		pw := &bench.ProgressWriter{W: stderr, TTY: isTerminal(stderr)}
 		opts.Progress = pw.Update
 	}
+	if f.engine != "" {
+		if _, _, err := policies.NewEngine(f.engine); err != nil {
+			fmt.Fprintf(stderr, "schedsim bench: --engine: %v\n", err)
+			return exitUsage
+		}
+	}
 	res, err := bench.Execute(suite, src, opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "schedsim bench: %v\n", err)
-		var ce interface{ Unwrap() []error }
-		if errors.As(err, &ce) {
-			return exitUsage
-		}
 		return exitFailure
 	}
 	if sharded {
@@ -167,11 +169,10 @@ func (f *benchFlags) override(s *bench.Suite, stderr io.Writer) int {
 // unsharded bench would.
 func cmdBenchMerge(args []string, stdout, stderr io.Writer) int {
 	var f benchFlags
-	fs := flag.NewFlagSet("bench merge", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("bench merge", args, stdout, stderr)
 	f.define(fs, true)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: schedsim bench merge PART... [--json FILE] [--save-baseline FILE] [--baseline FILE] [--report DIR]\n\n"+
+		fmt.Fprintf(fs.Output(), "usage: schedsim bench merge PART... [--json FILE] [--save-baseline FILE] [--baseline FILE] [--report DIR]\n\n"+
 			"Joins the JSON parts written by `schedsim bench SUITE --shard i/n --json PART` into the\n"+
 			"results of the whole suite, then prints, compares and reports as schedsim bench does.\n\n")
 		fs.PrintDefaults()

@@ -253,7 +253,28 @@ func TestBenchUsageErrors(t *testing.T) {
 	if code, _, errOut := cli(t, "bench", "../../bench/suites/example.toml", "--shard", "1/4"); code != exitUsage || !strings.Contains(errOut, "--json FILE") {
 		t.Errorf("a shard without --json: exit %d %q", code, errOut)
 	}
-	if code, _, errOut := cli(t, "bench", "../../bench/suites/example.toml", "--engine", "warp", "--seeds", "1", "--duration", "20ms", "--warmup", "5ms"); code == exitOK || !strings.Contains(errOut, `engine "warp"`) {
+	if code, _, errOut := cli(t, "bench", "../../bench/suites/example.toml", "--engine", "warp", "--seeds", "1", "--duration", "20ms", "--warmup", "5ms"); code != exitUsage || !strings.Contains(errOut, `unknown engine "warp"`) {
 		t.Errorf("--engine warp: exit %d %q", code, errOut)
+	}
+}
+
+// TestBenchRejectedPolicy: a policy the verifier rejects fails the bench
+// (exit 1) with the verifier's reason and the run it happened in.
+func TestBenchRejectedPolicy(t *testing.T) {
+	suite := benchSuite(t, `
+configs = ["{repo}/bench/testdata/hogs.toml"]
+seeds = 2
+duration = "30ms"
+[[policy]]
+name = "{repo}/policies/testdata/oob.bpf.o"
+label = "oob"
+[[metric]]
+path = "fairness"
+direction = "higher"
+tolerance = 0.01
+`)
+	code, _, errOut := cli(t, "bench", suite, "--quiet")
+	if code != exitFailure || !strings.Contains(errOut, "policy oob, seed ") || !strings.Contains(errOut, "verifier rejected the policy") {
+		t.Errorf("exit %d, %q", code, errOut)
 	}
 }

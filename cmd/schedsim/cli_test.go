@@ -184,3 +184,16 @@ func TestRunSeeInside(t *testing.T) {
 		t.Errorf("JSON extra.maps has no decoded tasks entry")
 	}
 }
+
+// TestPrintkSideBySide: --printk works (and creates its file) when
+// --policy lists several policies.
+func TestPrintkSideBySide(t *testing.T) {
+	pk := filepath.Join(t.TempDir(), "printk.txt")
+	code, _, errOut := cli(t, "run", writeConfig(t, smallConfig), "--policy", "fifo,eevdf", "--duration", "50ms", "--printk", pk)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if _, err := os.Stat(pk); err != nil {
+		t.Errorf("--printk file not created: %v", err)
+	}
+}

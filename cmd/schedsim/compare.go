@@ -14,14 +14,17 @@ import (
 // compareRun runs each policy of --policy A,B,... on the identical
 // workload (same config, same seed) and prints them side by side. The
 // config's [policy.params] go to the config's own policy only.
-func compareRun(cfg *sim.Config, o sim.Overrides, f runFlags, stdout, stderr io.Writer) int {
+func compareRun(cfg *sim.Config, o sim.Overrides, f runFlags, printk, stdout, stderr io.Writer) int {
 	specs, ok := policySpecs("run", cfg, f.policy, stderr)
 	if !ok {
 		return exitUsage
 	}
 	var names []string
 	var results []*sim.Result
+	var scheds []sim.Scheduler
+	var replays []func(io.Writer) // trace workloads: replay vs recording, per policy
 	env := f.policyEnv(cfg, o)
+	env.log = printk // each line names its policy
 	for _, spec := range specs {
 		scn, sched, code := buildRun("run", cfg, o, env, spec, true, stderr)
 		if scn == nil {
@@ -35,12 +38,30 @@ func compareRun(cfg *sim.Config, o sim.Overrides, f runFlags, stdout, stderr io.
 		}
 		names = append(names, spec.name)
 		results = append(results, r)
+		scheds = append(scheds, sched)
+		if d := recordReplay(scn, r); len(d) > 0 {
+			replays = append(replays, func(w io.Writer) {
+				fmt.Fprintf(w, "\nunder %s:", spec.name)
+				writeReplayDiffs(w, scn, d)
+			})
+		}
 	}
 	summaryOut := stdout
 	if f.json == "-" {
 		summaryOut = stderr
 	}
 	writeComparison(summaryOut, cfg, names, results)
+	for _, p := range replays {
+		p(summaryOut)
+	}
+	if f.maps {
+		for i := range scheds {
+			if err := writeMaps(summaryOut, scheds[i], results[i]); err != nil {
+				fmt.Fprintf(stderr, "schedsim run: --maps: %s: %v\n", names[i], err)
+				return exitFailure
+			}
+		}
+	}
 	if f.json != "" {
 		data, err := json.MarshalIndent(struct {
 			Results []*sim.Result `json:"results"`

@@ -31,6 +31,10 @@ type runFlags struct {
 	engine     string
 	ops        string
 	recipe     string
+	// per-callback budgets from --budget-insns and --budget-time (0: the
+	// config's)
+	budgetInsns uint64
+	budgetTime  uint64
 }
 
 // parseInterspersed parses flags wherever they appear among the
@@ -69,11 +73,21 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.ops, "ops", "", "the struct sched_ext_ops `NAME` to load when the object defines several")
 	fs.StringVar(&f.recipe, "recipe", "", "loader recipe `NAME|FILE` (default: the shipped recipe for the ops name, if any; none: no recipe)")
 	fs.StringVar(&f.engine, "engine", "", "run BPF programs on `ENGINE`: jit or interp (default: the config's policy.engine, else jit on linux/amd64)")
+	fs.Uint64Var(&f.budgetInsns, "budget-insns", 0, "cancel a callback after `N` BPF instructions and eject the policy (default: the config's policy.budget_insns)")
+	fs.Func("budget-time", "cancel a callback that takes more than `DURATION` of simulated time and eject the policy (default: the config's policy.budget_time)", func(s string) error {
+		d, err := sim.ParseDuration(s)
+		if err != nil || d == 0 {
+			return fmt.Errorf("expected a positive duration such as 50us")
+		}
+		f.budgetTime = d
+		return nil
+	})
 	fs.BoolVar(&f.maps, "maps", false, "at the end, print every map of the BPF policy decoded by its BTF, as bpftool map dump (and add them to the JSON)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: schedsim run [CONFIG] [--policy NAME|PATH] [--seed N] [--duration D] [--json FILE] [--no-verify] [--printk FILE] [--interleave] [--pct [--pct-depth D]] [--maps] [--engine jit|interp]\n"+
+			"                    [--budget-insns N] [--budget-time D]\n"+
 			"                    [--ops NAME] [--recipe NAME|FILE|none]\n"+
-			"                    [--trace FILE [--trace-format F] [--trace-from T] [--trace-to T]]\n\n"+
+			"                    [--trace FILE [--trace-format F] [--trace-from T] [--trace-to T] [--trace-events LIST]]\n\n"+
 			"Simulates the scenario in CONFIG (default: the built-in %s) and prints a summary.\n\n", configs.Default)
 		fs.PrintDefaults()
 	}
@@ -96,6 +110,23 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	defer jsonOut.Close()
+	// Created now, before any policy loads: the file exists (possibly
+	// empty) after every run, side by side runs too, and holds ops.init's
+	// messages.
+	var printk io.Writer
+	switch f.printk {
+	case "":
+	case "-":
+		printk = stderr
+	default:
+		lf, err := os.Create(f.printk)
+		if err != nil {
+			fmt.Fprintf(stderr, "schedsim run: --printk: %v\n", err)
+			return exitUsage
+		}
+		defer lf.Close()
+		printk = lf
+	}
 
 	cfg, code := loadRunConfig("run", pos, stderr)
 	if cfg == nil {
@@ -111,7 +142,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "schedsim run: --trace writes one run; give one policy, not %s\n", f.policy)
 			return exitUsage
 		}
-		return compareRun(cfg, o, f, stdout, stderr)
+		return compareRun(cfg, o, f, printk, stdout, stderr)
 	}
 	spec := policySpec{cfg.Policy.Name, cfg.Policy.Params}
 	if f.policy != "" && !samePolicy(f.policy, cfg.Policy.Name) {
@@ -125,25 +156,11 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	if f.noVerify {
 		fmt.Fprintln(stderr, "warning: --no-verify: the BPF verifier is off; an unsafe program is caught only when it faults")
 	}
-	switch f.printk {
-	case "":
-	case "-":
-		env.log = stderr
-	default:
-		// Created now, before the policy loads: it exists (possibly
-		// empty) after every run, and holds ops.init's messages too.
-		lf, err := os.Create(f.printk)
-		if err != nil {
-			fmt.Fprintf(stderr, "schedsim run: --printk: %v\n", err)
-			return exitUsage
-		}
-		defer lf.Close()
-		env.log = lf
-	}
+	env.log = printk
 	var tr *traceOut
 	if f.trace.set() {
 		var err error
-		if tr, err = f.trace.open(env.cpus); err != nil {
+		if tr, err = f.trace.open(env.cpus, cfg); err != nil {
 			fmt.Fprintf(stderr, "schedsim run: %v\n", err)
 			return exitUsage
 		}
@@ -178,12 +195,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 			return exitFailure
 		}
 	}
-	if diffs := replayDiffs(scn); len(diffs) > 0 {
+	if diffs := recordReplay(scn, res); len(diffs) > 0 {
 		writeReplayDiffs(summaryOut, scn, diffs)
-		if res.Extra == nil {
-			res.Extra = map[string]any{}
-		}
-		res.Extra["trace_replay"] = diffs
 	}
 	if jsonOut != nil {
 		data, err := json.MarshalIndent(res, "", "  ")
@@ -286,6 +299,9 @@ func writeSummary(w io.Writer, cfg *sim.Config, scn *sim.Scenario, r *sim.Result
 	fmt.Fprintf(tw, "switches\t%d\n", r.Switches)
 	fmt.Fprintf(tw, "utilisation\t%s\n", pct(r.Utilisation))
 	fmt.Fprintf(tw, "sched time\t%s\n", pct(r.SchedTime))
+	if r.NoiseTime > 0 {
+		fmt.Fprintf(tw, "noise time\t%s (interrupts and kernel threads, machine.noise)\n", pct(r.NoiseTime))
+	}
 	if r.FairnessTasks >= 2 {
 		if r.Fairness == 0 {
 			fmt.Fprintf(tw, "fairness\tn/a (none of the %d never-sleeping tasks ran)\n", r.FairnessTasks)

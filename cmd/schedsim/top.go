@@ -5,6 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/gdamore/tcell/v2"
 	"github.com/schedsim/schedsim/sim"
@@ -24,11 +27,12 @@ func cmdTop(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.duration, "duration", "", "simulated `DURATION` (default: the config's run.duration)")
 	fs.BoolVar(&f.noVerify, "no-verify", false, "skip the BPF verifier")
 	fs.BoolVar(&f.interleave, "interleave", false, "let callbacks of different CPUs overlap in simulated time")
+	fs.StringVar(&f.engine, "engine", "", "run BPF programs on `ENGINE`: jit or interp (default: the config's policy.engine, else jit on linux/amd64)")
 	fs.StringVar(&speed, "speed", "1/10", "initial `SPEED`: simulated time per real time, 1/10000 .. 10x, or max")
 	fs.StringVar(&column, "column", "1ms", "simulated `TIME` one column of the CPU timeline covers")
 	fs.BoolVar(&paused, "paused", false, "start paused")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: schedsim top [CONFIG] [--policy P[,Q]] [--seed N] [--duration D] [--speed S] [--column D] [--paused]\n\n"+
+		fmt.Fprintf(fs.Output(), "usage: schedsim top [CONFIG] [--policy P[,Q]] [--seed N] [--duration D] [--engine E] [--speed S] [--column D] [--paused]\n\n"+
 			"Runs the scenario live in a terminal dashboard (keys: ? for help, q to quit).\n"+
 			"docs/dashboard.md describes the panels.\n\n")
 		fs.PrintDefaults()
@@ -82,7 +86,17 @@ func cmdTop(args []string, stdout, stderr io.Writer) int {
 	app := tui.NewApp(screen, fmt.Sprintf("%s seed %d", cfg.File, cfg.Params(o).Seed), sessions...)
 	app.Model.Rate = rate
 	app.Model.Paused = paused
+	// SIGTERM and SIGHUP end the dashboard as q does, so that the
+	// terminal is restored.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGHUP)
+	go func() {
+		for range sigs {
+			screen.PostEvent(tcell.NewEventInterrupt(nil))
+		}
+	}()
 	err = app.Run()
+	signal.Stop(sigs)
 	screen.Fini()
 	for _, s := range sessions {
 		s.Close()

@@ -11,6 +11,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/schedsim/schedsim/bpfvm"
+	"github.com/schedsim/schedsim/jit"
 	"github.com/schedsim/schedsim/policies"
 	"github.com/schedsim/schedsim/sim"
 	"github.com/schedsim/schedsim/verifier"
@@ -124,8 +126,12 @@ func cmdVerify(args []string, stdout, stderr io.Writer) int {
 		if *verbose {
 			fmt.Fprintln(stdout)
 		}
-		if s := printVerdicts(stdout, spec, vs, !*verbose); s > status {
+		s := printVerdicts(stdout, spec, vs, !*verbose)
+		if s > status {
 			status = s
+		}
+		if *verbose && s == exitOK {
+			jitReportObject(stdout, obj, ps)
 		}
 		for _, v := range vs {
 			rows = append(rows, rowOf(spec, &v))
@@ -217,6 +223,44 @@ func printVerdicts(w io.Writer, spec string, vs []policies.ProgramVerdict, withL
 		return exitFailure
 	}
 	return exitOK
+}
+
+// jitReportObject loads obj as a policy (without verifying it again) and
+// reports what the JIT makes of its programs.
+func jitReportObject(w io.Writer, obj *bpfvm.Object, ps map[string]any) {
+	b, err := policies.LoadObject(obj, policies.Options{NumCPUs: 1, Params: ps, NoVerify: true})
+	if err != nil {
+		fmt.Fprintf(w, "\nJIT: not reported: the object does not load as a policy (%v)\n", err)
+		return
+	}
+	defer b.Close()
+	jitReport(w, b.VM(), b.Instance().Programs)
+}
+
+// jitReport compiles each program with the JIT and prints its native code
+// size and compile time.
+func jitReport(w io.Writer, vm *bpfvm.VM, progs []*bpfvm.Program) {
+	if !jit.Supported {
+		fmt.Fprintf(w, "\nJIT: not available on this platform (the interpreter runs the programs)\n")
+		return
+	}
+	fmt.Fprintf(w, "\nJIT (native amd64 code):\n")
+	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
+	fmt.Fprintf(tw, "program\tBPF insns\tnative bytes\tcompile time\n")
+	var bytes int
+	var took time.Duration
+	for _, p := range progs {
+		st, err := jit.Compile(vm, p)
+		if err != nil {
+			fmt.Fprintf(tw, "%s\t%d\t-\t%v\n", p.Name, len(p.Insns), err)
+			continue
+		}
+		bytes += st.CodeBytes
+		took += st.Took
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\n", p.Name, len(p.Insns), st.CodeBytes, fmtDuration(st.Took))
+	}
+	fmt.Fprintf(tw, "total\t\t%d\t%s\n", bytes, fmtDuration(took))
+	tw.Flush()
 }
 
 // fmtDuration prints a verification time in milliseconds.

@@ -48,7 +48,8 @@ func TestCmdVerify(t *testing.T) {
 		{"unknown builtin", []string{"verify", "nosuch"}, 2, []string{`unknown policy "nosuch"`}, nil},
 		{"missing file", []string{"verify", "nosuch.bpf.o"}, 2, []string{"nosuch.bpf.o"}, nil},
 		{"bad param", []string{"verify", "-p", "nr_cpus", compat}, 2, []string{"want NAME=VALUE"}, nil},
-		{"unknown param", []string{"verify", "-p", "nosuch=1", compat}, 2, []string{`no parameter "nosuch"`, "nr_cpus"}, nil},
+		{"unknown param", []string{"verify", "-p", "nosuch=1", compat}, 2,
+			[]string{`schedsim verify: -p nosuch=1: policy.params.nosuch: policy `, `has no parameter "nosuch"`, "nr_cpus"}, []string{": : ", "-p: "}},
 		{"help", []string{"verify", "-h"}, 0, nil, nil},
 	}
 	for _, tt := range tests {

@@ -1,0 +1,96 @@
+// Package jit compiles bpfvm programs to native amd64 code, in pure Go (no
+// cgo, no external assembler), behind the bpfvm.Engine interface. It is
+// the second engine beside bpfvm's interpreter, which stays the reference:
+// every interpreter test and a differential fuzz target run on both, and a
+// simulation gives the same schedule hash on either.
+//
+// # Layout
+//
+//   - encoding.go: amd64 instruction encoding, bytes only (tested against
+//     llvm-mc's bytes in encoding_test.go);
+//   - compile.go: block analysis, the state shared with Go, prologue, exit
+//     stubs and the entry table;
+//   - lower_alu.go, lower_jmp.go, lower_mem.go: one BPF instruction class
+//     each (ALU/ALU64; JMP/JMP32 with calls, exits and may_goto; loads,
+//     stores, atomics and LD_IMM64);
+//   - entry_amd64.s / entry_amd64.go: the trampoline into generated code;
+//     engine.go: the Go side of the exit protocol (Engine.Run);
+//   - execmem_linux_amd64.go: executable memory; other platforms build
+//     without it (Supported is false; New returns the interpreter).
+//
+// # Register mapping
+//
+//	BPF r0  rax    BPF r6  rbx     r10  instruction budget
+//	BPF r1  rdi    BPF r7  r13     r11  scratch (addresses, divisors)
+//	BPF r2  rsi    BPF r8  r14     rcx  scratch (shift counts, frames)
+//	BPF r3  rdx    BPF r9  r15     r12  *state (shared with Go)
+//	BPF r4  r9     BPF r10 rbp
+//	BPF r5  r8
+//
+// BPF addresses are host addresses inside the VM's linear memory, so a
+// checked load or store uses its BPF address directly. Every access is
+// checked as the interpreter checks it: (addr + off - memBase) >
+// memSize - size faults. Accesses through r10 at a constant offset inside
+// its 512-byte frame are not checked when the program never writes r10
+// (the frame lies inside the linear memory, so the check cannot fail).
+// Division saves rax and rdx around div/idiv and gives RFC 9669's results
+// (x/0 = 0, x%0 = x, INT_MIN/-1 = INT_MIN, INT_MIN%-1 = 0). Atomics are
+// lock-prefixed: add/or/and/xor on memory, xadd, a cmpxchg loop for
+// fetch_or/and/xor, xchg and cmpxchg.
+//
+// # Entry and exit protocol
+//
+// As in wazero, generated code never calls Go. Go calls enter(code, st)
+// (entry_amd64.s), which puts st in r12 and calls the prologue: it saves
+// rbp, loads the BPF registers from Context.Regs and the budget from st,
+// and jumps to the entry instruction st.entryPC through a table of int32
+// offsets (one per instruction, at the end of the code). Generated code
+// returns to Go by storing an exit code and an instruction index in st,
+// storing the registers back into Context.Regs and the budget into st,
+// restoring rbp and returning to the trampoline. The exit codes:
+//
+//   - exitExit: EXIT at the depth Run was started at (Context.Base); Run
+//     returns StatusExited.
+//   - exitCall: a helper or kfunc call. Go serves it with Context.CallFunc
+//     (costs, faults and yields exactly as the interpreter), puts r0 in
+//     Context.Regs and re-enters at the next instruction.
+//   - exitBudget: the block starting at exitPC needs more instructions than
+//     are left before the quantum or the limit ends; the interpreter runs
+//     the rest, so preemption and limit faults land on the same
+//     instruction.
+//   - exitStep: the interpreter executes the one instruction at exitPC and
+//     Go re-enters after it: memory faults, invalid instructions, calls
+//     too deep, falling off the end, callx (so every fault has the
+//     interpreter's message, instruction and source line).
+//
+// bpf-to-bpf calls and returns do not exit: the code pushes and pops
+// Context.Frames itself (return pc, r6..r9, r10, the may_goto budget) and
+// returns through the entry table, so a program suspended in a subprogram
+// resumes on either engine. may_goto counts down the frame's loop budget
+// in Context.Frames as the interpreter does.
+//
+// # Instruction counting
+//
+// Instructions are counted per basic block: each block starts with
+// "sub r10, n; jb exit" where n is its instruction count (LD_IMM64 counts
+// one), so the budget check costs one subtraction and one branch per
+// block. A block ends at every jump, call, exit and may_goto and before
+// every jump target; calls are blocks of their own, so that a yielding
+// helper is retried from a block start. An exit inside a block adds back
+// the instructions of the block not executed, so Context.Insns is exact
+// at every exit. The budget is min(quantum end, Context.Limit) as in the
+// interpreter; a block that does not fit leaves the tail to the
+// interpreter, which stops at exactly the instruction it would have.
+//
+// # Memory and the Go runtime
+//
+// Code is mapped outside the Go heap read+write, copied, then made
+// read+execute (never both), and unmapped by a cleanup when the program's
+// code is unreachable. The VM keeps each program's code (VM.Compiled), so
+// the hundreds of contexts of a machine compile each program once.
+// Generated code runs on the goroutine's stack for two words (the return
+// address and rbp); it makes no calls, so the goroutine stack cannot move
+// under it, and the Go runtime treats it as external code (no asynchronous
+// preemption inside it). State it reads or writes lives in Go heap
+// objects (Context, state) that the engine keeps alive.
+package jit

@@ -1,0 +1,109 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+)
+
+// What the kernel checks when a policy is attached, and its watchdog
+// (kernel/sched/ext.c; functions named as in Linux 6.12).
+
+// The kernel counts the watchdog in jiffies (ticks of HZ).
+func (m *Machine) jiffies(ns uint64) uint64 { return ns * uint64(m.P.HZ) / 1e9 }
+
+// jiffyNs is when jiffy j begins, in ns.
+func (m *Machine) jiffyNs(j uint64) uint64 {
+	return (j*1e9 + uint64(m.P.HZ) - 1) / uint64(m.P.HZ)
+}
+
+// msecsToJiffies is msecs_to_jiffies(): rounded up.
+func (m *Machine) msecsToJiffies(ms uint64) uint64 {
+	return (ms*uint64(m.P.HZ) + 999) / 1000
+}
+
+// watchdogJiffies is scx_watchdog_timeout as scx_ops_enable() sets it:
+// msecs_to_jiffies(ops.timeout_ms), or SCX_WATCHDOG_MAX_TIMEOUT (30 * HZ)
+// when 0.
+func (m *Machine) watchdogJiffies() uint64 {
+	if m.ops.TimeoutMs == 0 {
+		return 30 * uint64(m.P.HZ)
+	}
+	return m.msecsToJiffies(uint64(m.ops.TimeoutMs))
+}
+
+func (m *Machine) watchdogTimeout() uint64 { return m.jiffyNs(m.watchdogJiffies()) }
+
+// ErrAttach is wrapped by the errors of a policy the kernel would refuse
+// to attach (with the errno it would return).
+var ErrAttach = errors.New("the kernel refuses to attach this policy")
+
+// checkMembers is what bpf_scx_init_member() checks as the struct_ops map
+// is loaded, before anything runs: a timeout_ms whose jiffies exceed
+// SCX_WATCHDOG_MAX_TIMEOUT is -E2BIG.
+func (m *Machine) checkMembers() error {
+	if j := m.watchdogJiffies(); j > 30*uint64(m.P.HZ) {
+		return fmt.Errorf("%w (-E2BIG): ops.timeout_ms = %d is above SCX_WATCHDOG_MAX_TIMEOUT, 30000 ms (bpf_scx_init_member(), kernel/sched/ext.c)",
+			ErrAttach, m.ops.TimeoutMs)
+	}
+	return nil
+}
+
+// validateOps is validate_ops(), run by scx_ops_enable() after ops.init:
+// an inconsistent ops table is an error (SCX_EXIT_ERROR), ops.exit runs,
+// and the attach fails with -EINVAL.
+func (m *Machine) validateOps() error {
+	var msg string
+	switch {
+	case m.ops.Flags&OpsEnqLast != 0 && m.ops.Implements&CbEnqueue == 0:
+		// ext.c 6.12 validate_ops()
+		msg = "SCX_OPS_ENQ_LAST requires ops.enqueue() to be implemented"
+	case m.Version() >= kvIdlePerNode && m.ops.Flags&OpsBuiltinIdlePerNode != 0 &&
+		m.ops.Implements&CbUpdateIdle != 0 && m.ops.Flags&OpsKeepBuiltinIdle == 0:
+		// ext.c 6.15 validate_ops()
+		msg = "SCX_OPS_BUILTIN_IDLE_PER_NODE requires CPU idle selection enabled"
+	}
+	if msg == "" {
+		return nil
+	}
+	info := ExitInfo{Kind: ExitError, Reason: "runtime error", Msg: msg}
+	if m.ops.Implements&CbExit != 0 {
+		m.sched.Exit(&info)
+	}
+	return fmt.Errorf("%w (-EINVAL): %s (validate_ops(), kernel/sched/ext.c)", ErrAttach, msg)
+}
+
+// armWatchdog queues the next check: scx_ops_enable() queues
+// scx_watchdog_workfn() scx_watchdog_timeout / 2 jiffies after enable, and
+// each run queues the next one as far after it.
+func (m *Machine) armWatchdog() {
+	m.wdNext += m.watchdogJiffies() / 2
+	if m.wdNext == 0 {
+		m.wdNext = 1
+	}
+	m.push(event{at: max(m.jiffyNs(m.wdNext), m.now), kind: evWatchdog})
+}
+
+// watchdog is scx_watchdog_workfn() -> check_rq_for_timeouts(): a task
+// runnable but not run since runnable_at (in jiffies) fails the policy
+// when time_after(jiffies, runnable_at + timeout), a strict comparison,
+// with SCX_EXIT_ERROR_STALL and the kernel's message.
+func (m *Machine) watchdog() {
+	if m.ejected != nil {
+		return
+	}
+	to := m.watchdogJiffies()
+	now := m.jiffies(m.now)
+	for _, t := range m.tasks {
+		if t.state != TaskRunnable {
+			continue
+		}
+		last := m.jiffies(t.K.Scx.RunnableAt)
+		if now > last+to {
+			ms := (now - last) * 1000 / uint64(m.P.HZ) // jiffies_to_msecs()
+			m.fail(ExitErrorStall, "runnable task stall",
+				fmt.Sprintf("%s[%d] failed to run for %d.%03ds", t.Comm, t.PID, ms/1000, ms%1000))
+			return
+		}
+	}
+	m.armWatchdog()
+}
