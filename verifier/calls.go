@@ -413,6 +413,9 @@ func (v *verifier) checkHelperCall(st *vstate, pc int, id int32) (int, bool, err
 		}
 		return 0, false, v.errorState(st, pc, "invalid func unknown#%d", id)
 	}
+	if v.env.HelperAllowed != nil && !v.env.HelperAllowed(id) {
+		return 0, false, v.errorState(st, pc, "program of this type cannot use helper %s#%d", h.Name, id)
+	}
 	if len(st.locks) > 0 && !lockSafeHelper(h) {
 		return 0, false, v.errorState(st, pc, "function calls are not allowed while holding a lock")
 	}

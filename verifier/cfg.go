@@ -239,6 +239,10 @@ func (v *verifier) checkStatic() error {
 			if msg == "" {
 				return v.errorf(pc, "unknown opcode %02x", in.Op)
 			}
+			if v.env.CtxNotModelled && in.Class() == bpfvm.ClassLD && (in.Op&0xe0 == bpfvm.ModeABS || in.Op&0xe0 == bpfvm.ModeIND) {
+				// packet access of socket filters and tc programs
+				return v.notModelled(nil, pc, "program type %s is not modelled: BPF_LD_[ABS|IND] reads its packet", v.progType())
+			}
 			return v.errorf(pc, "%s", msg)
 		}
 		if in.Dst > 10 {

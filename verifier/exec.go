@@ -424,7 +424,14 @@ func (v *verifier) pointerALU(st *vstate, pc int, in bpfvm.Insn, is64 bool, dst,
 		return v.errorState(st, pc, "R%d pointer arithmetic on %s prohibited, null-check it first", in.Dst, tn)
 	}
 	switch ptr.typ {
-	case constPtrToMap, ptrToFunc:
+	case constPtrToMap:
+		// adjust_ptr_min_max_vals: a map pointer plus a known 0 stays
+		if op == bpfvm.AluADD && off.isConst() && off.varOff.value == 0 {
+			*dst = *ptr
+			return nil
+		}
+		return v.errorState(st, pc, "R%d pointer arithmetic on %s prohibited", in.Dst, tn)
+	case ptrToFunc:
 		return v.errorState(st, pc, "R%d pointer arithmetic on %s prohibited", in.Dst, tn)
 	}
 	if op == bpfvm.AluSUB && ptr.typ == ptrToStack {

@@ -59,6 +59,10 @@ type Env struct {
 	// ways not modelled; reaching the program's exit is a NotModelled
 	// rejection.
 	ExitNotModelled bool
+	// HelperAllowed, if set, says whether this program type may call
+	// helper id; a call of one it may not is rejected ("program of this
+	// type cannot use helper"). Nil: every registered helper.
+	HelperAllowed func(id int32) bool
 	// KfuncModelled, if set, says whether a kfunc's availability to this
 	// program type is modelled; a call to one that is not is a NotModelled
 	// rejection. Nil: every registered kfunc may be called.
