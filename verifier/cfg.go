@@ -252,6 +252,11 @@ func (v *verifier) checkStatic() error {
 			return v.errorf(pc, "R%d is invalid", in.Src)
 		}
 		if in.IsLdImm64() {
+			if in.Src == bpfvm.PseudoMapIdx || in.Src == bpfvm.PseudoMapIdxValue {
+				if err := v.mapProgCompatible(pc, int(in.Imm)); err != nil {
+					return err
+				}
+			}
 			v.info[pc+1].second = true
 			pc++
 		}
@@ -553,4 +558,35 @@ func (v *verifier) computeLiveness() {
 			}
 		}
 	}
+}
+
+// mapProgCompatible is check_map_prog_compatibility (verifier.c 6.12): the
+// special fields of a map some program types may not use.
+func (v *verifier) mapProgCompatible(pc, mapIdx int) error {
+	ms := v.mapSpec(mapIdx)
+	if ms == nil {
+		return nil
+	}
+	tracing := false
+	switch v.env.ProgType {
+	case "kprobe", "tracepoint", "perf_event", "raw_tracepoint":
+		tracing = true
+	}
+	if !tracing && v.env.ProgType != "socket_filter" {
+		return nil
+	}
+	fields := v.specialFields(ms.Value)
+	if tracing && (hasField(fields, "bpf_list_head") || hasField(fields, "bpf_rb_root")) {
+		return v.errorf(pc, "tracing progs cannot use bpf_{list_head,rb_root} yet")
+	}
+	if hasField(fields, "bpf_spin_lock") {
+		if !tracing {
+			return v.errorf(pc, "socket filter progs cannot use bpf_spin_lock yet")
+		}
+		return v.errorf(pc, "tracing progs cannot use bpf_spin_lock yet")
+	}
+	if tracing && hasField(fields, "bpf_timer") {
+		return v.errorf(pc, "tracing progs cannot use bpf_timer yet")
+	}
+	return nil
 }
