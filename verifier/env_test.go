@@ -229,6 +229,8 @@ func newTestEnv(t testing.TB) *testEnv {
 		{Name: "scx_bpf_now", Proto: proto(tU64)},
 		{Name: "scx_bpf_exit_bstr", Proto: proto(tVoid, param("exit_code", tS64), param("fmt", ptr(tU8)), param("data", ptr(tU64)), param("data__sz", tU32))},
 		{Name: "scx_sleepy", Flags: bpfvm.KfSleepable, Proto: proto(tVoid)},
+		{Name: "bpf_rcu_read_lock", Flags: bpfvm.KfLockSafe, Proto: proto(tVoid)},
+		{Name: "bpf_rcu_read_unlock", Flags: bpfvm.KfLockSafe, Proto: proto(tVoid)},
 	} {
 		e.reg.AddKfunc(k)
 	}
