@@ -68,7 +68,7 @@ func validInsn(insns []bpfvm.Insn, pc int) (string, bool) {
 		if in.Op&bpfvm.SrcX == 0 && in.Src != 0 {
 			return "BPF_ALU uses reserved fields", false
 		}
-		if in.Op&bpfvm.SrcX != 0 && in.Imm != 0 {
+		if in.Op&bpfvm.SrcX != 0 && in.Imm != 0 && !(op == bpfvm.AluMOV && cls == bpfvm.ClassALU64 && in.Off == 1) {
 			return "BPF_ALU uses reserved fields", false
 		}
 		switch op {
@@ -77,7 +77,7 @@ func validInsn(insns []bpfvm.Insn, pc int) (string, bool) {
 				return "BPF_ALU uses reserved fields", false
 			}
 		case bpfvm.AluMOV:
-			if in.Off != 0 && !(in.Op&bpfvm.SrcX != 0 && (in.Off == 8 || in.Off == 16 || (in.Off == 32 && cls == bpfvm.ClassALU64))) {
+			if in.Off != 0 && !(in.Op&bpfvm.SrcX != 0 && (in.Off == 8 || in.Off == 16 || (in.Off == 32 || in.Off == 1) && cls == bpfvm.ClassALU64)) {
 				return "BPF_MOV uses reserved fields", false
 			}
 		default:
@@ -145,6 +145,11 @@ func validInsn(insns []bpfvm.Insn, pc int) (string, bool) {
 				return "invalid BPF_LD_IMM insn", false
 			}
 			if in.Src == 0 && n.Op != 0 {
+				return "invalid BPF_LD_IMM insn", false
+			}
+			if (in.Src == bpfvm.PseudoFunc || in.Src == bpfvm.PseudoMapIdx) && n.Imm != 0 {
+				// bpfvm's encoding leaves the upper half 0 (the kernel
+				// ignores it and writes the address there)
 				return "invalid BPF_LD_IMM insn", false
 			}
 			return "", true

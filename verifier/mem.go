@@ -228,6 +228,9 @@ func (v *verifier) access(st *vstate, pc int, regno uint8, reg regState, off, si
 		return regState{}, v.errorState(st, pc, "R%d leaks addr into %s", val.regno, what)
 	}
 	switch reg.typ {
+	case ptrToArena:
+		// any access; a load is an unknown number (check_mem_access)
+		return sizedUnknown(size), nil
 	case ptrToStack:
 		return v.stackAccess(st, pc, regno, reg, off, size, write, val)
 	case ptrToMapValue:

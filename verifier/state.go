@@ -483,6 +483,8 @@ func (c *comparer) regSafe(old, cur *regState) bool {
 		return old.subprog == cur.subprog
 	case constPtrToMap:
 		return old.mapIdx == cur.mapIdx
+	case ptrToArena:
+		return true
 	}
 	if old.off != cur.off || !old.bounds.within(&cur.bounds) {
 		return false
