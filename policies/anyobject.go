@@ -193,6 +193,15 @@ func kfuncModelledFor(typ, name string) bool {
 		"bpf_preempt_disable", "bpf_preempt_enable":
 		return true
 	}
+	if strings.HasPrefix(name, "bpf_cpumask_") {
+		// kernel/bpf/cpumask.c registers them for tracing, LSM,
+		// struct_ops and syscall programs
+		switch typ {
+		case "tracing", "lsm", "struct_ops", "syscall":
+			return true
+		}
+		return false
+	}
 	switch typ {
 	case "tracing", "sched_cls", "xdp", "struct_ops", "syscall":
 	default:

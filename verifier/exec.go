@@ -406,29 +406,11 @@ func (v *verifier) pointerALU(st *vstate, pc int, in bpfvm.Insn, is64 bool, dst,
 		}
 		return v.errorState(st, pc, "R%d pointer %s pointer prohibited", in.Dst, aluName[op])
 	}
+	// the order of adjust_ptr_min_max_vals (verifier.c 6.12): NULL, the
+	// pointer's type, the offset's sanity, then the operator
 	ptr, off := dst, src
 	if !dst.isPtr() {
 		ptr, off = src, dst
-		if op == bpfvm.AluSUB {
-			return v.errorState(st, pc, "R%d tried to subtract pointer from scalar", in.Dst)
-		}
-	}
-	// the pointer's bounds rely on the scalar's
-	if off.typ == scalarValue && (op == bpfvm.AluADD || op == bpfvm.AluSUB) {
-		if dst.isPtr() {
-			if in.Op&bpfvm.SrcX != 0 {
-				v.markPrecise(st, int(in.Src))
-			}
-		} else {
-			v.markPrecise(st, int(in.Dst))
-		}
-	}
-	switch op {
-	case bpfvm.AluADD, bpfvm.AluSUB:
-	case bpfvm.AluAND, bpfvm.AluOR, bpfvm.AluXOR:
-		return v.errorState(st, pc, "R%d bitwise operator %s on pointer prohibited", in.Dst, aluName[op])
-	default:
-		return v.errorState(st, pc, "R%d pointer arithmetic with %s operator prohibited", in.Dst, aluName[op])
 	}
 	tn := v.typeName(ptr)
 	if ptr.mayBeNull() {
@@ -436,7 +418,7 @@ func (v *verifier) pointerALU(st *vstate, pc int, in bpfvm.Insn, is64 bool, dst,
 	}
 	switch ptr.typ {
 	case constPtrToMap:
-		// adjust_ptr_min_max_vals: a map pointer plus a known 0 stays
+		// a map pointer plus a known 0 stays
 		if op == bpfvm.AluADD && off.isConst() && off.varOff.value == 0 {
 			*dst = *ptr
 			return nil
@@ -444,10 +426,6 @@ func (v *verifier) pointerALU(st *vstate, pc int, in bpfvm.Insn, is64 bool, dst,
 		return v.errorState(st, pc, "R%d pointer arithmetic on %s prohibited", in.Dst, tn)
 	case ptrToFunc:
 		return v.errorState(st, pc, "R%d pointer arithmetic on %s prohibited", in.Dst, tn)
-	}
-	if op == bpfvm.AluSUB && ptr.typ == ptrToStack {
-		// adjust_ptr_min_max_vals (verifier.c 6.12): JITs may not cope
-		return v.errorState(st, pc, "R%d subtraction from stack pointer prohibited", in.Dst)
 	}
 	if off.isConst() {
 		c := int64(off.varOff.value)
@@ -461,8 +439,30 @@ func (v *verifier) pointerALU(st *vstate, pc int, in bpfvm.Insn, is64 bool, dst,
 		if off.smin >= maxVarOff || off.smin <= -maxVarOff {
 			return v.errorState(st, pc, "value %d makes %s pointer be out of bounds", off.smin, tn)
 		}
-		if ptr.typ == ptrToCtx || ptr.typ == ptrToBTFID && ptr.flags&flagAlloc == 0 {
-			// allowed to compute, rejected on access (as the kernel does)
+	}
+	switch op {
+	case bpfvm.AluADD:
+	case bpfvm.AluSUB:
+		if !dst.isPtr() {
+			return v.errorState(st, pc, "R%d tried to subtract pointer from scalar", in.Dst)
+		}
+		if ptr.typ == ptrToStack {
+			// JITs may not cope
+			return v.errorState(st, pc, "R%d subtraction from stack pointer prohibited", in.Dst)
+		}
+	case bpfvm.AluAND, bpfvm.AluOR, bpfvm.AluXOR:
+		return v.errorState(st, pc, "R%d bitwise operator %s on pointer prohibited", in.Dst, aluName[op])
+	default:
+		return v.errorState(st, pc, "R%d pointer arithmetic with %s operator prohibited", in.Dst, aluName[op])
+	}
+	// the pointer's bounds rely on the scalar's
+	if off.typ == scalarValue {
+		if dst.isPtr() {
+			if in.Op&bpfvm.SrcX != 0 {
+				v.markPrecise(st, int(in.Src))
+			}
+		} else {
+			v.markPrecise(st, int(in.Dst))
 		}
 	}
 	res := *ptr

@@ -67,7 +67,13 @@ func FuzzSoundness(f *testing.F) {
 		f.Fatal(err)
 	}
 	stackLo, stackHi := c.Stack()
+	// SCHEDSIM_FUZZ_TRACE=FILE writes each input there before running it,
+	// to find one that hangs
+	trace := os.Getenv("SCHEDSIM_FUZZ_TRACE")
 	f.Fuzz(func(t *testing.T, raw []byte, x, y uint64) {
+		if trace != "" {
+			os.WriteFile(trace, raw, 0o644)
+		}
 		insns, err := bpfvm.DecodeInsns(raw[:len(raw)/8*8])
 		if err != nil || len(insns) == 0 || len(insns) > 512 {
 			return
