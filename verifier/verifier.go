@@ -43,7 +43,8 @@ type Env struct {
 	// Cache, when set, lets programs of one object share the verification
 	// of their global functions (see Cache). Ignored when Log is set.
 	Cache *Cache
-	// MaxLocks is how many locks a path may hold at once (default 8).
+	// MaxLocks is how many locks a path may hold at once (default 31, the
+	// kernel's limit for resilient locks, RES_NR_HELD in 6.15).
 	MaxLocks int
 	// InsnLimit is the complexity limit in processed instructions
 	// (default 1,000,000, the kernel's BPF_COMPLEXITY_LIMIT_INSNS).
@@ -196,7 +197,7 @@ func Verify(p *bpfvm.Program, env *Env) (res *Result, err error) {
 		v.limit = defaultInsnLimit
 	}
 	if v.maxLocks <= 0 {
-		v.maxLocks = 8
+		v.maxLocks = 31
 	}
 	defer func() {
 		if r := recover(); r != nil {
