@@ -425,6 +425,15 @@ extern void bpf_rcu_read_unlock(void) __ksym;
 extern void bpf_preempt_disable(void) __ksym;
 extern void bpf_preempt_enable(void) __ksym;
 
+/* Cgroups: the task's cgroup, a cgroup by id, an ancestor (release each
+ * with bpf_cgroup_release()). struct cgroup has level, kn->id, self and
+ * ancestors[]. */
+extern struct cgroup *scx_bpf_task_cgroup(struct task_struct *p) __ksym;
+extern struct cgroup *bpf_cgroup_acquire(struct cgroup *cgrp) __ksym;
+extern void bpf_cgroup_release(struct cgroup *cgrp) __ksym;
+extern struct cgroup *bpf_cgroup_ancestor(struct cgroup *cgrp, int level) __ksym;
+extern struct cgroup *bpf_cgroup_from_id(u64 cgid) __ksym;
+
 /* Arenas: memory shared with user space, in pages (BPF_MAP_TYPE_ARENA).
  * __arena marks a pointer into it (address space 1); __arena globals live
  * in the arena (section .addr_space.1). cast_kern()/cast_user() convert
