@@ -44,6 +44,10 @@ type Recipe struct {
 	// Resize gives new sizes in bytes of .data.*/.bss.* sections
 	// (RESIZE_ARRAY), as expressions.
 	Resize map[string]string `toml:"resize"`
+	// MaxEntries sets declared maps' max_entries (bpf_map__set_max_entries).
+	MaxEntries map[string]string `toml:"max_entries"`
+	// BootOffset is Options.BootOffset, a duration ("1s").
+	BootOffset string `toml:"boot_offset"`
 	// Syscall lists SEC("syscall") programs to run before ops.init.
 	Syscall []SyscallStep `toml:"syscall"`
 	// PerCPU sets element i of each named array global to an expression
@@ -55,6 +59,10 @@ type Recipe struct {
 	// Map lists map updates user space makes after load, before ops.init
 	// (skel.maps.X.update(key, value)), in order.
 	Map []MapWrite `toml:"map"`
+	// InnerMaps fills the first Count slots of a map-in-map with new maps
+	// of its inner template, as user space does with bpf_map_create and
+	// bpf_map_update_elem (scx_pair's per-cgroup queues).
+	InnerMaps []InnerMaps `toml:"inner_maps"`
 	// ArenaLib runs scx's arena library setup (rust/scx_arena arenalib.rs,
 	// ArenaLib::init + setup) after load, before ops.init.
 	ArenaLib *ArenaLibStep `toml:"arena_lib"`
@@ -72,6 +80,12 @@ type ArenaLibStep struct {
 	TaskCtx string `toml:"task_ctx"`
 	// StaticPages is arena_init's static_pages (scx: 8).
 	StaticPages uint64 `toml:"static_pages"`
+}
+
+// InnerMaps is one [[inner_maps]] step.
+type InnerMaps struct {
+	Map   string `toml:"map"`
+	Count string `toml:"count"`
 }
 
 // MapWrite updates a map: Key and Value are packed like SyscallStep.Args,
@@ -125,7 +139,7 @@ func ParseRecipe(name string, data []byte) (*Recipe, error) {
 		for i, k := range und {
 			keys[i] = k.String()
 		}
-		return nil, fmt.Errorf("recipe %s: unknown keys %s (valid: name, about, rodata, kconfig, ops_flags, ops_flags_or, resize, per_cpu, per_llc, arena_lib.task_ctx/static_pages, map.map/for/key/value/when, syscall.prog/for/args/allow_fail/when/after_init)",
+		return nil, fmt.Errorf("recipe %s: unknown keys %s (valid: name, about, rodata, kconfig, ops_flags, ops_flags_or, resize, max_entries, boot_offset, inner_maps.map/count, per_cpu, per_llc, arena_lib.task_ctx/static_pages, map.map/for/key/value/when, syscall.prog/for/args/allow_fail/when/after_init)",
 			name, strings.Join(keys, ", "))
 	}
 	for i, w := range r.Map {
@@ -211,9 +225,9 @@ func boolI(b bool) int64 {
 // evalExpr evaluates "$a * 8 + 4"-style expressions: integers and $names
 // joined by + - * /, with the usual precedence.
 func evalExpr(s string, vars map[string]int64) (int64, error) {
-	// min(a, b) and max(a, b), innermost first
+	// min(a, b), max(a, b) and mod(a, b), innermost first
 	for {
-		i := max(strings.LastIndex(s, "max("), strings.LastIndex(s, "min("))
+		i := max(strings.LastIndex(s, "max("), strings.LastIndex(s, "min("), strings.LastIndex(s, "mod("))
 		if i < 0 {
 			break
 		}
@@ -231,8 +245,14 @@ func evalExpr(s string, vars map[string]int64) (int64, error) {
 			return 0, err
 		}
 		v := max(x, y)
-		if s[i:i+3] == "min" {
+		switch s[i : i+3] {
+		case "min":
 			v = min(x, y)
+		case "mod":
+			if y == 0 {
+				return 0, fmt.Errorf("expression %q: mod by zero", s)
+			}
+			v = x % y
 		}
 		s = s[:i] + strconv.FormatInt(v, 10) + s[i+j+1:]
 	}
@@ -397,6 +417,25 @@ func (r *Recipe) apply(obj *bpfvm.Object, opts *Options, objFlags uint64) (flags
 			opts.DataSizes[sec] = uint32(n)
 		}
 	}
+	for _, name := range sortedKeys(r.MaxEntries) {
+		n, err := evalExpr(strings.TrimPrefix(r.MaxEntries[name], "="), vars)
+		if err != nil || n <= 0 || n > 1<<30 {
+			return 0, false, fmt.Errorf("recipe %s: max_entries %s: %q: %d, %v", r.file, name, r.MaxEntries[name], n, err)
+		}
+		if opts.MaxEntries == nil {
+			opts.MaxEntries = map[string]uint32{}
+		}
+		if _, set := opts.MaxEntries[name]; !set {
+			opts.MaxEntries[name] = uint32(n)
+		}
+	}
+	if r.BootOffset != "" && opts.BootOffset == 0 {
+		d, err := sim.ParseDuration(r.BootOffset)
+		if err != nil {
+			return 0, false, fmt.Errorf("recipe %s: boot_offset: %v", r.file, err)
+		}
+		opts.BootOffset = d
+	}
 	flags = objFlags
 	if r.OpsFlags != nil {
 		v, err := resolveValue(r.OpsFlags, vars)
@@ -518,9 +557,30 @@ func packArgs(args []string, vars map[string]int64) ([]byte, error) {
 	return buf, nil
 }
 
-// runMapWrites applies the recipe's map updates.
+// runMapWrites applies the recipe's map updates (inner maps first).
 func (b *BPFPolicy) runMapWrites(r *Recipe) error {
 	vars := recipeVars(b.topo, b.opts.HZ)
+	for _, im := range r.InnerMaps {
+		outer := b.inst.Map(im.Map)
+		if outer == nil || outer.Spec().Inner == nil {
+			return fmt.Errorf("recipe %s: inner_maps: %s is not a map-in-map of the object", r.file, im.Map)
+		}
+		n, err := evalExpr(strings.TrimPrefix(im.Count, "="), vars)
+		if err != nil || n < 0 || n > int64(outer.Spec().MaxEntries) {
+			return fmt.Errorf("recipe %s: inner_maps %s: count %q: %d, %v (at most %d)", r.file, im.Map, im.Count, n, err, outer.Spec().MaxEntries)
+		}
+		for i := int64(0); i < n; i++ {
+			spec := *outer.Spec().Inner
+			spec.Name = fmt.Sprintf("%s[%d]", im.Map, i)
+			_, idx, err := b.vm.NewMap(&spec)
+			if err != nil {
+				return fmt.Errorf("recipe %s: inner_maps %s: %w", r.file, im.Map, err)
+			}
+			if err := outer.Update(binary.LittleEndian.AppendUint32(nil, uint32(i)), binary.LittleEndian.AppendUint32(nil, uint32(idx)), 0); err != nil {
+				return fmt.Errorf("recipe %s: inner_maps %s: %w", r.file, im.Map, err)
+			}
+		}
+	}
 	for _, w := range r.Map {
 		m := b.inst.Map(w.Map)
 		if m == nil {

@@ -136,7 +136,8 @@ func TestRecipeErrors(t *testing.T) {
 func TestExprEval(t *testing.T) {
 	vars := map[string]int64{"n": 8, "smt": 1}
 	for s, want := range map[string]int64{"$n": 8, "$n * 8 + 4": 68, "1 - $smt": 0, "$n / 2 - 1": 3, "-1": -1, "2 + 3 * 4": 14,
-		"max($n / 16, 1)": 1, "min(max(2, 3), 4) * 2": 6} {
+		"max($n / 16, 1)": 1, "min(max(2, 3), 4) * 2": 6,
+		"mod($n + 3, $n)": 3, "min(5 / max($n / 2, 1), 1)": 1} {
 		got, err := evalExpr(s, vars)
 		if err != nil || got != want {
 			t.Errorf("%q = %d, %v; want %d", s, got, err, want)
