@@ -255,7 +255,7 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 	}
 	inst, err := vm.Load(obj, bpfvm.LoadOptions{KernelBTF: kbtf, Params: opts.Params, DataSizes: opts.DataSizes,
 		MaxEntries: opts.MaxEntries,
-		Kconfig: kconfig, Ksyms: ksyms})
+		Kconfig:    kconfig, Ksyms: ksyms})
 	if err != nil {
 		vm.Close()
 		return nil, err
