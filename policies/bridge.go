@@ -749,6 +749,10 @@ func (b *BPFPolicy) InitTask(p *sim.Task, args sim.InitTaskArgs) int32 {
 		return 0
 	}
 	b.initTaskLinks(p.K)
+	if p.K.Cgroups, err = b.cssSetAddr(args.Cgroup); err != nil {
+		b.k.Fault("BPF runtime error", err.Error())
+		return 0
+	}
 	if err := writeStruct(b.vm.Mem, s, "scx_init_task_args", map[string]uint64{"fork": boolU(args.Fork), "cgroup": cgAddr}); err != nil {
 		b.k.Fault("BPF runtime error", err.Error())
 		return 0

@@ -130,6 +130,7 @@ type TaskStruct struct {
 	Mm                uint64      `btf:"mm" ctype:"struct mm_struct *"` // NULL for kernel threads
 	Nvcsw             uint64      `btf:"nvcsw" ctype:"unsigned long"`   // voluntary context switches
 	Nivcsw            uint64      `btf:"nivcsw" ctype:"unsigned long"`  // involuntary ones
+	Cgroups           uint64      `btf:"cgroups" ctype:"struct css_set *"` // css_set.dfl_cgrp: the task's cgroup
 }
 
 // SchedAvg is struct sched_avg (PELT signals; schedsim keeps util_avg at
