@@ -378,18 +378,22 @@ func (r *Recipe) apply(obj *bpfvm.Object, opts *Options, objFlags uint64) (flags
 			if err != nil {
 				return 0, false, fmt.Errorf("recipe %s: per_cpu %s: %w", r.file, k, err)
 			}
-			opts.Params[fmt.Sprintf("%s[%d]", k, c.ID)] = v
+			opts.Params[indexed(k, c.ID)] = v
 		}
 	}
 	for _, k := range sortedKeys(r.PerLLC) {
 		for llc := range topo.LLCMask {
 			first := topo.LLCMask[llc].Next(0)
-			lv := map[string]int64{"llc": int64(llc), "llc_first": int64(first), "node": int64(topo.CPUs[first].Node)}
+			lv := map[string]int64{"llc": int64(llc), "llc_first": int64(first), "node": int64(topo.CPUs[first].Node),
+				"llc_cpus": int64(topo.LLCMask[llc].Weight())}
+			for w := 0; w < 8; w++ {
+				lv[fmt.Sprintf("llc_mask%d", w)] = int64(topo.LLCMask[llc].Bits[w])
+			}
 			v, err := evalExpr(strings.TrimPrefix(r.PerLLC[k], "="), mergeVars(vars, lv))
 			if err != nil {
 				return 0, false, fmt.Errorf("recipe %s: per_llc %s: %w", r.file, k, err)
 			}
-			opts.Params[fmt.Sprintf("%s[%d]", k, llc)] = v
+			opts.Params[indexed(k, llc)] = v
 		}
 	}
 	if len(r.Kconfig) > 0 && opts.Kconfig == nil {
@@ -685,4 +689,13 @@ func (b *BPFPolicy) progRun(prog *bpfvm.Program, ctx []byte) (int32, []byte, err
 		out = append(out, mem.MustBytes(addr, uint64(len(ctx)))...)
 	}
 	return int32(ret), out, nil
+}
+
+// indexed names element i of the array key: key[i], or key with "{}"
+// replaced by i ("cpdom_ctxs[{}].id").
+func indexed(key string, i int) string {
+	if strings.Contains(key, "{}") {
+		return strings.ReplaceAll(key, "{}", strconv.Itoa(i))
+	}
+	return fmt.Sprintf("%s[%d]", key, i)
 }
