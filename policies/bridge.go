@@ -135,6 +135,7 @@ type BPFPolicy struct {
 	cgs    cgroupState
 
 	locks       map[uint64]*lockState
+	sites       map[siteKey]string // formatted source lines (siteOf)
 	cpuLock     []cpuLocks
 	yieldReason []uint8
 	pendingCost []uint64
@@ -431,7 +432,7 @@ func (b *BPFPolicy) task(c *bpfvm.Context, addr uint64, what string) (*sim.Task,
 }
 
 func (b *BPFPolicy) logf(c *bpfvm.Context, format string, args ...any) {
-	if b.k != nil && b.k.Observed() {
+	if b.k != nil && b.k.Wants(sim.PolicyPrintk) {
 		b.k.Emit(sim.PolicyEvent{Kind: sim.PolicyPrintk, Text: fmt.Sprintf(format, args...)})
 	}
 	if b.log == nil {

@@ -221,7 +221,7 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 	d.runTable(rt.subtable("run", "[run]", "duration", "warmup", "seed", "starvation", "max_tasks"), c)
 	d.machineTable(rt.subtable("machine", "[machine]", "nodes", "llcs_per_node", "cores_per_llc",
 		"threads_per_core", "hz", "context_switch", "ipi", "wakeup", "callback_cost", "migration", "noise", "kernel"), c)
-	d.policyTable(rt.subtable("policy", "[policy]", "name", "params", "insn_cost_ps", "interleave", "quantum", "lock_timeout"), c)
+	d.policyTable(rt.subtable("policy", "[policy]", "name", "params", "insn_cost_ps", "interleave", "quantum", "lock_timeout", "engine", "budget_insns", "budget_time"), c)
 	d.workloads(rt, c)
 	d.cgroupTables(rt, c)
 	d.checkWorkloadCgroups(c)

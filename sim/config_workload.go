@@ -18,7 +18,7 @@ var workloadKeys = map[string][]string{
 	"messaging": {"groups", "senders", "receivers", "messages", "send_cost", "recv_cost", "capacity"},
 	"schbench":  {"groups", "workers", "sleep", "work", "msg_cost"},
 	"phases":    {"tasks", "repeat", "steps"},
-	"trace":     {"file", "pin", "switch_cost"},
+	"trace":     {"file", "pin", "switch_cost", "exclude"},
 	"rtapp":     {"file"},
 }
 

@@ -268,6 +268,23 @@ func (k *Kernel) SelectCPUDfl(p *Task, prevCPU int32, wakeFlags uint64) (int32, 
 		k.m.scxError(fmt.Sprintf("scx_bpf_select_cpu_dfl: invalid prev_cpu %d", prevCPU))
 		return prevCPU, false
 	}
+	switch cb := k.m.cur.cb; {
+	case cb == CbSelectCPU:
+	case k.m.Version() < kvSelectFromEnqueue:
+		// scx_kf_allowed(SCX_KF_SELECT_CPU) fails: an error
+		k.m.scxError(fmt.Sprintf("scx_bpf_select_cpu_dfl called from ops.%s: before 6.16 only ops.select_cpu may call it", cb))
+		return prevCPU, false
+	case cb != CbEnqueue && cb != 0:
+		// select_cpu_from_kfunc(): -EPERM outside select_cpu, enqueue
+		// and unlocked contexts
+		return prevCPU, false
+	case p.K.NrCpusAllowed == 1:
+		// a per-CPU task, from ops.enqueue: prev if it is idle
+		if p.Allowed(prev) && k.m.testAndClearIdle(prev) {
+			return prevCPU, true
+		}
+		return prevCPU, false
+	}
 	cpu, found := k.m.selectCPUDflVersion(p, prev, wakeFlags, k.m.cur.cpu)
 	return int32(cpu), found
 }

@@ -31,6 +31,10 @@ const (
 	// 6.15: SCX_OPS_BUILTIN_IDLE_PER_NODE, and validate_ops() requires the
 	// built-in idle selection for it.
 	kvIdlePerNode KernelVersion = 15
+	// 6.16: scx_bpf_select_cpu_dfl() (select_cpu_from_kfunc()) may be
+	// called from ops.enqueue and unlocked contexts too; before, only
+	// from ops.select_cpu (scx_kf_allowed(SCX_KF_SELECT_CPU), an error).
+	kvSelectFromEnqueue KernelVersion = 16
 )
 
 // ParseKernelVersion reads "6.12" ... "6.18" or "latest".

@@ -129,3 +129,31 @@ func TestKernelConfigKey(t *testing.T) {
 		t.Errorf("kernel 5.15: %v", err)
 	}
 }
+
+// scx_bpf_select_cpu_dfl() from ops.enqueue: an error (SCX_EXIT_ERROR,
+// scx_kf_allowed(SCX_KF_SELECT_CPU)) up to 6.15; from 6.16
+// (select_cpu_from_kfunc()) it picks an idle CPU there too.
+func TestVersionSelectCPUDflFromEnqueue(t *testing.T) {
+	for _, c := range []struct {
+		v     KernelVersion
+		error bool
+	}{{15, true}, {16, false}, {KernelLatest, false}} {
+		pol := newTestPolicy(CbEnqueue)
+		found := false
+		pol.enqueue = func(p *Task, fl uint64) {
+			_, found = pol.k.SelectCPUDfl(p, int32(p.CPU()), 0)
+			pol.k.DSQInsert(p, DSQGlobal, SliceDfl, fl)
+		}
+		// one CPU: the core calls ops.enqueue without selecting (a
+		// per-CPU task; 6.16 returns prev if idle)
+		m := mustMachine(t, versionParams(c.v, 1, 1, 1, 1), pol)
+		spawn(t, m, "x", loop(1e6))
+		r, _ := m.Run()
+		if got := r.Ejection != nil && r.Ejection.Kind == ExitError; got != c.error {
+			t.Errorf("6.%d: ejection %+v, want an error: %v", c.v, r.Ejection, c.error)
+		}
+		if !c.error && !found {
+			t.Errorf("6.%d: the idle prev CPU not found from ops.enqueue", c.v)
+		}
+	}
+}

@@ -164,6 +164,7 @@ type Machine struct {
 	policy     Scheduler // the policy the run started with
 	stopped    bool
 	obs        Observer // nil when nobody observes (observer.go)
+	wants      uint32   // PolicyEventKinds some observer wants (bit per kind)
 	// wakeDelay is added to reschedules requested while a wakeup is in
 	// progress (the rest of try_to_wake_up() runs first).
 	wakeDelay uint64
@@ -354,6 +355,9 @@ type switchFunc struct {
 }
 
 func (f switchFunc) Switch(at uint64, cpu int, prev, next *Task) { f.fn(at, cpu, prev, next) }
+
+// WantsPolicy: a switch callback wants no policy events (PolicyInterest).
+func (switchFunc) WantsPolicy(PolicyEventKind) bool { return false }
 
 // OnEnd registers fn to run when the run ends (workloads finalise metrics).
 func (m *Machine) OnEnd(fn func(*Machine)) { m.hooks = append(m.hooks, fn) }

@@ -20,7 +20,9 @@ func (m *Machine) armWindow() {
 func (m *Machine) startWindow() {
 	m.winStart = m.now
 	for _, c := range m.cpus {
-		m.account(c)
+		if c.co == nil || !c.co.busy { // a suspended path accounts at its end
+			m.account(c)
+		}
 		c.win = c.Stats
 	}
 	m.winSwitches = m.switches

@@ -106,6 +106,14 @@ const volatile bool newidle_balance = true;
 const volatile bool idle_kick = true;
 /* Periodic balance every balance_ticks ticks of a busy CPU (0: never). */
 const volatile u32 balance_ticks = 4;
+/* DELAY_DEQUEUE and DELAY_ZERO (fair.c 6.12): a task that goes to sleep
+ * while not eligible stays on its runqueue, competing, until it is picked
+ * (then it leaves, its positive lag zeroed) or wakes up (then it stays
+ * where it is). Off by default: the 6.10 behaviour. */
+const volatile bool delay_dequeue = false;
+/* PLACE_REL_DEADLINE (fair.c 6.12): a task migrated by the balancer keeps
+ * its deadline relative to its vruntime instead of a new request. */
+const volatile bool place_rel_deadline = false;
 
 /* kernel/sched/core.c sched_prio_to_weight[], indexed by static_prio - 100 */
 static const u32 prio_to_weight[40] = {
@@ -168,6 +176,7 @@ struct eevdf_stats {
 	u64 enqueue_picked;	/* enqueues of a task another CPU had picked meanwhile */
 	u64 moves;		/* entities moved between dl_tree and vr_tree */
 	u64 stale;		/* stale nodes dropped */
+	u64 delayed;		/* sleeps delayed (DELAY_DEQUEUE) */
 };
 struct eevdf_stats stats;
 
@@ -179,9 +188,15 @@ enum {
 	SE_PLACED,	/* runnable: placed by ops.runnable, not yet in a tree */
 	SE_QUEUED,	/* waiting in a tree of its runqueue */
 	SE_CURR,	/* picked: the runqueue's curr */
+	SE_DELAYED,	/* asleep but still in a tree (DELAY_DEQUEUE) */
 };
 
-#define SE_NEW	1	/* never ran: ENQUEUE_INITIAL placement */
+#define SE_NEW		1	/* never ran: ENQUEUE_INITIAL placement */
+#define SE_REQUEUED	2	/* woke while delayed: in place, ops.enqueue checks preemption */
+
+#ifndef PF_EXITING
+#define PF_EXITING	0x00000004
+#endif
 
 struct task_ctx {
 	/* Exported (docs/eevdf.md): Go reads these five first. */
@@ -473,7 +488,7 @@ static __always_inline bool node_stale(s32 cpu, s32 pid, u64 seq)
 {
 	struct task_ctx *c = lookup_ctx(pid);
 
-	return !c || c->state != SE_QUEUED || c->cpu != cpu || c->seq != seq;
+	return !c || (c->state != SE_QUEUED && c->state != SE_DELAYED) || c->cpu != cpu || c->seq != seq;
 }
 
 /* ------------------------------------------------------------------------
@@ -846,6 +861,7 @@ __noinline int try_pull(s32 cpu, s32 src_cpu, bool periodic)
 	s32 pid;
 	bool resched_src = false, from_dl = true, parity;
 	int ret = PULL_FAIL;
+	u64 rel;
 
 	first = lookup_rq(min(cpu, src_cpu));
 	second = lookup_rq(max(cpu, src_cpu));
@@ -880,6 +896,9 @@ __noinline int try_pull(s32 cpu, s32 src_cpu, bool periodic)
 	 * pick has not started running (interleaving only). */
 	if (!x || x->on_cpu)
 		goto unlock;
+	/* can_migrate_task(): a delayed task does not move */
+	if (x->state == SE_DELAYED)
+		goto unlock;
 	if (!task_allowed(x, cpu)) {
 		ret = PULL_PINNED;
 		goto unlock;
@@ -892,8 +911,10 @@ __noinline int try_pull(s32 cpu, s32 src_cpu, bool periodic)
 		goto unlock;
 	n = container_of(rb, struct enode, rb);
 
-	/* dequeue_entity() on src */
+	/* dequeue_entity() on src (PLACE_REL_DEADLINE: a migration keeps
+	 * the deadline relative to vruntime) */
 	update_entity_lag(src, x);
+	rel = x->deadline - x->vruntime;
 	dequeue_sums(src, x);
 	src->nr_running--;
 	/* enqueue_entity() on dst */
@@ -902,6 +923,8 @@ __noinline int try_pull(s32 cpu, s32 src_cpu, bool periodic)
 		preempt = true;
 	}
 	place_entity(dst, x, false);
+	if (place_rel_deadline)
+		x->deadline = x->vruntime + rel;
 	dst->nr_running++;
 	x->cpu = cpu;
 	enqueue_tree(dst, x, pid, n);
@@ -965,9 +988,17 @@ static __always_inline int pull_task(s32 cpu, bool periodic, u32 prev_q, s32 pre
 
 s32 BPF_STRUCT_OPS(eevdf_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_flags)
 {
+	struct task_ctx *c;
 	bool is_idle = false;
 	s32 cpu;
 
+	/* ttwu_runnable(): a delayed task is still on its runqueue and wakes
+	 * up there */
+	if (delay_dequeue) {
+		c = lookup_ctx(p->pid);
+		if (c && c->state == SE_DELAYED)
+			return c->cpu;
+	}
 	cpu = scx_bpf_select_cpu_dfl(p, prev_cpu, wake_flags, &is_idle);
 	/* The task goes to an idle CPU, which the core reschedules: no kick
 	 * should claim it for another. */
@@ -989,7 +1020,21 @@ void BPF_STRUCT_OPS(eevdf_runnable, struct task_struct *p, u64 enq_flags)
 	}
 	bpf_spin_lock(&rq->lock);
 	resched = update_curr(rq);
-	if (c->state != SE_NONE) {
+	if (c->state == SE_DELAYED && c->cpu == cpu) {
+		/* requeue_delayed_entity() with DELAY_ZERO: a positive lag is
+		 * dropped and the task placed at V; else it stays in place */
+		update_entity_lag(rq, c);
+		if (c->vlag > 0) {
+			dequeue_sums(rq, c);
+			rq->nr_stale++;
+			c->vlag = 0;
+			place_entity(rq, c, false);
+			c->state = SE_PLACED;
+		} else {
+			c->state = SE_QUEUED;
+			c->flags |= SE_REQUEUED;
+		}
+	} else if (c->state != SE_NONE) {
 		bad = true;
 	} else {
 		place_entity(rq, c, c->flags & SE_NEW);
@@ -1024,10 +1069,22 @@ void BPF_STRUCT_OPS(eevdf_enqueue, struct task_struct *p, u64 enq_flags)
 		scx_bpf_error("enqueue: no context for %d", pid);
 		return;
 	}
+	cpu = c->cpu;
+	if (c->state == SE_QUEUED && (c->flags & SE_REQUEUED)) {
+		/* woke while delayed: already in place; the wakeup checks */
+		c->flags &= ~SE_REQUEUED;
+		rq = lookup_rq(cpu);
+		if (!rq) {
+			scx_bpf_error("enqueue: no runqueue %d", cpu);
+			return;
+		}
+		wakeup = true;
+		bpf_spin_lock(&rq->lock);
+		goto requeued;
+	}
 	/* Put back by ops.dispatch when it picked another task. */
 	if (c->state == SE_QUEUED)
 		return;
-	cpu = c->cpu;
 	if (c->state == SE_CURR && cpu != bpf_get_smp_processor_id()) {
 		/* Put back by ops.dispatch, then pulled and picked by another
 		 * CPU while this ops.enqueue ran (interleaving only): the
@@ -1061,6 +1118,7 @@ void BPF_STRUCT_OPS(eevdf_enqueue, struct task_struct *p, u64 enq_flags)
 		return;
 	}
 	enqueue_tree(rq, c, pid, n);
+requeued:
 	/* check_preempt_wakeup_fair() */
 	if (wakeup && wakeup_preemption && rq->curr && !rq->resched) {
 		if (update_curr(rq))
@@ -1090,7 +1148,7 @@ void BPF_STRUCT_OPS(eevdf_enqueue, struct task_struct *p, u64 enq_flags)
 
 void BPF_STRUCT_OPS(eevdf_dispatch, s32 cpu, struct task_struct *prev)
 {
-	struct task_ctx *pc, *x;
+	struct task_ctx *pc, *x = NULL;
 	struct eevdf_rq *rq;
 	struct bpf_rb_node *rb;
 	struct enode *n = NULL;
@@ -1119,7 +1177,50 @@ again:
 	}
 	rq->resched = 0;
 	update_curr(rq);
-	pid = pick_eevdf(rq, cpu, &parity);
+	do {
+		pid = pick_eevdf(rq, cpu, &parity);
+		/* (delay_dequeue is read-only: off, the verifier sees no loop) */
+		if (!delay_dequeue || !pid || pid == rq->curr)
+			break;
+		/* pick_next_entity(): a delayed entity picked leaves now
+		 * (dequeue_entities(DEQUEUE_DELAYED)), and the pick goes on */
+		x = lookup_ctx(pid);
+		if (!x || x->state != SE_DELAYED)
+			break;
+		rb = bpf_rbtree_first(&rq->dl_tree);
+		if (rb)
+			rb = bpf_rbtree_remove(&rq->dl_tree, rb);
+		if (!rb) {
+			bpf_spin_unlock(&rq->lock);
+			scx_bpf_error("dispatch: lost the node of delayed %d", pid);
+			return;
+		}
+		n = container_of(rb, struct enode, rb);
+		if (n->pid != pid) {
+			bpf_spin_unlock(&rq->lock);
+			bpf_obj_drop(n);
+			scx_bpf_error("dispatch: lost the node of delayed %d", pid);
+			return;
+		}
+		bpf_obj_drop(n);
+		n = NULL;
+		update_entity_lag(rq, x);
+		dequeue_sums(rq, x);
+		if (x->vlag > 0) {
+			x->vlag = 0;
+			x->lag = 0;
+		}
+		rq->nr_running--;
+		x->state = SE_NONE;
+		sync_overloaded(rq, cpu);
+	} while (can_loop);
+	x = delay_dequeue && pid ? lookup_ctx(pid) : NULL;
+	if (x && x->state == SE_DELAYED) {
+		/* (the loop's budget ran out): try again */
+		bpf_spin_unlock(&rq->lock);
+		scx_bpf_kick_cpu(cpu, 0);
+		return;
+	}
 	if (!pid) {
 		bpf_spin_unlock(&rq->lock);
 		if (newidle_balance && !pulled) {
@@ -1286,6 +1387,7 @@ void BPF_STRUCT_OPS(eevdf_quiescent, struct task_struct *p, u64 deq_flags)
 	s32 pid = p->pid, cpu;
 	struct task_ctx *c = lookup_ctx(pid);
 	struct eevdf_rq *rq;
+	struct enode *n = NULL;
 	bool resched = false;
 
 	if (!c)
@@ -1294,10 +1396,24 @@ void BPF_STRUCT_OPS(eevdf_quiescent, struct task_struct *p, u64 deq_flags)
 	rq = lookup_rq(cpu);
 	if (!rq)
 		return;
+	/* DELAY_DEQUEUE applies to a sleep (not to an exit) */
+	if (delay_dequeue && (deq_flags & SCX_DEQ_SLEEP) && !(p->flags & PF_EXITING) && c->state == SE_CURR)
+		n = bpf_obj_new(struct enode);
 	bpf_spin_lock(&rq->lock);
 	if (c->state == SE_CURR && rq->curr == pid) {
 		/* dequeue_entity() of curr */
 		update_curr(rq);
+		if (n && !vruntime_eligible(rq, c->vruntime)) {
+			/* not eligible: it stays, asleep, until picked */
+			clear_curr(rq);
+			enqueue_tree(rq, c, pid, n);
+			n = NULL;
+			c->state = SE_DELAYED;
+			sync_overloaded(rq, cpu);
+			bpf_spin_unlock(&rq->lock);
+			STAT_INC(delayed);
+			return;
+		}
 		update_entity_lag(rq, c);
 		clear_curr(rq);
 	} else if (c->state == SE_QUEUED) {
@@ -1317,6 +1433,8 @@ void BPF_STRUCT_OPS(eevdf_quiescent, struct task_struct *p, u64 deq_flags)
 	else
 		resched = false;
 	bpf_spin_unlock(&rq->lock);
+	if (n)
+		bpf_obj_drop(n);
 	if (resched) {
 		STAT_INC(remote_preempts);
 		scx_bpf_kick_cpu(cpu, SCX_KICK_PREEMPT);
@@ -1330,7 +1448,7 @@ void BPF_STRUCT_OPS(eevdf_set_weight, struct task_struct *p, u32 weight)
 	u32 nw = prio_weight(p->static_prio), old;
 	struct eevdf_rq *rq;
 	struct enode *n;
-	bool resched = false, queued;
+	bool resched = false, queued, delayed;
 	u64 v;
 	s64 d;
 
@@ -1355,7 +1473,8 @@ void BPF_STRUCT_OPS(eevdf_set_weight, struct task_struct *p, u32 weight)
 	}
 	bpf_spin_lock(&rq->lock);
 	resched = update_curr(rq);
-	queued = c->state == SE_QUEUED;
+	delayed = c->state == SE_DELAYED;
+	queued = c->state == SE_QUEUED || delayed;
 	if (queued) {
 		dequeue_sums(rq, c);
 		rq->nr_stale++;
@@ -1377,6 +1496,8 @@ void BPF_STRUCT_OPS(eevdf_set_weight, struct task_struct *p, u32 weight)
 	if (queued) {
 		enqueue_tree(rq, c, pid, n);
 		n = NULL;
+		if (delayed)
+			c->state = SE_DELAYED;
 	}
 	if (resched && !rq->resched)
 		rq->resched = 1;

@@ -317,6 +317,10 @@ func TestEEVDFFeaturesMatchModel(t *testing.T) {
 		{"slice-3ms-balance-1", map[string]any{"base_slice_ns": uint64(3e6), "balance_ticks": uint32(1)},
 			func(m *Model) { m.BaseSliceNs, m.BalanceTicks = 3e6, 1 }},
 		{"no-idle-kick", map[string]any{"idle_kick": false}, func(m *Model) { m.IdleKick = false }},
+		// fair.c 6.12: DELAY_DEQUEUE + DELAY_ZERO
+		{"delay-dequeue", map[string]any{"delay_dequeue": true}, func(m *Model) { m.DelayDequeue = true }},
+		{"fair-6.12", map[string]any{"delay_dequeue": true, "place_rel_deadline": true},
+			func(m *Model) { m.DelayDequeue, m.PlaceRelDeadline = true, true }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			mod := modelFor(c.tick)
@@ -328,6 +332,9 @@ func TestEEVDFFeaturesMatchModel(t *testing.T) {
 			if goR.Switches < 1000 || goR.ScheduleHash != bpfR.ScheduleHash {
 				t.Errorf("schedule hash: model %s (%d switches), BPF %s (%d switches)",
 					goR.ScheduleHash, goR.Switches, bpfR.ScheduleHash, bpfR.Switches)
+			}
+			if d := readStats(t, pol)["delayed"]; d != mod.Stats.Delayed || (mod.DelayDequeue && d == 0) {
+				t.Errorf("delayed dequeues: BPF %d, model %d", d, mod.Stats.Delayed)
 			}
 		})
 	}
@@ -373,6 +380,15 @@ func TestEEVDFReweightMatchesModel(t *testing.T) {
 	if goR.ScheduleHash != bpfR.ScheduleHash {
 		t.Errorf("schedule hash: model %s (%d switches), BPF %s (%d switches)",
 			goR.ScheduleHash, goR.Switches, bpfR.ScheduleHash, bpfR.Switches)
+	}
+	// and with DELAY_DEQUEUE: reweights of delayed (asleep, still
+	// queued) entities too
+	dm := NewModel()
+	dm.DelayDequeue = true
+	goD, _ := run(dm)
+	bpfD, _ := run(loadBPFParams(t, 4, map[string]any{"tick_ns": uint64(1e6), "delay_dequeue": true}))
+	if goD.ScheduleHash != bpfD.ScheduleHash || goD.ScheduleHash == goR.ScheduleHash {
+		t.Errorf("delay_dequeue: schedule hash model %s, BPF %s (without: %s)", goD.ScheduleHash, bpfD.ScheduleHash, goR.ScheduleHash)
 	}
 	if states[sim.TaskRunning] == 0 || states[sim.TaskRunnable] == 0 || states[sim.TaskSleeping] == 0 {
 		t.Errorf("reweighted tasks by state: %v (want running, runnable and sleeping ones)", states)

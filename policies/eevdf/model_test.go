@@ -29,6 +29,8 @@ type Model struct {
 	NewidleBalance   bool
 	IdleKick         bool
 	BalanceTicks     uint32
+	DelayDequeue     bool
+	PlaceRelDeadline bool
 
 	k         *sim.Kernel
 	baseSlice uint64 // sysctl_base_slice
@@ -43,6 +45,7 @@ type modelStats struct {
 	Picks, Keeps, ParityKeeps, TickPreempts, WakeupPreempts, RemotePreempts, Pulls uint64
 	BalancePulls, BalancePreempts                                                  uint64
 	IdleKicks, TickKicks, WentIdle, IdleWaiting, Pinned, InFlight, EnqueuePicked   uint64
+	Delayed                                                                        uint64
 }
 
 type seState uint8
@@ -52,6 +55,7 @@ const (
 	sePlaced
 	seQueued
 	seCurr
+	seDelayed
 )
 
 // entity is struct task_ctx.
@@ -71,6 +75,7 @@ type entity struct {
 	seq            uint64
 	state          seState
 	isNew          bool
+	requeued       bool // woke while delayed (SE_REQUEUED)
 	onCPU          bool // between Running and Stopping
 }
 
@@ -452,7 +457,7 @@ func (m *Model) pull(cpu int32, periodic bool, prevQ uint32, prevCPU int32) (res
 		if x == nil {
 			x = m.minVruntime(s)
 		}
-		if x == nil || x.onCPU {
+		if x == nil || x.onCPU || x.state == seDelayed {
 			return
 		}
 		if !x.t.Allowed(int(cpu)) {
@@ -460,6 +465,7 @@ func (m *Model) pull(cpu int32, periodic bool, prevQ uint32, prevCPU int32) (res
 			return
 		}
 		m.updateEntityLag(s, x)
+		rel := x.deadline - x.vruntime
 		m.dequeueSums(s, x)
 		s.nrRunning--
 		if m.updateCurr(d) && !d.resched {
@@ -467,6 +473,9 @@ func (m *Model) pull(cpu int32, periodic bool, prevQ uint32, prevCPU int32) (res
 			preempt = true
 		}
 		m.placeEntity(d, x, false)
+		if m.PlaceRelDeadline {
+			x.deadline = x.vruntime + rel
+		}
 		d.nrRunning++
 		x.cpu = cpu
 		m.enqueueTree(d, x)
@@ -496,6 +505,9 @@ func (m *Model) pull(cpu int32, periodic bool, prevQ uint32, prevCPU int32) (res
 // ---- callbacks ----
 
 func (m *Model) SelectCPU(p *sim.Task, prev int32, wakeFlags uint64) int32 {
+	if c := m.tasks[p.PID]; m.DelayDequeue && c != nil && c.state == seDelayed {
+		return c.cpu
+	}
 	cpu, idle := m.k.SelectCPUDfl(p, prev, wakeFlags)
 	if idle && m.kicksOn() && cpu >= 0 && cpu < m.nrCPUs && m.idleTest(cpu) {
 		m.idleExit(cpu)
@@ -513,7 +525,18 @@ func (m *Model) Runnable(p *sim.Task, enqFlags uint64) {
 	rq := m.rqs[cpu]
 	resched := m.updateCurr(rq)
 	bad := false
-	if c.state != seNone {
+	if c.state == seDelayed && c.cpu == cpu {
+		m.updateEntityLag(rq, c)
+		if c.vlag > 0 {
+			m.dequeueSums(rq, c)
+			c.vlag = 0
+			m.placeEntity(rq, c, false)
+			c.state = sePlaced
+		} else {
+			c.state = seQueued
+			c.requeued = true
+		}
+	} else if c.state != seNone {
 		bad = true
 	} else {
 		m.placeEntity(rq, c, c.isNew)
@@ -542,27 +565,33 @@ func (m *Model) Enqueue(p *sim.Task, enqFlags uint64) {
 		m.errorf("enqueue: no context for %d", p.PID)
 		return
 	}
-	if c.state == seQueued {
-		return
-	}
 	cpu := c.cpu
-	rq := m.rqs[cpu]
-	if c.state == seCurr && cpu != int32(m.k.CPU()) {
-		m.Stats.EnqueuePicked++
-		return
-	}
 	var wakeup bool
-	switch {
-	case c.state == seCurr && rq.curr == c:
-		m.updateCurr(rq)
-		rq.curr = nil
-	case c.state == sePlaced:
+	requeued := c.state == seQueued && c.requeued
+	if requeued {
+		c.requeued = false
 		wakeup = true
-	default:
-		m.errorf("enqueue: task %d in state %d", p.PID, c.state)
+	} else if c.state == seQueued {
 		return
 	}
-	m.enqueueTree(rq, c)
+	rq := m.rqs[cpu]
+	if !requeued {
+		if c.state == seCurr && cpu != int32(m.k.CPU()) {
+			m.Stats.EnqueuePicked++
+			return
+		}
+		switch {
+		case c.state == seCurr && rq.curr == c:
+			m.updateCurr(rq)
+			rq.curr = nil
+		case c.state == sePlaced:
+			wakeup = true
+		default:
+			m.errorf("enqueue: task %d in state %d", p.PID, c.state)
+			return
+		}
+		m.enqueueTree(rq, c)
+	}
 	busy := rq.curr != nil || len(rq.queued) > 1
 	kick := false
 	if wakeup && m.WakeupPreemption && rq.curr != nil && !rq.resched {
@@ -603,6 +632,17 @@ func (m *Model) Dispatch(cpu int32, prev *sim.Task) {
 		rq.resched = false
 		m.updateCurr(rq)
 		x, parity := m.pick(rq)
+		for m.DelayDequeue && x != nil && x != rq.curr && x.state == seDelayed {
+			// pick_next_entity(): a delayed entity picked leaves now
+			m.updateEntityLag(rq, x)
+			m.dequeueSums(rq, x)
+			if x.vlag > 0 {
+				x.vlag, x.lag = 0, 0
+			}
+			rq.nrRunning--
+			x.state = seNone
+			x, parity = m.pick(rq)
+		}
 		if x == nil {
 			if m.NewidleBalance && !pulled {
 				if m.kicksOn() && !m.idleTest(cpu) {
@@ -730,9 +770,18 @@ func (m *Model) Quiescent(p *sim.Task, deqFlags uint64) {
 	cpu := c.cpu
 	rq := m.rqs[cpu]
 	resched := false
+	delay := m.DelayDequeue && deqFlags&sim.DeqSleep != 0 && p.K.Flags&sim.PFExiting == 0 && c.state == seCurr
 	switch {
 	case c.state == seCurr && rq.curr == c:
 		m.updateCurr(rq)
+		if delay && !m.eligible(rq, c.vruntime) {
+			// DELAY_DEQUEUE: it stays, asleep, until picked
+			rq.curr = nil
+			m.enqueueTree(rq, c)
+			c.state = seDelayed
+			m.Stats.Delayed++
+			return
+		}
 		m.updateEntityLag(rq, c)
 		rq.curr = nil
 	case c.state == seQueued:
@@ -771,7 +820,8 @@ func (m *Model) SetWeight(p *sim.Task, weight uint32) {
 	cpu := c.cpu
 	rq := m.rqs[cpu]
 	resched := m.updateCurr(rq)
-	queued := c.state == seQueued
+	delayed := c.state == seDelayed
+	queued := c.state == seQueued || delayed
 	if queued {
 		m.dequeueSums(rq, c)
 	}
@@ -787,6 +837,9 @@ func (m *Model) SetWeight(p *sim.Task, weight uint32) {
 	c.weight = nw
 	if queued {
 		m.enqueueTree(rq, c)
+		if delayed {
+			c.state = seDelayed
+		}
 	}
 	if resched && !rq.resched {
 		rq.resched = true
