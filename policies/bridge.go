@@ -623,6 +623,9 @@ func (b *BPFPolicy) Init(k *sim.Kernel) (err error) {
 		if b.recipe != nil && err == nil {
 			err = b.runSyscalls(b.recipe, true)
 		}
+		if b.recipe != nil && err == nil {
+			b.startPeriodic(b.recipe)
+		}
 	}()
 	if b.ops.Has(sim.CbInit) {
 		r := int32(b.call(sim.CbInit))

@@ -63,6 +63,10 @@ type Recipe struct {
 	// of its inner template, as user space does with bpf_map_create and
 	// bpf_map_update_elem (scx_pair's per-cgroup queues).
 	InnerMaps []InnerMaps `toml:"inner_maps"`
+	// Periodic lists what user space does at a fixed period during the
+	// run (a map update or a SEC("syscall") program, as scx schedulers'
+	// user space refreshes maps every 250 ms).
+	Periodic []PeriodicStep `toml:"periodic"`
 	// ArenaLib runs scx's arena library setup (rust/scx_arena arenalib.rs,
 	// ArenaLib::init + setup) after load, before ops.init.
 	ArenaLib *ArenaLibStep `toml:"arena_lib"`
@@ -80,6 +84,19 @@ type ArenaLibStep struct {
 	TaskCtx string `toml:"task_ctx"`
 	// StaticPages is arena_init's static_pages (scx: 8).
 	StaticPages uint64 `toml:"static_pages"`
+}
+
+// PeriodicStep runs every Every (a duration) from ops.init on: the
+// syscall program Prog with Args and/or the map update Map Key Value, for
+// each of For as in SyscallStep; $tick counts the runs from 1.
+type PeriodicStep struct {
+	Every string   `toml:"every"`
+	Prog  string   `toml:"prog"`
+	Args  []string `toml:"args"`
+	Map   string   `toml:"map"`
+	Key   []string `toml:"key"`
+	Value []string `toml:"value"`
+	For   string   `toml:"for"`
 }
 
 // InnerMaps is one [[inner_maps]] step.
@@ -139,7 +156,7 @@ func ParseRecipe(name string, data []byte) (*Recipe, error) {
 		for i, k := range und {
 			keys[i] = k.String()
 		}
-		return nil, fmt.Errorf("recipe %s: unknown keys %s (valid: name, about, rodata, kconfig, ops_flags, ops_flags_or, resize, max_entries, boot_offset, inner_maps.map/count, per_cpu, per_llc, arena_lib.task_ctx/static_pages, map.map/for/key/value/when, syscall.prog/for/args/allow_fail/when/after_init)",
+		return nil, fmt.Errorf("recipe %s: unknown keys %s (valid: name, about, rodata, kconfig, ops_flags, ops_flags_or, resize, max_entries, boot_offset, inner_maps.map/count, periodic.every/prog/args/map/key/value/for, per_cpu, per_llc, arena_lib.task_ctx/static_pages, map.map/for/key/value/when, syscall.prog/for/args/allow_fail/when/after_init)",
 			name, strings.Join(keys, ", "))
 	}
 	for i, w := range r.Map {
@@ -147,6 +164,19 @@ func ParseRecipe(name string, data []byte) (*Recipe, error) {
 		case "", "once", "cpu", "smt", "primary", "llc":
 		default:
 			return nil, fmt.Errorf("recipe %s: map[%d] (%s): for = %q; valid: once, cpu, smt, primary, llc", name, i, w.Map, w.For)
+		}
+	}
+	for i, ps := range r.Periodic {
+		if d, err := sim.ParseDuration(ps.Every); err != nil || d < 1000 {
+			return nil, fmt.Errorf("recipe %s: periodic[%d]: every = %q: expected a duration of at least 1µs", name, i, ps.Every)
+		}
+		if ps.Prog == "" && ps.Map == "" {
+			return nil, fmt.Errorf("recipe %s: periodic[%d] has neither prog nor map", name, i)
+		}
+		switch ps.For {
+		case "", "once", "cpu", "smt", "primary", "llc":
+		default:
+			return nil, fmt.Errorf("recipe %s: periodic[%d]: for = %q; valid: once, cpu, smt, primary, llc", name, i, ps.For)
 		}
 	}
 	for i, s := range r.Syscall {
@@ -677,7 +707,14 @@ func (b *BPFPolicy) progRun(prog *bpfvm.Program, ctx []byte) (int32, []byte, err
 		copy(mem.MustBytes(a, uint64(len(ctx))), ctx)
 		addr = a
 	}
-	ret, err := b.ctxs[0].Call(prog, addr, uint64(len(ctx)))
+	c := b.ctxs[0]
+	for _, x := range b.ctxs {
+		if !x.Active() { // (with interleaving, a CPU may be mid-callback)
+			c = x
+			break
+		}
+	}
+	ret, err := c.Call(prog, addr, uint64(len(ctx)))
 	if err != nil {
 		return 0, nil, err
 	}
@@ -698,4 +735,65 @@ func indexed(key string, i int) string {
 		return strings.ReplaceAll(key, "{}", strconv.Itoa(i))
 	}
 	return fmt.Sprintf("%s[%d]", key, i)
+}
+
+// startPeriodic arms the recipe's periodic steps on the machine: each runs
+// on CPU 0, as user space would run somewhere, first one period after
+// ops.init. A failing step ends the scheduler, as user space's error exit
+// would.
+func (b *BPFPolicy) startPeriodic(r *Recipe) {
+	m := b.k.Machine()
+	for _, ps := range r.Periodic {
+		ps := ps
+		every, _ := sim.ParseDuration(ps.Every)
+		tick := int64(0)
+		var run func()
+		run = func() {
+			if b.k.Failed() {
+				return
+			}
+			tick++
+			if err := b.runPeriodic(r, ps, tick); err != nil {
+				b.k.Fault("user space error", err.Error())
+				return
+			}
+			m.AtOn(m.Now()+every, 0, run)
+		}
+		m.AtOn(m.Now()+every, 0, run)
+	}
+}
+
+func (b *BPFPolicy) runPeriodic(r *Recipe, ps PeriodicStep, tick int64) error {
+	vars := recipeVars(b.topo, b.opts.HZ)
+	vars["tick"] = tick
+	for _, it := range syscallIterations(b.topo, ps.For) {
+		vs := mergeVars(vars, it)
+		if ps.Map != "" {
+			m := b.inst.Map(ps.Map)
+			if m == nil {
+				return fmt.Errorf("recipe %s: periodic: map %s is not in the object", r.file, ps.Map)
+			}
+			k, err := packArgs(ps.Key, vs)
+			if err != nil {
+				return fmt.Errorf("recipe %s: periodic: map %s: key: %w", r.file, ps.Map, err)
+			}
+			v, err := packArgs(ps.Value, vs)
+			if err != nil {
+				return fmt.Errorf("recipe %s: periodic: map %s: value: %w", r.file, ps.Map, err)
+			}
+			if err := m.Update(k, v, 0); err != nil {
+				return fmt.Errorf("recipe %s: periodic: map %s: %w", r.file, ps.Map, err)
+			}
+		}
+		if ps.Prog != "" {
+			prog := b.inst.Program(ps.Prog)
+			if prog == nil {
+				return fmt.Errorf("recipe %s: periodic: syscall program %s is not in the object", r.file, ps.Prog)
+			}
+			if err := b.runSyscall(r, SyscallStep{Prog: ps.Prog, Args: ps.Args}, prog, vs); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

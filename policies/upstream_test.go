@@ -75,6 +75,10 @@ func TestUpstreamFeatures(t *testing.T) {
 	if got := g("nr_timer_started"); got != 8 {
 		t.Errorf("start_timer saw cpu_id+1 = %d, want 8 (run after init with $nr_cpus - 1)", got)
 	}
+	// 200 ms at one run every 10 ms, the first 10 ms after ops.init
+	if n, last := g("nr_user_ticks"), g("last_user_tick"); n < 19 || n > 20 || last != n {
+		t.Errorf("periodic user_tick ran %d times, last $tick %d; want 19 or 20, equal", n, last)
+	}
 	if got := g("nr_init_primary_weight"); got != 8 {
 		t.Errorf("ops.init saw a primary mask of %d CPUs, want 8 (syscalls run before ops.init)", got)
 	}
