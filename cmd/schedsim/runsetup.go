@@ -149,6 +149,11 @@ func buildRun(cmd string, cfg *sim.Config, o sim.Overrides, env policyEnv, spec 
 		}
 		return nil, nil, exitUsage
 	}
+	if _, ok := sched.(*policies.BPFPolicy); ok {
+		if _, note, _ := policies.NewEngine(env.engine); note != "" {
+			fmt.Fprintln(stderr, note) // no JIT on this platform
+		}
+	}
 	if b, ok := sched.(*policies.BPFPolicy); ok && b.RecipeNote != "" {
 		fmt.Fprintf(stderr, "note: %s\n", b.RecipeNote)
 	}
