@@ -75,7 +75,7 @@ func VerifyObject(obj *bpfvm.Object, o VerifyObjectOptions) ([]ProgramVerdict, e
 		}
 		typ := ProgramType(p.Section)
 		env.ProgType = typ
-		if p.StructOpsMember == "" || b.so == nil {
+		if (p.StructOpsMember == "" || b.so == nil) && env.CtxBuffer == 0 {
 			env.Args, env.ReturnVoid = nil, false
 			env.CtxNotModelled = true
 			env.ExitNotModelled = exitRulesNotModelled(typ)

@@ -93,6 +93,11 @@ func (b *BPFPolicy) VerifierEnv(p *bpfvm.Program, log io.Writer) (*verifier.Env,
 	}
 	env := &verifier.Env{Maps: specs, Registry: b.vm.Registry, KernelBTF: kbtf,
 		WritableField: writableTaskField, ReadOnlyValue: b.readOnlyValue, Log: log, Verbose: log != nil}
+	env.ProgType = ProgramType(p.Section)
+	if env.ProgType == "syscall" {
+		// SEC("syscall"): r1 is the buffer given to BPF_PROG_RUN
+		env.CtxBuffer = 1<<16 - 1
+	}
 	if p.StructOpsMember != "" {
 		args, void, err := verifier.StructOpsArgs(kbtf, "sched_ext_ops", p.StructOpsMember)
 		if err != nil {

@@ -1074,7 +1074,7 @@ func (v *verifier) checkKfuncCall(st *vstate, pc int, id int32) (int, bool, erro
 	if len(st.locks) > 0 && k.Flags&bpfvm.KfLockSafe == 0 && !lockKfuncs[k.Name] {
 		return 0, false, v.errorState(st, pc, "function calls are not allowed while holding a lock")
 	}
-	if k.Flags&bpfvm.KfSleepable != 0 && !v.prog.Sleepable {
+	if k.Flags&bpfvm.KfSleepable != 0 && !v.sleepable() {
 		return 0, false, v.errorState(st, pc, "program must be sleepable to call sleepable kfunc %s", k.Name)
 	}
 	if k.Flags&bpfvm.KfSleepable != 0 && st.rcuLock {

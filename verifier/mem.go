@@ -373,7 +373,7 @@ func (v *verifier) fieldAccess(st *vstate, pc int, fields []specialField, lo, hi
 			v.markPrecise(st, val.regno)
 			return regState{}, true, nil
 		}
-		return v.kptrLoad(sf), true, nil
+		return v.kptrLoad(st, sf), true, nil
 	}
 	return regState{}, false, nil
 }
@@ -387,10 +387,12 @@ var rcuProtected = map[string]bool{"task_struct": true, "bpf_cpumask": true, "cg
 // type or to a refcounted object of the program is an RCU pointer (an
 // object's is also a non-owning reference when it has graph nodes);
 // otherwise an untrusted pointer. Either may be NULL.
-func (v *verifier) kptrLoad(sf specialField) regState {
+func (v *verifier) kptrLoad(st *vstate, sf specialField) regState {
 	r := makePtr(ptrToBTFID)
 	r.id = v.newID()
-	rcu := sf.kind == "kptr" && !v.prog.Sleepable
+	// RCU-protected: in a non-sleepable program (one RCU section), or
+	// inside bpf_rcu_read_lock() (check_map_kptr_access, in_rcu_cs)
+	rcu := sf.kind == "kptr" && (!v.sleepable() || st.rcuLock)
 	if kt := v.kernelStruct(sf.target.Name); kt != nil {
 		r.btfIdx = v.typeID(kt)
 		r.flags = flagUntrusted | flagMaybeNull
@@ -424,6 +426,17 @@ func hasField(fields []specialField, kind string) bool {
 func (v *verifier) ctxAccess(st *vstate, pc int, regno uint8, reg regState, off, size int, write bool) (regState, error) {
 	if v.env.CtxNotModelled {
 		return regState{}, v.notModelled(st, pc, "program type %s is not modelled: R%d reads or writes its context", v.progType(), regno)
+	}
+	if v.env.CtxBuffer > 0 {
+		// a syscall program's context: the caller's buffer
+		if !reg.isConst() {
+			return regState{}, v.errorState(st, pc, "variable ctx access var_off=%s disallowed", reg.varOff)
+		}
+		o := int64(reg.off) + int64(off) + int64(reg.varOff.value)
+		if o < 0 || o+int64(size) > int64(v.env.CtxBuffer) || o%int64(size) != 0 {
+			return regState{}, v.errorState(st, pc, "invalid bpf_context access off=%d size=%d", o, size)
+		}
+		return sizedUnknown(size), nil
 	}
 	if !reg.isConst() {
 		return regState{}, v.errorState(st, pc, "variable ctx access var_off=%s disallowed", reg.varOff)

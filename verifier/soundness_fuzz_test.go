@@ -79,7 +79,7 @@ func FuzzSoundness(f *testing.F) {
 			return
 		}
 		p := &bpfvm.Program{Name: "fuzz", Insns: insns}
-		env := &Env{Registry: reg, InsnLimit: 50000,
+		env := &Env{Registry: reg, InsnLimit: 10000,
 			Args: []ArgDesc{{Name: "x", Type: tU64}, {Name: "y", Type: tU64}}}
 		if _, err := Verify(p, env); err != nil {
 			return

@@ -56,6 +56,10 @@ type Env struct {
 	// describe. With Args set, the context is the u64 argument array.
 	ProgType       string
 	CtxNotModelled bool
+	// CtxBuffer > 0 makes the context a plain buffer of that many bytes
+	// that the program may read and write at aligned offsets, as
+	// BPF_PROG_TYPE_SYSCALL's (syscall_prog_is_valid_access: U16_MAX).
+	CtxBuffer int
 	// ExitNotModelled: the program type restricts the return value in
 	// ways not modelled; reaching the program's exit is a NotModelled
 	// rejection.
@@ -368,6 +372,9 @@ func (v *verifier) kfuncName(id int32) string {
 func (v *verifier) errorf(pc int, format string, args ...any) error {
 	return v.errorState(nil, pc, format, args...)
 }
+
+// sleepable: BPF_F_SLEEPABLE, which libbpf always sets for SEC("syscall").
+func (v *verifier) sleepable() bool { return v.prog.Sleepable || v.env.ProgType == "syscall" }
 
 func (v *verifier) progType() string {
 	if v.env.ProgType != "" {
