@@ -1108,6 +1108,20 @@ func (v *verifier) checkKfuncCall(st *vstate, pc int, id int32) (int, bool, erro
 		if r.typ == notInit {
 			return 0, false, v.errorState(st, pc, "R%d !read_ok", regno)
 		}
+		if suf == "__iter" {
+			// KF_ARG_PTR_TO_ITER (process_iter_arg): an initialized
+			// iterator of the parameter's type, on the stack
+			typ := "?"
+			if ps := structOfPtr(p.Type); ps != nil {
+				typ = strings.TrimPrefix(ps.Name, "bpf_iter_")
+			}
+			if _, ok := v.iterSlotN(st, r, v.iterSlots(typ), false); !ok {
+				return 0, false, v.errorState(st, pc, "expected an initialized iter_%s as arg #%d", typ, i)
+			}
+			lo := int64(r.off) + int64(r.varOff.value)
+			v.stackRead(st, r, lo, lo+int64(v.iterSlots(typ))*8)
+			continue
+		}
 		t := btf.UnderlyingType(p.Type)
 		if isScalarType(t) {
 			if r.typ != scalarValue {

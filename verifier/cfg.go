@@ -459,7 +459,13 @@ func (v *verifier) checkStatic() error {
 func (v *verifier) isLoopHeadCall(in bpfvm.Insn) bool {
 	switch in.Src {
 	case bpfvm.CallKfunc:
-		return v.kfuncName(in.Imm) == "bpf_iter_num_next"
+		if v.env.Registry != nil {
+			if k := v.env.Registry.Kfunc(in.Imm); k != nil {
+				_, op, ok := iterKind(k)
+				return ok && op == "next"
+			}
+		}
+		return false
 	case bpfvm.CallHelper:
 		return in.Imm == helperLoop
 	}

@@ -11,6 +11,16 @@ import (
 // rbtree and list operations, resilient spin locks, numeric iterators.
 
 func (v *verifier) specialKfunc(st *vstate, pc int, k *bpfvm.Kfunc) (bool, int, bool, error) {
+	if typ, op, ok := iterKind(k); ok {
+		switch op {
+		case "new":
+			return true, pc + 1, false, v.kfIterNew(st, pc, k, typ)
+		case "next":
+			return true, pc + 1, false, v.kfIterNext(st, pc, k, typ)
+		default:
+			return true, pc + 1, false, v.kfIterDestroy(st, pc, typ)
+		}
+	}
 	switch k.Name {
 	case "bpf_rcu_read_lock", "bpf_rcu_read_unlock":
 		return true, pc + 1, false, v.kfRCU(st, pc, k.Name == "bpf_rcu_read_lock")
@@ -34,12 +44,6 @@ func (v *verifier) specialKfunc(st *vstate, pc int, k *bpfvm.Kfunc) (bool, int, 
 			clobberCallerSaved(st.cur())
 		}
 		return true, pc + 1, false, err
-	case "bpf_iter_num_new":
-		return true, pc + 1, false, v.kfIterNew(st, pc)
-	case "bpf_iter_num_next":
-		return true, pc + 1, false, v.kfIterNext(st, pc)
-	case "bpf_iter_num_destroy":
-		return true, pc + 1, false, v.kfIterDestroy(st, pc)
 	case "bpf_rbtree_add_impl", "bpf_list_push_front_impl", "bpf_list_push_back_impl":
 		if inRbLess(st) {
 			return true, 0, false, v.errorState(st, pc, "%s not allowed in rbtree cb", k.Name)
@@ -166,16 +170,50 @@ func (v *verifier) kfResLock(st *vstate, pc int, kind lockKind) error {
 	return nil
 }
 
-// ---- numeric iterators (bpf_iter_num_*) ----
+// ---- iterators (bpf_iter_<type>_new/next/destroy) ----
 
-// iterSlot returns the stack slot of the iterator r points to; own makes
-// the frame's stack its own first, for a change through the pointer.
+// iterKind: a kfunc of an open-coded iterator (KF_ITER_NEW/NEXT/DESTROY in
+// the kernel): its type ("num", "scx_dsq", ...) and operation.
+func iterKind(k *bpfvm.Kfunc) (typ, op string, ok bool) {
+	if k.Flags&bpfvm.KfIter == 0 && !strings.HasPrefix(k.Name, "bpf_iter_num_") {
+		return "", "", false
+	}
+	rest, ok := strings.CutPrefix(k.Name, "bpf_iter_")
+	if !ok {
+		return "", "", false
+	}
+	for _, o := range []string{"new", "next", "destroy"} {
+		if t, ok := strings.CutSuffix(rest, "_"+o); ok && t != "" {
+			return t, o, true
+		}
+	}
+	return "", "", false
+}
+
+// iterSlots is the number of 8-byte stack slots of struct bpf_iter_<typ>
+// (its size in the kernel BTF; bpf_iter_num is one).
+func (v *verifier) iterSlots(typ string) int {
+	if t := v.kernelStruct("bpf_iter_" + typ); t != nil {
+		if s, ok := t.(*btf.Struct); ok && s.Size >= 8 && s.Size%8 == 0 && s.Size <= 64 {
+			return int(s.Size / 8)
+		}
+	}
+	return 1
+}
+
+// iterSlot returns the first stack slot of the iterator r points to and
+// whether all n slots of it hold the same live iterator; own makes the
+// frame's stack its own first, for a change through the pointer.
 func (v *verifier) iterSlot(st *vstate, r *regState, own bool) (*stackSlot, bool) {
+	return v.iterSlotN(st, r, 1, own)
+}
+
+func (v *verifier) iterSlotN(st *vstate, r *regState, n int, own bool) (*stackSlot, bool) {
 	if r.typ != ptrToStack || !r.isConst() {
 		return nil, false
 	}
 	o := int64(r.off) + int64(r.varOff.value)
-	if o%8 != 0 || o < -bpfvm.StackSize || o >= 0 {
+	if o%8 != 0 || o < -bpfvm.StackSize || o+int64(n)*8 > 0 {
 		return nil, false
 	}
 	f := v.frameOf(st, r)
@@ -190,15 +228,36 @@ func (v *verifier) iterSlot(st *vstate, r *regState, own bool) (*stackSlot, bool
 	if sl.types[0] != slotIter {
 		return sl, false
 	}
+	for j := 1; j < n; j++ {
+		o := &f.stack[i-j]
+		if o.types[0] != slotIter || o.spill.refID != sl.spill.refID {
+			return sl, false
+		}
+	}
 	return sl, true
 }
 
-func (v *verifier) kfIterNew(st *vstate, pc int) error {
+// setIter applies fn to the n slots of the iterator at sl's frame index.
+func (v *verifier) setIter(st *vstate, r *regState, n int, fn func(*stackSlot)) {
+	f := v.frameOf(st, r)
+	f.ownStack()
+	o := int64(r.off) + int64(r.varOff.value)
+	i := int((-o - 1) / 8)
+	for j := 0; j < n; j++ {
+		fn(&f.stack[i-j])
+	}
+}
+
+func (v *verifier) kfIterNew(st *vstate, pc int, k *bpfvm.Kfunc, typ string) error {
 	r1, err := v.argReg(st, pc, 1)
 	if err != nil {
 		return err
 	}
-	for r := uint8(2); r <= 3; r++ {
+	nargs := 3
+	if fp := v.kfuncProto(k); fp != nil {
+		nargs = len(fp.Params)
+	}
+	for r := uint8(2); int(r) <= nargs && r <= 5; r++ {
 		x, err := v.argReg(st, pc, r)
 		if err != nil {
 			return err
@@ -207,78 +266,107 @@ func (v *verifier) kfIterNew(st *vstate, pc int) error {
 			return v.errorState(st, pc, "R%d is not a scalar", r)
 		}
 	}
+	n := v.iterSlots(typ)
 	if r1.typ != ptrToStack || !r1.isConst() {
 		return v.errorState(st, pc, "arg#0 expected pointer to an iterator on stack")
 	}
 	o := int64(r1.off) + int64(r1.varOff.value)
-	if o%8 != 0 || o < -bpfvm.StackSize || o+8 > 0 {
+	if o%8 != 0 || o < -bpfvm.StackSize || o+int64(n)*8 > 0 {
 		return v.errorState(st, pc, "arg#0 expected pointer to an iterator on stack")
-	}
-	if sl, ok := v.iterSlot(st, r1, false); ok && sl != nil {
-		return v.errorState(st, pc, "expected uninitialized iter_num as arg #0")
 	}
 	f := v.frameOf(st, r1)
 	f.ownStack()
 	v.noteStackDepth(st, r1, int(-o))
 	f.growStack(int(-o))
-	v.stackWritten(st, r1, o)
-	sl := &f.stack[(-o-1)/8]
-	for b := range sl.types {
-		sl.types[b] = slotIter
+	for j := 0; j < n; j++ {
+		if f.stack[int((-o-1)/8)-j].types[0] == slotIter {
+			return v.errorState(st, pc, "expected uninitialized iter_%s as arg #0", typ)
+		}
+		v.stackWritten(st, r1, o+int64(8*j))
 	}
 	ref := v.acquireRef(st, pc)
-	sl.spill = regState{typ: scalarValue, refID: ref, iterState: iterActive}
+	v.setIter(st, r1, n, func(sl *stackSlot) {
+		for b := range sl.types {
+			sl.types[b] = slotIter
+		}
+		sl.spill = regState{typ: scalarValue, refID: ref, iterState: iterActive}
+	})
 	clobberCallerSaved(st.cur())
 	st.cur().regs[0] = unknownScalar()
 	return nil
 }
 
-func (v *verifier) kfIterNext(st *vstate, pc int) error {
+func (v *verifier) kfIterNext(st *vstate, pc int, k *bpfvm.Kfunc, typ string) error {
 	r1, err := v.argReg(st, pc, 1)
 	if err != nil {
 		return err
 	}
-	sl, ok := v.iterSlot(st, r1, false)
+	n := v.iterSlots(typ)
+	sl, ok := v.iterSlotN(st, r1, n, false)
 	if !ok {
-		return v.errorState(st, pc, "expected an initialized iter_num as arg #0")
+		return v.errorState(st, pc, "expected an initialized iter_%s as arg #0", typ)
 	}
-	v.stackRead(st, r1, int64(r1.off)+int64(r1.varOff.value), int64(r1.off)+int64(r1.varOff.value)+8)
+	lo := int64(r1.off) + int64(r1.varOff.value)
+	v.stackRead(st, r1, lo, lo+int64(n)*8)
 	if sl.spill.iterState == iterActive {
-		// queued: the loop goes on, r0 points to the current number
+		// queued: the loop goes on, r0 points to the current element
 		next := v.push(st, pc+1)
-		nsl, _ := v.iterSlot(next, &next.cur().regs[1], true)
-		nsl.spill.iterDepth++
+		nr1 := next.cur().regs[1]
+		v.setIter(next, &nr1, n, func(s *stackSlot) { s.spill.iterDepth++ })
+		nsl, _ := v.iterSlotN(next, &nr1, n, false)
 		v.widenAtLoopHead(next, pc, nsl.spill.iterDepth)
 		nf := next.cur()
 		clobberCallerSaved(nf)
-		nf.regs[0] = makePtr(ptrToMem)
-		nf.regs[0].memSize = 4
-		nf.regs[0].flags = flagRdonly
+		nf.regs[0] = v.iterElem(k, typ)
 	}
 	// current: the iterator is drained and returned NULL
-	sl, _ = v.iterSlot(st, r1, true)
-	sl.spill.iterState = iterDrained
+	v.setIter(st, r1, n, func(s *stackSlot) { s.spill.iterState = iterDrained })
 	f := st.cur()
 	clobberCallerSaved(f)
 	f.regs[0] = constScalar(0)
 	return nil
 }
 
-func (v *verifier) kfIterDestroy(st *vstate, pc int) error {
+// iterElem is what next() returns while the iterator is active: a
+// read-only int for bpf_iter_num, a trusted pointer to the struct next()
+// returns otherwise (the kernel's PTR_TRUSTED for iterator elements).
+func (v *verifier) iterElem(k *bpfvm.Kfunc, typ string) regState {
+	if typ != "num" {
+		if fp := v.kfuncProto(k); fp != nil {
+			if s := structOfPtr(fp.Return); s != nil {
+				r := makePtr(ptrToBTFID)
+				r.btfIdx = v.typeID(s)
+				r.flags = flagTrusted
+				return r
+			}
+		}
+		return unknownScalar()
+	}
+	r := makePtr(ptrToMem)
+	r.memSize = 4
+	r.flags = flagRdonly
+	return r
+}
+
+func (v *verifier) kfIterDestroy(st *vstate, pc int, typ string) error {
 	r1, err := v.argReg(st, pc, 1)
 	if err != nil {
 		return err
 	}
-	sl, ok := v.iterSlot(st, r1, true)
+	n := v.iterSlots(typ)
+	sl, ok := v.iterSlotN(st, r1, n, true)
 	if !ok {
-		return v.errorState(st, pc, "expected an initialized iter_num as arg #0")
+		return v.errorState(st, pc, "expected an initialized iter_%s as arg #0", typ)
 	}
-	v.stackRead(st, r1, int64(r1.off)+int64(r1.varOff.value), int64(r1.off)+int64(r1.varOff.value)+8)
+	lo := int64(r1.off) + int64(r1.varOff.value)
+	v.stackRead(st, r1, lo, lo+int64(n)*8)
 	ref := sl.spill.refID
-	for b := range sl.types {
-		sl.types[b] = slotInvalid
-	}
-	sl.spill = regState{}
+	v.setIter(st, r1, n, func(s *stackSlot) {
+		for b := range s.types {
+			s.types[b] = slotInvalid
+		}
+		s.spill = regState{}
+	})
 	v.dropRef(st, ref)
 	clobberCallerSaved(st.cur())
 	return nil
