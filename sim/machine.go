@@ -127,6 +127,9 @@ type Machine struct {
 	seq  uint64
 	evq  eventQueue
 	arms []*Task // tasks whose completion is armed but not yet pushed (armCompletion)
+	// eagerArms pushes every armed completion at once, as before flushArms
+	// existed (tests compare the two)
+	eagerArms bool
 
 	cpus   []*CPU
 	tasks  []*Task
@@ -849,7 +852,7 @@ func (m *Machine) armCompletion(c *CPU) {
 	t := c.curr
 	t.runGen++
 	at := max(t.runStart, m.now) + t.penalty + t.work
-	if m.P.Interleave {
+	if m.P.Interleave || m.eagerArms {
 		m.push(event{at: at, kind: evTaskDone, cpu: int32(c.ID), task: t, gen: t.runGen})
 		return
 	}
