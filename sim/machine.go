@@ -126,6 +126,10 @@ type Machine struct {
 	now  uint64
 	seq  uint64
 	evq  eventQueue
+	arms []*Task // tasks whose completion is armed but not yet pushed (armCompletion)
+	// eagerArms pushes every armed completion at once, as before flushArms
+	// existed (tests compare the two)
+	eagerArms bool
 
 	cpus   []*CPU
 	tasks  []*Task
@@ -833,10 +837,45 @@ func (m *Machine) account(c *CPU) {
 	m.lag.ran(m, t)
 }
 
+// armCompletion schedules the end of the running task's burst on c,
+// superseding any completion armed before (runGen).
+//
+// Without interleaving, the event is not pushed at once: every callback's
+// charge re-arms the completion, several times in one kernel path, and each
+// push would leave a stale event in the queue. The task keeps the last
+// completion it was armed with, with the sequence number it would have had,
+// and flushArms pushes it when the event in progress ends: the queue then
+// pops exactly the same live events in the same (time, sequence) order, with
+// no stale ones. With interleaving, the stale events start kernel paths of
+// their own (they account the task), so they are pushed as before.
 func (m *Machine) armCompletion(c *CPU) {
 	t := c.curr
 	t.runGen++
-	m.push(event{at: max(t.runStart, m.now) + t.penalty + t.work, kind: evTaskDone, cpu: int32(c.ID), task: t, gen: t.runGen})
+	at := max(t.runStart, m.now) + t.penalty + t.work
+	if m.P.Interleave || m.eagerArms {
+		m.push(event{at: at, kind: evTaskDone, cpu: int32(c.ID), task: t, gen: t.runGen})
+		return
+	}
+	m.seq++
+	t.arm = armed{at: at, seq: m.seq, cpu: int32(c.ID), gen: t.runGen}
+	if !t.armPending {
+		t.armPending = true
+		m.arms = append(m.arms, t)
+	}
+}
+
+// flushArms pushes the completions armCompletion left pending; one that a
+// later arm or switch superseded (runGen moved on) could never fire and is
+// dropped.
+func (m *Machine) flushArms() {
+	for _, t := range m.arms {
+		t.armPending = false
+		if a := t.arm; a.gen == t.runGen {
+			m.evq.push(event{at: a.at, seq: a.seq, kind: evTaskDone, cpu: a.cpu, task: t, gen: a.gen})
+		}
+	}
+	clear(m.arms)
+	m.arms = m.arms[:0]
 }
 
 func (m *Machine) armTick(c *CPU) {
@@ -852,6 +891,7 @@ func (m *Machine) armTick(c *CPU) {
 
 // Run simulates until Params.Duration and returns the results.
 func (m *Machine) Run() (*Result, error) {
+	m.flushArms()
 	for len(m.evq) > 0 && !m.stopped {
 		m.Step()
 	}
@@ -861,6 +901,7 @@ func (m *Machine) Run() (*Result, error) {
 // Step processes one event. It is exported for the live dashboard, which
 // advances the simulation in slices of simulated time.
 func (m *Machine) Step() {
+	m.flushArms() // arms made outside the event loop (set-up)
 	e := m.evq.pop()
 	m.now = e.at
 	m.events++
@@ -873,6 +914,7 @@ func (m *Machine) Step() {
 	if m.exitInfo != nil && m.ejected == nil {
 		m.eject()
 	}
+	m.flushArms()
 }
 
 // handle runs the kernel path of one event.
@@ -911,6 +953,7 @@ func (m *Machine) handle(e event) {
 
 // RunUntil processes events up to simulated time t (for the dashboard).
 func (m *Machine) RunUntil(t uint64) bool {
+	m.flushArms()
 	for len(m.evq) > 0 && !m.stopped && m.evq[0].at <= t {
 		m.Step()
 	}
