@@ -25,6 +25,13 @@ type Options struct {
 	Params map[string]any
 	// DataSizes resizes .data.* sections (RESIZE_ARRAY).
 	DataSizes map[string]uint32
+	// MaxEntries sets declared maps' max_entries (bpf_map__set_max_entries).
+	MaxEntries map[string]uint32
+	// BootOffset is how long the machine has been up when the run starts
+	// (ns): the BPF clocks (bpf_ktime_get_ns, scx_bpf_now, rq clocks, bpf
+	// timers) read simulated time plus it. A real kernel's clock is never
+	// near 0, and some schedulers assume it (scx_pair). 0 by default.
+	BootOffset uint64
 	// InsnCostPs is the simulated cost of one BPF instruction in
 	// picoseconds, charged to the CPU running the callback together with
 	// the helpers' and kfuncs' own costs; 0 makes scheduler code free
@@ -64,6 +71,9 @@ type Options struct {
 	BudgetNs    uint64
 	// HZ is the machine's tick rate, for CONFIG_HZ; 0 means 1000.
 	HZ int
+	// Kernel is the machine's kernel version, for LINUX_KERNEL_VERSION
+	// (0: the latest).
+	Kernel sim.KernelVersion
 	// Topology is the machine's shape, for recipes and the kernel
 	// variables a policy may read (sd_llc_size...); zero means NumCPUs
 	// single-threaded cores sharing one LLC.
@@ -106,6 +116,9 @@ type BPFPolicy struct {
 	rand         *rand.Rand
 	log          io.Writer
 
+	// RecipeNote says which loader recipe was applied, or why a shipped
+	// one found by the ops name was not.
+	RecipeNote string
 	// Warnings are the verifier's warnings (potential lock-order cycles).
 	Warnings []verifier.Warning
 	// Verification is the verifier's report from loading (nil with
@@ -119,8 +132,10 @@ type BPFPolicy struct {
 	topo   *sim.Topology
 	percpu []percpuVar
 	ks     kernelState
+	cgs    cgroupState
 
 	locks       map[uint64]*lockState
+	sites       map[siteKey]string // formatted source lines (siteOf)
 	cpuLock     []cpuLocks
 	yieldReason []uint8
 	pendingCost []uint64
@@ -153,6 +168,10 @@ var callbackMembers = []struct {
 	{sim.CbUpdateIdle, "update_idle"}, {sim.CbInitTask, "init_task"}, {sim.CbExitTask, "exit_task"},
 	{sim.CbEnable, "enable"}, {sim.CbDisable, "disable"}, {sim.CbCPUOnline, "cpu_online"},
 	{sim.CbCPUOffline, "cpu_offline"}, {sim.CbInit, "init"}, {sim.CbExit, "exit"},
+	{sim.CbCgroupInit, "cgroup_init"}, {sim.CbCgroupExit, "cgroup_exit"},
+	{sim.CbCgroupPrepMove, "cgroup_prep_move"}, {sim.CbCgroupMove, "cgroup_move"},
+	{sim.CbCgroupCancelMove, "cgroup_cancel_move"}, {sim.CbCgroupSetWeight, "cgroup_set_weight"},
+	{sim.CbCgroupSetBandwidth, "cgroup_set_bandwidth"},
 }
 
 func cbIndex(cb sim.Callback) int {
@@ -178,29 +197,43 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 	if opts.Topology == (sim.TopologySpec{}) {
 		opts.Topology = sim.TopologySpec{Nodes: 1, LLCsPerNode: 1, CoresPerLLC: opts.NumCPUs, ThreadsPerCore: 1}
 	}
-	recipe := opts.Recipe
+	recipe, found := opts.Recipe, false
 	if recipe == nil && !opts.NoRecipe {
 		if n, err := so.String("name"); err == nil && n != "" {
 			if recipe, err = FindRecipe(n); err != nil {
 				return nil, err
 			}
+			found = recipe != nil
 		}
 	}
 	objFlags, _ := so.Uint("flags")
 	flags, setFlags := objFlags, false
+	var recipeNote string
 	if recipe != nil {
-		opts.Params = maps.Clone(opts.Params)
-		opts.Kconfig = maps.Clone(opts.Kconfig)
-		opts.DataSizes = maps.Clone(opts.DataSizes)
-		if flags, setFlags, err = recipe.apply(obj, &opts, objFlags); err != nil {
+		o := opts
+		o.Params = maps.Clone(opts.Params)
+		o.Kconfig = maps.Clone(opts.Kconfig)
+		o.DataSizes = maps.Clone(opts.DataSizes)
+		o.MaxEntries = maps.Clone(opts.MaxEntries)
+		flags, setFlags, err = recipe.apply(obj, &o, objFlags)
+		switch {
+		case err == nil:
+			opts = o
+			recipeNote = "loader recipe " + recipe.file
+		case found:
+			// a shipped recipe for another object of the same ops name
+			// (our own test policies are named like upstream's)
+			recipeNote = fmt.Sprintf("the shipped recipe %s does not fit this object (%v); loading it without a recipe", recipe.file, err)
+			recipe, flags, setFlags = nil, objFlags, false
+		default:
 			return nil, err
 		}
 	}
-	kconfig := kconfigDefaults(opts.HZ)
+	kconfig := kconfigDefaults(opts.HZ, opts.Kernel)
 	for k, v := range opts.Kconfig {
 		kconfig[k] = v
 	}
-	b := &BPFPolicy{obj: obj, so: so, opts: opts, log: opts.Log, recipe: recipe,
+	b := &BPFPolicy{obj: obj, so: so, opts: opts, log: opts.Log, recipe: recipe, RecipeNote: recipeNote,
 		rand: rand.New(rand.NewPCG(opts.Seed, 0xb9f))}
 	reg := bpfvm.NewRegistry()
 	bpfvm.RegisterBase(reg)
@@ -222,7 +255,8 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 		return nil, err
 	}
 	inst, err := vm.Load(obj, bpfvm.LoadOptions{KernelBTF: kbtf, Params: opts.Params, DataSizes: opts.DataSizes,
-		Kconfig: kconfig, Ksyms: ksyms})
+		MaxEntries: opts.MaxEntries,
+		Kconfig:    kconfig, Ksyms: ksyms})
 	if err != nil {
 		vm.Close()
 		return nil, err
@@ -398,7 +432,7 @@ func (b *BPFPolicy) task(c *bpfvm.Context, addr uint64, what string) (*sim.Task,
 }
 
 func (b *BPFPolicy) logf(c *bpfvm.Context, format string, args ...any) {
-	if b.k != nil && b.k.Observed() {
+	if b.k != nil && b.k.Wants(sim.PolicyPrintk) {
 		b.k.Emit(sim.PolicyEvent{Kind: sim.PolicyPrintk, Text: fmt.Sprintf(format, args...)})
 	}
 	if b.log == nil {
@@ -589,6 +623,9 @@ func (b *BPFPolicy) Init(k *sim.Kernel) (err error) {
 		if b.recipe != nil && err == nil {
 			err = b.runSyscalls(b.recipe, true)
 		}
+		if b.recipe != nil && err == nil {
+			b.startPeriodic(b.recipe)
+		}
 	}()
 	if b.ops.Has(sim.CbInit) {
 		r := int32(b.call(sim.CbInit))
@@ -710,7 +747,17 @@ func (b *BPFPolicy) UpdateIdle(cpu int32, idle bool) {
 }
 func (b *BPFPolicy) InitTask(p *sim.Task, args sim.InitTaskArgs) int32 {
 	s := b.scratch[max(b.k.CPU(), 0)]
-	if err := writeStruct(b.vm.Mem, s, "scx_init_task_args", map[string]uint64{"fork": boolU(args.Fork), "cgroup": 0}); err != nil {
+	cgAddr, err := b.cgroupAddr(args.Cgroup)
+	if err != nil {
+		b.k.Fault("BPF runtime error", err.Error())
+		return 0
+	}
+	b.initTaskLinks(p.K)
+	if p.K.Cgroups, err = b.cssSetAddr(args.Cgroup); err != nil {
+		b.k.Fault("BPF runtime error", err.Error())
+		return 0
+	}
+	if err := writeStruct(b.vm.Mem, s, "scx_init_task_args", map[string]uint64{"fork": boolU(args.Fork), "cgroup": cgAddr}); err != nil {
 		b.k.Fault("BPF runtime error", err.Error())
 		return 0
 	}
@@ -736,7 +783,7 @@ type timerHost struct {
 	live   map[uint64]bool
 }
 
-func (h *timerHost) Now() uint64 { return h.b.k.Now() }
+func (h *timerHost) Now() uint64 { return h.b.ktime() }
 
 func (h *timerHost) Arm(at uint64, cpu int, pinned bool, fire func(c *bpfvm.Context) error) uint64 {
 	if h.live == nil {
@@ -748,6 +795,7 @@ func (h *timerHost) Arm(at uint64, cpu int, pinned bool, fire func(c *bpfvm.Cont
 	if cpu < 0 || cpu >= len(h.b.ctxs) {
 		cpu = 0
 	}
+	at -= min(at, h.b.opts.BootOffset) // BPF clock -> simulated time
 	h.b.k.Machine().AtOn(at, cpu, func() {
 		if !h.live[id] {
 			return

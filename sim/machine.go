@@ -54,6 +54,8 @@ type Params struct {
 	// Observers are attached before anything happens (ops.init, the first
 	// fork), so they see the whole run; Machine.Observe adds more later.
 	Observers []Observer
+	// Cgroups is the cgroup hierarchy besides the root (cgroup.go).
+	Cgroups []CgroupSpec
 }
 
 // CPU is one simulated CPU.
@@ -120,9 +122,14 @@ type cbctx struct {
 type Machine struct {
 	P    Params
 	Topo *Topology
+	cg   cgroups // cgroup.go
 	now  uint64
 	seq  uint64
 	evq  eventQueue
+	arms []*Task // tasks whose completion is armed but not yet pushed (armCompletion)
+	// eagerArms pushes every armed completion at once, as before flushArms
+	// existed (tests compare the two)
+	eagerArms bool
 
 	cpus   []*CPU
 	tasks  []*Task
@@ -161,6 +168,7 @@ type Machine struct {
 	policy     Scheduler // the policy the run started with
 	stopped    bool
 	obs        Observer // nil when nobody observes (observer.go)
+	wants      uint32   // PolicyEventKinds some observer wants (bit per kind)
 	// wakeDelay is added to reschedules requested while a wakeup is in
 	// progress (the rest of try_to_wake_up() runs first).
 	wakeDelay uint64
@@ -249,6 +257,9 @@ func NewMachine(p Params, sched Scheduler) (*Machine, error) {
 		return nil, fmt.Errorf("policy %s: ops.init failed: %w", m.ops.Name, err)
 	}
 	if err := m.validateOps(); err != nil {
+		return nil, fmt.Errorf("policy %s: %w", m.ops.Name, err)
+	}
+	if err := m.setupCgroups(p.Cgroups); err != nil {
 		return nil, fmt.Errorf("policy %s: %w", m.ops.Name, err)
 	}
 	for _, c := range m.cpus {
@@ -349,6 +360,9 @@ type switchFunc struct {
 
 func (f switchFunc) Switch(at uint64, cpu int, prev, next *Task) { f.fn(at, cpu, prev, next) }
 
+// WantsPolicy: a switch callback wants no policy events (PolicyInterest).
+func (switchFunc) WantsPolicy(PolicyEventKind) bool { return false }
+
 // OnEnd registers fn to run when the run ends (workloads finalise metrics).
 func (m *Machine) OnEnd(fn func(*Machine)) { m.hooks = append(m.hooks, fn) }
 
@@ -409,12 +423,14 @@ func (m *Machine) Spawn(s TaskSpec) (*Task, error) {
 	k.CPU = uint32(parent)
 	t.forkedAt = m.now
 	m.tasks = append(m.tasks, t)
+	cg := m.cgroupOf(s.Group)
+	m.setTaskCgroup(t, cg)
 	if m.obs != nil {
 		m.obs.Fork(m.now, t)
 	}
 
 	if m.has(CbInitTask) {
-		if ret := m.call(parent, CbInitTask, t, func() int32 { return m.sched.InitTask(t, InitTaskArgs{Fork: true}) }); ret != 0 && m.exitInfo == nil {
+		if ret := m.call(parent, CbInitTask, t, func() int32 { return m.sched.InitTask(t, InitTaskArgs{Fork: true, Cgroup: cg}) }); ret != 0 && m.exitInfo == nil {
 			m.scxError(fmt.Sprintf("ops.init_task() failed (%d) for %s[%d]", ret, t.Comm, t.PID))
 		}
 	}
@@ -517,6 +533,7 @@ func (m *Machine) setTaskCPU(t *Task, cpu int) {
 	d := m.Topo.Distance(t.cpu, cpu)
 	t.penalty += m.P.Migration[d]
 	t.Stats.Migrations++
+	t.K.Se.NrMigrations++
 	if m.obs != nil {
 		m.obs.Migrate(m.now, t, t.cpu, cpu)
 	}
@@ -810,6 +827,8 @@ func (m *Machine) account(c *CPU) {
 		}
 	}
 	t.Stats.Runtime += d
+	t.K.Se.SumExecRuntime += d // update_curr_scx()
+	t.K.Utime += d
 	t.work -= min(t.work, d)
 	c.Stats.Busy += d
 	if s := t.K.Scx.Slice; s != SliceInf {
@@ -818,10 +837,45 @@ func (m *Machine) account(c *CPU) {
 	m.lag.ran(m, t)
 }
 
+// armCompletion schedules the end of the running task's burst on c,
+// superseding any completion armed before (runGen).
+//
+// Without interleaving, the event is not pushed at once: every callback's
+// charge re-arms the completion, several times in one kernel path, and each
+// push would leave a stale event in the queue. The task keeps the last
+// completion it was armed with, with the sequence number it would have had,
+// and flushArms pushes it when the event in progress ends: the queue then
+// pops exactly the same live events in the same (time, sequence) order, with
+// no stale ones. With interleaving, the stale events start kernel paths of
+// their own (they account the task), so they are pushed as before.
 func (m *Machine) armCompletion(c *CPU) {
 	t := c.curr
 	t.runGen++
-	m.push(event{at: max(t.runStart, m.now) + t.penalty + t.work, kind: evTaskDone, cpu: int32(c.ID), task: t, gen: t.runGen})
+	at := max(t.runStart, m.now) + t.penalty + t.work
+	if m.P.Interleave || m.eagerArms {
+		m.push(event{at: at, kind: evTaskDone, cpu: int32(c.ID), task: t, gen: t.runGen})
+		return
+	}
+	m.seq++
+	t.arm = armed{at: at, seq: m.seq, cpu: int32(c.ID), gen: t.runGen}
+	if !t.armPending {
+		t.armPending = true
+		m.arms = append(m.arms, t)
+	}
+}
+
+// flushArms pushes the completions armCompletion left pending; one that a
+// later arm or switch superseded (runGen moved on) could never fire and is
+// dropped.
+func (m *Machine) flushArms() {
+	for _, t := range m.arms {
+		t.armPending = false
+		if a := t.arm; a.gen == t.runGen {
+			m.evq.push(event{at: a.at, seq: a.seq, kind: evTaskDone, cpu: a.cpu, task: t, gen: a.gen})
+		}
+	}
+	clear(m.arms)
+	m.arms = m.arms[:0]
 }
 
 func (m *Machine) armTick(c *CPU) {
@@ -837,6 +891,7 @@ func (m *Machine) armTick(c *CPU) {
 
 // Run simulates until Params.Duration and returns the results.
 func (m *Machine) Run() (*Result, error) {
+	m.flushArms()
 	for len(m.evq) > 0 && !m.stopped {
 		m.Step()
 	}
@@ -846,6 +901,7 @@ func (m *Machine) Run() (*Result, error) {
 // Step processes one event. It is exported for the live dashboard, which
 // advances the simulation in slices of simulated time.
 func (m *Machine) Step() {
+	m.flushArms() // arms made outside the event loop (set-up)
 	e := m.evq.pop()
 	m.now = e.at
 	m.events++
@@ -858,6 +914,7 @@ func (m *Machine) Step() {
 	if m.exitInfo != nil && m.ejected == nil {
 		m.eject()
 	}
+	m.flushArms()
 }
 
 // handle runs the kernel path of one event.
@@ -896,6 +953,7 @@ func (m *Machine) handle(e event) {
 
 // RunUntil processes events up to simulated time t (for the dashboard).
 func (m *Machine) RunUntil(t uint64) bool {
+	m.flushArms()
 	for len(m.evq) > 0 && !m.stopped && m.evq[0].at <= t {
 		m.Step()
 	}
@@ -1175,6 +1233,13 @@ func (m *Machine) switchTo(c *CPU, prev, next *Task) {
 	if prev != nil {
 		pp = prev.PID
 		prev.runGen++
+		// context switch counts (__schedule()): voluntary if prev is no
+		// longer runnable
+		if prev.state == TaskRunning || prev.state == TaskRunnable {
+			prev.K.Nivcsw++
+		} else {
+			prev.K.Nvcsw++
+		}
 	}
 	if next != nil {
 		np = next.PID
@@ -1210,6 +1275,8 @@ func (m *Machine) switchTo(c *CPU, prev, next *Task) {
 	// The switch is paid before next runs, and counts in its delay.
 	next.runStart = m.now + m.P.ContextSwitch
 	next.lastAcct = next.runStart
+	next.K.Se.ExecStart = next.runStart
+	next.K.Se.PrevSumExecRuntime = next.K.Se.SumExecRuntime
 	m.Metrics.recordDelay(m, next, next.runStart)
 	next.Stats.Switches++
 	c.Stats.Sched += m.P.ContextSwitch

@@ -57,6 +57,8 @@ type Task struct {
 	deferred    *Action // a step to take once the CPU time charged meanwhile has passed
 	sleepGen    uint32
 	runGen      uint32
+	armPending  bool   // arm waits in Machine.arms to be pushed
+	arm         armed  // the last completion armed (armCompletion)
 	lastAcct    uint64 // slice/runtime accounted up to here
 	runStart    uint64 // the task progresses from here on (after switch costs)
 	penalty     uint64 // cache refill cost owed after a migration
@@ -155,3 +157,11 @@ type Behavior interface {
 type BehaviorFunc func(m *Machine, t *Task) Action
 
 func (f BehaviorFunc) Next(m *Machine, t *Task) Action { return f(m, t) }
+
+// armed is a completion event armCompletion has scheduled but not pushed yet.
+type armed struct {
+	at  uint64
+	seq uint64
+	cpu int32
+	gen uint32
+}
