@@ -91,7 +91,8 @@ const gpsExactGroups = 6
 // tasks of a group and level share one rate, and acc is the service one
 // of them would have accumulated since the start.
 type gpsGroup struct {
-	mask CPUMask
+	mask CPUMask // the tasks' mask within the machine
+	key  CPUMask // the tasks' mask as set (byMask's key)
 	ncpu int
 	all  bool // the mask covers every CPU
 	n    int
@@ -131,10 +132,14 @@ func (g *gps) advance(now uint64) {
 }
 
 func (g *gps) group(m *Machine, t *Task) int {
+	// Most tasks keep their mask: try the group they were in last.
+	if t.gpsGroup < len(g.groups) && g.groups[t.gpsGroup].key == t.K.CpusMask {
+		return t.gpsGroup
+	}
 	if gi, ok := g.byMask[t.K.CpusMask]; ok {
 		return gi
 	}
-	gr := &gpsGroup{mask: t.K.CpusMask}
+	gr := &gpsGroup{mask: t.K.CpusMask, key: t.K.CpusMask}
 	gr.mask.And(&gr.mask, &m.Topo.All)
 	gr.ncpu = gr.mask.Weight()
 	gr.all = gr.ncpu == len(m.cpus)
@@ -199,6 +204,18 @@ func (g *gps) recompute() {
 		cs := g.candidates(rem, &free)
 		best, bi := math.Inf(1), -1
 		for i := range cs {
+			// Candidates whose tasks fit in their CPUs have an infinite
+			// level (waterLevel's first test): they never become the
+			// bottleneck, so skip building their counts by level.
+			var cnt int
+			for j, gi := range rem {
+				if cs[i].members&(1<<j) != 0 {
+					cnt += g.groups[gi].n
+				}
+			}
+			if float64(cnt) <= cs[i].ncpu {
+				continue
+			}
 			var n [40]int
 			var lv uint64
 			for j, gi := range rem {
@@ -236,6 +253,18 @@ func (g *gps) recompute() {
 	for len(rem) > 0 {
 		best, bestS := math.Inf(1), CPUMask{}
 		try := func(s *CPUMask) {
+			var in CPUMask
+			in.And(s, &free)
+			ncpu := float64(in.Weight())
+			var cnt int
+			for _, gi := range rem {
+				if gr := g.groups[gi]; maskInside(&gr.mask, s, &free) {
+					cnt += gr.n
+				}
+			}
+			if float64(cnt) <= ncpu {
+				return // fits: an infinite level, as waterLevel finds
+			}
 			var n [40]int
 			var lv uint64
 			for _, gi := range rem {
@@ -248,9 +277,7 @@ func (g *gps) recompute() {
 					}
 				}
 			}
-			var in CPUMask
-			in.And(s, &free)
-			if l := waterLevel(&n, lv, float64(in.Weight())); l < best {
+			if l := waterLevel(&n, lv, ncpu); l < best {
 				best, bestS = l, in
 			}
 		}

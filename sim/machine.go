@@ -908,14 +908,14 @@ func (m *Machine) taskStep(c *CPU) {
 	m.account(c)
 	for i := 0; ; i++ {
 		var a Action
-		if t.deferred != nil {
-			a, t.deferred = *t.deferred, nil
+		if t.hasDeferred {
+			a, t.hasDeferred = t.deferred, false
 		} else {
 			a = t.behavior.Next(m, t)
 			if a.Kind != ActRun && t.runStart > m.now {
 				// The step charged this CPU (the waker's side of a
 				// wakeup): the task sleeps, blocks or exits after it.
-				t.deferred = &a
+				t.deferred, t.hasDeferred = a, true
 				t.runGen++
 				m.push(event{at: t.runStart, kind: evTaskDone, cpu: int32(c.ID), task: t, gen: t.runGen})
 				return
