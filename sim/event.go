@@ -32,7 +32,7 @@ type eventQueue []event
 // The heap is 4-ary: half the depth of a binary heap and the children of a
 // node share cache lines, which matters once thousands of sleeping tasks
 // each have a pending wakeup.
-const heapArity = 4
+const heapArity = 4 // pop's unrolled comparisons assume 4
 
 // before reports whether a fires before b.
 func before(a, b *event) bool {
@@ -71,9 +71,26 @@ func (q *eventQueue) pop() event {
 				break
 			}
 			m := first
-			for c := first + 1; c < first+heapArity && c < n; c++ {
-				if before(&h[c], &h[m]) {
-					m = c
+			if first+heapArity <= n {
+				// Four children (the usual case), compared in pairs:
+				// sequence numbers make the minimum unique.
+				c := h[first : first+4 : first+4]
+				a, b := 0, 2
+				if before(&c[1], &c[0]) {
+					a = 1
+				}
+				if before(&c[3], &c[2]) {
+					b = 3
+				}
+				if before(&c[b], &c[a]) {
+					a = b
+				}
+				m += a
+			} else {
+				for c := first + 1; c < n; c++ {
+					if before(&h[c], &h[m]) {
+						m = c
+					}
 				}
 			}
 			if !before(&h[m], &x) {
