@@ -33,9 +33,6 @@ type Progress struct {
 	Elapsed     time.Duration
 }
 
-// Engines lists the values Options.Engine takes.
-var Engines = []string{"jit", "interp"}
-
 // job is one run to do.
 type job struct {
 	index  int

@@ -68,6 +68,9 @@ func newGraphEnv(t testing.TB, memSize uint64) *graphEnv {
 	}
 	t.Cleanup(func() { vm.Close() })
 	c, err := vm.NewContext(0)
+	if err == nil {
+		c.Engine = testEngine()
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -308,7 +311,9 @@ func checkList(m *Memory, head uint64) ([]uint64, error) {
 // and checks the red-black invariants and the leftmost cache. Once through
 // the Go core with a Go comparison, once through the kfuncs with a BPF
 // less callback (which also checks owners and bpf_rbtree_first).
-func TestRbtreeRandom(t *testing.T) {
+func TestRbtreeRandom(t *testing.T) { onEngines(t, testRbtreeRandom) }
+
+func testRbtreeRandom(t *testing.T) {
 	for _, viaKfuncs := range []bool{false, true} {
 		t.Run(map[bool]string{false: "core", true: "kfuncs"}[viaKfuncs], func(t *testing.T) {
 			e := newGraphEnv(t, 64<<20)
@@ -388,7 +393,9 @@ func TestRbtreeRandom(t *testing.T) {
 
 // TestRbtreeAccessors walks a tree with bpf_rbtree_root/left/right and
 // checks the children against the bytes, and the owner checks.
-func TestRbtreeAccessors(t *testing.T) {
+func TestRbtreeAccessors(t *testing.T) { onEngines(t, testRbtreeAccessors) }
+
+func testRbtreeAccessors(t *testing.T) {
 	e := newGraphEnv(t, 16<<20)
 	m := e.vm.Mem
 	root, other := e.alloc(RbRootSize), e.alloc(RbRootSize)
@@ -443,7 +450,9 @@ func TestRbtreeAccessors(t *testing.T) {
 }
 
 // TestRbtreeStableEqualKeys: equal keys come out in insertion order.
-func TestRbtreeStableEqualKeys(t *testing.T) {
+func TestRbtreeStableEqualKeys(t *testing.T) { onEngines(t, testRbtreeStableEqualKeys) }
+
+func testRbtreeStableEqualKeys(t *testing.T) {
 	e := newGraphEnv(t, 16<<20)
 	m := e.vm.Mem
 	root := e.alloc(RbRootSize)
@@ -478,7 +487,9 @@ func TestRbtreeStableEqualKeys(t *testing.T) {
 
 // TestListRandom pushes and pops at both ends against a reference deque,
 // starting from an all-zero head (as a map leaves it).
-func TestListRandom(t *testing.T) {
+func TestListRandom(t *testing.T) { onEngines(t, testListRandom) }
+
+func testListRandom(t *testing.T) {
 	e := newGraphEnv(t, 16<<20)
 	m := e.vm.Mem
 	head := e.alloc(ListHeadSize)
@@ -551,7 +562,9 @@ func TestListRandom(t *testing.T) {
 
 // TestObjNew checks sizes, alignment, zeroing and the initialisation of
 // special fields (through nested structs and arrays), and the NULL cases.
-func TestObjNew(t *testing.T) {
+func TestObjNew(t *testing.T) { onEngines(t, testObjNew) }
+
+func testObjNew(t *testing.T) {
 	e := newGraphEnv(t, 16<<20)
 	m := e.vm.Mem
 
@@ -631,7 +644,9 @@ func TestObjNew(t *testing.T) {
 
 // TestObjNewExhaustion: bpf_obj_new returns NULL, not an error, when
 // linear memory runs out; dropping everything frees it all.
-func TestObjNewExhaustion(t *testing.T) {
+func TestObjNewExhaustion(t *testing.T) { onEngines(t, testObjNewExhaustion) }
+
+func testObjNewExhaustion(t *testing.T) {
 	e := newGraphEnv(t, 1<<20)
 	m := e.vm.Mem
 	base := m.InUse()
@@ -662,7 +677,9 @@ func TestObjNewExhaustion(t *testing.T) {
 
 // TestObjDropContents: dropping an object frees the objects in its trees,
 // lists and __kptr fields, recursively.
-func TestObjDropContents(t *testing.T) {
+func TestObjDropContents(t *testing.T) { onEngines(t, testObjDropContents) }
+
+func testObjDropContents(t *testing.T) {
 	e := newGraphEnv(t, 16<<20)
 	m := e.vm.Mem
 	base := m.InUse()
@@ -714,7 +731,9 @@ func TestObjDropContents(t *testing.T) {
 // TestRefcount: bpf_refcount_acquire and drops count references; the last
 // drop frees; a refcounted node added twice fails with -EINVAL and drops
 // one reference.
-func TestRefcount(t *testing.T) {
+func TestRefcount(t *testing.T) { onEngines(t, testRefcount) }
+
+func testRefcount(t *testing.T) {
 	e := newGraphEnv(t, 16<<20)
 	m := e.vm.Mem
 	root, head := e.alloc(RbRootSize), e.alloc(ListHeadSize)
@@ -766,7 +785,9 @@ func TestRefcount(t *testing.T) {
 
 // TestGraphOwnershipErrors: what a verified program cannot do is a fault
 // at run time that says what and where, never a panic or a corrupted tree.
-func TestGraphOwnershipErrors(t *testing.T) {
+func TestGraphOwnershipErrors(t *testing.T) { onEngines(t, testGraphOwnershipErrors) }
+
+func testGraphOwnershipErrors(t *testing.T) {
 	e := newGraphEnv(t, 16<<20)
 	m := e.vm.Mem
 	root, root2, head := e.alloc(RbRootSize), e.alloc(RbRootSize), e.alloc(ListHeadSize)
@@ -834,7 +855,9 @@ func TestGraphOwnershipErrors(t *testing.T) {
 
 // TestGraphGarbage calls every graph kfunc with garbage arguments over
 // scribbled memory: errors, never a panic or a hang.
-func TestGraphGarbage(t *testing.T) {
+func TestGraphGarbage(t *testing.T) { onEngines(t, testGraphGarbage) }
+
+func testGraphGarbage(t *testing.T) {
 	e := newGraphEnv(t, 1<<20)
 	m := e.vm.Mem
 	rng := rand.New(rand.NewPCG(5, 6))
@@ -926,7 +949,9 @@ func u64s(b []byte, n int) []uint64 {
 // N keys into an rbtree in a map value under a bpf_spin_lock, popped with
 // first+remove in order and dropped. The output is the keys sorted, equal
 // keys in insertion order, and every object is freed.
-func TestGraphProgramSort(t *testing.T) {
+func TestGraphProgramSort(t *testing.T) { onEngines(t, testGraphProgramSort) }
+
+func testGraphProgramSort(t *testing.T) {
 	for _, n := range []int{0, 1, 2, 17, 1024} {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
 			e, in := loadGraphObject(t, n)
@@ -971,7 +996,9 @@ func TestGraphProgramSort(t *testing.T) {
 
 // TestGraphProgramSearch: the program finds every key walking down with
 // bpf_rbtree_root/left/right, no deeper than a red-black tree can be.
-func TestGraphProgramSearch(t *testing.T) {
+func TestGraphProgramSearch(t *testing.T) { onEngines(t, testGraphProgramSearch) }
+
+func testGraphProgramSearch(t *testing.T) {
 	const n = 1000
 	e, in := loadGraphObject(t, n)
 	keys := graphVar(t, e, in, "keys")
@@ -994,7 +1021,9 @@ func TestGraphProgramSearch(t *testing.T) {
 
 // TestGraphProgramList, TestGraphProgramRefcount, TestGraphProgramKptr:
 // the list, bpf_refcount and bpf_kptr_xchg programs, leaking nothing.
-func TestGraphProgramListRefcountKptr(t *testing.T) {
+func TestGraphProgramListRefcountKptr(t *testing.T) { onEngines(t, testGraphProgramListRefcountKptr) }
+
+func testGraphProgramListRefcountKptr(t *testing.T) {
 	e, in := loadGraphObject(t, 0)
 	for _, tc := range []struct {
 		prog string
@@ -1019,7 +1048,9 @@ func TestGraphProgramListRefcountKptr(t *testing.T) {
 
 // TestGraphProgramFault: a program dropping a node still in a tree faults
 // at the call, with the source line.
-func TestGraphProgramFault(t *testing.T) {
+func TestGraphProgramFault(t *testing.T) { onEngines(t, testGraphProgramFault) }
+
+func testGraphProgramFault(t *testing.T) {
 	e, in := loadGraphObject(t, 0)
 	_, err := e.c.Call(in.Program("drop_in_tree"))
 	wantGraphFault(t, err, "bpf_obj_drop_impl", "still in the rbtree", "graph.bpf.c")

@@ -48,7 +48,74 @@ func (ei *elfInfo) planExternPatches(r io.ReaderAt, f *elf.File) error {
 	if err := ei.planGapPatches(f); err != nil {
 		return err
 	}
+	if err := ei.planDatasecPatches(f); err != nil {
+		return err
+	}
 	return ei.planKsymPatches(f)
+}
+
+// planDatasecPatches makes, in cilium's view, each variable's offset in
+// its BTF DATASEC the value of its ELF symbol, which cilium requires to
+// agree. They disagree in objects libbpf's static linker wrote from
+// several files (scx_lavd's .rodata): the symbols, which relocations
+// follow, are right.
+func (ei *elfInfo) planDatasecPatches(f *elf.File) error {
+	var btfSec *elf.Section
+	for _, s := range f.Sections {
+		if s.Name == ".BTF" {
+			btfSec = s
+		}
+	}
+	if btfSec == nil || btfSec.Flags&elf.SHF_COMPRESSED != 0 {
+		return nil
+	}
+	data, err := safely("reading .BTF", btfSec.Data)
+	if err != nil {
+		return err
+	}
+	bt, ok := parseRawBTF(data)
+	if !ok {
+		return nil
+	}
+	le := binary.LittleEndian
+	for _, ds := range bt.types {
+		if ds.kind != btfKindDatasec {
+			continue
+		}
+		secName := bt.name(ds.nameOff)
+		secIdx, sec := ei.section(secName)
+		if sec == nil {
+			continue
+		}
+		// the section's object symbols by name (unique names only)
+		syms := map[string]uint64{}
+		dup := map[string]bool{}
+		for _, s := range ei.symbols {
+			if int(s.Section) != secIdx || elf.ST_TYPE(s.Info) != elf.STT_OBJECT {
+				continue
+			}
+			if _, seen := syms[s.Name]; seen {
+				dup[s.Name] = true
+			}
+			syms[s.Name] = s.Value
+		}
+		for i := 0; i < ds.vlen; i++ {
+			at := ds.extra + i*12
+			varID := int(le.Uint32(data[at:]))
+			if varID <= 0 || varID >= len(bt.types) || bt.types[varID].kind != btfKindVar {
+				continue
+			}
+			name := bt.name(bt.types[varID].nameOff)
+			v, ok := syms[name]
+			if !ok || dup[name] || v > 1<<32-1 || uint32(v) == le.Uint32(data[at+4:]) {
+				continue
+			}
+			var b [4]byte
+			le.PutUint32(b[:], uint32(v))
+			ei.patches = append(ei.patches, patch{int64(btfSec.Offset) + int64(at+4), b[:]})
+		}
+	}
+	return nil
 }
 
 // planGapPatches extends, in cilium's view, each function symbol followed

@@ -32,6 +32,7 @@ const (
 	errnoEPERM     = 1
 	errnoENOENT    = 2
 	errnoE2BIG     = 7
+	errnoEAGAIN    = 11
 	errnoENOMEM    = 12
 	errnoEFAULT    = 14
 	errnoEBUSY     = 16
@@ -327,6 +328,8 @@ func newMap(vm *VM, spec *MapSpec) (bpfMap, error) {
 		return newArrayOfMaps(vm, spec)
 	case MapArena:
 		return newArenaMap(vm, spec)
+	case MapRingbuf:
+		return newRingbufMap(vm, spec)
 	case MapTaskStorage, MapCgrpStorage:
 		// BPF_MAP_TYPE_CGRP_STORAGE is local storage keyed by a struct
 		// cgroup pointer, as task storage is by a task_struct pointer.
@@ -366,6 +369,11 @@ func checkSpec(s *MapSpec) error {
 		if s.KeySize != 0 {
 			return bad("key size %d, want 0", s.KeySize)
 		}
+	case MapRingbuf:
+		if n := s.MaxEntries; s.KeySize != 0 || s.ValueSize != 0 || n < 4096 || n&(n-1) != 0 || n > 1<<30 {
+			return bad("key size %d, value size %d, %d bytes: want 0, 0 and a power of 2 of at least a page", s.KeySize, s.ValueSize, n)
+		}
+		return nil
 	case MapArena:
 		if s.KeySize != 0 || s.ValueSize != 0 || s.MaxEntries == 0 {
 			return bad("key size %d, value size %d, %d pages: want 0, 0 and at least 1", s.KeySize, s.ValueSize, s.MaxEntries)

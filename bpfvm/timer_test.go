@@ -55,7 +55,9 @@ func (h *fakeHost) fireNext(t *testing.T, ctxs []*Context) armedTimer {
 	return a
 }
 
-func TestRunTimers(t *testing.T) {
+func TestRunTimers(t *testing.T) { onEngines(t, testRunTimers) }
+
+func testRunTimers(t *testing.T) {
 	obj := loadTestObject(t, "maps")
 	vm := newLoaderVM(t, 2, nil)
 	host := &fakeHost{now: 100}
@@ -67,6 +69,7 @@ func TestRunTimers(t *testing.T) {
 	ctxs := make([]*Context, 2)
 	for i := range ctxs {
 		ctxs[i], _ = vm.NewContext(i)
+		ctxs[i].Engine = testEngine()
 		defer ctxs[i].Close()
 	}
 	// Array map timer: relative, not pinned.
@@ -124,7 +127,9 @@ func TestRunTimers(t *testing.T) {
 }
 
 // The helpers' edge cases, called directly.
-func TestTimerHelpers(t *testing.T) {
+func TestTimerHelpers(t *testing.T) { onEngines(t, testTimerHelpers) }
+
+func testTimerHelpers(t *testing.T) {
 	obj := loadTestObject(t, "maps")
 	vm := newLoaderVM(t, 1, nil)
 	host := &fakeHost{now: 1000}
@@ -186,6 +191,7 @@ func TestTimerHelpers(t *testing.T) {
 	stale := host.pending[0]
 	e.call(0, HelperTimerCancel, timer)
 	c, _ := vm.NewContext(0)
+	c.Engine = testEngine()
 	defer c.Close()
 	if err := stale.fire(c); err != nil {
 		t.Fatal(err)

@@ -18,6 +18,9 @@ type machine struct {
 	mem   *bpfvm.Memory
 	init  []byte // the memory's initial contents, restored before each run
 	calls int
+	// alternate, if set, gives the engines run takes turns with at each
+	// stop
+	alternate []bpfvm.Engine
 }
 
 func newMachine(tb testing.TB, engine bpfvm.Engine) *machine {
@@ -87,7 +90,10 @@ func (mc *machine) run(p *bpfvm.Program, q, limit uint64, args ...uint64) outcom
 		o.err = err.Error()
 		return o
 	}
-	for {
+	for turn := 0; ; turn++ {
+		if len(mc.alternate) > 0 {
+			c.Engine = mc.alternate[turn%len(mc.alternate)]
+		}
 		st, err := c.Run(q)
 		o.stops = append(o.stops, fmt.Sprintf("%v@%d/%d", st, c.PC, c.Insns))
 		if st == bpfvm.StatusPreempted || st == bpfvm.StatusYielded {
@@ -143,6 +149,17 @@ func differ(tb testing.TB, insns []bpfvm.Insn, q, limit uint64, args ...uint64) 
 		if d := a.diff(b); d != "" {
 			return fmt.Sprintf("quantum %d: interp vs jit: %s", quantum, d)
 		}
+	}
+	// the engines share the suspended state: switching engine at every
+	// preemption or yield changes nothing
+	mc.alternate = []bpfvm.Engine{interp, jit}
+	defer func() { mc.alternate = nil }()
+	mc.c.Engine = interp
+	a := mc.run(p, q, limit, args...)
+	mc.alternate = nil
+	b := mc.run(p, q, limit, args...)
+	if d := a.diff(b); d != "" {
+		return fmt.Sprintf("quantum %d: alternating engines vs interp: %s", q, d)
 	}
 	return ""
 }

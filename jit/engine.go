@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unsafe"
 
 	"github.com/schedsim/schedsim/bpfvm"
 )
@@ -16,11 +17,15 @@ import (
 // An Engine belongs to one Context; compiled code is shared by all the
 // contexts of a VM (VM.Compiled).
 type Engine struct {
-	interp   *bpfvm.Interpreter
-	states   []*state // one per nesting level of Run
-	depth    int
-	lastProg *bpfvm.Program
-	lastCode *code
+	interp *bpfvm.Interpreter
+	states []*state // one per nesting level of Run
+	depth  int
+	// recent programs' code, direct-mapped by address: a context runs
+	// each callback's program in turn
+	recent [16]struct {
+		p *bpfvm.Program
+		c *code
+	}
 }
 
 // New returns the JIT engine on platforms that run it (Supported) and the
@@ -73,11 +78,12 @@ func lookup(vm *bpfvm.VM, p *bpfvm.Program) *compiled {
 }
 
 func (e *Engine) code(vm *bpfvm.VM, p *bpfvm.Program) *code {
-	if p == e.lastProg {
-		return e.lastCode
+	slot := &e.recent[uintptr(unsafe.Pointer(p))>>6&15]
+	if slot.p == p {
+		return slot.c
 	}
 	cp := lookup(vm, p)
-	e.lastProg, e.lastCode = p, cp.code
+	slot.p, slot.c = p, cp.code
 	return cp.code
 }
 
@@ -175,4 +181,15 @@ func (e *Engine) run(c *bpfvm.Context, cd *code, st *state, target, limitEnd uin
 			return bpfvm.StatusFault, &bpfvm.Fault{Prog: p, PC: pc, Reason: fmt.Sprintf("jit: unknown exit code %d", st.exitCode)}
 		}
 	}
+}
+
+// Forget drops this engine's reference to p's code (after p's
+// instructions changed); VM.Forget drops the VM's.
+func (e *Engine) Forget(p *bpfvm.Program) {
+	for k := range e.recent {
+		if e.recent[k].p == p {
+			e.recent[k].p, e.recent[k].c = nil, nil
+		}
+	}
+	e.interp.Forget(p)
 }

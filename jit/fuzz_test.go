@@ -197,7 +197,7 @@ func TestDiffRandom(t *testing.T) {
 		t.Skip("no JIT on this platform")
 	}
 	n := 3000
-	if testing.Short() {
+	if testing.Short() || raceEnabled {
 		n = 300
 	}
 	for k := range n {

@@ -17,8 +17,7 @@ func (c *compiler) lowerALU(in bpfvm.Insn) {
 	}
 	switch op {
 	case bpfvm.AluADD, bpfvm.AluSUB, bpfvm.AluOR, bpfvm.AluAND, bpfvm.AluXOR:
-		o := map[uint8]byte{bpfvm.AluADD: aluAdd, bpfvm.AluSUB: aluSub, bpfvm.AluOR: aluOr,
-			bpfvm.AluAND: aluAnd, bpfvm.AluXOR: aluXor}[op]
+		o := aluOf(op)
 		if x {
 			a.aluRR(o, w, d, s)
 		} else {
@@ -45,7 +44,13 @@ func (c *compiler) lowerALU(in bpfvm.Insn) {
 			a.movRI(d, uint64(uint32(imm)))
 		}
 	case bpfvm.AluLSH, bpfvm.AluRSH, bpfvm.AluARSH:
-		sh := map[uint8]byte{bpfvm.AluLSH: shShl, bpfvm.AluRSH: shShr, bpfvm.AluARSH: shSar}[op]
+		sh := byte(shSar)
+		switch op {
+		case bpfvm.AluLSH:
+			sh = shShl
+		case bpfvm.AluRSH:
+			sh = shShr
+		}
 		if x {
 			a.movRR(false, tmpC, s)
 			a.shiftRCL(sh, w, d)
@@ -171,4 +176,20 @@ func (c *compiler) lowerDiv(in bpfvm.Insn, w, x bool, d, s byte, mod, signed boo
 	for _, at := range done {
 		a.patch(at, a.len())
 	}
+}
+
+// aluOf maps a BPF ALU operation (or an atomic's) to its amd64 group-1
+// operation.
+func aluOf(op uint8) byte {
+	switch op {
+	case bpfvm.AluADD:
+		return aluAdd
+	case bpfvm.AluSUB:
+		return aluSub
+	case bpfvm.AluOR:
+		return aluOr
+	case bpfvm.AluAND:
+		return aluAnd
+	}
+	return aluXor
 }

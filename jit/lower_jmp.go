@@ -2,10 +2,13 @@ package jit
 
 import "github.com/schedsim/schedsim/bpfvm"
 
-var jmpCC = map[uint8]byte{
-	bpfvm.JmpJEQ: ccE, bpfvm.JmpJNE: ccNE, bpfvm.JmpJSET: ccNE,
-	bpfvm.JmpJGT: ccA, bpfvm.JmpJGE: ccAE, bpfvm.JmpJLT: ccB, bpfvm.JmpJLE: ccBE,
-	bpfvm.JmpJSGT: ccG, bpfvm.JmpJSGE: ccGE, bpfvm.JmpJSLT: ccL, bpfvm.JmpJSLE: ccLE,
+// jmpCC is the amd64 condition of a BPF conditional jump.
+func jmpCC(op uint8) byte {
+	return [16]byte{
+		bpfvm.JmpJEQ >> 4: ccE, bpfvm.JmpJNE >> 4: ccNE, bpfvm.JmpJSET >> 4: ccNE,
+		bpfvm.JmpJGT >> 4: ccA, bpfvm.JmpJGE >> 4: ccAE, bpfvm.JmpJLT >> 4: ccB, bpfvm.JmpJLE >> 4: ccBE,
+		bpfvm.JmpJSGT >> 4: ccG, bpfvm.JmpJSGE >> 4: ccGE, bpfvm.JmpJSLT >> 4: ccL, bpfvm.JmpJSLE >> 4: ccLE,
+	}[op>>4]
 }
 
 // lowerJump emits JMP and JMP32 instructions: conditional jumps compare
@@ -56,7 +59,7 @@ func (c *compiler) lowerJump(i int, in bpfvm.Insn) {
 	} else {
 		a.aluRI(aluCmp, w, d, in.Imm)
 	}
-	c.jumpTo(int(jmpCC[op]), c.target(i, int64(in.Off)))
+	c.jumpTo(int(jmpCC(op)), c.target(i, int64(in.Off)))
 	// falls through to the next block
 }
 

@@ -68,10 +68,10 @@ func (c *compiler) lowerAtomic(in bpfvm.Insn, w bool) {
 	a.lea(tmp, m(regMap[in.Dst], int32(in.Off)))
 	at := m(tmp, 0)
 	s := regMap[in.Src]
-	op := map[int32]byte{bpfvm.AtomicADD: aluAdd, bpfvm.AtomicOR: aluOr, bpfvm.AtomicAND: aluAnd, bpfvm.AtomicXOR: aluXor}
+	op := aluOf(uint8(in.Imm &^ bpfvm.AtomicFETCH))
 	switch in.Imm {
 	case bpfvm.AtomicADD, bpfvm.AtomicOR, bpfvm.AtomicAND, bpfvm.AtomicXOR:
-		a.lockAluMR(op[in.Imm], w, at, s)
+		a.lockAluMR(op, w, at, s)
 	case bpfvm.AtomicADD | bpfvm.AtomicFETCH:
 		a.lockXadd(w, at, s)
 		if !w {
@@ -93,7 +93,7 @@ func (c *compiler) lowerAtomic(in bpfvm.Insn, w bool) {
 		a.load(sizeOf(w), rax, at)
 		loop := a.len()
 		a.movRR(true, tmpC, rax)
-		a.aluRM(op[in.Imm&^bpfvm.AtomicFETCH], w, tmpC, m(regState, stSpill+8))
+		a.aluRM(op, w, tmpC, m(regState, stSpill+8))
 		a.lockCmpxchg(w, at, tmpC)
 		a.patch(a.jcc(ccNE), loop)
 		a.movRR(w, s, rax)

@@ -64,6 +64,9 @@ type Options struct {
 	BudgetNs    uint64
 	// HZ is the machine's tick rate, for CONFIG_HZ; 0 means 1000.
 	HZ int
+	// Kernel is the machine's kernel version, for LINUX_KERNEL_VERSION
+	// (0: the latest).
+	Kernel sim.KernelVersion
 	// Topology is the machine's shape, for recipes and the kernel
 	// variables a policy may read (sd_llc_size...); zero means NumCPUs
 	// single-threaded cores sharing one LLC.
@@ -106,6 +109,9 @@ type BPFPolicy struct {
 	rand         *rand.Rand
 	log          io.Writer
 
+	// RecipeNote says which loader recipe was applied, or why a shipped
+	// one found by the ops name was not.
+	RecipeNote string
 	// Warnings are the verifier's warnings (potential lock-order cycles).
 	Warnings []verifier.Warning
 	// Verification is the verifier's report from loading (nil with
@@ -119,8 +125,10 @@ type BPFPolicy struct {
 	topo   *sim.Topology
 	percpu []percpuVar
 	ks     kernelState
+	cgs    cgroupState
 
 	locks       map[uint64]*lockState
+	sites       map[siteKey]string // formatted source lines (siteOf)
 	cpuLock     []cpuLocks
 	yieldReason []uint8
 	pendingCost []uint64
@@ -153,6 +161,10 @@ var callbackMembers = []struct {
 	{sim.CbUpdateIdle, "update_idle"}, {sim.CbInitTask, "init_task"}, {sim.CbExitTask, "exit_task"},
 	{sim.CbEnable, "enable"}, {sim.CbDisable, "disable"}, {sim.CbCPUOnline, "cpu_online"},
 	{sim.CbCPUOffline, "cpu_offline"}, {sim.CbInit, "init"}, {sim.CbExit, "exit"},
+	{sim.CbCgroupInit, "cgroup_init"}, {sim.CbCgroupExit, "cgroup_exit"},
+	{sim.CbCgroupPrepMove, "cgroup_prep_move"}, {sim.CbCgroupMove, "cgroup_move"},
+	{sim.CbCgroupCancelMove, "cgroup_cancel_move"}, {sim.CbCgroupSetWeight, "cgroup_set_weight"},
+	{sim.CbCgroupSetBandwidth, "cgroup_set_bandwidth"},
 }
 
 func cbIndex(cb sim.Callback) int {
@@ -178,29 +190,42 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 	if opts.Topology == (sim.TopologySpec{}) {
 		opts.Topology = sim.TopologySpec{Nodes: 1, LLCsPerNode: 1, CoresPerLLC: opts.NumCPUs, ThreadsPerCore: 1}
 	}
-	recipe := opts.Recipe
+	recipe, found := opts.Recipe, false
 	if recipe == nil && !opts.NoRecipe {
 		if n, err := so.String("name"); err == nil && n != "" {
 			if recipe, err = FindRecipe(n); err != nil {
 				return nil, err
 			}
+			found = recipe != nil
 		}
 	}
 	objFlags, _ := so.Uint("flags")
 	flags, setFlags := objFlags, false
+	var recipeNote string
 	if recipe != nil {
-		opts.Params = maps.Clone(opts.Params)
-		opts.Kconfig = maps.Clone(opts.Kconfig)
-		opts.DataSizes = maps.Clone(opts.DataSizes)
-		if flags, setFlags, err = recipe.apply(obj, &opts, objFlags); err != nil {
+		o := opts
+		o.Params = maps.Clone(opts.Params)
+		o.Kconfig = maps.Clone(opts.Kconfig)
+		o.DataSizes = maps.Clone(opts.DataSizes)
+		flags, setFlags, err = recipe.apply(obj, &o, objFlags)
+		switch {
+		case err == nil:
+			opts = o
+			recipeNote = "loader recipe " + recipe.file
+		case found:
+			// a shipped recipe for another object of the same ops name
+			// (our own test policies are named like upstream's)
+			recipeNote = fmt.Sprintf("the shipped recipe %s does not fit this object (%v); loading it without a recipe", recipe.file, err)
+			recipe, flags, setFlags = nil, objFlags, false
+		default:
 			return nil, err
 		}
 	}
-	kconfig := kconfigDefaults(opts.HZ)
+	kconfig := kconfigDefaults(opts.HZ, opts.Kernel)
 	for k, v := range opts.Kconfig {
 		kconfig[k] = v
 	}
-	b := &BPFPolicy{obj: obj, so: so, opts: opts, log: opts.Log, recipe: recipe,
+	b := &BPFPolicy{obj: obj, so: so, opts: opts, log: opts.Log, recipe: recipe, RecipeNote: recipeNote,
 		rand: rand.New(rand.NewPCG(opts.Seed, 0xb9f))}
 	reg := bpfvm.NewRegistry()
 	bpfvm.RegisterBase(reg)
@@ -398,7 +423,7 @@ func (b *BPFPolicy) task(c *bpfvm.Context, addr uint64, what string) (*sim.Task,
 }
 
 func (b *BPFPolicy) logf(c *bpfvm.Context, format string, args ...any) {
-	if b.k != nil && b.k.Observed() {
+	if b.k != nil && b.k.Wants(sim.PolicyPrintk) {
 		b.k.Emit(sim.PolicyEvent{Kind: sim.PolicyPrintk, Text: fmt.Sprintf(format, args...)})
 	}
 	if b.log == nil {
@@ -710,7 +735,13 @@ func (b *BPFPolicy) UpdateIdle(cpu int32, idle bool) {
 }
 func (b *BPFPolicy) InitTask(p *sim.Task, args sim.InitTaskArgs) int32 {
 	s := b.scratch[max(b.k.CPU(), 0)]
-	if err := writeStruct(b.vm.Mem, s, "scx_init_task_args", map[string]uint64{"fork": boolU(args.Fork), "cgroup": 0}); err != nil {
+	cgAddr, err := b.cgroupAddr(args.Cgroup)
+	if err != nil {
+		b.k.Fault("BPF runtime error", err.Error())
+		return 0
+	}
+	b.initTaskLinks(p.K)
+	if err := writeStruct(b.vm.Mem, s, "scx_init_task_args", map[string]uint64{"fork": boolU(args.Fork), "cgroup": cgAddr}); err != nil {
 		b.k.Fault("BPF runtime error", err.Error())
 		return 0
 	}

@@ -85,6 +85,8 @@ var goKernelStructs = []struct {
 }{
 	{"cpumask", reflect.TypeFor[sim.CPUMask]()},
 	{"sched_ext_entity", reflect.TypeFor[sim.SchedExtEntity]()},
+	{"sched_avg", reflect.TypeFor[sim.SchedAvg]()},
+	{"sched_entity", reflect.TypeFor[sim.SchedEntity]()},
 	{"task_struct", reflect.TypeFor[sim.TaskStruct]()},
 	{"scx_init_task_args", reflect.TypeFor[ScxInitTaskArgs]()},
 	{"scx_exit_task_args", reflect.TypeFor[ScxExitTaskArgs]()},
@@ -442,17 +444,33 @@ func (k *ktypes) params(decls ...string) []btf.FuncParam {
 // (natural alignment, no packing).
 func (k *ktypes) cstruct(name string, fields ...field) *btf.Struct {
 	st := &btf.Struct{Name: name}
+	k.layout(st, fields...)
+	k.define("struct "+name, st)
+	return st
+}
+
+// declare defines struct name, empty, for self-referencing structs whose
+// members layout fills in later.
+func (k *ktypes) declare(name string) *btf.Struct {
+	st := &btf.Struct{Name: name}
+	k.define("struct "+name, st)
+	return st
+}
+
+// layout lays out fields in st as C does.
+func (k *ktypes) layout(st *btf.Struct, fields ...field) {
+	name := st.Name
 	var off, align uint32 = 0, 1
 	for _, f := range fields {
 		sz, err := btf.Sizeof(f.typ)
 		if err != nil {
 			k.fail("struct %s: %s: %v", name, f.name, err)
-			return st
+			return
 		}
 		a, err := alignOf(f.typ)
 		if err != nil {
 			k.fail("struct %s: %s: %v", name, f.name, err)
-			return st
+			return
 		}
 		off = alignUp(off, a)
 		align = max(align, a)
@@ -460,8 +478,6 @@ func (k *ktypes) cstruct(name string, fields ...field) *btf.Struct {
 		off += uint32(sz)
 	}
 	st.Size = alignUp(off, align)
-	k.define("struct "+name, st)
-	return st
 }
 
 // opaque declares struct name without a definition (a forward declaration:
@@ -508,6 +524,10 @@ func (k *ktypes) kfuncProto(name string, proto *btf.FuncProto) {
 // btf tags at the Go offsets, types from the Go kinds or the ctype tags.
 func (k *ktypes) goStruct(name string, rt reflect.Type) {
 	st := &btf.Struct{Name: name, Size: uint32(rt.Size())}
+	if d, ok := k.byName["struct "+name].(*btf.Struct); ok && len(d.Members) == 0 {
+		st = d // declared earlier (self-referencing)
+		st.Size = uint32(rt.Size())
+	}
 	for i := 0; i < rt.NumField(); i++ {
 		f := rt.Field(i)
 		if f.Name == "_" {
@@ -529,7 +549,9 @@ func (k *ktypes) goStruct(name string, rt reflect.Type) {
 		}
 		st.Members = append(st.Members, btf.Member{Name: bname, Type: t, Offset: btf.Bits(f.Offset * 8)})
 	}
-	k.define("struct "+name, st)
+	if k.byName["struct "+name] != st {
+		k.define("struct "+name, st)
+	}
 }
 
 func (k *ktypes) goType(gt reflect.Type, ctype string) btf.Type {
@@ -655,7 +677,9 @@ func (k *ktypes) build() {
 
 	// Kernel objects whose definitions this simulator does not have.
 	k.opaque("scx_dispatch_q")
-	k.opaque("cgroup")
+	cgrp, css := k.declare("cgroup"), k.declare("cgroup_subsys_state")
+	k.declare("task_struct") // task_struct points to task_structs
+	k.opaque("mm_struct")
 
 	k.schedExtEnums()
 
@@ -667,7 +691,9 @@ func (k *ktypes) build() {
 	for _, s := range goKernelStructs[1:] {
 		k.goStruct(s.name, s.typ)
 	}
-	k.cstruct("scx_cgroup_init_args", k.f("u32 weight"))
+	k.cstruct("scx_cgroup_init_args", k.f("u32 weight"), k.f("u64 bw_period_us"), k.f("u64 bw_quota_us"),
+		k.f("u64 bw_burst_us"))
+	k.cgroupTypes(cgrp, css)
 	// struct rq: the members schedulers read (kernel/sched/sched.h); the
 	// simulator refreshes them when a policy asks for a run queue.
 	k.cstruct("rq", k.f("unsigned int nr_running"), k.f("int cpu"),
@@ -1040,7 +1066,29 @@ func (k *ktypes) moreKfuncs() {
 	k.kfunc("u32 bpf_cpumask_first_zero", "const struct cpumask *cpumask")
 	k.kfunc("u32 bpf_cpumask_first_and", "const struct cpumask *src1", "const struct cpumask *src2")
 	k.kfunc("u32 bpf_cpumask_any_and_distribute", "const struct cpumask *src1", "const struct cpumask *src2")
+	// Cgroups (kernel/bpf/helpers.c, kernel/sched/ext.c).
+	k.kfunc("struct cgroup *bpf_cgroup_acquire", "struct cgroup *cgrp")
+	k.kfunc("void bpf_cgroup_release", "struct cgroup *cgrp")
+	k.kfunc("struct cgroup *bpf_cgroup_ancestor", "struct cgroup *cgrp", "int level")
+	k.kfunc("struct cgroup *bpf_cgroup_from_id", "u64 cgid")
+	k.kfunc("struct cgroup *scx_bpf_task_cgroup", "struct task_struct *p")
 	// Arenas (kernel/bpf/arena.c).
 	k.kfunc("void *bpf_arena_alloc_pages", "void *p__map", "void *addr__ign", "u32 page_cnt", "int node_id", "u64 flags")
 	k.kfunc("void bpf_arena_free_pages", "void *p__map", "void *ptr__ign", "u32 page_cnt")
+}
+
+// cgroupTypes lays out struct cgroup and what policies read of it
+// (include/linux/cgroup-defs.h, kernfs.h): the members scx_flatcg, scx_pair,
+// scx_lavd and scx's cgroup libraries use. ancestors[] is a flexible array,
+// level+1 entries long.
+func (k *ktypes) cgroupTypes(cgrp, css *btf.Struct) {
+	k.cstruct("kernfs_node", k.f("const char *name"), k.f("u64 id"), k.f("unsigned short flags"),
+		k.f("unsigned short mode"))
+	k.cstruct("percpu_ref", k.f("unsigned long percpu_count_ptr"), k.f("void *data"))
+	k.layout(css, k.f("struct cgroup *cgroup"), k.f("struct percpu_ref refcnt"),
+		k.f("struct cgroup_subsys_state *parent"), k.f("int id"), k.f("unsigned int flags"),
+		k.f("u64 serial_nr"))
+	k.layout(cgrp, k.f("struct cgroup_subsys_state self"), k.f("unsigned long flags"), k.f("int level"),
+		k.f("int max_depth"), k.f("struct kernfs_node *kn"), k.f("struct cgroup *dom_cgrp"),
+		k.f("struct cgroup *ancestors[0]"))
 }

@@ -356,7 +356,7 @@ func TestKernelBTFSizes(t *testing.T) {
 		"struct scx_exit_info":        uint32(unsafe.Sizeof(ScxExitInfo{})),
 		"struct scx_init_task_args":   16, // bool fork; struct cgroup *cgroup
 		"struct scx_exit_task_args":   1,
-		"struct scx_cgroup_init_args": 4,
+		"struct scx_cgroup_init_args": 32, // weight, bw_period_us, bw_quota_us, bw_burst_us (6.17)
 		"struct sched_ext_ops":        424,
 		"struct task_struct":          uint32(unsafe.Sizeof(sim.TaskStruct{})),
 		"u64":                         8,

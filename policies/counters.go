@@ -13,7 +13,7 @@ import (
 // (its "tasks" map, docs/eevdf.md), read after ops.running and
 // ops.stopping. It costs one test when nobody observes the run.
 func (b *BPFPolicy) taskCounters(p *sim.Task) {
-	if b.k == nil || !b.k.Observed() || b.ops.Name != "eevdf" || b.inst == nil {
+	if b.k == nil || !b.k.Wants(sim.PolicyCounter) || b.ops.Name != "eevdf" || b.inst == nil {
 		return
 	}
 	m := b.inst.Map("tasks")

@@ -21,13 +21,11 @@ func DefaultEngine() string {
 }
 
 // NewEngine returns the engine called name ("" for DefaultEngine). On a
-// platform without the JIT, "jit" gives the interpreter and a note saying
-// so.
+// platform without the JIT, "jit" and "" give the interpreter and a note
+// saying so.
 func NewEngine(name string) (e bpfvm.Engine, note string, err error) {
 	switch name {
-	case "":
-		return NewEngine(DefaultEngine())
-	case "jit":
+	case "", "jit":
 		if !jit.Supported {
 			return bpfvm.NewInterpreter(), "note: the JIT runs on linux/amd64 only; using the interpreter", nil
 		}

@@ -8,8 +8,9 @@ import (
 	"github.com/schedsim/schedsim/sim"
 )
 
-// KernelVersion is the Linux version the simulated kernel reports
-// (LINUX_KERNEL_VERSION, KERNEL_VERSION(6, 18, 0)): schedulers compare it to
+// KernelVersion is the Linux version the simulated kernel reports by
+// default (LINUX_KERNEL_VERSION, KERNEL_VERSION(6, 18, 0), the machine's
+// kernel = "latest"; Options.Kernel picks another): schedulers compare it to
 // choose code paths (scx's common.bpf.h: is_migration_disabled() trusts
 // p->migration_disabled without a probe from 6.18 on). The kfuncs a policy
 // finds are what bpf_ksym_exists() reports, whatever the version.
@@ -19,12 +20,16 @@ const KernelVersion = 6<<16 | 18<<8
 // /proc/config.gz and uname on the simulated machine: the version, the tick
 // rate, NR_CPUS, an x86-64 kernel without preemptible RCU. A recipe or
 // Options.Kconfig overrides them; a weak extern with no value reads 0.
-func kconfigDefaults(hz int) map[string]any {
+func kconfigDefaults(hz int, kv sim.KernelVersion) map[string]any {
 	if hz <= 0 {
 		hz = 1000
 	}
+	version := KernelVersion
+	if kv != 0 {
+		version = 6<<16 | int(kv)<<8
+	}
 	return map[string]any{
-		"LINUX_KERNEL_VERSION":   KernelVersion,
+		"LINUX_KERNEL_VERSION":   version,
 		"CONFIG_HZ":              hz,
 		"CONFIG_NR_CPUS":         sim.NrCPUs,
 		"CONFIG_X86_64":          true,

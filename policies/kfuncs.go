@@ -37,6 +37,9 @@ type kfuncDef struct {
 	fn      func(b *BPFPolicy) bpfvm.Func
 }
 
+// The cpumask kfuncs take trusted or RCU-protected masks (KF_RCU in
+// kernel/bpf/cpumask.c's BTF_ID_FLAGS).
+
 // kfuncs lists every kfunc the bridge serves, with the Linux 6.13+ names
 // and, as aliases, the names they had before (scx_bpf_dispatch & co).
 var kfuncs = []kfuncDef{
@@ -68,24 +71,25 @@ var kfuncs = []kfuncDef{
 	{"bpf_cpumask_create", nil, bpfvm.KfAcquire | bpfvm.KfRetNull, kfCpumaskCreate},
 	{"bpf_cpumask_acquire", nil, bpfvm.KfAcquire | bpfvm.KfTrustedArgs, kfCpumaskAcquire},
 	{"bpf_cpumask_release", nil, bpfvm.KfRelease, kfCpumaskRelease},
-	{"bpf_cpumask_set_cpu", nil, bpfvm.KfTrustedArgs, kfCpumaskBit(1)},
-	{"bpf_cpumask_clear_cpu", nil, bpfvm.KfTrustedArgs, kfCpumaskBit(0)},
-	{"bpf_cpumask_test_cpu", nil, bpfvm.KfTrustedArgs, kfCpumaskTest},
-	{"bpf_cpumask_first", nil, bpfvm.KfTrustedArgs, kfCpumaskFirst},
-	{"bpf_cpumask_weight", nil, bpfvm.KfTrustedArgs, kfCpumaskWeight},
-	{"bpf_cpumask_empty", nil, bpfvm.KfTrustedArgs, kfCpumaskEmpty},
-	{"bpf_cpumask_setall", nil, bpfvm.KfTrustedArgs, kfCpumaskFill(true)},
-	{"bpf_cpumask_clear", nil, bpfvm.KfTrustedArgs, kfCpumaskFill(false)},
-	{"bpf_cpumask_copy", nil, bpfvm.KfTrustedArgs, kfCpumaskCopy},
-	{"bpf_cpumask_and", nil, bpfvm.KfTrustedArgs, kfCpumaskOp(func(a, b uint64) uint64 { return a & b })},
-	{"bpf_cpumask_or", nil, bpfvm.KfTrustedArgs, kfCpumaskOp(func(a, b uint64) uint64 { return a | b })},
-	{"bpf_cpumask_xor", nil, bpfvm.KfTrustedArgs, kfCpumaskOp(func(a, b uint64) uint64 { return a ^ b })},
-	{"bpf_cpumask_intersects", nil, bpfvm.KfTrustedArgs, kfCpumaskIntersects},
-	{"bpf_cpumask_any_distribute", nil, bpfvm.KfTrustedArgs, kfCpumaskAnyDistribute},
+	{"bpf_cpumask_set_cpu", nil, bpfvm.KfTrustedArgs | bpfvm.KfRCU, kfCpumaskBit(1)},
+	{"bpf_cpumask_clear_cpu", nil, bpfvm.KfTrustedArgs | bpfvm.KfRCU, kfCpumaskBit(0)},
+	{"bpf_cpumask_test_cpu", nil, bpfvm.KfTrustedArgs | bpfvm.KfRCU, kfCpumaskTest},
+	{"bpf_cpumask_first", nil, bpfvm.KfTrustedArgs | bpfvm.KfRCU, kfCpumaskFirst},
+	{"bpf_cpumask_weight", nil, bpfvm.KfTrustedArgs | bpfvm.KfRCU, kfCpumaskWeight},
+	{"bpf_cpumask_empty", nil, bpfvm.KfTrustedArgs | bpfvm.KfRCU, kfCpumaskEmpty},
+	{"bpf_cpumask_setall", nil, bpfvm.KfTrustedArgs | bpfvm.KfRCU, kfCpumaskFill(true)},
+	{"bpf_cpumask_clear", nil, bpfvm.KfTrustedArgs | bpfvm.KfRCU, kfCpumaskFill(false)},
+	{"bpf_cpumask_copy", nil, bpfvm.KfTrustedArgs | bpfvm.KfRCU, kfCpumaskCopy},
+	{"bpf_cpumask_and", nil, bpfvm.KfTrustedArgs | bpfvm.KfRCU, kfCpumaskOp(func(a, b uint64) uint64 { return a & b })},
+	{"bpf_cpumask_or", nil, bpfvm.KfTrustedArgs | bpfvm.KfRCU, kfCpumaskOp(func(a, b uint64) uint64 { return a | b })},
+	{"bpf_cpumask_xor", nil, bpfvm.KfTrustedArgs | bpfvm.KfRCU, kfCpumaskOp(func(a, b uint64) uint64 { return a ^ b })},
+	{"bpf_cpumask_intersects", nil, bpfvm.KfTrustedArgs | bpfvm.KfRCU, kfCpumaskIntersects},
+	{"bpf_cpumask_any_distribute", nil, bpfvm.KfTrustedArgs | bpfvm.KfRCU, kfCpumaskAnyDistribute},
 }
 
 func (b *BPFPolicy) registerKernel(r *bpfvm.Registry) {
-	for _, d := range append(kfuncs[:len(kfuncs):len(kfuncs)], moreKfuncs...) {
+	all := append(kfuncs[:len(kfuncs):len(kfuncs)], moreKfuncs...)
+	for _, d := range append(all, cgroupKfuncs...) {
 		proto, _ := KfuncProto(d.name) // nil for kfuncs the header does not declare
 		r.AddKfunc(&bpfvm.Kfunc{Name: d.name, Fn: d.fn(b), Flags: d.flags, Proto: proto})
 		for _, a := range d.aliases {
@@ -119,6 +123,7 @@ func (b *BPFPolicy) registerKernel(r *bpfvm.Registry) {
 		return b.currAddr(c.CPU), nil
 	}
 	helper(helperGetCurrentTask, "bpf_get_current_task", cur, bpfvm.RetInteger)
+	b.registerCurrentHelpers(helper)
 	h := &bpfvm.Helper{ID: helperGetCurrentTaskBTF, Name: "bpf_get_current_task_btf", Fn: cur,
 		Ret: bpfvm.RetPtrToBTFID, RetBTFType: "task_struct", LockSafe: true}
 	r.AddHelper(h)

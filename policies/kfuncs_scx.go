@@ -55,14 +55,14 @@ var moreKfuncs = []kfuncDef{
 	{"scx_bpf_pick_idle_cpu_node", nil, bpfvm.KfRCU, kfPickNode(false)},
 	{"scx_bpf_pick_any_cpu_node", nil, bpfvm.KfRCU, kfPickNode(true)},
 	{"scx_bpf_dump_bstr", nil, bpfvm.KfLockSafe, kfDumpBstr},
-	{"bpf_cpumask_subset", nil, bpfvm.KfRCU, kfCpumask2(func(a, b uint64) bool { return a&^b == 0 })},
-	{"bpf_cpumask_equal", nil, bpfvm.KfRCU, kfCpumask2(func(a, b uint64) bool { return a == b })},
-	{"bpf_cpumask_full", nil, bpfvm.KfRCU, kfCpumaskFull},
-	{"bpf_cpumask_test_and_set_cpu", nil, bpfvm.KfRCU, kfCpumaskTestAnd(true)},
-	{"bpf_cpumask_test_and_clear_cpu", nil, bpfvm.KfRCU, kfCpumaskTestAnd(false)},
-	{"bpf_cpumask_first_zero", nil, bpfvm.KfRCU, kfCpumaskFirstZero},
-	{"bpf_cpumask_first_and", nil, bpfvm.KfRCU, kfCpumaskFirstAnd},
-	{"bpf_cpumask_any_and_distribute", nil, bpfvm.KfRCU, kfCpumaskAnyAndDistribute},
+	{"bpf_cpumask_subset", nil, bpfvm.KfTrustedArgs | bpfvm.KfRCU, kfCpumask2(func(a, b uint64) bool { return a&^b == 0 })},
+	{"bpf_cpumask_equal", nil, bpfvm.KfTrustedArgs | bpfvm.KfRCU, kfCpumask2(func(a, b uint64) bool { return a == b })},
+	{"bpf_cpumask_full", nil, bpfvm.KfTrustedArgs | bpfvm.KfRCU, kfCpumaskFull},
+	{"bpf_cpumask_test_and_set_cpu", nil, bpfvm.KfTrustedArgs | bpfvm.KfRCU, kfCpumaskTestAnd(true)},
+	{"bpf_cpumask_test_and_clear_cpu", nil, bpfvm.KfTrustedArgs | bpfvm.KfRCU, kfCpumaskTestAnd(false)},
+	{"bpf_cpumask_first_zero", nil, bpfvm.KfTrustedArgs | bpfvm.KfRCU, kfCpumaskFirstZero},
+	{"bpf_cpumask_first_and", nil, bpfvm.KfTrustedArgs | bpfvm.KfRCU, kfCpumaskFirstAnd},
+	{"bpf_cpumask_any_and_distribute", nil, bpfvm.KfTrustedArgs | bpfvm.KfRCU, kfCpumaskAnyAndDistribute},
 }
 
 // kernelState is what the bridge keeps in linear memory for the kfuncs
@@ -75,6 +75,7 @@ type kernelState struct {
 	perf     []uint32 // per CPU: cpuperf target
 	distPrev []int    // per CPU: cpumask_any_distribute's previous pick
 	iters    map[uint64]*dsqIter
+	mm       uint64 // the struct mm_struct user tasks share
 }
 
 // PF_IDLE marks an idle task (include/linux/sched.h).
@@ -96,10 +97,6 @@ func (b *BPFPolicy) initKernelState() error {
 		}
 		ks.nodeMask = append(ks.nodeMask, a)
 	}
-	rqSize, err := KernelSizeof("struct rq")
-	if err != nil {
-		return err
-	}
 	for cpu := 0; cpu < n; cpu++ {
 		t, err := b.AllocTask()
 		if err != nil {
@@ -113,16 +110,27 @@ func (b *BPFPolicy) initKernelState() error {
 		t.NrCpusAllowed = 1
 		copy(t.Comm[:15], fmt.Sprintf("swapper/%d", cpu))
 		ks.idle = append(ks.idle, b.taskAddr(t))
-		a, err := mem.Alloc(uint64(rqSize), 8)
-		if err != nil {
-			return err
-		}
-		ks.rq = append(ks.rq, a)
+		t.RealParent, t.GroupLeader = b.taskAddr(t), b.taskAddr(t) // as init_task's
 		ks.perf = append(ks.perf, cpuperfOne)
 		ks.distPrev = append(ks.distPrev, -1)
 	}
 	ks.iters = map[uint64]*dsqIter{}
+	if ks.mm, err = mem.Alloc(64, 8); err != nil {
+		return err
+	}
 	return nil
+}
+
+// initTaskLinks fills the pointers of a new task_struct: its parent (the
+// simulator's tasks are children of swapper/0, the parent of init), its
+// thread group leader (itself: one thread per process), its mm (a user
+// address space, NULL for kernel threads).
+func (b *BPFPolicy) initTaskLinks(t *sim.TaskStruct) {
+	t.RealParent = b.ks.idle[0]
+	t.GroupLeader = b.taskAddr(t)
+	if t.Flags&sim.PFKthread == 0 {
+		t.Mm = b.ks.mm
+	}
 }
 
 // currAddr is the task running on cpu, its idle task if none.

@@ -26,6 +26,9 @@ type percpuVar struct {
 	name   string
 	base   uint64 // CPU 0's instance
 	stride uint64
+	// refresh, if set, brings an instance up to date before the program
+	// gets its address (runqueues)
+	refresh func(cpu int)
 }
 
 // percpuValues are the per-CPU int variables the topology determines
@@ -60,9 +63,38 @@ func (b *BPFPolicy) kernelVars(vm *bpfvm.VM, spec sim.TopologySpec) (map[string]
 		for cpu := 0; cpu < topo.NumCPUs(); cpu++ {
 			vm.Mem.Store32(base+uint64(stride*cpu), uint32(vals[name](cpu)))
 		}
-		b.percpu = append(b.percpu, percpuVar{name, base, stride})
+		b.percpu = append(b.percpu, percpuVar{name: name, base: base, stride: stride})
 		ksyms[name] = base
 	}
+	// Per-CPU variables a simulated machine without a cpufreq driver or
+	// thermal pressure has at zero: cpufreq_cpu_data (struct
+	// cpufreq_policy *, NULL), hw_pressure (unsigned long).
+	for _, name := range []string{"cpufreq_cpu_data", "hw_pressure"} {
+		const stride = 8
+		base, err := vm.Mem.Alloc(uint64(stride*topo.NumCPUs()), 8)
+		if err != nil {
+			return nil, err
+		}
+		b.percpu = append(b.percpu, percpuVar{name: name, base: base, stride: stride})
+		ksyms[name] = base
+	}
+	// runqueues: the per-CPU struct rq (scx_bpf_cpu_rq() returns the same
+	// instances), refreshed when a program asks for one.
+	rqSize, err := KernelSizeof("struct rq")
+	if err != nil {
+		return nil, err
+	}
+	stride := (uint64(rqSize) + 63) &^ 63
+	base, err := vm.Mem.Alloc(stride*uint64(topo.NumCPUs()), 64)
+	if err != nil {
+		return nil, err
+	}
+	for cpu := 0; cpu < topo.NumCPUs(); cpu++ {
+		b.ks.rq = append(b.ks.rq, base+uint64(cpu)*stride)
+	}
+	b.percpu = append(b.percpu, percpuVar{name: "runqueues", base: base, stride: stride,
+		refresh: func(cpu int) { b.refreshRq(cpu) }})
+	ksyms["runqueues"] = base
 	return ksyms, nil
 }
 
@@ -73,6 +105,9 @@ func (b *BPFPolicy) perCPUPtr(c *bpfvm.Context, ptr, cpu, _, _, _ uint64) (uint6
 		if v.base == ptr {
 			if cpu >= uint64(b.opts.NumCPUs) {
 				return 0, nil
+			}
+			if v.refresh != nil {
+				v.refresh(int(cpu))
 			}
 			return v.base + cpu*v.stride, nil
 		}

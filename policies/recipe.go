@@ -197,7 +197,7 @@ func recipeVars(t *sim.Topology, hz int) map[string]int64 {
 		"smt": smt, "threads_per_core": int64(t.Spec.ThreadsPerCore),
 		"numa": boolI(len(t.NodeMask) > 1), "hz": int64(hz),
 		"cpus_per_llc": int64(t.LLCMask[0].Weight()),
-		"slice_dfl": int64(sim.SliceDfl),
+		"slice_dfl":    int64(sim.SliceDfl),
 	}
 }
 

@@ -394,6 +394,22 @@ void BPF_STRUCT_OPS(all_tick, struct task_struct *p)
 	}
 	bpf_iter_scx_dsq_destroy(&it);
 	scx_bpf_dump_bstr("x", NULL, 0);
+	{
+		struct cgroup *cg = scx_bpf_task_cgroup(p), *a, *b;
+
+		a = bpf_cgroup_ancestor(cg, 0);
+		if (a) {
+			b = bpf_cgroup_acquire(a);
+			if (b)
+				bpf_cgroup_release(b);
+			bpf_cgroup_release(a);
+		}
+		sink += cg->level + cg->kn->id;
+		bpf_cgroup_release(cg);
+		cg = bpf_cgroup_from_id(1);
+		if (cg)
+			bpf_cgroup_release(cg);
+	}
 }
 
 static s32 init_arena(void)

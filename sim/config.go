@@ -21,6 +21,8 @@ type Config struct {
 	Machine   MachineConfig
 	Policy    PolicyConfig
 	Workloads []Workload
+	// Cgroups are the [[cgroup]] tables (cgroup.go).
+	Cgroups []CgroupSpec
 }
 
 // RunConfig is the [run] table.
@@ -215,12 +217,14 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 	c := DefaultConfig()
 	c.File = name
 	c.Policy.Pos = Pos{File: name}
-	rt := d.table("", "the top level", root, "run", "machine", "policy", "workload")
+	rt := d.table("", "the top level", root, "run", "machine", "policy", "workload", "cgroup")
 	d.runTable(rt.subtable("run", "[run]", "duration", "warmup", "seed", "starvation", "max_tasks"), c)
 	d.machineTable(rt.subtable("machine", "[machine]", "nodes", "llcs_per_node", "cores_per_llc",
 		"threads_per_core", "hz", "context_switch", "ipi", "wakeup", "callback_cost", "migration", "noise", "kernel"), c)
-	d.policyTable(rt.subtable("policy", "[policy]", "name", "params", "insn_cost_ps", "interleave", "quantum", "lock_timeout"), c)
+	d.policyTable(rt.subtable("policy", "[policy]", "name", "params", "insn_cost_ps", "interleave", "quantum", "lock_timeout", "engine", "budget_insns", "budget_time"), c)
 	d.workloads(rt, c)
+	d.cgroupTables(rt, c)
+	d.checkWorkloadCgroups(c)
 	rt.finish()
 	if err := d.result(); err != nil {
 		return nil, err
@@ -395,7 +399,7 @@ func (c *Config) Params(o Overrides) Params {
 		Migration: c.Machine.Migration, IPI: c.Machine.IPI, Wakeup: c.Machine.Wakeup, CallbackCost: c.Machine.CallbackCost,
 		Seed: c.Run.Seed, Duration: c.Run.Duration, Warmup: c.Run.Warmup,
 		Starvation: c.Run.Starvation, MaxTasks: c.Run.MaxTasks, Noise: c.Machine.Noise, Kernel: c.Machine.Kernel,
-		Interleave: c.Policy.Interleave || o.Interleave, Observers: o.Observers}
+		Interleave: c.Policy.Interleave || o.Interleave, Observers: o.Observers, Cgroups: c.Cgroups}
 	if o.Seed != nil {
 		p.Seed = *o.Seed
 	}

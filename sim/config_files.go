@@ -30,8 +30,19 @@ func (d *decoder) fileWorkload(t *table, kind string, spec WorkloadSpec, c *Conf
 	case "trace":
 		pin := t.boolean("pin", false)
 		cost := t.duration("switch_cost", c.Machine.ContextSwitch)
+		var exclude []string
+		if arr, ok := t.array("exclude"); ok {
+			for i, v := range arr {
+				s, isStr := v.(string)
+				if !isStr || s == "" {
+					d.errorf(elemPath(t.key("exclude"), i), "expected a comm (\"trace-cmd\", or a prefix such as \"kworker/*\"), found %s", typeName(v))
+					continue
+				}
+				exclude = append(exclude, s)
+			}
+		}
 		var tr *TraceReplay
-		if tr, err = LoadTraceReplay(spec, path, cost); err == nil {
+		if tr, err = LoadTraceReplay(spec, path, cost, exclude); err == nil {
 			tr.Pin = pin
 			w = tr
 		}

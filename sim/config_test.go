@@ -422,3 +422,57 @@ func TestLoadConfigPolicyPathRelativeToConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigCgroups: [[cgroup]] tables and a workload's cgroup reach the
+// machine: missing ancestors created, weights and cpu.max kept, tasks
+// placed.
+func TestConfigCgroups(t *testing.T) {
+	cfg, err := ParseConfig("cg.toml", []byte(`
+[run]
+duration = "10ms"
+[machine]
+nodes = 1
+llcs_per_node = 1
+cores_per_llc = 2
+threads_per_core = 1
+[[cgroup]]
+path = "/a/b"
+weight = 250
+max = "20ms 100ms"
+[[workload]]
+kind = "batch"
+name = "w"
+tasks = 2
+cgroup = "/a/b"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	scn, err := cfg.Build(&FIFO{}, Overrides{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := scn.Machine
+	var paths []string
+	for _, c := range m.Cgroups() {
+		paths = append(paths, c.Path)
+	}
+	if fmt.Sprint(paths) != "[/ /a /a/b]" {
+		t.Fatalf("cgroups %v, want [/ /a /a/b]", paths)
+	}
+	b := m.Cgroup("/a/b")
+	if b.Weight != 250 || b.QuotaUs != 20000 || b.PeriodUs != 100000 || b.Level != 2 || b.Parent != m.Cgroup("/a") {
+		t.Errorf("/a/b: %+v", *b)
+	}
+	if a := m.Cgroup("/a"); a.Weight != DefaultCgroupWeight || a.QuotaUs != 0 {
+		t.Errorf("/a (implicit): %+v", *a)
+	}
+	if _, err := scn.Run(); err != nil {
+		t.Fatal(err)
+	}
+	for _, task := range m.Tasks() {
+		if got := m.Kernel().TaskCgroup(task); got != b {
+			t.Errorf("task %s in %s, want /a/b", task.Comm, got.Path)
+		}
+	}
+}

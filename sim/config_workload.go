@@ -8,7 +8,7 @@ import (
 )
 
 // commonWorkloadKeys are the keys every [[workload]] table may have.
-var commonWorkloadKeys = []string{"kind", "name", "start", "nice", "affinity"}
+var commonWorkloadKeys = []string{"kind", "name", "start", "nice", "affinity", "cgroup"}
 
 // workloadKeys are the keys of each kind, besides the common ones.
 var workloadKeys = map[string][]string{
@@ -18,7 +18,7 @@ var workloadKeys = map[string][]string{
 	"messaging": {"groups", "senders", "receivers", "messages", "send_cost", "recv_cost", "capacity"},
 	"schbench":  {"groups", "workers", "sleep", "work", "msg_cost"},
 	"phases":    {"tasks", "repeat", "steps"},
-	"trace":     {"file", "pin", "switch_cost"},
+	"trace":     {"file", "pin", "switch_cost", "exclude"},
 	"rtapp":     {"file"},
 }
 
@@ -136,6 +136,7 @@ func (d *decoder) workload(path string, i int, m map[string]any, c *Config) (Wor
 	}
 	spec.Nice = int(t.integer("nice", 0, -20, 19))
 	spec.Affinity = t.cpuList("affinity", c.ncpu())
+	spec.Cgroup = t.str("cgroup", "")
 	if kind == "" {
 		// Without a kind the other keys cannot be checked; report only
 		// the missing kind.

@@ -119,6 +119,41 @@ type TaskStruct struct {
 	Scx           SchedExtEntity `btf:"scx"`
 	Comm          [16]byte       `btf:"comm" ctype:"char"`
 	CpusMask      CPUMask        `btf:"cpus_mask"`
+	// The rest are fields upstream schedulers read (ktasks.go).
+	MigrationDisabled uint16 `btf:"migration_disabled" ctype:"unsigned short"`
+	_                 [6]uint8
+	Se                SchedEntity `btf:"se"`
+	Utime             uint64      `btf:"utime"` // ns of CPU time (all of it user time here)
+	Stime             uint64      `btf:"stime"`
+	RealParent        uint64      `btf:"real_parent" ctype:"struct task_struct *"`
+	GroupLeader       uint64      `btf:"group_leader" ctype:"struct task_struct *"`
+	Mm                uint64      `btf:"mm" ctype:"struct mm_struct *"` // NULL for kernel threads
+	Nvcsw             uint64      `btf:"nvcsw" ctype:"unsigned long"`   // voluntary context switches
+	Nivcsw            uint64      `btf:"nivcsw" ctype:"unsigned long"`  // involuntary ones
+}
+
+// SchedAvg is struct sched_avg (PELT signals; schedsim keeps util_avg at
+// 0: it has no PELT).
+type SchedAvg struct {
+	LastUpdateTime uint64 `btf:"last_update_time"`
+	LoadSum        uint64 `btf:"load_sum"`
+	RunnableSum    uint64 `btf:"runnable_sum"`
+	UtilSum        uint32 `btf:"util_sum"`
+	PeriodContrib  uint32 `btf:"period_contrib"`
+	LoadAvg        uint64 `btf:"load_avg" ctype:"unsigned long"`
+	RunnableAvg    uint64 `btf:"runnable_avg" ctype:"unsigned long"`
+	UtilAvg        uint64 `btf:"util_avg" ctype:"unsigned long"`
+}
+
+// SchedEntity is struct sched_entity (p->se), the fair class's entity: a
+// sched_ext task's CPU time is accounted there too (update_curr_scx()).
+type SchedEntity struct {
+	ExecStart          uint64   `btf:"exec_start"`
+	SumExecRuntime     uint64   `btf:"sum_exec_runtime"`
+	PrevSumExecRuntime uint64   `btf:"prev_sum_exec_runtime"`
+	Vruntime           uint64   `btf:"vruntime"`
+	NrMigrations       uint64   `btf:"nr_migrations"`
+	Avg                SchedAvg `btf:"avg"`
 }
 
 // Task flags (p->flags), include/linux/sched.h.

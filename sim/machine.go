@@ -54,6 +54,8 @@ type Params struct {
 	// Observers are attached before anything happens (ops.init, the first
 	// fork), so they see the whole run; Machine.Observe adds more later.
 	Observers []Observer
+	// Cgroups is the cgroup hierarchy besides the root (cgroup.go).
+	Cgroups []CgroupSpec
 }
 
 // CPU is one simulated CPU.
@@ -120,6 +122,7 @@ type cbctx struct {
 type Machine struct {
 	P    Params
 	Topo *Topology
+	cg   cgroups // cgroup.go
 	now  uint64
 	seq  uint64
 	evq  eventQueue
@@ -161,6 +164,7 @@ type Machine struct {
 	policy     Scheduler // the policy the run started with
 	stopped    bool
 	obs        Observer // nil when nobody observes (observer.go)
+	wants      uint32   // PolicyEventKinds some observer wants (bit per kind)
 	// wakeDelay is added to reschedules requested while a wakeup is in
 	// progress (the rest of try_to_wake_up() runs first).
 	wakeDelay uint64
@@ -249,6 +253,9 @@ func NewMachine(p Params, sched Scheduler) (*Machine, error) {
 		return nil, fmt.Errorf("policy %s: ops.init failed: %w", m.ops.Name, err)
 	}
 	if err := m.validateOps(); err != nil {
+		return nil, fmt.Errorf("policy %s: %w", m.ops.Name, err)
+	}
+	if err := m.setupCgroups(p.Cgroups); err != nil {
 		return nil, fmt.Errorf("policy %s: %w", m.ops.Name, err)
 	}
 	for _, c := range m.cpus {
@@ -349,6 +356,9 @@ type switchFunc struct {
 
 func (f switchFunc) Switch(at uint64, cpu int, prev, next *Task) { f.fn(at, cpu, prev, next) }
 
+// WantsPolicy: a switch callback wants no policy events (PolicyInterest).
+func (switchFunc) WantsPolicy(PolicyEventKind) bool { return false }
+
 // OnEnd registers fn to run when the run ends (workloads finalise metrics).
 func (m *Machine) OnEnd(fn func(*Machine)) { m.hooks = append(m.hooks, fn) }
 
@@ -409,12 +419,14 @@ func (m *Machine) Spawn(s TaskSpec) (*Task, error) {
 	k.CPU = uint32(parent)
 	t.forkedAt = m.now
 	m.tasks = append(m.tasks, t)
+	cg := m.cgroupOf(s.Group)
+	m.setTaskCgroup(t, cg)
 	if m.obs != nil {
 		m.obs.Fork(m.now, t)
 	}
 
 	if m.has(CbInitTask) {
-		if ret := m.call(parent, CbInitTask, t, func() int32 { return m.sched.InitTask(t, InitTaskArgs{Fork: true}) }); ret != 0 && m.exitInfo == nil {
+		if ret := m.call(parent, CbInitTask, t, func() int32 { return m.sched.InitTask(t, InitTaskArgs{Fork: true, Cgroup: cg}) }); ret != 0 && m.exitInfo == nil {
 			m.scxError(fmt.Sprintf("ops.init_task() failed (%d) for %s[%d]", ret, t.Comm, t.PID))
 		}
 	}
@@ -517,6 +529,7 @@ func (m *Machine) setTaskCPU(t *Task, cpu int) {
 	d := m.Topo.Distance(t.cpu, cpu)
 	t.penalty += m.P.Migration[d]
 	t.Stats.Migrations++
+	t.K.Se.NrMigrations++
 	if m.obs != nil {
 		m.obs.Migrate(m.now, t, t.cpu, cpu)
 	}
@@ -810,6 +823,8 @@ func (m *Machine) account(c *CPU) {
 		}
 	}
 	t.Stats.Runtime += d
+	t.K.Se.SumExecRuntime += d // update_curr_scx()
+	t.K.Utime += d
 	t.work -= min(t.work, d)
 	c.Stats.Busy += d
 	if s := t.K.Scx.Slice; s != SliceInf {
@@ -1175,6 +1190,13 @@ func (m *Machine) switchTo(c *CPU, prev, next *Task) {
 	if prev != nil {
 		pp = prev.PID
 		prev.runGen++
+		// context switch counts (__schedule()): voluntary if prev is no
+		// longer runnable
+		if prev.state == TaskRunning || prev.state == TaskRunnable {
+			prev.K.Nivcsw++
+		} else {
+			prev.K.Nvcsw++
+		}
 	}
 	if next != nil {
 		np = next.PID
@@ -1210,6 +1232,8 @@ func (m *Machine) switchTo(c *CPU, prev, next *Task) {
 	// The switch is paid before next runs, and counts in its delay.
 	next.runStart = m.now + m.P.ContextSwitch
 	next.lastAcct = next.runStart
+	next.K.Se.ExecStart = next.runStart
+	next.K.Se.PrevSumExecRuntime = next.K.Se.SumExecRuntime
 	m.Metrics.recordDelay(m, next, next.runStart)
 	next.Stats.Switches++
 	c.Stats.Sched += m.P.ContextSwitch

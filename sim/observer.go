@@ -123,11 +123,25 @@ func (BaseObserver) Ejected(uint64, *Ejection)                             {}
 func (BaseObserver) Request(uint64, int, uint64)                           {}
 func (BaseObserver) Policy(uint64, int, PolicyEvent)                       {}
 
+// PolicyInterest is implemented by observers that want only some kinds of
+// Policy events. The policy's runtime asks Kernel.Wants before it prepares
+// an event (reading a map for counters, formatting a source line), so an
+// event nobody wants costs nothing; an event some observer wants still goes
+// to every observer. Observers without it want every kind.
+type PolicyInterest interface {
+	WantsPolicy(kind PolicyEventKind) bool
+}
+
 // Observe adds o to the machine's observers; from now on it is told of
 // every event, in order. Observers are called in the order they were added.
 func (m *Machine) Observe(o Observer) {
 	if o == nil {
 		return
+	}
+	for k := PolicyLockWait; k <= PolicyCounter; k++ {
+		if pi, ok := o.(PolicyInterest); !ok || pi.WantsPolicy(k) {
+			m.wants |= 1 << k
+		}
 	}
 	switch cur := m.obs.(type) {
 	case nil:
@@ -155,6 +169,10 @@ func (m *Machine) Done() bool { return m.stopped || len(m.evq) == 0 }
 // Observed reports whether anybody observes the machine (so that a policy
 // can skip preparing events nobody reads).
 func (k *Kernel) Observed() bool { return k.m.obs != nil }
+
+// Wants reports whether an observer wants Policy events of kind (see
+// PolicyInterest): a policy skips preparing the others.
+func (k *Kernel) Wants(kind PolicyEventKind) bool { return k.m.wants&(1<<kind) != 0 }
 
 // Emit reports a policy-runtime event to the observers, on the current CPU.
 func (k *Kernel) Emit(ev PolicyEvent) {

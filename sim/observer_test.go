@@ -246,3 +246,49 @@ tasks = 2
 		t.Errorf("Done() false after Run")
 	}
 }
+
+type picky struct {
+	BaseObserver
+	kinds []PolicyEventKind
+}
+
+func (p picky) WantsPolicy(k PolicyEventKind) bool {
+	for _, x := range p.kinds {
+		if x == k {
+			return true
+		}
+	}
+	return false
+}
+
+// Kernel.Wants is the union of what the observers want; observers without
+// PolicyInterest want everything, OnSwitch nothing.
+func TestPolicyInterest(t *testing.T) {
+	m, err := NewMachine(testParams(2), &FIFO{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := m.Kernel()
+	all := []PolicyEventKind{PolicyLockWait, PolicyLockAcquire, PolicyLockRelease, PolicyPrintk, PolicyDeadlock, PolicyCounter}
+	check := func(want ...PolicyEventKind) {
+		t.Helper()
+		for _, kind := range all {
+			w := false
+			for _, x := range want {
+				w = w || x == kind
+			}
+			if k.Wants(kind) != w {
+				t.Errorf("Wants(%v) = %v, want %v", kind, k.Wants(kind), w)
+			}
+		}
+	}
+	check()
+	m.OnSwitch(func(uint64, int, *Task, *Task) {})
+	check()
+	m.Observe(picky{kinds: []PolicyEventKind{PolicyPrintk}})
+	check(PolicyPrintk)
+	m.Observe(picky{kinds: []PolicyEventKind{PolicyLockWait, PolicyPrintk}})
+	check(PolicyPrintk, PolicyLockWait)
+	m.Observe(BaseObserver{})
+	check(all...)
+}

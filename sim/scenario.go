@@ -57,6 +57,11 @@ func NewScenario(p Params, sched Scheduler, ws []Workload) (*Scenario, error) {
 				return nil, fmt.Errorf("workload %s: affinity CPU %d does not exist (the machine has CPUs 0-%d)", names[i], c, ncpu-1)
 			}
 		}
+		if cg := w.Common().Cgroup; cg != "" {
+			if err := m.SetGroupCgroup(i, cg); err != nil {
+				return nil, fmt.Errorf("workload %s: %w", names[i], err)
+			}
+		}
 		if err := w.Install(s, i); err != nil {
 			return nil, err
 		}

@@ -25,12 +25,20 @@ const (
 	CbCPUOffline
 	CbInit
 	CbExit
+	CbCgroupInit
+	CbCgroupExit
+	CbCgroupPrepMove
+	CbCgroupMove
+	CbCgroupCancelMove
+	CbCgroupSetWeight
+	CbCgroupSetBandwidth
 )
 
 var callbackNames = []string{"select_cpu", "enqueue", "dequeue", "dispatch", "tick",
 	"runnable", "running", "stopping", "quiescent", "yield", "set_weight", "set_cpumask",
 	"update_idle", "init_task", "exit_task", "enable", "disable", "cpu_online",
-	"cpu_offline", "init", "exit"}
+	"cpu_offline", "init", "exit", "cgroup_init", "cgroup_exit", "cgroup_prep_move",
+	"cgroup_move", "cgroup_cancel_move", "cgroup_set_weight", "cgroup_set_bandwidth"}
 
 func (c Callback) String() string {
 	for i, n := range callbackNames {
@@ -56,7 +64,10 @@ type Ops struct {
 func (o *Ops) Has(c Callback) bool { return o.Implements&c != 0 }
 
 // InitTaskArgs is struct scx_init_task_args.
-type InitTaskArgs struct{ Fork bool }
+type InitTaskArgs struct {
+	Fork   bool
+	Cgroup *Cgroup // the task's cgroup
+}
 
 // ExitTaskArgs is struct scx_exit_task_args.
 type ExitTaskArgs struct{ Cancelled bool }

@@ -77,7 +77,10 @@ func parseSchedTrace(name string, r io.Reader) ([]schedEvent, error) {
 		s := sc.Text()
 		t := strings.TrimSpace(s)
 		if t == "" || t[0] == '#' || strings.HasPrefix(t, "cpus=") || strings.HasPrefix(t, "version =") ||
-			strings.HasPrefix(t, "CPU ") && strings.Contains(t, "is empty") {
+			strings.HasPrefix(t, "CPU ") && strings.Contains(t, "is empty") ||
+			strings.Contains(t, "LOST") && strings.Contains(t, "EVENTS") {
+			// headers, comments and trace-cmd's notes ("CPU:2 [LOST 17
+			// EVENTS]"): a lost stretch is read as if nothing happened
 			continue
 		}
 		m := lineRE.FindStringSubmatchIndex(s)

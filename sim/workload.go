@@ -34,6 +34,8 @@ type WorkloadSpec struct {
 	Nice int
 	// Affinity restricts the workload's tasks to these CPUs (empty: all).
 	Affinity []int
+	// Cgroup is the cgroup of the workload's tasks ("" or "/": the root).
+	Cgroup string
 }
 
 // Common implements Workload.

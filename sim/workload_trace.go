@@ -26,7 +26,11 @@ type TraceReplay struct {
 	// recording's context-switch cost, which the replay charges again
 	// (default: the machine's context_switch).
 	SwitchCost uint64
-	// Tasks are the recorded tasks, by first appearance.
+	// Exclude lists comms whose tasks are left out (the tracer itself, say):
+	// their CPU time counts as idle, and their wakeups as interrupts.
+	// A pattern ending in '*' matches a prefix.
+	Exclude []string
+	// Tasks are the recorded tasks, by start time.
 	Tasks []RecordedTask
 	// TracedCPUs is the highest traced CPU + 1; Span the trace's length.
 	TracedCPUs int
@@ -79,8 +83,9 @@ func (w *TraceReplay) Validate() error {
 	return nil
 }
 
-// LoadTraceReplay reads a trace file into a replay workload.
-func LoadTraceReplay(spec WorkloadSpec, file string, switchCost uint64) (*TraceReplay, error) {
+// LoadTraceReplay reads a trace file into a replay workload, leaving out
+// the tasks whose comm matches a pattern of exclude.
+func LoadTraceReplay(spec WorkloadSpec, file string, switchCost uint64, exclude []string) (*TraceReplay, error) {
 	f, err := os.Open(file)
 	if err != nil {
 		return nil, err
@@ -90,207 +95,63 @@ func LoadTraceReplay(spec WorkloadSpec, file string, switchCost uint64) (*TraceR
 	if err != nil {
 		return nil, err
 	}
-	w := &TraceReplay{WorkloadSpec: spec, File: file, SwitchCost: switchCost}
+	w := &TraceReplay{WorkloadSpec: spec, File: file, SwitchCost: switchCost, Exclude: exclude}
+	w.exclude(evs)
 	w.record(evs)
 	return w, nil
 }
 
-// recTask is a task's state while a trace is read.
-type recTask struct {
-	idx                     int
-	running, sleeping, runq bool
-	exited, done            bool
-	since, sleepAt, runqAt  uint64
-	pending                 uint64
+// excluded reports whether comm matches a pattern of w.Exclude.
+func (w *TraceReplay) excluded(comm string) bool {
+	comm = strings.TrimSpace(comm)
+	for _, p := range w.Exclude {
+		if pre, ok := strings.CutSuffix(p, "*"); ok && strings.HasPrefix(comm, pre) || p == comm {
+			return true
+		}
+	}
+	return false
 }
 
-// record derives each task's steps from the events.
-func (w *TraceReplay) record(evs []schedEvent) {
-	slices.SortStableFunc(evs, func(a, b schedEvent) int {
-		switch {
-		case a.ts < b.ts:
-			return -1
-		case a.ts > b.ts:
-			return 1
-		}
-		return 0
-	})
-	if len(evs) == 0 {
+// exclude rewrites the events of excluded tasks as the idle task's: their
+// time on a CPU becomes idle time, their wakeups come from nowhere (a timer
+// or an interrupt), and nothing wakes, forks or ends them.
+func (w *TraceReplay) exclude(evs []schedEvent) {
+	if len(w.Exclude) == 0 {
 		return
 	}
-	t0, tEnd := evs[0].ts, evs[len(evs)-1].ts
-	w.Span = tEnd - t0
-	state := map[int32]*recTask{}
-	cpuLast := map[int]uint64{}
-	rt := func(r *recTask) *RecordedTask { return &w.Tasks[r.idx] }
-	// get returns pid's state, creating a task seen for the first time:
-	// one that existed before the trace began (how: as it is first seen)
-	// or one created at ts.
-	get := func(pid int32, comm string, prio, cpu int, ts uint64, how string) *recTask {
-		if r, ok := state[pid]; ok {
-			return r
-		}
-		nice := 0
-		if prio >= 100 && prio <= 139 {
-			nice = prio - 120
-		}
-		r := &recTask{idx: len(w.Tasks)}
-		state[pid] = r
-		w.Tasks = append(w.Tasks, RecordedTask{PID: pid, Comm: strings.TrimSpace(comm), Nice: nice, CPU: cpu})
-		switch how {
-		case "new":
-			rt(r).Start = ts - t0
-		case "running": // ran on cpu since its last switch
-			r.running, r.since = true, t0
-			if l, ok := cpuLast[cpu]; ok {
-				r.since = l
-			}
-			rt(r).Switches++
-			rt(r).CPUs = []int{cpu}
-		case "runnable":
-			r.runq, r.runqAt = true, t0
-		case "sleeping":
-			r.sleeping, r.sleepAt = true, t0
-		}
-		return r
-	}
-	step := func(r *recTask, s RecordedStep) {
-		if !r.done {
-			rt(r).Steps = append(rt(r).Steps, s)
-		}
-	}
-	// stop ends r's on-CPU interval at ts.
-	stop := func(r *recTask, ts uint64) {
-		if !r.running {
-			return
-		}
-		d := ts - r.since
-		d -= min(d, w.SwitchCost)
-		r.pending += d
-		rt(r).Runtime += d
-		r.running = false
-	}
-	flush := func(r *recTask) {
-		if r.pending > 0 {
-			step(r, RecordedStep{Kind: RecRun, D: r.pending})
-			r.pending = 0
-		}
-	}
+	out := map[int32]bool{}
 	for _, e := range evs {
-		w.TracedCPUs = max(w.TracedCPUs, e.cpu+1, e.target+1)
+		if e.prevComm != "" && w.excluded(e.prevComm) {
+			out[e.prevPID] = true
+		}
+		if e.nextComm != "" && w.excluded(e.nextComm) {
+			out[e.nextPID] = true
+		}
+	}
+	delete(out, 0)
+	for i := range evs {
+		e := &evs[i]
+		if out[e.curPID] {
+			e.curPID = 0
+		}
 		switch e.kind {
 		case kSwitch:
-			if e.prevPID != 0 {
-				r := get(e.prevPID, e.prevComm, e.prevPrio, e.cpu, e.ts, "running")
-				stop(r, e.ts)
-				switch st := e.prevState; {
-				case r.exited || strings.ContainsAny(st, "XZ"):
-					flush(r)
-					step(r, RecordedStep{Kind: RecExit})
-					r.done = true
-				case strings.HasPrefix(st, "R"):
-					r.runq, r.runqAt = true, e.ts
-				default:
-					flush(r)
-					r.sleeping, r.sleepAt = true, e.ts
-				}
+			if out[e.prevPID] {
+				e.prevPID, e.prevState = 0, "R"
 			}
-			if e.nextPID != 0 {
-				r := get(e.nextPID, e.nextComm, e.nextPrio, e.cpu, e.ts, "runnable")
-				if r.runq {
-					rt(r).Wait += e.ts - r.runqAt
-				}
-				r.runq, r.sleeping = false, false
-				r.running, r.since = true, e.ts
-				rt(r).Switches++
-				if !slices.Contains(rt(r).CPUs, e.cpu) {
-					rt(r).CPUs = append(rt(r).CPUs, e.cpu)
-				}
-			}
-			cpuLast[e.cpu] = e.ts
-		case kWaking, kWakeup:
-			if e.prevPID == 0 {
-				break
-			}
-			r := get(e.prevPID, e.prevComm, e.prevPrio, e.cpu, e.ts, "sleeping")
-			if !r.sleeping {
-				break // already woken (sched_wakeup after sched_waking) or never asleep
-			}
-			var waker *recTask
-			if e.curPID != 0 && e.curPID != e.prevPID && !e.irq {
-				waker = get(e.curPID, "", 120, e.cpu, e.ts, "running")
-				if !waker.running || waker.done {
-					waker = nil
-				}
-			}
-			if waker != nil {
-				stop(waker, e.ts)
-				waker.running, waker.since = true, e.ts
-				flush(waker)
-				step(waker, RecordedStep{Kind: RecWake, Target: r.idx})
-				step(r, RecordedStep{Kind: RecBlock})
-			} else {
-				step(r, RecordedStep{Kind: RecSleep, D: max(e.ts-r.sleepAt, 1)})
-			}
-			r.sleeping, r.runq, r.runqAt = false, true, e.ts
-		case kWakeupNew:
-			r := get(e.prevPID, e.prevComm, e.prevPrio, e.cpu, e.ts, "new")
-			if !r.running {
-				r.sleeping, r.runq, r.runqAt = false, true, e.ts
+			if out[e.nextPID] {
+				e.nextPID = 0
 			}
 		case kFork:
-			get(e.nextPID, e.nextComm, 120, e.cpu, e.ts, "new")
-		case kExit:
-			if e.prevPID != 0 {
-				get(e.prevPID, e.prevComm, e.prevPrio, e.cpu, e.ts, "running").exited = true
+			if out[e.nextPID] {
+				e.nextPID = 0
+			}
+		default:
+			if out[e.prevPID] {
+				e.prevPID = 0
 			}
 		}
 	}
-	// The end of the trace: running tasks ran up to its last event.
-	for _, r := range state {
-		if r.done {
-			continue
-		}
-		stop(r, tEnd)
-		flush(r)
-		if r.exited {
-			step(r, RecordedStep{Kind: RecExit})
-		}
-	}
-	w.sortByStart()
-}
-
-// sortByStart orders the tasks by start time (stable), so that they are
-// spawned in index order, and renumbers wake targets.
-func (w *TraceReplay) sortByStart() {
-	order := make([]int, len(w.Tasks))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(a, b int) int {
-		sa, sb := w.Tasks[a].Start, w.Tasks[b].Start
-		switch {
-		case sa < sb:
-			return -1
-		case sa > sb:
-			return 1
-		}
-		return 0
-	})
-	newIdx := make([]int, len(order))
-	sorted := make([]RecordedTask, len(order))
-	for n, old := range order {
-		newIdx[old] = n
-		sorted[n] = w.Tasks[old]
-	}
-	for i := range sorted {
-		for j := range sorted[i].Steps {
-			if sorted[i].Steps[j].Kind == RecWake {
-				sorted[i].Steps[j].Target = newIdx[sorted[i].Steps[j].Target]
-			}
-		}
-	}
-	w.Tasks = sorted
 }
 
 // replayState is one installation of a replay.

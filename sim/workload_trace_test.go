@@ -23,6 +23,7 @@ var traceShapes = map[string]string{
             bash-1200    [001] d..2.   100.001000: sched_switch: prev_comm=bash prev_pid=1200 prev_prio=120 prev_state=X ==> next_comm=Web Content next_pid=1300 next_prio=120
 `,
 	"trace-cmd": `cpus=4
+CPU:2 [LOST 17 EVENTS]
             bash-1200  [001]   100.000100: sched_switch:         bash:1200 [120] S ==> Web Content:1300 [120]
      Web Content-1300  [001]   100.000400: sched_waking:         comm=bash pid=1200 prio=120 target_cpu=001
           <idle>-0     [002]   100.000500: sched_waking:         comm=kworker/2:1 pid=77 prio=120 target_cpu=002
@@ -89,5 +90,43 @@ func TestParseSchedTraceErrors(t *testing.T) {
 		if !errors.As(err, &ce) || !strings.HasPrefix(err.Error(), c.want) {
 			t.Errorf("error %v, want %s...", err, c.want)
 		}
+	}
+}
+
+func TestTraceExclude(t *testing.T) {
+	evs, err := parseSchedTrace("t", strings.NewReader(traceShapes["trace"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &TraceReplay{WorkloadSpec: WorkloadSpec{Name: "t"}, Exclude: []string{"Web*"}}
+	w.exclude(evs)
+	w.record(evs)
+	var comms []string
+	for _, rt := range w.Tasks {
+		comms = append(comms, rt.Comm)
+		if rt.Comm == "bash" && (len(rt.Steps) != 3 || rt.Steps[0].Kind != RecSleep) {
+			t.Errorf("bash, woken by an excluded task, should sleep on a timer: %+v", rt.Steps)
+		}
+	}
+	if strings.Join(comms, ",") != "bash,kworker/2:1" {
+		t.Errorf("tasks %v, want bash and kworker/2:1", comms)
+	}
+}
+
+// A pid that exits and is taken again by a new task makes two tasks.
+func TestTracePidReuse(t *testing.T) {
+	text := `a-5 [000] d..2. 1.000000: sched_switch: prev_comm=a prev_pid=5 prev_prio=120 prev_state=X ==> next_comm=swapper/0 next_pid=0 next_prio=120
+<idle>-0 [000] d..2. 1.001000: sched_wakeup_new: comm=b pid=5 prio=120 target_cpu=000
+<idle>-0 [000] d..2. 1.002000: sched_switch: prev_comm=swapper/0 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=b next_pid=5 next_prio=120
+b-5 [000] d..2. 1.005000: sched_switch: prev_comm=b prev_pid=5 prev_prio=120 prev_state=S ==> next_comm=swapper/0 next_pid=0 next_prio=120
+`
+	evs, err := parseSchedTrace("t", strings.NewReader(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &TraceReplay{WorkloadSpec: WorkloadSpec{Name: "t"}}
+	w.record(evs)
+	if len(w.Tasks) != 2 || w.Tasks[1].Comm != "b" || w.Tasks[1].Start != 1_000_000 || w.Tasks[1].Runtime != 3_000_000 {
+		t.Fatalf("tasks %+v", w.Tasks)
 	}
 }

@@ -211,6 +211,12 @@ func (c *ChromeWriter) DSQ(at uint64, q *sim.DSQ, t *sim.Task, inserted bool) {
 	c.counterEv(name, chromeDSQs, at, "depth", strconv.Itoa(q.Len()))
 }
 
+// Request implements sim.Observer: request latencies as a counter per
+// workload.
+func (c *ChromeWriter) Request(at uint64, group int, latency uint64) {
+	c.counterEv("latency "+c.opts.workload(group), chromeDSQs, at, "ns", strconv.FormatUint(latency, 10))
+}
+
 func (c *ChromeWriter) instant(name string, pid, tid int, at uint64, scope byte, args string) {
 	if !c.opts.in(at) {
 		return

@@ -2,155 +2,17 @@ package traces
 
 import (
 	"io"
-	"math"
 	"strconv"
 
 	"github.com/schedsim/schedsim/sim"
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
-// Field numbers of Perfetto's trace protos (github.com/google/perfetto,
-// protos/perfetto/..., Apache-2.0; read at commit ec5d16b1, Aug 2026). We
-// encode these fields by hand with protowire rather than generate code
-// from the .proto files: a writer needs a few dozen fields out of
-// thousands of messages (docs/architecture.md, RATIONALE).
-const (
-	// trace/trace.proto: Trace
-	fTracePacket = 1 // repeated TracePacket packet
-
-	// trace/trace_packet.proto: TracePacket
-	fPacketFtraceEvents     = 1  // FtraceEventBundle ftrace_events
-	fPacketTimestamp        = 8  // uint64 timestamp
-	fPacketSeqID            = 10 // uint32 trusted_packet_sequence_id
-	fPacketTrackEvent       = 11 // TrackEvent track_event
-	fPacketInternedData     = 12 // InternedData interned_data
-	fPacketSequenceFlags    = 13 // uint32 sequence_flags
-	fPacketSystemInfo       = 45 // SystemInfo system_info
-	fPacketTrackDescriptor  = 60 // TrackDescriptor track_descriptor
-	fPacketFirstOnSequence  = 87 // bool first_packet_on_sequence
-	seqIncrementalCleared   = 1  // SEQ_INCREMENTAL_STATE_CLEARED
-	seqNeedsIncrementalStat = 2  // SEQ_NEEDS_INCREMENTAL_STATE
-
-	// common/system_info.proto: SystemInfo.utsname = 1; Utsname
-	fSysInfoUtsname = 1
-	fUtsSysname     = 1
-	fUtsRelease     = 3
-	fUtsMachine     = 4
-
-	// trace/ftrace/ftrace_event_bundle.proto: FtraceEventBundle
-	fBundleCPU   = 1 // uint32 cpu
-	fBundleEvent = 2 // repeated FtraceEvent event
-
-	// trace/ftrace/ftrace_event.proto: FtraceEvent
-	fFtraceTimestamp   = 1 // uint64 timestamp
-	fFtracePid         = 2 // uint32 pid (the current task)
-	fFtraceCommonFlags = 5 // uint32 common_flags
-	// common_flags bits (the kernel's enum trace_flag_type)
-	traceFlagIrqsOff        = 0x01
-	traceFlagHardirq        = 0x08
-	fFtraceSchedSwitch      = 4   // SchedSwitchFtraceEvent
-	fFtraceSchedWakeup      = 17  // SchedWakeupFtraceEvent
-	fFtraceSchedWaking      = 20  // SchedWakingFtraceEvent
-	fFtraceSchedWakeupNew   = 114 // SchedWakeupNewFtraceEvent
-	fFtraceSchedProcessExit = 238 // SchedProcessExitFtraceEvent
-
-	// trace/ftrace/sched.proto: SchedSwitchFtraceEvent
-	fSwPrevComm  = 1
-	fSwPrevPid   = 2
-	fSwPrevPrio  = 3
-	fSwPrevState = 4 // int64
-	fSwNextComm  = 5
-	fSwNextPid   = 6
-	fSwNextPrio  = 7
-	// SchedWaking/SchedWakeup/SchedWakeupNewFtraceEvent
-	fWkComm      = 1
-	fWkPid       = 2
-	fWkPrio      = 3
-	fWkSuccess   = 4
-	fWkTargetCPU = 5
-	// SchedProcessExitFtraceEvent
-	fExComm = 1
-	fExPid  = 2
-	fExTgid = 3
-	fExPrio = 4
-
-	// trace/track_event/track_descriptor.proto: TrackDescriptor
-	fTdUUID    = 1
-	fTdName    = 2
-	fTdProcess = 3
-	fTdThread  = 4
-	fTdParent  = 5
-	fTdCounter = 8
-	// process_descriptor.proto: ProcessDescriptor
-	fPdPid  = 1
-	fPdName = 6
-	// thread_descriptor.proto: ThreadDescriptor
-	fThPid  = 1
-	fThTid  = 2
-	fThName = 5
-	// counter_descriptor.proto: CounterDescriptor.unit, UNIT_COUNT
-	fCdUnit   = 3
-	unitCount = 2
-
-	// trace/track_event/track_event.proto: TrackEvent
-	fTeDebugAnnotations = 4
-	fTeType             = 9
-	fTeTrackUUID        = 11
-	fTeName             = 23
-	fTeCounterValue     = 30 // int64
-	fTeDoubleCounter    = 44 // double
-	teSliceBegin        = 1
-	teSliceEnd          = 2
-	teInstant           = 3
-	teCounter           = 4
-	fTeNameIID          = 10 // uint64 name_iid
-	// debug_annotation.proto: DebugAnnotation
-	fDaNameIID        = 1
-	fDaUintValue      = 3
-	fDaIntValue       = 4
-	fDaStringValue    = 6
-	fDaName           = 10
-	fDaStringValueIID = 17
-
-	// trace/interned_data/interned_data.proto: InternedData; its entries
-	// (EventName, DebugAnnotationName, InternedString) all have iid = 1
-	// and name (or str) = 2.
-	fInternEventNames = 2
-	fInternAnnNames   = 3
-	fInternAnnStrings = 29
-	fInternedIID      = 1
-	fInternedName     = 2
-)
-
-// msg appends protobuf fields to a buffer.
-type msg []byte
-
-func (m msg) uint(num protowire.Number, v uint64) msg {
-	m = protowire.AppendTag(m, num, protowire.VarintType)
-	return protowire.AppendVarint(m, v)
-}
-
-func (m msg) int(num protowire.Number, v int64) msg { return m.uint(num, uint64(v)) }
-
-func (m msg) double(num protowire.Number, v float64) msg {
-	m = protowire.AppendTag(m, num, protowire.Fixed64Type)
-	return protowire.AppendFixed64(m, math.Float64bits(v))
-}
-
-func (m msg) str(num protowire.Number, s string) msg {
-	m = protowire.AppendTag(m, num, protowire.BytesType)
-	return protowire.AppendString(m, s)
-}
-
-func (m msg) bytes(num protowire.Number, b []byte) msg {
-	m = protowire.AppendTag(m, num, protowire.BytesType)
-	return protowire.AppendBytes(m, b)
-}
-
 // cpuBundle is a CPU's FtraceEventBundle being filled.
 type cpuBundle struct {
-	events msg
-	n      int
+	events  msg
+	n       int
+	compact compactSched // with Options.CompactSched
 }
 
 // bundleMax bounds the events a CPU buffers before its bundle is written.
@@ -164,6 +26,7 @@ const (
 	trkLock
 	trkCounter
 	trkThread
+	trkRequest
 )
 
 type trackKey struct {
@@ -194,6 +57,7 @@ type PerfettoWriter struct {
 	pkt, ev  msg
 	sub      msg
 	te, body msg // track event and its packet, reused
+	scratch  msg // packed arrays of compact sched events
 	da       msg // a debug annotation, reused
 	// interned strings by kind (event names, annotation names, annotation
 	// values), and the entries interned since the last packet
@@ -259,6 +123,8 @@ func (p *PerfettoWriter) track(at uint64, k trackKey) uint64 {
 		td = td.str(fTdName, "DSQ "+k.name).bytes(fTdCounter, msg(nil).uint(fCdUnit, unitCount))
 	case trkLock:
 		td = td.str(fTdName, "cpu"+strconv.FormatInt(k.id, 10)+" lock "+k.name)
+	case trkRequest:
+		td = td.str(fTdName, "latency "+k.name).bytes(fTdCounter, msg(nil).uint(fCdUnit, unitTimeNs))
 	case trkCounter:
 		parent := p.thread(at, int32(k.id), "")
 		td = td.str(fTdName, k.name).uint(fTdParent, parent).bytes(fTdCounter, nil)
@@ -290,11 +156,27 @@ func (p *PerfettoWriter) ftrace(at uint64, cpu int, cur *sim.Task, num protowire
 	p.ftraceFlags(at, cpu, cur, num, fields, 0)
 }
 
-// ftraceFlags is ftrace with the event's common_flags.
-func (p *PerfettoWriter) ftraceFlags(at uint64, cpu int, cur *sim.Task, num protowire.Number, fields msg, flags uint64) {
+// bundle returns cpu's bundle.
+func (p *PerfettoWriter) bundle(cpu int) *cpuBundle {
 	for cpu >= len(p.cpus) {
 		p.cpus = append(p.cpus, cpuBundle{})
 	}
+	return &p.cpus[cpu]
+}
+
+// counted counts an event added to cpu's bundle, writing the bundle when
+// it is full.
+func (p *PerfettoWriter) counted(cpu int) {
+	b := &p.cpus[cpu]
+	b.n++
+	if b.n >= bundleMax {
+		p.flushCPU(cpu)
+	}
+}
+
+// ftraceFlags is ftrace with the event's common_flags.
+func (p *PerfettoWriter) ftraceFlags(at uint64, cpu int, cur *sim.Task, num protowire.Number, fields msg, flags uint64) {
+	p.bundle(cpu)
 	// timestamp, pid, then the event: the order trace_processor's
 	// tokenizer reads fastest; common_flags after them.
 	ev := msg(p.ev[:0]).uint(fFtraceTimestamp, at).uint(fFtracePid, uint64(pid(cur))).bytes(num, fields)
@@ -304,10 +186,7 @@ func (p *PerfettoWriter) ftraceFlags(at uint64, cpu int, cur *sim.Task, num prot
 	p.ev = ev
 	b := &p.cpus[cpu]
 	b.events = b.events.bytes(fBundleEvent, ev)
-	b.n++
-	if b.n >= bundleMax {
-		p.flushCPU(cpu)
-	}
+	p.counted(cpu)
 }
 
 func (p *PerfettoWriter) flushCPU(cpu int) {
@@ -316,6 +195,9 @@ func (p *PerfettoWriter) flushCPU(cpu int) {
 		return
 	}
 	bundle := append(p.sub[:0].uint(fBundleCPU, uint64(cpu)), b.events...)
+	if !b.compact.empty() {
+		bundle, p.scratch = b.compact.encode(bundle, p.scratch)
+	}
 	p.sub = bundle
 	p.body = p.body[:0].bytes(fPacketFtraceEvents, bundle)
 	p.packet(p.body)
@@ -346,7 +228,12 @@ func (p *PerfettoWriter) Fork(at uint64, t *sim.Task) {
 // Waking implements sim.Observer (sched_waking on the waker's CPU).
 func (p *PerfettoWriter) Waking(at uint64, t *sim.Task, wakerCPU int) {
 	p.wakeCPU[t.PID] = wakerCPU
-	if p.opts.in(at) {
+	switch {
+	case !p.opts.in(at):
+	case p.opts.CompactSched:
+		p.bundle(wakerCPU).compact.waking(at, t.PID, prio(t), t.CPU(), comm(t, 0), wakeFlags(t))
+		p.counted(wakerCPU)
+	default:
 		p.ftraceFlags(at, wakerCPU, p.curr(wakerCPU), fFtraceSchedWaking, p.wakeFields(t, t.CPU()), wakeFlags(t))
 	}
 }
@@ -373,6 +260,11 @@ func (p *PerfettoWriter) Switch(at uint64, cpu int, prev, next *sim.Task) {
 	st := prevState(prev)
 	if st == stateDead {
 		p.exit(at, cpu, prev)
+	}
+	if p.opts.CompactSched {
+		p.bundle(cpu).compact.switchTo(at, st, pid(next), prio(next), comm(next, cpu))
+		p.counted(cpu)
+		return
 	}
 	p.sub = msg(p.sub[:0]).str(fSwPrevComm, comm(prev, cpu)).int(fSwPrevPid, int64(pid(prev))).
 		int(fSwPrevPrio, int64(prio(prev))).int(fSwPrevState, st).
@@ -549,6 +441,21 @@ func (p *PerfettoWriter) DSQ(at uint64, q *sim.DSQ, t *sim.Task, inserted bool) 
 		p.tracks[k] = tr
 	}
 	p.counter(at, tr, float64(q.Len()), true)
+}
+
+// Request implements sim.Observer: a workload's request latencies as a
+// counter track ("latency web"), one value per completed request.
+func (p *PerfettoWriter) Request(at uint64, group int, latency uint64) {
+	if !p.opts.in(at) {
+		return
+	}
+	k := trackKey{kind: trkRequest, id: int64(group)}
+	tr, ok := p.tracks[k]
+	if !ok {
+		tr = p.track(at, trackKey{kind: trkRequest, id: int64(group), name: p.opts.workload(group)})
+		p.tracks[k] = tr
+	}
+	p.counter(at, tr, float64(latency), true)
 }
 
 // Ejected implements sim.Observer: an instant on the run's track.

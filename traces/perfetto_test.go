@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/schedsim/schedsim/policies"
@@ -53,6 +54,79 @@ func decode(t *testing.T, b []byte) []field {
 	return fs
 }
 
+// readInterned adds the interned strings of a packet to interned (by
+// InternedData field, then iid), failing on an id given twice.
+func readInterned(t *testing.T, pkt []field, interned map[protowire.Number]map[uint64]string) {
+	t.Helper()
+	in, ok := get(pkt, fPacketInternedData)
+	if !ok {
+		return
+	}
+	for _, f := range decode(t, in.b) {
+		e := decode(t, f.b)
+		iid, _ := get(e, fInternedIID)
+		name, _ := get(e, fInternedName)
+		m := interned[f.num]
+		if m == nil {
+			m = map[uint64]string{}
+			interned[f.num] = m
+		}
+		if _, dup := m[iid.v]; dup || iid.v == 0 {
+			t.Fatalf("interned id %d of field %d given twice (or 0)", iid.v, f.num)
+		}
+		m[iid.v] = string(name.b)
+	}
+}
+
+// decodeCompact reads a CompactSched message of cpu: its switches as
+// "at prev>next" (prev is the CPU's previous next, kept in lastNext), after
+// checking time order, pids and comms; and the number of wakings.
+func decodeCompact(t *testing.T, b []byte, cpu int, comms map[uint64]string, lastNext map[int]uint64) ([]string, int) {
+	t.Helper()
+	var table []string
+	arrays := map[protowire.Number][]uint64{}
+	for _, f := range decode(t, b) {
+		if f.num == fCsInternTable {
+			table = append(table, string(f.b))
+			continue
+		}
+		for p := f.b; len(p) > 0; {
+			v, n := protowire.ConsumeVarint(p)
+			if n < 0 {
+				t.Fatalf("compact field %d: bad packed varint", f.num)
+			}
+			arrays[f.num] = append(arrays[f.num], v)
+			p = p[n:]
+		}
+	}
+	ts := arrays[fCsSwitchTimestamp]
+	for _, num := range []protowire.Number{fCsSwitchPrevState, fCsSwitchNextPid, fCsSwitchNextPrio, fCsSwitchNextComm} {
+		if len(arrays[num]) != len(ts) {
+			t.Fatalf("compact switch field %d has %d entries for %d timestamps", num, len(arrays[num]), len(ts))
+		}
+	}
+	var out []string
+	var at uint64
+	for i, d := range ts {
+		at += d
+		next := arrays[fCsSwitchNextPid][i]
+		ci := arrays[fCsSwitchNextComm][i]
+		if ci >= uint64(len(table)) {
+			t.Fatalf("comm index %d of a %d-entry table", ci, len(table))
+		}
+		want, ok := comms[next]
+		if next == 0 {
+			want = fmt.Sprintf("swapper/%d", cpu)
+		}
+		if !ok || table[ci] != want {
+			t.Fatalf("compact switch to pid %d named %q, want %q", next, table[ci], want)
+		}
+		out = append(out, fmt.Sprintf("%d %d>%d", at, lastNext[cpu], next))
+		lastNext[cpu] = next
+	}
+	return out, len(arrays[fCsWakingTimestamp])
+}
+
 func get(fs []field, num protowire.Number) (field, bool) {
 	for _, f := range fs {
 		if f.num == num {
@@ -69,6 +143,7 @@ type recorder struct {
 	callbacks int
 	dsq       int
 	counters  int
+	requests  int
 }
 
 func (r *recorder) Switch(at uint64, cpu int, prev, next *sim.Task) {
@@ -76,6 +151,7 @@ func (r *recorder) Switch(at uint64, cpu int, prev, next *sim.Task) {
 }
 func (r *recorder) CallbackStart(uint64, int, sim.Callback, *sim.Task) { r.callbacks++ }
 func (r *recorder) DSQ(uint64, *sim.DSQ, *sim.Task, bool)              { r.dsq++ }
+func (r *recorder) Request(uint64, int, uint64)                        { r.requests++ }
 func (r *recorder) Policy(at uint64, cpu int, ev sim.PolicyEvent) {
 	if ev.Kind == sim.PolicyCounter {
 		r.counters++
@@ -133,9 +209,14 @@ func traced(t testing.TB, policy string, dur string, ncpu, ping int, obs ...sim.
 }
 
 func TestPerfettoWireFormat(t *testing.T) {
+	t.Run("events", func(t *testing.T) { testWireFormat(t, false) })
+	t.Run("compact", func(t *testing.T) { testWireFormat(t, true) })
+}
+
+func testWireFormat(t *testing.T, compact bool) {
 	var buf bytes.Buffer
 	const ncpu = 4
-	w := NewPerfetto(&buf, Options{CPUs: ncpu})
+	w := NewPerfetto(&buf, Options{CPUs: ncpu, CompactSched: compact})
 	rec := &recorder{switches: map[int][]string{}}
 	scn := traced(t, "eevdf", "30ms", ncpu, 5, w, rec)
 	if err := w.Close(); err != nil {
@@ -148,12 +229,13 @@ func TestPerfettoWireFormat(t *testing.T) {
 	}
 
 	got := map[int][]string{}
+	lastNext := map[int]uint64{} // compact: prev of a switch is the CPU's last next
 	lastTS := map[int]uint64{}
 	var nswitch, nexit, nwaking, nnew int
 	threads := map[uint64]string{}
 	trackName := map[uint64]string{}
 	counterTracks := map[uint64]bool{}
-	var begins, ends, cbBegins, counterVals, dsqVals, withInsns int
+	var begins, ends, cbBegins, counterVals, dsqVals, reqVals, withInsns int
 	interned := map[protowire.Number]map[uint64]string{}
 	cbNames := map[string]bool{}
 	for _, n := range []string{"select_cpu", "enqueue", "dequeue", "dispatch", "tick", "runnable",
@@ -172,6 +254,15 @@ func TestPerfettoWireFormat(t *testing.T) {
 				t.Fatal("FtraceEventBundle without cpu")
 			}
 			cpu := int(cf.v)
+			if cs, ok := get(bundle, fBundleCompactSched); ok {
+				if !compact {
+					t.Fatal("compact_sched without CompactSched")
+				}
+				sw, wk := decodeCompact(t, cs.b, cpu, comms, lastNext)
+				got[cpu] = append(got[cpu], sw...)
+				nswitch += len(sw)
+				nwaking += wk
+			}
 			for _, ef := range bundle {
 				if ef.num != fBundleEvent {
 					continue
@@ -236,22 +327,7 @@ func TestPerfettoWireFormat(t *testing.T) {
 			}
 			continue
 		}
-		if in, ok := get(pkt, fPacketInternedData); ok {
-			for _, f := range decode(t, in.b) {
-				e := decode(t, f.b)
-				iid, _ := get(e, fInternedIID)
-				name, _ := get(e, fInternedName)
-				m := interned[f.num]
-				if m == nil {
-					m = map[uint64]string{}
-					interned[f.num] = m
-				}
-				if _, dup := m[iid.v]; dup || iid.v == 0 {
-					t.Fatalf("interned id %d of field %d given twice (or 0)", iid.v, f.num)
-				}
-				m[iid.v] = string(name.b)
-			}
-		}
+		readInterned(t, pkt, interned)
 		if e, ok := get(pkt, fPacketTrackEvent); ok {
 			if _, ok := get(pkt, fPacketSeqID); !ok {
 				t.Fatal("track event without trusted_packet_sequence_id")
@@ -299,7 +375,14 @@ func TestPerfettoWireFormat(t *testing.T) {
 					}
 					counterVals++
 				} else if _, ok := get(te, fTeCounterValue); ok {
-					dsqVals++
+					switch n := trackName[tr.v]; {
+					case strings.HasPrefix(n, "DSQ "):
+						dsqVals++
+					case strings.HasPrefix(n, "latency "):
+						reqVals++
+					default:
+						t.Fatalf("integer counter on track %q", n)
+					}
 				}
 			}
 		}
@@ -332,6 +415,9 @@ func TestPerfettoWireFormat(t *testing.T) {
 	}
 	if dsqVals != rec.dsq || rec.dsq == 0 {
 		t.Errorf("%d DSQ counter values, %d DSQ events", dsqVals, rec.dsq)
+	}
+	if reqVals != rec.requests || rec.requests == 0 {
+		t.Errorf("%d request latency values, %d requests", reqVals, rec.requests)
 	}
 	if counterVals != rec.counters || rec.counters == 0 {
 		t.Errorf("%d policy counter values, %d PolicyCounter events", counterVals, rec.counters)

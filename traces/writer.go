@@ -18,6 +18,9 @@ const (
 	// Perfetto is the Perfetto protobuf trace format (.pftrace,
 	// .perfetto-trace).
 	Perfetto Format = "perfetto"
+	// PerfettoCompact is Perfetto with the compact encoding of switches
+	// and wakings (Options.CompactSched).
+	PerfettoCompact Format = "perfetto-compact"
 	// Chrome is Chrome's JSON trace event format (.json).
 	Chrome Format = "json"
 	// Ftrace is the text of the kernel's tracing "trace" file (.txt),
@@ -29,7 +32,7 @@ const (
 )
 
 // Formats lists the formats, for messages.
-var Formats = []Format{Perfetto, Chrome, Ftrace, FtraceNs}
+var Formats = []Format{Perfetto, PerfettoCompact, Chrome, Ftrace, FtraceNs}
 
 // FormatFor returns the format named by explicit, or else the one the
 // file's extension implies.
@@ -76,12 +79,29 @@ type Options struct {
 	// From and To bound the window written, in simulated ns; To == 0
 	// means the end of the run.
 	From, To uint64
+	// Workloads names the run's workloads by group index (for the
+	// request latency counters); unnamed groups are "workload N".
+	Workloads []string
+	// CompactSched writes a Perfetto trace's sched_switch and sched_waking
+	// events in the compact encoding Perfetto's own recorder uses (about
+	// a third of the size); other formats ignore it.
+	CompactSched bool
+	// Skip are the categories left out (the sched events are always
+	// written); 0 writes everything.
+	Skip Events
 	// Kernel is the kernel release the trace claims (Perfetto reads the
 	// sched_switch state bits by version); default "6.12.0-schedsim".
 	Kernel string
 }
 
 func (o *Options) in(at uint64) bool { return at >= o.From && (o.To == 0 || at <= o.To) }
+
+func (o *Options) workload(group int) string {
+	if group >= 0 && group < len(o.Workloads) {
+		return o.Workloads[group]
+	}
+	return "workload " + strconv.Itoa(group)
+}
 
 func (o *Options) kernel() string {
 	if o.Kernel == "" {
@@ -101,8 +121,19 @@ type Writer interface {
 
 // New returns a writer of format f writing to w.
 func New(w io.Writer, f Format, o Options) (Writer, error) {
+	wr, err := newWriter(w, f, o)
+	if err != nil || o.Skip&EventAll == 0 {
+		return wr, err
+	}
+	return filtered{Writer: wr, want: EventAll &^ o.Skip}, nil
+}
+
+func newWriter(w io.Writer, f Format, o Options) (Writer, error) {
 	switch f {
 	case Perfetto:
+		return NewPerfetto(w, o), nil
+	case PerfettoCompact:
+		o.CompactSched = true
 		return NewPerfetto(w, o), nil
 	case Chrome:
 		return NewChrome(w, o), nil

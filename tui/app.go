@@ -20,18 +20,27 @@ type App struct {
 	Sessions []*Session
 	// Title is the scenario as the header names it (config, seed).
 	Title string
+	// MapInterval is the least wall time between two decodings of the
+	// policy's maps while the simulation runs (decoding a large policy's
+	// maps takes milliseconds).
+	MapInterval time.Duration
 
 	seeking bool
 	seekTo  uint64
 	chunk   uint64 // simulated ns per RunUntil slice, adapted to take ~1-4 ms
 	dirty   bool
 	snaps   []*Snapshot
+
+	lastFrame time.Time     // when the last flat-out frame ended
+	drawCost  time.Duration // what drawing the last frame took
+	actual    float64       // simulated per real time lately (smoothed), for the header
 }
 
 // NewApp returns a dashboard of sessions on screen (which the caller has
 // initialised). NO_COLOR in the environment turns colours off.
 func NewApp(screen tcell.Screen, title string, sessions ...*Session) *App {
-	a := &App{Screen: screen, Title: title, Sessions: sessions, chunk: 100_000, dirty: true}
+	a := &App{Screen: screen, Title: title, Sessions: sessions, chunk: 100_000, dirty: true,
+		MapInterval: 250 * time.Millisecond}
 	a.Model.Rate = defaultRate
 	a.Model.NoColor = os.Getenv("NO_COLOR") != ""
 	return a
@@ -77,6 +86,9 @@ func (a *App) HandleEvent(ev tcell.Event) {
 		case ActStep:
 			a.seeking = false
 			a.Step()
+		case ActTick:
+			a.seeking = false
+			a.StepTick()
 		case ActGoto:
 			d, err := sim.ParseDuration(a.Model.Input)
 			if err != nil {
@@ -105,6 +117,17 @@ func (a *App) Step() {
 		if s != lead {
 			s.RunUntil(lead.At())
 		}
+	}
+	a.dirty = true
+}
+
+// StepTick advances every session by one scheduler tick of the first
+// (1/HZ of simulated time).
+func (a *App) StepTick() {
+	hz := uint64(max(a.Sessions[0].Machine().P.HZ, 1))
+	t := min(a.Now()+1_000_000_000/hz, a.End())
+	for _, s := range a.Sessions {
+		s.RunUntil(t)
 	}
 	a.dirty = true
 }
@@ -144,7 +167,15 @@ func (a *App) Advance(dt time.Duration, deadline time.Time) bool {
 		target = a.Now() + uint64(float64(dt.Nanoseconds())*rates[a.Model.Rate].f)
 	}
 	before := a.Now()
+	t0 := time.Now()
 	a.runTo(target, deadline)
+	if el := max(dt, time.Since(t0)); el > 0 && !a.seeking {
+		r := float64(a.Now()-before) / float64(el.Nanoseconds())
+		if a.actual == 0 {
+			a.actual = r
+		}
+		a.actual = 0.8*a.actual + 0.2*r
+	}
 	if a.seeking && (a.Now() >= a.seekTo || a.allDone()) {
 		a.seeking = false
 	}
@@ -202,17 +233,38 @@ func (a *App) Draw() {
 // view is what the header needs from the app.
 func (a *App) view() Header {
 	h := Header{Title: a.Title, End: a.End(), Seeking: a.seeking, SeekTo: a.seekTo, Done: a.allDone()}
+	if !a.Model.Paused && !h.Done && !h.Seeking {
+		h.Actual = a.actual
+	}
 	return h
 }
 
 // need says which costly parts the visible panels draw.
 func (a *App) need() need {
 	w, h := a.Screen.Size()
+	n := need{now: time.Now(), every: a.MapInterval}
 	if large(w, h, len(a.Sessions)) {
-		return need{tasks: true, maps: true}
+		n.tasks, n.maps = true, true
+		return n
 	}
-	f := a.Model.Focus
-	return need{tasks: f == PanelTasks, maps: f == PanelMaps || f == PanelTasks}
+	n.tasks, n.maps = a.Model.Focus == PanelTasks, a.Model.Focus == PanelMaps
+	return n
+}
+
+// FlatOutFrame runs the simulation flat out until the next frame is due,
+// then draws it. A frame lasts FrameInterval, or longer when drawing is
+// slow (a loaded machine, a large screen): drawing takes at most a tenth of
+// the time, so that it never holds the simulation back by more than that.
+func (a *App) FlatOutFrame() {
+	start := time.Now()
+	if a.lastFrame.IsZero() {
+		a.lastFrame = start
+	}
+	a.Advance(start.Sub(a.lastFrame), a.lastFrame.Add(max(FrameInterval, 9*a.drawCost)))
+	t := time.Now()
+	a.Draw()
+	a.lastFrame = time.Now()
+	a.drawCost = a.lastFrame.Sub(t)
 }
 
 // Run runs the dashboard until q: keys are read by tcell's goroutine and
@@ -240,10 +292,8 @@ func (a *App) Run() error {
 				continue
 			default:
 			}
-			now := time.Now()
-			a.Advance(now.Sub(last), last.Add(FrameInterval))
+			a.FlatOutFrame()
 			last = time.Now()
-			a.Draw()
 			continue
 		}
 		select {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gdamore/tcell/v2"
+	"github.com/schedsim/schedsim/configs"
 	"github.com/schedsim/schedsim/policies"
 	"github.com/schedsim/schedsim/sim"
 )
@@ -70,6 +71,13 @@ func TestPauseStepGoto(t *testing.T) {
 		t.Fatalf("after step t=%d, machine at %d", a.Now(), m.Now())
 	}
 	stepped := a.Now()
+
+	// > steps one tick (HZ 1000 by default: 1 ms).
+	typeKeys(a, ">")
+	if a.Now() != stepped+1_000_000 || !a.Model.Paused {
+		t.Fatalf("a tick from %d went to %d", stepped, a.Now())
+	}
+	stepped = a.Now()
 
 	// Resume and pause again.
 	typeKeys(a, " ")
@@ -390,3 +398,91 @@ func TestDashboardKeepsSchedule(t *testing.T) {
 
 // BaseObserverForTest stands for "no observer" in a Build.
 type BaseObserverForTest struct{ sim.BaseObserver }
+
+// Every example config runs under the dashboard and every panel draws, at
+// the smallest size and on a large screen (a smoke test: no panic, the
+// CPU panel names every CPU).
+func TestEveryConfig(t *testing.T) {
+	entries, err := configs.FS.ReadDir(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".toml") {
+			continue
+		}
+		t.Run(e.Name(), func(t *testing.T) {
+			data, _ := configs.FS.ReadFile(e.Name())
+			cfg, err := sim.ParseConfig(e.Name(), data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := cfg.Run.Warmup + 20_000_000
+			b := func(obs sim.Observer) (*sim.Scenario, sim.Scheduler, error) {
+				scn, err := cfg.Build(&sim.FIFO{}, sim.Overrides{Duration: &d, Observers: []sim.Observer{obs}})
+				return scn, &sim.FIFO{}, err
+			}
+			s, err := NewSession("fifo-go", b, PolicyMaps, 1_000_000, 5_000_000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			scr := newScreen(t, 80, 24)
+			a := NewApp(scr, e.Name(), s)
+			a.Goto(cfg.Run.Warmup + 10_000_000)
+			seek(t, a)
+			for _, size := range [][2]int{{80, 24}, {200, 60}} {
+				scr.SetSize(size[0], size[1])
+				a.HandleEvent(tcell.NewEventResize(size[0], size[1]))
+				for p := Panel(0); p < numPanels; p++ {
+					a.Model.Focus = p
+					a.dirty = true
+					a.Draw()
+				}
+			}
+			if n := len(a.snaps[0].CPUs); n != len(s.Machine().CPUs()) {
+				t.Errorf("snapshot has %d CPUs, machine %d", n, len(s.Machine().CPUs()))
+			}
+		})
+	}
+}
+
+// The policy's maps are decoded again only when simulated time moved and
+// the refresh interval passed; the tasks table alone decodes only the
+// per-task map.
+func TestMapsThrottled(t *testing.T) {
+	var calls []string
+	reader := func(s sim.Scheduler, only string) []MapSnap {
+		calls = append(calls, only)
+		return PolicyMaps(s, only)
+	}
+	s, err := NewSession("eevdf", build(t, bpfPolicy(t, "eevdf")), reader, 1_000_000, 5_000_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	t0 := time.Now()
+	s.RunUntil(20_000_000)
+	all := need{maps: true, now: t0, every: 250 * time.Millisecond}
+	if sn := Take(s, all); len(sn.Maps) < 2 || len(calls) != 1 || calls[0] != "" {
+		t.Fatalf("first snapshot: %d maps, calls %q", len(sn.Maps), calls)
+	}
+	Take(s, all) // same time: no decoding
+	s.RunUntil(30_000_000)
+	all.now = t0.Add(100 * time.Millisecond)
+	Take(s, all) // moved, but too soon
+	if len(calls) != 1 {
+		t.Fatalf("decoded again too soon: %q", calls)
+	}
+	all.now = t0.Add(300 * time.Millisecond)
+	Take(s, all)
+	if len(calls) != 2 {
+		t.Fatalf("not decoded again after the interval: %q", calls)
+	}
+	s.RunUntil(40_000_000)
+	tasks := need{tasks: true, now: t0.Add(600 * time.Millisecond), every: 250 * time.Millisecond}
+	sn := Take(s, tasks)
+	if len(calls) != 3 || calls[2] != "tasks" || len(sn.Maps) != 1 || !sn.Tasks[0].HasEEVDF {
+		t.Errorf("tasks only: calls %q, %d maps, task 0 EEVDF %v", calls, len(sn.Maps), sn.Tasks[0].HasEEVDF)
+	}
+}

@@ -92,10 +92,8 @@ type Collector struct {
 	nSamples   int
 
 	wokeAt   []uint64 // by PID: when the pending wakeup began (0: none)
-	wake     sim.Histogram
-	wakeLog  [64]uint64 // wakeup latencies by power of two
-	requests []sim.Histogram
-	reqLog   [][64]uint64
+	wake     liveHist
+	requests []liveHist
 
 	locks    []LockStat
 	lockIdx  map[[2]string]int
@@ -119,7 +117,7 @@ func NewCollector(bucketNs, periodNs uint64) *Collector {
 func (c *Collector) Attach(m *sim.Machine, ngroups int) {
 	c.m, c.nGroups = m, ngroups
 	c.cpus = make([]cpuTrack, len(m.CPUs()))
-	c.requests, c.reqLog = make([]sim.Histogram, ngroups), make([][64]uint64, ngroups)
+	c.requests = make([]liveHist, ngroups)
 	for i := range c.cpus {
 		c.cpus[i].acc = make([]uint64, kindGroup+ngroups)
 	}
@@ -138,6 +136,14 @@ func (c *Collector) kindOf(t *sim.Task) int {
 // advance accounts CPU i's time up to at.
 func (c *Collector) advance(i int, at uint64) {
 	ct := &c.cpus[i]
+	// The common case: still in the open bucket, in the base state.
+	if at < (ct.bucket+1)*c.bucketNs && !ct.spin && ct.schedUntil <= ct.since {
+		if at > ct.since {
+			ct.acc[ct.base] += at - ct.since
+			ct.since = at
+		}
+		return
+	}
 	for ct.since < at {
 		end := at
 		kind := ct.base
@@ -245,6 +251,16 @@ func (c *Collector) addEvent(e Event) {
 
 // Observer methods.
 
+// WantsPolicy says which policy events the collector uses (so that the
+// policy skips preparing the others: per-task counters, lock releases).
+func (c *Collector) WantsPolicy(k sim.PolicyEventKind) bool {
+	switch k {
+	case sim.PolicyLockWait, sim.PolicyLockAcquire, sim.PolicyPrintk, sim.PolicyDeadlock:
+		return true
+	}
+	return false
+}
+
 func (c *Collector) Waking(at uint64, t *sim.Task, _ int) {
 	for int(t.PID) >= len(c.wokeAt) {
 		c.wokeAt = append(c.wokeAt, 0)
@@ -275,8 +291,7 @@ func (c *Collector) Switch(at uint64, cpu int, prev, next *sim.Task) {
 		if w := c.wokeAt[next.PID]; w != 0 {
 			c.wokeAt[next.PID] = 0
 			d := at - (w - 1)
-			c.wake.Record(d)
-			c.wakeLog[log2(d)]++
+			c.wake.record(d)
 		}
 	}
 }
@@ -293,8 +308,7 @@ func (c *Collector) CallbackEnd(at uint64, cpu int, _ sim.Callback, _ *sim.Task,
 
 func (c *Collector) Request(_ uint64, group int, d uint64) {
 	if group >= 0 && group < len(c.requests) {
-		c.requests[group].Record(d)
-		c.reqLog[group][log2(d)]++
+		c.requests[group].record(d)
 	}
 }
 
@@ -338,14 +352,4 @@ func (c *Collector) Policy(at uint64, cpu int, ev sim.PolicyEvent) {
 	case sim.PolicyDeadlock:
 		c.addEvent(Event{At: at, CPU: cpu, Kind: "deadlock", Text: ev.Text})
 	}
-}
-
-// log2 is the bucket of d in the power-of-two histograms: floor(log2(d+1)).
-func log2(d uint64) int {
-	n := 0
-	for d > 0 {
-		d >>= 1
-		n++
-	}
-	return min(n, 63)
 }

@@ -35,6 +35,7 @@ func TestCollector(t *testing.T) {
 	c.Policy(7000, 1, sim.PolicyEvent{Kind: sim.PolicyPrintk, Text: "hello"})
 	c.Request(7000, 1, 123_000)
 	c.Migrate(7000, b, 1, 0)
+	c.Ejected(8000, &sim.Ejection{At: 8000, Policy: "p", Info: sim.ExitInfo{Reason: "scx_bpf_error", Msg: "bad dsq"}})
 	c.Sync(9000)
 
 	tl := func(cpu int) string {
@@ -59,14 +60,15 @@ func TestCollector(t *testing.T) {
 	if len(c.locks) != 1 || c.locks[0].Waits != 2 || c.locks[0].WaitTotal != 4000 || c.locks[0].WaitMax != 3500 {
 		t.Errorf("lock stats %+v", c.locks)
 	}
-	if c.wake.Count() != 1 || c.wake.Max() != 400 || c.wakeLog[log2(400)] != 1 {
-		t.Errorf("wakeup latency: %d samples, max %d", c.wake.Count(), c.wake.Max())
+	if c.wake.n != 1 || c.wake.max != 400 || c.wake.log2()[9] != 1 { // 256 <= 400 < 512
+		t.Errorf("wakeup latency: %d samples, max %d", c.wake.n, c.wake.max)
 	}
-	if c.requests[1].Count() != 1 || c.requests[0].Count() != 0 {
+	if c.requests[1].n != 1 || c.requests[0].n != 0 {
 		t.Error("request latency not recorded for group 1")
 	}
-	if c.nEvents != 1 || c.events[0].Text != "hello" || c.events[0].CPU != 1 {
-		t.Errorf("events %+v", c.events[:c.nEvents])
+	if c.nEvents != 2 || c.events[0].Text != "hello" || c.events[0].CPU != 1 ||
+		c.events[1].Kind != "ejected" || c.events[1].Text != "p ejected: scx_bpf_error: bad dsq" || c.ejection != c.events[1].Text {
+		t.Errorf("events %+v, ejection %q", c.events[:c.nEvents], c.ejection)
 	}
 	if c.switches != 3 || c.migrations != 1 || c.schedNs != 1500 {
 		t.Errorf("switches %d migrations %d sched %d", c.switches, c.migrations, c.schedNs)
@@ -85,6 +87,9 @@ func TestCollector(t *testing.T) {
 		}
 	}
 	sn := Take(&Session{scn: &sim.Scenario{Machine: m}, col: c, at: 2_000_000, groups: []string{"a", "b"}}, need{})
+	if sn.Ejection != "p ejected: scx_bpf_error: bad dsq" || len(sn.Events) != 2 {
+		t.Errorf("snapshot: ejection %q, %d events", sn.Ejection, len(sn.Events))
+	}
 	if len(sn.Timeline[0]) != timelineLen || sn.Samples[len(sn.Samples)-1].At != 2_000_000 {
 		t.Errorf("snapshot: %d timeline buckets, last sample at %d", len(sn.Timeline[0]), sn.Samples[len(sn.Samples)-1].At)
 	}

@@ -59,6 +59,13 @@ func (c canvas) text(x, y int, str string, st tcell.Style) int {
 	return col - x
 }
 
+// put draws one rune at (x, y).
+func (c canvas) put(x, y int, r rune, st tcell.Style) {
+	if x >= 0 && y >= 0 && x < c.r.w && y < c.r.h {
+		c.s.SetContent(c.r.x+x, c.r.y+y, r, nil, st)
+	}
+}
+
 // fill paints the region with spaces.
 func (c canvas) fill(st tcell.Style) {
 	for y := 0; y < c.r.h; y++ {

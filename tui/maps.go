@@ -13,6 +13,20 @@ type eevdfTask struct {
 	lag                int64
 }
 
+// perTaskName is the name of the per-task map among maps, or "".
+func perTaskName(maps []MapSnap) string {
+	for _, m := range maps {
+		if isPerTask(m) {
+			return m.Name
+		}
+	}
+	return ""
+}
+
+func isPerTask(m MapSnap) bool {
+	return slices.Index(m.Columns, "vruntime") > 0 && slices.Index(m.Columns, "deadline") > 0 && slices.Index(m.Columns, "lag") > 0
+}
+
 // perTask finds the policy's per-task map (keyed by pid, with vruntime,
 // deadline and lag fields, as EEVDF's tasks map) and returns its entries
 // by pid.
@@ -43,7 +57,7 @@ func perTask(maps []MapSnap) map[int32]eevdfTask {
 // decoded with their BTF types by the decoder `schedsim run --maps` uses
 // (policies.BPFPolicy.DumpMaps), as tables: a struct value is a column per
 // member, a global data section a row per variable.
-func PolicyMaps(sched sim.Scheduler) []MapSnap {
+func PolicyMaps(sched sim.Scheduler, only string) []MapSnap {
 	b, ok := sched.(*policies.BPFPolicy)
 	if !ok || b.Instance() == nil {
 		return nil
@@ -54,7 +68,9 @@ func PolicyMaps(sched sim.Scheduler) []MapSnap {
 	}
 	out := make([]MapSnap, 0, len(dumps))
 	for _, d := range dumps {
-		out = append(out, mapTable(d))
+		if only == "" || d.Name == only {
+			out = append(out, mapTable(d))
+		}
 	}
 	return out
 }

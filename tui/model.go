@@ -98,6 +98,7 @@ type Action int
 const (
 	ActNone Action = iota
 	ActStep
+	ActTick // step one scheduler tick (1/HZ of simulated time)
 	ActGoto // to GotoNs
 	ActRedraw
 )
@@ -145,6 +146,9 @@ func (m *Model) Update(ev *tcell.EventKey) Action {
 		case '.':
 			m.Paused = true
 			return ActStep
+		case '>':
+			m.Paused = true
+			return ActTick
 		case '+', '=':
 			m.Rate = min(m.Rate+1, len(rates)-1)
 		case '-', '_':

@@ -160,7 +160,7 @@ func drawCPUs(c canvas, m *Model, sn, other *Snapshot) {
 			}
 			x := idW + 1 + tw - len(tl)
 			for _, kd := range tl {
-				c.text(x, y, string(kindRune(int(kd))), th.kindStyle(int(kd)))
+				c.put(x, y, kindRune(int(kd)), th.kindStyle(int(kd)))
 				x++
 			}
 		})

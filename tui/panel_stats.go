@@ -59,6 +59,7 @@ func drawMachine(c canvas, m *Model, sn, other *Snapshot) {
 		{"migr/s", fmtRate(last.MigRate), fmtRate(avgMig), last.MigRate, olast.MigRate, true,
 			func(s Sample) float64 { return s.MigRate }, 0},
 	}
+	lagRow := row{"max lag", dur(uint64(sn.MaxLag)), "", sn.MaxLag, otherOr(other, func(o *Snapshot) float64 { return o.MaxLag }), true, nil, 0}
 	c.text(0, 0, fmt.Sprintf("%-9s %7s %7s  history", "", "now", "run"), th.dim)
 	for i, r := range rows {
 		y := 1 + i
@@ -72,7 +73,11 @@ func drawMachine(c canvas, m *Model, sn, other *Snapshot) {
 		}
 		c.sparkline(27, y, c.r.w-27, vs, r.top, th.bold)
 	}
-	y := len(rows) + 2
+	// Max lag has no history: it only grows.
+	c.text(0, len(rows)+1, fmt.Sprintf("%-9s", lagRow.label), th.base)
+	c.text(10, len(rows)+1, fmt.Sprintf("%7s", lagRow.now), compare(th, lagRow.v, lagRow.o, other != nil, true))
+	c.text(27, len(rows)+1, "vs ideal weighted sharing", th.dim)
+	y := len(rows) + 3
 	if sn.Ejection != "" {
 		c.text(0, y, sn.Ejection, th.warn)
 		y += 2

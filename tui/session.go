@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/schedsim/schedsim/sim"
 )
@@ -24,11 +25,49 @@ type Session struct {
 	maps   MapReader
 
 	bucketNs, periodNs uint64
+
+	// The maps last decoded: at simulated time mapsAt, wall time
+	// mapsWall; all of them, or only the per-task map (perTask).
+	mapsCache []MapSnap
+	mapsAt    uint64
+	mapsWall  time.Time
+	mapsAll   bool
+	perTask   string // the per-task map's name, once known
+	ptKnown   bool   // whether the maps were looked at for it
 }
 
-// MapReader lists the maps of a loaded policy, decoded; nil when the
-// policy has no maps (a Go policy).
-type MapReader func(sched sim.Scheduler) []MapSnap
+// MapReader lists the maps of a loaded policy, decoded (only the map
+// called only, if it is not ""); nil when the policy has no maps (a Go
+// policy).
+type MapReader func(sched sim.Scheduler, only string) []MapSnap
+
+// policyMaps returns the policy's maps for a snapshot: all of them, or
+// (all false) at least the per-task map. Decoding a large policy's maps
+// takes milliseconds, so they are decoded again only when the simulated
+// time moved and, while it runs, at most once per every of wall time
+// (the dashboard passes 250 ms: four refreshes a second).
+func (s *Session) policyMaps(all bool, now time.Time, every time.Duration) []MapSnap {
+	if s.maps == nil {
+		return nil
+	}
+	fresh := s.mapsCache != nil && (s.mapsAll || !all)
+	if fresh && (s.mapsAt == s.at || now.Sub(s.mapsWall) < every) {
+		return s.mapsCache
+	}
+	only := ""
+	if !all && s.ptKnown {
+		if s.perTask == "" {
+			return nil // no per-task map: nothing to decode for the tasks
+		}
+		only = s.perTask
+	}
+	ms := s.maps(s.sched, only)
+	if !s.ptKnown {
+		s.perTask, s.ptKnown = perTaskName(ms), true
+	}
+	s.mapsCache, s.mapsAt, s.mapsWall, s.mapsAll = ms, s.at, now, only == ""
+	return ms
+}
 
 // NewSession builds the run. bucketNs is the width of a timeline cell,
 // periodNs the sparklines' sample period.
@@ -45,20 +84,22 @@ func (s *Session) Close() {
 	s.sched = nil
 }
 
-// restart rebuilds the run from time 0.
+// restart rebuilds the run from time 0. If that fails, the run it had
+// stays as it was.
 func (s *Session) restart() error {
-	s.Close()
 	col := NewCollector(s.bucketNs, s.periodNs)
 	scn, sched, err := s.build(col)
 	if err != nil {
 		return fmt.Errorf("%s: %w", s.Name, err)
 	}
+	s.Close()
 	groups := make([]string, len(scn.Workloads))
 	for i, w := range scn.Workloads {
 		groups[i] = w.Common().Name
 	}
 	col.Attach(scn.Machine, len(groups))
 	s.scn, s.sched, s.col, s.groups, s.at = scn, sched, col, groups, 0
+	s.mapsCache = nil
 	return nil
 }
 

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/schedsim/schedsim/sim"
 )
@@ -21,10 +22,13 @@ type Snapshot struct {
 	// kindIdle, kindSched, kindSpin, kindGroup+g).
 	Timeline [][]uint8
 
-	Samples              []Sample // oldest first
-	Util                 float64  // over the run so far
-	Sched                float64
-	Runnable             int
+	Samples  []Sample // oldest first
+	Util     float64  // over the run so far
+	Sched    float64
+	Runnable int
+	// MaxLag is the largest |lag| of any task so far against ideal
+	// weighted processor sharing, in ns (as schedsim run's max lag).
+	MaxLag               float64
 	Switches, Migrations uint64
 
 	DSQs []DSQSnap
@@ -97,6 +101,9 @@ type MapSnap struct {
 // need says which costly parts of a snapshot the view draws.
 type need struct {
 	tasks, maps bool
+	// now and every throttle map decoding (Session.policyMaps).
+	now   time.Time
+	every time.Duration
 }
 
 // Take reads the session into a snapshot.
@@ -164,21 +171,20 @@ func Take(s *Session, n need) *Snapshot {
 	}
 
 	// Latency.
-	sn.Wake = latency("wakeup", &c.wake, &c.wakeLog)
+	sn.Wake = latency("wakeup", &c.wake)
 	for g, name := range s.groups {
-		sn.Requests = append(sn.Requests, latency(name, &c.requests[g], &c.reqLog[g]))
+		sn.Requests = append(sn.Requests, latency(name, &c.requests[g]))
 	}
 
 	// Tasks and maps.
 	if n.maps || n.tasks {
-		if s.maps != nil {
-			sn.Maps = s.maps(s.sched)
-		}
+		sn.Maps = s.policyMaps(n.maps, n.now, n.every)
 	}
 	for _, t := range m.Tasks() {
 		if t.Runnable() {
 			sn.Runnable++
 		}
+		sn.MaxLag = max(sn.MaxLag, t.Stats.MaxLag)
 	}
 	if n.tasks {
 		per := perTask(sn.Maps)
@@ -206,7 +212,7 @@ func Take(s *Session, n need) *Snapshot {
 	return sn
 }
 
-func latency(name string, h *sim.Histogram, lg *[64]uint64) LatencySnap {
-	return LatencySnap{Name: name, Count: h.Count(), P50: h.Quantile(0.5), P90: h.Quantile(0.9),
-		P99: h.Quantile(0.99), P999: h.Quantile(0.999), Max: h.Max(), Log: *lg}
+func latency(name string, h *liveHist) LatencySnap {
+	return LatencySnap{Name: name, Count: h.n, P50: h.quantile(0.5), P90: h.quantile(0.9),
+		P99: h.quantile(0.99), P999: h.quantile(0.999), Max: h.max, Log: h.log2()}
 }

@@ -15,6 +15,9 @@ type Header struct {
 	Seeking bool
 	SeekTo  uint64
 	Done    bool
+	// Actual is the speed reached lately (simulated per real time), 0 if
+	// not known or not running.
+	Actual float64
 }
 
 // MinWidth and MinHeight are the smallest screen the dashboard lays out;
@@ -112,8 +115,17 @@ func drawHeader(c canvas, m *Model, hd Header, snaps []*Snapshot) {
 	if len(snaps) > 0 {
 		now = snaps[0].Now
 	}
+	for _, sn := range snaps {
+		if sn.Ejection != "" {
+			state += " │ !! " + sn.Policy + " ejected (events panel)"
+		}
+	}
 	// The parts, most important first; those that do not fit are left out.
-	parts := []string{fmt.Sprintf("t %s / %s", clock(now), dur(hd.End)), state, "speed " + m.RateLabel(),
+	speed := "speed " + m.RateLabel()
+	if hd.Actual > 0 && (rates[m.Rate].f == 0 || hd.Actual < 0.9*rates[m.Rate].f) {
+		speed += fmt.Sprintf(" (%.3gx)", hd.Actual) // flat out, or not keeping up
+	}
+	parts := []string{fmt.Sprintf("t %s / %s", clock(now), dur(hd.End)), state, speed,
 		strings.Join(names, " vs "), hd.Title, "schedsim top"}
 	for len(parts) > 1 && len([]rune(" "+strings.Join(parts, " │ "))) > c.r.w {
 		parts = parts[:len(parts)-1]
@@ -160,7 +172,7 @@ func drawStatus(c canvas, m *Model) {
 		c.text(0, 0, m.Status, th.warn)
 		return
 	}
-	hint := "space pause  . step  +/- speed  g go to  tab/←→ panel  ↑↓ scroll  / filter  s sort  ? help  q quit"
+	hint := "space pause  . step  > tick  +/- speed  g go to  tab/←→ panel  ↑↓ scroll  / filter  s sort  ? help  q quit"
 	if m.Filter != "" {
 		hint = "filter \"" + m.Filter + "\" │ " + hint
 	}
@@ -171,7 +183,7 @@ var helpLines = []string{
 	"schedsim top: keys",
 	"",
 	"space      pause / resume",
-	".          step: one event (pauses)",
+	".          step: one event (pauses)      >   one tick",
 	"+ / -      faster / slower (1/10000 of real time .. max)",
 	"g          go to a simulated time (back: re-simulates)",
 	"tab ← →    next / previous panel   1-7: panel by number",

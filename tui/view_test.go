@@ -167,6 +167,20 @@ func TestPanelsAt80x24NoColor(t *testing.T) {
 	}
 }
 
+// An ejection shows in the header and in the machine panel.
+func TestEjectionShown(t *testing.T) {
+	sn := snapshot16()
+	sn.Ejection = "fifo ejected: scx_bpf_error: bad dsq"
+	s := newScreen(t, 120, 30)
+	m := &Model{Rate: defaultRate, Focus: PanelMachine}
+	Draw(s, m, Header{}, []*Snapshot{sn})
+	s.Show()
+	rows := screenText(s)
+	if !strings.Contains(rows[0], "fifo ejected") || !contains(rows[1:], "scx_bpf_error: bad dsq") {
+		t.Errorf("ejection not shown:\n%s", strings.Join(rows, "\n"))
+	}
+}
+
 // The help overlay lists the keys.
 func TestHelpOverlay(t *testing.T) {
 	s := newScreen(t, 80, 24)
@@ -294,5 +308,33 @@ func TestEventsScroll(t *testing.T) {
 	m.Update(tcell.NewEventKey(tcell.KeyHome, 0, tcell.ModNone))
 	if got := last(draw()); got != "line 49" {
 		t.Errorf("Home: bottom line %q", got)
+	}
+}
+
+// Drawing never panics, whatever the size, panel and number of sessions
+// (resizes go through every size).
+func TestDrawAnySize(t *testing.T) {
+	sn := snapshot16()
+	sn.Tasks = []TaskSnap{{PID: 1, Comm: "web-1", HasEEVDF: true}}
+	sn.Maps = []MapSnap{{Name: "tasks", Type: "hash", Columns: []string{"key", "vruntime"}, Rows: [][]string{{"1", "12345678901234567890"}}}}
+	sn.Events = []Event{{At: 1, CPU: -1, Kind: "ejected", Text: "x\ny"}}
+	sn.Wake.Count, sn.Wake.Log[5] = 3, 3
+	sn.Samples = []Sample{{Util: 0.5}, {Util: 1}}
+	for _, n := range []int{1, 2, 3} {
+		snaps := make([]*Snapshot, n)
+		for i := range snaps {
+			snaps[i] = sn
+		}
+		s := newScreen(t, 10, 10)
+		for _, w := range []int{1, 39, 40, 79, 80, 151, 210} {
+			for _, h := range []int{1, 9, 10, 24, 45} {
+				s.SetSize(w, h)
+				for p := Panel(0); p < numPanels; p++ {
+					m := &Model{Rate: defaultRate, Focus: p, Help: p == PanelEvents, Prompt: int(p) % 3}
+					m.Scroll[p] = 3
+					Draw(s, m, Header{Title: "t", Actual: 0.5}, snaps)
+				}
+			}
+		}
 	}
 }

@@ -35,7 +35,7 @@ func (f *benchFlags) define(fs *flag.FlagSet, merge bool) {
 	if !merge {
 		fs.IntVar(&f.workers, "workers", 0, "run `N` simulations at once (default: the number of CPUs)")
 		fs.StringVar(&f.shard, "shard", "", "run only the `i/n`-th slice of the suite (0 <= i < n); default from JOB_COMPLETION_INDEX/JOB_COMPLETIONS or SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT when set")
-		fs.StringVar(&f.engine, "engine", "", "BPF execution `ENGINE`: "+strings.Join(bench.Engines, ", ")+" (default: each config's policy.engine, else "+policies.DefaultEngine()+")")
+		fs.StringVar(&f.engine, "engine", "", "BPF execution `ENGINE`: "+strings.Join(policies.EngineNames(), ", ")+" (default: each config's policy.engine, else "+policies.DefaultEngine()+")")
 		fs.BoolVar(&f.quiet, "quiet", false, "no progress output")
 		fs.StringVar(&f.seeds, "seeds", "", "replace the suite's seeds: a count `N` (seeds 1 to N) or a list such as 1,7,9")
 		fs.StringVar(&f.duration, "duration", "", "replace the suite's duration (`D` such as 100ms) for every config")

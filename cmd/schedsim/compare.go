@@ -22,6 +22,7 @@ func compareRun(cfg *sim.Config, o sim.Overrides, f runFlags, printk, stdout, st
 	var names []string
 	var results []*sim.Result
 	var scheds []sim.Scheduler
+	var replays []func(io.Writer) // trace workloads: replay vs recording, per policy
 	env := f.policyEnv(cfg, o)
 	env.log = printk // each line names its policy
 	for _, spec := range specs {
@@ -38,12 +39,21 @@ func compareRun(cfg *sim.Config, o sim.Overrides, f runFlags, printk, stdout, st
 		names = append(names, spec.name)
 		results = append(results, r)
 		scheds = append(scheds, sched)
+		if d := recordReplay(scn, r); len(d) > 0 {
+			replays = append(replays, func(w io.Writer) {
+				fmt.Fprintf(w, "\nunder %s:", spec.name)
+				writeReplayDiffs(w, scn, d)
+			})
+		}
 	}
 	summaryOut := stdout
 	if f.json == "-" {
 		summaryOut = stderr
 	}
 	writeComparison(summaryOut, cfg, names, results)
+	for _, p := range replays {
+		p(summaryOut)
+	}
 	if f.maps {
 		for i := range scheds {
 			if err := writeMaps(summaryOut, scheds[i], results[i]); err != nil {

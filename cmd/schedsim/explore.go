@@ -87,7 +87,7 @@ func cmdExplore(args []string, stdout, stderr io.Writer) int {
 		o := sim.Overrides{Seed: &seed, Duration: &d, Interleave: true}
 		mp := cfg.Params(o)
 		ts := mp.Topology
-		env := policyEnv{cpus: ts.Nodes * ts.LLCsPerNode * ts.CoresPerLLC * ts.ThreadsPerCore, topo: ts, hz: mp.HZ, seed: seed,
+		env := policyEnv{cpus: ts.Nodes * ts.LLCsPerNode * ts.CoresPerLLC * ts.ThreadsPerCore, topo: ts, hz: mp.HZ, kernel: mp.Kernel, seed: seed,
 			insnCostPs: cfg.Policy.InsnCostPs, quantum: cfg.Policy.Quantum, lockTimeout: cfg.Policy.LockTimeout,
 			pct: &policies.PCT{Seed: seed, Depth: *depth}, engine: engineOf(cfg, *engine),
 			budgetInsns: cfg.Policy.BudgetInsns, budgetNs: cfg.Policy.BudgetTime}

@@ -27,6 +27,7 @@ type policyEnv struct {
 	engine      string           // "jit", "interp" or "" (the default)
 	topo        sim.TopologySpec // zero: cpus cores in one LLC
 	hz          int
+	kernel      sim.KernelVersion
 	ops         string // --ops NAME
 	recipe      string // --recipe NAME|FILE
 	budgetInsns uint64 // per-callback budgets (0: defaults)
@@ -94,6 +95,6 @@ func resolvePolicy(spec string, params []sim.Param, env policyEnv) (sim.Schedule
 	return policies.LoadObject(obj, policies.Options{NumCPUs: env.cpus, Params: ps,
 		Recipe: recipe, NoRecipe: env.recipe == "none", InsnCostPs: env.insnCostPs, Seed: env.seed, Log: env.log, NoVerify: env.noVerify,
 		Quantum: env.quantum, LockTimeout: env.lockTimeout, PCT: env.pct, Engine: env.engine,
-		Topology: env.topo, HZ: env.hz, Ops: env.ops,
+		Topology: env.topo, HZ: env.hz, Kernel: env.kernel, Ops: env.ops,
 		BudgetInsns: env.budgetInsns, BudgetNs: env.budgetNs})
 }

@@ -87,7 +87,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(fs.Output(), "usage: schedsim run [CONFIG] [--policy NAME|PATH] [--seed N] [--duration D] [--json FILE] [--no-verify] [--printk FILE] [--interleave] [--pct [--pct-depth D]] [--maps] [--engine jit|interp]\n"+
 			"                    [--budget-insns N] [--budget-time D]\n"+
 			"                    [--ops NAME] [--recipe NAME|FILE|none]\n"+
-			"                    [--trace FILE [--trace-format F] [--trace-from T] [--trace-to T]]\n\n"+
+			"                    [--trace FILE [--trace-format F] [--trace-from T] [--trace-to T] [--trace-events LIST]]\n\n"+
 			"Simulates the scenario in CONFIG (default: the built-in %s) and prints a summary.\n\n", configs.Default)
 		fs.PrintDefaults()
 	}
@@ -160,7 +160,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	var tr *traceOut
 	if f.trace.set() {
 		var err error
-		if tr, err = f.trace.open(env.cpus); err != nil {
+		if tr, err = f.trace.open(env.cpus, cfg); err != nil {
 			fmt.Fprintf(stderr, "schedsim run: %v\n", err)
 			return exitUsage
 		}
@@ -195,12 +195,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 			return exitFailure
 		}
 	}
-	if diffs := replayDiffs(scn); len(diffs) > 0 {
+	if diffs := recordReplay(scn, res); len(diffs) > 0 {
 		writeReplayDiffs(summaryOut, scn, diffs)
-		if res.Extra == nil {
-			res.Extra = map[string]any{}
-		}
-		res.Extra["trace_replay"] = diffs
 	}
 	if jsonOut != nil {
 		data, err := json.MarshalIndent(res, "", "  ")

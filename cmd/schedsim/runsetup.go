@@ -78,7 +78,7 @@ func (f runFlags) policyEnv(cfg *sim.Config, o sim.Overrides) policyEnv {
 	env := policyEnv{cpus: ts.Nodes * ts.LLCsPerNode * ts.CoresPerLLC * ts.ThreadsPerCore,
 		seed: mp.Seed, insnCostPs: cfg.Policy.InsnCostPs, noVerify: f.noVerify,
 		quantum: cfg.Policy.Quantum, lockTimeout: cfg.Policy.LockTimeout, engine: engineOf(cfg, f.engine),
-		topo: ts, hz: mp.HZ, ops: f.ops, recipe: f.recipe,
+		topo: ts, hz: mp.HZ, kernel: mp.Kernel, ops: f.ops, recipe: f.recipe,
 		budgetInsns: cfg.Policy.BudgetInsns, budgetNs: cfg.Policy.BudgetTime}
 	if f.budgetInsns != 0 {
 		env.budgetInsns = f.budgetInsns
@@ -148,6 +148,14 @@ func buildRun(cmd string, cfg *sim.Config, o sim.Overrides, env policyEnv, spec 
 			fmt.Fprintf(stderr, "\nverifier log:\n%s\n(run with --no-verify to run it anyway)\n", ve.Log)
 		}
 		return nil, nil, exitUsage
+	}
+	if _, ok := sched.(*policies.BPFPolicy); ok {
+		if _, note, _ := policies.NewEngine(env.engine); note != "" {
+			fmt.Fprintln(stderr, note) // no JIT on this platform
+		}
+	}
+	if b, ok := sched.(*policies.BPFPolicy); ok && b.RecipeNote != "" {
+		fmt.Fprintf(stderr, "note: %s\n", b.RecipeNote)
 	}
 	scn, err := cfg.Build(sched, o)
 	if err != nil {

@@ -16,19 +16,20 @@ import (
 
 // traceFlags are schedsim run's --trace options.
 type traceFlags struct {
-	file, format, from, to string
+	file, format, from, to, events string
 }
 
 func (tf *traceFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&tf.file, "trace", "", "write the run as a trace to `FILE` (.pftrace/.perfetto-trace: Perfetto, .json: Chrome JSON, .txt: ftrace text)")
-	fs.StringVar(&tf.format, "trace-format", "", "trace `FORMAT`: perfetto, json, ftrace or ftrace-ns (default: from the file's extension)")
+	fs.StringVar(&tf.format, "trace-format", "", "trace `FORMAT`: perfetto, perfetto-compact, json, ftrace or ftrace-ns (default: from the file's extension)")
 	fs.StringVar(&tf.from, "trace-from", "", "trace only from simulated `TIME` on (e.g. 200ms)")
 	fs.StringVar(&tf.to, "trace-to", "", "trace only up to simulated `TIME`")
+	fs.StringVar(&tf.events, "trace-events", "", "what to trace besides the sched events: a `LIST` of callbacks, dsq, locks, counters, printk, or all (the default), or sched alone")
 }
 
 // set reports whether any trace option was given.
 func (tf *traceFlags) set() bool {
-	return tf.file != "" || tf.format != "" || tf.from != "" || tf.to != ""
+	return tf.file != "" || tf.format != "" || tf.from != "" || tf.to != "" || tf.events != ""
 }
 
 // traceOut is an open trace: its writer and file.
@@ -38,16 +39,20 @@ type traceOut struct {
 	name string
 }
 
-// open creates the trace file and its writer for a machine of ncpu CPUs.
-func (tf *traceFlags) open(ncpu int) (*traceOut, error) {
+// open creates the trace file and its writer for a machine of ncpu CPUs
+// running the config's workloads.
+func (tf *traceFlags) open(ncpu int, cfg *sim.Config) (*traceOut, error) {
 	if tf.file == "" {
-		return nil, fmt.Errorf("--trace-format, --trace-from and --trace-to need --trace FILE")
+		return nil, fmt.Errorf("--trace-format, --trace-from, --trace-to and --trace-events need --trace FILE")
 	}
 	format, err := traces.FormatFor(tf.file, tf.format)
 	if err != nil {
 		return nil, fmt.Errorf("--trace: %w", err)
 	}
 	o := traces.Options{CPUs: ncpu}
+	for _, w := range cfg.Workloads {
+		o.Workloads = append(o.Workloads, w.Common().Name)
+	}
 	for _, x := range []struct {
 		flag, val string
 		dst       *uint64
@@ -60,6 +65,13 @@ func (tf *traceFlags) open(ncpu int) (*traceOut, error) {
 			return nil, fmt.Errorf("%s %q: expected a time such as 200ms or 1s", x.flag, x.val)
 		}
 		*x.dst = d
+	}
+	if tf.events != "" {
+		want, err := traces.ParseEvents(tf.events)
+		if err != nil {
+			return nil, fmt.Errorf("--trace-events: %w", err)
+		}
+		o.Skip = traces.EventAll &^ want
 	}
 	if o.To != 0 && o.To < o.From {
 		return nil, fmt.Errorf("--trace-to %s is before --trace-from %s", tf.to, tf.from)
@@ -98,6 +110,19 @@ func replayDiffs(scn *sim.Scenario) map[string][]sim.ReplayDiff {
 		}
 	}
 	return out
+}
+
+// recordReplay puts the run's replay comparisons, if it has trace
+// workloads, in the result's extra.trace_replay and returns them.
+func recordReplay(scn *sim.Scenario, r *sim.Result) map[string][]sim.ReplayDiff {
+	diffs := replayDiffs(scn)
+	if len(diffs) > 0 {
+		if r.Extra == nil {
+			r.Extra = map[string]any{}
+		}
+		r.Extra["trace_replay"] = diffs
+	}
+	return diffs
 }
 
 // maxReplayRows bounds the tasks the summary lists per trace workload.

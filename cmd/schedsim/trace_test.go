@@ -29,7 +29,7 @@ func TestRunTraceFormats(t *testing.T) {
 		file string
 		args []string
 	}{{"t.pftrace", nil}, {"t.perfetto-trace", nil}, {"t.json", nil}, {"t.txt", nil},
-		{"t.out", []string{"--trace-format", "ftrace-ns"}}} {
+		{"t.out", []string{"--trace-format", "ftrace-ns"}}, {"c.pftrace", []string{"--trace-format", "perfetto-compact"}}} {
 		file := filepath.Join(dir, c.file)
 		args := append([]string{"run", cfg, "--trace", file, "--json", filepath.Join(dir, c.file+".res")}, c.args...)
 		if code, _, errOut := cli(t, args...); code != exitOK {
@@ -132,5 +132,40 @@ func TestReplayExamples(t *testing.T) {
 	code, out, errOut := cli(t, "run", "../../configs/traces/video.toml", "--policy", "eevdf")
 	if code != exitOK || !strings.Contains(out, "video     rtapp") {
 		t.Fatalf("video.toml: exit %d: %s%s", code, out, errOut)
+	}
+}
+
+func TestRTAppUnsupportedKey(t *testing.T) {
+	dir := t.TempDir()
+	json := "{\n  \"tasks\": {\n    \"t\": { \"run\": 1000, \"barrier\": \"x\" }\n  }\n}\n"
+	if err := os.WriteFile(filepath.Join(dir, "w.json"), []byte(json), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "c.toml")
+	os.WriteFile(cfg, []byte("[[workload]]\nkind = \"rtapp\"\nfile = \"w.json\"\n"), 0o644)
+	code, _, errOut := cli(t, "run", cfg)
+	want := filepath.Join(dir, "w.json") + `:3:25: rt-app key "barrier" is not supported`
+	if code != exitUsage || !strings.Contains(errOut, want) {
+		t.Errorf("exit %d: %s\nwant %s", code, errOut, want)
+	}
+}
+
+func TestRunTraceEvents(t *testing.T) {
+	cfg := writeConfig(t, traceTestConfig)
+	dir := t.TempDir()
+	all, sched := filepath.Join(dir, "all.json"), filepath.Join(dir, "sched.json")
+	for _, c := range [][]string{{"--trace", all}, {"--trace", sched, "--trace-events", "sched"}} {
+		if code, _, errOut := cli(t, append([]string{"run", cfg}, c...)...); code != exitOK {
+			t.Fatalf("%v: exit %d: %s", c, code, errOut)
+		}
+	}
+	a, _ := os.ReadFile(all)
+	s, _ := os.ReadFile(sched)
+	if !strings.Contains(string(a), `"cost_ns"`) || strings.Contains(string(s), `"cost_ns"`) || !strings.Contains(string(s), `"name":"w-0"`) {
+		t.Errorf("--trace-events sched did not leave out the callbacks alone")
+	}
+	if code, _, errOut := cli(t, "run", cfg, "--trace", all, "--trace-events", "cpu"); code != exitUsage ||
+		!strings.Contains(errOut, `unknown trace event category "cpu"`) {
+		t.Errorf("bad category: exit %d, %s", code, errOut)
 	}
 }

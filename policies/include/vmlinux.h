@@ -13,9 +13,13 @@
 
 struct scx_dispatch_q;
 struct cgroup;
+struct cgroup_subsys_state;
+struct task_struct;
+struct mm_struct;
 struct cpumask;
 struct sched_ext_entity;
-struct task_struct;
+struct sched_avg;
+struct sched_entity;
 struct scx_init_task_args;
 struct scx_exit_task_args;
 struct scx_exit_info;
@@ -23,6 +27,8 @@ struct scx_cpu_acquire_args;
 struct scx_cpu_release_args;
 struct scx_dump_ctx;
 struct scx_cgroup_init_args;
+struct kernfs_node;
+struct percpu_ref;
 struct rq;
 struct sched_ext_ops;
 struct bpf_spin_lock;
@@ -307,11 +313,29 @@ typedef __kernel_pid_t pid_t;
 
 typedef unsigned long uintptr_t;
 
-struct cpumask {
-	u64 bits[8];
+struct percpu_ref {
+	unsigned long percpu_count_ptr;
+	void *data;
 };
 
-typedef struct cpumask cpumask_t;
+struct cgroup_subsys_state {
+	struct cgroup *cgroup;
+	struct percpu_ref refcnt;
+	struct cgroup_subsys_state *parent;
+	int id;
+	unsigned int flags;
+	u64 serial_nr;
+};
+
+struct cgroup {
+	struct cgroup_subsys_state self;
+	unsigned long flags;
+	int level;
+	int max_depth;
+	struct kernfs_node *kn;
+	struct cgroup *dom_cgrp;
+	struct cgroup *ancestors[0];
+};
 
 struct sched_ext_entity {
 	struct scx_dispatch_q *dsq;
@@ -331,6 +355,30 @@ struct sched_ext_entity {
 	bool disallow;
 };
 
+struct cpumask {
+	u64 bits[8];
+};
+
+struct sched_avg {
+	u64 last_update_time;
+	u64 load_sum;
+	u64 runnable_sum;
+	u32 util_sum;
+	u32 period_contrib;
+	unsigned long load_avg;
+	unsigned long runnable_avg;
+	unsigned long util_avg;
+};
+
+struct sched_entity {
+	u64 exec_start;
+	u64 sum_exec_runtime;
+	u64 prev_sum_exec_runtime;
+	u64 vruntime;
+	u64 nr_migrations;
+	struct sched_avg avg;
+};
+
 struct task_struct {
 	u32 __state;
 	u32 flags;
@@ -348,7 +396,18 @@ struct task_struct {
 	struct sched_ext_entity scx;
 	char comm[16];
 	struct cpumask cpus_mask;
+	unsigned short migration_disabled;
+	struct sched_entity se;
+	u64 utime;
+	u64 stime;
+	struct task_struct *real_parent;
+	struct task_struct *group_leader;
+	struct mm_struct *mm;
+	unsigned long nvcsw;
+	unsigned long nivcsw;
 };
+
+typedef struct cpumask cpumask_t;
 
 struct scx_init_task_args {
 	bool fork;
@@ -387,6 +446,16 @@ struct scx_dump_ctx {
 
 struct scx_cgroup_init_args {
 	u32 weight;
+	u64 bw_period_us;
+	u64 bw_quota_us;
+	u64 bw_burst_us;
+};
+
+struct kernfs_node {
+	const char *name;
+	u64 id;
+	unsigned short flags;
+	unsigned short mode;
 };
 
 struct rq {

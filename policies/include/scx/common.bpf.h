@@ -20,6 +20,7 @@
  *   - scx_bpf_error() / scx_bpf_exit() with printf-like arguments;
  *   - bpf_for() / bpf_repeat() / bpf_for_each() loops over open-coded
  *     iterators, bpf_obj_new() and the rbtree and list wrappers;
+ *   - UEI_DEFINE() / UEI_RECORD() to keep ops.exit's information;
  *   - a few helpers (private(), __contains(), cast_mask(), vtime_before()
  *     and time_before()/time_after(),
  *     __COMPAT_ENUM_OR_ZERO()).
@@ -424,6 +425,15 @@ extern void bpf_rcu_read_unlock(void) __ksym;
 extern void bpf_preempt_disable(void) __ksym;
 extern void bpf_preempt_enable(void) __ksym;
 
+/* Cgroups: the task's cgroup, a cgroup by id, an ancestor (release each
+ * with bpf_cgroup_release()). struct cgroup has level, kn->id, self and
+ * ancestors[]. */
+extern struct cgroup *scx_bpf_task_cgroup(struct task_struct *p) __ksym;
+extern struct cgroup *bpf_cgroup_acquire(struct cgroup *cgrp) __ksym;
+extern void bpf_cgroup_release(struct cgroup *cgrp) __ksym;
+extern struct cgroup *bpf_cgroup_ancestor(struct cgroup *cgrp, int level) __ksym;
+extern struct cgroup *bpf_cgroup_from_id(u64 cgid) __ksym;
+
 /* Arenas: memory shared with user space, in pages (BPF_MAP_TYPE_ARENA).
  * __arena marks a pointer into it (address space 1); __arena globals live
  * in the arena (section .addr_space.1). cast_kern()/cast_user() convert
@@ -578,6 +588,45 @@ static __always_inline bool time_after(u64 a, u64 b)
 {
 	return (s64)(b - a) < 0;
 }
+
+/*
+ * Exit information for user space, as upstream scx's user_exit_info.bpf.h
+ * names it: UEI_DEFINE(uei) declares `struct user_exit_info uei` in .data
+ * (and the dump buffer scx's loaders size); UEI_RECORD(uei, ei) in ops.exit
+ * copies the kind, exit code, reason and message of ei into it. scx's
+ * loaders print it with UEI_REPORT; schedsim prints the same "EXIT: ..."
+ * line itself, and `schedsim run --maps` shows uei.
+ */
+#ifndef UEI_DEFINE
+enum {
+	UEI_REASON_LEN = 128,
+	UEI_MSG_LEN = 1024,
+};
+
+struct user_exit_info {
+	int kind;
+	s64 exit_code;
+	char reason[UEI_REASON_LEN];
+	char msg[UEI_MSG_LEN];
+};
+
+#define UEI_DEFINE(__name)						\
+	char __name##_dump[1] SEC(".data." #__name "_dump");		\
+	const volatile u32 __name##_dump_len;				\
+	struct user_exit_info __name SEC(".data")
+
+#define UEI_RECORD(__uei_name, __ei) ({					\
+	bpf_probe_read_kernel_str(__uei_name.reason,			\
+				  sizeof(__uei_name.reason), (__ei)->reason); \
+	bpf_probe_read_kernel_str(__uei_name.msg,			\
+				  sizeof(__uei_name.msg), (__ei)->msg);	\
+	bpf_probe_read_kernel_str(__uei_name##_dump,			\
+				  __uei_name##_dump_len, (__ei)->dump);	\
+	__uei_name.exit_code = (__ei)->exit_code;			\
+	__sync_val_compare_and_swap(&__uei_name.kind, __uei_name.kind,	\
+				    (__ei)->kind);			\
+})
+#endif
 
 #ifndef CLOCK_MONOTONIC
 #define CLOCK_MONOTONIC 1 /* bpf_timer_init() clock */
