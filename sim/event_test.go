@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"encoding/binary"
+	"hash/fnv"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -34,6 +36,18 @@ func TestEventQueueOrder(t *testing.T) {
 		ref = ref[1:]
 		if len(q) != len(ref) {
 			t.Fatalf("step %d: %d queued, want %d", step, len(q), len(ref))
+		}
+	}
+}
+
+// TestFNVWord: the unrolled schedule hash step is FNV-1a over the word's
+// bytes, least significant first.
+func TestFNVWord(t *testing.T) {
+	for _, v := range []uint64{0, 1, 0xff, 0x0123456789abcdef, ^uint64(0)} {
+		f := fnv.New64a()
+		f.Write(binary.LittleEndian.AppendUint64(nil, v))
+		if got, want := fnvWord(fnvOffset, v), f.Sum64(); got != want {
+			t.Errorf("fnvWord(%#x) = %#x, want %#x", v, got, want)
 		}
 	}
 }

@@ -275,6 +275,19 @@ const (
 	fnvPrime  = 1099511628211
 )
 
+// fnvWord hashes v's eight bytes, least significant first, into h
+// (FNV-1a), unrolled.
+func fnvWord(h, v uint64) uint64 {
+	h = (h ^ v&0xff) * fnvPrime
+	h = (h ^ v>>8&0xff) * fnvPrime
+	h = (h ^ v>>16&0xff) * fnvPrime
+	h = (h ^ v>>24&0xff) * fnvPrime
+	h = (h ^ v>>32&0xff) * fnvPrime
+	h = (h ^ v>>40&0xff) * fnvPrime
+	h = (h ^ v>>48&0xff) * fnvPrime
+	return (h ^ v>>56) * fnvPrime
+}
+
 // Now is the simulated time in ns.
 func (m *Machine) Now() uint64 { return m.now }
 
@@ -1201,15 +1214,10 @@ func (m *Machine) switchTo(c *CPU, prev, next *Task) {
 	if next != nil {
 		np = next.PID
 	}
-	h := m.hash
-	for _, v := range [4]uint64{m.now, uint64(c.ID), uint64(uint32(pp)), uint64(uint32(np))} {
-		for i := 0; i < 8; i++ {
-			h ^= v & 0xff
-			h *= fnvPrime
-			v >>= 8
-		}
-	}
-	m.hash = h
+	h := fnvWord(m.hash, m.now)
+	h = fnvWord(h, uint64(c.ID))
+	h = fnvWord(h, uint64(uint32(pp)))
+	m.hash = fnvWord(h, uint64(uint32(np)))
 	if m.obs != nil {
 		m.obs.Switch(m.now, c.ID, prev, next)
 	}
