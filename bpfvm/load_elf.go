@@ -51,7 +51,7 @@ const arenaDataName = ".data.arena_1"
 
 // maxSectionSize bounds every section of an object, in particular global
 // data sections, which become single maps.
-const maxSectionSize = 64 << 20
+const maxSectionSize = 256 << 20 // scx_layered's .bss is 158 MiB
 
 type patch struct {
 	off  int64

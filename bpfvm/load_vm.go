@@ -130,6 +130,9 @@ type LoadOptions struct {
 	// offset) / element size, which must divide exactly. Contents are
 	// kept, truncated or zero-extended.
 	DataSizes map[string]uint32
+	// MaxEntries replaces declared maps' max_entries, by map name, as
+	// libbpf's bpf_map__set_max_entries before load.
+	MaxEntries map[string]uint32
 	// Kconfig gives the values of .kconfig externs (e.g.
 	// "LINUX_KERNEL_VERSION"), encoded like Params; "y"/"n"/"m" are also
 	// accepted for bools, chars and tristates. A missing weak extern is
@@ -329,6 +332,13 @@ func (l *loader) layout() error {
 				return l.errorf("map %s: inner map %s does not match the inner map template", spec.Name, in.Name)
 			}
 		}
+	}
+	for _, name := range sortedKeys(l.opts.MaxEntries) {
+		i, ok := l.obj.MapIndex(name)
+		if !ok || l.specs[i].Section != "" {
+			return l.errorf("LoadOptions.MaxEntries[%q]: no declared map of that name", name)
+		}
+		l.specs[i].MaxEntries = l.opts.MaxEntries[name]
 	}
 	for _, sec := range sortedKeys(l.opts.DataSizes) {
 		if err := l.resize(sec, l.opts.DataSizes[sec]); err != nil {

@@ -388,7 +388,8 @@ func checkSpec(s *MapSpec) error {
 			return bad("key size %d, want 1..512", s.KeySize)
 		}
 	}
-	if s.ValueSize == 0 || s.ValueSize > 1<<24 {
+	if s.ValueSize == 0 || s.ValueSize > 1<<24 && !(s.MaxEntries == 1 && s.ValueSize <= maxSectionSize) {
+		// (a global data section is one value, as large as a section)
 		return bad("value size %d", s.ValueSize)
 	}
 	if s.Type == MapArrayOfMaps && s.ValueSize != 4 {

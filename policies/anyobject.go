@@ -80,6 +80,7 @@ func VerifyObject(obj *bpfvm.Object, o VerifyObjectOptions) ([]ProgramVerdict, e
 			env.CtxNotModelled = true
 			env.ExitNotModelled = exitRulesNotModelled(typ)
 			env.KfuncModelled = func(name string) bool { return kfuncModelledFor(typ, name) }
+			env.HelperAllowed = func(id int32) bool { return helperAllowedFor(typ, id) }
 		}
 		if o.Log == nil {
 			env.Cache = cache
@@ -204,4 +205,16 @@ func kfuncModelledFor(typ, name string) bool {
 		return true
 	}
 	return false
+}
+
+// helperAllowedFor: the helper restrictions per program type that are
+// modelled: bpf_ktime_get_coarse_ns (160) is not offered to tracing
+// programs (kprobe, tracepoint, perf_event, raw_tracepoint:
+// bpf_tracing_func_proto, kernel/trace/bpf_trace.c 6.12).
+func helperAllowedFor(typ string, id int32) bool {
+	switch typ {
+	case "kprobe", "tracepoint", "perf_event", "raw_tracepoint":
+		return id != 160
+	}
+	return true
 }

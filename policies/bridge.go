@@ -25,6 +25,13 @@ type Options struct {
 	Params map[string]any
 	// DataSizes resizes .data.* sections (RESIZE_ARRAY).
 	DataSizes map[string]uint32
+	// MaxEntries sets declared maps' max_entries (bpf_map__set_max_entries).
+	MaxEntries map[string]uint32
+	// BootOffset is how long the machine has been up when the run starts
+	// (ns): the BPF clocks (bpf_ktime_get_ns, scx_bpf_now, rq clocks, bpf
+	// timers) read simulated time plus it. A real kernel's clock is never
+	// near 0, and some schedulers assume it (scx_pair). 0 by default.
+	BootOffset uint64
 	// InsnCostPs is the simulated cost of one BPF instruction in
 	// picoseconds, charged to the CPU running the callback together with
 	// the helpers' and kfuncs' own costs; 0 makes scheduler code free
@@ -207,6 +214,7 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 		o.Params = maps.Clone(opts.Params)
 		o.Kconfig = maps.Clone(opts.Kconfig)
 		o.DataSizes = maps.Clone(opts.DataSizes)
+		o.MaxEntries = maps.Clone(opts.MaxEntries)
 		flags, setFlags, err = recipe.apply(obj, &o, objFlags)
 		switch {
 		case err == nil:
@@ -247,7 +255,8 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 		return nil, err
 	}
 	inst, err := vm.Load(obj, bpfvm.LoadOptions{KernelBTF: kbtf, Params: opts.Params, DataSizes: opts.DataSizes,
-		Kconfig: kconfig, Ksyms: ksyms})
+		MaxEntries: opts.MaxEntries,
+		Kconfig:    kconfig, Ksyms: ksyms})
 	if err != nil {
 		vm.Close()
 		return nil, err
@@ -614,6 +623,9 @@ func (b *BPFPolicy) Init(k *sim.Kernel) (err error) {
 		if b.recipe != nil && err == nil {
 			err = b.runSyscalls(b.recipe, true)
 		}
+		if b.recipe != nil && err == nil {
+			b.startPeriodic(b.recipe)
+		}
 	}()
 	if b.ops.Has(sim.CbInit) {
 		r := int32(b.call(sim.CbInit))
@@ -741,6 +753,10 @@ func (b *BPFPolicy) InitTask(p *sim.Task, args sim.InitTaskArgs) int32 {
 		return 0
 	}
 	b.initTaskLinks(p.K)
+	if p.K.Cgroups, err = b.cssSetAddr(args.Cgroup); err != nil {
+		b.k.Fault("BPF runtime error", err.Error())
+		return 0
+	}
 	if err := writeStruct(b.vm.Mem, s, "scx_init_task_args", map[string]uint64{"fork": boolU(args.Fork), "cgroup": cgAddr}); err != nil {
 		b.k.Fault("BPF runtime error", err.Error())
 		return 0
@@ -767,7 +783,7 @@ type timerHost struct {
 	live   map[uint64]bool
 }
 
-func (h *timerHost) Now() uint64 { return h.b.k.Now() }
+func (h *timerHost) Now() uint64 { return h.b.ktime() }
 
 func (h *timerHost) Arm(at uint64, cpu int, pinned bool, fire func(c *bpfvm.Context) error) uint64 {
 	if h.live == nil {
@@ -779,6 +795,7 @@ func (h *timerHost) Arm(at uint64, cpu int, pinned bool, fire func(c *bpfvm.Cont
 	if cpu < 0 || cpu >= len(h.b.ctxs) {
 		cpu = 0
 	}
+	at -= min(at, h.b.opts.BootOffset) // BPF clock -> simulated time
 	h.b.k.Machine().AtOn(at, cpu, func() {
 		if !h.live[id] {
 			return

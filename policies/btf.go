@@ -679,6 +679,7 @@ func (k *ktypes) build() {
 	k.opaque("scx_dispatch_q")
 	cgrp, css := k.declare("cgroup"), k.declare("cgroup_subsys_state")
 	k.declare("task_struct") // task_struct points to task_structs
+	cssSet := k.declare("css_set")
 	k.opaque("mm_struct")
 
 	k.schedExtEnums()
@@ -694,6 +695,11 @@ func (k *ktypes) build() {
 	k.cstruct("scx_cgroup_init_args", k.f("u32 weight"), k.f("u64 bw_period_us"), k.f("u64 bw_quota_us"),
 		k.f("u64 bw_burst_us"))
 	k.cgroupTypes(cgrp, css)
+	k.layout(cssSet, k.f("struct cgroup_subsys_state *subsys[14]"), k.f("struct cgroup *dfl_cgrp"))
+	// The guard class of rcu (include/linux/cleanup.h DEFINE_LOCK_GUARD_0,
+	// rcupdate.h), which scx's cleanup.bpf.h mirrors.
+	k.define("class_rcu_t", &btf.Typedef{Name: "class_rcu_t", Type: &btf.Struct{Size: 8,
+		Members: []btf.Member{{Name: "lock", Type: &btf.Pointer{Target: &btf.Void{}}}}}})
 	// struct rq: the members schedulers read (kernel/sched/sched.h); the
 	// simulator refreshes them when a policy asks for a run queue.
 	k.cstruct("rq", k.f("unsigned int nr_running"), k.f("int cpu"),

@@ -26,6 +26,34 @@ var cgroupKfuncs = []kfuncDef{
 type cgroupState struct {
 	addr   map[uint64]uint64 // cgroup id -> struct cgroup
 	byAddr map[uint64]*sim.Cgroup
+	cssSet map[uint64]uint64 // cgroup id -> a struct css_set whose dfl_cgrp it is
+}
+
+// cssSetAddr returns a struct css_set of cg (p->cgroups of its tasks).
+func (b *BPFPolicy) cssSetAddr(cg *sim.Cgroup) (uint64, error) {
+	a, err := b.cgroupAddr(cg)
+	if err != nil || a == 0 {
+		return 0, err
+	}
+	if s, ok := b.cgs.cssSet[cg.ID]; ok {
+		return s, nil
+	}
+	size, err := KernelSizeof("struct css_set")
+	if err != nil {
+		return 0, err
+	}
+	s, err := b.vm.Mem.Alloc(uint64(size), 8)
+	if err != nil {
+		return 0, err
+	}
+	if err := writeStruct(b.vm.Mem, s, "css_set", map[string]uint64{"dfl_cgrp": a}); err != nil {
+		return 0, err
+	}
+	if b.cgs.cssSet == nil {
+		b.cgs.cssSet = map[uint64]uint64{}
+	}
+	b.cgs.cssSet[cg.ID] = s
+	return s, nil
 }
 
 // maxCgroupDepth bounds ancestors[] (the kernel has no fixed bound).
@@ -189,6 +217,9 @@ func (b *BPFPolicy) CgroupPrepMove(p *sim.Task, from, to *sim.Cgroup) int32 {
 }
 func (b *BPFPolicy) CgroupMove(p *sim.Task, from, to *sim.Cgroup) {
 	b.callCgroup(sim.CbCgroupMove, []*sim.Cgroup{from, to}, []uint64{b.taskAddr(p.K)})
+	if s, err := b.cssSetAddr(to); err == nil {
+		p.K.Cgroups = s
+	}
 }
 func (b *BPFPolicy) CgroupCancelMove(p *sim.Task, from, to *sim.Cgroup) {
 	b.callCgroup(sim.CbCgroupCancelMove, []*sim.Cgroup{from, to}, []uint64{b.taskAddr(p.K)})

@@ -132,8 +132,11 @@ func (b *BPFPolicy) registerKernel(r *bpfvm.Registry) {
 func (b *BPFPolicy) addrOf(t *sim.Task) uint64 { return b.taskAddr(t.K) }
 
 func (b *BPFPolicy) now(*bpfvm.Context, uint64, uint64, uint64, uint64, uint64) (uint64, error) {
-	return b.k.Now(), nil
+	return b.ktime(), nil
 }
+
+// ktime is the BPF clock: simulated time plus Options.BootOffset.
+func (b *BPFPolicy) ktime() uint64 { return b.k.Now() + b.opts.BootOffset }
 
 func kfNop(*BPFPolicy) bpfvm.Func {
 	return func(*bpfvm.Context, uint64, uint64, uint64, uint64, uint64) (uint64, error) { return 0, nil }
@@ -300,7 +303,7 @@ func kfTaskCPU(b *BPFPolicy) bpfvm.Func {
 }
 
 func kfNow(b *BPFPolicy) bpfvm.Func {
-	return func(c *bpfvm.Context, _, _, _, _, _ uint64) (uint64, error) { return b.k.Now(), nil }
+	return func(c *bpfvm.Context, _, _, _, _, _ uint64) (uint64, error) { return b.ktime(), nil }
 }
 
 func kfNrCPUIDs(b *BPFPolicy) bpfvm.Func {

@@ -221,7 +221,8 @@ func (b *BPFPolicy) refreshRq(cpu int) (uint64, error) {
 	a := b.ks.rq[cpu]
 	err := writeStruct(b.vm.Mem, a, "rq", map[string]uint64{
 		"nr_running": uint64(rq.NrRunning), "cpu": uint64(cpu), "curr": b.currAddr(cpu),
-		"clock": rq.Clock, "clock_task": rq.ClockTask, "clock_pelt": rq.ClockTask,
+		"clock": rq.Clock + b.opts.BootOffset, "clock_task": rq.ClockTask + b.opts.BootOffset,
+		"clock_pelt":   rq.ClockTask + b.opts.BootOffset,
 		"cpu_capacity": cpuperfOne,
 	})
 	return a, err

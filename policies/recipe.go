@@ -44,6 +44,10 @@ type Recipe struct {
 	// Resize gives new sizes in bytes of .data.*/.bss.* sections
 	// (RESIZE_ARRAY), as expressions.
 	Resize map[string]string `toml:"resize"`
+	// MaxEntries sets declared maps' max_entries (bpf_map__set_max_entries).
+	MaxEntries map[string]string `toml:"max_entries"`
+	// BootOffset is Options.BootOffset, a duration ("1s").
+	BootOffset string `toml:"boot_offset"`
 	// Syscall lists SEC("syscall") programs to run before ops.init.
 	Syscall []SyscallStep `toml:"syscall"`
 	// PerCPU sets element i of each named array global to an expression
@@ -55,6 +59,14 @@ type Recipe struct {
 	// Map lists map updates user space makes after load, before ops.init
 	// (skel.maps.X.update(key, value)), in order.
 	Map []MapWrite `toml:"map"`
+	// InnerMaps fills the first Count slots of a map-in-map with new maps
+	// of its inner template, as user space does with bpf_map_create and
+	// bpf_map_update_elem (scx_pair's per-cgroup queues).
+	InnerMaps []InnerMaps `toml:"inner_maps"`
+	// Periodic lists what user space does at a fixed period during the
+	// run (a map update or a SEC("syscall") program, as scx schedulers'
+	// user space refreshes maps every 250 ms).
+	Periodic []PeriodicStep `toml:"periodic"`
 	// ArenaLib runs scx's arena library setup (rust/scx_arena arenalib.rs,
 	// ArenaLib::init + setup) after load, before ops.init.
 	ArenaLib *ArenaLibStep `toml:"arena_lib"`
@@ -72,6 +84,25 @@ type ArenaLibStep struct {
 	TaskCtx string `toml:"task_ctx"`
 	// StaticPages is arena_init's static_pages (scx: 8).
 	StaticPages uint64 `toml:"static_pages"`
+}
+
+// PeriodicStep runs every Every (a duration) from ops.init on: the
+// syscall program Prog with Args and/or the map update Map Key Value, for
+// each of For as in SyscallStep; $tick counts the runs from 1.
+type PeriodicStep struct {
+	Every string   `toml:"every"`
+	Prog  string   `toml:"prog"`
+	Args  []string `toml:"args"`
+	Map   string   `toml:"map"`
+	Key   []string `toml:"key"`
+	Value []string `toml:"value"`
+	For   string   `toml:"for"`
+}
+
+// InnerMaps is one [[inner_maps]] step.
+type InnerMaps struct {
+	Map   string `toml:"map"`
+	Count string `toml:"count"`
 }
 
 // MapWrite updates a map: Key and Value are packed like SyscallStep.Args,
@@ -125,7 +156,7 @@ func ParseRecipe(name string, data []byte) (*Recipe, error) {
 		for i, k := range und {
 			keys[i] = k.String()
 		}
-		return nil, fmt.Errorf("recipe %s: unknown keys %s (valid: name, about, rodata, kconfig, ops_flags, ops_flags_or, resize, per_cpu, per_llc, arena_lib.task_ctx/static_pages, map.map/for/key/value/when, syscall.prog/for/args/allow_fail/when/after_init)",
+		return nil, fmt.Errorf("recipe %s: unknown keys %s (valid: name, about, rodata, kconfig, ops_flags, ops_flags_or, resize, max_entries, boot_offset, inner_maps.map/count, periodic.every/prog/args/map/key/value/for, per_cpu, per_llc, arena_lib.task_ctx/static_pages, map.map/for/key/value/when, syscall.prog/for/args/allow_fail/when/after_init)",
 			name, strings.Join(keys, ", "))
 	}
 	for i, w := range r.Map {
@@ -133,6 +164,19 @@ func ParseRecipe(name string, data []byte) (*Recipe, error) {
 		case "", "once", "cpu", "smt", "primary", "llc":
 		default:
 			return nil, fmt.Errorf("recipe %s: map[%d] (%s): for = %q; valid: once, cpu, smt, primary, llc", name, i, w.Map, w.For)
+		}
+	}
+	for i, ps := range r.Periodic {
+		if d, err := sim.ParseDuration(ps.Every); err != nil || d < 1000 {
+			return nil, fmt.Errorf("recipe %s: periodic[%d]: every = %q: expected a duration of at least 1µs", name, i, ps.Every)
+		}
+		if ps.Prog == "" && ps.Map == "" {
+			return nil, fmt.Errorf("recipe %s: periodic[%d] has neither prog nor map", name, i)
+		}
+		switch ps.For {
+		case "", "once", "cpu", "smt", "primary", "llc":
+		default:
+			return nil, fmt.Errorf("recipe %s: periodic[%d]: for = %q; valid: once, cpu, smt, primary, llc", name, i, ps.For)
 		}
 	}
 	for i, s := range r.Syscall {
@@ -211,9 +255,9 @@ func boolI(b bool) int64 {
 // evalExpr evaluates "$a * 8 + 4"-style expressions: integers and $names
 // joined by + - * /, with the usual precedence.
 func evalExpr(s string, vars map[string]int64) (int64, error) {
-	// min(a, b) and max(a, b), innermost first
+	// min(a, b), max(a, b) and mod(a, b), innermost first
 	for {
-		i := max(strings.LastIndex(s, "max("), strings.LastIndex(s, "min("))
+		i := max(strings.LastIndex(s, "max("), strings.LastIndex(s, "min("), strings.LastIndex(s, "mod("))
 		if i < 0 {
 			break
 		}
@@ -231,8 +275,14 @@ func evalExpr(s string, vars map[string]int64) (int64, error) {
 			return 0, err
 		}
 		v := max(x, y)
-		if s[i:i+3] == "min" {
+		switch s[i : i+3] {
+		case "min":
 			v = min(x, y)
+		case "mod":
+			if y == 0 {
+				return 0, fmt.Errorf("expression %q: mod by zero", s)
+			}
+			v = x % y
 		}
 		s = s[:i] + strconv.FormatInt(v, 10) + s[i+j+1:]
 	}
@@ -358,18 +408,22 @@ func (r *Recipe) apply(obj *bpfvm.Object, opts *Options, objFlags uint64) (flags
 			if err != nil {
 				return 0, false, fmt.Errorf("recipe %s: per_cpu %s: %w", r.file, k, err)
 			}
-			opts.Params[fmt.Sprintf("%s[%d]", k, c.ID)] = v
+			opts.Params[indexed(k, c.ID)] = v
 		}
 	}
 	for _, k := range sortedKeys(r.PerLLC) {
 		for llc := range topo.LLCMask {
 			first := topo.LLCMask[llc].Next(0)
-			lv := map[string]int64{"llc": int64(llc), "llc_first": int64(first), "node": int64(topo.CPUs[first].Node)}
+			lv := map[string]int64{"llc": int64(llc), "llc_first": int64(first), "node": int64(topo.CPUs[first].Node),
+				"llc_cpus": int64(topo.LLCMask[llc].Weight())}
+			for w := 0; w < 8; w++ {
+				lv[fmt.Sprintf("llc_mask%d", w)] = int64(topo.LLCMask[llc].Bits[w])
+			}
 			v, err := evalExpr(strings.TrimPrefix(r.PerLLC[k], "="), mergeVars(vars, lv))
 			if err != nil {
 				return 0, false, fmt.Errorf("recipe %s: per_llc %s: %w", r.file, k, err)
 			}
-			opts.Params[fmt.Sprintf("%s[%d]", k, llc)] = v
+			opts.Params[indexed(k, llc)] = v
 		}
 	}
 	if len(r.Kconfig) > 0 && opts.Kconfig == nil {
@@ -396,6 +450,25 @@ func (r *Recipe) apply(obj *bpfvm.Object, opts *Options, objFlags uint64) (flags
 		if _, set := opts.DataSizes[sec]; !set {
 			opts.DataSizes[sec] = uint32(n)
 		}
+	}
+	for _, name := range sortedKeys(r.MaxEntries) {
+		n, err := evalExpr(strings.TrimPrefix(r.MaxEntries[name], "="), vars)
+		if err != nil || n <= 0 || n > 1<<30 {
+			return 0, false, fmt.Errorf("recipe %s: max_entries %s: %q: %d, %v", r.file, name, r.MaxEntries[name], n, err)
+		}
+		if opts.MaxEntries == nil {
+			opts.MaxEntries = map[string]uint32{}
+		}
+		if _, set := opts.MaxEntries[name]; !set {
+			opts.MaxEntries[name] = uint32(n)
+		}
+	}
+	if r.BootOffset != "" && opts.BootOffset == 0 {
+		d, err := sim.ParseDuration(r.BootOffset)
+		if err != nil {
+			return 0, false, fmt.Errorf("recipe %s: boot_offset: %v", r.file, err)
+		}
+		opts.BootOffset = d
 	}
 	flags = objFlags
 	if r.OpsFlags != nil {
@@ -518,9 +591,30 @@ func packArgs(args []string, vars map[string]int64) ([]byte, error) {
 	return buf, nil
 }
 
-// runMapWrites applies the recipe's map updates.
+// runMapWrites applies the recipe's map updates (inner maps first).
 func (b *BPFPolicy) runMapWrites(r *Recipe) error {
 	vars := recipeVars(b.topo, b.opts.HZ)
+	for _, im := range r.InnerMaps {
+		outer := b.inst.Map(im.Map)
+		if outer == nil || outer.Spec().Inner == nil {
+			return fmt.Errorf("recipe %s: inner_maps: %s is not a map-in-map of the object", r.file, im.Map)
+		}
+		n, err := evalExpr(strings.TrimPrefix(im.Count, "="), vars)
+		if err != nil || n < 0 || n > int64(outer.Spec().MaxEntries) {
+			return fmt.Errorf("recipe %s: inner_maps %s: count %q: %d, %v (at most %d)", r.file, im.Map, im.Count, n, err, outer.Spec().MaxEntries)
+		}
+		for i := int64(0); i < n; i++ {
+			spec := *outer.Spec().Inner
+			spec.Name = fmt.Sprintf("%s[%d]", im.Map, i)
+			_, idx, err := b.vm.NewMap(&spec)
+			if err != nil {
+				return fmt.Errorf("recipe %s: inner_maps %s: %w", r.file, im.Map, err)
+			}
+			if err := outer.Update(binary.LittleEndian.AppendUint32(nil, uint32(i)), binary.LittleEndian.AppendUint32(nil, uint32(idx)), 0); err != nil {
+				return fmt.Errorf("recipe %s: inner_maps %s: %w", r.file, im.Map, err)
+			}
+		}
+	}
 	for _, w := range r.Map {
 		m := b.inst.Map(w.Map)
 		if m == nil {
@@ -613,7 +707,14 @@ func (b *BPFPolicy) progRun(prog *bpfvm.Program, ctx []byte) (int32, []byte, err
 		copy(mem.MustBytes(a, uint64(len(ctx))), ctx)
 		addr = a
 	}
-	ret, err := b.ctxs[0].Call(prog, addr, uint64(len(ctx)))
+	c := b.ctxs[0]
+	for _, x := range b.ctxs {
+		if !x.Active() { // (with interleaving, a CPU may be mid-callback)
+			c = x
+			break
+		}
+	}
+	ret, err := c.Call(prog, addr, uint64(len(ctx)))
 	if err != nil {
 		return 0, nil, err
 	}
@@ -625,4 +726,74 @@ func (b *BPFPolicy) progRun(prog *bpfvm.Program, ctx []byte) (int32, []byte, err
 		out = append(out, mem.MustBytes(addr, uint64(len(ctx)))...)
 	}
 	return int32(ret), out, nil
+}
+
+// indexed names element i of the array key: key[i], or key with "{}"
+// replaced by i ("cpdom_ctxs[{}].id").
+func indexed(key string, i int) string {
+	if strings.Contains(key, "{}") {
+		return strings.ReplaceAll(key, "{}", strconv.Itoa(i))
+	}
+	return fmt.Sprintf("%s[%d]", key, i)
+}
+
+// startPeriodic arms the recipe's periodic steps on the machine: each runs
+// on CPU 0, as user space would run somewhere, first one period after
+// ops.init. A failing step ends the scheduler, as user space's error exit
+// would.
+func (b *BPFPolicy) startPeriodic(r *Recipe) {
+	m := b.k.Machine()
+	for _, ps := range r.Periodic {
+		ps := ps
+		every, _ := sim.ParseDuration(ps.Every)
+		tick := int64(0)
+		var run func()
+		run = func() {
+			if b.k.Failed() {
+				return
+			}
+			tick++
+			if err := b.runPeriodic(r, ps, tick); err != nil {
+				b.k.Fault("user space error", err.Error())
+				return
+			}
+			m.AtOn(m.Now()+every, 0, run)
+		}
+		m.AtOn(m.Now()+every, 0, run)
+	}
+}
+
+func (b *BPFPolicy) runPeriodic(r *Recipe, ps PeriodicStep, tick int64) error {
+	vars := recipeVars(b.topo, b.opts.HZ)
+	vars["tick"] = tick
+	for _, it := range syscallIterations(b.topo, ps.For) {
+		vs := mergeVars(vars, it)
+		if ps.Map != "" {
+			m := b.inst.Map(ps.Map)
+			if m == nil {
+				return fmt.Errorf("recipe %s: periodic: map %s is not in the object", r.file, ps.Map)
+			}
+			k, err := packArgs(ps.Key, vs)
+			if err != nil {
+				return fmt.Errorf("recipe %s: periodic: map %s: key: %w", r.file, ps.Map, err)
+			}
+			v, err := packArgs(ps.Value, vs)
+			if err != nil {
+				return fmt.Errorf("recipe %s: periodic: map %s: value: %w", r.file, ps.Map, err)
+			}
+			if err := m.Update(k, v, 0); err != nil {
+				return fmt.Errorf("recipe %s: periodic: map %s: %w", r.file, ps.Map, err)
+			}
+		}
+		if ps.Prog != "" {
+			prog := b.inst.Program(ps.Prog)
+			if prog == nil {
+				return fmt.Errorf("recipe %s: periodic: syscall program %s is not in the object", r.file, ps.Prog)
+			}
+			if err := b.runSyscall(r, SyscallStep{Prog: ps.Prog, Args: ps.Args}, prog, vs); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

@@ -75,6 +75,10 @@ func TestUpstreamFeatures(t *testing.T) {
 	if got := g("nr_timer_started"); got != 8 {
 		t.Errorf("start_timer saw cpu_id+1 = %d, want 8 (run after init with $nr_cpus - 1)", got)
 	}
+	// 200 ms at one run every 10 ms, the first 10 ms after ops.init
+	if n, last := g("nr_user_ticks"), g("last_user_tick"); n < 19 || n > 20 || last != n {
+		t.Errorf("periodic user_tick ran %d times, last $tick %d; want 19 or 20, equal", n, last)
+	}
 	if got := g("nr_init_primary_weight"); got != 8 {
 		t.Errorf("ops.init saw a primary mask of %d CPUs, want 8 (syscalls run before ops.init)", got)
 	}
@@ -136,7 +140,8 @@ func TestRecipeErrors(t *testing.T) {
 func TestExprEval(t *testing.T) {
 	vars := map[string]int64{"n": 8, "smt": 1}
 	for s, want := range map[string]int64{"$n": 8, "$n * 8 + 4": 68, "1 - $smt": 0, "$n / 2 - 1": 3, "-1": -1, "2 + 3 * 4": 14,
-		"max($n / 16, 1)": 1, "min(max(2, 3), 4) * 2": 6} {
+		"max($n / 16, 1)": 1, "min(max(2, 3), 4) * 2": 6,
+		"mod($n + 3, $n)": 3, "min(5 / max($n / 2, 1), 1)": 1} {
 		got, err := evalExpr(s, vars)
 		if err != nil || got != want {
 			t.Errorf("%q = %d, %v; want %d", s, got, err, want)

@@ -91,7 +91,10 @@ func benchTop(b *testing.B, w, h int, focus Panel) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		scr := newBenchScreen(w, h)
+		scr, _, err := newTermScreen(w, h)
+		if err != nil {
+			b.Fatal(err)
+		}
 		a := NewApp(scr, "web.toml", s)
 		a.Model.Rate = len(rates) - 1
 		a.Model.Focus = focus
@@ -153,7 +156,10 @@ func topOverhead(b *testing.B, build Build) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		scr := newBenchScreen(80, 24)
+		scr, _, err := newTermScreen(80, 24)
+		if err != nil {
+			b.Fatal(err)
+		}
 		a := NewApp(scr, "web.toml", s)
 		a.Model.Rate = len(rates) - 1
 		for !a.allDone() {
@@ -172,4 +178,32 @@ func topOverhead(b *testing.B, build Build) {
 	b.ReportMetric(100*(float64(topCPU)/float64(plainCPU)-1), "cpu_overhead_%")
 	b.ReportMetric(float64(plain.Nanoseconds())/float64(b.N), "run_ns/op")
 	b.ReportMetric(float64(top.Nanoseconds())/float64(b.N), "top_ns/op")
+}
+
+// BenchmarkFrame is one frame of the dashboard on web.toml at 80x24 (the
+// CPU panel): snapshot and draw.
+func BenchmarkFrame(b *testing.B) {
+	s, err := NewSession("fifo", webBuild(b, benchDur), PolicyMaps, 1_000_000, 10_000_000)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	scr, tty, err := newTermScreen(80, 24)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer scr.Fini()
+	a := NewApp(scr, "web.toml", s)
+	a.Goto(300_000_000)
+	for a.Seeking() {
+		a.Advance(FrameInterval, time.Now().Add(time.Hour))
+	}
+	b.ReportAllocs()
+	before := tty.written
+	for b.Loop() {
+		a.Advance(time.Millisecond, time.Now().Add(time.Hour)) // 1/10: 100 µs
+		a.dirty = true
+		a.Draw()
+	}
+	b.ReportMetric(float64(tty.written-before)/float64(b.N), "bytes/frame")
 }

@@ -40,7 +40,7 @@ func Draw(s tcell.Screen, m *Model, hd Header, snaps []*Snapshot) int {
 	w, h := s.Size()
 	fb := &feedback{}
 	c := canvas{s, rect{0, 0, w, h}, th, fb}
-	c.fill(th.base)
+	s.Fill(' ', th.base) // one call, not one per cell
 	if w < 40 || h < 10 {
 		c.text(0, 0, fmt.Sprintf("schedsim top needs %dx%d (this is %dx%d)", MinWidth, MinHeight, w, h), th.warn)
 		return -1

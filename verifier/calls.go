@@ -67,6 +67,9 @@ func (v *verifier) checkExit(st *vstate, pc int) (int, bool, error) {
 		return cs + 1, false, nil
 	}
 	// main program, or an async (timer) callback: a frame 0 of its own
+	if st.rcuLock {
+		return 0, false, v.errorState(st, pc, "bpf_rcu_read_unlock is missing")
+	}
 	if len(st.locks) > 0 {
 		return 0, false, v.errorState(st, pc, "BPF_EXIT instruction in main prog cannot be used inside bpf_spin_lock-ed region")
 	}
@@ -412,6 +415,9 @@ func (v *verifier) checkHelperCall(st *vstate, pc int, id int32) (int, bool, err
 			return 0, false, v.notModelled(st, pc, "helper #%d is not modelled (program type %s)", id, v.progType())
 		}
 		return 0, false, v.errorState(st, pc, "invalid func unknown#%d", id)
+	}
+	if v.env.HelperAllowed != nil && !v.env.HelperAllowed(id) {
+		return 0, false, v.errorState(st, pc, "program of this type cannot use helper %s#%d", h.Name, id)
 	}
 	if len(st.locks) > 0 && !lockSafeHelper(h) {
 		return 0, false, v.errorState(st, pc, "function calls are not allowed while holding a lock")
@@ -1006,6 +1012,10 @@ func (v *verifier) recordEdge(held heldLock, taken LockClass, pc int) {
 func (v *verifier) callBpfLoop(st *vstate, pc int, meta *argMeta) (int, bool, error) {
 	f := st.cur()
 	v.markPrecise(st, 1) // the callback's index ranges over [0, nr)
+	// another round of the callback: forget what keeps changing (the
+	// kernel gets there by giving the index no range; our index has one,
+	// and backtracking through the callback marks what it touched precise)
+	v.widenAtLoopHead(st, pc, widenPreciseAfter+1)
 	after := v.push(st, pc+1)
 	af := after.cur()
 	clobberCallerSaved(af)
@@ -1066,6 +1076,9 @@ func (v *verifier) checkKfuncCall(st *vstate, pc int, id int32) (int, bool, erro
 	}
 	if k.Flags&bpfvm.KfSleepable != 0 && !v.prog.Sleepable {
 		return 0, false, v.errorState(st, pc, "program must be sleepable to call sleepable kfunc %s", k.Name)
+	}
+	if k.Flags&bpfvm.KfSleepable != 0 && st.rcuLock {
+		return 0, false, v.errorState(st, pc, "kernel func %s is sleepable within rcu_read_lock region", k.Name)
 	}
 	if special, next, done, err := v.specialKfunc(st, pc, k); special {
 		return next, done, err
@@ -1146,7 +1159,8 @@ func (v *verifier) checkKfuncCall(st *vstate, pc int, id int32) (int, bool, erro
 				if r.mayBeNull() && !nullable {
 					return 0, false, v.errorState(st, pc, "Possibly NULL pointer passed to trusted arg%d", i)
 				}
-				if v.btfT(r.btfIdx) == nil || v.btfT(r.btfIdx).TypeName() != s.Name || r.off != 0 || !r.isConst() || r.varOff.value != 0 {
+				strict := k.Flags&bpfvm.KfRelease != 0 && r.refID != 0
+				if v.btfT(r.btfIdx) == nil || !structIDsMatch(v.btfT(r.btfIdx), s.Name, strict) || r.off != 0 || !r.isConst() || r.varOff.value != 0 {
 					got := "?"
 					if v.btfT(r.btfIdx) != nil {
 						got = v.btfT(r.btfIdx).TypeName()
@@ -1300,4 +1314,36 @@ func (v *verifier) kfuncReturn(st *vstate, pc int, k *bpfvm.Kfunc, fproto *btf.F
 		}
 	}
 	return nil
+}
+
+// structIDsMatch is btf_struct_ids_match at offset 0 (btf.c 6.12): the
+// object is of the expected struct, or, unless strict, begins with one
+// (its first member, recursively): a struct bpf_cpumask * is a const
+// struct cpumask * (scx's cast_mask()).
+func structIDsMatch(t btf.Type, want string, strict bool) bool {
+	for depth := 0; t != nil && depth < 8; depth++ {
+		if t.TypeName() == want {
+			return true
+		}
+		if strict {
+			return false
+		}
+		s, ok := btf.UnderlyingType(t).(*btf.Struct)
+		if !ok || len(s.Members) == 0 || s.Members[0].Offset != 0 {
+			return false
+		}
+		t = s.Members[0].Type
+		for {
+			// cpumask_t is a typedef of struct cpumask
+			td, ok := t.(*btf.Typedef)
+			if !ok {
+				break
+			}
+			if td.Name == want {
+				return true
+			}
+			t = td.Type
+		}
+	}
+	return false
 }

@@ -68,7 +68,7 @@ func validInsn(insns []bpfvm.Insn, pc int) (string, bool) {
 		if in.Op&bpfvm.SrcX == 0 && in.Src != 0 {
 			return "BPF_ALU uses reserved fields", false
 		}
-		if in.Op&bpfvm.SrcX != 0 && in.Imm != 0 {
+		if in.Op&bpfvm.SrcX != 0 && in.Imm != 0 && !(op == bpfvm.AluMOV && cls == bpfvm.ClassALU64 && in.Off == 1) {
 			return "BPF_ALU uses reserved fields", false
 		}
 		switch op {
@@ -77,7 +77,7 @@ func validInsn(insns []bpfvm.Insn, pc int) (string, bool) {
 				return "BPF_ALU uses reserved fields", false
 			}
 		case bpfvm.AluMOV:
-			if in.Off != 0 && !(in.Op&bpfvm.SrcX != 0 && (in.Off == 8 || in.Off == 16 || (in.Off == 32 && cls == bpfvm.ClassALU64))) {
+			if in.Off != 0 && !(in.Op&bpfvm.SrcX != 0 && (in.Off == 8 || in.Off == 16 || (in.Off == 32 || in.Off == 1) && cls == bpfvm.ClassALU64)) {
 				return "BPF_MOV uses reserved fields", false
 			}
 		default:
@@ -145,6 +145,11 @@ func validInsn(insns []bpfvm.Insn, pc int) (string, bool) {
 				return "invalid BPF_LD_IMM insn", false
 			}
 			if in.Src == 0 && n.Op != 0 {
+				return "invalid BPF_LD_IMM insn", false
+			}
+			if (in.Src == bpfvm.PseudoFunc || in.Src == bpfvm.PseudoMapIdx) && n.Imm != 0 {
+				// bpfvm's encoding leaves the upper half 0 (the kernel
+				// ignores it and writes the address there)
 				return "invalid BPF_LD_IMM insn", false
 			}
 			return "", true
@@ -239,6 +244,10 @@ func (v *verifier) checkStatic() error {
 			if msg == "" {
 				return v.errorf(pc, "unknown opcode %02x", in.Op)
 			}
+			if v.env.CtxNotModelled && in.Class() == bpfvm.ClassLD && (in.Op&0xe0 == bpfvm.ModeABS || in.Op&0xe0 == bpfvm.ModeIND) {
+				// packet access of socket filters and tc programs
+				return v.notModelled(nil, pc, "program type %s is not modelled: BPF_LD_[ABS|IND] reads its packet", v.progType())
+			}
 			return v.errorf(pc, "%s", msg)
 		}
 		if in.Dst > 10 {
@@ -248,6 +257,11 @@ func (v *verifier) checkStatic() error {
 			return v.errorf(pc, "R%d is invalid", in.Src)
 		}
 		if in.IsLdImm64() {
+			if in.Src == bpfvm.PseudoMapIdx || in.Src == bpfvm.PseudoMapIdxValue {
+				if err := v.mapProgCompatible(pc, int(in.Imm)); err != nil {
+					return err
+				}
+			}
 			v.info[pc+1].second = true
 			pc++
 		}
@@ -549,4 +563,35 @@ func (v *verifier) computeLiveness() {
 			}
 		}
 	}
+}
+
+// mapProgCompatible is check_map_prog_compatibility (verifier.c 6.12): the
+// special fields of a map some program types may not use.
+func (v *verifier) mapProgCompatible(pc, mapIdx int) error {
+	ms := v.mapSpec(mapIdx)
+	if ms == nil {
+		return nil
+	}
+	tracing := false
+	switch v.env.ProgType {
+	case "kprobe", "tracepoint", "perf_event", "raw_tracepoint":
+		tracing = true
+	}
+	if !tracing && v.env.ProgType != "socket_filter" {
+		return nil
+	}
+	fields := v.specialFields(ms.Value)
+	if tracing && (hasField(fields, "bpf_list_head") || hasField(fields, "bpf_rb_root")) {
+		return v.errorf(pc, "tracing progs cannot use bpf_{list_head,rb_root} yet")
+	}
+	if hasField(fields, "bpf_spin_lock") {
+		if !tracing {
+			return v.errorf(pc, "socket filter progs cannot use bpf_spin_lock yet")
+		}
+		return v.errorf(pc, "tracing progs cannot use bpf_spin_lock yet")
+	}
+	if tracing && hasField(fields, "bpf_timer") {
+		return v.errorf(pc, "tracing progs cannot use bpf_timer yet")
+	}
+	return nil
 }

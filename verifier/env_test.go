@@ -162,6 +162,7 @@ func newTestEnv(t testing.TB) *testEnv {
 		{Name: "ambig", Type: bpfvm.MapArray, KeySize: 4, ValueSize: 24, MaxEntries: 1, Value: ambigVal},               // 15
 		{Name: "wronly", Type: bpfvm.MapArray, KeySize: 4, ValueSize: 16, MaxEntries: 1, Value: arrVal, Flags: 1 << 8}, // 16 BPF_F_WRONLY_PROG
 		{Name: "rdonly", Type: bpfvm.MapArray, KeySize: 4, ValueSize: 16, MaxEntries: 1, Value: arrVal, Flags: 1 << 7}, // 17 BPF_F_RDONLY_PROG
+		{Name: "arena", Type: bpfvm.MapArena, KeySize: 0, ValueSize: 0, MaxEntries: 16},                                // 18
 	}
 
 	// ---- helpers ----
@@ -229,6 +230,8 @@ func newTestEnv(t testing.TB) *testEnv {
 		{Name: "scx_bpf_now", Proto: proto(tU64)},
 		{Name: "scx_bpf_exit_bstr", Proto: proto(tVoid, param("exit_code", tS64), param("fmt", ptr(tU8)), param("data", ptr(tU64)), param("data__sz", tU32))},
 		{Name: "scx_sleepy", Flags: bpfvm.KfSleepable, Proto: proto(tVoid)},
+		{Name: "bpf_rcu_read_lock", Flags: bpfvm.KfLockSafe, Proto: proto(tVoid)},
+		{Name: "bpf_rcu_read_unlock", Flags: bpfvm.KfLockSafe, Proto: proto(tVoid)},
 	} {
 		e.reg.AddKfunc(k)
 	}

@@ -39,6 +39,7 @@ func (v *verifier) step(st *vstate, pc int) (next int, done bool, err error) {
 		// the loop going on one iteration deeper
 		v.push(st, jumpTarget(in, pc))
 		st.mayGotoDepth++
+		v.widenAtLoopHead(st, pc, st.mayGotoDepth)
 		return pc + 1, false, nil
 	}
 	return v.checkCondJmp(st, pc, in)
@@ -232,7 +233,18 @@ func (v *verifier) checkALU(st *vstate, pc int, in bpfvm.Insn) error {
 	}
 	dst := &f.regs[in.Dst]
 	if op == bpfvm.AluMOV {
+		if imm, ok := v.arenaCast(pc, in); ok {
+			return v.checkArenaCast(st, pc, imm, dst)
+		}
 		return v.checkMov(st, pc, in, is64, dst, &src)
+	}
+	if dst.typ == ptrToArena || src.typ == ptrToArena {
+		// any arithmetic on arena pointers; the result stays one (the
+		// kernel's arena pointers are 32-bit offsets into the arena)
+		if dst.typ != ptrToArena {
+			*dst = src
+		}
+		return nil
 	}
 	if dst.typ == notInit {
 		return v.errorState(st, pc, "R%d !read_ok", in.Dst)
@@ -423,7 +435,14 @@ func (v *verifier) pointerALU(st *vstate, pc int, in bpfvm.Insn, is64 bool, dst,
 		return v.errorState(st, pc, "R%d pointer arithmetic on %s prohibited, null-check it first", in.Dst, tn)
 	}
 	switch ptr.typ {
-	case constPtrToMap, ptrToFunc:
+	case constPtrToMap:
+		// adjust_ptr_min_max_vals: a map pointer plus a known 0 stays
+		if op == bpfvm.AluADD && off.isConst() && off.varOff.value == 0 {
+			*dst = *ptr
+			return nil
+		}
+		return v.errorState(st, pc, "R%d pointer arithmetic on %s prohibited", in.Dst, tn)
+	case ptrToFunc:
 		return v.errorState(st, pc, "R%d pointer arithmetic on %s prohibited", in.Dst, tn)
 	}
 	if op == bpfvm.AluSUB && ptr.typ == ptrToStack {
@@ -465,6 +484,42 @@ func (v *verifier) pointerALU(st *vstate, pc int, in bpfvm.Insn, is64 bool, dst,
 		res.bounds = b
 	}
 	*dst = res
+	return nil
+}
+
+// arenaCast reports whether the MOV at pc is an addr_space_cast, raw
+// (Off 1) or as the loader rewrote it (Program.ArenaCasts), and its Imm.
+func (v *verifier) arenaCast(pc int, in bpfvm.Insn) (int32, bool) {
+	if in.Class() == bpfvm.ClassALU64 && in.Op&bpfvm.SrcX != 0 && in.Off == 1 {
+		return in.Imm, true
+	}
+	for _, c := range v.prog.ArenaCasts {
+		if c.PC == pc {
+			return c.Imm, true
+		}
+	}
+	return 0, false
+}
+
+// checkArenaCast is addr_space_cast (check_alu_op, verifier.c 6.12): from
+// address space 1 (user) to 0 the result is an arena pointer; the other
+// way a number.
+func (v *verifier) checkArenaCast(st *vstate, pc int, imm int32, dst *regState) error {
+	if imm != 1 && imm != 1<<16 {
+		return v.errorState(st, pc, "addr_space_cast insn can only convert between address space 1 and 0")
+	}
+	hasArena := false
+	for _, ms := range v.env.Maps {
+		hasArena = hasArena || ms != nil && ms.Type == bpfvm.MapArena
+	}
+	if !hasArena {
+		return v.errorState(st, pc, "addr_space_cast insn can only be used in a program that has an associated arena")
+	}
+	if imm == 1 {
+		*dst = makePtr(ptrToArena)
+	} else {
+		*dst = unknownScalar()
+	}
 	return nil
 }
 

@@ -228,6 +228,9 @@ func (v *verifier) access(st *vstate, pc int, regno uint8, reg regState, off, si
 		return regState{}, v.errorState(st, pc, "R%d leaks addr into %s", val.regno, what)
 	}
 	switch reg.typ {
+	case ptrToArena:
+		// any access; a load is an unknown number (check_mem_access)
+		return sizedUnknown(size), nil
 	case ptrToStack:
 		return v.stackAccess(st, pc, regno, reg, off, size, write, val)
 	case ptrToMapValue:
@@ -251,28 +254,31 @@ func (v *verifier) access(st *vstate, pc int, regno uint8, reg regState, off, si
 // regionAccess checks [reg+off, reg+off+size) against [0, limit)
 // (check_mem_region_access).
 func (v *verifier) regionAccess(st *vstate, pc int, regno uint8, reg regState, off, size int, limit int64, what string) error {
+	// check_mem_region_access (verifier.c 6.12): the lowest and the highest
+	// address the access may touch, each reported as __check_mem_access
+	// does, then which bound failed
 	base := int64(reg.off) + int64(off)
+	smin, umax := reg.smin, int64(reg.umax)
 	if reg.isConst() {
-		o := base + int64(reg.varOff.value)
-		if o < 0 || o+int64(size) > limit {
-			if what == "map value" {
-				return v.errorState(st, pc, "invalid access to map value, value_size=%d off=%d size=%d", limit, o, size)
-			}
-			return v.errorState(st, pc, "invalid access to memory, mem_size=%d off=%d size=%d", limit, o, size)
-		}
-		return nil
+		smin, umax = int64(reg.varOff.value), int64(reg.varOff.value)
 	}
-	if reg.smin < 0 && (reg.smin == math.MinInt64 || base+reg.smin < 0) {
+	desc := func(o int64) string {
+		if what == "map value" {
+			return fmt.Sprintf("invalid access to map value, value_size=%d off=%d size=%d", limit, o, size)
+		}
+		return fmt.Sprintf("invalid access to memory, mem_size=%d off=%d size=%d", limit, o, size)
+	}
+	if smin < 0 && (smin == math.MinInt64 || base+smin != int64(int32(base+smin)) || base+smin < 0) {
 		return v.errorState(st, pc, "R%d min value is negative, either use unsigned index or do a if (index >=0) check.", regno)
 	}
-	if base+reg.smin < 0 {
-		return v.errorState(st, pc, "R%d min value is outside of the allowed memory range", regno)
+	if lo := base + smin; lo < 0 || lo+int64(size) > limit {
+		return v.errorState(st, pc, "%s\nR%d min value is outside of the allowed memory range", desc(lo), regno)
 	}
-	if reg.umax >= maxVarOff {
+	if !reg.isConst() && reg.umax >= maxVarOff {
 		return v.errorState(st, pc, "R%d unbounded memory access, make sure to bounds check any such access", regno)
 	}
-	if base+int64(reg.umax)+int64(size) > limit {
-		return v.errorState(st, pc, "R%d max value is outside of the allowed memory range", regno)
+	if hi := base + umax; hi+int64(size) > limit {
+		return v.errorState(st, pc, "%s\nR%d max value is outside of the allowed memory range", desc(hi), regno)
 	}
 	return nil
 }
@@ -738,6 +744,11 @@ func (v *verifier) stackAccess(st *vstate, pc int, regno uint8, reg regState, of
 	extra := " read from"
 	if write {
 		extra = " write to"
+	}
+	// stack accesses are always strictly aligned, checked before the
+	// bounds (check_mem_access: check_ptr_alignment first)
+	if err := v.strictAlignment(st, pc, &reg, off, size); err != nil {
+		return regState{}, err
 	}
 	f := v.frameOf(st, &reg)
 	if write {

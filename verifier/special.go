@@ -12,6 +12,8 @@ import (
 
 func (v *verifier) specialKfunc(st *vstate, pc int, k *bpfvm.Kfunc) (bool, int, bool, error) {
 	switch k.Name {
+	case "bpf_rcu_read_lock", "bpf_rcu_read_unlock":
+		return true, pc + 1, false, v.kfRCU(st, pc, k.Name == "bpf_rcu_read_lock")
 	case "bpf_obj_new_impl":
 		return true, pc + 1, false, v.kfObjNew(st, pc)
 	case "bpf_obj_drop_impl":
@@ -246,6 +248,7 @@ func (v *verifier) kfIterNext(st *vstate, pc int) error {
 		next := v.push(st, pc+1)
 		nsl, _ := v.iterSlot(next, &next.cur().regs[1], true)
 		nsl.spill.iterDepth++
+		v.widenAtLoopHead(next, pc, nsl.spill.iterDepth)
 		nf := next.cur()
 		clobberCallerSaved(nf)
 		nf.regs[0] = makePtr(ptrToMem)
@@ -587,5 +590,35 @@ func (v *verifier) kfRefcountAcquire(st *vstate, pc int) error {
 	r0.flags = flagAlloc | flagMaybeNull
 	r0.refID = v.acquireRef(st, pc)
 	r0.id = r0.refID
+	return nil
+}
+
+// ---- RCU read sections ----
+
+// kfRCU is bpf_rcu_read_lock/unlock (check_kfunc_call, verifier.c 6.12):
+// sections do not nest; at the unlock, RCU-protected pointers become
+// untrusted (they may not be passed to kfuncs nor trusted any more).
+func (v *verifier) kfRCU(st *vstate, pc int, lock bool) error {
+	name := "bpf_rcu_read_unlock"
+	if lock {
+		name = "bpf_rcu_read_lock"
+	}
+	switch {
+	case lock && st.rcuLock:
+		return v.errorState(st, pc, "nested rcu read lock (kernel function %s)", name)
+	case !lock && !st.rcuLock:
+		return v.errorState(st, pc, "unmatched rcu read unlock (kernel function %s)", name)
+	}
+	st.rcuLock = lock
+	if !lock {
+		st.forEachReg(func(r *regState) {
+			if r.isPtr() && r.flags&flagRCU != 0 {
+				r.flags &^= flagRCU | flagMaybeNull
+				r.flags |= flagUntrusted
+			}
+		})
+	}
+	clobberCallerSaved(st.cur())
+	st.cur().regs[0] = unknownScalar()
 	return nil
 }

@@ -273,6 +273,8 @@ type vstate struct {
 	frames []*funcState
 	refs   []refState
 	locks  []heldLock
+	// rcuLock: inside bpf_rcu_read_lock() (active_rcu_lock).
+	rcuLock bool
 	// mayGotoDepth counts the may_goto loop iterations entered on this
 	// path: two states of different iterations are not a repetition.
 	mayGotoDepth uint32
@@ -481,6 +483,8 @@ func (c *comparer) regSafe(old, cur *regState) bool {
 		return old.subprog == cur.subprog
 	case constPtrToMap:
 		return old.mapIdx == cur.mapIdx
+	case ptrToArena:
+		return true
 	}
 	if old.off != cur.off || !old.bounds.within(&cur.bounds) {
 		return false
@@ -617,7 +621,8 @@ func (c *comparer) stackSafe(old, cur *funcState, read uint64, useRead bool) boo
 func (c *comparer) statesEqual(old, cur *vstate, live []uint16, read *[bpfvm.MaxCallFrames]uint64) bool {
 	c.ids.reset()
 	c.sids.reset()
-	if len(old.frames) != len(cur.frames) || len(old.refs) != len(cur.refs) || len(old.locks) != len(cur.locks) {
+	if len(old.frames) != len(cur.frames) || len(old.refs) != len(cur.refs) || len(old.locks) != len(cur.locks) ||
+		old.rcuLock != cur.rcuLock {
 		return false
 	}
 	if c.exact && (old.mayGotoDepth != cur.mayGotoDepth || old.asyncEntry != cur.asyncEntry) {

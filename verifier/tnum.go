@@ -2,6 +2,7 @@ package verifier
 
 import (
 	"fmt"
+	"math"
 	"math/bits"
 )
 
@@ -138,7 +139,14 @@ func (a tnum) withSubreg(sub tnum) tnum {
 
 func (a tnum) constSubreg(v uint32) tnum { return a.withSubreg(tnumConst(uint64(v))) }
 
-// String is the kernel's tnum_strn: "(value; mask)" in hex.
+// String is the kernel's tnum_strn (kernel/bpf/log.c, 6.12): a known
+// value in decimal up to U16_MAX, else in hex; "(value; mask)" otherwise.
 func (a tnum) String() string {
+	if a.mask == 0 {
+		if a.value <= math.MaxUint16 {
+			return fmt.Sprintf("%d", a.value)
+		}
+		return fmt.Sprintf("%#x", a.value)
+	}
 	return fmt.Sprintf("(%#x; %#x)", a.value, a.mask)
 }

@@ -59,6 +59,10 @@ type Env struct {
 	// ways not modelled; reaching the program's exit is a NotModelled
 	// rejection.
 	ExitNotModelled bool
+	// HelperAllowed, if set, says whether this program type may call
+	// helper id; a call of one it may not is rejected ("program of this
+	// type cannot use helper"). Nil: every registered helper.
+	HelperAllowed func(id int32) bool
 	// KfuncModelled, if set, says whether a kfunc's availability to this
 	// program type is modelled; a call to one that is not is a NotModelled
 	// rejection. Nil: every registered kfunc may be called.
@@ -484,7 +488,7 @@ func (v *verifier) drain() error {
 // cloneState copies s (copy_verifier_state); the copy shares s's stacks
 // until either writes, and its frames are recycled from ended paths.
 func (v *verifier) cloneState(s *vstate) *vstate {
-	n := &vstate{frames: make([]*funcState, len(s.frames)), parent: s.parent, mayGotoDepth: s.mayGotoDepth,
+	n := &vstate{frames: make([]*funcState, len(s.frames)), parent: s.parent, mayGotoDepth: s.mayGotoDepth, rcuLock: s.rcuLock,
 		asyncEntry: s.asyncEntry, segWritten: s.segWritten, loopEntry: s.loopEntry, dfsDepth: s.dfsDepth}
 	// share the history so far; an append by either reallocates
 	s.hist = s.hist[:len(s.hist):len(s.hist)]
@@ -739,23 +743,6 @@ func (v *verifier) isStateVisited(st *vstate, pc int) (bool, error) {
 		}
 		v.cmp.exact = false
 	}
-	if loopHead {
-		// from the third visit of this loop head on the path itself
-		// (find_prev_entry: an ancestor, not a sibling path's visit),
-		// forget the scalars that keep changing
-		var prev [2]*checkpoint
-		n := 0
-		for c, steps := st.parent, 0; c != nil && n < 2 && steps < maxAncestorWalk; c, steps = c.parent, steps+1 {
-			if c.pc == pc {
-				prev[n] = c
-				n++
-			}
-		}
-		if n == 2 {
-			v.widen(prev[1].st, prev[0].st, st)
-			h = stateHash(st)
-		}
-	}
 	// store a new checkpoint only after 2 jumps and 8 instructions since
 	// the last one, in loops after 20 jumps or 100 instructions (the
 	// kernel's add_new_state); always at loop heads, and when the path
@@ -935,63 +922,74 @@ func (v *verifier) loopHeadPrunable(st *vstate, pc int) bool {
 	return true
 }
 
-// widen forgets the values of scalars that keep changing at a loop head
-// (widen_imprecise_scalars): a scalar of cur is forgotten when it differs
-// from the previous visit (old) which itself differed from the one before
-// (older). The kernel widens only scalars that were not needed precisely;
-// we have no precision tracking, and a value that changed once (a flag set
-// before an outer loop goes round again) is often one a later branch
-// needs, while a counter changes on every visit.
-func (v *verifier) widen(older, old, cur *vstate) {
-	if len(old.frames) != len(cur.frames) || len(older.frames) != len(cur.frames) {
+// widenAtLoopHead is widen_imprecise_scalars (verifier.c 6.12), applied
+// to the state that goes round an iterator or may_goto loop once more: the
+// scalars (registers and spilled) that differ from the previous entry of
+// this loop head on the path (find_prev_entry) and are precise in neither
+// are forgotten, so that the loop's states converge; a counter that a
+// branch or an access relied on is precise and kept.
+func (v *verifier) widenAtLoopHead(st *vstate, pc int, depth uint32) {
+	c := st.parent
+	if c != nil && c.pc == pc {
+		c = c.parent // the checkpoint stored for this very visit
+	}
+	for steps := 0; c != nil && steps < maxAncestorWalk; c, steps = c.parent, steps+1 {
+		if c.pc == pc && sameCallsites(c.st, st) {
+			break
+		}
+	}
+	if c == nil || c.pc != pc || !sameCallsites(c.st, st) {
 		return
 	}
-	scalarChanged := func(o, c *regState) bool {
-		return o.typ == scalarValue && c.typ == scalarValue && o.bounds != c.bounds
-	}
-	slotAt := func(f *funcState, s int) *stackSlot {
-		if s < len(f.stack) {
-			return &f.stack[s]
+	old := c.st
+	// a deviation: after widenPreciseAfter rounds of one loop on the path
+	// precise scalars that still change are forgotten too (the kernel
+	// goes on unrolling such a loop until the complexity limit)
+	all := depth > widenPreciseAfter
+	widen := func(o, cur *regState) bool {
+		if o.typ != scalarValue || cur.typ != scalarValue || (o.precise || cur.precise) && !all || o.bounds == cur.bounds {
+			return false
 		}
-		return &stackSlot{}
+		*cur = unknownScalar()
+		return true
 	}
-	for i := range old.frames {
-		ef, of, cf := older.frames[i], old.frames[i], cur.frames[i]
+	for i := range st.frames {
+		of, cf := old.frames[i], st.frames[i]
 		for r := 0; r < 10; r++ {
-			e, o, c := &ef.regs[r], &of.regs[r], &cf.regs[r]
-			if scalarChanged(o, c) && (e.typ != scalarValue || e.bounds != o.bounds) {
-				*c = unknownScalar()
-			}
+			widen(&of.regs[r], &cf.regs[r])
 		}
-		cf.ownStack()
-		for s := range cf.stack {
-			es, os, cs := slotAt(ef, s), slotAt(of, s), &cf.stack[s]
-			if s >= len(of.stack) {
+		for s := range of.stack {
+			if s >= len(cf.stack) {
 				break
 			}
-			if os.types != es.types || os.isSpill() && !(es.isSpill() && es.spill.typ == scalarValue && es.spill.bounds == os.spill.bounds) {
-				// changed before: widen if it changes again
-			} else {
+			os, cs := &of.stack[s], &cf.stack[s]
+			if !os.isSpill() || !cs.isSpill() || cs.spill.typ != scalarValue {
 				continue
 			}
-			if os.isSpill() && cs.isSpill() && os.spill.typ == scalarValue && cs.spill.typ == scalarValue &&
-				os.spill.bounds != cs.spill.bounds {
-				cs.spill = unknownScalar()
-				continue
-			}
-			if cs.isSpill() && cs.spill.typ == scalarValue && !os.isSpill() {
-				scrubSpill(cs)
-				continue
-			}
-			if !cs.isSpill() && !os.isSpill() && cs.types[0] != slotIter {
-				for b := range cs.types {
-					if cs.types[b] == slotZero && os.types[b] == slotMisc {
-						cs.types[b] = slotMisc
-					}
-				}
+			r := cs.spill
+			if widen(&os.spill, &r) {
+				cf.ownStack()
+				cf.stack[s].spill = r
 			}
 		}
 	}
+}
+
+// widenPreciseAfter: loop rounds on one path after which even precise
+// scalars that change are widened (widenAtLoopHead).
+const widenPreciseAfter = 32
+
+// sameCallsites: two states in the same function by the same call chain.
+func sameCallsites(a, b *vstate) bool {
+	if len(a.frames) != len(b.frames) {
+		return false
+	}
+	for i := range a.frames {
+		if a.frames[i].callsite != b.frames[i].callsite {
+			return false
+		}
+	}
+	return true
 }
 
 // checkStackDepth is check_max_stack_depth: the stack of a call chain,

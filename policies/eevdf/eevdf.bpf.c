@@ -560,10 +560,12 @@ static __always_inline void idle_exit(s32 cpu)
 static __always_inline s32 claim_idle(struct task_ctx *c)
 {
 	u64 bits, bit, old;
-	u32 w, k;
+	u32 w;
 
 	for (w = 0; w < nr_words && can_loop; w++) {
-		for (k = 0; k < 64 && can_loop; k++) {
+		/* retries: bounded by can_loop alone, no counter whose value
+		 * the verifier would have to keep apart on every round */
+		while (can_loop) {
 			bits = idle_cpus[w & (NR_WORDS - 1)];
 			if (c)
 				bits &= c->cpus[w & (NR_WORDS - 1)];
@@ -811,11 +813,12 @@ enum { PULL_OK, PULL_PINNED, PULL_FAIL, PULL_RESULT = 3, PULL_PREEMPT = 4 };
 static __always_inline s32 find_busiest(s32 cpu, bool periodic, u32 prev_q, s32 prev_cpu, u32 *bestp)
 {
 	struct eevdf_rq *src;
-	u32 best = 0, q, w = 0, k;
+	u32 best = 0, q, w = 0;
 	s32 src_cpu = -1, c;
 	u64 bits = overloaded[0], bit;
 
-	for (k = 0; k < MAX_CPUS + NR_WORDS && can_loop; k++) {
+	/* each round takes a bit or a word: bounded, and by can_loop */
+	while (can_loop) {
 		if (!bits) {
 			if (++w >= nr_words)
 				break;

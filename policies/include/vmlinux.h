@@ -15,6 +15,7 @@ struct scx_dispatch_q;
 struct cgroup;
 struct cgroup_subsys_state;
 struct task_struct;
+struct css_set;
 struct mm_struct;
 struct cpumask;
 struct sched_ext_entity;
@@ -405,6 +406,12 @@ struct task_struct {
 	struct mm_struct *mm;
 	unsigned long nvcsw;
 	unsigned long nivcsw;
+	struct css_set *cgroups;
+};
+
+struct css_set {
+	struct cgroup_subsys_state *subsys[14];
+	struct cgroup *dfl_cgrp;
 };
 
 typedef struct cpumask cpumask_t;
@@ -457,6 +464,10 @@ struct kernfs_node {
 	unsigned short flags;
 	unsigned short mode;
 };
+
+typedef struct {
+	void *lock;
+} class_rcu_t;
 
 struct rq {
 	unsigned int nr_running;

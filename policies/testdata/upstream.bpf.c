@@ -4,7 +4,7 @@
  * before ops.init, and starts a timer after it; callbacks read the mask
  * under bpf_rcu_read_lock(), walk a shared DSQ with bpf_for_each(scx_dsq)
  * and move tasks with scx_bpf_dsq_move(), and use the newer cpumask and
- * run-queue kfuncs. Each feature bumps a counter the Go test checks. */
+ * run-queue kfuncs; user space runs a syscall program every 10 ms. Each feature bumps a counter the Go test checks. */
 #include <scx/common.bpf.h>
 
 char _license[] SEC("license") = "GPL";
@@ -91,6 +91,19 @@ int enable_sibling_cpu(struct domain_arg *input)
 	if (input->cpu_id == 0)
 		sibling_of_cpu0 = input->sibling_cpu_id;
 	nr_sibling_calls++;
+	return 0;
+}
+
+u64 nr_user_ticks, last_user_tick;
+
+struct tick_arg { u64 tick; };
+
+/* user space's periodic refresh (every 10 ms in the recipe) */
+SEC("syscall")
+int user_tick(struct tick_arg *input)
+{
+	nr_user_ticks++;
+	last_user_tick = input->tick;
 	return 0;
 }
 

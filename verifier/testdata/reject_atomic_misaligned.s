@@ -1,4 +1,4 @@
-; expect: reject "misaligned value access off (0x0; 0x0)+0+3 size 4"
+; expect: reject "misaligned value access off 0+0+3 size 4"
 ; atomics are always strictly aligned (check_atomic, verifier.c 6.12)
 r1 = 0
 *(u32 *)(r10 -4) = r1

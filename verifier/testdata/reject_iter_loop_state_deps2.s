@@ -1,5 +1,4 @@
-; expect: reject "misaligned stack access"
-; (the kernel, which widens r8 to unknown there, says "math between fp pointer and register with unbounded min value")
+; expect: reject "math between fp pointer and register with unbounded min value is not allowed"
 ; the kernel iters.c test loop_state_deps2 (6.12): the unsafe store with c=-25 is reached only
 ; on a second iteration of the first inner loop after the second has set c; a
 ; pruning that trusts in-progress loop states misses it
