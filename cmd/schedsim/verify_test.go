@@ -41,7 +41,7 @@ func TestCmdVerify(t *testing.T) {
 		{"two objects", []string{"verify", "fifo", abba}, 0, []string{"fifo: accepted (4 programs", abba + ": accepted (2 programs"}, nil},
 		{"other program types", []string{"verify", anytypes}, 1,
 			[]string{"REJECTED (1 of 3 programs)", "count_packets  success", "bad_index      failure", "read_ctx       not modelled",
-				"bad_index+12 (./anytypes.bpf.c:36): R0 max value is outside of the allowed memory range",
+				"bad_index+12 (./anytypes.bpf.c:36): invalid access to map value, value_size=8 off=56 size=8\nR0 max value is outside of the allowed memory range",
 				"program type raw_tracepoint is not modelled"}, nil},
 		{"one program", []string{"verify", anytypes, "--prog", "count_packets"}, 0, []string{"count_packets"}, []string{"bad_index"}},
 		{"bad compare table", []string{"verify", "fifo", "--compare", "verify_test.go"}, 2, []string{"not a table written by schedsim verify --out"}, nil},
