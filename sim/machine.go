@@ -279,6 +279,19 @@ const (
 	fnvPrime  = 1099511628211
 )
 
+// fnvWord hashes v's eight bytes, least significant first, into h
+// (FNV-1a), unrolled.
+func fnvWord(h, v uint64) uint64 {
+	h = (h ^ v&0xff) * fnvPrime
+	h = (h ^ v>>8&0xff) * fnvPrime
+	h = (h ^ v>>16&0xff) * fnvPrime
+	h = (h ^ v>>24&0xff) * fnvPrime
+	h = (h ^ v>>32&0xff) * fnvPrime
+	h = (h ^ v>>40&0xff) * fnvPrime
+	h = (h ^ v>>48&0xff) * fnvPrime
+	return (h ^ v>>56) * fnvPrime
+}
+
 // Now is the simulated time in ns.
 func (m *Machine) Now() uint64 { return m.now }
 
@@ -966,14 +979,14 @@ func (m *Machine) taskStep(c *CPU) {
 	m.account(c)
 	for i := 0; ; i++ {
 		var a Action
-		if t.deferred != nil {
-			a, t.deferred = *t.deferred, nil
+		if t.hasDeferred {
+			a, t.hasDeferred = t.deferred, false
 		} else {
 			a = t.behavior.Next(m, t)
 			if a.Kind != ActRun && t.runStart > m.now {
 				// The step charged this CPU (the waker's side of a
 				// wakeup): the task sleeps, blocks or exits after it.
-				t.deferred = &a
+				t.deferred, t.hasDeferred = a, true
 				t.runGen++
 				m.push(event{at: t.runStart, kind: evTaskDone, cpu: int32(c.ID), task: t, gen: t.runGen})
 				return
@@ -1244,15 +1257,10 @@ func (m *Machine) switchTo(c *CPU, prev, next *Task) {
 	if next != nil {
 		np = next.PID
 	}
-	h := m.hash
-	for _, v := range [4]uint64{m.now, uint64(c.ID), uint64(uint32(pp)), uint64(uint32(np))} {
-		for i := 0; i < 8; i++ {
-			h ^= v & 0xff
-			h *= fnvPrime
-			v >>= 8
-		}
-	}
-	m.hash = h
+	h := fnvWord(m.hash, m.now)
+	h = fnvWord(h, uint64(c.ID))
+	h = fnvWord(h, uint64(uint32(pp)))
+	m.hash = fnvWord(h, uint64(uint32(np)))
 	if m.obs != nil {
 		m.obs.Switch(m.now, c.ID, prev, next)
 	}

@@ -51,10 +51,11 @@ type Task struct {
 	enabled    bool // ops.enable() was called
 
 	behavior    Behavior
-	work        uint64  // ns of CPU left in the current burst
-	wakePending bool    // a Wake arrived while not blocked
-	timerWake   bool    // the wakeup in progress ends a timed sleep (no waker task)
-	deferred    *Action // a step to take once the CPU time charged meanwhile has passed
+	work        uint64 // ns of CPU left in the current burst
+	wakePending bool   // a Wake arrived while not blocked
+	timerWake   bool   // the wakeup in progress ends a timed sleep (no waker task)
+	deferred    Action // a step to take once the CPU time charged meanwhile has passed
+	hasDeferred bool   // deferred is set (a value, not a pointer: no allocation per step)
 	sleepGen    uint32
 	runGen      uint32
 	armPending  bool   // arm waits in Machine.arms to be pushed
