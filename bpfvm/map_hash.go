@@ -1,12 +1,16 @@
 package bpfvm
 
-import "fmt"
+import (
+	"encoding/binary"
+	"fmt"
+)
 
 // hashMap is BPF_MAP_TYPE_HASH, PERCPU_HASH, LRU_HASH and LRU_PERCPU_HASH.
 // Each element is one allocation in linear memory: the key (padded to 8
 // bytes), then the value (or one value per CPU). Elements are found through
-// a Go map keyed by the key bytes (lookups only) and iterated in insertion
-// order through an intrusive list, never in Go map order.
+// a Go map keyed by the key (its bytes, or a number for keys of up to 8
+// bytes; lookups only) and iterated in insertion order through an
+// intrusive list, never in Go map order.
 //
 // LRU maps evict exactly the least recently used element when an insertion
 // finds the map full; "use" is an insertion, an update or a lookup from BPF
@@ -20,7 +24,8 @@ type hashMap struct {
 	mapBase
 	percpu, lru bool
 	keyStride   uint64
-	byKey       map[string]*hashElem
+	byKey       map[string]*hashElem // keys longer than 8 bytes
+	byNum       map[uint64]*hashElem // keys of at most 8 bytes, as numbers (find)
 	byValue     map[uint64]*hashElem // value address (CPU 0) -> element
 	head, tail  *hashElem            // insertion order
 	old, young  *hashElem            // LRU order: old is evicted first
@@ -37,8 +42,13 @@ type hashElem struct {
 
 func newHashMap(vm *VM, spec *MapSpec) (*hashMap, error) {
 	m := &hashMap{percpu: spec.Type == MapPercpuHash || spec.Type == MapLRUPercpuHash,
-		lru:   spec.Type == MapLRUHash || spec.Type == MapLRUPercpuHash,
-		byKey: map[string]*hashElem{}, byValue: map[uint64]*hashElem{}}
+		lru:     spec.Type == MapLRUHash || spec.Type == MapLRUPercpuHash,
+		byValue: map[uint64]*hashElem{}}
+	if spec.KeySize <= 8 {
+		m.byNum = map[uint64]*hashElem{}
+	} else {
+		m.byKey = map[string]*hashElem{}
+	}
 	if err := m.init(vm, spec); err != nil {
 		return nil, err
 	}
@@ -70,7 +80,7 @@ func (m *hashMap) Lookup(key []byte) ([]byte, error) {
 	if err := m.checkKey(key); err != nil {
 		return nil, err
 	}
-	e := m.byKey[string(key)]
+	e := m.find(key)
 	if e == nil {
 		return nil, m.errf(ErrKeyNotExist, "lookup")
 	}
@@ -129,7 +139,7 @@ func (m *hashMap) lookupPerCPU(key []byte) ([][]byte, error) {
 	if err := m.checkKey(key); err != nil {
 		return nil, err
 	}
-	e := m.byKey[string(key)]
+	e := m.find(key)
 	if e == nil {
 		return nil, m.errf(ErrKeyNotExist, "lookup")
 	}
@@ -153,7 +163,7 @@ func (m *hashMap) prepare(key []byte, flags uint64) (*hashElem, error) {
 	if err := checkUpdateFlags(flags); err != nil {
 		return nil, m.errf(ErrNotSupported, "%v", err)
 	}
-	e := m.byKey[string(key)]
+	e := m.find(key)
 	switch {
 	case e != nil && flags&3 == UpdateNoExist:
 		return nil, m.errf(ErrKeyExist, "update with BPF_NOEXIST")
@@ -175,7 +185,7 @@ func (m *hashMap) prepare(key []byte, flags uint64) (*hashElem, error) {
 	}
 	e = &hashElem{key: string(key), addr: addr}
 	copy(m.mem().MustBytes(addr, uint64(len(key))), key)
-	m.byKey[e.key] = e
+	m.index(e)
 	m.byValue[m.valueAddr(e, 0)] = e
 	e.prev = m.tail
 	if m.tail != nil {
@@ -240,7 +250,7 @@ func (m *hashMap) remove(e *hashElem) {
 		m.tail = e.prev
 	}
 	e.prev, e.next = nil, nil
-	delete(m.byKey, e.key)
+	m.unindex(e)
 	va := m.valueAddr(e, 0)
 	delete(m.byValue, va)
 	m.vm.freeTimers(&m.mapBase, va)
@@ -261,7 +271,7 @@ func (m *hashMap) deleteElem(key []byte) error {
 	if m.frozen {
 		return m.errf(ErrFrozen, "delete")
 	}
-	e := m.byKey[string(key)]
+	e := m.find(key)
 	if e == nil {
 		return m.errf(ErrKeyNotExist, "delete")
 	}
@@ -296,7 +306,7 @@ func (m *hashMap) lookupElem(cpu int, key []byte) uint64 {
 	if uint32(len(key)) != m.spec.KeySize || cpu < 0 || cpu >= m.ncpu() {
 		return 0
 	}
-	e := m.byKey[string(key)]
+	e := m.find(key)
 	if e == nil {
 		return 0
 	}
@@ -335,4 +345,44 @@ func (m *hashMap) locate(addr uint64) (*hashElem, uint64, bool) {
 		}
 	}
 	return nil, 0, false
+}
+
+// find returns the element of key (KeySize bytes), or nil. Keys of up to 8
+// bytes are looked up as numbers: a Go map keyed by uint64 is several
+// times faster than one keyed by string, and map lookups are the most
+// frequent helper calls of policies such as EEVDF.
+func (m *hashMap) find(key []byte) *hashElem {
+	if m.byNum != nil {
+		return m.byNum[numKey(key)]
+	}
+	return m.byKey[string(key)]
+}
+
+func (m *hashMap) index(e *hashElem) {
+	if m.byNum != nil {
+		m.byNum[numKey([]byte(e.key))] = e
+	} else {
+		m.byKey[e.key] = e
+	}
+}
+
+func (m *hashMap) unindex(e *hashElem) {
+	if m.byNum != nil {
+		delete(m.byNum, numKey([]byte(e.key)))
+	} else {
+		delete(m.byKey, e.key)
+	}
+}
+
+// numKey is a key of at most 8 bytes as a little-endian number: for keys
+// of one length (a map's KeySize) it is one-to-one.
+func numKey(key []byte) uint64 {
+	if len(key) == 8 {
+		return binary.LittleEndian.Uint64(key)
+	}
+	var v uint64
+	for i, b := range key {
+		v |= uint64(b) << (8 * i)
+	}
+	return v
 }

@@ -110,7 +110,9 @@ func (e *Engine) Run(c *bpfvm.Context, quantum uint64) (bpfvm.Status, error) {
 	}
 	st := e.states[e.depth]
 	mem := c.VM.Mem
-	st.ctx = c
+	if st.ctx != c { // a pointer store has a write barrier: skip it when unchanged
+		st.ctx = c
+	}
 	if st.memBase != mem.Base() || st.lim[0] != mem.Size()-1 {
 		st.memBase = mem.Base()
 		for k := range st.lim {

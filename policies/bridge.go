@@ -625,6 +625,9 @@ func (b *BPFPolicy) Init(k *sim.Kernel) (err error) {
 		}
 		if b.recipe != nil && err == nil {
 			b.startPeriodic(b.recipe)
+			if b.recipe.UserTask != nil {
+				err = b.startUserTask(b.recipe)
+			}
 		}
 	}()
 	if b.ops.Has(sim.CbInit) {

@@ -67,6 +67,8 @@ type Recipe struct {
 	// run (a map update or a SEC("syscall") program, as scx schedulers'
 	// user space refreshes maps every 250 ms).
 	Periodic []PeriodicStep `toml:"periodic"`
+	// UserTask is a user-space scheduler task (usertask.go).
+	UserTask *UserTask `toml:"user_task"`
 	// ArenaLib runs scx's arena library setup (rust/scx_arena arenalib.rs,
 	// ArenaLib::init + setup) after load, before ops.init.
 	ArenaLib *ArenaLibStep `toml:"arena_lib"`
@@ -156,7 +158,7 @@ func ParseRecipe(name string, data []byte) (*Recipe, error) {
 		for i, k := range und {
 			keys[i] = k.String()
 		}
-		return nil, fmt.Errorf("recipe %s: unknown keys %s (valid: name, about, rodata, kconfig, ops_flags, ops_flags_or, resize, max_entries, boot_offset, inner_maps.map/count, periodic.every/prog/args/map/key/value/for, per_cpu, per_llc, arena_lib.task_ctx/static_pages, map.map/for/key/value/when, syscall.prog/for/args/allow_fail/when/after_init)",
+		return nil, fmt.Errorf("recipe %s: unknown keys %s (valid: name, about, rodata, kconfig, ops_flags, ops_flags_or, resize, max_entries, boot_offset, inner_maps.map/count, periodic.every/prog/args/map/key/value/for, user_task.comm/from/to/queued/scheduled/cost/batch, per_cpu, per_llc, arena_lib.task_ctx/static_pages, map.map/for/key/value/when, syscall.prog/for/args/allow_fail/when/after_init)",
 			name, strings.Join(keys, ", "))
 	}
 	for i, w := range r.Map {

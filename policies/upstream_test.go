@@ -153,3 +153,61 @@ func TestExprEval(t *testing.T) {
 		}
 	}
 }
+
+// TestUserTask runs testdata/relay.bpf.o, whose every decision goes through
+// a user-space scheduler task (recipe [user_task], pid 1): each task's
+// runs are relayed by it, the relay task runs, nothing is lost.
+func TestUserTask(t *testing.T) {
+	recipe, err := LoadRecipe("testdata/relay.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol, err := Open("testdata/relay.bpf.o", Options{NumCPUs: 2, NoVerify: true, Recipe: recipe})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pol.Close()
+	m, err := sim.NewMachine(sim.Params{Topology: sim.TopologySpec{Nodes: 1, LLCsPerNode: 1, CoresPerLLC: 2, ThreadsPerCore: 1},
+		HZ: 1000, Seed: 2, Duration: 50e6}, pol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tasks []*sim.Task
+	m.At(1000, func() {
+		for i := 0; i < 6; i++ {
+			run := false
+			task, err := m.Spawn(sim.TaskSpec{Comm: "w", Behavior: sim.BehaviorFunc(func(*sim.Machine, *sim.Task) sim.Action {
+				run = !run
+				if run {
+					return sim.Run(300_000)
+				}
+				return sim.Sleep(100_000)
+			})})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tasks = append(tasks, task)
+		}
+	})
+	res, err := m.Run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Ejection != nil {
+		t.Fatalf("ejected: %+v", res.Ejection)
+	}
+	if u := m.Tasks()[0]; u.Comm != "relayd" || u.PID != 1 {
+		t.Fatalf("first task %s[%d], want the user task relayd[1]", u.Comm, u.PID)
+	}
+	relayed, userRuns := globalU64(t, pol, "nr_relayed"), globalU64(t, pol, "nr_user_runs")
+	// (a wakeup that finds an idle CPU is dispatched there directly by the
+	// default select_cpu, skipping user space; the others are relayed)
+	if relayed < 20 || userRuns == 0 {
+		t.Errorf("%d tasks relayed, the user task dispatched %d times", relayed, userRuns)
+	}
+	for _, task := range tasks {
+		if task.Stats.Switches < 5 {
+			t.Errorf("%s[%d] ran %d times in 50 ms", task.Comm, task.PID, task.Stats.Switches)
+		}
+	}
+}

@@ -1,7 +1,7 @@
 package sim
 
 // Events are ordered by (time, sequence number): two events at the same
-// nanosecond fire in the order they were scheduled. The queue is a binary
+// nanosecond fire in the order they were scheduled. The queue is a 4-ary
 // heap of values (no per-event allocation).
 
 type eventKind uint8
@@ -29,53 +29,77 @@ type event struct {
 
 type eventQueue []event
 
-func (q eventQueue) less(i, j int) bool {
-	return q[i].at < q[j].at || (q[i].at == q[j].at && q[i].seq < q[j].seq)
-}
-
 // The heap is 4-ary: half the depth of a binary heap and the children of a
 // node share cache lines, which matters once thousands of sleeping tasks
 // each have a pending wakeup.
-const heapArity = 4
+const heapArity = 4 // pop's unrolled comparisons assume 4
 
+// before reports whether a fires before b.
+func before(a, b *event) bool {
+	return a.at < b.at || (a.at == b.at && a.seq < b.seq)
+}
+
+// push and pop move a hole instead of swapping (each level writes one
+// event, not two); the resulting heap is the one swaps would build.
 func (q *eventQueue) push(e event) {
 	*q = append(*q, e)
 	h := *q
 	i := len(h) - 1
 	for i > 0 {
 		p := (i - 1) / heapArity
-		if !h.less(i, p) {
+		if !before(&e, &h[p]) {
 			break
 		}
-		h[i], h[p] = h[p], h[i]
+		h[i] = h[p]
 		i = p
 	}
+	h[i] = e
 }
 
 func (q *eventQueue) pop() event {
 	h := *q
 	top := h[0]
 	n := len(h) - 1
-	h[0] = h[n]
+	x := h[n]
 	h[n] = event{}
 	h = h[:n]
-	i := 0
-	for {
-		first := heapArity*i + 1
-		if first >= n {
-			break
-		}
-		m := first
-		for c := first + 1; c < first+heapArity && c < n; c++ {
-			if h.less(c, m) {
-				m = c
+	if n > 0 {
+		i := 0
+		for {
+			first := heapArity*i + 1
+			if first >= n {
+				break
 			}
+			m := first
+			if first+heapArity <= n {
+				// Four children (the usual case), compared in pairs:
+				// sequence numbers make the minimum unique.
+				c := h[first : first+4 : first+4]
+				a, b := 0, 2
+				if before(&c[1], &c[0]) {
+					a = 1
+				}
+				if before(&c[3], &c[2]) {
+					b = 3
+				}
+				if before(&c[b], &c[a]) {
+					a = b
+				}
+				m += a
+			} else {
+				for c := first + 1; c < n; c++ {
+					if before(&h[c], &h[m]) {
+						m = c
+					}
+				}
+			}
+			if !before(&h[m], &x) {
+				break
+			}
+			h[i] = h[m]
+			i = m
 		}
-		if !h.less(m, i) {
-			break
-		}
-		h[i], h[m] = h[m], h[i]
-		i = m
+		h[i] = x
 	}
 	*q = h
 	return top

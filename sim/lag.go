@@ -46,32 +46,40 @@ type gps struct {
 	// scratch for recompute
 	rem []int
 	// the first iteration's candidates, for the active groups cacheKey
-	cacheKey []int
-	cache    []gpsCandidate
+	// (whose masks' union is cacheFree)
+	cacheKey  []int
+	cache     []gpsCandidate
+	cacheFree CPUMask
 }
 
 // gpsCandidate is a union S of masks, the active groups inside it (bits
-// over the active list) and |S|.
+// over the active list) and |S|; candidates returns them for the active
+// groups, with the union of their masks.
 type gpsCandidate struct {
 	s       CPUMask
 	members uint64
 	ncpu    float64
 }
 
-func (g *gps) candidates(rem []int, free *CPUMask) []gpsCandidate {
-	if slices.Equal(g.cacheKey, rem) {
-		return g.cache
+func (g *gps) candidates() ([]gpsCandidate, *CPUMask) {
+	if slices.Equal(g.cacheKey, g.active) {
+		return g.cache, &g.cacheFree
 	}
-	g.cacheKey = append(g.cacheKey[:0], rem...)
+	g.cacheKey = append(g.cacheKey[:0], g.active...)
 	g.cache = g.cache[:0]
-	for sub := 1; sub < 1<<len(rem); sub++ {
+	free := &g.cacheFree
+	*free = CPUMask{}
+	for _, gi := range g.active {
+		maskOr(free, &g.groups[gi].mask)
+	}
+	for sub := 1; sub < 1<<len(g.active); sub++ {
 		var c gpsCandidate
-		for j, gi := range rem {
+		for j, gi := range g.active {
 			if sub&(1<<j) != 0 {
 				maskOr(&c.s, &g.groups[gi].mask)
 			}
 		}
-		for j, gi := range rem {
+		for j, gi := range g.active {
 			if maskInside(&g.groups[gi].mask, &c.s, free) {
 				c.members |= 1 << j
 			}
@@ -80,7 +88,7 @@ func (g *gps) candidates(rem []int, free *CPUMask) []gpsCandidate {
 		c.ncpu = float64(c.s.Weight())
 		g.cache = append(g.cache, c)
 	}
-	return g.cache
+	return g.cache, free
 }
 
 // gpsExactGroups bounds the distinct affinity masks for which the
@@ -91,7 +99,8 @@ const gpsExactGroups = 6
 // tasks of a group and level share one rate, and acc is the service one
 // of them would have accumulated since the start.
 type gpsGroup struct {
-	mask CPUMask
+	mask CPUMask // the tasks' mask within the machine
+	key  CPUMask // the tasks' mask as set (byMask's key)
 	ncpu int
 	all  bool // the mask covers every CPU
 	n    int
@@ -131,10 +140,14 @@ func (g *gps) advance(now uint64) {
 }
 
 func (g *gps) group(m *Machine, t *Task) int {
+	// Most tasks keep their mask: try the group they were in last.
+	if t.gpsGroup < len(g.groups) && g.groups[t.gpsGroup].key == t.K.CpusMask {
+		return t.gpsGroup
+	}
 	if gi, ok := g.byMask[t.K.CpusMask]; ok {
 		return gi
 	}
-	gr := &gpsGroup{mask: t.K.CpusMask}
+	gr := &gpsGroup{mask: t.K.CpusMask, key: t.K.CpusMask}
 	gr.mask.And(&gr.mask, &m.Topo.All)
 	gr.ncpu = gr.mask.Weight()
 	gr.all = gr.ncpu == len(m.cpus)
@@ -188,20 +201,31 @@ func (g *gps) recompute() {
 		g.setRates(gr, waterLevel(&gr.nRun, gr.lv, float64(gr.ncpu)))
 		return
 	}
-	rem := append(g.rem[:0], g.active...)
 	var free CPUMask // CPUs not yet given to a bottleneck
-	for _, gi := range rem {
-		maskOr(&free, &g.groups[gi].mask)
-	}
-	if len(rem) <= gpsExactGroups {
+	var rem []int    // groups not yet given a rate
+	if len(g.active) <= gpsExactGroups {
 		// First bottleneck from the candidates cached for this set of
 		// groups (the set changes far less often than the counts).
-		cs := g.candidates(rem, &free)
+		cs, all := g.candidates()
+		var cnt [gpsExactGroups]int
+		for j, gi := range g.active {
+			cnt[j] = g.groups[gi].n
+		}
 		best, bi := math.Inf(1), -1
 		for i := range cs {
+			// Candidates whose tasks fit in their CPUs have an infinite
+			// level (waterLevel's first test): they never become the
+			// bottleneck, so skip building their counts by level.
+			var c int
+			for mb := cs[i].members; mb != 0; mb &= mb - 1 {
+				c += cnt[bits.TrailingZeros64(mb)]
+			}
+			if float64(c) <= cs[i].ncpu {
+				continue
+			}
 			var n [40]int
 			var lv uint64
-			for j, gi := range rem {
+			for j, gi := range g.active {
 				if cs[i].members&(1<<j) != 0 {
 					gr := g.groups[gi]
 					lv |= gr.lv
@@ -216,26 +240,42 @@ func (g *gps) recompute() {
 			}
 		}
 		if bi < 0 {
-			for _, gi := range rem {
+			for _, gi := range g.active {
 				g.setRates(g.groups[gi], best)
 			}
-			g.rem = rem[:0]
 			return
 		}
-		keep := rem[:0]
-		for j, gi := range rem {
+		rem = g.rem[:0]
+		for j, gi := range g.active {
 			if cs[bi].members&(1<<j) != 0 {
 				g.setRates(g.groups[gi], best)
 			} else {
-				keep = append(keep, gi)
+				rem = append(rem, gi)
 			}
 		}
-		rem = keep
+		free = *all
 		maskAndNot(&free, &cs[bi].s)
+	} else {
+		rem = append(g.rem[:0], g.active...)
+		for _, gi := range rem {
+			maskOr(&free, &g.groups[gi].mask)
+		}
 	}
 	for len(rem) > 0 {
 		best, bestS := math.Inf(1), CPUMask{}
 		try := func(s *CPUMask) {
+			var in CPUMask
+			in.And(s, &free)
+			ncpu := float64(in.Weight())
+			var cnt int
+			for _, gi := range rem {
+				if gr := g.groups[gi]; maskInside(&gr.mask, s, &free) {
+					cnt += gr.n
+				}
+			}
+			if float64(cnt) <= ncpu {
+				return // fits: an infinite level, as waterLevel finds
+			}
 			var n [40]int
 			var lv uint64
 			for _, gi := range rem {
@@ -248,9 +288,7 @@ func (g *gps) recompute() {
 					}
 				}
 			}
-			var in CPUMask
-			in.And(s, &free)
-			if l := waterLevel(&n, lv, float64(in.Weight())); l < best {
+			if l := waterLevel(&n, lv, ncpu); l < best {
 				best, bestS = l, in
 			}
 		}

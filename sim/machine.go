@@ -126,6 +126,10 @@ type Machine struct {
 	now  uint64
 	seq  uint64
 	evq  eventQueue
+	arms []*Task // tasks whose completion is armed but not yet pushed (armCompletion)
+	// eagerArms pushes every armed completion at once, as before flushArms
+	// existed (tests compare the two)
+	eagerArms bool
 
 	cpus   []*CPU
 	tasks  []*Task
@@ -274,6 +278,19 @@ const (
 	fnvOffset = 14695981039346656037
 	fnvPrime  = 1099511628211
 )
+
+// fnvWord hashes v's eight bytes, least significant first, into h
+// (FNV-1a), unrolled.
+func fnvWord(h, v uint64) uint64 {
+	h = (h ^ v&0xff) * fnvPrime
+	h = (h ^ v>>8&0xff) * fnvPrime
+	h = (h ^ v>>16&0xff) * fnvPrime
+	h = (h ^ v>>24&0xff) * fnvPrime
+	h = (h ^ v>>32&0xff) * fnvPrime
+	h = (h ^ v>>40&0xff) * fnvPrime
+	h = (h ^ v>>48&0xff) * fnvPrime
+	return (h ^ v>>56) * fnvPrime
+}
 
 // Now is the simulated time in ns.
 func (m *Machine) Now() uint64 { return m.now }
@@ -833,10 +850,45 @@ func (m *Machine) account(c *CPU) {
 	m.lag.ran(m, t)
 }
 
+// armCompletion schedules the end of the running task's burst on c,
+// superseding any completion armed before (runGen).
+//
+// Without interleaving, the event is not pushed at once: every callback's
+// charge re-arms the completion, several times in one kernel path, and each
+// push would leave a stale event in the queue. The task keeps the last
+// completion it was armed with, with the sequence number it would have had,
+// and flushArms pushes it when the event in progress ends: the queue then
+// pops exactly the same live events in the same (time, sequence) order, with
+// no stale ones. With interleaving, the stale events start kernel paths of
+// their own (they account the task), so they are pushed as before.
 func (m *Machine) armCompletion(c *CPU) {
 	t := c.curr
 	t.runGen++
-	m.push(event{at: max(t.runStart, m.now) + t.penalty + t.work, kind: evTaskDone, cpu: int32(c.ID), task: t, gen: t.runGen})
+	at := max(t.runStart, m.now) + t.penalty + t.work
+	if m.P.Interleave || m.eagerArms {
+		m.push(event{at: at, kind: evTaskDone, cpu: int32(c.ID), task: t, gen: t.runGen})
+		return
+	}
+	m.seq++
+	t.arm = armed{at: at, seq: m.seq, cpu: int32(c.ID), gen: t.runGen}
+	if !t.armPending {
+		t.armPending = true
+		m.arms = append(m.arms, t)
+	}
+}
+
+// flushArms pushes the completions armCompletion left pending; one that a
+// later arm or switch superseded (runGen moved on) could never fire and is
+// dropped.
+func (m *Machine) flushArms() {
+	for _, t := range m.arms {
+		t.armPending = false
+		if a := t.arm; a.gen == t.runGen {
+			m.evq.push(event{at: a.at, seq: a.seq, kind: evTaskDone, cpu: a.cpu, task: t, gen: a.gen})
+		}
+	}
+	clear(m.arms)
+	m.arms = m.arms[:0]
 }
 
 func (m *Machine) armTick(c *CPU) {
@@ -852,6 +904,7 @@ func (m *Machine) armTick(c *CPU) {
 
 // Run simulates until Params.Duration and returns the results.
 func (m *Machine) Run() (*Result, error) {
+	m.flushArms()
 	for len(m.evq) > 0 && !m.stopped {
 		m.Step()
 	}
@@ -861,6 +914,7 @@ func (m *Machine) Run() (*Result, error) {
 // Step processes one event. It is exported for the live dashboard, which
 // advances the simulation in slices of simulated time.
 func (m *Machine) Step() {
+	m.flushArms() // arms made outside the event loop (set-up)
 	e := m.evq.pop()
 	m.now = e.at
 	m.events++
@@ -873,6 +927,7 @@ func (m *Machine) Step() {
 	if m.exitInfo != nil && m.ejected == nil {
 		m.eject()
 	}
+	m.flushArms()
 }
 
 // handle runs the kernel path of one event.
@@ -911,6 +966,7 @@ func (m *Machine) handle(e event) {
 
 // RunUntil processes events up to simulated time t (for the dashboard).
 func (m *Machine) RunUntil(t uint64) bool {
+	m.flushArms()
 	for len(m.evq) > 0 && !m.stopped && m.evq[0].at <= t {
 		m.Step()
 	}
@@ -923,14 +979,14 @@ func (m *Machine) taskStep(c *CPU) {
 	m.account(c)
 	for i := 0; ; i++ {
 		var a Action
-		if t.deferred != nil {
-			a, t.deferred = *t.deferred, nil
+		if t.hasDeferred {
+			a, t.hasDeferred = t.deferred, false
 		} else {
 			a = t.behavior.Next(m, t)
 			if a.Kind != ActRun && t.runStart > m.now {
 				// The step charged this CPU (the waker's side of a
 				// wakeup): the task sleeps, blocks or exits after it.
-				t.deferred = &a
+				t.deferred, t.hasDeferred = a, true
 				t.runGen++
 				m.push(event{at: t.runStart, kind: evTaskDone, cpu: int32(c.ID), task: t, gen: t.runGen})
 				return
@@ -1201,15 +1257,10 @@ func (m *Machine) switchTo(c *CPU, prev, next *Task) {
 	if next != nil {
 		np = next.PID
 	}
-	h := m.hash
-	for _, v := range [4]uint64{m.now, uint64(c.ID), uint64(uint32(pp)), uint64(uint32(np))} {
-		for i := 0; i < 8; i++ {
-			h ^= v & 0xff
-			h *= fnvPrime
-			v >>= 8
-		}
-	}
-	m.hash = h
+	h := fnvWord(m.hash, m.now)
+	h = fnvWord(h, uint64(c.ID))
+	h = fnvWord(h, uint64(uint32(pp)))
+	m.hash = fnvWord(h, uint64(uint32(np)))
 	if m.obs != nil {
 		m.obs.Switch(m.now, c.ID, prev, next)
 	}

@@ -51,12 +51,15 @@ type Task struct {
 	enabled    bool // ops.enable() was called
 
 	behavior    Behavior
-	work        uint64  // ns of CPU left in the current burst
-	wakePending bool    // a Wake arrived while not blocked
-	timerWake   bool    // the wakeup in progress ends a timed sleep (no waker task)
-	deferred    *Action // a step to take once the CPU time charged meanwhile has passed
+	work        uint64 // ns of CPU left in the current burst
+	wakePending bool   // a Wake arrived while not blocked
+	timerWake   bool   // the wakeup in progress ends a timed sleep (no waker task)
+	deferred    Action // a step to take once the CPU time charged meanwhile has passed
+	hasDeferred bool   // deferred is set (a value, not a pointer: no allocation per step)
 	sleepGen    uint32
 	runGen      uint32
+	armPending  bool   // arm waits in Machine.arms to be pushed
+	arm         armed  // the last completion armed (armCompletion)
 	lastAcct    uint64 // slice/runtime accounted up to here
 	runStart    uint64 // the task progresses from here on (after switch costs)
 	penalty     uint64 // cache refill cost owed after a migration
@@ -155,3 +158,11 @@ type Behavior interface {
 type BehaviorFunc func(m *Machine, t *Task) Action
 
 func (f BehaviorFunc) Next(m *Machine, t *Task) Action { return f(m, t) }
+
+// armed is a completion event armCompletion has scheduled but not pushed yet.
+type armed struct {
+	at  uint64
+	seq uint64
+	cpu int32
+	gen uint32
+}

@@ -28,13 +28,25 @@ func (p *paramFlags) Set(s string) error {
 	if !ok || name == "" {
 		return fmt.Errorf("want NAME=VALUE, got %q", s)
 	}
-	var v any = val
-	if n, err := strconv.ParseInt(val, 0, 64); err == nil {
-		v = n
-	}
 	// Errors about it then begin "-p NAME=VALUE: policy.params.NAME: ".
-	*p = append(*p, sim.Param{Name: name, Value: v, Pos: sim.Pos{File: "-p " + s}})
+	*p = append(*p, sim.Param{Name: name, Value: paramValue(val), Pos: sim.Pos{File: "-p " + s}})
 	return nil
+}
+
+// paramValue types a -p VALUE as the TOML [policy.params] table would:
+// an integer (decimal, 0x, 0o, 0b), true or false as a bool, else the
+// string itself.
+func paramValue(val string) any {
+	if n, err := strconv.ParseInt(val, 0, 64); err == nil {
+		return n
+	}
+	switch val {
+	case "true":
+		return true
+	case "false":
+		return false
+	}
+	return val
 }
 
 // cmdVerify implements `schedsim verify OBJ... [-v] [-p NAME=VALUE]...

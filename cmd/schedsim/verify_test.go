@@ -50,6 +50,11 @@ func TestCmdVerify(t *testing.T) {
 		{"bad param", []string{"verify", "-p", "nr_cpus", compat}, 2, []string{"want NAME=VALUE"}, nil},
 		{"unknown param", []string{"verify", "-p", "nosuch=1", compat}, 2,
 			[]string{`schedsim verify: -p nosuch=1: policy.params.nosuch: policy `, `has no parameter "nosuch"`, "nr_cpus"}, []string{": : ", "-p: "}},
+		{"bool param", []string{"verify", "eevdf", "-p", "delay_dequeue=true"}, 0,
+			[]string{"eevdf: accepted", "eevdf_dispatch"}, nil},
+		{"bool param false", []string{"verify", "eevdf", "-p", "delay_dequeue=false"}, 0, []string{"eevdf: accepted"}, nil},
+		{"string for a bool", []string{"verify", "eevdf", "-p", "delay_dequeue=yes"}, 2,
+			[]string{`"delay_dequeue"`, "want a bool", "got string"}, nil},
 		{"help", []string{"verify", "-h"}, 0, nil, nil},
 	}
 	for _, tt := range tests {
@@ -93,6 +98,22 @@ func TestCmdVerifyCompare(t *testing.T) {
 	for _, w := range []string{"verdict (A)", "insns (DIFF)", "+0 (+0.0%)", "eevdf_enqueue", "N/A"} {
 		if !strings.Contains(out, w) {
 			t.Errorf("comparison lacks %q:\n%s", w, out)
+		}
+	}
+}
+
+// TestParamValue: -p values are typed as TOML would type them.
+func TestParamValue(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want any
+	}{
+		{"12", int64(12)}, {"0x10", int64(16)}, {"-3", int64(-3)},
+		{"true", true}, {"false", false},
+		{"True", "True"}, {"fifo", "fifo"}, {"", ""},
+	} {
+		if got := paramValue(tt.in); got != tt.want {
+			t.Errorf("paramValue(%q) = %#v, want %#v", tt.in, got, tt.want)
 		}
 	}
 }

@@ -1,0 +1,141 @@
+package policies
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/schedsim/schedsim/bpfvm"
+	"github.com/schedsim/schedsim/sim"
+)
+
+// UserTask is a recipe's user-space scheduler task, for schedulers whose
+// user space takes part in every decision (scx_userland): a task of the
+// simulated machine that, each time the BPF scheduler runs it, drains the
+// queue map From (entries whose first 4 bytes are a pid), keeps what it
+// drained, and pushes up to Batch pids, oldest first, into the queue map To
+// (fewer if it fills); it sets the global Queued to 0 and Scheduled to the number it
+// still holds, as scx_userland.c's main loop does (its vruntime ordering is
+// replaced by arrival order), spends Cost of CPU time, and yields (it
+// sleeps for 1 ns: its wakeup goes through ops.enqueue, which keeps it until
+// the BPF side dispatches it again). It is the first task of the machine:
+// pid 1, which the recipe gives the BPF side (usersched_pid = 1).
+type UserTask struct {
+	Comm      string `toml:"comm"`
+	From      string `toml:"from"`
+	To        string `toml:"to"`
+	Queued    string `toml:"queued"`
+	Scheduled string `toml:"scheduled"`
+	Cost      string `toml:"cost"`
+	// Batch is how many pids a pass dispatches at most (scx_userland's
+	// batch_size, 8); 0 means no limit.
+	Batch int `toml:"batch"`
+}
+
+type userTask struct {
+	b        *BPFPolicy
+	spec     *UserTask
+	from, to bpfvm.QueueMap
+	cost     uint64
+	held     [][]byte
+	ran      bool
+}
+
+// startUserTask spawns the recipe's user task as the first event of the
+// run (before any workload's task: it gets pid 1).
+func (b *BPFPolicy) startUserTask(r *Recipe) error {
+	s := r.UserTask
+	from, ok1 := b.inst.Map(s.From).(bpfvm.QueueMap)
+	to, ok2 := b.inst.Map(s.To).(bpfvm.QueueMap)
+	if !ok1 || !ok2 {
+		return fmt.Errorf("recipe %s: user_task: from (%s) and to (%s) must be queue maps of the object", r.file, s.From, s.To)
+	}
+	cost := uint64(5000)
+	if s.Cost != "" {
+		d, err := sim.ParseDuration(s.Cost)
+		if err != nil {
+			return fmt.Errorf("recipe %s: user_task: cost: %v", r.file, err)
+		}
+		cost = d
+	}
+	u := &userTask{b: b, spec: s, from: from, to: to, cost: max(cost, 1)}
+	m := b.k.Machine()
+	comm := s.Comm
+	if comm == "" {
+		comm = "usersched"
+	}
+	m.AtOn(m.Now(), 0, func() {
+		t, err := m.Spawn(sim.TaskSpec{Comm: comm, Behavior: sim.BehaviorFunc(u.next)})
+		switch {
+		case err != nil:
+			b.k.Fault("user space error", fmt.Sprintf("recipe %s: user_task: %v", r.file, err))
+		case t.PID != 1:
+			b.k.Fault("user space error", fmt.Sprintf("recipe %s: user_task got pid %d, not 1 (a task was created before it)", r.file, t.PID))
+		}
+	})
+	return nil
+}
+
+// next is the user task's behaviour: a pass of the loop on each run, then
+// a yield.
+func (u *userTask) next(*sim.Machine, *sim.Task) sim.Action {
+	if u.ran {
+		u.ran = false
+		return sim.Sleep(1)
+	}
+	u.ran = true
+	if err := u.pass(); err != nil {
+		u.b.k.Fault("user space error", "user_task: "+err.Error())
+	}
+	return sim.Run(u.cost)
+}
+
+func (u *userTask) pass() error {
+	for {
+		v, err := u.from.Pop()
+		if errors.Is(err, bpfvm.ErrKeyNotExist) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		u.held = append(u.held, v)
+	}
+	if err := u.setGlobal(u.spec.Queued, 0); err != nil {
+		return err
+	}
+	for n := 0; len(u.held) > 0 && (u.spec.Batch == 0 || n < u.spec.Batch); n++ {
+		if len(u.held[0]) < 4 {
+			return fmt.Errorf("%s entries are %d bytes, too short for a pid", u.spec.From, len(u.held[0]))
+		}
+		if err := u.to.Push(u.held[0][:4], 0); err != nil {
+			if errors.Is(err, bpfvm.ErrMapFull) {
+				break
+			}
+			return err
+		}
+		u.held = u.held[1:]
+	}
+	return u.setGlobal(u.spec.Scheduled, uint64(len(u.held)))
+}
+
+func (u *userTask) setGlobal(name string, v uint64) error {
+	if name == "" {
+		return nil
+	}
+	gv, addr, err := u.b.inst.Var(name)
+	if err != nil {
+		return err
+	}
+	switch gv.Size {
+	case 8:
+		u.b.vm.Mem.Store64(addr, v)
+	case 4:
+		u.b.vm.Mem.Store32(addr, uint32(v))
+	default:
+		var buf [8]byte
+		binary.LittleEndian.PutUint64(buf[:], v)
+		copy(u.b.vm.Mem.MustBytes(addr, uint64(gv.Size)), buf[:])
+	}
+	return nil
+}

@@ -1,0 +1,53 @@
+package sim
+
+import (
+	"encoding/binary"
+	"hash/fnv"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// TestEventQueueOrder: interleaved pushes and pops come out in (time,
+// sequence) order, ties included.
+func TestEventQueueOrder(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	var q eventQueue
+	var seq uint64
+	var ref []event // the pending events, kept sorted
+	for step := 0; step < 20000; step++ {
+		if len(q) == 0 || r.IntN(3) > 0 {
+			seq++
+			e := event{at: r.Uint64N(50), seq: seq, gen: uint32(seq)}
+			q.push(e)
+			i, _ := slices.BinarySearchFunc(ref, e, func(a, b event) int {
+				if before(&a, &b) {
+					return -1
+				}
+				return 1
+			})
+			ref = slices.Insert(ref, i, e)
+			continue
+		}
+		got := q.pop()
+		if got.seq != ref[0].seq || got.at != ref[0].at {
+			t.Fatalf("step %d: popped (%d, %d), want (%d, %d)", step, got.at, got.seq, ref[0].at, ref[0].seq)
+		}
+		ref = ref[1:]
+		if len(q) != len(ref) {
+			t.Fatalf("step %d: %d queued, want %d", step, len(q), len(ref))
+		}
+	}
+}
+
+// TestFNVWord: the unrolled schedule hash step is FNV-1a over the word's
+// bytes, least significant first.
+func TestFNVWord(t *testing.T) {
+	for _, v := range []uint64{0, 1, 0xff, 0x0123456789abcdef, ^uint64(0)} {
+		f := fnv.New64a()
+		f.Write(binary.LittleEndian.AppendUint64(nil, v))
+		if got, want := fnvWord(fnvOffset, v), f.Sum64(); got != want {
+			t.Errorf("fnvWord(%#x) = %#x, want %#x", v, got, want)
+		}
+	}
+}
