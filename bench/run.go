@@ -2,7 +2,9 @@ package bench
 
 import (
 	"fmt"
+	"os"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -33,6 +35,10 @@ type Progress struct {
 	Elapsed     time.Duration
 }
 
+// benchGCPercent is the garbage collector's target while a bench runs
+// (see Execute).
+const benchGCPercent = 800
+
 // job is one run to do.
 type job struct {
 	index  int
@@ -61,6 +67,16 @@ func (s *Suite) jobs(sh Shard) []job {
 // Execute runs the suite (src is the suite file's content, for its hash)
 // on a pool of workers and returns every run's results.
 func Execute(s *Suite, src []byte, opts Options) (*Results, error) {
+	// Simulations allocate steadily and keep little alive: with Go's
+	// default GOGC=100 the collector's background work takes a quarter of
+	// a core, which a single worker gets for free from an idle core but
+	// parallel workers pay for. A higher target trades memory (a few times
+	// each run's small live heap) for CPU: on the 2-core machine the
+	// speedup of 2 workers went from 1.54x to 1.85x (docs/performance.md).
+	// A GOGC the user set wins.
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(benchGCPercent))
+	}
 	if opts.Engine != "" {
 		if _, _, err := policies.NewEngine(opts.Engine); err != nil {
 			return nil, err
