@@ -248,6 +248,11 @@ func (v *verifier) processTimer(st *vstate, pc int, regno uint8, r *regState, me
 	if r.typ != ptrToMapValue || r.mayBeNull() {
 		return v.expectType(st, pc, regno, r, "map_value")
 	}
+	if int(r.mapIdx) >= len(v.env.Maps) {
+		// the kernel tells inner maps of one template apart by map_uid
+		// (mark_ptr_not_null_reg); we do not track it, so we refuse
+		return v.errorState(st, pc, "bpf_timer in an inner map's value is not supported")
+	}
 	if !r.isConst() {
 		return v.errorState(st, pc, "R%d doesn't have constant offset. bpf_timer has to be at the constant offset", regno)
 	}

@@ -163,6 +163,8 @@ func newTestEnv(t testing.TB) *testEnv {
 		{Name: "wronly", Type: bpfvm.MapArray, KeySize: 4, ValueSize: 16, MaxEntries: 1, Value: arrVal, Flags: 1 << 8}, // 16 BPF_F_WRONLY_PROG
 		{Name: "rdonly", Type: bpfvm.MapArray, KeySize: 4, ValueSize: 16, MaxEntries: 1, Value: arrVal, Flags: 1 << 7}, // 17 BPF_F_RDONLY_PROG
 		{Name: "arena", Type: bpfvm.MapArena, KeySize: 0, ValueSize: 0, MaxEntries: 16},                                // 18
+		{Name: "queues", Type: bpfvm.MapArrayOfMaps, KeySize: 4, ValueSize: 4, MaxEntries: 2, // 19: inner maps are queues
+			Inner: &bpfvm.MapSpec{Name: "queues.inner", Type: bpfvm.MapQueue, ValueSize: 4, MaxEntries: 16}},
 	}
 
 	// ---- helpers ----

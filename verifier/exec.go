@@ -509,7 +509,7 @@ func (v *verifier) checkArenaCast(st *vstate, pc int, imm int32, dst *regState) 
 		return v.errorState(st, pc, "addr_space_cast insn can only convert between address space 1 and 0")
 	}
 	hasArena := false
-	for _, ms := range v.env.Maps {
+	for _, ms := range v.maps {
 		hasArena = hasArena || ms != nil && ms.Type == bpfvm.MapArena
 	}
 	if !hasArena {
@@ -714,6 +714,15 @@ func (v *verifier) markPtrOrNull(s *vstate, id uint32, isNull bool) {
 				return
 			}
 			r.flags &^= flagMaybeNull
+			if r.typ == ptrToMapValue {
+				// mark_ptr_not_null_reg: a non-NULL value of a
+				// map-in-map is the inner map, typed by its template
+				if in := v.innerTemplate(r.mapIdx); in >= 0 {
+					*r = makePtr(constPtrToMap)
+					r.mapIdx = in
+					return
+				}
+			}
 			if !v.mayPointToLock(r) {
 				// the id only linked the copies for this check; a
 				// lock's value keeps it, it names the lock

@@ -203,6 +203,7 @@ func Verify(p *bpfvm.Program, env *Env) (res *Result, err error) {
 	if v.maxLocks <= 0 {
 		v.maxLocks = 31
 	}
+	v.initMaps()
 	defer func() {
 		if r := recover(); r != nil {
 			res = nil
@@ -272,6 +273,12 @@ type verifier struct {
 
 	info     []insnInfo
 	subprogs []subprog
+
+	// maps are env.Maps followed by the inner map templates of the
+	// map-in-maps; innerIdx[i] is the index in maps of map i's template
+	// (-1 if map i holds no maps).
+	maps     []*bpfvm.MapSpec
+	innerIdx []int32
 
 	queue    []pendingPath
 	explored []*pcStates
@@ -352,10 +359,34 @@ func (v *verifier) btfT(i uint32) btf.Type {
 }
 
 func (v *verifier) mapSpec(i int) *bpfvm.MapSpec {
-	if i < 0 || i >= len(v.env.Maps) {
+	if i < 0 || i >= len(v.maps) {
 		return nil
 	}
-	return v.env.Maps[i]
+	return v.maps[i]
+}
+
+// initMaps gives each map-in-map's inner map template an index of its own
+// after the object's maps: a pointer to an inner map found by a lookup is a
+// CONST_PTR_TO_MAP of that template, as the kernel's map_ptr becomes
+// inner_map_meta (mark_ptr_not_null_reg).
+func (v *verifier) initMaps() {
+	v.maps = append([]*bpfvm.MapSpec(nil), v.env.Maps...)
+	v.innerIdx = make([]int32, len(v.env.Maps))
+	for i, ms := range v.env.Maps {
+		v.innerIdx[i] = -1
+		if ms != nil && ms.Inner != nil && (ms.Type == bpfvm.MapArrayOfMaps || ms.Type == bpfvm.MapHashOfMaps) {
+			v.innerIdx[i] = int32(len(v.maps))
+			v.maps = append(v.maps, ms.Inner)
+		}
+	}
+}
+
+// innerTemplate is the index of the inner map template of map i, or -1.
+func (v *verifier) innerTemplate(i int32) int32 {
+	if i < 0 || int(i) >= len(v.innerIdx) {
+		return -1
+	}
+	return v.innerIdx[i]
 }
 
 func (v *verifier) kfuncName(id int32) string {
