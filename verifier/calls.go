@@ -670,7 +670,9 @@ func (v *verifier) checkHelperArg(st *vstate, pc int, h *bpfvm.Helper, i int, re
 		if want != "" && (v.btfT(r.btfIdx) == nil || v.btfT(r.btfIdx).TypeName() != want || r.off != 0) {
 			return v.expectType(st, pc, regno, r, "ptr_"+want)
 		}
-		if r.flags&flagUntrusted != 0 {
+		// check_reg_type: btf_ptr_types are PTR_TO_BTF_ID bare (flagLegacy),
+		// PTR_TRUSTED or MEM_RCU; PTR_UNTRUSTED is none of them
+		if r.flags&flagUntrusted != 0 && r.flags&flagLegacy == 0 {
 			return v.errorState(st, pc, "R%d must be referenced or trusted", regno)
 		}
 	case bpfvm.ArgPtrToMapValueOrNull:

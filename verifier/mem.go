@@ -533,13 +533,27 @@ func (v *verifier) btfAccess(st *vstate, pc int, regno uint8, reg regState, off,
 			r := makePtr(ptrToBTFID)
 			r.btfIdx = v.typeID(ps)
 			r.flags = flagUntrusted
-			if reg.flags&flagTrusted != 0 && v.trustedField(s, uint32(o)) {
+			switch {
+			case reg.flags&flagTrusted != 0 && v.trustedField(s, uint32(o)):
 				r.flags = flagTrusted
+			case v.isTrustedOrRCU(&reg) && !reg.mayBeNull() && (!v.sleepable() || st.rcuLock):
+				// check_ptr_to_btf_access: walking a trusted or RCU
+				// pointer in an RCU section to a field no list names
+				// gives a bare PTR_TO_BTF_ID (clear_trusted_flags)
+				r.flags = flagUntrusted | flagLegacy
 			}
 			return r, nil
 		}
 	}
 	return sizedUnknown(size), nil
+}
+
+// isTrustedOrRCU is is_trusted_reg || is_rcu_reg for a PTR_TO_BTF_ID.
+func (v *verifier) isTrustedOrRCU(r *regState) bool {
+	if r.flags&flagUntrusted != 0 {
+		return false
+	}
+	return r.refID != 0 || r.flags&(flagTrusted|flagRCU) != 0
 }
 
 func (v *verifier) trustedField(s *btf.Struct, off uint32) bool {

@@ -36,6 +36,15 @@ const (
 	flagAlloc
 	flagNonOwn
 	flagRdonly
+	// flagLegacy, always with flagUntrusted, marks the kernel's plain
+	// PTR_TO_BTF_ID (no trust modifier): a pointer field read through a
+	// trusted or RCU pointer inside an RCU read section (a non-sleepable
+	// program is one), which check_ptr_to_btf_access leaves unflagged
+	// ("walking unknown pointers yields old deprecated PTR_TO_BTF_ID").
+	// Helpers take it (compatible_reg_types' btf_ptr_types lists bare
+	// PTR_TO_BTF_ID); kfuncs that want trusted or RCU arguments do not
+	// (is_trusted_reg, is_rcu_reg), so everywhere else it is untrusted.
+	flagLegacy
 )
 
 // regState is the abstract value of a register or a spilled stack slot
@@ -679,7 +688,7 @@ func (v *verifier) typeName(r *regState) string {
 	if r.flags&flagRCU != 0 {
 		b.WriteString("rcu_")
 	}
-	if r.flags&flagUntrusted != 0 {
+	if r.flags&flagUntrusted != 0 && r.flags&flagLegacy == 0 {
 		b.WriteString("untrusted_")
 	}
 	if r.flags&flagTrusted != 0 {
