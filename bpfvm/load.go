@@ -332,14 +332,20 @@ func (b *objBuilder) program(name string, ps *ebpf.ProgramSpec) (*Program, []cor
 				sp.Global = fn.Linkage == btf.GlobalFunc
 				sp.ParamTags = fn.ParamTags
 			}
-			p.Funcs = append(p.Funcs, sp)
 			fnSec, fnOff, fnCPC, fnLimit = -1, 0, cpc, -1
 			if s, ok := b.ei.symbol(sym); ok {
+				if v := elf.ST_VISIBILITY(s.Other); v == elf.STV_HIDDEN || v == elf.STV_INTERNAL {
+					// libbpf's mark_btf_static (bpf_object__add_programs):
+					// a global function of restricted visibility is loaded
+					// as static, verified in its callers' context
+					sp.Global = false
+				}
 				fnSec, fnOff = int(s.Section), s.Value
 				if s.Size > 0 && elf.ST_TYPE(s.Info) == elf.STT_FUNC {
 					fnLimit = int(s.Size / asm.InstructionSize)
 				}
 			}
+			p.Funcs = append(p.Funcs, sp)
 		} else if pc == 0 {
 			return nil, nil, fail(pc, "first instruction is not the start of a function")
 		}
