@@ -290,6 +290,49 @@ func (b *objBuilder) programs() error {
 	return nil
 }
 
+// usedFuncs lists the functions a program's entry reaches by calls and
+// function pointers, as libbpf links into a program only the subprograms
+// it references (bpf_object__reloc_code). cilium's flattened program may
+// hold more: those a dead weak duplicate's body referenced, which program
+// drops (see load_elf_ksym.go); their code would be unreachable.
+func (b *objBuilder) usedFuncs(insns asm.Instructions) map[string]bool {
+	edges := map[string][]string{}
+	entry, cur := "", ""
+	fnCPC, fnLimit := 0, -1
+	iter := insns.Iterate()
+	for iter.Next() {
+		ins := iter.Ins
+		cpc := int(iter.Offset)
+		if sym := ins.Symbol(); sym != "" {
+			cur, fnCPC, fnLimit = sym, cpc, -1
+			if entry == "" {
+				entry = sym
+			}
+			if s, ok := b.ei.symbol(sym); ok && s.Size > 0 && elf.ST_TYPE(s.Info) == elf.STT_FUNC {
+				fnLimit = int(s.Size / asm.InstructionSize)
+			}
+		} else if fnLimit >= 0 && cpc-fnCPC >= fnLimit {
+			continue
+		}
+		if ins.IsFunctionReference() && ins.Reference() != "" {
+			edges[cur] = append(edges[cur], ins.Reference())
+		}
+	}
+	used := map[string]bool{entry: true}
+	work := []string{entry}
+	for len(work) > 0 {
+		f := work[len(work)-1]
+		work = work[:len(work)-1]
+		for _, g := range edges[f] {
+			if !used[g] {
+				used[g] = true
+				work = append(work, g)
+			}
+		}
+	}
+	return used
+}
+
 // program converts one of cilium's linked (flattened) programs.
 func (b *objBuilder) program(name string, ps *ebpf.ProgramSpec) (*Program, []coreRelo, error) {
 	p := &Program{Name: name, Section: ps.SectionName, Object: b.obj.Name, BTF: b.spec.Types,
@@ -311,6 +354,8 @@ func (b *objBuilder) program(name string, ps *ebpf.ProgramSpec) (*Program, []cor
 		fnLimit = -1   // its length in instructions (the symbol's size), -1 if unknown
 		starts  = map[string]int{}
 	)
+	used := b.usedFuncs(ps.Instructions)
+	skipFn := false
 	iter := ps.Instructions.Iterate()
 	for iter.Next() {
 		ins := *iter.Ins
@@ -319,6 +364,12 @@ func (b *objBuilder) program(name string, ps *ebpf.ProgramSpec) (*Program, []cor
 		if ins.Symbol() == "" && fnLimit >= 0 && cpc-fnCPC >= fnLimit {
 			// past the function's symbol: the dead body of a weak
 			// duplicate a linked object keeps (see load_elf_ksym.go)
+			continue
+		}
+		if sym := ins.Symbol(); sym != "" {
+			skipFn = pc > 0 && !used[sym]
+		}
+		if skipFn {
 			continue
 		}
 		if sym := ins.Symbol(); sym != "" {
