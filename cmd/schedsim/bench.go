@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -62,12 +61,9 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 			"policies. With --baseline, exits 1 on a regression. See docs/bench.md.\n\n")
 		fs.PrintDefaults()
 	}
-	pos, err := parseInterspersed(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	}
-	if err != nil {
-		return exitUsage
+	pos, code, ok := parseArgs(fs, args)
+	if !ok {
+		return code
 	}
 	if len(pos) != 1 {
 		fs.Usage()
@@ -177,12 +173,9 @@ func cmdBenchMerge(args []string, stdout, stderr io.Writer) int {
 			"results of the whole suite, then prints, compares and reports as schedsim bench does.\n\n")
 		fs.PrintDefaults()
 	}
-	pos, err := parseInterspersed(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	}
-	if err != nil {
-		return exitUsage
+	pos, code, ok := parseArgs(fs, args)
+	if !ok {
+		return code
 	}
 	if len(pos) == 0 {
 		fs.Usage()

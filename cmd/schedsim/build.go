@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -51,12 +50,9 @@ func cmdBuild(args []string, stdout, stderr io.Writer) int {
 			"clang. See docs/tutorial.md.\n\n", minClang, strings.Join(bpfCFlags, " "))
 		fs.PrintDefaults()
 	}
-	pos, err := parseInterspersed(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	}
-	if err != nil {
-		return exitUsage
+	pos, code, ok := parseArgs(fs, args)
+	if !ok {
+		return code
 	}
 	var extra []string
 	for i, a := range args {

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -31,12 +29,9 @@ func cmdExplore(args []string, stdout, stderr io.Writer) int {
 			"with the command that replays it.\n\n", configs.Default)
 		fs.PrintDefaults()
 	}
-	pos, err := parseInterspersed(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	}
-	if err != nil {
-		return exitUsage
+	pos, code, ok := parseArgs(fs, args)
+	if !ok {
+		return code
 	}
 	if len(pos) > 1 {
 		fmt.Fprintf(stderr, "schedsim explore: one config at most, got %d: %s\n", len(pos), strings.Join(pos, " "))
@@ -64,6 +59,7 @@ func cmdExplore(args []string, stdout, stderr io.Writer) int {
 		}
 	} else {
 		cfgName = pos[0]
+		var err error
 		if cfg, err = sim.LoadConfig(cfgName); err != nil {
 			fmt.Fprintf(stderr, "%v\n", err)
 			return exitUsage

@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"embed"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -45,12 +43,9 @@ func cmdInit(args []string, stdout, stderr io.Writer) int {
 			"See docs/tutorial.md.\n\n")
 		fs.PrintDefaults()
 	}
-	pos, err := parseInterspersed(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	}
-	if err != nil {
-		return exitUsage
+	pos, code, ok := parseArgs(fs, args)
+	if !ok {
+		return code
 	}
 	if len(pos) != 1 {
 		fmt.Fprintf(stderr, "schedsim init: want one directory, got %d arguments\n", len(pos))

@@ -57,6 +57,20 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// parseArgs parses a command's flags wherever they appear. When it returns
+// ok false the command ends with code: exitOK after -h (usage printed),
+// exitUsage after a bad flag (the flag package said why).
+func parseArgs(fs *flag.FlagSet, args []string) (pos []string, code int, ok bool) {
+	pos, err := parseInterspersed(fs, args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return nil, exitOK, false
+	case err != nil:
+		return nil, exitUsage, false
+	}
+	return pos, exitOK, true
+}
+
 func cmdRun(args []string, stdout, stderr io.Writer) int {
 	var f runFlags
 	fs := newFlagSet("run", args, stdout, stderr)
@@ -91,12 +105,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 			"Simulates the scenario in CONFIG (default: the built-in %s) and prints a summary.\n\n", configs.Default)
 		fs.PrintDefaults()
 	}
-	pos, err := parseInterspersed(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	}
-	if err != nil {
-		return exitUsage
+	pos, code, ok := parseArgs(fs, args)
+	if !ok {
+		return code
 	}
 	if f.pctDepth < 1 {
 		fmt.Fprintf(stderr, "schedsim run: --pct-depth %d: expected an integer of at least 1 (1: no change points)\n", f.pctDepth)

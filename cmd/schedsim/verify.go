@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -81,12 +80,9 @@ func cmdVerify(args []string, stdout, stderr io.Writer) int {
 			strings.Join(policies.Builtins(), ", "))
 		fs.PrintDefaults()
 	}
-	pos, err := parseInterspersed(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	}
-	if err != nil {
-		return exitUsage
+	pos, code, ok := parseArgs(fs, args)
+	if !ok {
+		return code
 	}
 	if len(pos) == 0 {
 		fs.Usage()
@@ -94,6 +90,7 @@ func cmdVerify(args []string, stdout, stderr io.Writer) int {
 	}
 	var prev []verifyRow
 	if *compare != "" {
+		var err error
 		if prev, err = readVerifyTable(*compare); err != nil {
 			fmt.Fprintf(stderr, "schedsim verify: --compare: %v\n", err)
 			return exitUsage
