@@ -265,17 +265,8 @@ func (ei *elfInfo) planPatches(r io.ReaderAt, f *elf.File) error {
 // patchBTFString renames the BTF string name (a DATASEC name) like the ELF
 // section, so that cilium pairs them.
 func (ei *elfInfo) patchBTFString(f *elf.File, name, newName string) error {
-	var btfSec *elf.Section
-	for _, s := range f.Sections {
-		if s.Name == ".BTF" {
-			btfSec = s
-		}
-	}
-	if btfSec == nil || btfSec.Flags&elf.SHF_COMPRESSED != 0 {
-		return nil
-	}
-	data, err := safely("reading .BTF", btfSec.Data)
-	if err != nil {
+	btfSec, data, err := btfSection(f)
+	if btfSec == nil || err != nil {
 		return err
 	}
 	if len(data) < 24 || binary.LittleEndian.Uint16(data) != 0xeb9f {

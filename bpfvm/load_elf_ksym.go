@@ -54,12 +54,9 @@ func (ei *elfInfo) planExternPatches(r io.ReaderAt, f *elf.File) error {
 	return ei.planKsymPatches(f)
 }
 
-// planDatasecPatches makes, in cilium's view, each variable's offset in
-// its BTF DATASEC the value of its ELF symbol, which cilium requires to
-// agree. They disagree in objects libbpf's static linker wrote from
-// several files (scx_lavd's .rodata): the symbols, which relocations
-// follow, are right.
-func (ei *elfInfo) planDatasecPatches(f *elf.File) error {
+// btfSection returns the object's uncompressed .BTF section and its bytes, or a
+// nil section when there is none (cilium then reports what it needs).
+func btfSection(f *elf.File) (*elf.Section, []byte, error) {
 	var btfSec *elf.Section
 	for _, s := range f.Sections {
 		if s.Name == ".BTF" {
@@ -67,10 +64,23 @@ func (ei *elfInfo) planDatasecPatches(f *elf.File) error {
 		}
 	}
 	if btfSec == nil || btfSec.Flags&elf.SHF_COMPRESSED != 0 {
-		return nil
+		return nil, nil, nil
 	}
 	data, err := safely("reading .BTF", btfSec.Data)
 	if err != nil {
+		return nil, nil, err
+	}
+	return btfSec, data, nil
+}
+
+// planDatasecPatches makes, in cilium's view, each variable's offset in
+// its BTF DATASEC the value of its ELF symbol, which cilium requires to
+// agree. They disagree in objects libbpf's static linker wrote from
+// several files (scx_lavd's .rodata): the symbols, which relocations
+// follow, are right.
+func (ei *elfInfo) planDatasecPatches(f *elf.File) error {
+	btfSec, data, err := btfSection(f)
+	if btfSec == nil || err != nil {
 		return err
 	}
 	bt, ok := parseRawBTF(data)
@@ -177,17 +187,8 @@ func (ei *elfInfo) planGapPatches(f *elf.File) error {
 // planKsymPatches makes the typed variables of the .ksyms DATASEC void in
 // cilium's view, recording their types in ei.ksymTypes.
 func (ei *elfInfo) planKsymPatches(f *elf.File) error {
-	var btfSec *elf.Section
-	for _, s := range f.Sections {
-		if s.Name == ".BTF" {
-			btfSec = s
-		}
-	}
-	if btfSec == nil || btfSec.Flags&elf.SHF_COMPRESSED != 0 {
-		return nil
-	}
-	data, err := safely("reading .BTF", btfSec.Data)
-	if err != nil {
+	btfSec, data, err := btfSection(f)
+	if btfSec == nil || err != nil {
 		return err
 	}
 	bt, ok := parseRawBTF(data)
