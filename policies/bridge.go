@@ -625,9 +625,7 @@ func (b *BPFPolicy) Init(k *sim.Kernel) (err error) {
 		}
 		if b.recipe != nil && err == nil {
 			b.startPeriodic(b.recipe)
-			if b.recipe.UserTask != nil {
-				err = b.startUserTask(b.recipe)
-			}
+			err = b.startRecipeTasks(b.recipe)
 		}
 	}()
 	if b.ops.Has(sim.CbInit) {

@@ -69,6 +69,9 @@ type Recipe struct {
 	Periodic []PeriodicStep `toml:"periodic"`
 	// UserTask is a user-space scheduler task (usertask.go).
 	UserTask *UserTask `toml:"user_task"`
+	// KernelThreads adds the machine's per-CPU kernel threads
+	// (kthreads.go).
+	KernelThreads *KernelThreads `toml:"kernel_threads"`
 	// ArenaLib runs scx's arena library setup (rust/scx_arena arenalib.rs,
 	// ArenaLib::init + setup) after load, before ops.init.
 	ArenaLib *ArenaLibStep `toml:"arena_lib"`
@@ -158,7 +161,7 @@ func ParseRecipe(name string, data []byte) (*Recipe, error) {
 		for i, k := range und {
 			keys[i] = k.String()
 		}
-		return nil, fmt.Errorf("recipe %s: unknown keys %s (valid: name, about, rodata, kconfig, ops_flags, ops_flags_or, resize, max_entries, boot_offset, inner_maps.map/count, periodic.every/prog/args/map/key/value/for, user_task.comm/from/to/queued/scheduled/cost/batch, per_cpu, per_llc, arena_lib.task_ctx/static_pages, map.map/for/key/value/when, syscall.prog/for/args/allow_fail/when/after_init)",
+		return nil, fmt.Errorf("recipe %s: unknown keys %s (valid: name, about, rodata, kconfig, ops_flags, ops_flags_or, resize, max_entries, boot_offset, inner_maps.map/count, periodic.every/prog/args/map/key/value/for, user_task.comm/from/to/queued/scheduled/cost/batch/order, kernel_threads.every/run, per_cpu, per_llc, arena_lib.task_ctx/static_pages, map.map/for/key/value/when, syscall.prog/for/args/allow_fail/when/after_init)",
 			name, strings.Join(keys, ", "))
 	}
 	for i, w := range r.Map {
