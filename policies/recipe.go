@@ -53,9 +53,12 @@ type Recipe struct {
 	// PerCPU sets element i of each named array global to an expression
 	// of CPU i ($cpu, $core, $llc, $node, $thread, $sibling), as user space
 	// fills skel->bss->cpu_llc_ids[cpu]; PerLLC likewise per LLC ($llc,
-	// $llc_first, $node).
-	PerCPU map[string]string `toml:"per_cpu"`
-	PerLLC map[string]string `toml:"per_llc"`
+	// $llc_first, $node, $llc_cpus, $llc_mask0..7: the words of its CPU
+	// mask), PerNode per NUMA node ($node, $node_first, $node_cpus,
+	// $node_mask0..7).
+	PerCPU  map[string]string `toml:"per_cpu"`
+	PerLLC  map[string]string `toml:"per_llc"`
+	PerNode map[string]string `toml:"per_node"`
 	// Map lists map updates user space makes after load, before ops.init
 	// (skel.maps.X.update(key, value)), in order.
 	Map []MapWrite `toml:"map"`
@@ -89,19 +92,6 @@ type ArenaLibStep struct {
 	TaskCtx string `toml:"task_ctx"`
 	// StaticPages is arena_init's static_pages (scx: 8).
 	StaticPages uint64 `toml:"static_pages"`
-}
-
-// PeriodicStep runs every Every (a duration) from ops.init on: the
-// syscall program Prog with Args and/or the map update Map Key Value, for
-// each of For as in SyscallStep; $tick counts the runs from 1.
-type PeriodicStep struct {
-	Every string   `toml:"every"`
-	Prog  string   `toml:"prog"`
-	Args  []string `toml:"args"`
-	Map   string   `toml:"map"`
-	Key   []string `toml:"key"`
-	Value []string `toml:"value"`
-	For   string   `toml:"for"`
 }
 
 // InnerMaps is one [[inner_maps]] step.
@@ -161,7 +151,7 @@ func ParseRecipe(name string, data []byte) (*Recipe, error) {
 		for i, k := range und {
 			keys[i] = k.String()
 		}
-		return nil, fmt.Errorf("recipe %s: unknown keys %s (valid: name, about, rodata, kconfig, ops_flags, ops_flags_or, resize, max_entries, boot_offset, inner_maps.map/count, periodic.every/prog/args/map/key/value/for, user_task.comm/from/to/queued/scheduled/cost/batch/order, kernel_threads.every/run, per_cpu, per_llc, arena_lib.task_ctx/static_pages, map.map/for/key/value/when, syscall.prog/for/args/allow_fail/when/after_init)",
+		return nil, fmt.Errorf("recipe %s: unknown keys %s (valid: name, about, rodata, kconfig, ops_flags, ops_flags_or, resize, max_entries, boot_offset, inner_maps.map/count, periodic.every/prog/args/map/key/value/for/set/or, user_task.comm/from/to/queued/scheduled/cost/batch/order, kernel_threads.every/run, per_cpu, per_llc, per_node, arena_lib.task_ctx/static_pages, map.map/for/key/value/when, syscall.prog/for/args/allow_fail/when/after_init)",
 			name, strings.Join(keys, ", "))
 	}
 	for i, w := range r.Map {
@@ -175,8 +165,8 @@ func ParseRecipe(name string, data []byte) (*Recipe, error) {
 		if d, err := sim.ParseDuration(ps.Every); err != nil || d < 1000 {
 			return nil, fmt.Errorf("recipe %s: periodic[%d]: every = %q: expected a duration of at least 1µs", name, i, ps.Every)
 		}
-		if ps.Prog == "" && ps.Map == "" {
-			return nil, fmt.Errorf("recipe %s: periodic[%d] has neither prog nor map", name, i)
+		if ps.Prog == "" && ps.Map == "" && len(ps.Set) == 0 && len(ps.Or) == 0 {
+			return nil, fmt.Errorf("recipe %s: periodic[%d] has none of prog, map, set, or", name, i)
 		}
 		switch ps.For {
 		case "", "once", "cpu", "smt", "primary", "llc":
@@ -257,19 +247,35 @@ func boolI(b bool) int64 {
 	return 0
 }
 
+var exprFuncs = []string{"min", "max", "mod", "lt", "le", "gt", "ge", "eq", "ne"}
+
+func isIdent(c byte) bool {
+	return c == '_' || c == '$' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
 // evalExpr evaluates "$a * 8 + 4"-style expressions: integers and $names
 // joined by + - * /, with the usual precedence.
 func evalExpr(s string, vars map[string]int64) (int64, error) {
-	// min(a, b), max(a, b) and mod(a, b), innermost first
+	// functions of two arguments, innermost first: min, max, mod, and the
+	// comparisons lt, le, gt, ge, eq, ne (1 or 0)
 	for {
-		i := max(strings.LastIndex(s, "max("), strings.LastIndex(s, "min("), strings.LastIndex(s, "mod("))
+		i, name := -1, ""
+		for _, f := range exprFuncs {
+			if j := strings.LastIndex(s, f+"("); j > i && (j == 0 || !isIdent(s[j-1])) {
+				i, name = j, f
+			}
+		}
 		if i < 0 {
 			break
 		}
-		j := strings.IndexByte(s[i:], ')')
-		a, b, ok := strings.Cut(s[i+4:i+max(j, 4)], ",")
-		if j < 0 || !ok {
-			return 0, fmt.Errorf("expression %q: %s(a, b) expected", s, s[i:i+3])
+		open := i + len(name) + 1
+		j := strings.IndexByte(s[open:], ')')
+		if j < 0 {
+			return 0, fmt.Errorf("expression %q: %s(a, b) expected", s, name)
+		}
+		a, b, ok := strings.Cut(s[open:open+j], ",")
+		if !ok {
+			return 0, fmt.Errorf("expression %q: %s(a, b) expected", s, name)
 		}
 		x, err := evalExpr(a, vars)
 		if err != nil {
@@ -279,17 +285,21 @@ func evalExpr(s string, vars map[string]int64) (int64, error) {
 		if err != nil {
 			return 0, err
 		}
-		v := max(x, y)
-		switch s[i : i+3] {
+		var v int64
+		switch name {
 		case "min":
 			v = min(x, y)
+		case "max":
+			v = max(x, y)
 		case "mod":
 			if y == 0 {
 				return 0, fmt.Errorf("expression %q: mod by zero", s)
 			}
 			v = x % y
+		default:
+			v = boolI(map[string]bool{"lt": x < y, "le": x <= y, "gt": x > y, "ge": x >= y, "eq": x == y, "ne": x != y}[name])
 		}
-		s = s[:i] + strconv.FormatInt(v, 10) + s[i+j+1:]
+		s = s[:i] + strconv.FormatInt(v, 10) + s[open+j+1:]
 	}
 	toks := strings.Fields(strings.NewReplacer("+", " + ", "-", " - ", "*", " * ", "/", " / ").Replace(s))
 	val := func(t string) (int64, error) {
@@ -429,6 +439,20 @@ func (r *Recipe) apply(obj *bpfvm.Object, opts *Options, objFlags uint64) (flags
 				return 0, false, fmt.Errorf("recipe %s: per_llc %s: %w", r.file, k, err)
 			}
 			opts.Params[indexed(k, llc)] = v
+		}
+	}
+	for _, k := range sortedKeys(r.PerNode) {
+		for node := range topo.NodeMask {
+			mask := &topo.NodeMask[node]
+			nv := map[string]int64{"node": int64(node), "node_first": int64(mask.Next(0)), "node_cpus": int64(mask.Weight())}
+			for w := 0; w < 8; w++ {
+				nv[fmt.Sprintf("node_mask%d", w)] = int64(mask.Bits[w])
+			}
+			v, err := evalExpr(strings.TrimPrefix(r.PerNode[k], "="), mergeVars(vars, nv))
+			if err != nil {
+				return 0, false, fmt.Errorf("recipe %s: per_node %s: %w", r.file, k, err)
+			}
+			opts.Params[indexed(k, node)] = v
 		}
 	}
 	if len(r.Kconfig) > 0 && opts.Kconfig == nil {
@@ -635,21 +659,25 @@ func (b *BPFPolicy) runMapWrites(r *Recipe) error {
 			}
 		}
 		for _, it := range syscallIterations(b.topo, w.For) {
-			vs := mergeVars(vars, it)
-			k, err := packArgs(w.Key, vs)
-			if err != nil {
-				return fmt.Errorf("recipe %s: map %s: key: %w", r.file, w.Map, err)
-			}
-			v, err := packArgs(w.Value, vs)
-			if err != nil {
-				return fmt.Errorf("recipe %s: map %s: value: %w", r.file, w.Map, err)
-			}
-			if err := m.Update(k, v, 0); err != nil {
+			if err := updateMap(m, w.Key, w.Value, mergeVars(vars, it)); err != nil {
 				return fmt.Errorf("recipe %s: map %s: %w", r.file, w.Map, err)
 			}
 		}
 	}
 	return nil
+}
+
+// updateMap packs key and value (as SyscallStep.Args) and updates m.
+func updateMap(m bpfvm.Map, key, value []string, vars map[string]int64) error {
+	k, err := packArgs(key, vars)
+	if err != nil {
+		return fmt.Errorf("key: %w", err)
+	}
+	v, err := packArgs(value, vars)
+	if err != nil {
+		return fmt.Errorf("value: %w", err)
+	}
+	return m.Update(k, v, 0)
 }
 
 func (b *BPFPolicy) runSyscall(r *Recipe, st SyscallStep, prog *bpfvm.Program, vars map[string]int64) error {
@@ -740,65 +768,4 @@ func indexed(key string, i int) string {
 		return strings.ReplaceAll(key, "{}", strconv.Itoa(i))
 	}
 	return fmt.Sprintf("%s[%d]", key, i)
-}
-
-// startPeriodic arms the recipe's periodic steps on the machine: each runs
-// on CPU 0, as user space would run somewhere, first one period after
-// ops.init. A failing step ends the scheduler, as user space's error exit
-// would.
-func (b *BPFPolicy) startPeriodic(r *Recipe) {
-	m := b.k.Machine()
-	for _, ps := range r.Periodic {
-		ps := ps
-		every, _ := sim.ParseDuration(ps.Every)
-		tick := int64(0)
-		var run func()
-		run = func() {
-			if b.k.Failed() {
-				return
-			}
-			tick++
-			if err := b.runPeriodic(r, ps, tick); err != nil {
-				b.k.Fault("user space error", err.Error())
-				return
-			}
-			m.AtOn(m.Now()+every, 0, run)
-		}
-		m.AtOn(m.Now()+every, 0, run)
-	}
-}
-
-func (b *BPFPolicy) runPeriodic(r *Recipe, ps PeriodicStep, tick int64) error {
-	vars := recipeVars(b.topo, b.opts.HZ)
-	vars["tick"] = tick
-	for _, it := range syscallIterations(b.topo, ps.For) {
-		vs := mergeVars(vars, it)
-		if ps.Map != "" {
-			m := b.inst.Map(ps.Map)
-			if m == nil {
-				return fmt.Errorf("recipe %s: periodic: map %s is not in the object", r.file, ps.Map)
-			}
-			k, err := packArgs(ps.Key, vs)
-			if err != nil {
-				return fmt.Errorf("recipe %s: periodic: map %s: key: %w", r.file, ps.Map, err)
-			}
-			v, err := packArgs(ps.Value, vs)
-			if err != nil {
-				return fmt.Errorf("recipe %s: periodic: map %s: value: %w", r.file, ps.Map, err)
-			}
-			if err := m.Update(k, v, 0); err != nil {
-				return fmt.Errorf("recipe %s: periodic: map %s: %w", r.file, ps.Map, err)
-			}
-		}
-		if ps.Prog != "" {
-			prog := b.inst.Program(ps.Prog)
-			if prog == nil {
-				return fmt.Errorf("recipe %s: periodic: syscall program %s is not in the object", r.file, ps.Prog)
-			}
-			if err := b.runSyscall(r, SyscallStep{Prog: ps.Prog, Args: ps.Args}, prog, vs); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }

@@ -101,17 +101,22 @@ run = "10us"
 // of one LLC for dur ns; the policy is closed when the test ends.
 func runRelay(t *testing.T, recipe string, ncpu int, dur uint64) (*sim.Machine, *sim.Result, error) {
 	t.Helper()
+	return runRelayTopo(t, recipe, sim.TopologySpec{Nodes: 1, LLCsPerNode: 1, CoresPerLLC: ncpu, ThreadsPerCore: 1}, dur)
+}
+
+// runRelayTopo is runRelay on the machine topo.
+func runRelayTopo(t *testing.T, recipe string, topo sim.TopologySpec, dur uint64) (*sim.Machine, *sim.Result, error) {
+	t.Helper()
 	r, err := ParseRecipe("recipe.toml", []byte(recipe))
 	if err != nil {
 		t.Fatal(err)
 	}
-	pol, err := Open("testdata/relay.bpf.o", Options{NumCPUs: ncpu, NoVerify: true, Recipe: r})
+	pol, err := Open("testdata/relay.bpf.o", Options{NumCPUs: topo.Nodes * topo.LLCsPerNode * topo.CoresPerLLC * topo.ThreadsPerCore, Topology: topo, NoVerify: true, Recipe: r})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { pol.Close() })
-	m, err := sim.NewMachine(sim.Params{Topology: sim.TopologySpec{Nodes: 1, LLCsPerNode: 1, CoresPerLLC: ncpu, ThreadsPerCore: 1},
-		HZ: 1000, Seed: 2, Duration: dur}, pol)
+	m, err := sim.NewMachine(sim.Params{Topology: topo, HZ: 1000, Seed: 2, Duration: dur}, pol)
 	if err != nil {
 		return nil, nil, err
 	}
