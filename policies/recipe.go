@@ -70,6 +70,9 @@ type Recipe struct {
 	// run (a map update or a SEC("syscall") program, as scx schedulers'
 	// user space refreshes maps every 250 ms).
 	Periodic []PeriodicStep `toml:"periodic"`
+	// Autoload turns on SEC("?...") programs (libbpf's
+	// bpf_program__set_autoload(true); progload.go).
+	Autoload []string `toml:"autoload"`
 	// UserTask is a user-space scheduler task (usertask.go).
 	UserTask *UserTask `toml:"user_task"`
 	// KernelThreads adds the machine's per-CPU kernel threads
@@ -151,7 +154,7 @@ func ParseRecipe(name string, data []byte) (*Recipe, error) {
 		for i, k := range und {
 			keys[i] = k.String()
 		}
-		return nil, fmt.Errorf("recipe %s: unknown keys %s (valid: name, about, rodata, kconfig, ops_flags, ops_flags_or, resize, max_entries, boot_offset, inner_maps.map/count, periodic.every/prog/args/map/key/value/for/set/or, user_task.comm/from/to/queued/scheduled/cost/batch/order, kernel_threads.every/run, per_cpu, per_llc, per_node, arena_lib.task_ctx/static_pages, map.map/for/key/value/when, syscall.prog/for/args/allow_fail/when/after_init)",
+		return nil, fmt.Errorf("recipe %s: unknown keys %s (valid: name, about, autoload, rodata, kconfig, ops_flags, ops_flags_or, resize, max_entries, boot_offset, inner_maps.map/count, periodic.every/prog/args/map/key/value/for/set/or, user_task.comm/from/to/queued/scheduled/cost/batch/order, kernel_threads.every/run, per_cpu, per_llc, per_node, arena_lib.task_ctx/static_pages, map.map/for/key/value/when, syscall.prog/for/args/allow_fail/when/after_init)",
 			name, strings.Join(keys, ", "))
 	}
 	for i, w := range r.Map {
@@ -396,6 +399,15 @@ func (r *Recipe) apply(obj *bpfvm.Object, opts *Options, objFlags uint64) (flags
 		return 0, false, err
 	}
 	vars := recipeVars(topo, opts.HZ)
+	for _, name := range r.Autoload {
+		found := false
+		for _, p := range obj.Programs {
+			found = found || p.Name == name && strings.HasPrefix(p.Section, "?")
+		}
+		if !found {
+			return 0, false, fmt.Errorf("recipe %s: autoload: %s is not a SEC(\"?...\") program of the object", r.file, name)
+		}
+	}
 	if opts.Params == nil {
 		opts.Params = map[string]any{}
 	}
@@ -551,9 +563,9 @@ func (b *BPFPolicy) runSyscalls(r *Recipe, afterInit bool) error {
 		if st.AfterInit != afterInit {
 			continue
 		}
-		prog := b.inst.Program(st.Prog)
-		if prog == nil {
-			return fmt.Errorf("recipe %s: syscall program %s is not in the object", r.file, st.Prog)
+		prog, err := b.program(r, st.Prog)
+		if err != nil {
+			return err
 		}
 		if st.When != "" {
 			on, err := evalExpr(strings.TrimPrefix(st.When, "="), vars)

@@ -130,9 +130,9 @@ func (b *BPFPolicy) runPeriodic(r *Recipe, ps PeriodicStep, tick int64, prev, cu
 			}
 		}
 		if ps.Prog != "" {
-			prog := b.inst.Program(ps.Prog)
-			if prog == nil {
-				return fmt.Errorf("recipe %s: periodic: syscall program %s is not in the object", r.file, ps.Prog)
+			prog, err := b.program(r, ps.Prog)
+			if err != nil {
+				return fmt.Errorf("periodic: %w", err)
 			}
 			if err := b.runSyscall(r, SyscallStep{Prog: ps.Prog, Args: ps.Args}, prog, vs); err != nil {
 				return err

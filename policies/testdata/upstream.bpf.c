@@ -107,6 +107,41 @@ int user_tick(struct tick_arg *input)
 	return 0;
 }
 
+/* autoload off (libbpf's "?"): loaded only if the recipe turns it on;
+ * optional_broken dereferences a map lookup without a NULL check, which the
+ * verifier rejects if it is loaded */
+u64 nr_optional_ticks;
+
+SEC("?syscall")
+int optional_tick(struct tick_arg *input)
+{
+	nr_optional_ticks += input->tick;
+	return 0;
+}
+
+SEC("?syscall")
+int optional_broken(struct tick_arg *input)
+{
+	u32 key = 0;
+	u64 *v = bpf_map_lookup_elem(&cpu_ctx_stor, &key);
+
+	return *v != input->tick;
+}
+
+/* tracing programs, as every scx object has one (scx_lib_init_probe):
+ * schedsim has nothing to attach them to and skips them */
+SEC("fentry/bpf_scx_reg")
+int up_fentry(void *ctx)
+{
+	return 0;
+}
+
+SEC("?tp_btf/sched_switch")
+int up_optional_tp(void *ctx)
+{
+	return 0;
+}
+
 SEC("syscall")
 int start_timer(struct cpu_arg *input)
 {
@@ -188,8 +223,15 @@ void BPF_STRUCT_OPS(up_tick, struct task_struct *p)
 
 s32 BPF_STRUCT_OPS_SLEEPABLE(up_init)
 {
-	if (primary_cpumask)
-		nr_init_primary_weight = bpf_cpumask_weight(cast_mask(primary_cpumask));
+	struct bpf_cpumask *mask;
+
+	/* a sleepable program reads a kptr inside an RCU section, as scx's
+	 * schedulers do (bpfland_init) */
+	bpf_rcu_read_lock();
+	mask = primary_cpumask;
+	if (mask)
+		nr_init_primary_weight = bpf_cpumask_weight(cast_mask(mask));
+	bpf_rcu_read_unlock();
 	return scx_bpf_create_dsq(SHARED_DSQ, -1);
 }
 
