@@ -62,6 +62,9 @@ type Recipe struct {
 	// Map lists map updates user space makes after load, before ops.init
 	// (skel.maps.X.update(key, value)), in order.
 	Map []MapWrite `toml:"map"`
+	// MapFields writes members of map values after load, before ops.init
+	// (recipe_fields.go).
+	MapFields []MapFields `toml:"map_fields"`
 	// InnerMaps fills the first Count slots of a map-in-map with new maps
 	// of its inner template, as user space does with bpf_map_create and
 	// bpf_map_update_elem (scx_pair's per-cgroup queues).
@@ -154,14 +157,21 @@ func ParseRecipe(name string, data []byte) (*Recipe, error) {
 		for i, k := range und {
 			keys[i] = k.String()
 		}
-		return nil, fmt.Errorf("recipe %s: unknown keys %s (valid: name, about, autoload, rodata, kconfig, ops_flags, ops_flags_or, resize, max_entries, boot_offset, inner_maps.map/count, periodic.every/prog/args/map/key/value/for/set/or, user_task.comm/from/to/queued/scheduled/cost/batch/order, kernel_threads.every/run, per_cpu, per_llc, per_node, arena_lib.task_ctx/static_pages, map.map/for/key/value/when, syscall.prog/for/args/allow_fail/when/after_init)",
+		return nil, fmt.Errorf("recipe %s: unknown keys %s (valid: name, about, autoload, rodata, kconfig, ops_flags, ops_flags_or, resize, max_entries, boot_offset, inner_maps.map/count, periodic.every/prog/args/map/key/value/for/set/or, user_task.comm/from/to/queued/scheduled/cost/batch/order, kernel_threads.every/run, per_cpu, per_llc, per_node, arena_lib.task_ctx/static_pages, map.map/for/key/value/when, map_fields.map/key/for/set/prox, syscall.prog/for/args/allow_fail/when/after_init)",
 			name, strings.Join(keys, ", "))
+	}
+	for i, mf := range r.MapFields {
+		switch mf.For {
+		case "", "once", "cpu", "smt", "primary", "llc", "node":
+		default:
+			return nil, fmt.Errorf("recipe %s: map_fields[%d] (%s): for = %q; valid: once, cpu, smt, primary, llc, node", name, i, mf.Map, mf.For)
+		}
 	}
 	for i, w := range r.Map {
 		switch w.For {
-		case "", "once", "cpu", "smt", "primary", "llc":
+		case "", "once", "cpu", "smt", "primary", "llc", "node":
 		default:
-			return nil, fmt.Errorf("recipe %s: map[%d] (%s): for = %q; valid: once, cpu, smt, primary, llc", name, i, w.Map, w.For)
+			return nil, fmt.Errorf("recipe %s: map[%d] (%s): for = %q; valid: once, cpu, smt, primary, llc, node", name, i, w.Map, w.For)
 		}
 	}
 	for i, ps := range r.Periodic {
@@ -172,16 +182,16 @@ func ParseRecipe(name string, data []byte) (*Recipe, error) {
 			return nil, fmt.Errorf("recipe %s: periodic[%d] has none of prog, map, set, or", name, i)
 		}
 		switch ps.For {
-		case "", "once", "cpu", "smt", "primary", "llc":
+		case "", "once", "cpu", "smt", "primary", "llc", "node":
 		default:
-			return nil, fmt.Errorf("recipe %s: periodic[%d]: for = %q; valid: once, cpu, smt, primary, llc", name, i, ps.For)
+			return nil, fmt.Errorf("recipe %s: periodic[%d]: for = %q; valid: once, cpu, smt, primary, llc, node", name, i, ps.For)
 		}
 	}
 	for i, s := range r.Syscall {
 		switch s.For {
-		case "", "once", "cpu", "smt", "primary", "llc":
+		case "", "once", "cpu", "smt", "primary", "llc", "node":
 		default:
-			return nil, fmt.Errorf("recipe %s: syscall[%d] (%s): for = %q; valid: once, cpu, smt, primary, llc", name, i, s.Prog, s.For)
+			return nil, fmt.Errorf("recipe %s: syscall[%d] (%s): for = %q; valid: once, cpu, smt, primary, llc, node", name, i, s.Prog, s.For)
 		}
 		if s.Prog == "" {
 			return nil, fmt.Errorf("recipe %s: syscall[%d] has no prog", name, i)
@@ -236,7 +246,8 @@ func recipeVars(t *sim.Topology, hz int) map[string]int64 {
 		"nr_cpus": int64(t.NumCPUs()), "nr_cpu_ids": int64(t.NumCPUs()),
 		"nr_nodes": int64(len(t.NodeMask)), "nr_node_ids": int64(len(t.NodeMask)),
 		"nr_llcs": int64(len(t.LLCMask)), "nr_cores": int64(len(t.CoreMask)),
-		"smt": smt, "threads_per_core": int64(t.Spec.ThreadsPerCore),
+		"llcs_per_node": int64(t.Spec.LLCsPerNode),
+		"smt":           smt, "threads_per_core": int64(t.Spec.ThreadsPerCore),
 		"numa": boolI(len(t.NodeMask) > 1), "hz": int64(hz),
 		"cpus_per_llc": int64(t.LLCMask[0].Weight()),
 		"slice_dfl":    int64(sim.SliceDfl),
@@ -250,7 +261,7 @@ func boolI(b bool) int64 {
 	return 0
 }
 
-var exprFuncs = []string{"min", "max", "mod", "lt", "le", "gt", "ge", "eq", "ne"}
+var exprFuncs = []string{"min", "max", "mod", "lt", "le", "gt", "ge", "eq", "ne", "shl", "shr", "and", "or"}
 
 func isIdent(c byte) bool {
 	return c == '_' || c == '$' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
@@ -259,50 +270,75 @@ func isIdent(c byte) bool {
 // evalExpr evaluates "$a * 8 + 4"-style expressions: integers and $names
 // joined by + - * /, with the usual precedence.
 func evalExpr(s string, vars map[string]int64) (int64, error) {
-	// functions of two arguments, innermost first: min, max, mod, and the
-	// comparisons lt, le, gt, ge, eq, ne (1 or 0)
+	// parentheses and functions of two arguments, innermost first: min,
+	// max, mod, the comparisons lt, le, gt, ge, eq, ne (1 or 0), and the
+	// bit operations shl, shr, and, or
 	for {
-		i, name := -1, ""
-		for _, f := range exprFuncs {
-			if j := strings.LastIndex(s, f+"("); j > i && (j == 0 || !isIdent(s[j-1])) {
-				i, name = j, f
-			}
-		}
-		if i < 0 {
+		open := strings.LastIndexByte(s, '(')
+		if open < 0 {
 			break
 		}
-		open := i + len(name) + 1
 		j := strings.IndexByte(s[open:], ')')
 		if j < 0 {
-			return 0, fmt.Errorf("expression %q: %s(a, b) expected", s, name)
+			return 0, fmt.Errorf("expression %q: missing )", s)
 		}
-		a, b, ok := strings.Cut(s[open:open+j], ",")
-		if !ok {
-			return 0, fmt.Errorf("expression %q: %s(a, b) expected", s, name)
-		}
-		x, err := evalExpr(a, vars)
-		if err != nil {
-			return 0, err
-		}
-		y, err := evalExpr(b, vars)
-		if err != nil {
-			return 0, err
+		inner := s[open+1 : open+j]
+		name, start := "", open
+		for _, f := range exprFuncs {
+			if i := open - len(f); i >= 0 && s[i:open] == f && (i == 0 || !isIdent(s[i-1])) {
+				name, start = f, i
+			}
 		}
 		var v int64
-		switch name {
-		case "min":
-			v = min(x, y)
-		case "max":
-			v = max(x, y)
-		case "mod":
-			if y == 0 {
-				return 0, fmt.Errorf("expression %q: mod by zero", s)
+		if name == "" {
+			x, err := evalExpr(inner, vars)
+			if err != nil {
+				return 0, err
 			}
-			v = x % y
-		default:
-			v = boolI(map[string]bool{"lt": x < y, "le": x <= y, "gt": x > y, "ge": x >= y, "eq": x == y, "ne": x != y}[name])
+			v = x
+		} else {
+			a, b, ok := strings.Cut(inner, ",")
+			if !ok {
+				return 0, fmt.Errorf("expression %q: %s(a, b) expected", s, name)
+			}
+			x, err := evalExpr(a, vars)
+			if err != nil {
+				return 0, err
+			}
+			y, err := evalExpr(b, vars)
+			if err != nil {
+				return 0, err
+			}
+			switch name {
+			case "min":
+				v = min(x, y)
+			case "max":
+				v = max(x, y)
+			case "mod":
+				if y == 0 {
+					return 0, fmt.Errorf("expression %q: mod by zero", s)
+				}
+				v = x % y
+			case "shl", "shr":
+				if y < 0 || y > 63 {
+					return 0, fmt.Errorf("expression %q: shift by %d", s, y)
+				}
+				v = x << y
+				if name == "shr" {
+					v = int64(uint64(x) >> y)
+				}
+			case "and":
+				v = x & y
+			case "or":
+				v = x | y
+			default:
+				v = boolI(map[string]bool{"lt": x < y, "le": x <= y, "gt": x > y, "ge": x >= y, "eq": x == y, "ne": x != y}[name])
+			}
 		}
-		s = s[:i] + strconv.FormatInt(v, 10) + s[open+j+1:]
+		s = s[:start] + " " + strconv.FormatInt(v, 10) + " " + s[open+j+1:]
+	}
+	if strings.ContainsRune(s, ')') {
+		return 0, fmt.Errorf("expression %q: unmatched )", s)
 	}
 	toks := strings.Fields(strings.NewReplacer("+", " + ", "-", " - ", "*", " * ", "/", " / ").Replace(s))
 	val := func(t string) (int64, error) {
@@ -411,22 +447,32 @@ func (r *Recipe) apply(obj *bpfvm.Object, opts *Options, objFlags uint64) (flags
 	if opts.Params == nil {
 		opts.Params = map[string]any{}
 	}
-	for _, k := range sortedAnyKeys(r.Rodata) {
-		if _, set := opts.Params[k]; set {
-			continue // the user's [policy.params] win
-		}
-		typ, err := obj.VarType(k)
+	for _, rk := range sortedAnyKeys(r.Rodata) {
+		keys, is, err := expandRange(rk, vars)
 		if err != nil {
-			return 0, false, fmt.Errorf("recipe %s: rodata %s: %v", r.file, k, err)
+			return 0, false, fmt.Errorf("recipe %s: rodata %s: %w", r.file, rk, err)
 		}
-		v, err := resolveValue(r.Rodata[k], vars)
-		if err != nil {
-			return 0, false, fmt.Errorf("recipe %s: rodata %s: %w", r.file, k, err)
+		for j, k := range keys {
+			if _, set := opts.Params[k]; set {
+				continue // the user's [policy.params] win
+			}
+			typ, err := obj.VarType(k)
+			if err != nil {
+				return 0, false, fmt.Errorf("recipe %s: rodata %s: %v", r.file, k, err)
+			}
+			vs := vars
+			if is[j] >= 0 {
+				vs = mergeVars(vars, map[string]int64{"i": is[j]})
+			}
+			v, err := resolveValue(r.Rodata[rk], vs)
+			if err != nil {
+				return 0, false, fmt.Errorf("recipe %s: rodata %s: %w", r.file, k, err)
+			}
+			if n, isInt := v.(int64); isInt && isBool(typ) {
+				v = n != 0 // "$smt" for a bool
+			}
+			opts.Params[k] = v
 		}
-		if n, isInt := v.(int64); isInt && isBool(typ) {
-			v = n != 0 // "$smt" for a bool
-		}
-		opts.Params[k] = v
 	}
 	for _, k := range sortedKeys(r.PerCPU) {
 		for _, c := range topo.CPUs {
@@ -603,31 +649,51 @@ func syscallIterations(t *sim.Topology, each string) []map[string]int64 {
 		}
 	case "llc":
 		for i := range t.LLCMask {
-			out = append(out, map[string]int64{"llc": int64(i), "llc_first": int64(t.LLCMask[i].Next(0))})
+			first := t.LLCMask[i].Next(0)
+			out = append(out, map[string]int64{"llc": int64(i), "llc_first": int64(first), "node": int64(t.CPUs[first].Node)})
+		}
+	case "node":
+		for i := range t.NodeMask {
+			out = append(out, map[string]int64{"node": int64(i), "node_first": int64(t.NodeMask[i].Next(0))})
 		}
 	}
 	return out
 }
 
-// packArgs lays out "TYPE VALUE" members as a C struct.
+// packArgs lays out "TYPE VALUE" members as a C struct; "TYPE[N] VALUE"
+// is an array of N members, VALUE evaluated with $i = 0..N-1.
 func packArgs(args []string, vars map[string]int64) ([]byte, error) {
 	var buf []byte
 	for _, a := range args {
 		typ, expr, ok := strings.Cut(strings.TrimSpace(a), " ")
+		n := int64(-1)
+		if base, count, isArr := strings.Cut(typ, "["); isArr && strings.HasSuffix(count, "]") {
+			c, err := strconv.ParseInt(strings.TrimSuffix(count, "]"), 10, 32)
+			if err != nil || c < 1 || c > 1<<16 {
+				return nil, fmt.Errorf("argument %q: bad array length", a)
+			}
+			typ, n = base, c
+		}
 		size := map[string]int{"u8": 1, "s8": 1, "u16": 2, "s16": 2, "u32": 4, "s32": 4, "u64": 8, "s64": 8}[typ]
 		if !ok || size == 0 {
-			return nil, fmt.Errorf("argument %q: want \"TYPE VALUE\" with TYPE u8..s64", a)
-		}
-		v, err := evalExpr(strings.TrimPrefix(strings.TrimSpace(expr), "="), vars)
-		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("argument %q: want \"TYPE VALUE\" or \"TYPE[N] VALUE\" with TYPE u8..s64", a)
 		}
 		for len(buf)%size != 0 {
 			buf = append(buf, 0)
 		}
-		var w [8]byte
-		binary.LittleEndian.PutUint64(w[:], uint64(v))
-		buf = append(buf, w[:size]...)
+		for i := int64(0); i < max(n, 1); i++ {
+			vs := vars
+			if n >= 0 {
+				vs = mergeVars(vars, map[string]int64{"i": i})
+			}
+			v, err := evalExpr(strings.TrimPrefix(strings.TrimSpace(expr), "="), vs)
+			if err != nil {
+				return nil, err
+			}
+			var w [8]byte
+			binary.LittleEndian.PutUint64(w[:], uint64(v))
+			buf = append(buf, w[:size]...)
+		}
 	}
 	return buf, nil
 }
@@ -655,6 +721,9 @@ func (b *BPFPolicy) runMapWrites(r *Recipe) error {
 				return fmt.Errorf("recipe %s: inner_maps %s: %w", r.file, im.Map, err)
 			}
 		}
+	}
+	if err := b.runMapFields(r); err != nil {
+		return err
 	}
 	for _, w := range r.Map {
 		m := b.inst.Map(w.Map)

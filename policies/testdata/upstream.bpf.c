@@ -30,6 +30,33 @@ struct {
 	__uint(max_entries, 1);
 } cpu_ctx_stor SEC(".maps");
 
+/* written only by recipes' [[map_fields]] (user space filling per-CPU
+ * contexts with their proximity maps, as scx_layered's does) */
+struct prox_map {
+	u16 cpus[64];
+	u32 core_end, llc_end, node_end, sys_end;
+};
+
+struct recipe_ctx {
+	s32 cpu;
+	u32 order[4];
+	struct prox_map prox;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, u32);
+	__type(value, struct recipe_ctx);
+	__uint(max_entries, 1);
+} recipe_ctxs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, u32);
+	__type(value, struct recipe_ctx);
+	__uint(max_entries, 8);
+} node_ctxs SEC(".maps");
+
 u64 nr_primary_calls, nr_sibling_calls, nr_timer_started, nr_init_primary_weight;
 u64 nr_iter_seen, nr_moved, nr_peeked, nr_idle_curr, nr_curr_running, nr_rq_reads;
 u64 nr_select_and, nr_subset, nr_distribute_bad, nr_reenq, sibling_of_cpu0 = 1000;
