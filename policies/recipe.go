@@ -492,6 +492,16 @@ func (r *Recipe) apply(obj *bpfvm.Object, opts *Options, objFlags uint64) (flags
 			for w := 0; w < 8; w++ {
 				lv[fmt.Sprintf("llc_mask%d", w)] = int64(topo.LLCMask[llc].Bits[w])
 			}
+			for lvl, ids := range llcNeighbors(topo, llc) {
+				lv[fmt.Sprintf("nbr%d_n", lvl)] = int64(len(ids))
+				for j := 0; j < 16; j++ {
+					id := int64(-1)
+					if j < len(ids) {
+						id = int64(ids[j])
+					}
+					lv[fmt.Sprintf("nbr%d_%d", lvl, j)] = id
+				}
+			}
 			v, err := evalExpr(strings.TrimPrefix(r.PerLLC[k], "="), mergeVars(vars, lv))
 			if err != nil {
 				return 0, false, fmt.Errorf("recipe %s: per_llc %s: %w", r.file, k, err)

@@ -199,3 +199,61 @@ func cpuProximity(t *sim.Topology, cpu int) (order []int, ends [4]int) {
 	ends[3] = len(order)
 	return order, ends
 }
+
+// llcNeighbors is scx_lavd's compute-domain neighbour map for one domain
+// per LLC (cpu_order.rs build_cpdom): the other LLCs by distance (another
+// LLC of the node: 2, of another node: 10), one level per distance,
+// nearest first (always 3 levels, empty ones last), each level
+// circularly sorted from llc (circular_sort: by index distance around the
+// sorted list, then by id).
+func llcNeighbors(t *sim.Topology, llc int) [3][]int {
+	node := func(l int) int { return t.CPUs[t.LLCMask[l].Next(0)].Node }
+	var same, other []int
+	for l := range t.LLCMask {
+		switch {
+		case l == llc:
+		case node(l) == node(llc):
+			same = append(same, l)
+		default:
+			other = append(other, l)
+		}
+	}
+	var out [3][]int
+	i := 0
+	for _, lvl := range [][]int{same, other} {
+		if len(lvl) > 0 {
+			out[i] = circularSort(llc, lvl)
+			i++
+		}
+	}
+	return out
+}
+
+// circularSort is scx_lavd's circular_sort(): rest and start, sorted, then
+// ordered by circular index distance from start (ties by index), without
+// start.
+func circularSort(start int, rest []int) []int {
+	list := append(append([]int(nil), rest...), start)
+	sort.Ints(list)
+	s := sort.SearchInts(list, start)
+	n := len(list)
+	dist := func(x int) int {
+		d := (x + n - s) % n
+		return min(d, n-d)
+	}
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool {
+		if da, db := dist(idx[a]), dist(idx[b]); da != db {
+			return da < db
+		}
+		return idx[a] < idx[b]
+	})
+	out := make([]int, 0, n-1)
+	for _, i := range idx[1:] {
+		out = append(out, list[i])
+	}
+	return out
+}

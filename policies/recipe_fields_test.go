@@ -133,3 +133,30 @@ func TestPackArgArrays(t *testing.T) {
 		}
 	}
 }
+
+// TestLLCNeighbors: scx_lavd's circular sort (its comment's examples) and
+// the per-LLC neighbour levels, same node first.
+func TestLLCNeighbors(t *testing.T) {
+	for start, want := range map[int]string{0: "[1 7 2 6 3 5 4]", 1: "[0 2 3 7 4 6 5]", 7: "[0 6 1 5 2 4 3]"} {
+		var rest []int
+		for i := 0; i < 8; i++ {
+			if i != start {
+				rest = append(rest, i)
+			}
+		}
+		if got := fmt.Sprint(circularSort(start, rest)); got != want {
+			t.Errorf("circular sort from %d: %s, want %s", start, got, want)
+		}
+	}
+	topo, err := sim.NewTopology(sim.TopologySpec{Nodes: 2, LLCsPerNode: 2, CoresPerLLC: 1, ThreadsPerCore: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(llcNeighbors(topo, 1)); got != "[[0] [2 3] []]" {
+		t.Errorf("LLC 1's neighbours %s, want [[0] [2 3] []]", got)
+	}
+	one, _ := sim.NewTopology(sim.TopologySpec{Nodes: 2, LLCsPerNode: 1, CoresPerLLC: 1, ThreadsPerCore: 1})
+	if got := fmt.Sprint(llcNeighbors(one, 0)); got != "[[1] [] []]" {
+		t.Errorf("one LLC per node: LLC 0's neighbours %s, want [[1] [] []]", got)
+	}
+}
