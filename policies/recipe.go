@@ -470,6 +470,8 @@ func (r *Recipe) apply(obj *bpfvm.Object, opts *Options, objFlags uint64) (flags
 			}
 			if n, isInt := v.(int64); isInt && isBool(typ) {
 				v = n != 0 // "$smt" for a bool
+			} else if isInt {
+				v = cInt(typ, n)
 			}
 			opts.Params[k] = v
 		}
@@ -784,6 +786,20 @@ func (b *BPFPolicy) runSyscall(r *Recipe, st SyscallStep, prog *bpfvm.Program, v
 		return fmt.Errorf("recipe %s: syscall program %s returned %d", r.file, st.Prog, int32(ret))
 	}
 	return nil
+}
+
+// cInt converts v as C assigns it to an integer of type t: a negative
+// value for an unsigned type is taken modulo 2^bits (-1 is U64_MAX).
+func cInt(t btf.Type, v int64) any {
+	it, ok := btf.UnderlyingType(t).(*btf.Int)
+	if !ok || v >= 0 || it.Encoding&btf.Signed != 0 || it.Size == 0 || it.Size > 8 {
+		return v
+	}
+	u := uint64(v)
+	if it.Size < 8 {
+		u &= 1<<(8*it.Size) - 1
+	}
+	return u
 }
 
 func isBool(t btf.Type) bool {

@@ -3,6 +3,8 @@ package policies
 import (
 	"testing"
 
+	"github.com/cilium/ebpf/btf"
+
 	"github.com/schedsim/schedsim/bpfvm"
 	"github.com/schedsim/schedsim/sim"
 )
@@ -92,5 +94,24 @@ func TestPerNode(t *testing.T) {
 	}
 	if got := opts.Params["nr_cpus[1]"]; got != int64(0b1100+2*1000+2*100000) {
 		t.Fatalf("nr_cpus[1] = %v, want node 1's mask 0b1100, 2 CPUs, first 2", got)
+	}
+}
+
+// TestCInt: a negative value for an unsigned member converts as C does.
+func TestCInt(t *testing.T) {
+	u32 := &btf.Int{Name: "u32", Size: 4}
+	u64 := &btf.Int{Name: "u64", Size: 8}
+	s32 := &btf.Int{Name: "s32", Size: 4, Encoding: btf.Signed}
+	if v := cInt(u32, -1); v != uint64(0xffffffff) {
+		t.Errorf("u32 -1 = %v", v)
+	}
+	if v := cInt(u64, -1); v != ^uint64(0) {
+		t.Errorf("u64 -1 = %v", v)
+	}
+	if v := cInt(s32, -1); v != int64(-1) {
+		t.Errorf("s32 -1 = %v", v)
+	}
+	if v := cInt(u64, 5); v != int64(5) {
+		t.Errorf("u64 5 = %v", v)
 	}
 }

@@ -59,6 +59,16 @@ func expandRange(key string, vars map[string]int64) ([]string, []int64, error) {
 	return keys, is, nil
 }
 
+// writeInt writes v into the part of val (in buf) that path selects, as C
+// converts an integer to that part's type.
+func writeInt(buf []byte, val bpfvm.GlobalVar, path string, v int64) error {
+	_, t, err := bpfvm.SelectVarPath(buf, val, path)
+	if err != nil {
+		return err
+	}
+	return bpfvm.WriteVarPath(buf, val, path, cInt(t, v))
+}
+
 // fieldPath turns a member name into a path for bpfvm.SelectVarPath.
 func fieldPath(name string) string {
 	if strings.HasPrefix(name, "[") || strings.HasPrefix(name, ".") {
@@ -134,7 +144,7 @@ func (b *BPFPolicy) setFields(buf []byte, val bpfvm.GlobalVar, mf MapFields, var
 			if err != nil {
 				return fmt.Errorf("%s: %w", key, err)
 			}
-			if err := bpfvm.WriteVarPath(buf, val, fieldPath(key), v); err != nil {
+			if err := writeInt(buf, val, fieldPath(key), v); err != nil {
 				return fmt.Errorf("%s: %w", key, err)
 			}
 		}

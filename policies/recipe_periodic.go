@@ -167,5 +167,5 @@ func (b *BPFPolicy) writeGlobal(name, expr string, vars map[string]int64, or boo
 		copy(w[:], part)
 		v |= int64(binary.LittleEndian.Uint64(w[:]))
 	}
-	return bpfvm.WriteVarPath(buf, gv, path, v)
+	return writeInt(buf, gv, path, v)
 }
