@@ -123,3 +123,21 @@ func runRelayTopo(t *testing.T, recipe string, topo sim.TopologySpec, dur uint64
 	res, err := m.Run()
 	return m, res, err
 }
+
+// TestJiffies64: bpf_jiffies64 counts ticks from INITIAL_JIFFIES
+// ((unsigned int)(-300 * HZ)), as the kernel's jiffies_64 does.
+func TestJiffies64(t *testing.T) {
+	m, _, err := runRelay(t, "name = \"relay\"\n[rodata]\nusersched_pid = 1\n[user_task]\nfrom = \"enqueued\"\nto = \"dispatched\"\n", 2, 25_500_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol := m.Scheduler().(*BPFPolicy)
+	h := pol.VM().Registry.Helper(118)
+	if h == nil || h.Name != "bpf_jiffies64" {
+		t.Fatalf("helper 118: %+v", h)
+	}
+	got, err := h.Fn(nil, 0, 0, 0, 0, 0)
+	if want := uint64(1<<32-300*1000) + pol.ktime()/1e6; err != nil || got != want {
+		t.Fatalf("jiffies64 = %d, %v; want %d (HZ 1000, %d ns)", got, err, want, pol.ktime())
+	}
+}
