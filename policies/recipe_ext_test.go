@@ -115,3 +115,22 @@ func TestCInt(t *testing.T) {
 		t.Errorf("u64 5 = %v", v)
 	}
 }
+
+// TestShippedRecipes: every shipped recipe parses (no unknown keys) and is
+// named after its file, so that the ops name finds it.
+func TestShippedRecipes(t *testing.T) {
+	names := Recipes()
+	if len(names) < 15 {
+		t.Fatalf("%d shipped recipes: %v", len(names), names)
+	}
+	for _, n := range names {
+		r, err := FindRecipe(n)
+		if err != nil || r == nil {
+			t.Errorf("%s: %v", n, err)
+			continue
+		}
+		if r.Name != n {
+			t.Errorf("policies/recipes/%s.toml is named %q", n, r.Name)
+		}
+	}
+}
