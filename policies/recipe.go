@@ -32,6 +32,8 @@ type Recipe struct {
 	Name string `toml:"name"`
 	// About says where the recipe comes from (the user space it mirrors).
 	About string `toml:"about"`
+	// Base names a shipped recipe this one extends (see parseRecipe).
+	Base string `toml:"base"`
 	// Rodata sets `const volatile` globals by name (integers, booleans,
 	// strings, arrays of integers, or "$expression" strings).
 	Rodata map[string]any `toml:"rodata"`
@@ -143,7 +145,32 @@ var recipeFS embed.FS
 
 // ParseRecipe parses a recipe in TOML; name is used in messages.
 func ParseRecipe(name string, data []byte) (*Recipe, error) {
+	return parseRecipe(name, data, 0)
+}
+
+// parseRecipe decodes a recipe over the shipped recipe its `base` names,
+// if any: the base's tables stay unless the recipe sets the same keys,
+// its other values and its [[...]] lists are replaced by the recipe's.
+func parseRecipe(name string, data []byte, depth int) (*Recipe, error) {
 	var r Recipe
+	var head struct {
+		Base string `toml:"base"`
+	}
+	if _, err := toml.Decode(string(data), &head); err == nil && head.Base != "" {
+		if depth > 4 {
+			return nil, fmt.Errorf("recipe %s: base %q: bases nest too deep", name, head.Base)
+		}
+		bdata, err := recipeFS.ReadFile(path.Join("recipes", head.Base+".toml"))
+		if err != nil {
+			return nil, fmt.Errorf("recipe %s: base %q is not a shipped recipe (%s)", name, head.Base, strings.Join(Recipes(), ", "))
+		}
+		b, err := parseRecipe("policies/recipes/"+head.Base+".toml", bdata, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		r = *b
+		r.Base = head.Base
+	}
 	md, err := toml.NewDecoder(bytes.NewReader(data)).Decode(&r)
 	if err != nil {
 		var pe toml.ParseError
@@ -157,7 +184,7 @@ func ParseRecipe(name string, data []byte) (*Recipe, error) {
 		for i, k := range und {
 			keys[i] = k.String()
 		}
-		return nil, fmt.Errorf("recipe %s: unknown keys %s (valid: name, about, autoload, rodata, kconfig, ops_flags, ops_flags_or, resize, max_entries, boot_offset, inner_maps.map/count, periodic.every/prog/args/map/key/value/for/set/or, user_task.comm/from/to/queued/scheduled/cost/batch/order, kernel_threads.every/run, per_cpu, per_llc, per_node, arena_lib.task_ctx/static_pages, map.map/for/key/value/when, map_fields.map/key/for/set/prox, syscall.prog/for/args/allow_fail/when/after_init)",
+		return nil, fmt.Errorf("recipe %s: unknown keys %s (valid: name, about, base, autoload, rodata, kconfig, ops_flags, ops_flags_or, resize, max_entries, boot_offset, inner_maps.map/count, periodic.every/prog/args/map/key/value/for/set/or, user_task.comm/from/to/queued/scheduled/cost/batch/order, kernel_threads.every/run, per_cpu, per_llc, per_node, arena_lib.task_ctx/static_pages, map.map/for/key/value/when, map_fields.map/key/for/set/prox, syscall.prog/for/args/allow_fail/when/after_init)",
 			name, strings.Join(keys, ", "))
 	}
 	for i, mf := range r.MapFields {
