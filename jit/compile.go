@@ -20,6 +20,7 @@ type state struct {
 	memBase  uint64 // linear memory base
 	lim      [4]uint64
 	spill    [2]uint64
+	mem      *bpfvm.Memory // whose bounds memBase and lim hold
 }
 
 // Offsets into state, Context and Frame used by the generated code.
