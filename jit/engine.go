@@ -127,6 +127,15 @@ func (e *Engine) Run(c *bpfvm.Context, quantum uint64) (bpfvm.Status, error) {
 	if mem := vm.Mem; st.mem != mem {
 		st.setMem(mem)
 	}
+	// native helpers (lower_native.go): only when the helper would not
+	// check a cost limit, map lookups only when it would not fault on the CPU
+	st.nat, st.natMap, st.cpu = 0, 0, uint64(c.CPU)
+	if c.CostLimit == 0 {
+		st.nat = 1
+		if c.CPU >= 0 && c.CPU < max(vm.NumCPUs, 1) {
+			st.natMap = 1
+		}
+	}
 	e.depth++
 	// the first entry, inline: a program that runs to its exit without
 	// calling out returns from here
