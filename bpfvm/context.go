@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/cilium/ebpf/btf"
 )
 
 // Context is an execution context: registers, call frames and a BPF stack in
@@ -48,6 +50,11 @@ type Context struct {
 	CallStart uint64               // Insns when the program was started, for Limit
 	CostStart uint64               // Cost when the program was started, for CostLimit
 
+	lastRec struct { // bpf_obj_new's last type (graph.go)
+		spec *btf.Spec
+		id   uint64
+		rec  *objRecord
+	}
 	stack   uint64 // MaxCallFrames*StackSize bytes of linear memory
 	active  bool   // a program is started and has not finished
 	running bool   // inside Run (helpers may call CallSubprog)

@@ -563,11 +563,18 @@ func (g *graphState) objNew(c *Context, typeID, _, _, _, _ uint64) (uint64, erro
 	if c.Prog == nil {
 		return 0, graphErr("no program is running")
 	}
-	rec, err := g.record(c.Prog.BTF, typeID)
-	if err != nil {
-		return 0, err
+	// the context remembers the last record it used: a callback allocates
+	// objects of one type, and g's table needs a lock (a Registry may
+	// serve VMs on several goroutines)
+	lr := &c.lastRec
+	if lr.rec == nil || lr.spec != c.Prog.BTF || lr.id != typeID {
+		rec, err := g.record(c.Prog.BTF, typeID)
+		if err != nil {
+			return 0, err
+		}
+		lr.spec, lr.id, lr.rec = c.Prog.BTF, typeID, rec
 	}
-	return newObject(c.VM.Mem, rec), nil
+	return newObject(c.VM.Mem, lr.rec), nil
 }
 
 // newObject allocates and initialises an object of record rec; 0 if it
