@@ -24,6 +24,9 @@ type state struct {
 	natMap   uint64        // 1: and native map lookups (the CPU is inside the VM)
 	cpu      uint64        // Context.CPU
 	mem      *bpfvm.Memory // whose bounds memBase and lim hold
+	// what nat, natMap and cpu were computed from (Engine.state)
+	costLimit uint64
+	ncpu      int
 }
 
 // Offsets into state, Context and Frame used by the generated code.

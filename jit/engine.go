@@ -112,29 +112,9 @@ func (e *Engine) Run(c *bpfvm.Context, quantum uint64) (bpfvm.Status, error) {
 	if quantum != 0 && c.Insns+quantum > c.Insns && c.Insns+quantum < target {
 		target = c.Insns + quantum
 	}
-	var st *state
-	if e.depth == 0 {
-		st = &e.st0
-	} else {
-		for len(e.states) < e.depth {
-			e.states = append(e.states, new(state))
-		}
-		st = e.states[e.depth-1]
-	}
-	if st.ctx != c { // a pointer store has a write barrier: skip it when unchanged
-		st.ctx = c
-	}
-	if mem := vm.Mem; st.mem != mem {
-		st.setMem(mem)
-	}
-	// native helpers (lower_native.go): only when the helper would not
-	// check a cost limit, map lookups only when it would not fault on the CPU
-	st.nat, st.natMap, st.cpu = 0, 0, uint64(c.CPU)
-	if c.CostLimit == 0 {
-		st.nat = 1
-		if c.CPU >= 0 && c.CPU < max(vm.NumCPUs, 1) {
-			st.natMap = 1
-		}
+	st := &e.st0
+	if e.depth != 0 || st.ctx != c || st.mem != vm.Mem || st.cpu != uint64(c.CPU) || st.costLimit != c.CostLimit || st.ncpu != vm.NumCPUs {
+		st = e.state(c, vm)
 	}
 	e.depth++
 	// the first entry, inline: a program that runs to its exit without
@@ -159,6 +139,34 @@ func (e *Engine) Run(c *bpfvm.Context, quantum uint64) (bpfvm.Status, error) {
 	}
 	e.depth--
 	return s, err
+}
+
+// state returns the state of the Run at depth e.depth, set up for c.
+func (e *Engine) state(c *bpfvm.Context, vm *bpfvm.VM) *state {
+	st := &e.st0
+	if e.depth > 0 {
+		for len(e.states) < e.depth {
+			e.states = append(e.states, new(state))
+		}
+		st = e.states[e.depth-1]
+	}
+	if st.ctx != c { // a pointer store has a write barrier: skip it when unchanged
+		st.ctx = c
+	}
+	if mem := vm.Mem; st.mem != mem {
+		st.setMem(mem)
+	}
+	// native helpers (lower_native.go): only when the helper would not
+	// check a cost limit, map lookups only when it would not fault on the CPU
+	st.cpu, st.costLimit, st.ncpu = uint64(c.CPU), c.CostLimit, vm.NumCPUs
+	st.nat, st.natMap = 0, 0
+	if c.CostLimit == 0 {
+		st.nat = 1
+		if c.CPU >= 0 && c.CPU < max(vm.NumCPUs, 1) {
+			st.natMap = 1
+		}
+	}
+	return st
 }
 
 // setMem records mem's bounds in st for the generated code's checks.
