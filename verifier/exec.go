@@ -35,12 +35,18 @@ func (v *verifier) step(st *vstate, pc int) (next int, done bool, err error) {
 	case bpfvm.JmpCALL:
 		return v.checkCall(st, pc, in)
 	case bpfvm.JmpJCOND:
-		// may_goto: the runtime counter bounds the loop; explore both ways,
-		// the loop going on one iteration deeper
-		v.push(st, jumpTarget(in, pc))
-		st.mayGotoDepth++
-		v.widenAtLoopHead(st, pc, st.mayGotoDepth)
-		return pc + 1, false, nil
+		// may_goto: the runtime counter bounds the loop; explore both ways.
+		// As check_cond_jmp_op (BPF_JCOND), the current path takes the
+		// jump (the loop's exit) first and the fall-through, one
+		// iteration deeper and widened, is queued: the exit explored with
+		// what the loop has not yet set (uninitialised slots, unknown
+		// scalars) is the more general state, which then prunes the
+		// later iterations' exits (scx's sdt_alloc: lv_pos[] of
+		// desc_find_empty)
+		body := v.push(st, pc+1)
+		body.mayGotoDepth++
+		v.widenAtLoopHead(body, pc, 0)
+		return jumpTarget(in, pc), false, nil
 	}
 	return v.checkCondJmp(st, pc, in)
 }

@@ -349,6 +349,9 @@ type checkpoint struct {
 	// stored state (loops.go).
 	loopEntry *checkpoint
 	depth     int
+	// rounds: for a may_goto loop head, how many times the path went
+	// round this loop before reaching this checkpoint (widenAtLoopHead).
+	rounds uint32
 }
 
 // stateHash fingerprints a state for exact comparison, ignoring ids (which

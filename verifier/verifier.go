@@ -963,13 +963,17 @@ func (v *verifier) loopHeadPrunable(st *vstate, pc int) bool {
 
 // widenAtLoopHead is widen_imprecise_scalars (verifier.c 6.12), applied
 // to the state that goes round an iterator or may_goto loop once more: the
-// scalars (registers and spilled) that differ from the previous entry of
-// this loop head on the path (find_prev_entry) and are precise in neither
-// are forgotten, so that the loop's states converge; a counter that a
-// branch or an access relied on is precise and kept.
+// scalars (registers and spilled, in every frame) that differ from the
+// previous entry of this loop head on the path (find_prev_entry) and are
+// precise in neither are forgotten, so that the loop's states converge; a
+// counter that a branch or an access relied on is precise and kept.
+// depth is the number of rounds of this loop on the path (an iterator's
+// depth); 0 for may_goto, whose rounds are counted per loop head here.
 func (v *verifier) widenAtLoopHead(st *vstate, pc int, depth uint32) {
 	c := st.parent
+	var self *checkpoint
 	if c != nil && c.pc == pc {
+		self = c
 		c = c.parent // the checkpoint stored for this very visit
 	}
 	for steps := 0; c != nil && steps < maxAncestorWalk; c, steps = c.parent, steps+1 {
@@ -979,6 +983,16 @@ func (v *verifier) widenAtLoopHead(st *vstate, pc int, depth uint32) {
 	}
 	if c == nil || c.pc != pc || !sameCallsites(c.st, st) {
 		return
+	}
+	if depth == 0 {
+		// the rounds of this loop, not of every may_goto loop on the
+		// path: a 32-round loop before this one must not make this one's
+		// precise counters forgettable (scx's sdt_alloc: a spilled level
+		// index after the 32 attempts of scx_alloc_attempt)
+		depth = c.rounds + 1
+		if self != nil {
+			self.rounds = depth
+		}
 	}
 	old := c.st
 	// a deviation: after widenPreciseAfter rounds of one loop on the path
