@@ -93,7 +93,8 @@ func (b *BPFPolicy) VerifierEnv(p *bpfvm.Program, log io.Writer) (*verifier.Env,
 		specs = append(specs, m.Spec())
 	}
 	env := &verifier.Env{Maps: specs, Registry: b.vm.Registry, KernelBTF: kbtf,
-		WritableField: writableTaskField, ReadOnlyValue: b.readOnlyValue, Log: log, Verbose: log != nil}
+		WritableField: writableTaskField, ReadOnlyValue: b.readOnlyValue, PerCPUKsym: b.isPerCPUVar,
+		Log: log, Verbose: log != nil}
 	env.ProgType = ProgramType(p.Section)
 	if env.ProgType == "syscall" {
 		// SEC("syscall"): r1 is the buffer given to BPF_PROG_RUN

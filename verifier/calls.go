@@ -430,6 +430,11 @@ func (v *verifier) checkHelperCall(st *vstate, pc int, id int32) (int, bool, err
 	if id == helperKptrXchg {
 		return pc + 1, false, v.kptrXchg(st, pc)
 	}
+	if id == helperPerCPUPtr || id == helperThisCPUPtr {
+		if handled, err := v.perCPUPtr(st, pc, id); handled {
+			return pc + 1, false, err
+		}
+	}
 	f := st.cur()
 	meta := argMeta{memRegno: -1, cbTarget: -1}
 	for i := 0; i < 5; i++ {

@@ -430,7 +430,9 @@ func (v *verifier) pointerALU(st *vstate, pc int, in bpfvm.Insn, is64 bool, dst,
 			return nil
 		}
 		return v.errorState(st, pc, "R%d pointer arithmetic on %s prohibited", in.Dst, tn)
-	case ptrToFunc:
+	case ptrToFunc, ptrToPercpuBTFID:
+		// a per-CPU pointer is only for bpf_per_cpu_ptr(), at offset 0
+		// (stricter than the kernel, which allows a fixed offset)
 		return v.errorState(st, pc, "R%d pointer arithmetic on %s prohibited", in.Dst, tn)
 	}
 	if off.isConst() {
@@ -557,8 +559,10 @@ func (v *verifier) checkLdImm64(st *vstate, pc int, in bpfvm.Insn) error {
 	hi := v.prog.Insns[pc+1].Imm
 	dst := &st.cur().regs[in.Dst]
 	switch in.Src {
-	case 0, bpfvm.PseudoBTFID:
+	case 0:
 		*dst = constScalar(uint64(uint32(in.Imm)) | uint64(uint32(hi))<<32)
+	case bpfvm.PseudoBTFID:
+		*dst = v.ksymReg(pc, uint64(uint32(in.Imm))|uint64(uint32(hi))<<32)
 	case bpfvm.PseudoMapIdx:
 		if v.mapSpec(int(in.Imm)) == nil {
 			return v.errorState(st, pc, "map index %d is not pointing to a valid map", in.Imm)

@@ -32,6 +32,11 @@ type Env struct {
 	// trusted object of type t is itself trusted (the kernel's
 	// BTF_TYPE_SAFE_TRUSTED lists). Nil: task_struct.cpus_ptr only.
 	TrustedField func(t *btf.Struct, off uint32) bool
+	// PerCPUKsym reports whether the typed kernel variable name (extern
+	// T name __ksym) is a per-CPU variable (the kernel's .data..percpu):
+	// its address is then a per-CPU pointer, usable only through
+	// bpf_per_cpu_ptr() / bpf_this_cpu_ptr(). Nil: none is.
+	PerCPUKsym func(name string) bool
 	// ReadOnlyValue returns the size bytes (1, 2, 4 or 8) at offset off of
 	// the value of read-only map mapIndex (a frozen .rodata or .kconfig
 	// section), little-endian, zero-extended; ok is false when the bytes are
