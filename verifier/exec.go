@@ -430,9 +430,7 @@ func (v *verifier) pointerALU(st *vstate, pc int, in bpfvm.Insn, is64 bool, dst,
 			return nil
 		}
 		return v.errorState(st, pc, "R%d pointer arithmetic on %s prohibited", in.Dst, tn)
-	case ptrToFunc, ptrToPercpuBTFID:
-		// a per-CPU pointer is only for bpf_per_cpu_ptr(), at offset 0
-		// (stricter than the kernel, which allows a fixed offset)
+	case ptrToFunc:
 		return v.errorState(st, pc, "R%d pointer arithmetic on %s prohibited", in.Dst, tn)
 	}
 	if off.isConst() {

@@ -1135,6 +1135,9 @@ func (v *verifier) subprogOf(pc int) int {
 	return 0
 }
 
+// ErrNoStructOpsMember: the kernel's struct_ops type has no such member.
+var ErrNoStructOpsMember = errors.New("no such struct_ops member")
+
 // StructOpsArgs describes the arguments of member of the struct_ops type
 // structName (e.g. "sched_ext_ops", "enqueue") from the kernel BTF: what a
 // program implementing that member finds in ctx[0], ctx[1]... Pointers to
@@ -1168,7 +1171,7 @@ func StructOpsArgs(kernel *btf.Spec, structName, member string) (args []ArgDesc,
 		_, void := btf.UnderlyingType(fp.Return).(*btf.Void)
 		return args, void || fp.Return == nil, nil
 	}
-	return nil, false, fmt.Errorf("verifier: %s has no member %s", structName, member)
+	return nil, false, fmt.Errorf("verifier: %s has no member %s: %w", structName, member, ErrNoStructOpsMember)
 }
 
 // knownNullable is the mask of the struct_ops arguments the kernel may
