@@ -369,6 +369,17 @@ func (v *verifier) checkMov(st *vstate, pc int, in bpfvm.Insn, is64 bool, dst, s
 			res.smin, res.smax = lo, hi
 			res.sync()
 		}
+	case in.Off == 0 && src.umax <= math.MaxUint32:
+		// w = w of a value that fits in 32 bits is the value itself: the
+		// two are linked, as check_alu_op's BPF_MOV32 links them when
+		// get_reg_width(src) <= 32 (a bounds check of one bounds the
+		// other: scx_rusty's create_dom(dom_id))
+		if src.id == 0 {
+			src.id = v.newID()
+			st.cur().regs[in.Src].id = src.id
+		}
+		*dst = *src
+		return nil
 	case in.Off == 0: // w = w: zero-extend
 		res = src.bounds
 		res.zext32()
