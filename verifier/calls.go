@@ -455,6 +455,10 @@ func (v *verifier) checkHelperCall(st *vstate, pc int, id int32) (int, bool, err
 			return 0, false, err
 		}
 		rbSize = n
+	case helperSnprintf:
+		if err := v.checkSnprintf(st, pc); err != nil {
+			return 0, false, err
+		}
 	case helperRingbufSubmit, helperRingbufDiscard:
 		if err := v.ringbufRelease(st, pc); err != nil {
 			return 0, false, err
@@ -611,7 +615,8 @@ func (v *verifier) checkHelperArg(st *vstate, pc int, h *bpfvm.Helper, i int, re
 		}
 		meta.memRegno = int(regno)
 		meta.memReg = *r
-		meta.memWrite = at == bpfvm.ArgPtrToUninitMem
+		// bpf_snprintf writes its output into its first argument
+		meta.memWrite = at == bpfvm.ArgPtrToUninitMem || h.ID == helperSnprintf && regno == 1
 	case bpfvm.ArgConstSize, bpfvm.ArgConstSizeOrZero:
 		if r.typ != scalarValue {
 			return v.expectType(st, pc, regno, r, "scalar")
