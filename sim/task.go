@@ -29,6 +29,9 @@ type Task struct {
 
 	state TaskState
 	cpu   int // task_cpu(p)
+	// scheduling class and, for RT tasks, rt_priority (class_rt.go)
+	class  TaskClass
+	rtPrio int
 
 	// Dispatch queue membership.
 	dsq        *DSQ

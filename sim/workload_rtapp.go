@@ -197,7 +197,7 @@ func (w *RTApp) Install(s *Scenario, group int) error {
 			m.At(w.Start+th.Delay, func() {
 				rt := &rtappTask{st: st, th: th, timers: map[string]*rtTimer{}, loopFrom: m.Now()}
 				t, err := m.Spawn(TaskSpec{Comm: th.Name + "-" + strconv.Itoa(j), Nice: max(-20, min(19, th.Nice+w.Nice)),
-					Affinity: aff, Group: group, Behavior: &trackedTask{inner: rt, tr: &st.tr}})
+					Affinity: aff, Group: group, Behavior: &trackedTask{inner: rt, tr: &st.tr}, Class: w.Class, RTPriority: w.RTPriority})
 				if err != nil {
 					if s.err == nil {
 						s.err, m.stopped = fmt.Errorf("workload %s: %w", w.Name, err), true

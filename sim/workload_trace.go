@@ -230,7 +230,7 @@ func (w *TraceReplay) Install(s *Scenario, group int) error {
 		}
 		m.AtOn(w.Start+rec.Start, rec.CPU%ncpu, func() {
 			t, err := m.Spawn(TaskSpec{Comm: rec.Comm, Nice: max(-20, min(19, rec.Nice+w.Nice)), Affinity: aff,
-				Group: group, Behavior: &trackedTask{inner: &replayTask{st: st, i: i}, tr: &st.tr}})
+				Group: group, Behavior: &trackedTask{inner: &replayTask{st: st, i: i}, tr: &st.tr}, Class: w.Class, RTPriority: w.RTPriority})
 			if err != nil {
 				if s.err == nil {
 					s.err, m.stopped = fmt.Errorf("workload %s: %w", w.Name, err), true
