@@ -84,6 +84,7 @@ type CPU struct {
 	// first, and rq->scx.cpu_released
 	rtq         []*Task
 	cpuReleased bool
+	pntSeq      uint64 // rq->scx.pnt_seq: ext tasks put for another class
 
 	stateSince uint64
 	busySince  uint64
@@ -153,7 +154,8 @@ type Machine struct {
 	builtinIdle bool
 
 	cur      cbctx
-	exitInfo *ExitInfo // set by Error/Exit; acted on at the next event boundary
+	dump     *dumpState // the debug dump being written (dump.go)
+	exitInfo *ExitInfo  // set by Error/Exit; acted on at the next event boundary
 	// unregInfo is the exit information of the unregistration at the end
 	// of the run (nil before, or if the policy was ejected).
 	unregInfo *ExitInfo
@@ -1306,6 +1308,9 @@ func (m *Machine) switchTo(c *CPU, prev, next *Task) {
 	}
 	m.switches++
 	c.Stats.Switches++
+	if prev != nil && prev.onExt() && (next == nil || !next.onExt()) {
+		c.pntSeq++ // switch_class() from put_prev_task_scx()
+	}
 	var pp, np int32
 	if prev != nil {
 		pp = prev.PID
@@ -1488,6 +1493,10 @@ func ExitKindName(kind int) string {
 // custody or on its DSQs move to the global DSQ; the built-in fallback
 // policy takes over; the run goes on.
 func (m *Machine) eject() {
+	if m.exitInfo.Kind >= ExitError {
+		// scx_ops_error_irq_workfn(): the dump, before the disable work
+		m.exitInfo.Dump = m.dumpState(m.exitInfo)
+	}
 	info := *m.exitInfo
 	m.ejected = &Ejection{At: m.now, Policy: m.ops.Name, Info: info}
 	if m.obs != nil {

@@ -121,6 +121,9 @@ type ExitResult struct {
 	Code     int64  `json:"exit_code"`
 	Reason   string `json:"reason"`
 	Msg      string `json:"message,omitempty"`
+	// Dump is the debug dump the policy's ops.exit received (ei->dump),
+	// which scx's UEI_REPORT prints before the EXIT line.
+	Dump string `json:"dump,omitempty"`
 }
 
 // EjectionResult reports a policy's ejection.
@@ -288,7 +291,7 @@ func (m *Machine) finish() *Result {
 	}
 	if e := m.ejected; e != nil {
 		r.Ejection = &EjectionResult{AtNs: e.At, Policy: e.Policy, Kind: e.Info.Kind, Reason: e.Info.Reason, Msg: e.Info.Msg}
-		r.Exit = &ExitResult{Kind: e.Info.Kind, KindName: ExitKindName(e.Info.Kind), Code: e.Info.Code, Reason: e.Info.Reason, Msg: e.Info.Msg}
+		r.Exit = &ExitResult{Kind: e.Info.Kind, KindName: ExitKindName(e.Info.Kind), Code: e.Info.Code, Reason: e.Info.Reason, Msg: e.Info.Msg, Dump: e.Info.Dump}
 	} else if x := m.unregInfo; x != nil {
 		r.Exit = &ExitResult{Kind: x.Kind, KindName: ExitKindName(x.Kind), Code: x.Code, Reason: x.Reason, Msg: x.Msg}
 	}
