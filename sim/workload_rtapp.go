@@ -35,7 +35,10 @@ type RTThread struct {
 	Instances int
 	Loop      int // -1: forever
 	Nice      int
-	CPUs      []int
+	// RTPriority is set (1-99) for a SCHED_FIFO thread, which runs in the
+	// RT class (class_rt.go).
+	RTPriority int
+	CPUs       []int
 	Delay     uint64
 	Phases    []RTPhase
 }
@@ -196,8 +199,12 @@ func (w *RTApp) Install(s *Scenario, group int) error {
 		for j := 0; j < th.Instances; j++ {
 			m.At(w.Start+th.Delay, func() {
 				rt := &rtappTask{st: st, th: th, timers: map[string]*rtTimer{}, loopFrom: m.Now()}
-				t, err := m.Spawn(TaskSpec{Comm: th.Name + "-" + strconv.Itoa(j), Nice: max(-20, min(19, th.Nice+w.Nice)),
-					Affinity: aff, Group: group, Behavior: &trackedTask{inner: rt, tr: &st.tr}, Class: w.Class, RTPriority: w.RTPriority})
+				spec := TaskSpec{Comm: th.Name + "-" + strconv.Itoa(j), Nice: max(-20, min(19, th.Nice+w.Nice)),
+					Affinity: aff, Group: group, Behavior: &trackedTask{inner: rt, tr: &st.tr}, Class: w.Class, RTPriority: w.RTPriority}
+				if th.RTPriority > 0 {
+					spec.Class, spec.RTPriority, spec.Nice = ClassRT, th.RTPriority, 0
+				}
+				t, err := m.Spawn(spec)
 				if err != nil {
 					if s.err == nil {
 						s.err, m.stopped = fmt.Errorf("workload %s: %w", w.Name, err), true
