@@ -39,8 +39,8 @@ type RTThread struct {
 	// RT class (class_rt.go).
 	RTPriority int
 	CPUs       []int
-	Delay     uint64
-	Phases    []RTPhase
+	Delay      uint64
+	Phases     []RTPhase
 }
 
 // RTPhase is one phase of a thread.
