@@ -56,16 +56,21 @@ func (o *takeovers) Switch(at uint64, cpu int, prev, next *sim.Task) {
 // classesRun runs testdata/classes.bpf.o (verified) on two CPUs with two
 // workers (100-500 us of CPU, 100 us of sleep) and an RT task pinned to
 // CPU 0 running 2 ms every 10 ms.
-func classesRun(t *testing.T, params map[string]any, dur uint64) (*BPFPolicy, *sim.Result, *takeovers, *sim.Task) {
+func classesRun(t *testing.T, params map[string]any, dur uint64, interleave bool) (*BPFPolicy, *sim.Result, *takeovers, *sim.Task) {
 	t.Helper()
-	pol, err := Open("testdata/classes.bpf.o", Options{NumCPUs: 2, Params: params})
+	opts := Options{NumCPUs: 2, Params: params}
+	if interleave {
+		opts.InsnCostPs = 500 // callbacks take time, and suspend
+	}
+	pol, err := Open("testdata/classes.bpf.o", opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { pol.Close() })
 	obs := &takeovers{woke: map[*sim.Task]uint64{}, lost: map[*sim.Task]int{}}
 	p := sim.Params{Topology: sim.TopologySpec{Nodes: 1, LLCsPerNode: 1, CoresPerLLC: 2, ThreadsPerCore: 1},
-		HZ: 1000, Seed: 5, Duration: dur, ContextSwitch: 2000, IPI: 1000, Observers: []sim.Observer{obs}}
+		HZ: 1000, Seed: 5, Duration: dur, ContextSwitch: 2000, IPI: 1000, Observers: []sim.Observer{obs},
+		Interleave: interleave}
 	m, err := sim.NewMachine(p, pol)
 	if err != nil {
 		t.Fatal(err)
@@ -106,7 +111,7 @@ func classesRun(t *testing.T, params map[string]any, dur uint64) (*BPFPolicy, *s
 // comes back; scx_bpf_reenqueue_local sends the preempted task through
 // ops.enqueue (SCX_ENQ_REENQ), and it runs on the other CPU.
 func TestCPUReleaseReenqueue(t *testing.T) {
-	pol, r, obs, rt := classesRun(t, nil, 1e9)
+	pol, r, obs, rt := classesRun(t, nil, 1e9, false)
 	if r.Ejection != nil {
 		t.Fatalf("ejected: %+v", r.Ejection)
 	}
@@ -146,12 +151,20 @@ func TestCPUReleaseReenqueue(t *testing.T) {
 // ops.dump_task's line (made of two scx_bpf_dump calls); ops.exit gets
 // the dump in ei->dump.
 func TestDumpOnError(t *testing.T) {
-	pol, r, _, _ := classesRun(t, map[string]any{"fail_at_ns": uint64(50e6)}, 100e6)
+	for _, interleave := range []bool{false, true} {
+		t.Run(fmt.Sprint("interleave=", interleave), func(t *testing.T) { testDumpOnError(t, interleave) })
+	}
+}
+
+func testDumpOnError(t *testing.T, interleave bool) {
+	pol, r, _, _ := classesRun(t, map[string]any{"fail_at_ns": uint64(50e6)}, 100e6, interleave)
 	if r.Ejection == nil || r.Exit == nil {
 		t.Fatal("not ejected")
 	}
 	d := r.Exit.Dump
-	t.Logf("dump:\n%s", d)
+	if !interleave {
+		t.Logf("dump:\n%s", d)
+	}
 	g := func(name string) uint64 { return globalU64(t, pol, name) }
 	if g("nr_dumps") != 1 || g("nr_dump_cpus") != 2 || g("nr_dump_tasks") == 0 {
 		t.Errorf("dump callbacks: dump %d, dump_cpu %d, dump_task %d; want 1, 2 (one per CPU), some",

@@ -835,7 +835,9 @@ func (m *Machine) processKicks(from *CPU) {
 // charge accounts ns of scheduler overhead on cpu: the task running there
 // (or the one being switched in) progresses that much later.
 func (m *Machine) charge(cpu int, ns uint64) {
-	if ns == 0 {
+	if ns == 0 || m.dump != nil {
+		// the debug dump of an error exit costs no simulated time: it
+		// runs between events, outside any CPU's kernel path (dump.go)
 		return
 	}
 	if c := m.cpus[cpu]; c.co != nil && c.co.busy && cpu == m.cur.cpu {
