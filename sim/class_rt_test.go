@@ -12,7 +12,8 @@ import (
 type reenqPolicy struct {
 	NopScheduler
 	k                  *Kernel
-	noRelease          bool // implement neither cpu_release nor cpu_acquire
+	noRelease          bool   // implement neither cpu_release nor cpu_acquire
+	timeoutMs          uint32 // ops.timeout_ms
 	releases, acquires []int
 	reasons            []int32
 	releaseTask        []*Task
@@ -24,7 +25,7 @@ type reenqPolicy struct {
 }
 
 func (p *reenqPolicy) Ops() Ops {
-	o := Ops{Name: "reenq", Implements: CbInit | CbSelectCPU | CbEnqueue | CbDispatch | CbRunning | CbInitTask | CbEnable}
+	o := Ops{Name: "reenq", TimeoutMs: p.timeoutMs, Implements: CbInit | CbSelectCPU | CbEnqueue | CbDispatch | CbRunning | CbInitTask | CbEnable}
 	if !p.noRelease {
 		o.Implements |= CbCPUAcquire | CbCPURelease
 	}
@@ -311,5 +312,30 @@ func TestRTTaskSpecChecked(t *testing.T) {
 		if _, err := m.Spawn(s); err == nil {
 			t.Errorf("Spawn(%+v) accepted", s)
 		}
+	}
+}
+
+func TestRTHogStallsPinnedTask(t *testing.T) {
+	// A sched_ext task that may run only on a CPU an RT task never leaves
+	// stays runnable: the watchdog ejects the policy, as the kernel's would.
+	pol := &reenqPolicy{timeoutMs: 100}
+	p := testParams(2)
+	m := mustMachine(t, p, pol)
+	if _, err := m.Spawn(TaskSpec{Comm: "rthog", Class: ClassRT, RTPriority: 1, Affinity: []int{0}, Behavior: loop(1e9)}); err != nil {
+		t.Fatal(err)
+	}
+	pinned, err := m.Spawn(TaskSpec{Comm: "pinned", Affinity: []int{0}, Behavior: loop(1e9)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := m.Run()
+	if r.Ejection == nil || r.Ejection.Kind != ExitErrorStall || !strings.Contains(r.Ejection.Msg, "pinned[2] failed to run") {
+		t.Fatalf("ejection %+v; want the watchdog's stall of the pinned task", r.Ejection)
+	}
+	if pinned.Stats.Runtime != 0 {
+		t.Errorf("the pinned task ran %d ns", pinned.Stats.Runtime)
+	}
+	if !strings.Contains(r.Exit.Dump, "curr=rthog[1] class=rt_sched_class") {
+		t.Errorf("the dump does not show the RT task on CPU 0:\n%s", r.Exit.Dump)
 	}
 }

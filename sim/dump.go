@@ -161,7 +161,11 @@ func (m *Machine) dumpTask(out *strings.Builder, ctx *DumpCtx, d Dumper, hasOp b
 	dsq := "(n/a)"
 	dsqFlags := 0
 	if t.dsq != nil {
-		dsq = fmt.Sprintf("0x%x", t.dsq.ID)
+		id := t.dsq.ID
+		if t.dsq.local >= 0 {
+			id = DSQLocal // a local DSQ's id is SCX_DSQ_LOCAL (init_dsq())
+		}
+		dsq = fmt.Sprintf("0x%x", id)
 		if t.dsq.isPriq() {
 			dsqFlags = 1 // SCX_TASK_DSQ_ON_PRIQ
 		}
