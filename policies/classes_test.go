@@ -56,9 +56,12 @@ func (o *takeovers) Switch(at uint64, cpu int, prev, next *sim.Task) {
 // classesRun runs testdata/classes.bpf.o (verified) on two CPUs with two
 // workers (100-500 us of CPU, 100 us of sleep) and an RT task pinned to
 // CPU 0 running 2 ms every 10 ms.
-func classesRun(t *testing.T, params map[string]any, dur uint64, interleave bool) (*BPFPolicy, *sim.Result, *takeovers, *sim.Task) {
+func classesRun(t *testing.T, params map[string]any, dur uint64, interleave bool, engine ...string) (*BPFPolicy, *sim.Result, *takeovers, *sim.Task) {
 	t.Helper()
 	opts := Options{NumCPUs: 2, Params: params}
+	if len(engine) > 0 {
+		opts.Engine = engine[0]
+	}
 	if interleave {
 		opts.InsnCostPs = 500 // callbacks take time, and suspend
 	}
@@ -142,6 +145,10 @@ func TestCPUReleaseReenqueue(t *testing.T) {
 	}
 	if r.RTTime < 0.09 || r.RTTime > 0.11 {
 		t.Errorf("rt_time_fraction %.4f, want 0.1", r.RTTime)
+	}
+	// the nested ops.enqueue runs the same on both engines
+	if _, ri, _, _ := classesRun(t, nil, 1e9, false, "interp"); ri.ScheduleHash != r.ScheduleHash {
+		t.Errorf("interpreter schedule %s, default engine %s", ri.ScheduleHash, r.ScheduleHash)
 	}
 }
 
