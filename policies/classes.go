@@ -42,7 +42,7 @@ func (b *BPFPolicy) nestedContext(cpu int) (*bpfvm.Context, uint64, error) {
 }
 
 // CPUAcquire implements sim.CPUClassCallbacks: ops.cpu_acquire(cpu, NULL),
-// as balance_one() calls it in 6.12 (args is always NULL).
+// as balance_one() calls it in 6.12's ext.c (args is NULL).
 func (b *BPFPolicy) CPUAcquire(cpu int32) { b.call(sim.CbCPUAcquire, sx(cpu), 0) }
 
 // CPURelease implements sim.CPUClassCallbacks: ops.cpu_release(cpu, args)

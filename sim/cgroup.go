@@ -294,8 +294,9 @@ func (m *Machine) SetCgroupWeight(path string, w uint32) error {
 // no limit), as writing them does: tg_set_bandwidth() ->
 // scx_group_set_bandwidth() calls ops.cgroup_set_bandwidth(cgrp,
 // period_us, quota_us, burst_us) when a value changed, with quota_us
-// U64_MAX (RUNTIME_INF) for no limit (Linux 6.17 on; a cgroup's initial
-// bandwidth reaches the policy in ops.cgroup_init's args instead).
+// U64_MAX (RUNTIME_INF) for no limit (a callback of kernels newer than
+// 6.15; a cgroup's initial bandwidth reaches the policy in
+// ops.cgroup_init's args instead).
 func (m *Machine) SetCgroupBandwidth(path string, quotaUs, periodUs, burstUs uint64) error {
 	cg := m.Cgroup(path)
 	switch {
