@@ -17,11 +17,13 @@ import "fmt"
 //     SCX_CPU_PREEMPT_RT, task = the RT task}), once until the CPU comes
 //     back: the next balance_one() on it calls ops.cpu_acquire(cpu, NULL).
 //     A CPU going from idle to RT gets neither (as in ext.c).
-//   - RT tasks are SCHED_FIFO: the highest rt_priority runs; equal
-//     priorities run in arrival order; a task runs until it sleeps, blocks
-//     or exits, or a higher-priority RT task preempts it (it then stays at
-//     the head of its priority). No RT throttling (sched_rt_runtime_us),
-//     no SCHED_RR, no deadline or stop class.
+//   - RT tasks are SCHED_FIFO or SCHED_RR: the highest rt_priority runs;
+//     equal priorities run in arrival order; a task runs until it sleeps,
+//     blocks or exits, or a higher-priority RT task preempts it (it then
+//     stays at the head of its priority); a SCHED_RR task also goes behind
+//     the others of its priority on its CPU every 100 ms of running
+//     (task_tick_rt()). No RT throttling (sched_rt_runtime_us), no
+//     deadline or stop class.
 //   - Placement follows select_task_rq_rt(): a waking RT task stays on its
 //     previous CPU unless an RT task of higher or equal priority runs there;
 //     then find_lowest_rq() takes the allowed CPU of lowest priority (a CPU
@@ -62,8 +64,32 @@ func (c TaskClass) String() string {
 	return fmt.Sprintf("class%d", c)
 }
 
-// SchedFIFO is the kernel's SCHED_FIFO policy number (p->policy).
-const SchedFIFO = 1
+// SchedFIFO and SchedRR are the kernel's SCHED_FIFO and SCHED_RR policy
+// numbers (p->policy).
+const (
+	SchedFIFO = 1
+	SchedRR   = 2
+)
+
+// rrTimeslice is sched_rr_timeslice in ticks: RR_TIMESLICE, 100 ms.
+func (m *Machine) rrTimeslice() int { return max(1, 100*m.P.HZ/1000) }
+
+// rtTick is task_tick_rt(): a SCHED_RR task whose slice ran out gets a
+// new one and, if another RT task of its priority waits on its CPU, goes
+// behind it (requeue_task_rt() and a reschedule). SCHED_FIFO has no slice.
+func (m *Machine) rtTick(c *CPU, t *Task) {
+	if !t.rtRR {
+		return
+	}
+	if t.rtSlice--; t.rtSlice > 0 {
+		return
+	}
+	t.rtSlice = m.rrTimeslice()
+	if len(c.rtq) > 0 && c.rtq[0].rtPrio == t.rtPrio {
+		t.rtRequeue = true
+		m.resched(c.ID)
+	}
+}
 
 // MaxRTPrio is MAX_RT_PRIO: rt_priority goes from 1 to MaxRTPrio-1.
 const MaxRTPrio = 100
@@ -199,7 +225,20 @@ func (m *Machine) rtDequeue(c *CPU, t *Task) {
 // sched_ext picks. prev, if an RT task still runnable, is requeued.
 func (m *Machine) pickRT(c *CPU, prev *Task) *Task {
 	prevRT := prev != nil && prev.class == ClassRT
+	requeue := prevRT && prev.rtRequeue
+	if prevRT {
+		prev.rtRequeue = false
+	}
 	if prevRT && prev.state == TaskRunning {
+		if requeue && len(c.rtq) > 0 && c.rtq[0].rtPrio == prev.rtPrio {
+			// SCHED_RR: to the tail of its priority
+			prev.state = TaskRunnable
+			prev.runnableSince = m.now
+			m.rtEnqueue(c, prev, false)
+			next := c.rtq[0]
+			c.rtq = c.rtq[1:]
+			return next
+		}
 		if len(c.rtq) == 0 || c.rtq[0].rtPrio <= prev.rtPrio {
 			return prev
 		}
@@ -339,13 +378,16 @@ func (d *decoder) taskClass(t *table, spec *WorkloadSpec) {
 	if t.str("class", "ext", TaskClassNames...) == "rt" {
 		spec.Class = ClassRT
 		spec.RTPriority = int(t.integer("rt_priority", DefaultRTPriority, 1, MaxRTPrio-1))
+		spec.RTRoundRobin = t.str("rt_policy", "fifo", "fifo", "rr") == "rr"
 		if t.has("nice") {
 			d.errorf(t.key("nice"), "nice has no effect on an RT task (class = \"rt\"); set rt_priority instead")
 		}
 		return
 	}
-	if t.has("rt_priority") {
-		t.get("rt_priority")
-		d.errorf(t.key("rt_priority"), "rt_priority is for RT tasks only; add class = \"rt\" or remove it")
+	for _, k := range []string{"rt_priority", "rt_policy"} {
+		if t.has(k) {
+			t.get(k)
+			d.errorf(t.key(k), "%s is for RT tasks only; add class = \"rt\" or remove it", k)
+		}
 	}
 }

@@ -339,3 +339,27 @@ func TestRTHogStallsPinnedTask(t *testing.T) {
 		t.Errorf("the dump does not show the RT task on CPU 0:\n%s", r.Exit.Dump)
 	}
 }
+
+func TestRTRoundRobin(t *testing.T) {
+	// Two CPU-bound RT tasks of one priority pinned to CPU 0: SCHED_FIFO
+	// lets the first run forever; SCHED_RR alternates them every 100 ms.
+	for _, rr := range []bool{false, true} {
+		m := mustMachine(t, testParams(2), &reenqPolicy{})
+		var ts []*Task
+		for _, n := range []string{"a", "b"} {
+			tk, err := m.Spawn(TaskSpec{Comm: n, Class: ClassRT, RTPriority: 10, RTRoundRobin: rr, Affinity: []int{0}, Behavior: loop(1e9)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ts = append(ts, tk)
+		}
+		m.Run()
+		a, b := ts[0].Stats.Runtime, ts[1].Stats.Runtime
+		switch {
+		case !rr && (b != 0 || ts[0].K.Policy != SchedFIFO):
+			t.Errorf("SCHED_FIFO: a ran %d ns, b %d ns; want b never", a, b)
+		case rr && (ts[0].Stats.Switches < 5 || a < 450e6 || b < 450e6 || ts[1].K.Policy != SchedRR):
+			t.Errorf("SCHED_RR: a ran %d ns in %d turns, b %d ns; want about 500 ms each in 100 ms turns", a, ts[0].Stats.Switches, b)
+		}
+	}
+}

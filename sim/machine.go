@@ -398,6 +398,8 @@ type TaskSpec struct {
 	// task has an RTPriority from 1 to 99 (class_rt.go).
 	Class      TaskClass
 	RTPriority int
+	// RTRoundRobin makes an RT task SCHED_RR instead of SCHED_FIFO.
+	RTRoundRobin bool
 }
 
 // Spawn creates a task (fork) at the current time and makes it runnable.
@@ -414,8 +416,8 @@ func (m *Machine) Spawn(s TaskSpec) (*Task, error) {
 		return nil, fmt.Errorf("task %q: rt_priority %d is outside 1..%d", s.Comm, s.RTPriority, MaxRTPrio-1)
 	case s.Class != ClassRT && s.Class != ClassExt:
 		return nil, fmt.Errorf("task %q: unknown scheduling class %d", s.Comm, s.Class)
-	case s.Class == ClassExt && s.RTPriority != 0:
-		return nil, fmt.Errorf("task %q: rt_priority is for RT tasks only", s.Comm)
+	case s.Class == ClassExt && (s.RTPriority != 0 || s.RTRoundRobin):
+		return nil, fmt.Errorf("task %q: rt_priority and SCHED_RR are for RT tasks only", s.Comm)
 	}
 	if len(m.tasks) >= m.P.maxTasks() {
 		return nil, fmt.Errorf("task %q: the run already has %d tasks, the limit (Params.MaxTasks, run.max_tasks)", s.Comm, len(m.tasks))
@@ -435,6 +437,10 @@ func (m *Machine) Spawn(s TaskSpec) (*Task, error) {
 		// __sched_setscheduler(): prio = MAX_RT_PRIO - 1 - rt_priority
 		t.class, t.rtPrio = ClassRT, s.RTPriority
 		k.Policy = SchedFIFO
+		if s.RTRoundRobin {
+			k.Policy = SchedRR
+			t.rtRR, t.rtSlice = true, m.rrTimeslice()
+		}
 		k.RtPriority = uint32(s.RTPriority)
 		k.Prio = int32(MaxRTPrio - 1 - s.RTPriority)
 		k.NormalPrio = k.Prio
@@ -1110,7 +1116,7 @@ func (m *Machine) tick(c *CPU) {
 	}
 	m.account(c)
 	if !t.onExt() {
-		// task_tick_rt(): a SCHED_FIFO task has no time slice
+		m.rtTick(c, t)
 		m.armTick(c)
 		return
 	}

@@ -128,10 +128,10 @@ func (r *rtappReader) top(root *jsonNode, w *RTApp) {
 func (r *rtappReader) policy(n *jsonNode) string {
 	if r.want(n, jsonString, "policy") {
 		switch n.str {
-		case "SCHED_OTHER", "SCHED_BATCH", "SCHED_IDLE", "SCHED_FIFO":
+		case "SCHED_OTHER", "SCHED_BATCH", "SCHED_IDLE", "SCHED_FIFO", "SCHED_RR":
 			return n.str
 		default:
-			r.errf(n.pos, "policy %q is not supported: SCHED_OTHER, SCHED_BATCH and SCHED_IDLE threads run as sched_ext tasks, SCHED_FIFO ones in the RT class; SCHED_RR and SCHED_DEADLINE are not simulated", n.str)
+			r.errf(n.pos, "policy %q is not supported: SCHED_OTHER, SCHED_BATCH and SCHED_IDLE threads run as sched_ext tasks, SCHED_FIFO and SCHED_RR ones in the RT class; SCHED_DEADLINE is not simulated", n.str)
 		}
 	}
 	return ""
@@ -172,10 +172,12 @@ func (r *rtappReader) thread(tm jsonMember) RTThread {
 	if pol == "" {
 		pol = r.defPol
 	}
+	rt := pol == "SCHED_FIFO" || pol == "SCHED_RR"
+	th.RTRoundRobin = pol == "SCHED_RR"
 	switch {
-	case pol == "SCHED_FIFO" && prio != nil:
-		th.RTPriority = int(r.integer(prio, "priority (the rt_priority of a SCHED_FIFO thread)", 1, MaxRTPrio-1))
-	case pol == "SCHED_FIFO":
+	case rt && prio != nil:
+		th.RTPriority = int(r.integer(prio, "priority (the rt_priority of a SCHED_FIFO or SCHED_RR thread)", 1, MaxRTPrio-1))
+	case rt:
 		th.RTPriority = rtappDefaultRTPriority
 	case prio != nil:
 		th.Nice = int(r.integer(prio, "priority (the nice value of a SCHED_OTHER thread)", -20, 19))

@@ -40,6 +40,8 @@ type WorkloadSpec struct {
 	// (the default), or ClassRT with RTPriority 1-99 (class_rt.go).
 	Class      TaskClass
 	RTPriority int
+	// RTRoundRobin makes RT tasks SCHED_RR (rt_policy = "rr").
+	RTRoundRobin bool
 }
 
 // Common implements Workload.
@@ -58,8 +60,8 @@ func (w *WorkloadSpec) validate() error {
 	switch {
 	case w.Class == ClassRT && (w.RTPriority < 1 || w.RTPriority >= MaxRTPrio):
 		return fmt.Errorf("workload %s: rt_priority %d is outside 1..%d", w.Name, w.RTPriority, MaxRTPrio-1)
-	case w.Class == ClassExt && w.RTPriority != 0:
-		return fmt.Errorf("workload %s: rt_priority is for class rt only", w.Name)
+	case w.Class == ClassExt && (w.RTPriority != 0 || w.RTRoundRobin):
+		return fmt.Errorf("workload %s: rt_priority and rt_policy are for class rt only", w.Name)
 	case w.Class != ClassExt && w.Class != ClassRT:
 		return fmt.Errorf("workload %s: unknown class %d", w.Name, w.Class)
 	}
@@ -100,7 +102,7 @@ func (b *trackedTask) Next(m *Machine, t *Task) Action {
 func (s *Scenario) spawn(w Workload, group, i int, tr *tracker, b Behavior) (*Task, error) {
 	c := w.Common()
 	t, err := s.Machine.Spawn(TaskSpec{Comm: c.comm(i), Nice: c.Nice, Affinity: c.Affinity,
-		Group: group, Behavior: &trackedTask{inner: b, tr: tr}, Class: c.Class, RTPriority: c.RTPriority})
+		Group: group, Behavior: &trackedTask{inner: b, tr: tr}, Class: c.Class, RTPriority: c.RTPriority, RTRoundRobin: c.RTRoundRobin})
 	if err != nil {
 		return nil, fmt.Errorf("workload %s: %w", c.Name, err)
 	}

@@ -38,7 +38,9 @@ type RTThread struct {
 	// RTPriority is set (1-99) for a SCHED_FIFO thread, which runs in the
 	// RT class (class_rt.go).
 	RTPriority int
-	CPUs       []int
+	// RTRoundRobin: a SCHED_RR thread.
+	RTRoundRobin bool
+	CPUs         []int
 	Delay      uint64
 	Phases     []RTPhase
 }
@@ -200,9 +202,9 @@ func (w *RTApp) Install(s *Scenario, group int) error {
 			m.At(w.Start+th.Delay, func() {
 				rt := &rtappTask{st: st, th: th, timers: map[string]*rtTimer{}, loopFrom: m.Now()}
 				spec := TaskSpec{Comm: th.Name + "-" + strconv.Itoa(j), Nice: max(-20, min(19, th.Nice+w.Nice)),
-					Affinity: aff, Group: group, Behavior: &trackedTask{inner: rt, tr: &st.tr}, Class: w.Class, RTPriority: w.RTPriority}
+					Affinity: aff, Group: group, Behavior: &trackedTask{inner: rt, tr: &st.tr}, Class: w.Class, RTPriority: w.RTPriority, RTRoundRobin: w.RTRoundRobin}
 				if th.RTPriority > 0 {
-					spec.Class, spec.RTPriority, spec.Nice = ClassRT, th.RTPriority, 0
+					spec.Class, spec.RTPriority, spec.RTRoundRobin, spec.Nice = ClassRT, th.RTPriority, th.RTRoundRobin, 0
 				}
 				t, err := m.Spawn(spec)
 				if err != nil {
