@@ -41,8 +41,8 @@ type RTThread struct {
 	// RTRoundRobin: a SCHED_RR thread.
 	RTRoundRobin bool
 	CPUs         []int
-	Delay      uint64
-	Phases     []RTPhase
+	Delay        uint64
+	Phases       []RTPhase
 }
 
 // RTPhase is one phase of a thread.
