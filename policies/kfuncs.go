@@ -116,9 +116,9 @@ func (b *BPFPolicy) registerKernel(r *bpfvm.Registry) {
 		}
 		return uint64(uint32(-300*int32(hz))) + b.ktime()*hz/1e9, nil
 	}, bpfvm.RetInteger)
-	helper(helperGetSmpProcessorID, "bpf_get_smp_processor_id", func(c *bpfvm.Context, _, _, _, _, _ uint64) (uint64, error) {
+	r.AddHelper(&bpfvm.Helper{ID: helperGetSmpProcessorID, Name: "bpf_get_smp_processor_id", Fn: func(c *bpfvm.Context, _, _, _, _, _ uint64) (uint64, error) {
 		return uint64(c.CPU), nil
-	}, bpfvm.RetInteger)
+	}, Ret: bpfvm.RetInteger, LockSafe: true, Native: bpfvm.NativeCPU})
 	helper(helperGetPrandomU32, "bpf_get_prandom_u32", func(*bpfvm.Context, uint64, uint64, uint64, uint64, uint64) (uint64, error) {
 		return uint64(b.rand.Uint32()), nil
 	}, bpfvm.RetInteger)

@@ -32,6 +32,8 @@ struct scx_cgroup_init_args;
 struct kernfs_node;
 struct percpu_ref;
 struct rq;
+struct cpufreq_cpuinfo;
+struct cpufreq_policy;
 struct sched_ext_ops;
 struct bpf_spin_lock;
 struct bpf_res_spin_lock;
@@ -487,6 +489,20 @@ struct rq {
 	u64 clock_pelt;
 	unsigned long cpu_capacity;
 	u64 lost_idle_time;
+};
+
+struct cpufreq_cpuinfo {
+	unsigned int max_freq;
+	unsigned int min_freq;
+	unsigned int transition_latency;
+};
+
+struct cpufreq_policy {
+	unsigned int cpu;
+	struct cpufreq_cpuinfo cpuinfo;
+	unsigned int min;
+	unsigned int max;
+	unsigned int cur;
 };
 
 struct sched_ext_ops {
