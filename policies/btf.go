@@ -685,6 +685,15 @@ func (k *ktypes) build() {
 	// has one (schedsim's tasks have none: p->mempolicy is NULL)
 	k.cstruct("mempolicy", k.f("int refcnt"), k.f("unsigned short mode"), k.f("unsigned short flags"),
 		k.f("int home_node"))
+	// include/linux/uidgid_types.h and cred.h: the members scx_layered's
+	// user/group id rules read (schedsim's p->real_cred is NULL)
+	for _, id := range []string{"kuid_t", "kgid_t"} {
+		st := &btf.Struct{}
+		k.layout(st, k.f("unsigned int val"))
+		k.define(id, &btf.Typedef{Name: id, Type: st})
+	}
+	k.cstruct("cred", k.f("int usage"), k.f("kuid_t uid"), k.f("kgid_t gid"), k.f("kuid_t suid"),
+		k.f("kgid_t sgid"), k.f("kuid_t euid"), k.f("kgid_t egid"))
 
 	k.schedExtEnums()
 

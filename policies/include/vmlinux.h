@@ -18,6 +18,7 @@ struct task_struct;
 struct css_set;
 struct mm_struct;
 struct mempolicy;
+struct cred;
 struct cpumask;
 struct sched_ext_entity;
 struct sched_avg;
@@ -411,6 +412,7 @@ struct task_struct {
 	unsigned long nivcsw;
 	struct css_set *cgroups;
 	struct mempolicy *mempolicy;
+	const struct cred *real_cred;
 };
 
 struct css_set {
@@ -423,6 +425,24 @@ struct mempolicy {
 	unsigned short mode;
 	unsigned short flags;
 	int home_node;
+};
+
+typedef struct {
+	unsigned int val;
+} kuid_t;
+
+typedef struct {
+	unsigned int val;
+} kgid_t;
+
+struct cred {
+	int usage;
+	kuid_t uid;
+	kgid_t gid;
+	kuid_t suid;
+	kgid_t sgid;
+	kuid_t euid;
+	kgid_t egid;
 };
 
 typedef struct cpumask cpumask_t;
