@@ -133,6 +133,8 @@ type TaskStruct struct {
 	Cgroups           uint64      `btf:"cgroups" ctype:"struct css_set *"`      // css_set.dfl_cgrp: the task's cgroup
 	Mempolicy         uint64      `btf:"mempolicy" ctype:"struct mempolicy *"`  // NULL: no NUMA memory policy (scx_rusty reads it)
 	RealCred          uint64      `btf:"real_cred" ctype:"const struct cred *"` // NULL: no credentials modelled (scx_layered's uid/gid rules read it)
+	ThreadPid         uint64      `btf:"thread_pid" ctype:"struct pid *"`       // NULL: no pid namespaces modelled (scx's namespace.bpf.h reads it)
+	Signal            uint64      `btf:"signal" ctype:"struct signal_struct *"` // NULL, likewise (signal->pids[])
 }
 
 // SchedAvg is struct sched_avg (PELT signals; schedsim keeps util_avg at

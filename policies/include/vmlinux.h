@@ -19,6 +19,11 @@ struct css_set;
 struct mm_struct;
 struct mempolicy;
 struct cred;
+struct pid_namespace;
+struct ns_common;
+struct upid;
+struct pid;
+struct signal_struct;
 struct cpumask;
 struct sched_ext_entity;
 struct sched_avg;
@@ -54,6 +59,14 @@ struct bpf_cpumask;
 enum {
 	false = 0,
 	true = 1,
+};
+
+enum pid_type {
+	PIDTYPE_PID = 0,
+	PIDTYPE_TGID = 1,
+	PIDTYPE_PGID = 2,
+	PIDTYPE_SID = 3,
+	PIDTYPE_MAX = 4,
 };
 
 enum scx_public_consts {
@@ -413,6 +426,8 @@ struct task_struct {
 	struct css_set *cgroups;
 	struct mempolicy *mempolicy;
 	const struct cred *real_cred;
+	struct pid *thread_pid;
+	struct signal_struct *signal;
 };
 
 struct css_set {
@@ -443,6 +458,31 @@ struct cred {
 	kgid_t sgid;
 	kuid_t euid;
 	kgid_t egid;
+};
+
+struct ns_common {
+	unsigned int inum;
+};
+
+struct pid_namespace {
+	unsigned int level;
+	struct ns_common ns;
+};
+
+struct upid {
+	int nr;
+	struct pid_namespace *ns;
+};
+
+struct pid {
+	int count;
+	unsigned int level;
+	struct upid numbers[1];
+};
+
+struct signal_struct {
+	int nr_threads;
+	struct pid *pids[4];
 };
 
 typedef struct cpumask cpumask_t;
