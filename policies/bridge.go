@@ -124,6 +124,10 @@ type BPFPolicy struct {
 	// RecipeNote says which loader recipe was applied, or why a shipped
 	// one found by the ops name was not.
 	RecipeNote string
+	// ProgramNote names the object's programs that are not loaded
+	// (SEC("?...") with autoload off) or skipped (tracing programs), if
+	// any (progload.go).
+	ProgramNote string
 	// Warnings are the verifier's warnings (potential lock-order cycles).
 	Warnings []verifier.Warning
 	// Verification is the verifier's report from loading (nil with
@@ -133,11 +137,12 @@ type BPFPolicy struct {
 	Deadlocks []string
 	Timeouts  []string
 
-	recipe *Recipe
-	topo   *sim.Topology
-	percpu []percpuVar
-	ks     kernelState
-	cgs    cgroupState
+	recipe   *Recipe
+	unloaded map[string]string // programs not loaded or skipped, and why
+	topo     *sim.Topology
+	percpu   []percpuVar
+	ks       kernelState
+	cgs      cgroupState
 
 	locks       map[uint64]*lockState
 	sites       map[siteKey]string // formatted source lines (siteOf)
@@ -269,6 +274,7 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 		return nil, err
 	}
 	b.inst = inst
+	b.classifyPrograms()
 	name, err := so.String("name")
 	if err != nil || name == "" {
 		name = so.Name
@@ -643,9 +649,7 @@ func (b *BPFPolicy) Init(k *sim.Kernel) (err error) {
 		}
 		if b.recipe != nil && err == nil {
 			b.startPeriodic(b.recipe)
-			if b.recipe.UserTask != nil {
-				err = b.startUserTask(b.recipe)
-			}
+			err = b.startRecipeTasks(b.recipe)
 		}
 	}()
 	if b.ops.Has(sim.CbInit) {

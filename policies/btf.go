@@ -681,6 +681,10 @@ func (k *ktypes) build() {
 	k.declare("task_struct") // task_struct points to task_structs
 	cssSet := k.declare("css_set")
 	k.opaque("mm_struct")
+	// include/linux/mempolicy.h: the members scx_rusty reads when a task
+	// has one (schedsim's tasks have none: p->mempolicy is NULL)
+	k.cstruct("mempolicy", k.f("int refcnt"), k.f("unsigned short mode"), k.f("unsigned short flags"),
+		k.f("int home_node"))
 
 	k.schedExtEnums()
 
@@ -705,6 +709,13 @@ func (k *ktypes) build() {
 	k.cstruct("rq", k.f("unsigned int nr_running"), k.f("int cpu"),
 		k.f("struct task_struct *curr"), k.f("u64 clock"), k.f("u64 clock_task"),
 		k.f("u64 clock_pelt"), k.f("unsigned long cpu_capacity"), k.f("u64 lost_idle_time"))
+	// struct cpufreq_policy (include/linux/cpufreq.h): the members
+	// scx_lavd reads through cpufreq_cpu_data, which is NULL here (no
+	// cpufreq driver): the type is for CO-RE only.
+	k.cstruct("cpufreq_cpuinfo", k.f("unsigned int max_freq"), k.f("unsigned int min_freq"),
+		k.f("unsigned int transition_latency"))
+	k.cstruct("cpufreq_policy", k.f("unsigned int cpu"), k.f("struct cpufreq_cpuinfo cpuinfo"),
+		k.f("unsigned int min"), k.f("unsigned int max"), k.f("unsigned int cur"))
 
 	k.schedExtOps()
 	k.bpfTypes()

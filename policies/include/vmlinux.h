@@ -17,6 +17,7 @@ struct cgroup_subsys_state;
 struct task_struct;
 struct css_set;
 struct mm_struct;
+struct mempolicy;
 struct cpumask;
 struct sched_ext_entity;
 struct sched_avg;
@@ -31,6 +32,8 @@ struct scx_cgroup_init_args;
 struct kernfs_node;
 struct percpu_ref;
 struct rq;
+struct cpufreq_cpuinfo;
+struct cpufreq_policy;
 struct sched_ext_ops;
 struct bpf_spin_lock;
 struct bpf_res_spin_lock;
@@ -407,11 +410,19 @@ struct task_struct {
 	unsigned long nvcsw;
 	unsigned long nivcsw;
 	struct css_set *cgroups;
+	struct mempolicy *mempolicy;
 };
 
 struct css_set {
 	struct cgroup_subsys_state *subsys[14];
 	struct cgroup *dfl_cgrp;
+};
+
+struct mempolicy {
+	int refcnt;
+	unsigned short mode;
+	unsigned short flags;
+	int home_node;
 };
 
 typedef struct cpumask cpumask_t;
@@ -478,6 +489,20 @@ struct rq {
 	u64 clock_pelt;
 	unsigned long cpu_capacity;
 	u64 lost_idle_time;
+};
+
+struct cpufreq_cpuinfo {
+	unsigned int max_freq;
+	unsigned int min_freq;
+	unsigned int transition_latency;
+};
+
+struct cpufreq_policy {
+	unsigned int cpu;
+	struct cpufreq_cpuinfo cpuinfo;
+	unsigned int min;
+	unsigned int max;
+	unsigned int cur;
 };
 
 struct sched_ext_ops {

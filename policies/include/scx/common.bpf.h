@@ -59,6 +59,9 @@
 #define __arg_nullable __attribute__((btf_decl_tag("arg:nullable")))
 #define __arg_trusted __attribute__((btf_decl_tag("arg:trusted")))
 #endif
+#ifndef __arg_arena
+#define __arg_arena __attribute__((btf_decl_tag("arg:arena")))
+#endif
 
 /* ------------------------------------------------------------------------
  * Defining the scheduler
