@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/cilium/ebpf/btf"
 )
 
 // Context is an execution context: registers, call frames and a BPF stack in
@@ -48,6 +50,11 @@ type Context struct {
 	CallStart uint64               // Insns when the program was started, for Limit
 	CostStart uint64               // Cost when the program was started, for CostLimit
 
+	lastRec struct { // bpf_obj_new's last type (graph.go)
+		spec *btf.Spec
+		id   uint64
+		rec  *objRecord
+	}
 	stack   uint64 // MaxCallFrames*StackSize bytes of linear memory
 	active  bool   // a program is started and has not finished
 	running bool   // inside Run (helpers may call CallSubprog)
@@ -155,18 +162,26 @@ func (c *Context) StartAt(p *Program, pc int, args ...uint64) error {
 	if c.stack == 0 {
 		return errors.New("bpfvm: Start on a closed context")
 	}
+	c.start(p, pc, args)
+	return nil
+}
+
+// start is StartAt after its checks.
+func (c *Context) start(p *Program, pc int, args []uint64) {
 	c.Prog = p
 	c.PC = pc
 	c.Regs = [11]uint64{}
-	copy(c.Regs[1:], args)
-	c.Frames[0] = Frame{RetPC: -1, FP: c.FrameTop(0), Loops: MaxLoops}
-	c.Regs[R10] = c.Frames[0].FP
+	for i, a := range args[:min(len(args), 5)] { // no memmove call for a few words
+		c.Regs[1+i] = a
+	}
+	fp := c.stack + MaxCallFrames*StackSize // FrameTop(0)
+	c.Frames[0] = Frame{RetPC: -1, FP: fp, Loops: MaxLoops}
+	c.Regs[R10] = fp
 	c.Depth = 1
 	c.Base = 1
 	c.CallStart = c.Insns
 	c.CostStart = c.Cost
 	c.active = true
-	return nil
 }
 
 func checkEntry(p *Program, pc int, args []uint64) error {
@@ -211,15 +226,51 @@ func (c *Context) Run(quantum uint64) (Status, error) {
 
 // Call runs p to completion with r1..r5 = args and returns its r0. A yield
 // or preemption is an error here; the program is then abandoned.
+//
+// The common case, an idle context and a program that exits, is a fast
+// path: the checks of StartAt in one test, then straight to the engine.
 func (c *Context) Call(p *Program, args ...uint64) (uint64, error) {
-	if err := c.StartAt(p, 0, args...); err != nil {
-		return 0, err
+	if c.active || c.running || p == nil || len(args) > 5 || len(p.Insns) == 0 || c.stack == 0 {
+		if err := c.StartAt(p, 0, args...); err != nil {
+			return 0, err
+		}
+		return c.finish()
 	}
-	return c.finish()
+	// c.start(p, 0, args), by hand: the compiler does not inline it
+	c.Prog = p
+	c.PC = 0
+	c.Regs = [11]uint64{}
+	for i, a := range args {
+		c.Regs[1+i&7] = a // len(args) <= 5: the mask only drops the bounds check
+	}
+	fp := c.stack + MaxCallFrames*StackSize
+	c.Frames[0] = Frame{RetPC: -1, FP: fp, Loops: MaxLoops}
+	c.Regs[R10] = fp
+	c.Depth = 1
+	c.Base = 1
+	c.CallStart = c.Insns
+	c.CostStart = c.Cost
+	c.active = true
+	c.running = true
+	st, err := c.Engine.Run(c, 0)
+	c.running = false
+	if st == StatusExited {
+		c.active = false
+		return c.Regs[0], nil
+	}
+	return c.finished(st, err)
 }
 
 func (c *Context) finish() (uint64, error) {
 	st, err := c.Run(0)
+	return c.finished(st, err)
+}
+
+// finished is the result of a synchronous call that ended with st.
+func (c *Context) finished(st Status, err error) (uint64, error) {
+	if st == StatusFault {
+		c.active = false
+	}
 	switch st {
 	case StatusExited:
 		return c.Regs[0], nil

@@ -172,35 +172,88 @@ func writeObjHeader(m *Memory, obj uint64, rec *objRecord) {
 // readObjHeader returns the record of the live object at obj, or an error
 // saying why obj is not one.
 func readObjHeader(m *Memory, obj uint64) (*objRecord, uint64, error) {
-	if obj == 0 {
-		return nil, 0, errors.New("NULL object")
-	}
-	if obj&15 != 0 || obj < m.base+16 || !m.Contains(obj-16, 16) {
-		return nil, 0, fmt.Errorf("%s is not an object from bpf_obj_new", m.Describe(obj))
-	}
-	t, _ := m.Bytes(obj-16, 16)
-	if binary.LittleEndian.Uint32(t[8:]) != objMagic^uint32(obj-m.base) {
-		return nil, 0, fmt.Errorf("%s is not a live object from bpf_obj_new (never allocated, or already dropped)", m.Describe(obj))
-	}
-	size, n, hl := binary.LittleEndian.Uint32(t[0:]), binary.LittleEndian.Uint32(t[4:]), uint64(binary.LittleEndian.Uint32(t[12:]))
-	if size == 0 || size > MaxObjSize || n > maxObjFields || hl != objHeaderLen(int(n)) ||
-		obj-m.base < hl || !m.Contains(obj, uint64(size)) {
-		return nil, 0, fmt.Errorf("the header of the object at %s is corrupted", m.Describe(obj))
-	}
-	h, err := m.Bytes(obj-hl, hl)
+	h, size, n, hl, err := checkObjHeader(m, obj)
 	if err != nil {
-		return nil, 0, fmt.Errorf("the header of the object at %s is corrupted", m.Describe(obj))
+		return nil, 0, err
 	}
 	rec := &objRecord{size: size, fields: make([]objField, n)}
 	for i := range rec.fields {
-		e := h[8*i:]
-		f := objField{kind: fieldKind(e[0]), off: binary.LittleEndian.Uint16(e[2:]), nodeOff: binary.LittleEndian.Uint16(e[4:])}
-		if f.kind < fieldRefcount || f.kind > fieldKptr || uint32(f.off)+fieldSize(f.kind) > size {
-			return nil, 0, fmt.Errorf("the header of the object at %s is corrupted", m.Describe(obj))
-		}
-		rec.fields[i] = f
+		rec.fields[i] = objFieldAt(h, i)
 	}
 	return rec, hl, nil
+}
+
+// objScratch is readObjHeader's record in the caller's frame: loading the
+// header of an object with up to 8 fields does not allocate (bpf_obj_drop
+// and the rbtree kfuncs read one per call).
+type objScratch struct {
+	n    int
+	buf  [8]objField
+	more []objField // more than 8 fields
+}
+
+func (s *objScratch) load(m *Memory, obj uint64) (uint64, error) {
+	h, _, n, hl, err := checkObjHeader(m, obj)
+	if err != nil {
+		return 0, err
+	}
+	s.n, s.more = n, nil
+	if n > len(s.buf) {
+		s.more = make([]objField, n)
+	}
+	f := s.fields()
+	for i := range f {
+		f[i] = objFieldAt(h, i)
+	}
+	return hl, nil
+}
+
+// fields are the fields of the last object loaded.
+func (s *objScratch) fields() []objField {
+	if s.more != nil {
+		return s.more
+	}
+	return s.buf[:s.n]
+}
+
+// checkObjHeader checks the header of the live object at obj and returns
+// its bytes h (the field entries first), the object's size, its number of
+// fields and the header's length.
+func checkObjHeader(m *Memory, obj uint64) (h []byte, size uint32, n int, hl uint64, err error) {
+	if obj == 0 {
+		return nil, 0, 0, 0, errors.New("NULL object")
+	}
+	if obj&15 != 0 || obj < m.base+16 || !m.Contains(obj-16, 16) {
+		return nil, 0, 0, 0, fmt.Errorf("%s is not an object from bpf_obj_new", m.Describe(obj))
+	}
+	t, _ := m.Bytes(obj-16, 16)
+	if binary.LittleEndian.Uint32(t[8:]) != objMagic^uint32(obj-m.base) {
+		return nil, 0, 0, 0, fmt.Errorf("%s is not a live object from bpf_obj_new (never allocated, or already dropped)", m.Describe(obj))
+	}
+	size, nf := binary.LittleEndian.Uint32(t[0:]), binary.LittleEndian.Uint32(t[4:])
+	hl = uint64(binary.LittleEndian.Uint32(t[12:]))
+	corrupted := func() error { return fmt.Errorf("the header of the object at %s is corrupted", m.Describe(obj)) }
+	if size == 0 || size > MaxObjSize || nf > maxObjFields || hl != objHeaderLen(int(nf)) ||
+		obj-m.base < hl || !m.Contains(obj, uint64(size)) {
+		return nil, 0, 0, 0, corrupted()
+	}
+	h, err = m.Bytes(obj-hl, hl)
+	if err != nil {
+		return nil, 0, 0, 0, corrupted()
+	}
+	for i := range int(nf) {
+		f := objFieldAt(h, i)
+		if f.kind < fieldRefcount || f.kind > fieldKptr || uint32(f.off)+fieldSize(f.kind) > size {
+			return nil, 0, 0, 0, corrupted()
+		}
+	}
+	return h, size, int(nf), hl, nil
+}
+
+// objFieldAt decodes field entry i of a header.
+func objFieldAt(h []byte, i int) objField {
+	e := h[8*i:]
+	return objField{kind: fieldKind(e[0]), off: binary.LittleEndian.Uint16(e[2:]), nodeOff: binary.LittleEndian.Uint16(e[4:])}
 }
 
 func fieldSize(k fieldKind) uint32 {
@@ -226,9 +279,9 @@ func fieldSize(k fieldKind) uint32 {
 // MaxObjSize bytes).
 func objectOf(m *Memory, addr, off uint64, kind fieldKind) (uint64, bool) {
 	try := func(k uint64) bool {
-		obj := addr - k
-		rec, _, err := readObjHeader(m, obj)
-		return err == nil && rec.has(kind, k)
+		var sc objScratch
+		_, err := sc.load(m, addr-k)
+		return err == nil && (&objRecord{fields: sc.fields()}).has(kind, k)
 	}
 	if off != 0 && off < MaxObjSize && addr >= off && try(off) {
 		return addr - off, true
@@ -510,11 +563,18 @@ func (g *graphState) objNew(c *Context, typeID, _, _, _, _ uint64) (uint64, erro
 	if c.Prog == nil {
 		return 0, graphErr("no program is running")
 	}
-	rec, err := g.record(c.Prog.BTF, typeID)
-	if err != nil {
-		return 0, err
+	// the context remembers the last record it used: a callback allocates
+	// objects of one type, and g's table needs a lock (a Registry may
+	// serve VMs on several goroutines)
+	lr := &c.lastRec
+	if lr.rec == nil || lr.spec != c.Prog.BTF || lr.id != typeID {
+		rec, err := g.record(c.Prog.BTF, typeID)
+		if err != nil {
+			return 0, err
+		}
+		lr.spec, lr.id, lr.rec = c.Prog.BTF, typeID, rec
 	}
-	return newObject(c.VM.Mem, rec), nil
+	return newObject(c.VM.Mem, lr.rec), nil
 }
 
 // newObject allocates and initialises an object of record rec; 0 if it
@@ -558,12 +618,15 @@ func objDrop(c *Context, p, _, _, _, _ uint64) (uint64, error) {
 // whose node is still in a tree or list is a fault here (the kernel's
 // verifier makes it impossible; freeing it would corrupt the tree).
 func dropObject(m *Memory, obj uint64) error {
-	work := []uint64{obj}
+	var wb [4]uint64
+	work := append(wb[:0], obj)
+	var sc objScratch
 	for len(work) > 0 {
 		o := work[len(work)-1]
 		work = work[:len(work)-1]
 		inner := o != obj
-		rec, hl, err := readObjHeader(m, o)
+		hl, err := sc.load(m, o)
+		rec := objRecord{fields: sc.fields()}
 		if err != nil {
 			if inner {
 				return graphErr("dropping the contents of %s: %v", m.Describe(obj), err)
@@ -627,7 +690,8 @@ func dropObject(m *Memory, obj uint64) error {
 			case fieldKptr:
 				if p := m.Load64(a); p != 0 {
 					m.Store64(a, 0)
-					if _, _, err := readObjHeader(m, p); err == nil {
+					var sc2 objScratch
+					if _, err := sc2.load(m, p); err == nil {
 						work = append(work, p)
 					}
 				}
@@ -647,11 +711,11 @@ func dropObject(m *Memory, obj uint64) error {
 // (refcount_inc_not_zero).
 func refcountAcquire(c *Context, p, _, _, _, _ uint64) (uint64, error) {
 	m := c.VM.Mem
-	rec, _, err := readObjHeader(m, p)
-	if err != nil {
+	var sc objScratch
+	if _, err := sc.load(m, p); err != nil {
 		return 0, err
 	}
-	roff, ok := rec.refcountOff()
+	roff, ok := (&objRecord{fields: sc.fields()}).refcountOff()
 	if !ok {
 		return 0, graphErr("object at %s has no struct bpf_refcount field", m.Describe(p))
 	}

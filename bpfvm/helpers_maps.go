@@ -41,7 +41,7 @@ func RegisterMapHelpers(r *Registry) {
 	}
 	for _, h := range []*Helper{
 		{ID: HelperMapLookupElem, Name: "bpf_map_lookup_elem", Fn: helperMapLookup,
-			Args: a(ArgConstMapPtr, ArgPtrToMapKey), Ret: RetPtrToMapValueOrNull, LockSafe: true, Cost: 15},
+			Args: a(ArgConstMapPtr, ArgPtrToMapKey), Ret: RetPtrToMapValueOrNull, LockSafe: true, Cost: 15, Native: NativeMapLookup},
 		{ID: HelperMapUpdateElem, Name: "bpf_map_update_elem", Fn: helperMapUpdate,
 			Args: a(ArgConstMapPtr, ArgPtrToMapKey, ArgPtrToMapValue, ArgAnything), Ret: RetInteger, LockSafe: true, Cost: 40},
 		{ID: HelperMapDeleteElem, Name: "bpf_map_delete_elem", Fn: helperMapDelete,

@@ -25,7 +25,7 @@ type hashMap struct {
 	percpu, lru bool
 	keyStride   uint64
 	byKey       map[string]*hashElem // keys longer than 8 bytes
-	byNum       map[uint64]*hashElem // keys of at most 8 bytes, as numbers (find)
+	nums        *HashIndex           // keys of at most 8 bytes, as numbers (find; map_native.go)
 	byValue     map[uint64]*hashElem // value address (CPU 0) -> element
 	head, tail  *hashElem            // insertion order
 	old, young  *hashElem            // LRU order: old is evicted first
@@ -45,7 +45,7 @@ func newHashMap(vm *VM, spec *MapSpec) (*hashMap, error) {
 		lru:     spec.Type == MapLRUHash || spec.Type == MapLRUPercpuHash,
 		byValue: map[uint64]*hashElem{}}
 	if spec.KeySize <= 8 {
-		m.byNum = map[uint64]*hashElem{}
+		m.nums = newHashIndex()
 	} else {
 		m.byKey = map[string]*hashElem{}
 	}
@@ -348,27 +348,27 @@ func (m *hashMap) locate(addr uint64) (*hashElem, uint64, bool) {
 }
 
 // find returns the element of key (KeySize bytes), or nil. Keys of up to 8
-// bytes are looked up as numbers: a Go map keyed by uint64 is several
-// times faster than one keyed by string, and map lookups are the most
-// frequent helper calls of policies such as EEVDF.
+// bytes are looked up as numbers in a HashIndex, several times faster than
+// a Go map keyed by string (map lookups are the most frequent helper calls
+// of policies such as EEVDF), and which the JIT probes natively.
 func (m *hashMap) find(key []byte) *hashElem {
-	if m.byNum != nil {
-		return m.byNum[numKey(key)]
+	if m.nums != nil {
+		return m.nums.find(numKey(key))
 	}
 	return m.byKey[string(key)]
 }
 
 func (m *hashMap) index(e *hashElem) {
-	if m.byNum != nil {
-		m.byNum[numKey([]byte(e.key))] = e
+	if m.nums != nil {
+		m.nums.insert(numKey([]byte(e.key)), m.valueAddr(e, 0), e)
 	} else {
 		m.byKey[e.key] = e
 	}
 }
 
 func (m *hashMap) unindex(e *hashElem) {
-	if m.byNum != nil {
-		delete(m.byNum, numKey([]byte(e.key)))
+	if m.nums != nil {
+		m.nums.remove(numKey([]byte(e.key)))
 	} else {
 		delete(m.byKey, e.key)
 	}

@@ -77,6 +77,9 @@ type Helper struct {
 	// Cost is the simulated cost of one call in nanoseconds, charged to the
 	// calling context on top of the per-instruction cost.
 	Cost uint64
+	// Native says that Fn is a standard function an engine may perform
+	// without calling it (map_native.go), with the same result and Cost.
+	Native Native
 }
 
 // KfuncFlags are the kernel's KF_* flags (include/linux/btf.h).

@@ -224,3 +224,39 @@ func BenchmarkEnter(b *testing.B) {
 	}
 	b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/enter")
 }
+
+// BenchmarkHelperCall measures one call of a trivial helper from a loop
+// (the exit to Go, CallFunc, the re-entry): cpu-ns/call is per helper call.
+//
+//	go test ./jit -run '^$' -bench HelperCall -count 3
+func BenchmarkHelperCall(b *testing.B) {
+	for _, e := range engines() {
+		b.Run(e.name, func(b *testing.B) {
+			c, _ := benchMachine(b, e.new())
+			c.VM.Registry.AddHelper(&bpfvm.Helper{ID: 1002, Name: "bench_nop", Cost: 1, Fn: func(c *bpfvm.Context, r1, _, _, _, _ uint64) (uint64, error) {
+				return r1 + 1, nil
+			}})
+			insns, err := bpfvm.AssembleWith(`
+	r6 = 0
+loop:
+	r1 = r6
+	call 1002
+	r6 = r0
+	if r6 < 1000 goto loop
+	r0 = r6
+	exit`, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			p := &bpfvm.Program{Name: "helpers", Insns: insns}
+			if r0, err := c.Call(p); r0 != 1000 || err != nil {
+				b.Fatal(r0, err)
+			}
+			cpu := cpuTime()
+			for b.Loop() {
+				c.Call(p)
+			}
+			b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N)/1000, "cpu-ns/call")
+		})
+	}
+}

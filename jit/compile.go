@@ -20,6 +20,13 @@ type state struct {
 	memBase  uint64 // linear memory base
 	lim      [4]uint64
 	spill    [2]uint64
+	nat      uint64        // 1: native helpers may run (no cost limit to check)
+	natMap   uint64        // 1: and native map lookups (the CPU is inside the VM)
+	cpu      uint64        // Context.CPU
+	mem      *bpfvm.Memory // whose bounds memBase and lim hold
+	// what nat, natMap and cpu were computed from (Engine.state)
+	costLimit uint64
+	ncpu      int
 }
 
 // Offsets into state, Context and Frame used by the generated code.
@@ -32,8 +39,16 @@ const (
 	stMemBase  = int32(unsafe.Offsetof(state{}.memBase))
 	stLim      = int32(unsafe.Offsetof(state{}.lim))
 	stSpill    = int32(unsafe.Offsetof(state{}.spill))
+	stNat      = int32(unsafe.Offsetof(state{}.nat))
+	stNatMap   = int32(unsafe.Offsetof(state{}.natMap))
+	stCPU      = int32(unsafe.Offsetof(state{}.cpu))
+
+	ixSlots  = int32(unsafe.Offsetof(bpfvm.HashIndex{}.Slots))
+	ixShift  = int32(unsafe.Offsetof(bpfvm.HashIndex{}.Shift))
+	ixMask16 = int32(unsafe.Offsetof(bpfvm.HashIndex{}.Mask16))
 
 	cxRegs   = int32(unsafe.Offsetof(bpfvm.Context{}.Regs))
+	cxCost   = int32(unsafe.Offsetof(bpfvm.Context{}.Cost))
 	cxDepth  = int32(unsafe.Offsetof(bpfvm.Context{}.Depth))
 	cxBase   = int32(unsafe.Offsetof(bpfvm.Context{}.Base))
 	cxFrames = int32(unsafe.Offsetof(bpfvm.Context{}.Frames))
@@ -72,6 +87,7 @@ type code struct {
 	entry  uintptr
 	leader []bool // instructions at which Go may enter (block starts), n+1
 	size   int    // bytes of machine code
+	keep   []any  // Go objects whose addresses the code holds (hash indexes)
 	took   time.Duration
 }
 
@@ -102,6 +118,8 @@ type compiler struct {
 	pc         int
 	commonExit int
 	tableAt    []int // lea displacements to patch with the table's address
+	r1Map      int   // the map the last LD_IMM64 into r1 loaded, or -1 (lower_native.go)
+	keep       []any
 }
 
 // next returns the index after instruction i.
@@ -208,7 +226,7 @@ func compile(vm *bpfvm.VM, p *bpfvm.Program) (*code, error) {
 	if len(p.Insns) == 0 {
 		return nil, fmt.Errorf("jit: %s has no instructions", p.Name)
 	}
-	c := &compiler{vm: vm, p: p, n: len(p.Insns)}
+	c := &compiler{vm: vm, p: p, n: len(p.Insns), r1Map: -1}
 	c.analyse()
 	c.pos = make([]int, c.n+1)
 	for i := range c.pos {
@@ -224,6 +242,9 @@ func compile(vm *bpfvm.VM, p *bpfvm.Program) (*code, error) {
 			c.j++
 		}
 		c.lower(i)
+		if c.valid[i] {
+			c.trackR1(c.p.Insns[i])
+		}
 	}
 	// the end sentinel: the interpreter reports leaving the program
 	c.pc = c.n
@@ -262,7 +283,7 @@ func compile(vm *bpfvm.VM, p *bpfvm.Program) (*code, error) {
 	if err != nil {
 		return nil, fmt.Errorf("jit: %s: %w", p.Name, err)
 	}
-	return &code{exec: x, entry: x.addr(), leader: c.leader, size: table, took: time.Since(t0)}, nil // wall clock: display only
+	return &code{exec: x, entry: x.addr(), leader: c.leader, size: table, keep: c.keep, took: time.Since(t0)}, nil // wall clock: display only
 }
 
 // blockStart emits the budget check of the block starting at i.

@@ -13,8 +13,11 @@
 //   - lower_alu.go, lower_jmp.go, lower_mem.go: one BPF instruction class
 //     each (ALU/ALU64; JMP/JMP32 with calls, exits and may_goto; loads,
 //     stores, atomics and LD_IMM64);
+//   - lower_native.go: helpers served without leaving native code;
 //   - entry_amd64.s / entry_amd64.go: the trampoline into generated code;
-//     engine.go: the Go side of the exit protocol (Engine.Run);
+//     engine.go: the Go side of the exit protocol (Engine.Run; the first
+//     entry is inline, so a call that exits without calling out is one
+//     enter between Context.Call's set-up and its result);
 //   - execmem_linux_amd64.go: executable memory; other platforms build
 //     without it (Supported is false; New returns the interpreter).
 //
@@ -26,6 +29,9 @@
 //	BPF r3  rdx    BPF r9  r15     r12  *state (shared with Go)
 //	BPF r4  r9     BPF r10 rbp
 //	BPF r5  r8
+//
+// (A native hash lookup borrows rbx, r6, and restores it from
+// state.spill.)
 //
 // BPF addresses are host addresses inside the VM's linear memory, so a
 // checked load or store uses its BPF address directly. Every access is
@@ -53,7 +59,16 @@
 //     returns StatusExited.
 //   - exitCall: a helper or kfunc call. Go serves it with Context.CallFunc
 //     (costs, faults and yields exactly as the interpreter), puts r0 in
-//     Context.Regs and re-enters at the next instruction.
+//     Context.Regs and re-enters at the next instruction. Two helpers are
+//     served in the generated code instead when they can be
+//     (lower_native.go), as the kernel's JIT inlines map lookups:
+//     bpf_map_lookup_elem on an array, per-CPU array or non-LRU hash map
+//     with a key of 1, 2, 4 or 8 bytes (hash maps through their
+//     bpfvm.HashIndex, an open-addressing table Go and the code both
+//     read), and bpf_get_smp_processor_id. Each has the helper's result
+//     and cost; the cases where the helper would do more (a cost limit to
+//     check, a key outside the memory, a CPU outside the VM, r1 not the
+//     map the code expected) take exitCall.
 //   - exitBudget: the block starting at exitPC needs more instructions than
 //     are left before the quantum or the limit ends; the interpreter runs
 //     the rest, so preemption and limit faults land on the same

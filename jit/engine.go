@@ -18,7 +18,8 @@ import (
 // contexts of a VM (VM.Compiled).
 type Engine struct {
 	interp *bpfvm.Interpreter
-	states []*state // one per nesting level of Run
+	st0    state    // the outermost Run's
+	states []*state // nested Runs' (a helper running a callback)
 	depth  int
 	// recent programs' code, direct-mapped by address: a context runs
 	// each callback's program in turn
@@ -90,10 +91,16 @@ func (e *Engine) code(vm *bpfvm.VM, p *bpfvm.Program) *code {
 // Run continues the program on c; see bpfvm.Engine.
 func (e *Engine) Run(c *bpfvm.Context, quantum uint64) (bpfvm.Status, error) {
 	p := c.Prog
-	if p == nil || c.Depth < 1 || c.Base < 1 || c.Depth > bpfvm.MaxCallFrames || c.VM == nil || c.VM.Mem == nil {
+	vm := c.VM
+	if p == nil || c.Depth < 1 || c.Base < 1 || c.Depth > bpfvm.MaxCallFrames || vm == nil || vm.Mem == nil {
 		return e.interp.Run(c, quantum)
 	}
-	cd := e.code(c.VM, p)
+	var cd *code
+	if slot := &e.recent[uintptr(unsafe.Pointer(p))>>6&15]; slot.p == p {
+		cd = slot.c
+	} else {
+		cd = e.code(vm, p)
+	}
 	if cd == nil {
 		return e.interp.Run(c, quantum)
 	}
@@ -105,29 +112,74 @@ func (e *Engine) Run(c *bpfvm.Context, quantum uint64) (bpfvm.Status, error) {
 	if quantum != 0 && c.Insns+quantum > c.Insns && c.Insns+quantum < target {
 		target = c.Insns + quantum
 	}
-	if e.depth == len(e.states) {
-		e.states = append(e.states, new(state))
-	}
-	st := e.states[e.depth]
-	mem := c.VM.Mem
-	if st.ctx != c { // a pointer store has a write barrier: skip it when unchanged
-		st.ctx = c
-	}
-	if st.memBase != mem.Base() || st.lim[0] != mem.Size()-1 {
-		st.memBase = mem.Base()
-		for k := range st.lim {
-			st.lim[k] = mem.Size() - 1<<k
-		}
+	st := &e.st0
+	if e.depth != 0 || st.ctx != c || st.mem != vm.Mem || st.cpu != uint64(c.CPU) || st.costLimit != c.CostLimit || st.ncpu != vm.NumCPUs {
+		st = e.state(c, vm)
 	}
 	e.depth++
-	s, err := e.run(c, cd, st, target, limitEnd)
+	// the first entry, inline: a program that runs to its exit without
+	// calling out returns from here
+	s, err := bpfvm.StatusPreempted, error(nil)
+	if pc := c.PC; c.Insns < target && uint(pc) < uint(len(cd.leader)) && cd.leader[pc] {
+		st.budget = target - c.Insns
+		st.entryPC = uint64(pc)
+		enter(cd.entry, st)
+		c.Insns = target - st.budget
+		c.PC = int(st.exitPC)
+		if st.exitCode == exitExit {
+			c.Insns++
+			c.Depth--
+			e.depth--
+			return bpfvm.StatusExited, nil
+		}
+		s, err = e.serve(c, cd, st, target)
+	}
+	if s == bpfvm.StatusPreempted && err == nil {
+		s, err = e.run(c, cd, st, target, limitEnd)
+	}
 	e.depth--
 	return s, err
 }
 
+// state returns the state of the Run at depth e.depth, set up for c.
+func (e *Engine) state(c *bpfvm.Context, vm *bpfvm.VM) *state {
+	st := &e.st0
+	if e.depth > 0 {
+		for len(e.states) < e.depth {
+			e.states = append(e.states, new(state))
+		}
+		st = e.states[e.depth-1]
+	}
+	if st.ctx != c { // a pointer store has a write barrier: skip it when unchanged
+		st.ctx = c
+	}
+	if mem := vm.Mem; st.mem != mem {
+		st.setMem(mem)
+	}
+	// native helpers (lower_native.go): only when the helper would not
+	// check a cost limit, map lookups only when it would not fault on the CPU
+	st.cpu, st.costLimit, st.ncpu = uint64(c.CPU), c.CostLimit, vm.NumCPUs
+	st.nat, st.natMap = 0, 0
+	if c.CostLimit == 0 {
+		st.nat = 1
+		if c.CPU >= 0 && c.CPU < max(vm.NumCPUs, 1) {
+			st.natMap = 1
+		}
+	}
+	return st
+}
+
+// setMem records mem's bounds in st for the generated code's checks.
+func (st *state) setMem(mem *bpfvm.Memory) {
+	st.mem = mem
+	st.memBase = mem.Base()
+	for k := range st.lim {
+		st.lim[k] = mem.Size() - 1<<k
+	}
+}
+
 // run is Run's loop: enter the code, serve its exit, enter again.
 func (e *Engine) run(c *bpfvm.Context, cd *code, st *state, target, limitEnd uint64) (bpfvm.Status, error) {
-	p := c.Prog
 	for {
 		if c.Insns >= target {
 			if c.Insns >= limitEnd {
@@ -148,41 +200,49 @@ func (e *Engine) run(c *bpfvm.Context, cd *code, st *state, target, limitEnd uin
 		st.entryPC = uint64(pc)
 		enter(cd.entry, st)
 		c.Insns = target - st.budget
-		pc = int(st.exitPC)
-		c.PC = pc
-		switch st.exitCode {
-		case exitExit:
-			c.Insns++
-			c.Depth--
-			return bpfvm.StatusExited, nil
-		case exitCall:
-			c.Insns++
-			in := p.Insns[pc]
-			r := &c.Regs
-			v, err := c.CallFunc(in.Src == bpfvm.CallKfunc, in.Imm, r[1], r[2], r[3], r[4], r[5])
-			if err != nil {
-				if err == bpfvm.ErrYield {
-					c.Insns-- // counted when it is made again
-					return bpfvm.StatusYielded, nil
-				}
-				return bpfvm.StatusFault, err
-			}
-			r[0] = v
-			c.PC = pc + 1
-		case exitBudget:
-			if c.Insns < target {
-				// the block does not fit: the interpreter runs the
-				// rest of the quantum, which ends inside it
-				return e.interp.Run(c, target-c.Insns)
-			}
-		case exitStep:
-			if s, err := e.interp.Run(c, 1); s != bpfvm.StatusPreempted {
-				return s, err
-			}
-		default:
-			return bpfvm.StatusFault, &bpfvm.Fault{Prog: p, PC: pc, Reason: fmt.Sprintf("jit: unknown exit code %d", st.exitCode)}
+		c.PC = int(st.exitPC)
+		if s, err := e.serve(c, cd, st, target); s != bpfvm.StatusPreempted || err != nil {
+			return s, err
 		}
 	}
+}
+
+// serve handles an exit of the generated code (c.PC is its exitPC):
+// StatusPreempted with a nil error means "continue" (run checks the
+// budget before entering again).
+func (e *Engine) serve(c *bpfvm.Context, cd *code, st *state, target uint64) (bpfvm.Status, error) {
+	pc := c.PC
+	switch st.exitCode {
+	case exitExit:
+		c.Insns++
+		c.Depth--
+		return bpfvm.StatusExited, nil
+	case exitCall:
+		c.Insns++
+		in := c.Prog.Insns[pc]
+		r := &c.Regs
+		v, err := c.CallFunc(in.Src == bpfvm.CallKfunc, in.Imm, r[1], r[2], r[3], r[4], r[5])
+		if err != nil {
+			if err == bpfvm.ErrYield {
+				c.Insns-- // counted when it is made again
+				return bpfvm.StatusYielded, nil
+			}
+			return bpfvm.StatusFault, err
+		}
+		r[0] = v
+		c.PC = pc + 1
+	case exitBudget:
+		if c.Insns < target {
+			// the block does not fit: the interpreter runs the
+			// rest of the quantum, which ends inside it
+			return e.interp.Run(c, target-c.Insns)
+		}
+	case exitStep:
+		return e.interp.Run(c, 1)
+	default:
+		return bpfvm.StatusFault, &bpfvm.Fault{Prog: c.Prog, PC: pc, Reason: fmt.Sprintf("jit: unknown exit code %d", st.exitCode)}
+	}
+	return bpfvm.StatusPreempted, nil
 }
 
 // Forget drops this engine's reference to p's code (after p's

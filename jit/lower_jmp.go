@@ -38,6 +38,7 @@ func (c *compiler) lowerJump(i int, in bpfvm.Insn) {
 			c.exitTo(exitStep, a.jmp()) // outside the program: faults
 		case in.Src == bpfvm.CallLocal:
 			c.lowerLocalCall(i, c.target(i, int64(in.Imm)))
+		case c.lowerNativeCall(in):
 		default:
 			c.exitTo(exitCall, a.jmp())
 		}

@@ -681,6 +681,10 @@ func (k *ktypes) build() {
 	k.declare("task_struct") // task_struct points to task_structs
 	cssSet := k.declare("css_set")
 	k.opaque("mm_struct")
+	// include/linux/mempolicy.h: the members scx_rusty reads when a task
+	// has one (schedsim's tasks have none: p->mempolicy is NULL)
+	k.cstruct("mempolicy", k.f("int refcnt"), k.f("unsigned short mode"), k.f("unsigned short flags"),
+		k.f("int home_node"))
 
 	k.schedExtEnums()
 

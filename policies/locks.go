@@ -67,10 +67,16 @@ type cpuLocks struct {
 	resultSet bool
 	cb        sim.Callback
 	spin      uint64
+	last      *lockState // the lock this CPU last looked up (lockAt)
 }
 
 func (b *BPFPolicy) lockAt(c *bpfvm.Context, addr uint64, resilient bool) (*lockState, error) {
+	cs := b.cpuState(c)
+	if l := cs.last; l != nil && l.addr == addr { // a CPU mostly takes the same lock again
+		return l, nil
+	}
 	if l, ok := b.locks[addr]; ok {
+		cs.last = l
 		return l, nil
 	}
 	if _, err := c.VM.Mem.Bytes(addr, 4); err != nil {
@@ -233,7 +239,10 @@ func (b *BPFPolicy) unlockOp(c *bpfvm.Context, addr uint64) (uint64, error) {
 		return 0, bpfvm.ErrYield
 	}
 	cs.phase = 0
-	l := b.locks[addr]
+	l := cs.last
+	if l == nil || l.addr != addr {
+		l = b.locks[addr]
+	}
 	if l == nil || l.holder != c.CPU {
 		name := b.lockName(addr)
 		holder := "nobody"

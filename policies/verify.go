@@ -126,6 +126,9 @@ func (b *BPFPolicy) Verify(log io.Writer) (*VerifyReport, error) {
 			// no program for them
 			continue
 		}
+		if _, off := b.unloaded[p.Name]; off {
+			continue // not loaded, or nothing to attach it to (progload.go)
+		}
 		env, err := b.VerifierEnv(p, log)
 		if err != nil {
 			return nil, err
@@ -133,11 +136,13 @@ func (b *BPFPolicy) Verify(log io.Writer) (*VerifyReport, error) {
 		env.Cache = cache
 		if p.StructOpsMember == "" {
 			// a program of another type in the object (SEC("syscall")
-			// programs a recipe runs, tracing programs): verified as
-			// `schedsim verify` does, its context not modelled
+			// programs a recipe runs): verified as `schedsim verify`
+			// does
 			typ := ProgramType(p.Section)
 			env.ProgType = typ
-			env.CtxNotModelled = true
+			// a SEC("syscall") program's context is the buffer given
+			// to BPF_PROG_RUN (VerifierEnv); others' is not modelled
+			env.CtxNotModelled = typ != "syscall"
 			env.ExitNotModelled = exitRulesNotModelled(typ)
 			env.KfuncModelled = func(name string) bool { return kfuncModelledFor(typ, name) }
 			env.HelperAllowed = func(id int32) bool { return helperAllowedFor(typ, id) }

@@ -125,13 +125,17 @@ if [ ${#NAMES[@]} -eq 0 ]; then
 	mapfile -t NAMES < <(printf '%s\n' "${!SRC[@]}" | sort)
 fi
 
-# run NAME CONFIG: "ok" or the first error line.
+# run NAME CONFIG: "ok (utilisation, p99 wakeup latency)", or the first
+# error line (an ejection is one).
 run() {
 	local name=$1 cfg=$2
 	local log="$OUT/run/$name.$(basename "$cfg" .toml).log"
 	if "$OUT/schedsim" run "$REPO/configs/$cfg" --policy "$OUT/obj/$name.bpf.o" --duration "$DURATION" $VERIFY \
 		--json "$OUT/run/$name.$(basename "$cfg" .toml).json" >"$log" 2>&1; then
-		echo ok
+		local util p99
+		util=$(awk '/^utilisation/ {print $2; exit}' "$log")
+		p99=$(awk '/^  wakeup latency/ {print $7; exit}' "$log")
+		echo "ok ($util, p99 wakeup $p99)"
 	else
 		grep -v -E '^(warning|note):' "$log" | grep -m1 -E 'schedsim run:|verifier|ejected' | sed 's/|/\\|/g' | cut -c1-160
 	fi

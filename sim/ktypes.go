@@ -127,10 +127,11 @@ type TaskStruct struct {
 	Stime             uint64      `btf:"stime"`
 	RealParent        uint64      `btf:"real_parent" ctype:"struct task_struct *"`
 	GroupLeader       uint64      `btf:"group_leader" ctype:"struct task_struct *"`
-	Mm                uint64      `btf:"mm" ctype:"struct mm_struct *"`    // NULL for kernel threads
-	Nvcsw             uint64      `btf:"nvcsw" ctype:"unsigned long"`      // voluntary context switches
-	Nivcsw            uint64      `btf:"nivcsw" ctype:"unsigned long"`     // involuntary ones
-	Cgroups           uint64      `btf:"cgroups" ctype:"struct css_set *"` // css_set.dfl_cgrp: the task's cgroup
+	Mm                uint64      `btf:"mm" ctype:"struct mm_struct *"`        // NULL for kernel threads
+	Nvcsw             uint64      `btf:"nvcsw" ctype:"unsigned long"`          // voluntary context switches
+	Nivcsw            uint64      `btf:"nivcsw" ctype:"unsigned long"`         // involuntary ones
+	Cgroups           uint64      `btf:"cgroups" ctype:"struct css_set *"`     // css_set.dfl_cgrp: the task's cgroup
+	Mempolicy         uint64      `btf:"mempolicy" ctype:"struct mempolicy *"` // NULL: no NUMA memory policy (scx_rusty reads it)
 }
 
 // SchedAvg is struct sched_avg (PELT signals; schedsim keeps util_avg at

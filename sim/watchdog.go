@@ -94,8 +94,8 @@ func (m *Machine) watchdog() {
 	to := m.watchdogJiffies()
 	now := m.jiffies(m.now)
 	for _, t := range m.tasks {
-		if t.state != TaskRunnable {
-			continue
+		if t.state != TaskRunnable || !t.onExt() {
+			continue // the kernel checks rq->scx.runnable_list
 		}
 		last := m.jiffies(t.K.Scx.RunnableAt)
 		if now > last+to {

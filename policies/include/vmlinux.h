@@ -17,6 +17,7 @@ struct cgroup_subsys_state;
 struct task_struct;
 struct css_set;
 struct mm_struct;
+struct mempolicy;
 struct cpumask;
 struct sched_ext_entity;
 struct sched_avg;
@@ -409,11 +410,19 @@ struct task_struct {
 	unsigned long nvcsw;
 	unsigned long nivcsw;
 	struct css_set *cgroups;
+	struct mempolicy *mempolicy;
 };
 
 struct css_set {
 	struct cgroup_subsys_state *subsys[14];
 	struct cgroup *dfl_cgrp;
+};
+
+struct mempolicy {
+	int refcnt;
+	unsigned short mode;
+	unsigned short flags;
+	int home_node;
 };
 
 typedef struct cpumask cpumask_t;

@@ -1,0 +1,140 @@
+package jit
+
+import (
+	"encoding/binary"
+	"fmt"
+	"testing"
+
+	"github.com/schedsim/schedsim/bpfvm"
+)
+
+// TestNativeLookup compares bpf_map_lookup_elem served natively by the JIT
+// (lower_native.go) with the interpreter's helper call on the same VM: r0
+// (the value's address), the instruction count, the cost charged and the
+// fault, for every map kind the JIT inlines and some it does not, hits and
+// misses, keys outside the linear memory, a map in r1 other than the one
+// the code guessed, a cost limit, and a CPU outside the VM.
+func TestNativeLookup(t *testing.T) {
+	if !Supported {
+		t.Skip("no JIT on this platform")
+	}
+	mem, err := bpfvm.NewMemory(1 << 22)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mem.Close()
+	reg := bpfvm.NewRegistry()
+	bpfvm.RegisterBase(reg)
+	bpfvm.RegisterMapHelpers(reg)
+	vm := &bpfvm.VM{Mem: mem, Registry: reg, NumCPUs: 3}
+	specs := []*bpfvm.MapSpec{
+		{Name: "array", Type: bpfvm.MapArray, KeySize: 4, ValueSize: 12, MaxEntries: 10},
+		{Name: "pcpu_array", Type: bpfvm.MapPercpuArray, KeySize: 4, ValueSize: 8, MaxEntries: 10},
+		{Name: "hash1", Type: bpfvm.MapHash, KeySize: 1, ValueSize: 8, MaxEntries: 256},
+		{Name: "hash2", Type: bpfvm.MapHash, KeySize: 2, ValueSize: 8, MaxEntries: 1000},
+		{Name: "hash4", Type: bpfvm.MapHash, KeySize: 4, ValueSize: 16, MaxEntries: 1000},
+		{Name: "hash8", Type: bpfvm.MapHash, KeySize: 8, ValueSize: 8, MaxEntries: 1000},
+		{Name: "hash3", Type: bpfvm.MapHash, KeySize: 3, ValueSize: 8, MaxEntries: 100},
+		{Name: "pcpu_hash", Type: bpfvm.MapPercpuHash, KeySize: 4, ValueSize: 8, MaxEntries: 100},
+		{Name: "lru", Type: bpfvm.MapLRUHash, KeySize: 4, ValueSize: 8, MaxEntries: 4},
+	}
+	var maps []bpfvm.Map
+	for _, s := range specs {
+		m, _, err := vm.NewMap(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		maps = append(maps, m)
+	}
+	// keys 0, 3, 6, ... present in the hash maps (300 in the big ones,
+	// so that their indexes grow), every other one deleted again
+	for i, m := range maps {
+		s := specs[i]
+		if s.Type == bpfvm.MapArray || s.Type == bpfvm.MapPercpuArray {
+			continue
+		}
+		n := min(300, int(s.MaxEntries))
+		for k := 0; k < n*3; k += 3 {
+			v := uint64(k)
+			if s.KeySize >= 4 {
+				v = uint64(k * 0x01010101)
+			}
+			key := binary.LittleEndian.AppendUint64(nil, v)[:s.KeySize] // wraps in hash1
+			val := make([]byte, s.ValueSize)
+			if s.Type == bpfvm.MapPercpuHash {
+				val = make([]byte, 8*3)
+			}
+			if err := m.Update(key, val, 0); err != nil && s.KeySize != 1 {
+				t.Fatalf("%s: %v", s.Name, err)
+			}
+			if k%6 == 3 && s.Type != bpfvm.MapLRUHash {
+				if err := m.Delete(key); err != nil {
+					t.Fatalf("%s: delete: %v", s.Name, err)
+				}
+			}
+		}
+	}
+	keys := []uint64{897, 0x01010101 * 6, 0x01010101 * 12, 0x01010101 * 15, 1 << 40}
+	for k := range uint64(610) {
+		keys = append(keys, k, k*0x01010101)
+	}
+	interp, jit := bpfvm.NewInterpreter(), New()
+	hits, misses := 0, 0
+	for idx, s := range specs {
+		// lookup(map idx, key in r1): r0 = value address, or 0; a wrong
+		// map in r1 when r6 is odd; the key outside memory when r7 is set
+		src := fmt.Sprintf(`
+	*(u64 *)(r10 -8) = r1
+	r6 = r2
+	r7 = r3
+	r1 = map[id:%d]
+	if r6 & 1 goto other
+call:
+	r2 = r10
+	r2 += -8
+	if r7 == 0 goto look
+	r2 = r7
+look:
+	call 1
+	exit
+other:
+	r1 = map[id:%d]
+	goto call`, idx, (idx+1)%len(specs))
+		insns, err := bpfvm.AssembleWith(src, reg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := &bpfvm.Program{Name: s.Name, Insns: insns}
+		for _, key := range keys {
+			for _, cfg := range []struct {
+				cpu       int
+				costLimit uint64
+				other     uint64
+				keyAddr   uint64
+			}{{0, 0, 0, 0}, {2, 0, 0, 0}, {1, 0, 1, 0}, {0, 1000, 0, 0}, {7, 0, 0, 0}, {0, 0, 0, mem.Base() + mem.Size() - 2}, {0, 0, 0, 8}} {
+				run := func(e bpfvm.Engine) string {
+					c, err := vm.NewContext(0)
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer c.Close()
+					c.CPU, c.CostLimit, c.Engine = cfg.cpu, cfg.costLimit, e
+					r0, err := c.Call(p, key, cfg.other, cfg.keyAddr)
+					if err == nil && r0 != 0 {
+						hits++
+					} else if err == nil {
+						misses++
+					}
+					return fmt.Sprintf("r0 %#x err %v insns %d cost %d", r0, err, c.Insns, c.Cost)
+				}
+				want, got := run(interp), run(jit)
+				if want != got {
+					t.Errorf("%s key %#x %+v:\ninterp %s\njit    %s", s.Name, key, cfg, want, got)
+				}
+			}
+		}
+	}
+	if hits == 0 || misses == 0 {
+		t.Errorf("%d hits and %d misses: the test does not look up what it should", hits, misses)
+	}
+}
