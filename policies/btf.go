@@ -685,6 +685,20 @@ func (k *ktypes) build() {
 	// has one (schedsim's tasks have none: p->mempolicy is NULL)
 	k.cstruct("mempolicy", k.f("int refcnt"), k.f("unsigned short mode"), k.f("unsigned short flags"),
 		k.f("int home_node"))
+	// include/linux/cred.h, pid.h, pid_namespace.h, sched/signal.h: the
+	// members scx_layered's user, group and pid-namespace matches read
+	// (scx's namespace.bpf.h); schedsim's tasks point to none (NULL)
+	for _, id := range []string{"kuid_t", "kgid_t"} {
+		k.define(id, &btf.Typedef{Name: id, Type: &btf.Struct{Size: 4,
+			Members: []btf.Member{{Name: "val", Type: k.lookup("u32")}}}})
+	}
+	k.cstruct("cred", k.f("kuid_t uid"), k.f("kgid_t gid"), k.f("kuid_t suid"), k.f("kgid_t sgid"),
+		k.f("kuid_t euid"), k.f("kgid_t egid"))
+	k.cstruct("ns_common", k.f("unsigned int inum"))
+	k.cstruct("pid_namespace", k.f("unsigned int level"), k.f("struct ns_common ns"))
+	k.cstruct("upid", k.f("int nr"), k.f("struct pid_namespace *ns"))
+	k.cstruct("pid", k.f("unsigned int level"), k.f("struct upid numbers[1]"))
+	k.cstruct("signal_struct", k.f("struct pid *pids[4]"))
 
 	k.schedExtEnums()
 

@@ -132,6 +132,11 @@ type TaskStruct struct {
 	Nivcsw            uint64      `btf:"nivcsw" ctype:"unsigned long"`         // involuntary ones
 	Cgroups           uint64      `btf:"cgroups" ctype:"struct css_set *"`     // css_set.dfl_cgrp: the task's cgroup
 	Mempolicy         uint64      `btf:"mempolicy" ctype:"struct mempolicy *"` // NULL: no NUMA memory policy (scx_rusty reads it)
+	// NULL: no credentials, pid namespaces or signal structs are simulated
+	// (scx_layered's user, group and namespace matches read them, NULL-checked)
+	ThreadPid uint64 `btf:"thread_pid" ctype:"struct pid *"`
+	RealCred  uint64 `btf:"real_cred" ctype:"struct cred *"`
+	Signal    uint64 `btf:"signal" ctype:"struct signal_struct *"`
 }
 
 // SchedAvg is struct sched_avg (PELT signals; schedsim keeps util_avg at

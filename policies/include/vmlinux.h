@@ -18,6 +18,12 @@ struct task_struct;
 struct css_set;
 struct mm_struct;
 struct mempolicy;
+struct cred;
+struct ns_common;
+struct pid_namespace;
+struct upid;
+struct pid;
+struct signal_struct;
 struct cpumask;
 struct sched_ext_entity;
 struct sched_avg;
@@ -411,6 +417,9 @@ struct task_struct {
 	unsigned long nivcsw;
 	struct css_set *cgroups;
 	struct mempolicy *mempolicy;
+	struct pid *thread_pid;
+	struct cred *real_cred;
+	struct signal_struct *signal;
 };
 
 struct css_set {
@@ -423,6 +432,46 @@ struct mempolicy {
 	unsigned short mode;
 	unsigned short flags;
 	int home_node;
+};
+
+typedef struct {
+	u32 val;
+} kuid_t;
+
+typedef struct {
+	u32 val;
+} kgid_t;
+
+struct cred {
+	kuid_t uid;
+	kgid_t gid;
+	kuid_t suid;
+	kgid_t sgid;
+	kuid_t euid;
+	kgid_t egid;
+};
+
+struct ns_common {
+	unsigned int inum;
+};
+
+struct pid_namespace {
+	unsigned int level;
+	struct ns_common ns;
+};
+
+struct upid {
+	int nr;
+	struct pid_namespace *ns;
+};
+
+struct pid {
+	unsigned int level;
+	struct upid numbers[1];
+};
+
+struct signal_struct {
+	struct pid *pids[4];
 };
 
 typedef struct cpumask cpumask_t;
