@@ -7,7 +7,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/schedsim/schedsim/bpfvm"
+	"github.com/schedsim/schedsim/bpfvm/conformance"
 	"github.com/schedsim/schedsim/policies"
 )
 
@@ -24,13 +24,6 @@ import (
 // prints r0 in hex on standard output, exit status 0; or prints an error
 // on standard error (and nothing on standard output), exit status 1, which
 // the runner compares with the test's "-- error" text.
-
-// conformanceHelperUnwind is the helper the suite's programs call
-// (call_unwind_fail.data; callx.data through a register): ID 5, which the
-// reference plugins define as returning its first argument (uBPF's
-// test_helpers.h "unwind"; uBPF additionally ends the program when it
-// returns 0, a uBPF extension outside RFC 9669 that we do not model).
-const conformanceHelperUnwind = 5
 
 // pluginArgs separates the operands of the plugin mode from its flags in
 // any order: the runner puts MEM first and the plugin options after it,
@@ -107,32 +100,11 @@ func cmdExecPlugin(args []string, stdin io.Reader, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "schedsim exec --plugin: --engine: %v\n", err)
 		return 2
 	}
-	r0, err := execConformance(code, mem, eng)
+	r0, err := conformance.Exec(code, mem, eng)
 	if err != nil {
 		fmt.Fprintln(stderr, strings.TrimSpace(err.Error()))
 		return 1
 	}
 	fmt.Fprintf(stdout, "%x\n", r0)
 	return 0
-}
-
-// execConformance runs raw, unverified code on eng as the conformance
-// suite defines it: mem copied into the VM (r1, r2), the suite's helper
-// registered beside the base helpers.
-func execConformance(code, mem []byte, eng bpfvm.Engine) (uint64, error) {
-	x, err := bpfvm.NewExec(code, len(mem))
-	if err != nil {
-		return 0, err
-	}
-	defer x.Close()
-	x.C.Engine = eng
-	x.C.VM.Registry.AddHelper(&bpfvm.Helper{
-		ID:   conformanceHelperUnwind,
-		Name: "conformance_unwind",
-		Fn:   func(_ *bpfvm.Context, r1, _, _, _, _ uint64) (uint64, error) { return r1, nil },
-		Args: [5]bpfvm.ArgType{bpfvm.ArgAnything},
-		Ret:  bpfvm.RetInteger,
-	})
-	r0, _, err := x.Run(mem)
-	return r0, err
 }

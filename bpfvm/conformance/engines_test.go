@@ -1,0 +1,68 @@
+package conformance_test
+
+import (
+	"os"
+	"testing"
+
+	"github.com/schedsim/schedsim/bpfvm"
+	"github.com/schedsim/schedsim/bpfvm/conformance"
+	"github.com/schedsim/schedsim/jit"
+)
+
+// engines are the engines the suite runs on: the interpreter and, where
+// it runs, the JIT.
+func engines() map[string]func() bpfvm.Engine {
+	e := map[string]func() bpfvm.Engine{"interp": func() bpfvm.Engine { return bpfvm.NewInterpreter() }}
+	if jit.Supported {
+		e["jit"] = func() bpfvm.Engine { return jit.New() }
+	}
+	return e
+}
+
+// runDir runs every .data file of dir on every engine; a test that does
+// not pass fails, except the not-applicable ones, which are logged.
+func runDir(t *testing.T, dir string) {
+	files, err := conformance.Files(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"interp", "jit"} {
+		newEngine, ok := engines()[name]
+		if !ok {
+			continue
+		}
+		t.Run(name, func(t *testing.T) {
+			var results []conformance.Result
+			for _, f := range files {
+				r := conformance.RunFile(f, func(code, mem []byte) (uint64, error) {
+					return conformance.Exec(code, mem, newEngine())
+				})
+				results = append(results, r)
+				switch r.Status {
+				case conformance.Pass:
+				case conformance.NotApplicable:
+					t.Logf("%s: not applicable: %s", r.Test, r.Message)
+				default:
+					t.Errorf("%s %s: %s", r.Status, r.Test, r.Message)
+				}
+			}
+			t.Logf("%s: %v", name, conformance.Count(results))
+		})
+	}
+}
+
+// TestOwnCases runs our own tests in the suite's format (testdata/).
+func TestOwnCases(t *testing.T) { runDir(t, "testdata") }
+
+// TestSuite runs the BPF ISA conformance suite on both engines when
+// SCHEDSIM_BPF_CONFORMANCE names a checkout of
+// github.com/Alan-Jowett/bpf_conformance (docs/isa-conformance.md):
+//
+//	SCHEDSIM_BPF_CONFORMANCE=~/bpf_conformance go test -run TestSuite -v ./bpfvm/conformance/
+func TestSuite(t *testing.T) {
+	dir := os.Getenv("SCHEDSIM_BPF_CONFORMANCE")
+	if dir == "" {
+		t.Skip("set SCHEDSIM_BPF_CONFORMANCE to a bpf_conformance checkout to run the suite")
+	}
+	runDir(t, dir)
+}
