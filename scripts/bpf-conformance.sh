@@ -4,7 +4,7 @@
 # pass/fail counts per engine and the tests that did not pass.
 #
 #   scripts/bpf-conformance.sh --suite DIR [--engine jit|interp|both]
-#       [--runner PATH | --build-runner | --driver] [--all-groups]
+#       [--runner PATH | --build-runner | --driver] [--all-groups] [--elf]
 #
 #   --suite DIR      a checkout of the suite (its tests/*.data are run)
 #   --engine E       jit, interp or both (default both)
@@ -19,6 +19,8 @@
 #   --all-groups     include the suite's non-default groups (callx,
 #                    packet), which the runner otherwise skips and our
 #                    driver reports as not applicable
+#   --elf            (runner only) pass each program as an ELF object
+#                    (the runner's --elf true; the plugin runs "main")
 #
 # Either way every test goes through "schedsim exec --plugin" in a
 # process of its own (scripts/bpf-conformance-plugin.sh), the plugin
@@ -27,7 +29,7 @@
 # committed; results go in docs/isa-conformance.md.
 set -euo pipefail
 
-SUITE= ENGINE=both RUNNER= BUILD=0 DRIVER=0 ALL=0
+SUITE= ENGINE=both RUNNER= BUILD=0 DRIVER=0 ALL=0 ELF=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--suite) SUITE=$2; shift 2 ;;
@@ -36,7 +38,8 @@ while [ $# -gt 0 ]; do
 	--build-runner) BUILD=1; shift ;;
 	--driver) DRIVER=1; shift ;;
 	--all-groups) ALL=1; shift ;;
-	-h|--help) sed -n '2,31p' "$0"; exit 0 ;;
+	--elf) ELF=1; shift ;;
+	-h|--help) sed -n '2,29p' "$0"; exit 0 ;;
 	*) echo "bpf-conformance.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
 done
@@ -61,6 +64,10 @@ if [ -z "$RUNNER" ] && [ -x "$SUITE/build/bin/bpf_conformance_runner" ]; then
 	RUNNER=$SUITE/build/bin/bpf_conformance_runner
 fi
 [ "$DRIVER" = 1 ] && RUNNER=
+if [ "$ELF" = 1 ] && [ -z "$RUNNER" ]; then
+	echo "bpf-conformance.sh: --elf needs the suite's runner (--runner PATH or --build-runner)" >&2
+	exit 2
+fi
 
 (cd "$ROOT" && go build -o "$TMP/schedsim" ./cmd/schedsim)
 export SCHEDSIM=$TMP/schedsim
@@ -73,6 +80,7 @@ for e in $ENGINES; do
 	if [ -n "$RUNNER" ]; then
 		groups=()
 		[ "$ALL" = 1 ] && groups=(--include_groups callx packet)
+		[ "$ELF" = 1 ] && groups+=(--elf true)
 		out=$TMP/runner-$e.txt
 		"$RUNNER" --test_file_directory "$SUITE/tests" --plugin_path "$PLUGIN" \
 			--plugin_options "--engine $e" --cpu_version v4 "${groups[@]}" >"$out" 2>&1 || true

@@ -17,7 +17,7 @@ import (
 )
 
 const execUsage = `usage: schedsim exec [--mem HEX] [--engine jit|interp] [--count N] [PROG]
-       schedsim exec --plugin [--engine jit|interp] [MEM]
+       schedsim exec --plugin [--engine jit|interp] [--elf] [MEM]
 
 Runs a BPF program and prints r0 in hex. PROG (a file,
 or standard input when absent or "-") is hex-encoded instructions (as the
@@ -36,9 +36,11 @@ MEM, the optional operand, is the memory as hex bytes ("01 02 ...");
 standard input is the program as hex bytes of raw instructions, run
 unverified; r1 points at a copy of MEM (0 without one) and r2 is its
 length; helper 5 returns its first argument, as in the suite's reference
-plugins. It prints r0 in hex without 0x (exit 0), or an error on
-standard error (exit 1). Flags may follow MEM. docs/isa-conformance.md
-and scripts/bpf-conformance.sh run the suite with it.
+plugins. With --elf (the runner's --elf true) standard input is an ELF
+object instead, whose function "main" runs. It prints r0 in hex without
+0x (exit 0), or an error on standard error (exit 1). Flags may follow
+MEM. docs/isa-conformance.md and scripts/bpf-conformance.sh run the
+suite with it.
 `
 
 // cmdExec implements "schedsim exec". It returns the process exit status:

@@ -62,16 +62,12 @@ func cmdExecPlugin(args []string, stdin io.Reader, stdout, stderr io.Writer) int
 	fs.Usage = func() { fmt.Fprint(fs.Output(), execUsage) }
 	fs.Bool("plugin", true, "BPF conformance suite plugin mode")
 	engine := fs.String("engine", "", "`ENGINE`: jit or interp (default: jit on linux/amd64)")
-	elf := fs.Bool("elf", false, "the program is an ELF object (not supported)")
+	elf := fs.Bool("elf", false, "the program is an ELF object (the runner's --elf true): run its function main")
 	operands, err := pluginArgs(fs, args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
-		return 2
-	}
-	if *elf {
-		fmt.Fprintln(stderr, "schedsim exec --plugin: --elf is not supported; run the suite without --elf true (raw instructions)")
 		return 2
 	}
 	if len(operands) > 1 {
@@ -94,6 +90,12 @@ func cmdExecPlugin(args []string, stdin io.Reader, stdout, stderr io.Writer) int
 	if err != nil {
 		fmt.Fprintf(stderr, "schedsim exec --plugin: program on standard input: %v\n", err)
 		return 1
+	}
+	if *elf {
+		if code, err = conformance.ELFProgram(code, conformance.ELFFunction); err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
 	}
 	eng, _, err := policies.NewEngine(*engine)
 	if err != nil {

@@ -46,7 +46,7 @@ func TestCmdExecPlugin(t *testing.T) {
 		{"no memory: r1 = r2 = 0", []string{"--plugin"}, noMem, 0, "0\n"},
 		{"fault", []string{"--plugin"}, fault, 1, "BPF fault at exec+1: invalid load of 8 bytes at 0x8"},
 		{"truncated program", []string{"--plugin"}, loadLen[:12], 1, "not a multiple of 8"},
-		{"elf", []string{"--plugin", "--elf"}, loadLen, 2, "--elf is not supported"},
+		{"elf: raw code is not an object", []string{"--plugin", "--elf"}, loadLen, 1, "ELF program: bad magic number"},
 		{"bad memory", []string{"--plugin", "zz"}, loadLen, 2, "memory operand: not hex bytes"},
 		{"two operands", []string{"--plugin", "01", "02"}, loadLen, 2, "at most one operand"},
 		{"bad engine", []string{"--plugin", "--engine", "x"}, loadLen, 2, `unknown engine "x"`},
