@@ -19,8 +19,8 @@ struct css_set;
 struct mm_struct;
 struct mempolicy;
 struct cred;
-struct ns_common;
 struct pid_namespace;
+struct ns_common;
 struct upid;
 struct pid;
 struct signal_struct;
@@ -59,6 +59,14 @@ struct bpf_cpumask;
 enum {
 	false = 0,
 	true = 1,
+};
+
+enum pid_type {
+	PIDTYPE_PID = 0,
+	PIDTYPE_TGID = 1,
+	PIDTYPE_PGID = 2,
+	PIDTYPE_SID = 3,
+	PIDTYPE_MAX = 4,
 };
 
 enum scx_public_consts {
@@ -417,8 +425,8 @@ struct task_struct {
 	unsigned long nivcsw;
 	struct css_set *cgroups;
 	struct mempolicy *mempolicy;
+	const struct cred *real_cred;
 	struct pid *thread_pid;
-	struct cred *real_cred;
 	struct signal_struct *signal;
 };
 
@@ -435,14 +443,15 @@ struct mempolicy {
 };
 
 typedef struct {
-	u32 val;
+	unsigned int val;
 } kuid_t;
 
 typedef struct {
-	u32 val;
+	unsigned int val;
 } kgid_t;
 
 struct cred {
+	int usage;
 	kuid_t uid;
 	kgid_t gid;
 	kuid_t suid;
@@ -466,11 +475,13 @@ struct upid {
 };
 
 struct pid {
+	int count;
 	unsigned int level;
 	struct upid numbers[1];
 };
 
 struct signal_struct {
+	int nr_threads;
 	struct pid *pids[4];
 };
 
