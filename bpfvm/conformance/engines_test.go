@@ -9,12 +9,17 @@ import (
 	"github.com/schedsim/schedsim/jit"
 )
 
+type engine struct {
+	name string
+	new  func() bpfvm.Engine
+}
+
 // engines are the engines the suite runs on: the interpreter and, where
 // it runs, the JIT.
-func engines() map[string]func() bpfvm.Engine {
-	e := map[string]func() bpfvm.Engine{"interp": func() bpfvm.Engine { return bpfvm.NewInterpreter() }}
+func engines() []engine {
+	e := []engine{{"interp", func() bpfvm.Engine { return bpfvm.NewInterpreter() }}}
 	if jit.Supported {
-		e["jit"] = func() bpfvm.Engine { return jit.New() }
+		e = append(e, engine{"jit", func() bpfvm.Engine { return jit.New() }})
 	}
 	return e
 }
@@ -26,16 +31,12 @@ func runDir(t *testing.T, dir string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"interp", "jit"} {
-		newEngine, ok := engines()[name]
-		if !ok {
-			continue
-		}
-		t.Run(name, func(t *testing.T) {
+	for _, e := range engines() {
+		t.Run(e.name, func(t *testing.T) {
 			var results []conformance.Result
 			for _, f := range files {
 				r := conformance.RunFile(f, func(code, mem []byte) (uint64, error) {
-					return conformance.Exec(code, mem, newEngine())
+					return conformance.Exec(code, mem, e.new())
 				})
 				results = append(results, r)
 				switch r.Status {
@@ -46,7 +47,7 @@ func runDir(t *testing.T, dir string) {
 					t.Errorf("%s %s: %s", r.Status, r.Test, r.Message)
 				}
 			}
-			t.Logf("%s: %v", name, conformance.Count(results))
+			t.Logf("%s: %v", e.name, conformance.Count(results))
 		})
 	}
 }
