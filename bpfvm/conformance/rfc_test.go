@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"strings"
 	"testing"
 
 	"github.com/schedsim/schedsim/bpfvm"
@@ -311,6 +312,90 @@ func TestRFC9669Reference(t *testing.T) {
 			}
 			if failed > 0 {
 				t.Errorf("%d of %d cases differ from the reference", failed, len(cases))
+			}
+		})
+	}
+}
+
+// TestRFC9669UnusedFields: RFC 9669 section 3, "unused fields SHALL be
+// cleared to zero". A raw program runs unverified, so the engines
+// themselves refuse an instruction with a non-zero unused field (as the
+// kernel's verifier does: "uses reserved fields") rather than give it a
+// meaning; each base instruction first runs as it is.
+func TestRFC9669UnusedFields(t *testing.T) {
+	type field int
+	const (
+		dst field = iota
+		src
+		off
+		imm
+	)
+	set := func(in bpfvm.Insn, f field) bpfvm.Insn {
+		switch f {
+		case dst:
+			in.Dst = 1
+		case src:
+			in.Src = 1
+		case off:
+			in.Off = 3 // not a meaning of off for any of these (1: sdiv, 8/16/32: movsx)
+		case imm:
+			in.Imm = 1
+		}
+		return in
+	}
+	type base struct {
+		name   string
+		in     bpfvm.Insn
+		unused []field
+	}
+	var bases []base
+	for _, class := range []uint8{bpfvm.ClassALU64, bpfvm.ClassALU} {
+		for _, op := range []uint8{bpfvm.AluADD, bpfvm.AluSUB, bpfvm.AluMUL, bpfvm.AluDIV, bpfvm.AluOR, bpfvm.AluAND,
+			bpfvm.AluLSH, bpfvm.AluRSH, bpfvm.AluMOD, bpfvm.AluXOR, bpfvm.AluMOV, bpfvm.AluARSH} {
+			bases = append(bases,
+				base{fmt.Sprintf("alu %#x K", class|op), bpfvm.Insn{Op: class | op, Imm: 3}, []field{src, off}},
+				base{fmt.Sprintf("alu %#x X", class|op|bpfvm.SrcX), bpfvm.Insn{Op: class | op | bpfvm.SrcX, Src: 2}, []field{imm, off}})
+		}
+		bases = append(bases,
+			base{fmt.Sprintf("neg %#x", class|bpfvm.AluNEG), bpfvm.Insn{Op: class | bpfvm.AluNEG}, []field{src, off, imm}},
+			base{fmt.Sprintf("end %#x", class|bpfvm.AluEND), bpfvm.Insn{Op: class | bpfvm.AluEND, Imm: 16}, []field{src, off}})
+	}
+	for _, class := range []uint8{bpfvm.ClassJMP, bpfvm.ClassJMP32} {
+		for _, op := range []uint8{bpfvm.JmpJEQ, bpfvm.JmpJGT, bpfvm.JmpJSET, bpfvm.JmpJSLE} {
+			bases = append(bases,
+				base{fmt.Sprintf("jump %#x K", class|op), bpfvm.Insn{Op: class | op, Imm: 3}, []field{src}},
+				base{fmt.Sprintf("jump %#x X", class|op|bpfvm.SrcX), bpfvm.Insn{Op: class | op | bpfvm.SrcX, Src: 2}, []field{imm}})
+		}
+	}
+	bases = append(bases,
+		base{"ja", bpfvm.Insn{Op: bpfvm.ClassJMP | bpfvm.JmpJA}, []field{dst, src, imm}},
+		base{"ja32", bpfvm.Insn{Op: bpfvm.ClassJMP32 | bpfvm.JmpJA}, []field{dst, src, off}},
+		base{"call", bpfvm.Insn{Op: bpfvm.ClassJMP | bpfvm.JmpCALL, Imm: conformance.HelperUnwind}, []field{dst, off}},
+		base{"exit", bpfvm.Insn{Op: bpfvm.ClassJMP | bpfvm.JmpEXIT}, []field{dst, src, off, imm}})
+	for _, size := range []uint8{bpfvm.SizeB, bpfvm.SizeH, bpfvm.SizeW, bpfvm.SizeDW} {
+		bases = append(bases,
+			base{fmt.Sprintf("ldx %#x", bpfvm.ClassLDX|bpfvm.ModeMEM|size), bpfvm.Insn{Op: bpfvm.ClassLDX | bpfvm.ModeMEM | size, Src: 10, Off: -8}, []field{imm}},
+			base{fmt.Sprintf("st %#x", bpfvm.ClassST|bpfvm.ModeMEM|size), bpfvm.Insn{Op: bpfvm.ClassST | bpfvm.ModeMEM | size, Dst: 10, Off: -8}, []field{src}},
+			base{fmt.Sprintf("stx %#x", bpfvm.ClassSTX|bpfvm.ModeMEM|size), bpfvm.Insn{Op: bpfvm.ClassSTX | bpfvm.ModeMEM | size, Dst: 10, Off: -8}, []field{imm}})
+	}
+	prog := func(in bpfvm.Insn) []byte {
+		// r2 = 5 (the X forms' source, a helper's argument), the instruction, exit
+		code := bpfvm.Insn{Op: bpfvm.ClassALU64 | bpfvm.AluMOV, Dst: 2, Imm: 5}.Encode(nil)
+		return exitInsn.Encode(in.Encode(code))
+	}
+	for _, e := range engines() {
+		t.Run(e.name, func(t *testing.T) {
+			for _, b := range bases {
+				if _, err := conformance.Exec(prog(b.in), nil, e.new()); err != nil {
+					t.Errorf("%s: the base instruction faults: %v", b.name, err)
+					continue
+				}
+				for _, f := range b.unused {
+					_, err := conformance.Exec(prog(set(b.in, f)), nil, e.new())
+					if err == nil || !strings.Contains(err.Error(), "invalid instruction") {
+						t.Errorf("%s with unused field %d set: %v, want an invalid instruction fault", b.name, f, err)
+					}
+				}
 			}
 		})
 	}
