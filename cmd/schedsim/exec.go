@@ -17,7 +17,7 @@ import (
 )
 
 const execUsage = `usage: schedsim exec [--mem HEX] [--engine jit|interp] [--count N] [PROG]
-       schedsim exec --plugin [--engine jit|interp] [--elf] [MEM]
+       schedsim exec --plugin [--engine jit|interp] [--elf] [--program HEX] [MEM]
 
 Runs a BPF program and prints r0 in hex. PROG (a file,
 or standard input when absent or "-") is hex-encoded instructions (as the
@@ -33,8 +33,8 @@ compare the engines on a raw program.
 --plugin follows the process contract of the BPF conformance suite's
 plugins (github.com/Alan-Jowett/bpf_conformance, as uBPF's ubpf_plugin):
 MEM, the optional operand, is the memory as hex bytes ("01 02 ...");
-standard input is the program as hex bytes of raw instructions, run
-unverified; r1 points at a copy of MEM (0 without one) and r2 is its
+standard input (or --program) is the program as hex bytes of raw
+instructions, run unverified; r1 points at a copy of MEM (0 without one) and r2 is its
 length; helper 5 returns its first argument, as in the suite's reference
 plugins. With --elf (the runner's --elf true) standard input is an ELF
 object instead, whose function "main" runs. It prints r0 in hex without

@@ -62,6 +62,7 @@ func cmdExecPlugin(args []string, stdin io.Reader, stdout, stderr io.Writer) int
 	fs.Usage = func() { fmt.Fprint(fs.Output(), execUsage) }
 	fs.Bool("plugin", true, "BPF conformance suite plugin mode")
 	engine := fs.String("engine", "", "`ENGINE`: jit or interp (default: jit on linux/amd64)")
+	program := fs.String("program", "", "the program as hex bytes, instead of standard input (as uBPF's plugin takes it)")
 	elf := fs.Bool("elf", false, "the program is an ELF object (the runner's --elf true): run its function main")
 	operands, err := pluginArgs(fs, args)
 	if err != nil {
@@ -81,12 +82,16 @@ func cmdExecPlugin(args []string, stdin io.Reader, stdout, stderr io.Writer) int
 			return 2
 		}
 	}
-	src, err := io.ReadAll(stdin)
-	if err != nil {
-		fmt.Fprintf(stderr, "schedsim exec --plugin: reading the program: %v\n", err)
-		return 2
+	src := *program
+	if src == "" {
+		b, err := io.ReadAll(stdin)
+		if err != nil {
+			fmt.Fprintf(stderr, "schedsim exec --plugin: reading the program: %v\n", err)
+			return 2
+		}
+		src = string(b)
 	}
-	code, err := decodeHex(string(src))
+	code, err := decodeHex(src)
 	if err != nil {
 		fmt.Fprintf(stderr, "schedsim exec --plugin: program on standard input: %v\n", err)
 		return 1

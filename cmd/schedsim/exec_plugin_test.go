@@ -43,6 +43,7 @@ func TestCmdExecPlugin(t *testing.T) {
 		{"flags then memory", []string{"--plugin", "--engine=jit", "01 02 00 00"}, loadLen, 0, "205\n"},
 		{"memory first", []string{"01 02 00 00", "--plugin"}, loadLen, 0, "205\n"},
 		{"helper 5", []string{"--plugin"}, helper, 0, "0\n"},
+		{"--program instead of stdin", []string{"--plugin", "--program", "b7 00 00 00 07 00 00 00 95 00 00 00 00 00 00 00"}, nil, 0, "7\n"},
 		{"no memory: r1 = r2 = 0", []string{"--plugin"}, noMem, 0, "0\n"},
 		{"fault", []string{"--plugin"}, fault, 1, "BPF fault at exec+1: invalid load of 8 bytes at 0x8"},
 		{"truncated program", []string{"--plugin"}, loadLen[:12], 1, "not a multiple of 8"},
@@ -54,7 +55,11 @@ func TestCmdExecPlugin(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			got := cmdExec(tt.args, strings.NewReader(suiteHex(t, tt.prog)+"\n"), &stdout, &stderr)
+			stdin := ""
+			if tt.prog != nil {
+				stdin = suiteHex(t, tt.prog) + "\n"
+			}
+			got := cmdExec(tt.args, strings.NewReader(stdin), &stdout, &stderr)
 			if got != tt.status {
 				t.Fatalf("status %d, want %d (stdout %q, stderr %q)", got, tt.status, stdout.String(), stderr.String())
 			}
