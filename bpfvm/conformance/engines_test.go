@@ -24,20 +24,35 @@ func engines() []engine {
 	return e
 }
 
-// runDir runs every .data file of dir on every engine; a test that does
-// not pass fails, except the not-applicable ones, which are logged.
+// runDir runs every .data file of dir on every engine, and preempted
+// after every instruction with the engines taking turns; a test that
+// does not pass fails, except the not-applicable ones, which are logged.
 func runDir(t *testing.T, dir string) {
 	files, err := conformance.Files(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, e := range engines() {
+	all := engines()
+	targets := append(all, engine{"alternating-quantum-1", nil})
+	for _, e := range targets {
+		exec := func(code, mem []byte) (uint64, error) {
+			if e.new == nil {
+				var engs []bpfvm.Engine
+				for _, a := range all {
+					engs = append(engs, a.new())
+				}
+				r0, turns, err := conformance.ExecQuanta(code, mem, engs, 1)
+				if err == nil && turns < 2 {
+					t.Errorf("one quantum of 1 instruction ran a whole program")
+				}
+				return r0, err
+			}
+			return conformance.Exec(code, mem, e.new())
+		}
 		t.Run(e.name, func(t *testing.T) {
 			var results []conformance.Result
 			for _, f := range files {
-				r := conformance.RunFile(f, func(code, mem []byte) (uint64, error) {
-					return conformance.Exec(code, mem, e.new())
-				})
+				r := conformance.RunFile(f, exec)
 				results = append(results, r)
 				switch r.Status {
 				case conformance.Pass:

@@ -50,12 +50,52 @@ const HelperUnwind = 5
 // memory with r1 its address (0 without memory) and r2 its length, a
 // 512-byte stack per frame. mem receives the memory after the run.
 func Exec(code, mem []byte, eng bpfvm.Engine) (uint64, error) {
-	x, err := bpfvm.NewExec(code, len(mem))
+	x, err := newExec(code, len(mem))
 	if err != nil {
 		return 0, err
 	}
 	defer x.Close()
 	x.C.Engine = eng
+	r0, _, err := x.Run(mem)
+	return r0, err
+}
+
+// ExecQuanta is Exec preempted every quantum instructions, the engines
+// taking turns: each quantum resumes where the previous engine stopped
+// (the engines share the suspended state, docs/jit.md). turns is the
+// number of quanta run.
+func ExecQuanta(code, mem []byte, engines []bpfvm.Engine, quantum uint64) (r0 uint64, turns int, err error) {
+	x, err := newExec(code, len(mem))
+	if err != nil {
+		return 0, 0, err
+	}
+	defer x.Close()
+	if err := x.Start(mem); err != nil {
+		return 0, 0, err
+	}
+	for turns = 1; ; turns++ {
+		x.C.Engine = engines[(turns-1)%len(engines)]
+		st, err := x.C.Run(quantum)
+		switch st {
+		case bpfvm.StatusPreempted:
+			continue
+		case bpfvm.StatusExited:
+			copy(mem, x.Memory())
+			return x.C.Regs[0], turns, nil
+		}
+		if err == nil {
+			err = fmt.Errorf("program ended with status %v", st)
+		}
+		return 0, turns, err
+	}
+}
+
+// newExec loads code into a VM of its own with the suite's helper.
+func newExec(code []byte, memSize int) (*bpfvm.Exec, error) {
+	x, err := bpfvm.NewExec(code, memSize)
+	if err != nil {
+		return nil, err
+	}
 	x.C.VM.Registry.AddHelper(&bpfvm.Helper{
 		ID:   HelperUnwind,
 		Name: "conformance_unwind",
@@ -63,8 +103,7 @@ func Exec(code, mem []byte, eng bpfvm.Engine) (uint64, error) {
 		Args: [5]bpfvm.ArgType{bpfvm.ArgAnything},
 		Ret:  bpfvm.RetInteger,
 	})
-	r0, _, err := x.Run(mem)
-	return r0, err
+	return x, nil
 }
 
 // NotApplicableReason says why t needs a feature outside what schedsim
