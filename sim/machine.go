@@ -264,9 +264,7 @@ func NewMachine(p Params, sched Scheduler) (*Machine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("policy %s: ops.init failed: %w", m.ops.Name, err)
 	}
-	if err := m.validateOps(); err != nil {
-		return nil, fmt.Errorf("policy %s: %w", m.ops.Name, err)
-	}
+	m.validateOps()
 	if err := m.setupCgroups(p.Cgroups); err != nil {
 		return nil, fmt.Errorf("policy %s: %w", m.ops.Name, err)
 	}

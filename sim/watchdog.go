@@ -48,10 +48,14 @@ func (m *Machine) checkMembers() error {
 	return nil
 }
 
-// validateOps is validate_ops(), run by scx_ops_enable() after ops.init:
-// an inconsistent ops table is an error (SCX_EXIT_ERROR), ops.exit runs,
-// and the attach fails with -EINVAL.
-func (m *Machine) validateOps() error {
+// validateOps is validate_ops(), run by scx_ops_enable() after ops.init.
+// An inconsistent ops table is an error (SCX_EXIT_ERROR), but the attach
+// succeeds: scx_ops_enable_workfn() (ext.c 6.12) goes to err_disable,
+// which records the error with scx_ops_error(), flushes the disable work
+// (so ops.exit has run before the attach returns) and returns 0, "so that
+// the error is notified through ops.exit() with all the details". The
+// machine then runs under the built-in fallback, as after any ejection.
+func (m *Machine) validateOps() {
 	var msg string
 	switch {
 	case m.ops.Flags&OpsEnqLast != 0 && m.ops.Implements&CbEnqueue == 0:
@@ -63,13 +67,12 @@ func (m *Machine) validateOps() error {
 		msg = "SCX_OPS_BUILTIN_IDLE_PER_NODE requires CPU idle selection enabled"
 	}
 	if msg == "" {
-		return nil
+		return
 	}
-	info := ExitInfo{Kind: ExitError, Reason: "runtime error", Msg: msg}
-	if m.ops.Implements&CbExit != 0 {
-		m.sched.Exit(&info)
+	m.scxError(msg)
+	if m.ejected == nil {
+		m.eject() // kthread_flush_work(&scx_ops_disable_work)
 	}
-	return fmt.Errorf("%w (-EINVAL): %s (validate_ops(), kernel/sched/ext.c)", ErrAttach, msg)
 }
 
 // armWatchdog queues the next check: scx_ops_enable() queues

@@ -55,22 +55,35 @@ func TestTimeoutAboveMaxRefused(t *testing.T) {
 	}
 }
 
-// validate_ops() (ext.c 6.12): SCX_OPS_ENQ_LAST without ops.enqueue is
-// refused with -EINVAL after ops.init, and ops.exit is told why
-// (SCX_EXIT_ERROR).
+// validate_ops() (ext.c 6.12): SCX_OPS_ENQ_LAST without ops.enqueue is an
+// error after ops.init, but the attach succeeds (scx_ops_enable_workfn's
+// err_disable returns 0): ops.exit is told why (SCX_EXIT_ERROR) before
+// NewMachine returns, and the machine runs under the fallback, as the
+// kernel's enq_last_no_enq_fails selftest expects.
 func TestValidateOpsEnqLast(t *testing.T) {
 	pol := newTestPolicy(CbDispatch | CbExit)
 	pol.ops.Flags = OpsEnqLast
-	_, err := NewMachine(testParams(1), pol)
-	if !errors.Is(err, ErrAttach) || !strings.Contains(err.Error(), "SCX_OPS_ENQ_LAST requires ops.enqueue() to be implemented") {
-		t.Fatalf("ENQ_LAST without enqueue: %v", err)
+	m, err := NewMachine(testParams(1), pol)
+	if err != nil {
+		t.Fatalf("ENQ_LAST without enqueue: attach failed: %v", err)
 	}
-	if pol.exitInfo == nil || pol.exitInfo.Kind != ExitError {
-		t.Errorf("ops.exit got %+v, want SCX_EXIT_ERROR", pol.exitInfo)
+	if pol.exitInfo == nil || pol.exitInfo.Kind != ExitError ||
+		pol.exitInfo.Msg != "SCX_OPS_ENQ_LAST requires ops.enqueue() to be implemented" {
+		t.Fatalf("ops.exit got %+v, want SCX_EXIT_ERROR with validate_ops()'s message", pol.exitInfo)
+	}
+	if m.Ejected() == nil || m.Ejected().At != 0 {
+		t.Fatalf("not ejected at attach: %+v", m.Ejected())
+	}
+	if _, err := m.Spawn(TaskSpec{Comm: "t", Behavior: BehaviorFunc(func(*Machine, *Task) Action { return Run(1e6) })}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := m.Run()
+	if err != nil || res.Switches == 0 {
+		t.Fatalf("the fallback ran nothing: %v %+v", err, res)
 	}
 	pol = newTestPolicy(CbEnqueue)
 	pol.ops.Flags = OpsEnqLast
-	if _, err := NewMachine(testParams(1), pol); err != nil {
+	if m, err := NewMachine(testParams(1), pol); err != nil || m.Ejected() != nil {
 		t.Errorf("ENQ_LAST with enqueue: %v", err)
 	}
 }

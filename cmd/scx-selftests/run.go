@@ -1,0 +1,232 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/schedsim/schedsim/bpfvm"
+	"github.com/schedsim/schedsim/policies"
+	"github.com/schedsim/schedsim/sim"
+)
+
+// outcome is what one case did and whether it met the runner's asserts.
+type outcome struct {
+	Got  string
+	Pass bool
+}
+
+// machine is the machine every case runs on: 8 CPUs (4 cores, 2 threads,
+// one LLC), 1000 Hz.
+func machineParams(kv sim.KernelVersion, d uint64) sim.Params {
+	return sim.Params{Topology: sim.TopologySpec{Nodes: 1, LLCsPerNode: 1, CoresPerLLC: 4, ThreadsPerCore: 2},
+		HZ: 1000, Seed: 1, Duration: d, Kernel: kv}
+}
+
+// runCase loads, attaches and runs one case of a test from the objects in
+// dir.
+func runCase(dir string, kv sim.KernelVersion, c tcase) outcome {
+	obj, err := bpfvm.LoadObject(filepath.Join(dir, c.Obj+".bpf.o"))
+	if err != nil {
+		return outcome{Got: "no object: " + firstLine(err)}
+	}
+	opts := policies.Options{NumCPUs: nrCPUs, Ops: c.Ops, Recipe: c.Recipe, NoRecipe: c.Recipe == nil,
+		HZ: 1000, Kernel: kv, Seed: 1, Topology: machineParams(kv, 0).Topology}
+	pol, err := policies.LoadObject(obj, opts)
+	if c.Expect == expectLoadFail {
+		if err != nil {
+			return outcome{Got: "load rejected: " + firstLine(err), Pass: true}
+		}
+		pol.Close()
+		return outcome{Got: "loaded"}
+	}
+	if err != nil {
+		return outcome{Got: "load failed: " + firstLine(err)}
+	}
+	defer pol.Close()
+	n := max(c.Work.Reattach, 1)
+	var res *sim.Result
+	exited := new(int)
+	for i := 0; i < n; i++ {
+		m, err := sim.NewMachine(machineParams(kv, c.Work.Duration), pol)
+		if err != nil {
+			if errors.Is(err, sim.ErrAttach) {
+				return outcome{Got: "attach failed: " + firstLine(err), Pass: c.Expect == expectAttachFail}
+			}
+			return outcome{Got: "attach failed: " + firstLine(err)}
+		}
+		if c.Expect == expectAttachFail {
+			return outcome{Got: "attached"}
+		}
+		*exited = 0
+		if err := spawnWork(m, c.Work, exited); err != nil {
+			return outcome{Got: firstLine(err)}
+		}
+		if res, err = m.Run(); err != nil {
+			return outcome{Got: "run: " + firstLine(err)}
+		}
+		if res.Exit != nil && res.Exit.Kind != sim.ExitUnreg && c.Work.Reattach > 0 {
+			break // the loop stops at the first attach that did not end cleanly
+		}
+	}
+	return evaluate(pol, res, c.Checks, *exited)
+}
+
+// spawnWork forks the runner's children and the background load; exited
+// counts the children that exit.
+func spawnWork(m *sim.Machine, w work, exited *int) error {
+	r := m.Rand("background")
+	// The rest of the system: 2 tasks per CPU that run 0.2-2 ms and
+	// sleep 0.5-5 ms.
+	for i := 0; i < 2*nrCPUs; i++ {
+		run := false
+		if _, err := m.Spawn(sim.TaskSpec{Comm: "bg", Behavior: sim.BehaviorFunc(func(*sim.Machine, *sim.Task) sim.Action {
+			run = !run
+			if run {
+				return sim.Run(200_000 + r.Uint64N(1_800_000))
+			}
+			return sim.Sleep(500_000 + r.Uint64N(4_500_000))
+		})}); err != nil {
+			return err
+		}
+	}
+	comm := w.ChildComm
+	if comm == "" {
+		comm = "runner"
+	}
+	for i := 0; i < w.Children; i++ {
+		step := 0
+		if _, err := m.Spawn(sim.TaskSpec{Comm: comm, Behavior: sim.BehaviorFunc(func(*sim.Machine, *sim.Task) sim.Action {
+			step++
+			switch step {
+			case 1, 3:
+				return sim.Run(20_000) // fork's return, exit's path
+			case 2:
+				return sim.Sleep(w.ChildSleep)
+			}
+			*exited++
+			return sim.Exit()
+		})}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// evaluate applies the checks to the policy's globals and the core's exit
+// information.
+func evaluate(pol *policies.BPFPolicy, res *sim.Result, checks []check, exited int) outcome {
+	var got []string
+	if res != nil && res.Exit != nil {
+		got = append(got, sim.ExitKindName(res.Exit.Kind))
+		if res.Exit.Kind >= sim.ExitError && res.Exit.Msg != "" {
+			got[0] += " (" + trim(res.Exit.Msg, 60) + ")"
+		}
+	}
+	pass := true
+	for _, ch := range checks {
+		v, s, err := lookup(pol, res, ch.Var, exited)
+		if err != nil {
+			got = append(got, err.Error())
+			pass = false
+			continue
+		}
+		want := ch.Val
+		if ch.Var2 != "" {
+			if want, _, err = lookup(pol, res, ch.Var2, exited); err != nil {
+				got = append(got, err.Error())
+				pass = false
+				continue
+			}
+		}
+		ok := false
+		switch ch.Op {
+		case "==":
+			ok = v == want
+		case "!=":
+			ok = v != want
+		case ">=":
+			ok = v >= want
+		case ">":
+			ok = v > want
+		case "streq":
+			ok = s == ch.Str
+		}
+		if !ok {
+			pass = false
+			if ch.Op == "streq" {
+				got = append(got, fmt.Sprintf("%s = %q, want %q", ch.Var, s, ch.Str))
+			} else if ch.Var2 != "" {
+				got = append(got, fmt.Sprintf("%s = %d, want %s %s (%d)", ch.Var, v, ch.Op, ch.Var2, want))
+			} else {
+				got = append(got, fmt.Sprintf("%s = %d, want %s %d", ch.Var, v, ch.Op, want))
+			}
+		}
+	}
+	if len(got) == 0 {
+		got = append(got, "loaded")
+	}
+	return outcome{Got: strings.Join(got, "; "), Pass: pass}
+}
+
+// lookup reads a check's variable: "exit.kind"/"exit.code" (what the
+// core passed to ops.exit), "exited" (children that exited), else a
+// global of the scheduler, with a member path ("uei.kind").
+func lookup(pol *policies.BPFPolicy, res *sim.Result, name string, exited int) (int64, string, error) {
+	switch name {
+	case "exit.kind", "exit.code":
+		if res == nil || res.Exit == nil {
+			return 0, "", fmt.Errorf("%s: ops.exit was not called", name)
+		}
+		if name == "exit.kind" {
+			return int64(res.Exit.Kind), "", nil
+		}
+		return res.Exit.Code, "", nil
+	case "exited":
+		return int64(exited), "", nil
+	}
+	root, path, _ := strings.Cut(name, ".")
+	gv, addr, err := pol.Instance().Var(root)
+	if err != nil {
+		return 0, "", fmt.Errorf("%s: no such global", root)
+	}
+	b, err := pol.VM().Mem.Bytes(addr, uint64(gv.Size))
+	if err != nil || gv.Type == nil {
+		return 0, "", fmt.Errorf("%s: unreadable", root)
+	}
+	v, err := bpfvm.DecodeValue(gv.Type, b)
+	if err != nil {
+		return 0, "", fmt.Errorf("%s: %v", root, err)
+	}
+	if path != "" {
+		var ok bool
+		if v, ok = v.Field(path); !ok {
+			return 0, "", fmt.Errorf("%s: no member %s", root, path)
+		}
+	}
+	switch v.Kind {
+	case bpfvm.KindInt, bpfvm.KindEnum:
+		return v.Int, v.Str, nil
+	case bpfvm.KindUint, bpfvm.KindBool, bpfvm.KindPtr:
+		return int64(v.Uint), "", nil
+	case bpfvm.KindString:
+		return 0, v.Str, nil
+	case bpfvm.KindArray:
+		// a char array that does not hold a clean string
+		return 0, string(v.Raw), nil
+	}
+	return 0, "", fmt.Errorf("%s: a %s, not a number", name, v.Kind)
+}
+
+func firstLine(err error) string {
+	s, _, _ := strings.Cut(err.Error(), "\n")
+	return trim(s, 140)
+}
+
+func trim(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "..."
+	}
+	return s
+}
