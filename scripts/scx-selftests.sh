@@ -23,6 +23,9 @@
 #                 against its tools/sched_ext/include
 #   --vmlinux F   the vmlinux.h to build against (default: schedsim's own,
 #                 policies/include/vmlinux.h; CO-RE relocates either)
+#   --newer-vmlinux F  the same for --newer (default: --vmlinux); newer scx
+#                 headers need types schedsim's vmlinux.h lacks
+#                 (struct bpf_iter_bits): give a real kernel's
 #   --out DIR     where objects and logs go (default /tmp/schedsim-scx-selftests)
 #   --md, -run R  passed to cmd/scx-selftests (Markdown table; test filter)
 #
@@ -30,7 +33,7 @@
 # python3, git (for --scx), go.
 set -euo pipefail
 
-KERNEL= SCX= NEWER= VMLINUX= OUT=/tmp/schedsim-scx-selftests
+KERNEL= SCX= NEWER= VMLINUX= NEWVML= OUT=/tmp/schedsim-scx-selftests
 TOOLARGS=()
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -38,6 +41,7 @@ while [ $# -gt 0 ]; do
 	--scx) SCX=$2; shift 2 ;;
 	--newer) NEWER=$2; shift 2 ;;
 	--vmlinux) VMLINUX=$2; shift 2 ;;
+	--newer-vmlinux) NEWVML=$2; shift 2 ;;
 	--out) OUT=$2; shift 2 ;;
 	--md) TOOLARGS+=(-md); shift ;;
 	-run|--run) TOOLARGS+=(-run "$2"); shift 2 ;;
@@ -50,8 +54,10 @@ REPO=$(cd "$(dirname "$0")/.." && pwd)
 . "$REPO/scripts/lib/bpfbuild.sh"
 CLANG=${CLANG:-clang-19}
 VMLINUX=${VMLINUX:-$REPO/policies/include/vmlinux.h}
-mkdir -p "$OUT/inc" "$OUT/vmlinux" "$OUT/6.12" "$OUT/newer"
+NEWVML=${NEWVML:-$VMLINUX}
+mkdir -p "$OUT/inc" "$OUT/vmlinux" "$OUT/vmlinux-newer" "$OUT/6.12" "$OUT/newer"
 cp "$VMLINUX" "$OUT/vmlinux/vmlinux.h"
+cp "$NEWVML" "$OUT/vmlinux-newer/vmlinux.h"
 kernel_libbpf_headers "$KERNEL" "$OUT/inc"
 SYS=$(clang_sys_includes "$CLANG")
 # BPF_CFLAGS of tools/testing/selftests/sched_ext/Makefile (x86)
@@ -70,12 +76,12 @@ if [ ! -f "$scx612/scx/common.bpf.h" ]; then
 	fi
 fi
 
-# build SRCDIR SCXINC OUTDIR NAMES...: compile each NAME.bpf.c.
+# build SRCDIR SCXINC VMLINUXDIR OUTDIR NAMES...: compile each NAME.bpf.c.
 build() {
-	local src=$1 inc=$2 out=$3; shift 3
+	local src=$1 inc=$2 vml=$3 out=$4; shift 4
 	for n in "$@"; do
 		# shellcheck disable=SC2086
-		if ! $CLANG $CFLAGS -I"$src" -I"$src/include" -I"$inc" -I"$inc/bpf-compat" -I"$OUT/inc" -I"$OUT/vmlinux" \
+		if ! $CLANG $CFLAGS -I"$src" -I"$src/include" -I"$inc" -I"$inc/bpf-compat" -I"$OUT/inc" -I"$vml" \
 			$SYS -c "$src/$n.bpf.c" -o "$out/$n.bpf.o" 2>"$out/$n.build.log"; then
 			echo "build failed: $n ($out/$n.build.log)" >&2
 			rm -f "$out/$n.bpf.o"
@@ -85,11 +91,11 @@ build() {
 
 T=$KERNEL/tools/testing/selftests/sched_ext
 mapfile -t names < <(cd "$T" && ls *.bpf.c | sed 's/\.bpf\.c$//')
-build "$T" "$scx612" "$OUT/6.12" "${names[@]}"
+build "$T" "$scx612" "$OUT/vmlinux" "$OUT/6.12" "${names[@]}"
 if [ -n "$NEWER" ]; then
 	TN=$NEWER/tools/testing/selftests/sched_ext
 	mapfile -t names < <(cd "$TN" && ls *.bpf.c | sed 's/\.bpf\.c$//')
-	build "$TN" "$NEWER/tools/sched_ext/include" "$OUT/newer" "${names[@]}"
+	build "$TN" "$NEWER/tools/sched_ext/include" "$OUT/vmlinux-newer" "$OUT/newer" "${names[@]}"
 fi
 
 cd "$REPO"

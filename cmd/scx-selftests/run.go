@@ -19,9 +19,12 @@ type outcome struct {
 
 // machine is the machine every case runs on: 8 CPUs (4 cores, 2 threads,
 // one LLC), 1000 Hz.
-func machineParams(kv sim.KernelVersion, d uint64) sim.Params {
-	return sim.Params{Topology: sim.TopologySpec{Nodes: 1, LLCsPerNode: 1, CoresPerLLC: 4, ThreadsPerCore: 2},
-		HZ: 1000, Seed: 1, Duration: d, Kernel: kv}
+func machineParams(kv sim.KernelVersion, topo *sim.TopologySpec, d uint64) sim.Params {
+	t := sim.TopologySpec{Nodes: 1, LLCsPerNode: 1, CoresPerLLC: 4, ThreadsPerCore: 2}
+	if topo != nil {
+		t = *topo
+	}
+	return sim.Params{Topology: t, HZ: 1000, Seed: 1, Duration: d, Kernel: kv}
 }
 
 // runCase loads, attaches and runs one case of a test from the objects in
@@ -32,7 +35,7 @@ func runCase(dir string, kv sim.KernelVersion, c tcase) outcome {
 		return outcome{Got: "no object: " + firstLine(err)}
 	}
 	opts := policies.Options{NumCPUs: nrCPUs, Ops: c.Ops, Recipe: c.Recipe, NoRecipe: c.Recipe == nil,
-		HZ: 1000, Kernel: kv, Seed: 1, Topology: machineParams(kv, 0).Topology}
+		HZ: 1000, Kernel: kv, Seed: 1, Topology: machineParams(kv, c.Topo, 0).Topology}
 	pol, err := policies.LoadObject(obj, opts)
 	if c.Expect == expectLoadFail {
 		if err != nil {
@@ -49,7 +52,7 @@ func runCase(dir string, kv sim.KernelVersion, c tcase) outcome {
 	var res *sim.Result
 	exited := new(int)
 	for i := 0; i < n; i++ {
-		m, err := sim.NewMachine(machineParams(kv, c.Work.Duration), pol)
+		m, err := sim.NewMachine(machineParams(kv, c.Topo, c.Work.Duration), pol)
 		if err != nil {
 			if errors.Is(err, sim.ErrAttach) {
 				return outcome{Got: "attach failed: " + firstLine(err), Pass: c.Expect == expectAttachFail}
@@ -87,6 +90,18 @@ func spawnWork(m *sim.Machine, w work, exited *int) error {
 				return sim.Run(200_000 + r.Uint64N(1_800_000))
 			}
 			return sim.Sleep(500_000 + r.Uint64N(4_500_000))
+		})}); err != nil {
+			return err
+		}
+	}
+	for i := 0; i < w.Workers; i++ {
+		run := false
+		if _, err := m.Spawn(sim.TaskSpec{Comm: "runner", Behavior: sim.BehaviorFunc(func(*sim.Machine, *sim.Task) sim.Action {
+			run = !run
+			if run {
+				return sim.Run(10_000)
+			}
+			return sim.Sleep(w.WorkerSleep)
 		})}); err != nil {
 			return err
 		}
@@ -186,6 +201,9 @@ func lookup(pol *policies.BPFPolicy, res *sim.Result, name string, exited int) (
 	case "exited":
 		return int64(exited), "", nil
 	}
+	if m, ok := strings.CutSuffix(name, ">0"); ok {
+		return positiveEntries(pol, m)
+	}
 	root, path, _ := strings.Cut(name, ".")
 	gv, addr, err := pol.Instance().Var(root)
 	if err != nil {
@@ -229,4 +247,24 @@ func trim(s string, n int) string {
 		return s[:n] + "..."
 	}
 	return s
+}
+
+// positiveEntries counts the entries of an array map whose value is
+// positive (peek_dsq's print_observed_pids()).
+func positiveEntries(pol *policies.BPFPolicy, name string) (int64, string, error) {
+	m := pol.Instance().Map(name)
+	if m == nil {
+		return 0, "", fmt.Errorf("%s: no such map", name)
+	}
+	es, err := bpfvm.DumpMap(m)
+	if err != nil {
+		return 0, "", fmt.Errorf("%s: %v", name, err)
+	}
+	n := int64(0)
+	for _, e := range es {
+		if e.Value.Int > 0 || (e.Value.Kind == bpfvm.KindUint && e.Value.Uint > 0 && int64(e.Value.Uint) > 0) {
+			n++
+		}
+	}
+	return n, "", nil
 }

@@ -32,6 +32,10 @@ type work struct {
 	ChildSleep uint64 // each sleeps this long, then exits (ns)
 	Duration   uint64 // how long the scheduler stays attached (ns)
 	Reattach   int    // reload_loop: attach/detach this many times
+	// Workers are the runner's own threads looping on
+	// usleep(WorkerSleep) and sched_yield() (peek_dsq).
+	Workers     int
+	WorkerSleep uint64
 }
 
 // check is one assertion of the runner on the scheduler's globals (after
@@ -53,6 +57,7 @@ type tcase struct {
 	Ops    string // struct_ops variable when the object has several
 	Recipe *policies.Recipe
 	Expect expect
+	Topo   *sim.TopologySpec // nil: 8 CPUs, 4 cores x 2 threads, one LLC
 	Work   work
 	Checks []check
 }
