@@ -685,6 +685,26 @@ func (k *ktypes) build() {
 	// has one (schedsim's tasks have none: p->mempolicy is NULL)
 	k.cstruct("mempolicy", k.f("int refcnt"), k.f("unsigned short mode"), k.f("unsigned short flags"),
 		k.f("int home_node"))
+	// include/linux/uidgid_types.h and cred.h: the members scx_layered's
+	// user/group id rules read (schedsim's p->real_cred is NULL)
+	for _, id := range []string{"kuid_t", "kgid_t"} {
+		st := &btf.Struct{}
+		k.layout(st, k.f("unsigned int val"))
+		k.define(id, &btf.Typedef{Name: id, Type: st})
+	}
+	k.cstruct("cred", k.f("int usage"), k.f("kuid_t uid"), k.f("kgid_t gid"), k.f("kuid_t suid"),
+		k.f("kgid_t sgid"), k.f("kuid_t euid"), k.f("kgid_t egid"))
+	// include/linux/pid.h, pid_namespace.h, ns_common.h, sched/signal.h:
+	// what scx's namespace.bpf.h reads (p->thread_pid and p->signal are
+	// NULL here: no pid namespaces)
+	k.enum("pid_type", false, ev{Name: "PIDTYPE_PID", Value: 0}, ev{Name: "PIDTYPE_TGID", Value: 1},
+		ev{Name: "PIDTYPE_PGID", Value: 2}, ev{Name: "PIDTYPE_SID", Value: 3}, ev{Name: "PIDTYPE_MAX", Value: 4})
+	pidns := k.declare("pid_namespace")
+	k.cstruct("ns_common", k.f("unsigned int inum"))
+	k.layout(pidns, k.f("unsigned int level"), k.f("struct ns_common ns"))
+	k.cstruct("upid", k.f("int nr"), k.f("struct pid_namespace *ns"))
+	k.cstruct("pid", k.f("int count"), k.f("unsigned int level"), k.f("struct upid numbers[1]"))
+	k.cstruct("signal_struct", k.f("int nr_threads"), k.f("struct pid *pids[4]"))
 
 	k.schedExtEnums()
 

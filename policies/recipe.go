@@ -32,6 +32,8 @@ type Recipe struct {
 	Name string `toml:"name"`
 	// About says where the recipe comes from (the user space it mirrors).
 	About string `toml:"about"`
+	// Base names a shipped recipe this one extends (see parseRecipe).
+	Base string `toml:"base"`
 	// Rodata sets `const volatile` globals by name (integers, booleans,
 	// strings, arrays of integers, or "$expression" strings).
 	Rodata map[string]any `toml:"rodata"`
@@ -143,7 +145,32 @@ var recipeFS embed.FS
 
 // ParseRecipe parses a recipe in TOML; name is used in messages.
 func ParseRecipe(name string, data []byte) (*Recipe, error) {
+	return parseRecipe(name, data, 0)
+}
+
+// parseRecipe decodes a recipe over the shipped recipe its `base` names,
+// if any: the base's tables stay unless the recipe sets the same keys,
+// its other values and its [[...]] lists are replaced by the recipe's.
+func parseRecipe(name string, data []byte, depth int) (*Recipe, error) {
 	var r Recipe
+	var head struct {
+		Base string `toml:"base"`
+	}
+	if _, err := toml.Decode(string(data), &head); err == nil && head.Base != "" {
+		if depth > 4 {
+			return nil, fmt.Errorf("recipe %s: base %q: bases nest too deep", name, head.Base)
+		}
+		bdata, err := recipeFS.ReadFile(path.Join("recipes", head.Base+".toml"))
+		if err != nil {
+			return nil, fmt.Errorf("recipe %s: base %q is not a shipped recipe (%s)", name, head.Base, strings.Join(Recipes(), ", "))
+		}
+		b, err := parseRecipe("policies/recipes/"+head.Base+".toml", bdata, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		r = *b
+		r.Base = head.Base
+	}
 	md, err := toml.NewDecoder(bytes.NewReader(data)).Decode(&r)
 	if err != nil {
 		var pe toml.ParseError
@@ -157,7 +184,7 @@ func ParseRecipe(name string, data []byte) (*Recipe, error) {
 		for i, k := range und {
 			keys[i] = k.String()
 		}
-		return nil, fmt.Errorf("recipe %s: unknown keys %s (valid: name, about, autoload, rodata, kconfig, ops_flags, ops_flags_or, resize, max_entries, boot_offset, inner_maps.map/count, periodic.every/prog/args/map/key/value/for/set/or, user_task.comm/from/to/queued/scheduled/cost/batch/order, kernel_threads.every/run, per_cpu, per_llc, per_node, arena_lib.task_ctx/static_pages, map.map/for/key/value/when, map_fields.map/key/for/set/prox, syscall.prog/for/args/allow_fail/when/after_init)",
+		return nil, fmt.Errorf("recipe %s: unknown keys %s (valid: name, about, base, autoload, rodata, kconfig, ops_flags, ops_flags_or, resize, max_entries, boot_offset, inner_maps.map/count, periodic.every/prog/args/map/key/value/for/set/or, user_task.comm/from/to/queued/scheduled/cost/batch/order, kernel_threads.every/run, per_cpu, per_llc, per_node, arena_lib.task_ctx/static_pages, map.map/for/key/value/when, map_fields.map/key/for/set/prox, syscall.prog/for/args/allow_fail/when/after_init)",
 			name, strings.Join(keys, ", "))
 	}
 	for i, mf := range r.MapFields {
@@ -354,7 +381,14 @@ func evalExpr(s string, vars map[string]int64) (int64, error) {
 			}
 			return v, nil
 		}
-		return strconv.ParseInt(t, 0, 64)
+		n, err := strconv.ParseInt(t, 0, 64)
+		if err != nil {
+			// 2^63 and up (as a substituted -2^63 reads): two's complement
+			if u, uerr := strconv.ParseUint(t, 0, 64); uerr == nil {
+				return int64(u), nil
+			}
+		}
+		return n, err
 	}
 	// sum of products
 	var sum, prod int64
@@ -488,12 +522,7 @@ func (r *Recipe) apply(obj *bpfvm.Object, opts *Options, objFlags uint64) (flags
 	}
 	for _, k := range sortedKeys(r.PerLLC) {
 		for llc := range topo.LLCMask {
-			first := topo.LLCMask[llc].Next(0)
-			lv := map[string]int64{"llc": int64(llc), "llc_first": int64(first), "node": int64(topo.CPUs[first].Node),
-				"llc_cpus": int64(topo.LLCMask[llc].Weight())}
-			for w := 0; w < 8; w++ {
-				lv[fmt.Sprintf("llc_mask%d", w)] = int64(topo.LLCMask[llc].Bits[w])
-			}
+			lv := llcVars(topo, llc)
 			for lvl, ids := range llcNeighbors(topo, llc) {
 				lv[fmt.Sprintf("nbr%d_n", lvl)] = int64(len(ids))
 				for j := 0; j < 16; j++ {
@@ -513,12 +542,7 @@ func (r *Recipe) apply(obj *bpfvm.Object, opts *Options, objFlags uint64) (flags
 	}
 	for _, k := range sortedKeys(r.PerNode) {
 		for node := range topo.NodeMask {
-			mask := &topo.NodeMask[node]
-			nv := map[string]int64{"node": int64(node), "node_first": int64(mask.Next(0)), "node_cpus": int64(mask.Weight())}
-			for w := 0; w < 8; w++ {
-				nv[fmt.Sprintf("node_mask%d", w)] = int64(mask.Bits[w])
-			}
-			v, err := evalExpr(strings.TrimPrefix(r.PerNode[k], "="), mergeVars(vars, nv))
+			v, err := evalExpr(strings.TrimPrefix(r.PerNode[k], "="), mergeVars(vars, nodeVars(topo, node)))
 			if err != nil {
 				return 0, false, fmt.Errorf("recipe %s: per_node %s: %w", r.file, k, err)
 			}
@@ -670,12 +694,11 @@ func syscallIterations(t *sim.Topology, each string) []map[string]int64 {
 		}
 	case "llc":
 		for i := range t.LLCMask {
-			first := t.LLCMask[i].Next(0)
-			out = append(out, map[string]int64{"llc": int64(i), "llc_first": int64(first), "node": int64(t.CPUs[first].Node)})
+			out = append(out, llcVars(t, i))
 		}
 	case "node":
 		for i := range t.NodeMask {
-			out = append(out, map[string]int64{"node": int64(i), "node_first": int64(t.NodeMask[i].Next(0))})
+			out = append(out, nodeVars(t, i))
 		}
 	}
 	return out
@@ -814,6 +837,29 @@ func cInt(t btf.Type, v int64) any {
 func isBool(t btf.Type) bool {
 	i, ok := btf.UnderlyingType(t).(*btf.Int)
 	return ok && i.Encoding&btf.Bool != 0
+}
+
+// llcVars are the variables of LLC llc: its first CPU, CPU count, node
+// and the words of its CPU mask.
+func llcVars(t *sim.Topology, llc int) map[string]int64 {
+	mask := &t.LLCMask[llc]
+	first := mask.Next(0)
+	v := map[string]int64{"llc": int64(llc), "llc_first": int64(first), "node": int64(t.CPUs[first].Node),
+		"llc_cpus": int64(mask.Weight())}
+	for w := 0; w < 8; w++ {
+		v[fmt.Sprintf("llc_mask%d", w)] = int64(mask.Bits[w])
+	}
+	return v
+}
+
+// nodeVars are the variables of NUMA node node.
+func nodeVars(t *sim.Topology, node int) map[string]int64 {
+	mask := &t.NodeMask[node]
+	v := map[string]int64{"node": int64(node), "node_first": int64(mask.Next(0)), "node_cpus": int64(mask.Weight())}
+	for w := 0; w < 8; w++ {
+		v[fmt.Sprintf("node_mask%d", w)] = int64(mask.Bits[w])
+	}
+	return v
 }
 
 // cpuVars are the variables of CPU cpu: its core, LLC, node, thread and

@@ -120,7 +120,7 @@ func TestCInt(t *testing.T) {
 // named after its file, so that the ops name finds it.
 func TestShippedRecipes(t *testing.T) {
 	names := Recipes()
-	if len(names) < 15 {
+	if len(names) < 17 {
 		t.Fatalf("%d shipped recipes: %v", len(names), names)
 	}
 	for _, n := range names {
@@ -132,5 +132,23 @@ func TestShippedRecipes(t *testing.T) {
 		if r.Name != n {
 			t.Errorf("policies/recipes/%s.toml is named %q", n, r.Name)
 		}
+	}
+}
+
+// TestRecipeBase: base = "p2dq" starts from the shipped p2dq recipe; the
+// recipe's own table keys are added to (or override) the base's.
+func TestRecipeBase(t *testing.T) {
+	r, err := ParseRecipe("b.toml", []byte("name = \"x\"\nbase = \"p2dq\"\n[rodata]\nppid = -1\n\"p2dq_config.dsq_shift\" = 9\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Name != "x" || r.ArenaLib == nil || r.ArenaLib.TaskCtx != "task_p2dq" || r.PerCPU["cpu_llc_ids"] != "$llc" {
+		t.Fatalf("recipe %+v lacks p2dq's", r)
+	}
+	if r.Rodata["ppid"] != int64(-1) || r.Rodata["p2dq_config.dsq_shift"] != int64(9) || r.Rodata["topo_config.nr_cpus"] != "$nr_cpus" {
+		t.Fatalf("rodata %v: want the recipe's ppid and dsq_shift over p2dq's", r.Rodata)
+	}
+	if _, err := ParseRecipe("b.toml", []byte("name = \"x\"\nbase = \"nope\"\n")); err == nil {
+		t.Fatal("base nope accepted")
 	}
 }

@@ -111,9 +111,6 @@ func (b *BPFPolicy) runPeriodic(r *Recipe, ps PeriodicStep, tick int64, prev, cu
 				cpus = append(cpus, c)
 			}
 			vs["llc_util_ppm"] = utilPPM(prev, cur, cpus)
-			for w := 0; w < 8; w++ {
-				vs[fmt.Sprintf("llc_mask%d", w)] = int64(mask.Bits[w])
-			}
 		}
 		for _, k := range sortedKeys(ps.Or) {
 			if err := b.writeGlobal(k, ps.Or[k], vs, true); err != nil {

@@ -39,6 +39,11 @@ func TestVtimeQueue(t *testing.T) {
 	if q.first() != 5 || q.queue[0].vrt != 1_000_000 || q.queue[1].vrt != 1_000_000 {
 		t.Fatalf("head pid %d vruntime %v / %v, want pid 5 at 1e6 before pid 1 at 1e6", q.first(), q.queue[0].vrt, q.queue[1].vrt)
 	}
+	// reported again while queued: still one entry
+	q.enqueue(1, 600_000, 100)
+	if q.len() != 2 || q.queue[1].pid != 1 || q.queue[1].vrt != 1_500_000 {
+		t.Fatalf("after re-reporting pid 1: %d queued, second pid %d at %v; want 2, pid 1 at 1.5e6", q.len(), q.queue[1].pid, q.queue[1].vrt)
+	}
 }
 
 // TestUserTaskVruntimeNeedsFields runs the relay policy with order = "vruntime" on an

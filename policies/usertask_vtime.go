@@ -25,6 +25,7 @@ type vtask struct {
 	pid     int32
 	sumExec uint64
 	vrt     float64
+	queued  bool
 }
 
 func newVtimeQueue() *vtimeQueue { return &vtimeQueue{tasks: map[int32]*vtask{}} }
@@ -49,6 +50,17 @@ func (q *vtimeQueue) enqueue(pid int32, sumExec, weight uint64) {
 		t.vrt = q.minVrt
 	}
 	t.sumExec = sumExec
+	if t.queued {
+		// reported again while queued (the kernel dequeued and
+		// re-enqueued it): one entry, at its new place
+		for i, o := range q.queue {
+			if o == t {
+				q.queue = append(q.queue[:i], q.queue[i+1:]...)
+				break
+			}
+		}
+	}
+	t.queued = true
 	i := 0
 	for i < len(q.queue) && t.vrt > q.queue[i].vrt {
 		i++
@@ -61,6 +73,7 @@ func (q *vtimeQueue) enqueue(pid int32, sumExec, weight uint64) {
 // pop removes the head once it was dispatched, as dispatch_batch() does.
 func (q *vtimeQueue) pop() {
 	q.minVrt = q.queue[0].vrt
+	q.queue[0].queued = false
 	q.queue[0] = nil
 	q.queue = q.queue[1:]
 }

@@ -18,6 +18,12 @@ struct task_struct;
 struct css_set;
 struct mm_struct;
 struct mempolicy;
+struct cred;
+struct pid_namespace;
+struct ns_common;
+struct upid;
+struct pid;
+struct signal_struct;
 struct cpumask;
 struct sched_ext_entity;
 struct sched_avg;
@@ -53,6 +59,14 @@ struct bpf_cpumask;
 enum {
 	false = 0,
 	true = 1,
+};
+
+enum pid_type {
+	PIDTYPE_PID = 0,
+	PIDTYPE_TGID = 1,
+	PIDTYPE_PGID = 2,
+	PIDTYPE_SID = 3,
+	PIDTYPE_MAX = 4,
 };
 
 enum scx_public_consts {
@@ -411,6 +425,9 @@ struct task_struct {
 	unsigned long nivcsw;
 	struct css_set *cgroups;
 	struct mempolicy *mempolicy;
+	const struct cred *real_cred;
+	struct pid *thread_pid;
+	struct signal_struct *signal;
 };
 
 struct css_set {
@@ -423,6 +440,49 @@ struct mempolicy {
 	unsigned short mode;
 	unsigned short flags;
 	int home_node;
+};
+
+typedef struct {
+	unsigned int val;
+} kuid_t;
+
+typedef struct {
+	unsigned int val;
+} kgid_t;
+
+struct cred {
+	int usage;
+	kuid_t uid;
+	kgid_t gid;
+	kuid_t suid;
+	kgid_t sgid;
+	kuid_t euid;
+	kgid_t egid;
+};
+
+struct ns_common {
+	unsigned int inum;
+};
+
+struct pid_namespace {
+	unsigned int level;
+	struct ns_common ns;
+};
+
+struct upid {
+	int nr;
+	struct pid_namespace *ns;
+};
+
+struct pid {
+	int count;
+	unsigned int level;
+	struct upid numbers[1];
+};
+
+struct signal_struct {
+	int nr_threads;
+	struct pid *pids[4];
 };
 
 typedef struct cpumask cpumask_t;
