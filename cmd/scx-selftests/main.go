@@ -58,6 +58,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	rows := [][]string{{"suite", "test", "case", "expected", "got", "result"}}
+	var needs []string
 	failed := 0
 	counts := map[string]int{}
 	for _, t := range tests {
@@ -76,12 +77,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 			if !o.Pass {
 				res = "FAIL"
 				failed++
+				if t.Needs != "" && (len(needs) == 0 || !strings.HasPrefix(needs[len(needs)-1], t.Name+":")) {
+					needs = append(needs, t.Name+": needs "+t.Needs)
+				}
 			}
 			counts[res]++
 			rows = append(rows, []string{t.Suite, t.Name, c.Label, expected(c), o.Got, res})
 		}
 	}
 	printTable(stdout, rows, *md)
+	if len(needs) > 0 {
+		fmt.Fprintf(stdout, "\n%s\n", strings.Join(needs, "\n"))
+	}
 	fmt.Fprintf(stdout, "\n%d pass, %d FAIL, %d skip\n", counts["pass"], counts["FAIL"], counts["skip"])
 	if failed > 0 {
 		return 1

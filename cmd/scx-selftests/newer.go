@@ -31,6 +31,10 @@ func suiteNewer() []selftest {
 	tests := []selftest{
 		{Name: "allowed_cpus", Since: "6.16", Cases: []tcase{{Obj: "allowed_cpus", Recipe: selectFromUser("allowed_cpus"),
 			Work: sleep1, Checks: []check{stillAttached}}}},
+		{Name: "cyclic_kick_wait", Since: "7.0", Cases: []tcase{{Obj: "cyclic_kick_wait",
+			Recipe: &policies.Recipe{Name: "cyclic_kick_wait", Rodata: map[string]any{"test_cpu_a": 0, "test_cpu_b": 1, "test_cpu_c": 2}},
+			Work:   work{PinnedWorkers: []int{0, 1, 2}, Duration: 5 * sec},
+			Checks: []check{stillAttached, {Var: "nr_wait_kicks", Op: ">", Val: 0, From: "(the A -> B -> C -> A SCX_KICK_WAIT kicks happened)"}}}}},
 		{Name: "dsp_local_on", Since: "6.13", Cases: []tcase{{Obj: "dsp_local_on",
 			Recipe: &policies.Recipe{Name: "dsp_local_on", Rodata: map[string]any{"nr_cpus": "$nr_cpus"}},
 			Work:   sleep1, Checks: []check{{Var: "uei.kind", Op: "==", Val: kindUnreg,
@@ -53,6 +57,13 @@ func suiteNewer() []selftest {
 				{Var: "debug_ksym_exists", Op: "==", Val: 1, From: "scx_bpf_dsq_peek exists (native mode)"},
 				{Var: "peek_results>0", Op: ">", Val: 0, From: "native mode: some pid observed in the DSQ pool (pid_count > 0)"},
 			}}}},
+		{Name: "rt_stall", Since: "6.19",
+			Needs: "the sched_ext deadline server (6.19: RT tasks may not starve sched_ext tasks); schedsim simulates 6.12-6.18, where a SCHED_FIFO hog does starve them (no RT throttling either)",
+			Cases: []tcase{{Obj: "rt_stall",
+			// the two EXT rounds of four (the FAIR ones need CFS)
+			Work: work{RTHog: true, Duration: 5 * sec},
+			Checks: []check{stillAttached, {Var: "ext_share_pm", Op: ">=", Val: 40,
+				From: "the EXT task gets >= 4% of CPU 0 against a SCHED_FIFO hog (the ext deadline server)"}}}}},
 	}
 	for i := range tests {
 		tests[i].Suite, tests[i].Kernel = "newer", sim.KernelLatest

@@ -50,9 +50,10 @@ func runCase(dir string, kv sim.KernelVersion, c tcase) outcome {
 	defer pol.Close()
 	n := max(c.Work.Reattach, 1)
 	var res *sim.Result
+	var m *sim.Machine
 	exited := new(int)
 	for i := 0; i < n; i++ {
-		m, err := sim.NewMachine(machineParams(kv, c.Topo, c.Work.Duration), pol)
+		m, err = sim.NewMachine(machineParams(kv, c.Topo, c.Work.Duration), pol)
 		if err != nil {
 			if errors.Is(err, sim.ErrAttach) {
 				return outcome{Got: "attach failed: " + firstLine(err), Pass: c.Expect == expectAttachFail}
@@ -73,7 +74,26 @@ func runCase(dir string, kv sim.KernelVersion, c tcase) outcome {
 			break // the loop stops at the first attach that did not end cleanly
 		}
 	}
-	return evaluate(pol, res, c.Checks, *exited)
+	return evaluate(pol, res, c.Checks, facts(m, *exited))
+}
+
+// facts are what the runners measure outside the scheduler: children
+// reaped, and rt_stall's CPU shares (from /proc/PID/stat there).
+func facts(m *sim.Machine, exited int) map[string]int64 {
+	f := map[string]int64{"exited": int64(exited)}
+	var ext, rt uint64
+	for _, t := range m.Tasks() {
+		switch t.Comm {
+		case "ext_hog":
+			ext += t.Stats.Runtime
+		case "rt_hog":
+			rt += t.Stats.Runtime
+		}
+	}
+	if ext+rt > 0 {
+		f["ext_share_pm"] = int64(ext * 1000 / (ext + rt))
+	}
+	return f
 }
 
 // spawnWork forks the runner's children and the background load; exited
@@ -106,6 +126,30 @@ func spawnWork(m *sim.Machine, w work, exited *int) error {
 			return err
 		}
 	}
+	for _, cpu := range w.PinnedWorkers {
+		for i := 0; i < 4; i++ {
+			run := false
+			if _, err := m.Spawn(sim.TaskSpec{Comm: "runner", Affinity: []int{cpu}, Behavior: sim.BehaviorFunc(func(*sim.Machine, *sim.Task) sim.Action {
+				run = !run
+				if run {
+					return sim.Run(10_000)
+				}
+				return sim.Sleep(1_000)
+			})}); err != nil {
+				return err
+			}
+		}
+	}
+	if w.RTHog {
+		busy := sim.BehaviorFunc(func(*sim.Machine, *sim.Task) sim.Action { return sim.Run(w.Duration) })
+		if _, err := m.Spawn(sim.TaskSpec{Comm: "ext_hog", Affinity: []int{0}, Behavior: busy}); err != nil {
+			return err
+		}
+		if _, err := m.Spawn(sim.TaskSpec{Comm: "rt_hog", Affinity: []int{0}, Behavior: busy,
+			Class: sim.ClassRT, RTPriority: 50}); err != nil {
+			return err
+		}
+	}
 	comm := w.ChildComm
 	if comm == "" {
 		comm = "runner"
@@ -131,7 +175,7 @@ func spawnWork(m *sim.Machine, w work, exited *int) error {
 
 // evaluate applies the checks to the policy's globals and the core's exit
 // information.
-func evaluate(pol *policies.BPFPolicy, res *sim.Result, checks []check, exited int) outcome {
+func evaluate(pol *policies.BPFPolicy, res *sim.Result, checks []check, facts map[string]int64) outcome {
 	var got []string
 	if res != nil && res.Exit != nil {
 		got = append(got, sim.ExitKindName(res.Exit.Kind))
@@ -141,7 +185,7 @@ func evaluate(pol *policies.BPFPolicy, res *sim.Result, checks []check, exited i
 	}
 	pass := true
 	for _, ch := range checks {
-		v, s, err := lookup(pol, res, ch.Var, exited)
+		v, s, err := lookup(pol, res, ch.Var, facts)
 		if err != nil {
 			got = append(got, err.Error())
 			pass = false
@@ -149,7 +193,7 @@ func evaluate(pol *policies.BPFPolicy, res *sim.Result, checks []check, exited i
 		}
 		want := ch.Val
 		if ch.Var2 != "" {
-			if want, _, err = lookup(pol, res, ch.Var2, exited); err != nil {
+			if want, _, err = lookup(pol, res, ch.Var2, facts); err != nil {
 				got = append(got, err.Error())
 				pass = false
 				continue
@@ -186,9 +230,11 @@ func evaluate(pol *policies.BPFPolicy, res *sim.Result, checks []check, exited i
 }
 
 // lookup reads a check's variable: "exit.kind"/"exit.code" (what the
-// core passed to ops.exit), "exited" (children that exited), else a
-// global of the scheduler, with a member path ("uei.kind").
-func lookup(pol *policies.BPFPolicy, res *sim.Result, name string, exited int) (int64, string, error) {
+// core passed to ops.exit), a fact of the run ("exited": children that
+// exited; "ext_share_pm"), "MAP>0" (entries of an array map with a
+// positive value), else a global of the scheduler, with a member path
+// ("uei.kind").
+func lookup(pol *policies.BPFPolicy, res *sim.Result, name string, facts map[string]int64) (int64, string, error) {
 	switch name {
 	case "exit.kind", "exit.code":
 		if res == nil || res.Exit == nil {
@@ -198,8 +244,9 @@ func lookup(pol *policies.BPFPolicy, res *sim.Result, name string, exited int) (
 			return int64(res.Exit.Kind), "", nil
 		}
 		return res.Exit.Code, "", nil
-	case "exited":
-		return int64(exited), "", nil
+	}
+	if v, ok := facts[name]; ok {
+		return v, "", nil
 	}
 	if m, ok := strings.CutSuffix(name, ">0"); ok {
 		return positiveEntries(pol, m)

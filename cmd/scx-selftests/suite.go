@@ -36,6 +36,16 @@ type work struct {
 	// usleep(WorkerSleep) and sched_yield() (peek_dsq).
 	Workers     int
 	WorkerSleep uint64
+	// PinnedWorkers: 4 threads pinned to each of these CPUs, looping on
+	// sched_yield() (cyclic_kick_wait); schedsim's workloads do not
+	// yield, so each loop is 10 us of running and 1 us of sleep, which
+	// enqueues the task again as a yield would.
+	PinnedWorkers []int
+	// RTHog: rt_stall's pair of busy loops pinned to CPU 0, one a
+	// sched_ext task, one SCHED_FIFO priority 50 (the fact
+	// "ext_share_pm" is the ext task's share of their CPU time, per
+	// mille).
+	RTHog bool
 }
 
 // check is one assertion of the runner on the scheduler's globals (after
@@ -155,7 +165,9 @@ func suite612() []selftest {
 			Checks: []check{{Var: "exit.kind", Op: "==", Val: kindError, From: "description: scx_bpf_select_cpu_dfl() from ops.enqueue() fails (the runner checks only the attach)"}}}}},
 		{Name: "exit", Cases: exits},
 		{Name: "hotplug", Skip: "CPU hotplug is not simulated (cpu_online/cpu_offline are never called; the runner writes /sys/devices/system/cpu/cpu1/online)"},
-		{Name: "init_enable_count", Cases: []tcase{iec(true), iec(false)}},
+		{Name: "init_enable_count",
+			Needs: "tasks that exist before the attach (scx_ops_enable()'s init_task(fork=false) and enable of every task), tasks of another class (SCHED_OTHER: no CFS in schedsim) with SCX_OPS_SWITCH_PARTIAL, and sched_setscheduler() between classes",
+			Cases: []tcase{iec(true), iec(false)}},
 		{Name: "maximal", Cases: []tcase{{Obj: "maximal", Work: attachOnly,
 			Checks: []check{{Var: "exit.kind", Op: "==", Val: kindUnreg, From: "attach succeeds with every callback defined"}}}}},
 		{Name: "maybe_null", Cases: []tcase{
