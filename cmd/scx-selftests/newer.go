@@ -60,10 +60,10 @@ func suiteNewer() []selftest {
 		{Name: "rt_stall", Since: "6.19",
 			Needs: "the sched_ext deadline server (6.19: RT tasks may not starve sched_ext tasks); schedsim simulates 6.12-6.18, where a SCHED_FIFO hog does starve them (no RT throttling either)",
 			Cases: []tcase{{Obj: "rt_stall",
-			// the two EXT rounds of four (the FAIR ones need CFS)
-			Work: work{RTHog: true, Duration: 5 * sec},
-			Checks: []check{stillAttached, {Var: "ext_share_pm", Op: ">=", Val: 40,
-				From: "the EXT task gets >= 4% of CPU 0 against a SCHED_FIFO hog (the ext deadline server)"}}}}},
+				// the two EXT rounds of four (the FAIR ones need CFS)
+				Work: work{RTHog: true, Duration: 5 * sec},
+				Checks: []check{stillAttached, {Var: "ext_share_pm", Op: ">=", Val: 40,
+					From: "the EXT task gets >= 4% of CPU 0 against a SCHED_FIFO hog (the ext deadline server)"}}}}},
 	}
 	for i := range tests {
 		tests[i].Suite, tests[i].Kernel = "newer", sim.KernelLatest
