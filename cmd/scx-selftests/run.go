@@ -39,7 +39,11 @@ func runCase(dir string, kv sim.KernelVersion, c tcase) outcome {
 	pol, err := policies.LoadObject(obj, opts)
 	if c.Expect == expectLoadFail {
 		if err != nil {
-			return outcome{Got: "load rejected: " + firstLine(err), Pass: true}
+			msg := firstLine(err)
+			if i := strings.Index(msg, "verifier: "); i >= 0 {
+				msg = msg[i:] // without the object's path
+			}
+			return outcome{Got: "load rejected: " + msg, Pass: true}
 		}
 		pol.Close()
 		return outcome{Got: "loaded"}
