@@ -39,11 +39,11 @@ func runCase(dir string, kv sim.KernelVersion, c tcase) outcome {
 	pol, err := policies.LoadObject(obj, opts)
 	if c.Expect == expectLoadFail {
 		if err != nil {
-			msg := firstLine(err)
+			msg, _, _ := strings.Cut(err.Error(), "\n")
 			if i := strings.Index(msg, "verifier: "); i >= 0 {
 				msg = msg[i:] // without the object's path
 			}
-			return outcome{Got: "load rejected: " + msg, Pass: true}
+			return outcome{Got: "load rejected: " + trim(msg, 140), Pass: true}
 		}
 		pol.Close()
 		return outcome{Got: "loaded"}
