@@ -69,3 +69,34 @@ func TestSyscallAfterAttachEndsScheduler(t *testing.T) {
 		t.Errorf("before attach: %v, want an error", err)
 	}
 }
+
+// ops.init returning an error ends the scheduler at attach with
+// SCX_EXIT_ERROR and the kernel's message (scx_ops_enable_workfn(), ext.c
+// 6.12), and ops.exit records it; the attach itself succeeds.
+func TestOpsInitFailureEjects(t *testing.T) {
+	obj, err := bpfvm.LoadObject("testdata/progrun.bpf.o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol, err := LoadObject(obj, Options{NumCPUs: 2, Params: map[string]any{"init_ret": int32(-12)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pol.Close()
+	p := sim.Params{Topology: sim.TopologySpec{Nodes: 1, LLCsPerNode: 1, CoresPerLLC: 2, ThreadsPerCore: 1},
+		HZ: 1000, Seed: 1, Duration: 10e6}
+	m, err := sim.NewMachine(p, pol)
+	if err != nil {
+		t.Fatalf("attach: %v", err)
+	}
+	if e := m.Ejected(); e == nil || e.Info.Kind != sim.ExitError || e.Info.Msg != "ops.init() failed (-12)" {
+		t.Fatalf("ejection %+v", e)
+	}
+	_, addr, err := pol.Instance().Var("uei")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kind := pol.VM().Mem.Load32(addr); kind != sim.ExitError {
+		t.Errorf("uei.kind %d, want SCX_EXIT_ERROR", kind)
+	}
+}

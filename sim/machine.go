@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
@@ -261,10 +262,19 @@ func NewMachine(p Params, sched Scheduler) (*Machine, error) {
 		err = sched.Init(m.k)
 		return 0
 	})
-	if err != nil {
+	var initErr *OpsInitError
+	switch {
+	case errors.As(err, &initErr):
+		// scx_ops_enable_workfn() skips validate_ops() and goes to
+		// err_disable: the error is recorded, the disable work flushed
+		// (ops.exit told), and the attach succeeds.
+		m.scxError(initErr.Error())
+		m.eject()
+	case err != nil:
 		return nil, fmt.Errorf("policy %s: ops.init failed: %w", m.ops.Name, err)
+	default:
+		m.validateOps()
 	}
-	m.validateOps()
 	if err := m.setupCgroups(p.Cgroups); err != nil {
 		return nil, fmt.Errorf("policy %s: %w", m.ops.Name, err)
 	}

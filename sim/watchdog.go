@@ -75,6 +75,21 @@ func (m *Machine) validateOps() {
 	}
 }
 
+// OpsInitError is what a policy's Init returns when its ops.init() returned
+// an error code: not an attach failure, but an error exit at attach
+// (scx_ops_enable_workfn(), ext.c 6.12: scx_ops_error("ops.init() failed
+// (%d)") and err_disable, which returns 0 to user space).
+type OpsInitError struct{ Ret int32 }
+
+func (e *OpsInitError) Error() string {
+	// ops_sanitize_err(): an errno outside -MAX_ERRNO..-1 is reported as
+	// invalid (and becomes -EPROTO)
+	if e.Ret < 0 && e.Ret >= -4095 {
+		return fmt.Sprintf("ops.init() failed (%d)", e.Ret)
+	}
+	return fmt.Sprintf("ops.init() returned an invalid errno %d", e.Ret)
+}
+
 // armWatchdog queues the next check: scx_ops_enable() queues
 // scx_watchdog_workfn() scx_watchdog_timeout / 2 jiffies after enable, and
 // each run queues the next one as far after it.

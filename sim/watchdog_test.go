@@ -108,3 +108,34 @@ func TestCoreErrorsAreExitError(t *testing.T) {
 		t.Errorf("scx_bpf_error: %+v", r.Ejection)
 	}
 }
+
+// ops.init() returning an error (ext.c 6.12 scx_ops_enable_workfn():
+// scx_ops_error("ops.init() failed (%d)"), err_disable) ejects the policy
+// at attach with SCX_EXIT_ERROR, and the attach succeeds; an errno outside
+// -MAX_ERRNO..-1 is reported as invalid (ops_sanitize_err()). validate_ops
+// is not reached. Other Init errors (the loader's) still fail NewMachine.
+func TestOpsInitErrorEjects(t *testing.T) {
+	for _, c := range []struct {
+		ret int32
+		msg string
+	}{{-22, "ops.init() failed (-22)"}, {3, "ops.init() returned an invalid errno 3"}} {
+		pol := newTestPolicy(CbDispatch | CbExit)
+		pol.ops.Flags = OpsEnqLast // would fail validate_ops(), which is not reached
+		pol.init = func(*Kernel) error { return &OpsInitError{Ret: c.ret} }
+		m, err := NewMachine(testParams(1), pol)
+		if err != nil {
+			t.Fatalf("ret %d: attach failed: %v", c.ret, err)
+		}
+		if pol.exitInfo == nil || pol.exitInfo.Kind != ExitError || pol.exitInfo.Msg != c.msg {
+			t.Errorf("ret %d: ops.exit got %+v, want SCX_EXIT_ERROR %q", c.ret, pol.exitInfo, c.msg)
+		}
+		if m.Ejected() == nil || m.Ejected().At != 0 {
+			t.Errorf("ret %d: not ejected at attach: %+v", c.ret, m.Ejected())
+		}
+	}
+	pol := newTestPolicy(0)
+	pol.init = func(*Kernel) error { return errors.New("recipe: no such program") }
+	if _, err := NewMachine(testParams(1), pol); err == nil || !strings.Contains(err.Error(), "no such program") {
+		t.Errorf("a loader error: %v", err)
+	}
+}

@@ -2,7 +2,9 @@
  * progrun.bpf.c: a scheduler ended by one of its SEC("syscall") programs
  * run after attach, as user space does with BPF_PROG_RUN (the kernel's
  * prog_run selftest): scx_bpf_exit() there is SCX_EXIT_UNREG_BPF, and
- * ops.exit records it. For TestSyscallAfterAttachEndsScheduler.
+ * ops.exit records it. For TestSyscallAfterAttachEndsScheduler. With
+ * init_ret set, ops.init fails with it, which also ends the scheduler at
+ * attach with SCX_EXIT_ERROR (TestOpsInitFailureEjects).
  */
 #include <scx/common.bpf.h>
 
@@ -10,6 +12,7 @@ char _license[] SEC("license") = "GPL";
 
 UEI_DEFINE(uei);
 u64 stop_runs;
+const volatile s32 init_ret;
 
 SEC("syscall")
 int stop_sched(void *ctx)
@@ -29,7 +32,13 @@ void BPF_STRUCT_OPS(progrun_exit, struct scx_exit_info *ei)
 	UEI_RECORD(uei, ei);
 }
 
+s32 BPF_STRUCT_OPS_SLEEPABLE(progrun_init)
+{
+	return init_ret;
+}
+
 SCX_OPS_DEFINE(progrun_ops,
+	       .init = (void *)progrun_init,
 	       .enqueue = (void *)progrun_enqueue,
 	       .exit = (void *)progrun_exit,
 	       .name = "progrun");
