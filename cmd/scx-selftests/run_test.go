@@ -79,3 +79,21 @@ func TestTableAndUsage(t *testing.T) {
 		t.Errorf("missing objects: exit %d\n%s", code, out.String())
 	}
 }
+
+// rt_stall's pair: a SCHED_FIFO hog pinned with a sched_ext hog on CPU 0
+// leaves the latter nothing in 6.12-6.18 (no ext deadline server), and the
+// fact measuring it says so; pinned workers run where they are pinned.
+func TestRunCaseFacts(t *testing.T) {
+	o := runCase("../../policies/testdata", sim.KernelLatest, tcase{Obj: "progrun", Recipe: &policies.Recipe{Name: "progrun"},
+		Work:   work{RTHog: true, PinnedWorkers: []int{1}, Duration: 200 * ms},
+		Checks: []check{{Var: "ext_share_pm", Op: "==", Val: 0}, {Var: "exit.kind", Op: "==", Val: kindUnreg}}})
+	if !o.Pass {
+		t.Fatalf("%+v", o)
+	}
+	o = runCase("../../policies/testdata", sim.KernelLatest, tcase{Obj: "progrun", Recipe: &policies.Recipe{Name: "progrun"},
+		Work:   work{RTHog: true, Duration: 200 * ms},
+		Checks: []check{{Var: "ext_share_pm", Op: ">=", Val: 40}}})
+	if o.Pass || !strings.Contains(o.Got, "ext_share_pm = 0, want >= 40") {
+		t.Fatalf("%+v", o)
+	}
+}
