@@ -106,15 +106,17 @@ func spawnWork(m *sim.Machine, w work, exited *int) error {
 	r := m.Rand("background")
 	// The rest of the system: 2 tasks per CPU that run 0.2-2 ms and
 	// sleep 0.5-5 ms.
+	// They exist before the attach (scx_ops_enable() finds them asleep).
 	for i := 0; i < 2*nrCPUs; i++ {
 		run := false
-		if _, err := m.Spawn(sim.TaskSpec{Comm: "bg", Behavior: sim.BehaviorFunc(func(*sim.Machine, *sim.Task) sim.Action {
-			run = !run
-			if run {
-				return sim.Run(200_000 + r.Uint64N(1_800_000))
-			}
-			return sim.Sleep(500_000 + r.Uint64N(4_500_000))
-		})}); err != nil {
+		if _, err := m.Spawn(sim.TaskSpec{Comm: "bg", Existing: true, ExistingSleep: 1 + r.Uint64N(5_000_000),
+			Behavior: sim.BehaviorFunc(func(*sim.Machine, *sim.Task) sim.Action {
+				run = !run
+				if run {
+					return sim.Run(200_000 + r.Uint64N(1_800_000))
+				}
+				return sim.Sleep(500_000 + r.Uint64N(4_500_000))
+			})}); err != nil {
 			return err
 		}
 	}
@@ -158,15 +160,37 @@ func spawnWork(m *sim.Machine, w work, exited *int) error {
 	if comm == "" {
 		comm = "runner"
 	}
+	// children forked before the attach wake from their sleep(1), then
+	// run and exit
+	for i := 0; i < w.PreExisting; i++ {
+		step := 0
+		if _, err := m.Spawn(sim.TaskSpec{Comm: comm, Existing: true, ExistingSleep: w.ChildSleep,
+			Behavior: sim.BehaviorFunc(func(*sim.Machine, *sim.Task) sim.Action {
+				step++
+				if step == 1 {
+					return sim.Run(20_000)
+				}
+				*exited++
+				return sim.Exit()
+			})}); err != nil {
+			return err
+		}
+	}
+	// children forked after it run, sleep (with PreExisting: none, they
+	// exit at once), run and exit
+	sleep := w.ChildSleep
+	if w.PreExisting > 0 {
+		sleep = 0
+	}
 	for i := 0; i < w.Children; i++ {
 		step := 0
 		if _, err := m.Spawn(sim.TaskSpec{Comm: comm, Behavior: sim.BehaviorFunc(func(*sim.Machine, *sim.Task) sim.Action {
 			step++
-			switch step {
-			case 1, 3:
+			switch {
+			case step == 1 || (step == 3 && sleep > 0):
 				return sim.Run(20_000) // fork's return, exit's path
-			case 2:
-				return sim.Sleep(w.ChildSleep)
+			case step == 2 && sleep > 0:
+				return sim.Sleep(sleep)
 			}
 			*exited++
 			return sim.Exit()
