@@ -101,8 +101,6 @@ func expected(c tcase) string {
 	switch c.Expect {
 	case expectLoadFail:
 		return "load fails (verifier)"
-	case expectAttachFail:
-		return "attach fails"
 	}
 	var parts []string
 	for _, ch := range c.Checks {

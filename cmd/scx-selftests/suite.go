@@ -19,7 +19,6 @@ type expect int
 const (
 	expectRun        expect = iota // loads, attaches, runs the workload
 	expectLoadFail                 // open_and_load() fails (the verifier rejects it)
-	expectAttachFail               // bpf_map__attach_struct_ops() fails
 )
 
 // work is the runner's workload, translated: children forked after
