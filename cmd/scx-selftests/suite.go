@@ -17,8 +17,8 @@ import (
 type expect int
 
 const (
-	expectRun        expect = iota // loads, attaches, runs the workload
-	expectLoadFail                 // open_and_load() fails (the verifier rejects it)
+	expectRun      expect = iota // loads, attaches, runs the workload
+	expectLoadFail               // open_and_load() fails (the verifier rejects it)
 )
 
 // work is the runner's workload, translated: children forked after
