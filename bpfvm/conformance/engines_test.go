@@ -35,21 +35,24 @@ func runDir(t *testing.T, dir string) {
 	all := engines()
 	targets := append(all, engine{"alternating-quantum-1", nil})
 	for _, e := range targets {
-		exec := func(code, mem []byte) (uint64, error) {
-			if e.new == nil {
-				var engs []bpfvm.Engine
-				for _, a := range all {
-					engs = append(engs, a.new())
-				}
-				r0, turns, err := conformance.ExecQuanta(code, mem, engs, 1)
-				if err == nil && turns < 2 {
-					t.Errorf("one quantum of 1 instruction ran a whole program")
-				}
-				return r0, err
-			}
-			return conformance.Exec(code, mem, e.new())
-		}
 		t.Run(e.name, func(t *testing.T) {
+			exec := func(code, mem []byte) (uint64, error) {
+				if e.new == nil {
+					var engs []bpfvm.Engine
+					for _, a := range all {
+						engs = append(engs, a.new())
+					}
+					r0, turns, err := conformance.ExecQuanta(code, mem, engs, 1)
+					if err == nil && turns < 2 {
+						t.Errorf("one quantum of 1 instruction ran a whole program")
+					}
+					return r0, err
+				}
+				if e.name == "jit" {
+					jitCompiles(t, code)
+				}
+				return conformance.Exec(code, mem, e.new())
+			}
 			var results []conformance.Result
 			for _, f := range files {
 				r := conformance.RunFile(f, exec)
@@ -64,6 +67,24 @@ func runDir(t *testing.T, dir string) {
 			}
 			t.Logf("%s: %v", e.name, conformance.Count(results))
 		})
+	}
+}
+
+// jitCompiles checks that the JIT compiles code to native code, so that
+// its results are not the interpreter's (which runs what the JIT cannot
+// compile).
+func jitCompiles(t *testing.T, code []byte) {
+	insns, err := bpfvm.DecodeInsns(code)
+	if err != nil {
+		return // the run reports it
+	}
+	x, err := bpfvm.NewExec(code, 0)
+	if err != nil {
+		return
+	}
+	defer x.Close()
+	if _, err := jit.Compile(x.C.VM, &bpfvm.Program{Name: "exec", Insns: insns}); err != nil {
+		t.Errorf("the JIT does not compile the program: %v", err)
 	}
 }
 
