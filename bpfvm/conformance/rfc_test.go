@@ -407,3 +407,106 @@ func TestRFC9669UnusedFields(t *testing.T) {
 		})
 	}
 }
+
+// rfcAtomic is section 5.3: the new memory value and, for the fetching
+// forms, the value the register receives (the old value; 32-bit forms
+// zero-extend it). CMPXCHG compares r0 (its low 32 bits for W) and loads
+// the old value into r0.
+func rfcAtomic(op int32, is32 bool, old, src, r0 uint64) (mem, fetched uint64) {
+	mask := uint64(math.MaxUint64)
+	if is32 {
+		mask = math.MaxUint32
+	}
+	old, src = old&mask, src&mask
+	switch op &^ bpfvm.AtomicFETCH {
+	case bpfvm.AtomicADD:
+		mem = old + src
+	case bpfvm.AtomicOR:
+		mem = old | src
+	case bpfvm.AtomicAND:
+		mem = old & src
+	case bpfvm.AtomicXOR:
+		mem = old ^ src
+	case bpfvm.AtomicXCHG &^ bpfvm.AtomicFETCH:
+		mem = src
+	case bpfvm.AtomicCMPXCHG &^ bpfvm.AtomicFETCH:
+		mem = old
+		if r0&mask == old {
+			mem = src
+		}
+	}
+	return mem & mask, old
+}
+
+// TestRFC9669Atomics compares every atomic operation, 32 and 64 bit, with
+// and without fetch, on the edge values with the reference: the memory
+// word after it, and the register that receives the old value.
+func TestRFC9669Atomics(t *testing.T) {
+	ops := []int32{bpfvm.AtomicADD, bpfvm.AtomicOR, bpfvm.AtomicAND, bpfvm.AtomicXOR,
+		bpfvm.AtomicADD | bpfvm.AtomicFETCH, bpfvm.AtomicOR | bpfvm.AtomicFETCH, bpfvm.AtomicAND | bpfvm.AtomicFETCH,
+		bpfvm.AtomicXOR | bpfvm.AtomicFETCH, bpfvm.AtomicXCHG, bpfvm.AtomicCMPXCHG}
+	values := rfcValues
+	if testing.Short() {
+		values = values[:8]
+	}
+	for _, e := range engines() {
+		t.Run(e.name, func(t *testing.T) {
+			failed := 0
+			for _, op := range ops {
+				for _, is32 := range []bool{false, true} {
+					size := uint8(bpfvm.SizeDW)
+					if is32 {
+						size = bpfvm.SizeW
+					}
+					for _, old := range values {
+						// r0 matters to CMPXCHG only: equal to the word, equal in
+						// the low 32 bits only, different
+						r0s := []uint64{old}
+						if op == bpfvm.AtomicCMPXCHG {
+							r0s = append(r0s, old^0xffff_ffff_0000_0000, old^1)
+						}
+						for _, src := range values {
+							for _, r0 := range r0s {
+								// r2 = src; r0 = r0; atomic [r1+0], r2; then return the memory
+								// word (ldxdw) or the fetched register
+								code := lddw(lddw(nil, 2, src), 0, r0)
+								code = bpfvm.Insn{Op: bpfvm.ClassSTX | bpfvm.ModeATOMIC | size, Dst: 1, Src: 2, Imm: op}.Encode(code)
+								fetchReg := uint8(2)
+								if op == bpfvm.AtomicCMPXCHG {
+									fetchReg = 0
+								}
+								regCode := exitInsn.Encode(bpfvm.Insn{Op: bpfvm.ClassALU64 | bpfvm.AluMOV | bpfvm.SrcX, Src: fetchReg}.Encode(code))
+								mem := make([]byte, 8)
+								for i := range 8 {
+									mem[i] = byte(old >> (8 * i))
+								}
+								wantMem, fetched := rfcAtomic(op, is32, old, src, r0)
+								if is32 {
+									wantMem |= old &^ math.MaxUint32 // the word's upper half is untouched
+								}
+								wantReg := fetched
+								if op&bpfvm.AtomicFETCH == 0 {
+									wantReg = src // not fetching: the register keeps its value
+								}
+								gotReg, err := conformance.Exec(regCode, mem, e.new())
+								var gotMem uint64
+								for i := range 8 {
+									gotMem |= uint64(mem[i]) << (8 * i)
+								}
+								if err != nil || gotReg != wantReg || gotMem != wantMem {
+									if failed++; failed <= 20 {
+										t.Errorf("atomic %#x 32-bit %v, mem %#x, src %#x, r0 %#x: register %#x, memory %#x, %v; RFC 9669: %#x, %#x",
+											op, is32, old, src, r0, gotReg, gotMem, err, wantReg, wantMem)
+									}
+								}
+							}
+						}
+					}
+				}
+			}
+			if failed > 0 {
+				t.Errorf("%d cases differ from the reference", failed)
+			}
+		})
+	}
+}
