@@ -200,7 +200,27 @@ func (e *Engine) run(c *bpfvm.Context, cd *code, st *state, target, limitEnd uin
 		st.entryPC = uint64(pc)
 		enter(cd.entry, st)
 		c.Insns = target - st.budget
-		c.PC = int(st.exitPC)
+		pc = int(st.exitPC)
+		c.PC = pc
+		// a helper or kfunc call whose function is resolved: the
+		// common exit, served here (serve does the same, slower)
+		if st.exitCode == exitCall {
+			if k := cd.refAt[pc]; k >= 0 && cd.refs[k].Ready(c) {
+				c.Insns++
+				r := &c.Regs
+				v, err := c.CallReady(&cd.refs[k], r[1], r[2], r[3], r[4], r[5])
+				if err != nil {
+					if err == bpfvm.ErrYield {
+						c.Insns-- // counted when it is made again
+						return bpfvm.StatusYielded, nil
+					}
+					return bpfvm.StatusFault, err
+				}
+				r[0] = v
+				c.PC = pc + 1
+				continue
+			}
+		}
 		if s, err := e.serve(c, cd, st, target); s != bpfvm.StatusPreempted || err != nil {
 			return s, err
 		}
@@ -221,7 +241,13 @@ func (e *Engine) serve(c *bpfvm.Context, cd *code, st *state, target uint64) (bp
 		c.Insns++
 		in := c.Prog.Insns[pc]
 		r := &c.Regs
-		v, err := c.CallFunc(in.Src == bpfvm.CallKfunc, in.Imm, r[1], r[2], r[3], r[4], r[5])
+		var v uint64
+		var err error
+		if k := cd.refAt[pc]; k >= 0 {
+			v, err = c.CallRef(&cd.refs[k], in.Src == bpfvm.CallKfunc, in.Imm, r[1], r[2], r[3], r[4], r[5])
+		} else {
+			v, err = c.CallFunc(in.Src == bpfvm.CallKfunc, in.Imm, r[1], r[2], r[3], r[4], r[5])
+		}
 		if err != nil {
 			if err == bpfvm.ErrYield {
 				c.Insns-- // counted when it is made again

@@ -138,3 +138,50 @@ other:
 		t.Errorf("%d hits and %d misses: the test does not look up what it should", hits, misses)
 	}
 }
+
+// TestCallRefReplaced: the JIT keeps each call site's resolved function;
+// a helper replaced in the registry (AddHelper again) is called from then
+// on, and a kfunc registered after the first call is found, as the
+// interpreter's per-call lookup does.
+func TestCallRefReplaced(t *testing.T) {
+	if !Supported {
+		t.Skip("no JIT on this platform")
+	}
+	mem, err := bpfvm.NewMemory(1 << 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mem.Close()
+	insns, err := bpfvm.AssembleWith("r1 = 5\ncall 1003\nr6 = r0\ncall kfunc 0\nr0 += r6\nexit", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &bpfvm.Program{Name: "p", Insns: insns}
+	for _, e := range []bpfvm.Engine{bpfvm.NewInterpreter(), New()} {
+		reg := bpfvm.NewRegistry()
+		vm := &bpfvm.VM{Mem: mem, Registry: reg, NumCPUs: 1}
+		add := func(k uint64) {
+			reg.AddHelper(&bpfvm.Helper{ID: 1003, Name: "h", Cost: k, Fn: func(_ *bpfvm.Context, r1, _, _, _, _ uint64) (uint64, error) { return r1 * k, nil }})
+		}
+		c, err := vm.NewContext(0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Engine = e
+		add(2)
+		var got []string
+		for step := range 3 {
+			if step == 1 {
+				add(3)
+				reg.AddKfunc(&bpfvm.Kfunc{Name: "k", Fn: func(*bpfvm.Context, uint64, uint64, uint64, uint64, uint64) (uint64, error) { return 100, nil }})
+			}
+			r0, err := c.Call(p)
+			got = append(got, fmt.Sprintf("%d %v cost %d", r0, err, c.Cost))
+		}
+		want := []string{"0 BPF fault at p+3: call of unknown kfunc #0 cost 2", "115 <nil> cost 5", "115 <nil> cost 8"}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s: got %q, want %q", e.Name(), got, want)
+		}
+		c.Close()
+	}
+}
