@@ -210,11 +210,7 @@ func (e *Engine) run(c *bpfvm.Context, cd *code, st *state, target, limitEnd uin
 				r := &c.Regs
 				v, err := c.CallReady(&cd.refs[k], r[1], r[2], r[3], r[4], r[5])
 				if err != nil {
-					if err == bpfvm.ErrYield {
-						c.Insns-- // counted when it is made again
-						return bpfvm.StatusYielded, nil
-					}
-					return bpfvm.StatusFault, err
+					return callErr(c, err)
 				}
 				r[0] = v
 				c.PC = pc + 1
@@ -225,6 +221,27 @@ func (e *Engine) run(c *bpfvm.Context, cd *code, st *state, target, limitEnd uin
 			return s, err
 		}
 	}
+}
+
+// called ends the helper or kfunc call at pc that returned v, err: r0 and
+// continue (StatusPreempted, nil), a yield (the call is made again, and
+// counted then) or a fault.
+func called(c *bpfvm.Context, pc int, v uint64, err error) (bpfvm.Status, error) {
+	if err != nil {
+		return callErr(c, err)
+	}
+	c.Regs[0] = v
+	c.PC = pc + 1
+	return bpfvm.StatusPreempted, nil
+}
+
+// callErr is the status of a call that returned err.
+func callErr(c *bpfvm.Context, err error) (bpfvm.Status, error) {
+	if err == bpfvm.ErrYield {
+		c.Insns--
+		return bpfvm.StatusYielded, nil
+	}
+	return bpfvm.StatusFault, err
 }
 
 // serve handles an exit of the generated code (c.PC is its exitPC):
@@ -248,15 +265,7 @@ func (e *Engine) serve(c *bpfvm.Context, cd *code, st *state, target uint64) (bp
 		} else {
 			v, err = c.CallFunc(in.Src == bpfvm.CallKfunc, in.Imm, r[1], r[2], r[3], r[4], r[5])
 		}
-		if err != nil {
-			if err == bpfvm.ErrYield {
-				c.Insns-- // counted when it is made again
-				return bpfvm.StatusYielded, nil
-			}
-			return bpfvm.StatusFault, err
-		}
-		r[0] = v
-		c.PC = pc + 1
+		return called(c, pc, v, err)
 	case exitBudget:
 		if c.Insns < target {
 			// the block does not fit: the interpreter runs the
