@@ -119,7 +119,7 @@ func (e *Engine) Run(c *bpfvm.Context, quantum uint64) (bpfvm.Status, error) {
 	e.depth++
 	// the first entry, inline: a program that runs to its exit without
 	// calling out returns from here
-	s, err := bpfvm.StatusPreempted, error(nil)
+	entered := false
 	if pc := c.PC; c.Insns < target && uint(pc) < uint(len(cd.leader)) && cd.leader[pc] {
 		st.budget = target - c.Insns
 		st.entryPC = uint64(pc)
@@ -132,11 +132,9 @@ func (e *Engine) Run(c *bpfvm.Context, quantum uint64) (bpfvm.Status, error) {
 			e.depth--
 			return bpfvm.StatusExited, nil
 		}
-		s, err = e.serve(c, cd, st, target)
+		entered = true
 	}
-	if s == bpfvm.StatusPreempted && err == nil {
-		s, err = e.run(c, cd, st, target, limitEnd)
-	}
+	s, err := e.run(c, cd, st, target, limitEnd, entered)
 	e.depth--
 	return s, err
 }
@@ -178,32 +176,37 @@ func (st *state) setMem(mem *bpfvm.Memory) {
 	}
 }
 
-// run is Run's loop: enter the code, serve its exit, enter again.
-func (e *Engine) run(c *bpfvm.Context, cd *code, st *state, target, limitEnd uint64) (bpfvm.Status, error) {
+// run is Run's loop: enter the code, serve its exit, enter again. With
+// entered set, the code has just exited (c.PC is st.exitPC): serve that
+// exit first.
+func (e *Engine) run(c *bpfvm.Context, cd *code, st *state, target, limitEnd uint64, entered bool) (bpfvm.Status, error) {
 	for {
-		if c.Insns >= target {
-			if c.Insns >= limitEnd {
-				return bpfvm.StatusFault, c.LimitFault()
+		if !entered {
+			if c.Insns >= target {
+				if c.Insns >= limitEnd {
+					return bpfvm.StatusFault, c.LimitFault()
+				}
+				return bpfvm.StatusPreempted, nil
 			}
-			return bpfvm.StatusPreempted, nil
-		}
-		pc := c.PC
-		if pc < 0 || pc >= len(cd.leader) || !cd.leader[pc] {
-			// not a block start (or outside the program): the
-			// interpreter steps (or reports it)
-			if s, err := e.interp.Run(c, 1); s != bpfvm.StatusPreempted {
-				return s, err
+			pc := c.PC
+			if pc < 0 || pc >= len(cd.leader) || !cd.leader[pc] {
+				// not a block start (or outside the program): the
+				// interpreter steps (or reports it)
+				if s, err := e.interp.Run(c, 1); s != bpfvm.StatusPreempted {
+					return s, err
+				}
+				continue
 			}
-			continue
+			st.budget = target - c.Insns
+			st.entryPC = uint64(pc)
+			enter(cd.entry, st)
+			c.Insns = target - st.budget
+			c.PC = int(st.exitPC)
 		}
-		st.budget = target - c.Insns
-		st.entryPC = uint64(pc)
-		enter(cd.entry, st)
-		c.Insns = target - st.budget
-		pc = int(st.exitPC)
-		c.PC = pc
+		entered = false
 		// a helper or kfunc call whose function is resolved: the
 		// common exit, served here (serve does the same, slower)
+		pc := c.PC
 		if st.exitCode == exitCall {
 			if k := cd.refAt[pc]; k >= 0 && cd.refs[k].Ready(c) {
 				c.Insns++
