@@ -124,6 +124,10 @@ type Registry struct {
 	gen     uint64 // counts replacements, for FuncRef
 }
 
+// Gen counts the replacements of helpers and kfuncs so far: what an
+// engine resolved from the registry holds while Gen is unchanged.
+func (r *Registry) Gen() uint64 { return r.gen }
+
 // NewRegistry returns an empty registry.
 func NewRegistry() *Registry {
 	return &Registry{byName: make(map[string]int32)}

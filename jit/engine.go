@@ -65,7 +65,7 @@ func Compile(vm *bpfvm.VM, p *bpfvm.Program) (Stats, error) {
 }
 
 func lookup(vm *bpfvm.VM, p *bpfvm.Program) *compiled {
-	if v, ok := vm.Compiled(p).(*compiled); ok {
+	if v, ok := vm.Compiled(p).(*compiled); ok && v.code.current(vm) {
 		return v
 	}
 	cp := &compiled{}
@@ -78,9 +78,16 @@ func lookup(vm *bpfvm.VM, p *bpfvm.Program) *compiled {
 	return cp
 }
 
+// current reports whether cd was compiled against the VM's registry as
+// it is: the native helpers it inlined are still the registered ones (a
+// nil cd, a program that could not be compiled, is current).
+func (cd *code) current(vm *bpfvm.VM) bool {
+	return cd == nil || cd.reg == vm.Registry && (cd.reg == nil || cd.gen == cd.reg.Gen())
+}
+
 func (e *Engine) code(vm *bpfvm.VM, p *bpfvm.Program) *code {
 	slot := &e.recent[uintptr(unsafe.Pointer(p))>>6&15]
-	if slot.p == p {
+	if slot.p == p && slot.c.current(vm) {
 		return slot.c
 	}
 	cp := lookup(vm, p)
@@ -96,7 +103,7 @@ func (e *Engine) Run(c *bpfvm.Context, quantum uint64) (bpfvm.Status, error) {
 		return e.interp.Run(c, quantum)
 	}
 	var cd *code
-	if slot := &e.recent[uintptr(unsafe.Pointer(p))>>6&15]; slot.p == p {
+	if slot := &e.recent[uintptr(unsafe.Pointer(p))>>6&15]; slot.p == p && slot.c.current(vm) {
 		cd = slot.c
 	} else {
 		cd = e.code(vm, p)

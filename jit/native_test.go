@@ -185,3 +185,39 @@ func TestCallRefReplaced(t *testing.T) {
 		c.Close()
 	}
 }
+
+// TestNativeReplaced: code that inlined bpf_map_lookup_elem is compiled
+// again when the registry replaces the helper, so the replacement runs.
+func TestNativeReplaced(t *testing.T) {
+	if !Supported {
+		t.Skip("no JIT on this platform")
+	}
+	mem, err := bpfvm.NewMemory(1 << 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mem.Close()
+	reg := bpfvm.NewRegistry()
+	bpfvm.RegisterMapHelpers(reg)
+	vm := &bpfvm.VM{Mem: mem, Registry: reg, NumCPUs: 1}
+	if _, _, err := vm.NewMap(&bpfvm.MapSpec{Name: "a", Type: bpfvm.MapArray, KeySize: 4, ValueSize: 8, MaxEntries: 2}); err != nil {
+		t.Fatal(err)
+	}
+	insns, err := bpfvm.AssembleWith("*(u32 *)(r10 -4) = 0\nr1 = map[id:0]\nr2 = r10\nr2 += -4\ncall 1\nexit", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &bpfvm.Program{Name: "p", Insns: insns}
+	c, err := vm.NewContext(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Engine = New()
+	if r0, err := c.Call(p); r0 == 0 || err != nil {
+		t.Fatalf("lookup: %#x %v", r0, err)
+	}
+	reg.AddHelper(&bpfvm.Helper{ID: 1, Name: "other", Fn: func(*bpfvm.Context, uint64, uint64, uint64, uint64, uint64) (uint64, error) { return 42, nil }})
+	if r0, err := c.Call(p); r0 != 42 || err != nil {
+		t.Fatalf("replaced helper: %#x %v, want 42", r0, err)
+	}
+}
