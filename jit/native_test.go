@@ -15,18 +15,9 @@ import (
 // misses, keys outside the linear memory, a map in r1 other than the one
 // the code guessed, a cost limit, and a CPU outside the VM.
 func TestNativeLookup(t *testing.T) {
-	if !Supported {
-		t.Skip("no JIT on this platform")
-	}
-	mem, err := bpfvm.NewMemory(1 << 22)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mem.Close()
-	reg := bpfvm.NewRegistry()
+	vm, reg := nativeVM(t, 1<<22, 3)
+	mem := vm.Mem
 	bpfvm.RegisterBase(reg)
-	bpfvm.RegisterMapHelpers(reg)
-	vm := &bpfvm.VM{Mem: mem, Registry: reg, NumCPUs: 3}
 	specs := []*bpfvm.MapSpec{
 		{Name: "array", Type: bpfvm.MapArray, KeySize: 4, ValueSize: 12, MaxEntries: 10},
 		{Name: "pcpu_array", Type: bpfvm.MapPercpuArray, KeySize: 4, ValueSize: 8, MaxEntries: 10},
@@ -144,14 +135,8 @@ other:
 // on, and a kfunc registered after the first call is found, as the
 // interpreter's per-call lookup does.
 func TestCallRefReplaced(t *testing.T) {
-	if !Supported {
-		t.Skip("no JIT on this platform")
-	}
-	mem, err := bpfvm.NewMemory(1 << 20)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mem.Close()
+	vm0, _ := nativeVM(t, 1<<20, 1)
+	mem := vm0.Mem
 	insns, err := bpfvm.AssembleWith("r1 = 5\ncall 1003\nr6 = r0\ncall kfunc 0\nr0 += r6\nexit", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -189,17 +174,7 @@ func TestCallRefReplaced(t *testing.T) {
 // TestNativeReplaced: code that inlined bpf_map_lookup_elem is compiled
 // again when the registry replaces the helper, so the replacement runs.
 func TestNativeReplaced(t *testing.T) {
-	if !Supported {
-		t.Skip("no JIT on this platform")
-	}
-	mem, err := bpfvm.NewMemory(1 << 20)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mem.Close()
-	reg := bpfvm.NewRegistry()
-	bpfvm.RegisterMapHelpers(reg)
-	vm := &bpfvm.VM{Mem: mem, Registry: reg, NumCPUs: 1}
+	vm, reg := nativeVM(t, 1<<20, 1)
 	if _, _, err := vm.NewMap(&bpfvm.MapSpec{Name: "a", Type: bpfvm.MapArray, KeySize: 4, ValueSize: 8, MaxEntries: 2}); err != nil {
 		t.Fatal(err)
 	}
@@ -220,4 +195,20 @@ func TestNativeReplaced(t *testing.T) {
 	if r0, err := c.Call(p); r0 != 42 || err != nil {
 		t.Fatalf("replaced helper: %#x %v, want 42", r0, err)
 	}
+}
+
+// nativeVM is a VM with size bytes of memory and a registry with the map
+// helpers, for the tests above (skipped without a JIT).
+func nativeVM(t *testing.T, size uint64, ncpu int) (*bpfvm.VM, *bpfvm.Registry) {
+	if !Supported {
+		t.Skip("no JIT on this platform")
+	}
+	mem, err := bpfvm.NewMemory(size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { mem.Close() })
+	reg := bpfvm.NewRegistry()
+	bpfvm.RegisterMapHelpers(reg)
+	return &bpfvm.VM{Mem: mem, Registry: reg, NumCPUs: ncpu}, reg
 }
