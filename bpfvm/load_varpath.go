@@ -112,3 +112,29 @@ func (o *Object) VarType(name string) (btf.Type, error) {
 	_, t, err := selectPath(make([]byte, v.Size), v.Type, path)
 	return t, err
 }
+
+// WriteVarPath writes value, as LoadOptions.Params takes it, into the part
+// of global v that path selects (".b[2]" of "a.b[2]"); b holds v's bytes.
+// It is user space writing skel->bss->a.b[2] while the program runs.
+func WriteVarPath(b []byte, v GlobalVar, path string, value any) error {
+	typ := v.Type
+	if path != "" {
+		var err error
+		if b, typ, err = selectPath(b, v.Type, path); err != nil {
+			return err
+		}
+	}
+	return encodeVar(b, typ, value)
+}
+
+// SelectVarPath returns the bytes of b (global v's bytes) that path
+// selects, and their type.
+func SelectVarPath(b []byte, v GlobalVar, path string) ([]byte, btf.Type, error) {
+	if path == "" {
+		return b, v.Type, nil
+	}
+	return selectPath(b, v.Type, path)
+}
+
+// SplitVarPath splits "a.b[2]" into the variable "a" and the path ".b[2]".
+func SplitVarPath(name string) (base, path string) { return splitVarPath(name) }

@@ -628,6 +628,9 @@ func (l *loader) program(p *Program, relos []coreRelo) (*Program, error) {
 				if err != nil {
 					return nil, fail(pc, "%v", err)
 				}
+				if e, err := l.extern(int(ins.Imm), ExternKsym); err == nil && v != 0 && e.Type != nil {
+					rp.Ksyms = append(rp.Ksyms, KsymLoad{PC: pc, Name: essentialName(e.Name), Type: e.Type})
+				}
 				insns[pc].Imm, insns[pc+1].Imm = int32(uint32(v)), int32(uint32(v>>32))
 			}
 			pc++

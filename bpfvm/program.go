@@ -42,6 +42,18 @@ type Program struct {
 	// loader made them plain moves, arena pointers being the same in both
 	// address spaces here (see map_arena.go).
 	ArenaCasts []ArenaCast
+	// Ksyms are the LD_IMM64 (Src PseudoBTFID) of typed kernel variables
+	// that resolved (extern const struct rq runqueues __ksym): the
+	// verifier types them as the kernel's check_pseudo_btf_id does.
+	Ksyms []KsymLoad
+}
+
+// KsymLoad is the LD_IMM64 at PC of the typed kernel variable Name, of
+// type Type (the program's declaration).
+type KsymLoad struct {
+	PC   int
+	Name string
+	Type btf.Type
 }
 
 // ArenaCast is an addr_space_cast the loader rewrote: at instruction PC,

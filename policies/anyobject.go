@@ -69,6 +69,11 @@ func VerifyObject(obj *bpfvm.Object, o VerifyObjectOptions) ([]ProgramVerdict, e
 		if o.Filter != nil && !o.Filter(p.Name) {
 			continue
 		}
+		if opsMemberMissing(p) {
+			out = append(out, ProgramVerdict{Program: p, Type: ProgramType(p.Section), Err: &verifier.Error{Prog: p.Name, NotModelled: true,
+				Msg: fmt.Sprintf("sched_ext_ops has no member %s in the simulated kernel: the callback is never attached", p.StructOpsMember)}})
+			continue
+		}
 		env, err := b.VerifierEnv(p, o.Log)
 		if err != nil {
 			return nil, err

@@ -13,9 +13,11 @@ import (
 // __arena global, with arena pointers in task storage and in arena memory.
 // User space writes an arena global before ops.init and runs a syscall
 // program that allocates pages and returns their address.
-func TestArenaPolicy(t *testing.T) {
+func TestArenaPolicy(t *testing.T) { forEngines(t, testArenaPolicy) }
+
+func testArenaPolicy(t *testing.T, engine string) {
 	const ncpu, ntasks, exiting = 4, 200, 50
-	pol, err := Open("testdata/arena.bpf.o", Options{NumCPUs: ncpu, NoVerify: true})
+	pol, err := Open("testdata/arena.bpf.o", Options{NumCPUs: ncpu, Engine: engine})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,11 +22,10 @@ func (b *BPFPolicy) runArenaLib(r *Recipe) error {
 		return fmt.Errorf("recipe %s: arena_lib: %s", r.file, fmt.Sprintf(format, args...))
 	}
 	prog := func(name string) (*bpfvm.Program, error) {
-		p := b.inst.Program(name)
-		if p == nil {
+		if b.inst.Program(name) == nil {
 			return nil, fail("the object has no SEC(\"syscall\") program %s (is it built with scx's lib/arena.bpf.c?)", name)
 		}
-		return p, nil
+		return b.program(r, name)
 	}
 	run := func(name string, ctx []byte) ([]byte, error) {
 		p, err := prog(name)

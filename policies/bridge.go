@@ -102,12 +102,17 @@ type BPFPolicy struct {
 	inst  *bpfvm.Instance
 	so    *bpfvm.StructOps
 	ops   sim.Ops
-	progs [32]*bpfvm.Program // by callback bit
+	progs [64]*bpfvm.Program // by callback bit
 	k     *sim.Kernel
 	opts  Options
 
 	ctxs    []*bpfvm.Context
 	argAddr []uint64 // per-CPU array of 8 u64 arguments
+	// a second context and argument array per CPU, made when first
+	// needed, for callbacks nested in a kfunc (classes.go)
+	nestedCtxs []*bpfvm.Context
+	nestedArgs []uint64
+	dumpAddr   uint64 // ei->dump for ops.exit (classes.go)
 	// per-CPU scratch structs passed by pointer (init_task/exit_task args)
 	scratch      []uint64
 	idleMaskAddr uint64
@@ -119,6 +124,10 @@ type BPFPolicy struct {
 	// RecipeNote says which loader recipe was applied, or why a shipped
 	// one found by the ops name was not.
 	RecipeNote string
+	// ProgramNote names the object's programs that are not loaded
+	// (SEC("?...") with autoload off) or skipped (tracing programs), if
+	// any (progload.go).
+	ProgramNote string
 	// Warnings are the verifier's warnings (potential lock-order cycles).
 	Warnings []verifier.Warning
 	// Verification is the verifier's report from loading (nil with
@@ -128,11 +137,12 @@ type BPFPolicy struct {
 	Deadlocks []string
 	Timeouts  []string
 
-	recipe *Recipe
-	topo   *sim.Topology
-	percpu []percpuVar
-	ks     kernelState
-	cgs    cgroupState
+	recipe   *Recipe
+	unloaded map[string]string // programs not loaded or skipped, and why
+	topo     *sim.Topology
+	percpu   []percpuVar
+	ks       kernelState
+	cgs      cgroupState
 
 	locks       map[uint64]*lockState
 	sites       map[siteKey]string // formatted source lines (siteOf)
@@ -143,8 +153,8 @@ type BPFPolicy struct {
 	pct         *pctState
 
 	// Stats
-	Calls [32]uint64 // callback invocations, by callback bit
-	Insns [32]uint64 // instructions executed, by callback bit
+	Calls [64]uint64 // callback invocations, by callback bit
+	Insns [64]uint64 // instructions executed, by callback bit
 	fault error
 }
 
@@ -172,13 +182,15 @@ var callbackMembers = []struct {
 	{sim.CbCgroupPrepMove, "cgroup_prep_move"}, {sim.CbCgroupMove, "cgroup_move"},
 	{sim.CbCgroupCancelMove, "cgroup_cancel_move"}, {sim.CbCgroupSetWeight, "cgroup_set_weight"},
 	{sim.CbCgroupSetBandwidth, "cgroup_set_bandwidth"},
+	{sim.CbCPUAcquire, "cpu_acquire"}, {sim.CbCPURelease, "cpu_release"},
+	{sim.CbDump, "dump"}, {sim.CbDumpCPU, "dump_cpu"}, {sim.CbDumpTask, "dump_task"},
 }
 
 func cbIndex(cb sim.Callback) int {
 	if cb == 0 || cb&(cb-1) != 0 {
-		return 31
+		return 63
 	}
-	return bits.TrailingZeros32(uint32(cb))
+	return bits.TrailingZeros64(uint64(cb))
 }
 
 // LoadObject loads a parsed object as a policy.
@@ -262,6 +274,7 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 		return nil, err
 	}
 	b.inst = inst
+	b.classifyPrograms()
 	name, err := so.String("name")
 	if err != nil || name == "" {
 		name = so.Name
@@ -279,6 +292,9 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 	}
 	if v, err := so.Uint("dispatch_max_batch"); err == nil {
 		b.ops.DispatchMaxBatch = uint32(v)
+	}
+	if v, err := so.Uint("exit_dump_len"); err == nil {
+		b.ops.ExitDumpLen = uint32(v)
 	}
 	for _, cm := range callbackMembers {
 		if p := inst.StructOpsProgram(so, cm.member); p != nil {
@@ -458,7 +474,7 @@ const (
 
 // call runs the program of cb on the current CPU's context with args.
 func (b *BPFPolicy) call(cb sim.Callback, args ...uint64) uint64 {
-	if b.k.Failed() || b.aborted {
+	if b.k.Failed() && !b.k.Dumping() || b.aborted {
 		return 0
 	}
 	i := cbIndex(cb)
@@ -467,12 +483,20 @@ func (b *BPFPolicy) call(cb sim.Callback, args ...uint64) uint64 {
 	if cpu < 0 || cpu >= len(b.ctxs) {
 		cpu = 0
 	}
-	c := b.ctxs[cpu]
-	if c.Active() {
-		b.k.Fault("BPF program fault", fmt.Sprintf("%s: callback %s called while cpu %d is still running %s", b.name, cb, cpu, c.Prog.Name))
-		return 0
+	c, a := b.ctxs[cpu], b.argAddr[cpu]
+	nested := c.Active()
+	if nested {
+		// a callback the kernel calls from inside a kfunc of another
+		// (ops.enqueue from scx_bpf_reenqueue_local in ops.cpu_release)
+		outer := c
+		var err error
+		if c, a, err = b.nestedContext(cpu); err != nil || c.Active() {
+			b.k.Fault("BPF program fault", fmt.Sprintf("%s: callback %s called while cpu %d is still running %s", b.name, cb, cpu, outer.Prog.Name))
+			return 0
+		}
+		saved := b.cpuLock[cpu].cb
+		defer func() { b.cpuLock[cpu].cb = saved }()
 	}
-	a := b.argAddr[cpu]
 	if len(args) > 0 {
 		buf := b.vm.Mem.MustBytes(a, uint64(8*len(args)))
 		for j, v := range args {
@@ -484,7 +508,7 @@ func (b *BPFPolicy) call(cb sim.Callback, args ...uint64) uint64 {
 	i0 := c.Insns
 	var r0 uint64
 	var err error
-	if b.k.CanSuspend() {
+	if b.k.CanSuspend() && !nested {
 		r0, err = b.runInterleaved(c, prog, a)
 	} else {
 		c0 := c.Cost
@@ -625,9 +649,7 @@ func (b *BPFPolicy) Init(k *sim.Kernel) (err error) {
 		}
 		if b.recipe != nil && err == nil {
 			b.startPeriodic(b.recipe)
-			if b.recipe.UserTask != nil {
-				err = b.startUserTask(b.recipe)
-			}
+			err = b.startRecipeTasks(b.recipe)
 		}
 	}()
 	if b.ops.Has(sim.CbInit) {
@@ -636,7 +658,7 @@ func (b *BPFPolicy) Init(k *sim.Kernel) (err error) {
 			return b.fault
 		}
 		if r != 0 {
-			return fmt.Errorf("ops.init() returned %d", r)
+			return &sim.OpsInitError{Ret: r}
 		}
 	}
 	return nil
@@ -656,8 +678,13 @@ func (b *BPFPolicy) Exit(info *sim.ExitInfo) {
 	reason, msg := s+96, s+128
 	copy(mem.MustBytes(reason, 31), info.Reason)
 	copy(mem.MustBytes(msg, 127), info.Msg)
+	dump, err := b.exitDump(info.Dump)
+	if err != nil {
+		b.logf(nil, "ops.exit: %v", err)
+		return
+	}
 	if err := writeStruct(mem, s, "scx_exit_info", map[string]uint64{
-		"kind": uint64(info.Kind), "exit_code": uint64(info.Code), "reason": reason, "msg": msg,
+		"kind": uint64(info.Kind), "exit_code": uint64(info.Code), "reason": reason, "msg": msg, "dump": dump,
 	}); err != nil {
 		b.logf(nil, "ops.exit: %v", err)
 		return
@@ -666,7 +693,7 @@ func (b *BPFPolicy) Exit(info *sim.ExitInfo) {
 	c := b.ctxs[cpu]
 	mem.Store64(b.argAddr[cpu], s)
 	i0 := c.Insns
-	_, err := c.Call(b.progs[i], b.argAddr[cpu])
+	_, err = c.Call(b.progs[i], b.argAddr[cpu])
 	b.Calls[i]++
 	b.Insns[i] += c.Insns - i0
 	if err != nil {

@@ -681,6 +681,30 @@ func (k *ktypes) build() {
 	k.declare("task_struct") // task_struct points to task_structs
 	cssSet := k.declare("css_set")
 	k.opaque("mm_struct")
+	// include/linux/mempolicy.h: the members scx_rusty reads when a task
+	// has one (schedsim's tasks have none: p->mempolicy is NULL)
+	k.cstruct("mempolicy", k.f("int refcnt"), k.f("unsigned short mode"), k.f("unsigned short flags"),
+		k.f("int home_node"))
+	// include/linux/uidgid_types.h and cred.h: the members scx_layered's
+	// user/group id rules read (schedsim's p->real_cred is NULL)
+	for _, id := range []string{"kuid_t", "kgid_t"} {
+		st := &btf.Struct{}
+		k.layout(st, k.f("unsigned int val"))
+		k.define(id, &btf.Typedef{Name: id, Type: st})
+	}
+	k.cstruct("cred", k.f("int usage"), k.f("kuid_t uid"), k.f("kgid_t gid"), k.f("kuid_t suid"),
+		k.f("kgid_t sgid"), k.f("kuid_t euid"), k.f("kgid_t egid"))
+	// include/linux/pid.h, pid_namespace.h, ns_common.h, sched/signal.h:
+	// what scx's namespace.bpf.h reads (p->thread_pid and p->signal are
+	// NULL here: no pid namespaces)
+	k.enum("pid_type", false, ev{Name: "PIDTYPE_PID", Value: 0}, ev{Name: "PIDTYPE_TGID", Value: 1},
+		ev{Name: "PIDTYPE_PGID", Value: 2}, ev{Name: "PIDTYPE_SID", Value: 3}, ev{Name: "PIDTYPE_MAX", Value: 4})
+	pidns := k.declare("pid_namespace")
+	k.cstruct("ns_common", k.f("unsigned int inum"))
+	k.layout(pidns, k.f("unsigned int level"), k.f("struct ns_common ns"))
+	k.cstruct("upid", k.f("int nr"), k.f("struct pid_namespace *ns"))
+	k.cstruct("pid", k.f("int count"), k.f("unsigned int level"), k.f("struct upid numbers[1]"))
+	k.cstruct("signal_struct", k.f("int nr_threads"), k.f("struct pid *pids[4]"))
 
 	k.schedExtEnums()
 
@@ -705,6 +729,13 @@ func (k *ktypes) build() {
 	k.cstruct("rq", k.f("unsigned int nr_running"), k.f("int cpu"),
 		k.f("struct task_struct *curr"), k.f("u64 clock"), k.f("u64 clock_task"),
 		k.f("u64 clock_pelt"), k.f("unsigned long cpu_capacity"), k.f("u64 lost_idle_time"))
+	// struct cpufreq_policy (include/linux/cpufreq.h): the members
+	// scx_lavd reads through cpufreq_cpu_data, which is NULL here (no
+	// cpufreq driver): the type is for CO-RE only.
+	k.cstruct("cpufreq_cpuinfo", k.f("unsigned int max_freq"), k.f("unsigned int min_freq"),
+		k.f("unsigned int transition_latency"))
+	k.cstruct("cpufreq_policy", k.f("unsigned int cpu"), k.f("struct cpufreq_cpuinfo cpuinfo"),
+		k.f("unsigned int min"), k.f("unsigned int max"), k.f("unsigned int cur"))
 
 	k.schedExtOps()
 	k.bpfTypes()

@@ -12,8 +12,10 @@ import (
 // and /b find their cgroup through scx_bpf_task_cgroup; a task moves
 // between cgroups (prep_move, move; a refused move to /b is cancelled); a
 // weight change reaches ops.cgroup_set_weight.
-func TestCgroupPolicy(t *testing.T) {
-	pol, err := Open("testdata/cgroup.bpf.o", Options{NumCPUs: 2, NoVerify: true})
+func TestCgroupPolicy(t *testing.T) { forEngines(t, testCgroupPolicy) }
+
+func testCgroupPolicy(t *testing.T, engine string) {
+	pol, err := Open("testdata/cgroup.bpf.o", Options{NumCPUs: 2, Engine: engine})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,4 +18,6 @@
 //     their compiled objects embedded.
 package policies
 
+// The header first: the test objects are built against it.
+//go:generate go run ../cmd/schedsim vmlinux -o include/vmlinux.h
 //go:generate make -s -C testdata

@@ -72,4 +72,6 @@ func (b *BPFPolicy) registerCurrentHelpers(helper func(id int32, name string, fn
 		}
 		return 0, nil
 	}, bpfvm.RetInteger, bpfvm.ArgPtrToMem, bpfvm.ArgConstSize, bpfvm.ArgConstStrPtr)
+	helper(helperSnprintf, "bpf_snprintf", bpfSnprintf, bpfvm.RetInteger,
+		bpfvm.ArgPtrToMemOrNull, bpfvm.ArgConstSizeOrZero, bpfvm.ArgConstStrPtr, bpfvm.ArgPtrToMemOrNull, bpfvm.ArgConstSizeOrZero)
 }

@@ -18,6 +18,7 @@ const (
 	helperGetCurrentTask    = 35
 	helperSpinLock          = 93
 	helperSpinUnlock        = 94
+	helperJiffies64         = 118
 	helperKtimeGetBootNs    = 125
 	helperGetCurrentTaskBTF = 158
 	helperKtimeGetCoarseNs  = 160
@@ -106,6 +107,15 @@ func (b *BPFPolicy) registerKernel(r *bpfvm.Registry) {
 	helper(helperKtimeGetNs, "bpf_ktime_get_ns", b.now, bpfvm.RetInteger)
 	helper(helperKtimeGetBootNs, "bpf_ktime_get_boot_ns", b.now, bpfvm.RetInteger)
 	helper(helperKtimeGetCoarseNs, "bpf_ktime_get_coarse_ns", b.now, bpfvm.RetInteger)
+	// jiffies_64: INITIAL_JIFFIES ((unsigned int)(-300 * HZ), include/linux/
+	// jiffies.h) plus the ticks since boot (scx_layered reads it)
+	helper(helperJiffies64, "bpf_jiffies64", func(*bpfvm.Context, uint64, uint64, uint64, uint64, uint64) (uint64, error) {
+		hz := uint64(1000) // CONFIG_HZ (kconfigDefaults)
+		if b.opts.HZ > 0 {
+			hz = uint64(b.opts.HZ)
+		}
+		return uint64(uint32(-300*int32(hz))) + b.ktime()*hz/1e9, nil
+	}, bpfvm.RetInteger)
 	r.AddHelper(&bpfvm.Helper{ID: helperGetSmpProcessorID, Name: "bpf_get_smp_processor_id", Fn: func(c *bpfvm.Context, _, _, _, _, _ uint64) (uint64, error) {
 		return uint64(c.CPU), nil
 	}, Ret: bpfvm.RetInteger, LockSafe: true, Native: bpfvm.NativeCPU})

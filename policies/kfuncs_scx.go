@@ -354,15 +354,21 @@ func kfPickNode(anyCPU bool) func(*BPFPolicy) bpfvm.Func {
 	}
 }
 
-// scx_bpf_dump_bstr: lines of a debug dump; the simulator never dumps on
-// its own, so they go to the printk log.
+// scx_bpf_dump_bstr (the scx_bpf_dump() macro): appends to the debug dump
+// from ops.dump, ops.dump_cpu and ops.dump_task (sim/dump.go); anywhere
+// else the kernel fails the scheduler. A format the kernel cannot expand
+// becomes a "[!] ... failed to format" line of the dump, as in ext.c.
 func kfDumpBstr(b *BPFPolicy) bpfvm.Func {
 	return func(c *bpfvm.Context, f, data, size, _, _ uint64) (uint64, error) {
+		if !b.k.Dumping() {
+			b.k.DumpAppend("") // the kernel's error
+			return 0, nil
+		}
 		msg, err := bstrFormat(c, f, data, size)
 		if err != nil {
-			return 0, fmt.Errorf("scx_bpf_dump_bstr: %w", err)
+			msg = fmt.Sprintf("[!] (%#x, %#x, %d) failed to format (%v)\n", f, data, size, err)
 		}
-		b.logf(c, "dump: %s", msg)
+		b.k.DumpAppend(msg)
 		return 0, nil
 	}
 }

@@ -98,6 +98,17 @@ func (b *BPFPolicy) kernelVars(vm *bpfvm.VM, spec sim.TopologySpec) (map[string]
 	return ksyms, nil
 }
 
+// isPerCPUVar reports whether name is one of the per-CPU kernel
+// variables (the verifier's Env.PerCPUKsym).
+func (b *BPFPolicy) isPerCPUVar(name string) bool {
+	for _, v := range b.percpu {
+		if v.name == name {
+			return true
+		}
+	}
+	return false
+}
+
 // perCPUPtr is bpf_per_cpu_ptr(ptr, cpu): the instance of the per-CPU
 // variable ptr on cpu, NULL if cpu >= nr_cpu_ids (kernel/bpf/helpers.c).
 func (b *BPFPolicy) perCPUPtr(c *bpfvm.Context, ptr, cpu, _, _, _ uint64) (uint64, error) {

@@ -32,6 +32,8 @@ type Recipe struct {
 	Name string `toml:"name"`
 	// About says where the recipe comes from (the user space it mirrors).
 	About string `toml:"about"`
+	// Base names a shipped recipe this one extends (see parseRecipe).
+	Base string `toml:"base"`
 	// Rodata sets `const volatile` globals by name (integers, booleans,
 	// strings, arrays of integers, or "$expression" strings).
 	Rodata map[string]any `toml:"rodata"`
@@ -53,12 +55,18 @@ type Recipe struct {
 	// PerCPU sets element i of each named array global to an expression
 	// of CPU i ($cpu, $core, $llc, $node, $thread, $sibling), as user space
 	// fills skel->bss->cpu_llc_ids[cpu]; PerLLC likewise per LLC ($llc,
-	// $llc_first, $node).
-	PerCPU map[string]string `toml:"per_cpu"`
-	PerLLC map[string]string `toml:"per_llc"`
+	// $llc_first, $node, $llc_cpus, $llc_mask0..7: the words of its CPU
+	// mask), PerNode per NUMA node ($node, $node_first, $node_cpus,
+	// $node_mask0..7).
+	PerCPU  map[string]string `toml:"per_cpu"`
+	PerLLC  map[string]string `toml:"per_llc"`
+	PerNode map[string]string `toml:"per_node"`
 	// Map lists map updates user space makes after load, before ops.init
 	// (skel.maps.X.update(key, value)), in order.
 	Map []MapWrite `toml:"map"`
+	// MapFields writes members of map values after load, before ops.init
+	// (recipe_fields.go).
+	MapFields []MapFields `toml:"map_fields"`
 	// InnerMaps fills the first Count slots of a map-in-map with new maps
 	// of its inner template, as user space does with bpf_map_create and
 	// bpf_map_update_elem (scx_pair's per-cgroup queues).
@@ -67,8 +75,14 @@ type Recipe struct {
 	// run (a map update or a SEC("syscall") program, as scx schedulers'
 	// user space refreshes maps every 250 ms).
 	Periodic []PeriodicStep `toml:"periodic"`
+	// Autoload turns on SEC("?...") programs (libbpf's
+	// bpf_program__set_autoload(true); progload.go).
+	Autoload []string `toml:"autoload"`
 	// UserTask is a user-space scheduler task (usertask.go).
 	UserTask *UserTask `toml:"user_task"`
+	// KernelThreads adds the machine's per-CPU kernel threads
+	// (kthreads.go).
+	KernelThreads *KernelThreads `toml:"kernel_threads"`
 	// ArenaLib runs scx's arena library setup (rust/scx_arena arenalib.rs,
 	// ArenaLib::init + setup) after load, before ops.init.
 	ArenaLib *ArenaLibStep `toml:"arena_lib"`
@@ -86,19 +100,6 @@ type ArenaLibStep struct {
 	TaskCtx string `toml:"task_ctx"`
 	// StaticPages is arena_init's static_pages (scx: 8).
 	StaticPages uint64 `toml:"static_pages"`
-}
-
-// PeriodicStep runs every Every (a duration) from ops.init on: the
-// syscall program Prog with Args and/or the map update Map Key Value, for
-// each of For as in SyscallStep; $tick counts the runs from 1.
-type PeriodicStep struct {
-	Every string   `toml:"every"`
-	Prog  string   `toml:"prog"`
-	Args  []string `toml:"args"`
-	Map   string   `toml:"map"`
-	Key   []string `toml:"key"`
-	Value []string `toml:"value"`
-	For   string   `toml:"for"`
 }
 
 // InnerMaps is one [[inner_maps]] step.
@@ -144,7 +145,32 @@ var recipeFS embed.FS
 
 // ParseRecipe parses a recipe in TOML; name is used in messages.
 func ParseRecipe(name string, data []byte) (*Recipe, error) {
+	return parseRecipe(name, data, 0)
+}
+
+// parseRecipe decodes a recipe over the shipped recipe its `base` names,
+// if any: the base's tables stay unless the recipe sets the same keys,
+// its other values and its [[...]] lists are replaced by the recipe's.
+func parseRecipe(name string, data []byte, depth int) (*Recipe, error) {
 	var r Recipe
+	var head struct {
+		Base string `toml:"base"`
+	}
+	if _, err := toml.Decode(string(data), &head); err == nil && head.Base != "" {
+		if depth > 4 {
+			return nil, fmt.Errorf("recipe %s: base %q: bases nest too deep", name, head.Base)
+		}
+		bdata, err := recipeFS.ReadFile(path.Join("recipes", head.Base+".toml"))
+		if err != nil {
+			return nil, fmt.Errorf("recipe %s: base %q is not a shipped recipe (%s)", name, head.Base, strings.Join(Recipes(), ", "))
+		}
+		b, err := parseRecipe("policies/recipes/"+head.Base+".toml", bdata, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		r = *b
+		r.Base = head.Base
+	}
 	md, err := toml.NewDecoder(bytes.NewReader(data)).Decode(&r)
 	if err != nil {
 		var pe toml.ParseError
@@ -158,34 +184,41 @@ func ParseRecipe(name string, data []byte) (*Recipe, error) {
 		for i, k := range und {
 			keys[i] = k.String()
 		}
-		return nil, fmt.Errorf("recipe %s: unknown keys %s (valid: name, about, rodata, kconfig, ops_flags, ops_flags_or, resize, max_entries, boot_offset, inner_maps.map/count, periodic.every/prog/args/map/key/value/for, user_task.comm/from/to/queued/scheduled/cost/batch, per_cpu, per_llc, arena_lib.task_ctx/static_pages, map.map/for/key/value/when, syscall.prog/for/args/allow_fail/when/after_init)",
+		return nil, fmt.Errorf("recipe %s: unknown keys %s (valid: name, about, base, autoload, rodata, kconfig, ops_flags, ops_flags_or, resize, max_entries, boot_offset, inner_maps.map/count, periodic.every/prog/args/map/key/value/for/set/or, user_task.comm/from/to/queued/scheduled/cost/batch/order, kernel_threads.every/run, per_cpu, per_llc, per_node, arena_lib.task_ctx/static_pages, map.map/for/key/value/when, map_fields.map/key/for/set/prox, syscall.prog/for/args/allow_fail/when/after_init)",
 			name, strings.Join(keys, ", "))
+	}
+	for i, mf := range r.MapFields {
+		switch mf.For {
+		case "", "once", "cpu", "smt", "primary", "llc", "node":
+		default:
+			return nil, fmt.Errorf("recipe %s: map_fields[%d] (%s): for = %q; valid: once, cpu, smt, primary, llc, node", name, i, mf.Map, mf.For)
+		}
 	}
 	for i, w := range r.Map {
 		switch w.For {
-		case "", "once", "cpu", "smt", "primary", "llc":
+		case "", "once", "cpu", "smt", "primary", "llc", "node":
 		default:
-			return nil, fmt.Errorf("recipe %s: map[%d] (%s): for = %q; valid: once, cpu, smt, primary, llc", name, i, w.Map, w.For)
+			return nil, fmt.Errorf("recipe %s: map[%d] (%s): for = %q; valid: once, cpu, smt, primary, llc, node", name, i, w.Map, w.For)
 		}
 	}
 	for i, ps := range r.Periodic {
 		if d, err := sim.ParseDuration(ps.Every); err != nil || d < 1000 {
 			return nil, fmt.Errorf("recipe %s: periodic[%d]: every = %q: expected a duration of at least 1µs", name, i, ps.Every)
 		}
-		if ps.Prog == "" && ps.Map == "" {
-			return nil, fmt.Errorf("recipe %s: periodic[%d] has neither prog nor map", name, i)
+		if ps.Prog == "" && ps.Map == "" && len(ps.Set) == 0 && len(ps.Or) == 0 {
+			return nil, fmt.Errorf("recipe %s: periodic[%d] has none of prog, map, set, or", name, i)
 		}
 		switch ps.For {
-		case "", "once", "cpu", "smt", "primary", "llc":
+		case "", "once", "cpu", "smt", "primary", "llc", "node":
 		default:
-			return nil, fmt.Errorf("recipe %s: periodic[%d]: for = %q; valid: once, cpu, smt, primary, llc", name, i, ps.For)
+			return nil, fmt.Errorf("recipe %s: periodic[%d]: for = %q; valid: once, cpu, smt, primary, llc, node", name, i, ps.For)
 		}
 	}
 	for i, s := range r.Syscall {
 		switch s.For {
-		case "", "once", "cpu", "smt", "primary", "llc":
+		case "", "once", "cpu", "smt", "primary", "llc", "node":
 		default:
-			return nil, fmt.Errorf("recipe %s: syscall[%d] (%s): for = %q; valid: once, cpu, smt, primary, llc", name, i, s.Prog, s.For)
+			return nil, fmt.Errorf("recipe %s: syscall[%d] (%s): for = %q; valid: once, cpu, smt, primary, llc, node", name, i, s.Prog, s.For)
 		}
 		if s.Prog == "" {
 			return nil, fmt.Errorf("recipe %s: syscall[%d] has no prog", name, i)
@@ -229,152 +262,6 @@ func LoadRecipe(spec string) (*Recipe, error) {
 	return ParseRecipe(spec, data)
 }
 
-// recipeVars are the values expressions may use, from the topology as
-// scx_utils::Topology and libbpf report it.
-func recipeVars(t *sim.Topology, hz int) map[string]int64 {
-	smt := int64(0)
-	if t.SMT() {
-		smt = 1
-	}
-	return map[string]int64{
-		"nr_cpus": int64(t.NumCPUs()), "nr_cpu_ids": int64(t.NumCPUs()),
-		"nr_nodes": int64(len(t.NodeMask)), "nr_node_ids": int64(len(t.NodeMask)),
-		"nr_llcs": int64(len(t.LLCMask)), "nr_cores": int64(len(t.CoreMask)),
-		"smt": smt, "threads_per_core": int64(t.Spec.ThreadsPerCore),
-		"numa": boolI(len(t.NodeMask) > 1), "hz": int64(hz),
-		"cpus_per_llc": int64(t.LLCMask[0].Weight()),
-		"slice_dfl":    int64(sim.SliceDfl),
-	}
-}
-
-func boolI(b bool) int64 {
-	if b {
-		return 1
-	}
-	return 0
-}
-
-// evalExpr evaluates "$a * 8 + 4"-style expressions: integers and $names
-// joined by + - * /, with the usual precedence.
-func evalExpr(s string, vars map[string]int64) (int64, error) {
-	// min(a, b), max(a, b) and mod(a, b), innermost first
-	for {
-		i := max(strings.LastIndex(s, "max("), strings.LastIndex(s, "min("), strings.LastIndex(s, "mod("))
-		if i < 0 {
-			break
-		}
-		j := strings.IndexByte(s[i:], ')')
-		a, b, ok := strings.Cut(s[i+4:i+max(j, 4)], ",")
-		if j < 0 || !ok {
-			return 0, fmt.Errorf("expression %q: %s(a, b) expected", s, s[i:i+3])
-		}
-		x, err := evalExpr(a, vars)
-		if err != nil {
-			return 0, err
-		}
-		y, err := evalExpr(b, vars)
-		if err != nil {
-			return 0, err
-		}
-		v := max(x, y)
-		switch s[i : i+3] {
-		case "min":
-			v = min(x, y)
-		case "mod":
-			if y == 0 {
-				return 0, fmt.Errorf("expression %q: mod by zero", s)
-			}
-			v = x % y
-		}
-		s = s[:i] + strconv.FormatInt(v, 10) + s[i+j+1:]
-	}
-	toks := strings.Fields(strings.NewReplacer("+", " + ", "-", " - ", "*", " * ", "/", " / ").Replace(s))
-	val := func(t string) (int64, error) {
-		if strings.HasPrefix(t, "$") {
-			v, ok := vars[t[1:]]
-			if !ok {
-				names := make([]string, 0, len(vars))
-				for n := range vars {
-					names = append(names, "$"+n)
-				}
-				sort.Strings(names)
-				return 0, fmt.Errorf("unknown variable %s in %q; known: %s", t, s, strings.Join(names, " "))
-			}
-			return v, nil
-		}
-		return strconv.ParseInt(t, 0, 64)
-	}
-	// sum of products
-	var sum, prod int64
-	sign, op := int64(1), "*"
-	prod = 1
-	expectVal := true
-	for _, t := range toks {
-		if expectVal {
-			if t == "-" {
-				sign = -sign
-				continue
-			}
-			v, err := val(t)
-			if err != nil {
-				return 0, fmt.Errorf("expression %q: %w", s, err)
-			}
-			if op == "/" {
-				if v == 0 {
-					return 0, fmt.Errorf("expression %q divides by zero", s)
-				}
-				prod /= v
-			} else {
-				prod *= v
-			}
-			expectVal = false
-			continue
-		}
-		switch t {
-		case "*", "/":
-			op = t
-		case "+", "-":
-			sum += sign * prod
-			sign, prod, op = 1, 1, "*"
-			if t == "-" {
-				sign = -1
-			}
-		default:
-			return 0, fmt.Errorf("expression %q: unexpected %q", s, t)
-		}
-		expectVal = true
-	}
-	if expectVal {
-		return 0, fmt.Errorf("expression %q is incomplete", s)
-	}
-	return sum + sign*prod, nil
-}
-
-// value resolves a recipe value: "$expr" strings are evaluated.
-func resolveValue(v any, vars map[string]int64) (any, error) {
-	switch v := v.(type) {
-	case string:
-		if strings.HasPrefix(v, "$") || strings.HasPrefix(v, "=") {
-			return evalExpr(strings.TrimPrefix(v, "="), vars)
-		}
-	case []any:
-		out := make([]int64, len(v))
-		for i, e := range v {
-			r, err := resolveValue(e, vars)
-			if err != nil {
-				return nil, err
-			}
-			n, ok := r.(int64)
-			if !ok {
-				return nil, fmt.Errorf("element %d: expected an integer, found %T", i, r)
-			}
-			out[i] = n
-		}
-		return out, nil
-	}
-	return v, nil
-}
-
 // apply merges the recipe into opts for obj (rodata, kconfig, resizes) and
 // returns the ops.flags to use (ok false: keep the object's).
 func (r *Recipe) apply(obj *bpfvm.Object, opts *Options, objFlags uint64) (flags uint64, ok bool, err error) {
@@ -383,25 +270,46 @@ func (r *Recipe) apply(obj *bpfvm.Object, opts *Options, objFlags uint64) (flags
 		return 0, false, err
 	}
 	vars := recipeVars(topo, opts.HZ)
+	for _, name := range r.Autoload {
+		found := false
+		for _, p := range obj.Programs {
+			found = found || p.Name == name && strings.HasPrefix(p.Section, "?")
+		}
+		if !found {
+			return 0, false, fmt.Errorf("recipe %s: autoload: %s is not a SEC(\"?...\") program of the object", r.file, name)
+		}
+	}
 	if opts.Params == nil {
 		opts.Params = map[string]any{}
 	}
-	for _, k := range sortedAnyKeys(r.Rodata) {
-		if _, set := opts.Params[k]; set {
-			continue // the user's [policy.params] win
-		}
-		typ, err := obj.VarType(k)
+	for _, rk := range sortedAnyKeys(r.Rodata) {
+		keys, is, err := expandRange(rk, vars)
 		if err != nil {
-			return 0, false, fmt.Errorf("recipe %s: rodata %s: %v", r.file, k, err)
+			return 0, false, fmt.Errorf("recipe %s: rodata %s: %w", r.file, rk, err)
 		}
-		v, err := resolveValue(r.Rodata[k], vars)
-		if err != nil {
-			return 0, false, fmt.Errorf("recipe %s: rodata %s: %w", r.file, k, err)
+		for j, k := range keys {
+			if _, set := opts.Params[k]; set {
+				continue // the user's [policy.params] win
+			}
+			typ, err := obj.VarType(k)
+			if err != nil {
+				return 0, false, fmt.Errorf("recipe %s: rodata %s: %v", r.file, k, err)
+			}
+			vs := vars
+			if is[j] >= 0 {
+				vs = mergeVars(vars, map[string]int64{"i": is[j]})
+			}
+			v, err := resolveValue(r.Rodata[rk], vs)
+			if err != nil {
+				return 0, false, fmt.Errorf("recipe %s: rodata %s: %w", r.file, k, err)
+			}
+			if n, isInt := v.(int64); isInt && isBool(typ) {
+				v = n != 0 // "$smt" for a bool
+			} else if isInt {
+				v = cInt(typ, n)
+			}
+			opts.Params[k] = v
 		}
-		if n, isInt := v.(int64); isInt && isBool(typ) {
-			v = n != 0 // "$smt" for a bool
-		}
-		opts.Params[k] = v
 	}
 	for _, k := range sortedKeys(r.PerCPU) {
 		for _, c := range topo.CPUs {
@@ -415,17 +323,31 @@ func (r *Recipe) apply(obj *bpfvm.Object, opts *Options, objFlags uint64) (flags
 	}
 	for _, k := range sortedKeys(r.PerLLC) {
 		for llc := range topo.LLCMask {
-			first := topo.LLCMask[llc].Next(0)
-			lv := map[string]int64{"llc": int64(llc), "llc_first": int64(first), "node": int64(topo.CPUs[first].Node),
-				"llc_cpus": int64(topo.LLCMask[llc].Weight())}
-			for w := 0; w < 8; w++ {
-				lv[fmt.Sprintf("llc_mask%d", w)] = int64(topo.LLCMask[llc].Bits[w])
+			lv := llcVars(topo, llc)
+			for lvl, ids := range llcNeighbors(topo, llc) {
+				lv[fmt.Sprintf("nbr%d_n", lvl)] = int64(len(ids))
+				for j := 0; j < 16; j++ {
+					id := int64(-1)
+					if j < len(ids) {
+						id = int64(ids[j])
+					}
+					lv[fmt.Sprintf("nbr%d_%d", lvl, j)] = id
+				}
 			}
 			v, err := evalExpr(strings.TrimPrefix(r.PerLLC[k], "="), mergeVars(vars, lv))
 			if err != nil {
 				return 0, false, fmt.Errorf("recipe %s: per_llc %s: %w", r.file, k, err)
 			}
 			opts.Params[indexed(k, llc)] = v
+		}
+	}
+	for _, k := range sortedKeys(r.PerNode) {
+		for node := range topo.NodeMask {
+			v, err := evalExpr(strings.TrimPrefix(r.PerNode[k], "="), mergeVars(vars, nodeVars(topo, node)))
+			if err != nil {
+				return 0, false, fmt.Errorf("recipe %s: per_node %s: %w", r.file, k, err)
+			}
+			opts.Params[indexed(k, node)] = v
 		}
 	}
 	if len(r.Kconfig) > 0 && opts.Kconfig == nil {
@@ -524,9 +446,9 @@ func (b *BPFPolicy) runSyscalls(r *Recipe, afterInit bool) error {
 		if st.AfterInit != afterInit {
 			continue
 		}
-		prog := b.inst.Program(st.Prog)
-		if prog == nil {
-			return fmt.Errorf("recipe %s: syscall program %s is not in the object", r.file, st.Prog)
+		prog, err := b.program(r, st.Prog)
+		if err != nil {
+			return err
 		}
 		if st.When != "" {
 			on, err := evalExpr(strings.TrimPrefix(st.When, "="), vars)
@@ -541,56 +463,21 @@ func (b *BPFPolicy) runSyscalls(r *Recipe, afterInit bool) error {
 			for k, x := range v {
 				vars[k] = x
 			}
-			if err := b.runSyscall(r, st, prog, vars); err != nil {
+			err := b.runSyscall(r, st, prog, vars)
+			if afterInit && errors.Is(err, errEndedScheduler) {
+				// After attach, a program that ends the scheduler
+				// does what the kernel does with it (the prog_run
+				// selftest: scx_bpf_exit() from BPF_PROG_RUN is
+				// SCX_EXIT_UNREG_BPF); the rest of the steps would
+				// find no scheduler.
+				return nil
+			}
+			if err != nil {
 				return err
 			}
 		}
 	}
 	return nil
-}
-
-// syscallIterations returns the variable bindings of each run of a step.
-func syscallIterations(t *sim.Topology, each string) []map[string]int64 {
-	var out []map[string]int64
-	switch each {
-	case "", "once":
-		out = append(out, map[string]int64{})
-	case "cpu", "smt", "primary":
-		for _, c := range t.CPUs {
-			if each == "primary" && c.Thread != 0 {
-				continue
-			}
-			out = append(out, cpuVars(t, c.ID))
-		}
-	case "llc":
-		for i := range t.LLCMask {
-			out = append(out, map[string]int64{"llc": int64(i), "llc_first": int64(t.LLCMask[i].Next(0))})
-		}
-	}
-	return out
-}
-
-// packArgs lays out "TYPE VALUE" members as a C struct.
-func packArgs(args []string, vars map[string]int64) ([]byte, error) {
-	var buf []byte
-	for _, a := range args {
-		typ, expr, ok := strings.Cut(strings.TrimSpace(a), " ")
-		size := map[string]int{"u8": 1, "s8": 1, "u16": 2, "s16": 2, "u32": 4, "s32": 4, "u64": 8, "s64": 8}[typ]
-		if !ok || size == 0 {
-			return nil, fmt.Errorf("argument %q: want \"TYPE VALUE\" with TYPE u8..s64", a)
-		}
-		v, err := evalExpr(strings.TrimPrefix(strings.TrimSpace(expr), "="), vars)
-		if err != nil {
-			return nil, err
-		}
-		for len(buf)%size != 0 {
-			buf = append(buf, 0)
-		}
-		var w [8]byte
-		binary.LittleEndian.PutUint64(w[:], uint64(v))
-		buf = append(buf, w[:size]...)
-	}
-	return buf, nil
 }
 
 // runMapWrites applies the recipe's map updates (inner maps first).
@@ -617,6 +504,9 @@ func (b *BPFPolicy) runMapWrites(r *Recipe) error {
 			}
 		}
 	}
+	if err := b.runMapFields(r); err != nil {
+		return err
+	}
 	for _, w := range r.Map {
 		m := b.inst.Map(w.Map)
 		if m == nil {
@@ -632,21 +522,25 @@ func (b *BPFPolicy) runMapWrites(r *Recipe) error {
 			}
 		}
 		for _, it := range syscallIterations(b.topo, w.For) {
-			vs := mergeVars(vars, it)
-			k, err := packArgs(w.Key, vs)
-			if err != nil {
-				return fmt.Errorf("recipe %s: map %s: key: %w", r.file, w.Map, err)
-			}
-			v, err := packArgs(w.Value, vs)
-			if err != nil {
-				return fmt.Errorf("recipe %s: map %s: value: %w", r.file, w.Map, err)
-			}
-			if err := m.Update(k, v, 0); err != nil {
+			if err := updateMap(m, w.Key, w.Value, mergeVars(vars, it)); err != nil {
 				return fmt.Errorf("recipe %s: map %s: %w", r.file, w.Map, err)
 			}
 		}
 	}
 	return nil
+}
+
+// updateMap packs key and value (as SyscallStep.Args) and updates m.
+func updateMap(m bpfvm.Map, key, value []string, vars map[string]int64) error {
+	k, err := packArgs(key, vars)
+	if err != nil {
+		return fmt.Errorf("key: %w", err)
+	}
+	v, err := packArgs(value, vars)
+	if err != nil {
+		return fmt.Errorf("value: %w", err)
+	}
+	return m.Update(k, v, 0)
 }
 
 func (b *BPFPolicy) runSyscall(r *Recipe, st SyscallStep, prog *bpfvm.Program, vars map[string]int64) error {
@@ -664,36 +558,29 @@ func (b *BPFPolicy) runSyscall(r *Recipe, st SyscallStep, prog *bpfvm.Program, v
 	return nil
 }
 
+// cInt converts v as C assigns it to an integer of type t: a negative
+// value for an unsigned type is taken modulo 2^bits (-1 is U64_MAX).
+func cInt(t btf.Type, v int64) any {
+	it, ok := btf.UnderlyingType(t).(*btf.Int)
+	if !ok || v >= 0 || it.Encoding&btf.Signed != 0 || it.Size == 0 || it.Size > 8 {
+		return v
+	}
+	u := uint64(v)
+	if it.Size < 8 {
+		u &= 1<<(8*it.Size) - 1
+	}
+	return u
+}
+
 func isBool(t btf.Type) bool {
 	i, ok := btf.UnderlyingType(t).(*btf.Int)
 	return ok && i.Encoding&btf.Bool != 0
 }
 
-// cpuVars are the variables of CPU cpu: its core, LLC, node, thread and
-// SMT sibling (-1 without one).
-func cpuVars(t *sim.Topology, cpu int) map[string]int64 {
-	c := t.CPUs[cpu]
-	sib := int64(-1)
-	for _, o := range t.CPUs {
-		if o.Core == c.Core && o.ID != c.ID {
-			sib = int64(o.ID)
-			break
-		}
-	}
-	return map[string]int64{"cpu": int64(cpu), "core": int64(c.Core), "llc": int64(c.LLC),
-		"node": int64(c.Node), "thread": int64(c.Thread), "sibling": sib}
-}
-
-func mergeVars(a, b map[string]int64) map[string]int64 {
-	out := make(map[string]int64, len(a)+len(b))
-	for k, v := range a {
-		out[k] = v
-	}
-	for k, v := range b {
-		out[k] = v
-	}
-	return out
-}
+// errEndedScheduler is a SEC("syscall") program's scx_bpf_exit() or
+// scx_bpf_error(): the scheduler's exit is recorded (scx_ops_exit_kind()),
+// and the core ejects it at the end of the current event.
+var errEndedScheduler = errors.New("ended the scheduler")
 
 // progRun is BPF_PROG_RUN of a SEC("syscall") program on CPU 0's context:
 // ctx is copied in (context_in) and back out (context_out).
@@ -721,7 +608,7 @@ func (b *BPFPolicy) progRun(prog *bpfvm.Program, ctx []byte) (int32, []byte, err
 		return 0, nil, err
 	}
 	if b.k.Failed() {
-		return 0, nil, fmt.Errorf("%s ended the scheduler", prog.Name)
+		return 0, nil, fmt.Errorf("%s %w", prog.Name, errEndedScheduler)
 	}
 	var out []byte
 	if len(ctx) > 0 {
@@ -737,65 +624,4 @@ func indexed(key string, i int) string {
 		return strings.ReplaceAll(key, "{}", strconv.Itoa(i))
 	}
 	return fmt.Sprintf("%s[%d]", key, i)
-}
-
-// startPeriodic arms the recipe's periodic steps on the machine: each runs
-// on CPU 0, as user space would run somewhere, first one period after
-// ops.init. A failing step ends the scheduler, as user space's error exit
-// would.
-func (b *BPFPolicy) startPeriodic(r *Recipe) {
-	m := b.k.Machine()
-	for _, ps := range r.Periodic {
-		ps := ps
-		every, _ := sim.ParseDuration(ps.Every)
-		tick := int64(0)
-		var run func()
-		run = func() {
-			if b.k.Failed() {
-				return
-			}
-			tick++
-			if err := b.runPeriodic(r, ps, tick); err != nil {
-				b.k.Fault("user space error", err.Error())
-				return
-			}
-			m.AtOn(m.Now()+every, 0, run)
-		}
-		m.AtOn(m.Now()+every, 0, run)
-	}
-}
-
-func (b *BPFPolicy) runPeriodic(r *Recipe, ps PeriodicStep, tick int64) error {
-	vars := recipeVars(b.topo, b.opts.HZ)
-	vars["tick"] = tick
-	for _, it := range syscallIterations(b.topo, ps.For) {
-		vs := mergeVars(vars, it)
-		if ps.Map != "" {
-			m := b.inst.Map(ps.Map)
-			if m == nil {
-				return fmt.Errorf("recipe %s: periodic: map %s is not in the object", r.file, ps.Map)
-			}
-			k, err := packArgs(ps.Key, vs)
-			if err != nil {
-				return fmt.Errorf("recipe %s: periodic: map %s: key: %w", r.file, ps.Map, err)
-			}
-			v, err := packArgs(ps.Value, vs)
-			if err != nil {
-				return fmt.Errorf("recipe %s: periodic: map %s: value: %w", r.file, ps.Map, err)
-			}
-			if err := m.Update(k, v, 0); err != nil {
-				return fmt.Errorf("recipe %s: periodic: map %s: %w", r.file, ps.Map, err)
-			}
-		}
-		if ps.Prog != "" {
-			prog := b.inst.Program(ps.Prog)
-			if prog == nil {
-				return fmt.Errorf("recipe %s: periodic: syscall program %s is not in the object", r.file, ps.Prog)
-			}
-			if err := b.runSyscall(r, SyscallStep{Prog: ps.Prog, Args: ps.Args}, prog, vs); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }

@@ -49,14 +49,14 @@ func runUpstream(t *testing.T, opts Options) (*BPFPolicy, *sim.Result) {
 // kfuncs, scx_bpf_select_cpu_and, the DSQ iterator with scx_bpf_dsq_move,
 // scx_bpf_dsq_peek, scx_bpf_cpu_curr with idle tasks, scx_bpf_cpu_rq and
 // cpuperf.
-func TestUpstreamFeatures(t *testing.T) {
+func TestUpstreamFeatures(t *testing.T) { forEngines(t, testUpstreamFeatures) }
+
+func testUpstreamFeatures(t *testing.T, engine string) {
 	recipe, err := LoadRecipe("testdata/upstream.toml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Runtime only: the verifier's RCU and syscall-program support is
-	// another piece of work (see docs/compat.md).
-	pol, res := runUpstream(t, Options{NoVerify: true, Recipe: recipe})
+	pol, res := runUpstream(t, Options{Recipe: recipe, Engine: engine})
 	if res.Ejection != nil {
 		t.Fatalf("ejected: %+v", res.Ejection)
 	}

@@ -93,7 +93,8 @@ func (b *BPFPolicy) VerifierEnv(p *bpfvm.Program, log io.Writer) (*verifier.Env,
 		specs = append(specs, m.Spec())
 	}
 	env := &verifier.Env{Maps: specs, Registry: b.vm.Registry, KernelBTF: kbtf,
-		WritableField: writableTaskField, ReadOnlyValue: b.readOnlyValue, Log: log, Verbose: log != nil}
+		WritableField: writableTaskField, ReadOnlyValue: b.readOnlyValue, PerCPUKsym: b.isPerCPUVar,
+		Log: log, Verbose: log != nil}
 	env.ProgType = ProgramType(p.Section)
 	if env.ProgType == "syscall" {
 		// SEC("syscall"): r1 is the buffer given to BPF_PROG_RUN
@@ -118,6 +119,16 @@ func (b *BPFPolicy) Verify(log io.Writer) (*VerifyReport, error) {
 	// all link (verifier.Cache)
 	cache := verifier.NewCache()
 	for _, p := range b.inst.Programs {
+		if opsMemberMissing(p) {
+			// a callback the simulated kernel's sched_ext_ops lacks is
+			// never attached nor called: scx's user space clears ops
+			// members the kernel does not have, and libbpf then loads
+			// no program for them
+			continue
+		}
+		if _, off := b.unloaded[p.Name]; off {
+			continue // not loaded, or nothing to attach it to (progload.go)
+		}
 		env, err := b.VerifierEnv(p, log)
 		if err != nil {
 			return nil, err
@@ -125,11 +136,13 @@ func (b *BPFPolicy) Verify(log io.Writer) (*VerifyReport, error) {
 		env.Cache = cache
 		if p.StructOpsMember == "" {
 			// a program of another type in the object (SEC("syscall")
-			// programs a recipe runs, tracing programs): verified as
-			// `schedsim verify` does, its context not modelled
+			// programs a recipe runs): verified as `schedsim verify`
+			// does
 			typ := ProgramType(p.Section)
 			env.ProgType = typ
-			env.CtxNotModelled = true
+			// a SEC("syscall") program's context is the buffer given
+			// to BPF_PROG_RUN (VerifierEnv); others' is not modelled
+			env.CtxNotModelled = typ != "syscall"
 			env.ExitNotModelled = exitRulesNotModelled(typ)
 			env.KfuncModelled = func(name string) bool { return kfuncModelledFor(typ, name) }
 			env.HelperAllowed = func(id int32) bool { return helperAllowedFor(typ, id) }
@@ -150,4 +163,19 @@ func (b *BPFPolicy) Verify(log io.Writer) (*VerifyReport, error) {
 	}
 	rep.Warnings = verifier.CheckLockOrder(rep.Results)
 	return rep, nil
+}
+
+// opsMemberMissing reports whether p implements a sched_ext_ops member
+// that the simulated kernel's sched_ext_ops does not have (e.g.
+// cgroup_set_bandwidth, Linux 6.17+, for a 6.12 kernel).
+func opsMemberMissing(p *bpfvm.Program) bool {
+	if p.StructOpsMember == "" {
+		return false
+	}
+	kbtf, err := KernelBTF()
+	if err != nil {
+		return false
+	}
+	_, _, err = verifier.StructOpsArgs(kbtf, "sched_ext_ops", p.StructOpsMember)
+	return errors.Is(err, verifier.ErrNoStructOpsMember)
 }

@@ -209,3 +209,14 @@ func BenchmarkVerifyBuiltins(b *testing.B) {
 		p.Close()
 	}
 }
+
+// TestOpsMemberMissing: a callback for a member the simulated kernel's
+// sched_ext_ops lacks (cgroup_set_bandwidth, Linux 6.17+) is recognised,
+// so that Verify skips it as scx's user space and libbpf do.
+func TestOpsMemberMissing(t *testing.T) {
+	for member, want := range map[string]bool{"cgroup_set_bandwidth": true, "enqueue": false, "cgroup_set_weight": false, "": false} {
+		if got := opsMemberMissing(&bpfvm.Program{Name: "p", StructOpsMember: member}); got != want {
+			t.Errorf("member %q: missing = %v, want %v", member, got, want)
+		}
+	}
+}

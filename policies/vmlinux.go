@@ -13,8 +13,8 @@ import (
 
 // include/vmlinux.h is the simulated kernel's types as C, what bpftool's
 // `btf dump file /sys/kernel/btf/vmlinux format c` writes for a real kernel.
-// TestVmlinuxHeaderCommitted checks that the committed file is current.
-//go:generate go run ../cmd/schedsim vmlinux -o include/vmlinux.h
+// TestVmlinuxHeaderCommitted checks that the committed file is current;
+// `go generate` writes it (doc.go, before the test objects).
 
 // VmlinuxHeader returns the C header of the simulated kernel's types
 // (policies/include/vmlinux.h): structs, unions, enums and typedefs of

@@ -41,6 +41,7 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$LIBBPF" ] || { echo "compat.sh: --libbpf DIR is required" >&2; exit 2; }
 REPO=$(cd "$(dirname "$0")/.." && pwd)
+. "$REPO/scripts/lib/bpfbuild.sh"
 CLANG=${CLANG:-clang-19}
 mkdir -p "$OUT/inc/bpf" "$OUT/obj" "$OUT/run"
 
@@ -73,7 +74,7 @@ fi
 [ -f "$VMLINUX" ] || { echo "compat.sh: no vmlinux.h (--vmlinux FILE)" >&2; exit 2; }
 mkdir -p "$OUT/vmlinux" && cp "$VMLINUX" "$OUT/vmlinux/vmlinux.h"
 
-SYS=$($CLANG -v -E - </dev/null 2>&1 | sed -n '/<...> search starts here/,/End of search list/p' | grep '^ ' | sed 's/^ */-idirafter /' | tr '\n' ' ')
+SYS=$(clang_sys_includes "$CLANG")
 CFLAGS="-g -O2 -Wall -Wno-compare-distinct-pointer-types -D__TARGET_ARCH_x86 -D__SCX_TARGET_ARCH_x86 -mcpu=v3 -mlittle-endian -target bpf -I$OUT/inc -I$OUT/vmlinux"
 
 go build -o "$OUT/schedsim" "$REPO/cmd/schedsim"
@@ -125,13 +126,17 @@ if [ ${#NAMES[@]} -eq 0 ]; then
 	mapfile -t NAMES < <(printf '%s\n' "${!SRC[@]}" | sort)
 fi
 
-# run NAME CONFIG: "ok" or the first error line.
+# run NAME CONFIG: "ok (utilisation, p99 wakeup latency)", or the first
+# error line (an ejection is one).
 run() {
 	local name=$1 cfg=$2
 	local log="$OUT/run/$name.$(basename "$cfg" .toml).log"
 	if "$OUT/schedsim" run "$REPO/configs/$cfg" --policy "$OUT/obj/$name.bpf.o" --duration "$DURATION" $VERIFY \
 		--json "$OUT/run/$name.$(basename "$cfg" .toml).json" >"$log" 2>&1; then
-		echo ok
+		local util p99
+		util=$(awk '/^utilisation/ {print $2; exit}' "$log")
+		p99=$(awk '/^  wakeup latency/ {print $7; exit}' "$log")
+		echo "ok ($util, p99 wakeup $p99)"
 	else
 		grep -v -E '^(warning|note):' "$log" | grep -m1 -E 'schedsim run:|verifier|ejected' | sed 's/|/\\|/g' | cut -c1-160
 	fi

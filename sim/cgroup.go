@@ -289,3 +289,39 @@ func (m *Machine) SetCgroupWeight(path string, w uint32) error {
 	}
 	return nil
 }
+
+// SetCgroupBandwidth changes cpu.max and cpu.max.burst (quotaUs 0: "max",
+// no limit), as writing them does: tg_set_bandwidth() ->
+// scx_group_set_bandwidth() calls ops.cgroup_set_bandwidth(cgrp,
+// period_us, quota_us, burst_us) when a value changed, with quota_us
+// U64_MAX (RUNTIME_INF) for no limit (a callback of kernels newer than
+// 6.15; a cgroup's initial bandwidth reaches the policy in
+// ops.cgroup_init's args instead).
+func (m *Machine) SetCgroupBandwidth(path string, quotaUs, periodUs, burstUs uint64) error {
+	cg := m.Cgroup(path)
+	switch {
+	case cg == nil:
+		return fmt.Errorf("cgroup %s does not exist", path)
+	case periodUs < 1000 || periodUs > 1_000_000:
+		return fmt.Errorf("cgroup %s: cpu.max period %d us is outside 1000..1000000", path, periodUs)
+	case quotaUs != 0 && quotaUs < 1000:
+		return fmt.Errorf("cgroup %s: cpu.max quota %d us is below 1000", path, quotaUs)
+	case burstUs > 0 && (quotaUs == 0 || burstUs > quotaUs):
+		return fmt.Errorf("cgroup %s: cpu.max.burst %d us needs a quota at least as large", path, burstUs)
+	}
+	if cg.QuotaUs == quotaUs && cg.PeriodUs == periodUs && cg.BurstUs == burstUs {
+		return nil
+	}
+	cg.QuotaUs, cg.PeriodUs, cg.BurstUs = quotaUs, periodUs, burstUs
+	if cs, ok := m.sched.(CgroupScheduler); ok && m.has(CbCgroupSetBandwidth) {
+		quota := quotaUs
+		if quota == 0 {
+			quota = ^uint64(0)
+		}
+		m.call(max(m.cur.cpu, 0), CbCgroupSetBandwidth, nil, func() int32 {
+			cs.CgroupSetBandwidth(cg, periodUs, quota, burstUs)
+			return 0
+		})
+	}
+	return nil
+}

@@ -8,7 +8,7 @@ import (
 )
 
 // commonWorkloadKeys are the keys every [[workload]] table may have.
-var commonWorkloadKeys = []string{"kind", "name", "start", "nice", "affinity", "cgroup"}
+var commonWorkloadKeys = []string{"kind", "name", "start", "nice", "affinity", "cgroup", "class", "rt_priority", "rt_policy"}
 
 // workloadKeys are the keys of each kind, besides the common ones.
 var workloadKeys = map[string][]string{
@@ -137,6 +137,7 @@ func (d *decoder) workload(path string, i int, m map[string]any, c *Config) (Wor
 	spec.Nice = int(t.integer("nice", 0, -20, 19))
 	spec.Affinity = t.cpuList("affinity", c.ncpu())
 	spec.Cgroup = t.str("cgroup", "")
+	d.taskClass(t, &spec)
 	if kind == "" {
 		// Without a kind the other keys cannot be checked; report only
 		// the missing kind.

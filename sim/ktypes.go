@@ -127,10 +127,14 @@ type TaskStruct struct {
 	Stime             uint64      `btf:"stime"`
 	RealParent        uint64      `btf:"real_parent" ctype:"struct task_struct *"`
 	GroupLeader       uint64      `btf:"group_leader" ctype:"struct task_struct *"`
-	Mm                uint64      `btf:"mm" ctype:"struct mm_struct *"`    // NULL for kernel threads
-	Nvcsw             uint64      `btf:"nvcsw" ctype:"unsigned long"`      // voluntary context switches
-	Nivcsw            uint64      `btf:"nivcsw" ctype:"unsigned long"`     // involuntary ones
-	Cgroups           uint64      `btf:"cgroups" ctype:"struct css_set *"` // css_set.dfl_cgrp: the task's cgroup
+	Mm                uint64      `btf:"mm" ctype:"struct mm_struct *"`         // NULL for kernel threads
+	Nvcsw             uint64      `btf:"nvcsw" ctype:"unsigned long"`           // voluntary context switches
+	Nivcsw            uint64      `btf:"nivcsw" ctype:"unsigned long"`          // involuntary ones
+	Cgroups           uint64      `btf:"cgroups" ctype:"struct css_set *"`      // css_set.dfl_cgrp: the task's cgroup
+	Mempolicy         uint64      `btf:"mempolicy" ctype:"struct mempolicy *"`  // NULL: no NUMA memory policy (scx_rusty reads it)
+	RealCred          uint64      `btf:"real_cred" ctype:"const struct cred *"` // NULL: no credentials modelled (scx_layered's uid/gid rules read it)
+	ThreadPid         uint64      `btf:"thread_pid" ctype:"struct pid *"`       // NULL: no pid namespaces modelled (scx's namespace.bpf.h reads it)
+	Signal            uint64      `btf:"signal" ctype:"struct signal_struct *"` // NULL, likewise (signal->pids[])
 }
 
 // SchedAvg is struct sched_avg (PELT signals; schedsim keeps util_avg at

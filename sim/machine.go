@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
@@ -80,6 +81,12 @@ type CPU struct {
 
 	cursor int // round-robin start for idle picks (cpumask_any_distribute)
 
+	// the RT class (class_rt.go): waiting RT tasks, highest priority
+	// first, and rq->scx.cpu_released
+	rtq         []*Task
+	cpuReleased bool
+	pntSeq      uint64 // rq->scx.pnt_seq: ext tasks put for another class
+
 	stateSince uint64
 	busySince  uint64
 	Stats      CPUStats
@@ -90,6 +97,7 @@ type CPU struct {
 // CPUStats are per-CPU measurements, in ns.
 type CPUStats struct {
 	Busy       uint64 // running tasks
+	RT         uint64 // the part of Busy that RT tasks ran (class_rt.go)
 	Idle       uint64
 	Sched      uint64 // running scheduler code (callbacks) and switching
 	Noise      uint64 // interrupts and kernel threads (noise.go)
@@ -147,7 +155,8 @@ type Machine struct {
 	builtinIdle bool
 
 	cur      cbctx
-	exitInfo *ExitInfo // set by Error/Exit; acted on at the next event boundary
+	dump     *dumpState // the debug dump being written (dump.go)
+	exitInfo *ExitInfo  // set by Error/Exit; acted on at the next event boundary
 	// unregInfo is the exit information of the unregistration at the end
 	// of the run (nil before, or if the policy was ejected).
 	unregInfo *ExitInfo
@@ -253,11 +262,18 @@ func NewMachine(p Params, sched Scheduler) (*Machine, error) {
 		err = sched.Init(m.k)
 		return 0
 	})
-	if err != nil {
+	var initErr *OpsInitError
+	switch {
+	case errors.As(err, &initErr):
+		// scx_ops_enable_workfn() skips validate_ops() and goes to
+		// err_disable: the error is recorded, the disable work flushed
+		// (ops.exit told), and the attach succeeds.
+		m.scxError(initErr.Error())
+		m.eject()
+	case err != nil:
 		return nil, fmt.Errorf("policy %s: ops.init failed: %w", m.ops.Name, err)
-	}
-	if err := m.validateOps(); err != nil {
-		return nil, fmt.Errorf("policy %s: %w", m.ops.Name, err)
+	default:
+		m.validateOps()
 	}
 	if err := m.setupCgroups(p.Cgroups); err != nil {
 		return nil, fmt.Errorf("policy %s: %w", m.ops.Name, err)
@@ -386,6 +402,20 @@ type TaskSpec struct {
 	Affinity []int // CPUs allowed; empty means all
 	Group    int
 	Behavior Behavior
+	// Class is the task's scheduling class (ClassExt by default); an RT
+	// task has an RTPriority from 1 to 99 (class_rt.go).
+	Class      TaskClass
+	RTPriority int
+	// RTRoundRobin makes an RT task SCHED_RR instead of SCHED_FIFO.
+	RTRoundRobin bool
+	// Existing makes a sched_ext task that was already there, asleep,
+	// when the policy attached (a task of the system scx_ops_enable()
+	// finds): ops.init_task gets fork = false and it is enabled, with no
+	// fork wakeup; a timer wakes it after ExistingSleep, and its
+	// behavior is first asked when it runs after that. Only before the
+	// run's first event.
+	Existing      bool
+	ExistingSleep uint64
 }
 
 // Spawn creates a task (fork) at the current time and makes it runnable.
@@ -396,6 +426,17 @@ func (m *Machine) Spawn(s TaskSpec) (*Task, error) {
 	}
 	if s.Behavior == nil {
 		return nil, fmt.Errorf("task %q has no behavior", s.Comm)
+	}
+	switch {
+	case s.Class == ClassRT && (s.RTPriority < 1 || s.RTPriority >= MaxRTPrio):
+		return nil, fmt.Errorf("task %q: rt_priority %d is outside 1..%d", s.Comm, s.RTPriority, MaxRTPrio-1)
+	case s.Class != ClassRT && s.Class != ClassExt:
+		return nil, fmt.Errorf("task %q: unknown scheduling class %d", s.Comm, s.Class)
+	case s.Class == ClassExt && (s.RTPriority != 0 || s.RTRoundRobin):
+		return nil, fmt.Errorf("task %q: rt_priority and SCHED_RR are for RT tasks only", s.Comm)
+	}
+	if s.Existing && (m.events > 0 || s.Class != ClassExt || s.ExistingSleep == 0) {
+		return nil, fmt.Errorf("task %q: an existing task is a sched_ext task, asleep (existing_sleep > 0), created before the run starts", s.Comm)
 	}
 	if len(m.tasks) >= m.P.maxTasks() {
 		return nil, fmt.Errorf("task %q: the run already has %d tasks, the limit (Params.MaxTasks, run.max_tasks)", s.Comm, len(m.tasks))
@@ -411,6 +452,18 @@ func (m *Machine) Spawn(s TaskSpec) (*Task, error) {
 	k.StaticPrio = int32(120 + s.Nice)
 	k.Prio, k.NormalPrio = k.StaticPrio, k.StaticPrio
 	k.Policy = SchedExt
+	if s.Class == ClassRT {
+		// __sched_setscheduler(): prio = MAX_RT_PRIO - 1 - rt_priority
+		t.class, t.rtPrio = ClassRT, s.RTPriority
+		k.Policy = SchedFIFO
+		if s.RTRoundRobin {
+			k.Policy = SchedRR
+			t.rtRR, t.rtSlice = true, m.rrTimeslice()
+		}
+		k.RtPriority = uint32(s.RTPriority)
+		k.Prio = int32(MaxRTPrio - 1 - s.RTPriority)
+		k.NormalPrio = k.Prio
+	}
 	copy(k.Comm[:15], s.Comm)
 	if len(s.Affinity) == 0 {
 		k.CpusMask.SetFirst(len(m.cpus))
@@ -443,17 +496,33 @@ func (m *Machine) Spawn(s TaskSpec) (*Task, error) {
 	}
 
 	if m.has(CbInitTask) {
-		if ret := m.call(parent, CbInitTask, t, func() int32 { return m.sched.InitTask(t, InitTaskArgs{Fork: true, Cgroup: cg}) }); ret != 0 && m.exitInfo == nil {
+		// scx_ops_enable() initialises the tasks it finds with fork =
+		// false (scx_ops_init_task(p, task_group(p), false))
+		if ret := m.call(parent, CbInitTask, t, func() int32 {
+			return m.sched.InitTask(t, InitTaskArgs{Fork: !s.Existing, Cgroup: cg})
+		}); ret != 0 && m.exitInfo == nil {
 			m.scxError(fmt.Sprintf("ops.init_task() failed (%d) for %s[%d]", ret, t.Comm, t.PID))
 		}
 	}
 	m.enableTask(t)
+	if s.Existing {
+		// asleep at attach: nothing to enqueue until its wakeup
+		t.state = TaskSleeping
+		t.Stats.sleptAt = m.now
+		t.sleepGen++
+		m.push(event{at: m.now + s.ExistingSleep, kind: evWake, task: t, gen: t.sleepGen})
+		return t, nil
+	}
 	// wake_up_new_task: select a CPU with WF_FORK, then activate.
 	m.activateCharged(t, WakeFork, 0, parent)
 	return t, nil
 }
 
 func (m *Machine) enableTask(t *Task) {
+	if !t.onExt() {
+		// scx_post_fork(): only a task on the ext class is enabled
+		return
+	}
 	if m.has(CbEnable) {
 		m.call(t.cpu, CbEnable, t, func() int32 { m.sched.Enable(t); return 0 })
 	}
@@ -505,6 +574,10 @@ func (m *Machine) activateCharged(t *Task, wakeFlags, enqFlags uint64, onCPU int
 
 // activate is select_task_rq + enqueue_task for a waking or new task.
 func (m *Machine) activate(t *Task, wakeFlags, enqFlags uint64, onCPU int) {
+	if !t.onExt() {
+		m.rtActivate(t, wakeFlags, onCPU)
+		return
+	}
 	prev := t.cpu
 	cpu := prev
 	if m.has(CbSelectCPU) && t.K.NrCpusAllowed > 1 {
@@ -712,7 +785,7 @@ func (m *Machine) dispatchEnqueue(q *DSQ, t *Task, flags uint64) {
 	}
 	c := m.cpus[q.local]
 	switch {
-	case flags&EnqPreempt != 0 && c.curr != nil && c.curr != t:
+	case flags&EnqPreempt != 0 && c.curr != nil && c.curr != t && c.curr.onExt():
 		c.curr.K.Scx.Slice = 0
 		m.resched(c.ID)
 	case c.curr == nil:
@@ -782,7 +855,7 @@ func (m *Machine) processKicks(from *CPU) {
 		c := m.cpus[k.cpu]
 		switch {
 		case k.flags&KickPreempt != 0:
-			if c.curr != nil {
+			if c.curr != nil && c.curr.onExt() {
 				c.curr.K.Scx.Slice = 0
 			}
 			m.resched(k.cpu)
@@ -799,7 +872,9 @@ func (m *Machine) processKicks(from *CPU) {
 // charge accounts ns of scheduler overhead on cpu: the task running there
 // (or the one being switched in) progresses that much later.
 func (m *Machine) charge(cpu int, ns uint64) {
-	if ns == 0 {
+	if ns == 0 || m.dump != nil {
+		// the debug dump of an error exit costs no simulated time: it
+		// runs between events, outside any CPU's kernel path (dump.go)
 		return
 	}
 	if c := m.cpus[cpu]; c.co != nil && c.co.busy && cpu == m.cur.cpu {
@@ -844,6 +919,10 @@ func (m *Machine) account(c *CPU) {
 	t.K.Utime += d
 	t.work -= min(t.work, d)
 	c.Stats.Busy += d
+	if !t.onExt() {
+		c.Stats.RT += d // update_curr_rt(): no slice, no lag
+		return
+	}
 	if s := t.K.Scx.Slice; s != SliceInf {
 		t.K.Scx.Slice = s - min(s, d)
 	}
@@ -1067,6 +1146,11 @@ func (m *Machine) tick(c *CPU) {
 		return
 	}
 	m.account(c)
+	if !t.onExt() {
+		m.rtTick(c, t)
+		m.armTick(c)
+		return
+	}
 	if m.has(CbTick) {
 		m.call(c.ID, CbTick, t, func() int32 { m.sched.Tick(t); return 0 })
 	}
@@ -1088,7 +1172,21 @@ func (m *Machine) schedule(c *CPU) {
 		m.account(c)
 	}
 	prevQueued := prev != nil && prev.K.Scx.Flags&TaskQueued != 0
-	keep := m.balance(c, prev, prevQueued)
+	prevRT := prev != nil && !prev.onExt()
+	var keep bool
+	if !prevRT {
+		// prev_balance() starts at the ext class for an ext or idle prev
+		keep = m.balance(c, prev, prevQueued)
+	}
+	if prevRT || len(c.rtq) > 0 {
+		if next := m.pickRT(c, prev); next != nil {
+			m.switchToRT(c, prev, next, prevQueued)
+			return
+		}
+		if prevRT {
+			keep = m.balance(c, prev, false)
+		}
+	}
 	var next *Task
 	if keep {
 		next = prev
@@ -1142,6 +1240,9 @@ func (m *Machine) putPrev(c *CPU, p *Task, toIdle bool) {
 
 // balance is balance_one(): returns whether to keep running prev.
 func (m *Machine) balance(c *CPU, prev *Task, prevQueued bool) bool {
+	if c.cpuReleased {
+		m.cpuAcquire(c)
+	}
 	if prevQueued && prev.K.Scx.Slice > 0 && m.exitInfo == nil {
 		return true
 	}
@@ -1149,11 +1250,15 @@ func (m *Machine) balance(c *CPU, prev *Task, prevQueued bool) bool {
 		return false
 	}
 	if m.has(CbDispatch) {
+		dprev := prev
+		if dprev != nil && !dprev.onExt() {
+			dprev = nil // ops.dispatch(cpu, prev_on_scx ? prev : NULL)
+		}
 		for loops := dispatchMaxLoops; ; {
 			c.dspNr = 0
 			c.Stats.Dispatches++
 			m.call(c.ID, CbDispatch, prev, func() int32 {
-				m.sched.Dispatch(int32(c.ID), prev)
+				m.sched.Dispatch(int32(c.ID), dprev)
 				return 0
 			})
 			m.flushDispatch(c)
@@ -1242,6 +1347,9 @@ func (m *Machine) switchTo(c *CPU, prev, next *Task) {
 	}
 	m.switches++
 	c.Stats.Switches++
+	if prev != nil && prev.onExt() && (next == nil || !next.onExt()) {
+		c.pntSeq++ // switch_class() from put_prev_task_scx()
+	}
 	var pp, np int32
 	if prev != nil {
 		pp = prev.PID
@@ -1271,8 +1379,10 @@ func (m *Machine) switchTo(c *CPU, prev, next *Task) {
 	if prev == nil {
 		m.updateIdle(c, false)
 	}
-	// set_next_task_scx(): clr_task_runnable(p, true)
-	next.K.Scx.Flags |= TaskResetRunnableAt
+	if next.onExt() {
+		// set_next_task_scx(): clr_task_runnable(p, true)
+		next.K.Scx.Flags |= TaskResetRunnableAt
+	}
 	c.curr = next
 	next.onCPU, next.onSince = true, m.now
 	next.state = TaskRunning
@@ -1288,7 +1398,7 @@ func (m *Machine) switchTo(c *CPU, prev, next *Task) {
 	m.Metrics.recordDelay(m, next, next.runStart)
 	next.Stats.Switches++
 	c.Stats.Sched += m.P.ContextSwitch
-	if m.has(CbRunning) {
+	if m.has(CbRunning) && next.onExt() {
 		m.call(c.ID, CbRunning, next, func() int32 { m.sched.Running(next); return 0 })
 	}
 	if c.curr != next {
@@ -1422,6 +1532,10 @@ func ExitKindName(kind int) string {
 // custody or on its DSQs move to the global DSQ; the built-in fallback
 // policy takes over; the run goes on.
 func (m *Machine) eject() {
+	if m.exitInfo.Kind >= ExitError {
+		// scx_ops_error_irq_workfn(): the dump, before the disable work
+		m.exitInfo.Dump = m.dumpState(m.exitInfo)
+	}
 	info := *m.exitInfo
 	m.ejected = &Ejection{At: m.now, Policy: m.ops.Name, Info: info}
 	if m.obs != nil {

@@ -33,8 +33,10 @@ func (mt *Metrics) recordDelay(m *Machine, t *Task, start uint64) {
 		}
 		t.woken = false
 	}
-	m.lag.sync(m, t)
-	m.lag.check(m, t)
+	if t.onExt() {
+		m.lag.sync(m, t)
+		m.lag.check(m, t)
+	}
 }
 
 // LatencyStats summarises a Histogram, in ns.
@@ -74,6 +76,9 @@ type Result struct {
 	// NoiseTime is the fraction of CPU time interrupts and kernel threads
 	// took (machine.noise).
 	NoiseTime float64 `json:"noise_time_fraction,omitempty"`
+	// RTTime is the fraction of CPU time RT tasks ran (included in
+	// Utilisation); absent without RT tasks.
+	RTTime float64 `json:"rt_time_fraction,omitempty"`
 	// DispatchWaits counts the dispatch flushes that waited for the
 	// inserted task's ops.enqueue to return on another CPU (the kernel's
 	// finish_dispatch(); only with interleaving).
@@ -116,6 +121,9 @@ type ExitResult struct {
 	Code     int64  `json:"exit_code"`
 	Reason   string `json:"reason"`
 	Msg      string `json:"message,omitempty"`
+	// Dump is the debug dump the policy's ops.exit received (ei->dump),
+	// which scx's UEI_REPORT prints before the EXIT line.
+	Dump string `json:"dump,omitempty"`
 }
 
 // EjectionResult reports a policy's ejection.
@@ -129,20 +137,26 @@ type EjectionResult struct {
 
 // CPUResult is one CPU's time split, as fractions of the run.
 type CPUResult struct {
-	CPU      int     `json:"cpu"`
-	Busy     float64 `json:"busy"`
-	Sched    float64 `json:"sched"`
-	Noise    float64 `json:"noise,omitempty"`
+	CPU   int     `json:"cpu"`
+	Busy  float64 `json:"busy"`
+	Sched float64 `json:"sched"`
+	Noise float64 `json:"noise,omitempty"`
+	// RT is the part of Busy that RT tasks ran (class_rt.go).
+	RT       float64 `json:"rt,omitempty"`
 	Idle     float64 `json:"idle"`
 	Switches uint64  `json:"switches"`
 }
 
 // TaskResult is one task's measurements (perf sched latency's columns and more).
 type TaskResult struct {
-	PID        int32   `json:"pid"`
-	Comm       string  `json:"comm"`
-	Group      string  `json:"workload"`
-	Nice       int     `json:"nice"`
+	PID   int32  `json:"pid"`
+	Comm  string `json:"comm"`
+	Group string `json:"workload"`
+	Nice  int    `json:"nice"`
+	// Class is "rt" for an RT task (with its RTPriority), absent for
+	// sched_ext tasks.
+	Class      string  `json:"class,omitempty"`
+	RTPriority int     `json:"rt_priority,omitempty"`
 	RuntimeNs  uint64  `json:"runtime_ns"`
 	Switches   uint64  `json:"switches"`
 	Migrations uint64  `json:"migrations"`
@@ -209,17 +223,20 @@ func (m *Machine) finish() *Result {
 	r := &Result{Policy: m.policyName, Seed: m.P.Seed, DurationNs: m.now, WindowNs: m.now - min(m.winStart, m.now),
 		ScheduleHash: fmt.Sprintf("%016x", m.hash), Events: m.events, Switches: m.switches - m.winSwitches, DispatchWaits: m.dspWaits,
 		CPUs: len(m.cpus), Tasks: len(m.tasks)}
-	var busy, sched, noise float64
+	var busy, sched, noise, rt float64
 	for _, c := range m.cpus {
 		b := float64(c.Stats.Busy-c.win.Busy) / dur
 		s := float64(c.Stats.Sched-c.win.Sched) / dur
 		n := float64(c.Stats.Noise-c.win.Noise) / dur
+		x := float64(c.Stats.RT-c.win.RT) / dur
 		r.PerCPU = append(r.PerCPU, CPUResult{CPU: c.ID, Busy: round4(b), Sched: round4(s), Noise: round4(n),
-			Idle: round4(max(0, 1-b-s-n)), Switches: c.Stats.Switches - c.win.Switches})
+			RT: round4(x), Idle: round4(max(0, 1-b-s-n)), Switches: c.Stats.Switches - c.win.Switches})
 		busy += b
 		sched += s
 		noise += n
+		rt += x
 	}
+	r.RTTime = round4(rt / float64(len(m.cpus)))
 	r.Utilisation = round4(busy / float64(len(m.cpus)))
 	r.SchedTime = round4(sched / float64(len(m.cpus)))
 	r.NoiseTime = round4(noise / float64(len(m.cpus)))
@@ -228,13 +245,13 @@ func (m *Machine) finish() *Result {
 	var xs []float64
 	var ran bool
 	for _, t := range m.tasks {
-		if t.Runnable() {
+		if t.Runnable() && t.onExt() {
 			m.lag.sync(m, t)
 			m.lag.check(m, t)
 		}
 		st, w := &t.Stats, &t.win
 		rt := st.Runtime - w.Runtime
-		if st.Wakeups == w.Wakeups && t.state != TaskExited {
+		if st.Wakeups == w.Wakeups && t.state != TaskExited && t.onExt() {
 			// CPU time per unit of weight and of time alive in the window
 			alive := float64(m.now - max(t.forkedAt, m.winStart))
 			if alive > 0 {
@@ -246,6 +263,11 @@ func (m *Machine) finish() *Result {
 			RuntimeNs: rt, Switches: st.Switches - w.Switches, Migrations: st.Migrations - w.Migrations,
 			Wakeups: st.Wakeups - w.Wakeups, MaxDelayNs: st.DelayMax, MaxLagNs: math.Round(st.MaxLag),
 			MaxRqLagNs: math.Round(st.MaxRqLag), LagNs: math.Round(m.Lag(t)), RqLagNs: math.Round(m.RqLag(t))}
+		if !t.onExt() {
+			// RT tasks are outside the fair share the lags measure
+			tr.Class, tr.RTPriority = t.class.String(), t.rtPrio
+			tr.MaxLagNs, tr.MaxRqLagNs, tr.LagNs, tr.RqLagNs = 0, 0, 0, 0
+		}
 		if n := st.Delays - w.Delays; n > 0 {
 			tr.AvgDelayNs = math.Round(float64(st.DelaySum-w.DelaySum) / float64(n))
 		}
@@ -269,7 +291,7 @@ func (m *Machine) finish() *Result {
 	}
 	if e := m.ejected; e != nil {
 		r.Ejection = &EjectionResult{AtNs: e.At, Policy: e.Policy, Kind: e.Info.Kind, Reason: e.Info.Reason, Msg: e.Info.Msg}
-		r.Exit = &ExitResult{Kind: e.Info.Kind, KindName: ExitKindName(e.Info.Kind), Code: e.Info.Code, Reason: e.Info.Reason, Msg: e.Info.Msg}
+		r.Exit = &ExitResult{Kind: e.Info.Kind, KindName: ExitKindName(e.Info.Kind), Code: e.Info.Code, Reason: e.Info.Reason, Msg: e.Info.Msg, Dump: e.Info.Dump}
 	} else if x := m.unregInfo; x != nil {
 		r.Exit = &ExitResult{Kind: x.Kind, KindName: ExitKindName(x.Kind), Code: x.Code, Reason: x.Reason, Msg: x.Msg}
 	}

@@ -42,6 +42,7 @@ func LoadRTApp(spec WorkloadSpec, file string, ncpu int) (*RTApp, error) {
 // rtappReader decodes the JSON tree, keeping the first error.
 type rtappReader struct {
 	ncpu    int
+	defPol  string // global default_policy
 	err     error
 	resumes []jsonMember // resume events, checked once all threads are known
 }
@@ -94,7 +95,7 @@ func (r *rtappReader) top(root *jsonNode, w *RTApp) {
 						r.errf(g.keyPos, "global: unknown key %q; rt-app's global keys: %s", g.key, strings.Join(rtappGlobalKeys, ", "))
 					}
 					if g.key == "default_policy" {
-						r.policy(g.val)
+						r.defPol = r.policy(g.val)
 					}
 				}
 			}
@@ -122,22 +123,31 @@ func (r *rtappReader) top(root *jsonNode, w *RTApp) {
 	}
 }
 
-func (r *rtappReader) policy(n *jsonNode) {
+// policy reads a scheduling policy: SCHED_OTHER, SCHED_BATCH and
+// SCHED_IDLE threads are sched_ext tasks, SCHED_FIFO ones RT tasks.
+func (r *rtappReader) policy(n *jsonNode) string {
 	if r.want(n, jsonString, "policy") {
 		switch n.str {
-		case "SCHED_OTHER", "SCHED_BATCH", "SCHED_IDLE":
+		case "SCHED_OTHER", "SCHED_BATCH", "SCHED_IDLE", "SCHED_FIFO", "SCHED_RR":
+			return n.str
 		default:
-			r.errf(n.pos, "policy %q is not supported: every simulated task is SCHED_EXT (SCHED_OTHER, SCHED_BATCH and SCHED_IDLE are accepted)", n.str)
+			r.errf(n.pos, "policy %q is not supported: SCHED_OTHER, SCHED_BATCH and SCHED_IDLE threads run as sched_ext tasks, SCHED_FIFO and SCHED_RR ones in the RT class; SCHED_DEADLINE is not simulated", n.str)
 		}
 	}
+	return ""
 }
+
+// rtappDefaultRTPriority is rt-app's DEFAULT_THREAD_PRIORITY, the
+// priority of a SCHED_FIFO thread that gives none.
+const rtappDefaultRTPriority = 10
 
 func (r *rtappReader) thread(tm jsonMember) RTThread {
 	th := RTThread{Name: tm.key, Instances: 1, Loop: -1}
 	if !r.want(tm.val, jsonObject, "thread "+tm.key) {
 		return th
 	}
-	var phases *jsonNode
+	var phases, prio *jsonNode
+	pol := ""
 	events := RTPhase{Name: tm.key, Loop: 1}
 	for _, m := range tm.val.obj {
 		switch m.key {
@@ -146,9 +156,9 @@ func (r *rtappReader) thread(tm jsonMember) RTThread {
 		case "loop":
 			th.Loop = r.loop(m.val)
 		case "priority":
-			th.Nice = int(r.integer(m.val, "priority (the nice value of a SCHED_OTHER thread)", -20, 19))
+			prio = m.val
 		case "policy":
-			r.policy(m.val)
+			pol = r.policy(m.val)
 		case "delay":
 			th.Delay = r.usec(m.val, "delay")
 		case "cpus":
@@ -158,6 +168,19 @@ func (r *rtappReader) thread(tm jsonMember) RTThread {
 		default:
 			r.event(m, &events)
 		}
+	}
+	if pol == "" {
+		pol = r.defPol
+	}
+	rt := pol == "SCHED_FIFO" || pol == "SCHED_RR"
+	th.RTRoundRobin = pol == "SCHED_RR"
+	switch {
+	case rt && prio != nil:
+		th.RTPriority = int(r.integer(prio, "priority (the rt_priority of a SCHED_FIFO or SCHED_RR thread)", 1, MaxRTPrio-1))
+	case rt:
+		th.RTPriority = rtappDefaultRTPriority
+	case prio != nil:
+		th.Nice = int(r.integer(prio, "priority (the nice value of a SCHED_OTHER thread)", -20, 19))
 	}
 	if phases != nil {
 		if len(events.Events) > 0 {

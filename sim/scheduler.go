@@ -1,7 +1,7 @@
 package sim
 
 // Callback names a member of struct sched_ext_ops.
-type Callback uint32
+type Callback uint64
 
 const (
 	CbSelectCPU Callback = 1 << iota
@@ -32,13 +32,19 @@ const (
 	CbCgroupCancelMove
 	CbCgroupSetWeight
 	CbCgroupSetBandwidth
+	CbCPUAcquire
+	CbCPURelease
+	CbDump
+	CbDumpCPU
+	CbDumpTask
 )
 
 var callbackNames = []string{"select_cpu", "enqueue", "dequeue", "dispatch", "tick",
 	"runnable", "running", "stopping", "quiescent", "yield", "set_weight", "set_cpumask",
 	"update_idle", "init_task", "exit_task", "enable", "disable", "cpu_online",
 	"cpu_offline", "init", "exit", "cgroup_init", "cgroup_exit", "cgroup_prep_move",
-	"cgroup_move", "cgroup_cancel_move", "cgroup_set_weight", "cgroup_set_bandwidth"}
+	"cgroup_move", "cgroup_cancel_move", "cgroup_set_weight", "cgroup_set_bandwidth",
+	"cpu_acquire", "cpu_release", "dump", "dump_cpu", "dump_task"}
 
 func (c Callback) String() string {
 	for i, n := range callbackNames {
@@ -57,7 +63,10 @@ type Ops struct {
 	Flags            uint64 // Ops* flags
 	TimeoutMs        uint32 // watchdog timeout; 0 means the 30 s maximum
 	DispatchMaxBatch uint32 // 0 means DispatchMaxBatchDfl
-	Implements       Callback
+	// ExitDumpLen is ops.exit_dump_len: the size of the debug dump made
+	// when the policy is ejected by an error; 0 means ExitDumpDflLen.
+	ExitDumpLen uint32
+	Implements  Callback
 }
 
 // Has reports whether the policy implements callback c.
@@ -78,6 +87,49 @@ type ExitInfo struct {
 	Code   int64
 	Reason string // e.g. "scx_bpf_error", "runnable task stall"
 	Msg    string
+	// Dump is the debug dump (ei->dump) scx_dump_state() wrote when an
+	// error ended the policy (dump.go); empty otherwise.
+	Dump string
+}
+
+// CPUReleaseArgs is struct scx_cpu_release_args (ops.cpu_release).
+type CPUReleaseArgs struct {
+	Reason int32 // SCX_CPU_PREEMPT_*: CPUPreemptRT here
+	Task   *Task // the task of the higher class about to run on the CPU
+}
+
+// The reasons of CPUReleaseArgs (enum scx_cpu_preempt_reason).
+const (
+	CPUPreemptRT      = 0
+	CPUPreemptDL      = 1
+	CPUPreemptStop    = 2
+	CPUPreemptUnknown = 3
+)
+
+// CPUClassCallbacks is implemented by policies with ops.cpu_acquire and
+// ops.cpu_release (and listed in Ops.Implements): a CPU is taken by a
+// task of a higher scheduling class, and given back (class_rt.go).
+type CPUClassCallbacks interface {
+	CPUAcquire(cpu int32)
+	CPURelease(cpu int32, args CPUReleaseArgs)
+}
+
+// DumpCtx is struct scx_dump_ctx, passed to the dump callbacks.
+type DumpCtx struct {
+	Kind      int
+	ExitCode  int64
+	Reason    string
+	AtNs      uint64
+	AtJiffies uint64
+}
+
+// Dumper is implemented by policies with ops.dump, ops.dump_cpu and
+// ops.dump_task (and listed in Ops.Implements): called when an error
+// ejects the policy, to add to the debug dump (Kernel.DumpAppend).
+type Dumper interface {
+	Dump(ctx *DumpCtx)
+	DumpCPU(ctx *DumpCtx, cpu int32, idle bool)
+	DumpTask(ctx *DumpCtx, p *Task)
 }
 
 // Scheduler is the Go mirror of struct sched_ext_ops. The simulator calls
@@ -137,6 +189,11 @@ func (NopScheduler) Enable(*Task)                                  {}
 func (NopScheduler) Disable(*Task)                                 {}
 func (NopScheduler) CPUOnline(int32)                               {}
 func (NopScheduler) CPUOffline(int32)                              {}
+func (NopScheduler) CPUAcquire(int32)                              {}
+func (NopScheduler) CPURelease(int32, CPUReleaseArgs)              {}
+func (NopScheduler) Dump(*DumpCtx)                                 {}
+func (NopScheduler) DumpCPU(*DumpCtx, int32, bool)                 {}
+func (NopScheduler) DumpTask(*DumpCtx, *Task)                      {}
 
 // fallback is the built-in policy a run continues under after a policy is
 // ejected: it implements no callback, so the core's defaults apply

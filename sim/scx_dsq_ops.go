@@ -87,28 +87,31 @@ func (k *Kernel) DSQMove(p *Task, from, to, enqFlags uint64, slice, vtime *uint6
 }
 
 // ReenqueueLocal is scx_bpf_reenqueue_local(): every task on the current
-// CPU's local DSQ is taken off it and enqueued again through ops.enqueue
-// with SCX_ENQ_REENQ; it returns how many. The kernel allows it only from
-// ops.cpu_release() in 6.12-6.18, which the simulator never calls (there
-// are no higher scheduling classes); schedsim serves it from any callback.
+// CPU's local DSQ is taken off it, then each is enqueued again through
+// ops.enqueue with SCX_ENQ_REENQ; it returns how many. In 6.12-6.18 only
+// ops.cpu_release() may call it (scx_kf_allowed(SCX_KF_CPU_RELEASE));
+// from anywhere else it is an error that ejects the policy, and returns 0.
 func (k *Kernel) ReenqueueLocal() uint32 {
 	m := k.m
+	if m.cur.cb != CbCPURelease {
+		m.scxError(fmt.Sprintf("scx_bpf_reenqueue_local called from ops.%s: only ops.cpu_release may call it", m.cur.cb))
+		return 0
+	}
 	cpu := m.cur.cpu
 	if cpu < 0 || cpu >= len(m.cpus) {
 		return 0
 	}
 	c := m.cpus[cpu]
+	// off the local DSQ first, so that tasks the policy puts back there
+	// are not processed again
 	ts := c.local.Tasks()
-	n := uint32(0)
 	for _, t := range ts {
-		if t.dsq != c.local || t.state != TaskRunnable {
-			continue
-		}
 		c.local.remove(t)
-		m.doEnqueue(t, EnqReenq, cpu)
-		n++
 	}
-	return n
+	for _, t := range ts {
+		m.doEnqueue(t, EnqReenq, cpu)
+	}
+	return uint32(len(ts))
 }
 
 // NodeOf is scx_bpf_cpu_node(): the NUMA node of cpu.

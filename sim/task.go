@@ -29,6 +29,14 @@ type Task struct {
 
 	state TaskState
 	cpu   int // task_cpu(p)
+	// scheduling class and, for RT tasks, rt_priority (class_rt.go)
+	class  TaskClass
+	rtPrio int
+	// SCHED_RR: ticks left of the round-robin slice, and a requeue to the
+	// tail of its priority due at the next pick
+	rtRR      bool
+	rtSlice   int
+	rtRequeue bool
 
 	// Dispatch queue membership.
 	dsq        *DSQ

@@ -43,13 +43,16 @@ func (w *TraceReplay) record(evs []schedEvent) {
 		if r, ok := state[pid]; ok {
 			return r
 		}
-		nice := 0
-		if prio >= 100 && prio <= 139 {
+		nice, rtPrio := 0, 0
+		switch {
+		case prio >= 100 && prio <= 139:
 			nice = prio - 120
+		case prio >= 0 && prio < MaxRTPrio-1:
+			rtPrio = MaxRTPrio - 1 - prio // an RT task: prio = 99 - rt_priority
 		}
 		r := &recTask{idx: len(w.Tasks)}
 		state[pid] = r
-		w.Tasks = append(w.Tasks, RecordedTask{PID: pid, Comm: strings.TrimSpace(comm), Nice: nice, CPU: cpu})
+		w.Tasks = append(w.Tasks, RecordedTask{PID: pid, Comm: strings.TrimSpace(comm), Nice: nice, RTPriority: rtPrio, CPU: cpu})
 		switch how {
 		case "new":
 			rt(r).Start = ts - t0

@@ -36,6 +36,12 @@ type WorkloadSpec struct {
 	Affinity []int
 	// Cgroup is the cgroup of the workload's tasks ("" or "/": the root).
 	Cgroup string
+	// Class is the scheduling class of the workload's tasks: ClassExt
+	// (the default), or ClassRT with RTPriority 1-99 (class_rt.go).
+	Class      TaskClass
+	RTPriority int
+	// RTRoundRobin makes RT tasks SCHED_RR (rt_policy = "rr").
+	RTRoundRobin bool
 }
 
 // Common implements Workload.
@@ -50,6 +56,14 @@ func (w *WorkloadSpec) validate() error {
 	}
 	if w.Nice < -20 || w.Nice > 19 {
 		return fmt.Errorf("workload %s: nice %d is outside -20..19", w.Name, w.Nice)
+	}
+	switch {
+	case w.Class == ClassRT && (w.RTPriority < 1 || w.RTPriority >= MaxRTPrio):
+		return fmt.Errorf("workload %s: rt_priority %d is outside 1..%d", w.Name, w.RTPriority, MaxRTPrio-1)
+	case w.Class == ClassExt && (w.RTPriority != 0 || w.RTRoundRobin):
+		return fmt.Errorf("workload %s: rt_priority and rt_policy are for class rt only", w.Name)
+	case w.Class != ClassExt && w.Class != ClassRT:
+		return fmt.Errorf("workload %s: unknown class %d", w.Name, w.Class)
 	}
 	return nil
 }
@@ -88,7 +102,7 @@ func (b *trackedTask) Next(m *Machine, t *Task) Action {
 func (s *Scenario) spawn(w Workload, group, i int, tr *tracker, b Behavior) (*Task, error) {
 	c := w.Common()
 	t, err := s.Machine.Spawn(TaskSpec{Comm: c.comm(i), Nice: c.Nice, Affinity: c.Affinity,
-		Group: group, Behavior: &trackedTask{inner: b, tr: tr}})
+		Group: group, Behavior: &trackedTask{inner: b, tr: tr}, Class: c.Class, RTPriority: c.RTPriority, RTRoundRobin: c.RTRoundRobin})
 	if err != nil {
 		return nil, fmt.Errorf("workload %s: %w", c.Name, err)
 	}

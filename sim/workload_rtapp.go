@@ -35,9 +35,14 @@ type RTThread struct {
 	Instances int
 	Loop      int // -1: forever
 	Nice      int
-	CPUs      []int
-	Delay     uint64
-	Phases    []RTPhase
+	// RTPriority is set (1-99) for a SCHED_FIFO thread, which runs in the
+	// RT class (class_rt.go).
+	RTPriority int
+	// RTRoundRobin: a SCHED_RR thread.
+	RTRoundRobin bool
+	CPUs         []int
+	Delay        uint64
+	Phases       []RTPhase
 }
 
 // RTPhase is one phase of a thread.
@@ -196,8 +201,12 @@ func (w *RTApp) Install(s *Scenario, group int) error {
 		for j := 0; j < th.Instances; j++ {
 			m.At(w.Start+th.Delay, func() {
 				rt := &rtappTask{st: st, th: th, timers: map[string]*rtTimer{}, loopFrom: m.Now()}
-				t, err := m.Spawn(TaskSpec{Comm: th.Name + "-" + strconv.Itoa(j), Nice: max(-20, min(19, th.Nice+w.Nice)),
-					Affinity: aff, Group: group, Behavior: &trackedTask{inner: rt, tr: &st.tr}})
+				spec := TaskSpec{Comm: th.Name + "-" + strconv.Itoa(j), Nice: max(-20, min(19, th.Nice+w.Nice)),
+					Affinity: aff, Group: group, Behavior: &trackedTask{inner: rt, tr: &st.tr}, Class: w.Class, RTPriority: w.RTPriority, RTRoundRobin: w.RTRoundRobin}
+				if th.RTPriority > 0 {
+					spec.Class, spec.RTPriority, spec.RTRoundRobin, spec.Nice = ClassRT, th.RTPriority, th.RTRoundRobin, 0
+				}
+				t, err := m.Spawn(spec)
 				if err != nil {
 					if s.err == nil {
 						s.err, m.stopped = fmt.Errorf("workload %s: %w", w.Name, err), true

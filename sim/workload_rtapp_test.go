@@ -90,7 +90,8 @@ func TestRTAppErrors(t *testing.T) {
 		{`"resume" : "renderer"`, `"resume" : "nobody"`, `w.json:8:15: resume: no thread is named "nobody"`},
 		{`"period" : 16667 }`, `"period" : 16667 `, `w.json:26:2: JSON: expected ',' or '}'`},
 		{`"run" : 4000`, `"run" : -4`, `w.json:7:12: run (us): expected an integer from 0`},
-		{`"default_policy" : "SCHED_OTHER"`, `"default_policy" : "SCHED_FIFO"`, `w.json:3:50: policy "SCHED_FIFO" is not supported`},
+		{`"default_policy" : "SCHED_OTHER"`, `"default_policy" : "SCHED_DEADLINE"`, `w.json:3:50: policy "SCHED_DEADLINE" is not supported`},
+		{`"default_policy" : "SCHED_OTHER"`, `"default_policy" : "SCHED_FIFO"`, `w.json:12:17: priority (the rt_priority of a SCHED_FIFO or SCHED_RR thread): expected an integer from 1 to 99`},
 	} {
 		json := strings.Replace(rtappVideo, c.from, c.to, 1)
 		_, err := rtappConfig(t, json)
@@ -98,5 +99,36 @@ func TestRTAppErrors(t *testing.T) {
 		if !errors.As(err, &ces) || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s -> %s: error %v, want %s", c.from, c.to, err, c.want)
 		}
+	}
+}
+
+func TestRTAppSchedFIFO(t *testing.T) {
+	json := strings.Replace(rtappVideo, `"priority" : -5,`, `"policy" : "SCHED_FIFO", "priority" : 80,`, 1)
+	json = strings.Replace(json, `"loop" : -1,`, `"loop" : -1, "policy" : "SCHED_FIFO",`, 1)
+	json = strings.Replace(json, `"instance" : 3,`, `"instance" : 3, "policy" : "SCHED_RR", "priority" : 5,`, 1)
+	cfg, err := rtappConfig(t, json)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scn, err := cfg.Build(&FIFO{}, Overrides{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := scn.Run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][3]int{}
+	for _, tk := range scn.Tasks(0) {
+		got[tk.Comm] = [3]int{int(tk.Class()), tk.RTPriority(), int(tk.K.Policy)}
+	}
+	// decoder: SCHED_FIFO at rt-app's default priority 10; renderer 80;
+	// batch: SCHED_RR 5
+	if got["decoder-0"] != [3]int{int(ClassRT), 10, SchedFIFO} || got["renderer-0"] != [3]int{int(ClassRT), 80, SchedFIFO} ||
+		got["batch-0"] != [3]int{int(ClassRT), 5, SchedRR} {
+		t.Errorf("classes, priorities and policies %v", got)
+	}
+	if r.RTTime == 0 {
+		t.Error("no RT time")
 	}
 }

@@ -57,13 +57,16 @@ type RecordedStep struct {
 
 // RecordedTask is one task of a trace and what it did.
 type RecordedTask struct {
-	PID   int32
-	Comm  string
-	Nice  int
-	Start uint64 // ns after the trace's first event
-	CPU   int    // traced CPU it first appeared on
-	CPUs  []int  // traced CPUs it ran on
-	Steps []RecordedStep
+	PID  int32
+	Comm string
+	Nice int
+	// RTPriority is an RT task's rt_priority (its recorded prio below
+	// 99), 0 for others: it replays in the RT class (class_rt.go).
+	RTPriority int
+	Start      uint64 // ns after the trace's first event
+	CPU        int    // traced CPU it first appeared on
+	CPUs       []int  // traced CPUs it ran on
+	Steps      []RecordedStep
 	// What the recording measured: time on a CPU (less the switch cost
 	// per interval: the CPU demand), time runnable but not running, and
 	// switches in.
@@ -229,8 +232,12 @@ func (w *TraceReplay) Install(s *Scenario, group int) error {
 			}
 		}
 		m.AtOn(w.Start+rec.Start, rec.CPU%ncpu, func() {
-			t, err := m.Spawn(TaskSpec{Comm: rec.Comm, Nice: max(-20, min(19, rec.Nice+w.Nice)), Affinity: aff,
-				Group: group, Behavior: &trackedTask{inner: &replayTask{st: st, i: i}, tr: &st.tr}})
+			spec := TaskSpec{Comm: rec.Comm, Nice: max(-20, min(19, rec.Nice+w.Nice)), Affinity: aff,
+				Group: group, Behavior: &trackedTask{inner: &replayTask{st: st, i: i}, tr: &st.tr}, Class: w.Class, RTPriority: w.RTPriority, RTRoundRobin: w.RTRoundRobin}
+			if rec.RTPriority > 0 {
+				spec.Class, spec.RTPriority, spec.RTRoundRobin, spec.Nice = ClassRT, rec.RTPriority, false, 0
+			}
+			t, err := m.Spawn(spec)
 			if err != nil {
 				if s.err == nil {
 					s.err, m.stopped = fmt.Errorf("workload %s: %w", w.Name, err), true

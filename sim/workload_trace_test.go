@@ -130,3 +130,24 @@ b-5 [000] d..2. 1.005000: sched_switch: prev_comm=b prev_pid=5 prev_prio=120 pre
 		t.Fatalf("tasks %+v", w.Tasks)
 	}
 }
+
+// A task recorded with a real-time prio replays as an RT task.
+func TestTraceRTPriority(t *testing.T) {
+	text := `<idle>-0 [000] d..2. 1.000000: sched_wakeup_new: comm=irq/9-acpi pid=5 prio=49 target_cpu=000
+<idle>-0 [000] d..2. 1.000000: sched_wakeup_new: comm=migration/0 pid=6 prio=0 target_cpu=000
+<idle>-0 [000] d..2. 1.000000: sched_wakeup_new: comm=bash pid=7 prio=125 target_cpu=000
+`
+	evs, err := parseSchedTrace("t", strings.NewReader(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &TraceReplay{WorkloadSpec: WorkloadSpec{Name: "t"}}
+	w.record(evs)
+	got := map[string][2]int{}
+	for _, rt := range w.Tasks {
+		got[rt.Comm] = [2]int{rt.RTPriority, rt.Nice}
+	}
+	if got["irq/9-acpi"] != [2]int{50, 0} || got["migration/0"] != [2]int{99, 0} || got["bash"] != [2]int{0, 5} {
+		t.Errorf("rt_priority and nice by task: %v", got)
+	}
+}

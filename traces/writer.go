@@ -210,6 +210,9 @@ func prio(t *sim.Task) int32 {
 	if t == nil {
 		return 120
 	}
+	if t.Class() == sim.ClassRT {
+		return int32(sim.MaxRTPrio - 1 - t.RTPriority()) // p->prio of SCHED_FIFO
+	}
 	return 120 + int32(t.Nice)
 }
 

@@ -430,6 +430,11 @@ func (v *verifier) checkHelperCall(st *vstate, pc int, id int32) (int, bool, err
 	if id == helperKptrXchg {
 		return pc + 1, false, v.kptrXchg(st, pc)
 	}
+	if id == helperPerCPUPtr || id == helperThisCPUPtr {
+		if handled, err := v.perCPUPtr(st, pc, id); handled {
+			return pc + 1, false, err
+		}
+	}
 	f := st.cur()
 	meta := argMeta{memRegno: -1, cbTarget: -1}
 	for i := 0; i < 5; i++ {
@@ -442,7 +447,22 @@ func (v *verifier) checkHelperCall(st *vstate, pc int, id int32) (int, bool, err
 			return 0, false, err
 		}
 	}
+	var rbSize uint32
 	switch id {
+	case helperRingbufReserve:
+		n, err := v.ringbufReserveSize(st, pc)
+		if err != nil {
+			return 0, false, err
+		}
+		rbSize = n
+	case helperSnprintf:
+		if err := v.checkSnprintf(st, pc); err != nil {
+			return 0, false, err
+		}
+	case helperRingbufSubmit, helperRingbufDiscard:
+		if err := v.ringbufRelease(st, pc); err != nil {
+			return 0, false, err
+		}
 	case helperSpinLock, helperSpinUnlock:
 		if err := v.processSpinLock(st, pc, 1, id == helperSpinLock, lockSpin); err != nil {
 			return 0, false, err
@@ -501,6 +521,9 @@ func (v *verifier) checkHelperCall(st *vstate, pc int, id int32) (int, bool, err
 	case bpfvm.RetPtrToMemOrNull:
 		*r0 = makePtr(ptrToMem)
 		r0.memSize = uint32(max(h.RetSize, 0))
+		if id == helperRingbufReserve {
+			r0.memSize = rbSize
+		}
 		r0.flags = flagMaybeNull
 		if !h.Acquire {
 			r0.id = v.newID()
@@ -592,7 +615,8 @@ func (v *verifier) checkHelperArg(st *vstate, pc int, h *bpfvm.Helper, i int, re
 		}
 		meta.memRegno = int(regno)
 		meta.memReg = *r
-		meta.memWrite = at == bpfvm.ArgPtrToUninitMem
+		// bpf_snprintf writes its output into its first argument
+		meta.memWrite = at == bpfvm.ArgPtrToUninitMem || h.ID == helperSnprintf && regno == 1
 	case bpfvm.ArgConstSize, bpfvm.ArgConstSizeOrZero:
 		if r.typ != scalarValue {
 			return v.expectType(st, pc, regno, r, "scalar")
@@ -739,6 +763,24 @@ func (v *verifier) checkMemArg(st *vstate, pc int, regno uint8, r *regState, siz
 				}
 				return v.indirectFieldAccess(st, pc, r, v.specialFields(s), size)
 			}
+		}
+		if r.flags == flagTrusted && !write {
+			// mem_types' PTR_TO_BTF_ID | PTR_TRUSTED: read as
+			// check_ptr_to_btf_access does, at a constant offset inside
+			// the object (bpf_strncmp(p->comm, 8, "..."), scx_lavd).
+			// Writes into kernel objects are refused (stricter than the
+			// kernel, which checks even an uninit-mem argument as a read)
+			s, _ := btf.UnderlyingType(v.btfT(r.btfIdx)).(*btf.Struct)
+			if s == nil {
+				return v.expectType(st, pc, regno, r, memTypesExpected)
+			}
+			if !r.isConst() || r.varOff.value != 0 {
+				return v.errorState(st, pc, "R%d is ptr_%s invalid variable offset: off=%d, var_off=%s", regno, s.Name, r.off, r.varOff)
+			}
+			if r.off < 0 || uint64(r.off)+size > uint64(s.Size) {
+				return v.errorState(st, pc, "access beyond struct %s at off %d size %d", s.Name, r.off, size)
+			}
+			return nil
 		}
 	}
 	return v.expectType(st, pc, regno, r, memTypesExpected)

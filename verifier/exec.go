@@ -35,12 +35,18 @@ func (v *verifier) step(st *vstate, pc int) (next int, done bool, err error) {
 	case bpfvm.JmpCALL:
 		return v.checkCall(st, pc, in)
 	case bpfvm.JmpJCOND:
-		// may_goto: the runtime counter bounds the loop; explore both ways,
-		// the loop going on one iteration deeper
-		v.push(st, jumpTarget(in, pc))
-		st.mayGotoDepth++
-		v.widenAtLoopHead(st, pc, st.mayGotoDepth)
-		return pc + 1, false, nil
+		// may_goto: the runtime counter bounds the loop; explore both ways.
+		// As check_cond_jmp_op (BPF_JCOND), the current path takes the
+		// jump (the loop's exit) first and the fall-through, one
+		// iteration deeper and widened, is queued: the exit explored with
+		// what the loop has not yet set (uninitialised slots, unknown
+		// scalars) is the more general state, which then prunes the
+		// later iterations' exits (scx's sdt_alloc: lv_pos[] of
+		// desc_find_empty)
+		body := v.push(st, pc+1)
+		body.mayGotoDepth++
+		v.widenAtLoopHead(body, pc, 0)
+		return jumpTarget(in, pc), false, nil
 	}
 	return v.checkCondJmp(st, pc, in)
 }
@@ -363,6 +369,17 @@ func (v *verifier) checkMov(st *vstate, pc int, in bpfvm.Insn, is64 bool, dst, s
 			res.smin, res.smax = lo, hi
 			res.sync()
 		}
+	case in.Off == 0 && src.umax <= math.MaxUint32:
+		// w = w of a value that fits in 32 bits is the value itself: the
+		// two are linked, as check_alu_op's BPF_MOV32 links them when
+		// get_reg_width(src) <= 32 (a bounds check of one bounds the
+		// other: scx_rusty's create_dom(dom_id))
+		if src.id == 0 {
+			src.id = v.newID()
+			st.cur().regs[in.Src].id = src.id
+		}
+		*dst = *src
+		return nil
 	case in.Off == 0: // w = w: zero-extend
 		res = src.bounds
 		res.zext32()
@@ -551,8 +568,10 @@ func (v *verifier) checkLdImm64(st *vstate, pc int, in bpfvm.Insn) error {
 	hi := v.prog.Insns[pc+1].Imm
 	dst := &st.cur().regs[in.Dst]
 	switch in.Src {
-	case 0, bpfvm.PseudoBTFID:
+	case 0:
 		*dst = constScalar(uint64(uint32(in.Imm)) | uint64(uint32(hi))<<32)
+	case bpfvm.PseudoBTFID:
+		*dst = v.ksymReg(pc, uint64(uint32(in.Imm))|uint64(uint32(hi))<<32)
 	case bpfvm.PseudoMapIdx:
 		if v.mapSpec(int(in.Imm)) == nil {
 			return v.errorState(st, pc, "map index %d is not pointing to a valid map", in.Imm)

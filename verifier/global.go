@@ -33,6 +33,7 @@ const (
 	gArgCtx                   // __arg_ctx: the program's context
 	gArgMem                   // pointer to size bytes, NULL unless __arg_nonnull
 	gArgTrusted               // __arg_trusted: a trusted kernel object
+	gArgArena                 // __arg_arena: an arena pointer, seen as a number
 )
 
 type globalArg struct {
@@ -88,7 +89,7 @@ func (v *verifier) prepareGlobal(sp int) *globalFunc {
 		has := func(tag string) bool { return slices.Contains(tags, "arg:"+tag) }
 		for _, t := range tags {
 			switch t {
-			case "arg:ctx", "arg:nonnull", "arg:nullable", "arg:trusted":
+			case "arg:ctx", "arg:nonnull", "arg:nullable", "arg:trusted", "arg:arena":
 			default:
 				g.err = fmt.Sprintf("arg#%d has unsupported set of tags (%s) in %s()", i, t, name)
 				return g
@@ -106,6 +107,13 @@ func (v *verifier) prepareGlobal(sp int) *globalFunc {
 		case !isPtr:
 			g.err = fmt.Sprintf("Arg#%d type %s in %s() is not supported yet.", i, typeString(p.Type), name)
 			return g
+		case has("arena"):
+			// btf_prepare_func_args: ARG_PTR_TO_ARENA, alone
+			if len(tags) > 1 {
+				g.err = fmt.Sprintf("arg#%d arena cannot be combined with any other tags", i)
+				return g
+			}
+			g.args = append(g.args, globalArg{kind: gArgArena})
 		case has("ctx"):
 			g.args = append(g.args, globalArg{kind: gArgCtx})
 		case has("trusted"):
@@ -179,6 +187,13 @@ func (v *verifier) checkGlobalCall(st *vstate, pc, sp int) (int, bool, error) {
 			if r.typ != scalarValue {
 				return bad("R%d is not a scalar", regno)
 			}
+		case gArgArena:
+			// btf_check_func_arg_match: any value is safe (the callee
+			// sees a number), but only an arena pointer or a number
+			// makes sense
+			if r.typ != ptrToArena && r.typ != scalarValue {
+				return bad("R%d is not a pointer to arena or scalar.", regno)
+			}
 		case gArgCtx:
 			if r.typ != ptrToCtx || r.off != 0 || !r.isConst() {
 				return bad("arg#%d expects pointer to ctx", i)
@@ -240,7 +255,10 @@ func (v *verifier) globalEntry(sp int) *vstate {
 	for i, a := range g.args {
 		r := &f.regs[i+1]
 		switch a.kind {
-		case gArgScalar:
+		case gArgScalar, gArgArena:
+			// an __arg_arena argument is an unknown number, which the
+			// callee turns into an arena pointer with addr_space_cast
+			// (do_check_common, Linux 6.12: mark_reg_unknown)
 			*r = unknownScalar()
 		case gArgCtx:
 			*r = makePtr(ptrToCtx)
@@ -252,7 +270,7 @@ func (v *verifier) globalEntry(sp int) *vstate {
 			*r = makePtr(ptrToMem)
 			r.memSize = a.size
 		}
-		if a.kind != gArgScalar && a.nullable {
+		if a.kind != gArgScalar && a.kind != gArgArena && a.nullable {
 			r.flags |= flagMaybeNull
 			r.id = v.newID()
 		}

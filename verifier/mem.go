@@ -841,7 +841,20 @@ func (v *verifier) stackAccess(st *vstate, pc int, regno uint8, reg regState, of
 	if slot.isSpill() {
 		ssz := slot.spillSize()
 		if size == 8 && ssz == 8 {
-			return slot.spill, nil
+			r := slot.spill
+			if r.typ == scalarValue && r.id == 0 && !r.isConst() {
+				// the filled register and the slot stay linked, as the
+				// kernel's are by the id its spill gave them
+				// (assign_scalar_id_before_mov): ours may have been
+				// dropped at a checkpoint as singular (clearSingularIDs).
+				// A bounds check of the fill then bounds the slot for the
+				// next fill (scx_lavd's try_to_steal_task: nr_nbr
+				// reloaded on each `continue` of its neighbour loop)
+				r.id = v.newID()
+				f.ownStack()
+				f.stack[(-o-1)/8].spill.id = r.id
+			}
+			return r, nil
 		}
 		if slot.spill.typ != scalarValue {
 			return regState{}, v.errorState(st, pc, "invalid size of register fill")

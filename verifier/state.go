@@ -12,16 +12,17 @@ import (
 type regType uint8
 
 const (
-	notInit       regType = iota
-	scalarValue           // a number
-	ptrToCtx              // r1 at entry: the u64 array of callback arguments
-	constPtrToMap         // LD_IMM64 of a map
-	ptrToMapValue         // inside a map value (or a global section)
-	ptrToStack            // into a frame's stack
-	ptrToBTFID            // a typed object: kernel (task_struct) or bpf_obj_new
-	ptrToMem              // memory of memSize bytes returned by a helper/kfunc
-	ptrToFunc             // a subprogram (LD_IMM64 PseudoFunc)
-	ptrToArena            // into an arena (addr_space_cast to address space 0)
+	notInit          regType = iota
+	scalarValue              // a number
+	ptrToCtx                 // r1 at entry: the u64 array of callback arguments
+	constPtrToMap            // LD_IMM64 of a map
+	ptrToMapValue            // inside a map value (or a global section)
+	ptrToStack               // into a frame's stack
+	ptrToBTFID               // a typed object: kernel (task_struct) or bpf_obj_new
+	ptrToMem                 // memory of memSize bytes returned by a helper/kfunc
+	ptrToFunc                // a subprogram (LD_IMM64 PseudoFunc)
+	ptrToArena               // into an arena (addr_space_cast to address space 0)
+	ptrToPercpuBTFID         // a per-CPU kernel variable (PTR_TO_BTF_ID | MEM_PERCPU)
 )
 
 // regFlag are type modifiers (the kernel's PTR_MAYBE_NULL, PTR_UNTRUSTED,
@@ -349,6 +350,9 @@ type checkpoint struct {
 	// stored state (loops.go).
 	loopEntry *checkpoint
 	depth     int
+	// rounds: for a may_goto loop head, how many times the path went
+	// round this loop before reaching this checkpoint (widenAtLoopHead).
+	rounds uint32
 }
 
 // stateHash fingerprints a state for exact comparison, ignoring ids (which
@@ -719,6 +723,8 @@ func (v *verifier) typeName(r *regState) string {
 		b.WriteString("func")
 	case ptrToArena:
 		b.WriteString("arena")
+	case ptrToPercpuBTFID:
+		return "percpu_ptr_"
 	}
 	if r.flags&flagMaybeNull != 0 {
 		b.WriteString("_or_null")

@@ -32,6 +32,11 @@ type Env struct {
 	// trusted object of type t is itself trusted (the kernel's
 	// BTF_TYPE_SAFE_TRUSTED lists). Nil: task_struct.cpus_ptr only.
 	TrustedField func(t *btf.Struct, off uint32) bool
+	// PerCPUKsym reports whether the typed kernel variable name (extern
+	// T name __ksym) is a per-CPU variable (the kernel's .data..percpu):
+	// its address is then a per-CPU pointer, usable only through
+	// bpf_per_cpu_ptr() / bpf_this_cpu_ptr(). Nil: none is.
+	PerCPUKsym func(name string) bool
 	// ReadOnlyValue returns the size bytes (1, 2, 4 or 8) at offset off of
 	// the value of read-only map mapIndex (a frozen .rodata or .kconfig
 	// section), little-endian, zero-extended; ok is false when the bytes are
@@ -963,13 +968,17 @@ func (v *verifier) loopHeadPrunable(st *vstate, pc int) bool {
 
 // widenAtLoopHead is widen_imprecise_scalars (verifier.c 6.12), applied
 // to the state that goes round an iterator or may_goto loop once more: the
-// scalars (registers and spilled) that differ from the previous entry of
-// this loop head on the path (find_prev_entry) and are precise in neither
-// are forgotten, so that the loop's states converge; a counter that a
-// branch or an access relied on is precise and kept.
+// scalars (registers and spilled, in every frame) that differ from the
+// previous entry of this loop head on the path (find_prev_entry) and are
+// precise in neither are forgotten, so that the loop's states converge; a
+// counter that a branch or an access relied on is precise and kept.
+// depth is the number of rounds of this loop on the path (an iterator's
+// depth); 0 for may_goto, whose rounds are counted per loop head here.
 func (v *verifier) widenAtLoopHead(st *vstate, pc int, depth uint32) {
 	c := st.parent
+	var self *checkpoint
 	if c != nil && c.pc == pc {
+		self = c
 		c = c.parent // the checkpoint stored for this very visit
 	}
 	for steps := 0; c != nil && steps < maxAncestorWalk; c, steps = c.parent, steps+1 {
@@ -979,6 +988,16 @@ func (v *verifier) widenAtLoopHead(st *vstate, pc int, depth uint32) {
 	}
 	if c == nil || c.pc != pc || !sameCallsites(c.st, st) {
 		return
+	}
+	if depth == 0 {
+		// the rounds of this loop, not of every may_goto loop on the
+		// path: a 32-round loop before this one must not make this one's
+		// precise counters forgettable (scx's sdt_alloc: a spilled level
+		// index after the 32 attempts of scx_alloc_attempt)
+		depth = c.rounds + 1
+		if self != nil {
+			self.rounds = depth
+		}
 	}
 	old := c.st
 	// a deviation: after widenPreciseAfter rounds of one loop on the path
@@ -1116,6 +1135,9 @@ func (v *verifier) subprogOf(pc int) int {
 	return 0
 }
 
+// ErrNoStructOpsMember: the kernel's struct_ops type has no such member.
+var ErrNoStructOpsMember = errors.New("no such struct_ops member")
+
 // StructOpsArgs describes the arguments of member of the struct_ops type
 // structName (e.g. "sched_ext_ops", "enqueue") from the kernel BTF: what a
 // program implementing that member finds in ctx[0], ctx[1]... Pointers to
@@ -1149,7 +1171,7 @@ func StructOpsArgs(kernel *btf.Spec, structName, member string) (args []ArgDesc,
 		_, void := btf.UnderlyingType(fp.Return).(*btf.Void)
 		return args, void || fp.Return == nil, nil
 	}
-	return nil, false, fmt.Errorf("verifier: %s has no member %s", structName, member)
+	return nil, false, fmt.Errorf("verifier: %s has no member %s: %w", structName, member, ErrNoStructOpsMember)
 }
 
 // knownNullable is the mask of the struct_ops arguments the kernel may

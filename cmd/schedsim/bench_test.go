@@ -49,13 +49,13 @@ func TestBenchExample(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 	}
-	for _, want := range []string{"2 policies x 2 seeds = 24 runs", "wakeup_latency.p99_ns (lower is better, tolerance 10%)",
+	for _, want := range []string{"2 policies x 2 seeds = 28 runs", "wakeup_latency.p99_ns (lower is better, tolerance 10%)",
 		"95% CI", "vs fifo", "  web     eevdf   2  ", "verifier.insns_processed", "report: "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
-	if !strings.Contains(errOut, "bench: 24/24 runs (100%)") {
+	if !strings.Contains(errOut, "bench: 28/28 runs (100%)") {
 		t.Errorf("no progress lines on a non-terminal: %q", errOut)
 	}
 	data, err := os.ReadFile(js)
@@ -73,7 +73,7 @@ func TestBenchExample(t *testing.T) {
 	if err := json.Unmarshal(data, &res); err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Runs) != 24 || res.Versions.Go == "" || res.Runs[0].ScheduleHash == "" || len(res.Runs[0].Metrics) == 0 {
+	if len(res.Runs) != 28 || res.Versions.Go == "" || res.Runs[0].ScheduleHash == "" || len(res.Runs[0].Metrics) == 0 {
 		t.Errorf("JSON: %d runs, versions %+v, first run %+v", len(res.Runs), res.Versions, res.Runs[0])
 	}
 	html, err := os.ReadFile(filepath.Join(rep, "index.html"))

@@ -144,6 +144,9 @@ func writeComparison(w io.Writer, cfg *sim.Config, names []string, rs []*sim.Res
 	})
 	row("utilisation", func(r *sim.Result) string { return pct(r.Utilisation) })
 	row("sched time", func(r *sim.Result) string { return pct(r.SchedTime) })
+	if len(rs) > 0 && rs[0].RTTime > 0 {
+		row("rt time", func(r *sim.Result) string { return pct(r.RTTime) })
+	}
 	row("switches", func(r *sim.Result) string { return fmt.Sprint(r.Switches) })
 	row("schedule hash", func(r *sim.Result) string { return r.ScheduleHash })
 	row("ejected", func(r *sim.Result) string {

@@ -310,6 +310,9 @@ func writeSummary(w io.Writer, cfg *sim.Config, scn *sim.Scenario, r *sim.Result
 	fmt.Fprintf(tw, "switches\t%d\n", r.Switches)
 	fmt.Fprintf(tw, "utilisation\t%s\n", pct(r.Utilisation))
 	fmt.Fprintf(tw, "sched time\t%s\n", pct(r.SchedTime))
+	if r.RTTime > 0 {
+		fmt.Fprintf(tw, "rt time\t%s (RT tasks, included in utilisation)\n", pct(r.RTTime))
+	}
 	if r.NoiseTime > 0 {
 		fmt.Fprintf(tw, "noise time\t%s (interrupts and kernel threads, machine.noise)\n", pct(r.NoiseTime))
 	}
@@ -391,6 +394,11 @@ func writeSummary(w io.Writer, cfg *sim.Config, scn *sim.Scenario, r *sim.Result
 func writeExit(w io.Writer, x *sim.ExitResult) {
 	if x == nil {
 		return
+	}
+	if x.Dump != "" {
+		// UEI_REPORT prints the debug dump of an error exit first
+		rule := strings.Repeat("=", 80)
+		fmt.Fprintf(w, "\nDEBUG DUMP\n%s\n\n%s\n%s\n\n", rule, x.Dump, rule)
 	}
 	fmt.Fprintf(w, "EXIT: %s", x.Reason)
 	if x.Msg != "" {

@@ -154,8 +154,13 @@ func buildRun(cmd string, cfg *sim.Config, o sim.Overrides, env policyEnv, spec 
 			fmt.Fprintln(stderr, note) // no JIT on this platform
 		}
 	}
-	if b, ok := sched.(*policies.BPFPolicy); ok && b.RecipeNote != "" {
-		fmt.Fprintf(stderr, "note: %s\n", b.RecipeNote)
+	if b, ok := sched.(*policies.BPFPolicy); ok {
+		if b.ProgramNote != "" {
+			fmt.Fprintf(stderr, "note: programs %s\n", b.ProgramNote)
+		}
+		if b.RecipeNote != "" {
+			fmt.Fprintf(stderr, "note: %s\n", b.RecipeNote)
+		}
 	}
 	scn, err := cfg.Build(sched, o)
 	if err != nil {

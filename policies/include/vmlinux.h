@@ -17,6 +17,13 @@ struct cgroup_subsys_state;
 struct task_struct;
 struct css_set;
 struct mm_struct;
+struct mempolicy;
+struct cred;
+struct pid_namespace;
+struct ns_common;
+struct upid;
+struct pid;
+struct signal_struct;
 struct cpumask;
 struct sched_ext_entity;
 struct sched_avg;
@@ -31,6 +38,8 @@ struct scx_cgroup_init_args;
 struct kernfs_node;
 struct percpu_ref;
 struct rq;
+struct cpufreq_cpuinfo;
+struct cpufreq_policy;
 struct sched_ext_ops;
 struct bpf_spin_lock;
 struct bpf_res_spin_lock;
@@ -50,6 +59,14 @@ struct bpf_cpumask;
 enum {
 	false = 0,
 	true = 1,
+};
+
+enum pid_type {
+	PIDTYPE_PID = 0,
+	PIDTYPE_TGID = 1,
+	PIDTYPE_PGID = 2,
+	PIDTYPE_SID = 3,
+	PIDTYPE_MAX = 4,
 };
 
 enum scx_public_consts {
@@ -407,11 +424,65 @@ struct task_struct {
 	unsigned long nvcsw;
 	unsigned long nivcsw;
 	struct css_set *cgroups;
+	struct mempolicy *mempolicy;
+	const struct cred *real_cred;
+	struct pid *thread_pid;
+	struct signal_struct *signal;
 };
 
 struct css_set {
 	struct cgroup_subsys_state *subsys[14];
 	struct cgroup *dfl_cgrp;
+};
+
+struct mempolicy {
+	int refcnt;
+	unsigned short mode;
+	unsigned short flags;
+	int home_node;
+};
+
+typedef struct {
+	unsigned int val;
+} kuid_t;
+
+typedef struct {
+	unsigned int val;
+} kgid_t;
+
+struct cred {
+	int usage;
+	kuid_t uid;
+	kgid_t gid;
+	kuid_t suid;
+	kgid_t sgid;
+	kuid_t euid;
+	kgid_t egid;
+};
+
+struct ns_common {
+	unsigned int inum;
+};
+
+struct pid_namespace {
+	unsigned int level;
+	struct ns_common ns;
+};
+
+struct upid {
+	int nr;
+	struct pid_namespace *ns;
+};
+
+struct pid {
+	int count;
+	unsigned int level;
+	struct upid numbers[1];
+};
+
+struct signal_struct {
+	int nr_threads;
+	struct pid *pids[4];
 };
 
 typedef struct cpumask cpumask_t;
@@ -478,6 +549,20 @@ struct rq {
 	u64 clock_pelt;
 	unsigned long cpu_capacity;
 	u64 lost_idle_time;
+};
+
+struct cpufreq_cpuinfo {
+	unsigned int max_freq;
+	unsigned int min_freq;
+	unsigned int transition_latency;
+};
+
+struct cpufreq_policy {
+	unsigned int cpu;
+	struct cpufreq_cpuinfo cpuinfo;
+	unsigned int min;
+	unsigned int max;
+	unsigned int cur;
 };
 
 struct sched_ext_ops {

@@ -30,6 +30,33 @@ struct {
 	__uint(max_entries, 1);
 } cpu_ctx_stor SEC(".maps");
 
+/* written only by recipes' [[map_fields]] (user space filling per-CPU
+ * contexts with their proximity maps, as scx_layered's does) */
+struct prox_map {
+	u16 cpus[64];
+	u32 core_end, llc_end, node_end, sys_end;
+};
+
+struct recipe_ctx {
+	s32 cpu;
+	u32 order[4];
+	struct prox_map prox;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, u32);
+	__type(value, struct recipe_ctx);
+	__uint(max_entries, 1);
+} recipe_ctxs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, u32);
+	__type(value, struct recipe_ctx);
+	__uint(max_entries, 8);
+} node_ctxs SEC(".maps");
+
 u64 nr_primary_calls, nr_sibling_calls, nr_timer_started, nr_init_primary_weight;
 u64 nr_iter_seen, nr_moved, nr_peeked, nr_idle_curr, nr_curr_running, nr_rq_reads;
 u64 nr_select_and, nr_subset, nr_distribute_bad, nr_reenq, sibling_of_cpu0 = 1000;
@@ -104,6 +131,41 @@ int user_tick(struct tick_arg *input)
 {
 	nr_user_ticks++;
 	last_user_tick = input->tick;
+	return 0;
+}
+
+/* autoload off (libbpf's "?"): loaded only if the recipe turns it on;
+ * optional_broken dereferences a map lookup without a NULL check, which the
+ * verifier rejects if it is loaded */
+u64 nr_optional_ticks;
+
+SEC("?syscall")
+int optional_tick(struct tick_arg *input)
+{
+	nr_optional_ticks += input->tick;
+	return 0;
+}
+
+SEC("?syscall")
+int optional_broken(struct tick_arg *input)
+{
+	u32 key = 0;
+	u64 *v = bpf_map_lookup_elem(&cpu_ctx_stor, &key);
+
+	return *v != input->tick;
+}
+
+/* tracing programs, as every scx object has one (scx_lib_init_probe):
+ * schedsim has nothing to attach them to and skips them */
+SEC("fentry/bpf_scx_reg")
+int up_fentry(void *ctx)
+{
+	return 0;
+}
+
+SEC("?tp_btf/sched_switch")
+int up_optional_tp(void *ctx)
+{
 	return 0;
 }
 
@@ -188,8 +250,15 @@ void BPF_STRUCT_OPS(up_tick, struct task_struct *p)
 
 s32 BPF_STRUCT_OPS_SLEEPABLE(up_init)
 {
-	if (primary_cpumask)
-		nr_init_primary_weight = bpf_cpumask_weight(cast_mask(primary_cpumask));
+	struct bpf_cpumask *mask;
+
+	/* a sleepable program reads a kptr inside an RCU section, as scx's
+	 * schedulers do (bpfland_init) */
+	bpf_rcu_read_lock();
+	mask = primary_cpumask;
+	if (mask)
+		nr_init_primary_weight = bpf_cpumask_weight(cast_mask(mask));
+	bpf_rcu_read_unlock();
 	return scx_bpf_create_dsq(SHARED_DSQ, -1);
 }
 

@@ -59,6 +59,9 @@
 #define __arg_nullable __attribute__((btf_decl_tag("arg:nullable")))
 #define __arg_trusted __attribute__((btf_decl_tag("arg:trusted")))
 #endif
+#ifndef __arg_arena
+#define __arg_arena __attribute__((btf_decl_tag("arg:arena")))
+#endif
 
 /* ------------------------------------------------------------------------
  * Defining the scheduler
@@ -502,7 +505,7 @@ extern s32 scx_bpf_pick_idle_cpu_node(const struct cpumask *cpus_allowed, int no
 extern s32 scx_bpf_pick_any_cpu_node(const struct cpumask *cpus_allowed, int node,
 				     u64 flags) __ksym;
 
-/* ops.dump*: lines of the debug dump (schedsim logs them). */
+/* ops.dump*: the debug dump (scx_bpf_dump() at the end of this file). */
 extern void scx_bpf_dump_bstr(char *fmt, unsigned long long *data, u32 data__sz) __ksym;
 
 /* More CPU mask operations. */
@@ -631,5 +634,18 @@ struct user_exit_info {
 #ifndef CLOCK_MONOTONIC
 #define CLOCK_MONOTONIC 1 /* bpf_timer_init() clock */
 #endif
+
+/*
+ * scx_bpf_dump(fmt, args...) appends to the debug dump from ops.dump,
+ * ops.dump_cpu and ops.dump_task (called when an error ejects the
+ * scheduler); a line ends at a '\n'. Anywhere else it is an error.
+ */
+#define scx_bpf_dump(fmt, args...)					\
+({									\
+	static char ___scx_fmt[] = fmt;					\
+	unsigned long long ___scx_data[__scx_nargs(args)];		\
+	__scx_store(___scx_data, ##args)				\
+	scx_bpf_dump_bstr(___scx_fmt, ___scx_data, sizeof(___scx_data)); \
+})
 
 #endif /* __SCHEDSIM_SCX_COMMON_BPF_H */
