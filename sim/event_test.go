@@ -15,10 +15,15 @@ func TestEventQueueOrder(t *testing.T) {
 	var q eventQueue
 	var seq uint64
 	var ref []event // the pending events, kept sorted
+	var fired uint64
 	for step := 0; step < 20000; step++ {
-		if len(q) == 0 || r.IntN(3) > 0 {
+		if q.len() == 0 || r.IntN(3) > 0 {
 			seq++
-			e := event{at: r.Uint64N(50), seq: seq, gen: uint32(seq)}
+			e := event{at: r.Uint64N(50), seq: seq, gen: uint32(seq), kind: eventKind(seq % 8), cpu: int32(seq % 5)}
+			if e.kind == evFunc {
+				s := seq
+				e.gen, e.fn = 0, func() { fired = s }
+			}
 			q.push(e)
 			i, _ := slices.BinarySearchFunc(ref, e, func(a, b event) int {
 				if before(&a, &b) {
@@ -33,9 +38,17 @@ func TestEventQueueOrder(t *testing.T) {
 		if got.seq != ref[0].seq || got.at != ref[0].at {
 			t.Fatalf("step %d: popped (%d, %d), want (%d, %d)", step, got.at, got.seq, ref[0].at, ref[0].seq)
 		}
+		if got.kind != ref[0].kind || got.cpu != ref[0].cpu || got.gen != ref[0].gen || (got.fn == nil) != (ref[0].fn == nil) {
+			t.Fatalf("step %d: popped %+v, want %+v", step, got, ref[0])
+		}
+		if got.fn != nil {
+			if got.fn(); fired != got.seq {
+				t.Fatalf("step %d: event %d ran the closure of event %d", step, got.seq, fired)
+			}
+		}
 		ref = ref[1:]
-		if len(q) != len(ref) {
-			t.Fatalf("step %d: %d queued, want %d", step, len(q), len(ref))
+		if q.len() != len(ref) {
+			t.Fatalf("step %d: %d queued, want %d", step, q.len(), len(ref))
 		}
 	}
 }

@@ -984,7 +984,7 @@ func (m *Machine) armTick(c *CPU) {
 // Run simulates until Params.Duration and returns the results.
 func (m *Machine) Run() (*Result, error) {
 	m.flushArms()
-	for len(m.evq) > 0 && !m.stopped {
+	for m.evq.len() > 0 && !m.stopped {
 		m.Step()
 	}
 	return m.finish(), nil
@@ -1046,10 +1046,10 @@ func (m *Machine) handle(e event) {
 // RunUntil processes events up to simulated time t (for the dashboard).
 func (m *Machine) RunUntil(t uint64) bool {
 	m.flushArms()
-	for len(m.evq) > 0 && !m.stopped && m.evq[0].at <= t {
+	for m.evq.len() > 0 && !m.stopped && m.evq.firstAt() <= t {
 		m.Step()
 	}
-	return !m.stopped && len(m.evq) > 0
+	return !m.stopped && m.evq.len() > 0
 }
 
 // taskStep runs the task's behavior after its burst ended.

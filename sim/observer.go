@@ -164,7 +164,7 @@ func (m *Machine) request(h *Histogram, group int, d uint64) {
 
 // Done reports whether the run is over (its duration reached, a failure
 // stopped it, or no event is left): Step must not be called then.
-func (m *Machine) Done() bool { return m.stopped || (len(m.evq) == 0 && len(m.arms) == 0) }
+func (m *Machine) Done() bool { return m.stopped || (m.evq.len() == 0 && len(m.arms) == 0) }
 
 // Observed reports whether anybody observes the machine (so that a policy
 // can skip preparing events nobody reads).
