@@ -4,9 +4,7 @@ import "math/bits"
 
 // Events are ordered by (time, sequence number): two events at the same
 // nanosecond fire in the order they were scheduled. The queue is a 4-ary
-// heap of 32-byte values (no per-event allocation): the sequence number and
-// the kind share one word, and a closure (evFunc) waits in a side table, its
-// slot in gen.
+// heap of 16-byte values (no per-event allocation), see qent.
 
 type eventKind uint8
 
@@ -31,21 +29,32 @@ type event struct {
 	fn   func()
 }
 
-// qent is an event in the heap: key is seq<<8 | kind, so comparing (at,
-// key) orders as (at, seq) does (sequence numbers are unique and below
-// 2^56: a run would need to schedule 7e16 events to overflow them).
+// The heap holds 16-byte entries (at, seq<<slotBits | slot): comparing
+// (at, key) orders as (at, seq) does, since sequence numbers are unique.
+// The rest of the event waits in payloads[slot]; a 4-ary heap's four
+// children then fill one cache line.
 type qent struct {
-	at   uint64
-	key  uint64
+	at  uint64
+	key uint64
+}
+
+// slotBits bounds the pending events (16 M) and leaves 40 bits of sequence
+// number: 1.1e12 events scheduled in one run, days of simulation at the
+// simulator's speed. Beyond either, push panics (it cannot order events).
+const slotBits = 24
+
+type payload struct {
 	cpu  int32
-	gen  uint32 // for evFunc: the closure's slot in eventQueue.fns
+	gen  uint32
+	kind eventKind
 	task *Task
+	fn   func()
 }
 
 type eventQueue struct {
-	h    []qent
-	fns  []func() // closures of pending evFunc events, by slot
-	free []uint32 // free slots of fns, reused last-freed first
+	h        []qent
+	payloads []payload
+	free     []uint32 // free slots of payloads, reused last-freed first
 }
 
 // The heap is 4-ary: half the depth of a binary heap and the children of a
@@ -75,19 +84,20 @@ func (q *eventQueue) firstAt() uint64 { return q.h[0].at }
 // push and pop move a hole instead of swapping (each level writes one
 // event, not two); the resulting heap is the one swaps would build.
 func (q *eventQueue) push(e event) {
-	x := qent{at: e.at, key: e.seq<<8 | uint64(e.kind), cpu: e.cpu, gen: e.gen, task: e.task}
-	if e.kind == evFunc {
-		var slot uint32
-		if n := len(q.free); n > 0 {
-			slot = q.free[n-1]
-			q.free = q.free[:n-1]
-			q.fns[slot] = e.fn
-		} else {
-			slot = uint32(len(q.fns))
-			q.fns = append(q.fns, e.fn)
-		}
-		x.gen = slot
+	var slot uint32
+	p := payload{cpu: e.cpu, gen: e.gen, kind: e.kind, task: e.task, fn: e.fn}
+	if n := len(q.free); n > 0 {
+		slot = q.free[n-1]
+		q.free = q.free[:n-1]
+		q.payloads[slot] = p
+	} else {
+		slot = uint32(len(q.payloads))
+		q.payloads = append(q.payloads, p)
 	}
+	if e.seq >= 1<<(64-slotBits) || slot >= 1<<slotBits {
+		panic("sim: event queue: more than 2^40 events or 2^24 pending events in one run")
+	}
+	x := qent{at: e.at, key: e.seq<<slotBits | uint64(slot)}
 	q.h = append(q.h, x)
 	h := q.h
 	i := len(h) - 1
@@ -107,7 +117,6 @@ func (q *eventQueue) pop() event {
 	top := h[0]
 	n := len(h) - 1
 	x := h[n]
-	h[n] = qent{}
 	h = h[:n]
 	if n > 0 {
 		i := 0
@@ -142,12 +151,10 @@ func (q *eventQueue) pop() event {
 		h[i] = x
 	}
 	q.h = h
-	e := event{at: top.at, seq: top.key >> 8, kind: eventKind(top.key), cpu: top.cpu, gen: top.gen, task: top.task}
-	if e.kind == evFunc {
-		e.fn = q.fns[top.gen]
-		q.fns[top.gen] = nil
-		q.free = append(q.free, top.gen)
-		e.gen = 0
-	}
+	slot := uint32(top.key & (1<<slotBits - 1))
+	p := &q.payloads[slot]
+	e := event{at: top.at, seq: top.key >> slotBits, kind: p.kind, cpu: p.cpu, gen: p.gen, task: p.task, fn: p.fn}
+	*p = payload{}
+	q.free = append(q.free, slot)
 	return e
 }
