@@ -107,7 +107,8 @@ type BPFPolicy struct {
 	opts  Options
 
 	ctxs    []*bpfvm.Context
-	argAddr []uint64 // per-CPU array of 8 u64 arguments
+	argAddr []uint64    // per-CPU array of 8 u64 arguments
+	argBuf  []*[64]byte // the same arrays' bytes (the memory never moves)
 	// a second context and argument array per CPU, made when first
 	// needed, for callbacks nested in a kfunc (classes.go)
 	nestedCtxs []*bpfvm.Context
@@ -335,6 +336,7 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 			return nil, err
 		}
 		b.argAddr = append(b.argAddr, a)
+		b.argBuf = append(b.argBuf, (*[64]byte)(vm.Mem.MustBytes(a, 64)))
 		b.scratch = append(b.scratch, s)
 	}
 	if !opts.NoVerify {
@@ -473,16 +475,54 @@ const (
 )
 
 // call runs the program of cb on the current CPU's context with args.
+//
+// This is the path of every callback: the usual case (a synchronous
+// callback, not nested in a kfunc) is done here, the others by callSlow,
+// which does the same for it.
 func (b *BPFPolicy) call(cb sim.Callback, args ...uint64) uint64 {
-	if b.k.Failed() && !b.k.Dumping() || b.aborted {
+	if b.aborted || b.k.Failed() && !b.k.Dumping() {
 		return 0
 	}
-	i := cbIndex(cb)
-	prog := b.progs[i]
 	cpu := b.k.CPU()
 	if cpu < 0 || cpu >= len(b.ctxs) {
 		cpu = 0
 	}
+	c := b.ctxs[cpu]
+	if c.Active() || b.k.CanSuspend() {
+		return b.callSlow(cb, cpu, args)
+	}
+	buf := b.argBuf[cpu]
+	for j, v := range args {
+		binary.LittleEndian.PutUint64(buf[8*j:], v)
+	}
+	cl := &b.cpuLock[cpu]
+	cl.cb = cb
+	deadlocks := len(b.Deadlocks)
+	i := cbIndex(cb) & 63 // cbIndex is at most 63: no bounds checks below
+	i0, c0 := c.Insns, c.Cost
+	r0, err := c.Call(b.progs[i], b.argAddr[cpu])
+	n := c.Insns - i0
+	if b.opts.InsnCostPs != 0 {
+		b.charge(cpu, n, c.Cost-c0)
+	}
+	b.Calls[i]++
+	b.Insns[i] += n
+	b.k.CountInsns(n)
+	if err == nil && len(cl.held) != 0 {
+		err = b.checkExit(c)
+	}
+	if err != nil && !b.aborted {
+		b.fail(cb, err, len(b.Deadlocks) > deadlocks)
+		return 0
+	}
+	return r0
+}
+
+// callSlow is call for a callback nested in a kfunc of another, or
+// interleaved with the other CPUs.
+func (b *BPFPolicy) callSlow(cb sim.Callback, cpu int, args []uint64) uint64 {
+	i := cbIndex(cb)
+	prog := b.progs[i]
 	c, a := b.ctxs[cpu], b.argAddr[cpu]
 	nested := c.Active()
 	if nested {
