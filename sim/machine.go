@@ -152,6 +152,7 @@ type Machine struct {
 
 	idle        CPUMask
 	idleSMT     CPUMask
+	coreCPUs    [][]int // each core's CPUs (Topo.CoreMask as lists), for the idle masks
 	builtinIdle bool
 
 	cur      cbctx
@@ -233,9 +234,11 @@ func NewMachine(p Params, sched Scheduler) (*Machine, error) {
 		m.cpus = append(m.cpus, c)
 		m.idle.Set(i)
 	}
-	for _, core := range topo.CoreMask {
+	m.coreCPUs = make([][]int, len(topo.CoreMask))
+	for i, core := range topo.CoreMask {
 		for c := core.Next(0); c >= 0; c = core.Next(c + 1) {
 			m.idleSMT.Set(c)
+			m.coreCPUs[i] = append(m.coreCPUs[i], c)
 		}
 	}
 	m.hash = fnvOffset
@@ -1438,17 +1441,14 @@ func (m *Machine) updateIdle(c *CPU, idle bool) {
 	}
 	if idle {
 		m.idle.Set(c.ID)
-		core := &m.Topo.CoreMask[c.Topo.Core]
-		all := true
-		for s := core.Next(0); s >= 0; s = core.Next(s + 1) {
+		core := m.coreCPUs[c.Topo.Core]
+		for _, s := range core {
 			if !m.idle.Test(s) {
-				all = false
+				return
 			}
 		}
-		if all {
-			for s := core.Next(0); s >= 0; s = core.Next(s + 1) {
-				m.idleSMT.Set(s)
-			}
+		for _, s := range core {
+			m.idleSMT.Set(s)
 		}
 	} else {
 		m.idle.Clear(c.ID)
@@ -1457,8 +1457,7 @@ func (m *Machine) updateIdle(c *CPU, idle bool) {
 }
 
 func (m *Machine) clearSMT(cpu int) {
-	core := &m.Topo.CoreMask[m.Topo.CPUs[cpu].Core]
-	for s := core.Next(0); s >= 0; s = core.Next(s + 1) {
+	for _, s := range m.coreCPUs[m.cpus[cpu].Topo.Core] {
 		m.idleSMT.Clear(s)
 	}
 }
