@@ -963,6 +963,12 @@ func (m *Machine) armCompletion(c *CPU) {
 // later arm or switch superseded (runGen moved on) could never fire and is
 // dropped.
 func (m *Machine) flushArms() {
+	if len(m.arms) != 0 { // inlined: most calls have nothing to push
+		m.pushArms()
+	}
+}
+
+func (m *Machine) pushArms() {
 	for _, t := range m.arms {
 		t.armPending = false
 		if a := t.arm; a.gen == t.runGen {
