@@ -592,9 +592,28 @@ func (v *verifier) checkHelperArg(st *vstate, pc int, h *bpfvm.Helper, i int, re
 				v.mapName(meta.timerMap), regno, v.mapName(r.mapIdx))
 		}
 		meta.mapIdx, meta.hasMap = r.mapIdx, true
-	case bpfvm.ArgPtrToMapKey, bpfvm.ArgPtrToMapValue, bpfvm.ArgPtrToUninitMapValue:
+	case bpfvm.ArgPtrToMapKey, bpfvm.ArgPtrToMapValue, bpfvm.ArgPtrToUninitMapValue, bpfvm.ArgPtrToMapValueOrNull:
+		mr := *r
+		if at == bpfvm.ArgPtrToMapValueOrNull {
+			// check_func_arg: a NULL register skips the check; a
+			// maybe-NULL pointer is checked as the pointer
+			// (check_reg_type folds PTR_MAYBE_NULL for such arguments)
+			if r.isNullConst() {
+				v.markPrecise(st, int(regno))
+				return nil
+			}
+			mr.flags &^= flagMaybeNull
+		}
 		if !meta.hasMap {
 			return v.errorState(st, pc, "invalid map_ptr to access map->key")
+		}
+		// check_reg_type with mem_types: kernel objects only for read-only
+		// arguments (a map key or value is not one), allocated objects never
+		if mr.typ == ptrToBTFID {
+			if mr.flags&flagAlloc == 0 && mr.flags&flagTrusted != 0 {
+				return v.errorState(st, pc, "%s() may write into memory pointed by R%d type=%s", h.Name, regno, v.typeName(r))
+			}
+			return v.expectType(st, pc, regno, r, memTypesExpected)
 		}
 		ms := v.mapSpec(int(meta.mapIdx))
 		size := ms.KeySize
@@ -602,7 +621,7 @@ func (v *verifier) checkHelperArg(st *vstate, pc int, h *bpfvm.Helper, i int, re
 			size = ms.ValueSize
 		}
 		write := at == bpfvm.ArgPtrToUninitMapValue
-		if err := v.checkMemArg(st, pc, regno, r, uint64(size), write, false); err != nil {
+		if err := v.checkMemArg(st, pc, regno, &mr, uint64(size), write, false); err != nil {
 			return err
 		}
 		if write {
@@ -698,14 +717,6 @@ func (v *verifier) checkHelperArg(st *vstate, pc int, h *bpfvm.Helper, i int, re
 		// PTR_TRUSTED or MEM_RCU; PTR_UNTRUSTED is none of them
 		if r.flags&flagUntrusted != 0 && r.flags&flagLegacy == 0 {
 			return v.errorState(st, pc, "R%d must be referenced or trusted", regno)
-		}
-	case bpfvm.ArgPtrToMapValueOrNull:
-		if r.isNullConst() {
-			v.markPrecise(st, int(regno))
-			return nil
-		}
-		if r.typ != ptrToMapValue {
-			return v.expectType(st, pc, regno, r, "map_value")
 		}
 	case bpfvm.ArgConstStrPtr:
 		if r.typ != ptrToMapValue || r.mayBeNull() {
