@@ -1117,6 +1117,75 @@ func isScalarType(t btf.Type) bool {
 	return false
 }
 
+// kfuncBTFArgTrust checks an object pointer passed as a kfunc's struct
+// argument as check_kfunc_args (Linux 6.12) does: for KF_TRUSTED_ARGS,
+// KF_RELEASE and KF_RCU kfuncs no NULL (unless __nullable) and a trusted
+// (referenced, PTR_TRUSTED, MEM_ALLOC, non-owning) pointer, or for KF_RCU
+// an RCU one; for every kfunc, no modifier but the trusted ones and
+// MEM_RCU (bpf_type_has_unsafe_modifiers: no untrusted, maybe-NULL or
+// read-only pointer).
+func (v *verifier) kfuncBTFArgTrust(st *vstate, pc int, k *bpfvm.Kfunc, i int, regno uint8, r *regState, nullable bool) error {
+	trustedArgs := k.Flags&(bpfvm.KfTrustedArgs|bpfvm.KfRelease) != 0
+	rcu := k.Flags&bpfvm.KfRCU != 0
+	if (trustedArgs || rcu) && r.mayBeNull() && !nullable {
+		return v.errorState(st, pc, "Possibly NULL pointer passed to trusted arg%d", i)
+	}
+	if trustedArgs || rcu {
+		if !isTrustedReg(r) {
+			if !rcu {
+				return v.errorState(st, pc, "R%d must be referenced or trusted", regno)
+			}
+			if r.flags&flagRCU == 0 {
+				return v.errorState(st, pc, "R%d must be a rcu pointer", regno)
+			}
+		}
+	}
+	if hasUnsafeModifiers(r) && r.flags&flagRCU == 0 {
+		return v.errorState(st, pc, "arg#%d is %s expected ptr_ or socket", i, v.typeName(r))
+	}
+	return nil
+}
+
+// hasUnsafeModifiers is bpf_type_has_unsafe_modifiers: a modifier other
+// than PTR_TRUSTED, MEM_ALLOC and NON_OWN_REF (flagLegacy is the kernel's
+// bare PTR_TO_BTF_ID, which has none).
+func hasUnsafeModifiers(r *regState) bool {
+	f := r.flags &^ (flagTrusted | flagAlloc | flagNonOwn)
+	if f&flagLegacy != 0 {
+		f &^= flagLegacy | flagUntrusted
+	}
+	return f != 0
+}
+
+// isTrustedReg is is_trusted_reg: referenced, or trusted, allocated or
+// non-owning with no unsafe modifier.
+func isTrustedReg(r *regState) bool {
+	if r.refID != 0 {
+		return true
+	}
+	return r.flags&(flagTrusted|flagAlloc|flagNonOwn) != 0 && !hasUnsafeModifiers(r)
+}
+
+// kfuncTypeStr names a kfunc parameter's pointee as the kernel's
+// btf_type_str and name do ("INT u64", "UNKNOWN " for void).
+func kfuncTypeStr(t btf.Type) string {
+	switch t := t.(type) {
+	case nil, *btf.Void:
+		return "UNKNOWN "
+	case *btf.Int:
+		return "INT " + t.Name
+	case *btf.Struct:
+		return "STRUCT " + t.Name
+	case *btf.Union:
+		return "UNION " + t.Name
+	case *btf.Enum:
+		return "ENUM " + t.Name
+	case *btf.Pointer:
+		return "PTR "
+	}
+	return fmt.Sprintf("%T", t)
+}
+
 func (v *verifier) checkKfuncCall(st *vstate, pc int, id int32) (int, bool, error) {
 	var k *bpfvm.Kfunc
 	if v.env.Registry != nil {
@@ -1230,8 +1299,8 @@ func (v *verifier) checkKfuncCall(st *vstate, pc int, id int32) (int, bool, erro
 		target := btf.UnderlyingType(pt.Target)
 		if s, ok := target.(*btf.Struct); ok && s.Name != "" && !(i+1 < len(params) && paramSuffix(params[i+1].Name) == "__sz") {
 			if r.typ == ptrToBTFID {
-				if r.mayBeNull() && !nullable {
-					return 0, false, v.errorState(st, pc, "Possibly NULL pointer passed to trusted arg%d", i)
+				if err := v.kfuncBTFArgTrust(st, pc, k, i, regno, r, nullable); err != nil {
+					return 0, false, err
 				}
 				strict := k.Flags&bpfvm.KfRelease != 0 && r.refID != 0
 				if v.btfT(r.btfIdx) == nil || !structIDsMatch(v.btfT(r.btfIdx), s.Name, strict) || r.off != 0 || !r.isConst() || r.varOff.value != 0 {
@@ -1240,13 +1309,6 @@ func (v *verifier) checkKfuncCall(st *vstate, pc int, id int32) (int, bool, erro
 						got = v.btfT(r.btfIdx).TypeName()
 					}
 					return 0, false, v.errorState(st, pc, "kernel function %s args#%d expected pointer to STRUCT %s but R%d has a pointer to STRUCT %s", k.Name, i, s.Name, regno, got)
-				}
-				needTrusted := k.Flags&(bpfvm.KfTrustedArgs|bpfvm.KfRelease) != 0
-				if needTrusted && r.flags&flagUntrusted != 0 && r.refID == 0 {
-					return 0, false, v.errorState(st, pc, "R%d must be referenced or trusted", regno)
-				}
-				if needTrusted && r.flags&flagRCU != 0 && k.Flags&bpfvm.KfRCU == 0 && r.refID == 0 {
-					return 0, false, v.errorState(st, pc, "R%d must be referenced or trusted", regno)
 				}
 				if k.Flags&bpfvm.KfRelease != 0 && releaseReg == nil {
 					releaseReg, releaseRegno = r, regno
@@ -1284,8 +1346,10 @@ func (v *verifier) checkKfuncCall(st *vstate, pc int, id int32) (int, bool, erro
 		if err != nil || sz <= 0 {
 			continue
 		}
-		if r.typ == ptrToBTFID && r.flags&flagAlloc == 0 {
-			continue
+		if r.typ == ptrToBTFID {
+			// get_kfunc_ptr_arg_type: an object pointer is a
+			// KF_ARG_PTR_TO_BTF_ID argument, which must be a struct
+			return 0, false, v.errorState(st, pc, "kernel function %s args#%d pointer type %s is not supported", k.Name, i, kfuncTypeStr(target))
 		}
 		if err := v.checkMemArg(st, pc, regno, r, uint64(sz), suf == "__uninit", nullable); err != nil {
 			return 0, false, err
