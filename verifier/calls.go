@@ -632,6 +632,10 @@ func (v *verifier) checkHelperArg(st *vstate, pc int, h *bpfvm.Helper, i int, re
 		if !r.isPtr() && !(r.isNullConst() && at == bpfvm.ArgPtrToMemOrNull) {
 			return v.expectType(st, pc, regno, r, memTypesExpected)
 		}
+		if r.typ == ptrToBTFID && r.flags&flagAlloc != 0 {
+			// check_reg_type: mem_types has no MEM_ALLOC object
+			return v.expectType(st, pc, regno, r, memTypesExpected)
+		}
 		meta.memRegno = int(regno)
 		meta.memReg = *r
 		// bpf_snprintf writes its output into its first argument
@@ -1332,6 +1336,11 @@ func (v *verifier) checkKfuncCall(st *vstate, pc int, id int32) (int, bool, erro
 		if !r.isPtr() {
 			return 0, false, v.expectType(st, pc, regno, r, memTypesExpected)
 		}
+		if r.typ == ptrToBTFID {
+			// get_kfunc_ptr_arg_type: an object pointer is a
+			// KF_ARG_PTR_TO_BTF_ID argument, which must be a struct
+			return 0, false, v.errorState(st, pc, "kernel function %s args#%d pointer type %s is not supported", k.Name, i, kfuncTypeStr(target))
+		}
 		if i+1 < len(params) && strings.HasSuffix(params[i+1].Name, "__sz") || i+1 < len(params) && strings.HasSuffix(params[i+1].Name, "__szk") {
 			memReg, memRegno, memWrite = r, regno, suf == "__uninit"
 			continue
@@ -1345,11 +1354,6 @@ func (v *verifier) checkKfuncCall(st *vstate, pc int, id int32) (int, bool, erro
 		sz, err := btf.Sizeof(target)
 		if err != nil || sz <= 0 {
 			continue
-		}
-		if r.typ == ptrToBTFID {
-			// get_kfunc_ptr_arg_type: an object pointer is a
-			// KF_ARG_PTR_TO_BTF_ID argument, which must be a struct
-			return 0, false, v.errorState(st, pc, "kernel function %s args#%d pointer type %s is not supported", k.Name, i, kfuncTypeStr(target))
 		}
 		if err := v.checkMemArg(st, pc, regno, r, uint64(sz), suf == "__uninit", nullable); err != nil {
 			return 0, false, err
