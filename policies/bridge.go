@@ -658,7 +658,7 @@ func (b *BPFPolicy) Init(k *sim.Kernel) (err error) {
 			return b.fault
 		}
 		if r != 0 {
-			return fmt.Errorf("ops.init() returned %d", r)
+			return &sim.OpsInitError{Ret: r}
 		}
 	}
 	return nil

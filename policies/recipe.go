@@ -463,7 +463,16 @@ func (b *BPFPolicy) runSyscalls(r *Recipe, afterInit bool) error {
 			for k, x := range v {
 				vars[k] = x
 			}
-			if err := b.runSyscall(r, st, prog, vars); err != nil {
+			err := b.runSyscall(r, st, prog, vars)
+			if afterInit && errors.Is(err, errEndedScheduler) {
+				// After attach, a program that ends the scheduler
+				// does what the kernel does with it (the prog_run
+				// selftest: scx_bpf_exit() from BPF_PROG_RUN is
+				// SCX_EXIT_UNREG_BPF); the rest of the steps would
+				// find no scheduler.
+				return nil
+			}
+			if err != nil {
 				return err
 			}
 		}
@@ -568,6 +577,11 @@ func isBool(t btf.Type) bool {
 	return ok && i.Encoding&btf.Bool != 0
 }
 
+// errEndedScheduler is a SEC("syscall") program's scx_bpf_exit() or
+// scx_bpf_error(): the scheduler's exit is recorded (scx_ops_exit_kind()),
+// and the core ejects it at the end of the current event.
+var errEndedScheduler = errors.New("ended the scheduler")
+
 // progRun is BPF_PROG_RUN of a SEC("syscall") program on CPU 0's context:
 // ctx is copied in (context_in) and back out (context_out).
 func (b *BPFPolicy) progRun(prog *bpfvm.Program, ctx []byte) (int32, []byte, error) {
@@ -594,7 +608,7 @@ func (b *BPFPolicy) progRun(prog *bpfvm.Program, ctx []byte) (int32, []byte, err
 		return 0, nil, err
 	}
 	if b.k.Failed() {
-		return 0, nil, fmt.Errorf("%s ended the scheduler", prog.Name)
+		return 0, nil, fmt.Errorf("%s %w", prog.Name, errEndedScheduler)
 	}
 	var out []byte
 	if len(ctx) > 0 {

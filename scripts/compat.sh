@@ -41,6 +41,7 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$LIBBPF" ] || { echo "compat.sh: --libbpf DIR is required" >&2; exit 2; }
 REPO=$(cd "$(dirname "$0")/.." && pwd)
+. "$REPO/scripts/lib/bpfbuild.sh"
 CLANG=${CLANG:-clang-19}
 mkdir -p "$OUT/inc/bpf" "$OUT/obj" "$OUT/run"
 
@@ -73,7 +74,7 @@ fi
 [ -f "$VMLINUX" ] || { echo "compat.sh: no vmlinux.h (--vmlinux FILE)" >&2; exit 2; }
 mkdir -p "$OUT/vmlinux" && cp "$VMLINUX" "$OUT/vmlinux/vmlinux.h"
 
-SYS=$($CLANG -v -E - </dev/null 2>&1 | sed -n '/<...> search starts here/,/End of search list/p' | grep '^ ' | sed 's/^ */-idirafter /' | tr '\n' ' ')
+SYS=$(clang_sys_includes "$CLANG")
 CFLAGS="-g -O2 -Wall -Wno-compare-distinct-pointer-types -D__TARGET_ARCH_x86 -D__SCX_TARGET_ARCH_x86 -mcpu=v3 -mlittle-endian -target bpf -I$OUT/inc -I$OUT/vmlinux"
 
 go build -o "$OUT/schedsim" "$REPO/cmd/schedsim"

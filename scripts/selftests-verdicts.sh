@@ -28,16 +28,14 @@ FRIENDS=${FRIENDS:-"iters.c iters_state_safety.c iters_looping.c iters_num.c cpu
 [ -d "$PROGS" ] || { echo "$PROGS: no such directory" >&2; exit 2; }
 mkdir -p "$OUT/include/bpf" "$OUT/obj"
 here=$(cd "$(dirname "$0")/.." && pwd)
+. "$here/scripts/lib/bpfbuild.sh"
 
 # headers: vmlinux.h from the running kernel's BTF, libbpf's headers from
 # KSRC with bpf_helper_defs.h generated from the uapi header
 if [ ! -s "$OUT/include/vmlinux.h" ]; then
 	"$BPFTOOL" btf dump file "${VMLINUX_BTF:-/sys/kernel/btf/vmlinux}" format c > "$OUT/include/vmlinux.h"
 fi
-cp "$KSRC"/tools/lib/bpf/*.h "$OUT/include/bpf/"
-if [ ! -s "$OUT/include/bpf/bpf_helper_defs.h" ]; then
-	python3 "$KSRC/scripts/bpf_doc.py" --header --file "$KSRC/include/uapi/linux/bpf.h" > "$OUT/include/bpf/bpf_helper_defs.h"
-fi
+kernel_libbpf_headers "$KSRC" "$OUT/include"
 
 fail=0 ok=0
 : > "$OUT/compile.log"

@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"errors"
 	"strings"
 	"testing"
 )
@@ -108,9 +107,13 @@ func TestVersionValidateIdlePerNode(t *testing.T) {
 	}{{14, false}, {15, true}, {KernelLatest, true}} {
 		pol := newTestPolicy(CbEnqueue | CbUpdateIdle)
 		pol.ops.Flags = OpsBuiltinIdlePerNode
-		_, err := NewMachine(versionParams(c.v, 1, 1, 2, 1), pol)
-		if refused := errors.Is(err, ErrAttach); refused != c.refused {
-			t.Errorf("6.%d: %v", c.v, err)
+		m, err := NewMachine(versionParams(c.v, 1, 1, 2, 1), pol)
+		if err != nil {
+			t.Fatalf("6.%d: %v", c.v, err)
+		}
+		// refused: an error exit at attach (validate_ops(), err_disable)
+		if refused := m.Ejected() != nil && m.Ejected().Info.Kind == ExitError; refused != c.refused {
+			t.Errorf("6.%d: ejected %+v", c.v, m.Ejected())
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
@@ -261,11 +262,18 @@ func NewMachine(p Params, sched Scheduler) (*Machine, error) {
 		err = sched.Init(m.k)
 		return 0
 	})
-	if err != nil {
+	var initErr *OpsInitError
+	switch {
+	case errors.As(err, &initErr):
+		// scx_ops_enable_workfn() skips validate_ops() and goes to
+		// err_disable: the error is recorded, the disable work flushed
+		// (ops.exit told), and the attach succeeds.
+		m.scxError(initErr.Error())
+		m.eject()
+	case err != nil:
 		return nil, fmt.Errorf("policy %s: ops.init failed: %w", m.ops.Name, err)
-	}
-	if err := m.validateOps(); err != nil {
-		return nil, fmt.Errorf("policy %s: %w", m.ops.Name, err)
+	default:
+		m.validateOps()
 	}
 	if err := m.setupCgroups(p.Cgroups); err != nil {
 		return nil, fmt.Errorf("policy %s: %w", m.ops.Name, err)
@@ -400,6 +408,14 @@ type TaskSpec struct {
 	RTPriority int
 	// RTRoundRobin makes an RT task SCHED_RR instead of SCHED_FIFO.
 	RTRoundRobin bool
+	// Existing makes a sched_ext task that was already there, asleep,
+	// when the policy attached (a task of the system scx_ops_enable()
+	// finds): ops.init_task gets fork = false and it is enabled, with no
+	// fork wakeup; a timer wakes it after ExistingSleep, and its
+	// behavior is first asked when it runs after that. Only before the
+	// run's first event.
+	Existing      bool
+	ExistingSleep uint64
 }
 
 // Spawn creates a task (fork) at the current time and makes it runnable.
@@ -418,6 +434,9 @@ func (m *Machine) Spawn(s TaskSpec) (*Task, error) {
 		return nil, fmt.Errorf("task %q: unknown scheduling class %d", s.Comm, s.Class)
 	case s.Class == ClassExt && (s.RTPriority != 0 || s.RTRoundRobin):
 		return nil, fmt.Errorf("task %q: rt_priority and SCHED_RR are for RT tasks only", s.Comm)
+	}
+	if s.Existing && (m.events > 0 || s.Class != ClassExt || s.ExistingSleep == 0) {
+		return nil, fmt.Errorf("task %q: an existing task is a sched_ext task, asleep (existing_sleep > 0), created before the run starts", s.Comm)
 	}
 	if len(m.tasks) >= m.P.maxTasks() {
 		return nil, fmt.Errorf("task %q: the run already has %d tasks, the limit (Params.MaxTasks, run.max_tasks)", s.Comm, len(m.tasks))
@@ -477,11 +496,23 @@ func (m *Machine) Spawn(s TaskSpec) (*Task, error) {
 	}
 
 	if m.has(CbInitTask) {
-		if ret := m.call(parent, CbInitTask, t, func() int32 { return m.sched.InitTask(t, InitTaskArgs{Fork: true, Cgroup: cg}) }); ret != 0 && m.exitInfo == nil {
+		// scx_ops_enable() initialises the tasks it finds with fork =
+		// false (scx_ops_init_task(p, task_group(p), false))
+		if ret := m.call(parent, CbInitTask, t, func() int32 {
+			return m.sched.InitTask(t, InitTaskArgs{Fork: !s.Existing, Cgroup: cg})
+		}); ret != 0 && m.exitInfo == nil {
 			m.scxError(fmt.Sprintf("ops.init_task() failed (%d) for %s[%d]", ret, t.Comm, t.PID))
 		}
 	}
 	m.enableTask(t)
+	if s.Existing {
+		// asleep at attach: nothing to enqueue until its wakeup
+		t.state = TaskSleeping
+		t.Stats.sleptAt = m.now
+		t.sleepGen++
+		m.push(event{at: m.now + s.ExistingSleep, kind: evWake, task: t, gen: t.sleepGen})
+		return t, nil
+	}
 	// wake_up_new_task: select a CPU with WF_FORK, then activate.
 	m.activateCharged(t, WakeFork, 0, parent)
 	return t, nil

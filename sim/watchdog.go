@@ -48,10 +48,14 @@ func (m *Machine) checkMembers() error {
 	return nil
 }
 
-// validateOps is validate_ops(), run by scx_ops_enable() after ops.init:
-// an inconsistent ops table is an error (SCX_EXIT_ERROR), ops.exit runs,
-// and the attach fails with -EINVAL.
-func (m *Machine) validateOps() error {
+// validateOps is validate_ops(), run by scx_ops_enable() after ops.init.
+// An inconsistent ops table is an error (SCX_EXIT_ERROR), but the attach
+// succeeds: scx_ops_enable_workfn() (ext.c 6.12) goes to err_disable,
+// which records the error with scx_ops_error(), flushes the disable work
+// (so ops.exit has run before the attach returns) and returns 0, "so that
+// the error is notified through ops.exit() with all the details". The
+// machine then runs under the built-in fallback, as after any ejection.
+func (m *Machine) validateOps() {
 	var msg string
 	switch {
 	case m.ops.Flags&OpsEnqLast != 0 && m.ops.Implements&CbEnqueue == 0:
@@ -63,13 +67,27 @@ func (m *Machine) validateOps() error {
 		msg = "SCX_OPS_BUILTIN_IDLE_PER_NODE requires CPU idle selection enabled"
 	}
 	if msg == "" {
-		return nil
+		return
 	}
-	info := ExitInfo{Kind: ExitError, Reason: "runtime error", Msg: msg}
-	if m.ops.Implements&CbExit != 0 {
-		m.sched.Exit(&info)
+	m.scxError(msg)
+	if m.ejected == nil {
+		m.eject() // kthread_flush_work(&scx_ops_disable_work)
 	}
-	return fmt.Errorf("%w (-EINVAL): %s (validate_ops(), kernel/sched/ext.c)", ErrAttach, msg)
+}
+
+// OpsInitError is what a policy's Init returns when its ops.init() returned
+// an error code: not an attach failure, but an error exit at attach
+// (scx_ops_enable_workfn(), ext.c 6.12: scx_ops_error("ops.init() failed
+// (%d)") and err_disable, which returns 0 to user space).
+type OpsInitError struct{ Ret int32 }
+
+func (e *OpsInitError) Error() string {
+	// ops_sanitize_err(): an errno outside -MAX_ERRNO..-1 is reported as
+	// invalid (and becomes -EPROTO)
+	if e.Ret < 0 && e.Ret >= -4095 {
+		return fmt.Sprintf("ops.init() failed (%d)", e.Ret)
+	}
+	return fmt.Sprintf("ops.init() returned an invalid errno %d", e.Ret)
 }
 
 // armWatchdog queues the next check: scx_ops_enable() queues

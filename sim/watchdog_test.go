@@ -55,22 +55,35 @@ func TestTimeoutAboveMaxRefused(t *testing.T) {
 	}
 }
 
-// validate_ops() (ext.c 6.12): SCX_OPS_ENQ_LAST without ops.enqueue is
-// refused with -EINVAL after ops.init, and ops.exit is told why
-// (SCX_EXIT_ERROR).
+// validate_ops() (ext.c 6.12): SCX_OPS_ENQ_LAST without ops.enqueue is an
+// error after ops.init, but the attach succeeds (scx_ops_enable_workfn's
+// err_disable returns 0): ops.exit is told why (SCX_EXIT_ERROR) before
+// NewMachine returns, and the machine runs under the fallback, as the
+// kernel's enq_last_no_enq_fails selftest expects.
 func TestValidateOpsEnqLast(t *testing.T) {
 	pol := newTestPolicy(CbDispatch | CbExit)
 	pol.ops.Flags = OpsEnqLast
-	_, err := NewMachine(testParams(1), pol)
-	if !errors.Is(err, ErrAttach) || !strings.Contains(err.Error(), "SCX_OPS_ENQ_LAST requires ops.enqueue() to be implemented") {
-		t.Fatalf("ENQ_LAST without enqueue: %v", err)
+	m, err := NewMachine(testParams(1), pol)
+	if err != nil {
+		t.Fatalf("ENQ_LAST without enqueue: attach failed: %v", err)
 	}
-	if pol.exitInfo == nil || pol.exitInfo.Kind != ExitError {
-		t.Errorf("ops.exit got %+v, want SCX_EXIT_ERROR", pol.exitInfo)
+	if pol.exitInfo == nil || pol.exitInfo.Kind != ExitError ||
+		pol.exitInfo.Msg != "SCX_OPS_ENQ_LAST requires ops.enqueue() to be implemented" {
+		t.Fatalf("ops.exit got %+v, want SCX_EXIT_ERROR with validate_ops()'s message", pol.exitInfo)
+	}
+	if m.Ejected() == nil || m.Ejected().At != 0 {
+		t.Fatalf("not ejected at attach: %+v", m.Ejected())
+	}
+	if _, err := m.Spawn(TaskSpec{Comm: "t", Behavior: BehaviorFunc(func(*Machine, *Task) Action { return Run(1e6) })}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := m.Run()
+	if err != nil || res.Switches == 0 {
+		t.Fatalf("the fallback ran nothing: %v %+v", err, res)
 	}
 	pol = newTestPolicy(CbEnqueue)
 	pol.ops.Flags = OpsEnqLast
-	if _, err := NewMachine(testParams(1), pol); err != nil {
+	if m, err := NewMachine(testParams(1), pol); err != nil || m.Ejected() != nil {
 		t.Errorf("ENQ_LAST with enqueue: %v", err)
 	}
 }
@@ -93,5 +106,36 @@ func TestCoreErrorsAreExitError(t *testing.T) {
 	r, _ = m.Run()
 	if r.Ejection == nil || r.Ejection.Kind != ExitErrorBPF || r.Ejection.Reason != "scx_bpf_error" {
 		t.Errorf("scx_bpf_error: %+v", r.Ejection)
+	}
+}
+
+// ops.init() returning an error (ext.c 6.12 scx_ops_enable_workfn():
+// scx_ops_error("ops.init() failed (%d)"), err_disable) ejects the policy
+// at attach with SCX_EXIT_ERROR, and the attach succeeds; an errno outside
+// -MAX_ERRNO..-1 is reported as invalid (ops_sanitize_err()). validate_ops
+// is not reached. Other Init errors (the loader's) still fail NewMachine.
+func TestOpsInitErrorEjects(t *testing.T) {
+	for _, c := range []struct {
+		ret int32
+		msg string
+	}{{-22, "ops.init() failed (-22)"}, {3, "ops.init() returned an invalid errno 3"}} {
+		pol := newTestPolicy(CbDispatch | CbExit)
+		pol.ops.Flags = OpsEnqLast // would fail validate_ops(), which is not reached
+		pol.init = func(*Kernel) error { return &OpsInitError{Ret: c.ret} }
+		m, err := NewMachine(testParams(1), pol)
+		if err != nil {
+			t.Fatalf("ret %d: attach failed: %v", c.ret, err)
+		}
+		if pol.exitInfo == nil || pol.exitInfo.Kind != ExitError || pol.exitInfo.Msg != c.msg {
+			t.Errorf("ret %d: ops.exit got %+v, want SCX_EXIT_ERROR %q", c.ret, pol.exitInfo, c.msg)
+		}
+		if m.Ejected() == nil || m.Ejected().At != 0 {
+			t.Errorf("ret %d: not ejected at attach: %+v", c.ret, m.Ejected())
+		}
+	}
+	pol := newTestPolicy(0)
+	pol.init = func(*Kernel) error { return errors.New("recipe: no such program") }
+	if _, err := NewMachine(testParams(1), pol); err == nil || !strings.Contains(err.Error(), "no such program") {
+		t.Errorf("a loader error: %v", err)
 	}
 }
