@@ -1170,6 +1170,42 @@ func isTrustedReg(r *regState) bool {
 	return r.flags&(flagTrusted|flagAlloc|flagNonOwn) != 0 && !hasUnsafeModifiers(r)
 }
 
+// isScalarStruct is __btf_type_is_scalar_struct: a struct or union of
+// integers, enums, arrays of them and such structs (nested at most 3 deep),
+// which a program may build in its own memory for a kfunc.
+func isScalarStruct(t btf.Type, depth int) bool {
+	var members []btf.Member
+	switch u := btf.UnderlyingType(t).(type) {
+	case *btf.Struct:
+		members = u.Members
+	case *btf.Union:
+		members = u.Members
+	default:
+		return false
+	}
+	if depth >= 3 {
+		return false
+	}
+	for _, m := range members {
+		mt := btf.UnderlyingType(m.Type)
+		switch u := mt.(type) {
+		case *btf.Struct, *btf.Union:
+			if !isScalarStruct(u, depth+1) {
+				return false
+			}
+		case *btf.Array:
+			if u.Nelems == 0 || !isScalarType(u.Type) {
+				return false
+			}
+		default:
+			if !isScalarType(mt) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // kfuncTypeStr names a kfunc parameter's pointee as the kernel's
 // btf_type_str and name do ("INT u64", "UNKNOWN " for void).
 func kfuncTypeStr(t btf.Type) string {
@@ -1321,6 +1357,10 @@ func (v *verifier) checkKfuncCall(st *vstate, pc int, id int32) (int, bool, erro
 			}
 			// a struct of plain data passed by address
 			if r.typ == ptrToStack || r.typ == ptrToMapValue || r.typ == ptrToMem {
+				if !isScalarStruct(s, 0) {
+					// KF_ARG_PTR_TO_MEM: only scalars may be made up
+					return 0, false, v.errorState(st, pc, "arg#%d pointer type STRUCT %s must point to scalar, or struct with scalar", i, s.Name)
+				}
 				sz, err := btf.Sizeof(s)
 				if err != nil {
 					return 0, false, v.errorState(st, pc, "kernel function %s args#%d: %v", k.Name, i, err)

@@ -236,6 +236,7 @@ func newTestEnv(t testing.TB) *testEnv {
 		{Name: "test_kfunc_plain_task", Proto: proto(tVoid, param("p", taskP))},
 		{Name: "test_kfunc_rcu_task", Flags: bpfvm.KfRCU, Proto: proto(tVoid, param("p", taskP))},
 		{Name: "test_kfunc_u64_ptr", Proto: proto(tVoid, param("x", ptr(tU64)))},
+		{Name: "test_kfunc_scalar_struct", Proto: proto(tVoid, param("v", ptr(arrVal)))},
 		{Name: "bpf_rcu_read_lock", Flags: bpfvm.KfLockSafe, Proto: proto(tVoid)},
 		{Name: "bpf_rcu_read_unlock", Flags: bpfvm.KfLockSafe, Proto: proto(tVoid)},
 	} {
