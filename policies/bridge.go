@@ -232,6 +232,9 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 		case err == nil:
 			opts = o
 			recipeNote = "loader recipe " + recipe.file
+			if n := recipe.AbsentNote(); n != "" {
+				recipeNote += "; " + n
+			}
 		case found:
 			// a shipped recipe for another object of the same ops name
 			// (our own test policies are named like upstream's)
