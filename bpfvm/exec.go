@@ -80,5 +80,23 @@ func (x *Exec) Run(mem []byte) (r0, insns uint64, err error) {
 	return r0, x.C.Insns - i0, err
 }
 
+// Start copies mem into the VM and starts the program with r1 = its
+// address and r2 = its length, for a caller that drives it with C.Run (in
+// quanta, switching C.Engine between them); Memory reads the memory back.
+func (x *Exec) Start(mem []byte) error {
+	if x.size > 0 {
+		copy(x.C.VM.Mem.MustBytes(x.addr, x.size), mem)
+	}
+	return x.C.Start(x.p, x.addr, x.size)
+}
+
+// Memory returns the program's memory (memSize bytes, in the VM).
+func (x *Exec) Memory() []byte {
+	if x.size == 0 {
+		return nil
+	}
+	return x.C.VM.Mem.MustBytes(x.addr, x.size)
+}
+
 // Close releases the VM's memory.
 func (x *Exec) Close() error { return x.C.VM.Mem.Close() }

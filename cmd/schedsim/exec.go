@@ -17,6 +17,7 @@ import (
 )
 
 const execUsage = `usage: schedsim exec [--mem HEX] [--engine jit|interp] [--count N] [PROG]
+       schedsim exec --plugin [--engine jit|interp] [--elf] [--program HEX] [MEM]
 
 Runs a BPF program and prints r0 in hex. PROG (a file,
 or standard input when absent or "-") is hex-encoded instructions (as the
@@ -28,11 +29,26 @@ log, or raw little-endian instructions. r1 points at the memory given by
 --count N runs the program N times (the memory restored before each run)
 and prints r0, the instructions per run and the wall-clock ns per run, to
 compare the engines on a raw program.
+
+--plugin follows the process contract of the BPF conformance suite's
+plugins (github.com/Alan-Jowett/bpf_conformance, as uBPF's ubpf_plugin):
+MEM, the optional operand, is the memory as hex bytes ("01 02 ...");
+standard input (or --program) is the program as hex bytes of raw
+instructions, run unverified; r1 points at a copy of MEM (0 without one) and r2 is its
+length; helper 5 returns its first argument, as in the suite's reference
+plugins. With --elf (the runner's --elf true) standard input is an ELF
+object instead, whose function "main" runs. It prints r0 in hex without
+0x (exit 0), or an error on standard error (exit 1). Flags may follow
+MEM. docs/isa-conformance.md and scripts/bpf-conformance.sh run the
+suite with it.
 `
 
 // cmdExec implements "schedsim exec". It returns the process exit status:
 // 0 on success, 1 when the program faults, 2 for bad usage or input.
 func cmdExec(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if pluginMode(args) {
+		return cmdExecPlugin(args, stdin, stdout, stderr)
+	}
 	fs := newFlagSet("exec", args, stdout, stderr)
 	fs.Usage = func() { fmt.Fprint(fs.Output(), execUsage) }
 	memHex := fs.String("mem", "", "initial memory, hex bytes")

@@ -6,7 +6,7 @@
 //	schedsim init DIR [--from fifo|eevdf|vtime]
 //	schedsim build FILE.bpf.c [-o OUT]
 //	schedsim bench SUITE [--workers N] [--json FILE] [--baseline FILE] [--report DIR] [--shard i/n]
-//	schedsim exec [--mem HEX] [PROG]
+//	schedsim exec [--mem HEX] [PROG]  (--plugin: the BPF conformance suite's plugin)
 //	schedsim vmlinux [-o FILE] [--dir DIR]
 //	schedsim help [COMMAND]
 //	schedsim --version
