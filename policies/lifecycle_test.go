@@ -17,7 +17,8 @@ func TestDisablePathPairsCallbacks(t *testing.T) {
 	for _, tc := range []struct {
 		name       string
 		errorAfter uint64
-	}{{"unregister", 0}, {"ejection", 5}} {
+		interleave bool
+	}{{"unregister", 0, false}, {"ejection", 5, false}, {"unregister-interleaved", 0, true}, {"ejection-interleaved", 5, true}} {
 		t.Run(tc.name, func(t *testing.T) {
 			obj, err := bpfvm.LoadObject("testdata/lifecycle.bpf.o")
 			if err != nil {
@@ -29,7 +30,7 @@ func TestDisablePathPairsCallbacks(t *testing.T) {
 			}
 			defer pol.Close()
 			p := sim.Params{Topology: sim.TopologySpec{Nodes: 1, LLCsPerNode: 1, CoresPerLLC: 2, ThreadsPerCore: 1},
-				HZ: 1000, Seed: 1, Duration: 50e6}
+				HZ: 1000, Seed: 1, Duration: 50e6, Interleave: tc.interleave}
 			m, err := sim.NewMachine(p, pol)
 			if err != nil {
 				t.Fatal(err)
