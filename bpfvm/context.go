@@ -332,27 +332,112 @@ func (c *Context) CallSubprog(p *Program, pc int, args ...uint64) (uint64, error
 // returns r0. The error is ErrYield, or a *Fault at c.PC (which the engine
 // sets to the call instruction before calling).
 func (c *Context) CallFunc(kfunc bool, id int32, r1, r2, r3, r4, r5 uint64) (uint64, error) {
-	var fn Func
-	var cost uint64
-	var name string
 	reg := c.VM.Registry
 	if reg == nil {
-		return 0, &Fault{Prog: c.Prog, PC: c.PC, Reason: "call of a helper or kfunc, but the VM has no registry"}
+		return 0, c.resolve(nil, kfunc, id)
+	}
+	var fn Func
+	var cost uint64
+	var h *Helper
+	var k *Kfunc
+	if kfunc {
+		if k = reg.Kfunc(id); k == nil || k.Fn == nil {
+			return 0, c.resolve(nil, kfunc, id)
+		}
+		fn, cost = k.Fn, k.Cost
+	} else {
+		if h = reg.Helper(id); h == nil || h.Fn == nil {
+			return 0, c.resolve(nil, kfunc, id)
+		}
+		fn, cost = h.Fn, h.Cost
+	}
+	r0, err := fn(c, r1, r2, r3, r4, r5)
+	if err != nil || c.CostLimit != 0 {
+		name := ""
+		if k != nil {
+			name = k.Name
+		} else {
+			name = h.Name
+		}
+		return c.callEnd(cost, name, r0, err)
+	}
+	c.Cost += cost
+	return r0, nil
+}
+
+// FuncRef is a call site's helper or kfunc, resolved once by an engine
+// that keeps one per site (CallRef): the function, its cost and name, and
+// the registry it was found in.
+type FuncRef struct {
+	fn   Func
+	cost uint64
+	reg  *Registry
+	gen  uint64
+	name string
+}
+
+// CallRef is CallFunc for a call site whose resolution the engine keeps
+// in *ref (zero at first): the function is looked up again only when the
+// VM's registry changed (a Helper or Kfunc is not modified once
+// registered; AddHelper and AddKfunc replace it). Results, costs and
+// faults are CallFunc's.
+func (c *Context) CallRef(ref *FuncRef, kfunc bool, id int32, r1, r2, r3, r4, r5 uint64) (uint64, error) {
+	if !ref.Ready(c) {
+		if f := c.resolve(ref, kfunc, id); f != nil {
+			return 0, f
+		}
+	}
+	return c.CallReady(ref, r1, r2, r3, r4, r5)
+}
+
+// Ready reports whether ref holds the function its call site names in c's
+// VM now (so that CallReady may call it).
+func (ref *FuncRef) Ready(c *Context) bool {
+	return ref.reg != nil && ref.reg == c.VM.Registry && ref.gen == ref.reg.gen
+}
+
+// resolve sets *ref to the function of a call in the VM's registry, or
+// returns the fault of calling it (and leaves *ref unresolved; ref may be
+// nil for the fault alone).
+func (c *Context) resolve(ref *FuncRef, kfunc bool, id int32) *Fault {
+	if ref == nil {
+		ref = new(FuncRef)
+	}
+	reg := c.VM.Registry
+	if reg == nil {
+		return &Fault{Prog: c.Prog, PC: c.PC, Reason: "call of a helper or kfunc, but the VM has no registry"}
 	}
 	if kfunc {
 		k := reg.Kfunc(id)
 		if k == nil || k.Fn == nil {
-			return 0, &Fault{Prog: c.Prog, PC: c.PC, Reason: fmt.Sprintf("call of unknown kfunc #%d", id)}
+			*ref = FuncRef{}
+			return &Fault{Prog: c.Prog, PC: c.PC, Reason: fmt.Sprintf("call of unknown kfunc #%d", id)}
 		}
-		fn, cost, name = k.Fn, k.Cost, k.Name
+		*ref = FuncRef{fn: k.Fn, cost: k.Cost, name: k.Name, reg: reg, gen: reg.gen}
 	} else {
 		h := reg.Helper(id)
 		if h == nil || h.Fn == nil {
-			return 0, &Fault{Prog: c.Prog, PC: c.PC, Reason: fmt.Sprintf("call of unknown helper #%d", id)}
+			*ref = FuncRef{}
+			return &Fault{Prog: c.Prog, PC: c.PC, Reason: fmt.Sprintf("call of unknown helper #%d", id)}
 		}
-		fn, cost, name = h.Fn, h.Cost, h.Name
+		*ref = FuncRef{fn: h.Fn, cost: h.Cost, name: h.Name, reg: reg, gen: reg.gen}
 	}
-	r0, err := fn(c, r1, r2, r3, r4, r5)
+	return nil
+}
+
+// CallReady is CallRef for a ref that is Ready: it calls the function and
+// charges its cost.
+func (c *Context) CallReady(ref *FuncRef, r1, r2, r3, r4, r5 uint64) (uint64, error) {
+	r0, err := ref.fn(c, r1, r2, r3, r4, r5)
+	if err != nil || c.CostLimit != 0 {
+		return c.callEnd(ref.cost, ref.name, r0, err)
+	}
+	c.Cost += ref.cost
+	return r0, nil
+}
+
+// callEnd is the end of a call with an error or a cost limit to check.
+func (c *Context) callEnd(cost uint64, name string, r0 uint64, err error) (uint64, error) {
 	if err == nil && c.CostLimit != 0 {
 		if spent := c.spent() + cost; spent > c.CostLimit {
 			c.Cost += cost

@@ -103,10 +103,19 @@ func (vm *VM) MapAt(addr uint64) Map {
 }
 
 func (vm *VM) mapAt(addr uint64) bpfMap {
+	// a binary search by hand: sort.Search's closure call per probe was
+	// a measurable part of the interpreter's bpf_map_lookup_elem
 	refs := vm.mapState.byAddr
-	i := sort.Search(len(refs), func(i int) bool { return refs[i].addr >= addr })
-	if i < len(refs) && refs[i].addr == addr {
-		return refs[i].m
+	lo, hi := 0, len(refs)
+	for lo < hi {
+		if mid := int(uint(lo+hi) >> 1); refs[mid].addr < addr {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	if lo < len(refs) && refs[lo].addr == addr {
+		return refs[lo].m
 	}
 	return nil
 }

@@ -115,11 +115,18 @@ type Kfunc struct {
 
 // Registry holds the helpers and kfuncs a VM serves. Ids of kfuncs are
 // indices into the registry, assigned in registration order (deterministic).
+// A Helper or Kfunc is not modified once registered (engines keep what
+// they resolved, Context.CallRef): register a replacement instead.
 type Registry struct {
 	helpers []*Helper // indexed by helper id
 	kfuncs  []*Kfunc  // indexed by kfunc id
 	byName  map[string]int32
+	gen     uint64 // counts replacements, for FuncRef
 }
+
+// Gen counts the replacements of helpers and kfuncs so far: what an
+// engine resolved from the registry holds while Gen is unchanged.
+func (r *Registry) Gen() uint64 { return r.gen }
 
 // NewRegistry returns an empty registry.
 func NewRegistry() *Registry {
@@ -132,6 +139,7 @@ func (r *Registry) AddHelper(h *Helper) {
 		r.helpers = append(r.helpers, nil)
 	}
 	r.helpers[h.ID] = h
+	r.gen++
 }
 
 // Helper returns the helper with the given id, or nil.
@@ -147,6 +155,7 @@ func (r *Registry) Helper(id int32) *Helper {
 func (r *Registry) AddKfunc(k *Kfunc) int32 {
 	if id, ok := r.byName[k.Name]; ok {
 		r.kfuncs[id] = k
+		r.gen++
 		return id
 	}
 	id := int32(len(r.kfuncs))

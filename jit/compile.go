@@ -88,7 +88,14 @@ type code struct {
 	leader []bool // instructions at which Go may enter (block starts), n+1
 	size   int    // bytes of machine code
 	keep   []any  // Go objects whose addresses the code holds (hash indexes)
-	took   time.Duration
+	// the registry compiled against, and its Gen then (current)
+	reg *bpfvm.Registry
+	gen uint64
+	// each helper or kfunc call's function, resolved at its first call
+	// (bpfvm.Context.CallRef): refs[refAt[pc]] for the call at pc
+	refAt []int32
+	refs  []bpfvm.FuncRef
+	took  time.Duration
 }
 
 type stub struct {
@@ -283,7 +290,19 @@ func compile(vm *bpfvm.VM, p *bpfvm.Program) (*code, error) {
 	if err != nil {
 		return nil, fmt.Errorf("jit: %s: %w", p.Name, err)
 	}
-	return &code{exec: x, entry: x.addr(), leader: c.leader, size: table, keep: c.keep, took: time.Since(t0)}, nil // wall clock: display only
+	cd := &code{exec: x, entry: x.addr(), leader: c.leader, size: table, keep: c.keep, refAt: make([]int32, c.n)}
+	if vm != nil && vm.Registry != nil {
+		cd.reg, cd.gen = vm.Registry, vm.Registry.Gen()
+	}
+	for i := range cd.refAt {
+		cd.refAt[i] = -1
+		if in := p.Insns[i]; in.Op&0x0f == bpfvm.ClassJMP|bpfvm.SrcK && in.Op&0xf0 == bpfvm.JmpCALL && in.Src != bpfvm.CallLocal {
+			cd.refAt[i] = int32(len(cd.refs))
+			cd.refs = append(cd.refs, bpfvm.FuncRef{})
+		}
+	}
+	cd.took = time.Since(t0) // wall clock: display only
+	return cd, nil           // wall clock: display only
 }
 
 // blockStart emits the budget check of the block starting at i.

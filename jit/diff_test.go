@@ -2,6 +2,7 @@ package jit
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"strings"
 	"testing"
@@ -48,6 +49,12 @@ func newMachine(tb testing.TB, engine bpfvm.Engine) *machine {
 		}
 		return r1 * 3, nil
 	}})
+	// the map helpers and bpf_get_smp_processor_id, which the JIT serves
+	// natively (lower_native.go), with map 0 an array of 4 entries and
+	// map 1 a hash map with keys 0, 7, 14 and 21 (genProgram looks them up)
+	bpfvm.RegisterMapHelpers(reg)
+	reg.AddHelper(&bpfvm.Helper{ID: 8, Name: "bpf_get_smp_processor_id", Native: bpfvm.NativeCPU,
+		Fn: func(c *bpfvm.Context, _, _, _, _, _ uint64) (uint64, error) { return uint64(c.CPU), nil }})
 	vm := &bpfvm.VM{Mem: mem, Registry: reg, NumCPUs: 1}
 	c, err := vm.NewContext(0)
 	if err != nil {
@@ -61,6 +68,18 @@ func newMachine(tb testing.TB, engine bpfvm.Engine) *machine {
 	b := mem.MustBytes(buf, 64)
 	for k := range b {
 		b[k] = byte(k * 7)
+	}
+	if _, _, err := vm.NewMap(&bpfvm.MapSpec{Name: "array", Type: bpfvm.MapArray, KeySize: 4, ValueSize: 16, MaxEntries: 4}); err != nil {
+		tb.Fatal(err)
+	}
+	hm, _, err := vm.NewMap(&bpfvm.MapSpec{Name: "hash", Type: bpfvm.MapHash, KeySize: 4, ValueSize: 8, MaxEntries: 8})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for k := range uint32(4) {
+		if err := hm.Update(binary.LittleEndian.AppendUint32(nil, 7*k), make([]byte, 8), 0); err != nil {
+			tb.Fatal(err)
+		}
 	}
 	*mc = machine{vm: vm, c: c, buf: buf, mem: mem}
 	mc.init = append([]byte(nil), mem.MustBytes(mem.Base(), mem.Size())...)

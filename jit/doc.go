@@ -68,7 +68,10 @@
 //     read), and bpf_get_smp_processor_id. Each has the helper's result
 //     and cost; the cases where the helper would do more (a cost limit to
 //     check, a key outside the memory, a CPU outside the VM, r1 not the
-//     map the code expected) take exitCall.
+//     map the code expected) take exitCall. Go calls the function each call
+//     site resolved at its first call (bpfvm.Context.CallRef); when the
+//     registry replaces a helper or kfunc (bpfvm.Registry.Gen), call sites
+//     resolve again and code that inlined helpers is compiled again.
 //   - exitBudget: the block starting at exitPC needs more instructions than
 //     are left before the quantum or the limit ends; the interpreter runs
 //     the rest, so preemption and limit faults land on the same

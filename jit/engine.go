@@ -65,7 +65,7 @@ func Compile(vm *bpfvm.VM, p *bpfvm.Program) (Stats, error) {
 }
 
 func lookup(vm *bpfvm.VM, p *bpfvm.Program) *compiled {
-	if v, ok := vm.Compiled(p).(*compiled); ok {
+	if v, ok := vm.Compiled(p).(*compiled); ok && v.code.current(vm) {
 		return v
 	}
 	cp := &compiled{}
@@ -78,9 +78,16 @@ func lookup(vm *bpfvm.VM, p *bpfvm.Program) *compiled {
 	return cp
 }
 
+// current reports whether cd was compiled against the VM's registry as
+// it is: the native helpers it inlined are still the registered ones (a
+// nil cd, a program that could not be compiled, is current).
+func (cd *code) current(vm *bpfvm.VM) bool {
+	return cd == nil || cd.reg == vm.Registry && (cd.reg == nil || cd.gen == cd.reg.Gen())
+}
+
 func (e *Engine) code(vm *bpfvm.VM, p *bpfvm.Program) *code {
 	slot := &e.recent[uintptr(unsafe.Pointer(p))>>6&15]
-	if slot.p == p {
+	if slot.p == p && slot.c.current(vm) {
 		return slot.c
 	}
 	cp := lookup(vm, p)
@@ -96,7 +103,7 @@ func (e *Engine) Run(c *bpfvm.Context, quantum uint64) (bpfvm.Status, error) {
 		return e.interp.Run(c, quantum)
 	}
 	var cd *code
-	if slot := &e.recent[uintptr(unsafe.Pointer(p))>>6&15]; slot.p == p {
+	if slot := &e.recent[uintptr(unsafe.Pointer(p))>>6&15]; slot.p == p && slot.c.current(vm) {
 		cd = slot.c
 	} else {
 		cd = e.code(vm, p)
@@ -119,7 +126,7 @@ func (e *Engine) Run(c *bpfvm.Context, quantum uint64) (bpfvm.Status, error) {
 	e.depth++
 	// the first entry, inline: a program that runs to its exit without
 	// calling out returns from here
-	s, err := bpfvm.StatusPreempted, error(nil)
+	entered := false
 	if pc := c.PC; c.Insns < target && uint(pc) < uint(len(cd.leader)) && cd.leader[pc] {
 		st.budget = target - c.Insns
 		st.entryPC = uint64(pc)
@@ -132,11 +139,9 @@ func (e *Engine) Run(c *bpfvm.Context, quantum uint64) (bpfvm.Status, error) {
 			e.depth--
 			return bpfvm.StatusExited, nil
 		}
-		s, err = e.serve(c, cd, st, target)
+		entered = true
 	}
-	if s == bpfvm.StatusPreempted && err == nil {
-		s, err = e.run(c, cd, st, target, limitEnd)
-	}
+	s, err := e.run(c, cd, st, target, limitEnd, entered)
 	e.depth--
 	return s, err
 }
@@ -178,33 +183,75 @@ func (st *state) setMem(mem *bpfvm.Memory) {
 	}
 }
 
-// run is Run's loop: enter the code, serve its exit, enter again.
-func (e *Engine) run(c *bpfvm.Context, cd *code, st *state, target, limitEnd uint64) (bpfvm.Status, error) {
+// run is Run's loop: enter the code, serve its exit, enter again. With
+// entered set, the code has just exited (c.PC is st.exitPC): serve that
+// exit first.
+func (e *Engine) run(c *bpfvm.Context, cd *code, st *state, target, limitEnd uint64, entered bool) (bpfvm.Status, error) {
 	for {
-		if c.Insns >= target {
-			if c.Insns >= limitEnd {
-				return bpfvm.StatusFault, c.LimitFault()
+		if !entered {
+			if c.Insns >= target {
+				if c.Insns >= limitEnd {
+					return bpfvm.StatusFault, c.LimitFault()
+				}
+				return bpfvm.StatusPreempted, nil
 			}
-			return bpfvm.StatusPreempted, nil
+			pc := c.PC
+			if pc < 0 || pc >= len(cd.leader) || !cd.leader[pc] {
+				// not a block start (or outside the program): the
+				// interpreter steps (or reports it)
+				if s, err := e.interp.Run(c, 1); s != bpfvm.StatusPreempted {
+					return s, err
+				}
+				continue
+			}
+			st.budget = target - c.Insns
+			st.entryPC = uint64(pc)
+			enter(cd.entry, st)
+			c.Insns = target - st.budget
+			c.PC = int(st.exitPC)
 		}
+		entered = false
+		// a helper or kfunc call whose function is resolved: the
+		// common exit, served here (serve does the same, slower)
 		pc := c.PC
-		if pc < 0 || pc >= len(cd.leader) || !cd.leader[pc] {
-			// not a block start (or outside the program): the
-			// interpreter steps (or reports it)
-			if s, err := e.interp.Run(c, 1); s != bpfvm.StatusPreempted {
-				return s, err
+		if st.exitCode == exitCall {
+			if k := cd.refAt[pc]; k >= 0 && cd.refs[k].Ready(c) {
+				c.Insns++
+				r := &c.Regs
+				v, err := c.CallReady(&cd.refs[k], r[1], r[2], r[3], r[4], r[5])
+				if err != nil {
+					return callErr(c, err)
+				}
+				r[0] = v
+				c.PC = pc + 1
+				continue
 			}
-			continue
 		}
-		st.budget = target - c.Insns
-		st.entryPC = uint64(pc)
-		enter(cd.entry, st)
-		c.Insns = target - st.budget
-		c.PC = int(st.exitPC)
 		if s, err := e.serve(c, cd, st, target); s != bpfvm.StatusPreempted || err != nil {
 			return s, err
 		}
 	}
+}
+
+// called ends the helper or kfunc call at pc that returned v, err: r0 and
+// continue (StatusPreempted, nil), a yield (the call is made again, and
+// counted then) or a fault.
+func called(c *bpfvm.Context, pc int, v uint64, err error) (bpfvm.Status, error) {
+	if err != nil {
+		return callErr(c, err)
+	}
+	c.Regs[0] = v
+	c.PC = pc + 1
+	return bpfvm.StatusPreempted, nil
+}
+
+// callErr is the status of a call that returned err.
+func callErr(c *bpfvm.Context, err error) (bpfvm.Status, error) {
+	if err == bpfvm.ErrYield {
+		c.Insns--
+		return bpfvm.StatusYielded, nil
+	}
+	return bpfvm.StatusFault, err
 }
 
 // serve handles an exit of the generated code (c.PC is its exitPC):
@@ -221,16 +268,14 @@ func (e *Engine) serve(c *bpfvm.Context, cd *code, st *state, target uint64) (bp
 		c.Insns++
 		in := c.Prog.Insns[pc]
 		r := &c.Regs
-		v, err := c.CallFunc(in.Src == bpfvm.CallKfunc, in.Imm, r[1], r[2], r[3], r[4], r[5])
-		if err != nil {
-			if err == bpfvm.ErrYield {
-				c.Insns-- // counted when it is made again
-				return bpfvm.StatusYielded, nil
-			}
-			return bpfvm.StatusFault, err
+		var v uint64
+		var err error
+		if k := cd.refAt[pc]; k >= 0 {
+			v, err = c.CallRef(&cd.refs[k], in.Src == bpfvm.CallKfunc, in.Imm, r[1], r[2], r[3], r[4], r[5])
+		} else {
+			v, err = c.CallFunc(in.Src == bpfvm.CallKfunc, in.Imm, r[1], r[2], r[3], r[4], r[5])
 		}
-		r[0] = v
-		c.PC = pc + 1
+		return called(c, pc, v, err)
 	case exitBudget:
 		if c.Insns < target {
 			// the block does not fit: the interpreter runs the

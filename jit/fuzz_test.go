@@ -141,6 +141,17 @@ func genProgram(data []byte) []bpfvm.Insn {
 			out = append(out, bpfvm.Insn{Op: bpfvm.ClassJMP | bpfvm.JmpCALL, Src: bpfvm.CallLocal, Imm: int32(off())})
 		case k < 84:
 			out = append(out, bpfvm.Insn{Op: bpfvm.ClassJMP | bpfvm.SrcX | bpfvm.JmpCALL, Dst: reg()})
+		case k < 86 && left > 4: // a map lookup: r1 = map 0 or 1, r2 = a key in the buffer or the stack
+			if rng.IntN(2) == 0 {
+				out = append(out, bpfvm.Insn{Op: bpfvm.ClassALU64 | bpfvm.SrcX | bpfvm.AluMOV, Dst: 2, Src: 10},
+					bpfvm.Insn{Op: bpfvm.ClassALU64 | bpfvm.AluADD, Dst: 2, Imm: -8 * int32(1+rng.IntN(4))})
+			} else {
+				out = append(out, bpfvm.Insn{Op: bpfvm.ClassALU64 | bpfvm.SrcX | bpfvm.AluMOV, Dst: 2, Src: 1},
+					bpfvm.Insn{Op: bpfvm.ClassALU64 | bpfvm.AluADD, Dst: 2, Imm: int32(rng.IntN(72) - 4)})
+			}
+			m := int32(rng.IntN(2))
+			out = append(out, bpfvm.Insn{Op: bpfvm.ClassLD | bpfvm.SizeDW | bpfvm.ModeIMM, Dst: 1, Src: bpfvm.PseudoMapIdx, Imm: m}, bpfvm.Insn{},
+				bpfvm.Insn{Op: bpfvm.ClassJMP | bpfvm.JmpCALL, Imm: 1})
 		case k < 88: // helpers: get_smp_processor_id, ktime, prandom, bpf_loop
 			out = append(out, bpfvm.Insn{Op: bpfvm.ClassJMP | bpfvm.JmpCALL, Imm: []int32{8, 181, 1000, 1000, 1001}[rng.IntN(5)]})
 		case k < 89: // the numeric iterator kfuncs

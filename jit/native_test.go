@@ -15,18 +15,9 @@ import (
 // misses, keys outside the linear memory, a map in r1 other than the one
 // the code guessed, a cost limit, and a CPU outside the VM.
 func TestNativeLookup(t *testing.T) {
-	if !Supported {
-		t.Skip("no JIT on this platform")
-	}
-	mem, err := bpfvm.NewMemory(1 << 22)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mem.Close()
-	reg := bpfvm.NewRegistry()
+	vm, reg := nativeVM(t, 1<<22, 3)
+	mem := vm.Mem
 	bpfvm.RegisterBase(reg)
-	bpfvm.RegisterMapHelpers(reg)
-	vm := &bpfvm.VM{Mem: mem, Registry: reg, NumCPUs: 3}
 	specs := []*bpfvm.MapSpec{
 		{Name: "array", Type: bpfvm.MapArray, KeySize: 4, ValueSize: 12, MaxEntries: 10},
 		{Name: "pcpu_array", Type: bpfvm.MapPercpuArray, KeySize: 4, ValueSize: 8, MaxEntries: 10},
@@ -137,4 +128,87 @@ other:
 	if hits == 0 || misses == 0 {
 		t.Errorf("%d hits and %d misses: the test does not look up what it should", hits, misses)
 	}
+}
+
+// TestCallRefReplaced: the JIT keeps each call site's resolved function;
+// a helper replaced in the registry (AddHelper again) is called from then
+// on, and a kfunc registered after the first call is found, as the
+// interpreter's per-call lookup does.
+func TestCallRefReplaced(t *testing.T) {
+	vm0, _ := nativeVM(t, 1<<20, 1)
+	mem := vm0.Mem
+	insns, err := bpfvm.AssembleWith("r1 = 5\ncall 1003\nr6 = r0\ncall kfunc 0\nr0 += r6\nexit", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &bpfvm.Program{Name: "p", Insns: insns}
+	for _, e := range []bpfvm.Engine{bpfvm.NewInterpreter(), New()} {
+		reg := bpfvm.NewRegistry()
+		vm := &bpfvm.VM{Mem: mem, Registry: reg, NumCPUs: 1}
+		add := func(k uint64) {
+			reg.AddHelper(&bpfvm.Helper{ID: 1003, Name: "h", Cost: k, Fn: func(_ *bpfvm.Context, r1, _, _, _, _ uint64) (uint64, error) { return r1 * k, nil }})
+		}
+		c, err := vm.NewContext(0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Engine = e
+		add(2)
+		var got []string
+		for step := range 3 {
+			if step == 1 {
+				add(3)
+				reg.AddKfunc(&bpfvm.Kfunc{Name: "k", Fn: func(*bpfvm.Context, uint64, uint64, uint64, uint64, uint64) (uint64, error) { return 100, nil }})
+			}
+			r0, err := c.Call(p)
+			got = append(got, fmt.Sprintf("%d %v cost %d", r0, err, c.Cost))
+		}
+		want := []string{"0 BPF fault at p+3: call of unknown kfunc #0 cost 2", "115 <nil> cost 5", "115 <nil> cost 8"}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s: got %q, want %q", e.Name(), got, want)
+		}
+		c.Close()
+	}
+}
+
+// TestNativeReplaced: code that inlined bpf_map_lookup_elem is compiled
+// again when the registry replaces the helper, so the replacement runs.
+func TestNativeReplaced(t *testing.T) {
+	vm, reg := nativeVM(t, 1<<20, 1)
+	if _, _, err := vm.NewMap(&bpfvm.MapSpec{Name: "a", Type: bpfvm.MapArray, KeySize: 4, ValueSize: 8, MaxEntries: 2}); err != nil {
+		t.Fatal(err)
+	}
+	insns, err := bpfvm.AssembleWith("*(u32 *)(r10 -4) = 0\nr1 = map[id:0]\nr2 = r10\nr2 += -4\ncall 1\nexit", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &bpfvm.Program{Name: "p", Insns: insns}
+	c, err := vm.NewContext(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Engine = New()
+	if r0, err := c.Call(p); r0 == 0 || err != nil {
+		t.Fatalf("lookup: %#x %v", r0, err)
+	}
+	reg.AddHelper(&bpfvm.Helper{ID: 1, Name: "other", Fn: func(*bpfvm.Context, uint64, uint64, uint64, uint64, uint64) (uint64, error) { return 42, nil }})
+	if r0, err := c.Call(p); r0 != 42 || err != nil {
+		t.Fatalf("replaced helper: %#x %v, want 42", r0, err)
+	}
+}
+
+// nativeVM is a VM with size bytes of memory and a registry with the map
+// helpers, for the tests above (skipped without a JIT).
+func nativeVM(t *testing.T, size uint64, ncpu int) (*bpfvm.VM, *bpfvm.Registry) {
+	if !Supported {
+		t.Skip("no JIT on this platform")
+	}
+	mem, err := bpfvm.NewMemory(size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { mem.Close() })
+	reg := bpfvm.NewRegistry()
+	bpfvm.RegisterMapHelpers(reg)
+	return &bpfvm.VM{Mem: mem, Registry: reg, NumCPUs: ncpu}, reg
 }
