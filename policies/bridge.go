@@ -156,6 +156,14 @@ type BPFPolicy struct {
 	Calls [64]uint64 // callback invocations, by callback bit
 	Insns [64]uint64 // instructions executed, by callback bit
 	fault error
+	// eevdf's task table when the policy stopped scheduling, before the
+	// disable path's ops.exit_task emptied it (SnapshotEnd)
+	endTasks    []EEVDFTask
+	endTasksOK  bool
+	snapshotted bool
+	keepMaps    bool
+	endMaps     []MapDump
+	endMapsErr  error
 }
 
 // VM returns the policy's VM (maps, memory) for inspection.
@@ -404,7 +412,11 @@ func (b *BPFPolicy) ResultExtra() map[string]any {
 		}
 	}
 	x["callbacks"] = cbs
-	if ts, ok := b.eevdfTasks(); ok {
+	ts, ok := b.endTasks, b.endTasksOK
+	if !b.snapshotted {
+		ts, ok = b.eevdfTasks()
+	}
+	if ok {
 		x["eevdf_tasks"] = ts
 	}
 	return x
@@ -477,7 +489,13 @@ const (
 
 // call runs the program of cb on the current CPU's context with args.
 func (b *BPFPolicy) call(cb sim.Callback, args ...uint64) uint64 {
-	if b.k.Failed() && !b.k.Dumping() || b.aborted {
+	if b.k.Disabling() {
+		// the disable path's ops.disable/ops.exit_task (sim/disable.go)
+		// run after an error too, but not after a BPF fault
+		if b.fault != nil {
+			return 0
+		}
+	} else if b.k.Failed() && !b.k.Dumping() || b.aborted {
 		return 0
 	}
 	i := cbIndex(cb)

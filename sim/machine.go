@@ -154,9 +154,11 @@ type Machine struct {
 	idleSMT     CPUMask
 	builtinIdle bool
 
-	cur      cbctx
-	dump     *dumpState // the debug dump being written (dump.go)
-	exitInfo *ExitInfo  // set by Error/Exit; acted on at the next event boundary
+	cur  cbctx
+	dump *dumpState // the debug dump being written (dump.go)
+	// disabling: the task loop of the disable path runs (disable.go)
+	disabling bool
+	exitInfo  *ExitInfo // set by Error/Exit; acted on at the next event boundary
 	// unregInfo is the exit information of the unregistration at the end
 	// of the run (nil before, or if the policy was ejected).
 	unregInfo *ExitInfo
@@ -504,6 +506,7 @@ func (m *Machine) Spawn(s TaskSpec) (*Task, error) {
 			m.scxError(fmt.Sprintf("ops.init_task() failed (%d) for %s[%d]", ret, t.Comm, t.PID))
 		}
 	}
+	t.scxInit = m.exitInfo == nil && m.ejected == nil
 	m.enableTask(t)
 	if s.Existing {
 		// asleep at attach: nothing to enqueue until its wakeup
@@ -843,7 +846,11 @@ func (m *Machine) call(cpu int, cb Callback, t *Task, fn func() int32) int32 {
 		m.obs.CallbackEnd(m.now, cpu, cb, t, end)
 	}
 	if c := m.cpus[cpu]; len(c.kicks) > 0 && saved.cb == 0 {
-		m.processKicks(c)
+		if m.disabling {
+			c.kicks = c.kicks[:0] // bypass mode: nothing is rescheduled for the policy
+		} else {
+			m.processKicks(c)
+		}
 	}
 	return r
 }
@@ -872,7 +879,7 @@ func (m *Machine) processKicks(from *CPU) {
 // charge accounts ns of scheduler overhead on cpu: the task running there
 // (or the one being switched in) progresses that much later.
 func (m *Machine) charge(cpu int, ns uint64) {
-	if ns == 0 || m.dump != nil {
+	if ns == 0 || m.dump != nil || m.disabling {
 		// the debug dump of an error exit costs no simulated time: it
 		// runs between events, outside any CPU's kernel path (dump.go)
 		return
@@ -1134,9 +1141,10 @@ func (m *Machine) exitTask(t *Task) {
 		m.call(t.cpu, CbDisable, t, func() int32 { m.sched.Disable(t); return 0 })
 	}
 	t.enabled = false
-	if m.has(CbExitTask) {
+	if t.scxInit && m.has(CbExitTask) {
 		m.call(t.cpu, CbExitTask, t, func() int32 { m.sched.ExitTask(t, ExitTaskArgs{}); return 0 })
 	}
+	t.scxInit = false
 }
 
 // tick is task_tick_scx() at a scheduler tick.
@@ -1464,7 +1472,7 @@ func (m *Machine) clearSMT(cpu int) {
 }
 
 func (m *Machine) fail(kind int, reason, msg string) {
-	if m.exitInfo != nil {
+	if m.exitInfo != nil || m.disabling {
 		return
 	}
 	m.exitInfo = &ExitInfo{Kind: kind, Reason: reason, Msg: msg}
@@ -1479,6 +1487,7 @@ func (m *Machine) unregister() {
 		return
 	}
 	m.unregInfo = &ExitInfo{Kind: ExitUnreg, Reason: ExitReason(ExitUnreg)}
+	m.disableTasks(m.sched, m.ops)
 	if m.ops.Has(CbExit) {
 		info := *m.unregInfo
 		m.sched.Exit(&info)
@@ -1589,6 +1598,7 @@ func (m *Machine) eject() {
 			m.push(event{at: m.now, kind: evResume, cpu: int32(c.ID)})
 		}
 	}
+	m.disableTasks(old, oldOps)
 	if oldOps.Has(CbExit) {
 		old.Exit(&info)
 	}
