@@ -385,6 +385,9 @@ func (r *Recipe) apply(obj *bpfvm.Object, opts *Options, objFlags uint64) (flags
 		opts.DataSizes = map[string]uint32{}
 	}
 	for _, sec := range sortedKeys(r.Resize) {
+		if !hasDataSection(obj, sec) {
+			return 0, false, fmt.Errorf("recipe %s: resize %s: no global data section %s in the object", r.file, sec, sec)
+		}
 		n, err := evalExpr(strings.TrimPrefix(r.Resize[sec], "="), vars)
 		if err != nil || n <= 0 || n > 1<<30 {
 			return 0, false, fmt.Errorf("recipe %s: resize %s: %q: size %d, %v", r.file, sec, r.Resize[sec], n, err)
@@ -652,4 +655,14 @@ func (r *Recipe) AbsentNote() string {
 	}
 	return fmt.Sprintf("recipe %s: rodata %s not in this object (another version of the scheduler?): not set",
 		r.file, strings.Join(r.absent, ", "))
+}
+
+// hasDataSection reports whether obj has global variables in section sec.
+func hasDataSection(obj *bpfvm.Object, sec string) bool {
+	for _, v := range obj.Vars {
+		if v.Section == sec {
+			return true
+		}
+	}
+	return false
 }
