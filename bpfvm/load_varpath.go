@@ -13,6 +13,12 @@ import (
 // variable followed by .member and [index] selectors.
 
 // splitVarPath splits "a.b[2]" into "a" and ".b[2]".
+// VarBase is the global variable a path such as "a.b[2]" starts from ("a").
+func VarBase(name string) string {
+	base, _ := splitVarPath(name)
+	return base
+}
+
 func splitVarPath(name string) (base, path string) {
 	if i := strings.IndexAny(name, ".["); i > 0 {
 		return name[:i], name[i:]

@@ -67,6 +67,12 @@ func testArenaPolicy(t *testing.T, engine string) {
 			t.Fatal(err)
 		}
 	}
+	g := func(name string) uint64 { return globalU64(t, pol, name) }
+	// at the end of the run, before the unload (sim/disable.go)
+	m.RunUntil(p.Duration)
+	if got := g("live_recs"); got != ntasks-exiting {
+		t.Errorf("live_recs = %d, want %d (exit_task returns records to the free list)", got, ntasks-exiting)
+	}
 	res, err := m.Run()
 	if err != nil {
 		t.Fatal(err)
@@ -74,7 +80,6 @@ func testArenaPolicy(t *testing.T, engine string) {
 	if res.Ejection != nil {
 		t.Fatalf("ejected: %+v", res.Ejection)
 	}
-	g := func(name string) uint64 { return globalU64(t, pol, name) }
 	if got := g("seen_seed"); got != 42 {
 		t.Errorf("ops.init read arena_seed = %d, want the 42 user space wrote", got)
 	}
@@ -82,8 +87,9 @@ func testArenaPolicy(t *testing.T, engine string) {
 	if got := g("nr_pages"); got != 2 {
 		t.Errorf("nr_pages = %d, want 2", got)
 	}
-	if got := g("live_recs"); got != ntasks-exiting {
-		t.Errorf("live_recs = %d, want %d (exit_task returns records to the free list)", got, ntasks-exiting)
+	// the unload's ops.exit_task for every task left returned the rest
+	if got := g("live_recs"); got != 0 {
+		t.Errorf("live_recs = %d after the unload, want 0", got)
 	}
 	if g("total_runs") < ntasks {
 		t.Errorf("total_runs = %d, want at least one per task", g("total_runs"))

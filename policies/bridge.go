@@ -157,6 +157,14 @@ type BPFPolicy struct {
 	Calls [64]uint64 // callback invocations, by callback bit
 	Insns [64]uint64 // instructions executed, by callback bit
 	fault error
+	// eevdf's task table when the policy stopped scheduling, before the
+	// disable path's ops.exit_task emptied it (SnapshotEnd)
+	endTasks    []EEVDFTask
+	endTasksOK  bool
+	snapshotted bool
+	keepMaps    bool
+	endMaps     []MapDump
+	endMapsErr  error
 }
 
 // VM returns the policy's VM (maps, memory) for inspection.
@@ -233,6 +241,9 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 		case err == nil:
 			opts = o
 			recipeNote = "loader recipe " + recipe.file
+			if n := recipe.AbsentNote(); n != "" {
+				recipeNote += "; " + n
+			}
 		case found:
 			// a shipped recipe for another object of the same ops name
 			// (our own test policies are named like upstream's)
@@ -403,7 +414,11 @@ func (b *BPFPolicy) ResultExtra() map[string]any {
 		}
 	}
 	x["callbacks"] = cbs
-	if ts, ok := b.eevdfTasks(); ok {
+	ts, ok := b.endTasks, b.endTasksOK
+	if !b.snapshotted {
+		ts, ok = b.eevdfTasks()
+	}
+	if ok {
 		x["eevdf_tasks"] = ts
 	}
 	return x
@@ -480,8 +495,16 @@ const (
 // callback, not nested in a kfunc) is done here, the others by callSlow,
 // which does the same for it.
 func (b *BPFPolicy) call(cb sim.Callback, args ...uint64) uint64 {
-	if b.aborted || b.k.Failed() && !b.k.Dumping() {
-		return 0
+	if b.aborted || b.k.Failed() || b.k.Disabling() { // rare: in detail
+		if b.k.Disabling() {
+			// the disable path's ops.disable/ops.exit_task (sim/disable.go)
+			// run after an error too, but not after a BPF fault
+			if b.fault != nil {
+				return 0
+			}
+		} else if b.k.Failed() && !b.k.Dumping() || b.aborted {
+			return 0
+		}
 	}
 	cpu := b.k.CPU()
 	if cpu < 0 || cpu >= len(b.ctxs) {

@@ -88,6 +88,13 @@ type Recipe struct {
 	ArenaLib *ArenaLibStep `toml:"arena_lib"`
 
 	file string
+	// absent lists the rodata variables apply found missing from the
+	// object (another version of the scheduler): skipped and named in a note.
+	absent []string
+	// shipped: one of policies/recipes/, written against one scx version;
+	// a rodata variable another version lacks is skipped with a note. A
+	// user's recipe file naming a variable the object lacks is an error.
+	shipped bool
 }
 
 // ArenaLibStep is scx's ArenaLib setup: arena_init(static_pages,
@@ -245,7 +252,11 @@ func FindRecipe(name string) (*Recipe, error) {
 	if err != nil {
 		return nil, nil
 	}
-	return ParseRecipe("policies/recipes/"+name+".toml", data)
+	r, err := ParseRecipe("policies/recipes/"+name+".toml", data)
+	if r != nil {
+		r.shipped = true
+	}
+	return r, err
 }
 
 // LoadRecipe resolves --recipe NAME|FILE: a shipped recipe's name or the
@@ -290,6 +301,13 @@ func (r *Recipe) apply(obj *bpfvm.Object, opts *Options, objFlags uint64) (flags
 		for j, k := range keys {
 			if _, set := opts.Params[k]; set {
 				continue // the user's [policy.params] win
+			}
+			if _, ok := obj.Var(bpfvm.VarBase(k)); !ok && r.shipped {
+				// a variable this build of the scheduler does not have
+				// (renamed or dropped upstream): skip it, named in a note,
+				// as a skeleton built for this object would not set it
+				r.absent = append(r.absent, k)
+				continue
 			}
 			typ, err := obj.VarType(k)
 			if err != nil {
@@ -367,6 +385,9 @@ func (r *Recipe) apply(obj *bpfvm.Object, opts *Options, objFlags uint64) (flags
 		opts.DataSizes = map[string]uint32{}
 	}
 	for _, sec := range sortedKeys(r.Resize) {
+		if !hasDataSection(obj, sec) {
+			return 0, false, fmt.Errorf("recipe %s: resize %s: no global data section %s in the object", r.file, sec, sec)
+		}
 		n, err := evalExpr(strings.TrimPrefix(r.Resize[sec], "="), vars)
 		if err != nil || n <= 0 || n > 1<<30 {
 			return 0, false, fmt.Errorf("recipe %s: resize %s: %q: size %d, %v", r.file, sec, r.Resize[sec], n, err)
@@ -624,4 +645,24 @@ func indexed(key string, i int) string {
 		return strings.ReplaceAll(key, "{}", strconv.Itoa(i))
 	}
 	return fmt.Sprintf("%s[%d]", key, i)
+}
+
+// AbsentNote names the rodata variables the recipe sets that the object
+// lacks ("" if none).
+func (r *Recipe) AbsentNote() string {
+	if r == nil || len(r.absent) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("recipe %s: rodata %s not in this object (another version of the scheduler?): not set",
+		r.file, strings.Join(r.absent, ", "))
+}
+
+// hasDataSection reports whether obj has global variables in section sec.
+func hasDataSection(obj *bpfvm.Object, sec string) bool {
+	for _, v := range obj.Vars {
+		if v.Section == sec {
+			return true
+		}
+	}
+	return false
 }

@@ -211,3 +211,29 @@ func TestUserTask(t *testing.T) {
 		}
 	}
 }
+
+// TestShippedRecipeAbsentRodata: a shipped recipe (written against one scx
+// version) that sets a rodata variable the object lacks skips it and names
+// it in the recipe note; the variables the object has are still set.
+func TestShippedRecipeAbsentRodata(t *testing.T) {
+	obj, err := bpfvm.LoadObject("testdata/upstream.bpf.o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := ParseRecipe("policies/recipes/upstream.toml", []byte("name = \"upstream\"\n[rodata]\nno_such = 1\nnr_cpus = 3\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.shipped = true
+	pol, err := LoadObject(obj, Options{NumCPUs: 2, NoVerify: true, Recipe: r})
+	if err != nil {
+		t.Fatalf("shipped recipe with an absent variable: %v", err)
+	}
+	defer pol.Close()
+	if !strings.Contains(pol.RecipeNote, "rodata no_such not in this object") {
+		t.Errorf("note %q does not name the absent variable", pol.RecipeNote)
+	}
+	if strings.Contains(pol.RecipeNote, "nr_cpus") {
+		t.Errorf("note %q names a variable the object has", pol.RecipeNote)
+	}
+}

@@ -164,7 +164,7 @@ func (k *Kernel) Interleaving() bool { return k.m.P.Interleave }
 // set-up work outside the event loop (ops.init, tasks created before Run).
 func (k *Kernel) CanSuspend() bool {
 	m := k.m
-	if !m.P.Interleave || m.cur.cpu < 0 || m.cur.cpu >= len(m.cpus) {
+	if !m.P.Interleave || m.disabling || m.cur.cpu < 0 || m.cur.cpu >= len(m.cpus) {
 		return false
 	}
 	co := m.cpus[m.cur.cpu].co

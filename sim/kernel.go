@@ -52,7 +52,7 @@ func (k *Kernel) Fault(reason, msg string) {
 
 // Exit is scx_bpf_exit(): the policy asks to be unloaded.
 func (k *Kernel) Exit(code int64, msg string) {
-	if k.m.exitInfo != nil {
+	if k.m.exitInfo != nil || k.m.disabling {
 		return
 	}
 	k.m.exitInfo = &ExitInfo{Kind: ExitUnregBPF, Code: code, Reason: "scx_bpf_exit", Msg: msg}
@@ -60,6 +60,11 @@ func (k *Kernel) Exit(code int64, msg string) {
 
 // Failed reports whether the policy has hit an error (it will be ejected).
 func (k *Kernel) Failed() bool { return k.m.exitInfo != nil }
+
+// Disabling reports whether the disable path is calling ops.disable and
+// ops.exit_task for the tasks still on the policy (disable.go): the
+// policy's callbacks run although it has failed.
+func (k *Kernel) Disabling() bool { return k.m.disabling }
 
 // DSQInsert is scx_bpf_dsq_insert() (scx_bpf_dispatch() before 6.13).
 func (k *Kernel) DSQInsert(p *Task, dsqID, slice, enqFlags uint64) {

@@ -155,9 +155,11 @@ type Machine struct {
 	coreCPUs    [][]int // each core's CPUs (Topo.CoreMask as lists), for the idle masks
 	builtinIdle bool
 
-	cur      cbctx
-	dump     *dumpState // the debug dump being written (dump.go)
-	exitInfo *ExitInfo  // set by Error/Exit; acted on at the next event boundary
+	cur  cbctx
+	dump *dumpState // the debug dump being written (dump.go)
+	// disabling: the task loop of the disable path runs (disable.go)
+	disabling bool
+	exitInfo  *ExitInfo // set by Error/Exit; acted on at the next event boundary
 	// unregInfo is the exit information of the unregistration at the end
 	// of the run (nil before, or if the policy was ejected).
 	unregInfo *ExitInfo
@@ -507,6 +509,7 @@ func (m *Machine) Spawn(s TaskSpec) (*Task, error) {
 			m.scxError(fmt.Sprintf("ops.init_task() failed (%d) for %s[%d]", ret, t.Comm, t.PID))
 		}
 	}
+	t.scxInit = m.exitInfo == nil && m.ejected == nil
 	m.enableTask(t)
 	if s.Existing {
 		// asleep at attach: nothing to enqueue until its wakeup
@@ -846,7 +849,11 @@ func (m *Machine) call(cpu int, cb Callback, t *Task, fn func() int32) int32 {
 		m.obs.CallbackEnd(m.now, cpu, cb, t, end)
 	}
 	if c := m.cpus[cpu]; len(c.kicks) > 0 && saved.cb == 0 {
-		m.processKicks(c)
+		if m.disabling {
+			c.kicks = c.kicks[:0] // bypass mode: nothing is rescheduled for the policy
+		} else {
+			m.processKicks(c)
+		}
 	}
 	return r
 }
@@ -875,7 +882,7 @@ func (m *Machine) processKicks(from *CPU) {
 // charge accounts ns of scheduler overhead on cpu: the task running there
 // (or the one being switched in) progresses that much later.
 func (m *Machine) charge(cpu int, ns uint64) {
-	if ns == 0 || m.dump != nil {
+	if ns == 0 || m.dump != nil || m.disabling {
 		// the debug dump of an error exit costs no simulated time: it
 		// runs between events, outside any CPU's kernel path (dump.go)
 		return
@@ -1143,9 +1150,10 @@ func (m *Machine) exitTask(t *Task) {
 		m.call(t.cpu, CbDisable, t, func() int32 { m.sched.Disable(t); return 0 })
 	}
 	t.enabled = false
-	if m.has(CbExitTask) {
+	if t.scxInit && m.has(CbExitTask) {
 		m.call(t.cpu, CbExitTask, t, func() int32 { m.sched.ExitTask(t, ExitTaskArgs{}); return 0 })
 	}
+	t.scxInit = false
 }
 
 // tick is task_tick_scx() at a scheduler tick.
@@ -1469,7 +1477,7 @@ func (m *Machine) clearSMT(cpu int) {
 }
 
 func (m *Machine) fail(kind int, reason, msg string) {
-	if m.exitInfo != nil {
+	if m.exitInfo != nil || m.disabling {
 		return
 	}
 	m.exitInfo = &ExitInfo{Kind: kind, Reason: reason, Msg: msg}
@@ -1484,6 +1492,7 @@ func (m *Machine) unregister() {
 		return
 	}
 	m.unregInfo = &ExitInfo{Kind: ExitUnreg, Reason: ExitReason(ExitUnreg)}
+	m.disableTasks(m.sched, m.ops)
 	if m.ops.Has(CbExit) {
 		info := *m.unregInfo
 		m.sched.Exit(&info)
@@ -1594,6 +1603,7 @@ func (m *Machine) eject() {
 			m.push(event{at: m.now, kind: evResume, cpu: int32(c.ID)})
 		}
 	}
+	m.disableTasks(old, oldOps)
 	if oldOps.Has(CbExit) {
 		old.Exit(&info)
 	}

@@ -57,6 +57,9 @@ type Task struct {
 	pendingDsp *dspEntry
 	pendingCPU int
 	enabled    bool // ops.enable() was called
+	// scxInit: the attached policy initialised the task (ops.init_task,
+	// or its absence) and has not exited it: SCX_TASK_READY or ENABLED
+	scxInit bool
 
 	behavior    Behavior
 	work        uint64 // ns of CPU left in the current burst

@@ -592,9 +592,28 @@ func (v *verifier) checkHelperArg(st *vstate, pc int, h *bpfvm.Helper, i int, re
 				v.mapName(meta.timerMap), regno, v.mapName(r.mapIdx))
 		}
 		meta.mapIdx, meta.hasMap = r.mapIdx, true
-	case bpfvm.ArgPtrToMapKey, bpfvm.ArgPtrToMapValue, bpfvm.ArgPtrToUninitMapValue:
+	case bpfvm.ArgPtrToMapKey, bpfvm.ArgPtrToMapValue, bpfvm.ArgPtrToUninitMapValue, bpfvm.ArgPtrToMapValueOrNull:
+		mr := *r
+		if at == bpfvm.ArgPtrToMapValueOrNull {
+			// check_func_arg: a NULL register skips the check; a
+			// maybe-NULL pointer is checked as the pointer
+			// (check_reg_type folds PTR_MAYBE_NULL for such arguments)
+			if r.isNullConst() {
+				v.markPrecise(st, int(regno))
+				return nil
+			}
+			mr.flags &^= flagMaybeNull
+		}
 		if !meta.hasMap {
 			return v.errorState(st, pc, "invalid map_ptr to access map->key")
+		}
+		// check_reg_type with mem_types: kernel objects only for read-only
+		// arguments (a map key or value is not one), allocated objects never
+		if mr.typ == ptrToBTFID {
+			if mr.flags&flagAlloc == 0 && mr.flags&flagTrusted != 0 {
+				return v.errorState(st, pc, "%s() may write into memory pointed by R%d type=%s", h.Name, regno, v.typeName(r))
+			}
+			return v.expectType(st, pc, regno, r, memTypesExpected)
 		}
 		ms := v.mapSpec(int(meta.mapIdx))
 		size := ms.KeySize
@@ -602,7 +621,7 @@ func (v *verifier) checkHelperArg(st *vstate, pc int, h *bpfvm.Helper, i int, re
 			size = ms.ValueSize
 		}
 		write := at == bpfvm.ArgPtrToUninitMapValue
-		if err := v.checkMemArg(st, pc, regno, r, uint64(size), write, false); err != nil {
+		if err := v.checkMemArg(st, pc, regno, &mr, uint64(size), write, false); err != nil {
 			return err
 		}
 		if write {
@@ -611,6 +630,10 @@ func (v *verifier) checkHelperArg(st *vstate, pc int, h *bpfvm.Helper, i int, re
 	case bpfvm.ArgPtrToMem, bpfvm.ArgPtrToUninitMem, bpfvm.ArgPtrToMemOrNull:
 		// NULL only where the prototype says PTR_MAYBE_NULL (check_func_arg)
 		if !r.isPtr() && !(r.isNullConst() && at == bpfvm.ArgPtrToMemOrNull) {
+			return v.expectType(st, pc, regno, r, memTypesExpected)
+		}
+		if r.typ == ptrToBTFID && r.flags&flagAlloc != 0 {
+			// check_reg_type: mem_types has no MEM_ALLOC object
 			return v.expectType(st, pc, regno, r, memTypesExpected)
 		}
 		meta.memRegno = int(regno)
@@ -698,14 +721,6 @@ func (v *verifier) checkHelperArg(st *vstate, pc int, h *bpfvm.Helper, i int, re
 		// PTR_TRUSTED or MEM_RCU; PTR_UNTRUSTED is none of them
 		if r.flags&flagUntrusted != 0 && r.flags&flagLegacy == 0 {
 			return v.errorState(st, pc, "R%d must be referenced or trusted", regno)
-		}
-	case bpfvm.ArgPtrToMapValueOrNull:
-		if r.isNullConst() {
-			v.markPrecise(st, int(regno))
-			return nil
-		}
-		if r.typ != ptrToMapValue {
-			return v.expectType(st, pc, regno, r, "map_value")
 		}
 	case bpfvm.ArgConstStrPtr:
 		if r.typ != ptrToMapValue || r.mayBeNull() {
@@ -1106,6 +1121,111 @@ func isScalarType(t btf.Type) bool {
 	return false
 }
 
+// kfuncBTFArgTrust checks an object pointer passed as a kfunc's struct
+// argument as check_kfunc_args (Linux 6.12) does: for KF_TRUSTED_ARGS,
+// KF_RELEASE and KF_RCU kfuncs no NULL (unless __nullable) and a trusted
+// (referenced, PTR_TRUSTED, MEM_ALLOC, non-owning) pointer, or for KF_RCU
+// an RCU one; for every kfunc, no modifier but the trusted ones and
+// MEM_RCU (bpf_type_has_unsafe_modifiers: no untrusted, maybe-NULL or
+// read-only pointer).
+func (v *verifier) kfuncBTFArgTrust(st *vstate, pc int, k *bpfvm.Kfunc, i int, regno uint8, r *regState, nullable bool) error {
+	trustedArgs := k.Flags&(bpfvm.KfTrustedArgs|bpfvm.KfRelease) != 0
+	rcu := k.Flags&bpfvm.KfRCU != 0
+	if (trustedArgs || rcu) && r.mayBeNull() && !nullable {
+		return v.errorState(st, pc, "Possibly NULL pointer passed to trusted arg%d", i)
+	}
+	if trustedArgs || rcu {
+		if !isTrustedReg(r) {
+			if !rcu {
+				return v.errorState(st, pc, "R%d must be referenced or trusted", regno)
+			}
+			if r.flags&flagRCU == 0 {
+				return v.errorState(st, pc, "R%d must be a rcu pointer", regno)
+			}
+		}
+	}
+	if hasUnsafeModifiers(r) && r.flags&flagRCU == 0 {
+		return v.errorState(st, pc, "arg#%d is %s expected ptr_ or socket", i, v.typeName(r))
+	}
+	return nil
+}
+
+// hasUnsafeModifiers is bpf_type_has_unsafe_modifiers: a modifier other
+// than PTR_TRUSTED, MEM_ALLOC and NON_OWN_REF (flagLegacy is the kernel's
+// bare PTR_TO_BTF_ID, which has none).
+func hasUnsafeModifiers(r *regState) bool {
+	f := r.flags &^ (flagTrusted | flagAlloc | flagNonOwn)
+	if f&flagLegacy != 0 {
+		f &^= flagLegacy | flagUntrusted
+	}
+	return f != 0
+}
+
+// isTrustedReg is is_trusted_reg: referenced, or trusted, allocated or
+// non-owning with no unsafe modifier.
+func isTrustedReg(r *regState) bool {
+	if r.refID != 0 {
+		return true
+	}
+	return r.flags&(flagTrusted|flagAlloc|flagNonOwn) != 0 && !hasUnsafeModifiers(r)
+}
+
+// isScalarStruct is __btf_type_is_scalar_struct: a struct or union of
+// integers, enums, arrays of them and such structs (nested at most 3 deep),
+// which a program may build in its own memory for a kfunc.
+func isScalarStruct(t btf.Type, depth int) bool {
+	var members []btf.Member
+	switch u := btf.UnderlyingType(t).(type) {
+	case *btf.Struct:
+		members = u.Members
+	case *btf.Union:
+		members = u.Members
+	default:
+		return false
+	}
+	if depth >= 3 {
+		return false
+	}
+	for _, m := range members {
+		mt := btf.UnderlyingType(m.Type)
+		switch u := mt.(type) {
+		case *btf.Struct, *btf.Union:
+			if !isScalarStruct(u, depth+1) {
+				return false
+			}
+		case *btf.Array:
+			if u.Nelems == 0 || !isScalarType(u.Type) {
+				return false
+			}
+		default:
+			if !isScalarType(mt) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// kfuncTypeStr names a kfunc parameter's pointee as the kernel's
+// btf_type_str and name do ("INT u64", "UNKNOWN " for void).
+func kfuncTypeStr(t btf.Type) string {
+	switch t := t.(type) {
+	case nil, *btf.Void:
+		return "UNKNOWN "
+	case *btf.Int:
+		return "INT " + t.Name
+	case *btf.Struct:
+		return "STRUCT " + t.Name
+	case *btf.Union:
+		return "UNION " + t.Name
+	case *btf.Enum:
+		return "ENUM " + t.Name
+	case *btf.Pointer:
+		return "PTR "
+	}
+	return fmt.Sprintf("%T", t)
+}
+
 func (v *verifier) checkKfuncCall(st *vstate, pc int, id int32) (int, bool, error) {
 	var k *bpfvm.Kfunc
 	if v.env.Registry != nil {
@@ -1219,8 +1339,8 @@ func (v *verifier) checkKfuncCall(st *vstate, pc int, id int32) (int, bool, erro
 		target := btf.UnderlyingType(pt.Target)
 		if s, ok := target.(*btf.Struct); ok && s.Name != "" && !(i+1 < len(params) && paramSuffix(params[i+1].Name) == "__sz") {
 			if r.typ == ptrToBTFID {
-				if r.mayBeNull() && !nullable {
-					return 0, false, v.errorState(st, pc, "Possibly NULL pointer passed to trusted arg%d", i)
+				if err := v.kfuncBTFArgTrust(st, pc, k, i, regno, r, nullable); err != nil {
+					return 0, false, err
 				}
 				strict := k.Flags&bpfvm.KfRelease != 0 && r.refID != 0
 				if v.btfT(r.btfIdx) == nil || !structIDsMatch(v.btfT(r.btfIdx), s.Name, strict) || r.off != 0 || !r.isConst() || r.varOff.value != 0 {
@@ -1230,13 +1350,6 @@ func (v *verifier) checkKfuncCall(st *vstate, pc int, id int32) (int, bool, erro
 					}
 					return 0, false, v.errorState(st, pc, "kernel function %s args#%d expected pointer to STRUCT %s but R%d has a pointer to STRUCT %s", k.Name, i, s.Name, regno, got)
 				}
-				needTrusted := k.Flags&(bpfvm.KfTrustedArgs|bpfvm.KfRelease) != 0
-				if needTrusted && r.flags&flagUntrusted != 0 && r.refID == 0 {
-					return 0, false, v.errorState(st, pc, "R%d must be referenced or trusted", regno)
-				}
-				if needTrusted && r.flags&flagRCU != 0 && k.Flags&bpfvm.KfRCU == 0 && r.refID == 0 {
-					return 0, false, v.errorState(st, pc, "R%d must be referenced or trusted", regno)
-				}
 				if k.Flags&bpfvm.KfRelease != 0 && releaseReg == nil {
 					releaseReg, releaseRegno = r, regno
 				}
@@ -1244,6 +1357,10 @@ func (v *verifier) checkKfuncCall(st *vstate, pc int, id int32) (int, bool, erro
 			}
 			// a struct of plain data passed by address
 			if r.typ == ptrToStack || r.typ == ptrToMapValue || r.typ == ptrToMem {
+				if !isScalarStruct(s, 0) {
+					// KF_ARG_PTR_TO_MEM: only scalars may be made up
+					return 0, false, v.errorState(st, pc, "arg#%d pointer type STRUCT %s must point to scalar, or struct with scalar", i, s.Name)
+				}
 				sz, err := btf.Sizeof(s)
 				if err != nil {
 					return 0, false, v.errorState(st, pc, "kernel function %s args#%d: %v", k.Name, i, err)
@@ -1259,6 +1376,11 @@ func (v *verifier) checkKfuncCall(st *vstate, pc int, id int32) (int, bool, erro
 		if !r.isPtr() {
 			return 0, false, v.expectType(st, pc, regno, r, memTypesExpected)
 		}
+		if r.typ == ptrToBTFID {
+			// get_kfunc_ptr_arg_type: an object pointer is a
+			// KF_ARG_PTR_TO_BTF_ID argument, which must be a struct
+			return 0, false, v.errorState(st, pc, "kernel function %s args#%d pointer type %s is not supported", k.Name, i, kfuncTypeStr(target))
+		}
 		if i+1 < len(params) && strings.HasSuffix(params[i+1].Name, "__sz") || i+1 < len(params) && strings.HasSuffix(params[i+1].Name, "__szk") {
 			memReg, memRegno, memWrite = r, regno, suf == "__uninit"
 			continue
@@ -1271,9 +1393,6 @@ func (v *verifier) checkKfuncCall(st *vstate, pc int, id int32) (int, bool, erro
 		}
 		sz, err := btf.Sizeof(target)
 		if err != nil || sz <= 0 {
-			continue
-		}
-		if r.typ == ptrToBTFID && r.flags&flagAlloc == 0 {
 			continue
 		}
 		if err := v.checkMemArg(st, pc, regno, r, uint64(sz), suf == "__uninit", nullable); err != nil {

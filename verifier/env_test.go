@@ -232,6 +232,11 @@ func newTestEnv(t testing.TB) *testEnv {
 		{Name: "scx_bpf_now", Proto: proto(tU64)},
 		{Name: "scx_bpf_exit_bstr", Proto: proto(tVoid, param("exit_code", tS64), param("fmt", ptr(tU8)), param("data", ptr(tU64)), param("data__sz", tU32))},
 		{Name: "scx_sleepy", Flags: bpfvm.KfSleepable, Proto: proto(tVoid)},
+		// kfuncs of each trust kind (check_kfunc_args): no flags, KF_RCU
+		{Name: "test_kfunc_plain_task", Proto: proto(tVoid, param("p", taskP))},
+		{Name: "test_kfunc_rcu_task", Flags: bpfvm.KfRCU, Proto: proto(tVoid, param("p", taskP))},
+		{Name: "test_kfunc_u64_ptr", Proto: proto(tVoid, param("x", ptr(tU64)))},
+		{Name: "test_kfunc_scalar_struct", Proto: proto(tVoid, param("v", ptr(arrVal)))},
 		{Name: "bpf_rcu_read_lock", Flags: bpfvm.KfLockSafe, Proto: proto(tVoid)},
 		{Name: "bpf_rcu_read_unlock", Flags: bpfvm.KfLockSafe, Proto: proto(tVoid)},
 	} {

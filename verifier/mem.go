@@ -536,6 +536,13 @@ func (v *verifier) btfAccess(st *vstate, pc int, regno uint8, reg regState, off,
 			switch {
 			case reg.flags&flagTrusted != 0 && v.trustedField(s, uint32(o)):
 				r.flags = flagTrusted
+			case v.isTrustedOrRCU(&reg) && !reg.mayBeNull() && (!v.sleepable() || st.rcuLock) && rcuField(s, uint32(o)) != 0:
+				// BTF_TYPE_SAFE_RCU(_OR_NULL): MEM_RCU (maybe NULL)
+				r.flags = flagRCU
+				if rcuField(s, uint32(o)) == rcuOrNull {
+					r.flags |= flagMaybeNull
+					r.id = v.newID()
+				}
 			case v.isTrustedOrRCU(&reg) && !reg.mayBeNull() && (!v.sleepable() || st.rcuLock):
 				// check_ptr_to_btf_access: walking a trusted or RCU
 				// pointer in an RCU section to a field no list names
@@ -546,6 +553,39 @@ func (v *verifier) btfAccess(st *vstate, pc int, regno uint8, reg regState, off,
 		}
 	}
 	return sizedUnknown(size), nil
+}
+
+const (
+	rcuSafe   = 1
+	rcuOrNull = 2
+)
+
+// rcuFields are Linux 6.12's BTF_TYPE_SAFE_RCU lists (verifier.c): read
+// through a trusted or RCU pointer inside an RCU section, these pointer
+// fields are MEM_RCU (rcuSafe), or MEM_RCU | PTR_MAYBE_NULL (rcuOrNull,
+// BTF_TYPE_SAFE_RCU_OR_NULL). task_struct.cpus_ptr is trusted here
+// (trustedField).
+var rcuFields = map[string]map[string]int{
+	"task_struct":  {"cgroups": rcuSafe, "real_parent": rcuSafe, "group_leader": rcuSafe},
+	"cgroup":       {"kn": rcuSafe},
+	"css_set":      {"dfl_cgrp": rcuSafe},
+	"mm_struct":    {"exe_file": rcuOrNull},
+	"sk_buff":      {"sk": rcuOrNull},
+	"request_sock": {"sk": rcuOrNull},
+}
+
+// rcuField says whether the pointer field at off of s is in rcuFields.
+func rcuField(s *btf.Struct, off uint32) int {
+	fields := rcuFields[s.Name]
+	if fields == nil {
+		return 0
+	}
+	for _, m := range s.Members {
+		if k := fields[m.Name]; k != 0 && m.Offset.Bytes() == off {
+			return k
+		}
+	}
+	return 0
 }
 
 // isTrustedOrRCU is is_trusted_reg || is_rcu_reg for a PTR_TO_BTF_ID.

@@ -642,10 +642,15 @@ func (c *comparer) statesEqual(old, cur *vstate, live []uint16, read *[bpfvm.Max
 		return false
 	}
 	for i := range old.frames {
-		of, cf := old.frames[i], cur.frames[i]
-		if of.callsite != cf.callsite || of.cb != cf.cb {
+		if old.frames[i].callsite != cur.frames[i].callsite || old.frames[i].cb != cur.frames[i].cb {
 			return false
 		}
+	}
+	// the innermost frame first: that is where the states of a loop or a
+	// branchy callee differ, and the comparison stops at the first
+	// difference (the result does not depend on the order)
+	for i := len(old.frames) - 1; i >= 0; i-- {
+		of, cf := old.frames[i], cur.frames[i]
 		for r := 0; r < 10; r++ {
 			if live != nil && live[i]&(1<<r) == 0 {
 				continue

@@ -715,6 +715,9 @@ func (v *verifier) isStateVisited(st *vstate, pc int) (bool, error) {
 		v.explored[pc] = ps
 	}
 	live := v.liveMasks(st, pc)
+	loopHead := v.info[pc].loopHead
+	looping := ps.nActive > 0
+	addNew := v.addNewState(st, loopHead, looping)
 	v.cmp.exact = false
 	kept := ps.done[:0]
 	pruned := false
@@ -751,7 +754,12 @@ func (v *verifier) isStateVisited(st *vstate, pc int) (bool, error) {
 			}
 			continue
 		}
-		c.miss++
+		if addNew {
+			// a miss counts only when a new state is stored here, or
+			// the loop's rounds would evict the states of its first
+			// ones (the kernel's add_new_state)
+			c.miss++
+		}
 		if c.miss > c.hits*3+3 {
 			// unlikely to be useful: forget it (like the kernel)
 			v.stored--
@@ -763,7 +771,6 @@ func (v *verifier) isStateVisited(st *vstate, pc int) (bool, error) {
 	if pruned {
 		return true, nil
 	}
-	loopHead := v.info[pc].loopHead
 	if loopHead && len(ps.loopList) > 0 && v.loopHeadPrunable(st, pc) {
 		// the most recent visits only: widening makes them the ones that
 		// converge, and older ones would make long loops quadratic
@@ -777,7 +784,6 @@ func (v *verifier) isStateVisited(st *vstate, pc int) (bool, error) {
 		}
 	}
 	h := stateHash(st)
-	looping := ps.nActive > 0
 	if !loopHead {
 		v.cmp.exact = true
 		for _, c := range ps.active[h] {
@@ -787,17 +793,8 @@ func (v *verifier) isStateVisited(st *vstate, pc int) (bool, error) {
 		}
 		v.cmp.exact = false
 	}
-	// store a new checkpoint only after 2 jumps and 8 instructions since
-	// the last one, in loops after 20 jumps or 100 instructions (the
-	// kernel's add_new_state); always at loop heads, and when the path
-	// history grows long (the kernel's jmp_history_cnt > 40)
-	if !loopHead && len(st.hist) <= maxHistory {
-		if looping && v.jmps-v.prevJmps < 20 && v.processed-v.prevInsns < 100 {
-			return false, nil
-		}
-		if v.jmps-v.prevJmps < 2 || v.processed-v.prevInsns < 8 {
-			return false, nil
-		}
+	if !addNew {
+		return false, nil
 	}
 	v.prevJmps, v.prevInsns = v.jmps, v.processed
 	clearSingularIDs(st, live)
@@ -822,6 +819,20 @@ func (v *verifier) isStateVisited(st *vstate, pc int) (bool, error) {
 	v.maxPerInsn = max(v.maxPerInsn, len(ps.done)+ps.nActive)
 	v.peakStates = max(v.peakStates, v.stored+len(v.queue))
 	return false, nil
+}
+
+// addNewState: store a new checkpoint only after 2 jumps and 8
+// instructions since the last one, in loops after 20 jumps or 100
+// instructions (the kernel's add_new_state); always at loop heads, and
+// when the path history grows long (the kernel's jmp_history_cnt > 40).
+func (v *verifier) addNewState(st *vstate, loopHead, looping bool) bool {
+	if loopHead || len(st.hist) > maxHistory {
+		return true
+	}
+	if looping && v.jmps-v.prevJmps < 20 && v.processed-v.prevInsns < 100 {
+		return false
+	}
+	return v.jmps-v.prevJmps >= 2 && v.processed-v.prevInsns >= 8
 }
 
 // clearSingularIDs drops the scalar ids that link nothing: those of dead

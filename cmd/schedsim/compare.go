@@ -31,6 +31,9 @@ func compareRun(cfg *sim.Config, o sim.Overrides, f runFlags, printk, stdout, st
 			return code
 		}
 		defer closePolicy(sched)
+		if f.maps {
+			keepMaps(sched)
+		}
 		r, err := scn.Run()
 		if err != nil {
 			fmt.Fprintf(stderr, "schedsim run: %s: %v\n", spec.name, err)

@@ -43,6 +43,14 @@ func (o *output) Close() error {
 	return o.f.Close()
 }
 
+// keepMaps asks a BPF policy to keep its maps as they are when it stops
+// scheduling, before the unload's ops.exit_task calls (--maps).
+func keepMaps(sched sim.Scheduler) {
+	if b, ok := sched.(*policies.BPFPolicy); ok {
+		b.KeepMapsAtEnd()
+	}
+}
+
 // writeMaps prints every map of a BPF policy decoded by its BTF (--maps)
 // and adds them to the result's JSON as extra.maps.
 func writeMaps(w io.Writer, sched sim.Scheduler, res *sim.Result) error {
@@ -51,7 +59,7 @@ func writeMaps(w io.Writer, sched sim.Scheduler, res *sim.Result) error {
 		fmt.Fprintf(w, "\nmaps: none (%s is not a BPF policy)\n", res.Policy)
 		return nil
 	}
-	dumps, err := b.DumpMaps()
+	dumps, err := b.MapsAtEnd()
 	if err != nil {
 		return err
 	}

@@ -184,6 +184,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		}
 		return code
 	}
+	if f.maps {
+		keepMaps(sched)
+	}
 	res, err := scn.Run()
 	if tr != nil {
 		if cerr := tr.close(); cerr != nil && err == nil {

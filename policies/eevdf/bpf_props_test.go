@@ -21,6 +21,16 @@ func TestEEVDFWeightRatio(t *testing.T) {
 	}
 	a := cpuBound(t, m, "nice0", 0)
 	b := cpuBound(t, m, "nice5", 5)
+	// the exported state at the end of the run, before the unload's
+	// ops.exit_task calls empty the tasks map (sim/disable.go)
+	m.RunUntil(p.Duration)
+	v := newBPFView(t, m, pol)
+	for _, task := range []*sim.Task{a, b} {
+		ts, ok := v.task(task.PID)
+		if !ok || ts.Weight != task.Weight || ts.CPU != 0 {
+			t.Errorf("%s: exported state %+v, ok %v; want weight %d on CPU 0", task.Comm, ts, ok, task.Weight)
+		}
+	}
 	r, _ := m.Run()
 	if r.Ejection != nil {
 		t.Fatalf("ejected: %+v", r.Ejection)
@@ -29,13 +39,6 @@ func TestEEVDFWeightRatio(t *testing.T) {
 	want := 1024.0 / 335
 	if math.Abs(got/want-1) > 0.01 {
 		t.Errorf("CPU time ratio %.4f (%d / %d ns), want %.4f within 1%%", got, a.Stats.Runtime, b.Stats.Runtime, want)
-	}
-	v := newBPFView(t, m, pol)
-	for _, task := range []*sim.Task{a, b} {
-		ts, ok := v.task(task.PID)
-		if !ok || ts.Weight != task.Weight || ts.CPU != 0 {
-			t.Errorf("%s: exported state %+v, ok %v; want weight %d on CPU 0", task.Comm, ts, ok, task.Weight)
-		}
 	}
 	t.Logf("ratio %.4f, want %.4f; %d switches", got, want, r.Switches)
 }

@@ -1,4 +1,4 @@
-; expect: reject "R2 must be referenced or trusted"
+; expect: reject "R2 must be a rcu pointer"
 ; at bpf_rcu_read_unlock an RCU pointer becomes untrusted
 r1 = 0
 *(u32 *)(r10 -4) = r1

@@ -1,4 +1,4 @@
-; expect: reject "R2 must be referenced or trusted"
+; expect: reject "R2 must be a rcu pointer"
 ; sleepable
 ; in a sleepable program a kptr loaded outside an RCU section is untrusted
 r1 = 0

@@ -1,8 +1,8 @@
 //go:build ignore
 
-/* expect: reject "R1 type=ptr_ expected=fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_" in hmu_enqueue
- * Only a trusted kernel object is memory for a helper: p->real_parent, a
- * pointer read from one, is a plain PTR_TO_BTF_ID (check_reg_type). */
+/* expect: reject "R1 type=rcu_ptr_ expected=fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_" in hmu_enqueue
+ * Only a trusted kernel object is memory for a helper: p->real_parent is
+ * an RCU pointer (BTF_TYPE_SAFE_RCU), not trusted (check_reg_type). */
 #include <scx/common.bpf.h>
 
 char _license[] SEC("license") = "GPL";
