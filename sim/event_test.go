@@ -2,6 +2,7 @@ package sim
 
 import (
 	"encoding/binary"
+	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
 	"slices"
@@ -62,5 +63,29 @@ func TestFNVWord(t *testing.T) {
 		if got, want := fnvWord(fnvOffset, v), f.Sum64(); got != want {
 			t.Errorf("fnvWord(%#x) = %#x, want %#x", v, got, want)
 		}
+	}
+}
+
+// BenchmarkEventQueue is one pop and one push on a queue of n pending
+// events, times drawn as a run's are (exponential, 100 us mean, whole us):
+//
+//	go test ./sim -run '^$' -bench EventQueue
+func BenchmarkEventQueue(b *testing.B) {
+	for _, n := range []int{400, 1300} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			r := rand.New(rand.NewPCG(1, 2))
+			var q eventQueue
+			var seq, now uint64
+			next := func() uint64 { return now + uint64(r.ExpFloat64()*100)*1000 }
+			for range n {
+				seq++
+				q.push(event{at: next(), seq: seq, kind: evTick})
+			}
+			for b.Loop() {
+				now = q.pop().at
+				seq++
+				q.push(event{at: next(), seq: seq, kind: evTick})
+			}
+		})
 	}
 }
