@@ -283,6 +283,11 @@ func NewMachine(p Params, sched Scheduler) (*Machine, error) {
 	if err := m.setupCgroups(); err != nil {
 		return nil, fmt.Errorf("policy %s: %w", m.ops.Name, err)
 	}
+	if a, ok := sched.(Attacher); ok && m.exitInfo == nil {
+		if err := a.Attached(); err != nil {
+			return nil, fmt.Errorf("policy %s: %w", m.ops.Name, err)
+		}
+	}
 	for _, c := range m.cpus {
 		if m.has(CbUpdateIdle) {
 			m.call(c.ID, CbUpdateIdle, nil, func() int32 { m.sched.UpdateIdle(int32(c.ID), true); return 0 })
