@@ -99,6 +99,9 @@ const (
 	// missing __weak kfunc or of an instruction whose CO-RE relocation
 	// failed: calling it faults. A verifier should reject a reachable one.
 	KfPoison
+	// KfRCUProtected (KF_RCU_PROTECTED): an iterator whose new() must be
+	// called in an RCU read section, and its next/destroy too.
+	KfRCUProtected
 )
 
 // Kfunc describes a kernel function callable through CALL with Src CallKfunc.

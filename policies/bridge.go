@@ -706,15 +706,6 @@ func (b *BPFPolicy) Init(k *sim.Kernel) (err error) {
 			return err
 		}
 	}
-	defer func() {
-		if b.recipe != nil && err == nil {
-			err = b.runSyscalls(b.recipe, true)
-		}
-		if b.recipe != nil && err == nil {
-			b.startPeriodic(b.recipe)
-			err = b.startRecipeTasks(b.recipe)
-		}
-	}()
 	if b.ops.Has(sim.CbInit) {
 		r := int32(b.call(sim.CbInit))
 		if b.fault != nil {

@@ -890,6 +890,7 @@ func (k *ktypes) bpfTypes() {
 	k.cstruct("bpf_refcount", k.f("__u32 __opaque[1]"))
 	k.cstruct("bpf_iter_num", k.f("__u64 __opaque[1]"))
 	k.cstruct("bpf_iter_scx_dsq", k.f("u64 __opaque[6]"))
+	k.cstruct("bpf_iter_css", k.f("__u64 __opaque[3]"))
 
 	// refcount_t is struct refcount_struct { atomic_t refs; }, atomic_t a
 	// typedef of an anonymous struct { int counter; }.
@@ -905,6 +906,13 @@ func (k *ktypes) bpfTypes() {
 // bpfUapiEnums declares the uapi enums libbpf's headers and policies use,
 // with include/uapi/linux/bpf.h's values.
 func (k *ktypes) bpfUapiEnums() {
+	// enum bpf_cgroup_iter_order (uapi/linux/bpf.h), the css iterator's flags
+	k.enum("bpf_cgroup_iter_order", false,
+		ev{Name: "BPF_CGROUP_ITER_ORDER_UNSPEC", Value: 0},
+		ev{Name: "BPF_CGROUP_ITER_SELF_ONLY", Value: cssIterSelfOnly},
+		ev{Name: "BPF_CGROUP_ITER_DESCENDANTS_PRE", Value: cssIterPre},
+		ev{Name: "BPF_CGROUP_ITER_DESCENDANTS_POST", Value: cssIterPost},
+		ev{Name: "BPF_CGROUP_ITER_ANCESTORS_UP", Value: cssIterUp})
 	mapTypes := []string{
 		"UNSPEC", "HASH", "ARRAY", "PROG_ARRAY", "PERF_EVENT_ARRAY",
 		"PERCPU_HASH", "PERCPU_ARRAY", "STACK_TRACE", "CGROUP_ARRAY",
@@ -1109,6 +1117,9 @@ func (k *ktypes) moreKfuncs() {
 	k.kfunc("struct cgroup *bpf_cgroup_ancestor", "struct cgroup *cgrp", "int level")
 	k.kfunc("struct cgroup *bpf_cgroup_from_id", "u64 cgid")
 	k.kfunc("struct cgroup *scx_bpf_task_cgroup", "struct task_struct *p")
+	k.kfunc("int bpf_iter_css_new", "struct bpf_iter_css *it", "struct cgroup_subsys_state *start", "unsigned int flags")
+	k.kfunc("struct cgroup_subsys_state *bpf_iter_css_next", "struct bpf_iter_css *it")
+	k.kfunc("void bpf_iter_css_destroy", "struct bpf_iter_css *it")
 	// Arenas (kernel/bpf/arena.c).
 	k.kfunc("void *bpf_arena_alloc_pages", "void *p__map", "void *addr__ign", "u32 page_cnt", "int node_id", "u64 flags")
 	k.kfunc("void bpf_arena_free_pages", "void *p__map", "void *ptr__ign", "u32 page_cnt")

@@ -20,6 +20,9 @@ var cgroupKfuncs = []kfuncDef{
 	{"bpf_cgroup_ancestor", nil, bpfvm.KfAcquire | bpfvm.KfRCU | bpfvm.KfRetNull | bpfvm.KfLockSafe, kfCgroupAncestor},
 	{"bpf_cgroup_from_id", nil, bpfvm.KfAcquire | bpfvm.KfRetNull | bpfvm.KfLockSafe, kfCgroupFromID},
 	{"scx_bpf_task_cgroup", nil, bpfvm.KfAcquire | bpfvm.KfRCU | bpfvm.KfLockSafe, kfTaskCgroup},
+	{"bpf_iter_css_new", nil, bpfvm.KfIter | bpfvm.KfTrustedArgs | bpfvm.KfRCUProtected, kfIterCSSNew},
+	{"bpf_iter_css_next", nil, bpfvm.KfIter | bpfvm.KfRetNull, kfIterCSSNext},
+	{"bpf_iter_css_destroy", nil, bpfvm.KfIter, kfNop},
 }
 
 // cgroupState maps cgroups to their struct cgroup.

@@ -461,6 +461,20 @@ func sortedKeys(m map[string]string) []string {
 
 // runSyscalls runs the recipe's syscall programs on CPU 0's context, as
 // user space's BPF_PROG_RUN does between load and attach.
+// Attached implements sim.Attacher: what the recipe's user space does
+// after the attach (after ops.init and every ops.cgroup_init): the
+// after_init syscall programs, then its periodic work and tasks.
+func (b *BPFPolicy) Attached() error {
+	if b.recipe == nil || b.fault != nil {
+		return nil
+	}
+	if err := b.runSyscalls(b.recipe, true); err != nil {
+		return err
+	}
+	b.startPeriodic(b.recipe)
+	return b.startRecipeTasks(b.recipe)
+}
+
 func (b *BPFPolicy) runSyscalls(r *Recipe, afterInit bool) error {
 	vars := recipeVars(b.topo, b.opts.HZ)
 	for _, st := range r.Syscall {

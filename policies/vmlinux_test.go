@@ -405,6 +405,12 @@ void BPF_STRUCT_OPS(all_tick, struct task_struct *p)
 			bpf_cgroup_release(a);
 		}
 		sink += cg->level + cg->kn->id;
+		{
+			struct cgroup_subsys_state *pos;
+
+			bpf_for_each(css, pos, &cg->self, BPF_CGROUP_ITER_ANCESTORS_UP)
+				sink += pos->id;
+		}
 		bpf_cgroup_release(cg);
 		cg = bpf_cgroup_from_id(1);
 		if (cg)

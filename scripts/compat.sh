@@ -113,8 +113,14 @@ done
 if [ -n "$SCX" ]; then
 	for d in "$SCX"/scheds/rust/scx_*/; do
 		s=$(basename "$d"); s=${s#scx_}
-		[ -f "$d/src/bpf/main.bpf.c" ] || continue
-		srcs="$d/src/bpf/main.bpf.c"
+		# the skeleton's source: main.bpf.c, else the file build.rs names in
+		# .enable_skel("src/bpf/X.bpf.c", ...) (scx_mitosis: mitosis.bpf.c)
+		main="src/bpf/main.bpf.c"
+		if [ ! -f "$d/$main" ]; then
+			main=$(grep -o 'enable_skel("[^"]*\.bpf\.c"' "$d/build.rs" 2>/dev/null | head -1 | sed 's/enable_skel("\(.*\)"/\1/') || true
+		fi
+		[ -n "$main" ] && [ -f "$d/$main" ] || continue
+		srcs="$d/$main"
 		for extra in $(grep -o 'add_source("[^"]*")' "$d/build.rs" 2>/dev/null | sed 's/add_source("\(.*\)")/\1/'); do
 			srcs="$srcs $d/$extra"
 		done

@@ -173,15 +173,22 @@ func (m *Machine) Cgroup(path string) *Cgroup {
 	return m.cg.byPath[p]
 }
 
-// setupCgroups creates the scenario's cgroups and calls ops.cgroup_init for
-// each, root first (scx_cgroup_init()).
-func (m *Machine) setupCgroups(specs []CgroupSpec) error {
+// createCgroups creates the scenario's cgroups. They exist before the
+// scheduler is attached, as a machine's do: ops.init may look them up
+// (bpf_cgroup_from_id) and walk them (the css iterator).
+func (m *Machine) createCgroups(specs []CgroupSpec) error {
 	m.cg.init()
 	for _, s := range specs {
 		if _, err := m.cg.add(s); err != nil {
 			return err
 		}
 	}
+	return nil
+}
+
+// setupCgroups calls ops.cgroup_init for each cgroup, root first
+// (scx_cgroup_init(), after ops.init).
+func (m *Machine) setupCgroups() error {
 	cs, ok := m.sched.(CgroupScheduler)
 	if !ok || !m.has(CbCgroupInit) {
 		return nil

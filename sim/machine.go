@@ -261,6 +261,9 @@ func NewMachine(p Params, sched Scheduler) (*Machine, error) {
 	for _, o := range p.Observers {
 		m.Observe(o)
 	}
+	if err := m.createCgroups(p.Cgroups); err != nil {
+		return nil, fmt.Errorf("policy %s: %w", m.ops.Name, err)
+	}
 	// Init always runs: it hands the policy its Kernel. (The kernel calls
 	// ops.init only if set; a policy without one just keeps k.)
 	m.call(0, CbInit, nil, func() int32 {
@@ -280,8 +283,13 @@ func NewMachine(p Params, sched Scheduler) (*Machine, error) {
 	default:
 		m.validateOps()
 	}
-	if err := m.setupCgroups(p.Cgroups); err != nil {
+	if err := m.setupCgroups(); err != nil {
 		return nil, fmt.Errorf("policy %s: %w", m.ops.Name, err)
+	}
+	if a, ok := sched.(Attacher); ok && m.exitInfo == nil {
+		if err := a.Attached(); err != nil {
+			return nil, fmt.Errorf("policy %s: %w", m.ops.Name, err)
+		}
 	}
 	for _, c := range m.cpus {
 		if m.has(CbUpdateIdle) {

@@ -123,6 +123,14 @@ type DumpCtx struct {
 	AtJiffies uint64
 }
 
+// Attacher is implemented by policies that act once the attach is
+// complete: after ops.init and ops.cgroup_init for every cgroup, where a
+// scheduler's user space goes on (BPF_PROG_RUN of its syscall programs
+// after attach). An error fails the machine as one from Init does.
+type Attacher interface {
+	Attached() error
+}
+
 // Dumper is implemented by policies with ops.dump, ops.dump_cpu and
 // ops.dump_task (and listed in Ops.Implements): called when an error
 // ejects the policy, to add to the debug dump (Kernel.DumpAppend).

@@ -18,7 +18,7 @@ func (v *verifier) specialKfunc(st *vstate, pc int, k *bpfvm.Kfunc) (bool, int, 
 		case "next":
 			return true, pc + 1, false, v.kfIterNext(st, pc, k, typ)
 		default:
-			return true, pc + 1, false, v.kfIterDestroy(st, pc, typ)
+			return true, pc + 1, false, v.kfIterDestroy(st, pc, k, typ)
 		}
 	}
 	switch k.Name {
@@ -262,8 +262,8 @@ func (v *verifier) kfIterNew(st *vstate, pc int, k *bpfvm.Kfunc, typ string) err
 		if err != nil {
 			return err
 		}
-		if x.typ != scalarValue {
-			return v.errorState(st, pc, "R%d is not a scalar", r)
+		if err := v.iterNewArg(st, pc, k, r, x); err != nil {
+			return err
 		}
 	}
 	n := v.iterSlots(typ)
@@ -285,14 +285,58 @@ func (v *verifier) kfIterNew(st *vstate, pc int, k *bpfvm.Kfunc, typ string) err
 		v.stackWritten(st, r1, o+int64(8*j))
 	}
 	ref := v.acquireRef(st, pc)
+	// mark_stack_slots_iter: a KF_RCU_PROTECTED iterator is MEM_RCU made
+	// in an RCU read section, PTR_UNTRUSTED (unusable) outside one
+	var fl regFlag
+	if k.Flags&bpfvm.KfRCUProtected != 0 {
+		fl = flagUntrusted
+		if v.inRCUCS(st) {
+			fl = flagRCU
+		}
+	}
 	v.setIter(st, r1, n, func(sl *stackSlot) {
 		for b := range sl.types {
 			sl.types[b] = slotIter
 		}
-		sl.spill = regState{typ: scalarValue, refID: ref, iterState: iterActive}
+		sl.spill = regState{typ: scalarValue, refID: ref, iterState: iterActive, flags: fl}
 	})
 	clobberCallerSaved(st.cur())
 	st.cur().regs[0] = unknownScalar()
+	return nil
+}
+
+// inRCUCS is in_rcu_cs: inside bpf_rcu_read_lock(), holding a lock, or
+// anywhere in a non-sleepable program.
+func (v *verifier) inRCUCS(st *vstate) bool {
+	return st.rcuLock || len(st.locks) > 0 || !v.sleepable()
+}
+
+// iterNewArg checks an argument of an iterator's new() after the first: a
+// scalar, or, where the prototype has a struct pointer (bpf_iter_css_new's
+// start), a pointer to that kernel struct, trusted for KF_TRUSTED_ARGS.
+func (v *verifier) iterNewArg(st *vstate, pc int, k *bpfvm.Kfunc, regno uint8, x *regState) error {
+	var s *btf.Struct
+	if fp := v.kfuncProto(k); fp != nil && int(regno) <= len(fp.Params) {
+		s = structOfPtr(fp.Params[regno-1].Type)
+	}
+	i := int(regno) - 1
+	switch {
+	case s == nil:
+		if x.typ != scalarValue {
+			return v.errorState(st, pc, "R%d is not a scalar", regno)
+		}
+		return nil
+	case x.isNullConst():
+		return v.errorState(st, pc, "Possibly NULL pointer passed to trusted arg%d", i)
+	case x.typ != ptrToBTFID:
+		return v.errorState(st, pc, "arg#%d expected pointer to btf or socket", i)
+	}
+	if err := v.kfuncBTFArgTrust(st, pc, k, i, regno, x, false); err != nil {
+		return err
+	}
+	if t := v.btfT(x.btfIdx); t == nil || !structIDsMatch(t, s.Name, false) || x.off != 0 || !x.isConst() || x.varOff.value != 0 {
+		return v.errorState(st, pc, "kernel function %s args#%d expected pointer to STRUCT %s but R%d has a pointer to %s", k.Name, i, s.Name, regno, v.typeName(x))
+	}
 	return nil
 }
 
@@ -306,8 +350,12 @@ func (v *verifier) kfIterNext(st *vstate, pc int, k *bpfvm.Kfunc, typ string) er
 	if !ok {
 		return v.errorState(st, pc, "expected an initialized iter_%s as arg #0", typ)
 	}
+	if sl.spill.flags&flagUntrusted != 0 {
+		return v.errorState(st, pc, "expected an RCU CS when using %s", k.Name)
+	}
 	lo := int64(r1.off) + int64(r1.varOff.value)
 	v.stackRead(st, r1, lo, lo+int64(n)*8)
+	rcuElem := sl.spill.flags&flagRCU != 0
 	if sl.spill.iterState == iterActive {
 		// queued: the loop goes on, r0 points to the current element
 		next := v.push(st, pc+1)
@@ -318,6 +366,10 @@ func (v *verifier) kfIterNext(st *vstate, pc int, k *bpfvm.Kfunc, typ string) er
 		nf := next.cur()
 		clobberCallerSaved(nf)
 		nf.regs[0] = v.iterElem(k, typ)
+		if rcuElem && nf.regs[0].typ == ptrToBTFID {
+			// an RCU-protected iterator's element is MEM_RCU
+			nf.regs[0].flags = flagRCU
+		}
 	}
 	// current: the iterator is drained and returned NULL
 	v.setIter(st, r1, n, func(s *stackSlot) { s.spill.iterState = iterDrained })
@@ -348,7 +400,7 @@ func (v *verifier) iterElem(k *bpfvm.Kfunc, typ string) regState {
 	return r
 }
 
-func (v *verifier) kfIterDestroy(st *vstate, pc int, typ string) error {
+func (v *verifier) kfIterDestroy(st *vstate, pc int, k *bpfvm.Kfunc, typ string) error {
 	r1, err := v.argReg(st, pc, 1)
 	if err != nil {
 		return err
@@ -357,6 +409,9 @@ func (v *verifier) kfIterDestroy(st *vstate, pc int, typ string) error {
 	sl, ok := v.iterSlotN(st, r1, n, true)
 	if !ok {
 		return v.errorState(st, pc, "expected an initialized iter_%s as arg #0", typ)
+	}
+	if sl.spill.flags&flagUntrusted != 0 {
+		return v.errorState(st, pc, "expected an RCU CS when using %s", k.Name)
 	}
 	lo := int64(r1.off) + int64(r1.varOff.value)
 	v.stackRead(st, r1, lo, lo+int64(n)*8)
@@ -705,6 +760,16 @@ func (v *verifier) kfRCU(st *vstate, pc int, lock bool) error {
 				r.flags |= flagUntrusted
 			}
 		})
+		// and so do the RCU-protected iterators on the stack
+		for _, f := range st.frames {
+			for i := range f.stack {
+				if sl := &f.stack[i]; sl.types[0] == slotIter && sl.spill.flags&flagRCU != 0 {
+					f.ownStack()
+					sl = &f.stack[i]
+					sl.spill.flags = sl.spill.flags&^flagRCU | flagUntrusted
+				}
+			}
+		}
 	}
 	clobberCallerSaved(st.cur())
 	st.cur().regs[0] = unknownScalar()

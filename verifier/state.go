@@ -560,7 +560,7 @@ func (c *comparer) stackSafe(old, cur *funcState, read uint64, useRead bool) boo
 			continue
 		}
 		if os.types[0] == slotIter {
-			if cs.types[0] != slotIter || os.spill.iterState != cs.spill.iterState ||
+			if cs.types[0] != slotIter || os.spill.iterState != cs.spill.iterState || os.spill.flags != cs.spill.flags ||
 				!c.ids.check(os.spill.refID, cs.spill.refID) {
 				return false
 			}

@@ -53,6 +53,7 @@ struct bpf_rb_node;
 struct bpf_refcount;
 struct bpf_iter_num;
 struct bpf_iter_scx_dsq;
+struct bpf_iter_css;
 struct refcount_struct;
 struct bpf_cpumask;
 
@@ -167,6 +168,14 @@ enum scx_cpu_preempt_reason {
 
 enum scx_dsq_iter_flags {
 	SCX_DSQ_ITER_REV = 0x10000,
+};
+
+enum bpf_cgroup_iter_order {
+	BPF_CGROUP_ITER_ORDER_UNSPEC = 0,
+	BPF_CGROUP_ITER_SELF_ONLY = 1,
+	BPF_CGROUP_ITER_DESCENDANTS_PRE = 2,
+	BPF_CGROUP_ITER_DESCENDANTS_POST = 3,
+	BPF_CGROUP_ITER_ANCESTORS_UP = 4,
 };
 
 enum bpf_map_type {
@@ -653,6 +662,10 @@ struct bpf_iter_num {
 
 struct bpf_iter_scx_dsq {
 	u64 __opaque[6];
+};
+
+struct bpf_iter_css {
+	__u64 __opaque[3];
 };
 
 typedef struct {

@@ -437,6 +437,19 @@ extern void bpf_cgroup_release(struct cgroup *cgrp) __ksym;
 extern struct cgroup *bpf_cgroup_ancestor(struct cgroup *cgrp, int level) __ksym;
 extern struct cgroup *bpf_cgroup_from_id(u64 cgid) __ksym;
 
+/* Walk cgroups from start: BPF_CGROUP_ITER_DESCENDANTS_PRE (start, then
+ * each cgroup before its children), _POST (each after its children, start
+ * last) or BPF_CGROUP_ITER_ANCESTORS_UP (start, its parent, ..., the root),
+ * in an RCU read section (implicit outside sleepable programs):
+ *	bpf_for_each(css, pos, &cgrp->self, BPF_CGROUP_ITER_DESCENDANTS_PRE)
+ */
+struct bpf_iter_css;
+struct cgroup_subsys_state;
+extern int bpf_iter_css_new(struct bpf_iter_css *it,
+			    struct cgroup_subsys_state *start, unsigned int flags) __ksym __weak;
+extern struct cgroup_subsys_state *bpf_iter_css_next(struct bpf_iter_css *it) __ksym __weak;
+extern void bpf_iter_css_destroy(struct bpf_iter_css *it) __ksym __weak;
+
 /* Arenas: memory shared with user space, in pages (BPF_MAP_TYPE_ARENA).
  * __arena marks a pointer into it (address space 1); __arena globals live
  * in the arena (section .addr_space.1). cast_kern()/cast_user() convert
