@@ -281,7 +281,7 @@ func (d *decoder) runTable(t *table, c *Config) {
 	}
 	c.Run.Seed = uint64(t.integer("seed", DefaultSeed, 0, math.MaxInt64))
 	c.Run.Starvation = t.duration("starvation", DefaultStarvation)
-	c.Run.MaxTasks = int(t.integer("max_tasks", DefaultMaxTasks, 1, 1<<24))
+	c.Run.MaxTasks = int(t.integer("max_tasks", DefaultMaxTasks, 1, 1<<23))
 	t.finish()
 }
 
