@@ -244,7 +244,11 @@ func (c *Context) Call(p *Program, args ...uint64) (uint64, error) {
 		c.Regs[1+i&7] = a // len(args) <= 5: the mask only drops the bounds check
 	}
 	fp := c.stack + MaxCallFrames*StackSize
-	c.Frames[0] = Frame{RetPC: -1, FP: fp, Loops: MaxLoops}
+	// Frames[0] = Frame{RetPC: -1, FP: fp, Loops: MaxLoops}, field by
+	// field: Frames[0].Saved is always zero (a call saves the caller's
+	// registers in Frames[Depth], and Depth >= 1 while a program runs)
+	f0 := &c.Frames[0]
+	f0.RetPC, f0.FP, f0.Loops = -1, fp, MaxLoops
 	c.Regs[R10] = fp
 	c.Depth = 1
 	c.Base = 1

@@ -121,6 +121,10 @@ type compiler struct {
 	// the program never writes r10: stack accesses through it with a
 	// constant offset inside the frame need no bounds check
 	stackSafe  bool
+	// the BPF registers the generated code may change (bit r): the exit
+	// stores only these back into Context.Regs, the others still hold
+	// what the prologue loaded (regsWritten)
+	written uint16
 	k, j       int // current block length, index of the current instruction in it
 	pc         int
 	commonExit int
@@ -178,6 +182,7 @@ func (c *compiler) analyse() {
 		if writesR10(in) {
 			c.stackSafe = false
 		}
+		c.written |= regsWritten(in)
 		cls := in.Class()
 		if in.IsLdImm64() && in.Src == bpfvm.PseudoFunc {
 			c.leader[c.target(i, int64(in.Imm))] = true
@@ -213,6 +218,39 @@ func (c *compiler) analyse() {
 		}
 	}
 	c.blockN[n] = 1
+}
+
+// regsWritten is the set of BPF registers (bit r) whose host registers
+// the generated code of in may change, generously: a division borrows r0
+// and r3, an atomic any register, a helper or kfunc call r0..r6 (Go
+// writes r0; native lookups borrow r6), a bpf-to-bpf call or callx
+// changes r6..r10 in the callee and restores them at its exit. The
+// instructions the interpreter executes (not valid) change Context.Regs,
+// which the next entry loads.
+func regsWritten(in bpfvm.Insn) uint16 {
+	const all = 1<<11 - 1
+	dst := uint16(1) << (in.Dst & 15)
+	switch in.Class() {
+	case bpfvm.ClassALU, bpfvm.ClassALU64:
+		if op := in.Op & 0xf0; op == bpfvm.AluDIV || op == bpfvm.AluMOD {
+			return dst | 1<<0 | 1<<3
+		}
+		return dst
+	case bpfvm.ClassLDX, bpfvm.ClassLD:
+		return dst
+	case bpfvm.ClassSTX:
+		if in.Op&0xe0 == bpfvm.ModeATOMIC {
+			return all
+		}
+	case bpfvm.ClassJMP, bpfvm.ClassJMP32:
+		if in.Op&0xf0 == bpfvm.JmpCALL || isCallX(in) {
+			if in.Src == bpfvm.CallLocal || isCallX(in) {
+				return all
+			}
+			return 1<<7 - 1
+		}
+	}
+	return 0
 }
 
 // writesR10 reports whether in may change r10 (the verifier rejects that;
@@ -351,7 +389,11 @@ func (c *compiler) prologue() {
 	}
 	a.load(8, regBudget, m(regState, stBudget))
 	a.load(8, tmpC, m(regState, stEntryPC))
+	// instruction 0 (a call's start) follows: no table jump to it
+	a.testRR(true, tmpC, tmpC)
+	at := a.jcc(ccE)
 	c.tableJump()
+	a.patch(at, a.len())
 }
 
 // tableJump jumps to the code of the instruction whose index is in rcx.
@@ -386,7 +428,9 @@ func (c *compiler) emitExits() {
 	}
 	a.load(8, tmp, m(regState, stCtx))
 	for r := 0; r <= 10; r++ {
-		a.store(8, m(tmp, cxRegs+int32(8*r)), regMap[r])
+		if c.written&(1<<r) != 0 {
+			a.store(8, m(tmp, cxRegs+int32(8*r)), regMap[r])
+		}
 	}
 	a.store(8, m(regState, stBudget), regBudget)
 	a.pop(rbp)
