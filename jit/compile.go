@@ -120,11 +120,11 @@ type compiler struct {
 	stubIdx map[[3]int]int
 	// the program never writes r10: stack accesses through it with a
 	// constant offset inside the frame need no bounds check
-	stackSafe  bool
+	stackSafe bool
 	// the BPF registers the generated code may change (bit r): the exit
 	// stores only these back into Context.Regs, the others still hold
 	// what the prologue loaded (regsWritten)
-	written uint16
+	written    uint16
 	k, j       int // current block length, index of the current instruction in it
 	pc         int
 	commonExit int
