@@ -123,24 +123,25 @@ func (e *Engine) Run(c *bpfvm.Context, quantum uint64) (bpfvm.Status, error) {
 	if e.depth != 0 || st.ctx != c || st.mem != vm.Mem || st.cpu != uint64(c.CPU) || st.costLimit != c.CostLimit || st.ncpu != vm.NumCPUs {
 		st = e.state(c, vm)
 	}
-	e.depth++
 	// the first entry, inline: a program that runs to its exit without
-	// calling out returns from here
+	// calling out returns from here (the code runs no Go, so this Run
+	// counts in e.depth only from the loop on)
 	entered := false
 	if pc := c.PC; c.Insns < target && uint(pc) < uint(len(cd.leader)) && cd.leader[pc] {
 		st.budget = target - c.Insns
 		st.entryPC = uint64(pc)
 		enter(cd.entry, st)
-		c.Insns = target - st.budget
+		insns := target - st.budget
 		c.PC = int(st.exitPC)
 		if st.exitCode == exitExit {
-			c.Insns++
+			c.Insns = insns + 1
 			c.Depth--
-			e.depth--
 			return bpfvm.StatusExited, nil
 		}
+		c.Insns = insns
 		entered = true
 	}
+	e.depth++
 	s, err := e.run(c, cd, st, target, limitEnd, entered)
 	e.depth--
 	return s, err
