@@ -382,7 +382,7 @@ func (c *compiler) jumpTo(cc int, pc int) {
 // budget, then jump to the entry instruction through the table.
 func (c *compiler) prologue() {
 	a := &c.a
-	a.push(rbp)
+	// rbp (BPF r10) is saved by the trampoline
 	a.rm(0, true, []byte{0x8b}, tmp, m(regState, stCtx), false)
 	for r := 0; r <= 10; r++ {
 		a.load(8, regMap[r], m(tmp, cxRegs+int32(8*r)))
@@ -433,7 +433,6 @@ func (c *compiler) emitExits() {
 		}
 	}
 	a.store(8, m(regState, stBudget), regBudget)
-	a.pop(rbp)
 	a.ret()
 }
 

@@ -47,13 +47,16 @@
 // # Entry and exit protocol
 //
 // As in wazero, generated code never calls Go. Go calls enter(code, st)
-// (entry_amd64.s), which puts st in r12 and calls the prologue: it saves
-// rbp, loads the BPF registers from Context.Regs and the budget from st,
-// and jumps to the entry instruction st.entryPC through a table of int32
-// offsets (one per instruction, at the end of the code). Generated code
-// returns to Go by storing an exit code and an instruction index in st,
-// storing the registers back into Context.Regs and the budget into st,
-// restoring rbp and returning to the trampoline. The exit codes:
+// (entry_amd64.s), which puts st in r12, saves rbp and calls the
+// prologue: it loads the BPF registers from Context.Regs and the budget
+// from st, and jumps to the entry instruction st.entryPC through a table
+// of int32 offsets (one per instruction, at the end of the code; entry
+// at instruction 0, a call's start, falls through instead). Generated
+// code returns to Go by storing an exit code and an instruction index in
+// st, storing the registers the program may write back into Context.Regs
+// (compiler.written: the others still hold what the prologue loaded) and
+// the budget into st, and returning to the trampoline, which restores
+// rbp. The exit codes:
 //
 //   - exitExit: EXIT at the depth Run was started at (Context.Base); Run
 //     returns StatusExited.
