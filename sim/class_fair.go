@@ -35,7 +35,8 @@ package sim
 //     task never preempts a running fair task;
 //   - a waking task's vruntime is raised to the CPU's min_vruntime (the
 //     smallest vruntime seen there, monotonic) so sleepers get no credit
-//     beyond it;
+//     beyond it; vruntime is not renormalised when a task changes CPU (a
+//     task arriving from a busier CPU queues behind the local ones);
 //   - placement on wakeup: the previous CPU if it has no RT or fair task
 //     running or waiting, else the allowed CPU with the fewest RT and fair
 //     tasks (running + waiting), previous CPU first, then lowest number.
