@@ -51,11 +51,14 @@ const (
 	// ClassRT is a real-time SCHED_FIFO task of the kernel's RT class,
 	// which preempts sched_ext tasks.
 	ClassRT
+	// ClassFair is a SCHED_NORMAL task in the kernel's fair class, above
+	// sched_ext: only with SCX_OPS_SWITCH_PARTIAL (class_fair.go).
+	ClassFair
 )
 
 // TaskClassNames are the names configs use for the classes (workload key
 // class), by TaskClass.
-var TaskClassNames = []string{"ext", "rt"}
+var TaskClassNames = []string{"ext", "rt", "fair"}
 
 func (c TaskClass) String() string {
 	if int(c) < len(TaskClassNames) {
@@ -321,6 +324,9 @@ func (m *Machine) switchClass(c *CPU, next *Task) {
 	if m.has(CbCPURelease) {
 		if h, ok := m.sched.(CPUClassCallbacks); ok {
 			args := CPUReleaseArgs{Reason: CPUPreemptRT, Task: next}
+			if next.class == ClassFair {
+				args.Reason = CPUPreemptUnknown // preempt_reason_from_class()
+			}
 			m.call(c.ID, CbCPURelease, next, func() int32 { h.CPURelease(int32(c.ID), args); return 0 })
 		}
 	}
@@ -375,15 +381,21 @@ const DefaultRTPriority = 50
 
 // taskClass reads a workload's class and rt_priority.
 func (d *decoder) taskClass(t *table, spec *WorkloadSpec) {
-	if t.str("class", "ext", TaskClassNames...) == "rt" {
+	if t.str("class", "ext", "ext", "rt") == "rt" {
 		spec.Class = ClassRT
 		spec.RTPriority = int(t.integer("rt_priority", DefaultRTPriority, 1, MaxRTPrio-1))
 		spec.RTRoundRobin = t.str("rt_policy", "fifo", "fifo", "rr") == "rr"
 		if t.has("nice") {
 			d.errorf(t.key("nice"), "nice has no effect on an RT task (class = \"rt\"); set rt_priority instead")
 		}
+		if t.has("sched_policy") {
+			t.get("sched_policy")
+			d.errorf(t.key("sched_policy"), "sched_policy is for non-RT tasks (an RT task's policy is SCHED_FIFO or SCHED_RR); remove it")
+		}
 		return
 	}
+	// SCHED_NORMAL or SCHED_EXT: only matters with SCX_OPS_SWITCH_PARTIAL
+	spec.SchedExt = t.str("sched_policy", "normal", "normal", "ext") == "ext"
 	for _, k := range []string{"rt_priority", "rt_policy"} {
 		if t.has(k) {
 			t.get(k)

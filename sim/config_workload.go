@@ -8,7 +8,7 @@ import (
 )
 
 // commonWorkloadKeys are the keys every [[workload]] table may have.
-var commonWorkloadKeys = []string{"kind", "name", "start", "nice", "affinity", "cgroup", "class", "rt_priority", "rt_policy"}
+var commonWorkloadKeys = []string{"kind", "name", "start", "nice", "affinity", "cgroup", "class", "rt_priority", "rt_policy", "sched_policy"}
 
 // workloadKeys are the keys of each kind, besides the common ones.
 var workloadKeys = map[string][]string{

@@ -217,6 +217,8 @@ func classSym(t *Task) string {
 		return "idle_sched_class"
 	case t.class == ClassRT:
 		return "rt_sched_class"
+	case t.class == ClassFair:
+		return "fair_sched_class"
 	}
 	return "ext_sched_class"
 }

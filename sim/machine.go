@@ -85,7 +85,11 @@ type CPU struct {
 	// first, and rq->scx.cpu_released
 	rtq         []*Task
 	cpuReleased bool
-	pntSeq      uint64 // rq->scx.pnt_seq: ext tasks put for another class
+	// the fair class (class_fair.go): waiting tasks by vruntime, and
+	// cfs_rq->min_vruntime
+	fairq   []*Task
+	fairMin uint64
+	pntSeq  uint64 // rq->scx.pnt_seq: ext tasks put for another class
 
 	stateSince uint64
 	busySince  uint64
@@ -98,6 +102,7 @@ type CPU struct {
 type CPUStats struct {
 	Busy       uint64 // running tasks
 	RT         uint64 // the part of Busy that RT tasks ran (class_rt.go)
+	Fair       uint64 // the part of Busy that fair tasks ran (class_fair.go)
 	Idle       uint64
 	Sched      uint64 // running scheduler code (callbacks) and switching
 	Noise      uint64 // interrupts and kernel threads (noise.go)
@@ -429,6 +434,11 @@ type TaskSpec struct {
 	// run's first event.
 	Existing      bool
 	ExistingSleep uint64
+	// SchedExt makes a non-RT task's policy SCHED_EXT rather than
+	// SCHED_NORMAL: with SCX_OPS_SWITCH_PARTIAL only these go to the BPF
+	// scheduler, the others to the fair class (class_fair.go); without
+	// it, both are sched_ext tasks.
+	SchedExt bool
 }
 
 // Spawn creates a task (fork) at the current time and makes it runnable.
@@ -448,8 +458,11 @@ func (m *Machine) Spawn(s TaskSpec) (*Task, error) {
 	case s.Class == ClassExt && (s.RTPriority != 0 || s.RTRoundRobin):
 		return nil, fmt.Errorf("task %q: rt_priority and SCHED_RR are for RT tasks only", s.Comm)
 	}
+	if s.Class == ClassRT && s.SchedExt {
+		return nil, fmt.Errorf("task %q: an RT task's policy is not SCHED_EXT", s.Comm)
+	}
 	if s.Existing && (m.events > 0 || s.Class != ClassExt || s.ExistingSleep == 0) {
-		return nil, fmt.Errorf("task %q: an existing task is a sched_ext task, asleep (existing_sleep > 0), created before the run starts", s.Comm)
+		return nil, fmt.Errorf("task %q: an existing task is a normal (not RT) task, asleep (existing_sleep > 0), created before the run starts", s.Comm)
 	}
 	if len(m.tasks) >= m.P.maxTasks() {
 		return nil, fmt.Errorf("task %q: the run already has %d tasks, the limit (Params.MaxTasks, run.max_tasks)", s.Comm, len(m.tasks))
@@ -465,6 +478,11 @@ func (m *Machine) Spawn(s TaskSpec) (*Task, error) {
 	k.StaticPrio = int32(120 + s.Nice)
 	k.Prio, k.NormalPrio = k.StaticPrio, k.StaticPrio
 	k.Policy = SchedExt
+	if s.Class == ClassExt && !s.SchedExt && m.ops.Flags&OpsSwitchPartial != 0 {
+		// task_should_scx(): only SCHED_EXT tasks without scx_switching_all
+		t.class = ClassFair
+		k.Policy = SchedNormal
+	}
 	if s.Class == ClassRT {
 		// __sched_setscheduler(): prio = MAX_RT_PRIO - 1 - rt_priority
 		t.class, t.rtPrio = ClassRT, s.RTPriority
@@ -588,6 +606,10 @@ func (m *Machine) activateCharged(t *Task, wakeFlags, enqFlags uint64, onCPU int
 
 // activate is select_task_rq + enqueue_task for a waking or new task.
 func (m *Machine) activate(t *Task, wakeFlags, enqFlags uint64, onCPU int) {
+	if t.class == ClassFair {
+		m.fairActivate(t, wakeFlags, onCPU)
+		return
+	}
 	if !t.onExt() {
 		m.rtActivate(t, wakeFlags, onCPU)
 		return
@@ -937,6 +959,10 @@ func (m *Machine) account(c *CPU) {
 	t.K.Utime += d
 	t.work -= min(t.work, d)
 	c.Stats.Busy += d
+	if t.class == ClassFair {
+		m.fairAccount(c, t, d)
+		return
+	}
 	if !t.onExt() {
 		c.Stats.RT += d // update_curr_rt(): no slice, no lag
 		return
@@ -1171,6 +1197,11 @@ func (m *Machine) tick(c *CPU) {
 		return
 	}
 	m.account(c)
+	if t.class == ClassFair {
+		m.fairTick(c, t)
+		m.armTick(c)
+		return
+	}
 	if !t.onExt() {
 		m.rtTick(c, t)
 		m.armTick(c)
@@ -1203,8 +1234,13 @@ func (m *Machine) schedule(c *CPU) {
 		// prev_balance() starts at the ext class for an ext or idle prev
 		keep = m.balance(c, prev, prevQueued)
 	}
-	if prevRT || len(c.rtq) > 0 {
-		if next := m.pickRT(c, prev); next != nil {
+	if prevRT || len(c.rtq) > 0 || len(c.fairq) > 0 {
+		// the classes above ext, highest first: RT, then fair
+		next := m.pickRT(c, prev)
+		if next == nil || next != prev && prev != nil && prev.class == ClassFair {
+			next = m.pickFair(c, prev, next)
+		}
+		if next != nil {
 			m.switchToRT(c, prev, next, prevQueued)
 			return
 		}

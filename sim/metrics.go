@@ -79,6 +79,10 @@ type Result struct {
 	// RTTime is the fraction of CPU time RT tasks ran (included in
 	// Utilisation); absent without RT tasks.
 	RTTime float64 `json:"rt_time_fraction,omitempty"`
+	// FairTime is the fraction of CPU time fair (SCHED_NORMAL tasks
+	// under SCX_OPS_SWITCH_PARTIAL) tasks ran (included in
+	// Utilisation); absent without them.
+	FairTime float64 `json:"fair_time_fraction,omitempty"`
 	// DispatchWaits counts the dispatch flushes that waited for the
 	// inserted task's ops.enqueue to return on another CPU (the kernel's
 	// finish_dispatch(); only with interleaving).
@@ -223,7 +227,7 @@ func (m *Machine) finish() *Result {
 	r := &Result{Policy: m.policyName, Seed: m.P.Seed, DurationNs: m.now, WindowNs: m.now - min(m.winStart, m.now),
 		ScheduleHash: fmt.Sprintf("%016x", m.hash), Events: m.events, Switches: m.switches - m.winSwitches, DispatchWaits: m.dspWaits,
 		CPUs: len(m.cpus), Tasks: len(m.tasks)}
-	var busy, sched, noise, rt float64
+	var busy, sched, noise, rt, fair float64
 	for _, c := range m.cpus {
 		b := float64(c.Stats.Busy-c.win.Busy) / dur
 		s := float64(c.Stats.Sched-c.win.Sched) / dur
@@ -235,8 +239,10 @@ func (m *Machine) finish() *Result {
 		sched += s
 		noise += n
 		rt += x
+		fair += float64(c.Stats.Fair-c.win.Fair) / dur
 	}
 	r.RTTime = round4(rt / float64(len(m.cpus)))
+	r.FairTime = round4(fair / float64(len(m.cpus)))
 	r.Utilisation = round4(busy / float64(len(m.cpus)))
 	r.SchedTime = round4(sched / float64(len(m.cpus)))
 	r.NoiseTime = round4(noise / float64(len(m.cpus)))

@@ -37,6 +37,10 @@ type Task struct {
 	rtRR      bool
 	rtSlice   int
 	rtRequeue bool
+	// the fair class (class_fair.go): vruntime and the time run since
+	// the task was last picked
+	fairVrt uint64
+	fairRan uint64
 
 	// Dispatch queue membership.
 	dsq        *DSQ

@@ -42,6 +42,10 @@ type WorkloadSpec struct {
 	RTPriority int
 	// RTRoundRobin makes RT tasks SCHED_RR (rt_policy = "rr").
 	RTRoundRobin bool
+	// SchedExt makes the tasks' policy SCHED_EXT (sched_policy = "ext"):
+	// with SCX_OPS_SWITCH_PARTIAL only those go to the BPF scheduler
+	// (class_fair.go).
+	SchedExt bool
 }
 
 // Common implements Workload.
@@ -60,6 +64,8 @@ func (w *WorkloadSpec) validate() error {
 	switch {
 	case w.Class == ClassRT && (w.RTPriority < 1 || w.RTPriority >= MaxRTPrio):
 		return fmt.Errorf("workload %s: rt_priority %d is outside 1..%d", w.Name, w.RTPriority, MaxRTPrio-1)
+	case w.Class == ClassRT && w.SchedExt:
+		return fmt.Errorf("workload %s: sched_policy = \"ext\" is for non-RT tasks", w.Name)
 	case w.Class == ClassExt && (w.RTPriority != 0 || w.RTRoundRobin):
 		return fmt.Errorf("workload %s: rt_priority and rt_policy are for class rt only", w.Name)
 	case w.Class != ClassExt && w.Class != ClassRT:
@@ -102,7 +108,7 @@ func (b *trackedTask) Next(m *Machine, t *Task) Action {
 func (s *Scenario) spawn(w Workload, group, i int, tr *tracker, b Behavior) (*Task, error) {
 	c := w.Common()
 	t, err := s.Machine.Spawn(TaskSpec{Comm: c.comm(i), Nice: c.Nice, Affinity: c.Affinity,
-		Group: group, Behavior: &trackedTask{inner: b, tr: tr}, Class: c.Class, RTPriority: c.RTPriority, RTRoundRobin: c.RTRoundRobin})
+		Group: group, Behavior: &trackedTask{inner: b, tr: tr}, Class: c.Class, RTPriority: c.RTPriority, RTRoundRobin: c.RTRoundRobin, SchedExt: c.SchedExt})
 	if err != nil {
 		return nil, fmt.Errorf("workload %s: %w", c.Name, err)
 	}

@@ -233,9 +233,9 @@ func (w *TraceReplay) Install(s *Scenario, group int) error {
 		}
 		m.AtOn(w.Start+rec.Start, rec.CPU%ncpu, func() {
 			spec := TaskSpec{Comm: rec.Comm, Nice: max(-20, min(19, rec.Nice+w.Nice)), Affinity: aff,
-				Group: group, Behavior: &trackedTask{inner: &replayTask{st: st, i: i}, tr: &st.tr}, Class: w.Class, RTPriority: w.RTPriority, RTRoundRobin: w.RTRoundRobin}
+				Group: group, Behavior: &trackedTask{inner: &replayTask{st: st, i: i}, tr: &st.tr}, Class: w.Class, RTPriority: w.RTPriority, RTRoundRobin: w.RTRoundRobin, SchedExt: w.SchedExt}
 			if rec.RTPriority > 0 {
-				spec.Class, spec.RTPriority, spec.RTRoundRobin, spec.Nice = ClassRT, rec.RTPriority, false, 0
+				spec.Class, spec.RTPriority, spec.RTRoundRobin, spec.Nice, spec.SchedExt = ClassRT, rec.RTPriority, false, 0, false
 			}
 			t, err := m.Spawn(spec)
 			if err != nil {

@@ -150,6 +150,9 @@ func writeComparison(w io.Writer, cfg *sim.Config, names []string, rs []*sim.Res
 	if len(rs) > 0 && rs[0].RTTime > 0 {
 		row("rt time", func(r *sim.Result) string { return pct(r.RTTime) })
 	}
+	if len(rs) > 0 && rs[0].FairTime > 0 {
+		row("fair time", func(r *sim.Result) string { return pct(r.FairTime) })
+	}
 	row("switches", func(r *sim.Result) string { return fmt.Sprint(r.Switches) })
 	row("schedule hash", func(r *sim.Result) string { return r.ScheduleHash })
 	row("ejected", func(r *sim.Result) string {

@@ -316,6 +316,9 @@ func writeSummary(w io.Writer, cfg *sim.Config, scn *sim.Scenario, r *sim.Result
 	if r.RTTime > 0 {
 		fmt.Fprintf(tw, "rt time\t%s (RT tasks, included in utilisation)\n", pct(r.RTTime))
 	}
+	if r.FairTime > 0 {
+		fmt.Fprintf(tw, "fair time\t%s (SCHED_NORMAL tasks under SCX_OPS_SWITCH_PARTIAL, included in utilisation)\n", pct(r.FairTime))
+	}
 	if r.NoiseTime > 0 {
 		fmt.Fprintf(tw, "noise time\t%s (interrupts and kernel threads, machine.noise)\n", pct(r.NoiseTime))
 	}

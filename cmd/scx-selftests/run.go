@@ -177,7 +177,7 @@ func spawnWork(m *sim.Machine, w work, exited *int) error {
 	}
 	for i := 0; i < w.Children; i++ {
 		step := 0
-		if _, err := m.Spawn(sim.TaskSpec{Comm: comm, Behavior: sim.BehaviorFunc(func(*sim.Machine, *sim.Task) sim.Action {
+		if _, err := m.Spawn(sim.TaskSpec{Comm: comm, SchedExt: i < w.ExtChildren, Behavior: sim.BehaviorFunc(func(*sim.Machine, *sim.Task) sim.Action {
 			step++
 			switch {
 			case step == 1 || (step == 3 && sleep > 0):

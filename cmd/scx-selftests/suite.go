@@ -29,7 +29,10 @@ type work struct {
 	// PreExisting children were forked before the attach (asleep in
 	// sleep(1) when scx_ops_enable() finds them: init_task(fork=false)).
 	PreExisting int
-	Children    int    // tasks forked right after attach
+	Children    int // tasks forked right after attach
+	// ExtChildren of the Children are SCHED_EXT tasks, the others
+	// SCHED_NORMAL (the same without SCX_OPS_SWITCH_PARTIAL).
+	ExtChildren int
 	ChildComm   string // their comm ("" = "runner", the runner's binary)
 	ChildSleep  uint64 // each sleeps this long, then exits (ns)
 	Duration    uint64 // how long the scheduler stays attached (ns)
@@ -126,13 +129,15 @@ func suite612() []selftest {
 	}
 	iec := func(global bool) tcase {
 		c := tcase{Label: "global", Obj: "init_enable_count",
-			// 1024 children forked before attach, asleep in sleep(1)
-			// (they take the SCHED_OTHER -> SCHED_EXT transition:
-			// init_task(fork=false)), then 5 SCHED_EXT and 5
-			// SCHED_OTHER children that exit at once: in schedsim all
-			// ten are sched_ext tasks (no other class to fork into).
-			// The runner's two attaches are one here.
-			Work: work{PreExisting: 1024, Children: 10, ChildSleep: 1 * sec, Duration: 1200 * ms},
+			// 1024 SCHED_OTHER children forked before attach, asleep
+			// in sleep(1) (init_task(fork=false); without
+			// SCX_OPS_SWITCH_PARTIAL they become sched_ext tasks,
+			// with it they stay in the fair class), then 5 SCHED_EXT
+			// and 5 SCHED_OTHER children that exit at once (the
+			// SCHED_EXT ones are forked SCHED_EXT rather than switched
+			// by sched_setscheduler()). The runner's two attaches are
+			// one here.
+			Work: work{PreExisting: 1024, Children: 10, ExtChildren: 5, ChildSleep: 1 * sec, Duration: 1200 * ms},
 			Checks: []check{
 				{Var: "init_task_cnt", Op: ">=", Val: 1024 + 10, From: "SCX_GE(init_task_cnt, num_pre_forks) and (2 * num_children)"},
 				{Var: "exit_task_cnt", Op: ">=", Val: 1024 + 10, From: "SCX_GE(exit_task_cnt, num_pre_forks) and (2 * num_children)"},
@@ -170,7 +175,6 @@ func suite612() []selftest {
 		{Name: "exit", Cases: exits},
 		{Name: "hotplug", Skip: "CPU hotplug is not simulated (cpu_online/cpu_offline are never called; the runner writes /sys/devices/system/cpu/cpu1/online)"},
 		{Name: "init_enable_count",
-			Needs: "tasks of another class (SCHED_OTHER: no CFS in schedsim) for SCX_OPS_SWITCH_PARTIAL to leave alone, and sched_setscheduler() between classes",
 			Cases: []tcase{iec(true), iec(false)}},
 		{Name: "maximal", Cases: []tcase{{Obj: "maximal", Work: attachOnly,
 			Checks: []check{{Var: "exit.kind", Op: "==", Val: kindUnreg, From: "attach succeeds with every callback defined"}}}}},
