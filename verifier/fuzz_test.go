@@ -17,20 +17,8 @@ import (
 // always answer with a *Error on rejection.
 func FuzzVerify(f *testing.F) {
 	e := newTestEnv(f)
-	for _, file := range corpusFiles(f) {
-		src, err := os.ReadFile(file)
-		if err != nil {
-			f.Fatal(err)
-		}
-		c := parseCase(f, e, file, string(src))
-		insns, err := bpfvm.AssembleWith(c.src, e.reg)
-		if err != nil {
-			f.Fatal(err)
-		}
-		var raw []byte
-		for _, in := range insns {
-			raw = in.Encode(raw)
-		}
+	for _, cr := range corpusRaw(f, e) {
+		c, raw := cr.c, cr.raw
 		f.Add(raw, uint8(len(c.args)), uint8(0))
 		f.Add(raw, uint8(len(c.args)), uint8(0xff))
 	}
@@ -95,4 +83,33 @@ func fuzzGlobals(insns []bpfvm.Insn, bits uint8) []bpfvm.Subprog {
 	}
 	slices.SortFunc(funcs, func(a, b bpfvm.Subprog) int { return a.Start - b.Start })
 	return funcs
+}
+
+// seedCase is a corpus file's case and its encoded instructions.
+type seedCase struct {
+	c   corpusCase
+	raw []byte
+}
+
+// corpusRaw reads, parses and assembles every corpus file: the fuzzers'
+// seeds.
+func corpusRaw(f *testing.F, e *testEnv) []seedCase {
+	var out []seedCase
+	for _, file := range corpusFiles(f) {
+		src, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		c := parseCase(f, e, file, string(src))
+		insns, err := bpfvm.AssembleWith(c.src, e.reg)
+		if err != nil {
+			f.Fatal(err)
+		}
+		var raw []byte
+		for _, in := range insns {
+			raw = in.Encode(raw)
+		}
+		out = append(out, seedCase{c, raw})
+	}
+	return out
 }

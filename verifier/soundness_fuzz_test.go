@@ -32,20 +32,8 @@ func FuzzSoundness(f *testing.F) {
 	reg := bpfvm.NewRegistry()
 	bpfvm.RegisterBase(reg)
 	e := newTestEnv(f)
-	for _, file := range corpusFiles(f) {
-		src, err := os.ReadFile(file)
-		if err != nil {
-			f.Fatal(err)
-		}
-		c := parseCase(f, e, file, string(src))
-		insns, err := bpfvm.AssembleWith(c.src, e.reg)
-		if err != nil {
-			f.Fatal(err)
-		}
-		var raw []byte
-		for _, in := range insns {
-			raw = in.Encode(raw)
-		}
+	for _, cr := range corpusRaw(f, e) {
+		raw := cr.raw
 		f.Add(raw, uint64(0), uint64(7))
 		f.Add(raw, ^uint64(0), uint64(1)<<40)
 	}
