@@ -240,8 +240,20 @@ func (c *Context) Call(p *Program, args ...uint64) (uint64, error) {
 	c.Prog = p
 	c.PC = 0
 	c.Regs = [11]uint64{}
-	for i, a := range args {
-		c.Regs[1+i&7] = a // len(args) <= 5: the mask only drops the bounds check
+	if len(args) > 0 { // unrolled: a loop costs twice the instructions for one argument
+		c.Regs[1] = args[0]
+		if len(args) > 1 {
+			c.Regs[2] = args[1]
+			if len(args) > 2 {
+				c.Regs[3] = args[2]
+				if len(args) > 3 {
+					c.Regs[4] = args[3]
+					if len(args) > 4 {
+						c.Regs[5] = args[4]
+					}
+				}
+			}
+		}
 	}
 	fp := c.stack + MaxCallFrames*StackSize
 	// Frames[0] = Frame{RetPC: -1, FP: fp, Loops: MaxLoops}, field by

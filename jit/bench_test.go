@@ -219,8 +219,9 @@ func BenchmarkEnter(b *testing.B) {
 	c.Depth, c.Base = 1, 1
 	cpu := cpuTime()
 	for b.Loop() {
-		st.budget, st.entryPC = 1000, 0
-		enter(cd.entry, st)
+		c.Depth = 1
+		st.budget, st.target = 1000, c.Insns+1000
+		enter(cd.entry0, st)
 	}
 	b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/enter")
 }

@@ -14,9 +14,9 @@ import (
 type state struct {
 	ctx      *bpfvm.Context
 	budget   uint64 // instructions left before the quantum or limit ends
+	target   uint64 // Context.Insns when the budget is spent
 	entryPC  uint64 // where to enter
-	exitPC   uint64 // the instruction the code exited at
-	exitCode uint64 // why (exit* below)
+	exitCode uint64 // why the code exited (exit* below)
 	memBase  uint64 // linear memory base
 	lim      [4]uint64
 	spill    [2]uint64
@@ -33,8 +33,8 @@ type state struct {
 const (
 	stCtx      = int32(unsafe.Offsetof(state{}.ctx))
 	stBudget   = int32(unsafe.Offsetof(state{}.budget))
+	stTarget   = int32(unsafe.Offsetof(state{}.target))
 	stEntryPC  = int32(unsafe.Offsetof(state{}.entryPC))
-	stExitPC   = int32(unsafe.Offsetof(state{}.exitPC))
 	stExitCode = int32(unsafe.Offsetof(state{}.exitCode))
 	stMemBase  = int32(unsafe.Offsetof(state{}.memBase))
 	stLim      = int32(unsafe.Offsetof(state{}.lim))
@@ -48,6 +48,8 @@ const (
 	ixMask16 = int32(unsafe.Offsetof(bpfvm.HashIndex{}.Mask16))
 
 	cxRegs   = int32(unsafe.Offsetof(bpfvm.Context{}.Regs))
+	cxInsns  = int32(unsafe.Offsetof(bpfvm.Context{}.Insns))
+	cxPC     = int32(unsafe.Offsetof(bpfvm.Context{}.PC))
 	cxCost   = int32(unsafe.Offsetof(bpfvm.Context{}.Cost))
 	cxDepth  = int32(unsafe.Offsetof(bpfvm.Context{}.Depth))
 	cxBase   = int32(unsafe.Offsetof(bpfvm.Context{}.Base))
@@ -60,12 +62,14 @@ const (
 	frLoops = int32(unsafe.Offsetof(bpfvm.Frame{}.Loops))
 )
 
-// Exit codes: why the generated code returned to Go (see doc.go).
+// Exit codes: why the generated code returned to Go (see doc.go). The
+// code has stored Context.PC, the instruction it exited at (after an
+// EXIT, that EXIT), and Context.Insns.
 const (
-	exitExit   = 1 // the frame at depth Base executed EXIT
-	exitCall   = 2 // a helper or kfunc call at exitPC
-	exitBudget = 3 // the block at exitPC does not fit in the budget
-	exitStep   = 4 // the interpreter executes the instruction at exitPC
+	exitExit   = 1 // the frame at depth Base executed EXIT (counted, Depth decremented)
+	exitCall   = 2 // a helper or kfunc call at Context.PC
+	exitBudget = 3 // the block at Context.PC does not fit in the budget
+	exitStep   = 4 // the interpreter executes the instruction at Context.PC
 )
 
 // regMap maps BPF registers r0..r10 to amd64 registers. rcx and r11 are
@@ -84,7 +88,8 @@ const (
 // code is the native form of one program.
 type code struct {
 	exec   *execMem
-	entry  uintptr
+	entry  uintptr // the prologue entering at state.entryPC
+	entry0 uintptr // the prologue entering at instruction 0 (a call's start)
 	leader []bool // instructions at which Go may enter (block starts), n+1
 	size   int    // bytes of machine code
 	keep   []any  // Go objects whose addresses the code holds (hash indexes)
@@ -124,7 +129,12 @@ type compiler struct {
 	// the BPF registers the generated code may change (bit r): the exit
 	// stores only these back into Context.Regs, the others still hold
 	// what the prologue loaded (regsWritten)
-	written    uint16
+	written uint16
+	// the BPF registers the generated code reads or writes (regsUsed, a
+	// superset of written): the prologues load only these, the others are
+	// never in a host register (Context.Regs holds them throughout)
+	used       uint16
+	entry0     int // offset of the prologue that enters at instruction 0
 	k, j       int // current block length, index of the current instruction in it
 	pc         int
 	commonExit int
@@ -183,6 +193,7 @@ func (c *compiler) analyse() {
 			c.stackSafe = false
 		}
 		c.written |= regsWritten(in)
+		c.used |= regsUsed(in)
 		cls := in.Class()
 		if in.IsLdImm64() && in.Src == bpfvm.PseudoFunc {
 			c.leader[c.target(i, int64(in.Imm))] = true
@@ -251,6 +262,22 @@ func regsWritten(in bpfvm.Insn) uint16 {
 		}
 	}
 	return 0
+}
+
+// regsUsed is the set of BPF registers (bit r) whose host registers the
+// generated code of in may read or write, generously: regsWritten, the
+// destination, and the source of the classes where it names a register.
+func regsUsed(in bpfvm.Insn) uint16 {
+	u := regsWritten(in) | 1<<(in.Dst&15)
+	switch in.Class() {
+	case bpfvm.ClassALU, bpfvm.ClassALU64, bpfvm.ClassJMP, bpfvm.ClassJMP32:
+		if in.Op&bpfvm.SrcX != 0 {
+			u |= 1 << (in.Src & 15)
+		}
+	case bpfvm.ClassLDX, bpfvm.ClassSTX:
+		u |= 1 << (in.Src & 15)
+	}
+	return u & (1<<11 - 1)
 }
 
 // writesR10 reports whether in may change r10 (the verifier rejects that;
@@ -328,7 +355,7 @@ func compile(vm *bpfvm.VM, p *bpfvm.Program) (*code, error) {
 	if err != nil {
 		return nil, fmt.Errorf("jit: %s: %w", p.Name, err)
 	}
-	cd := &code{exec: x, entry: x.addr(), leader: c.leader, size: table, keep: c.keep, refAt: make([]int32, c.n)}
+	cd := &code{exec: x, entry: x.addr(), entry0: x.addr() + uintptr(c.entry0), leader: c.leader, size: table, keep: c.keep, refAt: make([]int32, c.n)}
 	if vm != nil && vm.Registry != nil {
 		cd.reg, cd.gen = vm.Registry, vm.Registry.Gen()
 	}
@@ -378,22 +405,31 @@ func (c *compiler) jumpTo(cc int, pc int) {
 	c.jumps = append(c.jumps, struct{ at, pc int }{at, pc})
 }
 
-// prologue: the entry from the trampoline. Load the BPF registers and the
-// budget, then jump to the entry instruction through the table.
+// prologue: the entries from the trampoline. Each loads the BPF
+// registers the code uses and the budget; the first then jumps to the
+// entry instruction st.entryPC through the table, the second (entry0)
+// falls through to instruction 0, a call's start.
 func (c *compiler) prologue() {
 	a := &c.a
 	// rbp (BPF r10) is saved by the trampoline
+	c.loadRegs()
+	a.load(8, tmpC, m(regState, stEntryPC))
+	c.tableJump()
+	c.entry0 = a.len()
+	c.loadRegs()
+}
+
+// loadRegs loads the BPF registers the code uses from Context.Regs and
+// the budget from the state.
+func (c *compiler) loadRegs() {
+	a := &c.a
 	a.rm(0, true, []byte{0x8b}, tmp, m(regState, stCtx), false)
 	for r := 0; r <= 10; r++ {
-		a.load(8, regMap[r], m(tmp, cxRegs+int32(8*r)))
+		if c.used&(1<<r) != 0 {
+			a.load(8, regMap[r], m(tmp, cxRegs+int32(8*r)))
+		}
 	}
 	a.load(8, regBudget, m(regState, stBudget))
-	a.load(8, tmpC, m(regState, stEntryPC))
-	// instruction 0 (a call's start) follows: no table jump to it
-	a.testRR(true, tmpC, tmpC)
-	at := a.jcc(ccE)
-	c.tableJump()
-	a.patch(at, a.len())
 }
 
 // tableJump jumps to the code of the instruction whose index is in rcx.
@@ -406,8 +442,10 @@ func (c *compiler) tableJump() {
 	a.jmpR(tmpC)
 }
 
-// emitExits emits the exit stubs and the common exit: store the BPF
-// registers and the budget, return to the trampoline.
+// emitExits emits the exit stubs and the common exit: store the exit
+// code, Context.PC and Context.Insns (the state's target less the budget
+// left) and the BPF registers the code may have changed, and return to
+// the trampoline.
 func (c *compiler) emitExits() {
 	a := &c.a
 	var toCommon []int
@@ -415,11 +453,18 @@ func (c *compiler) emitExits() {
 		for _, at := range s.at {
 			a.patch(at, a.len())
 		}
-		a.storeI(8, m(regState, stExitPC), int32(s.pc))
 		a.storeI(8, m(regState, stExitCode), int32(s.code))
-		if s.addback != 0 {
-			a.aluRI(aluAdd, true, regBudget, int32(s.addback))
+		addback := s.addback
+		if s.code == exitExit {
+			// the EXIT has executed: count it and leave its frame
+			// (r11 holds the context, lowerExit)
+			addback--
+			a.aluMI(aluSub, true, m(tmp, cxDepth), 1)
 		}
+		if addback != 0 {
+			a.aluRI(aluAdd, true, regBudget, int32(addback))
+		}
+		a.movRI(tmpC, uint64(s.pc))
 		toCommon = append(toCommon, a.jmp())
 	}
 	c.commonExit = a.len()
@@ -427,12 +472,15 @@ func (c *compiler) emitExits() {
 		a.patch(at, c.commonExit)
 	}
 	a.load(8, tmp, m(regState, stCtx))
+	a.store(8, m(tmp, cxPC), tmpC)
+	a.load(8, tmpC, m(regState, stTarget))
+	a.aluRR(aluSub, true, tmpC, regBudget)
+	a.store(8, m(tmp, cxInsns), tmpC)
 	for r := 0; r <= 10; r++ {
 		if c.written&(1<<r) != 0 {
 			a.store(8, m(tmp, cxRegs+int32(8*r)), regMap[r])
 		}
 	}
-	a.store(8, m(regState, stBudget), regBudget)
 	a.ret()
 }
 
