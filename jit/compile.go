@@ -90,9 +90,9 @@ type code struct {
 	exec   *execMem
 	entry  uintptr // the prologue entering at state.entryPC
 	entry0 uintptr // the prologue entering at instruction 0 (a call's start)
-	leader []bool // instructions at which Go may enter (block starts), n+1
-	size   int    // bytes of machine code
-	keep   []any  // Go objects whose addresses the code holds (hash indexes)
+	leader []bool  // instructions at which Go may enter (block starts), n+1
+	size   int     // bytes of machine code
+	keep   []any   // Go objects whose addresses the code holds (hash indexes)
 	// the registry compiled against, and its Gen then (current)
 	reg *bpfvm.Registry
 	gen uint64
