@@ -90,9 +90,12 @@ type code struct {
 	exec   *execMem
 	entry  uintptr // the prologue entering at state.entryPC
 	entry0 uintptr // the prologue entering at instruction 0 (a call's start)
-	leader []bool  // instructions at which Go may enter (block starts), n+1
-	size   int     // bytes of machine code
-	keep   []any   // Go objects whose addresses the code holds (hash indexes)
+	// no bpf-to-bpf call or callx: run only with Depth == Base (EXIT
+	// exits without comparing them)
+	noCalls bool
+	leader  []bool // instructions at which Go may enter (block starts), n+1
+	size    int    // bytes of machine code
+	keep    []any  // Go objects whose addresses the code holds (hash indexes)
 	// the registry compiled against, and its Gen then (current)
 	reg *bpfvm.Registry
 	gen uint64
@@ -133,14 +136,16 @@ type compiler struct {
 	// the BPF registers the generated code reads or writes (regsUsed, a
 	// superset of written): the prologues load only these, the others are
 	// never in a host register (Context.Regs holds them throughout)
-	used       uint16
-	entry0     int // offset of the prologue that enters at instruction 0
-	k, j       int // current block length, index of the current instruction in it
-	pc         int
-	commonExit int
-	tableAt    []int // lea displacements to patch with the table's address
-	r1Map      int   // the map the last LD_IMM64 into r1 loaded, or -1 (lower_native.go)
-	keep       []any
+	used   uint16
+	entry0 int // offset of the prologue that enters at instruction 0
+	// no bpf-to-bpf call or callx: Depth never exceeds Base, so EXIT
+	// always exits to Go (Engine.runFrom keeps Depth == Base for it)
+	noCalls bool
+	k, j    int // current block length, index of the current instruction in it
+	pc      int
+	tableAt []int // lea displacements to patch with the table's address
+	r1Map   int   // the map the last LD_IMM64 into r1 loaded, or -1 (lower_native.go)
+	keep    []any
 }
 
 // next returns the index after instruction i.
@@ -175,6 +180,12 @@ func (c *compiler) analyse() {
 	}
 	c.leader[0] = true
 	c.leader[n] = true
+	c.noCalls = true
+	for _, in := range p.Insns { // every slot: the interpreter may execute any
+		if cls := in.Class(); (cls == bpfvm.ClassJMP || cls == bpfvm.ClassJMP32) && in.Op&0xf0 == bpfvm.JmpCALL && (in.Src == bpfvm.CallLocal || isCallX(in)) {
+			c.noCalls = false
+		}
+	}
 	for _, f := range p.Funcs {
 		if f.Start >= 0 && f.Start < n {
 			c.leader[f.Start] = true
@@ -355,7 +366,7 @@ func compile(vm *bpfvm.VM, p *bpfvm.Program) (*code, error) {
 	if err != nil {
 		return nil, fmt.Errorf("jit: %s: %w", p.Name, err)
 	}
-	cd := &code{exec: x, entry: x.addr(), entry0: x.addr() + uintptr(c.entry0), leader: c.leader, size: table, keep: c.keep, refAt: make([]int32, c.n)}
+	cd := &code{exec: x, entry: x.addr(), entry0: x.addr() + uintptr(c.entry0), noCalls: c.noCalls, leader: c.leader, size: table, keep: c.keep, refAt: make([]int32, c.n)}
 	if vm != nil && vm.Registry != nil {
 		cd.reg, cd.gen = vm.Registry, vm.Registry.Gen()
 	}
@@ -448,7 +459,7 @@ func (c *compiler) tableJump() {
 // the trampoline.
 func (c *compiler) emitExits() {
 	a := &c.a
-	var toCommon []int
+	var toExit, toCommon []int
 	for _, s := range c.stubs {
 		for _, at := range s.at {
 			a.patch(at, a.len())
@@ -456,22 +467,30 @@ func (c *compiler) emitExits() {
 		a.storeI(8, m(regState, stExitCode), int32(s.code))
 		addback := s.addback
 		if s.code == exitExit {
-			// the EXIT has executed: count it and leave its frame
-			// (r11 holds the context, lowerExit)
-			addback--
-			a.aluMI(aluSub, true, m(tmp, cxDepth), 1)
+			addback-- // the EXIT has executed: count it
 		}
 		if addback != 0 {
 			a.aluRI(aluAdd, true, regBudget, int32(addback))
 		}
 		a.movRI(tmpC, uint64(s.pc))
-		toCommon = append(toCommon, a.jmp())
+		if s.code == exitExit {
+			toExit = append(toExit, a.jmp())
+		} else {
+			toCommon = append(toCommon, a.jmp())
+		}
 	}
-	c.commonExit = a.len()
-	for _, at := range toCommon {
-		a.patch(at, c.commonExit)
+	// after an EXIT: leave its frame
+	for _, at := range toExit {
+		a.patch(at, a.len())
 	}
 	a.load(8, tmp, m(regState, stCtx))
+	a.aluMI(aluSub, true, m(tmp, cxDepth), 1)
+	common := a.jmp()
+	for _, at := range toCommon {
+		a.patch(at, a.len())
+	}
+	a.load(8, tmp, m(regState, stCtx))
+	a.patch(common, a.len())
 	a.store(8, m(tmp, cxPC), tmpC)
 	a.load(8, tmpC, m(regState, stTarget))
 	a.aluRR(aluSub, true, tmpC, regBudget)

@@ -159,8 +159,19 @@ func (e *Engine) Run(c *bpfvm.Context, quantum uint64) (bpfvm.Status, error) {
 	if st.exitCode == exitExit {
 		return bpfvm.StatusExited, nil
 	}
+	return e.resume()
+}
+
+// resume is Run's fast path after its inline entry exited to call out:
+// it serves that exit and continues. It finds c, the code and the target
+// where the fast path left them, so that nothing but e is live across
+// the entry.
+func (e *Engine) resume() (bpfvm.Status, error) {
+	st := &e.st0
+	c := st.ctx
+	cd := e.recent[uintptr(unsafe.Pointer(c.Prog))>>6&15].c
 	e.depth++
-	s, err := e.run(c, cd, st, target, target, true)
+	s, err := e.run(c, cd, st, st.target, st.target, true)
 	e.depth--
 	return s, err
 }
@@ -183,7 +194,7 @@ func (e *Engine) runSlow(c *bpfvm.Context, quantum uint64) (bpfvm.Status, error)
 // runFrom is Run with the code and the state found: anywhere in the
 // program, with or without a quantum.
 func (e *Engine) runFrom(c *bpfvm.Context, cd *code, st *state, quantum uint64) (bpfvm.Status, error) {
-	if c.Depth < 1 || c.Base < 1 || c.Depth > bpfvm.MaxCallFrames {
+	if c.Depth < 1 || c.Base < 1 || c.Depth > bpfvm.MaxCallFrames || cd.noCalls && c.Depth != c.Base {
 		return e.interp.Run(c, quantum)
 	}
 	limitEnd := ^uint64(0)
