@@ -294,6 +294,14 @@ func (e *Engine) run(c *bpfvm.Context, cd *code, st *state, target, limitEnd uin
 				}
 				r[0] = v
 				c.PC = pc + 1
+				// the instruction after a call starts a block: enter
+				// it without looking it up unless the budget is spent
+				if c.Insns < target {
+					st.budget, st.target = target-c.Insns, target
+					st.entryPC = uint64(pc + 1)
+					enter(cd.entry, st)
+					entered = true
+				}
 				continue
 			}
 		}
