@@ -31,7 +31,9 @@ type Engine struct {
 	reg  *bpfvm.Registry
 	gen  uint64
 	// recent programs' code, direct-mapped by address: a context runs
-	// each callback's program in turn
+	// each callback's program in turn. Only compiled programs enter it;
+	// empty slots hold noProg (sync fills the table with them before the
+	// fast path first runs)
 	recent [16]struct {
 		p *bpfvm.Program
 		c *code
@@ -105,16 +107,21 @@ func (e *Engine) sync(vm *bpfvm.VM) {
 	if vm == e.vm && reg == e.reg && gen == e.gen {
 		return
 	}
-	e.recent = [len(e.recent)]struct {
-		p *bpfvm.Program
-		c *code
-	}{}
+	for k := range e.recent {
+		e.recent[k].p, e.recent[k].c = noProg, nil
+	}
 	e.vm, e.reg, e.gen = vm, reg, gen
 	if reg == nil {
 		e.fast = nil
 	}
 }
 
+// noProg marks the empty slots of the recent table, so that a slot whose
+// program is c.Prog (nil included) holds code.
+var noProg = new(bpfvm.Program)
+
+// code returns p's code for vm (nil if p could not be compiled), through
+// the recent table.
 func (e *Engine) code(vm *bpfvm.VM, p *bpfvm.Program) *code {
 	e.sync(vm)
 	slot := &e.recent[uintptr(unsafe.Pointer(p))>>6&15]
@@ -122,7 +129,9 @@ func (e *Engine) code(vm *bpfvm.VM, p *bpfvm.Program) *code {
 		return slot.c
 	}
 	cp := lookup(vm, p)
-	slot.p, slot.c = p, cp.code
+	if cp.code != nil {
+		slot.p, slot.c = p, cp.code
+	}
 	return cp.code
 }
 
@@ -140,7 +149,7 @@ func (e *Engine) Run(c *bpfvm.Context, quantum uint64) (bpfvm.Status, error) {
 	slot := &e.recent[uintptr(unsafe.Pointer(p))>>6&15]
 	if e.fast != c || e.depth != 0 || e.vm != vm || e.reg != vm.Registry || e.gen != e.reg.Gen() ||
 		st.mem != vm.Mem || st.cpu != uint64(c.CPU) || st.costLimit != c.CostLimit || st.ncpu != vm.NumCPUs ||
-		slot.p != p || slot.c == nil {
+		slot.p != p {
 		return e.runSlow(c, quantum)
 	}
 	cd := slot.c
@@ -371,7 +380,7 @@ func (e *Engine) serve(c *bpfvm.Context, cd *code, st *state, target uint64) (bp
 func (e *Engine) Forget(p *bpfvm.Program) {
 	for k := range e.recent {
 		if e.recent[k].p == p {
-			e.recent[k].p, e.recent[k].c = nil, nil
+			e.recent[k].p, e.recent[k].c = noProg, nil
 		}
 	}
 	e.interp.Forget(p)
