@@ -55,8 +55,8 @@ type Context struct {
 		id   uint64
 		rec  *objRecord
 	}
-	stack   uint64 // MaxCallFrames*StackSize bytes of linear memory
-	flags   uint8  // ctxOpen, ctxActive, ctxRunning
+	stack uint64 // MaxCallFrames*StackSize bytes of linear memory
+	flags uint8  // ctxOpen, ctxActive, ctxRunning
 }
 
 // Frame is one activation of a BPF function on a Context.
