@@ -244,11 +244,12 @@ func (c *compiler) analyse() {
 
 // regsWritten is the set of BPF registers (bit r) whose host registers
 // the generated code of in may change, generously: a division borrows r0
-// and r3, an atomic any register, a helper or kfunc call r0..r6 (Go
-// writes r0; native lookups borrow r6), a bpf-to-bpf call or callx
-// changes r6..r10 in the callee and restores them at its exit. The
-// instructions the interpreter executes (not valid) change Context.Regs,
-// which the next entry loads.
+// and r3, an atomic any register, a helper or kfunc call r0 (Go writes
+// r0 and leaves Context.Regs[1..5] as they are, as the interpreter does;
+// native lookups borrow r6 and restore it before any exit), a
+// bpf-to-bpf call or callx changes r6..r10 in the callee and restores
+// them at its exit. The instructions the interpreter executes (not
+// valid) change Context.Regs, which the next entry loads.
 func regsWritten(in bpfvm.Insn) uint16 {
 	const all = 1<<11 - 1
 	dst := uint16(1) << (in.Dst & 15)
@@ -269,7 +270,7 @@ func regsWritten(in bpfvm.Insn) uint16 {
 			if in.Src == bpfvm.CallLocal || isCallX(in) {
 				return all
 			}
-			return 1<<7 - 1
+			return 1 << 0
 		}
 	}
 	return 0
@@ -284,6 +285,11 @@ func regsUsed(in bpfvm.Insn) uint16 {
 	case bpfvm.ClassALU, bpfvm.ClassALU64, bpfvm.ClassJMP, bpfvm.ClassJMP32:
 		if in.Op&bpfvm.SrcX != 0 {
 			u |= 1 << (in.Src & 15)
+		}
+		if in.Op&0xf0 == bpfvm.JmpCALL && in.Class() != bpfvm.ClassALU && in.Class() != bpfvm.ClassALU64 {
+			// a native lookup reads r1 and r2 (lower_native.go); Go
+			// reads a call's arguments from Context.Regs
+			u |= 1<<1 | 1<<2
 		}
 	case bpfvm.ClassLDX, bpfvm.ClassSTX:
 		u |= 1 << (in.Src & 15)
