@@ -309,6 +309,9 @@ func (e *Engine) run(c *bpfvm.Context, cd *code, st *state, target, limitEnd uin
 					st.budget, st.target = target-c.Insns, target
 					st.entryPC = uint64(pc + 1)
 					enter(cd.entry, st)
+					if st.exitCode == exitExit {
+						return bpfvm.StatusExited, nil
+					}
 					entered = true
 				}
 				continue
