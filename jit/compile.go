@@ -498,6 +498,14 @@ func (c *compiler) emitExits() {
 	a.load(8, tmp, m(regState, stCtx))
 	a.patch(common, a.len())
 	a.store(8, m(tmp, cxPC), tmpC)
+	c.exitStores()
+}
+
+// exitStores ends an exit, the context in r11 and Context.PC stored:
+// store Context.Insns and the registers the code may have changed, and
+// return to the trampoline.
+func (c *compiler) exitStores() {
+	a := &c.a
 	a.load(8, tmpC, m(regState, stTarget))
 	a.aluRR(aluSub, true, tmpC, regBudget)
 	a.store(8, m(tmp, cxInsns), tmpC)
@@ -507,6 +515,22 @@ func (c *compiler) emitExits() {
 		}
 	}
 	a.ret()
+}
+
+// exitHere emits the whole exit of the EXIT being lowered where it
+// stands, without a stub (a program without calls: its EXITs always
+// exit): the exit code, the EXIT counted, its frame left, Context.PC,
+// then exitStores.
+func (c *compiler) exitHere() {
+	a := &c.a
+	a.storeI(8, m(regState, stExitCode), exitExit)
+	if addback := c.k - c.j - 1; addback != 0 {
+		a.aluRI(aluAdd, true, regBudget, int32(addback))
+	}
+	a.load(8, tmp, m(regState, stCtx))
+	a.aluMI(aluSub, true, m(tmp, cxDepth), 1)
+	a.storeI(8, m(tmp, cxPC), int32(c.pc))
+	c.exitStores()
 }
 
 // lower emits instruction i.

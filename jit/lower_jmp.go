@@ -115,7 +115,7 @@ func (c *compiler) lowerLocalCall(i, target int) {
 func (c *compiler) lowerExit() {
 	a := &c.a
 	if c.noCalls {
-		c.exitTo(exitExit, a.jmp())
+		c.exitHere()
 		return
 	}
 	a.load(8, tmp, m(regState, stCtx))
