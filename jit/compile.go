@@ -396,7 +396,11 @@ func (c *compiler) blockStart(i int) {
 
 // exitTo makes the jump displacement at at reach an exit with code for
 // the current instruction, which has not executed.
-func (c *compiler) exitTo(code int, at int) { c.stubAt(code, at, c.k-c.j) }
+func (c *compiler) exitTo(code int, at int) { c.stubAt(code, at, c.addback()) }
+
+// addback is what an exit before the current instruction adds to the
+// budget: the instructions of the block not executed.
+func (c *compiler) addback() int { return c.k - c.j }
 
 func (c *compiler) stubAt(code, at, addback int) {
 	key := [3]int{c.pc, code, addback}
@@ -524,7 +528,7 @@ func (c *compiler) exitStores() {
 func (c *compiler) exitHere() {
 	a := &c.a
 	a.storeI(8, m(regState, stExitCode), exitExit)
-	if addback := c.k - c.j - 1; addback != 0 {
+	if addback := c.addback() - 1; addback != 0 { // the EXIT counted
 		a.aluRI(aluAdd, true, regBudget, int32(addback))
 	}
 	a.load(8, tmp, m(regState, stCtx))
