@@ -168,17 +168,12 @@ func (e *Engine) Run(c *bpfvm.Context, quantum uint64) (bpfvm.Status, error) {
 	if st.exitCode == exitExit {
 		return bpfvm.StatusExited, nil
 	}
-	return e.resume()
-}
-
-// resume is Run's fast path after its inline entry exited to call out:
-// it serves that exit and continues. It finds c, the code and the target
-// where the fast path left them, so that nothing but e is live across
-// the entry.
-func (e *Engine) resume() (bpfvm.Status, error) {
-	st := &e.st0
-	c := st.ctx
-	cd := e.recent[uintptr(unsafe.Pointer(c.Prog))>>6&15].c
+	// the code exited to call out: serve that exit and continue, with c,
+	// the code and the target found where the fast path left them, so
+	// that nothing but e is live across the entry
+	st = &e.st0
+	c = st.ctx
+	cd = e.recent[uintptr(unsafe.Pointer(c.Prog))>>6&15].c
 	e.depth++
 	s, err := e.run(c, cd, st, st.target, st.target, true)
 	e.depth--
