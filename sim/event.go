@@ -3,8 +3,20 @@ package sim
 import "math/bits"
 
 // Events are ordered by (time, sequence number): two events at the same
-// nanosecond fire in the order they were scheduled. The queue is a 4-ary
-// heap of 16-byte values (no per-event allocation), see qent.
+// nanosecond fire in the order they were scheduled. The queue has three
+// parts, merged by that order on every pop (see eventQueue):
+//
+//   - a 4-ary heap of 16-byte values (no per-event allocation), see qent,
+//     for events at arbitrary times (wakeup timers, closures);
+//   - lanes: FIFOs of events pushed in (time, sequence) order anyway
+//     (scheduler ticks fall on period boundaries, reschedules come a fixed
+//     delay after now), popped in O(1);
+//   - one completion slot per CPU (the burst end of the task it runs),
+//     overwritten when the task is re-armed.
+//
+// The heads of the lanes and the completion slots are the leaves of a
+// winner tree: its root is their minimum, and a pop compares it with the
+// heap's top.
 
 type eventKind uint8
 
@@ -55,6 +67,139 @@ type eventQueue struct {
 	h        []qent
 	payloads []payload
 	free     []uint32 // free slots of payloads, reused last-freed first
+
+	// The winner tree (nil until init: the heap alone): tree[1] is the
+	// minimum of the leaves tree[nleaf+i], i < ncomp the completion slot
+	// of CPU i, ncomp+l the head of lane l; an empty leaf is noEvent. A
+	// leaf's key holds its index in place of a payload slot.
+	tree  []qent
+	nleaf int
+	comp  []compSlot
+	lanes []lane
+	n     int // events in the completion slots and lanes
+}
+
+// noEvent is an empty leaf: after every event.
+var noEvent = qent{at: ^uint64(0), key: ^uint64(0)}
+
+// compSlot is the pending completion of a CPU (kind evTaskDone); task is
+// nil when there is none.
+type compSlot struct {
+	task *Task
+	gen  uint32
+}
+
+// A lane is a ring of events pushed in (time, sequence) order.
+type lane struct {
+	ring    []laneEnt // power-of-two length
+	head, n int
+	last    qent // the last pushed (at, key)
+}
+
+type laneEnt struct {
+	x    qent
+	cpu  int32
+	gen  uint32
+	kind eventKind
+}
+
+// init gives the queue ncomp completion slots and nlanes lanes.
+func (q *eventQueue) init(ncomp, nlanes int) {
+	q.nleaf = 1
+	for q.nleaf < ncomp+nlanes {
+		q.nleaf *= 2
+	}
+	q.tree = make([]qent, 2*q.nleaf)
+	for i := range q.tree {
+		q.tree[i] = noEvent
+	}
+	q.comp = make([]compSlot, ncomp)
+	q.lanes = make([]lane, nlanes)
+}
+
+// set stores x in leaf and recomputes the minima on its path to the root,
+// without branches.
+func (q *eventQueue) set(leaf int, x qent) {
+	t := q.tree
+	i := q.nleaf + leaf
+	t[i] = x
+	for i > 1 {
+		s := t[i^1]
+		mask := -less(&s, &x)
+		x.at ^= (x.at ^ s.at) & mask
+		x.key ^= (x.key ^ s.key) & mask
+		i >>= 1
+		t[i] = x
+	}
+}
+
+// pushLane queues e (sequence number set) in lane l, or in the heap if it
+// would come before the lane's last event.
+func (q *eventQueue) pushLane(l int, e event) {
+	ln := &q.lanes[l]
+	x := qent{at: e.at, key: e.seq<<slotBits | uint64(len(q.comp)+l)}
+	if e.seq >= 1<<(64-slotBits) || ln.n > 0 && less(&x, &ln.last) != 0 {
+		q.push(e)
+		return
+	}
+	if ln.n == len(ln.ring) {
+		ring := make([]laneEnt, max(16, 2*len(ln.ring)))
+		for i := range ln.n {
+			ring[i] = ln.ring[(ln.head+i)&(len(ln.ring)-1)]
+		}
+		ln.ring, ln.head = ring, 0
+	}
+	ln.ring[(ln.head+ln.n)&(len(ln.ring)-1)] = laneEnt{x: x, cpu: e.cpu, gen: e.gen, kind: e.kind}
+	ln.n++
+	ln.last = x
+	q.n++
+	if ln.n == 1 {
+		q.set(len(q.comp)+l, x)
+	}
+}
+
+// setCompletion makes e (kind evTaskDone, sequence number set) the pending
+// completion of CPU e.cpu. The completion it replaces, if any, is returned
+// (ok): the caller drops it or pushes it to the heap.
+func (q *eventQueue) setCompletion(e event) (old event, ok bool) {
+	c := &q.comp[e.cpu]
+	if c.task != nil {
+		x := q.tree[q.nleaf+int(e.cpu)]
+		old, ok = event{at: x.at, seq: x.key >> slotBits, kind: evTaskDone, cpu: e.cpu, task: c.task, gen: c.gen}, true
+		q.n--
+	}
+	if e.seq >= 1<<(64-slotBits) {
+		panic("sim: event queue: more than 2^40 events in one run")
+	}
+	c.task, c.gen = e.task, e.gen
+	q.n++
+	q.set(int(e.cpu), qent{at: e.at, key: e.seq<<slotBits | uint64(e.cpu)})
+	return old, ok
+}
+
+// popTree takes the event at the tree's root.
+func (q *eventQueue) popTree() event {
+	x := q.tree[1]
+	leaf := int(x.key & (1<<slotBits - 1))
+	q.n--
+	if leaf < len(q.comp) {
+		c := &q.comp[leaf]
+		e := event{at: x.at, seq: x.key >> slotBits, kind: evTaskDone, cpu: int32(leaf), task: c.task, gen: c.gen}
+		*c = compSlot{}
+		q.set(leaf, noEvent)
+		return e
+	}
+	ln := &q.lanes[leaf-len(q.comp)]
+	le := &ln.ring[ln.head]
+	e := event{at: x.at, seq: x.key >> slotBits, kind: le.kind, cpu: le.cpu, gen: le.gen}
+	ln.head = (ln.head + 1) & (len(ln.ring) - 1)
+	ln.n--
+	next := noEvent
+	if ln.n > 0 {
+		next = ln.ring[ln.head].x
+	}
+	q.set(leaf, next)
+	return e
 }
 
 // The heap is 4-ary: half the depth of a binary heap and the children of a
@@ -76,10 +221,26 @@ func less(a, b *qent) uint64 {
 	return borrow
 }
 
-func (q *eventQueue) len() int { return len(q.h) }
+func (q *eventQueue) len() int { return len(q.h) + q.n }
 
 // firstAt is the time of the next event; the queue must not be empty.
-func (q *eventQueue) firstAt() uint64 { return q.h[0].at }
+func (q *eventQueue) firstAt() uint64 {
+	if len(q.h) == 0 {
+		return q.tree[1].at
+	}
+	if q.tree != nil {
+		return min(q.h[0].at, q.tree[1].at)
+	}
+	return q.h[0].at
+}
+
+// pop takes the next event; the queue must not be empty.
+func (q *eventQueue) pop() event {
+	if q.n > 0 && (len(q.h) == 0 || less(&q.tree[1], &q.h[0]) != 0) {
+		return q.popTree()
+	}
+	return q.popHeap()
+}
 
 // push and pop move a hole instead of swapping (each level writes one
 // event, not two); the resulting heap is the one swaps would build.
@@ -112,7 +273,7 @@ func (q *eventQueue) push(e event) {
 	h[i] = x
 }
 
-func (q *eventQueue) pop() event {
+func (q *eventQueue) popHeap() event {
 	h := q.h
 	top := h[0]
 	n := len(h) - 1
