@@ -118,7 +118,7 @@ func (q *eventQueue) init(ncomp, nlanes int) {
 }
 
 // set stores x in leaf and recomputes the minima on its path to the root,
-// without branches.
+// up to the first that does not change.
 func (q *eventQueue) set(leaf int, x qent) {
 	t := q.tree
 	i := q.nleaf + leaf
@@ -129,6 +129,9 @@ func (q *eventQueue) set(leaf int, x qent) {
 		x.at ^= (x.at ^ s.at) & mask
 		x.key ^= (x.key ^ s.key) & mask
 		i >>= 1
+		if t[i] == x {
+			return
+		}
 		t[i] = x
 	}
 }

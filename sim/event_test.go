@@ -154,3 +154,84 @@ func BenchmarkEventQueue(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkEventQueueMix is the queue's work in a run of the 384-CPU
+// machine, roughly: each op pops an event and pushes what its handling
+// would (completions re-armed, ticks, reschedules, wakeups), about 1500
+// events pending. "parts" queues them as the simulator does (completion
+// slots, lanes, heap); "heap" all in the heap, stale completions included,
+// as before the lanes and slots.
+//
+//	go test ./sim -run '^$' -bench EventQueueMix
+func BenchmarkEventQueueMix(b *testing.B) {
+	for _, parts := range []bool{true, false} {
+		name := "heap"
+		if parts {
+			name = "parts"
+		}
+		b.Run(name, func(b *testing.B) { benchQueueMix(b, parts) })
+	}
+}
+
+func benchQueueMix(b *testing.B, parts bool) {
+	const ncpu, ntask = 384, 768
+	r := rand.New(rand.NewPCG(1, 2))
+	var q eventQueue
+	if parts {
+		q.init(ncpu, 5)
+	}
+	var seq, now uint64
+	tasks := make([]Task, ntask)
+	gens := make([]uint32, ncpu)
+	exp := func(mean float64) uint64 { return uint64(r.ExpFloat64() * mean) }
+	push := func(e event) { seq++; e.seq = seq; q.push(e) }
+	lane := func(l int, e event) {
+		seq++
+		e.seq = seq
+		if parts {
+			q.pushLane(l, e)
+		} else {
+			q.push(e)
+		}
+	}
+	comp := func(cpu int, at uint64) {
+		seq++
+		gens[cpu]++
+		e := event{at: at, seq: seq, kind: evTaskDone, cpu: int32(cpu), task: &tasks[cpu], gen: gens[cpu]}
+		if parts {
+			q.setCompletion(e)
+		} else {
+			q.push(e)
+		}
+	}
+	for i := range ncpu {
+		comp(i, exp(1e6))
+		lane(0, event{at: 1e6, kind: evTick, cpu: int32(i)})
+	}
+	for i := ncpu; i < ntask; i++ {
+		push(event{at: exp(3e6), kind: evWake, task: &tasks[i]})
+	}
+	for b.Loop() {
+		e := q.pop()
+		now = e.at
+		switch e.kind {
+		case evTaskDone:
+			if e.gen != gens[e.cpu] {
+				break // stale (heap only)
+			}
+			if r.IntN(2) == 0 {
+				push(event{at: now + exp(3e6), kind: evWake, task: e.task})
+				lane(1, event{at: now + 1000, kind: evResched, cpu: e.cpu})
+			} else {
+				comp(int(e.cpu), now+exp(1e6))
+			}
+		case evTick:
+			lane(0, event{at: (now/1e6 + 1) * 1e6, kind: evTick, cpu: e.cpu})
+			comp(int(e.cpu), now+exp(1e6))
+		case evWake:
+			lane(3, event{at: now + 2000, kind: evResched, cpu: int32(r.IntN(ncpu))})
+		case evResched:
+			comp(int(e.cpu), now+exp(1e6))
+		}
+	}
+}
