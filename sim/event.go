@@ -14,9 +14,9 @@ import "math/bits"
 //   - one completion slot per CPU (the burst end of the task it runs),
 //     overwritten when the task is re-armed.
 //
-// The heads of the lanes and the completion slots are the leaves of a
-// winner tree: its root is their minimum, and a pop compares it with the
-// heap's top.
+// The completion slots are the leaves of a winner tree, whose root is their
+// minimum; a pop takes the first of that root, the lanes' first head and
+// the heap's top.
 
 type eventKind uint8
 
@@ -68,15 +68,18 @@ type eventQueue struct {
 	payloads []payload
 	free     []uint32 // free slots of payloads, reused last-freed first
 
-	// The winner tree (nil until init: the heap alone): tree[1] is the
-	// minimum of the leaves tree[nleaf+i], i < ncomp the completion slot
-	// of CPU i, ncomp+l the head of lane l; an empty leaf is noEvent. A
-	// leaf's key holds its index in place of a payload slot.
+	// The completion slots' winner tree (nil until init: the heap alone):
+	// tree[1] is the minimum of the leaves tree[nleaf+i], the completion
+	// slot of CPU i; an empty leaf is noEvent. A leaf's key holds the CPU
+	// in place of a payload slot.
 	tree  []qent
 	nleaf int
 	comp  []compSlot
-	lanes []lane
-	n     int // events in the completion slots and lanes
+	// The lanes, and the first of their heads (noEvent if all are empty).
+	lanes    []lane
+	laneMin  qent
+	laneBest int
+	n        int // events in the completion slots and lanes
 }
 
 // noEvent is an empty leaf: after every event.
@@ -106,7 +109,7 @@ type laneEnt struct {
 // init gives the queue ncomp completion slots and nlanes lanes.
 func (q *eventQueue) init(ncomp, nlanes int) {
 	q.nleaf = 1
-	for q.nleaf < ncomp+nlanes {
+	for q.nleaf < ncomp {
 		q.nleaf *= 2
 	}
 	q.tree = make([]qent, 2*q.nleaf)
@@ -115,24 +118,29 @@ func (q *eventQueue) init(ncomp, nlanes int) {
 	}
 	q.comp = make([]compSlot, ncomp)
 	q.lanes = make([]lane, nlanes)
+	q.laneMin = noEvent
 }
 
-// set stores x in leaf and recomputes the minima on its path to the root,
-// up to the first that does not change.
-func (q *eventQueue) set(leaf int, x qent) {
+// set stores (at, key) in leaf and recomputes the minima on its path to
+// the root, up to the first that does not change. The comparisons are
+// less's, on values (registers, not memory).
+func (q *eventQueue) set(leaf int, at, key uint64) {
 	t := q.tree
 	i := q.nleaf + leaf
-	t[i] = x
+	t[i] = qent{at: at, key: key}
 	for i > 1 {
 		s := t[i^1]
-		mask := -less(&s, &x)
-		x.at ^= (x.at ^ s.at) & mask
-		x.key ^= (x.key ^ s.key) & mask
+		_, b := bits.Sub64(s.key, key, 0)
+		_, b = bits.Sub64(s.at, at, b)
+		mask := -b // all ones if s fires first
+		at ^= (at ^ s.at) & mask
+		key ^= (key ^ s.key) & mask
 		i >>= 1
-		if t[i] == x {
+		p := &t[i]
+		if p.at == at && p.key == key {
 			return
 		}
-		t[i] = x
+		p.at, p.key = at, key
 	}
 }
 
@@ -140,7 +148,7 @@ func (q *eventQueue) set(leaf int, x qent) {
 // would come before the lane's last event.
 func (q *eventQueue) pushLane(l int, e event) {
 	ln := &q.lanes[l]
-	x := qent{at: e.at, key: e.seq<<slotBits | uint64(len(q.comp)+l)}
+	x := qent{at: e.at, key: e.seq << slotBits}
 	if e.seq >= 1<<(64-slotBits) || ln.n > 0 && less(&x, &ln.last) != 0 {
 		q.push(e)
 		return
@@ -156,8 +164,8 @@ func (q *eventQueue) pushLane(l int, e event) {
 	ln.n++
 	ln.last = x
 	q.n++
-	if ln.n == 1 {
-		q.set(len(q.comp)+l, x)
+	if ln.n == 1 && less(&x, &q.laneMin) != 0 {
+		q.laneMin, q.laneBest = x, l
 	}
 }
 
@@ -176,32 +184,36 @@ func (q *eventQueue) setCompletion(e event) (old event, ok bool) {
 	}
 	c.task, c.gen = e.task, e.gen
 	q.n++
-	q.set(int(e.cpu), qent{at: e.at, key: e.seq<<slotBits | uint64(e.cpu)})
+	q.set(int(e.cpu), e.at, e.seq<<slotBits|uint64(e.cpu))
 	return old, ok
 }
 
-// popTree takes the event at the tree's root.
-func (q *eventQueue) popTree() event {
+// popComp takes the completion at the tree's root.
+func (q *eventQueue) popComp() event {
 	x := q.tree[1]
-	leaf := int(x.key & (1<<slotBits - 1))
+	cpu := int(x.key & (1<<slotBits - 1))
 	q.n--
-	if leaf < len(q.comp) {
-		c := &q.comp[leaf]
-		e := event{at: x.at, seq: x.key >> slotBits, kind: evTaskDone, cpu: int32(leaf), task: c.task, gen: c.gen}
-		*c = compSlot{}
-		q.set(leaf, noEvent)
-		return e
-	}
-	ln := &q.lanes[leaf-len(q.comp)]
+	c := &q.comp[cpu]
+	e := event{at: x.at, seq: x.key >> slotBits, kind: evTaskDone, cpu: int32(cpu), task: c.task, gen: c.gen}
+	*c = compSlot{}
+	q.set(cpu, noEvent.at, noEvent.key)
+	return e
+}
+
+// popLane takes the first head of the lanes.
+func (q *eventQueue) popLane() event {
+	ln := &q.lanes[q.laneBest]
 	le := &ln.ring[ln.head]
-	e := event{at: x.at, seq: x.key >> slotBits, kind: le.kind, cpu: le.cpu, gen: le.gen}
+	e := event{at: le.x.at, seq: le.x.key >> slotBits, kind: le.kind, cpu: le.cpu, gen: le.gen}
 	ln.head = (ln.head + 1) & (len(ln.ring) - 1)
 	ln.n--
-	next := noEvent
-	if ln.n > 0 {
-		next = ln.ring[ln.head].x
+	q.n--
+	q.laneMin = noEvent
+	for l := range q.lanes {
+		if ln := &q.lanes[l]; ln.n > 0 && less(&ln.ring[ln.head].x, &q.laneMin) != 0 {
+			q.laneMin, q.laneBest = ln.ring[ln.head].x, l
+		}
 	}
-	q.set(leaf, next)
 	return e
 }
 
@@ -228,21 +240,33 @@ func (q *eventQueue) len() int { return len(q.h) + q.n }
 
 // firstAt is the time of the next event; the queue must not be empty.
 func (q *eventQueue) firstAt() uint64 {
-	if len(q.h) == 0 {
-		return q.tree[1].at
+	at := ^uint64(0)
+	if len(q.h) > 0 {
+		at = q.h[0].at
 	}
-	if q.tree != nil {
-		return min(q.h[0].at, q.tree[1].at)
+	if q.n > 0 {
+		at = min(at, q.tree[1].at, q.laneMin.at)
 	}
-	return q.h[0].at
+	return at
 }
 
 // pop takes the next event; the queue must not be empty.
 func (q *eventQueue) pop() event {
-	if q.n > 0 && (len(q.h) == 0 || less(&q.tree[1], &q.h[0]) != 0) {
-		return q.popTree()
+	if q.n == 0 {
+		return q.popHeap()
 	}
-	return q.popHeap()
+	lane := less(&q.laneMin, &q.tree[1]) != 0
+	first := &q.tree[1]
+	if lane {
+		first = &q.laneMin
+	}
+	if len(q.h) > 0 && less(&q.h[0], first) != 0 {
+		return q.popHeap()
+	}
+	if lane {
+		return q.popLane()
+	}
+	return q.popComp()
 }
 
 // push and pop move a hole instead of swapping (each level writes one

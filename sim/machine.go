@@ -366,9 +366,18 @@ func (m *Machine) Events() uint64 { return m.events + m.ghosts }
 // the same name always yields the same sequence, whatever other streams
 // are drawn from.
 func (m *Machine) Rand(name string) *rand.Rand {
+	r := new(rand.Rand)
+	m.randIn(name, r, new(rand.PCG))
+	return r
+}
+
+// randIn makes *r the stream Rand(name) returns, on *src: the caller
+// keeps both where it likes.
+func (m *Machine) randIn(name string, r *rand.Rand, src *rand.PCG) {
 	h := fnv.New64a()
 	h.Write([]byte(name))
-	return rand.New(rand.NewPCG(m.P.Seed, h.Sum64()))
+	src.Seed(m.P.Seed, h.Sum64())
+	*r = *rand.New(src)
 }
 
 func (m *Machine) push(e event) {

@@ -168,21 +168,28 @@ const (
 // NewSampler returns a sampler of d drawing from r. The distributions are
 // gonum's distuv, always given r as their source (never the global one).
 func (d Dist) NewSampler(r *rand.Rand) *Sampler {
-	s := &Sampler{d: d, src: r}
+	s := new(Sampler)
+	d.initSampler(s, r)
+	return s
+}
+
+// initSampler makes *s a sampler of d drawing from r.
+func (d Dist) initSampler(s *Sampler, r *rand.Rand) {
+	*s = Sampler{d: d, src: r}
 	if r != nil {
 		switch d.Kind {
 		case DistExp: // distuv.Exponential
 			s.kind, s.p0 = sampleExp, 1/d.Mean
-			return s
+			return
 		case DistUniform: // distuv.Uniform
 			s.kind, s.p0, s.p1 = sampleUniform, d.Min, d.Max
-			return s
+			return
 		case DistNormal: // distuv.Normal
 			s.kind, s.p0, s.p1 = sampleNormal, d.Mean, d.Stddev
-			return s
+			return
 		case DistLogNormal: // distuv.LogNormal
 			s.kind, s.p0, s.p1 = sampleLogNormal, d.Mu, d.Sigma
-			return s
+			return
 		}
 	}
 	switch d.Kind {
@@ -202,7 +209,6 @@ func (d Dist) NewSampler(r *rand.Rand) *Sampler {
 	if s.rnd != nil {
 		s.kind = sampleRander
 	}
-	return s
 }
 
 // Sample returns the next duration in ns.
