@@ -75,8 +75,10 @@ type eventQueue struct {
 	tree  []qent
 	nleaf int
 	comp  []compSlot
-	// The lanes, and the first of their heads (noEvent if all are empty).
+	// The lanes, their heads (noEvent for an empty lane) and the first
+	// of them, lane laneBest's.
 	lanes    []lane
+	heads    []qent
 	laneMin  qent
 	laneBest int
 	n        int // events in the completion slots and lanes
@@ -118,6 +120,10 @@ func (q *eventQueue) init(ncomp, nlanes int) {
 	}
 	q.comp = make([]compSlot, ncomp)
 	q.lanes = make([]lane, nlanes)
+	q.heads = make([]qent, nlanes)
+	for l := range q.heads {
+		q.heads[l] = noEvent
+	}
 	q.laneMin = noEvent
 }
 
@@ -164,8 +170,11 @@ func (q *eventQueue) pushLane(l int, e event) {
 	ln.n++
 	ln.last = x
 	q.n++
-	if ln.n == 1 && less(&x, &q.laneMin) != 0 {
-		q.laneMin, q.laneBest = x, l
+	if ln.n == 1 {
+		q.heads[l] = x
+		if less(&x, &q.laneMin) != 0 {
+			q.laneMin, q.laneBest = x, l
+		}
 	}
 }
 
@@ -208,12 +217,17 @@ func (q *eventQueue) popLane() event {
 	ln.head = (ln.head + 1) & (len(ln.ring) - 1)
 	ln.n--
 	q.n--
-	q.laneMin = noEvent
-	for l := range q.lanes {
-		if ln := &q.lanes[l]; ln.n > 0 && less(&ln.ring[ln.head].x, &q.laneMin) != 0 {
-			q.laneMin, q.laneBest = ln.ring[ln.head].x, l
-		}
+	h := q.heads
+	h[q.laneBest] = noEvent
+	if ln.n > 0 {
+		h[q.laneBest] = ln.ring[ln.head].x
 	}
+	best := 0
+	for l := 1; l < len(h); l++ {
+		b := int(less(&h[l], &h[best]))
+		best += (l - best) * b
+	}
+	q.laneMin, q.laneBest = h[best], best
 	return e
 }
 
