@@ -1078,7 +1078,7 @@ func (m *Machine) pushArms() {
 			m.pushCompletion(event{at: a.at, seq: a.seq, kind: evTaskDone, cpu: a.cpu, task: t, gen: a.gen})
 		}
 	}
-	clear(m.arms)
+	// not cleared: the tasks live as long as the machine (m.tasks)
 	m.arms = m.arms[:0]
 }
 
