@@ -75,6 +75,11 @@ type eventQueue struct {
 	tree  []qent
 	nleaf int
 	comp  []compSlot
+	// vacant is 1 + the CPU whose completion popComp took but whose leaf
+	// still holds it (0: none): the CPU usually gets its next completion
+	// in the same event, which then updates the tree once instead of
+	// twice. pop and firstAt empty the leaf first if it did not.
+	vacant int
 	// The lanes, their heads (noEvent for an empty lane) and the first
 	// of them, lane laneBest's.
 	lanes    []lane
@@ -183,6 +188,9 @@ func (q *eventQueue) pushLane(l int, e event) {
 // (ok): the caller drops it or pushes it to the heap.
 func (q *eventQueue) setCompletion(e event) (old event, ok bool) {
 	c := &q.comp[e.cpu]
+	if q.vacant == int(e.cpu)+1 {
+		q.vacant = 0 // c.task is nil: the leaf's value is taken
+	}
 	if c.task != nil {
 		x := q.tree[q.nleaf+int(e.cpu)]
 		old, ok = event{at: x.at, seq: x.key >> slotBits, kind: evTaskDone, cpu: e.cpu, task: c.task, gen: c.gen}, true
@@ -205,8 +213,14 @@ func (q *eventQueue) popComp() event {
 	c := &q.comp[cpu]
 	e := event{at: x.at, seq: x.key >> slotBits, kind: evTaskDone, cpu: int32(cpu), task: c.task, gen: c.gen}
 	*c = compSlot{}
-	q.set(cpu, noEvent.at, noEvent.key)
+	q.vacant = cpu + 1
 	return e
+}
+
+// fill empties the vacant leaf.
+func (q *eventQueue) fill() {
+	q.set(q.vacant-1, noEvent.at, noEvent.key)
+	q.vacant = 0
 }
 
 // popLane takes the first head of the lanes.
@@ -254,6 +268,9 @@ func (q *eventQueue) len() int { return len(q.h) + q.n }
 
 // firstAt is the time of the next event; the queue must not be empty.
 func (q *eventQueue) firstAt() uint64 {
+	if q.vacant != 0 {
+		q.fill()
+	}
 	at := ^uint64(0)
 	if len(q.h) > 0 {
 		at = q.h[0].at
@@ -266,6 +283,9 @@ func (q *eventQueue) firstAt() uint64 {
 
 // pop takes the next event; the queue must not be empty.
 func (q *eventQueue) pop() event {
+	if q.vacant != 0 {
+		q.fill()
+	}
 	if q.n == 0 {
 		return q.popHeap()
 	}
