@@ -179,6 +179,7 @@ type Machine struct {
 	// that would have been popped (and done nothing) before the end of
 	// the run: Events counts them as before (pushCompletion).
 	ghosts     uint64
+	endAt      uint64 // the time of evEnd
 	endSeq     uint64 // the sequence number of evEnd (0 before it is pushed)
 	dspWaits   uint64 // dispatch flushes that waited for an enqueue
 	Metrics    Metrics
@@ -308,7 +309,7 @@ func NewMachine(p Params, sched Scheduler) (*Machine, error) {
 		}
 	}
 	m.push(event{at: p.Duration, kind: evEnd})
-	m.endSeq = m.seq
+	m.endAt, m.endSeq = p.Duration, m.seq
 	m.armWindow()
 	m.armWatchdog()
 	m.armNoise()
@@ -421,7 +422,7 @@ func (m *Machine) pushCompletion(e event) {
 		m.evq.push(old)
 		return
 	}
-	if old.at < m.P.Duration || old.at == m.P.Duration && old.seq < m.endSeq {
+	if old.at < m.endAt || old.at == m.endAt && old.seq < m.endSeq {
 		m.ghosts++
 	}
 }
