@@ -113,9 +113,15 @@ type compiler struct {
 	valid  []bool
 	leader []bool
 	blockN []int // at leaders: instructions in the block
-	pos    []int // native offset of each pc's code (n+1)
-	jumps  []struct{ at, pc int }
-	stubs  []stub
+	// at leaders: check the budget here (checkpoint), and the most
+	// instructions a path from here executes before the next checkpoint
+	// or an exit (see budgets)
+	ckpt     []bool
+	need     []int
+	entryPos []int // native offset of a leader's entry stub, or -1
+	pos      []int // native offset of each pc's code (n+1)
+	jumps    []struct{ at, pc int }
+	stubs    []stub
 	// stubIdx finds the stub of an exit (pc, code, addback)
 	stubIdx map[[3]int]int
 	// the program never writes r10: stack accesses through it with a
@@ -131,6 +137,7 @@ type compiler struct {
 	tableAt    []int // lea displacements to patch with the table's address
 	r1Map      int   // the map the last LD_IMM64 into r1 loaded, or -1 (lower_native.go)
 	keep       []any
+	size       int // bytes of code before the entry table
 }
 
 // next returns the index after instruction i.
@@ -218,6 +225,125 @@ func (c *compiler) analyse() {
 		}
 	}
 	c.blockN[n] = 1
+	c.budgets()
+}
+
+// maxNeed bounds the instructions a checkpoint checks for: when the
+// budget is short of a checkpoint's need, the interpreter runs the rest of
+// the quantum, so a large need would hand short quanta to it.
+const maxNeed = 32
+
+// budgets chooses the blocks that check the budget (checkpoints) and what
+// each checks for. Every block subtracts its instruction count on entry,
+// so Context.Insns stays exact; only checkpoints compare the budget, with
+// need, the most instructions any path from there executes before it
+// reaches the next checkpoint or leaves the code (an exit ends a path:
+// Go re-enters through the entry table, whose entries at other blocks
+// check their need first). Checkpoints: instruction 0, subprogram starts
+// and call targets, the targets of backward jumps (so every loop has
+// one), the end sentinel and wild jumps' blocks, and a block's successors
+// when its need would exceed maxNeed. Every other successor of a block
+// lies after it, so need is computed in one backward pass.
+func (c *compiler) budgets() {
+	p, n := c.p, c.n
+	c.ckpt = make([]bool, n+1)
+	c.need = make([]int, n+1)
+	c.ckpt[0], c.ckpt[n] = true, true
+	for _, f := range p.Funcs {
+		if f.Start >= 0 && f.Start < n {
+			c.ckpt[f.Start] = true
+		}
+	}
+	var starts []int
+	for i := 0; i < n; i = c.next(i) {
+		if c.leader[i] {
+			starts = append(starts, i)
+		}
+		if c.valid[i] && p.Insns[i].IsLdImm64() && i+1 < n && c.leader[i+1] {
+			c.ckpt[i+1] = true // out of line
+			c.need[i+1] = 1
+		}
+	}
+	c.need[n] = 1
+	// the successors of the block whose last instruction is l: the next
+	// leader when it falls through (ft), a jump target (t >= 0)
+	succ := func(l int) (ft bool, t int) {
+		in := p.Insns[l]
+		t = -1
+		if !c.valid[l] {
+			return false, -1
+		}
+		switch cls := in.Class(); {
+		case cls == bpfvm.ClassLD && !in.IsLdImm64():
+			return false, -1 // exits to the interpreter
+		case cls == bpfvm.ClassJMP || cls == bpfvm.ClassJMP32:
+			switch op := in.Op & 0xf0; {
+			case op == bpfvm.JmpEXIT:
+				return false, -1
+			case op == bpfvm.JmpCALL && isCallX(in):
+				return false, -1
+			case op == bpfvm.JmpCALL && in.Src == bpfvm.CallLocal:
+				t = c.target(l, int64(in.Imm))
+				c.ckpt[t] = true
+				return false, t // returns through the entry table
+			case op == bpfvm.JmpCALL:
+				return true, -1
+			case op == bpfvm.JmpJA && cls == bpfvm.ClassJMP32:
+				return false, c.target(l, int64(in.Imm))
+			case op == bpfvm.JmpJA:
+				return false, c.target(l, int64(in.Off))
+			default: // conditional jumps, may_goto
+				return true, c.target(l, int64(in.Off))
+			}
+		}
+		return true, -1
+	}
+	// backward jumps and calls mark their targets first
+	for k, b := range starts {
+		end := n
+		if k+1 < len(starts) {
+			end = starts[k+1]
+		}
+		l := b
+		for i := b; i < end; i = c.next(i) {
+			l = i
+		}
+		if _, t := succ(l); t >= 0 && t <= l {
+			c.ckpt[t] = true
+		}
+	}
+	for k := len(starts) - 1; k >= 0; k-- {
+		b := starts[k]
+		end := n
+		if k+1 < len(starts) {
+			end = starts[k+1]
+		}
+		l := b
+		for i := b; i < end; i = c.next(i) {
+			l = i
+		}
+		ft, t := succ(l)
+		var ss []int
+		if ft {
+			ss = append(ss, c.next(l))
+		}
+		if t >= 0 {
+			ss = append(ss, t)
+		}
+		most := 0
+		for _, s := range ss {
+			if !c.ckpt[s] {
+				most = max(most, c.need[s])
+			}
+		}
+		if c.blockN[b]+most > maxNeed {
+			for _, s := range ss {
+				c.ckpt[s] = true
+			}
+			most = 0
+		}
+		c.need[b] = c.blockN[b] + most
+	}
 }
 
 // regsWritten is the set of BPF registers (bit r) whose host registers
@@ -272,6 +398,29 @@ func compile(vm *bpfvm.VM, p *bpfvm.Program) (*code, error) {
 		return nil, fmt.Errorf("jit: %s has no instructions", p.Name)
 	}
 	c := &compiler{vm: vm, p: p, n: len(p.Insns), r1Map: -1}
+	b, _ := c.assemble()
+	x, err := newExecMem(b)
+	if err != nil {
+		return nil, fmt.Errorf("jit: %s: %w", p.Name, err)
+	}
+	cd := &code{exec: x, entry: x.addr(), leader: c.leader, size: c.size, keep: c.keep, refAt: make([]int32, c.n)}
+	if vm != nil && vm.Registry != nil {
+		cd.reg, cd.gen = vm.Registry, vm.Registry.Gen()
+	}
+	for i := range cd.refAt {
+		cd.refAt[i] = -1
+		if in := p.Insns[i]; in.Op&0x0f == bpfvm.ClassJMP|bpfvm.SrcK && in.Op&0xf0 == bpfvm.JmpCALL && in.Src != bpfvm.CallLocal {
+			cd.refAt[i] = int32(len(cd.refs))
+			cd.refs = append(cd.refs, bpfvm.FuncRef{})
+		}
+	}
+	cd.took = time.Since(t0) // wall clock: display only
+	return cd, nil           // wall clock: display only
+}
+
+// assemble generates the machine code of c.p: the code, then the entry
+// table. It returns the bytes and the native offset of each instruction.
+func (c *compiler) assemble() ([]byte, []int) {
 	c.analyse()
 	c.pos = make([]int, c.n+1)
 	for i := range c.pos {
@@ -305,6 +454,13 @@ func compile(vm *bpfvm.VM, p *bpfvm.Program) (*code, error) {
 			c.exitTo(exitStep, c.a.jmp())
 		}
 	}
+	c.entryPos = make([]int, c.n+1)
+	for i := range c.entryPos {
+		c.entryPos[i] = -1
+		if c.pos[i] >= 0 && c.leader[i] && !c.ckpt[i] {
+			c.entryStub(i)
+		}
+	}
 	c.emitExits()
 	for _, j := range c.jumps {
 		c.a.patch(j.at, c.pos[j.pc])
@@ -314,9 +470,13 @@ func compile(vm *bpfvm.VM, p *bpfvm.Program) (*code, error) {
 		c.a.byte1(0xcc)
 	}
 	table := c.a.len()
+	c.size = table
 	for i := 0; i <= c.n; i++ {
 		off := 0
-		if c.pos[i] >= 0 {
+		switch {
+		case c.entryPos[i] >= 0:
+			off = c.entryPos[i] - table
+		case c.pos[i] >= 0:
 			off = c.pos[i] - table
 		}
 		c.a.u32(uint32(int32(off)))
@@ -324,30 +484,33 @@ func compile(vm *bpfvm.VM, p *bpfvm.Program) (*code, error) {
 	for _, at := range c.tableAt {
 		c.a.patch(at, table)
 	}
-	x, err := newExecMem(c.a.b)
-	if err != nil {
-		return nil, fmt.Errorf("jit: %s: %w", p.Name, err)
-	}
-	cd := &code{exec: x, entry: x.addr(), leader: c.leader, size: table, keep: c.keep, refAt: make([]int32, c.n)}
-	if vm != nil && vm.Registry != nil {
-		cd.reg, cd.gen = vm.Registry, vm.Registry.Gen()
-	}
-	for i := range cd.refAt {
-		cd.refAt[i] = -1
-		if in := p.Insns[i]; in.Op&0x0f == bpfvm.ClassJMP|bpfvm.SrcK && in.Op&0xf0 == bpfvm.JmpCALL && in.Src != bpfvm.CallLocal {
-			cd.refAt[i] = int32(len(cd.refs))
-			cd.refs = append(cd.refs, bpfvm.FuncRef{})
-		}
-	}
-	cd.took = time.Since(t0) // wall clock: display only
-	return cd, nil           // wall clock: display only
+	return c.a.b, c.pos
 }
 
 // blockStart emits the budget check of the block starting at i.
 func (c *compiler) blockStart(i int) {
 	c.k, c.j = c.blockN[i], 0
+	switch {
+	case !c.ckpt[i]:
+	case c.need[i] == c.k:
+		c.a.aluRI(aluSub, true, regBudget, int32(c.k))
+		c.stubAt(exitBudget, c.a.jcc(ccB), c.k)
+		return
+	default:
+		c.a.aluRI(aluCmp, true, regBudget, int32(c.need[i]))
+		c.stubAt(exitBudget, c.a.jcc(ccB), 0)
+	}
 	c.a.aluRI(aluSub, true, regBudget, int32(c.k))
-	c.stubAt(exitBudget, c.a.jcc(ccB), c.k)
+}
+
+// entryStub emits the entry of a block that is not a checkpoint, for the
+// entry table: check the block's need, then jump to it.
+func (c *compiler) entryStub(i int) {
+	c.pc = i
+	c.entryPos[i] = c.a.len()
+	c.a.aluRI(aluCmp, true, regBudget, int32(c.need[i]))
+	c.stubAt(exitBudget, c.a.jcc(ccB), 0)
+	c.jumpTo(-1, i)
 }
 
 // exitTo makes the jump displacement at at reach an exit with code for
