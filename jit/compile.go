@@ -118,8 +118,12 @@ type compiler struct {
 	// or an exit (see budgets)
 	ckpt     []bool
 	need     []int
-	entryPos []int // native offset of a leader's entry stub, or -1
-	pos      []int // native offset of each pc's code (n+1)
+	pend     []int  // at leaders: instructions executed, not yet subtracted
+	charges  []bool // at leaders: the block subtracts pend and its own
+	entryPos []int  // native offset of a leader's entry stub, or -1
+	charged  bool   // the current block charges (charges[its start])
+	pendIn   int    // the current block's pend
+	pos      []int  // native offset of each pc's code (n+1)
 	jumps    []struct{ at, pc int }
 	stubs    []stub
 	// stubIdx finds the stub of an exit (pc, code, addback)
@@ -233,117 +237,148 @@ func (c *compiler) analyse() {
 // the quantum, so a large need would hand short quanta to it.
 const maxNeed = 32
 
-// budgets chooses the blocks that check the budget (checkpoints) and what
-// each checks for. Every block subtracts its instruction count on entry,
-// so Context.Insns stays exact; only checkpoints compare the budget, with
-// need, the most instructions any path from there executes before it
-// reaches the next checkpoint or leaves the code (an exit ends a path:
-// Go re-enters through the entry table, whose entries at other blocks
-// check their need first). Checkpoints: instruction 0, subprogram starts
-// and call targets, the targets of backward jumps (so every loop has
-// one), the end sentinel and wild jumps' blocks, and a block's successors
-// when its need would exceed maxNeed. Every other successor of a block
-// lies after it, so need is computed in one backward pass.
+// budgets decides where the generated code counts instructions and checks
+// the budget (register r10, the instructions left):
+//
+//   - Checkpoints compare the budget with need, the most instructions any
+//     path from there executes before it reaches the next checkpoint or
+//     leaves the code (an exit ends a path: Go re-enters through the entry
+//     table, whose entries at other blocks check their need first).
+//     Checkpoints: instruction 0, subprogram starts and call targets, the
+//     targets of backward jumps (so every loop has one), the end sentinel
+//     and wild jumps' blocks, and a block's successors when its need would
+//     exceed maxNeed. Every other successor of a block lies after it, so
+//     need is computed in one backward pass.
+//   - Counting is deferred along paths: a block subtracts (charges) the
+//     instructions executed since the last charge only when one of its
+//     successors is a checkpoint or is reached from more than one block
+//     (or it has none in the code); the others pass their count on
+//     (pend, the instructions executed and not yet subtracted, is the same
+//     on every path into a block). Exits add back or subtract the
+//     difference (compiler.addback), entry stubs add a block's pend, so
+//     Context.Insns is exact wherever the code leaves.
 func (c *compiler) budgets() {
 	p, n := c.p, c.n
 	c.ckpt = make([]bool, n+1)
 	c.need = make([]int, n+1)
+	c.pend = make([]int, n+1)
+	c.charges = make([]bool, n+1)
 	c.ckpt[0], c.ckpt[n] = true, true
+	c.charges[n] = true
 	for _, f := range p.Funcs {
 		if f.Start >= 0 && f.Start < n {
 			c.ckpt[f.Start] = true
 		}
 	}
-	var starts []int
+	// the blocks in order: start, last instruction, whether it falls
+	// through to the next leader, its jump target in the code (or -1)
+	type block struct {
+		start, last int
+		ft          bool
+		t           int
+	}
+	var bs []block
 	for i := 0; i < n; i = c.next(i) {
 		if c.leader[i] {
-			starts = append(starts, i)
+			bs = append(bs, block{start: i})
 		}
+		bs[len(bs)-1].last = i
 		if c.valid[i] && p.Insns[i].IsLdImm64() && i+1 < n && c.leader[i+1] {
-			c.ckpt[i+1] = true // out of line
+			c.ckpt[i+1], c.charges[i+1] = true, true // out of line
 			c.need[i+1] = 1
 		}
 	}
 	c.need[n] = 1
-	// the successors of the block whose last instruction is l: the next
-	// leader when it falls through (ft), a jump target (t >= 0)
-	succ := func(l int) (ft bool, t int) {
-		in := p.Insns[l]
-		t = -1
-		if !c.valid[l] {
-			return false, -1
+	preds := make([]int, n+1)
+	for k := range bs {
+		b := &bs[k]
+		b.ft, b.t = c.succ(b.last)
+		if b.ft {
+			preds[c.next(b.last)]++
 		}
-		switch cls := in.Class(); {
-		case cls == bpfvm.ClassLD && !in.IsLdImm64():
-			return false, -1 // exits to the interpreter
-		case cls == bpfvm.ClassJMP || cls == bpfvm.ClassJMP32:
-			switch op := in.Op & 0xf0; {
-			case op == bpfvm.JmpEXIT:
-				return false, -1
-			case op == bpfvm.JmpCALL && isCallX(in):
-				return false, -1
-			case op == bpfvm.JmpCALL && in.Src == bpfvm.CallLocal:
-				t = c.target(l, int64(in.Imm))
-				c.ckpt[t] = true
-				return false, t // returns through the entry table
-			case op == bpfvm.JmpCALL:
-				return true, -1
-			case op == bpfvm.JmpJA && cls == bpfvm.ClassJMP32:
-				return false, c.target(l, int64(in.Imm))
-			case op == bpfvm.JmpJA:
-				return false, c.target(l, int64(in.Off))
-			default: // conditional jumps, may_goto
-				return true, c.target(l, int64(in.Off))
-			}
+		if b.t >= 0 && (!b.ft || b.t != c.next(b.last)) {
+			preds[b.t]++
 		}
-		return true, -1
-	}
-	// backward jumps and calls mark their targets first
-	for k, b := range starts {
-		end := n
-		if k+1 < len(starts) {
-			end = starts[k+1]
-		}
-		l := b
-		for i := b; i < end; i = c.next(i) {
-			l = i
-		}
-		if _, t := succ(l); t >= 0 && t <= l {
-			c.ckpt[t] = true
+		if b.t >= 0 && b.t <= b.last {
+			c.ckpt[b.t] = true
 		}
 	}
-	for k := len(starts) - 1; k >= 0; k-- {
-		b := starts[k]
-		end := n
-		if k+1 < len(starts) {
-			end = starts[k+1]
-		}
-		l := b
-		for i := b; i < end; i = c.next(i) {
-			l = i
-		}
-		ft, t := succ(l)
-		var ss []int
-		if ft {
-			ss = append(ss, c.next(l))
-		}
-		if t >= 0 {
-			ss = append(ss, t)
-		}
+	for k := len(bs) - 1; k >= 0; k-- {
+		b := bs[k]
 		most := 0
-		for _, s := range ss {
-			if !c.ckpt[s] {
-				most = max(most, c.need[s])
-			}
+		if b.ft && !c.ckpt[c.next(b.last)] {
+			most = c.need[c.next(b.last)]
 		}
-		if c.blockN[b]+most > maxNeed {
-			for _, s := range ss {
-				c.ckpt[s] = true
+		if b.t >= 0 && !c.ckpt[b.t] {
+			most = max(most, c.need[b.t])
+		}
+		if c.blockN[b.start]+most > maxNeed {
+			if b.ft {
+				c.ckpt[c.next(b.last)] = true
+			}
+			if b.t >= 0 {
+				c.ckpt[b.t] = true
 			}
 			most = 0
 		}
-		c.need[b] = c.blockN[b] + most
+		c.need[b.start] = c.blockN[b.start] + most
 	}
+	// a block entered only from the one before it (or the one jumping to
+	// it) takes its pend; the others start counting afresh
+	alone := func(s int) bool { return !c.ckpt[s] && preds[s] == 1 }
+	for _, b := range bs {
+		nx := c.next(b.last)
+		ch := !b.ft && b.t < 0 || b.ft && !alone(nx) || b.t >= 0 && !alone(b.t)
+		c.charges[b.start] = ch
+		out := 0
+		if !ch {
+			out = c.pend[b.start] + c.blockN[b.start]
+		}
+		if b.ft {
+			c.pend[nx] = out
+		}
+		if b.t >= 0 {
+			c.pend[b.t] = out
+		}
+	}
+}
+
+// succ returns the successors in the code of the block whose last
+// instruction is l: whether it falls through to the next leader, and the
+// target of its jump or call (-1: none). Exits, returns and callx have
+// none (the code leaves, or returns through the entry table).
+func (c *compiler) succ(l int) (ft bool, t int) {
+	in := c.p.Insns[l]
+	if !c.valid[l] {
+		return false, -1
+	}
+	switch cls := in.Class(); {
+	case cls == bpfvm.ClassLD && !in.IsLdImm64():
+		return false, -1 // exits to the interpreter
+	case cls == bpfvm.ClassJMP || cls == bpfvm.ClassJMP32:
+		switch op := in.Op & 0xf0; {
+		case op == bpfvm.JmpEXIT:
+			return false, -1
+		case op == bpfvm.JmpCALL && isCallX(in):
+			return false, -1
+		case op == bpfvm.JmpCALL && in.Src == bpfvm.CallLocal:
+			t := c.target(l, int64(in.Imm))
+			if t == c.n {
+				return false, -1 // faults
+			}
+			c.ckpt[t] = true
+			return false, t // returns through the entry table
+		case op == bpfvm.JmpCALL:
+			return true, -1
+		case op == bpfvm.JmpJA && cls == bpfvm.ClassJMP32:
+			return false, c.target(l, int64(in.Imm))
+		case op == bpfvm.JmpJA:
+			return false, c.target(l, int64(in.Off))
+		default: // conditional jumps, may_goto
+			return true, c.target(l, int64(in.Off))
+		}
+	}
+	return true, -1
 }
 
 // regsWritten is the set of BPF registers (bit r) whose host registers
@@ -487,35 +522,50 @@ func (c *compiler) assemble() ([]byte, []int) {
 	return c.a.b, c.pos
 }
 
-// blockStart emits the budget check of the block starting at i.
+// blockStart emits the budget check and count of the block starting at i.
 func (c *compiler) blockStart(i int) {
 	c.k, c.j = c.blockN[i], 0
-	switch {
-	case !c.ckpt[i]:
-	case c.need[i] == c.k:
-		c.a.aluRI(aluSub, true, regBudget, int32(c.k))
-		c.stubAt(exitBudget, c.a.jcc(ccB), c.k)
-		return
-	default:
-		c.a.aluRI(aluCmp, true, regBudget, int32(c.need[i]))
-		c.stubAt(exitBudget, c.a.jcc(ccB), 0)
+	c.charged, c.pendIn = c.charges[i], c.pend[i]
+	if c.ckpt[i] {
+		if c.charged && c.pendIn == 0 && c.need[i] == c.k {
+			c.a.aluRI(aluSub, true, regBudget, int32(c.k))
+			c.stubAt(exitBudget, c.a.jcc(ccB), c.k)
+			return
+		}
+		c.a.aluRI(aluCmp, true, regBudget, int32(c.need[i]+c.pendIn))
+		c.stubAt(exitBudget, c.a.jcc(ccB), -c.pendIn)
 	}
-	c.a.aluRI(aluSub, true, regBudget, int32(c.k))
+	if c.charged {
+		c.a.aluRI(aluSub, true, regBudget, int32(c.pendIn+c.k))
+	}
+}
+
+// addback is what an exit before the current instruction adds to the
+// budget to make it exact: the block's instructions counted and not
+// executed, less those executed and not counted.
+func (c *compiler) addback() int {
+	if c.charged {
+		return c.k - c.j
+	}
+	return -(c.pendIn + c.j)
 }
 
 // entryStub emits the entry of a block that is not a checkpoint, for the
-// entry table: check the block's need, then jump to it.
+// entry table: check the block's need, count its pend, jump to it.
 func (c *compiler) entryStub(i int) {
 	c.pc = i
 	c.entryPos[i] = c.a.len()
 	c.a.aluRI(aluCmp, true, regBudget, int32(c.need[i]))
 	c.stubAt(exitBudget, c.a.jcc(ccB), 0)
+	if c.pend[i] != 0 {
+		c.a.aluRI(aluAdd, true, regBudget, int32(c.pend[i]))
+	}
 	c.jumpTo(-1, i)
 }
 
 // exitTo makes the jump displacement at at reach an exit with code for
 // the current instruction, which has not executed.
-func (c *compiler) exitTo(code int, at int) { c.stubAt(code, at, c.k-c.j) }
+func (c *compiler) exitTo(code int, at int) { c.stubAt(code, at, c.addback()) }
 
 func (c *compiler) stubAt(code, at, addback int) {
 	key := [3]int{c.pc, code, addback}
