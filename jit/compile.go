@@ -142,6 +142,8 @@ type compiler struct {
 	r1Map      int   // the map the last LD_IMM64 into r1 loaded, or -1 (lower_native.go)
 	keep       []any
 	size       int // bytes of code before the entry table
+	// code emitted after the program's (rare paths), each jumping back
+	cold []func()
 }
 
 // next returns the index after instruction i.
@@ -474,6 +476,9 @@ func (c *compiler) assemble() ([]byte, []int) {
 		if c.valid[i] {
 			c.trackR1(c.p.Insns[i])
 		}
+	}
+	for _, f := range c.cold {
+		f()
 	}
 	// the end sentinel: the interpreter reports leaving the program
 	c.pc = c.n

@@ -105,9 +105,14 @@ func (c *compiler) lowerEnd(in bpfvm.Insn, w, x bool, d byte) {
 
 // lowerDiv emits unsigned and signed division and modulo with the results
 // RFC 9669 gives: x/0 = 0, x%0 = x (its low half in 32-bit forms),
-// INT_MIN/-1 = INT_MIN, INT_MIN%-1 = 0. amd64 div uses rax and rdx (BPF r0
-// and r3), which are saved around it.
+// INT_MIN/-1 = INT_MIN, INT_MIN%-1 = 0. Unsigned forms divide in double
+// precision when they can (lowerUdiv); the others use amd64 div/idiv
+// (divInt).
 func (c *compiler) lowerDiv(in bpfvm.Insn, w, x bool, d, s byte, mod, signed bool) {
+	if !signed {
+		c.lowerUdiv(in, w, x, d, s, mod)
+		return
+	}
 	a := &c.a
 	// divisor into r11
 	if x {
@@ -122,39 +127,48 @@ func (c *compiler) lowerDiv(in bpfvm.Insn, w, x bool, d, s byte, mod, signed boo
 	var done []int
 	a.testRR(w, tmp, tmp)
 	zero := a.jcc(ccE)
-	if signed {
-		a.aluRI(aluCmp, w, tmp, -1)
-		notm1 := a.jcc(ccNE)
-		if mod {
-			a.aluRR(aluXor, false, d, d)
-		} else {
-			a.neg(w, d)
-		}
-		done = append(done, a.jmp())
-		a.patch(notm1, a.len())
+	a.aluRI(aluCmp, w, tmp, -1)
+	notm1 := a.jcc(ccNE)
+	if mod {
+		a.aluRR(aluXor, false, d, d)
+	} else {
+		a.neg(w, d)
 	}
+	done = append(done, a.jmp())
+	a.patch(notm1, a.len())
+	c.divInt(w, d, mod, true)
+	done = append(done, a.jmp())
+	a.patch(zero, a.len())
+	c.divByZero(w, d, mod)
+	for _, at := range done {
+		a.patch(at, a.len())
+	}
+}
+
+// divByZero gives d the result of a division by zero.
+func (c *compiler) divByZero(w bool, d byte, mod bool) {
+	switch {
+	case !mod:
+		c.a.aluRR(aluXor, false, d, d)
+	case !w:
+		c.a.movRR(false, d, d)
+	}
+}
+
+// divInt: d = d / r11 or d % r11 by amd64 div or idiv; the divisor is
+// not 0 (nor -1 when signed). div uses rax and rdx (BPF r0 and r3),
+// saved around it in rcx and state.spill.
+func (c *compiler) divInt(w bool, d byte, mod, signed bool) {
+	a := &c.a
 	a.movRR(true, tmpC, rax)
 	a.store(8, m(regState, stSpill), rdx)
 	a.movRR(w, rax, d)
-	switch {
-	case signed:
+	if signed {
 		a.signExtendAX(w)
 		a.idiv(w, tmp)
-	case w:
-		// both operands below 2^32: the 32-bit divide is much faster
-		a.movRR(true, rdx, rax)
-		a.aluRR(aluOr, true, rdx, tmp)
-		a.shiftRI(shShr, true, rdx, 32)
-		wide := a.jcc(ccNE)
-		a.div(false, tmp) // edx is 0
-		narrow := a.jmp()
-		a.patch(wide, a.len())
+	} else {
 		a.aluRR(aluXor, false, rdx, rdx)
-		a.div(true, tmp)
-		a.patch(narrow, a.len())
-	default:
-		a.aluRR(aluXor, false, rdx, rdx)
-		a.div(false, tmp)
+		a.div(w, tmp)
 	}
 	if mod {
 		a.movRR(true, tmp, rdx)
@@ -164,18 +178,113 @@ func (c *compiler) lowerDiv(in bpfvm.Insn, w, x bool, d, s byte, mod, signed boo
 	a.movRR(true, rax, tmpC)
 	a.load(8, rdx, m(regState, stSpill))
 	a.movRR(w, d, tmp)
-	done = append(done, a.jmp())
-	// division by zero
-	a.patch(zero, a.len())
+}
+
+// fpDivBits: unsigned operands below 2^fpDivBits divide exactly in double
+// precision (see divFP).
+const fpDivBits = 52
+
+// lowerUdiv emits unsigned division and modulo: in double precision when
+// both operands are below 2^52 (always in 32-bit forms), else by the
+// 64-bit div. The 64-bit div and division by zero are out of line
+// (compiler.cold), so the common case runs without a taken jump.
+func (c *compiler) lowerUdiv(in bpfvm.Insn, w, x bool, d, s byte, mod bool) {
+	a := &c.a
+	v := uint64(uint32(in.Imm)) // the divisor when !x
+	if w {
+		v = uint64(int64(in.Imm))
+	}
+	if !x && v == 0 {
+		c.divByZero(w, d, mod)
+		return
+	}
+	zero := -1
+	if x {
+		a.testRR(w, s, s)
+		zero = a.jcc(ccE)
+	}
+	wide := -1
 	switch {
-	case !mod:
-		a.aluRR(aluXor, false, d, d)
-	case !w:
-		a.movRR(false, d, d)
+	case w && !x && v>>fpDivBits != 0: // a divisor of 2^52 or more
+		a.movRI(tmp, v)
+		c.divInt(true, d, mod, false)
+	case w:
+		a.movRR(true, tmp, d)
+		if x {
+			a.aluRR(aluOr, true, tmp, s)
+		}
+		a.shiftRI(shShr, true, tmp, fpDivBits)
+		wide = a.jcc(ccNE)
+		fallthrough
+	default:
+		c.divFP(w, x, d, s, v, mod)
 	}
-	for _, at := range done {
-		a.patch(at, a.len())
+	// the rare cases out of line, after the program's code
+	back := a.len()
+	c.cold = append(c.cold, func() {
+		if wide >= 0 {
+			a.patch(wide, a.len())
+			if x {
+				a.movRR(true, tmp, s)
+			} else {
+				a.movRI(tmp, v)
+			}
+			c.divInt(true, d, mod, false)
+			a.patch(a.jmp(), back)
+		}
+		if zero >= 0 {
+			a.patch(zero, a.len())
+			c.divByZero(w, d, mod)
+			a.patch(a.jmp(), back)
+		}
+	})
+}
+
+// divFP: d = d / b or d % b, unsigned, b = s (x) or v, both below 2^52
+// (32-bit forms: their low halves) and b not 0, in double precision:
+// q = trunc(double(a) / double(b)), and a - q*b for the remainder. It
+// leaves rax and rdx alone and its divide is cheaper than div's.
+//
+// Exact: a and b convert exactly (below 2^53). Let x = a/b (real), q =
+// floor(x) the integer quotient, a = q*b + r with 0 <= r < b, and f the
+// double divsd returns, x rounded in any rounding mode: |f - x| < ulp(x)
+// <= 2^-52 * x < 2^-52 * 2^52 / b = 1/b. If r = 0, x = q is a double
+// (below 2^52) and f = q. Otherwise q < x <= q + 1 - 1/b, so f < x + 1/b
+// <= q + 1, and f >= q because q is a double and rounding is monotone.
+// So q <= f < q + 1 and cvttsd2si (truncation) gives q.
+func (c *compiler) divFP(w, x bool, d, s byte, v uint64, mod bool) {
+	a := &c.a
+	a.xorpsZero(0) // cvtsi2sd writes only the low half: no dependency
+	a.xorpsZero(1) // on the registers' last values
+	if w {
+		a.cvtsi2sd(0, d)
+	} else {
+		a.movRR(false, tmpC, d)
+		a.cvtsi2sd(0, tmpC)
 	}
+	switch {
+	case !x:
+		a.movRI(tmp, v)
+		a.cvtsi2sd(1, tmp)
+	case w:
+		a.cvtsi2sd(1, s)
+	default:
+		a.movRR(false, tmp, s)
+		a.cvtsi2sd(1, tmp)
+	}
+	a.divsd(0, 1)
+	a.cvttsd2si(tmp, 0)
+	if !mod {
+		a.movRR(w, d, tmp)
+		return
+	}
+	// the remainder: a - q*b (below 2^52, or 2^32 in 32 bits)
+	if x {
+		a.imulRR(w, tmp, s)
+	} else {
+		a.imulRI(w, tmp, int32(v))
+	}
+	a.aluRR(aluSub, w, d, tmp)
 }
 
 // aluOf maps a BPF ALU operation (or an atomic's) to its amd64 group-1
