@@ -64,7 +64,7 @@ const (
 const (
 	exitExit   = 1 // the frame at depth Base executed EXIT
 	exitCall   = 2 // a helper or kfunc call at exitPC
-	exitBudget = 3 // the block at exitPC does not fit in the budget
+	exitBudget = 3 // a path from exitPC may not fit in the budget
 	exitStep   = 4 // the interpreter executes the instruction at exitPC
 )
 
