@@ -10,15 +10,17 @@ import (
 // BenchmarkClock calibrates cycles: loops of 32 dependent operations and
 // three loop instructions. add: "r0 += r4" (one cycle each; an immediate
 // add could be folded at rename), mul: "r0 *= r4" (three). cpu-ns/op is
-// the time of one operation.
+// the time of one operation. mod: 32 independent "r5 = r2; r5 %= r4",
+// the throughput of the unsigned modulo (r2 < 2^52: the divsd path).
 //
 //	go test ./jit -run '^$' -bench Clock -count 3
 func BenchmarkClock(b *testing.B) {
 	if !Supported {
 		b.Skip("no JIT on this platform")
 	}
-	for _, op := range []string{"r0 += r4", "r0 *= r4"} {
-		b.Run(op[3:5], func(b *testing.B) {
+	for _, bc := range []struct{ name, op string }{{"add", "r0 += r4"}, {"mul", "r0 *= r4"}, {"mod", "r5 = r2\nr5 %= r4"}} {
+		op := bc.op
+		b.Run(bc.name, func(b *testing.B) {
 			src := "r0 = 0\nr2 = 0\nr4 = 3\nloop:\n" + strings.Repeat(op+"\n", 32) +
 				"r2 += 1\nif r2 < r3 goto loop\nexit"
 			c, _ := benchMachine(b, New())
