@@ -121,6 +121,8 @@ type compiler struct {
 	pend     []int  // at leaders: instructions executed, not yet subtracted
 	charges  []bool // at leaders: the block subtracts pend and its own
 	entryPos []int  // native offset of a leader's entry stub, or -1
+	copyOf   []int  // at a goto: the block copied in its place, or -1 (threadJumps)
+	extra    []int  // at leaders: the instructions of the copy the block ends with
 	charged  bool   // the current block charges (charges[its start])
 	pendIn   int    // the current block's pend
 	pos      []int  // native offset of each pc's code (n+1)
@@ -234,6 +236,15 @@ func (c *compiler) analyse() {
 	c.budgets()
 }
 
+// block is a basic block (compiler.budgets): its start, last instruction,
+// whether it falls through to the next leader, its jump target in the code
+// (or -1).
+type block struct {
+	start, last int
+	ft          bool
+	t           int
+}
+
 // maxNeed bounds the instructions a checkpoint checks for: when the
 // budget is short of a checkpoint's need, the interpreter runs the rest of
 // the quantum, so a large need would hand short quanta to it.
@@ -272,13 +283,7 @@ func (c *compiler) budgets() {
 			c.ckpt[f.Start] = true
 		}
 	}
-	// the blocks in order: start, last instruction, whether it falls
-	// through to the next leader, its jump target in the code (or -1)
-	type block struct {
-		start, last int
-		ft          bool
-		t           int
-	}
+	// the blocks in order
 	var bs []block
 	for i := 0; i < n; i = c.next(i) {
 		if c.leader[i] {
@@ -342,6 +347,53 @@ func (c *compiler) budgets() {
 		if b.t >= 0 {
 			c.pend[b.t] = out
 		}
+	}
+	c.threadJumps(bs)
+}
+
+// maxCopy is the longest block threadJumps copies.
+const maxCopy = 4
+
+// threadJumps: a goto to a short block of ALU instructions that ends with
+// a goto to a checkpoint (the latch of a loop, after an if/else or a
+// switch) copies that block in place of the jump, so the path takes one
+// jump instead of two. The copy is counted with the block that jumps
+// (which then charges, the latch would have), and cannot exit; the
+// original stays for its other predecessors and entries.
+func (c *compiler) threadJumps(bs []block) {
+	c.copyOf = make([]int, c.n)
+	c.extra = make([]int, c.n+1)
+	first := make(map[int]int, len(bs)) // block start -> index in bs
+	for k, b := range bs {
+		first[b.start] = k
+	}
+	for _, b := range bs {
+		c.copyOf[b.last] = -1
+		in := c.p.Insns[b.last]
+		if b.ft || b.t < 0 || b.t == b.start || c.ckpt[b.t] || !c.valid[b.last] || in.Op&0xf0 != bpfvm.JmpJA ||
+			in.Class() != bpfvm.ClassJMP && in.Class() != bpfvm.ClassJMP32 {
+			continue
+		}
+		k, ok := first[b.t]
+		if !ok {
+			continue
+		}
+		t := bs[k]
+		if t.ft || t.t < 0 || !c.ckpt[t.t] || c.blockN[t.start] > maxCopy || t.last == b.last {
+			continue
+		}
+		copyable := true
+		for i := t.start; i < t.last; i = c.next(i) {
+			if cls := c.p.Insns[i].Class(); !c.valid[i] || cls != bpfvm.ClassALU && cls != bpfvm.ClassALU64 {
+				copyable = false
+			}
+		}
+		if !copyable {
+			continue
+		}
+		c.copyOf[b.last] = t.start
+		c.extra[b.start] = c.blockN[t.start]
+		c.charges[b.start] = true
 	}
 }
 
@@ -529,7 +581,7 @@ func (c *compiler) assemble() ([]byte, []int) {
 
 // blockStart emits the budget check and count of the block starting at i.
 func (c *compiler) blockStart(i int) {
-	c.k, c.j = c.blockN[i], 0
+	c.k, c.j = c.blockN[i]+c.extra[i], 0
 	c.charged, c.pendIn = c.charges[i], c.pend[i]
 	if c.ckpt[i] {
 		if c.charged && c.pendIn == 0 && c.need[i] == c.k {
