@@ -38,6 +38,8 @@ func (c *compiler) lowerALU(in bpfvm.Insn) {
 				return
 			}
 			a.movRR(w, d, s)
+		case imm == 0: // the zeroing idiom (no flag is live between instructions)
+			a.aluRR(aluXor, false, d, d)
 		case w:
 			a.movRI(d, uint64(int64(imm)))
 		default:

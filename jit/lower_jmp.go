@@ -61,6 +61,8 @@ func (c *compiler) lowerJump(i int, in bpfvm.Insn) {
 		}
 	} else if op == bpfvm.JmpJSET {
 		a.testRI(w, d, in.Imm)
+	} else if in.Imm == 0 {
+		a.testRR(w, d, d) // the flags of cmp d, 0 (CF and OF clear), shorter
 	} else {
 		a.aluRI(aluCmp, w, d, in.Imm)
 	}
