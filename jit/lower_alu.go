@@ -107,12 +107,12 @@ func (c *compiler) lowerEnd(in bpfvm.Insn, w, x bool, d byte) {
 
 // lowerDiv emits unsigned and signed division and modulo with the results
 // RFC 9669 gives: x/0 = 0, x%0 = x (its low half in 32-bit forms),
-// INT_MIN/-1 = INT_MIN, INT_MIN%-1 = 0. Unsigned forms divide in double
-// precision when they can (lowerUdiv); the others use amd64 div/idiv
-// (divInt).
+// INT_MIN/-1 = INT_MIN, INT_MIN%-1 = 0. Unsigned and signed 32-bit forms
+// divide in double precision when they can (lowerFPDiv); signed 64-bit
+// forms use amd64 idiv (divInt).
 func (c *compiler) lowerDiv(in bpfvm.Insn, w, x bool, d, s byte, mod, signed bool) {
-	if !signed {
-		c.lowerUdiv(in, w, x, d, s, mod)
+	if !signed || !w {
+		c.lowerFPDiv(in, w, x, d, s, mod, signed)
 		return
 	}
 	a := &c.a
@@ -186,15 +186,19 @@ func (c *compiler) divInt(w bool, d byte, mod, signed bool) {
 // precision (see divFP).
 const fpDivBits = 52
 
-// lowerUdiv emits unsigned division and modulo: in double precision when
-// both operands are below 2^52 (always in 32-bit forms), else by the
-// 64-bit div. The 64-bit div and division by zero are out of line
-// (compiler.cold), so the common case runs without a taken jump.
-func (c *compiler) lowerUdiv(in bpfvm.Insn, w, x bool, d, s byte, mod bool) {
+// lowerFPDiv emits unsigned division and modulo and the signed 32-bit
+// forms: in double precision when both operands are below 2^52 in
+// magnitude (always in 32-bit forms), else by the 64-bit div. The 64-bit
+// div and division by zero are out of line (compiler.cold), so the common
+// case runs without a taken jump.
+func (c *compiler) lowerFPDiv(in bpfvm.Insn, w, x bool, d, s byte, mod, signed bool) {
 	a := &c.a
 	v := uint64(uint32(in.Imm)) // the divisor when !x
-	if w {
+	switch {
+	case w:
 		v = uint64(int64(in.Imm))
+	case signed:
+		v = uint64(int64(in.Imm)) // sign-extended for the conversion
 	}
 	if !x && v == 0 {
 		c.divByZero(w, d, mod)
@@ -219,7 +223,7 @@ func (c *compiler) lowerUdiv(in bpfvm.Insn, w, x bool, d, s byte, mod bool) {
 		wide = a.jcc(ccNE)
 		fallthrough
 	default:
-		c.divFP(w, x, d, s, v, mod)
+		c.divFP(w, x, d, s, v, mod, signed)
 	}
 	// the rare cases out of line, after the program's code
 	back := a.len()
@@ -242,26 +246,39 @@ func (c *compiler) lowerUdiv(in bpfvm.Insn, w, x bool, d, s byte, mod bool) {
 	})
 }
 
-// divFP: d = d / b or d % b, unsigned, b = s (x) or v, both below 2^52
-// (32-bit forms: their low halves) and b not 0, in double precision:
-// q = trunc(double(a) / double(b)), and a - q*b for the remainder. It
-// leaves rax and rdx alone and its divide is cheaper than div's.
+// divFP: d = d / b or d % b, b = s (x) or v, not 0, in double precision:
+// q = trunc(double(a) / double(b)), and a - q*b for the remainder. The
+// operands are unsigned and below 2^52, or (32-bit forms) the low halves
+// of d and b, sign-extended when signed. It leaves rax and rdx alone and
+// its divide is cheaper than div's.
 //
-// Exact: a and b convert exactly (below 2^53). Let x = a/b (real), q =
-// floor(x) the integer quotient, a = q*b + r with 0 <= r < b, and f the
-// double divsd returns, x rounded in any rounding mode: |f - x| < ulp(x)
-// <= 2^-52 * x < 2^-52 * 2^52 / b = 1/b. If r = 0, x = q is a double
-// (below 2^52) and f = q. Otherwise q < x <= q + 1 - 1/b, so f < x + 1/b
-// <= q + 1, and f >= q because q is a double and rounding is monotone.
-// So q <= f < q + 1 and cvttsd2si (truncation) gives q.
-func (c *compiler) divFP(w, x bool, d, s byte, v uint64, mod bool) {
+// Exact: a and b convert exactly (below 2^53 in magnitude). Let x = a/b
+// (real), q = trunc(x) the integer quotient, and f the double divsd
+// returns, x rounded in any rounding mode: |f - x| < ulp(x) <= 2^-52 *
+// |x| <= 2^-52 * |a| / |b| < 1/|b|, as |a| < 2^52. For x >= 0: if x = q,
+// x is a double (below 2^52 in magnitude) and f = q; otherwise q < x <= q
+// + 1 - 1/|b| (a = q*b + r, 0 < r < |b|), so f < x + 1/|b| <= q + 1, and f
+// >= q because q is a double and rounding is monotone: q <= f < q + 1.
+// For x < 0 the same argument on the other side gives q - 1 < f <= q. In
+// both cases cvttsd2si (truncation toward zero) gives q. Signed 32-bit
+// INT_MIN / -1 gives q = 2^31, whose low half is INT_MIN, and INT_MIN -
+// 2^31 * -1 = 0 in 32 bits: RFC 9669's results without a test.
+func (c *compiler) divFP(w, x bool, d, s byte, v uint64, mod, signed bool) {
 	a := &c.a
+	// r = the 32-bit form's operand in r, as a 64-bit value
+	widen := func(dst, r byte) {
+		if signed {
+			a.movsxRR(true, 32, dst, r)
+		} else {
+			a.movRR(false, dst, r)
+		}
+	}
 	a.xorpsZero(0) // cvtsi2sd writes only the low half: no dependency
 	a.xorpsZero(1) // on the registers' last values
 	if w {
 		a.cvtsi2sd(0, d)
 	} else {
-		a.movRR(false, tmpC, d)
+		widen(tmpC, d)
 		a.cvtsi2sd(0, tmpC)
 	}
 	switch {
@@ -271,7 +288,7 @@ func (c *compiler) divFP(w, x bool, d, s byte, v uint64, mod bool) {
 	case w:
 		a.cvtsi2sd(1, s)
 	default:
-		a.movRR(false, tmp, s)
+		widen(tmp, s)
 		a.cvtsi2sd(1, tmp)
 	}
 	a.divsd(0, 1)
@@ -280,7 +297,7 @@ func (c *compiler) divFP(w, x bool, d, s byte, v uint64, mod bool) {
 		a.movRR(w, d, tmp)
 		return
 	}
-	// the remainder: a - q*b (below 2^52, or 2^32 in 32 bits)
+	// the remainder: a - q*b (in 32 bits for 32-bit forms)
 	if x {
 		a.imulRR(w, tmp, s)
 	} else {
