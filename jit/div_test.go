@@ -116,32 +116,21 @@ func divRef(a, b uint64, mod, signed, w bool) uint64 {
 	case !signed:
 		return a / b
 	}
-	var r int64
 	if w {
-		x, y := int64(a), int64(b)
-		switch {
-		case y == -1 && mod:
-			r = 0
-		case y == -1:
-			r = -x
-		case mod:
-			r = x % y
-		default:
-			r = x / y
-		}
-		return uint64(r)
+		return uint64(sdiv(int64(a), int64(b), mod))
 	}
-	x, y := int32(a), int32(b)
-	var r32 int32
+	return uint64(uint32(sdiv(int32(a), int32(b), mod)))
+}
+
+// sdiv is signed division or modulo, b not 0, with INT_MIN / -1 wrapping.
+func sdiv[T int32 | int64](a, b T, mod bool) T {
 	switch {
-	case y == -1 && mod:
-		r32 = 0
-	case y == -1:
-		r32 = -x
+	case b == -1 && mod:
+		return 0
+	case b == -1:
+		return -a
 	case mod:
-		r32 = x % y
-	default:
-		r32 = x / y
+		return a % b
 	}
-	return uint64(uint32(r32))
+	return a / b
 }
