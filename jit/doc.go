@@ -39,8 +39,11 @@
 // memSize - size faults. Accesses through r10 at a constant offset inside
 // its 512-byte frame are not checked when the program never writes r10
 // (the frame lies inside the linear memory, so the check cannot fail).
-// Division saves rax and rdx around div/idiv and gives RFC 9669's results
-// (x/0 = 0, x%0 = x, INT_MIN/-1 = INT_MIN, INT_MIN%-1 = 0). Atomics are
+// Division gives RFC 9669's results (x/0 = 0, x%0 = x, INT_MIN/-1 =
+// INT_MIN, INT_MIN%-1 = 0). Unsigned division with both operands below
+// 2^52 (always in 32-bit forms) is done in double precision (divsd in
+// xmm0/xmm1, exact: the proof is at divFP), without rax and rdx; the rest
+// saves rax and rdx around div/idiv. Atomics are
 // lock-prefixed: add/or/and/xor on memory, xadd, a cmpxchg loop for
 // fetch_or/and/xor, xchg and cmpxchg.
 //
@@ -75,10 +78,10 @@
 //     site resolved at its first call (bpfvm.Context.CallRef); when the
 //     registry replaces a helper or kfunc (bpfvm.Registry.Gen), call sites
 //     resolve again and code that inlined helpers is compiled again.
-//   - exitBudget: the block starting at exitPC needs more instructions than
-//     are left before the quantum or the limit ends; the interpreter runs
-//     the rest, so preemption and limit faults land on the same
-//     instruction.
+//   - exitBudget: a path from exitPC (a checkpoint, or an entry) may
+//     need more instructions than are left before the quantum or the
+//     limit ends; the interpreter runs the rest, so preemption and limit
+//     faults land on the same instruction.
 //   - exitStep: the interpreter executes the one instruction at exitPC and
 //     Go re-enters after it: memory faults, invalid instructions, calls
 //     too deep, falling off the end, callx (so every fault has the
@@ -92,16 +95,26 @@
 //
 // # Instruction counting
 //
-// Instructions are counted per basic block: each block starts with
-// "sub r10, n; jb exit" where n is its instruction count (LD_IMM64 counts
-// one), so the budget check costs one subtraction and one branch per
-// block. A block ends at every jump, call, exit and may_goto and before
-// every jump target; calls are blocks of their own, so that a yielding
-// helper is retried from a block start. An exit inside a block adds back
-// the instructions of the block not executed, so Context.Insns is exact
-// at every exit. The budget is min(quantum end, Context.Limit) as in the
-// interpreter; a block that does not fit leaves the tail to the
-// interpreter, which stops at exactly the instruction it would have.
+// Instructions are counted exactly, with as few budget operations as a
+// path allows (compiler.budgets). A block ends at every jump, call, exit
+// and may_goto and before every jump target (LD_IMM64 counts one); calls
+// are blocks of their own, so that a yielding helper is retried from a
+// block start. Checkpoints (instruction 0, subprogram starts, the targets
+// of backward jumps, so every loop has one) compare the budget with the
+// most instructions any path from there executes before the next
+// checkpoint or an exit (at most 32): "cmp r10, need; jb exit". A block
+// that fits in the budget's check subtracts without a branch, and only
+// when its count cannot be passed on: a block whose successors are each
+// entered from it alone leaves its count pending, and the block that
+// reaches a join, a checkpoint or an exit subtracts what is pending with
+// its own. Exits add back the instructions counted and not executed, or
+// subtract those executed and not counted, so Context.Insns is exact at
+// every exit; the entry table's entry at a block that is not a
+// checkpoint checks its need and adds its pending count first. The budget
+// is min(quantum end, Context.Limit) as in the interpreter; when a
+// checkpoint's need does not fit, the interpreter runs the rest of the
+// quantum, so preemption and limit faults land on exactly the
+// instruction they would have.
 //
 // # Memory and the Go runtime
 //
