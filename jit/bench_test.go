@@ -171,7 +171,9 @@ func BenchmarkLoops(b *testing.B) {
 					run()
 				}
 				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(c.Insns-start), "ns/insn")
-				b.ReportMetric(float64(cpuTime()-cpu)/float64(c.Insns-start), "cpu-ns/insn")
+				cpuNs := float64(cpuTime() - cpu)
+				b.ReportMetric(cpuNs/float64(c.Insns-start), "cpu-ns/insn")
+				b.ReportMetric(cpuNs/float64(b.N), "cpu-ns/op")
 			})
 		}
 	}

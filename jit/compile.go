@@ -68,7 +68,7 @@ const (
 const (
 	exitExit   = 1 // the frame at depth Base executed EXIT (counted, Depth decremented)
 	exitCall   = 2 // a helper or kfunc call at Context.PC
-	exitBudget = 3 // the block at Context.PC does not fit in the budget
+	exitBudget = 3 // a path from Context.PC may not fit in the budget
 	exitStep   = 4 // the interpreter executes the instruction at Context.PC
 )
 
@@ -121,9 +121,21 @@ type compiler struct {
 	valid  []bool
 	leader []bool
 	blockN []int // at leaders: instructions in the block
-	pos    []int // native offset of each pc's code (n+1)
-	jumps  []struct{ at, pc int }
-	stubs  []stub
+	// at leaders: check the budget here (checkpoint), and the most
+	// instructions a path from here executes before the next checkpoint
+	// or an exit (see budgets)
+	ckpt     []bool
+	need     []int
+	pend     []int  // at leaders: instructions executed, not yet subtracted
+	charges  []bool // at leaders: the block subtracts pend and its own
+	entryPos []int  // native offset of a leader's entry stub, or -1
+	copyOf   []int  // at a goto: the block copied in its place, or -1 (threadJumps)
+	extra    []int  // at leaders: the instructions of the copy the block ends with
+	charged  bool   // the current block charges (charges[its start])
+	pendIn   int    // the current block's pend
+	pos      []int  // native offset of each pc's code (n+1)
+	jumps    []struct{ at, pc int }
+	stubs    []stub
 	// stubIdx finds the stub of an exit (pc, code, addback)
 	stubIdx map[[3]int]int
 	// the program never writes r10: stack accesses through it with a
@@ -146,6 +158,9 @@ type compiler struct {
 	tableAt []int // lea displacements to patch with the table's address
 	r1Map   int   // the map the last LD_IMM64 into r1 loaded, or -1 (lower_native.go)
 	keep    []any
+	size    int // bytes of code before the entry table
+	// code emitted after the program's (rare paths), each jumping back
+	cold []func()
 }
 
 // next returns the index after instruction i.
@@ -240,6 +255,206 @@ func (c *compiler) analyse() {
 		}
 	}
 	c.blockN[n] = 1
+	c.budgets()
+}
+
+// block is a basic block (compiler.budgets): its start, last instruction,
+// whether it falls through to the next leader, its jump target in the code
+// (or -1).
+type block struct {
+	start, last int
+	ft          bool
+	t           int
+}
+
+// maxNeed bounds the instructions a checkpoint checks for: when the
+// budget is short of a checkpoint's need, the interpreter runs the rest of
+// the quantum, so a large need would hand short quanta to it.
+const maxNeed = 32
+
+// budgets decides where the generated code counts instructions and checks
+// the budget (register r10, the instructions left):
+//
+//   - Checkpoints compare the budget with need, the most instructions any
+//     path from there executes before it reaches the next checkpoint or
+//     leaves the code (an exit ends a path: Go re-enters through the entry
+//     table, whose entries at other blocks check their need first).
+//     Checkpoints: instruction 0, subprogram starts and call targets, the
+//     targets of backward jumps (so every loop has one), the end sentinel
+//     and wild jumps' blocks, and a block's successors when its need would
+//     exceed maxNeed. Every other successor of a block lies after it, so
+//     need is computed in one backward pass.
+//   - Counting is deferred along paths: a block subtracts (charges) the
+//     instructions executed since the last charge only when one of its
+//     successors is a checkpoint or is reached from more than one block
+//     (or it has none in the code); the others pass their count on
+//     (pend, the instructions executed and not yet subtracted, is the same
+//     on every path into a block). Exits add back or subtract the
+//     difference (compiler.addback), entry stubs add a block's pend, so
+//     Context.Insns is exact wherever the code leaves.
+func (c *compiler) budgets() {
+	p, n := c.p, c.n
+	c.ckpt = make([]bool, n+1)
+	c.need = make([]int, n+1)
+	c.pend = make([]int, n+1)
+	c.charges = make([]bool, n+1)
+	c.ckpt[0], c.ckpt[n] = true, true
+	c.charges[n] = true
+	for _, f := range p.Funcs {
+		if f.Start >= 0 && f.Start < n {
+			c.ckpt[f.Start] = true
+		}
+	}
+	// the blocks in order
+	var bs []block
+	for i := 0; i < n; i = c.next(i) {
+		if c.leader[i] {
+			bs = append(bs, block{start: i})
+		}
+		bs[len(bs)-1].last = i
+		if c.valid[i] && p.Insns[i].IsLdImm64() && i+1 < n && c.leader[i+1] {
+			c.ckpt[i+1], c.charges[i+1] = true, true // out of line
+			c.need[i+1] = 1
+		}
+	}
+	c.need[n] = 1
+	preds := make([]int, n+1)
+	for k := range bs {
+		b := &bs[k]
+		b.ft, b.t = c.succ(b.last)
+		if b.ft {
+			preds[c.next(b.last)]++
+		}
+		if b.t >= 0 && (!b.ft || b.t != c.next(b.last)) {
+			preds[b.t]++
+		}
+		if b.t >= 0 && b.t <= b.last {
+			c.ckpt[b.t] = true
+		}
+	}
+	for k := len(bs) - 1; k >= 0; k-- {
+		b := bs[k]
+		most := 0
+		if b.ft && !c.ckpt[c.next(b.last)] {
+			most = c.need[c.next(b.last)]
+		}
+		if b.t >= 0 && !c.ckpt[b.t] {
+			most = max(most, c.need[b.t])
+		}
+		if c.blockN[b.start]+most > maxNeed {
+			if b.ft {
+				c.ckpt[c.next(b.last)] = true
+			}
+			if b.t >= 0 {
+				c.ckpt[b.t] = true
+			}
+			most = 0
+		}
+		c.need[b.start] = c.blockN[b.start] + most
+	}
+	// a block entered only from the one before it (or the one jumping to
+	// it) takes its pend; the others start counting afresh
+	alone := func(s int) bool { return !c.ckpt[s] && preds[s] == 1 }
+	for _, b := range bs {
+		nx := c.next(b.last)
+		ch := !b.ft && b.t < 0 || b.ft && !alone(nx) || b.t >= 0 && !alone(b.t)
+		c.charges[b.start] = ch
+		out := 0
+		if !ch {
+			out = c.pend[b.start] + c.blockN[b.start]
+		}
+		if b.ft {
+			c.pend[nx] = out
+		}
+		if b.t >= 0 {
+			c.pend[b.t] = out
+		}
+	}
+	c.threadJumps(bs)
+}
+
+// maxCopy is the longest block threadJumps copies.
+const maxCopy = 4
+
+// threadJumps: a goto to a short block of ALU instructions that ends with
+// a goto to a checkpoint (the latch of a loop, after an if/else or a
+// switch) copies that block in place of the jump, so the path takes one
+// jump instead of two. The copy is counted with the block that jumps
+// (which then charges, the latch would have), and cannot exit; the
+// original stays for its other predecessors and entries.
+func (c *compiler) threadJumps(bs []block) {
+	c.copyOf = make([]int, c.n)
+	c.extra = make([]int, c.n+1)
+	first := make(map[int]int, len(bs)) // block start -> index in bs
+	for k, b := range bs {
+		first[b.start] = k
+	}
+	for _, b := range bs {
+		c.copyOf[b.last] = -1
+		in := c.p.Insns[b.last]
+		if b.ft || b.t < 0 || b.t == b.start || c.ckpt[b.t] || !c.valid[b.last] || in.Op&0xf0 != bpfvm.JmpJA ||
+			in.Class() != bpfvm.ClassJMP && in.Class() != bpfvm.ClassJMP32 {
+			continue
+		}
+		k, ok := first[b.t]
+		if !ok {
+			continue
+		}
+		t := bs[k]
+		if t.ft || t.t < 0 || !c.ckpt[t.t] || c.blockN[t.start] > maxCopy || t.last == b.last {
+			continue
+		}
+		copyable := true
+		for i := t.start; i < t.last; i = c.next(i) {
+			if cls := c.p.Insns[i].Class(); !c.valid[i] || cls != bpfvm.ClassALU && cls != bpfvm.ClassALU64 {
+				copyable = false
+			}
+		}
+		if !copyable {
+			continue
+		}
+		c.copyOf[b.last] = t.start
+		c.extra[b.start] = c.blockN[t.start]
+		c.charges[b.start] = true
+	}
+}
+
+// succ returns the successors in the code of the block whose last
+// instruction is l: whether it falls through to the next leader, and the
+// target of its jump or call (-1: none). Exits, returns and callx have
+// none (the code leaves, or returns through the entry table).
+func (c *compiler) succ(l int) (ft bool, t int) {
+	in := c.p.Insns[l]
+	if !c.valid[l] {
+		return false, -1
+	}
+	switch cls := in.Class(); {
+	case cls == bpfvm.ClassLD && !in.IsLdImm64():
+		return false, -1 // exits to the interpreter
+	case cls == bpfvm.ClassJMP || cls == bpfvm.ClassJMP32:
+		switch op := in.Op & 0xf0; {
+		case op == bpfvm.JmpEXIT:
+			return false, -1
+		case op == bpfvm.JmpCALL && isCallX(in):
+			return false, -1
+		case op == bpfvm.JmpCALL && in.Src == bpfvm.CallLocal:
+			t := c.target(l, int64(in.Imm))
+			if t == c.n {
+				return false, -1 // faults
+			}
+			c.ckpt[t] = true
+			return false, t // returns through the entry table
+		case op == bpfvm.JmpCALL:
+			return true, -1
+		case op == bpfvm.JmpJA && cls == bpfvm.ClassJMP32:
+			return false, c.target(l, int64(in.Imm))
+		case op == bpfvm.JmpJA:
+			return false, c.target(l, int64(in.Off))
+		default: // conditional jumps, may_goto
+			return true, c.target(l, int64(in.Off))
+		}
+	}
+	return true, -1
 }
 
 // regsWritten is the set of BPF registers (bit r) whose host registers
@@ -316,6 +531,29 @@ func compile(vm *bpfvm.VM, p *bpfvm.Program) (*code, error) {
 		return nil, fmt.Errorf("jit: %s has no instructions", p.Name)
 	}
 	c := &compiler{vm: vm, p: p, n: len(p.Insns), r1Map: -1}
+	b, _ := c.assemble()
+	x, err := newExecMem(b)
+	if err != nil {
+		return nil, fmt.Errorf("jit: %s: %w", p.Name, err)
+	}
+	cd := &code{exec: x, entry: x.addr(), entry0: x.addr() + uintptr(c.entry0), noCalls: c.noCalls, leader: c.leader, size: c.size, keep: c.keep, refAt: make([]int32, c.n)}
+	if vm != nil && vm.Registry != nil {
+		cd.reg, cd.gen = vm.Registry, vm.Registry.Gen()
+	}
+	for i := range cd.refAt {
+		cd.refAt[i] = -1
+		if in := p.Insns[i]; in.Op&0x0f == bpfvm.ClassJMP|bpfvm.SrcK && in.Op&0xf0 == bpfvm.JmpCALL && in.Src != bpfvm.CallLocal {
+			cd.refAt[i] = int32(len(cd.refs))
+			cd.refs = append(cd.refs, bpfvm.FuncRef{})
+		}
+	}
+	cd.took = time.Since(t0) // wall clock: display only
+	return cd, nil           // wall clock: display only
+}
+
+// assemble generates the machine code of c.p: the code, then the entry
+// table. It returns the bytes and the native offset of each instruction.
+func (c *compiler) assemble() ([]byte, []int) {
 	c.analyse()
 	c.pos = make([]int, c.n+1)
 	for i := range c.pos {
@@ -335,6 +573,9 @@ func compile(vm *bpfvm.VM, p *bpfvm.Program) (*code, error) {
 			c.trackR1(c.p.Insns[i])
 		}
 	}
+	for _, f := range c.cold {
+		f()
+	}
 	// the end sentinel: the interpreter reports leaving the program
 	c.pc = c.n
 	c.pos[c.n] = c.a.len()
@@ -349,6 +590,13 @@ func compile(vm *bpfvm.VM, p *bpfvm.Program) (*code, error) {
 			c.exitTo(exitStep, c.a.jmp())
 		}
 	}
+	c.entryPos = make([]int, c.n+1)
+	for i := range c.entryPos {
+		c.entryPos[i] = -1
+		if c.pos[i] >= 0 && c.leader[i] && !c.ckpt[i] {
+			c.entryStub(i)
+		}
+	}
 	c.emitExits()
 	for _, j := range c.jumps {
 		c.a.patch(j.at, c.pos[j.pc])
@@ -358,9 +606,13 @@ func compile(vm *bpfvm.VM, p *bpfvm.Program) (*code, error) {
 		c.a.byte1(0xcc)
 	}
 	table := c.a.len()
+	c.size = table
 	for i := 0; i <= c.n; i++ {
 		off := 0
-		if c.pos[i] >= 0 {
+		switch {
+		case c.entryPos[i] >= 0:
+			off = c.entryPos[i] - table
+		case c.pos[i] >= 0:
 			off = c.pos[i] - table
 		}
 		c.a.u32(uint32(int32(off)))
@@ -368,39 +620,53 @@ func compile(vm *bpfvm.VM, p *bpfvm.Program) (*code, error) {
 	for _, at := range c.tableAt {
 		c.a.patch(at, table)
 	}
-	x, err := newExecMem(c.a.b)
-	if err != nil {
-		return nil, fmt.Errorf("jit: %s: %w", p.Name, err)
-	}
-	cd := &code{exec: x, entry: x.addr(), entry0: x.addr() + uintptr(c.entry0), noCalls: c.noCalls, leader: c.leader, size: table, keep: c.keep, refAt: make([]int32, c.n)}
-	if vm != nil && vm.Registry != nil {
-		cd.reg, cd.gen = vm.Registry, vm.Registry.Gen()
-	}
-	for i := range cd.refAt {
-		cd.refAt[i] = -1
-		if in := p.Insns[i]; in.Op&0x0f == bpfvm.ClassJMP|bpfvm.SrcK && in.Op&0xf0 == bpfvm.JmpCALL && in.Src != bpfvm.CallLocal {
-			cd.refAt[i] = int32(len(cd.refs))
-			cd.refs = append(cd.refs, bpfvm.FuncRef{})
-		}
-	}
-	cd.took = time.Since(t0) // wall clock: display only
-	return cd, nil           // wall clock: display only
+	return c.a.b, c.pos
 }
 
-// blockStart emits the budget check of the block starting at i.
+// blockStart emits the budget check and count of the block starting at i.
 func (c *compiler) blockStart(i int) {
-	c.k, c.j = c.blockN[i], 0
-	c.a.aluRI(aluSub, true, regBudget, int32(c.k))
-	c.stubAt(exitBudget, c.a.jcc(ccB), c.k)
+	c.k, c.j = c.blockN[i]+c.extra[i], 0
+	c.charged, c.pendIn = c.charges[i], c.pend[i]
+	if c.ckpt[i] {
+		if c.charged && c.pendIn == 0 && c.need[i] == c.k {
+			c.a.aluRI(aluSub, true, regBudget, int32(c.k))
+			c.stubAt(exitBudget, c.a.jcc(ccB), c.k)
+			return
+		}
+		c.a.aluRI(aluCmp, true, regBudget, int32(c.need[i]+c.pendIn))
+		c.stubAt(exitBudget, c.a.jcc(ccB), -c.pendIn)
+	}
+	if c.charged {
+		c.a.aluRI(aluSub, true, regBudget, int32(c.pendIn+c.k))
+	}
+}
+
+// addback is what an exit before the current instruction adds to the
+// budget to make it exact: the block's instructions counted and not
+// executed, less those executed and not counted.
+func (c *compiler) addback() int {
+	if c.charged {
+		return c.k - c.j
+	}
+	return -(c.pendIn + c.j)
+}
+
+// entryStub emits the entry of a block that is not a checkpoint, for the
+// entry table: check the block's need, count its pend, jump to it.
+func (c *compiler) entryStub(i int) {
+	c.pc = i
+	c.entryPos[i] = c.a.len()
+	c.a.aluRI(aluCmp, true, regBudget, int32(c.need[i]))
+	c.stubAt(exitBudget, c.a.jcc(ccB), 0)
+	if c.pend[i] != 0 {
+		c.a.aluRI(aluAdd, true, regBudget, int32(c.pend[i]))
+	}
+	c.jumpTo(-1, i)
 }
 
 // exitTo makes the jump displacement at at reach an exit with code for
 // the current instruction, which has not executed.
 func (c *compiler) exitTo(code int, at int) { c.stubAt(code, at, c.addback()) }
-
-// addback is what an exit before the current instruction adds to the
-// budget: the instructions of the block not executed.
-func (c *compiler) addback() int { return c.k - c.j }
 
 func (c *compiler) stubAt(code, at, addback int) {
 	key := [3]int{c.pc, code, addback}
@@ -477,7 +743,9 @@ func (c *compiler) emitExits() {
 		a.storeI(8, m(regState, stExitCode), int32(s.code))
 		addback := s.addback
 		if s.code == exitExit {
-			addback-- // the EXIT has executed: count it
+			// the EXIT has executed: count it (addback covers the
+			// instructions before it, charged block or not)
+			addback--
 		}
 		if addback != 0 {
 			a.aluRI(aluAdd, true, regBudget, int32(addback))
@@ -528,7 +796,8 @@ func (c *compiler) exitStores() {
 func (c *compiler) exitHere() {
 	a := &c.a
 	a.storeI(8, m(regState, stExitCode), exitExit)
-	if addback := c.addback() - 1; addback != 0 { // the EXIT counted
+	// the EXIT counted too (addback covers the instructions before it)
+	if addback := c.addback() - 1; addback != 0 {
 		a.aluRI(aluAdd, true, regBudget, int32(addback))
 	}
 	a.load(8, tmp, m(regState, stCtx))

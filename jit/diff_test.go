@@ -302,3 +302,39 @@ func TestDiffCallx(t *testing.T) {
 		t.Errorf("callx of a scalar: %q", o.err)
 	}
 }
+
+// TestDiffCounting: the budget's checkpoints, counts passed on along paths
+// and copied blocks (compiler.budgets) stop at the same instruction as the
+// interpreter at every quantum and limit.
+func TestDiffCounting(t *testing.T) {
+	if !Supported {
+		t.Skip("no JIT on this platform")
+	}
+	var progs []string
+	for _, bp := range benchProgs {
+		if bp.name == "switch" || bp.name == "prime" {
+			progs = append(progs, bp.src)
+		}
+	}
+	progs = append(progs,
+		// a copied latch with a division, a join after an if/else
+		"r0 = 0\nr2 = 0\nl: if r2 > 40 goto e\nif r2 & 1 goto o\nr0 += 3\ngoto j\no: r0 ^= r2\ngoto j\nj: r4 = r2\nr4 /= 3\nr2 += 1\ngoto l\ne: exit",
+		// a long straight run with forward branches (need capped at maxNeed)
+		"r0 = 0\nr2 = 0\nl: "+strings.Repeat("r0 += 1\nif r0 > 1000000 goto e\n", 30)+"r2 += 1\nif r2 < 20 goto l\ne: exit",
+		// a helper call inside a loop: the call's block passes its count on
+		"r6 = 0\nl: r1 = r6\nr2 = 1\ncall 1000\nr6 += 1\nif r6 < 9 goto l\nr0 = r6\nexit",
+	)
+	for _, src := range progs {
+		insns, err := bpfvm.AssembleWith(src, nil)
+		if err != nil {
+			t.Fatalf("%q: %v", src, err)
+		}
+		for _, limit := range []uint64{0, 37, 500} {
+			for q := uint64(1); q <= 13; q += 2 {
+				if d := differ(t, insns, q, limit, 60); d != "" {
+					t.Fatalf("%q limit %d: %s", src, limit, d)
+				}
+			}
+		}
+	}
+}

@@ -40,8 +40,11 @@
 // memSize - size faults. Accesses through r10 at a constant offset inside
 // its 512-byte frame are not checked when the program never writes r10
 // (the frame lies inside the linear memory, so the check cannot fail).
-// Division saves rax and rdx around div/idiv and gives RFC 9669's results
-// (x/0 = 0, x%0 = x, INT_MIN/-1 = INT_MIN, INT_MIN%-1 = 0). Atomics are
+// Division gives RFC 9669's results (x/0 = 0, x%0 = x, INT_MIN/-1 =
+// INT_MIN, INT_MIN%-1 = 0). Unsigned division with both operands below
+// 2^52 (always in 32-bit forms) is done in double precision (divsd in
+// xmm0/xmm1, exact: the proof is at divFP), without rax and rdx; the rest
+// saves rax and rdx around div/idiv. Atomics are
 // lock-prefixed: add/or/and/xor on memory, xadd, a cmpxchg loop for
 // fetch_or/and/xor, xchg and cmpxchg.
 //
@@ -54,7 +57,9 @@
 // throughout) from Context.Regs and the budget from st; the first then
 // jumps to the entry instruction st.entryPC through a table of int32
 // offsets (one per instruction, at the end of the code), the second
-// (code.entry0, a call's start) falls through to instruction 0.
+// (code.entry0, a call's start) falls through to instruction 0, a
+// checkpoint, whose budget check comes first (non-checkpoint entries go
+// through the table to their entry stubs, see Instruction counting).
 // Generated code returns to Go by storing an exit code in st, the
 // instruction it exited at in Context.PC, Context.Insns (st.target less
 // the budget left), the registers the program may change back into
@@ -70,10 +75,11 @@
 //   - exitCall: a helper or kfunc call. Go serves it with Context.CallFunc
 //     (costs, faults and yields exactly as the interpreter), puts r0 in
 //     Context.Regs and re-enters at the next instruction (a block start,
-//     entered without looking it up). A call writes only r0 among the
-//     registers the exit stores: Go leaves Context.Regs[1..5] as they
-//     are, as the interpreter does. Two helpers are
-//     served in the generated code instead when they can be
+//     entered through the table without looking it up: its checkpoint or
+//     entry stub checks the budget and adds its pending count). A call
+//     writes only r0 among the registers the exit stores: Go leaves
+//     Context.Regs[1..5] as they are, as the interpreter does. Two
+//     helpers are served in the generated code instead when they can be
 //     (lower_native.go), as the kernel's JIT inlines map lookups:
 //     bpf_map_lookup_elem on an array, per-CPU array or non-LRU hash map
 //     with a key of 1, 2, 4 or 8 bytes (hash maps through their
@@ -85,11 +91,11 @@
 //     site resolved at its first call (bpfvm.Context.CallRef); when the
 //     registry replaces a helper or kfunc (bpfvm.Registry.Gen), call sites
 //     resolve again and code that inlined helpers is compiled again.
-//   - exitBudget: the block starting at exitPC needs more instructions than
-//     are left before the quantum or the limit ends; the interpreter runs
-//     the rest, so preemption and limit faults land on the same
-//     instruction.
-//   - exitStep: the interpreter executes the one instruction at exitPC and
+//   - exitBudget: a path from Context.PC (a checkpoint, or an entry) may
+//     need more instructions than are left before the quantum or the
+//     limit ends; the interpreter runs the rest, so preemption and limit
+//     faults land on the same instruction.
+//   - exitStep: the interpreter executes the one instruction at Context.PC and
 //     Go re-enters after it: memory faults, invalid instructions, calls
 //     too deep, falling off the end, callx (so every fault has the
 //     interpreter's message, instruction and source line).
@@ -102,16 +108,26 @@
 //
 // # Instruction counting
 //
-// Instructions are counted per basic block: each block starts with
-// "sub r10, n; jb exit" where n is its instruction count (LD_IMM64 counts
-// one), so the budget check costs one subtraction and one branch per
-// block. A block ends at every jump, call, exit and may_goto and before
-// every jump target; calls are blocks of their own, so that a yielding
-// helper is retried from a block start. An exit inside a block adds back
-// the instructions of the block not executed, so Context.Insns is exact
-// at every exit. The budget is min(quantum end, Context.Limit) as in the
-// interpreter; a block that does not fit leaves the tail to the
-// interpreter, which stops at exactly the instruction it would have.
+// Instructions are counted exactly, with as few budget operations as a
+// path allows (compiler.budgets). A block ends at every jump, call, exit
+// and may_goto and before every jump target (LD_IMM64 counts one); calls
+// are blocks of their own, so that a yielding helper is retried from a
+// block start. Checkpoints (instruction 0, subprogram starts, the targets
+// of backward jumps, so every loop has one) compare the budget with the
+// most instructions any path from there executes before the next
+// checkpoint or an exit (at most 32): "cmp r10, need; jb exit". A block
+// that fits in the budget's check subtracts without a branch, and only
+// when its count cannot be passed on: a block whose successors are each
+// entered from it alone leaves its count pending, and the block that
+// reaches a join, a checkpoint or an exit subtracts what is pending with
+// its own. Exits add back the instructions counted and not executed, or
+// subtract those executed and not counted, so Context.Insns is exact at
+// every exit; the entry table's entry at a block that is not a
+// checkpoint checks its need and adds its pending count first. The budget
+// is min(quantum end, Context.Limit) as in the interpreter; when a
+// checkpoint's need does not fit, the interpreter runs the rest of the
+// quantum, so preemption and limit faults land on exactly the
+// instruction they would have.
 //
 // # The Go side's fast path
 //

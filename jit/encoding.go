@@ -399,3 +399,18 @@ func (a *buf) patch(at, target int) {
 func (a *buf) push(r byte) { a.rex(false, 0, 0, r, false); a.byte1(0x50 | r&7) }
 func (a *buf) pop(r byte)  { a.rex(false, 0, 0, r, false); a.byte1(0x58 | r&7) }
 func (a *buf) ret()        { a.byte1(0xc3) }
+
+// SSE2 scalar double forms for exact division (lowerDivFP); x is an xmm
+// register number (0..15), r a general-purpose register.
+
+// xorpsZero: xorps x, x (zeroes x and breaks its dependencies).
+func (a *buf) xorpsZero(x byte) { a.rr(0, false, []byte{0x0f, 0x57}, x, x, false) }
+
+// cvtsi2sd: cvtsi2sd x, r (the signed 64-bit value of r).
+func (a *buf) cvtsi2sd(x, r byte) { a.rr(0xf2, true, []byte{0x0f, 0x2a}, x, r, false) }
+
+// divsd: divsd x, y.
+func (a *buf) divsd(x, y byte) { a.rr(0xf2, false, []byte{0x0f, 0x5e}, x, y, false) }
+
+// cvttsd2si: cvttsd2si r, x (64-bit, truncating).
+func (a *buf) cvttsd2si(r, x byte) { a.rr(0xf2, true, []byte{0x0f, 0x2c}, r, x, false) }

@@ -361,8 +361,8 @@ func (e *Engine) serve(c *bpfvm.Context, cd *code, st *state, target uint64) (bp
 		return called(c, pc, v, err)
 	case exitBudget:
 		if c.Insns < target {
-			// the block does not fit: the interpreter runs the
-			// rest of the quantum, which ends inside it
+			// a path from here may not fit: the interpreter runs
+			// the rest of the quantum
 			return e.interp.Run(c, target-c.Insns)
 		}
 	case exitStep:

@@ -38,6 +38,8 @@ func (c *compiler) lowerALU(in bpfvm.Insn) {
 				return
 			}
 			a.movRR(w, d, s)
+		case imm == 0: // the zeroing idiom (no flag is live between instructions)
+			a.aluRR(aluXor, false, d, d)
 		case w:
 			a.movRI(d, uint64(int64(imm)))
 		default:
@@ -105,9 +107,14 @@ func (c *compiler) lowerEnd(in bpfvm.Insn, w, x bool, d byte) {
 
 // lowerDiv emits unsigned and signed division and modulo with the results
 // RFC 9669 gives: x/0 = 0, x%0 = x (its low half in 32-bit forms),
-// INT_MIN/-1 = INT_MIN, INT_MIN%-1 = 0. amd64 div uses rax and rdx (BPF r0
-// and r3), which are saved around it.
+// INT_MIN/-1 = INT_MIN, INT_MIN%-1 = 0. Unsigned and signed 32-bit forms
+// divide in double precision when they can (lowerFPDiv); signed 64-bit
+// forms use amd64 idiv (divInt).
 func (c *compiler) lowerDiv(in bpfvm.Insn, w, x bool, d, s byte, mod, signed bool) {
+	if !signed || !w {
+		c.lowerFPDiv(in, w, x, d, s, mod, signed)
+		return
+	}
 	a := &c.a
 	// divisor into r11
 	if x {
@@ -122,39 +129,48 @@ func (c *compiler) lowerDiv(in bpfvm.Insn, w, x bool, d, s byte, mod, signed boo
 	var done []int
 	a.testRR(w, tmp, tmp)
 	zero := a.jcc(ccE)
-	if signed {
-		a.aluRI(aluCmp, w, tmp, -1)
-		notm1 := a.jcc(ccNE)
-		if mod {
-			a.aluRR(aluXor, false, d, d)
-		} else {
-			a.neg(w, d)
-		}
-		done = append(done, a.jmp())
-		a.patch(notm1, a.len())
+	a.aluRI(aluCmp, w, tmp, -1)
+	notm1 := a.jcc(ccNE)
+	if mod {
+		a.aluRR(aluXor, false, d, d)
+	} else {
+		a.neg(w, d)
 	}
+	done = append(done, a.jmp())
+	a.patch(notm1, a.len())
+	c.divInt(w, d, mod, true)
+	done = append(done, a.jmp())
+	a.patch(zero, a.len())
+	c.divByZero(w, d, mod)
+	for _, at := range done {
+		a.patch(at, a.len())
+	}
+}
+
+// divByZero gives d the result of a division by zero.
+func (c *compiler) divByZero(w bool, d byte, mod bool) {
+	switch {
+	case !mod:
+		c.a.aluRR(aluXor, false, d, d)
+	case !w:
+		c.a.movRR(false, d, d)
+	}
+}
+
+// divInt: d = d / r11 or d % r11 by amd64 div or idiv; the divisor is
+// not 0 (nor -1 when signed). div uses rax and rdx (BPF r0 and r3),
+// saved around it in rcx and state.spill.
+func (c *compiler) divInt(w bool, d byte, mod, signed bool) {
+	a := &c.a
 	a.movRR(true, tmpC, rax)
 	a.store(8, m(regState, stSpill), rdx)
 	a.movRR(w, rax, d)
-	switch {
-	case signed:
+	if signed {
 		a.signExtendAX(w)
 		a.idiv(w, tmp)
-	case w:
-		// both operands below 2^32: the 32-bit divide is much faster
-		a.movRR(true, rdx, rax)
-		a.aluRR(aluOr, true, rdx, tmp)
-		a.shiftRI(shShr, true, rdx, 32)
-		wide := a.jcc(ccNE)
-		a.div(false, tmp) // edx is 0
-		narrow := a.jmp()
-		a.patch(wide, a.len())
+	} else {
 		a.aluRR(aluXor, false, rdx, rdx)
-		a.div(true, tmp)
-		a.patch(narrow, a.len())
-	default:
-		a.aluRR(aluXor, false, rdx, rdx)
-		a.div(false, tmp)
+		a.div(w, tmp)
 	}
 	if mod {
 		a.movRR(true, tmp, rdx)
@@ -164,18 +180,130 @@ func (c *compiler) lowerDiv(in bpfvm.Insn, w, x bool, d, s byte, mod, signed boo
 	a.movRR(true, rax, tmpC)
 	a.load(8, rdx, m(regState, stSpill))
 	a.movRR(w, d, tmp)
-	done = append(done, a.jmp())
-	// division by zero
-	a.patch(zero, a.len())
+}
+
+// fpDivBits: unsigned operands below 2^fpDivBits divide exactly in double
+// precision (see divFP).
+const fpDivBits = 52
+
+// lowerFPDiv emits unsigned division and modulo and the signed 32-bit
+// forms: in double precision when both operands are below 2^52 in
+// magnitude (always in 32-bit forms), else by the 64-bit div. The 64-bit
+// div and division by zero are out of line (compiler.cold), so the common
+// case runs without a taken jump.
+func (c *compiler) lowerFPDiv(in bpfvm.Insn, w, x bool, d, s byte, mod, signed bool) {
+	a := &c.a
+	v := uint64(uint32(in.Imm)) // the divisor when !x
 	switch {
-	case !mod:
-		a.aluRR(aluXor, false, d, d)
-	case !w:
-		a.movRR(false, d, d)
+	case w:
+		v = uint64(int64(in.Imm))
+	case signed:
+		v = uint64(int64(in.Imm)) // sign-extended for the conversion
 	}
-	for _, at := range done {
-		a.patch(at, a.len())
+	if !x && v == 0 {
+		c.divByZero(w, d, mod)
+		return
 	}
+	zero := -1
+	if x {
+		a.testRR(w, s, s)
+		zero = a.jcc(ccE)
+	}
+	wide := -1
+	switch {
+	case w && !x && v>>fpDivBits != 0: // a divisor of 2^52 or more
+		a.movRI(tmp, v)
+		c.divInt(true, d, mod, false)
+	case w:
+		a.movRR(true, tmp, d)
+		if x {
+			a.aluRR(aluOr, true, tmp, s)
+		}
+		a.shiftRI(shShr, true, tmp, fpDivBits)
+		wide = a.jcc(ccNE)
+		fallthrough
+	default:
+		c.divFP(w, x, d, s, v, mod, signed)
+	}
+	// the rare cases out of line, after the program's code
+	back := a.len()
+	c.cold = append(c.cold, func() {
+		if wide >= 0 {
+			a.patch(wide, a.len())
+			if x {
+				a.movRR(true, tmp, s)
+			} else {
+				a.movRI(tmp, v)
+			}
+			c.divInt(true, d, mod, false)
+			a.patch(a.jmp(), back)
+		}
+		if zero >= 0 {
+			a.patch(zero, a.len())
+			c.divByZero(w, d, mod)
+			a.patch(a.jmp(), back)
+		}
+	})
+}
+
+// divFP: d = d / b or d % b, b = s (x) or v, not 0, in double precision:
+// q = trunc(double(a) / double(b)), and a - q*b for the remainder. The
+// operands are unsigned and below 2^52, or (32-bit forms) the low halves
+// of d and b, sign-extended when signed. It leaves rax and rdx alone and
+// its divide is cheaper than div's.
+//
+// Exact: a and b convert exactly (below 2^53 in magnitude). Let x = a/b
+// (real), q = trunc(x) the integer quotient, and f the double divsd
+// returns, x rounded in any rounding mode: |f - x| < ulp(x) <= 2^-52 *
+// |x| <= 2^-52 * |a| / |b| < 1/|b|, as |a| < 2^52. For x >= 0: if x = q,
+// x is a double (below 2^52 in magnitude) and f = q; otherwise q < x <= q
+// + 1 - 1/|b| (a = q*b + r, 0 < r < |b|), so f < x + 1/|b| <= q + 1, and f
+// >= q because q is a double and rounding is monotone: q <= f < q + 1.
+// For x < 0 the same argument on the other side gives q - 1 < f <= q. In
+// both cases cvttsd2si (truncation toward zero) gives q. Signed 32-bit
+// INT_MIN / -1 gives q = 2^31, whose low half is INT_MIN, and INT_MIN -
+// 2^31 * -1 = 0 in 32 bits: RFC 9669's results without a test.
+func (c *compiler) divFP(w, x bool, d, s byte, v uint64, mod, signed bool) {
+	a := &c.a
+	// r = the 32-bit form's operand in r, as a 64-bit value
+	widen := func(dst, r byte) {
+		if signed {
+			a.movsxRR(true, 32, dst, r)
+		} else {
+			a.movRR(false, dst, r)
+		}
+	}
+	a.xorpsZero(0) // cvtsi2sd writes only the low half: no dependency
+	a.xorpsZero(1) // on the registers' last values
+	if w {
+		a.cvtsi2sd(0, d)
+	} else {
+		widen(tmpC, d)
+		a.cvtsi2sd(0, tmpC)
+	}
+	switch {
+	case !x:
+		a.movRI(tmp, v)
+		a.cvtsi2sd(1, tmp)
+	case w:
+		a.cvtsi2sd(1, s)
+	default:
+		widen(tmp, s)
+		a.cvtsi2sd(1, tmp)
+	}
+	a.divsd(0, 1)
+	a.cvttsd2si(tmp, 0)
+	if !mod {
+		a.movRR(w, d, tmp)
+		return
+	}
+	// the remainder: a - q*b (in 32 bits for 32-bit forms)
+	if x {
+		a.imulRR(w, tmp, s)
+	} else {
+		a.imulRI(w, tmp, int32(v))
+	}
+	a.aluRR(aluSub, w, d, tmp)
 }
 
 // aluOf maps a BPF ALU operation (or an atomic's) to its amd64 group-1

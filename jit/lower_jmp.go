@@ -21,6 +21,10 @@ func (c *compiler) lowerJump(i int, in bpfvm.Insn) {
 	op := in.Op & 0xf0
 	switch op {
 	case bpfvm.JmpJA:
+		if t := c.copyOf[i]; t >= 0 {
+			c.lowerCopy(i, t)
+			return
+		}
 		if w {
 			c.jumpTo(-1, c.target(i, int64(in.Off)))
 		} else {
@@ -57,6 +61,8 @@ func (c *compiler) lowerJump(i int, in bpfvm.Insn) {
 		}
 	} else if op == bpfvm.JmpJSET {
 		a.testRI(w, d, in.Imm)
+	} else if in.Imm == 0 {
+		a.testRR(w, d, d) // the flags of cmp d, 0 (CF and OF clear), shorter
 	} else {
 		a.aluRI(aluCmp, w, d, in.Imm)
 	}
@@ -132,4 +138,21 @@ func (c *compiler) lowerExit() {
 	a.load(8, regMap[10], m(tmpC, f-frSize+frFP))
 	a.load(8, tmpC, m(tmpC, f+frRetPC))
 	c.tableJump()
+}
+
+// lowerCopy emits, for the goto at i, a copy of the block at t: its ALU
+// instructions, then its goto (compiler.threadJumps).
+func (c *compiler) lowerCopy(i, t int) {
+	for u := t; ; u = c.next(u) {
+		c.pc = u
+		c.j++
+		in := c.p.Insns[u]
+		if in.Class() == bpfvm.ClassALU || in.Class() == bpfvm.ClassALU64 {
+			c.lowerALU(in)
+			continue
+		}
+		c.lowerJump(u, in) // the goto; a copy's goto is never copied
+		break
+	}
+	c.pc = i
 }

@@ -26,7 +26,11 @@ func (c *compiler) check(base uint8, off int16, size int) {
 		return
 	}
 	a := &c.a
-	a.lea(tmp, m(regMap[base], int32(off)))
+	if off == 0 {
+		a.movRR(true, tmp, regMap[base])
+	} else {
+		a.lea(tmp, m(regMap[base], int32(off)))
+	}
 	a.aluRM(aluSub, true, tmp, m(regState, stMemBase))
 	a.aluRM(aluCmp, true, tmp, m(regState, stLim+8*log2Size(size)))
 	c.exitTo(exitStep, a.jcc(ccA))

@@ -3,8 +3,20 @@ package sim
 import "math/bits"
 
 // Events are ordered by (time, sequence number): two events at the same
-// nanosecond fire in the order they were scheduled. The queue is a 4-ary
-// heap of 16-byte values (no per-event allocation), see qent.
+// nanosecond fire in the order they were scheduled. The queue has three
+// parts, merged by that order on every pop (see eventQueue):
+//
+//   - a 4-ary heap of 16-byte values (no per-event allocation), see qent,
+//     for events at arbitrary times (wakeup timers, closures);
+//   - lanes: FIFOs of events pushed in (time, sequence) order anyway
+//     (scheduler ticks fall on period boundaries, reschedules come a fixed
+//     delay after now), popped in O(1);
+//   - one completion slot per CPU (the burst end of the task it runs),
+//     overwritten when the task is re-armed.
+//
+// The completion slots are the leaves of a winner tree, whose root is their
+// minimum; a pop takes the first of that root, the lanes' first head and
+// the heap's top.
 
 type eventKind uint8
 
@@ -55,6 +67,182 @@ type eventQueue struct {
 	h        []qent
 	payloads []payload
 	free     []uint32 // free slots of payloads, reused last-freed first
+
+	// The completion slots' winner tree (nil until init: the heap alone):
+	// tree[1] is the minimum of the leaves tree[nleaf+i], the completion
+	// slot of CPU i; an empty leaf is noEvent. A leaf's key holds the CPU
+	// in place of a payload slot.
+	tree  []qent
+	nleaf int
+	comp  []compSlot
+	// vacant is 1 + the CPU whose completion popComp took but whose leaf
+	// still holds it (0: none): the CPU usually gets its next completion
+	// in the same event, which then updates the tree once instead of
+	// twice. pop and firstAt empty the leaf first if it did not.
+	vacant int
+	// The lanes, their heads (noEvent for an empty lane) and the first
+	// of them, lane laneBest's.
+	lanes    []lane
+	heads    []qent
+	laneMin  qent
+	laneBest int
+	n        int // events in the completion slots and lanes
+}
+
+// noEvent is an empty leaf: after every event.
+var noEvent = qent{at: ^uint64(0), key: ^uint64(0)}
+
+// compSlot is the pending completion of a CPU (kind evTaskDone); task is
+// nil when there is none.
+type compSlot struct {
+	task *Task
+	gen  uint32
+}
+
+// A lane is a ring of events pushed in (time, sequence) order.
+type lane struct {
+	ring    []laneEnt // power-of-two length
+	head, n int
+	last    qent // the last pushed (at, key)
+}
+
+type laneEnt struct {
+	x    qent
+	cpu  int32
+	gen  uint32
+	kind eventKind
+}
+
+// init gives the queue ncomp completion slots and nlanes lanes.
+func (q *eventQueue) init(ncomp, nlanes int) {
+	q.nleaf = 1
+	for q.nleaf < ncomp {
+		q.nleaf *= 2
+	}
+	q.tree = make([]qent, 2*q.nleaf)
+	for i := range q.tree {
+		q.tree[i] = noEvent
+	}
+	q.comp = make([]compSlot, ncomp)
+	q.lanes = make([]lane, nlanes)
+	q.heads = make([]qent, nlanes)
+	for l := range q.heads {
+		q.heads[l] = noEvent
+	}
+	q.laneMin = noEvent
+}
+
+// set stores (at, key) in leaf and recomputes the minima on its path to
+// the root, up to the first that does not change. The comparisons are
+// less's, on values (registers, not memory).
+func (q *eventQueue) set(leaf int, at, key uint64) {
+	t := q.tree
+	i := q.nleaf + leaf
+	t[i] = qent{at: at, key: key}
+	for i > 1 {
+		s := t[i^1]
+		_, b := bits.Sub64(s.key, key, 0)
+		_, b = bits.Sub64(s.at, at, b)
+		mask := -b // all ones if s fires first
+		at ^= (at ^ s.at) & mask
+		key ^= (key ^ s.key) & mask
+		i >>= 1
+		p := &t[i]
+		if p.at == at && p.key == key {
+			return
+		}
+		p.at, p.key = at, key
+	}
+}
+
+// pushLane queues e (sequence number set) in lane l, or in the heap if it
+// would come before the lane's last event.
+func (q *eventQueue) pushLane(l int, e event) {
+	ln := &q.lanes[l]
+	x := qent{at: e.at, key: e.seq << slotBits}
+	if e.seq >= 1<<(64-slotBits) || ln.n > 0 && less(&x, &ln.last) != 0 {
+		q.push(e)
+		return
+	}
+	if ln.n == len(ln.ring) {
+		ring := make([]laneEnt, max(16, 2*len(ln.ring)))
+		for i := range ln.n {
+			ring[i] = ln.ring[(ln.head+i)&(len(ln.ring)-1)]
+		}
+		ln.ring, ln.head = ring, 0
+	}
+	ln.ring[(ln.head+ln.n)&(len(ln.ring)-1)] = laneEnt{x: x, cpu: e.cpu, gen: e.gen, kind: e.kind}
+	ln.n++
+	ln.last = x
+	q.n++
+	if ln.n == 1 {
+		q.heads[l] = x
+		if less(&x, &q.laneMin) != 0 {
+			q.laneMin, q.laneBest = x, l
+		}
+	}
+}
+
+// setCompletion makes e (kind evTaskDone, sequence number set) the pending
+// completion of CPU e.cpu. The completion it replaces, if any, is returned
+// (ok): the caller drops it or pushes it to the heap.
+func (q *eventQueue) setCompletion(e event) (old event, ok bool) {
+	c := &q.comp[e.cpu]
+	if q.vacant == int(e.cpu)+1 {
+		q.vacant = 0 // c.task is nil: the leaf's value is taken
+	}
+	if c.task != nil {
+		x := q.tree[q.nleaf+int(e.cpu)]
+		old, ok = event{at: x.at, seq: x.key >> slotBits, kind: evTaskDone, cpu: e.cpu, task: c.task, gen: c.gen}, true
+		q.n--
+	}
+	if e.seq >= 1<<(64-slotBits) {
+		panic("sim: event queue: more than 2^40 events in one run")
+	}
+	c.task, c.gen = e.task, e.gen
+	q.n++
+	q.set(int(e.cpu), e.at, e.seq<<slotBits|uint64(e.cpu))
+	return old, ok
+}
+
+// popComp takes the completion at the tree's root.
+func (q *eventQueue) popComp() event {
+	x := q.tree[1]
+	cpu := int(x.key & (1<<slotBits - 1))
+	q.n--
+	c := &q.comp[cpu]
+	e := event{at: x.at, seq: x.key >> slotBits, kind: evTaskDone, cpu: int32(cpu), task: c.task, gen: c.gen}
+	*c = compSlot{}
+	q.vacant = cpu + 1
+	return e
+}
+
+// fill empties the vacant leaf.
+func (q *eventQueue) fill() {
+	q.set(q.vacant-1, noEvent.at, noEvent.key)
+	q.vacant = 0
+}
+
+// popLane takes the first head of the lanes.
+func (q *eventQueue) popLane() event {
+	ln := &q.lanes[q.laneBest]
+	le := &ln.ring[ln.head]
+	e := event{at: le.x.at, seq: le.x.key >> slotBits, kind: le.kind, cpu: le.cpu, gen: le.gen}
+	ln.head = (ln.head + 1) & (len(ln.ring) - 1)
+	ln.n--
+	q.n--
+	h := q.heads
+	h[q.laneBest] = noEvent
+	if ln.n > 0 {
+		h[q.laneBest] = ln.ring[ln.head].x
+	}
+	best := 0
+	for l := 1; l < len(h); l++ {
+		b := int(less(&h[l], &h[best]))
+		best += (l - best) * b
+	}
+	q.laneMin, q.laneBest = h[best], best
+	return e
 }
 
 // The heap is 4-ary: half the depth of a binary heap and the children of a
@@ -76,10 +264,44 @@ func less(a, b *qent) uint64 {
 	return borrow
 }
 
-func (q *eventQueue) len() int { return len(q.h) }
+func (q *eventQueue) len() int { return len(q.h) + q.n }
 
 // firstAt is the time of the next event; the queue must not be empty.
-func (q *eventQueue) firstAt() uint64 { return q.h[0].at }
+func (q *eventQueue) firstAt() uint64 {
+	if q.vacant != 0 {
+		q.fill()
+	}
+	at := ^uint64(0)
+	if len(q.h) > 0 {
+		at = q.h[0].at
+	}
+	if q.n > 0 {
+		at = min(at, q.tree[1].at, q.laneMin.at)
+	}
+	return at
+}
+
+// pop takes the next event; the queue must not be empty.
+func (q *eventQueue) pop() event {
+	if q.vacant != 0 {
+		q.fill()
+	}
+	if q.n == 0 {
+		return q.popHeap()
+	}
+	lane := less(&q.laneMin, &q.tree[1]) != 0
+	first := &q.tree[1]
+	if lane {
+		first = &q.laneMin
+	}
+	if len(q.h) > 0 && less(&q.h[0], first) != 0 {
+		return q.popHeap()
+	}
+	if lane {
+		return q.popLane()
+	}
+	return q.popComp()
+}
 
 // push and pop move a hole instead of swapping (each level writes one
 // event, not two); the resulting heap is the one swaps would build.
@@ -112,7 +334,7 @@ func (q *eventQueue) push(e event) {
 	h[i] = x
 }
 
-func (q *eventQueue) pop() event {
+func (q *eventQueue) popHeap() event {
 	h := q.h
 	top := h[0]
 	n := len(h) - 1

@@ -54,6 +54,71 @@ func TestEventQueueOrder(t *testing.T) {
 	}
 }
 
+// TestEventQueueParts: with completion slots and lanes as well as the heap,
+// pops still come out in (time, sequence) order. A replaced completion is
+// pushed back to the heap, so every event pushed is popped.
+func TestEventQueueParts(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	var q eventQueue
+	const ncomp, nlanes = 5, 3
+	q.init(ncomp, nlanes)
+	var seq, now uint64
+	var ref []event
+	insert := func(e event) {
+		i, _ := slices.BinarySearchFunc(ref, e, func(a, b event) int {
+			if before(&a, &b) {
+				return -1
+			}
+			return 1
+		})
+		ref = slices.Insert(ref, i, e)
+	}
+	var tasks [ncomp]Task
+	laneAt := [nlanes]uint64{}
+	for step := 0; step < 50000; step++ {
+		if q.len() == 0 || r.IntN(2) > 0 {
+			seq++
+			switch k := r.IntN(3); k {
+			case 0:
+				e := event{at: now + r.Uint64N(50), seq: seq, kind: evWake, cpu: -1}
+				q.push(e)
+				insert(e)
+			case 1:
+				c := r.IntN(ncomp)
+				e := event{at: now + r.Uint64N(50), seq: seq, kind: evTaskDone, cpu: int32(c), task: &tasks[c], gen: uint32(seq)}
+				if old, ok := q.setCompletion(e); ok {
+					q.push(old)
+				}
+				insert(e)
+			case 2:
+				l := r.IntN(nlanes)
+				// mostly in order; sometimes earlier than the lane's last
+				at := max(laneAt[l], now) + r.Uint64N(20)
+				if r.IntN(10) == 0 {
+					at = now
+				}
+				laneAt[l] = max(laneAt[l], at)
+				e := event{at: at, seq: seq, kind: evTick, cpu: int32(l), gen: uint32(seq)}
+				q.pushLane(l, e)
+				insert(e)
+			}
+			continue
+		}
+		if got := q.firstAt(); got != ref[0].at {
+			t.Fatalf("step %d: firstAt %d, want %d", step, got, ref[0].at)
+		}
+		got := q.pop()
+		if got.seq != ref[0].seq || got.at != ref[0].at || got.kind != ref[0].kind || got.cpu != ref[0].cpu || got.gen != ref[0].gen || got.task != ref[0].task {
+			t.Fatalf("step %d: popped %+v, want %+v", step, got, ref[0])
+		}
+		now = got.at
+		ref = ref[1:]
+		if q.len() != len(ref) {
+			t.Fatalf("step %d: %d queued, want %d", step, q.len(), len(ref))
+		}
+	}
+}
+
 // TestFNVWord: the unrolled schedule hash step is FNV-1a over the word's
 // bytes, least significant first.
 func TestFNVWord(t *testing.T) {
@@ -87,5 +152,86 @@ func BenchmarkEventQueue(b *testing.B) {
 				q.push(event{at: next(), seq: seq, kind: evTick})
 			}
 		})
+	}
+}
+
+// BenchmarkEventQueueMix is the queue's work in a run of the 384-CPU
+// machine, roughly: each op pops an event and pushes what its handling
+// would (completions re-armed, ticks, reschedules, wakeups), about 1500
+// events pending. "parts" queues them as the simulator does (completion
+// slots, lanes, heap); "heap" all in the heap, stale completions included,
+// as before the lanes and slots.
+//
+//	go test ./sim -run '^$' -bench EventQueueMix
+func BenchmarkEventQueueMix(b *testing.B) {
+	for _, parts := range []bool{true, false} {
+		name := "heap"
+		if parts {
+			name = "parts"
+		}
+		b.Run(name, func(b *testing.B) { benchQueueMix(b, parts) })
+	}
+}
+
+func benchQueueMix(b *testing.B, parts bool) {
+	const ncpu, ntask = 384, 768
+	r := rand.New(rand.NewPCG(1, 2))
+	var q eventQueue
+	if parts {
+		q.init(ncpu, 5)
+	}
+	var seq, now uint64
+	tasks := make([]Task, ntask)
+	gens := make([]uint32, ncpu)
+	exp := func(mean float64) uint64 { return uint64(r.ExpFloat64() * mean) }
+	push := func(e event) { seq++; e.seq = seq; q.push(e) }
+	lane := func(l int, e event) {
+		seq++
+		e.seq = seq
+		if parts {
+			q.pushLane(l, e)
+		} else {
+			q.push(e)
+		}
+	}
+	comp := func(cpu int, at uint64) {
+		seq++
+		gens[cpu]++
+		e := event{at: at, seq: seq, kind: evTaskDone, cpu: int32(cpu), task: &tasks[cpu], gen: gens[cpu]}
+		if parts {
+			q.setCompletion(e)
+		} else {
+			q.push(e)
+		}
+	}
+	for i := range ncpu {
+		comp(i, exp(1e6))
+		lane(0, event{at: 1e6, kind: evTick, cpu: int32(i)})
+	}
+	for i := ncpu; i < ntask; i++ {
+		push(event{at: exp(3e6), kind: evWake, task: &tasks[i]})
+	}
+	for b.Loop() {
+		e := q.pop()
+		now = e.at
+		switch e.kind {
+		case evTaskDone:
+			if e.gen != gens[e.cpu] {
+				break // stale (heap only)
+			}
+			if r.IntN(2) == 0 {
+				push(event{at: now + exp(3e6), kind: evWake, task: e.task})
+				lane(1, event{at: now + 1000, kind: evResched, cpu: e.cpu})
+			} else {
+				comp(int(e.cpu), now+exp(1e6))
+			}
+		case evTick:
+			lane(0, event{at: (now/1e6 + 1) * 1e6, kind: evTick, cpu: e.cpu})
+			comp(int(e.cpu), now+exp(1e6))
+		case evWake:
+			lane(3, event{at: now + 2000, kind: evResched, cpu: int32(r.IntN(ncpu))})
+		case evResched:
+			comp(int(e.cpu), now+exp(1e6))
+		}
 	}
 }

@@ -172,9 +172,15 @@ type Machine struct {
 
 	rootRand *rand.Rand
 
-	hash       uint64 // FNV-1a over the switch log
-	switches   uint64
-	events     uint64
+	hash     uint64 // FNV-1a over the switch log
+	switches uint64
+	events   uint64
+	// ghosts counts the superseded completions dropped from the queue
+	// that would have been popped (and done nothing) before the end of
+	// the run: Events counts them as before (pushCompletion).
+	ghosts     uint64
+	endAt      uint64 // the time of evEnd
+	endSeq     uint64 // the sequence number of evEnd (0 before it is pushed)
 	dspWaits   uint64 // dispatch flushes that waited for an enqueue
 	Metrics    Metrics
 	lag        gps
@@ -248,6 +254,7 @@ func NewMachine(p Params, sched Scheduler) (*Machine, error) {
 			m.coreCPUs[i] = append(m.coreCPUs[i], c)
 		}
 	}
+	m.evq.init(len(m.cpus), numLanes)
 	m.hash = fnvOffset
 	if a, ok := sched.(TaskAllocator); ok {
 		m.alloc = a
@@ -302,6 +309,7 @@ func NewMachine(p Params, sched Scheduler) (*Machine, error) {
 		}
 	}
 	m.push(event{at: p.Duration, kind: evEnd})
+	m.endAt, m.endSeq = p.Duration, m.seq
 	m.armWindow()
 	m.armWatchdog()
 	m.armNoise()
@@ -353,21 +361,70 @@ func (m *Machine) ScheduleHash() uint64 { return m.hash }
 func (m *Machine) Switches() uint64 { return m.switches }
 
 // Events is the number of events processed so far.
-func (m *Machine) Events() uint64 { return m.events }
+func (m *Machine) Events() uint64 { return m.events + m.ghosts }
 
 // Rand returns a random stream named name, derived from the run's seed:
 // the same name always yields the same sequence, whatever other streams
 // are drawn from.
 func (m *Machine) Rand(name string) *rand.Rand {
+	r := new(rand.Rand)
+	m.randIn(name, r, new(rand.PCG))
+	return r
+}
+
+// randIn makes *r the stream Rand(name) returns, on *src: the caller
+// keeps both where it likes.
+func (m *Machine) randIn(name string, r *rand.Rand, src *rand.PCG) {
 	h := fnv.New64a()
 	h.Write([]byte(name))
-	return rand.New(rand.NewPCG(m.P.Seed, h.Sum64()))
+	src.Seed(m.P.Seed, h.Sum64())
+	*r = *rand.New(src)
 }
 
 func (m *Machine) push(e event) {
 	m.seq++
 	e.seq = m.seq
 	m.evq.push(e)
+}
+
+// The event queue's lanes (event.go): scheduler ticks, and reschedules by
+// their delay (wakeDelay or not, IPI or not); each gets its events in
+// (time, sequence) order.
+const (
+	laneTick    = 0
+	laneResched = 1 // + 1 if wakeDelay, + 2 if IPI
+	numLanes    = 5
+)
+
+func (m *Machine) pushLane(l int, e event) {
+	m.seq++
+	e.seq = m.seq
+	m.evq.pushLane(l, e)
+}
+
+// pushCompletion queues an evTaskDone (sequence number set) in its CPU's
+// completion slot. The completion it replaces is stale if its task's
+// runGen moved on (it can never be again: runGen only grows): popping it
+// would have done nothing but count an event, so it is dropped and counted
+// as a ghost if it would have been popped before evEnd. One that could
+// still be live goes to the heap. With interleaving (stale completions start
+// kernel paths) and eagerArms every completion goes to the heap.
+func (m *Machine) pushCompletion(e event) {
+	if m.P.Interleave || m.eagerArms {
+		m.evq.push(e)
+		return
+	}
+	old, ok := m.evq.setCompletion(e)
+	if !ok {
+		return
+	}
+	if old.task.runGen == old.gen || m.endSeq == 0 {
+		m.evq.push(old)
+		return
+	}
+	if old.at < m.endAt || old.at == m.endAt && old.seq < m.endSeq {
+		m.ghosts++
+	}
 }
 
 // At runs fn at simulated time t (not before now).
@@ -851,11 +908,16 @@ func (m *Machine) resched(cpu int) {
 		return
 	}
 	c.reschedPending = true
-	at := m.now + m.wakeDelay
+	at, l := m.now, laneResched
+	if m.wakeDelay != 0 {
+		at += m.wakeDelay
+		l++
+	}
 	if cpu != m.cur.cpu {
 		at += m.P.IPI
+		l += 2
 	}
-	m.push(event{at: at, kind: evResched, cpu: int32(cpu)})
+	m.pushLane(l, event{at: at, kind: evResched, cpu: int32(cpu)})
 }
 
 func (m *Machine) has(cb Callback) bool {
@@ -989,7 +1051,8 @@ func (m *Machine) armCompletion(c *CPU) {
 	t.runGen++
 	at := max(t.runStart, m.now) + t.penalty + t.work
 	if m.P.Interleave || m.eagerArms {
-		m.push(event{at: at, kind: evTaskDone, cpu: int32(c.ID), task: t, gen: t.runGen})
+		m.seq++
+		m.evq.push(event{at: at, seq: m.seq, kind: evTaskDone, cpu: int32(c.ID), task: t, gen: t.runGen})
 		return
 	}
 	m.seq++
@@ -1013,10 +1076,10 @@ func (m *Machine) pushArms() {
 	for _, t := range m.arms {
 		t.armPending = false
 		if a := t.arm; a.gen == t.runGen {
-			m.evq.push(event{at: a.at, seq: a.seq, kind: evTaskDone, cpu: a.cpu, task: t, gen: a.gen})
+			m.pushCompletion(event{at: a.at, seq: a.seq, kind: evTaskDone, cpu: a.cpu, task: t, gen: a.gen})
 		}
 	}
-	clear(m.arms)
+	// not cleared: the tasks live as long as the machine (m.tasks)
 	m.arms = m.arms[:0]
 }
 
@@ -1028,7 +1091,7 @@ func (m *Machine) armTick(c *CPU) {
 	c.tickGen++
 	period := uint64(1_000_000_000 / m.P.HZ)
 	next := (m.now/period + 1) * period
-	m.push(event{at: next, kind: evTick, cpu: int32(c.ID), gen: c.tickGen})
+	m.pushLane(laneTick, event{at: next, kind: evTick, cpu: int32(c.ID), gen: c.tickGen})
 }
 
 // Run simulates until Params.Duration and returns the results.
@@ -1117,7 +1180,8 @@ func (m *Machine) taskStep(c *CPU) {
 				// wakeup): the task sleeps, blocks or exits after it.
 				t.deferred, t.hasDeferred = a, true
 				t.runGen++
-				m.push(event{at: t.runStart, kind: evTaskDone, cpu: int32(c.ID), task: t, gen: t.runGen})
+				m.seq++
+				m.pushCompletion(event{at: t.runStart, seq: m.seq, kind: evTaskDone, cpu: int32(c.ID), task: t, gen: t.runGen})
 				return
 			}
 		}
@@ -1482,7 +1546,8 @@ func (m *Machine) startBehavior(c *CPU) {
 	// the time it gets the CPU.
 	if t.runStart > m.now {
 		t.runGen++
-		m.push(event{at: t.runStart, kind: evTaskDone, cpu: int32(c.ID), task: t, gen: t.runGen})
+		m.seq++
+		m.pushCompletion(event{at: t.runStart, seq: m.seq, kind: evTaskDone, cpu: int32(c.ID), task: t, gen: t.runGen})
 		m.armTick(c)
 		return
 	}

@@ -225,7 +225,7 @@ func (m *Machine) finish() *Result {
 	win := max(m.now-min(m.winStart, m.now), 1)
 	dur := float64(win)
 	r := &Result{Policy: m.policyName, Seed: m.P.Seed, DurationNs: m.now, WindowNs: m.now - min(m.winStart, m.now),
-		ScheduleHash: fmt.Sprintf("%016x", m.hash), Events: m.events, Switches: m.switches - m.winSwitches, DispatchWaits: m.dspWaits,
+		ScheduleHash: fmt.Sprintf("%016x", m.hash), Events: m.Events(), Switches: m.switches - m.winSwitches, DispatchWaits: m.dspWaits,
 		CPUs: len(m.cpus), Tasks: len(m.tasks)}
 	var busy, sched, noise, rt, fair float64
 	for _, c := range m.cpus {

@@ -143,15 +143,55 @@ func (d Dist) String() string {
 }
 
 // Sampler draws from a Dist with a seeded stream.
+//
+// The exponential, uniform, normal and log-normal draws are distuv's
+// formulas written out, on the stream directly: the same values from the
+// same stream (distuv wraps its source in a new rand.Rand per draw, one
+// more indirection); the other kinds go through distuv.
 type Sampler struct {
-	d   Dist
-	rnd distuv.Rander
+	d      Dist
+	kind   uint8 // sample*
+	src    *rand.Rand
+	p0, p1 float64 // the formula's parameters, see Sample
+	rnd    distuv.Rander
 }
+
+const (
+	sampleConst = iota
+	sampleRander
+	sampleExp
+	sampleUniform
+	sampleNormal
+	sampleLogNormal
+)
 
 // NewSampler returns a sampler of d drawing from r. The distributions are
 // gonum's distuv, always given r as their source (never the global one).
 func (d Dist) NewSampler(r *rand.Rand) *Sampler {
-	s := &Sampler{d: d}
+	s := new(Sampler)
+	d.initSampler(s, r)
+	return s
+}
+
+// initSampler makes *s a sampler of d drawing from r.
+func (d Dist) initSampler(s *Sampler, r *rand.Rand) {
+	*s = Sampler{d: d, src: r}
+	if r != nil {
+		switch d.Kind {
+		case DistExp: // distuv.Exponential
+			s.kind, s.p0 = sampleExp, 1/d.Mean
+			return
+		case DistUniform: // distuv.Uniform
+			s.kind, s.p0, s.p1 = sampleUniform, d.Min, d.Max
+			return
+		case DistNormal: // distuv.Normal
+			s.kind, s.p0, s.p1 = sampleNormal, d.Mean, d.Stddev
+			return
+		case DistLogNormal: // distuv.LogNormal
+			s.kind, s.p0, s.p1 = sampleLogNormal, d.Mu, d.Sigma
+			return
+		}
+	}
 	switch d.Kind {
 	case DistExp:
 		s.rnd = distuv.Exponential{Rate: 1 / d.Mean, Src: r}
@@ -166,13 +206,24 @@ func (d Dist) NewSampler(r *rand.Rand) *Sampler {
 	case DistGamma:
 		s.rnd = distuv.Gamma{Alpha: d.Alpha, Beta: d.Alpha / d.Mean, Src: r}
 	}
-	return s
+	if s.rnd != nil {
+		s.kind = sampleRander
+	}
 }
 
 // Sample returns the next duration in ns.
 func (s *Sampler) Sample() uint64 {
 	v := s.d.Value
-	if s.rnd != nil {
+	switch s.kind {
+	case sampleExp:
+		v = s.src.ExpFloat64() / s.p0
+	case sampleUniform:
+		v = s.src.Float64()*(s.p1-s.p0) + s.p0
+	case sampleNormal:
+		v = s.src.NormFloat64()*s.p1 + s.p0
+	case sampleLogNormal:
+		v = math.Exp(s.src.NormFloat64()*s.p1 + s.p0)
+	case sampleRander:
 		v = s.rnd.Rand()
 	}
 	if s.d.Max > 0 && v > s.d.Max {

@@ -3,8 +3,11 @@ package sim
 import (
 	"encoding/json"
 	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"gonum.org/v1/gonum/stat/distuv"
 )
 
 // runSrc parses a config and runs it under the Go FIFO.
@@ -406,5 +409,38 @@ func TestWorkloadValidation(t *testing.T) {
 		&Batch{WorkloadSpec: WorkloadSpec{Name: "x"}, Tasks: 1}})
 	if err == nil || !strings.Contains(err.Error(), "two workloads") {
 		t.Errorf("duplicate names: %v", err)
+	}
+}
+
+// TestSamplerAsDistuv: the draws Sampler writes out give exactly distuv's
+// values from the same stream.
+func TestSamplerAsDistuv(t *testing.T) {
+	for _, d := range []Dist{
+		{Kind: DistExp, Mean: 1e6},
+		{Kind: DistUniform, Min: 1e3, Max: 5e5},
+		{Kind: DistNormal, Mean: 1e5, Stddev: 3e4},
+		{Kind: DistLogNormal, Mu: 11, Sigma: 0.7},
+	} {
+		fast := d.NewSampler(rand.New(rand.NewPCG(1, 2)))
+		if fast.kind == sampleRander {
+			t.Fatalf("%s: not written out", d.Kind)
+		}
+		ref := d.NewSampler(nil)
+		ref.kind = sampleRander
+		switch r := rand.New(rand.NewPCG(1, 2)); d.Kind {
+		case DistExp:
+			ref.rnd = distuv.Exponential{Rate: 1 / d.Mean, Src: r}
+		case DistUniform:
+			ref.rnd = distuv.Uniform{Min: d.Min, Max: d.Max, Src: r}
+		case DistNormal:
+			ref.rnd = distuv.Normal{Mu: d.Mean, Sigma: d.Stddev, Src: r}
+		case DistLogNormal:
+			ref.rnd = distuv.LogNormal{Mu: d.Mu, Sigma: d.Sigma, Src: r}
+		}
+		for i := range 10000 {
+			if a, b := fast.Sample(), ref.Sample(); a != b {
+				t.Fatalf("%s: draw %d: %d, distuv %d", d.Kind, i, a, b)
+			}
+		}
 	}
 }
