@@ -146,6 +146,7 @@ type BPFPolicy struct {
 	cgs      cgroupState
 
 	locks       map[uint64]*lockState
+	nat         *bpfvm.NativeState // shared with the JIT (locks.go)
 	sites       map[siteKey]string // formatted source lines (siteOf)
 	cpuLock     []cpuLocks
 	yieldReason []uint8
@@ -365,6 +366,8 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 	b.psRemainder = make([]uint64, opts.NumCPUs)
 	b.locks = make(map[uint64]*lockState)
 	b.cpuLock = make([]cpuLocks, opts.NumCPUs)
+	b.nat = bpfvm.NewNativeState(opts.NumCPUs)
+	vm.Native = b.nat
 	b.yieldReason = make([]uint8, opts.NumCPUs)
 	b.pendingCost = make([]uint64, opts.NumCPUs)
 	if opts.PCT != nil {
@@ -523,7 +526,15 @@ func (b *BPFPolicy) call(cb sim.Callback, args ...uint64) uint64 {
 	deadlocks := len(b.Deadlocks)
 	i := cbIndex(cb) & 63 // cbIndex is at most 63: no bounds checks below
 	i0, c0 := c.Insns, c.Cost
+	// the native lock and clock helpers may run (locks.go, nativeOK)
+	nat := b.nat
+	on, clock, now := nat.On, nat.Clock, nat.Now
+	nat.On = 0
+	if b.nativeOK() {
+		nat.On, nat.Clock, nat.Now = 1, b.ktime(), b.k.Now()
+	}
 	r0, err := c.Call(b.progs[i], b.argAddr[cpu])
+	nat.On, nat.Clock, nat.Now = on, clock, now
 	n := c.Insns - i0
 	if b.opts.InsnCostPs != 0 {
 		b.charge(cpu, n, c.Cost-c0)
@@ -531,7 +542,7 @@ func (b *BPFPolicy) call(cb sim.Callback, args ...uint64) uint64 {
 	b.Calls[i]++
 	b.Insns[i] += n
 	b.k.CountInsns(n)
-	if err == nil && len(cl.held) != 0 {
+	if err == nil && b.holding(cpu) {
 		err = b.checkExit(c)
 	}
 	if err != nil && !b.aborted {
@@ -646,6 +657,7 @@ func (b *BPFPolicy) runInterleaved(c *bpfvm.Context, prog *bpfvm.Program, a uint
 		if b.aborted || b.k.Failed() {
 			c.Reset()
 			b.cpuLock[cpu] = cpuLocks{}
+			b.nat.CPUs[cpu] = bpfvm.LockCPU{}
 			return 0, nil
 		}
 	}

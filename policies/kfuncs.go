@@ -92,7 +92,11 @@ func (b *BPFPolicy) registerKernel(r *bpfvm.Registry) {
 	all := append(kfuncs[:len(kfuncs):len(kfuncs)], moreKfuncs...)
 	for _, d := range append(all, cgroupKfuncs...) {
 		proto, _ := KfuncProto(d.name) // nil for kfuncs the header does not declare
-		r.AddKfunc(&bpfvm.Kfunc{Name: d.name, Fn: d.fn(b), Flags: d.flags, Proto: proto})
+		k := &bpfvm.Kfunc{Name: d.name, Fn: d.fn(b), Flags: d.flags, Proto: proto}
+		if d.name == "scx_bpf_now" {
+			k.Native = bpfvm.NativeClock // b.ktime(), bpfvm.NativeState.Clock (locks.go)
+		}
+		r.AddKfunc(k)
 		for _, a := range d.aliases {
 			if err := r.Alias(a, d.name); err != nil {
 				panic(err) // the table above is static
