@@ -13,7 +13,8 @@
 //   - lower_alu.go, lower_jmp.go, lower_mem.go: one BPF instruction class
 //     each (ALU/ALU64; JMP/JMP32 with calls, exits and may_goto; loads,
 //     stores, atomics and LD_IMM64);
-//   - lower_native.go: helpers served without leaving native code;
+//   - lower_native.go: helpers served without leaving native code (map
+//     lookups, the CPU id, locks and the clock);
 //   - entry_amd64.s / entry_amd64.go: the trampoline into generated code;
 //     engine.go: the Go side of the exit protocol (Engine.Run; the first
 //     entry is inline, so a call that exits without calling out is one
@@ -62,13 +63,16 @@
 //     returns StatusExited.
 //   - exitCall: a helper or kfunc call. Go serves it with Context.CallFunc
 //     (costs, faults and yields exactly as the interpreter), puts r0 in
-//     Context.Regs and re-enters at the next instruction. Two helpers are
+//     Context.Regs and re-enters at the next instruction. Some helpers are
 //     served in the generated code instead when they can be
 //     (lower_native.go), as the kernel's JIT inlines map lookups:
 //     bpf_map_lookup_elem on an array, per-CPU array or non-LRU hash map
 //     with a key of 1, 2, 4 or 8 bytes (hash maps through their
 //     bpfvm.HashIndex, an open-addressing table Go and the code both
-//     read), and bpf_get_smp_processor_id. Each has the helper's result
+//     read), bpf_get_smp_processor_id, and, on a VM with a
+//     bpfvm.NativeState, bpf_spin_lock, bpf_spin_unlock and scx_bpf_now
+//     (their state is integers the embedder's Go code shares, never Go
+//     pointers; docs/locks.md). Each has the helper's result
 //     and cost; the cases where the helper would do more (a cost limit to
 //     check, a key outside the memory, a CPU outside the VM, r1 not the
 //     map the code expected) take exitCall. Go calls the function each call

@@ -147,6 +147,7 @@ type BPFPolicy struct {
 
 	locks       map[uint64]*lockState
 	nat         *bpfvm.NativeState // shared with the JIT (locks.go)
+	goLockOps   uint64             // lock operations served by the Go helpers (tests)
 	sites       map[siteKey]string // formatted source lines (siteOf)
 	cpuLock     []cpuLocks
 	yieldReason []uint8

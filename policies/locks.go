@@ -148,6 +148,7 @@ func (b *BPFPolicy) cpuState(c *bpfvm.Context) *cpuLocks { return &b.cpuLock[c.C
 func (b *BPFPolicy) lockOp(c *bpfvm.Context, addr uint64, resilient bool) (uint64, error) {
 	cs := b.cpuState(c)
 	b.syncHeld(c.CPU)
+	b.goLockOps++
 	l, err := b.lockAt(c, addr, resilient)
 	if err != nil {
 		return 0, err
@@ -240,6 +241,7 @@ func (b *BPFPolicy) took(c *bpfvm.Context, cs *cpuLocks, l *lockState) {
 func (b *BPFPolicy) unlockOp(c *bpfvm.Context, addr uint64) (uint64, error) {
 	cs := b.cpuState(c)
 	b.syncHeld(c.CPU)
+	b.goLockOps++
 	if b.k.CanSuspend() && cs.phase == 0 {
 		cs.phase = 1
 		b.yieldReason[c.CPU] = yieldPoint
