@@ -21,6 +21,10 @@ const (
 	NativeSpinUnlock
 	// NativeClock: r0 = NativeState.Clock (scx_bpf_now).
 	NativeClock
+	// NativeZero: r0 = 0 and nothing else (kfuncs that only matter to
+	// the verifier: bpf_task_release, bpf_rcu_read_lock, ...); no
+	// NativeState needed.
+	NativeZero
 )
 
 const (

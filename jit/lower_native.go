@@ -41,7 +41,7 @@ func (c *compiler) lowerNativeCall(in bpfvm.Insn) bool {
 		native, cost = h.Native, h.Cost
 	case bpfvm.CallKfunc:
 		k := c.vm.Registry.Kfunc(in.Imm)
-		if k == nil || k.Fn == nil || k.Native != bpfvm.NativeClock {
+		if k == nil || k.Fn == nil || k.Native != bpfvm.NativeClock && k.Native != bpfvm.NativeZero {
 			return false
 		}
 		native, cost = k.Native, k.Cost
@@ -74,6 +74,10 @@ func (c *compiler) lowerNativeCall(in bpfvm.Insn) bool {
 		a.aluMI(aluCmp, true, m(tmp, nsOn), 0)
 		c.exitTo(exitCall, a.jcc(ccE))
 		a.load(8, rax, m(tmp, nsClock))
+	case bpfvm.NativeZero:
+		a.aluMI(aluCmp, true, m(regState, stNat), 0)
+		c.exitTo(exitCall, a.jcc(ccE))
+		a.aluRR(aluXor, false, rax, rax)
 	case bpfvm.NativeSpinLock, bpfvm.NativeSpinUnlock:
 		if !c.lowerLock(native == bpfvm.NativeSpinLock) {
 			return false
