@@ -527,15 +527,17 @@ func (b *BPFPolicy) call(cb sim.Callback, args ...uint64) uint64 {
 	deadlocks := len(b.Deadlocks)
 	i := cbIndex(cb) & 63 // cbIndex is at most 63: no bounds checks below
 	i0, c0 := c.Insns, c.Cost
-	// the native lock and clock helpers may run (locks.go, nativeOK)
+	// the native lock and clock helpers may run (locks.go, nativeOK); a
+	// callback around this one (in a kfunc of another CPU's) saw the same
+	// clock, so restoring On is enough
 	nat := b.nat
-	on, clock, now := nat.On, nat.Clock, nat.Now
+	on := nat.On
 	nat.On = 0
 	if b.nativeOK() {
 		nat.On, nat.Clock, nat.Now = 1, b.ktime(), b.k.Now()
 	}
 	r0, err := c.Call(b.progs[i], b.argAddr[cpu])
-	nat.On, nat.Clock, nat.Now = on, clock, now
+	nat.On = on
 	n := c.Insns - i0
 	if b.opts.InsnCostPs != 0 {
 		b.charge(cpu, n, c.Cost-c0)
