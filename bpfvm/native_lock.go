@@ -25,6 +25,11 @@ const (
 	// the verifier: bpf_task_release, bpf_rcu_read_lock, ...); no
 	// NativeState needed.
 	NativeZero
+	// NativeRbFirst: bpf_rbtree_first(r1): r0 = the leftmost node of the
+	// bpf_rb_root at r1 if r1 is 8-byte aligned and its 16 bytes lie in
+	// the linear memory (the kfunc faults otherwise); no NativeState
+	// needed.
+	NativeRbFirst
 )
 
 const (

@@ -41,7 +41,7 @@ func (c *compiler) lowerNativeCall(in bpfvm.Insn) bool {
 		native, cost = h.Native, h.Cost
 	case bpfvm.CallKfunc:
 		k := c.vm.Registry.Kfunc(in.Imm)
-		if k == nil || k.Fn == nil || k.Native != bpfvm.NativeClock && k.Native != bpfvm.NativeZero {
+		if k == nil || k.Fn == nil || k.Native != bpfvm.NativeClock && k.Native != bpfvm.NativeZero && k.Native != bpfvm.NativeRbFirst {
 			return false
 		}
 		native, cost = k.Native, k.Cost
@@ -74,6 +74,19 @@ func (c *compiler) lowerNativeCall(in bpfvm.Insn) bool {
 		a.aluMI(aluCmp, true, m(tmp, nsOn), 0)
 		c.exitTo(exitCall, a.jcc(ccE))
 		a.load(8, rax, m(tmp, nsClock))
+	case bpfvm.NativeRbFirst:
+		// as checkRoot: aligned, [r1, r1+16) inside the memory (r1+8 -
+		// memBase > size-8 otherwise; r1 = 0 is outside)
+		r1 := regMap[1]
+		a.aluMI(aluCmp, true, m(regState, stNat), 0)
+		c.exitTo(exitCall, a.jcc(ccE))
+		a.testRI(false, r1, 7)
+		c.exitTo(exitCall, a.jcc(ccNE))
+		a.lea(tmp, m(r1, 8))
+		a.aluRM(aluSub, true, tmp, m(regState, stMemBase))
+		a.aluRM(aluCmp, true, tmp, m(regState, stLim+8*3))
+		c.exitTo(exitCall, a.jcc(ccA))
+		a.load(8, rax, m(r1, 8))
 	case bpfvm.NativeZero:
 		a.aluMI(aluCmp, true, m(regState, stNat), 0)
 		c.exitTo(exitCall, a.jcc(ccE))
