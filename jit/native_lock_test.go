@@ -184,7 +184,9 @@ bad:
 		reg.AddHelper(&bpfvm.Helper{ID: 93, Name: "bpf_spin_lock", Fn: ml.lock, Native: bpfvm.NativeSpinLock})
 		reg.AddHelper(&bpfvm.Helper{ID: 94, Name: "bpf_spin_unlock", Fn: ml.unlock, Native: bpfvm.NativeSpinUnlock})
 		reg.AddKfunc(&bpfvm.Kfunc{Name: "now", Cost: 2, Native: bpfvm.NativeClock,
-			Fn: func(*bpfvm.Context, uint64, uint64, uint64, uint64, uint64) (uint64, error) { return vm.Native.Clock, nil }})
+			Fn: func(*bpfvm.Context, uint64, uint64, uint64, uint64, uint64) (uint64, error) {
+				return vm.Native.Clock, nil
+			}})
 		reg.AddKfunc(&bpfvm.Kfunc{Name: "zero", Native: bpfvm.NativeZero,
 			Fn: func(*bpfvm.Context, uint64, uint64, uint64, uint64, uint64) (uint64, error) { return 0, nil }})
 		bpfvm.RegisterGraph(reg)
