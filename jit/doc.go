@@ -32,7 +32,7 @@
 //	BPF r5  r8
 //
 // (A native hash lookup borrows rbx, r6, and restores it from
-// state.spill.)
+// state.spill; a native bpf_spin_lock keeps a pointer in state.spill[1].)
 //
 // BPF addresses are host addresses inside the VM's linear memory, so a
 // checked load or store uses its BPF address directly. Every access is
@@ -69,10 +69,11 @@
 //     bpf_map_lookup_elem on an array, per-CPU array or non-LRU hash map
 //     with a key of 1, 2, 4 or 8 bytes (hash maps through their
 //     bpfvm.HashIndex, an open-addressing table Go and the code both
-//     read), bpf_get_smp_processor_id, and, on a VM with a
-//     bpfvm.NativeState, bpf_spin_lock, bpf_spin_unlock and scx_bpf_now
-//     (their state is integers the embedder's Go code shares, never Go
-//     pointers; docs/locks.md). Each has the helper's result
+//     read), bpf_get_smp_processor_id, bpf_rbtree_first, kfuncs that
+//     only return 0 (bpfvm.NativeZero), and, on a VM with a
+//     bpfvm.NativeState, bpf_spin_lock, bpf_spin_unlock and the clock
+//     helpers (their state is integers the embedder's Go code shares,
+//     never Go pointers; docs/locks.md). Each has the helper's result
 //     and cost; the cases where the helper would do more (a cost limit to
 //     check, a key outside the memory, a CPU outside the VM, r1 not the
 //     map the code expected) take exitCall. Go calls the function each call
