@@ -442,13 +442,12 @@ func (b *BPFPolicy) nativeOK() bool {
 // end of its held list, so that the list is complete (the native ones
 // are the newest).
 func (b *BPFPolicy) syncHeld(cpu int) {
-	if cpu < 0 || cpu >= len(b.nat.CPUs) {
-		return
+	if nc := &b.nat.CPUs[cpu]; nc.N != 0 {
+		b.moveHeld(cpu, nc)
 	}
-	nc := &b.nat.CPUs[cpu]
-	if nc.N == 0 {
-		return
-	}
+}
+
+func (b *BPFPolicy) moveHeld(cpu int, nc *bpfvm.LockCPU) {
 	cs := &b.cpuLock[cpu]
 	for _, h := range nc.Held[:nc.N] {
 		cs.held = append(cs.held, heldLock{l: b.locks[h.Addr], prog: b.vm.Programs[h.Prog], pc: int(h.PC), at: h.At})
