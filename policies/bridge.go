@@ -148,6 +148,7 @@ type BPFPolicy struct {
 	locks       map[uint64]*lockState
 	nat         *bpfvm.NativeState // shared with the JIT (locks.go)
 	goLockOps   uint64             // lock operations served by the Go helpers (tests)
+	natEngine   bool               // the contexts' engine reads nat (the JIT)
 	sites       map[siteKey]string // formatted source lines (siteOf)
 	cpuLock     []cpuLocks
 	yieldReason []uint8
@@ -325,11 +326,16 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 			b.logf(nil, "warning: %s: sched_ext_ops.%s is set but schedsim never calls it", obj.Name, f.Member)
 		}
 	}
-	if _, note, err := NewEngine(opts.Engine); err != nil {
+	if e, note, err := NewEngine(opts.Engine); err != nil {
 		vm.Close()
 		return nil, err
-	} else if note != "" {
-		b.logf(nil, "%s", note)
+	} else {
+		if note != "" {
+			b.logf(nil, "%s", note)
+		}
+		// only generated code reads NativeState.On: the interpreter's
+		// callbacks need not set it
+		b.natEngine = e.Name() == "jit"
 	}
 	for cpu := 0; cpu < opts.NumCPUs; cpu++ {
 		c, err := vm.NewContext(cpu)
@@ -533,7 +539,7 @@ func (b *BPFPolicy) call(cb sim.Callback, args ...uint64) uint64 {
 	nat := b.nat
 	on := nat.On
 	nat.On = 0
-	if b.nativeOK() {
+	if b.natEngine && b.nativeOK() {
 		nat.On, nat.Clock, nat.Now = 1, b.ktime(), b.k.Now()
 	}
 	r0, err := c.Call(b.progs[i], b.argAddr[cpu])
