@@ -326,17 +326,17 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 			b.logf(nil, "warning: %s: sched_ext_ops.%s is set but schedsim never calls it", obj.Name, f.Member)
 		}
 	}
-	if e, note, err := NewEngine(opts.Engine); err != nil {
+	engine, note, err := NewEngine(opts.Engine)
+	if err != nil {
 		vm.Close()
 		return nil, err
-	} else {
-		if note != "" {
-			b.logf(nil, "%s", note)
-		}
-		// only generated code reads NativeState.On: the interpreter's
-		// callbacks need not set it
-		b.natEngine = e.Name() == "jit"
 	}
+	if note != "" {
+		b.logf(nil, "%s", note)
+	}
+	// only generated code reads NativeState.On: the interpreter's
+	// callbacks need not set it
+	b.natEngine = engine.Name() == "jit"
 	for cpu := 0; cpu < opts.NumCPUs; cpu++ {
 		c, err := vm.NewContext(cpu)
 		if err != nil {
