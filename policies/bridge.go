@@ -149,6 +149,7 @@ type BPFPolicy struct {
 	nat         *bpfvm.NativeState // shared with the JIT (locks.go)
 	goLockOps   uint64             // lock operations served by the Go helpers (tests)
 	natEngine   bool               // the contexts' engine reads nat (the JIT)
+	progNat     [64]bool           // progs[i] calls a helper that reads nat (readsNativeState)
 	sites       map[siteKey]string // formatted source lines (siteOf)
 	cpuLock     []cpuLocks
 	yieldReason []uint8
@@ -314,6 +315,7 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 	for _, cm := range callbackMembers {
 		if p := inst.StructOpsProgram(so, cm.member); p != nil {
 			b.progs[cbIndex(cm.cb)] = p
+			b.progNat[cbIndex(cm.cb)] = readsNativeState(p, vm.Registry)
 			b.ops.Implements |= cm.cb
 		}
 	}
@@ -535,12 +537,15 @@ func (b *BPFPolicy) call(cb sim.Callback, args ...uint64) uint64 {
 	i0, c0 := c.Insns, c.Cost
 	// the native lock and clock helpers may run (locks.go, nativeOK); a
 	// callback around this one (in a kfunc of another CPU's) saw the same
-	// clock, so restoring On is enough
+	// clock, so restoring On is enough. A program that calls none leaves
+	// On as it is (0, or 1 with the same clock)
 	nat := b.nat
 	on := nat.On
-	nat.On = 0
-	if b.natEngine && b.nativeOK() {
-		nat.On, nat.Clock, nat.Now = 1, b.ktime(), b.k.Now()
+	if b.progNat[i] {
+		nat.On = 0
+		if b.natEngine && b.nativeOK() {
+			nat.On, nat.Clock, nat.Now = 1, b.ktime(), b.k.Now()
+		}
 	}
 	r0, err := c.Call(b.progs[i], b.argAddr[cpu])
 	nat.On = on

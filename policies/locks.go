@@ -438,6 +438,31 @@ func (b *BPFPolicy) nativeOK() bool {
 	return !b.k.Interleaving() && !b.k.Wants(sim.PolicyLockAcquire) && !b.k.Wants(sim.PolicyLockRelease)
 }
 
+// readsNativeState reports whether p calls a helper or kfunc that the JIT
+// serves from bpfvm.NativeState (locks, clocks).
+func readsNativeState(p *bpfvm.Program, reg *bpfvm.Registry) bool {
+	for _, in := range p.Insns {
+		if in.Op != bpfvm.ClassJMP|bpfvm.JmpCALL {
+			continue
+		}
+		var n bpfvm.Native
+		switch in.Src {
+		case 0:
+			if h := reg.Helper(in.Imm); h != nil {
+				n = h.Native
+			}
+		case bpfvm.CallKfunc:
+			if k := reg.Kfunc(in.Imm); k != nil {
+				n = k.Native
+			}
+		}
+		if n == bpfvm.NativeSpinLock || n == bpfvm.NativeSpinUnlock || n == bpfvm.NativeClock {
+			return true
+		}
+	}
+	return false
+}
+
 // syncHeld moves the locks cpu took natively (bpfvm.NativeState) to the
 // end of its held list, so that the list is complete (the native ones
 // are the newest).
