@@ -33,8 +33,9 @@ type lockState struct {
 	name      string
 	resilient bool
 	// holder (CPU, -1 when free), when taken, acquisitions and hold
-	// times: shared with native code (bpfvm.NativeState)
-	w         *bpfvm.LockWord
+	// times: shared with native code (bpfvm.NativeState), which writes
+	// these integers in place (the lockState stays reachable from b.locks)
+	w         bpfvm.LockWord
 	waiters   []int // CPUs, FIFO
 	LockStats       // Name, Site, contention and wait (the rest is in w)
 }
@@ -85,7 +86,7 @@ func (b *BPFPolicy) lockAt(c *bpfvm.Context, addr uint64, resilient bool) (*lock
 	if _, err := c.VM.Mem.Bytes(addr, 4); err != nil {
 		return nil, fmt.Errorf("lock: %w", err)
 	}
-	l := &lockState{addr: addr, w: &bpfvm.LockWord{Holder: -1}, resilient: resilient}
+	l := &lockState{addr: addr, w: bpfvm.LockWord{Holder: -1}, resilient: resilient}
 	l.name = b.lockName(addr)
 	l.Name = l.name
 	b.locks[addr] = l
@@ -275,7 +276,7 @@ func (b *BPFPolicy) unlockOp(c *bpfvm.Context, addr uint64) (uint64, error) {
 // release frees l, handing it to the first waiter.
 func (b *BPFPolicy) release(l *lockState) {
 	now := b.k.Now()
-	w := l.w
+	w := &l.w
 	h := now - w.HeldAt
 	w.HoldTotal += h
 	w.HoldMax = max(w.HoldMax, h)
