@@ -486,8 +486,12 @@ func RegisterGraph(r *Registry) {
 	proto := func(ret btf.Type, ps ...btf.FuncParam) *btf.FuncProto {
 		return &btf.FuncProto{Return: ret, Params: ps}
 	}
-	add := func(name string, fn Func, flags KfuncFlags, p *btf.FuncProto) {
-		r.AddKfunc(&Kfunc{Name: name, Fn: fn, Flags: flags | KfLockSafe, Proto: p})
+	add := func(name string, fn Func, flags KfuncFlags, p *btf.FuncProto, native ...Native) {
+		k := &Kfunc{Name: name, Fn: fn, Flags: flags | KfLockSafe, Proto: p}
+		if len(native) > 0 {
+			k.Native = native[0]
+		}
+		r.AddKfunc(k)
 	}
 
 	add("bpf_obj_new_impl", g.objNew, KfAcquire|KfRetNull,
@@ -500,7 +504,7 @@ func RegisterGraph(r *Registry) {
 	less := &btf.Pointer{Target: proto(boolT, param("a", nodep), param("b", &btf.Pointer{Target: &btf.Const{Type: nodep.Target}}))}
 	add("bpf_rbtree_add_impl", rbtreeAdd, 0,
 		proto(s32, param("root", rootp), param("node", nodep), param("less", less), param("meta__ign", voidp), param("off", u64)))
-	add("bpf_rbtree_first", rbtreeFirst, KfRetNull, proto(nodep, param("root", rootp)))
+	add("bpf_rbtree_first", rbtreeFirst, KfRetNull, proto(nodep, param("root", rootp)), NativeRbFirst)
 	add("bpf_rbtree_remove", rbtreeRemove, KfAcquire|KfRetNull, proto(nodep, param("root", rootp), param("node", nodep)))
 	add("bpf_rbtree_root", rbtreeRoot, KfRetNull, proto(nodep, param("root", rootp)))
 	add("bpf_rbtree_left", rbtreeLeft, KfRetNull, proto(nodep, param("root", rootp), param("node", nodep)))

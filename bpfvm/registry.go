@@ -114,6 +114,8 @@ type Kfunc struct {
 	// verifier treats specially.
 	Proto *btf.FuncProto
 	Cost  uint64
+	// Native: as Helper.Native (kfuncs: NativeClock only).
+	Native Native
 }
 
 // Registry holds the helpers and kfuncs a VM serves. Ids of kfuncs are

@@ -20,6 +20,9 @@ type VM struct {
 	// Timers serves bpf_timer on the embedder's simulated time (timer.go);
 	// nil makes bpf_timer_start fault.
 	Timers TimerHost
+	// Native, if set, is the lock runtime's and clock's state that engines
+	// may update themselves (native_lock.go). Set it before programs run.
+	Native *NativeState
 
 	mapState mapState // maps by address, bpf_timer table (load_vm.go)
 	// decoded programs, shared by the interpreters of all the VM's

@@ -157,6 +157,7 @@ type compiler struct {
 	pc      int
 	tableAt []int // lea displacements to patch with the table's address
 	r1Map   int   // the map the last LD_IMM64 into r1 loaded, or -1 (lower_native.go)
+	progIdx int   // the program's index in VM.Programs, -1 if none, -2 before lowerLock looks
 	keep    []any
 	size    int // bytes of code before the entry table
 	// code emitted after the program's (rare paths), each jumping back
@@ -530,7 +531,7 @@ func compile(vm *bpfvm.VM, p *bpfvm.Program) (*code, error) {
 	if len(p.Insns) == 0 {
 		return nil, fmt.Errorf("jit: %s has no instructions", p.Name)
 	}
-	c := &compiler{vm: vm, p: p, n: len(p.Insns), r1Map: -1}
+	c := &compiler{vm: vm, p: p, n: len(p.Insns), r1Map: -1, progIdx: -2}
 	b, _ := c.assemble()
 	x, err := newExecMem(b)
 	if err != nil {

@@ -13,7 +13,8 @@
 //   - lower_alu.go, lower_jmp.go, lower_mem.go: one BPF instruction class
 //     each (ALU/ALU64; JMP/JMP32 with calls, exits and may_goto; loads,
 //     stores, atomics and LD_IMM64);
-//   - lower_native.go: helpers served without leaving native code;
+//   - lower_native.go: helpers served without leaving native code (map
+//     lookups, the CPU id, locks and the clock);
 //   - entry_amd64.s / entry_amd64.go: the trampoline into generated code;
 //     engine.go: the Go side of the exit protocol (Engine.Run; a call's
 //     start is entered inline when the engine's key still holds, so a
@@ -32,7 +33,7 @@
 //	BPF r5  r8
 //
 // (A native hash lookup borrows rbx, r6, and restores it from
-// state.spill.)
+// state.spill; a native bpf_spin_lock keeps a pointer in state.spill[1].)
 //
 // BPF addresses are host addresses inside the VM's linear memory, so a
 // checked load or store uses its BPF address directly. Every access is
@@ -78,13 +79,17 @@
 //     entered through the table without looking it up: its checkpoint or
 //     entry stub checks the budget and adds its pending count). A call
 //     writes only r0 among the registers the exit stores: Go leaves
-//     Context.Regs[1..5] as they are, as the interpreter does. Two
+//     Context.Regs[1..5] as they are, as the interpreter does. Some
 //     helpers are served in the generated code instead when they can be
 //     (lower_native.go), as the kernel's JIT inlines map lookups:
 //     bpf_map_lookup_elem on an array, per-CPU array or non-LRU hash map
 //     with a key of 1, 2, 4 or 8 bytes (hash maps through their
 //     bpfvm.HashIndex, an open-addressing table Go and the code both
-//     read), and bpf_get_smp_processor_id. Each has the helper's result
+//     read), bpf_get_smp_processor_id, bpf_rbtree_first, kfuncs that
+//     only return 0 (bpfvm.NativeZero), and, on a VM with a
+//     bpfvm.NativeState, bpf_spin_lock, bpf_spin_unlock and the clock
+//     helpers (their state is integers the embedder's Go code shares,
+//     never Go pointers; docs/locks.md). Each has the helper's result
 //     and cost; the cases where the helper would do more (a cost limit to
 //     check, a key outside the memory, a CPU outside the VM, r1 not the
 //     map the code expected) take exitCall. Go calls the function each call

@@ -23,18 +23,36 @@ import (
 // memory (the helper faults with its message). The call is its own block,
 // already counted at its start, and r1..r5 are left as they were.
 
-// lowerNativeCall emits the native form of the helper call in, if it has
-// one, with exits to Go for the cases above, and reports whether it did.
+// lowerNativeCall emits the native form of the helper or kfunc call in,
+// if it has one, with exits to Go for the cases above, and reports
+// whether it did.
 func (c *compiler) lowerNativeCall(in bpfvm.Insn) bool {
-	if in.Src != 0 || c.vm == nil || c.vm.Registry == nil {
+	if c.vm == nil || c.vm.Registry == nil {
 		return false
 	}
-	h := c.vm.Registry.Helper(in.Imm)
-	if h == nil || h.Fn == nil || h.Cost > 1<<30 {
+	var native bpfvm.Native
+	var cost uint64
+	switch in.Src {
+	case 0:
+		h := c.vm.Registry.Helper(in.Imm)
+		if h == nil || h.Fn == nil {
+			return false
+		}
+		native, cost = h.Native, h.Cost
+	case bpfvm.CallKfunc:
+		k := c.vm.Registry.Kfunc(in.Imm)
+		if k == nil || k.Fn == nil || k.Native != bpfvm.NativeClock && k.Native != bpfvm.NativeZero && k.Native != bpfvm.NativeRbFirst {
+			return false
+		}
+		native, cost = k.Native, k.Cost
+	default:
+		return false
+	}
+	if cost > 1<<30 {
 		return false
 	}
 	a := &c.a
-	switch h.Native {
+	switch native {
 	case bpfvm.NativeCPU:
 		a.aluMI(aluCmp, true, m(regState, stNat), 0)
 		c.exitTo(exitCall, a.jcc(ccE))
@@ -44,13 +62,168 @@ func (c *compiler) lowerNativeCall(in bpfvm.Insn) bool {
 		if !ok || c.r1Map < 0 || !c.lowerLookup(nm) {
 			return false
 		}
+	case bpfvm.NativeClock:
+		ns := c.vm.Native
+		if ns == nil {
+			return false
+		}
+		c.keep = append(c.keep, ns)
+		a.aluMI(aluCmp, true, m(regState, stNat), 0)
+		c.exitTo(exitCall, a.jcc(ccE))
+		a.movRI(tmp, uint64(uintptr(unsafe.Pointer(ns))))
+		a.aluMI(aluCmp, true, m(tmp, nsOn), 0)
+		c.exitTo(exitCall, a.jcc(ccE))
+		a.load(8, rax, m(tmp, nsClock))
+	case bpfvm.NativeRbFirst:
+		// as checkRoot: aligned, [r1, r1+16) inside the memory (r1+8 -
+		// memBase > size-8 otherwise; r1 = 0 is outside)
+		r1 := regMap[1]
+		a.aluMI(aluCmp, true, m(regState, stNat), 0)
+		c.exitTo(exitCall, a.jcc(ccE))
+		a.testRI(false, r1, 7)
+		c.exitTo(exitCall, a.jcc(ccNE))
+		a.lea(tmp, m(r1, 8))
+		a.aluRM(aluSub, true, tmp, m(regState, stMemBase))
+		a.aluRM(aluCmp, true, tmp, m(regState, stLim+8*3))
+		c.exitTo(exitCall, a.jcc(ccA))
+		a.load(8, rax, m(r1, 8))
+	case bpfvm.NativeZero:
+		a.aluMI(aluCmp, true, m(regState, stNat), 0)
+		c.exitTo(exitCall, a.jcc(ccE))
+		a.aluRR(aluXor, false, rax, rax)
+	case bpfvm.NativeSpinLock, bpfvm.NativeSpinUnlock:
+		if !c.lowerLock(native == bpfvm.NativeSpinLock) {
+			return false
+		}
 	default:
 		return false
 	}
-	if h.Cost != 0 {
+	if cost != 0 {
 		a.load(8, tmp, m(regState, stCtx))
-		a.aluMI(aluAdd, true, m(tmp, cxCost), int32(h.Cost))
+		a.aluMI(aluAdd, true, m(tmp, cxCost), int32(cost))
 	}
+	return true
+}
+
+// Offsets into bpfvm.NativeState and its parts.
+const (
+	nsOn      = int32(unsafe.Offsetof(bpfvm.NativeState{}.On))
+	nsClock   = int32(unsafe.Offsetof(bpfvm.NativeState{}.Clock))
+	nsNow     = int32(unsafe.Offsetof(bpfvm.NativeState{}.Now))
+	nsMul     = int32(unsafe.Offsetof(bpfvm.NativeState{}.Mul))
+	nsCPUs    = int32(unsafe.Offsetof(bpfvm.NativeState{}.CPUs))
+	nsCPUsLen = nsCPUs + int32(unsafe.Sizeof(uintptr(0)))
+	nsCache   = int32(unsafe.Offsetof(bpfvm.NativeState{}.Cache))
+	ceAddr    = int32(unsafe.Offsetof(bpfvm.LockCacheEntry{}.Addr))
+	ceWord    = int32(unsafe.Offsetof(bpfvm.LockCacheEntry{}.Word))
+	lcSize    = int32(unsafe.Sizeof(bpfvm.LockCPU{}))
+	lcN       = int32(unsafe.Offsetof(bpfvm.LockCPU{}.N))
+	lcHeld    = int32(unsafe.Offsetof(bpfvm.LockCPU{}.Held))
+	hlSize    = int32(unsafe.Sizeof(bpfvm.HeldLock{}))
+	hlAddr    = int32(unsafe.Offsetof(bpfvm.HeldLock{}.Addr))
+	hlWord    = int32(unsafe.Offsetof(bpfvm.HeldLock{}.Word))
+	hlPC      = int32(unsafe.Offsetof(bpfvm.HeldLock{}.PC))
+	hlAt      = int32(unsafe.Offsetof(bpfvm.HeldLock{}.At))
+	hlProg    = int32(unsafe.Offsetof(bpfvm.HeldLock{}.Prog))
+	lwHolder  = int32(unsafe.Offsetof(bpfvm.LockWord{}.Holder))
+	lwHeldAt  = int32(unsafe.Offsetof(bpfvm.LockWord{}.HeldAt))
+	lwAcq     = int32(unsafe.Offsetof(bpfvm.LockWord{}.Acquisitions))
+	lwTotal   = int32(unsafe.Offsetof(bpfvm.LockWord{}.HoldTotal))
+	lwMax     = int32(unsafe.Offsetof(bpfvm.LockWord{}.HoldMax))
+	ceSize    = int32(unsafe.Sizeof(bpfvm.LockCacheEntry{}))
+)
+
+// lowerLock emits bpf_spin_lock(r1) (lock) or bpf_spin_unlock(r1) on
+// the VM's bpfvm.NativeState: a lock is taken natively when it is in the
+// cache and free, released when it is the newest on the CPU's native held
+// stack; otherwise the call exits to the helper. Until the last check the
+// code uses only the scratch registers and state.spill, so r0..r9 are
+// unchanged at those exits.
+func (c *compiler) lowerLock(lock bool) bool {
+	ns := c.vm.Native
+	if ns == nil || ceSize != 16 {
+		return false
+	}
+	if c.progIdx == -2 {
+		c.progIdx = c.vm.ProgramIndex(c.p)
+	}
+	if c.progIdx < 0 || c.progIdx >= 1<<31 || c.pc >= 1<<31 {
+		return false
+	}
+	c.keep = append(c.keep, ns)
+	a := &c.a
+	r1 := regMap[1]
+	nsAddr := uint64(uintptr(unsafe.Pointer(ns)))
+	// tmp = ns, tmpC = the CPU's LockCPU
+	a.aluMI(aluCmp, true, m(regState, stNat), 0)
+	c.exitTo(exitCall, a.jcc(ccE))
+	a.movRI(tmp, nsAddr)
+	a.aluMI(aluCmp, true, m(tmp, nsOn), 0)
+	c.exitTo(exitCall, a.jcc(ccE))
+	a.load(8, tmpC, m(regState, stCPU))
+	a.aluRM(aluCmp, true, tmpC, m(tmp, nsCPUsLen))
+	c.exitTo(exitCall, a.jcc(ccAE))
+	a.imulRI(true, tmpC, lcSize)
+	a.aluRM(aluAdd, true, tmpC, m(tmp, nsCPUs))
+	if lock {
+		a.aluMI(aluCmp, true, m(tmpC, lcN), bpfvm.NativeHeldMax)
+		c.exitTo(exitCall, a.jcc(ccAE))
+		a.store(8, m(regState, stSpill+8), tmpC)
+		// the cache entry of r1: tmp = its LockWord
+		a.movRR(true, tmpC, r1)
+		a.rm(0, true, []byte{0x0f, 0xaf}, tmpC, m(tmp, nsMul), false) // imul rcx, [ns.Mul]
+		a.shiftRI(shShr, true, tmpC, 64-bpfvm.NativeLockCacheBits)
+		a.shiftRI(shShl, true, tmpC, 4)
+		a.aluRM(aluCmp, true, r1, mi(tmp, tmpC, 1, nsCache+ceAddr))
+		c.exitTo(exitCall, a.jcc(ccNE))
+		a.load(8, tmp, mi(tmp, tmpC, 1, nsCache+ceWord))
+		a.testRR(true, tmp, tmp)
+		c.exitTo(exitCall, a.jcc(ccE))
+		a.aluMI(aluCmp, true, m(tmp, lwHolder), -1)
+		c.exitTo(exitCall, a.jcc(ccNE))
+		// take it: push {r1, word, pc, Now, prog}, holder = CPU, count it
+		a.load(8, tmpC, m(regState, stSpill+8))
+		a.load(8, rax, m(tmpC, lcN))
+		a.imulRI(true, rax, hlSize)
+		a.aluRR(aluAdd, true, rax, tmpC)
+		a.aluMI(aluAdd, true, m(tmpC, lcN), 1)
+		a.store(8, m(rax, lcHeld+hlAddr), r1)
+		a.store(8, m(rax, lcHeld+hlWord), tmp)
+		a.storeI(8, m(rax, lcHeld+hlPC), int32(c.pc))
+		a.storeI(8, m(rax, lcHeld+hlProg), int32(c.progIdx))
+		a.load(8, tmpC, m(regState, stCPU))
+		a.store(8, m(tmp, lwHolder), tmpC)
+		a.aluMI(aluAdd, true, m(tmp, lwAcq), 1)
+		a.movRI(tmpC, nsAddr)
+		a.load(8, tmpC, m(tmpC, nsNow))
+		a.store(8, m(tmp, lwHeldAt), tmpC)
+		a.store(8, m(rax, lcHeld+hlAt), tmpC)
+	} else {
+		// the newest entry of the CPU's stack must be r1: tmp = its word
+		a.load(8, tmp, m(tmpC, lcN))
+		a.testRR(true, tmp, tmp)
+		c.exitTo(exitCall, a.jcc(ccE))
+		a.imulRI(true, tmp, hlSize)
+		a.aluRR(aluAdd, true, tmp, tmpC)
+		a.aluRM(aluCmp, true, r1, m(tmp, lcHeld-hlSize+hlAddr))
+		c.exitTo(exitCall, a.jcc(ccNE))
+		a.load(8, tmp, m(tmp, lcHeld-hlSize+hlWord))
+		// release it: pop, hold time, free (the CPU holds it: it is on
+		// its stack)
+		a.aluMI(aluSub, true, m(tmpC, lcN), 1)
+		a.movRI(rax, nsAddr)
+		a.load(8, rax, m(rax, nsNow))
+		a.aluRM(aluSub, true, rax, m(tmp, lwHeldAt))
+		a.load(8, tmpC, m(tmp, lwTotal))
+		a.aluRR(aluAdd, true, tmpC, rax)
+		a.store(8, m(tmp, lwTotal), tmpC)
+		a.aluRM(aluCmp, true, rax, m(tmp, lwMax))
+		skip := a.jcc(ccBE)
+		a.store(8, m(tmp, lwMax), rax)
+		a.patch(skip, a.len())
+		a.storeI(8, m(tmp, lwHolder), -1)
+	}
+	a.aluRR(aluXor, false, rax, rax)
 	return true
 }
 

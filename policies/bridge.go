@@ -146,6 +146,10 @@ type BPFPolicy struct {
 	cgs      cgroupState
 
 	locks       map[uint64]*lockState
+	nat         *bpfvm.NativeState // shared with the JIT (locks.go)
+	goLockOps   uint64             // lock operations served by the Go helpers (tests)
+	natEngine   bool               // the contexts' engine reads nat (the JIT)
+	progNat     [64]bool           // progs[i] calls a helper that reads nat (readsNativeState)
 	sites       map[siteKey]string // formatted source lines (siteOf)
 	cpuLock     []cpuLocks
 	yieldReason []uint8
@@ -311,6 +315,7 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 	for _, cm := range callbackMembers {
 		if p := inst.StructOpsProgram(so, cm.member); p != nil {
 			b.progs[cbIndex(cm.cb)] = p
+			b.progNat[cbIndex(cm.cb)] = readsNativeState(p, vm.Registry)
 			b.ops.Implements |= cm.cb
 		}
 	}
@@ -323,12 +328,17 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 			b.logf(nil, "warning: %s: sched_ext_ops.%s is set but schedsim never calls it", obj.Name, f.Member)
 		}
 	}
-	if _, note, err := NewEngine(opts.Engine); err != nil {
+	engine, note, err := NewEngine(opts.Engine)
+	if err != nil {
 		vm.Close()
 		return nil, err
-	} else if note != "" {
+	}
+	if note != "" {
 		b.logf(nil, "%s", note)
 	}
+	// only generated code reads NativeState.On: the interpreter's
+	// callbacks need not set it
+	b.natEngine = engine.Name() == "jit"
 	for cpu := 0; cpu < opts.NumCPUs; cpu++ {
 		c, err := vm.NewContext(cpu)
 		if err != nil {
@@ -365,6 +375,8 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 	b.psRemainder = make([]uint64, opts.NumCPUs)
 	b.locks = make(map[uint64]*lockState)
 	b.cpuLock = make([]cpuLocks, opts.NumCPUs)
+	b.nat = bpfvm.NewNativeState(opts.NumCPUs)
+	vm.Native = b.nat
 	b.yieldReason = make([]uint8, opts.NumCPUs)
 	b.pendingCost = make([]uint64, opts.NumCPUs)
 	if opts.PCT != nil {
@@ -523,7 +535,20 @@ func (b *BPFPolicy) call(cb sim.Callback, args ...uint64) uint64 {
 	deadlocks := len(b.Deadlocks)
 	i := cbIndex(cb) & 63 // cbIndex is at most 63: no bounds checks below
 	i0, c0 := c.Insns, c.Cost
+	// the native lock and clock helpers may run (locks.go, nativeOK); a
+	// callback around this one (in a kfunc of another CPU's) saw the same
+	// clock, so restoring On is enough. A program that calls none leaves
+	// On as it is (0, or 1 with the same clock)
+	nat := b.nat
+	on := nat.On
+	if b.progNat[i] {
+		nat.On = 0
+		if b.natEngine && b.nativeOK() {
+			nat.On, nat.Clock, nat.Now = 1, b.ktime(), b.k.Now()
+		}
+	}
 	r0, err := c.Call(b.progs[i], b.argAddr[cpu])
+	nat.On = on
 	n := c.Insns - i0
 	if b.opts.InsnCostPs != 0 {
 		b.charge(cpu, n, c.Cost-c0)
@@ -531,7 +556,7 @@ func (b *BPFPolicy) call(cb sim.Callback, args ...uint64) uint64 {
 	b.Calls[i]++
 	b.Insns[i] += n
 	b.k.CountInsns(n)
-	if err == nil && len(cl.held) != 0 {
+	if err == nil && b.holding(cpu) {
 		err = b.checkExit(c)
 	}
 	if err != nil && !b.aborted {
@@ -646,6 +671,7 @@ func (b *BPFPolicy) runInterleaved(c *bpfvm.Context, prog *bpfvm.Program, a uint
 		if b.aborted || b.k.Failed() {
 			c.Reset()
 			b.cpuLock[cpu] = cpuLocks{}
+			b.nat.CPUs[cpu] = bpfvm.LockCPU{}
 			return 0, nil
 		}
 	}

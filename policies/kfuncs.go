@@ -3,6 +3,7 @@ package policies
 import (
 	"encoding/binary"
 	"fmt"
+	"reflect"
 	"strings"
 
 	"github.com/schedsim/schedsim/bpfvm"
@@ -92,7 +93,14 @@ func (b *BPFPolicy) registerKernel(r *bpfvm.Registry) {
 	all := append(kfuncs[:len(kfuncs):len(kfuncs)], moreKfuncs...)
 	for _, d := range append(all, cgroupKfuncs...) {
 		proto, _ := KfuncProto(d.name) // nil for kfuncs the header does not declare
-		r.AddKfunc(&bpfvm.Kfunc{Name: d.name, Fn: d.fn(b), Flags: d.flags, Proto: proto})
+		k := &bpfvm.Kfunc{Name: d.name, Fn: d.fn(b), Flags: d.flags, Proto: proto}
+		switch {
+		case d.name == "scx_bpf_now":
+			k.Native = bpfvm.NativeClock // b.ktime(), bpfvm.NativeState.Clock (locks.go)
+		case reflect.ValueOf(d.fn).Pointer() == reflect.ValueOf(kfNop).Pointer():
+			k.Native = bpfvm.NativeZero // the JIT returns 0 without calling it
+		}
+		r.AddKfunc(k)
 		for _, a := range d.aliases {
 			if err := r.Alias(a, d.name); err != nil {
 				panic(err) // the table above is static
@@ -104,9 +112,13 @@ func (b *BPFPolicy) registerKernel(r *bpfvm.Registry) {
 		copy(h.Args[:], args)
 		r.AddHelper(h)
 	}
-	helper(helperKtimeGetNs, "bpf_ktime_get_ns", b.now, bpfvm.RetInteger)
-	helper(helperKtimeGetBootNs, "bpf_ktime_get_boot_ns", b.now, bpfvm.RetInteger)
-	helper(helperKtimeGetCoarseNs, "bpf_ktime_get_coarse_ns", b.now, bpfvm.RetInteger)
+	for _, h := range []struct {
+		id   int32
+		name string
+	}{{helperKtimeGetNs, "bpf_ktime_get_ns"}, {helperKtimeGetBootNs, "bpf_ktime_get_boot_ns"}, {helperKtimeGetCoarseNs, "bpf_ktime_get_coarse_ns"}} {
+		// b.ktime(): bpfvm.NativeState.Clock while it is On (locks.go)
+		r.AddHelper(&bpfvm.Helper{ID: h.id, Name: h.name, Fn: b.now, Ret: bpfvm.RetInteger, LockSafe: true, Native: bpfvm.NativeClock})
+	}
 	// jiffies_64: INITIAL_JIFFIES ((unsigned int)(-300 * HZ), include/linux/
 	// jiffies.h) plus the ticks since boot (scx_layered reads it)
 	helper(helperJiffies64, "bpf_jiffies64", func(*bpfvm.Context, uint64, uint64, uint64, uint64, uint64) (uint64, error) {

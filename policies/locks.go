@@ -32,11 +32,15 @@ type lockState struct {
 	addr      uint64
 	name      string
 	resilient bool
-	holder    int // CPU, -1 when free
-	heldAt    uint64
+	// holder (CPU, -1 when free), when taken, acquisitions and hold
+	// times: shared with native code (bpfvm.NativeState), which writes
+	// these integers in place (the lockState stays reachable from b.locks)
+	w         bpfvm.LockWord
 	waiters   []int // CPUs, FIFO
-	LockStats
+	LockStats       // Name, Site, contention and wait (the rest is in w)
 }
+
+func (l *lockState) holder() int { return int(l.w.Holder) }
 
 // LockStats are one lock's measurements.
 type LockStats struct {
@@ -82,7 +86,7 @@ func (b *BPFPolicy) lockAt(c *bpfvm.Context, addr uint64, resilient bool) (*lock
 	if _, err := c.VM.Mem.Bytes(addr, 4); err != nil {
 		return nil, fmt.Errorf("lock: %w", err)
 	}
-	l := &lockState{addr: addr, holder: -1, resilient: resilient}
+	l := &lockState{addr: addr, w: bpfvm.LockWord{Holder: -1}, resilient: resilient}
 	l.name = b.lockName(addr)
 	l.Name = l.name
 	b.locks[addr] = l
@@ -144,6 +148,8 @@ func (b *BPFPolicy) cpuState(c *bpfvm.Context) *cpuLocks { return &b.cpuLock[c.C
 // lockOp implements bpf_spin_lock and bpf_res_spin_lock.
 func (b *BPFPolicy) lockOp(c *bpfvm.Context, addr uint64, resilient bool) (uint64, error) {
 	cs := b.cpuState(c)
+	b.syncHeld(c.CPU)
+	b.goLockOps++
 	l, err := b.lockAt(c, addr, resilient)
 	if err != nil {
 		return 0, err
@@ -169,15 +175,15 @@ func (b *BPFPolicy) lockOp(c *bpfvm.Context, addr uint64, resilient bool) (uint6
 			return uint64(cs.result), nil // a negative errno
 		}
 		cs.resultSet = false
-		if l.holder != c.CPU {
+		if l.holder() != c.CPU {
 			return 0, fmt.Errorf("lock %s: woken up without the lock", l.name)
 		}
 		b.took(c, cs, l)
 		return 0, nil
 	}
 	cs.phase = 0
-	if l.holder < 0 {
-		l.holder = c.CPU
+	if l.holder() < 0 {
+		l.w.Holder = int64(c.CPU)
 		b.took(c, cs, l)
 		return 0, nil
 	}
@@ -197,7 +203,7 @@ func (b *BPFPolicy) lockOp(c *bpfvm.Context, addr uint64, resilient bool) (uint6
 		// Without interleaving nobody else runs: the holder left the lock
 		// held when its callback returned.
 		return 0, fmt.Errorf("lock %s is held by cpu %d, which is not running BPF code (taken at %s and never released)",
-			l.name, l.holder, l.Site)
+			l.name, l.holder(), l.Site)
 	}
 	l.Contended++
 	if b.k.Wants(sim.PolicyLockWait) {
@@ -219,12 +225,14 @@ func (b *BPFPolicy) lockOp(c *bpfvm.Context, addr uint64, resilient bool) (uint6
 }
 
 func (b *BPFPolicy) took(c *bpfvm.Context, cs *cpuLocks, l *lockState) {
-	l.heldAt = b.k.Now()
-	l.Acquisitions++
+	l.w.HeldAt = b.k.Now()
+	l.w.Acquisitions++
 	if l.Site == "" {
 		l.Site = b.siteOf(c.Prog, c.PC)
 	}
-	cs.held = append(cs.held, heldLock{l: l, prog: c.Prog, pc: c.PC, at: l.heldAt})
+	cs.held = append(cs.held, heldLock{l: l, prog: c.Prog, pc: c.PC, at: l.w.HeldAt})
+	// the native fast path may take it from now on (its site is set)
+	b.nat.Cache[bpfvm.CacheIndex(l.addr)] = bpfvm.LockCacheEntry{Addr: l.addr, Word: l.w.Addr()}
 	if b.k.Wants(sim.PolicyLockAcquire) {
 		b.k.Emit(sim.PolicyEvent{Kind: sim.PolicyLockAcquire, Name: l.name, Site: b.siteOf(c.Prog, c.PC)})
 	}
@@ -233,6 +241,8 @@ func (b *BPFPolicy) took(c *bpfvm.Context, cs *cpuLocks, l *lockState) {
 // unlockOp implements bpf_spin_unlock and bpf_res_spin_unlock.
 func (b *BPFPolicy) unlockOp(c *bpfvm.Context, addr uint64) (uint64, error) {
 	cs := b.cpuState(c)
+	b.syncHeld(c.CPU)
+	b.goLockOps++
 	if b.k.CanSuspend() && cs.phase == 0 {
 		cs.phase = 1
 		b.yieldReason[c.CPU] = yieldPoint
@@ -243,11 +253,11 @@ func (b *BPFPolicy) unlockOp(c *bpfvm.Context, addr uint64) (uint64, error) {
 	if l == nil || l.addr != addr {
 		l = b.locks[addr]
 	}
-	if l == nil || l.holder != c.CPU {
+	if l == nil || l.holder() != c.CPU {
 		name := b.lockName(addr)
 		holder := "nobody"
-		if l != nil && l.holder >= 0 {
-			holder = fmt.Sprintf("cpu %d", l.holder)
+		if l != nil && l.holder() >= 0 {
+			holder = fmt.Sprintf("cpu %d", l.holder())
 		}
 		return 0, fmt.Errorf("unlock of %s, which this CPU does not hold (held by %s)", name, holder)
 	}
@@ -266,17 +276,18 @@ func (b *BPFPolicy) unlockOp(c *bpfvm.Context, addr uint64) (uint64, error) {
 // release frees l, handing it to the first waiter.
 func (b *BPFPolicy) release(l *lockState) {
 	now := b.k.Now()
-	h := now - l.heldAt
-	l.HoldTotalNs += h
-	l.HoldMaxNs = max(l.HoldMaxNs, h)
-	l.holder = -1
+	w := &l.w
+	h := now - w.HeldAt
+	w.HoldTotal += h
+	w.HoldMax = max(w.HoldMax, h)
+	w.Holder = -1
 	if len(l.waiters) == 0 {
 		return
 	}
 	next := l.waiters[0]
 	l.waiters = l.waiters[1:]
-	l.holder = next
-	l.heldAt = now
+	w.Holder = int64(next)
+	w.HeldAt = now
 	b.k.Unblock(next, 0)
 }
 
@@ -285,7 +296,7 @@ func (b *BPFPolicy) release(l *lockState) {
 func (b *BPFPolicy) cycle(cpu int, l *lockState) []int {
 	path := []int{cpu}
 	for n := 0; n <= len(b.cpuLock); n++ {
-		h := l.holder
+		h := l.holder()
 		if h == cpu {
 			return path
 		}
@@ -310,6 +321,7 @@ func (b *BPFPolicy) deadlockReport(c *bpfvm.Context, want *lockState, cyc []int)
 	}
 	fmt.Fprintf(&sb, "possible deadlock (%s) detected:", kind)
 	for i, cpu := range cyc {
+		b.syncHeld(cpu)
 		cs := &b.cpuLock[cpu]
 		prog := "?"
 		if ctx := b.ctxs[cpu]; ctx.Prog != nil {
@@ -326,7 +338,7 @@ func (b *BPFPolicy) deadlockReport(c *bpfvm.Context, want *lockState, cyc []int)
 			where = " at " + site(c.Prog, c.PC)
 		}
 		if w != nil {
-			fmt.Fprintf(&sb, "\n  and waits for %s%s, held by cpu%d", w.name, where, w.holder)
+			fmt.Fprintf(&sb, "\n  and waits for %s%s, held by cpu%d", w.name, where, w.holder())
 		}
 	}
 	return sb.String()
@@ -344,7 +356,7 @@ func (b *BPFPolicy) lockTimeout(cpu int, l *lockState, start uint64) {
 		}
 	}
 	msg := fmt.Sprintf("cpu%d waited %dms for %s, held by cpu%d since it was taken at %s",
-		cpu, (b.k.Now()-start)/1e6, l.name, l.holder, l.Site)
+		cpu, (b.k.Now()-start)/1e6, l.name, l.holder(), l.Site)
 	b.Timeouts = append(b.Timeouts, msg)
 	if l.resilient {
 		b.logf(nil, "bpf_res_spin_lock returns -ETIMEDOUT: %s", msg)
@@ -363,6 +375,7 @@ func (b *BPFPolicy) Abort() {
 
 // checkExit faults a callback that returns with locks held.
 func (b *BPFPolicy) checkExit(c *bpfvm.Context) error {
+	b.syncHeld(c.CPU)
 	cs := b.cpuState(c)
 	if len(cs.held) == 0 {
 		return nil
@@ -382,7 +395,9 @@ func (b *BPFPolicy) checkExit(c *bpfvm.Context) error {
 func (b *BPFPolicy) LockReport() []LockStats {
 	out := make([]LockStats, 0, len(b.locks))
 	for _, l := range b.locks {
-		out = append(out, l.LockStats)
+		s := l.LockStats
+		s.Acquisitions, s.HoldTotalNs, s.HoldMaxNs = l.w.Acquisitions, l.w.HoldTotal, l.w.HoldMax
+		out = append(out, s)
 	}
 	sort.Slice(out, func(i, j int) bool {
 		a, c := out[i], out[j]
@@ -403,9 +418,9 @@ func (b *BPFPolicy) registerLocks(r *bpfvm.Registry) {
 	}
 	unlock := func(c *bpfvm.Context, addr, _, _, _, _ uint64) (uint64, error) { return b.unlockOp(c, addr) }
 	r.AddHelper(&bpfvm.Helper{ID: helperSpinLock, Name: "bpf_spin_lock", Fn: lock(false),
-		Args: [5]bpfvm.ArgType{bpfvm.ArgPtrToSpinLock}, Ret: bpfvm.RetVoid, LockSafe: true})
+		Args: [5]bpfvm.ArgType{bpfvm.ArgPtrToSpinLock}, Ret: bpfvm.RetVoid, LockSafe: true, Native: bpfvm.NativeSpinLock})
 	r.AddHelper(&bpfvm.Helper{ID: helperSpinUnlock, Name: "bpf_spin_unlock", Fn: unlock,
-		Args: [5]bpfvm.ArgType{bpfvm.ArgPtrToSpinLock}, Ret: bpfvm.RetVoid, LockSafe: true})
+		Args: [5]bpfvm.ArgType{bpfvm.ArgPtrToSpinLock}, Ret: bpfvm.RetVoid, LockSafe: true, Native: bpfvm.NativeSpinUnlock})
 	for _, n := range []string{"bpf_res_spin_lock", "bpf_res_spin_lock_irqsave"} {
 		proto, _ := KfuncProto(n)
 		r.AddKfunc(&bpfvm.Kfunc{Name: n, Fn: lock(true), Flags: bpfvm.KfLockSafe, Proto: proto})
@@ -414,6 +429,61 @@ func (b *BPFPolicy) registerLocks(r *bpfvm.Registry) {
 		proto, _ := KfuncProto(n)
 		r.AddKfunc(&bpfvm.Kfunc{Name: n, Fn: unlock, Flags: bpfvm.KfLockSafe, Proto: proto})
 	}
+}
+
+// nativeOK reports whether the native lock and clock helpers
+// (bpfvm.NativeState) may run during the callback about to start: without
+// interleaving the clock stands still during a callback and no lock
+// operation is an interleaving point, and nobody listens to lock events.
+func (b *BPFPolicy) nativeOK() bool {
+	return !b.k.Interleaving() && !b.k.Wants(sim.PolicyLockAcquire) && !b.k.Wants(sim.PolicyLockRelease)
+}
+
+// readsNativeState reports whether p calls a helper or kfunc that the JIT
+// serves from bpfvm.NativeState (locks, clocks).
+func readsNativeState(p *bpfvm.Program, reg *bpfvm.Registry) bool {
+	for _, in := range p.Insns {
+		if in.Op != bpfvm.ClassJMP|bpfvm.JmpCALL {
+			continue
+		}
+		var n bpfvm.Native
+		switch in.Src {
+		case 0:
+			if h := reg.Helper(in.Imm); h != nil {
+				n = h.Native
+			}
+		case bpfvm.CallKfunc:
+			if k := reg.Kfunc(in.Imm); k != nil {
+				n = k.Native
+			}
+		}
+		if n == bpfvm.NativeSpinLock || n == bpfvm.NativeSpinUnlock || n == bpfvm.NativeClock {
+			return true
+		}
+	}
+	return false
+}
+
+// syncHeld moves the locks cpu took natively (bpfvm.NativeState) to the
+// end of its held list, so that the list is complete (the native ones
+// are the newest).
+func (b *BPFPolicy) syncHeld(cpu int) {
+	if nc := &b.nat.CPUs[cpu]; nc.N != 0 {
+		b.moveHeld(cpu, nc)
+	}
+}
+
+func (b *BPFPolicy) moveHeld(cpu int, nc *bpfvm.LockCPU) {
+	cs := &b.cpuLock[cpu]
+	for _, h := range nc.Held[:nc.N] {
+		cs.held = append(cs.held, heldLock{l: b.locks[h.Addr], prog: b.vm.Programs[h.Prog], pc: int(h.PC), at: h.At})
+	}
+	nc.N = 0
+}
+
+// holding reports whether cpu holds a lock.
+func (b *BPFPolicy) holding(cpu int) bool {
+	return len(b.cpuLock[cpu].held) != 0 || b.nat.CPUs[cpu].N != 0
 }
 
 // negErr is -errno as a BPF return value.
