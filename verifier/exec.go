@@ -364,6 +364,12 @@ func (v *verifier) checkMov(st *vstate, pc int, in bpfvm.Insn, is64 bool, dst, s
 		lo, hi := -(int64(1) << (k - 1)), int64(1)<<(k-1)-1
 		if src.smin >= lo && src.smax <= hi {
 			res = src.bounds
+		} else if mn, mx, ok := sextRange(src.smin, src.smax, k); ok {
+			res = unknownBounds()
+			res.smin, res.smax = mn, mx
+			res.umin, res.umax = uint64(mn), uint64(mx)
+			res.varOff = tnumRange(uint64(mn), uint64(mx))
+			res.sync()
 		} else {
 			res = unknownBounds()
 			res.smin, res.smax = lo, hi
@@ -389,12 +395,16 @@ func (v *verifier) checkMov(st *vstate, pc int, in bpfvm.Insn, is64 bool, dst, s
 		k := uint(in.Off)
 		lo, hi := -(int64(1) << (k - 1)), int64(1)<<(k-1)-1
 		res = unknownBounds()
+		res.varOff = tnumCast(tnumUnknown, 4)
 		if int64(src.s32min) >= lo && int64(src.s32max) <= hi {
 			res.s32min, res.s32max = src.s32min, src.s32max
+		} else if mn, mx, ok := sextRange(int64(uint32(src.s32min)), int64(uint32(src.s32max)), k); ok && uint32(src.s32min) <= uint32(src.s32max) {
+			res.s32min, res.s32max = int32(mn), int32(mx)
+			res.u32min, res.u32max = uint32(mn), uint32(mx)
+			res.varOff = tnumRange(uint64(uint32(mn)), uint64(uint32(mx)))
 		} else {
 			res.s32min, res.s32max = int32(lo), int32(hi)
 		}
-		res.varOff = tnumCast(tnumUnknown, 4)
 		res.update32()
 		res.deduce32()
 		res.zext32()
@@ -402,6 +412,23 @@ func (v *verifier) checkMov(st *vstate, pc int, in bpfvm.Insn, is64 bool, dst, s
 	}
 	*dst = makeScalar(res)
 	return nil
+}
+
+// sextRange is the range of the k-bit sign extension of a value in
+// [lo, hi] when all of them have the same bits above the low k (so the low
+// k bits run from those of lo to those of hi) and the two ends extend to
+// the same sign (coerce_reg_to_size_sx, coerce_subreg_to_size_sx).
+func sextRange(lo, hi int64, k uint) (mn, mx int64, ok bool) {
+	if lo > hi || uint64(lo)>>k != uint64(hi)>>k {
+		return 0, 0, false
+	}
+	sh := 64 - k
+	a, b := int64(uint64(lo)<<sh)>>sh, int64(uint64(hi)<<sh)>>sh
+	mn, mx = min(a, b), max(a, b)
+	if (mn >= 0) != (mx >= 0) {
+		return 0, 0, false
+	}
+	return mn, mx, true
 }
 
 const maxVarOff = 1 << 29 // BPF_MAX_VAR_OFF

@@ -72,5 +72,37 @@ func TestBoundsSyncKeepsValue(t *testing.T) {
 			v&^b.varOff.mask != b.varOff.value {
 			t.Fatalf("value %#x lost: %+v synced to %+v", v, in, b)
 		}
+		// a narrow fill of it keeps its low bytes (coerce_reg_to_size)
+		for _, size := range []int{1, 2, 4} {
+			w := v & (uint64(1)<<(8*size) - 1)
+			c := coerceScalar(makeScalar(b), size).bounds
+			if !c.sane() || w < c.umin || w > c.umax || int64(w) < c.smin || int64(w) > c.smax ||
+				uint32(w) < c.u32min || uint32(w) > c.u32max || int32(w) < c.s32min || int32(w) > c.s32max ||
+				w&^c.varOff.mask != c.varOff.value {
+				t.Fatalf("value %#x: %d-byte fill %#x lost: %+v coerced to %+v", v, size, w, b, c)
+			}
+		}
+	}
+}
+
+// TestSextRange: the sign extension of every value of a range is within
+// sextRange's answer.
+func TestSextRange(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, k := range []uint{8, 16, 32} {
+		for i := 0; i < 100000; i++ {
+			base := int64(r.Uint64()) &^ (int64(1)<<k - 1)
+			lo := base + int64(r.IntN(1<<k))
+			hi := lo + int64(r.IntN(1<<9))
+			mn, mx, ok := sextRange(lo, hi, k)
+			if !ok {
+				continue
+			}
+			v := lo + int64(r.IntN(int(hi-lo)+1))
+			sh := 64 - k
+			if e := int64(uint64(v)<<sh) >> sh; e < mn || e > mx {
+				t.Fatalf("k=%d [%#x,%#x]: %#x extends to %d, outside [%d,%d]", k, lo, hi, v, e, mn, mx)
+			}
+		}
 	}
 }
