@@ -346,11 +346,20 @@ func (v *verifier) checkMov(st *vstate, pc int, in bpfvm.Insn, is64 bool, dst, s
 		return nil
 	}
 	if src.isPtr() {
-		if in.Off != 0 {
+		// a sign-extended or 32-bit copy of a pointer is a meaningless
+		// number, allowed to a privileged program (check_alu_op's BPF_MOV:
+		// is_pointer_value is false with allow_ptr_leaks, the result is
+		// mark_reg_unknown, zero-extended for a 32-bit move)
+		switch {
+		case v.env.Unprivileged && is64:
 			return v.errorState(st, pc, "R%d sign-extension part of pointer", in.Src)
+		case v.env.Unprivileged:
+			return v.errorState(st, pc, "R%d partial copy of pointer", in.Src)
+		case is64:
+			*dst = unknownScalar()
+		default:
+			*dst = makeScalar(rangeBounds(0, math.MaxUint32))
 		}
-		// w1 = w2 of a pointer: a meaningless number (allow_ptr_leaks)
-		*dst = makeScalar(rangeBounds(0, math.MaxUint32))
 		return nil
 	}
 	if src.isConst() {
@@ -444,7 +453,10 @@ func (v *verifier) pointerALU(st *vstate, pc int, in bpfvm.Insn, is64 bool, dst,
 		return v.errorState(st, pc, "R%d 32-bit pointer arithmetic prohibited", in.Dst)
 	}
 	if dst.isPtr() && src.isPtr() {
-		if op == bpfvm.AluSUB && dst.typ == src.typ {
+		// the difference of any two pointers, even possibly-NULL ones,
+		// is a number: allowed to a privileged program
+		// (adjust_reg_min_max_vals with allow_ptr_leaks)
+		if op == bpfvm.AluSUB && !v.env.Unprivileged {
 			*dst = unknownScalar()
 			return nil
 		}
