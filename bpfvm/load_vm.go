@@ -325,6 +325,9 @@ func (l *loader) layout() error {
 		}
 	}
 	for _, spec := range l.specs {
+		if !MapTypeModelled(spec.Type) {
+			continue // a placeholder: its initial contents (programs of a program array...) are dropped
+		}
 		for _, c := range spec.Contents {
 			inner, ok := l.obj.MapIndex(c.Map)
 			if !ok {
@@ -845,6 +848,9 @@ func (l *loader) allocate() ([]bpfMap, error) {
 		l.vm.addMap(m)
 	}
 	for i, spec := range l.specs {
+		if !MapTypeModelled(spec.Type) {
+			continue
+		}
 		for _, c := range spec.Contents {
 			inner, _ := l.obj.MapIndex(c.Map)
 			aom, ok := maps[i].(*arrayOfMaps)

@@ -28,6 +28,7 @@ type subprog struct {
 type insnInfo struct {
 	prune    bool // a prune point: states are compared and stored here
 	loopHead bool // iterator next, may_goto, callback call: in-progress states prune
+	mayGoto  bool // a may_goto
 	seen     bool // reached during exploration
 	liveIn   uint16
 	second   bool // second slot of LD_IMM64
@@ -436,6 +437,7 @@ func (v *verifier) checkStatic() error {
 			case bpfvm.JmpJCOND:
 				v.info[pc].prune = true
 				v.info[pc].loopHead = true
+				v.info[pc].mayGoto = true
 				v.info[jumpTarget(in, pc)].prune = true
 				v.info[pc+1].prune = true
 			case bpfvm.JmpJA:

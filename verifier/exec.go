@@ -440,6 +440,20 @@ func sextRange(lo, hi int64, k uint) (mn, mx int64, ok bool) {
 	return mn, mx, true
 }
 
+// mapModelled rejects, as not modelled, a reference to a map of a type
+// schedsim does not simulate, or to a map-in-map of such maps: the loader
+// gives it an empty placeholder (bpfvm.MapTypeModelled), whose rules
+// (check_map_func_compatibility...) are not modelled either.
+func (v *verifier) mapModelled(st *vstate, pc int, ms *bpfvm.MapSpec) error {
+	if !bpfvm.MapTypeModelled(ms.Type) {
+		return v.notModelled(st, pc, "map %s of type %s is not modelled", ms.Name, ms.Type)
+	}
+	if ms.Inner != nil && !bpfvm.MapTypeModelled(ms.Inner.Type) {
+		return v.notModelled(st, pc, "map %s of %s maps is not modelled", ms.Name, ms.Inner.Type)
+	}
+	return nil
+}
+
 const maxVarOff = 1 << 29 // BPF_MAX_VAR_OFF
 
 // pointerALU is adjust_ptr_min_max_vals for the privileged case.
@@ -612,8 +626,12 @@ func (v *verifier) checkLdImm64(st *vstate, pc int, in bpfvm.Insn) error {
 	case bpfvm.PseudoBTFID:
 		*dst = v.ksymReg(pc, uint64(uint32(in.Imm))|uint64(uint32(hi))<<32)
 	case bpfvm.PseudoMapIdx:
-		if v.mapSpec(int(in.Imm)) == nil {
+		ms := v.mapSpec(int(in.Imm))
+		if ms == nil {
 			return v.errorState(st, pc, "map index %d is not pointing to a valid map", in.Imm)
+		}
+		if err := v.mapModelled(st, pc, ms); err != nil {
+			return err
 		}
 		*dst = makePtr(constPtrToMap)
 		dst.mapIdx = in.Imm
@@ -621,6 +639,9 @@ func (v *verifier) checkLdImm64(st *vstate, pc int, in bpfvm.Insn) error {
 		ms := v.mapSpec(int(in.Imm))
 		if ms == nil {
 			return v.errorState(st, pc, "map index %d is not pointing to a valid map", in.Imm)
+		}
+		if err := v.mapModelled(st, pc, ms); err != nil {
+			return err
 		}
 		if ms.Type != bpfvm.MapArray && ms.Type != bpfvm.MapArena {
 			return v.errorState(st, pc, "direct value access on map '%s' of type %d is not allowed", ms.Name, ms.Type)

@@ -776,6 +776,12 @@ func (v *verifier) isStateVisited(st *vstate, pc int) (bool, error) {
 		// converge, and older ones would make long loops quadratic
 		recent := ps.loopList[max(0, len(ps.loopList)-maxLoopCompare):]
 		for _, c := range recent {
+			// a may_goto's in-progress state covers only one of
+			// another depth (is_state_visited): the same depth back
+			// at the same may_goto made no progress
+			if v.info[pc].mayGoto && c.st.mayGotoDepth == st.mayGotoDepth {
+				continue
+			}
 			if v.cmp.statesEqual(c.st, st, live, nil) {
 				c.hits++
 				updateStateLoopEntry(st, c)
@@ -784,7 +790,9 @@ func (v *verifier) isStateVisited(st *vstate, pc int) (bool, error) {
 		}
 	}
 	h := stateHash(st)
-	if !loopHead {
+	if !loopHead || v.info[pc].mayGoto {
+		// (iterator next and callback calls skip the check, may_goto
+		// does not: skip_inf_loop_check)
 		v.cmp.exact = true
 		for _, c := range ps.active[h] {
 			if v.cmp.statesEqual(c.st, st, nil, nil) {
