@@ -255,6 +255,17 @@ func (v *verifier) checkALU(st *vstate, pc int, in bpfvm.Insn) error {
 	if dst.typ == notInit {
 		return v.errorState(st, pc, "R%d !read_ok", in.Dst)
 	}
+	if (op == bpfvm.AluNEG || op == bpfvm.AluEND) && dst.isPtr() {
+		// a negated or byte-swapped pointer is a meaningless number,
+		// allowed to a privileged program (check_alu_op: with
+		// allow_ptr_leaks the destination becomes unknown)
+		if v.env.Unprivileged {
+			return v.errorState(st, pc, "R%d pointer arithmetic prohibited", in.Dst)
+		}
+		// (whatever the width: DST_OP's mark_reg_unknown)
+		*dst = unknownScalar()
+		return nil
+	}
 	if dst.isPtr() || src.isPtr() {
 		return v.pointerALU(st, pc, in, is64, dst, &src)
 	}
