@@ -530,7 +530,7 @@ func (b *objBuilder) structOps() error {
 				if prog == nil {
 					return b.errorf("struct_ops %s: member %s is set to %s, which is not a program of the object", v.Name, m.Name, sym.Name)
 				}
-				if !strings.HasPrefix(prog.Section, "struct_ops") {
+				if !strings.HasPrefix(strings.TrimPrefix(prog.Section, "?"), "struct_ops") { // "?": not autoloaded
 					return b.errorf("struct_ops %s: member %s is set to program %s of section %s, not a struct_ops program",
 						v.Name, m.Name, sym.Name, prog.Section)
 				}
