@@ -426,6 +426,11 @@ func (b *objBuilder) program(name string, ps *ebpf.ProgramSpec) (*Program, []cor
 				}
 				idx, ok, off = kc, true, b.obj.Externs[ext].Offset
 			}
+			if !ok && ref == "" && ins.Src == asm.PseudoMapFD {
+				// a raw fd in the code (the selftests' invalid-fd tests)
+				p.RawMapFDs = append(p.RawMapFDs, pc)
+				break
+			}
 			if !ok {
 				return nil, nil, fail(pc, "reference to unknown map %q", b.ei.originalName(ref))
 			}

@@ -612,6 +612,9 @@ func (l *loader) program(p *Program, relos []coreRelo) (*Program, error) {
 			}
 			switch ins.Src {
 			case PseudoMapFD, PseudoMapValue:
+				if ins.Src == PseudoMapFD && slices.Contains(rp.RawMapFDs, pc) {
+					break // an fd that names no map: the verifier rejects it
+				}
 				idx := int(ins.Imm)
 				if idx < 0 || idx >= len(l.specs) {
 					return nil, fail(pc, "map index %d out of range", idx)

@@ -1,6 +1,7 @@
 package verifier
 
 import (
+	"fmt"
 	"sort"
 
 	"github.com/schedsim/schedsim/bpfvm"
@@ -138,7 +139,10 @@ func validInsn(insns []bpfvm.Insn, pc int) (string, bool) {
 			switch in.Src {
 			case 0, bpfvm.PseudoMapIdx, bpfvm.PseudoMapIdxValue, bpfvm.PseudoFunc, bpfvm.PseudoBTFID:
 			case bpfvm.PseudoMapFD, bpfvm.PseudoMapValue:
-				return "unresolved map reference (fd-based LD_IMM64 must be resolved by the loader)", false
+				// the loader resolves every map fd with a relocation
+				// to an index: this one names no map
+				// (resolve_pseudo_ldimm64)
+				return fmt.Sprintf("fd %d is not pointing to valid bpf_map", in.Imm), false
 			default:
 				return "invalid BPF_LD_IMM insn", false
 			}
