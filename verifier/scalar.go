@@ -184,21 +184,20 @@ func (b *bounds) boundOffset() {
 func (b *bounds) sync() {
 	b.update32()
 	b.update64()
-	for range 3 {
+	for round := 0; ; round++ {
 		if b.empty() {
 			// No value: keep it visibly so (sane reports false). The
-			// deductions below assume a non-empty set and could turn
-			// an empty range into a full one.
+			// deductions assume a non-empty set and could turn an
+			// empty range into a full one.
 			b.umin, b.umax = 1, 0
 			return
+		}
+		if round == 3 {
+			break
 		}
 		b.deduce32()
 		b.deduce64()
 		b.deduceMixed()
-	}
-	if b.empty() {
-		b.umin, b.umax = 1, 0
-		return
 	}
 	b.boundOffset()
 	b.update32()
