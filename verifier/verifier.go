@@ -1127,7 +1127,10 @@ func (v *verifier) checkStackDepth() error {
 		w := walk(sp)
 		at := v.subprogs[sp].start
 		if w.frames > bpfvm.MaxCallFrames {
-			return v.errorf(at, "the call stack of %d frames is too deep !", w.frames)
+			// the kernel's walk stops at the first call that makes
+			// frame index MAX_CALL_FRAMES and prints that index
+			// (check_max_stack_depth_subprog)
+			return v.errorf(at, "the call stack of %d frames is too deep !", bpfvm.MaxCallFrames)
 		}
 		if w.depth > bpfvm.StackSize {
 			return v.errorf(at, "combined stack size of %d calls is %d. Too large", w.frames, w.depth)
