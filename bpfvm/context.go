@@ -55,9 +55,8 @@ type Context struct {
 		id   uint64
 		rec  *objRecord
 	}
-	stack   uint64 // MaxCallFrames*StackSize bytes of linear memory
-	active  bool   // a program is started and has not finished
-	running bool   // inside Run (helpers may call CallSubprog)
+	stack uint64 // MaxCallFrames*StackSize bytes of linear memory
+	flags uint8  // ctxOpen, ctxActive, ctxRunning
 }
 
 // Frame is one activation of a BPF function on a Context.
@@ -105,8 +104,15 @@ func (vm *VM) NewContext(cpu int) (*Context, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bpfvm: allocating the stack of CPU %d: %w", cpu, err)
 	}
-	return &Context{VM: vm, CPU: cpu, Engine: NewInterpreter(), Limit: DefaultLimit, stack: stack}, nil
+	return &Context{VM: vm, CPU: cpu, Engine: NewInterpreter(), Limit: DefaultLimit, stack: stack, flags: ctxOpen}, nil
 }
+
+// Context.flags
+const (
+	ctxOpen    = 1 << iota // the stack is allocated (NewContext, until Close)
+	ctxActive              // a program is started and has not finished
+	ctxRunning             // inside Run (helpers may call CallSubprog)
+)
 
 // Close frees the context's stack. The context must not be used after.
 func (c *Context) Close() error {
@@ -115,6 +121,7 @@ func (c *Context) Close() error {
 	}
 	err := c.VM.Mem.Free(c.stack)
 	c.stack = 0
+	c.flags &^= ctxOpen
 	return err
 }
 
@@ -131,11 +138,11 @@ func (c *Context) FrameTop(d int) uint64 {
 
 // Active reports whether a program is started and has not finished (it is
 // suspended after a yield or preemption).
-func (c *Context) Active() bool { return c.active }
+func (c *Context) Active() bool { return c.flags&ctxActive != 0 }
 
 // Reset abandons the program in progress, if any.
 func (c *Context) Reset() {
-	c.active = false
+	c.flags &^= ctxActive
 	c.Prog = nil
 	c.Depth = 0
 	c.Base = 0
@@ -150,10 +157,10 @@ func (c *Context) Start(p *Program, args ...uint64) error {
 // StartAt is Start at instruction pc, the start of a subprogram (e.g. a
 // timer callback).
 func (c *Context) StartAt(p *Program, pc int, args ...uint64) error {
-	if c.active {
+	if c.flags&ctxActive != 0 {
 		return fmt.Errorf("bpfvm: CPU %d: starting %s while %s is in progress (Run it to completion or Reset)", c.CPU, progName(p), progName(c.Prog))
 	}
-	if c.running {
+	if c.flags&ctxRunning != 0 {
 		return fmt.Errorf("bpfvm: CPU %d: Start inside a running program (use CallSubprog)", c.CPU)
 	}
 	if err := checkEntry(p, pc, args); err != nil {
@@ -181,7 +188,7 @@ func (c *Context) start(p *Program, pc int, args []uint64) {
 	c.Base = 1
 	c.CallStart = c.Insns
 	c.CostStart = c.Cost
-	c.active = true
+	c.flags |= ctxActive
 }
 
 func checkEntry(p *Program, pc int, args []uint64) error {
@@ -209,17 +216,17 @@ func progName(p *Program) string {
 // quantum 0 is unlimited), a helper yields (StatusYielded; the next Run
 // retries that call), or it faults (StatusFault and a *Fault).
 func (c *Context) Run(quantum uint64) (Status, error) {
-	if !c.active {
+	if c.flags&ctxActive == 0 {
 		return StatusFault, fmt.Errorf("bpfvm: CPU %d: Run without a started program", c.CPU)
 	}
-	if c.running {
+	if c.flags&ctxRunning != 0 {
 		return StatusFault, fmt.Errorf("bpfvm: CPU %d: Run inside a running program (use CallSubprog)", c.CPU)
 	}
-	c.running = true
+	c.flags |= ctxRunning
 	st, err := c.Engine.Run(c, quantum)
-	c.running = false
+	c.flags &^= ctxRunning
 	if st == StatusExited || st == StatusFault {
-		c.active = false
+		c.flags &^= ctxActive
 	}
 	return st, err
 }
@@ -228,9 +235,11 @@ func (c *Context) Run(quantum uint64) (Status, error) {
 // or preemption is an error here; the program is then abandoned.
 //
 // The common case, an idle context and a program that exits, is a fast
-// path: the checks of StartAt in one test, then straight to the engine.
+// path: the checks of StartAt in one test (flags holds ctxOpen alone:
+// the stack is there, no program is started or running), then straight
+// to the engine.
 func (c *Context) Call(p *Program, args ...uint64) (uint64, error) {
-	if c.active || c.running || p == nil || len(args) > 5 || len(p.Insns) == 0 || c.stack == 0 {
+	if c.flags != ctxOpen || p == nil || len(args) > 5 || len(p.Insns) == 0 {
 		if err := c.StartAt(p, 0, args...); err != nil {
 			return 0, err
 		}
@@ -240,8 +249,20 @@ func (c *Context) Call(p *Program, args ...uint64) (uint64, error) {
 	c.Prog = p
 	c.PC = 0
 	c.Regs = [11]uint64{}
-	for i, a := range args {
-		c.Regs[1+i&7] = a // len(args) <= 5: the mask only drops the bounds check
+	if len(args) > 0 { // unrolled: a loop costs twice the instructions for one argument
+		c.Regs[1] = args[0]
+		if len(args) > 1 {
+			c.Regs[2] = args[1]
+			if len(args) > 2 {
+				c.Regs[3] = args[2]
+				if len(args) > 3 {
+					c.Regs[4] = args[3]
+					if len(args) > 4 {
+						c.Regs[5] = args[4]
+					}
+				}
+			}
+		}
 	}
 	fp := c.stack + MaxCallFrames*StackSize
 	// Frames[0] = Frame{RetPC: -1, FP: fp, Loops: MaxLoops}, field by
@@ -254,14 +275,13 @@ func (c *Context) Call(p *Program, args ...uint64) (uint64, error) {
 	c.Base = 1
 	c.CallStart = c.Insns
 	c.CostStart = c.Cost
-	c.active = true
-	c.running = true
+	c.flags = ctxOpen | ctxActive | ctxRunning
 	st, err := c.Engine.Run(c, 0)
-	c.running = false
 	if st == StatusExited {
-		c.active = false
+		c.flags &^= ctxActive | ctxRunning
 		return c.Regs[0], nil
 	}
+	c.flags &^= ctxRunning
 	return c.finished(st, err)
 }
 
@@ -273,7 +293,7 @@ func (c *Context) finish() (uint64, error) {
 // finished is the result of a synchronous call that ended with st.
 func (c *Context) finished(st Status, err error) (uint64, error) {
 	if st == StatusFault {
-		c.active = false
+		c.flags &^= ctxActive
 	}
 	switch st {
 	case StatusExited:
@@ -295,7 +315,7 @@ func (c *Context) finished(st Status, err error) (uint64, error) {
 // context in a new frame, counting against the same limits; the callback
 // may not yield. On an idle context it is Call at pc (timer callbacks).
 func (c *Context) CallSubprog(p *Program, pc int, args ...uint64) (uint64, error) {
-	if !c.running {
+	if c.flags&ctxRunning == 0 {
 		if err := c.StartAt(p, pc, args...); err != nil {
 			return 0, err
 		}

@@ -14,9 +14,9 @@ import (
 type state struct {
 	ctx      *bpfvm.Context
 	budget   uint64 // instructions left before the quantum or limit ends
+	target   uint64 // Context.Insns when the budget is spent
 	entryPC  uint64 // where to enter
-	exitPC   uint64 // the instruction the code exited at
-	exitCode uint64 // why (exit* below)
+	exitCode uint64 // why the code exited (exit* below)
 	memBase  uint64 // linear memory base
 	lim      [4]uint64
 	spill    [2]uint64
@@ -33,8 +33,8 @@ type state struct {
 const (
 	stCtx      = int32(unsafe.Offsetof(state{}.ctx))
 	stBudget   = int32(unsafe.Offsetof(state{}.budget))
+	stTarget   = int32(unsafe.Offsetof(state{}.target))
 	stEntryPC  = int32(unsafe.Offsetof(state{}.entryPC))
-	stExitPC   = int32(unsafe.Offsetof(state{}.exitPC))
 	stExitCode = int32(unsafe.Offsetof(state{}.exitCode))
 	stMemBase  = int32(unsafe.Offsetof(state{}.memBase))
 	stLim      = int32(unsafe.Offsetof(state{}.lim))
@@ -48,6 +48,8 @@ const (
 	ixMask16 = int32(unsafe.Offsetof(bpfvm.HashIndex{}.Mask16))
 
 	cxRegs   = int32(unsafe.Offsetof(bpfvm.Context{}.Regs))
+	cxInsns  = int32(unsafe.Offsetof(bpfvm.Context{}.Insns))
+	cxPC     = int32(unsafe.Offsetof(bpfvm.Context{}.PC))
 	cxCost   = int32(unsafe.Offsetof(bpfvm.Context{}.Cost))
 	cxDepth  = int32(unsafe.Offsetof(bpfvm.Context{}.Depth))
 	cxBase   = int32(unsafe.Offsetof(bpfvm.Context{}.Base))
@@ -60,12 +62,14 @@ const (
 	frLoops = int32(unsafe.Offsetof(bpfvm.Frame{}.Loops))
 )
 
-// Exit codes: why the generated code returned to Go (see doc.go).
+// Exit codes: why the generated code returned to Go (see doc.go). The
+// code has stored Context.PC, the instruction it exited at (after an
+// EXIT, that EXIT), and Context.Insns.
 const (
-	exitExit   = 1 // the frame at depth Base executed EXIT
-	exitCall   = 2 // a helper or kfunc call at exitPC
-	exitBudget = 3 // a path from exitPC may not fit in the budget
-	exitStep   = 4 // the interpreter executes the instruction at exitPC
+	exitExit   = 1 // the frame at depth Base executed EXIT (counted, Depth decremented)
+	exitCall   = 2 // a helper or kfunc call at Context.PC
+	exitBudget = 3 // a path from Context.PC may not fit in the budget
+	exitStep   = 4 // the interpreter executes the instruction at Context.PC
 )
 
 // regMap maps BPF registers r0..r10 to amd64 registers. rcx and r11 are
@@ -84,10 +88,14 @@ const (
 // code is the native form of one program.
 type code struct {
 	exec   *execMem
-	entry  uintptr
-	leader []bool // instructions at which Go may enter (block starts), n+1
-	size   int    // bytes of machine code
-	keep   []any  // Go objects whose addresses the code holds (hash indexes)
+	entry  uintptr // the prologue entering at state.entryPC
+	entry0 uintptr // the prologue entering at instruction 0 (a call's start)
+	// no bpf-to-bpf call or callx: run only with Depth == Base (EXIT
+	// exits without comparing them)
+	noCalls bool
+	leader  []bool // instructions at which Go may enter (block starts), n+1
+	size    int    // bytes of machine code
+	keep    []any  // Go objects whose addresses the code holds (hash indexes)
 	// the registry compiled against, and its Gen then (current)
 	reg *bpfvm.Registry
 	gen uint64
@@ -136,14 +144,21 @@ type compiler struct {
 	// the BPF registers the generated code may change (bit r): the exit
 	// stores only these back into Context.Regs, the others still hold
 	// what the prologue loaded (regsWritten)
-	written    uint16
-	k, j       int // current block length, index of the current instruction in it
-	pc         int
-	commonExit int
-	tableAt    []int // lea displacements to patch with the table's address
-	r1Map      int   // the map the last LD_IMM64 into r1 loaded, or -1 (lower_native.go)
-	keep       []any
-	size       int // bytes of code before the entry table
+	written uint16
+	// the BPF registers the generated code reads or writes (regsUsed, a
+	// superset of written): the prologues load only these, the others are
+	// never in a host register (Context.Regs holds them throughout)
+	used   uint16
+	entry0 int // offset of the prologue that enters at instruction 0
+	// no bpf-to-bpf call or callx: Depth never exceeds Base, so EXIT
+	// always exits to Go (Engine.runFrom keeps Depth == Base for it)
+	noCalls bool
+	k, j    int // current block length, index of the current instruction in it
+	pc      int
+	tableAt []int // lea displacements to patch with the table's address
+	r1Map   int   // the map the last LD_IMM64 into r1 loaded, or -1 (lower_native.go)
+	keep    []any
+	size    int // bytes of code before the entry table
 	// code emitted after the program's (rare paths), each jumping back
 	cold []func()
 }
@@ -180,6 +195,12 @@ func (c *compiler) analyse() {
 	}
 	c.leader[0] = true
 	c.leader[n] = true
+	c.noCalls = true
+	for _, in := range p.Insns { // every slot: the interpreter may execute any
+		if cls := in.Class(); (cls == bpfvm.ClassJMP || cls == bpfvm.ClassJMP32) && in.Op&0xf0 == bpfvm.JmpCALL && (in.Src == bpfvm.CallLocal || isCallX(in)) {
+			c.noCalls = false
+		}
+	}
 	for _, f := range p.Funcs {
 		if f.Start >= 0 && f.Start < n {
 			c.leader[f.Start] = true
@@ -198,6 +219,7 @@ func (c *compiler) analyse() {
 			c.stackSafe = false
 		}
 		c.written |= regsWritten(in)
+		c.used |= regsUsed(in)
 		cls := in.Class()
 		if in.IsLdImm64() && in.Src == bpfvm.PseudoFunc {
 			c.leader[c.target(i, int64(in.Imm))] = true
@@ -437,11 +459,12 @@ func (c *compiler) succ(l int) (ft bool, t int) {
 
 // regsWritten is the set of BPF registers (bit r) whose host registers
 // the generated code of in may change, generously: a division borrows r0
-// and r3, an atomic any register, a helper or kfunc call r0..r6 (Go
-// writes r0; native lookups borrow r6), a bpf-to-bpf call or callx
-// changes r6..r10 in the callee and restores them at its exit. The
-// instructions the interpreter executes (not valid) change Context.Regs,
-// which the next entry loads.
+// and r3, an atomic any register, a helper or kfunc call r0 (Go writes
+// r0 and leaves Context.Regs[1..5] as they are, as the interpreter does;
+// native lookups borrow r6 and restore it before any exit), a
+// bpf-to-bpf call or callx changes r6..r10 in the callee and restores
+// them at its exit. The instructions the interpreter executes (not
+// valid) change Context.Regs, which the next entry loads.
 func regsWritten(in bpfvm.Insn) uint16 {
 	const all = 1<<11 - 1
 	dst := uint16(1) << (in.Dst & 15)
@@ -462,10 +485,31 @@ func regsWritten(in bpfvm.Insn) uint16 {
 			if in.Src == bpfvm.CallLocal || isCallX(in) {
 				return all
 			}
-			return 1<<7 - 1
+			return 1 << 0
 		}
 	}
 	return 0
+}
+
+// regsUsed is the set of BPF registers (bit r) whose host registers the
+// generated code of in may read or write, generously: regsWritten, the
+// destination, and the source of the classes where it names a register.
+func regsUsed(in bpfvm.Insn) uint16 {
+	u := regsWritten(in) | 1<<(in.Dst&15)
+	switch in.Class() {
+	case bpfvm.ClassALU, bpfvm.ClassALU64, bpfvm.ClassJMP, bpfvm.ClassJMP32:
+		if in.Op&bpfvm.SrcX != 0 {
+			u |= 1 << (in.Src & 15)
+		}
+		if in.Op&0xf0 == bpfvm.JmpCALL && in.Class() != bpfvm.ClassALU && in.Class() != bpfvm.ClassALU64 {
+			// a native lookup reads r1 and r2 (lower_native.go); Go
+			// reads a call's arguments from Context.Regs
+			u |= 1<<1 | 1<<2
+		}
+	case bpfvm.ClassLDX, bpfvm.ClassSTX:
+		u |= 1 << (in.Src & 15)
+	}
+	return u & (1<<11 - 1)
 }
 
 // writesR10 reports whether in may change r10 (the verifier rejects that;
@@ -492,7 +536,7 @@ func compile(vm *bpfvm.VM, p *bpfvm.Program) (*code, error) {
 	if err != nil {
 		return nil, fmt.Errorf("jit: %s: %w", p.Name, err)
 	}
-	cd := &code{exec: x, entry: x.addr(), leader: c.leader, size: c.size, keep: c.keep, refAt: make([]int32, c.n)}
+	cd := &code{exec: x, entry: x.addr(), entry0: x.addr() + uintptr(c.entry0), noCalls: c.noCalls, leader: c.leader, size: c.size, keep: c.keep, refAt: make([]int32, c.n)}
 	if vm != nil && vm.Registry != nil {
 		cd.reg, cd.gen = vm.Registry, vm.Registry.Gen()
 	}
@@ -648,22 +692,31 @@ func (c *compiler) jumpTo(cc int, pc int) {
 	c.jumps = append(c.jumps, struct{ at, pc int }{at, pc})
 }
 
-// prologue: the entry from the trampoline. Load the BPF registers and the
-// budget, then jump to the entry instruction through the table.
+// prologue: the entries from the trampoline. Each loads the BPF
+// registers the code uses and the budget; the first then jumps to the
+// entry instruction st.entryPC through the table, the second (entry0)
+// falls through to instruction 0, a call's start.
 func (c *compiler) prologue() {
 	a := &c.a
 	// rbp (BPF r10) is saved by the trampoline
+	c.loadRegs()
+	a.load(8, tmpC, m(regState, stEntryPC))
+	c.tableJump()
+	c.entry0 = a.len()
+	c.loadRegs()
+}
+
+// loadRegs loads the BPF registers the code uses from Context.Regs and
+// the budget from the state.
+func (c *compiler) loadRegs() {
+	a := &c.a
 	a.rm(0, true, []byte{0x8b}, tmp, m(regState, stCtx), false)
 	for r := 0; r <= 10; r++ {
-		a.load(8, regMap[r], m(tmp, cxRegs+int32(8*r)))
+		if c.used&(1<<r) != 0 {
+			a.load(8, regMap[r], m(tmp, cxRegs+int32(8*r)))
+		}
 	}
 	a.load(8, regBudget, m(regState, stBudget))
-	a.load(8, tmpC, m(regState, stEntryPC))
-	// instruction 0 (a call's start) follows: no table jump to it
-	a.testRR(true, tmpC, tmpC)
-	at := a.jcc(ccE)
-	c.tableJump()
-	a.patch(at, a.len())
 }
 
 // tableJump jumps to the code of the instruction whose index is in rcx.
@@ -676,34 +729,81 @@ func (c *compiler) tableJump() {
 	a.jmpR(tmpC)
 }
 
-// emitExits emits the exit stubs and the common exit: store the BPF
-// registers and the budget, return to the trampoline.
+// emitExits emits the exit stubs and the common exit: store the exit
+// code, Context.PC and Context.Insns (the state's target less the budget
+// left) and the BPF registers the code may have changed, and return to
+// the trampoline.
 func (c *compiler) emitExits() {
 	a := &c.a
-	var toCommon []int
+	var toExit, toCommon []int
 	for _, s := range c.stubs {
 		for _, at := range s.at {
 			a.patch(at, a.len())
 		}
-		a.storeI(8, m(regState, stExitPC), int32(s.pc))
 		a.storeI(8, m(regState, stExitCode), int32(s.code))
-		if s.addback != 0 {
-			a.aluRI(aluAdd, true, regBudget, int32(s.addback))
+		addback := s.addback
+		if s.code == exitExit {
+			// the EXIT has executed: count it (addback covers the
+			// instructions before it, charged block or not)
+			addback--
 		}
-		toCommon = append(toCommon, a.jmp())
+		if addback != 0 {
+			a.aluRI(aluAdd, true, regBudget, int32(addback))
+		}
+		a.movRI(tmpC, uint64(s.pc))
+		if s.code == exitExit {
+			toExit = append(toExit, a.jmp())
+		} else {
+			toCommon = append(toCommon, a.jmp())
+		}
 	}
-	c.commonExit = a.len()
-	for _, at := range toCommon {
-		a.patch(at, c.commonExit)
+	// after an EXIT: leave its frame
+	for _, at := range toExit {
+		a.patch(at, a.len())
 	}
 	a.load(8, tmp, m(regState, stCtx))
+	a.aluMI(aluSub, true, m(tmp, cxDepth), 1)
+	common := a.jmp()
+	for _, at := range toCommon {
+		a.patch(at, a.len())
+	}
+	a.load(8, tmp, m(regState, stCtx))
+	a.patch(common, a.len())
+	a.store(8, m(tmp, cxPC), tmpC)
+	c.exitStores()
+}
+
+// exitStores ends an exit, the context in r11 and Context.PC stored:
+// store Context.Insns and the registers the code may have changed, and
+// return to the trampoline.
+func (c *compiler) exitStores() {
+	a := &c.a
+	a.load(8, tmpC, m(regState, stTarget))
+	a.aluRR(aluSub, true, tmpC, regBudget)
+	a.store(8, m(tmp, cxInsns), tmpC)
 	for r := 0; r <= 10; r++ {
 		if c.written&(1<<r) != 0 {
 			a.store(8, m(tmp, cxRegs+int32(8*r)), regMap[r])
 		}
 	}
-	a.store(8, m(regState, stBudget), regBudget)
 	a.ret()
+}
+
+// exitHere emits the whole exit of the EXIT being lowered where it
+// stands, without a stub (a program without calls: its EXITs always
+// exit): the exit code, the EXIT counted, its frame left, Context.PC,
+// then exitStores.
+func (c *compiler) exitHere() {
+	a := &c.a
+	a.storeI(8, m(regState, stExitCode), exitExit)
+	// the EXIT counted too (addback covers the instructions before it)
+	if addback := c.addback() - 1; addback != 0 {
+		a.aluRI(aluAdd, true, regBudget, int32(addback))
+	}
+	a.load(8, tmp, m(regState, stCtx))
+	a.aluMI(aluSub, true, m(tmp, cxDepth), 1)
+	a.storeI(8, m(tmp, cxPC), int32(c.pc))
+	c.exitStores()
 }
 
 // lower emits instruction i.

@@ -338,3 +338,40 @@ func TestDiffCounting(t *testing.T) {
 		}
 	}
 }
+
+// TestDiffCallStart: Run's fast path (a call's start entered at entry0,
+// the re-entry after a helper call) stops, faults and exits as the
+// interpreter at every limit, the budget check at instruction 0 included.
+// differ builds a new engine each time, so it does not reach the fast
+// path; here one engine runs each program repeatedly.
+func TestDiffCallStart(t *testing.T) {
+	if !Supported {
+		t.Skip("no JIT on this platform")
+	}
+	progs := []string{
+		"r0 = 0\nr2 = 0\nl: if r2 > 40 goto e\nif r2 & 1 goto o\nr0 += 3\ngoto j\no: r0 ^= r2\ngoto j\nj: r4 = r2\nr4 /= 3\nr2 += 1\ngoto l\ne: exit",
+		"r0 = 1\nif r1 > 5 goto a\nr0 += 2\nr0 += 3\nexit\na: r0 += 4\nexit",
+		"r1 = 1\nr2 = 1\ncall 1000\nr0 += 1\nif r0 > 5 goto a\nr0 += 2\nexit\na: r0 += 4\nexit",
+		"r1 = 2\nr2 = 1\ncall 1001\nr0 += 1\nif r0 > 5 goto a\nr0 += 2\nexit\na: r0 += 4\nexit",
+		"r6 = 1\ncall f\nr0 += r6\nexit\nf: r0 = 5\nif r1 > 3 goto g\nr0 += 1\nexit\ng: r0 += 2\nexit",
+	}
+	for _, src := range progs {
+		insns, err := bpfvm.AssembleWith(src, nil)
+		if err != nil {
+			t.Fatalf("%q: %v", src, err)
+		}
+		p := &bpfvm.Program{Name: "prog", Insns: insns}
+		mc := newMachine(t, nil)
+		interp, jit := bpfvm.NewInterpreter(), New()
+		for limit := uint64(0); limit <= 40; limit++ {
+			mc.c.Engine = interp
+			a := mc.run(p, 0, limit, 60)
+			mc.c.Engine = jit
+			for k := range 3 {
+				if d := a.diff(mc.run(p, 0, limit, 60)); d != "" {
+					t.Fatalf("%q limit %d, run %d: %s", src, limit, k, d)
+				}
+			}
+		}
+	}
+}

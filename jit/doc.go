@@ -15,9 +15,10 @@
 //     stores, atomics and LD_IMM64);
 //   - lower_native.go: helpers served without leaving native code;
 //   - entry_amd64.s / entry_amd64.go: the trampoline into generated code;
-//     engine.go: the Go side of the exit protocol (Engine.Run; the first
-//     entry is inline, so a call that exits without calling out is one
-//     enter between Context.Call's set-up and its result);
+//     engine.go: the Go side of the exit protocol (Engine.Run; a call's
+//     start is entered inline when the engine's key still holds, so a
+//     call that exits without calling out is one enter between
+//     Context.Call's set-up and its result);
 //   - execmem_linux_amd64.go: executable memory; other platforms build
 //     without it (Supported is false; New returns the interpreter).
 //
@@ -50,23 +51,35 @@
 // # Entry and exit protocol
 //
 // As in wazero, generated code never calls Go. Go calls enter(code, st)
-// (entry_amd64.s), which puts st in r12, saves rbp and calls the
-// prologue: it loads the BPF registers from Context.Regs and the budget
-// from st, and jumps to the entry instruction st.entryPC through a table
-// of int32 offsets (one per instruction, at the end of the code; entry
-// at instruction 0, a call's start, falls through instead). Generated
-// code returns to Go by storing an exit code and an instruction index in
-// st, storing the registers the program may write back into Context.Regs
-// (compiler.written: the others still hold what the prologue loaded) and
-// the budget into st, and returning to the trampoline, which restores
-// rbp. The exit codes:
+// (entry_amd64.s), which puts st in r12, saves rbp and calls one of two
+// prologues: both load the BPF registers the code uses (compiler.used:
+// the others are never in a host register, Context.Regs holds them
+// throughout) from Context.Regs and the budget from st; the first then
+// jumps to the entry instruction st.entryPC through a table of int32
+// offsets (one per instruction, at the end of the code), the second
+// (code.entry0, a call's start) falls through to instruction 0, a
+// checkpoint, whose budget check comes first (non-checkpoint entries go
+// through the table to their entry stubs, see Instruction counting).
+// Generated code returns to Go by storing an exit code in st, the
+// instruction it exited at in Context.PC, Context.Insns (st.target less
+// the budget left), the registers the program may change back into
+// Context.Regs (compiler.written: the others still hold what the
+// prologue loaded), and returning to the trampoline, which restores rbp.
+// The exit codes:
 //
-//   - exitExit: EXIT at the depth Run was started at (Context.Base); Run
-//     returns StatusExited.
+//   - exitExit: EXIT at the depth Run was started at (Context.Base); the
+//     code has counted it and decremented Context.Depth, Run returns
+//     StatusExited. In a program without bpf-to-bpf calls or callx
+//     (code.noCalls), which Go runs only with Depth == Base, EXIT exits
+//     without comparing them.
 //   - exitCall: a helper or kfunc call. Go serves it with Context.CallFunc
 //     (costs, faults and yields exactly as the interpreter), puts r0 in
-//     Context.Regs and re-enters at the next instruction. Two helpers are
-//     served in the generated code instead when they can be
+//     Context.Regs and re-enters at the next instruction (a block start,
+//     entered through the table without looking it up: its checkpoint or
+//     entry stub checks the budget and adds its pending count). A call
+//     writes only r0 among the registers the exit stores: Go leaves
+//     Context.Regs[1..5] as they are, as the interpreter does. Two
+//     helpers are served in the generated code instead when they can be
 //     (lower_native.go), as the kernel's JIT inlines map lookups:
 //     bpf_map_lookup_elem on an array, per-CPU array or non-LRU hash map
 //     with a key of 1, 2, 4 or 8 bytes (hash maps through their
@@ -78,11 +91,11 @@
 //     site resolved at its first call (bpfvm.Context.CallRef); when the
 //     registry replaces a helper or kfunc (bpfvm.Registry.Gen), call sites
 //     resolve again and code that inlined helpers is compiled again.
-//   - exitBudget: a path from exitPC (a checkpoint, or an entry) may
+//   - exitBudget: a path from Context.PC (a checkpoint, or an entry) may
 //     need more instructions than are left before the quantum or the
 //     limit ends; the interpreter runs the rest, so preemption and limit
 //     faults land on the same instruction.
-//   - exitStep: the interpreter executes the one instruction at exitPC and
+//   - exitStep: the interpreter executes the one instruction at Context.PC and
 //     Go re-enters after it: memory faults, invalid instructions, calls
 //     too deep, falling off the end, callx (so every fault has the
 //     interpreter's message, instruction and source line).
@@ -115,6 +128,20 @@
 // checkpoint's need does not fit, the interpreter runs the rest of the
 // quantum, so preemption and limit faults land on exactly the
 // instruction they would have.
+//
+// # The Go side's fast path
+//
+// An Engine belongs to one Context. It keeps one state (st0) for the
+// outermost Run and a direct-mapped table of recent programs' code. Run
+// serves its context without looking further while a key holds: the
+// same context (Engine.fast), no Run in progress, the same VM, memory,
+// registry and registry generation, CPU, cost limit and CPU count as
+// when st0 and the table were set up (Engine.state, Engine.sync: the
+// table holds only code current for that VM and registry generation).
+// Nothing else is checked per call; when the key fails, runSlow checks
+// the context, finds the code and sets the key up again. At a call's
+// start (PC 0, Depth = Base = 1, no quantum) the first entry is inline
+// and only the engine is live across it.
 //
 // # Memory and the Go runtime
 //

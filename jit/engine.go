@@ -21,8 +21,19 @@ type Engine struct {
 	st0    state    // the outermost Run's
 	states []*state // nested Runs' (a helper running a callback)
 	depth  int
+	// Run's fast path serves the context fast without looking further
+	// when its VM, memory, CPU, cost limit and CPU count are those st0
+	// was set up for (vm, st0) and the VM's registry is still reg at
+	// generation gen: every code in recent is current for vm, reg and gen
+	// (sync). fast is nil when st0 is not set up, or the registry is nil.
+	fast *bpfvm.Context
+	vm   *bpfvm.VM
+	reg  *bpfvm.Registry
+	gen  uint64
 	// recent programs' code, direct-mapped by address: a context runs
-	// each callback's program in turn
+	// each callback's program in turn. Only compiled programs enter it;
+	// empty slots hold noProg (sync fills the table with them before the
+	// fast path first runs)
 	recent [16]struct {
 		p *bpfvm.Program
 		c *code
@@ -85,30 +96,109 @@ func (cd *code) current(vm *bpfvm.VM) bool {
 	return cd == nil || cd.reg == vm.Registry && (cd.reg == nil || cd.gen == cd.reg.Gen())
 }
 
+// sync empties the recent table unless it holds code for vm and its
+// registry as they are.
+func (e *Engine) sync(vm *bpfvm.VM) {
+	reg := vm.Registry
+	var gen uint64
+	if reg != nil {
+		gen = reg.Gen()
+	}
+	if vm == e.vm && reg == e.reg && gen == e.gen {
+		return
+	}
+	for k := range e.recent {
+		e.recent[k].p, e.recent[k].c = noProg, nil
+	}
+	e.vm, e.reg, e.gen = vm, reg, gen
+	if reg == nil {
+		e.fast = nil
+	}
+}
+
+// noProg marks the empty slots of the recent table, so that a slot whose
+// program is c.Prog (nil included) holds code.
+var noProg = new(bpfvm.Program)
+
+// code returns p's code for vm (nil if p could not be compiled), through
+// the recent table.
 func (e *Engine) code(vm *bpfvm.VM, p *bpfvm.Program) *code {
+	e.sync(vm)
 	slot := &e.recent[uintptr(unsafe.Pointer(p))>>6&15]
-	if slot.p == p && slot.c.current(vm) {
+	if slot.p == p {
 		return slot.c
 	}
 	cp := lookup(vm, p)
-	slot.p, slot.c = p, cp.code
+	if cp.code != nil {
+		slot.p, slot.c = p, cp.code
+	}
 	return cp.code
 }
 
 // Run continues the program on c; see bpfvm.Engine.
+//
+// The fast path: c is the context the engine last set up, nothing it
+// was set up from has changed (Engine.fast) and the program's code is in
+// the recent table. A call's start (Context.Call: instruction 0 of frame
+// 1, no quantum) enters the code inline: a program that runs to its exit
+// without calling out returns from here (the code runs no Go, so this
+// Run counts in e.depth only from the loop on).
 func (e *Engine) Run(c *bpfvm.Context, quantum uint64) (bpfvm.Status, error) {
+	p, vm := c.Prog, c.VM
+	st := &e.st0
+	slot := &e.recent[uintptr(unsafe.Pointer(p))>>6&15]
+	if e.fast != c || e.depth != 0 || e.vm != vm || e.reg != vm.Registry || e.gen != e.reg.Gen() ||
+		st.mem != vm.Mem || st.cpu != uint64(c.CPU) || st.costLimit != c.CostLimit || st.ncpu != vm.NumCPUs ||
+		slot.p != p {
+		return e.runSlow(c, quantum)
+	}
+	cd := slot.c
+	if quantum != 0 || c.PC != 0 || c.Depth != 1 || c.Base != 1 {
+		return e.runFrom(c, cd, st, quantum)
+	}
+	target := ^uint64(0)
+	if c.Limit != 0 && c.CallStart+c.Limit > c.CallStart {
+		target = c.CallStart + c.Limit
+	}
+	if c.Insns >= target {
+		return e.runFrom(c, cd, st, quantum)
+	}
+	st.budget, st.target = target-c.Insns, target
+	enter(cd.entry0, st)
+	if st.exitCode == exitExit {
+		return bpfvm.StatusExited, nil
+	}
+	// the code exited to call out: serve that exit and continue, with c,
+	// the code and the target found where the fast path left them, so
+	// that nothing but e is live across the entry
+	st = &e.st0
+	c = st.ctx
+	cd = e.recent[uintptr(unsafe.Pointer(c.Prog))>>6&15].c
+	e.depth++
+	s, err := e.run(c, cd, st, st.target, st.target, true)
+	e.depth--
+	return s, err
+}
+
+// runSlow is Run when the fast path does not apply: it checks the
+// context, finds the code and sets up the state.
+func (e *Engine) runSlow(c *bpfvm.Context, quantum uint64) (bpfvm.Status, error) {
 	p := c.Prog
 	vm := c.VM
 	if p == nil || c.Depth < 1 || c.Base < 1 || c.Depth > bpfvm.MaxCallFrames || vm == nil || vm.Mem == nil {
 		return e.interp.Run(c, quantum)
 	}
-	var cd *code
-	if slot := &e.recent[uintptr(unsafe.Pointer(p))>>6&15]; slot.p == p && slot.c.current(vm) {
-		cd = slot.c
-	} else {
-		cd = e.code(vm, p)
-	}
+	cd := e.code(vm, p)
 	if cd == nil {
+		return e.interp.Run(c, quantum)
+	}
+	return e.runFrom(c, cd, e.state(c, vm), quantum)
+}
+
+// runFrom is Run with the code and the state found: anywhere in the
+// program, with or without a quantum.
+func (e *Engine) runFrom(c *bpfvm.Context, cd *code, st *state, quantum uint64) (bpfvm.Status, error) {
+	if c.Depth < 1 || c.Base < 1 || c.Depth > bpfvm.MaxCallFrames || cd.noCalls && c.Depth != c.Base {
 		return e.interp.Run(c, quantum)
 	}
 	limitEnd := ^uint64(0)
@@ -119,30 +209,8 @@ func (e *Engine) Run(c *bpfvm.Context, quantum uint64) (bpfvm.Status, error) {
 	if quantum != 0 && c.Insns+quantum > c.Insns && c.Insns+quantum < target {
 		target = c.Insns + quantum
 	}
-	st := &e.st0
-	if e.depth != 0 || st.ctx != c || st.mem != vm.Mem || st.cpu != uint64(c.CPU) || st.costLimit != c.CostLimit || st.ncpu != vm.NumCPUs {
-		st = e.state(c, vm)
-	}
-	// the first entry, inline: a program that runs to its exit without
-	// calling out returns from here (the code runs no Go, so this Run
-	// counts in e.depth only from the loop on)
-	entered := false
-	if pc := c.PC; c.Insns < target && uint(pc) < uint(len(cd.leader)) && cd.leader[pc] {
-		st.budget = target - c.Insns
-		st.entryPC = uint64(pc)
-		enter(cd.entry, st)
-		insns := target - st.budget
-		c.PC = int(st.exitPC)
-		if st.exitCode == exitExit {
-			c.Insns = insns + 1
-			c.Depth--
-			return bpfvm.StatusExited, nil
-		}
-		c.Insns = insns
-		entered = true
-	}
 	e.depth++
-	s, err := e.run(c, cd, st, target, limitEnd, entered)
+	s, err := e.run(c, cd, st, target, limitEnd, false)
 	e.depth--
 	return s, err
 }
@@ -172,6 +240,13 @@ func (e *Engine) state(c *bpfvm.Context, vm *bpfvm.VM) *state {
 			st.natMap = 1
 		}
 	}
+	if st == &e.st0 {
+		e.sync(vm)
+		e.fast = nil
+		if e.reg != nil {
+			e.fast = c
+		}
+	}
 	return st
 }
 
@@ -185,7 +260,7 @@ func (st *state) setMem(mem *bpfvm.Memory) {
 }
 
 // run is Run's loop: enter the code, serve its exit, enter again. With
-// entered set, the code has just exited (c.PC is st.exitPC): serve that
+// entered set, the code has just exited: serve that
 // exit first.
 func (e *Engine) run(c *bpfvm.Context, cd *code, st *state, target, limitEnd uint64, entered bool) (bpfvm.Status, error) {
 	for {
@@ -205,11 +280,9 @@ func (e *Engine) run(c *bpfvm.Context, cd *code, st *state, target, limitEnd uin
 				}
 				continue
 			}
-			st.budget = target - c.Insns
+			st.budget, st.target = target-c.Insns, target
 			st.entryPC = uint64(pc)
 			enter(cd.entry, st)
-			c.Insns = target - st.budget
-			c.PC = int(st.exitPC)
 		}
 		entered = false
 		// a helper or kfunc call whose function is resolved: the
@@ -225,6 +298,17 @@ func (e *Engine) run(c *bpfvm.Context, cd *code, st *state, target, limitEnd uin
 				}
 				r[0] = v
 				c.PC = pc + 1
+				// the instruction after a call starts a block: enter
+				// it without looking it up unless the budget is spent
+				if c.Insns < target {
+					st.budget, st.target = target-c.Insns, target
+					st.entryPC = uint64(pc + 1)
+					enter(cd.entry, st)
+					if st.exitCode == exitExit {
+						return bpfvm.StatusExited, nil
+					}
+					entered = true
+				}
 				continue
 			}
 		}
@@ -255,15 +339,13 @@ func callErr(c *bpfvm.Context, err error) (bpfvm.Status, error) {
 	return bpfvm.StatusFault, err
 }
 
-// serve handles an exit of the generated code (c.PC is its exitPC):
+// serve handles an exit of the generated code at c.PC:
 // StatusPreempted with a nil error means "continue" (run checks the
 // budget before entering again).
 func (e *Engine) serve(c *bpfvm.Context, cd *code, st *state, target uint64) (bpfvm.Status, error) {
 	pc := c.PC
 	switch st.exitCode {
 	case exitExit:
-		c.Insns++
-		c.Depth--
 		return bpfvm.StatusExited, nil
 	case exitCall:
 		c.Insns++
@@ -296,7 +378,7 @@ func (e *Engine) serve(c *bpfvm.Context, cd *code, st *state, target uint64) (bp
 func (e *Engine) Forget(p *bpfvm.Program) {
 	for k := range e.recent {
 		if e.recent[k].p == p {
-			e.recent[k].p, e.recent[k].c = nil, nil
+			e.recent[k].p, e.recent[k].c = noProg, nil
 		}
 	}
 	e.interp.Forget(p)

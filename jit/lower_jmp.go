@@ -116,9 +116,14 @@ func (c *compiler) lowerLocalCall(i, target int) {
 
 // lowerExit returns from a subprogram natively (restoring r6..r9 and r10,
 // continuing at the frame's return pc through the entry table) or, at
-// depth Base, exits to Go.
+// depth Base, exits to Go (always in a program without calls, which runs
+// only at depth Base).
 func (c *compiler) lowerExit() {
 	a := &c.a
+	if c.noCalls {
+		c.exitHere()
+		return
+	}
 	a.load(8, tmp, m(regState, stCtx))
 	a.load(8, tmpC, m(tmp, cxDepth))
 	a.aluRM(aluCmp, true, tmpC, m(tmp, cxBase))
