@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/cilium/ebpf/btf"
@@ -299,6 +300,13 @@ func newMap(vm *VM, spec *MapSpec) (bpfMap, error) {
 		cp.MaxEntries = uint32(max(vm.NumCPUs, 1))
 		spec = &cp
 	}
+	if spec != nil && (spec.Type == MapRingbuf || spec.Type == MapUserRingbuf) {
+		if n := ringbufSize(spec.MaxEntries); n != spec.MaxEntries {
+			cp := *spec
+			cp.MaxEntries = n
+			spec = &cp
+		}
+	}
 	if spec != nil && !MapTypeModelled(spec.Type) {
 		return newUnmodelledMap(vm, spec)
 	}
@@ -341,6 +349,24 @@ func newMap(vm *VM, spec *MapSpec) (bpfMap, error) {
 	return nil, fmt.Errorf("bpfvm: map %s: map type %d (%s) is not supported", spec.Name, spec.Type, mapTypeName(spec.Type))
 }
 
+// ringbufSize is libbpf's adjust_ringbuf_sz: a ring buffer's size as
+// libbpf creates it, the smallest power-of-2 multiple of the page size
+// above sz unless sz is one already (scx_rustland_core declares
+// MAX_ENQUEUED_TASKS entries of its struct, 360448 bytes: 512 KiB); 0, or
+// a size no such multiple fits, passes through for the kernel to reject.
+func ringbufSize(sz uint32) uint32 {
+	const page = 4096
+	if sz == 0 || sz%page == 0 && (sz/page)&(sz/page-1) == 0 {
+		return sz
+	}
+	for mul := uint64(1); mul*page <= math.MaxUint32; mul <<= 1 {
+		if mul*page > uint64(sz) {
+			return uint32(mul * page)
+		}
+	}
+	return sz
+}
+
 func mapTypeName(t MapType) string {
 	names := map[MapType]string{MapHash: "hash", MapArray: "array", MapPercpuHash: "percpu_hash",
 		MapPercpuArray: "percpu_array", MapLRUHash: "lru_hash", MapLRUPercpuHash: "lru_percpu_hash",
@@ -350,7 +376,7 @@ func mapTypeName(t MapType) string {
 		3: "prog_array", 7: "stack_trace", 8: "cgroup_array", 11: "lpm_trie", 14: "devmap",
 		15: "sockmap", 16: "cpumap", 17: "xskmap", 18: "sockhash", 19: "cgroup_storage",
 		20: "reuseport_sockarray", 21: "percpu_cgroup_storage", 24: "sk_storage",
-		25: "devmap_hash", 28: "inode_storage", 30: "bloom_filter", 31: "user_ringbuf"}
+		25: "devmap_hash", 28: "inode_storage", 30: "bloom_filter", MapUserRingbuf: "user_ringbuf"}
 	if n, ok := names[t]; ok {
 		return n
 	}

@@ -45,3 +45,31 @@ func TestRingbuf(t *testing.T) {
 		t.Errorf("submitted %d discarded %d dropped %d used %d; want 2 1 1 0", m.Submitted, m.Discarded, m.Dropped, m.used)
 	}
 }
+
+// TestRingbufSize checks that a ring buffer declared with a size that is
+// not a power-of-2 multiple of the page is created rounded up, as libbpf
+// does (adjust_ringbuf_sz), ring buffers and user ring buffers alike.
+func TestRingbufSize(t *testing.T) {
+	for _, c := range []struct{ in, want uint32 }{
+		{0, 0}, {1, 4096}, {4096, 4096}, {5000, 8192}, {12288, 16384}, {360448, 524288}, {1 << 30, 1 << 30},
+		{0xFFFFFFFF, 0xFFFFFFFF},
+	} {
+		if got := ringbufSize(c.in); got != c.want {
+			t.Errorf("ringbufSize(%d) = %d, want %d", c.in, got, c.want)
+		}
+	}
+	vm, err := NewVM(VMConfig{MemSize: 1 << 22, NumCPUs: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vm.Close()
+	for _, typ := range []MapType{MapRingbuf, MapUserRingbuf} {
+		m, err := newMap(vm, &MapSpec{Name: "rb", Type: typ, MaxEntries: 360448})
+		if err != nil {
+			t.Fatalf("%s: %v", mapTypeName(typ), err)
+		}
+		if got := m.Spec().MaxEntries; got != 524288 {
+			t.Errorf("%s of 360448 bytes created with %d, want 524288", mapTypeName(typ), got)
+		}
+	}
+}
