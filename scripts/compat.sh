@@ -6,7 +6,8 @@
 #       [--vmlinux FILE] [--out DIR] [--duration D] [--verify] [NAME...]
 #
 #   --scx DIR     a checkout of github.com/sched-ext/scx (the Rust-hosted
-#                 schedulers: scheds/rust/scx_*/src/bpf, lib/, scheds/include)
+#                 schedulers: scheds/rust/scx_*/src/bpf, lib/, scheds/include;
+#                 scx_rustland: rust/scx_rustland_core/assets/bpf)
 #   --scx-c DIR   a checkout of scx before the C schedulers were removed
 #                 (the parent of d1810e621, "sched: remove C schedulers",
 #                 Jan 2026): scheds/c/scx_*.bpf.c
@@ -119,13 +120,20 @@ if [ -n "$SCX" ]; then
 		if [ ! -f "$d/$main" ]; then
 			main=$(grep -o 'enable_skel("[^"]*\.bpf\.c"' "$d/build.rs" 2>/dev/null | head -1 | sed 's/enable_skel("\(.*\)"/\1/') || true
 		fi
+		extra_inc=
+		# scx_rustland: build.rs runs scx_rustland_core's RustLandBuilder,
+		# which copies rust/scx_rustland_core/assets/bpf/main.bpf.c
+		if grep -q RustLandBuilder "$d/build.rs" 2>/dev/null; then
+			d_core="$SCX/rust/scx_rustland_core/assets/bpf"
+			main=$(realpath --relative-to="$d" "$d_core/main.bpf.c"); extra_inc="-I$d_core"
+		fi
 		[ -n "$main" ] && [ -f "$d/$main" ] || continue
 		srcs="$d/$main"
 		for extra in $(grep -o 'add_source("[^"]*")' "$d/build.rs" 2>/dev/null | sed 's/add_source("\(.*\)")/\1/'); do
 			srcs="$srcs $d/$extra"
 		done
 		SRC[$s]=$srcs
-		INC[$s]="-I$SCX/scheds/include -I$SCX/scheds/include/bpf-compat -I$SCX/scheds/include/scx -I$SCX/lib -I$d/src/bpf"
+		INC[$s]="-I$SCX/scheds/include -I$SCX/scheds/include/bpf-compat -I$SCX/scheds/include/scx -I$SCX/lib -I$d/src/bpf $extra_inc"
 	done
 fi
 if [ ${#NAMES[@]} -eq 0 ]; then
