@@ -426,6 +426,11 @@ func (b *objBuilder) program(name string, ps *ebpf.ProgramSpec) (*Program, []cor
 				}
 				idx, ok, off = kc, true, b.obj.Externs[ext].Offset
 			}
+			if !ok && ref == "" && ins.Src == asm.PseudoMapFD {
+				// a raw fd in the code (the selftests' invalid-fd tests)
+				p.RawMapFDs = append(p.RawMapFDs, pc)
+				break
+			}
 			if !ok {
 				return nil, nil, fail(pc, "reference to unknown map %q", b.ei.originalName(ref))
 			}
@@ -530,7 +535,7 @@ func (b *objBuilder) structOps() error {
 				if prog == nil {
 					return b.errorf("struct_ops %s: member %s is set to %s, which is not a program of the object", v.Name, m.Name, sym.Name)
 				}
-				if !strings.HasPrefix(prog.Section, "struct_ops") {
+				if !strings.HasPrefix(strings.TrimPrefix(prog.Section, "?"), "struct_ops") { // "?": not autoloaded
 					return b.errorf("struct_ops %s: member %s is set to program %s of section %s, not a struct_ops program",
 						v.Name, m.Name, sym.Name, prog.Section)
 				}

@@ -325,6 +325,9 @@ func (l *loader) layout() error {
 		}
 	}
 	for _, spec := range l.specs {
+		if !MapTypeModelled(spec.Type) {
+			continue // a placeholder: its initial contents (programs of a program array...) are dropped
+		}
 		for _, c := range spec.Contents {
 			inner, ok := l.obj.MapIndex(c.Map)
 			if !ok {
@@ -609,6 +612,9 @@ func (l *loader) program(p *Program, relos []coreRelo) (*Program, error) {
 			}
 			switch ins.Src {
 			case PseudoMapFD, PseudoMapValue:
+				if ins.Src == PseudoMapFD && slices.Contains(rp.RawMapFDs, pc) {
+					break // an fd that names no map: the verifier rejects it
+				}
 				idx := int(ins.Imm)
 				if idx < 0 || idx >= len(l.specs) {
 					return nil, fail(pc, "map index %d out of range", idx)
@@ -629,7 +635,7 @@ func (l *loader) program(p *Program, relos []coreRelo) (*Program, error) {
 					return nil, fail(pc, "%v", err)
 				}
 				if e, err := l.extern(int(ins.Imm), ExternKsym); err == nil && v != 0 && e.Type != nil {
-					rp.Ksyms = append(rp.Ksyms, KsymLoad{PC: pc, Name: essentialName(e.Name), Type: e.Type})
+					rp.Ksyms = append(rp.Ksyms, KsymLoad{PC: pc, Name: EssentialName(e.Name), Type: e.Type})
 				}
 				insns[pc].Imm, insns[pc+1].Imm = int32(uint32(v)), int32(uint32(v>>32))
 			}
@@ -668,7 +674,7 @@ func (l *loader) ksymValue(i int) (uint64, error) {
 		return 0, err
 	}
 	if e.Kind == ExternKfunc {
-		if id, ok := l.registry().KfuncByName(essentialName(e.Name)); ok {
+		if id, ok := l.registry().KfuncByName(EssentialName(e.Name)); ok {
 			return uint64(id) + 1, nil // any non-zero value
 		}
 		if e.Weak {
@@ -676,7 +682,7 @@ func (l *loader) ksymValue(i int) (uint64, error) {
 		}
 		return 0, fmt.Errorf("kfunc %s is not provided by the VM (and is not __weak)", e.Name)
 	}
-	if v, ok := l.opts.Ksyms[essentialName(e.Name)]; ok {
+	if v, ok := l.opts.Ksyms[EssentialName(e.Name)]; ok {
 		return v, nil
 	}
 	if e.Weak {
@@ -698,7 +704,7 @@ func (l *loader) kfuncID(i int) (int32, error) {
 		return 0, err
 	}
 	reg := l.registry()
-	if id, ok := reg.KfuncByName(essentialName(e.Name)); ok {
+	if id, ok := reg.KfuncByName(EssentialName(e.Name)); ok {
 		return id, nil
 	}
 	if !e.Weak {
@@ -707,11 +713,11 @@ func (l *loader) kfuncID(i int) (int32, error) {
 	return poisonKfunc(reg, "unavailable kfunc "+e.Name, "call to unavailable kfunc "+e.Name), nil
 }
 
-// essentialName drops a CO-RE flavor suffix ("___" and what follows), as
+// EssentialName drops a CO-RE flavor suffix ("___" and what follows), as
 // libbpf does when it resolves extern kfuncs and ksyms: compat headers
 // declare e.g. scx_bpf_dsq_insert___new and scx_bpf_dispatch___old, two
 // names for two possible kernel functions.
-func essentialName(name string) string {
+func EssentialName(name string) string {
 	if i := strings.Index(name, "___"); i > 0 {
 		return name[:i]
 	}
@@ -845,6 +851,9 @@ func (l *loader) allocate() ([]bpfMap, error) {
 		l.vm.addMap(m)
 	}
 	for i, spec := range l.specs {
+		if !MapTypeModelled(spec.Type) {
+			continue
+		}
 		for _, c := range spec.Contents {
 			inner, _ := l.obj.MapIndex(c.Map)
 			aom, ok := maps[i].(*arrayOfMaps)

@@ -299,6 +299,9 @@ func newMap(vm *VM, spec *MapSpec) (bpfMap, error) {
 		cp.MaxEntries = uint32(max(vm.NumCPUs, 1))
 		spec = &cp
 	}
+	if spec != nil && !MapTypeModelled(spec.Type) {
+		return newUnmodelledMap(vm, spec)
+	}
 	if err := checkSpec(spec); err != nil {
 		return nil, err
 	}
@@ -343,7 +346,11 @@ func mapTypeName(t MapType) string {
 		MapPercpuArray: "percpu_array", MapLRUHash: "lru_hash", MapLRUPercpuHash: "lru_percpu_hash",
 		MapArrayOfMaps: "array_of_maps", MapHashOfMaps: "hash_of_maps", MapQueue: "queue",
 		MapStack: "stack", MapPerfEventArray: "perf_event_array", MapStructOps: "struct_ops", MapRingbuf: "ringbuf",
-		MapTaskStorage: "task_storage", MapCgrpStorage: "cgrp_storage", MapArena: "arena"}
+		MapTaskStorage: "task_storage", MapCgrpStorage: "cgrp_storage", MapArena: "arena",
+		3: "prog_array", 7: "stack_trace", 8: "cgroup_array", 11: "lpm_trie", 14: "devmap",
+		15: "sockmap", 16: "cpumap", 17: "xskmap", 18: "sockhash", 19: "cgroup_storage",
+		20: "reuseport_sockarray", 21: "percpu_cgroup_storage", 24: "sk_storage",
+		25: "devmap_hash", 28: "inode_storage", 30: "bloom_filter", 31: "user_ringbuf"}
 	if n, ok := names[t]; ok {
 		return n
 	}

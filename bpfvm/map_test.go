@@ -504,3 +504,32 @@ func TestNewMapErrors(t *testing.T) {
 		t.Errorf("%d maps after failures", len(vm.Maps))
 	}
 }
+
+// TestUnmodelledMap: a map of a type schedsim does not simulate (here a
+// program array and a user ring buffer, whose specs the simulated checks
+// would refuse) loads as an empty placeholder; the verifier rejects its
+// users as not modelled.
+func TestUnmodelledMap(t *testing.T) {
+	vm := newLoaderVM(t, 1, nil)
+	for _, spec := range []MapSpec{
+		{Name: "progs", Type: 3, KeySize: 4, ValueSize: 4, MaxEntries: 4},
+		{Name: "urb", Type: 31, MaxEntries: 8},
+	} {
+		if MapTypeModelled(spec.Type) {
+			t.Fatalf("%s: type %d modelled", spec.Name, spec.Type)
+		}
+		m, _, err := vm.NewMap(&spec)
+		if err != nil {
+			t.Fatalf("%s: %v", spec.Name, err)
+		}
+		if _, err := m.Lookup(make([]byte, 4)); !errors.Is(err, ErrNotSupported) {
+			t.Errorf("%s: lookup: %v, want ErrNotSupported", spec.Name, err)
+		}
+		if err := m.Update(make([]byte, 4), make([]byte, 4), 0); !errors.Is(err, ErrNotSupported) {
+			t.Errorf("%s: update: %v, want ErrNotSupported", spec.Name, err)
+		}
+		if m.Len() != 0 || m.(bpfMap).lookupElem(0, make([]byte, 4)) != 0 {
+			t.Errorf("%s: not empty", spec.Name)
+		}
+	}
+}

@@ -46,6 +46,12 @@ type Program struct {
 	// that resolved (extern const struct rq runqueues __ksym): the
 	// verifier types them as the kernel's check_pseudo_btf_id does.
 	Ksyms []KsymLoad
+	// RawMapFDs are the LD_IMM64 (Src PseudoMapFD) of a map by a file
+	// descriptor written in the code, without a relocation: nothing to
+	// resolve them to, they stay as they are and the verifier rejects the
+	// program ("fd N is not pointing to valid bpf_map", as the kernel
+	// does for an fd that is no map).
+	RawMapFDs []int
 }
 
 // KsymLoad is the LD_IMM64 at PC of the typed kernel variable Name, of

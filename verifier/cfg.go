@@ -1,6 +1,7 @@
 package verifier
 
 import (
+	"fmt"
 	"sort"
 
 	"github.com/schedsim/schedsim/bpfvm"
@@ -28,6 +29,7 @@ type subprog struct {
 type insnInfo struct {
 	prune    bool // a prune point: states are compared and stored here
 	loopHead bool // iterator next, may_goto, callback call: in-progress states prune
+	mayGoto  bool // a may_goto
 	seen     bool // reached during exploration
 	liveIn   uint16
 	second   bool // second slot of LD_IMM64
@@ -137,7 +139,10 @@ func validInsn(insns []bpfvm.Insn, pc int) (string, bool) {
 			switch in.Src {
 			case 0, bpfvm.PseudoMapIdx, bpfvm.PseudoMapIdxValue, bpfvm.PseudoFunc, bpfvm.PseudoBTFID:
 			case bpfvm.PseudoMapFD, bpfvm.PseudoMapValue:
-				return "unresolved map reference (fd-based LD_IMM64 must be resolved by the loader)", false
+				// the loader resolves every map fd with a relocation
+				// to an index: this one names no map
+				// (resolve_pseudo_ldimm64)
+				return fmt.Sprintf("fd %d is not pointing to valid bpf_map", in.Imm), false
 			default:
 				return "invalid BPF_LD_IMM insn", false
 			}
@@ -436,6 +441,7 @@ func (v *verifier) checkStatic() error {
 			case bpfvm.JmpJCOND:
 				v.info[pc].prune = true
 				v.info[pc].loopHead = true
+				v.info[pc].mayGoto = true
 				v.info[jumpTarget(in, pc)].prune = true
 				v.info[pc+1].prune = true
 			case bpfvm.JmpJA:

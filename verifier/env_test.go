@@ -165,6 +165,7 @@ func newTestEnv(t testing.TB) *testEnv {
 		{Name: "arena", Type: bpfvm.MapArena, KeySize: 0, ValueSize: 0, MaxEntries: 16},                                // 18
 		{Name: "queues", Type: bpfvm.MapArrayOfMaps, KeySize: 4, ValueSize: 4, MaxEntries: 2, // 19: inner maps are queues
 			Inner: &bpfvm.MapSpec{Name: "queues.inner", Type: bpfvm.MapQueue, ValueSize: 4, MaxEntries: 16}},
+		{Name: "progs", Type: 3, KeySize: 4, ValueSize: 4, MaxEntries: 4}, // 20: a program array (not modelled)
 	}
 
 	// ---- helpers ----

@@ -255,6 +255,17 @@ func (v *verifier) checkALU(st *vstate, pc int, in bpfvm.Insn) error {
 	if dst.typ == notInit {
 		return v.errorState(st, pc, "R%d !read_ok", in.Dst)
 	}
+	if (op == bpfvm.AluNEG || op == bpfvm.AluEND) && dst.isPtr() {
+		// a negated or byte-swapped pointer is a meaningless number,
+		// allowed to a privileged program (check_alu_op: with
+		// allow_ptr_leaks the destination becomes unknown)
+		if v.env.Unprivileged {
+			return v.errorState(st, pc, "R%d pointer arithmetic prohibited", in.Dst)
+		}
+		// (whatever the width: DST_OP's mark_reg_unknown)
+		*dst = unknownScalar()
+		return nil
+	}
 	if dst.isPtr() || src.isPtr() {
 		return v.pointerALU(st, pc, in, is64, dst, &src)
 	}
@@ -346,11 +357,20 @@ func (v *verifier) checkMov(st *vstate, pc int, in bpfvm.Insn, is64 bool, dst, s
 		return nil
 	}
 	if src.isPtr() {
-		if in.Off != 0 {
+		// a sign-extended or 32-bit copy of a pointer is a meaningless
+		// number, allowed to a privileged program (check_alu_op's BPF_MOV:
+		// is_pointer_value is false with allow_ptr_leaks, the result is
+		// mark_reg_unknown, zero-extended for a 32-bit move)
+		switch {
+		case v.env.Unprivileged && is64:
 			return v.errorState(st, pc, "R%d sign-extension part of pointer", in.Src)
+		case v.env.Unprivileged:
+			return v.errorState(st, pc, "R%d partial copy of pointer", in.Src)
+		case is64:
+			*dst = unknownScalar()
+		default:
+			*dst = makeScalar(rangeBounds(0, math.MaxUint32))
 		}
-		// w1 = w2 of a pointer: a meaningless number (allow_ptr_leaks)
-		*dst = makeScalar(rangeBounds(0, math.MaxUint32))
 		return nil
 	}
 	if src.isConst() {
@@ -364,6 +384,12 @@ func (v *verifier) checkMov(st *vstate, pc int, in bpfvm.Insn, is64 bool, dst, s
 		lo, hi := -(int64(1) << (k - 1)), int64(1)<<(k-1)-1
 		if src.smin >= lo && src.smax <= hi {
 			res = src.bounds
+		} else if mn, mx, ok := sextRange(src.smin, src.smax, k); ok {
+			res = unknownBounds()
+			res.smin, res.smax = mn, mx
+			res.umin, res.umax = uint64(mn), uint64(mx)
+			res.varOff = tnumRange(uint64(mn), uint64(mx))
+			res.sync()
 		} else {
 			res = unknownBounds()
 			res.smin, res.smax = lo, hi
@@ -389,18 +415,53 @@ func (v *verifier) checkMov(st *vstate, pc int, in bpfvm.Insn, is64 bool, dst, s
 		k := uint(in.Off)
 		lo, hi := -(int64(1) << (k - 1)), int64(1)<<(k-1)-1
 		res = unknownBounds()
+		res.varOff = tnumCast(tnumUnknown, 4)
 		if int64(src.s32min) >= lo && int64(src.s32max) <= hi {
 			res.s32min, res.s32max = src.s32min, src.s32max
+		} else if mn, mx, ok := sextRange(int64(uint32(src.s32min)), int64(uint32(src.s32max)), k); ok && uint32(src.s32min) <= uint32(src.s32max) {
+			res.s32min, res.s32max = int32(mn), int32(mx)
+			res.u32min, res.u32max = uint32(mn), uint32(mx)
+			res.varOff = tnumRange(uint64(uint32(mn)), uint64(uint32(mx)))
 		} else {
 			res.s32min, res.s32max = int32(lo), int32(hi)
 		}
-		res.varOff = tnumCast(tnumUnknown, 4)
 		res.update32()
 		res.deduce32()
 		res.zext32()
 		res.sync()
 	}
 	*dst = makeScalar(res)
+	return nil
+}
+
+// sextRange is the range of the k-bit sign extension of a value in
+// [lo, hi] when all of them have the same bits above the low k (so the low
+// k bits run from those of lo to those of hi) and the two ends extend to
+// the same sign (coerce_reg_to_size_sx, coerce_subreg_to_size_sx).
+func sextRange(lo, hi int64, k uint) (mn, mx int64, ok bool) {
+	if lo > hi || uint64(lo)>>k != uint64(hi)>>k {
+		return 0, 0, false
+	}
+	sh := 64 - k
+	a, b := int64(uint64(lo)<<sh)>>sh, int64(uint64(hi)<<sh)>>sh
+	mn, mx = min(a, b), max(a, b)
+	if (mn >= 0) != (mx >= 0) {
+		return 0, 0, false
+	}
+	return mn, mx, true
+}
+
+// mapModelled rejects, as not modelled, a reference to a map of a type
+// schedsim does not simulate, or to a map-in-map of such maps: the loader
+// gives it an empty placeholder (bpfvm.MapTypeModelled), whose rules
+// (check_map_func_compatibility...) are not modelled either.
+func (v *verifier) mapModelled(st *vstate, pc int, ms *bpfvm.MapSpec) error {
+	if !bpfvm.MapTypeModelled(ms.Type) {
+		return v.notModelled(st, pc, "map %s of type %s is not modelled", ms.Name, ms.Type)
+	}
+	if ms.Inner != nil && !bpfvm.MapTypeModelled(ms.Inner.Type) {
+		return v.notModelled(st, pc, "map %s of %s maps is not modelled", ms.Name, ms.Inner.Type)
+	}
 	return nil
 }
 
@@ -417,7 +478,10 @@ func (v *verifier) pointerALU(st *vstate, pc int, in bpfvm.Insn, is64 bool, dst,
 		return v.errorState(st, pc, "R%d 32-bit pointer arithmetic prohibited", in.Dst)
 	}
 	if dst.isPtr() && src.isPtr() {
-		if op == bpfvm.AluSUB && dst.typ == src.typ {
+		// the difference of any two pointers, even possibly-NULL ones,
+		// is a number: allowed to a privileged program
+		// (adjust_reg_min_max_vals with allow_ptr_leaks)
+		if op == bpfvm.AluSUB && !v.env.Unprivileged {
 			*dst = unknownScalar()
 			return nil
 		}
@@ -573,8 +637,12 @@ func (v *verifier) checkLdImm64(st *vstate, pc int, in bpfvm.Insn) error {
 	case bpfvm.PseudoBTFID:
 		*dst = v.ksymReg(pc, uint64(uint32(in.Imm))|uint64(uint32(hi))<<32)
 	case bpfvm.PseudoMapIdx:
-		if v.mapSpec(int(in.Imm)) == nil {
+		ms := v.mapSpec(int(in.Imm))
+		if ms == nil {
 			return v.errorState(st, pc, "map index %d is not pointing to a valid map", in.Imm)
+		}
+		if err := v.mapModelled(st, pc, ms); err != nil {
+			return err
 		}
 		*dst = makePtr(constPtrToMap)
 		dst.mapIdx = in.Imm
@@ -582,6 +650,9 @@ func (v *verifier) checkLdImm64(st *vstate, pc int, in bpfvm.Insn) error {
 		ms := v.mapSpec(int(in.Imm))
 		if ms == nil {
 			return v.errorState(st, pc, "map index %d is not pointing to a valid map", in.Imm)
+		}
+		if err := v.mapModelled(st, pc, ms); err != nil {
+			return err
 		}
 		if ms.Type != bpfvm.MapArray && ms.Type != bpfvm.MapArena {
 			return v.errorState(st, pc, "direct value access on map '%s' of type %d is not allowed", ms.Name, ms.Type)

@@ -122,7 +122,10 @@ func (v *verifier) prepareGlobal(sp int) *globalFunc {
 				g.err = fmt.Sprintf("arg#%d has type %s: __arg_trusted needs a pointer to a struct", i, typeString(p.Type))
 				return g
 			}
-			kt := v.kernelStruct(s.Name)
+			// the kernel's struct of the same essential name (a CO-RE
+			// flavour such as task_struct___local is stripped:
+			// btf_get_ptr_to_btf_id's bpf_core_find_cands)
+			kt := v.kernelStruct(bpfvm.EssentialName(s.Name))
 			if kt == nil {
 				kt = s
 			}

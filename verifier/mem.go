@@ -959,15 +959,31 @@ func scrubSpill(sl *stackSlot) {
 }
 
 // coerceScalar is a scalar read with size bytes: the value itself when it
-// fits, else an unknown number of that size (coerce_reg_to_size).
+// fits, else its low size bytes, unlinked (coerce_reg_to_size: the known
+// bits truncated, the unsigned range truncated when all of it has the same
+// upper bytes, the 32-bit ranges kept for a 4-byte read).
 func coerceScalar(r regState, size int) regState {
 	if size >= 8 {
 		return r
 	}
-	if r.umax < uint64(1)<<(8*size) {
+	mask := uint64(1)<<(8*size) - 1
+	if r.umax <= mask {
 		return r
 	}
-	return sizedUnknown(size)
+	b := r.bounds
+	b.varOff = tnumCast(b.varOff, uint8(size))
+	if b.umin&^mask == b.umax&^mask {
+		b.umin &= mask
+		b.umax &= mask
+	} else {
+		b.umin, b.umax = 0, mask
+	}
+	b.smin, b.smax = int64(b.umin), int64(b.umax)
+	if size < 4 {
+		b.mark32Unbounded()
+	}
+	b.sync()
+	return makeScalar(b)
 }
 
 func (v *verifier) stackWrite(st *vstate, pc int, f *funcState, slot *stackSlot, first, size int, val *storeVal) error {

@@ -90,6 +90,17 @@ func (b *bounds) deduce32() {
 			b.s32max = min(b.s32max, int32(b.smax))
 		}
 	}
+	// The upper halves of the 64-bit range are two consecutive numbers
+	// while the low halves go from negative to non-negative: the low
+	// halves form one s32 range across the wrap.
+	if uint32(b.umin>>32)+1 == uint32(b.umax>>32) && int32(uint32(b.umin)) < 0 && int32(uint32(b.umax)) >= 0 {
+		b.s32min = max(b.s32min, int32(uint32(b.umin)))
+		b.s32max = min(b.s32max, int32(uint32(b.umax)))
+	}
+	if uint32(b.smin>>32)+1 == uint32(b.smax>>32) && int32(b.smin) < 0 && int32(b.smax) >= 0 {
+		b.s32min = max(b.s32min, int32(b.smin))
+		b.s32max = min(b.s32max, int32(b.smax))
+	}
 	if int32(b.u32min) <= int32(b.u32max) {
 		b.s32min = max(b.s32min, int32(b.u32min))
 		b.s32max = min(b.s32max, int32(b.u32max))
@@ -97,6 +108,15 @@ func (b *bounds) deduce32() {
 	if uint32(b.s32min) <= uint32(b.s32max) {
 		b.u32min = max(b.u32min, uint32(b.s32min))
 		b.u32max = min(b.u32max, uint32(b.s32max))
+	} else if b.u32max < uint32(b.s32min) {
+		// The s32 range crosses the sign boundary and the u32 range
+		// overlaps only its non-negative part.
+		b.s32min = int32(b.u32min)
+		b.u32max = min(b.u32max, uint32(b.s32max))
+	} else if uint32(b.s32max) < b.u32min {
+		// ... or only its negative part.
+		b.s32max = int32(b.u32max)
+		b.u32min = max(b.u32min, uint32(b.s32min))
 	}
 }
 
@@ -108,6 +128,16 @@ func (b *bounds) deduce64() {
 	if uint64(b.smin) <= uint64(b.smax) {
 		b.umin = max(b.umin, uint64(b.smin))
 		b.umax = min(b.umax, uint64(b.smax))
+	} else if b.umax < uint64(b.smin) {
+		// The s64 range crosses the sign boundary ([smin, -1] and
+		// [0, smax] as unsigned) and the u64 range overlaps only
+		// [0, smax]. (Two overlaps tell nothing: one range per domain.)
+		b.smin = int64(b.umin)
+		b.umax = min(b.umax, uint64(b.smax))
+	} else if uint64(b.smax) < b.umin {
+		// ... or only [smin, -1].
+		b.smax = int64(b.umax)
+		b.umin = max(b.umin, uint64(b.smin))
 	}
 }
 
@@ -131,6 +161,14 @@ func (b *bounds) deduceMixed() {
 		b.smin = max(b.smin, nSmin)
 		b.smax = min(b.smax, nSmax)
 	}
+	// A value in [S32_MIN, S32_MAX] whose low half is a non-negative s32
+	// is that non-negative s32 (a negative one would have a negative low
+	// half): the case after a sign-extending load or move.
+	if b.s32min >= 0 && b.smin >= math.MinInt32 && b.smax <= math.MaxInt32 {
+		b.smin, b.smax = int64(b.s32min), int64(b.s32max)
+		b.umin, b.umax = uint64(b.s32min), uint64(b.s32max)
+		b.varOff = tnumIntersect(b.varOff, tnumRange(b.umin, b.umax))
+	}
 }
 
 func (b *bounds) boundOffset() {
@@ -140,24 +178,41 @@ func (b *bounds) boundOffset() {
 }
 
 // sync is reg_bounds_sync: make every representation as tight as the others
-// allow.
+// allow (__update_reg_bounds, __reg_deduce_bounds three times as the kernel
+// does: __reg32_deduce_bounds, __reg64_deduce_bounds,
+// __reg_deduce_mixed_bounds; __reg_bound_offset).
 func (b *bounds) sync() {
 	b.update32()
 	b.update64()
-	b.deduce32()
-	b.deduce64()
-	b.deduceMixed()
-	b.deduce32()
-	b.deduce64()
+	for round := 0; ; round++ {
+		if b.empty() {
+			// No value: keep it visibly so (sane reports false). The
+			// deductions assume a non-empty set and could turn an
+			// empty range into a full one.
+			b.umin, b.umax = 1, 0
+			return
+		}
+		if round == 3 {
+			break
+		}
+		b.deduce32()
+		b.deduce64()
+		b.deduceMixed()
+	}
 	b.boundOffset()
 	b.update32()
 	b.update64()
 }
 
+// empty reports whether one of the ranges holds no value.
+func (b *bounds) empty() bool {
+	return b.smin > b.smax || b.umin > b.umax || b.s32min > b.s32max || b.u32min > b.u32max
+}
+
 // sane reports whether the bounds describe at least one value. An insane
 // result of refining a branch means the branch cannot be taken.
 func (b *bounds) sane() bool {
-	if b.smin > b.smax || b.umin > b.umax || b.s32min > b.s32max || b.u32min > b.u32max {
+	if b.empty() {
 		return false
 	}
 	v := b.varOff

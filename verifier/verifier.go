@@ -776,6 +776,12 @@ func (v *verifier) isStateVisited(st *vstate, pc int) (bool, error) {
 		// converge, and older ones would make long loops quadratic
 		recent := ps.loopList[max(0, len(ps.loopList)-maxLoopCompare):]
 		for _, c := range recent {
+			// a may_goto's in-progress state covers only one of
+			// another depth (is_state_visited): the same depth back
+			// at the same may_goto made no progress
+			if v.info[pc].mayGoto && c.st.mayGotoDepth == st.mayGotoDepth {
+				continue
+			}
 			if v.cmp.statesEqual(c.st, st, live, nil) {
 				c.hits++
 				updateStateLoopEntry(st, c)
@@ -784,7 +790,9 @@ func (v *verifier) isStateVisited(st *vstate, pc int) (bool, error) {
 		}
 	}
 	h := stateHash(st)
-	if !loopHead {
+	if !loopHead || v.info[pc].mayGoto {
+		// (iterator next and callback calls skip the check, may_goto
+		// does not: skip_inf_loop_check)
 		v.cmp.exact = true
 		for _, c := range ps.active[h] {
 			if v.cmp.statesEqual(c.st, st, nil, nil) {
@@ -1119,7 +1127,10 @@ func (v *verifier) checkStackDepth() error {
 		w := walk(sp)
 		at := v.subprogs[sp].start
 		if w.frames > bpfvm.MaxCallFrames {
-			return v.errorf(at, "the call stack of %d frames is too deep !", w.frames)
+			// the kernel's walk stops at the first call that makes
+			// frame index MAX_CALL_FRAMES and prints that index
+			// (check_max_stack_depth_subprog)
+			return v.errorf(at, "the call stack of %d frames is too deep !", bpfvm.MaxCallFrames)
 		}
 		if w.depth > bpfvm.StackSize {
 			return v.errorf(at, "combined stack size of %d calls is %d. Too large", w.frames, w.depth)

@@ -1,6 +1,6 @@
 //go:build ignore
 
-/* expect: reject "the call stack of 11 frames is too deep" in grec_enqueue
+/* expect: reject "the call stack of 8 frames is too deep !" in grec_enqueue
  * Global functions are verified once each, not at their calls, so the
  * exploration does not bound their recursion: the call graph does. ping
  * and pong call each other without a bound. */
