@@ -23,8 +23,11 @@ type Memory struct {
 	// free lists per power-of-two size class (16 B .. 64 KiB), LIFO,
 	// deterministic (slices, not maps).
 	free [13][]uint64
-	// live allocation sizes, by offset>>4, for Free. Only for class allocations.
-	sizes map[uint64]uint8
+	// live allocations' size classes plus one, by offset>>4, for Free
+	// (0: none). Only for class allocations, which lie below brk: the
+	// table grows with brk, a byte for every 16 of it (a map cost two
+	// hash operations per bpf_obj_new/bpf_obj_drop pair and more)
+	sizes []uint8
 	inUse uint64
 }
 
@@ -46,8 +49,7 @@ func NewMemory(size uint64) (*Memory, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bpfvm: reserving %d bytes of linear memory: %w", size, err)
 	}
-	m := &Memory{buf: buf, base: uint64(uintptr(unsafe.Pointer(&buf[0]))), size: size,
-		sizes: make(map[uint64]uint8)}
+	m := &Memory{buf: buf, base: uint64(uintptr(unsafe.Pointer(&buf[0]))), size: size}
 	m.brk = 64 // keep the first bytes unused so that Base is never a valid object
 	return m, nil
 }
@@ -108,7 +110,7 @@ func (m *Memory) Alloc(n, align uint64) (uint64, error) {
 			off := l[len(l)-1]
 			m.free[c] = l[:len(l)-1]
 			clear(m.buf[off : off+sz])
-			m.sizes[off>>4] = uint8(c)
+			m.sizes[off>>4] = uint8(c) + 1 // a freed allocation's entry: in the table
 			m.inUse += sz
 			return m.base + off, nil
 		}
@@ -116,7 +118,10 @@ func (m *Memory) Alloc(n, align uint64) (uint64, error) {
 		if err != nil {
 			return 0, err
 		}
-		m.sizes[off>>4] = uint8(c)
+		if k := off >> 4; k >= uint64(len(m.sizes)) {
+			m.sizes = append(m.sizes, make([]uint8, k+1-uint64(len(m.sizes)))...)
+		}
+		m.sizes[off>>4] = uint8(c) + 1
 		m.inUse += sz
 		return m.base + off, nil
 	}
@@ -149,11 +154,12 @@ func sizeClass(n uint64) int {
 // live allocation returns an error.
 func (m *Memory) Free(addr uint64) error {
 	off := addr - m.base
-	c, ok := m.sizes[off>>4]
-	if !ok || off >= m.size {
+	k := off >> 4
+	if off >= m.size || k >= uint64(len(m.sizes)) || m.sizes[k] == 0 {
 		return fmt.Errorf("bpfvm: free of %#x, which is not a live allocation", addr)
 	}
-	delete(m.sizes, off>>4)
+	c := m.sizes[k] - 1
+	m.sizes[k] = 0
 	m.free[c] = append(m.free[c], off)
 	m.inUse -= uint64(MinAlloc) << c
 	return nil
