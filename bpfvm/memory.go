@@ -25,16 +25,23 @@ type Memory struct {
 	free [13][]uint64
 	// live allocations' size classes plus one, by offset>>4, for Free
 	// (0: none). Only for class allocations, which lie below brk: the
-	// table grows with brk, a byte for every 16 of it (a map cost two
-	// hash operations per bpf_obj_new/bpf_obj_drop pair and more)
-	sizes []uint8
-	inUse uint64
+	// table grows with brk, a byte for every 16 of it (a map cost three
+	// hash operations per bpf_obj_new/bpf_obj_drop pair), up to
+	// denseSizes; allocations above (after an arena's pages, say) are in
+	// sizesHigh
+	sizes     []uint8
+	sizesHigh map[uint64]uint8
+	inUse     uint64
 }
 
 // MinAlloc is the smallest allocation class.
 const MinAlloc = 16
 
 const maxClass = 12 // 16 << 12 = 64 KiB
+
+// denseSizes bounds the offsets Memory.sizes covers (a table of at most
+// 4 MiB).
+const denseSizes = 64 << 20
 
 // NewMemory reserves size bytes (rounded up to a page) of linear memory.
 // Pages are committed lazily by the OS, so a large reservation is cheap.
@@ -110,7 +117,7 @@ func (m *Memory) Alloc(n, align uint64) (uint64, error) {
 			off := l[len(l)-1]
 			m.free[c] = l[:len(l)-1]
 			clear(m.buf[off : off+sz])
-			m.sizes[off>>4] = uint8(c) + 1 // a freed allocation's entry: in the table
+			m.setClass(off, c)
 			m.inUse += sz
 			return m.base + off, nil
 		}
@@ -118,10 +125,7 @@ func (m *Memory) Alloc(n, align uint64) (uint64, error) {
 		if err != nil {
 			return 0, err
 		}
-		if k := off >> 4; k >= uint64(len(m.sizes)) {
-			m.sizes = append(m.sizes, make([]uint8, k+1-uint64(len(m.sizes)))...)
-		}
-		m.sizes[off>>4] = uint8(c) + 1
+		m.setClass(off, c)
 		m.inUse += sz
 		return m.base + off, nil
 	}
@@ -131,6 +135,22 @@ func (m *Memory) Alloc(n, align uint64) (uint64, error) {
 	}
 	m.inUse += n
 	return m.base + off, nil
+}
+
+// setClass records the live class allocation at off.
+func (m *Memory) setClass(off uint64, c int) {
+	if off >= denseSizes {
+		if m.sizesHigh == nil {
+			m.sizesHigh = make(map[uint64]uint8)
+		}
+		m.sizesHigh[off>>4] = uint8(c)
+		return
+	}
+	k := off >> 4
+	if k >= uint64(len(m.sizes)) {
+		m.sizes = append(m.sizes, make([]uint8, k+1-uint64(len(m.sizes)))...)
+	}
+	m.sizes[k] = uint8(c) + 1
 }
 
 func (m *Memory) bump(n, align uint64) (uint64, error) {
@@ -155,11 +175,23 @@ func sizeClass(n uint64) int {
 func (m *Memory) Free(addr uint64) error {
 	off := addr - m.base
 	k := off >> 4
-	if off >= m.size || k >= uint64(len(m.sizes)) || m.sizes[k] == 0 {
+	var c uint8
+	switch {
+	case off >= m.size:
 		return fmt.Errorf("bpfvm: free of %#x, which is not a live allocation", addr)
+	case off >= denseSizes:
+		cl, ok := m.sizesHigh[k]
+		if !ok {
+			return fmt.Errorf("bpfvm: free of %#x, which is not a live allocation", addr)
+		}
+		delete(m.sizesHigh, k)
+		c = cl
+	case k >= uint64(len(m.sizes)) || m.sizes[k] == 0:
+		return fmt.Errorf("bpfvm: free of %#x, which is not a live allocation", addr)
+	default:
+		c = m.sizes[k] - 1
+		m.sizes[k] = 0
 	}
-	c := m.sizes[k] - 1
-	m.sizes[k] = 0
 	m.free[c] = append(m.free[c], off)
 	m.inUse -= uint64(MinAlloc) << c
 	return nil
