@@ -23,15 +23,25 @@ type Memory struct {
 	// free lists per power-of-two size class (16 B .. 64 KiB), LIFO,
 	// deterministic (slices, not maps).
 	free [13][]uint64
-	// live allocation sizes, by offset>>4, for Free. Only for class allocations.
-	sizes map[uint64]uint8
-	inUse uint64
+	// live allocations' size classes plus one, by offset>>4, for Free
+	// (0: none). Only for class allocations, which lie below brk: the
+	// table grows with brk, a byte for every 16 of it (a map cost three
+	// hash operations per bpf_obj_new/bpf_obj_drop pair), up to
+	// denseSizes; allocations above (after an arena's pages, say) are in
+	// sizesHigh
+	sizes     []uint8
+	sizesHigh map[uint64]uint8
+	inUse     uint64
 }
 
 // MinAlloc is the smallest allocation class.
 const MinAlloc = 16
 
 const maxClass = 12 // 16 << 12 = 64 KiB
+
+// denseSizes bounds the offsets Memory.sizes covers (a table of at most
+// 4 MiB).
+const denseSizes = 64 << 20
 
 // NewMemory reserves size bytes (rounded up to a page) of linear memory.
 // Pages are committed lazily by the OS, so a large reservation is cheap.
@@ -46,8 +56,7 @@ func NewMemory(size uint64) (*Memory, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bpfvm: reserving %d bytes of linear memory: %w", size, err)
 	}
-	m := &Memory{buf: buf, base: uint64(uintptr(unsafe.Pointer(&buf[0]))), size: size,
-		sizes: make(map[uint64]uint8)}
+	m := &Memory{buf: buf, base: uint64(uintptr(unsafe.Pointer(&buf[0]))), size: size}
 	m.brk = 64 // keep the first bytes unused so that Base is never a valid object
 	return m, nil
 }
@@ -108,7 +117,7 @@ func (m *Memory) Alloc(n, align uint64) (uint64, error) {
 			off := l[len(l)-1]
 			m.free[c] = l[:len(l)-1]
 			clear(m.buf[off : off+sz])
-			m.sizes[off>>4] = uint8(c)
+			m.setClass(off, c)
 			m.inUse += sz
 			return m.base + off, nil
 		}
@@ -116,7 +125,7 @@ func (m *Memory) Alloc(n, align uint64) (uint64, error) {
 		if err != nil {
 			return 0, err
 		}
-		m.sizes[off>>4] = uint8(c)
+		m.setClass(off, c)
 		m.inUse += sz
 		return m.base + off, nil
 	}
@@ -126,6 +135,22 @@ func (m *Memory) Alloc(n, align uint64) (uint64, error) {
 	}
 	m.inUse += n
 	return m.base + off, nil
+}
+
+// setClass records the live class allocation at off.
+func (m *Memory) setClass(off uint64, c int) {
+	if off >= denseSizes {
+		if m.sizesHigh == nil {
+			m.sizesHigh = make(map[uint64]uint8)
+		}
+		m.sizesHigh[off>>4] = uint8(c)
+		return
+	}
+	k := off >> 4
+	if k >= uint64(len(m.sizes)) {
+		m.sizes = append(m.sizes, make([]uint8, k+1-uint64(len(m.sizes)))...)
+	}
+	m.sizes[k] = uint8(c) + 1
 }
 
 func (m *Memory) bump(n, align uint64) (uint64, error) {
@@ -149,11 +174,24 @@ func sizeClass(n uint64) int {
 // live allocation returns an error.
 func (m *Memory) Free(addr uint64) error {
 	off := addr - m.base
-	c, ok := m.sizes[off>>4]
-	if !ok || off >= m.size {
+	k := off >> 4
+	var c uint8
+	switch {
+	case off >= m.size:
 		return fmt.Errorf("bpfvm: free of %#x, which is not a live allocation", addr)
+	case off >= denseSizes:
+		cl, ok := m.sizesHigh[k]
+		if !ok {
+			return fmt.Errorf("bpfvm: free of %#x, which is not a live allocation", addr)
+		}
+		delete(m.sizesHigh, k)
+		c = cl
+	case k >= uint64(len(m.sizes)) || m.sizes[k] == 0:
+		return fmt.Errorf("bpfvm: free of %#x, which is not a live allocation", addr)
+	default:
+		c = m.sizes[k] - 1
+		m.sizes[k] = 0
 	}
-	delete(m.sizes, off>>4)
 	m.free[c] = append(m.free[c], off)
 	m.inUse -= uint64(MinAlloc) << c
 	return nil

@@ -137,7 +137,7 @@
 // # The Go side's fast path
 //
 // An Engine belongs to one Context. It keeps one state (st0) for the
-// outermost Run and a direct-mapped table of recent programs' code. Run
+// outermost Run and a two-way table of recent programs' code. Run
 // serves its context without looking further while a key holds: the
 // same context (Engine.fast), no Run in progress, the same VM, memory,
 // registry and registry generation, CPU, cost limit and CPU count as

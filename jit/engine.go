@@ -30,14 +30,26 @@ type Engine struct {
 	vm   *bpfvm.VM
 	reg  *bpfvm.Registry
 	gen  uint64
-	// recent programs' code, direct-mapped by address: a context runs
-	// each callback's program in turn. Only compiled programs enter it;
-	// empty slots hold noProg (sync fills the table with them before the
-	// fast path first runs)
-	recent [16]struct {
-		p *bpfvm.Program
-		c *code
-	}
+	// recent programs' code, two ways per set, the set found by a
+	// multiplicative hash of the address (slots): a context runs each
+	// callback's program in turn, a dozen or more of them, which a small
+	// direct-mapped table indexed by address bits made collide. Only
+	// compiled programs enter it; empty slots hold noProg (sync fills the
+	// table with them before the fast path first runs)
+	recent [2 * recentSets]recentSlot
+}
+
+type recentSlot struct {
+	p *bpfvm.Program
+	c *code
+}
+
+// recentSets is the number of sets in Engine.recent (a power of 2).
+const recentSets = 64
+
+// slots returns the index of p's set's first way in Engine.recent.
+func slots(p *bpfvm.Program) uintptr {
+	return uintptr(unsafe.Pointer(p)) * 0x9e3779b97f4a7c15 >> 58 * 2 // 64 - log2(recentSets)
 }
 
 // New returns the JIT engine on platforms that run it (Supported) and the
@@ -124,13 +136,18 @@ var noProg = new(bpfvm.Program)
 // the recent table.
 func (e *Engine) code(vm *bpfvm.VM, p *bpfvm.Program) *code {
 	e.sync(vm)
-	slot := &e.recent[uintptr(unsafe.Pointer(p))>>6&15]
-	if slot.p == p {
-		return slot.c
+	k := slots(p)
+	if s := &e.recent[k]; s.p == p {
+		return s.c
+	}
+	if s := &e.recent[k+1]; s.p == p {
+		return s.c
 	}
 	cp := lookup(vm, p)
 	if cp.code != nil {
-		slot.p, slot.c = p, cp.code
+		// the set's first way moves to the second
+		e.recent[k+1] = e.recent[k]
+		e.recent[k] = recentSlot{p, cp.code}
 	}
 	return cp.code
 }
@@ -146,7 +163,11 @@ func (e *Engine) code(vm *bpfvm.VM, p *bpfvm.Program) *code {
 func (e *Engine) Run(c *bpfvm.Context, quantum uint64) (bpfvm.Status, error) {
 	p, vm := c.Prog, c.VM
 	st := &e.st0
-	slot := &e.recent[uintptr(unsafe.Pointer(p))>>6&15]
+	k := slots(p)
+	slot := &e.recent[k]
+	if slot.p != p {
+		slot = &e.recent[k+1]
+	}
 	if e.fast != c || e.depth != 0 || e.vm != vm || e.reg != vm.Registry || e.gen != e.reg.Gen() ||
 		st.mem != vm.Mem || st.cpu != uint64(c.CPU) || st.costLimit != c.CostLimit || st.ncpu != vm.NumCPUs ||
 		slot.p != p {
@@ -173,7 +194,11 @@ func (e *Engine) Run(c *bpfvm.Context, quantum uint64) (bpfvm.Status, error) {
 	// that nothing but e is live across the entry
 	st = &e.st0
 	c = st.ctx
-	cd = e.recent[uintptr(unsafe.Pointer(c.Prog))>>6&15].c
+	k = slots(c.Prog)
+	cd = e.recent[k].c
+	if e.recent[k].p != c.Prog {
+		cd = e.recent[k+1].c
+	}
 	e.depth++
 	s, err := e.run(c, cd, st, st.target, st.target, true)
 	e.depth--

@@ -526,10 +526,7 @@ func (b *BPFPolicy) call(cb sim.Callback, args ...uint64) uint64 {
 	if c.Active() || b.k.CanSuspend() {
 		return b.callSlow(cb, cpu, args)
 	}
-	buf := b.argBuf[cpu]
-	for j, v := range args {
-		binary.LittleEndian.PutUint64(buf[8*j:], v)
-	}
+	putArgs(b.argBuf[cpu], args)
 	cl := &b.cpuLock[cpu]
 	cl.cb = cb
 	deadlocks := len(b.Deadlocks)
@@ -564,6 +561,29 @@ func (b *BPFPolicy) call(cb sim.Callback, args ...uint64) uint64 {
 		return 0
 	}
 	return r0
+}
+
+// putArgs writes a callback's arguments (at most 8) to its argument
+// array: unrolled with constant offsets, so that the usual one to three
+// need no bounds checks.
+func putArgs(buf *[64]byte, args []uint64) {
+	le := binary.LittleEndian
+	switch n := len(args); {
+	case n == 0:
+	case n == 1:
+		le.PutUint64(buf[0:], args[0])
+	case n == 2:
+		le.PutUint64(buf[0:], args[0])
+		le.PutUint64(buf[8:], args[1])
+	case n == 3:
+		le.PutUint64(buf[0:], args[0])
+		le.PutUint64(buf[8:], args[1])
+		le.PutUint64(buf[16:], args[2])
+	default:
+		for j, v := range args {
+			le.PutUint64(buf[8*j:], v)
+		}
+	}
 }
 
 // callSlow is call for a callback nested in a kfunc of another, or
