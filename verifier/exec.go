@@ -315,8 +315,23 @@ func (v *verifier) checkALU(st *vstate, pc int, in bpfvm.Insn) error {
 			res.sync()
 		}
 	}
+	id, off := linkedAdd(v.env.Unprivileged, op, is64, dst, &src)
 	*dst = makeScalar(res)
+	dst.id, dst.off = id, off
 	return nil
+}
+
+// linkedAdd keeps a scalar linked to its copies through rX += c, with c in
+// [0, S32_MAX] (adjust_reg_min_max_vals's BPF_ADD_CONST in 6.12, privileged
+// programs only): the register then holds the value of its copies plus off,
+// so that a bounds check of one bounds the others (setScalar). One constant
+// offset per register: a second addition breaks the link, as in the kernel.
+func linkedAdd(unpriv bool, op uint8, is64 bool, dst, src *regState) (uint32, int32) {
+	if unpriv || op != bpfvm.AluADD || !is64 || dst.id == 0 || dst.off != 0 || !src.isConst() ||
+		src.varOff.value > math.MaxInt32 {
+		return 0, 0
+	}
+	return dst.id, int32(src.varOff.value)
 }
 
 // divModBounds tracks unsigned division and modulo by a known non-zero
@@ -775,16 +790,27 @@ func (v *verifier) checkCondJmp(st *vstate, pc int, in bpfvm.Insn) (int, bool, e
 
 // setScalar narrows a scalar register and every register linked to it
 // (sync_linked_regs).
+// A register linked with another constant offset (linkedAdd) gets b moved
+// by the difference, with the wrapping of a 64-bit addition.
 func setScalar(s *vstate, r *regState, b bounds) {
-	id := r.id
+	id, off := r.id, r.off
 	r.bounds = b
 	if id == 0 {
 		return
 	}
 	s.forEachReg(func(o *regState) {
-		if o.typ == scalarValue && o.id == id {
-			o.bounds = b
+		if o.typ != scalarValue || o.id != id {
+			return
 		}
+		if o.off == off {
+			o.bounds = b
+			return
+		}
+		nb, ok := aluScalar(bpfvm.AluADD, 64, b, constBounds(uint64(int64(o.off)-int64(off))))
+		if !ok {
+			nb = unknownBounds()
+		}
+		o.bounds = nb
 	})
 }
 

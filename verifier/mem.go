@@ -1041,7 +1041,7 @@ func (v *verifier) stackWrite(st *vstate, pc int, f *funcState, slot *stackSlot,
 		}
 		slot.spill = r
 		if val.regno >= 0 && r.id != 0 && r.umax >= uint64(1)<<(8*size) {
-			slot.spill.id = 0 // a narrowing spill breaks the link
+			slot.spill.id, slot.spill.off = 0, 0 // a narrowing spill breaks the link
 		}
 		return nil
 	}

@@ -491,7 +491,8 @@ func (c *comparer) regSafe(old, cur *regState) bool {
 		if c.precise && !old.precise {
 			return true
 		}
-		return old.bounds.within(&cur.bounds) && c.sids.check(old.id, cur.id)
+		// linked registers must be linked with the same offsets
+		return old.bounds.within(&cur.bounds) && c.sids.check(old.id, cur.id) && (old.id == 0 || old.off == cur.off)
 	case ptrToFunc:
 		return old.subprog == cur.subprog
 	case constPtrToMap:

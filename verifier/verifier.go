@@ -891,12 +891,12 @@ func clearSingularIDs(st *vstate, live []uint16) {
 			return
 		}
 		if dead {
-			r.id = 0
+			r.id, r.off = 0, 0
 			return
 		}
 		for i := 0; i < n; i++ {
 			if ids[i] == r.id && cnt[i] == 1 {
-				r.id = 0
+				r.id, r.off = 0, 0
 			}
 		}
 	}
