@@ -238,20 +238,18 @@ func checkObjHeader(m *Memory, obj uint64, buf *[8]objField) (n int, more []objF
 	if obj&15 != 0 || obj < m.base+16 || !m.Contains(obj-16, 16) {
 		return 0, nil, 0, 0, fmt.Errorf("%s is not an object from bpf_obj_new", m.Describe(obj))
 	}
-	t, _ := m.Bytes(obj-16, 16)
-	if binary.LittleEndian.Uint32(t[8:]) != objMagic^uint32(obj-m.base) {
+	off := obj - m.base // Contains said off-16 and off are inside m.buf
+	t := m.buf[off-16 : off]
+	if binary.LittleEndian.Uint32(t[8:]) != objMagic^uint32(off) {
 		return 0, nil, 0, 0, fmt.Errorf("%s is not a live object from bpf_obj_new (never allocated, or already dropped)", m.Describe(obj))
 	}
 	size, nf := binary.LittleEndian.Uint32(t[0:]), binary.LittleEndian.Uint32(t[4:])
 	hl = uint64(binary.LittleEndian.Uint32(t[12:]))
 	if size == 0 || size > MaxObjSize || nf > maxObjFields || hl != objHeaderLen(int(nf)) ||
-		obj-m.base < hl || !m.Contains(obj, uint64(size)) {
+		off < hl || !m.Contains(obj, uint64(size)) {
 		return 0, nil, 0, 0, objCorrupted(m, obj)
 	}
-	h, err := m.Bytes(obj-hl, hl)
-	if err != nil {
-		return 0, nil, 0, 0, objCorrupted(m, obj)
-	}
+	h := m.buf[off-hl : off]
 	out := buf[:]
 	if nf > uint32(len(buf)) {
 		more = make([]objField, nf)
