@@ -126,6 +126,7 @@ type objRecord struct {
 	name   string // for messages: "struct node"
 	size   uint32
 	fields []objField
+	hdr    []byte // header(), if built by buildRecord
 }
 
 func (r *objRecord) refcountOff() (uint64, bool) {
@@ -155,30 +156,45 @@ func (r *objRecord) has(kind fieldKind, off uint64) bool {
 func objHeaderLen(nfields int) uint64 { return (16 + 8*uint64(nfields) + 15) &^ 15 }
 
 func writeObjHeader(m *Memory, obj uint64, rec *objRecord) {
-	hl := objHeaderLen(len(rec.fields))
+	t := rec.hdr
+	if t == nil {
+		t = rec.header()
+	}
+	hl := uint64(len(t))
 	h := m.MustBytes(obj-hl, hl)
-	for i, f := range rec.fields {
+	copy(h, t)
+	binary.LittleEndian.PutUint32(h[hl-8:], objMagic^uint32(obj-m.base))
+}
+
+// header is the object header of rec with the magic 0 (writeObjHeader
+// fills it in); buildRecord keeps it in rec.hdr.
+func (r *objRecord) header() []byte {
+	hl := objHeaderLen(len(r.fields))
+	h := make([]byte, hl)
+	for i, f := range r.fields {
 		e := h[8*i:]
 		e[0] = byte(f.kind)
 		binary.LittleEndian.PutUint16(e[2:], f.off)
 		binary.LittleEndian.PutUint16(e[4:], f.nodeOff)
 	}
-	binary.LittleEndian.PutUint32(h[hl-16:], rec.size)
-	binary.LittleEndian.PutUint32(h[hl-12:], uint32(len(rec.fields)))
-	binary.LittleEndian.PutUint32(h[hl-8:], objMagic^uint32(obj-m.base))
+	binary.LittleEndian.PutUint32(h[hl-16:], r.size)
+	binary.LittleEndian.PutUint32(h[hl-12:], uint32(len(r.fields)))
 	binary.LittleEndian.PutUint32(h[hl-4:], uint32(hl))
+	return h
 }
 
 // readObjHeader returns the record of the live object at obj, or an error
 // saying why obj is not one.
 func readObjHeader(m *Memory, obj uint64) (*objRecord, uint64, error) {
-	h, size, n, hl, err := checkObjHeader(m, obj)
+	var sc objScratch
+	hl, err := sc.load(m, obj)
 	if err != nil {
 		return nil, 0, err
 	}
-	rec := &objRecord{size: size, fields: make([]objField, n)}
-	for i := range rec.fields {
-		rec.fields[i] = objFieldAt(h, i)
+	rec := &objRecord{size: sc.size, fields: sc.more}
+	if rec.fields == nil {
+		rec.fields = make([]objField, sc.n)
+		copy(rec.fields, sc.buf[:sc.n])
 	}
 	return rec, hl, nil
 }
@@ -188,23 +204,19 @@ func readObjHeader(m *Memory, obj uint64) (*objRecord, uint64, error) {
 // and the rbtree kfuncs read one per call).
 type objScratch struct {
 	n    int
+	size uint32
 	buf  [8]objField
 	more []objField // more than 8 fields
 }
 
+// load checks the header of the live object at obj, decodes its fields
+// and returns the header's length.
 func (s *objScratch) load(m *Memory, obj uint64) (uint64, error) {
-	h, _, n, hl, err := checkObjHeader(m, obj)
+	n, more, size, hl, err := checkObjHeader(m, obj, &s.buf)
 	if err != nil {
 		return 0, err
 	}
-	s.n, s.more = n, nil
-	if n > len(s.buf) {
-		s.more = make([]objField, n)
-	}
-	f := s.fields()
-	for i := range f {
-		f[i] = objFieldAt(h, i)
-	}
+	s.n, s.more, s.size = n, more, size
 	return hl, nil
 }
 
@@ -216,38 +228,45 @@ func (s *objScratch) fields() []objField {
 	return s.buf[:s.n]
 }
 
-// checkObjHeader checks the header of the live object at obj and returns
-// its bytes h (the field entries first), the object's size, its number of
-// fields and the header's length.
-func checkObjHeader(m *Memory, obj uint64) (h []byte, size uint32, n int, hl uint64, err error) {
+// checkObjHeader checks the header of the live object at obj and decodes
+// its n fields, into buf if they fit, else into more; it returns the
+// object's size and the header's length.
+func checkObjHeader(m *Memory, obj uint64, buf *[8]objField) (n int, more []objField, size uint32, hl uint64, err error) {
 	if obj == 0 {
-		return nil, 0, 0, 0, errors.New("NULL object")
+		return 0, nil, 0, 0, errors.New("NULL object")
 	}
 	if obj&15 != 0 || obj < m.base+16 || !m.Contains(obj-16, 16) {
-		return nil, 0, 0, 0, fmt.Errorf("%s is not an object from bpf_obj_new", m.Describe(obj))
+		return 0, nil, 0, 0, fmt.Errorf("%s is not an object from bpf_obj_new", m.Describe(obj))
 	}
-	t, _ := m.Bytes(obj-16, 16)
-	if binary.LittleEndian.Uint32(t[8:]) != objMagic^uint32(obj-m.base) {
-		return nil, 0, 0, 0, fmt.Errorf("%s is not a live object from bpf_obj_new (never allocated, or already dropped)", m.Describe(obj))
+	off := obj - m.base // Contains said off-16 and off are inside m.buf
+	t := m.buf[off-16 : off]
+	if binary.LittleEndian.Uint32(t[8:]) != objMagic^uint32(off) {
+		return 0, nil, 0, 0, fmt.Errorf("%s is not a live object from bpf_obj_new (never allocated, or already dropped)", m.Describe(obj))
 	}
 	size, nf := binary.LittleEndian.Uint32(t[0:]), binary.LittleEndian.Uint32(t[4:])
 	hl = uint64(binary.LittleEndian.Uint32(t[12:]))
-	corrupted := func() error { return fmt.Errorf("the header of the object at %s is corrupted", m.Describe(obj)) }
 	if size == 0 || size > MaxObjSize || nf > maxObjFields || hl != objHeaderLen(int(nf)) ||
-		obj-m.base < hl || !m.Contains(obj, uint64(size)) {
-		return nil, 0, 0, 0, corrupted()
+		off < hl || !m.Contains(obj, uint64(size)) {
+		return 0, nil, 0, 0, objCorrupted(m, obj)
 	}
-	h, err = m.Bytes(obj-hl, hl)
-	if err != nil {
-		return nil, 0, 0, 0, corrupted()
+	h := m.buf[off-hl : off]
+	out := buf[:]
+	if nf > uint32(len(buf)) {
+		more = make([]objField, nf)
+		out = more
 	}
 	for i := range int(nf) {
 		f := objFieldAt(h, i)
 		if f.kind < fieldRefcount || f.kind > fieldKptr || uint32(f.off)+fieldSize(f.kind) > size {
-			return nil, 0, 0, 0, corrupted()
+			return 0, nil, 0, 0, objCorrupted(m, obj)
 		}
+		out[i] = f
 	}
-	return h, size, int(nf), hl, nil
+	return int(nf), more, size, hl, nil
+}
+
+func objCorrupted(m *Memory, obj uint64) error {
+	return fmt.Errorf("the header of the object at %s is corrupted", m.Describe(obj))
 }
 
 // objFieldAt decodes field entry i of a header.
@@ -412,6 +431,7 @@ func buildRecord(spec *btf.Spec, id btf.TypeID) (*objRecord, error) {
 	if err := walk(s, 0, nil, 0); err != nil {
 		return nil, err
 	}
+	rec.hdr = rec.header()
 	return rec, nil
 }
 

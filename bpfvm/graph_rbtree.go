@@ -67,11 +67,11 @@ func (g *gmem) ld(a uint64) uint64 {
 }
 
 func (g *gmem) st(a, v uint64) {
-	if off := a - g.base; off <= g.lim {
+	if off := a - g.base; off > g.lim {
+		g.fail(a)
+	} else {
 		*(*uint64)(unsafe.Add(g.mp, off)) = v
-		return
 	}
-	g.fail(a)
 }
 
 // fail records an access of a at an address outside linear memory, and

@@ -200,10 +200,17 @@ func (m *Memory) Free(addr uint64) error {
 // Bytes returns a view of [addr, addr+n), or an error if it is out of bounds.
 func (m *Memory) Bytes(addr, n uint64) ([]byte, error) {
 	if !m.Contains(addr, n) {
-		return nil, fmt.Errorf("bpfvm: access of %d bytes at %s is outside linear memory", n, m.Describe(addr))
+		return nil, m.outside(addr, n)
 	}
 	off := addr - m.base
 	return m.buf[off : off+n : off+n], nil
+}
+
+// outside is Bytes's error, out of line so that Bytes inlines.
+//
+//go:noinline
+func (m *Memory) outside(addr, n uint64) error {
+	return fmt.Errorf("bpfvm: access of %d bytes at %s is outside linear memory", n, m.Describe(addr))
 }
 
 // MustBytes is Bytes for addresses the caller allocated itself.
@@ -225,11 +232,42 @@ func Ptr[T any](m *Memory, addr uint64) *T {
 
 // Load64 and friends read little-endian values; they panic on out-of-bounds
 // addresses and are meant for Go code that owns the address.
-func (m *Memory) Load64(addr uint64) uint64 { return binary.LittleEndian.Uint64(m.MustBytes(addr, 8)) }
-func (m *Memory) Load32(addr uint64) uint32 { return binary.LittleEndian.Uint32(m.MustBytes(addr, 4)) }
-func (m *Memory) Store64(addr, v uint64)    { binary.LittleEndian.PutUint64(m.MustBytes(addr, 8), v) }
+// mustBytesSlow is MustBytes, out of line so that the accessors below
+// inline.
+//
+//go:noinline
+func (m *Memory) mustBytesSlow(addr, n uint64) []byte { return m.MustBytes(addr, n) }
+
+// The fast path indexes buf directly (len(buf) is size until Close); any
+// other address takes MustBytes's path and panics as it does.
+func (m *Memory) Load64(addr uint64) uint64 {
+	if off := addr - m.base; off < uint64(len(m.buf)) && uint64(len(m.buf))-off >= 8 {
+		return binary.LittleEndian.Uint64(m.buf[off:])
+	}
+	return binary.LittleEndian.Uint64(m.mustBytesSlow(addr, 8))
+}
+
+func (m *Memory) Load32(addr uint64) uint32 {
+	if off := addr - m.base; off < uint64(len(m.buf)) && uint64(len(m.buf))-off >= 4 {
+		return binary.LittleEndian.Uint32(m.buf[off:])
+	}
+	return binary.LittleEndian.Uint32(m.mustBytesSlow(addr, 4))
+}
+
+func (m *Memory) Store64(addr, v uint64) {
+	if off := addr - m.base; off < uint64(len(m.buf)) && uint64(len(m.buf))-off >= 8 {
+		binary.LittleEndian.PutUint64(m.buf[off:], v)
+		return
+	}
+	binary.LittleEndian.PutUint64(m.mustBytesSlow(addr, 8), v)
+}
+
 func (m *Memory) Store32(addr uint64, v uint32) {
-	binary.LittleEndian.PutUint32(m.MustBytes(addr, 4), v)
+	if off := addr - m.base; off < uint64(len(m.buf)) && uint64(len(m.buf))-off >= 4 {
+		binary.LittleEndian.PutUint32(m.buf[off:], v)
+		return
+	}
+	binary.LittleEndian.PutUint32(m.mustBytesSlow(addr, 4), v)
 }
 
 // CString reads a NUL-terminated string of at most max bytes at addr.
