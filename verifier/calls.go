@@ -449,6 +449,16 @@ func (v *verifier) checkHelperCall(st *vstate, pc int, id int32) (int, bool, err
 	}
 	var rbSize uint32
 	switch id {
+	case helperUserRingbufDrain:
+		if err := v.userRingbufDrainArgs(st, pc); err != nil {
+			return 0, false, err
+		}
+	case helperDynptrData:
+		n, err := v.dynptrDataSize(st, pc)
+		if err != nil {
+			return 0, false, err
+		}
+		rbSize = n
 	case helperRingbufReserve:
 		n, err := v.ringbufReserveSize(st, pc)
 		if err != nil {
@@ -486,6 +496,9 @@ func (v *verifier) checkHelperCall(st *vstate, pc int, id int32) (int, bool, err
 	if id == helperLoop {
 		return v.callBpfLoop(st, pc, &meta)
 	}
+	if id == helperUserRingbufDrain {
+		return v.callUserRingbufDrain(st, pc, &meta)
+	}
 	if id == helperTimerSetCallback {
 		if !meta.hasTimer || meta.cbTarget < 0 {
 			return 0, false, v.errorState(st, pc, "kernel subsystem misconfigured verifier: %s without a timer and a callback", h.Name)
@@ -521,7 +534,7 @@ func (v *verifier) checkHelperCall(st *vstate, pc int, id int32) (int, bool, err
 	case bpfvm.RetPtrToMemOrNull:
 		*r0 = makePtr(ptrToMem)
 		r0.memSize = uint32(max(h.RetSize, 0))
-		if id == helperRingbufReserve {
+		if id == helperRingbufReserve || id == helperDynptrData {
 			r0.memSize = rbSize
 		}
 		r0.flags = flagMaybeNull
@@ -687,10 +700,12 @@ func (v *verifier) checkHelperArg(st *vstate, pc int, h *bpfvm.Helper, i int, re
 		if r.typ != ptrToFunc {
 			return v.expectType(st, pc, regno, r, "func")
 		}
-		if h.ID != helperLoop && h.ID != helperTimerSetCallback {
+		if h.ID != helperLoop && h.ID != helperTimerSetCallback && h.ID != helperUserRingbufDrain {
 			return v.errorState(st, pc, "callbacks of helper %s are not supported", h.Name)
 		}
 		meta.cbTarget = r.subprog
+	case bpfvm.ArgPtrToDynptr, bpfvm.ArgPtrToDynptrUninit, bpfvm.ArgPtrToDynptrRelease:
+		return v.dynptrArg(st, pc, regno, r, at)
 	case bpfvm.ArgPtrToTimer:
 		if err := v.processTimer(st, pc, regno, r, meta); err != nil {
 			return err
@@ -1090,6 +1105,7 @@ func (v *verifier) callBpfLoop(st *vstate, pc int, meta *argMeta) (int, bool, er
 	if err := v.enterFrame(st, pc, target, cbLoop); err != nil {
 		return 0, false, err
 	}
+	st.cbUnroll++
 	cf := st.cur()
 	idx := unknownBounds()
 	idx.umin, idx.umax = 0, math.MaxUint32
