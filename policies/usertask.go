@@ -37,6 +37,14 @@ type UserTask struct {
 	// then struct scx_userland_enqueued_task (members pid,
 	// sum_exec_runtime, weight, found by name in the map's BTF).
 	Order string `toml:"order"`
+	// Model "rustland" is scx_rustland's user space instead
+	// (userspace_rustland.go): From is its `queued` ring buffer, To its
+	// `dispatched` user ring buffer; Slice and SliceMin are its -s and
+	// -S (20ms, 1ms), PercpuLocal its -l; Cost is per pass (2us).
+	Model       string `toml:"model"`
+	Slice       string `toml:"slice"`
+	SliceMin    string `toml:"slice_min"`
+	PercpuLocal bool   `toml:"percpu_local"`
 }
 
 type userTask struct {
@@ -83,6 +91,13 @@ func (b *BPFPolicy) startRecipeTasks(r *Recipe) error {
 // userTaskSpawner checks the recipe's user task and returns what spawns it.
 func (b *BPFPolicy) userTaskSpawner(r *Recipe) (func(), error) {
 	s := r.UserTask
+	switch s.Model {
+	case "":
+	case "rustland":
+		return b.rustlandSpawner(r)
+	default:
+		return nil, fmt.Errorf("recipe %s: user_task: model = %q; valid: rustland (or none)", r.file, s.Model)
+	}
 	from, ok1 := b.inst.Map(s.From).(bpfvm.QueueMap)
 	to, ok2 := b.inst.Map(s.To).(bpfvm.QueueMap)
 	if !ok1 || !ok2 {
