@@ -37,18 +37,21 @@ import (
 // CPU time. The enqueue timestamp is simulated time (SystemTime::now() in
 // Rust), so ties order by pid, deterministically.
 type rustlandUser struct {
-	b          *BPFPolicy
-	spec       *UserTask
 	queued     bpfvm.RingbufConsumer
 	dispatched bpfvm.UserRingbuf
-	selectCPU  *bpfvm.Program // rs_select_cpu; nil with percpu_local
-	cost       uint64
-	sliceNs    uint64 // -s (slice_us), 20 ms
-	sliceMin   uint64 // -S (slice_us_min), 1 ms
-	vruntime   uint64 // vruntime_now
-	tasks      []rlTask
-	ran        bool
-	t          *sim.Task
+	// selectCPU runs rs_select_cpu on the CPU the task runs on (nil with
+	// percpu_local); get and set read and write the BPF side's u64
+	// globals (nr_queued, nr_scheduled).
+	selectCPU func(cpu int, q rlQueued) (int32, error)
+	get       func(name string) (uint64, error)
+	set       func(name string, v uint64) error
+	fault     func(msg string)
+	cost      uint64
+	sliceNs   uint64 // -s (slice_us), 20 ms
+	sliceMin  uint64 // -S (slice_us_min), 1 ms
+	vruntime  uint64 // vruntime_now
+	tasks     []rlTask
+	ran       bool
 	// Passes, Queued and Dispatched count the loop's passes, the tasks
 	// it consumed and the tasks it dispatched.
 	Passes, Queued, Dispatched uint64
@@ -120,7 +123,9 @@ func (b *BPFPolicy) rustlandSpawner(r *Recipe) (func(), error) {
 	if !ok1 || !ok2 {
 		return nil, fmt.Errorf("recipe %s: user_task: model rustland needs a ring buffer %s and a user ring buffer %s", r.file, from, to)
 	}
-	u := &rustlandUser{b: b, spec: s, queued: q, dispatched: d, cost: 2000, sliceNs: 20_000_000, sliceMin: 1_000_000}
+	u := newRustlandUser(q, d)
+	u.get, u.set = b.globalU64, (&userTask{b: b}).setGlobal
+	u.fault = func(msg string) { b.k.Fault("user space error", msg) }
 	for _, o := range []struct {
 		s   string
 		dst *uint64
@@ -136,26 +141,14 @@ func (b *BPFPolicy) rustlandSpawner(r *Recipe) (func(), error) {
 		*o.dst = max(v, o.min)
 	}
 	if !s.PercpuLocal {
-		if u.selectCPU = b.inst.Program("rs_select_cpu"); u.selectCPU == nil {
+		prog := b.inst.Program("rs_select_cpu")
+		if prog == nil {
 			return nil, fmt.Errorf("recipe %s: user_task: model rustland: no rs_select_cpu program (or set percpu_local)", r.file)
 		}
+		u.selectCPU = func(cpu int, q rlQueued) (int32, error) { return b.rsSelectCPU(prog, cpu, q) }
 	}
 	q.SetConsumed()
-	comm := s.Comm
-	if comm == "" {
-		comm = "scx_rustland"
-	}
-	m := b.k.Machine()
-	return func() {
-		t, err := m.Spawn(sim.TaskSpec{Comm: comm, Behavior: sim.BehaviorFunc(u.next)})
-		switch {
-		case err != nil:
-			b.k.Fault("user space error", fmt.Sprintf("recipe %s: user_task: %v", r.file, err))
-		case t.PID != 1:
-			b.k.Fault("user space error", fmt.Sprintf("recipe %s: user_task got pid %d, not 1 (a task was created before it)", r.file, t.PID))
-		}
-		u.t = t
-	}, nil
+	return b.userTaskSpawn(r, "scx_rustland", u.next), nil
 }
 
 // next: a pass of Scheduler::schedule() on each run, then sched_yield().
@@ -166,7 +159,7 @@ func (u *rustlandUser) next(m *sim.Machine, t *sim.Task) sim.Action {
 	}
 	u.ran = true
 	if err := u.schedule(m.Now(), t.CPU()); err != nil {
-		u.b.k.Fault("user space error", "scx_rustland: "+err.Error())
+		u.fault("scx_rustland: " + err.Error())
 	}
 	return sim.Run(u.cost)
 }
@@ -180,28 +173,28 @@ func (u *rustlandUser) schedule(now uint64, cpu int) error {
 	if err := u.dispatchTask(cpu); err != nil {
 		return err
 	}
-	return u.setGlobal("nr_scheduled", uint64(len(u.tasks)))
+	return u.set("nr_scheduled", uint64(len(u.tasks)))
 }
 
 func (u *rustlandUser) drainQueued(now uint64) error {
 	for {
 		rec, ok := u.queued.Consume()
 		if !ok {
-			return u.setGlobal("nr_queued", 0)
+			return u.set("nr_queued", 0)
 		}
 		q, err := decodeRLQueued(rec)
 		if err != nil {
 			return err
 		}
 		u.Queued++
-		n, err := u.global("nr_queued")
+		n, err := u.get("nr_queued")
 		if err != nil {
 			return err
 		}
 		if n > 0 {
 			n--
 		}
-		if err := u.setGlobal("nr_queued", n); err != nil {
+		if err := u.set("nr_queued", n); err != nil {
 			return err
 		}
 		t := rlTask{q: q, timestamp: now}
@@ -257,7 +250,7 @@ func (u *rustlandUser) dispatchTask(cpu int) error {
 	u.tasks = u.tasks[1:]
 	target := t.q.cpu
 	if u.selectCPU != nil {
-		c, err := u.selectCPUFor(cpu, t.q)
+		c, err := u.selectCPU(cpu, t.q)
 		if err != nil {
 			return err
 		}
@@ -284,28 +277,29 @@ func (u *rustlandUser) dispatchTask(cpu int) error {
 	return nil
 }
 
-// selectCPUFor is BpfScheduler::select_cpu(): BPF_PROG_RUN of
+// rsSelectCPU is BpfScheduler::select_cpu(): BPF_PROG_RUN of
 // rs_select_cpu with struct task_cpu_arg {pid, cpu, flags}.
-func (u *rustlandUser) selectCPUFor(cpu int, q rlQueued) (int32, error) {
+func (b *BPFPolicy) rsSelectCPU(prog *bpfvm.Program, cpu int, q rlQueued) (int32, error) {
 	arg := make([]byte, 16)
 	binary.LittleEndian.PutUint32(arg, uint32(q.pid))
 	binary.LittleEndian.PutUint32(arg[4:], uint32(q.cpu))
 	binary.LittleEndian.PutUint64(arg[8:], q.flags)
-	ret, _, err := u.b.progRunOn(max(cpu, 0), u.selectCPU, arg)
+	ret, _, err := b.progRunOn(max(cpu, 0), prog, arg)
 	return ret, err
 }
 
-func (u *rustlandUser) global(name string) (uint64, error) {
-	gv, addr, err := u.b.inst.Var(name)
+// globalU64 reads the u64 global name.
+func (b *BPFPolicy) globalU64(name string) (uint64, error) {
+	gv, addr, err := b.inst.Var(name)
 	if err != nil {
 		return 0, err
 	}
 	if gv.Size != 8 {
 		return 0, fmt.Errorf("%s is %d bytes, want 8", name, gv.Size)
 	}
-	return u.b.vm.Mem.Load64(addr), nil
+	return b.vm.Mem.Load64(addr), nil
 }
 
-func (u *rustlandUser) setGlobal(name string, v uint64) error {
-	return (&userTask{b: u.b}).setGlobal(name, v)
+func newRustlandUser(q bpfvm.RingbufConsumer, d bpfvm.UserRingbuf) *rustlandUser {
+	return &rustlandUser{queued: q, dispatched: d, cost: 2000, sliceNs: 20_000_000, sliceMin: 1_000_000}
 }

@@ -123,20 +123,25 @@ func (b *BPFPolicy) userTaskSpawner(r *Recipe) (func(), error) {
 	default:
 		return nil, fmt.Errorf("recipe %s: user_task: order = %q; valid: arrival, vruntime", r.file, s.Order)
 	}
+	return b.userTaskSpawn(r, "usersched", u.next), nil
+}
+
+// userTaskSpawn returns what spawns the recipe's user task (pid 1, named
+// comm unless the recipe names it) running next.
+func (b *BPFPolicy) userTaskSpawn(r *Recipe, comm string, next func(*sim.Machine, *sim.Task) sim.Action) func() {
 	m := b.k.Machine()
-	comm := s.Comm
-	if comm == "" {
-		comm = "usersched"
+	if r.UserTask.Comm != "" {
+		comm = r.UserTask.Comm
 	}
 	return func() {
-		t, err := m.Spawn(sim.TaskSpec{Comm: comm, Behavior: sim.BehaviorFunc(u.next)})
+		t, err := m.Spawn(sim.TaskSpec{Comm: comm, Behavior: sim.BehaviorFunc(next)})
 		switch {
 		case err != nil:
 			b.k.Fault("user space error", fmt.Sprintf("recipe %s: user_task: %v", r.file, err))
 		case t.PID != 1:
 			b.k.Fault("user space error", fmt.Sprintf("recipe %s: user_task got pid %d, not 1 (a task was created before it)", r.file, t.PID))
 		}
-	}, nil
+	}
 }
 
 // next is the user task's behaviour: a pass of the loop on each run, then
