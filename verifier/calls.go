@@ -454,7 +454,7 @@ func (v *verifier) checkHelperCall(st *vstate, pc int, id int32) (int, bool, err
 			return 0, false, err
 		}
 	case helperDynptrData:
-		n, err := v.dynptrDataSize(st, pc)
+		n, err := v.constSizeArg(st, pc, 3)
 		if err != nil {
 			return 0, false, err
 		}
@@ -1091,22 +1091,13 @@ func (v *verifier) recordEdge(held heldLock, taken LockClass, pc int) {
 func (v *verifier) callBpfLoop(st *vstate, pc int, meta *argMeta) (int, bool, error) {
 	f := st.cur()
 	v.markPrecise(st, 1) // the callback's index ranges over [0, nr)
-	// another round of the callback: forget what keeps changing (the
-	// kernel gets there by giving the index no range; our index has one,
-	// and backtracking through the callback marks what it touched precise)
-	v.widenAtLoopHead(st, pc, widenPreciseAfter+1)
-	after := v.push(st, pc+1)
-	af := after.cur()
-	clobberCallerSaved(af)
-	af.regs[0] = unknownScalar()
-	nr := f.regs[1]
-	ctx := f.regs[3]
 	target := int(meta.cbTarget)
-	if err := v.enterFrame(st, pc, target, cbLoop); err != nil {
+	cf, err := v.enterCallback(st, pc, meta)
+	if err != nil {
 		return 0, false, err
 	}
-	st.cbUnroll++
-	cf := st.cur()
+	nr := f.regs[1] // (f, the caller, as widened)
+	ctx := f.regs[3]
 	idx := unknownBounds()
 	idx.umin, idx.umax = 0, math.MaxUint32
 	if nr.umax > 0 && nr.umax-1 < math.MaxUint32 {
@@ -1116,6 +1107,26 @@ func (v *verifier) callBpfLoop(st *vstate, pc int, meta *argMeta) (int, bool, er
 	cf.regs[1] = makeScalar(idx)
 	cf.regs[2] = ctx
 	return target, false, nil
+}
+
+// enterCallback starts a round of a callback that runs zero or more times
+// (bpf_loop, bpf_user_ringbuf_drain): a queued path continues after the
+// call as if it ran no (more) times, the current one enters the callback's
+// frame, which it returns.
+func (v *verifier) enterCallback(st *vstate, pc int, meta *argMeta) (*funcState, error) {
+	// another round of the callback: forget what keeps changing (the
+	// kernel gets there by giving the index no range; our index has one,
+	// and backtracking through the callback marks what it touched precise)
+	v.widenAtLoopHead(st, pc, widenPreciseAfter+1)
+	after := v.push(st, pc+1)
+	af := after.cur()
+	clobberCallerSaved(af)
+	af.regs[0] = unknownScalar()
+	if err := v.enterFrame(st, pc, int(meta.cbTarget), cbLoop); err != nil {
+		return nil, err
+	}
+	st.cbUnroll++
+	return st.cur(), nil
 }
 
 // ---- kfuncs ----

@@ -72,40 +72,16 @@ func (v *verifier) userRingbufDrainArgs(st *vstate, pc int) error {
 	return nil
 }
 
-// dynptrDataSize checks bpf_dynptr_data's length (ARG_CONST_ALLOC_SIZE_OR_ZERO)
-// and returns it.
-func (v *verifier) dynptrDataSize(st *vstate, pc int) (uint32, error) {
-	r3 := &st.cur().regs[3]
-	if r3.typ != scalarValue {
-		return 0, v.expectType(st, pc, 3, r3, "scalar")
-	}
-	if !r3.isConst() {
-		return 0, v.errorState(st, pc, "R3 is not a known constant'")
-	}
-	v.markPrecise(st, 3)
-	if r3.varOff.value >= maxVarOff {
-		return 0, v.errorState(st, pc, "R3 unbounded memory access, use 'var &= const' or 'if (var < const)'")
-	}
-	return uint32(r3.varOff.value), nil
-}
-
 // callUserRingbufDrain: the callback runs zero or more times with a
 // dynptr and the context, as bpf_loop's (set_user_ringbuf_callback_state).
 func (v *verifier) callUserRingbufDrain(st *vstate, pc int, meta *argMeta) (int, bool, error) {
 	f := st.cur()
-	v.widenAtLoopHead(st, pc, widenPreciseAfter+1)
-	after := v.push(st, pc+1)
-	af := after.cur()
-	clobberCallerSaved(af)
-	af.regs[0] = unknownScalar()
-	ctx := f.regs[3]
-	target := int(meta.cbTarget)
-	if err := v.enterFrame(st, pc, target, cbLoop); err != nil {
+	cf, err := v.enterCallback(st, pc, meta)
+	if err != nil {
 		return 0, false, err
 	}
-	st.cbUnroll++
-	cf := st.cur()
+	ctx := f.regs[3]
 	cf.regs[1] = makePtr(constPtrToDynptr)
 	cf.regs[2] = ctx
-	return target, false, nil
+	return int(meta.cbTarget), false, nil
 }

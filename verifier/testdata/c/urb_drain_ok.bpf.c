@@ -1,32 +1,13 @@
 //go:build ignore
 
 /* expect: accept
- * Samples read through bpf_dynptr_data and bpf_dynptr_read, a context on the stack, a global function taking the dynptr, the count returned (as user_ringbuf_success.c and scx_rustland_core do).
+ * Samples read through bpf_dynptr_data and bpf_dynptr_read, a context on
+ * the stack, a global function taking the dynptr, the count returned (as
+ * user_ringbuf_success.c and scx_rustland_core do).
  * Ported from the kernel's
  * tools/testing/selftests/bpf/progs/user_ringbuf_success.c (Linux 6.12)
  * into a sched_ext policy. */
-#include <scx/common.bpf.h>
-
-char _license[] SEC("license") = "GPL";
-
-struct sample {
-	int pid;
-	int seq;
-	long value;
-	char comm[16];
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_USER_RINGBUF);
-	__uint(max_entries, 4096);
-} user_ringbuf SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 4096);
-} ringbuf SEC(".maps");
-
-static int map_value;
+#include "urb.h"
 
 __noinline long global_size(struct bpf_dynptr *dynptr)
 {
@@ -47,12 +28,4 @@ static long cb(struct bpf_dynptr *dynptr, void *ctx)
 	return copy.seq > 10;
 }
 
-void BPF_STRUCT_OPS(urb_dispatch, s32 cpu, struct task_struct *prev)
-{
-	long sum = 0; long n = bpf_user_ringbuf_drain(&user_ringbuf, cb, &sum, BPF_RB_NO_WAKEUP); if (n > 0 && sum > 100) scx_bpf_kick_cpu(cpu, 0);
-	scx_bpf_dsq_move_to_local(SCX_DSQ_GLOBAL);
-}
-
-SCX_OPS_DEFINE(urb_ops,
-	       .dispatch = (void *)urb_dispatch,
-	       .name = "urb");
+URB_OPS(long sum = 0; long n = bpf_user_ringbuf_drain(&user_ringbuf, cb, &sum, BPF_RB_NO_WAKEUP); if (n > 0 && sum > 100) scx_bpf_kick_cpu(cpu, 0);)
