@@ -34,8 +34,9 @@ import (
 // Step 3's yield leaves it runnable with no slice: the BPF side's
 // ops.dispatch drains `dispatched` and runs it again while it has work
 // (usersched_has_pending_tasks()), as on a kernel. Each pass costs Cost of
-// CPU time. The enqueue timestamp is simulated time (SystemTime::now() in
-// Rust), so ties order by pid, deterministically.
+// CPU time. The enqueue timestamp (SystemTime::now() in Rust) is simulated
+// time, one nanosecond later for each record of a pass: equal deadlines
+// keep arrival order, deterministically.
 type rustlandUser struct {
 	queued     bpfvm.RingbufConsumer
 	dispatched bpfvm.UserRingbuf
@@ -50,6 +51,7 @@ type rustlandUser struct {
 	sliceNs   uint64 // -s (slice_us), 20 ms
 	sliceMin  uint64 // -S (slice_us_min), 1 ms
 	vruntime  uint64 // vruntime_now
+	lastTS    uint64 // the last enqueue timestamp
 	tasks     []rlTask
 	ran       bool
 	// Passes, Queued and Dispatched count the loop's passes, the tasks
@@ -197,7 +199,10 @@ func (u *rustlandUser) drainQueued(now uint64) error {
 		if err := u.set("nr_queued", n); err != nil {
 			return err
 		}
-		t := rlTask{q: q, timestamp: now}
+		// Self::now(): a nanosecond clock read per task, so later
+		// records get later timestamps
+		u.lastTS = max(now, u.lastTS+1)
+		t := rlTask{q: q, timestamp: u.lastTS}
 		t.deadline = u.updateEnqueued(&t.q)
 		u.insert(t)
 	}

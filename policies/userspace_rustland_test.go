@@ -150,6 +150,22 @@ func TestRustlandModel(t *testing.T) {
 	if len(asked) != 6 {
 		t.Errorf("rs_select_cpu ran for %v", asked)
 	}
+	// equal deadlines in one pass: arrival order (each record's
+	// Self::now() is later), not pid order
+	d.recs, d.cap = nil, 8
+	u.vruntime = 50 * ms
+	q.recs = [][]byte{
+		queuedRec(rlQueued{pid: 30, weight: 100, vtime: 60 * ms}),
+		queuedRec(rlQueued{pid: 20, weight: 100, vtime: 60 * ms}),
+	}
+	for i := 0; i < 2; i++ {
+		if err := u.schedule(500, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if a, b := decodeDispatched(d.recs[0]), decodeDispatched(d.recs[1]); a.pid != 30 || b.pid != 20 || a.vtime != b.vtime {
+		t.Errorf("equal deadlines dispatched %+v then %+v, want pid 30 then 20", a, b)
+	}
 	// a task equal to one held (deadline, timestamp, pid) is not added, as
 	// BTreeSet::insert
 	u.insert(rlTask{q: rlQueued{pid: 5}, deadline: 1, timestamp: 1})
