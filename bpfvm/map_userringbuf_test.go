@@ -230,3 +230,28 @@ func testRingbufConsumed(t *testing.T) {
 		t.Error("records left")
 	}
 }
+
+// TestDynptrHelpers: a local dynptr over stack memory (bpf_dynptr_from_mem)
+// is written and read back within its bounds (-E2BIG past them,
+// bpf_dynptr_data NULL); a ring buffer record reserved through a dynptr is
+// submitted (the consumer sees it) or discarded (it does not).
+func TestDynptrHelpers(t *testing.T) { onEngines(t, testDynptrHelpers) }
+
+func testDynptrHelpers(t *testing.T) {
+	f := newURBFixture(t)
+	if got := int32(f.run("dynptr_mem")); got != 0 {
+		t.Errorf("dynptr_mem = %d", got)
+	}
+	krb := f.in.Map("krb").(RingbufConsumer)
+	krb.SetConsumed()
+	if got := int32(f.run("dynptr_ringbuf")); got != 0 {
+		t.Fatalf("dynptr_ringbuf = %d", got)
+	}
+	b, ok := krb.Consume()
+	if !ok || len(b) != 8 || binary.LittleEndian.Uint64(b) != 42 {
+		t.Errorf("submitted record %v %v, want 42", b, ok)
+	}
+	if _, ok := krb.Consume(); ok || krb.AvailData() != 0 {
+		t.Error("the discarded record was consumed")
+	}
+}

@@ -97,3 +97,44 @@ int produce(void *ctx)
 	bpf_ringbuf_submit(rec, 0);
 	return bpf_ringbuf_query(&krb, 0); /* BPF_RB_AVAIL_DATA */
 }
+
+/* dynptrs on the stack (run unverified here): bpf_dynptr_from_mem, write
+ * and read back, bounds, a ring buffer record through a dynptr */
+SEC("tc")
+int dynptr_mem(void *ctx)
+{
+	u64 buf[2] = {1, 2}, v = 7, out = 0;
+	struct bpf_dynptr d;
+	long r;
+
+	if (bpf_dynptr_from_mem(buf, sizeof(buf), 0, &d))
+		return -1;
+	if (bpf_dynptr_write(&d, 8, &v, sizeof(v), 0))
+		return -2;
+	if (bpf_dynptr_read(&out, sizeof(out), &d, 8, 0) || out != 7 || buf[1] != 7)
+		return -3;
+	r = bpf_dynptr_read(&out, sizeof(out), &d, 12, 0); /* past the end */
+	if (r != -7) /* -E2BIG */
+		return -4;
+	if (bpf_dynptr_data(&d, 0, 17)) /* longer than the memory */
+		return -5;
+	return 0;
+}
+
+SEC("tc")
+int dynptr_ringbuf(void *ctx)
+{
+	struct bpf_dynptr d;
+	u64 v = 42;
+
+	if (bpf_ringbuf_reserve_dynptr(&krb, 8, 0, &d)) {
+		bpf_ringbuf_discard_dynptr(&d, 0);
+		return -1;
+	}
+	bpf_dynptr_write(&d, 0, &v, sizeof(v), 0);
+	bpf_ringbuf_submit_dynptr(&d, 0);
+	if (bpf_ringbuf_reserve_dynptr(&krb, 8, 0, &d))
+		return -2;
+	bpf_ringbuf_discard_dynptr(&d, 0);
+	return 0;
+}
