@@ -473,7 +473,7 @@ func (v *verifier) isLoopHeadCall(in bpfvm.Insn) bool {
 		}
 		return false
 	case bpfvm.CallHelper:
-		return in.Imm == helperLoop
+		return in.Imm == helperLoop || in.Imm == helperUserRingbufDrain
 	}
 	return false
 }

@@ -533,7 +533,7 @@ func (v *verifier) drain() error {
 // until either writes, and its frames are recycled from ended paths.
 func (v *verifier) cloneState(s *vstate) *vstate {
 	n := &vstate{frames: make([]*funcState, len(s.frames)), parent: s.parent, mayGotoDepth: s.mayGotoDepth, rcuLock: s.rcuLock,
-		asyncEntry: s.asyncEntry, segWritten: s.segWritten, loopEntry: s.loopEntry, dfsDepth: s.dfsDepth}
+		cbUnroll: s.cbUnroll, asyncEntry: s.asyncEntry, segWritten: s.segWritten, loopEntry: s.loopEntry, dfsDepth: s.dfsDepth}
 	// share the history so far; an append by either reallocates
 	s.hist = s.hist[:len(s.hist):len(s.hist)]
 	n.hist = s.hist
