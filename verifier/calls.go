@@ -853,7 +853,7 @@ func (v *verifier) stackRangeAccess(st *vstate, pc int, regno uint8, r regState,
 		return v.errorState(st, pc, "invalid variable-offset indirect access to stack R%d var_off=%s size=%d", regno, r.varOff, size)
 	}
 	f := v.frameOf(st, &r)
-	v.noteStackDepth(st, &r, int(-lo))
+	v.noteStackDepth(st, pc, &r, int(-lo))
 	f.growStack(int(-lo))
 	if write {
 		return nil

@@ -457,6 +457,7 @@ func (v *verifier) checkStatic() error {
 		v.info[sp.start].entry = true
 	}
 	v.computeLiveness()
+	v.markFastcallPatterns()
 	return nil
 }
 
