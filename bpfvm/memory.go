@@ -285,3 +285,36 @@ func (m *Memory) CString(addr uint64, max int) (string, error) {
 	s, err := m.Bytes(addr, uint64(max))
 	return string(s), err
 }
+
+// The allocator's layout, for generated code that allocates and frees
+// objects of a fixed size class as Alloc and Free do (the JIT's native
+// bpf_obj_new and bpf_obj_drop, graph_native.go): offsets in Memory of
+// size (uint64), the free lists ([13] slices of uint64 offsets), the size
+// table (a []uint8 of class+1 by offset>>4, below MemDenseSizes) and
+// inUse (uint64). Generated code changes only the lists' lengths and
+// elements within their capacity, bytes of the table within its length,
+// and inUse: integers, never a Go pointer.
+const (
+	MemOffSize    = unsafe.Offsetof(Memory{}.size)
+	MemOffFree    = unsafe.Offsetof(Memory{}.free)
+	MemOffSizes   = unsafe.Offsetof(Memory{}.sizes)
+	MemOffInUse   = unsafe.Offsetof(Memory{}.inUse)
+	MemDenseSizes = denseSizes
+	MemClasses    = maxClass + 1
+)
+
+// SizeClass is the class of an allocation of n bytes (at least 1) aligned
+// to align: its size is MinAlloc<<class; -1 if Alloc does not use classes
+// for it.
+func SizeClass(n, align uint64) int {
+	if n == 0 {
+		n = 1
+	}
+	if align == 0 {
+		align = 8
+	}
+	if n > MinAlloc<<maxClass || align > MinAlloc<<maxClass {
+		return -1
+	}
+	return sizeClass(max(n, align))
+}

@@ -126,7 +126,8 @@ type Registry struct {
 	helpers []*Helper // indexed by helper id
 	kfuncs  []*Kfunc  // indexed by kfunc id
 	byName  map[string]int32
-	gen     uint64 // counts replacements, for FuncRef
+	gen     uint64      // counts replacements, for FuncRef
+	graph   *graphState // RegisterGraph's records (NativeObjNew)
 }
 
 // Gen counts the replacements of helpers and kfuncs so far: what an
