@@ -4,8 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"maps"
-	"slices"
 	"math/bits"
+	"slices"
 	"syscall"
 	"unsafe"
 )

@@ -114,7 +114,8 @@ type Kfunc struct {
 	// verifier treats specially.
 	Proto *btf.FuncProto
 	Cost  uint64
-	// Native: as Helper.Native (kfuncs: NativeClock only).
+	// Native: as Helper.Native (kfuncs: NativeClock, NativeZero and the
+	// graph kfuncs, bpfvm/graph_native.go).
 	Native Native
 }
 

@@ -19,7 +19,7 @@ type state struct {
 	exitCode uint64 // why the code exited (exit* below)
 	memBase  uint64 // linear memory base
 	lim      [4]uint64
-	spill    [4]uint64 // [0] lookups, divisions; [1] locks; [2] graph kfuncs
+	spill    [4]uint64     // [0] lookups, divisions; [1] locks; [2] graph kfuncs
 	nat      uint64        // 1: native helpers may run (no cost limit to check)
 	natMap   uint64        // 1: and native map lookups (the CPU is inside the VM)
 	cpu      uint64        // Context.CPU
@@ -164,9 +164,9 @@ type compiler struct {
 	// the records bpf_obj_drop may drop natively (lower_graph.go), once
 	drops    []bpfvm.NativeObj
 	dropsSet bool
-	progIdx int   // the program's index in VM.Programs, -1 if none, -2 before lowerLock looks
-	keep    []any
-	size    int // bytes of code before the entry table
+	progIdx  int // the program's index in VM.Programs, -1 if none, -2 before lowerLock looks
+	keep     []any
+	size     int // bytes of code before the entry table
 	// code emitted after the program's (rare paths), each jumping back
 	cold []func()
 }
