@@ -66,6 +66,18 @@ func (c *compiler) checkGraphPtr(reg byte, n int32) {
 	c.exitTo(exitCall, a.jcc(ccA))
 }
 
+// rootNode emits the checks of a call whose r1 is a struct bpf_rb_root
+// and r2 a struct bpf_rb_node: native kfuncs allowed, both pointers as
+// checkPtr wants them, and apart. It returns their registers.
+func (c *compiler) rootNode() (root, node byte) {
+	root, node = regMap[1], regMap[2]
+	c.natCheck()
+	c.checkGraphPtr(root, bpfvm.RbRootSize)
+	c.checkGraphPtr(node, bpfvm.RbNodeSize)
+	c.checkApart(root, node)
+	return root, node
+}
+
 // checkApart exits unless the root's 16 bytes at root and the node's 32
 // at node do not overlap (node - root + 31 > 46 unsigned). Uses r11.
 func (c *compiler) checkApart(root, node byte) {
@@ -80,10 +92,7 @@ func (c *compiler) checkApart(root, node byte) {
 // empty tree.
 func (c *compiler) lowerRbAdd() {
 	a := &c.a
-	root, node := regMap[1], regMap[2]
-	c.natCheck()
-	c.checkGraphPtr(root, bpfvm.RbRootSize)
-	c.checkGraphPtr(node, bpfvm.RbNodeSize)
+	root, node := c.rootNode()
 	// less: FuncPC(less) must succeed
 	less := c.argReg(3)
 	a.movRR(true, tmp, less)
@@ -91,7 +100,6 @@ func (c *compiler) lowerRbAdd() {
 	a.movRI(tmpC, funcTagHigh)
 	a.aluRR(aluCmp, true, tmp, tmpC)
 	c.exitTo(exitCall, a.jcc(ccNE))
-	c.checkApart(root, node)
 	// the node in no tree, the tree empty
 	a.aluMI(aluCmp, true, m(node, rbOwnerOff), 0)
 	c.exitTo(exitCall, a.jcc(ccNE))
@@ -112,11 +120,7 @@ func (c *compiler) lowerRbAdd() {
 // removed; anything else exits.
 func (c *compiler) lowerRbRemove() {
 	a := &c.a
-	root, node := regMap[1], regMap[2]
-	c.natCheck()
-	c.checkGraphPtr(root, bpfvm.RbRootSize)
-	c.checkGraphPtr(node, bpfvm.RbNodeSize)
-	c.checkApart(root, node)
+	root, node := c.rootNode()
 	a.aluRM(aluCmp, true, root, m(node, rbOwnerOff))
 	notOwned := a.jcc(ccNE)
 	a.aluMI(aluCmp, true, m(node, 16), 0) // left
