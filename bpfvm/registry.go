@@ -40,6 +40,9 @@ const (
 	ArgPtrToMapValueOrNull                // map value or NULL
 	ArgConstStrPtr                        // pointer to a NUL-terminated read-only string
 	ArgPtrToMemOrNull                     // as ArgPtrToMem, or NULL with a zero size (PTR_MAYBE_NULL)
+	ArgPtrToDynptr                        // an initialised struct bpf_dynptr (ARG_PTR_TO_DYNPTR | MEM_RDONLY)
+	ArgPtrToDynptrUninit                  // a struct bpf_dynptr the helper initialises (MEM_UNINIT)
+	ArgPtrToDynptrRelease                 // a ring buffer dynptr the helper releases (OBJ_RELEASE)
 )
 
 // RetType is what a helper returns in r0, after enum bpf_return_type.

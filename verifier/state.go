@@ -23,6 +23,7 @@ const (
 	ptrToFunc                // a subprogram (LD_IMM64 PseudoFunc)
 	ptrToArena               // into an arena (addr_space_cast to address space 0)
 	ptrToPercpuBTFID         // a per-CPU kernel variable (PTR_TO_BTF_ID | MEM_PERCPU)
+	constPtrToDynptr         // a struct bpf_dynptr given to a callback (CONST_PTR_TO_DYNPTR)
 )
 
 // regFlag are type modifiers (the kernel's PTR_MAYBE_NULL, PTR_UNTRUSTED,
@@ -175,6 +176,11 @@ type funcState struct {
 	subprog  int // index into verifier.subprogs
 	frameNo  uint8
 	cb       callbackKind
+	// loopDepth counts the bpf_loop callback rounds this frame's path has
+	// entered since its last bpf_loop call that went on past the loop
+	// (callback_depth, verifier.c 6.12): a call whose constant count is
+	// reached runs its callback no more
+	loopDepth uint64
 }
 
 // share makes n, a copy of f, share f's stack.
@@ -288,6 +294,10 @@ type vstate struct {
 	// mayGotoDepth counts the may_goto loop iterations entered on this
 	// path: two states of different iterations are not a repetition.
 	mayGotoDepth uint32
+	// cbUnroll counts the entries of bpf_loop and bpf_user_ringbuf_drain
+	// callbacks on this path (callback_unroll_depth): two states of
+	// different rounds are not a repetition.
+	cbUnroll uint32
 	// asyncEntry tells apart the verifications of a timer callback queued
 	// by different calls: the same state in two of them is no loop.
 	asyncEntry uint32
@@ -639,11 +649,16 @@ func (c *comparer) statesEqual(old, cur *vstate, live []uint16, read *[bpfvm.Max
 		old.rcuLock != cur.rcuLock {
 		return false
 	}
-	if c.exact && (old.mayGotoDepth != cur.mayGotoDepth || old.asyncEntry != cur.asyncEntry) {
+	if c.exact && (old.mayGotoDepth != cur.mayGotoDepth || old.asyncEntry != cur.asyncEntry || old.cbUnroll != cur.cbUnroll) {
 		return false
 	}
 	for i := range old.frames {
 		if old.frames[i].callsite != cur.frames[i].callsite || old.frames[i].cb != cur.frames[i].cb {
+			return false
+		}
+		// func_states_equal: an old state deeper in a bpf_loop does not
+		// cover a shallower one (it may have fewer rounds left)
+		if old.frames[i].loopDepth > cur.frames[i].loopDepth {
 			return false
 		}
 	}
@@ -731,6 +746,8 @@ func (v *verifier) typeName(r *regState) string {
 		b.WriteString("arena")
 	case ptrToPercpuBTFID:
 		return "percpu_ptr_"
+	case constPtrToDynptr:
+		b.WriteString("dynptr_ptr")
 	}
 	if r.flags&flagMaybeNull != 0 {
 		b.WriteString("_or_null")
