@@ -117,7 +117,8 @@ type Kfunc struct {
 	// verifier treats specially.
 	Proto *btf.FuncProto
 	Cost  uint64
-	// Native: as Helper.Native (kfuncs: NativeClock only).
+	// Native: as Helper.Native (kfuncs: NativeClock, NativeZero and the
+	// graph kfuncs, bpfvm/graph_native.go).
 	Native Native
 }
 
@@ -129,7 +130,8 @@ type Registry struct {
 	helpers []*Helper // indexed by helper id
 	kfuncs  []*Kfunc  // indexed by kfunc id
 	byName  map[string]int32
-	gen     uint64 // counts replacements, for FuncRef
+	gen     uint64      // counts replacements, for FuncRef
+	graph   *graphState // RegisterGraph's records (NativeObjNew)
 }
 
 // Gen counts the replacements of helpers and kfuncs so far: what an
