@@ -168,7 +168,14 @@ type compiler struct {
 	keep     []any
 	size     int // bytes of code before the entry table
 	// code emitted after the program's (rare paths), each jumping back
-	cold []func()
+	cold  []func()
+	marks []mark // addrMap only
+	// what the current block knows (lower_mem.go, check): the offsets
+	// it has checked from each register, the registers it has loaded
+	// with a constant
+	spans  [16]checked
+	known  [16]constReg
+	loaded constReg // set by lowerLd: the value it loaded
 }
 
 // next returns the index after instruction i.
@@ -555,6 +562,9 @@ func compile(vm *bpfvm.VM, p *bpfvm.Program) (*code, error) {
 			cd.refs = append(cd.refs, bpfvm.FuncRef{})
 		}
 	}
+	if addrMap.path != "" {
+		writeAddrMap(vm, p, x.addr(), c.size, c.marks)
+	}
 	cd.took = time.Since(t0) // wall clock: display only
 	return cd, nil           // wall clock: display only
 }
@@ -567,25 +577,35 @@ func (c *compiler) assemble() ([]byte, []int) {
 	for i := range c.pos {
 		c.pos[i] = -1
 	}
+	c.mark(-1, 'p')
 	c.prologue()
 	for i := 0; i < c.n; i = c.next(i) {
 		c.pc = i
+		c.mark(i, 'i')
 		if c.leader[i] {
 			c.pos[i] = c.a.len()
 			c.blockStart(i)
 		} else {
 			c.j++
 		}
+		c.loaded.ok = false
 		c.lower(i)
 		if c.valid[i] {
 			c.trackR1(i)
+			in := c.p.Insns[i]
+			c.forget(regsWritten(in))
+			if c.loaded.ok {
+				c.known[in.Dst&15] = c.loaded
+			}
 		}
 	}
 	for _, f := range c.cold {
+		c.mark(-1, 'c')
 		f()
 	}
 	// the end sentinel: the interpreter reports leaving the program
 	c.pc = c.n
+	c.mark(c.n, 'i')
 	c.pos[c.n] = c.a.len()
 	c.blockStart(c.n)
 	c.exitTo(exitStep, c.a.jmp())
@@ -593,6 +613,7 @@ func (c *compiler) assemble() ([]byte, []int) {
 	for i := 1; i < c.n; i++ {
 		if c.pos[i] < 0 && c.leader[i] {
 			c.pc = i
+			c.mark(i, 'i')
 			c.pos[i] = c.a.len()
 			c.blockStart(i)
 			c.exitTo(exitStep, c.a.jmp())
@@ -615,6 +636,7 @@ func (c *compiler) assemble() ([]byte, []int) {
 	}
 	table := c.a.len()
 	c.size = table
+	c.mark(-1, 't')
 	for i := 0; i <= c.n; i++ {
 		off := 0
 		switch {
@@ -633,6 +655,7 @@ func (c *compiler) assemble() ([]byte, []int) {
 
 // blockStart emits the budget check and count of the block starting at i.
 func (c *compiler) blockStart(i int) {
+	c.spans, c.known = [16]checked{}, [16]constReg{}
 	c.k, c.j = c.blockN[i]+c.extra[i], 0
 	c.charged, c.pendIn = c.charges[i], c.pend[i]
 	if c.ckpt[i] {
@@ -663,6 +686,7 @@ func (c *compiler) addback() int {
 // entry table: check the block's need, count its pend, jump to it.
 func (c *compiler) entryStub(i int) {
 	c.pc = i
+	c.mark(i, 'e')
 	c.entryPos[i] = c.a.len()
 	c.a.aluRI(aluCmp, true, regBudget, int32(c.need[i]))
 	c.stubAt(exitBudget, c.a.jcc(ccB), 0)
@@ -745,6 +769,7 @@ func (c *compiler) emitExits() {
 	a := &c.a
 	var toExit, toCommon []int
 	for _, s := range c.stubs {
+		c.mark(s.pc, 'x')
 		for _, at := range s.at {
 			a.patch(at, a.len())
 		}
@@ -766,6 +791,7 @@ func (c *compiler) emitExits() {
 		}
 	}
 	// after an EXIT: leave its frame
+	c.mark(-1, 'X')
 	for _, at := range toExit {
 		a.patch(at, a.len())
 	}

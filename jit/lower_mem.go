@@ -18,22 +18,111 @@ func log2Size(n int) int32 {
 
 // check emits the bounds check of an access of size bytes at BPF register
 // base + off, as the interpreter's: (base + off - memBase) > memSize - size
-// faults, through the interpreter, at this instruction. Accesses through
-// r10 inside its frame need none when the program never writes r10: the
-// frame lies inside the linear memory.
+// faults, through the interpreter, at this instruction. Within a block
+// (straight-line code, entered only at its start) checks are shared
+// (compiler.span): the first access through a register checks, once, every
+// access the block makes through it before the register changes, so the
+// later ones need none. When that wider check fails, the code exits to the
+// interpreter at the first access, which runs to the end of the block with
+// its own checks: faults keep their instruction and message. No check is
+// needed for
+//
+//   - accesses through r10 inside its frame when the program never writes
+//     r10: the frame lies inside the linear memory;
+//   - accesses at an address known when the code is made (a register
+//     loaded in this block by LD_IMM64, such as a map value's address) that
+//     lies inside the VM's memory, whose bounds never change (its map
+//     addresses are constants in the code too).
 func (c *compiler) check(base uint8, off int16, size int) {
 	if base == 10 && c.stackSafe && int(off) >= -frameBytes && int(off)+size <= 0 {
 		return
 	}
+	if k := &c.known[base&15]; k.ok && c.vm != nil && c.vm.Mem != nil {
+		mem := c.vm.Mem
+		if k.v+uint64(int64(off))-mem.Base() <= mem.Size()-uint64(size) {
+			return
+		}
+	}
+	if sp := &c.spans[base&15]; sp.ok && int(off) >= sp.lo && int(off)+size <= sp.hi {
+		return
+	}
+	lo, hi := c.span(base)
+	c.spans[base&15] = checked{ok: true, lo: lo, hi: hi}
 	a := &c.a
-	if off == 0 {
+	if hi-lo > 8 {
+		// two ends: lo inside, then hi-8 (no wrap: lo - memBase is
+		// below memSize once the first compare passes)
+		a.lea(tmp, m(regMap[base], int32(lo)))
+		a.aluRM(aluSub, true, tmp, m(regState, stMemBase))
+		a.aluRM(aluCmp, true, tmp, m(regState, stLim))
+		c.exitTo(exitStep, a.jcc(ccA))
+		a.aluRI(aluAdd, true, tmp, int32(hi-8-lo))
+		a.aluRM(aluCmp, true, tmp, m(regState, stLim+8*3))
+		c.exitTo(exitStep, a.jcc(ccA))
+		return
+	}
+	// one compare, for the smallest access size covering [lo, hi)
+	// (stricter than needed when hi - lo is not a power of two)
+	n := 1
+	for n < hi-lo {
+		n *= 2
+	}
+	if lo == 0 {
 		a.movRR(true, tmp, regMap[base])
 	} else {
-		a.lea(tmp, m(regMap[base], int32(off)))
+		a.lea(tmp, m(regMap[base], int32(lo)))
 	}
 	a.aluRM(aluSub, true, tmp, m(regState, stMemBase))
-	a.aluRM(aluCmp, true, tmp, m(regState, stLim+8*log2Size(size)))
+	a.aluRM(aluCmp, true, tmp, m(regState, stLim+8*log2Size(n)))
 	c.exitTo(exitStep, a.jcc(ccA))
+}
+
+// checked is the range of offsets [lo, hi) from a register that the
+// current block has checked (compiler.spans), or what it holds (known).
+type checked struct {
+	ok     bool
+	lo, hi int
+}
+
+// constReg is a register's value when known (compiler.known).
+type constReg struct {
+	ok bool
+	v  uint64
+}
+
+// span returns the offsets [lo, hi) from register base that the accesses
+// of the current block make through it, from the current instruction on,
+// until an instruction changes it (included: it accesses before it
+// writes) or the block ends.
+func (c *compiler) span(base uint8) (lo, hi int) {
+	lo, hi = 1<<30, -1<<30
+	for i := c.pc; i < c.n && (i == c.pc || !c.leader[i]) && c.valid[i]; i = c.next(i) {
+		in := c.p.Insns[i]
+		r := uint8(255)
+		switch in.Class() {
+		case bpfvm.ClassLDX:
+			r = in.Src
+		case bpfvm.ClassST, bpfvm.ClassSTX:
+			r = in.Dst
+		}
+		if r == base {
+			size := sizeBytes[(in.Op>>3)&3]
+			lo, hi = min(lo, int(in.Off)), max(hi, int(in.Off)+size)
+		}
+		if regsWritten(in)&(1<<(base&15)) != 0 || in.Class() == bpfvm.ClassJMP || in.Class() == bpfvm.ClassJMP32 {
+			break
+		}
+	}
+	return lo, hi
+}
+
+// forget drops what the block knows of the registers in w (a set of bits).
+func (c *compiler) forget(w uint16) {
+	for r := range c.spans {
+		if w&(1<<r) != 0 {
+			c.spans[r].ok, c.known[r].ok = false, false
+		}
+	}
 }
 
 // lowerMem emits LDX, ST and STX (atomics included). BPF addresses are
@@ -150,4 +239,5 @@ func (c *compiler) lowerLd(i int, in bpfvm.Insn) {
 		v = bpfvm.FuncPtr(int(t))
 	}
 	a.movRI(regMap[in.Dst], v)
+	c.loaded = constReg{ok: true, v: v}
 }
