@@ -173,7 +173,8 @@ type compiler struct {
 	// what the current block knows (lower_mem.go, check): the offsets
 	// it has checked from each register, the registers it has loaded
 	// with a constant
-	spans  [16]checked
+	spans    [16]checked
+	inherits []bool // at leaders: entered only from the block before, by falling through
 	known  [16]constReg
 	loaded constReg // set by lowerLd: the value it loaded
 }
@@ -370,6 +371,14 @@ func (c *compiler) budgets() {
 	// a block entered only from the one before it (or the one jumping to
 	// it) takes its pend; the others start counting afresh
 	alone := func(s int) bool { return !c.ckpt[s] && preds[s] == 1 }
+	// a block entered only by falling through from the one before it
+	// keeps what that one knew of the registers (lower_mem.go, check)
+	c.inherits = make([]bool, n+1)
+	for _, b := range bs {
+		if nx := c.next(b.last); b.ft && nx < n && alone(nx) && (b.t < 0 || b.t == nx) {
+			c.inherits[nx] = true
+		}
+	}
 	for _, b := range bs {
 		nx := c.next(b.last)
 		ch := !b.ft && b.t < 0 || b.ft && !alone(nx) || b.t >= 0 && !alone(b.t)
@@ -593,9 +602,10 @@ func (c *compiler) assemble() ([]byte, []int) {
 		if c.valid[i] {
 			c.trackR1(i)
 			in := c.p.Insns[i]
+			k := c.track(in)
 			c.forget(regsWritten(in))
-			if c.loaded.ok {
-				c.known[in.Dst&15] = c.loaded
+			if k.ok {
+				c.known[in.Dst&15] = k
 			}
 		}
 	}
@@ -655,7 +665,9 @@ func (c *compiler) assemble() ([]byte, []int) {
 
 // blockStart emits the budget check and count of the block starting at i.
 func (c *compiler) blockStart(i int) {
-	c.spans, c.known = [16]checked{}, [16]constReg{}
+	if !c.inherits[i] {
+		c.spans, c.known = [16]checked{}, [16]constReg{}
+	}
 	c.k, c.j = c.blockN[i]+c.extra[i], 0
 	c.charged, c.pendIn = c.charges[i], c.pend[i]
 	if c.ckpt[i] {

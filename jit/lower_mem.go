@@ -37,7 +37,11 @@ func (c *compiler) check(base uint8, off int16, size int) {
 	if base == 10 && c.stackSafe && int(off) >= -frameBytes && int(off)+size <= 0 {
 		return
 	}
-	if k := &c.known[base&15]; k.ok && c.vm != nil && c.vm.Mem != nil {
+	if k := &c.known[base&15]; k.ok && k.stack {
+		if v := int64(k.v) + int64(off); v >= -frameBytes && v+int64(size) <= 0 {
+			return
+		}
+	} else if k.ok && c.vm != nil && c.vm.Mem != nil {
 		mem := c.vm.Mem
 		if k.v+uint64(int64(off))-mem.Base() <= mem.Size()-uint64(size) {
 			return
@@ -84,10 +88,40 @@ type checked struct {
 	lo, hi int
 }
 
-// constReg is a register's value when known (compiler.known).
+// constReg is a register's value when known (compiler.known): a
+// constant, or (stack) r10 + v in a program that never writes r10.
 type constReg struct {
-	ok bool
-	v  uint64
+	ok, stack bool
+	v         uint64
+}
+
+// track returns what the block knows of in's destination after in, from
+// what it knew before: LD_IMM64's value, a constant moved in, r10 or a
+// known register copied, a constant added.
+func (c *compiler) track(in bpfvm.Insn) constReg {
+	if c.loaded.ok {
+		return c.loaded
+	}
+	if in.Off != 0 {
+		return constReg{}
+	}
+	switch in.Op {
+	case bpfvm.ClassALU64 | bpfvm.SrcK | bpfvm.AluMOV:
+		return constReg{ok: true, v: uint64(int64(in.Imm))}
+	case bpfvm.ClassALU64 | bpfvm.SrcX | bpfvm.AluMOV:
+		if in.Src == 10 && c.stackSafe {
+			return constReg{ok: true, stack: true}
+		}
+		if in.Src < 10 {
+			return c.known[in.Src]
+		}
+	case bpfvm.ClassALU64 | bpfvm.SrcK | bpfvm.AluADD:
+		if k := c.known[in.Dst&15]; k.ok {
+			k.v += uint64(int64(in.Imm))
+			return k
+		}
+	}
+	return constReg{}
 }
 
 // span returns the offsets [lo, hi) from register base that the accesses

@@ -260,13 +260,19 @@ func (c *compiler) lowerLookup(nm bpfvm.NativeMap) bool {
 	// the map, the context, the key's bytes
 	a.aluMI(aluCmp, true, m(regState, stNatMap), 0)
 	c.exitTo(exitCall, a.jcc(ccE))
-	a.movRI(tmp, nm.Addr)
-	a.aluRR(aluCmp, true, regMap[1], tmp)
-	c.exitTo(exitCall, a.jcc(ccNE))
-	a.movRR(true, tmp, regMap[2])
-	a.aluRM(aluSub, true, tmp, m(regState, stMemBase))
-	a.aluRM(aluCmp, true, tmp, m(regState, stLim+8*log2Size(ks)))
-	c.exitTo(exitCall, a.jcc(ccA))
+	// (not when the block knows r1 is the map, or r2 a key inside the
+	// stack frame: lower_mem.go, check)
+	if k := c.known[1]; !k.ok || k.stack || k.v != nm.Addr {
+		a.movRI(tmp, nm.Addr)
+		a.aluRR(aluCmp, true, regMap[1], tmp)
+		c.exitTo(exitCall, a.jcc(ccNE))
+	}
+	if k := c.known[2]; !k.ok || !k.stack || int64(k.v) < -frameBytes || int64(k.v)+int64(ks) > 0 {
+		a.movRR(true, tmp, regMap[2])
+		a.aluRM(aluSub, true, tmp, m(regState, stMemBase))
+		a.aluRM(aluCmp, true, tmp, m(regState, stLim+8*log2Size(ks)))
+		c.exitTo(exitCall, a.jcc(ccA))
+	}
 	var miss, done []int
 	switch nm.Kind {
 	case bpfvm.NativeArray:
