@@ -174,9 +174,12 @@ type compiler struct {
 	// it has checked from each register, the registers it has loaded
 	// with a constant
 	spans    [16]checked
-	inherits []bool // at leaders: entered only from the block before, by falling through
-	known  [16]constReg
-	loaded constReg // set by lowerLd: the value it loaded
+	preds    []int           // at leaders: the blocks that fall through or jump to it
+	fallInto []bool          // at leaders: the block before falls through to it
+	fresh    []bool          // entered by a call, a return or as a callback: nothing known
+	facts    map[int][]facts // what each lowered predecessor knew, by leader
+	known    [16]constReg
+	loaded   constReg // set by lowerLd: the value it loaded
 }
 
 // next returns the index after instruction i.
@@ -371,14 +374,37 @@ func (c *compiler) budgets() {
 	// a block entered only from the one before it (or the one jumping to
 	// it) takes its pend; the others start counting afresh
 	alone := func(s int) bool { return !c.ckpt[s] && preds[s] == 1 }
-	// a block entered only by falling through from the one before it
-	// keeps what that one knew of the registers (lower_mem.go, check)
-	c.inherits = make([]bool, n+1)
+	// what a block knows of the registers at its start is what all its
+	// predecessors knew at their ends (lower_mem.go, check): known for
+	// blocks every predecessor of which lies before it and that no call,
+	// return or callback enters
+	c.preds = preds
+	c.fallInto = make([]bool, n+1)
+	c.fresh = make([]bool, n+1)
 	for _, b := range bs {
-		if nx := c.next(b.last); b.ft && nx < n && alone(nx) && (b.t < 0 || b.t == nx) {
-			c.inherits[nx] = true
+		c.fallInto[c.next(b.last)] = b.ft
+	}
+	for i := 0; i < n; i = c.next(i) {
+		in := p.Insns[i]
+		if !c.valid[i] {
+			continue
+		}
+		if in.IsLdImm64() && in.Src == bpfvm.PseudoFunc {
+			c.fresh[c.target(i, int64(in.Imm))] = true
+		}
+		if cls := in.Class(); (cls == bpfvm.ClassJMP || cls == bpfvm.ClassJMP32) && in.Op&0xf0 == bpfvm.JmpCALL && (in.Src == bpfvm.CallLocal || isCallX(in)) {
+			c.fresh[c.next(i)] = true
+			if !isCallX(in) {
+				c.fresh[c.target(i, int64(in.Imm))] = true
+			}
 		}
 	}
+	for _, f := range p.Funcs {
+		if f.Start >= 0 && f.Start < n {
+			c.fresh[f.Start] = true
+		}
+	}
+	c.facts = make(map[int][]facts)
 	for _, b := range bs {
 		nx := c.next(b.last)
 		ch := !b.ft && b.t < 0 || b.ft && !alone(nx) || b.t >= 0 && !alone(b.t)
@@ -592,6 +618,9 @@ func (c *compiler) assemble() ([]byte, []int) {
 		c.pc = i
 		c.mark(i, 'i')
 		if c.leader[i] {
+			if i > 0 && c.fallInto[i] {
+				c.passFacts(i)
+			}
 			c.pos[i] = c.a.len()
 			c.blockStart(i)
 		} else {
@@ -665,9 +694,7 @@ func (c *compiler) assemble() ([]byte, []int) {
 
 // blockStart emits the budget check and count of the block starting at i.
 func (c *compiler) blockStart(i int) {
-	if !c.inherits[i] {
-		c.spans, c.known = [16]checked{}, [16]constReg{}
-	}
+	c.enterFacts(i)
 	c.k, c.j = c.blockN[i]+c.extra[i], 0
 	c.charged, c.pendIn = c.charges[i], c.pend[i]
 	if c.ckpt[i] {
@@ -734,6 +761,7 @@ func (c *compiler) jumpTo(cc int, pc int) {
 		at = c.a.jcc(byte(cc))
 	}
 	c.jumps = append(c.jumps, struct{ at, pc int }{at, pc})
+	c.passFacts(pc)
 }
 
 // prologue: the entries from the trampoline. Each loads the BPF

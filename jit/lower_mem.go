@@ -275,3 +275,43 @@ func (c *compiler) lowerLd(i int, in bpfvm.Insn) {
 	a.movRI(regMap[in.Dst], v)
 	c.loaded = constReg{ok: true, v: v}
 }
+
+// facts is what the code knows of the registers at a point.
+type facts struct {
+	spans [16]checked
+	known [16]constReg
+}
+
+// passFacts records what the current block knows for its successor at
+// leader t.
+func (c *compiler) passFacts(t int) {
+	if c.facts != nil && t < c.n && c.leader[t] && !c.ckpt[t] && !c.fresh[t] {
+		c.facts[t] = append(c.facts[t], facts{c.spans, c.known})
+	}
+}
+
+// enterFacts sets what the block at leader i knows at its start: what
+// every predecessor knew (all of them lie before it: a block a backward
+// jump reaches is a checkpoint), nothing at checkpoints and blocks that
+// calls, returns and callbacks enter.
+func (c *compiler) enterFacts(i int) {
+	c.spans, c.known = [16]checked{}, [16]constReg{}
+	fs := c.facts[i]
+	if i >= c.n || c.ckpt[i] || c.fresh[i] || len(fs) == 0 || len(fs) < c.preds[i] {
+		return
+	}
+	c.spans, c.known = fs[0].spans, fs[0].known
+	for _, f := range fs[1:] {
+		for r := range c.known {
+			if c.known[r] != f.known[r] {
+				c.known[r] = constReg{}
+			}
+			s, t := &c.spans[r], f.spans[r]
+			if s.ok && t.ok && max(s.lo, t.lo) < min(s.hi, t.hi) {
+				s.lo, s.hi = max(s.lo, t.lo), min(s.hi, t.hi)
+			} else {
+				s.ok = false
+			}
+		}
+	}
+}
