@@ -9,7 +9,8 @@
 //   - encoding.go: amd64 instruction encoding, bytes only (tested against
 //     llvm-mc's bytes in encoding_test.go);
 //   - compile.go: block analysis, the state shared with Go, prologue, exit
-//     stubs and the entry table;
+//     stubs and the entry table; addrmap.go: a debugging map of the code
+//     (SCHEDSIM_JIT_MAP);
 //   - lower_alu.go, lower_jmp.go, lower_mem.go: one BPF instruction class
 //     each (ALU/ALU64; JMP/JMP32 with calls, exits and may_goto; loads,
 //     stores, atomics and LD_IMM64);
@@ -43,6 +44,20 @@
 // memSize - size faults. Accesses through r10 at a constant offset inside
 // its 512-byte frame are not checked when the program never writes r10
 // (the frame lies inside the linear memory, so the check cannot fail).
+// Checks are shared (lower_mem.go, check): the first access through a
+// register in a block checks every offset the block's accesses through
+// it reach before it changes; if that fails the code exits to the
+// interpreter at that first access (exitStep), which runs the block with
+// its own checks, so faults keep their instruction and message. What a
+// block knows of its registers (offsets checked, constants, r10 + k)
+// passes to the blocks after it that only it and other blocks before them
+// reach (none at checkpoints, call targets, return sites, callbacks: the
+// facts hold on every path, whichever engine ran it); accesses at a
+// known address inside the VM's memory (a map value's, loaded by
+// LD_IMM64) or at r10 + k inside the frame need no check, nor do a
+// native lookup's map and key checks that the facts prove.
+// SCHEDSIM_JIT_MAP=FILE writes where each program's code and each
+// instruction's code lie, to attribute a profile (addrmap.go).
 // Division gives RFC 9669's results (x/0 = 0, x%0 = x, INT_MIN/-1 =
 // INT_MIN, INT_MIN%-1 = 0). Unsigned division with both operands below
 // 2^52 (always in 32-bit forms) is done in double precision (divsd in
