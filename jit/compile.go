@@ -178,8 +178,12 @@ type compiler struct {
 	fallInto []bool          // at leaders: the block before falls through to it
 	fresh    []bool          // entered by a call, a return or as a callback: nothing known
 	facts    map[int][]facts // what each lowered predecessor knew, by leader
-	known    [16]constReg
-	loaded   constReg // set by lowerLd: the value it loaded
+	// what the checkpoints that are not entries (loop heads) assume of the
+	// registers, from a previous compilation (compile, headFacts)
+	heads   map[int]facts
+	lowered bool // the program's blocks are lowered
+	known   [16]constReg
+	loaded  constReg // set by lowerLd: the value it loaded
 }
 
 // next returns the index after instruction i.
@@ -580,8 +584,22 @@ func compile(vm *bpfvm.VM, p *bpfvm.Program) (*code, error) {
 	if len(p.Insns) == 0 {
 		return nil, fmt.Errorf("jit: %s has no instructions", p.Name)
 	}
-	c := &compiler{vm: vm, p: p, n: len(p.Insns), r1Map: -1, progIdx: -2}
-	b, _ := c.assemble()
+	// what loop heads know of the registers is found by compiling again
+	// (compiler.heads)
+	var c *compiler
+	var b []byte
+	var heads map[int]facts
+	for round := 0; ; round++ {
+		c = &compiler{vm: vm, p: p, n: len(p.Insns), r1Map: -1, progIdx: -2, heads: heads}
+		b, _ = c.assemble()
+		got := c.headFacts()
+		if round == 0 && len(got) == 0 || round > 0 && c.headsHold(got) {
+			break
+		}
+		if heads = got; round == 3 {
+			heads = nil // (not seen) assume nothing
+		}
+	}
 	x, err := newExecMem(b)
 	if err != nil {
 		return nil, fmt.Errorf("jit: %s: %w", p.Name, err)
@@ -630,12 +648,7 @@ func (c *compiler) assemble() ([]byte, []int) {
 		c.lower(i)
 		if c.valid[i] {
 			c.trackR1(i)
-			in := c.p.Insns[i]
-			k := c.track(in)
-			c.forget(regsWritten(in))
-			if k.ok {
-				c.known[in.Dst&15] = k
-			}
+			c.learn(c.p.Insns[i])
 		}
 	}
 	for _, f := range c.cold {
@@ -658,6 +671,7 @@ func (c *compiler) assemble() ([]byte, []int) {
 			c.exitTo(exitStep, c.a.jmp())
 		}
 	}
+	c.lowered = true // entry stubs' jumps pass no facts
 	c.entryPos = make([]int, c.n+1)
 	for i := range c.entryPos {
 		c.entryPos[i] = -1

@@ -148,7 +148,9 @@ func (c *compiler) lowerCopy(i, t int) {
 		c.j++
 		in := c.p.Insns[u]
 		if in.Class() == bpfvm.ClassALU || in.Class() == bpfvm.ClassALU64 {
+			c.loaded.ok = false
 			c.lowerALU(in)
+			c.learn(in)
 			continue
 		}
 		c.lowerJump(u, in) // the goto; a copy's goto is never copied

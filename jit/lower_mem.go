@@ -285,7 +285,7 @@ type facts struct {
 // passFacts records what the current block knows for its successor at
 // leader t.
 func (c *compiler) passFacts(t int) {
-	if c.facts != nil && t < c.n && c.leader[t] && !c.ckpt[t] && !c.fresh[t] {
+	if c.facts != nil && !c.lowered && t < c.n && c.leader[t] && !c.fresh[t] {
 		c.facts[t] = append(c.facts[t], facts{c.spans, c.known})
 	}
 }
@@ -296,22 +296,87 @@ func (c *compiler) passFacts(t int) {
 // calls, returns and callbacks enter.
 func (c *compiler) enterFacts(i int) {
 	c.spans, c.known = [16]checked{}, [16]constReg{}
-	fs := c.facts[i]
-	if i >= c.n || c.ckpt[i] || c.fresh[i] || len(fs) == 0 || len(fs) < c.preds[i] {
+	if i >= c.n || c.fresh[i] {
 		return
 	}
-	c.spans, c.known = fs[0].spans, fs[0].known
-	for _, f := range fs[1:] {
-		for r := range c.known {
-			if c.known[r] != f.known[r] {
-				c.known[r] = constReg{}
+	if c.ckpt[i] {
+		if f, ok := c.heads[i]; ok {
+			c.spans, c.known = f.spans, f.known
+		}
+		return
+	}
+	if f, ok := c.meet(i); ok {
+		c.spans, c.known = f.spans, f.known
+	}
+}
+
+// meet returns what all the predecessors of the block at i knew, if each
+// has passed what it knew.
+func (c *compiler) meet(i int) (facts, bool) {
+	fs := c.facts[i]
+	if len(fs) == 0 || len(fs) < c.preds[i] {
+		return facts{}, false
+	}
+	f := fs[0]
+	for _, g := range fs[1:] {
+		for r := range f.known {
+			if f.known[r] != g.known[r] {
+				f.known[r] = constReg{}
 			}
-			s, t := &c.spans[r], f.spans[r]
+			s, t := &f.spans[r], g.spans[r]
 			if s.ok && t.ok && max(s.lo, t.lo) < min(s.hi, t.hi) {
 				s.lo, s.hi = max(s.lo, t.lo), min(s.hi, t.hi)
 			} else {
 				s.ok = false
 			}
 		}
+	}
+	return f, true
+}
+
+// headFacts returns what the predecessors of the loop heads (checkpoints
+// that nothing enters with unknown registers) knew, all of them, forward
+// and backward jumps, in this compilation.
+func (c *compiler) headFacts() map[int]facts {
+	h := make(map[int]facts)
+	for i := 1; i < c.n; i++ {
+		if c.leader[i] && c.ckpt[i] && !c.fresh[i] {
+			if f, ok := c.meet(i); ok {
+				h[i] = f
+			}
+		}
+	}
+	return h
+}
+
+// headsHold reports whether what this compilation assumed at each loop
+// head (compiler.heads) holds on every path into it: implied by what
+// its predecessors knew (got). A compilation whose assumptions hold is
+// exact; compile repeats with got otherwise (got then implies at least
+// as much, paths being monotone in what they start with).
+func (c *compiler) headsHold(got map[int]facts) bool {
+	for i, a := range c.heads {
+		g, ok := got[i]
+		if !ok {
+			return false
+		}
+		for r := range a.known {
+			if a.known[r].ok && a.known[r] != g.known[r] {
+				return false
+			}
+			if s, t := a.spans[r], g.spans[r]; s.ok && (!t.ok || t.lo > s.lo || t.hi < s.hi) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// learn updates what the block knows after instruction in.
+func (c *compiler) learn(in bpfvm.Insn) {
+	k := c.track(in)
+	c.forget(regsWritten(in))
+	if k.ok {
+		c.known[in.Dst&15] = k
 	}
 }
