@@ -592,8 +592,11 @@ func compile(vm *bpfvm.VM, p *bpfvm.Program) (*code, error) {
 	for round := 0; ; round++ {
 		c = &compiler{vm: vm, p: p, n: len(p.Insns), r1Map: -1, progIdx: -2, heads: heads}
 		b, _ = c.assemble()
-		got := c.headFacts()
-		if round == 0 && len(got) == 0 || round > 0 && c.headsHold(got) {
+		if round > 0 && c.headsHold(c.headFacts(false)) {
+			break
+		}
+		got := c.headFacts(round == 0)
+		if round == 0 && len(got) == 0 {
 			break
 		}
 		if heads = got; round == 3 {

@@ -280,13 +280,14 @@ func (c *compiler) lowerLd(i int, in bpfvm.Insn) {
 type facts struct {
 	spans [16]checked
 	known [16]constReg
+	back  bool // passed by a backward jump (compiler.headFacts)
 }
 
 // passFacts records what the current block knows for its successor at
 // leader t.
 func (c *compiler) passFacts(t int) {
 	if c.facts != nil && !c.lowered && t < c.n && c.leader[t] && !c.fresh[t] {
-		c.facts[t] = append(c.facts[t], facts{c.spans, c.known})
+		c.facts[t] = append(c.facts[t], facts{c.spans, c.known, c.pc >= t})
 	}
 }
 
@@ -305,43 +306,64 @@ func (c *compiler) enterFacts(i int) {
 		}
 		return
 	}
-	if f, ok := c.meet(i); ok {
+	if f, ok := c.meet(i, false); ok {
 		c.spans, c.known = f.spans, f.known
 	}
 }
 
-// meet returns what all the predecessors of the block at i knew, if each
-// has passed what it knew.
-func (c *compiler) meet(i int) (facts, bool) {
+// meet returns what all the predecessors of the block at i knew (only
+// those before it: fwd), if each has passed what it knew.
+func (c *compiler) meet(i int, fwd bool) (facts, bool) {
 	fs := c.facts[i]
-	if len(fs) == 0 || len(fs) < c.preds[i] {
+	if len(fs) == 0 || !fwd && len(fs) < c.preds[i] {
 		return facts{}, false
 	}
-	f := fs[0]
-	for _, g := range fs[1:] {
-		for r := range f.known {
-			if f.known[r] != g.known[r] {
-				f.known[r] = constReg{}
-			}
-			s, t := &f.spans[r], g.spans[r]
-			if s.ok && t.ok && max(s.lo, t.lo) < min(s.hi, t.hi) {
-				s.lo, s.hi = max(s.lo, t.lo), min(s.hi, t.hi)
-			} else {
-				s.ok = false
-			}
+	var f facts
+	first := true
+	for _, g := range fs {
+		if fwd && g.back {
+			continue
 		}
+		if first {
+			f, first = g, false
+			continue
+		}
+		f = meetFacts(f, g)
 	}
-	return f, true
+	f.back = false
+	return f, !first
 }
 
-// headFacts returns what the predecessors of the loop heads (checkpoints
-// that nothing enters with unknown registers) knew, all of them, forward
-// and backward jumps, in this compilation.
-func (c *compiler) headFacts() map[int]facts {
+// meetFacts returns what both f and g say.
+func meetFacts(f, g facts) facts {
+	for r := range f.known {
+		if f.known[r] != g.known[r] {
+			f.known[r] = constReg{}
+		}
+		s, t := &f.spans[r], g.spans[r]
+		if s.ok && t.ok && max(s.lo, t.lo) < min(s.hi, t.hi) {
+			s.lo, s.hi = max(s.lo, t.lo), min(s.hi, t.hi)
+		} else {
+			*s = checked{}
+		}
+	}
+	return f
+}
+
+// headFacts returns what to assume at the loop heads (checkpoints that
+// nothing enters with unknown registers) in the next compilation: at
+// first (fwd) what the forward jumps into each passed, optimistically;
+// then what all its predecessors passed, backward jumps included, and
+// the assumption before.
+func (c *compiler) headFacts(fwd bool) map[int]facts {
 	h := make(map[int]facts)
 	for i := 1; i < c.n; i++ {
 		if c.leader[i] && c.ckpt[i] && !c.fresh[i] {
-			if f, ok := c.meet(i); ok {
+			f, ok := c.meet(i, fwd)
+			if a, had := c.heads[i]; ok && had {
+				f = meetFacts(f, a)
+			}
+			if ok && (fwd || c.heads == nil || c.heads[i] != facts{}) {
 				h[i] = f
 			}
 		}
