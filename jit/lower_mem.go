@@ -154,7 +154,7 @@ func (c *compiler) span(base uint8) (lo, hi int) {
 func (c *compiler) forget(w uint16) {
 	for r := range c.spans {
 		if w&(1<<r) != 0 {
-			c.spans[r].ok, c.known[r].ok = false, false
+			c.spans[r], c.known[r] = checked{}, constReg{}
 		}
 	}
 }
@@ -363,7 +363,7 @@ func (c *compiler) headFacts(fwd bool) map[int]facts {
 			if a, had := c.heads[i]; ok && had {
 				f = meetFacts(f, a)
 			}
-			if ok && (fwd || c.heads == nil || c.heads[i] != facts{}) {
+			if ok {
 				h[i] = f
 			}
 		}
@@ -379,7 +379,7 @@ func (c *compiler) headFacts(fwd bool) map[int]facts {
 func (c *compiler) headsHold(got map[int]facts) bool {
 	for i, a := range c.heads {
 		g, ok := got[i]
-		if !ok {
+		if !ok && a != (facts{}) {
 			return false
 		}
 		for r := range a.known {
