@@ -19,6 +19,7 @@ import (
 //	P <name> <base hex> <size of code before the entry table>
 //	M <offset> <pc> <kind>
 //	I <pc> <the instruction, disassembled>
+//	B <the code's bytes in hex>
 //
 // a mark holds until the next; kinds: i (the instruction's code), c (out
 // of line code of the instruction), e (entry stub), x (exit stub), X
@@ -40,7 +41,7 @@ func (c *compiler) mark(pc int, kind byte) {
 	}
 }
 
-func writeAddrMap(vm *bpfvm.VM, p *bpfvm.Program, base uintptr, size int, marks []mark) {
+func writeAddrMap(vm *bpfvm.VM, p *bpfvm.Program, base uintptr, size int, marks []mark, code []byte) {
 	addrMap.Lock()
 	defer addrMap.Unlock()
 	f, err := os.OpenFile(addrMap.path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
@@ -49,6 +50,7 @@ func writeAddrMap(vm *bpfvm.VM, p *bpfvm.Program, base uintptr, size int, marks 
 	}
 	defer f.Close()
 	fmt.Fprintf(f, "P %s %#x %d\n", p.Name, base, size)
+	fmt.Fprintf(f, "B %x\n", code)
 	for _, mk := range marks {
 		fmt.Fprintf(f, "M %d %d %c\n", mk.off, mk.pc, mk.kind)
 	}

@@ -180,10 +180,11 @@ type compiler struct {
 	facts    map[int][]facts // what each lowered predecessor knew, by leader
 	// what the checkpoints that are not entries (loop heads) assume of the
 	// registers, from a previous compilation (compile, headFacts)
-	heads   map[int]facts
-	lowered bool // the program's blocks are lowered
-	known   [16]constReg
-	loaded  constReg // set by lowerLd: the value it loaded
+	heads    map[int]facts
+	lowered  bool // the program's blocks are lowered
+	known    [16]constReg
+	loaded   constReg // set by lowerLd: the value it loaded
+	callSpan checked  // set by a native lookup: what r0 points to, or 0
 }
 
 // next returns the index after instruction i.
@@ -619,7 +620,7 @@ func compile(vm *bpfvm.VM, p *bpfvm.Program) (*code, error) {
 		}
 	}
 	if addrMap.path != "" {
-		writeAddrMap(vm, p, x.addr(), c.size, c.marks)
+		writeAddrMap(vm, p, x.addr(), c.size, c.marks, b)
 	}
 	cd.took = time.Since(t0) // wall clock: display only
 	return cd, nil           // wall clock: display only

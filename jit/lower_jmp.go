@@ -66,6 +66,10 @@ func (c *compiler) lowerJump(i int, in bpfvm.Insn) {
 	} else {
 		a.aluRI(aluCmp, w, d, in.Imm)
 	}
+	if w && in.Op&bpfvm.SrcX == 0 && in.Imm == 0 && (op == bpfvm.JmpJEQ || op == bpfvm.JmpJNE) {
+		c.nullTest(int(jmpCC(op)), c.target(i, int64(in.Off)), in.Dst, op == bpfvm.JmpJEQ)
+		return
+	}
 	c.jumpTo(int(jmpCC(op)), c.target(i, int64(in.Off)))
 	// falls through to the next block
 }

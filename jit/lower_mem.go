@@ -47,7 +47,7 @@ func (c *compiler) check(base uint8, off int16, size int) {
 			return
 		}
 	}
-	if sp := &c.spans[base&15]; sp.ok && int(off) >= sp.lo && int(off)+size <= sp.hi {
+	if sp := &c.spans[base&15]; sp.ok && !sp.null && int(off) >= sp.lo && int(off)+size <= sp.hi {
 		return
 	}
 	lo, hi := c.span(base)
@@ -86,6 +86,9 @@ func (c *compiler) check(base uint8, off int16, size int) {
 type checked struct {
 	ok     bool
 	lo, hi int
+	// the register may be 0 instead (a map lookup's result before its
+	// test against 0)
+	null bool
 }
 
 // constReg is a register's value when known (compiler.known): a
@@ -343,6 +346,7 @@ func meetFacts(f, g facts) facts {
 		s, t := &f.spans[r], g.spans[r]
 		if s.ok && t.ok && max(s.lo, t.lo) < min(s.hi, t.hi) {
 			s.lo, s.hi = max(s.lo, t.lo), min(s.hi, t.hi)
+			s.null = s.null || t.null
 		} else {
 			*s = checked{}
 		}
@@ -386,7 +390,7 @@ func (c *compiler) headsHold(got map[int]facts) bool {
 			if a.known[r].ok && a.known[r] != g.known[r] {
 				return false
 			}
-			if s, t := a.spans[r], g.spans[r]; s.ok && (!t.ok || t.lo > s.lo || t.hi < s.hi) {
+			if s, t := a.spans[r], g.spans[r]; s.ok && (!t.ok || t.lo > s.lo || t.hi < s.hi || t.null && !s.null) {
 				return false
 			}
 		}
@@ -397,8 +401,39 @@ func (c *compiler) headsHold(got map[int]facts) bool {
 // learn updates what the block knows after instruction in.
 func (c *compiler) learn(in bpfvm.Insn) {
 	k := c.track(in)
+	var sp checked
+	if in.Op == bpfvm.ClassALU64|bpfvm.SrcX|bpfvm.AluMOV && in.Off == 0 && in.Src < 10 {
+		sp = c.spans[in.Src] // a copy
+	}
 	c.forget(regsWritten(in))
 	if k.ok {
 		c.known[in.Dst&15] = k
 	}
+	if sp.ok {
+		c.spans[in.Dst&15] = sp
+	}
+	if c.callSpan.ok {
+		c.spans[0], c.callSpan = c.callSpan, checked{}
+	}
+}
+
+// nullTest emits the jump to t of "if r == 0" (eq) or "if r != 0" when
+// r may be a lookup's result: the path on which r is not 0 knows its
+// span.
+func (c *compiler) nullTest(cc int, t int, r uint8, eq bool) {
+	sp := c.spans[r&15]
+	if !sp.ok || !sp.null {
+		c.jumpTo(cc, t)
+		return
+	}
+	nn := sp
+	nn.null = false
+	if eq {
+		c.jumpTo(cc, t)
+		c.spans[r&15] = nn
+		return
+	}
+	c.spans[r&15] = nn
+	c.jumpTo(cc, t)
+	c.spans[r&15] = sp
 }

@@ -68,6 +68,13 @@ func (c *compiler) lowerNativeCall(in bpfvm.Insn) bool {
 		if !ok || c.r1Map < 0 || !c.lowerLookup(nm) {
 			return false
 		}
+		if k := c.known[1]; k.ok && !k.stack && k.v == nm.Addr && k.v == c.vm.Maps[c.r1Map].Addr() {
+			// r1 is the map on every path: r0 is 0 or the address
+			// of one of its values, inside the memory (lower_mem.go)
+			if vs := c.vm.Maps[c.r1Map].Spec().ValueSize; vs > 0 && vs < 1<<20 {
+				c.callSpan = checked{ok: true, lo: 0, hi: int(vs), null: true}
+			}
+		}
 	case bpfvm.NativeClock:
 		ns := c.vm.Native
 		if ns == nil {
