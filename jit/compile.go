@@ -409,7 +409,15 @@ func (c *compiler) budgets() {
 			c.fresh[f.Start] = true
 		}
 	}
-	c.facts = make(map[int][]facts)
+	// Only in programs with function information: there callx reaches
+	// only function starts, and helpers start callbacks only at the
+	// functions the program names (the verifier rejects any other
+	// callback argument). A raw program may call back or callx any
+	// instruction with other registers, so its blocks know only what
+	// they compute themselves.
+	if len(p.Funcs) > 0 {
+		c.facts = make(map[int][]facts)
+	}
 	for _, b := range bs {
 		nx := c.next(b.last)
 		ch := !b.ft && b.t < 0 || b.ft && !alone(nx) || b.t >= 0 && !alone(b.t)

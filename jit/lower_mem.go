@@ -303,6 +303,9 @@ func (c *compiler) enterFacts(i int) {
 	if i >= c.n || c.fresh[i] {
 		return
 	}
+	if c.facts == nil {
+		return
+	}
 	if c.ckpt[i] {
 		if f, ok := c.heads[i]; ok {
 			c.spans, c.known = f.spans, f.known
