@@ -178,10 +178,7 @@ type compiler struct {
 	fallInto []bool          // at leaders: the block before falls through to it
 	fresh    []bool          // entered by a call, a return or as a callback: nothing known
 	facts    map[int][]facts // what each lowered predecessor knew, by leader
-	// what the checkpoints that are not entries (loop heads) assume of the
-	// registers, from a previous compilation (compile, headFacts)
-	heads    map[int]facts
-	lowered  bool // the program's blocks are lowered
+	lowered  bool            // the program's blocks are lowered
 	known    [16]constReg
 	loaded   constReg // set by lowerLd: the value it loaded
 	callSpan checked  // set by a native lookup: what r0 points to, or 0
@@ -593,25 +590,8 @@ func compile(vm *bpfvm.VM, p *bpfvm.Program) (*code, error) {
 	if len(p.Insns) == 0 {
 		return nil, fmt.Errorf("jit: %s has no instructions", p.Name)
 	}
-	// what loop heads know of the registers is found by compiling again
-	// (compiler.heads)
-	var c *compiler
-	var b []byte
-	var heads map[int]facts
-	for round := 0; ; round++ {
-		c = &compiler{vm: vm, p: p, n: len(p.Insns), r1Map: -1, progIdx: -2, heads: heads}
-		b, _ = c.assemble()
-		if round > 0 && c.headsHold(c.headFacts(false)) {
-			break
-		}
-		got := c.headFacts(round == 0)
-		if round == 0 && len(got) == 0 {
-			break
-		}
-		if heads = got; round == 3 {
-			heads = nil // (not seen) assume nothing
-		}
-	}
+	c := &compiler{vm: vm, p: p, n: len(p.Insns), r1Map: -1, progIdx: -2}
+	b, _ := c.assemble()
 	x, err := newExecMem(b)
 	if err != nil {
 		return nil, fmt.Errorf("jit: %s: %w", p.Name, err)

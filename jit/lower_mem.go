@@ -283,14 +283,13 @@ func (c *compiler) lowerLd(i int, in bpfvm.Insn) {
 type facts struct {
 	spans [16]checked
 	known [16]constReg
-	back  bool // passed by a backward jump (compiler.headFacts)
 }
 
 // passFacts records what the current block knows for its successor at
 // leader t.
 func (c *compiler) passFacts(t int) {
-	if c.facts != nil && !c.lowered && t < c.n && c.leader[t] && !c.fresh[t] {
-		c.facts[t] = append(c.facts[t], facts{c.spans, c.known, c.pc >= t})
+	if c.facts != nil && !c.lowered && t < c.n && c.leader[t] && !c.ckpt[t] && !c.fresh[t] {
+		c.facts[t] = append(c.facts[t], facts{c.spans, c.known})
 	}
 }
 
@@ -307,37 +306,25 @@ func (c *compiler) enterFacts(i int) {
 		return
 	}
 	if c.ckpt[i] {
-		if f, ok := c.heads[i]; ok {
-			c.spans, c.known = f.spans, f.known
-		}
-		return
+		return // (a loop head: what comes back is not known yet)
 	}
-	if f, ok := c.meet(i, false); ok {
+	if f, ok := c.meet(i); ok {
 		c.spans, c.known = f.spans, f.known
 	}
 }
 
-// meet returns what all the predecessors of the block at i knew (only
-// those before it: fwd), if each has passed what it knew.
-func (c *compiler) meet(i int, fwd bool) (facts, bool) {
+// meet returns what all the predecessors of the block at i knew, if each
+// has passed what it knew.
+func (c *compiler) meet(i int) (facts, bool) {
 	fs := c.facts[i]
-	if len(fs) == 0 || !fwd && len(fs) < c.preds[i] {
+	if len(fs) == 0 || len(fs) < c.preds[i] {
 		return facts{}, false
 	}
-	var f facts
-	first := true
-	for _, g := range fs {
-		if fwd && g.back {
-			continue
-		}
-		if first {
-			f, first = g, false
-			continue
-		}
+	f := fs[0]
+	for _, g := range fs[1:] {
 		f = meetFacts(f, g)
 	}
-	f.back = false
-	return f, !first
+	return f, true
 }
 
 // meetFacts returns what both f and g say.
@@ -355,50 +342,6 @@ func meetFacts(f, g facts) facts {
 		}
 	}
 	return f
-}
-
-// headFacts returns what to assume at the loop heads (checkpoints that
-// nothing enters with unknown registers) in the next compilation: at
-// first (fwd) what the forward jumps into each passed, optimistically;
-// then what all its predecessors passed, backward jumps included, and
-// the assumption before.
-func (c *compiler) headFacts(fwd bool) map[int]facts {
-	h := make(map[int]facts)
-	for i := 1; i < c.n; i++ {
-		if c.leader[i] && c.ckpt[i] && !c.fresh[i] {
-			f, ok := c.meet(i, fwd)
-			if a, had := c.heads[i]; ok && had {
-				f = meetFacts(f, a)
-			}
-			if ok {
-				h[i] = f
-			}
-		}
-	}
-	return h
-}
-
-// headsHold reports whether what this compilation assumed at each loop
-// head (compiler.heads) holds on every path into it: implied by what
-// its predecessors knew (got). A compilation whose assumptions hold is
-// exact; compile repeats with got otherwise (got then implies at least
-// as much, paths being monotone in what they start with).
-func (c *compiler) headsHold(got map[int]facts) bool {
-	for i, a := range c.heads {
-		g, ok := got[i]
-		if !ok && a != (facts{}) {
-			return false
-		}
-		for r := range a.known {
-			if a.known[r].ok && a.known[r] != g.known[r] {
-				return false
-			}
-			if s, t := a.spans[r], g.spans[r]; s.ok && (!t.ok || t.lo > s.lo || t.hi < s.hi || t.null && !s.null) {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // learn updates what the block knows after instruction in.
