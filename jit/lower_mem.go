@@ -1,6 +1,10 @@
 package jit
 
-import "github.com/schedsim/schedsim/bpfvm"
+import (
+	"math/bits"
+
+	"github.com/schedsim/schedsim/bpfvm"
+)
 
 var sizeBytes = [4]int{bpfvm.SizeW >> 3: 4, bpfvm.SizeH >> 3: 2, bpfvm.SizeB >> 3: 1, bpfvm.SizeDW >> 3: 8}
 
@@ -155,10 +159,9 @@ func (c *compiler) span(base uint8) (lo, hi int) {
 
 // forget drops what the block knows of the registers in w (a set of bits).
 func (c *compiler) forget(w uint16) {
-	for r := range c.spans {
-		if w&(1<<r) != 0 {
-			c.spans[r], c.known[r] = checked{}, constReg{}
-		}
+	for ; w != 0; w &= w - 1 {
+		r := bits.TrailingZeros16(w)
+		c.spans[r], c.known[r] = checked{}, constReg{}
 	}
 }
 
