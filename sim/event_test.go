@@ -235,3 +235,26 @@ func benchQueueMix(b *testing.B, parts bool) {
 		}
 	}
 }
+
+// TestFNVSwitch: fnvSwitch folds the zero bytes of its words and equals
+// four fnvWord steps.
+func TestFNVSwitch(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	words := []uint64{0, 1, 0xff, 0x100, 0xffff, 0x10000, 1<<32 - 1, 1 << 32, 1<<40 - 1, 1 << 40, ^uint64(0)}
+	for i := 0; i < 20000; i++ {
+		now := words[i%len(words)]
+		if i >= len(words) {
+			now = r.Uint64() >> (r.IntN(64))
+		}
+		cpu := int(r.Uint64() >> (40 + r.IntN(24)))
+		if i%7 == 0 {
+			cpu = int(words[i%len(words)] >> 1)
+		}
+		prev, next := uint32(r.Uint64()>>r.IntN(64)), uint32(r.Uint64()>>r.IntN(64))
+		h := r.Uint64()
+		want := fnvWord(fnvWord(fnvWord(fnvWord(h, now), uint64(cpu)), uint64(prev)), uint64(next))
+		if got := fnvSwitch(h, now, cpu, prev, next); got != want {
+			t.Fatalf("fnvSwitch(%#x, %#x, %d, %d, %d) = %#x, want %#x", h, now, cpu, prev, next, got, want)
+		}
+	}
+}
