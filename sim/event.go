@@ -83,7 +83,7 @@ type eventQueue struct {
 	// The lanes, their heads (noEvent for an empty lane) and the first
 	// of them, lane laneBest's.
 	lanes    []lane
-	heads    []qent
+	heads    [maxLanes]qent // unused lanes' too: noEvent
 	laneMin  qent
 	laneBest int
 	n        int // events in the completion slots and lanes
@@ -113,6 +113,9 @@ type laneEnt struct {
 	kind eventKind
 }
 
+// maxLanes bounds the lanes: popLane takes the minimum of maxLanes heads.
+const maxLanes = 5
+
 // init gives the queue ncomp completion slots and nlanes lanes.
 func (q *eventQueue) init(ncomp, nlanes int) {
 	q.nleaf = 1
@@ -125,7 +128,9 @@ func (q *eventQueue) init(ncomp, nlanes int) {
 	}
 	q.comp = make([]compSlot, ncomp)
 	q.lanes = make([]lane, nlanes)
-	q.heads = make([]qent, nlanes)
+	if nlanes > maxLanes {
+		panic("sim: event queue: too many lanes")
+	}
 	for l := range q.heads {
 		q.heads[l] = noEvent
 	}
@@ -187,22 +192,31 @@ func (q *eventQueue) pushLane(l int, e event) {
 // completion of CPU e.cpu. The completion it replaces, if any, is returned
 // (ok): the caller drops it or pushes it to the heap.
 func (q *eventQueue) setCompletion(e event) (old event, ok bool) {
-	c := &q.comp[e.cpu]
-	if q.vacant == int(e.cpu)+1 {
+	t, gen, x := q.setComp(e.cpu, e.at, e.seq, e.task, e.gen)
+	if t == nil {
+		return event{}, false
+	}
+	return event{at: x.at, seq: x.key >> slotBits, kind: evTaskDone, cpu: e.cpu, task: t, gen: gen}, true
+}
+
+// setComp is setCompletion without events: the completion it replaces is
+// (old, oldGen) at x (old nil: none).
+func (q *eventQueue) setComp(cpu int32, at, seq uint64, t *Task, gen uint32) (old *Task, oldGen uint32, x qent) {
+	c := &q.comp[cpu]
+	if q.vacant == int(cpu)+1 {
 		q.vacant = 0 // c.task is nil: the leaf's value is taken
 	}
 	if c.task != nil {
-		x := q.tree[q.nleaf+int(e.cpu)]
-		old, ok = event{at: x.at, seq: x.key >> slotBits, kind: evTaskDone, cpu: e.cpu, task: c.task, gen: c.gen}, true
+		old, oldGen, x = c.task, c.gen, q.tree[q.nleaf+int(cpu)]
 		q.n--
 	}
-	if e.seq >= 1<<(64-slotBits) {
+	if seq >= 1<<(64-slotBits) {
 		panic("sim: event queue: more than 2^40 events in one run")
 	}
-	c.task, c.gen = e.task, e.gen
+	c.task, c.gen = t, gen
 	q.n++
-	q.set(int(e.cpu), e.at, e.seq<<slotBits|uint64(e.cpu))
-	return old, ok
+	q.set(int(cpu), at, seq<<slotBits|uint64(cpu))
+	return old, oldGen, x
 }
 
 // popComp takes the completion at the tree's root.
@@ -231,17 +245,17 @@ func (q *eventQueue) popLane() event {
 	ln.head = (ln.head + 1) & (len(ln.ring) - 1)
 	ln.n--
 	q.n--
-	h := q.heads
+	h := &q.heads
 	h[q.laneBest] = noEvent
 	if ln.n > 0 {
 		h[q.laneBest] = ln.ring[ln.head].x
 	}
-	best := 0
-	for l := 1; l < len(h); l++ {
-		b := int(less(&h[l], &h[best]))
-		best += (l - best) * b
-	}
-	q.laneMin, q.laneBest = h[best], best
+	// the first of the five heads, without branches
+	a := int(less(&h[1], &h[0]))
+	b := 2 + int(less(&h[3], &h[2]))
+	a += (b - a) * int(less(&h[b], &h[a]))
+	a += (4 - a) * int(less(&h[4], &h[a]))
+	q.laneMin, q.laneBest = h[a], a
 	return e
 }
 

@@ -451,20 +451,21 @@ func (m *Machine) pushLane(l int, e event) {
 // as a ghost if it would have been popped before evEnd. One that could
 // still be live goes to the heap. With interleaving (stale completions start
 // kernel paths) and eagerArms every completion goes to the heap.
-func (m *Machine) pushCompletion(e event) {
+func (m *Machine) pushCompletion(at, seq uint64, cpu int32, t *Task, gen uint32) {
 	if m.P.Interleave || m.eagerArms {
-		m.evq.push(e)
+		m.evq.push(event{at: at, seq: seq, kind: evTaskDone, cpu: cpu, task: t, gen: gen})
 		return
 	}
-	old, ok := m.evq.setCompletion(e)
-	if !ok {
+	old, oldGen, x := m.evq.setComp(cpu, at, seq, t, gen)
+	if old == nil {
 		return
 	}
-	if old.task.runGen == old.gen || m.endSeq == 0 {
-		m.evq.push(old)
+	oldSeq := x.key >> slotBits
+	if old.runGen == oldGen || m.endSeq == 0 {
+		m.evq.push(event{at: x.at, seq: oldSeq, kind: evTaskDone, cpu: cpu, task: old, gen: oldGen})
 		return
 	}
-	if old.at < m.endAt || old.at == m.endAt && old.seq < m.endSeq {
+	if x.at < m.endAt || x.at == m.endAt && oldSeq < m.endSeq {
 		m.ghosts++
 	}
 }
@@ -968,6 +969,26 @@ func (m *Machine) has(cb Callback) bool {
 
 // call runs one callback of the policy on cpu, with the kfunc context set.
 func (m *Machine) call(cpu int, cb Callback, t *Task, fn func() int32) int32 {
+	if m.obs != nil || m.P.CallbackCost > 0 {
+		return m.callObserved(cpu, cb, t, fn)
+	}
+	saved := m.cur
+	m.cur = cbctx{cpu: cpu, cb: cb, task: t}
+	r := fn()
+	if m.obs != nil {
+		// an observer attached by the callback sees its end, as in
+		// callObserved
+		m.obs.CallbackEnd(m.now, cpu, cb, t, CallbackEnd{Ns: m.cur.cost, Insns: m.cur.insns, Ret: r})
+	}
+	m.cur = saved
+	if c := m.cpus[cpu]; len(c.kicks) > 0 && saved.cb == 0 {
+		m.callKicks(c)
+	}
+	return r
+}
+
+// callObserved is call with observers or a Go policy's callback cost.
+func (m *Machine) callObserved(cpu int, cb Callback, t *Task, fn func() int32) int32 {
 	saved := m.cur
 	m.cur = cbctx{cpu: cpu, cb: cb, task: t}
 	if m.obs != nil {
@@ -983,13 +1004,18 @@ func (m *Machine) call(cpu int, cb Callback, t *Task, fn func() int32) int32 {
 		m.obs.CallbackEnd(m.now, cpu, cb, t, end)
 	}
 	if c := m.cpus[cpu]; len(c.kicks) > 0 && saved.cb == 0 {
-		if m.disabling {
-			c.kicks = c.kicks[:0] // bypass mode: nothing is rescheduled for the policy
-		} else {
-			m.processKicks(c)
-		}
+		m.callKicks(c)
 	}
 	return r
+}
+
+// callKicks acts on the kicks a callback on c requested.
+func (m *Machine) callKicks(c *CPU) {
+	if m.disabling {
+		c.kicks = c.kicks[:0] // bypass mode: nothing is rescheduled for the policy
+	} else {
+		m.processKicks(c)
+	}
 }
 
 func (m *Machine) processKicks(from *CPU) {
@@ -1033,7 +1059,9 @@ func (m *Machine) charge(cpu int, ns uint64) {
 		m.cur.cost += ns
 	}
 	if t := c.curr; t != nil {
-		m.account(c)
+		if m.now > t.lastAcct { // else account has nothing to do
+			m.account(c)
+		}
 		t.runStart = max(t.runStart, m.now) + ns
 		t.lastAcct = t.runStart
 		m.armCompletion(c)
@@ -1118,7 +1146,7 @@ func (m *Machine) pushArms() {
 	for _, t := range m.arms {
 		t.armPending = false
 		if a := t.arm; a.gen == t.runGen {
-			m.pushCompletion(event{at: a.at, seq: a.seq, kind: evTaskDone, cpu: a.cpu, task: t, gen: a.gen})
+			m.pushCompletion(a.at, a.seq, a.cpu, t, a.gen)
 		}
 	}
 	// not cleared: the tasks live as long as the machine (m.tasks)
@@ -1223,7 +1251,7 @@ func (m *Machine) taskStep(c *CPU) {
 				t.deferred, t.hasDeferred = a, true
 				t.runGen++
 				m.seq++
-				m.pushCompletion(event{at: t.runStart, seq: m.seq, kind: evTaskDone, cpu: int32(c.ID), task: t, gen: t.runGen})
+				m.pushCompletion(t.runStart, m.seq, int32(c.ID), t, t.runGen)
 				return
 			}
 		}
@@ -1586,7 +1614,7 @@ func (m *Machine) startBehavior(c *CPU) {
 	if t.runStart > m.now {
 		t.runGen++
 		m.seq++
-		m.pushCompletion(event{at: t.runStart, seq: m.seq, kind: evTaskDone, cpu: int32(c.ID), task: t, gen: t.runGen})
+		m.pushCompletion(t.runStart, m.seq, int32(c.ID), t, t.runGen)
 		m.armTick(c)
 		return
 	}
