@@ -72,7 +72,7 @@ type eventQueue struct {
 	// tree[1] is the minimum of the leaves tree[nleaf+i], the completion
 	// slot of CPU i; an empty leaf is noEvent. A leaf's key holds the CPU
 	// in place of a payload slot.
-	tree  []qent
+	tree  *[treeLen]qent
 	nleaf int
 	comp  []compSlot
 	// vacant is 1 + the CPU whose completion popComp took but whose leaf
@@ -122,7 +122,10 @@ func (q *eventQueue) init(ncomp, nlanes int) {
 	for q.nleaf < ncomp {
 		q.nleaf *= 2
 	}
-	q.tree = make([]qent, 2*q.nleaf)
+	if ncomp > NrCPUs {
+		panic("sim: event queue: more completion slots than CPUs")
+	}
+	q.tree = new([treeLen]qent)
 	for i := range q.tree {
 		q.tree[i] = noEvent
 	}
@@ -137,22 +140,26 @@ func (q *eventQueue) init(ncomp, nlanes int) {
 	q.laneMin = noEvent
 }
 
+// treeLen is the tree's array: NrCPUs leaves at most. Indexes are
+// masked with treeLen-1 (one AND instead of a bounds check).
+const treeLen = 2 * NrCPUs
+
 // set stores (at, key) in leaf and recomputes the minima on its path to
 // the root, up to the first that does not change. The comparisons are
 // less's, on values (registers, not memory).
 func (q *eventQueue) set(leaf int, at, key uint64) {
 	t := q.tree
-	i := q.nleaf + leaf
+	i := (q.nleaf + leaf) & (treeLen - 1)
 	t[i] = qent{at: at, key: key}
 	for i > 1 {
-		s := t[i^1]
+		s := t[(i^1)&(treeLen-1)]
 		_, b := bits.Sub64(s.key, key, 0)
 		_, b = bits.Sub64(s.at, at, b)
 		mask := -b // all ones if s fires first
 		at ^= (at ^ s.at) & mask
 		key ^= (key ^ s.key) & mask
 		i >>= 1
-		p := &t[i]
+		p := &t[i&(treeLen-1)]
 		if p.at == at && p.key == key {
 			return
 		}
@@ -160,13 +167,38 @@ func (q *eventQueue) set(leaf int, at, key uint64) {
 	}
 }
 
+// setRoot is set for the vacant leaf: its path to the root holds the
+// completion popComp took (no other event is before it), and every node
+// on it changes, so there is nothing to compare.
+func (q *eventQueue) setRoot(leaf int, at, key uint64) {
+	t := q.tree
+	i := (q.nleaf + leaf) & (treeLen - 1)
+	t[i] = qent{at: at, key: key}
+	for i > 1 {
+		s := t[(i^1)&(treeLen-1)]
+		_, b := bits.Sub64(s.key, key, 0)
+		_, b = bits.Sub64(s.at, at, b)
+		mask := -b // all ones if s fires first
+		at ^= (at ^ s.at) & mask
+		key ^= (key ^ s.key) & mask
+		i >>= 1
+		t[i&(treeLen-1)] = qent{at: at, key: key}
+	}
+}
+
 // pushLane queues e (sequence number set) in lane l, or in the heap if it
 // would come before the lane's last event.
 func (q *eventQueue) pushLane(l int, e event) {
+	q.pushLaneAt(l, e.at, e.seq, e.kind, e.cpu, e.gen)
+}
+
+// pushLaneAt is pushLane with the event's fields as arguments (a lane's
+// events have no task or closure).
+func (q *eventQueue) pushLaneAt(l int, at, seq uint64, kind eventKind, cpu int32, gen uint32) {
 	ln := &q.lanes[l]
-	x := qent{at: e.at, key: e.seq << slotBits}
-	if e.seq >= 1<<(64-slotBits) || ln.n > 0 && less(&x, &ln.last) != 0 {
-		q.push(e)
+	x := qent{at: at, key: seq << slotBits}
+	if seq >= 1<<(64-slotBits) || ln.n > 0 && less(&x, &ln.last) != 0 {
+		q.push(event{at: at, seq: seq, kind: kind, cpu: cpu, gen: gen})
 		return
 	}
 	if ln.n == len(ln.ring) {
@@ -176,7 +208,7 @@ func (q *eventQueue) pushLane(l int, e event) {
 		}
 		ln.ring, ln.head = ring, 0
 	}
-	ln.ring[(ln.head+ln.n)&(len(ln.ring)-1)] = laneEnt{x: x, cpu: e.cpu, gen: e.gen, kind: e.kind}
+	ln.ring[(ln.head+ln.n)&(len(ln.ring)-1)] = laneEnt{x: x, cpu: cpu, gen: gen, kind: kind}
 	ln.n++
 	ln.last = x
 	q.n++
@@ -203,45 +235,48 @@ func (q *eventQueue) setCompletion(e event) (old event, ok bool) {
 // (old, oldGen) at x (old nil: none).
 func (q *eventQueue) setComp(cpu int32, at, seq uint64, t *Task, gen uint32) (old *Task, oldGen uint32, x qent) {
 	c := &q.comp[cpu]
-	if q.vacant == int(cpu)+1 {
-		q.vacant = 0 // c.task is nil: the leaf's value is taken
-	}
-	if c.task != nil {
-		old, oldGen, x = c.task, c.gen, q.tree[q.nleaf+int(cpu)]
-		q.n--
-	}
 	if seq >= 1<<(64-slotBits) {
 		panic("sim: event queue: more than 2^40 events in one run")
 	}
-	c.task, c.gen = t, gen
 	q.n++
+	if q.vacant == int(cpu)+1 {
+		// c.task is nil: the leaf's value is taken
+		q.vacant = 0
+		c.task, c.gen = t, gen
+		q.setRoot(int(cpu), at, seq<<slotBits|uint64(cpu))
+		return nil, 0, qent{}
+	}
+	if c.task != nil {
+		old, oldGen, x = c.task, c.gen, q.tree[(q.nleaf+int(cpu))&(treeLen-1)]
+		q.n--
+	}
+	c.task, c.gen = t, gen
 	q.set(int(cpu), at, seq<<slotBits|uint64(cpu))
 	return old, oldGen, x
 }
 
-// popComp takes the completion at the tree's root.
-func (q *eventQueue) popComp() event {
+// popComp takes the completion at the tree's root into *e.
+func (q *eventQueue) popComp(e *event) {
 	x := q.tree[1]
 	cpu := int(x.key & (1<<slotBits - 1))
 	q.n--
 	c := &q.comp[cpu]
-	e := event{at: x.at, seq: x.key >> slotBits, kind: evTaskDone, cpu: int32(cpu), task: c.task, gen: c.gen}
+	*e = event{at: x.at, seq: x.key >> slotBits, kind: evTaskDone, cpu: int32(cpu), task: c.task, gen: c.gen}
 	*c = compSlot{}
 	q.vacant = cpu + 1
-	return e
 }
 
 // fill empties the vacant leaf.
 func (q *eventQueue) fill() {
-	q.set(q.vacant-1, noEvent.at, noEvent.key)
+	q.setRoot(q.vacant-1, noEvent.at, noEvent.key)
 	q.vacant = 0
 }
 
 // popLane takes the first head of the lanes.
-func (q *eventQueue) popLane() event {
+func (q *eventQueue) popLane(e *event) {
 	ln := &q.lanes[q.laneBest]
 	le := &ln.ring[ln.head]
-	e := event{at: le.x.at, seq: le.x.key >> slotBits, kind: le.kind, cpu: le.cpu, gen: le.gen}
+	*e = event{at: le.x.at, seq: le.x.key >> slotBits, kind: le.kind, cpu: le.cpu, gen: le.gen}
 	ln.head = (ln.head + 1) & (len(ln.ring) - 1)
 	ln.n--
 	q.n--
@@ -256,7 +291,6 @@ func (q *eventQueue) popLane() event {
 	a += (b - a) * int(less(&h[b], &h[a]))
 	a += (4 - a) * int(less(&h[4], &h[a]))
 	q.laneMin, q.laneBest = h[a], a
-	return e
 }
 
 // The heap is 4-ary: half the depth of a binary heap and the children of a
@@ -297,11 +331,21 @@ func (q *eventQueue) firstAt() uint64 {
 
 // pop takes the next event; the queue must not be empty.
 func (q *eventQueue) pop() event {
+	var e event
+	q.popInto(&e)
+	return e
+}
+
+// popInto takes the next event into *e (all of it written: an event
+// built in place, not returned by value through every level); the queue
+// must not be empty.
+func (q *eventQueue) popInto(e *event) {
 	if q.vacant != 0 {
 		q.fill()
 	}
 	if q.n == 0 {
-		return q.popHeap()
+		q.popHeap(e)
+		return
 	}
 	lane := less(&q.laneMin, &q.tree[1]) != 0
 	first := &q.tree[1]
@@ -309,12 +353,14 @@ func (q *eventQueue) pop() event {
 		first = &q.laneMin
 	}
 	if len(q.h) > 0 && less(&q.h[0], first) != 0 {
-		return q.popHeap()
+		q.popHeap(e)
+		return
 	}
 	if lane {
-		return q.popLane()
+		q.popLane(e)
+		return
 	}
-	return q.popComp()
+	q.popComp(e)
 }
 
 // push and pop move a hole instead of swapping (each level writes one
@@ -348,7 +394,7 @@ func (q *eventQueue) push(e event) {
 	h[i] = x
 }
 
-func (q *eventQueue) popHeap() event {
+func (q *eventQueue) popHeap(e *event) {
 	h := q.h
 	top := h[0]
 	n := len(h) - 1
@@ -389,8 +435,7 @@ func (q *eventQueue) popHeap() event {
 	q.h = h
 	slot := uint32(top.key & (1<<slotBits - 1))
 	p := &q.payloads[slot]
-	e := event{at: top.at, seq: top.key >> slotBits, kind: p.kind, cpu: p.cpu, gen: p.gen, task: p.task, fn: p.fn}
+	*e = event{at: top.at, seq: top.key >> slotBits, kind: p.kind, cpu: p.cpu, gen: p.gen, task: p.task, fn: p.fn}
 	*p = payload{}
 	q.free = append(q.free, slot)
-	return e
 }

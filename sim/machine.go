@@ -438,10 +438,9 @@ const (
 	numLanes    = 5
 )
 
-func (m *Machine) pushLane(l int, e event) {
+func (m *Machine) pushLane(l int, at uint64, kind eventKind, cpu int32, gen uint32) {
 	m.seq++
-	e.seq = m.seq
-	m.evq.pushLane(l, e)
+	m.evq.pushLaneAt(l, at, m.seq, kind, cpu, gen)
 }
 
 // pushCompletion queues an evTaskDone (sequence number set) in its CPU's
@@ -960,7 +959,7 @@ func (m *Machine) resched(cpu int) {
 		at += m.P.IPI
 		l += 2
 	}
-	m.pushLane(l, event{at: at, kind: evResched, cpu: int32(cpu)})
+	m.pushLane(l, at, evResched, int32(cpu), 0)
 }
 
 func (m *Machine) has(cb Callback) bool {
@@ -1161,7 +1160,7 @@ func (m *Machine) armTick(c *CPU) {
 	c.tickGen++
 	period := uint64(1_000_000_000 / m.P.HZ)
 	next := (m.now/period + 1) * period
-	m.pushLane(laneTick, event{at: next, kind: evTick, cpu: int32(c.ID), gen: c.tickGen})
+	m.pushLane(laneTick, next, evTick, int32(c.ID), c.tickGen)
 }
 
 // Run simulates until Params.Duration and returns the results.
@@ -1177,7 +1176,8 @@ func (m *Machine) Run() (*Result, error) {
 // advances the simulation in slices of simulated time.
 func (m *Machine) Step() {
 	m.flushArms() // arms made outside the event loop (set-up)
-	e := m.evq.pop()
+	var e event
+	m.evq.popInto(&e)
 	m.now = e.at
 	m.events++
 	if m.P.Interleave {
