@@ -258,3 +258,24 @@ func TestFNVSwitch(t *testing.T) {
 		}
 	}
 }
+
+// TestNextAnd: nextAnd(a, b, from) is (a & b).Next(from).
+func TestNextAnd(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for i := 0; i < 20000; i++ {
+		var a, b, in CPUMask
+		for j := range a.Bits {
+			if r.IntN(3) > 0 {
+				a.Bits[j] = r.Uint64() & r.Uint64()
+			}
+			if r.IntN(3) > 0 {
+				b.Bits[j] = r.Uint64() | r.Uint64()
+			}
+		}
+		in.And(&a, &b)
+		from := r.IntN(NrCPUs+70) - 3
+		if got, want := nextAnd(&a, &b, from), in.Next(from); got != want {
+			t.Fatalf("nextAnd(%v, %v, %d) = %d, want %d", a, b, from, got, want)
+		}
+	}
+}
