@@ -401,34 +401,45 @@ func (q *eventQueue) popHeap(e *event) {
 	x := h[n]
 	h = h[:n]
 	if n > 0 {
+		// Floyd's deletion: the hole left at the root moves down to a
+		// leaf, along the smaller child, without comparing with x (the
+		// last leaf, which nearly always belongs at the bottom again);
+		// then x rises from there. Any heap pops the same sequence
+		// (keys are unique).
 		i := 0
 		for {
 			first := heapArity*i + 1
-			if first >= n {
+			if first+heapArity > n {
 				break
 			}
+			// Four children (the usual case), compared in pairs
+			// without branches. (The array pointer and the masks spare
+			// the bounds checks.)
+			c := (*[heapArity]qent)(h[first : first+heapArity])
+			a := int(less(&c[1], &c[0]))
+			b := 2 + int(less(&c[3], &c[2]))
+			a += (b - a) * int(less(&c[b&3], &c[a&3]))
+			h[i] = c[a&3]
+			i = first + a
+		}
+		// fewer than four children (leaves), or none
+		if first := heapArity*i + 1; first < n {
 			m := first
-			if first+heapArity <= n {
-				// Four children (the usual case), compared in pairs
-				// without branches: sequence numbers make the minimum
-				// unique.
-				c := h[first : first+4 : first+4]
-				a := int(less(&c[1], &c[0]))
-				b := 2 + int(less(&c[3], &c[2]))
-				a += (b - a) * int(less(&c[b], &c[a]))
-				m += a
-			} else {
-				for c := first + 1; c < n; c++ {
-					if less(&h[c], &h[m]) != 0 {
-						m = c
-					}
+			for c := first + 1; c < n; c++ {
+				if less(&h[c], &h[m]) != 0 {
+					m = c
 				}
-			}
-			if less(&h[m], &x) == 0 {
-				break
 			}
 			h[i] = h[m]
 			i = m
+		}
+		for i > 0 {
+			p := (i - 1) / heapArity
+			if less(&x, &h[p]) == 0 {
+				break
+			}
+			h[i] = h[p]
+			i = p
 		}
 		h[i] = x
 	}
