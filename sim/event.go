@@ -118,10 +118,10 @@ const maxLanes = 5
 
 // init gives the queue ncomp completion slots and nlanes lanes.
 func (q *eventQueue) init(ncomp, nlanes int) {
-	q.nleaf = 1
-	for q.nleaf < ncomp {
-		q.nleaf *= 2
-	}
+	// Leaves at nleaf..2*nleaf-1, node i's children at 2i and 2i+1: a
+	// valid tree for any count (no padding to a power of two, so some
+	// leaves are a level nearer the root).
+	q.nleaf = max(ncomp, 1)
 	if ncomp > NrCPUs {
 		panic("sim: event queue: more completion slots than CPUs")
 	}
@@ -380,7 +380,10 @@ func (q *eventQueue) push(e event) {
 		panic("sim: event queue: more than 2^40 events or 2^24 pending events in one run")
 	}
 	x := qent{at: e.at, key: e.seq<<slotBits | uint64(slot)}
-	q.h = append(q.h, x)
+	if len(q.h) == cap(q.h) {
+		q.growHeap()
+	}
+	q.h = q.h[:len(q.h)+1]
 	h := q.h
 	i := len(h) - 1
 	for i > 0 {
@@ -392,6 +395,20 @@ func (q *eventQueue) push(e event) {
 		i = p
 	}
 	h[i] = x
+}
+
+// heapPad entries before the heap's root in its array (64-byte aligned):
+// the four children of node i, h[4i+1..4i+4], then fill one cache line,
+// so a level of the sift costs one line instead of two.
+const heapPad = 3
+
+// growHeap doubles the heap's array, at least 16 KiB (an allocation of
+// that size is 64-byte aligned).
+func (q *eventQueue) growHeap() {
+	b := make([]qent, max(1024, 2*(cap(q.h)+heapPad)))
+	h := b[heapPad : heapPad+len(q.h)]
+	copy(h, q.h)
+	q.h = h
 }
 
 func (q *eventQueue) popHeap(e *event) {

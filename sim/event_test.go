@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"unsafe"
 )
 
 // TestEventQueueOrder: interleaved pushes and pops come out in (time,
@@ -276,6 +277,17 @@ func TestNextAnd(t *testing.T) {
 		from := r.IntN(NrCPUs+70) - 3
 		if got, want := nextAnd(&a, &b, from), in.Next(from); got != want {
 			t.Fatalf("nextAnd(%v, %v, %d) = %d, want %d", a, b, from, got, want)
+		}
+	}
+}
+
+// TestHeapAligned: the heap's children groups start on cache lines.
+func TestHeapAligned(t *testing.T) {
+	var q eventQueue
+	for i := range 5000 {
+		q.push(event{at: uint64(i * 7919 % 5003), seq: uint64(i + 1)})
+		if a := uintptr(unsafe.Pointer(&q.h[:2][1])); a%64 != 0 {
+			t.Fatalf("%d events: h[1] at %#x, not 64-byte aligned", i+1, a)
 		}
 	}
 }
