@@ -276,7 +276,8 @@ func (q *eventQueue) fill() {
 func (q *eventQueue) popLane(e *event) {
 	ln := &q.lanes[q.laneBest]
 	le := &ln.ring[ln.head]
-	*e = event{at: le.x.at, seq: le.x.key >> slotBits, kind: le.kind, cpu: le.cpu, gen: le.gen}
+	// *e is zero (popInto): the pointer fields stay nil, unwritten
+	e.at, e.seq, e.kind, e.cpu, e.gen = le.x.at, le.x.key>>slotBits, le.kind, le.cpu, le.gen
 	ln.head = (ln.head + 1) & (len(ln.ring) - 1)
 	ln.n--
 	q.n--
@@ -336,7 +337,7 @@ func (q *eventQueue) pop() event {
 	return e
 }
 
-// popInto takes the next event into *e (all of it written: an event
+// popInto takes the next event into *e, which must be zero (an event
 // built in place, not returned by value through every level); the queue
 // must not be empty.
 func (q *eventQueue) popInto(e *event) {
