@@ -149,15 +149,9 @@ const treeLen = 2 * NrCPUs
 // less's, on values (registers, not memory).
 func (q *eventQueue) set(leaf int, at, key uint64) {
 	t := q.tree
-	i := (q.nleaf + leaf) & (treeLen - 1)
-	t[i] = qent{at: at, key: key}
+	i := q.setLeaf(leaf, at, key)
 	for i > 1 {
-		s := t[(i^1)&(treeLen-1)]
-		_, b := bits.Sub64(s.key, key, 0)
-		_, b = bits.Sub64(s.at, at, b)
-		mask := -b // all ones if s fires first
-		at ^= (at ^ s.at) & mask
-		key ^= (key ^ s.key) & mask
+		at, key = treeMin(t, i, at, key)
 		i >>= 1
 		p := &t[i&(treeLen-1)]
 		if p.at == at && p.key == key {
@@ -172,18 +166,27 @@ func (q *eventQueue) set(leaf int, at, key uint64) {
 // on it changes, so there is nothing to compare.
 func (q *eventQueue) setRoot(leaf int, at, key uint64) {
 	t := q.tree
-	i := (q.nleaf + leaf) & (treeLen - 1)
-	t[i] = qent{at: at, key: key}
-	for i > 1 {
-		s := t[(i^1)&(treeLen-1)]
-		_, b := bits.Sub64(s.key, key, 0)
-		_, b = bits.Sub64(s.at, at, b)
-		mask := -b // all ones if s fires first
-		at ^= (at ^ s.at) & mask
-		key ^= (key ^ s.key) & mask
-		i >>= 1
-		t[i&(treeLen-1)] = qent{at: at, key: key}
+	for i := q.setLeaf(leaf, at, key); i > 1; i >>= 1 {
+		at, key = treeMin(t, i, at, key)
+		t[(i>>1)&(treeLen-1)] = qent{at: at, key: key}
 	}
+}
+
+// setLeaf stores (at, key) in leaf and returns its node.
+func (q *eventQueue) setLeaf(leaf int, at, key uint64) int {
+	i := (q.nleaf + leaf) & (treeLen - 1)
+	q.tree[i] = qent{at: at, key: key}
+	return i
+}
+
+// treeMin is the first of (at, key) and node i's sibling in t, chosen
+// without branches.
+func treeMin(t *[treeLen]qent, i int, at, key uint64) (uint64, uint64) {
+	s := t[(i^1)&(treeLen-1)]
+	_, b := bits.Sub64(s.key, key, 0)
+	_, b = bits.Sub64(s.at, at, b)
+	mask := -b // all ones if s fires first
+	return at ^ (at^s.at)&mask, key ^ (key^s.key)&mask
 }
 
 // pushLane queues e (sequence number set) in lane l, or in the heap if it
@@ -385,8 +388,12 @@ func (q *eventQueue) push(e event) {
 		q.growHeap()
 	}
 	q.h = q.h[:len(q.h)+1]
-	h := q.h
-	i := len(h) - 1
+	siftUp(q.h, len(q.h)-1, x)
+}
+
+// siftUp puts x in the hole at h[i], or above it: the hole rises while x
+// comes before its parent.
+func siftUp(h []qent, i int, x qent) {
 	for i > 0 {
 		p := (i - 1) / heapArity
 		if less(&x, &h[p]) == 0 {
@@ -451,15 +458,7 @@ func (q *eventQueue) popHeap(e *event) {
 			h[i] = h[m]
 			i = m
 		}
-		for i > 0 {
-			p := (i - 1) / heapArity
-			if less(&x, &h[p]) == 0 {
-				break
-			}
-			h[i] = h[p]
-			i = p
-		}
-		h[i] = x
+		siftUp(h, i, x)
 	}
 	q.h = h
 	slot := uint32(top.key & (1<<slotBits - 1))
