@@ -264,7 +264,9 @@ func (q *eventQueue) popComp(e *event) {
 	cpu := int(x.key & (1<<slotBits - 1))
 	q.n--
 	c := &q.comp[cpu]
-	*e = event{at: x.at, seq: x.key >> slotBits, kind: evTaskDone, cpu: int32(cpu), task: c.task, gen: c.gen}
+	// *e is zero (popInto): no closure to write
+	e.at, e.seq, e.kind, e.cpu, e.gen = x.at, x.key>>slotBits, evTaskDone, int32(cpu), c.gen
+	e.task = c.task
 	*c = compSlot{}
 	q.vacant = cpu + 1
 }
@@ -463,7 +465,8 @@ func (q *eventQueue) popHeap(e *event) {
 	q.h = h
 	slot := uint32(top.key & (1<<slotBits - 1))
 	p := &q.payloads[slot]
-	*e = event{at: top.at, seq: top.key >> slotBits, kind: p.kind, cpu: p.cpu, gen: p.gen, task: p.task, fn: p.fn}
+	e.at, e.seq, e.kind, e.cpu, e.gen = top.at, top.key>>slotBits, p.kind, p.cpu, p.gen
+	e.task, e.fn = p.task, p.fn
 	*p = payload{}
 	q.free = append(q.free, slot)
 }

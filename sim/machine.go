@@ -972,7 +972,7 @@ func (m *Machine) call(cpu int, cb Callback, t *Task, fn func() int32) int32 {
 		return m.callObserved(cpu, cb, t, fn)
 	}
 	saved := m.cur
-	m.cur = cbctx{cpu: cpu, cb: cb, task: t}
+	m.enter(cpu, cb, t)
 	r := fn()
 	if m.obs != nil {
 		// an observer attached by the callback sees its end, as in
@@ -984,6 +984,13 @@ func (m *Machine) call(cpu int, cb Callback, t *Task, fn func() int32) int32 {
 		m.callKicks(c)
 	}
 	return r
+}
+
+// enter sets the kfunc context: m.cur = cbctx{cpu: cpu, cb: cb, task: t},
+// written by fields (the struct assignment goes through a temporary).
+func (m *Machine) enter(cpu int, cb Callback, t *Task) {
+	m.cur.cpu, m.cur.cb, m.cur.cost, m.cur.insns = cpu, cb, 0, 0
+	m.cur.task = t
 }
 
 // callObserved is call with observers or a Go policy's callback cost.
@@ -1183,7 +1190,7 @@ func (m *Machine) Step() {
 	if m.P.Interleave {
 		m.stepInterleaved(e)
 	} else {
-		m.cur = cbctx{cpu: max(int(e.cpu), 0)}
+		m.enter(max(int(e.cpu), 0), 0, nil)
 		m.handle(e)
 	}
 	if m.exitInfo != nil && m.ejected == nil {
@@ -1356,7 +1363,7 @@ func (m *Machine) tick(c *CPU) {
 // schedule is __schedule() on CPU c: balance (ops.dispatch), pick the next
 // task, put the previous one, switch.
 func (m *Machine) schedule(c *CPU) {
-	m.cur = cbctx{cpu: c.ID}
+	m.enter(c.ID, 0, nil)
 	prev := c.curr
 	if prev != nil {
 		m.account(c)
