@@ -285,6 +285,33 @@ func (c *Context) Call(p *Program, args ...uint64) (uint64, error) {
 	return c.finished(st, err)
 }
 
+// Call1 is Call with one argument (r1), the struct_ops callbacks' array
+// of arguments: the same fast path without the variadic slice.
+func (c *Context) Call1(p *Program, a uint64) (uint64, error) {
+	if c.flags != ctxOpen || p == nil || len(p.Insns) == 0 {
+		return c.Call(p, a)
+	}
+	c.Prog = p
+	c.PC = 0
+	c.Regs = [11]uint64{1: a}
+	fp := c.stack + MaxCallFrames*StackSize
+	f0 := &c.Frames[0]
+	f0.RetPC, f0.FP, f0.Loops = -1, fp, MaxLoops
+	c.Regs[R10] = fp
+	c.Depth = 1
+	c.Base = 1
+	c.CallStart = c.Insns
+	c.CostStart = c.Cost
+	c.flags = ctxOpen | ctxActive | ctxRunning
+	st, err := c.Engine.Run(c, 0)
+	if st == StatusExited {
+		c.flags &^= ctxActive | ctxRunning
+		return c.Regs[0], nil
+	}
+	c.flags &^= ctxRunning
+	return c.finished(st, err)
+}
+
 func (c *Context) finish() (uint64, error) {
 	st, err := c.Run(0)
 	return c.finished(st, err)
@@ -458,6 +485,21 @@ func (c *Context) CallReady(ref *FuncRef, r1, r2, r3, r4, r5 uint64) (uint64, er
 	}
 	c.Cost += ref.cost
 	return r0, nil
+}
+
+// Fn returns the function of a Ready ref, for an engine that calls it
+// itself (inline, instead of CallReady) and then charges its cost with
+// c.Cost += ref.Cost() unless the call returned an error or c.CostLimit
+// is set, when CallEnd ends the call instead.
+func (ref *FuncRef) Fn() Func { return ref.fn }
+
+// Cost is the cost a Ready ref's function charges (Fn).
+func (ref *FuncRef) Cost() uint64 { return ref.cost }
+
+// CallEnd ends the call of ref's function (Fn) that returned r0, err when
+// err is not nil or c.CostLimit is set, as CallReady does.
+func (c *Context) CallEnd(ref *FuncRef, r0 uint64, err error) (uint64, error) {
+	return c.callEnd(ref.cost, ref.name, r0, err)
 }
 
 // callEnd is the end of a call with an error or a cost limit to check.

@@ -315,11 +315,17 @@ func (e *Engine) run(c *bpfvm.Context, cd *code, st *state, target, limitEnd uin
 		pc := c.PC
 		if st.exitCode == exitCall {
 			if k := cd.refAt[pc]; k >= 0 && cd.refs[k].Ready(c) {
+				// Context.CallReady, inline
+				ref := &cd.refs[k]
 				c.Insns++
 				r := &c.Regs
-				v, err := c.CallReady(&cd.refs[k], r[1], r[2], r[3], r[4], r[5])
-				if err != nil {
-					return callErr(c, err)
+				v, err := ref.Fn()(c, r[1], r[2], r[3], r[4], r[5])
+				if err != nil || c.CostLimit != 0 {
+					if v, err = c.CallEnd(ref, v, err); err != nil {
+						return callErr(c, err)
+					}
+				} else {
+					c.Cost += ref.Cost()
 				}
 				r[0] = v
 				c.PC = pc + 1
