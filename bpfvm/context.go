@@ -288,13 +288,37 @@ func (c *Context) Call(p *Program, args ...uint64) (uint64, error) {
 // Call1 is Call with one argument (r1), the struct_ops callbacks' array
 // of arguments: the same fast path without the variadic slice.
 func (c *Context) Call1(p *Program, a uint64) (uint64, error) {
-	if c.flags != ctxOpen || p == nil || len(p.Insns) == 0 {
+	if !c.Idle(p) {
 		return c.Call(p, a)
 	}
+	c.Begin1(p, a)
+	st, err := c.Engine.Run(c, 0)
+	if st == StatusExited {
+		return c.Done(), nil
+	}
+	return c.End(st, err)
+}
+
+// Idle reports whether Call1(p, ...) takes its fast path: the context is
+// idle (no program started or running, its stack allocated) and p has
+// instructions. Call1 goes through Call otherwise, which says why not.
+func (c *Context) Idle(p *Program) bool {
+	return c.flags == ctxOpen && p != nil && len(p.Insns) != 0
+}
+
+// Begin1 starts p with r1 = a on a context that is Idle for p, as Call1
+// does before it runs the engine. An engine's own call path
+// (jit.Engine.Call1) then runs the program as Engine.Run would from
+// there, and ends with Done (the program exited) or End.
+func (c *Context) Begin1(p *Program, a uint64) {
+	// c.start(p, 0, args), by hand: the compiler does not inline it
 	c.Prog = p
 	c.PC = 0
 	c.Regs = [11]uint64{1: a}
 	fp := c.stack + MaxCallFrames*StackSize
+	// Frames[0] = Frame{RetPC: -1, FP: fp, Loops: MaxLoops}, field by
+	// field: Frames[0].Saved is always zero (a call saves the caller's
+	// registers in Frames[Depth], and Depth >= 1 while a program runs)
 	f0 := &c.Frames[0]
 	f0.RetPC, f0.FP, f0.Loops = -1, fp, MaxLoops
 	c.Regs[R10] = fp
@@ -303,10 +327,19 @@ func (c *Context) Call1(p *Program, a uint64) (uint64, error) {
 	c.CallStart = c.Insns
 	c.CostStart = c.Cost
 	c.flags = ctxOpen | ctxActive | ctxRunning
-	st, err := c.Engine.Run(c, 0)
+}
+
+// Done ends a call started by Begin1 whose program exited: r0.
+func (c *Context) Done() uint64 {
+	c.flags &^= ctxActive | ctxRunning
+	return c.Regs[0]
+}
+
+// End ends a call started by Begin1 whose run ended with st and err, as
+// Call does: r0, or the fault.
+func (c *Context) End(st Status, err error) (uint64, error) {
 	if st == StatusExited {
-		c.flags &^= ctxActive | ctxRunning
-		return c.Regs[0], nil
+		return c.Done(), nil
 	}
 	c.flags &^= ctxRunning
 	return c.finished(st, err)

@@ -189,13 +189,18 @@ func (e *Engine) Run(c *bpfvm.Context, quantum uint64) (bpfvm.Status, error) {
 	if st.exitCode == exitExit {
 		return bpfvm.StatusExited, nil
 	}
-	// the code exited to call out: serve that exit and continue, with c,
-	// the code and the target found where the fast path left them, so
-	// that nothing but e is live across the entry
-	st = &e.st0
-	c = st.ctx
-	k = slots(c.Prog)
-	cd = e.recent[k].c
+	return e.callOut()
+}
+
+// callOut continues a call's start that Run or Call1 entered inline and
+// whose code exited to call out: it serves that exit and runs on, with
+// the context, the code and the target found where the fast path left
+// them, so that nothing but e is live across the entry.
+func (e *Engine) callOut() (bpfvm.Status, error) {
+	st := &e.st0
+	c := st.ctx
+	k := slots(c.Prog)
+	cd := e.recent[k].c
 	if e.recent[k].p != c.Prog {
 		cd = e.recent[k+1].c
 	}
@@ -203,6 +208,42 @@ func (e *Engine) Run(c *bpfvm.Context, quantum uint64) (bpfvm.Status, error) {
 	s, err := e.run(c, cd, st, st.target, st.target, true)
 	e.depth--
 	return s, err
+}
+
+// Call1 is c.Call1(p, a) for a context whose Engine is e: Context.Begin1
+// and Run's fast path, inline, without the interface call and the checks
+// a call's start makes true (instruction 0 of frame 1, no quantum,
+// CallStart = Insns).
+func (e *Engine) Call1(c *bpfvm.Context, p *bpfvm.Program, a uint64) (uint64, error) {
+	if !c.Idle(p) || c.Engine != bpfvm.Engine(e) {
+		return c.Call1(p, a)
+	}
+	c.Begin1(p, a)
+	vm := c.VM
+	st := &e.st0
+	k := slots(p)
+	slot := &e.recent[k]
+	if slot.p != p {
+		slot = &e.recent[k+1]
+	}
+	if e.fast != c || e.depth != 0 || e.vm != vm || e.reg != vm.Registry || e.gen != e.reg.Gen() ||
+		st.mem != vm.Mem || st.cpu != uint64(c.CPU) || st.costLimit != c.CostLimit || st.ncpu != vm.NumCPUs ||
+		slot.p != p {
+		return c.End(e.runSlow(c, 0))
+	}
+	target := ^uint64(0)
+	if c.Limit != 0 && c.Insns+c.Limit > c.Insns {
+		target = c.Insns + c.Limit
+	}
+	if c.Insns >= target {
+		return c.End(e.runFrom(c, slot.c, st, 0))
+	}
+	st.budget, st.target = target-c.Insns, target
+	enter(slot.c.entry0, st)
+	if st.exitCode == exitExit {
+		return e.st0.ctx.Done(), nil
+	}
+	return e.st0.ctx.End(e.callOut())
 }
 
 // runSlow is Run when the fast path does not apply: it checks the

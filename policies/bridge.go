@@ -13,6 +13,7 @@ import (
 
 	"github.com/cilium/ebpf/btf"
 	"github.com/schedsim/schedsim/bpfvm"
+	"github.com/schedsim/schedsim/jit"
 	"github.com/schedsim/schedsim/sim"
 	"github.com/schedsim/schedsim/verifier"
 )
@@ -382,6 +383,7 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 	for cpu, c := range b.ctxs {
 		b.slots[cpu] = cpuSlot{c: c, args: (*[64]byte)(vm.Mem.MustBytes(b.argAddr[cpu], 64)), addr: b.argAddr[cpu],
 			cl: &b.cpuLock[cpu], nat: &b.nat.CPUs[cpu]}
+		b.slots[cpu].jit, _ = c.Engine.(*jit.Engine)
 	}
 	vm.Native = b.nat
 	b.yieldReason = make([]uint8, opts.NumCPUs)
@@ -527,6 +529,7 @@ type cpuSlot struct {
 	rem  uint64 // picoseconds not yet charged (charge)
 	cl   *cpuLocks
 	nat  *bpfvm.LockCPU
+	jit  *jit.Engine // c's engine when it is the JIT: its Call1, without Context.Call1's interface call
 }
 
 // call runs the program of cb on the current CPU's context with args.
@@ -613,7 +616,13 @@ func (b *BPFPolicy) callArgs(cb sim.Callback, n int, a0, a1, a2 uint64) uint64 {
 			nat.On, nat.Clock, nat.Now = 1, b.ktime(), b.k.Now()
 		}
 	}
-	r0, err := c.Call1(b.progs[i], s.addr)
+	var r0 uint64
+	var err error
+	if s.jit != nil {
+		r0, err = s.jit.Call1(c, b.progs[i], s.addr)
+	} else {
+		r0, err = c.Call1(b.progs[i], s.addr)
+	}
 	nat.On = on
 	insns := c.Insns - i0
 	if ps := b.opts.InsnCostPs; ps != 0 { // charge, inline
