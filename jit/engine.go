@@ -329,6 +329,7 @@ func (st *state) setMem(mem *bpfvm.Memory) {
 // entered set, the code has just exited: serve that
 // exit first.
 func (e *Engine) run(c *bpfvm.Context, cd *code, st *state, target, limitEnd uint64, entered bool) (bpfvm.Status, error) {
+outer:
 	for {
 		if !entered {
 			if c.Insns >= target {
@@ -351,37 +352,39 @@ func (e *Engine) run(c *bpfvm.Context, cd *code, st *state, target, limitEnd uin
 			enter(cd.entry, st)
 		}
 		entered = false
-		// a helper or kfunc call whose function is resolved: the
-		// common exit, served here (serve does the same, slower)
-		pc := c.PC
-		if st.exitCode == exitCall {
-			if k := cd.refAt[pc]; k >= 0 && cd.refs[k].Ready(c) {
-				// Context.CallReady, inline
-				ref := &cd.refs[k]
-				c.Insns++
-				r := &c.Regs
-				v, err := ref.Fn()(c, r[1], r[2], r[3], r[4], r[5])
-				if err != nil || c.CostLimit != 0 {
-					if v, err = c.CallEnd(ref, v, err); err != nil {
-						return callErr(c, err)
-					}
-				} else {
-					c.Cost += ref.Cost()
+		// helper and kfunc calls whose function is resolved: the common
+		// exit, served here in a loop of its own (serve does the same,
+		// slower)
+		for refAt, refs := cd.refAt, cd.refs; st.exitCode == exitCall; {
+			pc := c.PC
+			k := refAt[pc]
+			if k < 0 || !refs[k].Ready(c) {
+				break
+			}
+			// Context.CallReady, inline
+			ref := &refs[k]
+			c.Insns++
+			r := &c.Regs
+			v, err := ref.Fn()(c, r[1], r[2], r[3], r[4], r[5])
+			if err != nil || c.CostLimit != 0 {
+				if v, err = c.CallEnd(ref, v, err); err != nil {
+					return callErr(c, err)
 				}
-				r[0] = v
-				c.PC = pc + 1
-				// the instruction after a call starts a block: enter
-				// it without looking it up unless the budget is spent
-				if c.Insns < target {
-					st.budget, st.target = target-c.Insns, target
-					st.entryPC = uint64(pc + 1)
-					enter(cd.entry, st)
-					if st.exitCode == exitExit {
-						return bpfvm.StatusExited, nil
-					}
-					entered = true
-				}
-				continue
+			} else {
+				c.Cost += ref.Cost()
+			}
+			r[0] = v
+			c.PC = pc + 1
+			// the instruction after a call starts a block: enter it
+			// without looking it up unless the budget is spent
+			if c.Insns >= target {
+				continue outer
+			}
+			st.budget, st.target = target-c.Insns, target
+			st.entryPC = uint64(pc + 1)
+			enter(cd.entry, st)
+			if st.exitCode == exitExit {
+				return bpfvm.StatusExited, nil
 			}
 		}
 		if s, err := e.serve(c, cd, st, target); s != bpfvm.StatusPreempted || err != nil {
