@@ -15,6 +15,11 @@ import (
 //
 // A Context is not safe for concurrent use.
 type Context struct {
+	// The fields a call's start and the generated code use come first,
+	// in as few cache lines as they fit (the JIT reads their offsets;
+	// a machine has hundreds of contexts, which do not all stay in the
+	// cache between two callbacks on the same CPU).
+
 	VM   *VM
 	Regs [11]uint64
 	// CPU is the simulated CPU this context belongs to (bpf_get_smp_processor_id).
@@ -23,8 +28,6 @@ type Context struct {
 	Insns uint64
 	// Cost accumulates simulated nanoseconds charged by helpers and kfuncs.
 	Cost uint64
-	// User is free for the embedder (e.g. the callback being run).
-	User any
 
 	// Engine executes programs; NewContext sets an interpreter.
 	Engine Engine
@@ -42,29 +45,35 @@ type Context struct {
 
 	// The state of the program in progress, kept here so that suspending
 	// is returning. Engines read and write it; embedders only read it.
-	Prog      *Program             // program in progress
-	PC        int                  // next instruction (or the call to retry after a yield)
-	Depth     int                  // active frames in Frames
-	Base      int                  // Run returns when the frame at this depth exits
-	Frames    [MaxCallFrames]Frame // Frames[Depth-1] is the running function
-	CallStart uint64               // Insns when the program was started, for Limit
-	CostStart uint64               // Cost when the program was started, for CostLimit
+	Prog      *Program // program in progress
+	PC        int      // next instruction (or the call to retry after a yield)
+	Depth     int      // active frames in Frames
+	Base      int      // Run returns when the frame at this depth exits
+	CallStart uint64   // Insns when the program was started, for Limit
+	CostStart uint64   // Cost when the program was started, for CostLimit
+	stack     uint64   // MaxCallFrames*StackSize bytes of linear memory
+	flags     uint8    // ctxOpen, ctxActive, ctxRunning
+	// Frames[Depth-1] is the running function.
+	Frames [MaxCallFrames]Frame
+
+	// User is free for the embedder (e.g. the callback being run).
+	User any
 
 	lastRec struct { // bpf_obj_new's last type (graph.go)
 		spec *btf.Spec
 		id   uint64
 		rec  *objRecord
 	}
-	stack uint64 // MaxCallFrames*StackSize bytes of linear memory
-	flags uint8  // ctxOpen, ctxActive, ctxRunning
 }
 
 // Frame is one activation of a BPF function on a Context.
 type Frame struct {
-	RetPC int       // where the caller continues after this frame exits
-	Saved [4]uint64 // the caller's r6..r9, restored at exit
+	// (FP, Loops and RetPC first: a call's start sets them in frame 0,
+	// in the cache line of the Context's fields before it)
 	FP    uint64    // r10 of this frame: the top of its StackSize bytes
 	Loops uint64    // may_goto iterations left in this frame
+	RetPC int       // where the caller continues after this frame exits
+	Saved [4]uint64 // the caller's r6..r9, restored at exit
 }
 
 const (

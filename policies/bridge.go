@@ -108,8 +108,9 @@ type BPFPolicy struct {
 	opts  Options
 
 	ctxs    []*bpfvm.Context
-	argAddr []uint64  // per-CPU array of 8 u64 arguments
-	slots   []cpuSlot // per CPU: what a synchronous callback needs (callArgs)
+	argAddr []uint64     // per-CPU array of 8 u64 arguments
+	slots   []cpuSlot    // per CPU: what a synchronous callback needs (callArgs)
+	code    [64]jit.Site // by callback bit: its program's code, for every CPU's JIT engine
 	// the VM's linear memory, whole (it never moves or changes size), for
 	// the kfuncs' checks and reads of task structs without a call
 	mem     []byte
@@ -530,6 +531,7 @@ type cpuSlot struct {
 	cl   *cpuLocks
 	nat  *bpfvm.LockCPU
 	jit  *jit.Engine // c's engine when it is the JIT: its Call1, without Context.Call1's interface call
+	_    [8]byte     // 64 bytes: one cache line each
 }
 
 // call runs the program of cb on the current CPU's context with args.
@@ -619,7 +621,7 @@ func (b *BPFPolicy) callArgs(cb sim.Callback, n int, a0, a1, a2 uint64) uint64 {
 	var r0 uint64
 	var err error
 	if s.jit != nil {
-		r0, err = s.jit.Call1(c, b.progs[i], s.addr)
+		r0, err = s.jit.Call1(c, b.progs[i], s.addr, &b.code[i])
 	} else {
 		r0, err = c.Call1(b.progs[i], s.addr)
 	}
