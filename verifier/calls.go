@@ -1076,15 +1076,29 @@ func (v *verifier) recordEdge(held heldLock, taken LockClass, pc int) {
 func (v *verifier) callBpfLoop(st *vstate, pc int, meta *argMeta) (int, bool, error) {
 	f := st.cur()
 	v.markPrecise(st, 1) // the callback's index ranges over [0, nr)
-	// another round of the callback: forget what keeps changing (the
-	// kernel gets there by giving the index no range; our index has one,
-	// and backtracking through the callback marks what it touched precise)
-	v.widenAtLoopHead(st, pc, widenPreciseAfter+1)
+	nr := f.regs[1]
+	if f.loopDepth >= nr.umax {
+		// the iteration limit: as many rounds as nr can be have run on
+		// this path (check_helper_call's BPF_FUNC_loop, verifier.c 6.12)
+		f.loopDepth = 0
+		clobberCallerSaved(f)
+		f.regs[0] = unknownScalar()
+		return pc + 1, false, nil
+	}
+	if nr.umax > widenPreciseAfter {
+		// another round of the callback: forget what keeps changing (the
+		// kernel gets there by giving the index no range; our index has
+		// one, and backtracking through the callback marks what it touched
+		// precise). A count of at most widenPreciseAfter rounds is
+		// unrolled exactly, as the kernel does, up to its limit.
+		v.widenAtLoopHead(st, pc, widenPreciseAfter+1)
+	}
 	after := v.push(st, pc+1)
 	af := after.cur()
+	af.loopDepth = 0
 	clobberCallerSaved(af)
 	af.regs[0] = unknownScalar()
-	nr := f.regs[1]
+	f.loopDepth++
 	ctx := f.regs[3]
 	target := int(meta.cbTarget)
 	if err := v.enterFrame(st, pc, target, cbLoop); err != nil {

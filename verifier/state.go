@@ -175,6 +175,11 @@ type funcState struct {
 	subprog  int // index into verifier.subprogs
 	frameNo  uint8
 	cb       callbackKind
+	// loopDepth counts the bpf_loop callback rounds this frame's path has
+	// entered since its last bpf_loop call that went on past the loop
+	// (callback_depth, verifier.c 6.12): a call whose constant count is
+	// reached runs its callback no more
+	loopDepth uint64
 }
 
 // share makes n, a copy of f, share f's stack.
@@ -644,6 +649,11 @@ func (c *comparer) statesEqual(old, cur *vstate, live []uint16, read *[bpfvm.Max
 	}
 	for i := range old.frames {
 		if old.frames[i].callsite != cur.frames[i].callsite || old.frames[i].cb != cur.frames[i].cb {
+			return false
+		}
+		// func_states_equal: an old state deeper in a bpf_loop does not
+		// cover a shallower one (it may have fewer rounds left)
+		if old.frames[i].loopDepth > cur.frames[i].loopDepth {
 			return false
 		}
 	}

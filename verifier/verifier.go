@@ -1054,7 +1054,7 @@ func (v *verifier) widenAtLoopHead(st *vstate, pc int, depth uint32) {
 
 // widenPreciseAfter: loop rounds on one path after which even precise
 // scalars that change are widened (widenAtLoopHead).
-const widenPreciseAfter = 32
+const widenPreciseAfter = 1024
 
 // sameCallsites: two states in the same function by the same call chain.
 func sameCallsites(a, b *vstate) bool {
