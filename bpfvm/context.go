@@ -254,9 +254,6 @@ func (c *Context) Call(p *Program, args ...uint64) (uint64, error) {
 		}
 		return c.finish()
 	}
-	// c.start(p, 0, args), by hand: the compiler does not inline it
-	c.Prog = p
-	c.PC = 0
 	c.Regs = [11]uint64{}
 	if len(args) > 0 { // unrolled: a loop costs twice the instructions for one argument
 		c.Regs[1] = args[0]
@@ -273,18 +270,7 @@ func (c *Context) Call(p *Program, args ...uint64) (uint64, error) {
 			}
 		}
 	}
-	fp := c.stack + MaxCallFrames*StackSize
-	// Frames[0] = Frame{RetPC: -1, FP: fp, Loops: MaxLoops}, field by
-	// field: Frames[0].Saved is always zero (a call saves the caller's
-	// registers in Frames[Depth], and Depth >= 1 while a program runs)
-	f0 := &c.Frames[0]
-	f0.RetPC, f0.FP, f0.Loops = -1, fp, MaxLoops
-	c.Regs[R10] = fp
-	c.Depth = 1
-	c.Base = 1
-	c.CallStart = c.Insns
-	c.CostStart = c.Cost
-	c.flags = ctxOpen | ctxActive | ctxRunning
+	c.begin(p)
 	st, err := c.Engine.Run(c, 0)
 	if st == StatusExited {
 		c.flags &^= ctxActive | ctxRunning
@@ -320,10 +306,16 @@ func (c *Context) Idle(p *Program) bool {
 // (jit.Engine.Call1) then runs the program as Engine.Run would from
 // there, and ends with Done (the program exited) or End.
 func (c *Context) Begin1(p *Program, a uint64) {
-	// c.start(p, 0, args), by hand: the compiler does not inline it
+	c.Regs = [11]uint64{1: a}
+	c.begin(p)
+}
+
+// begin is the start of p on an idle context whose r1..r5 are set (and
+// r0, r6..r9 zero): c.start(p, 0, args) after its checks, by hand (the
+// compiler does not inline start).
+func (c *Context) begin(p *Program) {
 	c.Prog = p
 	c.PC = 0
-	c.Regs = [11]uint64{1: a}
 	fp := c.stack + MaxCallFrames*StackSize
 	// Frames[0] = Frame{RetPC: -1, FP: fp, Loops: MaxLoops}, field by
 	// field: Frames[0].Saved is always zero (a call saves the caller's
