@@ -489,6 +489,7 @@ func containedNodeOff(spec *btf.Spec, tags []string) uint16 {
 // held (KfLockSafe). Semantics: kernel/bpf/helpers.c, Linux 6.12-6.16.
 func RegisterGraph(r *Registry) {
 	g := &graphState{records: make(map[recordKey]*objRecord)}
+	r.graph = g
 
 	u64 := &btf.Int{Name: "long long unsigned int", Size: 8}
 	s32 := &btf.Int{Name: "int", Size: 4, Encoding: btf.Signed}
@@ -515,17 +516,17 @@ func RegisterGraph(r *Registry) {
 	}
 
 	add("bpf_obj_new_impl", g.objNew, KfAcquire|KfRetNull,
-		proto(voidp, param("local_type_id__k", u64), param("meta__ign", voidp)))
+		proto(voidp, param("local_type_id__k", u64), param("meta__ign", voidp)), NativeObjNew)
 	add("bpf_obj_drop_impl", objDrop, KfRelease,
-		proto(void, param("p__alloc", voidp), param("meta__ign", voidp)))
+		proto(void, param("p__alloc", voidp), param("meta__ign", voidp)), NativeObjDrop)
 	add("bpf_refcount_acquire_impl", refcountAcquire, KfAcquire|KfRetNull|KfRCU,
 		proto(voidp, param("p__refcounted_kptr", voidp), param("meta__ign", voidp)))
 
 	less := &btf.Pointer{Target: proto(boolT, param("a", nodep), param("b", &btf.Pointer{Target: &btf.Const{Type: nodep.Target}}))}
 	add("bpf_rbtree_add_impl", rbtreeAdd, 0,
-		proto(s32, param("root", rootp), param("node", nodep), param("less", less), param("meta__ign", voidp), param("off", u64)))
+		proto(s32, param("root", rootp), param("node", nodep), param("less", less), param("meta__ign", voidp), param("off", u64)), NativeRbAdd)
 	add("bpf_rbtree_first", rbtreeFirst, KfRetNull, proto(nodep, param("root", rootp)), NativeRbFirst)
-	add("bpf_rbtree_remove", rbtreeRemove, KfAcquire|KfRetNull, proto(nodep, param("root", rootp), param("node", nodep)))
+	add("bpf_rbtree_remove", rbtreeRemove, KfAcquire|KfRetNull, proto(nodep, param("root", rootp), param("node", nodep)), NativeRbRemove)
 	add("bpf_rbtree_root", rbtreeRoot, KfRetNull, proto(nodep, param("root", rootp)))
 	add("bpf_rbtree_left", rbtreeLeft, KfRetNull, proto(nodep, param("root", rootp), param("node", nodep)))
 	add("bpf_rbtree_right", rbtreeRight, KfRetNull, proto(nodep, param("root", rootp), param("node", nodep)))

@@ -91,6 +91,7 @@ func RegisterMapHelpers(r *Registry) {
 	} {
 		r.AddHelper(h)
 	}
+	registerUserRingbufHelpers(r)
 }
 
 // argMap resolves the map argument (an address from LD_IMM64 PseudoMapIdx

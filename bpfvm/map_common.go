@@ -341,6 +341,8 @@ func newMap(vm *VM, spec *MapSpec) (bpfMap, error) {
 		return newArenaMap(vm, spec)
 	case MapRingbuf:
 		return newRingbufMap(vm, spec)
+	case MapUserRingbuf:
+		return newUserRingbufMap(vm, spec)
 	case MapTaskStorage, MapCgrpStorage:
 		// BPF_MAP_TYPE_CGRP_STORAGE is local storage keyed by a struct
 		// cgroup pointer, as task storage is by a task_struct pointer.
@@ -402,7 +404,7 @@ func checkSpec(s *MapSpec) error {
 		if s.KeySize != 0 {
 			return bad("key size %d, want 0", s.KeySize)
 		}
-	case MapRingbuf:
+	case MapRingbuf, MapUserRingbuf:
 		if n := s.MaxEntries; s.KeySize != 0 || s.ValueSize != 0 || n < 4096 || n&(n-1) != 0 || n > 1<<30 {
 			return bad("key size %d, value size %d, %d bytes: want 0, 0 and a power of 2 of at least a page", s.KeySize, s.ValueSize, n)
 		}

@@ -17,6 +17,14 @@ type ringbufMap struct {
 	// Submitted, Discarded and Dropped count records (Dropped: a
 	// reservation or output that did not fit).
 	Submitted, Discarded, Dropped uint64
+	// keep: a consumer reads the records (SetConsumed); see
+	// map_ringbuf_consumer.go.
+	keep bool
+	recs []ringbufRec // with keep: reserved records, oldest first
+	tail uint64       // with keep: offset of the oldest record's header
+	// with keep: producer and consumer positions (bytes reserved and
+	// consumed since SetConsumed)
+	prodPos, consPos uint64
 }
 
 const ringbufHdr = 8 // BPF_RINGBUF_HDR_SZ
@@ -36,6 +44,9 @@ func newRingbufMap(vm *VM, spec *MapSpec) (*ringbufMap, error) {
 
 // reserve returns the address of size bytes of a new record, or 0.
 func (m *ringbufMap) reserve(size uint64) uint64 {
+	if m.keep {
+		return m.reserveKept(size)
+	}
 	n := (size + ringbufHdr + 7) &^ 7
 	capacity := uint64(m.spec.MaxEntries)
 	if n > capacity || m.used+n > capacity {
@@ -55,6 +66,9 @@ func (m *ringbufMap) reserve(size uint64) uint64 {
 
 // commit ends a reservation (submit or discard).
 func (m *ringbufMap) commit(addr uint64, submit bool) error {
+	if m.keep {
+		return m.commitKept(addr, submit)
+	}
 	n, ok := m.outstanding[addr]
 	if !ok {
 		return fmt.Errorf("%#x is not a reserved ring buffer record of %s", addr, m.spec.Name)
@@ -151,6 +165,9 @@ func helperRingbufQuery(c *Context, r1, flags, _, _, _ uint64) (uint64, error) {
 	m, err := ringbufArg(c, r1, "bpf_ringbuf_query")
 	if err != nil {
 		return 0, err
+	}
+	if m.keep {
+		return m.queryKept(flags), nil
 	}
 	switch flags {
 	case 1:

@@ -506,14 +506,13 @@ func TestNewMapErrors(t *testing.T) {
 }
 
 // TestUnmodelledMap: a map of a type schedsim does not simulate (here a
-// program array and a user ring buffer, whose specs the simulated checks
-// would refuse) loads as an empty placeholder; the verifier rejects its
+// program array and a bloom filter) loads as an empty placeholder; the verifier rejects its
 // users as not modelled.
 func TestUnmodelledMap(t *testing.T) {
 	vm := newLoaderVM(t, 1, nil)
 	for _, spec := range []MapSpec{
 		{Name: "progs", Type: 3, KeySize: 4, ValueSize: 4, MaxEntries: 4},
-		{Name: "urb", Type: 31, MaxEntries: 8},
+		{Name: "bloom", Type: 30, ValueSize: 4, MaxEntries: 8},
 	} {
 		if MapTypeModelled(spec.Type) {
 			t.Fatalf("%s: type %d modelled", spec.Name, spec.Type)

@@ -1,7 +1,7 @@
 package bpfvm
 
 // unmodelledMap stands for a map of a type schedsim does not simulate
-// (program arrays, sockmaps, stack traces, user ring buffers, socket
+// (program arrays, sockmaps, stack traces, bloom filters, socket
 // storage...): the object loads, so that its other programs can be
 // verified and run, but the map holds nothing. The verifier rejects every
 // program that references one ("not modelled", MapTypeModelled); should an
@@ -14,7 +14,7 @@ type unmodelledMap struct{ mapBase }
 func MapTypeModelled(t MapType) bool {
 	switch t {
 	case MapArray, MapPerfEventArray, MapPercpuArray, MapHash, MapLRUHash, MapPercpuHash,
-		MapLRUPercpuHash, MapQueue, MapStack, MapArrayOfMaps, MapArena, MapRingbuf,
+		MapLRUPercpuHash, MapQueue, MapStack, MapArrayOfMaps, MapArena, MapRingbuf, MapUserRingbuf,
 		MapTaskStorage, MapCgrpStorage, MapStructOps:
 		return true
 	}

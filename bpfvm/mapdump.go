@@ -87,7 +87,7 @@ const (
 func DumpMap(m Map) ([]MapEntry, error) {
 	spec := m.Spec()
 	switch spec.Type {
-	case MapStructOps, MapRingbuf, MapArena:
+	case MapStructOps, MapRingbuf, MapUserRingbuf, MapArena:
 		return nil, nil
 	}
 	type kv struct{ k, v []byte }

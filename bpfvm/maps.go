@@ -19,7 +19,7 @@ const (
 	MapStack          MapType = 23
 	MapStructOps      MapType = 26
 	MapRingbuf        MapType = 27
-	MapUserRingbuf    MapType = 31 // not simulated: loads as a placeholder
+	MapUserRingbuf    MapType = 31
 	MapTaskStorage    MapType = 29
 	MapCgrpStorage    MapType = 32
 	MapArena          MapType = 33

@@ -3,7 +3,9 @@ package bpfvm
 import (
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"math/bits"
+	"slices"
 	"syscall"
 	"unsafe"
 )
@@ -284,4 +286,106 @@ func (m *Memory) CString(addr uint64, max int) (string, error) {
 	}
 	s, err := m.Bytes(addr, uint64(max))
 	return string(s), err
+}
+
+// The allocator's layout, for generated code that allocates and frees
+// objects of a fixed size class as Alloc and Free do (the JIT's native
+// bpf_obj_new and bpf_obj_drop, graph_native.go): offsets in Memory of
+// size (uint64), the free lists ([13] slices of uint64 offsets), the size
+// table (a []uint8 of class+1 by offset>>4, below MemDenseSizes) and
+// inUse (uint64). Generated code changes only the lists' lengths and
+// elements within their capacity, bytes of the table within its length,
+// and inUse: integers, never a Go pointer.
+const (
+	MemOffSize    = unsafe.Offsetof(Memory{}.size)
+	MemOffFree    = unsafe.Offsetof(Memory{}.free)
+	MemOffSizes   = unsafe.Offsetof(Memory{}.sizes)
+	MemOffInUse   = unsafe.Offsetof(Memory{}.inUse)
+	MemDenseSizes = denseSizes
+	MemClasses    = maxClass + 1
+)
+
+// SizeClass is the class of an allocation of n bytes (at least 1) aligned
+// to align: its size is MinAlloc<<class; -1 if Alloc does not use classes
+// for it.
+func SizeClass(n, align uint64) int {
+	if n == 0 {
+		n = 1
+	}
+	if align == 0 {
+		align = 8
+	}
+	if n > MinAlloc<<maxClass || align > MinAlloc<<maxClass {
+		return -1
+	}
+	return sizeClass(max(n, align))
+}
+
+// MemorySnapshot is a copy of a Memory's bytes and allocator state
+// (Memory.Snapshot), for differential tests that run two engines from the
+// same state.
+type MemorySnapshot struct {
+	buf       []byte
+	brk       uint64
+	free      [maxClass + 1][]uint64
+	sizes     []uint8
+	sizesHigh map[uint64]uint8
+	inUse     uint64
+}
+
+// Snapshot copies the memory's bytes and allocator state.
+func (m *Memory) Snapshot() *MemorySnapshot {
+	s := &MemorySnapshot{buf: append([]byte(nil), m.buf...), brk: m.brk, inUse: m.inUse,
+		sizes: append(make([]uint8, 0, cap(m.sizes)), m.sizes...)}
+	for c, l := range m.free {
+		s.free[c] = append(make([]uint64, 0, cap(l)), l...)
+	}
+	if m.sizesHigh != nil {
+		s.sizesHigh = make(map[uint64]uint8, len(m.sizesHigh))
+		for k, v := range m.sizesHigh {
+			s.sizesHigh[k] = v
+		}
+	}
+	return s
+}
+
+// Restore puts back the state s copied (from this memory).
+func (m *Memory) Restore(s *MemorySnapshot) {
+	copy(m.buf, s.buf)
+	t := s.Snapshot()
+	m.brk, m.inUse, m.sizes, m.free, m.sizesHigh = t.brk, t.inUse, t.sizes, t.free, t.sizesHigh
+}
+
+// Snapshot copies s.
+func (s *MemorySnapshot) Snapshot() *MemorySnapshot {
+	m := Memory{buf: s.buf, brk: s.brk, free: s.free, sizes: s.sizes, sizesHigh: s.sizesHigh, inUse: s.inUse}
+	t := m.Snapshot()
+	t.buf = nil
+	return t
+}
+
+// Diff describes the first difference between two snapshots, "" if they
+// are equal (the free lists' capacities aside).
+func (s *MemorySnapshot) Diff(o *MemorySnapshot) string {
+	for i := range min(len(s.buf), len(o.buf)) {
+		if s.buf[i] != o.buf[i] {
+			return fmt.Sprintf("byte +%#x: %#x vs %#x", i, s.buf[i], o.buf[i])
+		}
+	}
+	switch {
+	case len(s.buf) != len(o.buf):
+		return "sizes differ"
+	case s.brk != o.brk || s.inUse != o.inUse:
+		return fmt.Sprintf("brk %d, in use %d vs brk %d, in use %d", s.brk, s.inUse, o.brk, o.inUse)
+	case !slices.Equal(s.sizes, o.sizes):
+		return "size tables differ"
+	case !maps.Equal(s.sizesHigh, o.sizesHigh):
+		return "high size tables differ"
+	}
+	for c := range s.free {
+		if !slices.Equal(s.free[c], o.free[c]) {
+			return fmt.Sprintf("free list %d: %v vs %v", c, s.free[c], o.free[c])
+		}
+	}
+	return ""
 }

@@ -30,6 +30,14 @@ const (
 	// the linear memory (the kfunc faults otherwise); no NativeState
 	// needed.
 	NativeRbFirst
+	// NativeObjNew, NativeObjDrop, NativeRbAdd, NativeRbRemove: the
+	// graph kfuncs bpf_obj_new_impl, bpf_obj_drop_impl,
+	// bpf_rbtree_add_impl and bpf_rbtree_remove in their common cases
+	// (graph_native.go); no NativeState needed.
+	NativeObjNew
+	NativeObjDrop
+	NativeRbAdd
+	NativeRbRemove
 )
 
 const (

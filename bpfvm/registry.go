@@ -40,6 +40,9 @@ const (
 	ArgPtrToMapValueOrNull                // map value or NULL
 	ArgConstStrPtr                        // pointer to a NUL-terminated read-only string
 	ArgPtrToMemOrNull                     // as ArgPtrToMem, or NULL with a zero size (PTR_MAYBE_NULL)
+	ArgPtrToDynptr                        // an initialised struct bpf_dynptr (ARG_PTR_TO_DYNPTR | MEM_RDONLY)
+	ArgPtrToDynptrUninit                  // a struct bpf_dynptr the helper initialises (MEM_UNINIT)
+	ArgPtrToDynptrRelease                 // a ring buffer dynptr the helper releases (OBJ_RELEASE)
 )
 
 // RetType is what a helper returns in r0, after enum bpf_return_type.
@@ -114,7 +117,8 @@ type Kfunc struct {
 	// verifier treats specially.
 	Proto *btf.FuncProto
 	Cost  uint64
-	// Native: as Helper.Native (kfuncs: NativeClock only).
+	// Native: as Helper.Native (kfuncs: NativeClock, NativeZero and the
+	// graph kfuncs, bpfvm/graph_native.go).
 	Native Native
 }
 
@@ -126,7 +130,8 @@ type Registry struct {
 	helpers []*Helper // indexed by helper id
 	kfuncs  []*Kfunc  // indexed by kfunc id
 	byName  map[string]int32
-	gen     uint64 // counts replacements, for FuncRef
+	gen     uint64      // counts replacements, for FuncRef
+	graph   *graphState // RegisterGraph's records (NativeObjNew)
 }
 
 // Gen counts the replacements of helpers and kfuncs so far: what an

@@ -19,7 +19,7 @@ type state struct {
 	exitCode uint64 // why the code exited (exit* below)
 	memBase  uint64 // linear memory base
 	lim      [4]uint64
-	spill    [2]uint64
+	spill    [4]uint64     // [0] lookups, divisions; [1] locks; [2] graph kfuncs
 	nat      uint64        // 1: native helpers may run (no cost limit to check)
 	natMap   uint64        // 1: and native map lookups (the CPU is inside the VM)
 	cpu      uint64        // Context.CPU
@@ -42,6 +42,7 @@ const (
 	stNat      = int32(unsafe.Offsetof(state{}.nat))
 	stNatMap   = int32(unsafe.Offsetof(state{}.natMap))
 	stCPU      = int32(unsafe.Offsetof(state{}.cpu))
+	stMem      = int32(unsafe.Offsetof(state{}.mem))
 
 	ixSlots  = int32(unsafe.Offsetof(bpfvm.HashIndex{}.Slots))
 	ixShift  = int32(unsafe.Offsetof(bpfvm.HashIndex{}.Shift))
@@ -157,9 +158,15 @@ type compiler struct {
 	pc      int
 	tableAt []int // lea displacements to patch with the table's address
 	r1Map   int   // the map the last LD_IMM64 into r1 loaded, or -1 (lower_native.go)
-	progIdx int   // the program's index in VM.Programs, -1 if none, -2 before lowerLock looks
-	keep    []any
-	size    int // bytes of code before the entry table
+	// the constant the last write to r1 loaded, if r1Known (lower_native.go)
+	r1Imm   uint64
+	r1Known bool
+	// the records bpf_obj_drop may drop natively (lower_graph.go), once
+	drops    []bpfvm.NativeObj
+	dropsSet bool
+	progIdx  int // the program's index in VM.Programs, -1 if none, -2 before lowerLock looks
+	keep     []any
+	size     int // bytes of code before the entry table
 	// code emitted after the program's (rare paths), each jumping back
 	cold []func()
 }
@@ -571,7 +578,7 @@ func (c *compiler) assemble() ([]byte, []int) {
 		}
 		c.lower(i)
 		if c.valid[i] {
-			c.trackR1(c.p.Insns[i])
+			c.trackR1(i)
 		}
 	}
 	for _, f := range c.cold {

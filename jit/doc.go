@@ -14,7 +14,8 @@
 //     each (ALU/ALU64; JMP/JMP32 with calls, exits and may_goto; loads,
 //     stores, atomics and LD_IMM64);
 //   - lower_native.go: helpers served without leaving native code (map
-//     lookups, the CPU id, locks and the clock);
+//     lookups, the CPU id, locks and the clock); lower_graph.go: the
+//     graph kfuncs so served (objects and rbtrees);
 //   - entry_amd64.s / entry_amd64.go: the trampoline into generated code;
 //     engine.go: the Go side of the exit protocol (Engine.Run; a call's
 //     start is entered inline when the engine's key still holds, so a
@@ -33,7 +34,8 @@
 //	BPF r5  r8
 //
 // (A native hash lookup borrows rbx, r6, and restores it from
-// state.spill; a native bpf_spin_lock keeps a pointer in state.spill[1].)
+// state.spill; a native bpf_spin_lock keeps a pointer in state.spill[1],
+// a native graph kfunc an offset in state.spill[2].)
 //
 // BPF addresses are host addresses inside the VM's linear memory, so a
 // checked load or store uses its BPF address directly. Every access is
@@ -86,7 +88,14 @@
 //     with a key of 1, 2, 4 or 8 bytes (hash maps through their
 //     bpfvm.HashIndex, an open-addressing table Go and the code both
 //     read), bpf_get_smp_processor_id, bpf_rbtree_first, kfuncs that
-//     only return 0 (bpfvm.NativeZero), and, on a VM with a
+//     only return 0 (bpfvm.NativeZero), the graph kfuncs in their common
+//     cases (lower_graph.go, bpfvm/graph_native.go: bpf_obj_new of the
+//     type id loaded into r1 from its size class's free list, bpf_obj_drop
+//     of an object whose whole header is that of a record the VM's
+//     programs allocate, bpf_rbtree_add into an empty tree,
+//     bpf_rbtree_remove of a tree's only node or of a node the root does
+//     not own; each checks everything before it changes anything, so any
+//     other case exits to the kfunc with the state untouched), and, on a VM with a
 //     bpfvm.NativeState, bpf_spin_lock, bpf_spin_unlock and the clock
 //     helpers (their state is integers the embedder's Go code shares,
 //     never Go pointers; docs/locks.md). Each has the helper's result

@@ -41,7 +41,13 @@ func (c *compiler) lowerNativeCall(in bpfvm.Insn) bool {
 		native, cost = h.Native, h.Cost
 	case bpfvm.CallKfunc:
 		k := c.vm.Registry.Kfunc(in.Imm)
-		if k == nil || k.Fn == nil || k.Native != bpfvm.NativeClock && k.Native != bpfvm.NativeZero && k.Native != bpfvm.NativeRbFirst {
+		if k == nil || k.Fn == nil {
+			return false
+		}
+		switch k.Native {
+		case bpfvm.NativeClock, bpfvm.NativeZero, bpfvm.NativeRbFirst,
+			bpfvm.NativeObjNew, bpfvm.NativeObjDrop, bpfvm.NativeRbAdd, bpfvm.NativeRbRemove:
+		default:
 			return false
 		}
 		native, cost = k.Native, k.Cost
@@ -95,6 +101,18 @@ func (c *compiler) lowerNativeCall(in bpfvm.Insn) bool {
 		if !c.lowerLock(native == bpfvm.NativeSpinLock) {
 			return false
 		}
+	case bpfvm.NativeObjNew:
+		if !c.lowerObjNew() {
+			return false
+		}
+	case bpfvm.NativeObjDrop:
+		if !c.lowerObjDrop() {
+			return false
+		}
+	case bpfvm.NativeRbAdd:
+		c.lowerRbAdd()
+	case bpfvm.NativeRbRemove:
+		c.lowerRbRemove()
 	default:
 		return false
 	}
@@ -321,15 +339,25 @@ func (c *compiler) addCPUOffset(nm bpfvm.NativeMap) {
 // trackR1 follows the last LD_IMM64 of a map into r1 (in instruction
 // order; the native lookup checks r1 at run time, so a guess that a jump
 // makes wrong only costs the exit).
-func (c *compiler) trackR1(in bpfvm.Insn) {
+//
+// It follows constants loaded into r1 the same way (r1Imm, for
+// bpf_obj_new's type id: checked at run time too).
+func (c *compiler) trackR1(i int) {
+	in := c.p.Insns[i]
 	switch in.Class() {
 	case bpfvm.ClassALU, bpfvm.ClassALU64, bpfvm.ClassLDX, bpfvm.ClassLD:
 		if in.Dst != 1 {
 			return
 		}
 		c.r1Map = -1
-		if in.IsLdImm64() && in.Src == bpfvm.PseudoMapIdx {
+		c.r1Known = false
+		switch {
+		case in.IsLdImm64() && in.Src == bpfvm.PseudoMapIdx:
 			c.r1Map = int(in.Imm)
+		case in.IsLdImm64() && in.Src == 0 && i+1 < c.n:
+			c.r1Imm, c.r1Known = uint64(uint32(in.Imm))|uint64(c.p.Insns[i+1].Imm)<<32, true
+		case in.Op == bpfvm.ClassALU64|bpfvm.SrcK|bpfvm.AluMOV && in.Off == 0:
+			c.r1Imm, c.r1Known = uint64(int64(in.Imm)), true
 		}
 	}
 }

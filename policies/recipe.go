@@ -620,6 +620,12 @@ var errEndedScheduler = errors.New("ended the scheduler")
 // progRun is BPF_PROG_RUN of a SEC("syscall") program on CPU 0's context:
 // ctx is copied in (context_in) and back out (context_out).
 func (b *BPFPolicy) progRun(prog *bpfvm.Program, ctx []byte) (int32, []byte, error) {
+	return b.progRunOn(0, prog, ctx)
+}
+
+// progRunOn is progRun on CPU cpu's context (bpf_get_smp_processor_id() is
+// cpu), or on the first idle context if cpu's is mid-callback.
+func (b *BPFPolicy) progRunOn(cpu int, prog *bpfvm.Program, ctx []byte) (int32, []byte, error) {
 	mem := b.vm.Mem
 	addr := uint64(0)
 	if len(ctx) > 0 {
@@ -631,11 +637,13 @@ func (b *BPFPolicy) progRun(prog *bpfvm.Program, ctx []byte) (int32, []byte, err
 		copy(mem.MustBytes(a, uint64(len(ctx))), ctx)
 		addr = a
 	}
-	c := b.ctxs[0]
+	c := b.ctxs[cpu]
 	for _, x := range b.ctxs {
+		if !c.Active() {
+			break
+		}
 		if !x.Active() { // (with interleaving, a CPU may be mid-callback)
 			c = x
-			break
 		}
 	}
 	ret, err := c.Call(prog, addr, uint64(len(ctx)))

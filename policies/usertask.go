@@ -37,6 +37,14 @@ type UserTask struct {
 	// then struct scx_userland_enqueued_task (members pid,
 	// sum_exec_runtime, weight, found by name in the map's BTF).
 	Order string `toml:"order"`
+	// Model "rustland" is scx_rustland's user space instead
+	// (userspace_rustland.go): From is its `queued` ring buffer, To its
+	// `dispatched` user ring buffer; Slice and SliceMin are its -s and
+	// -S (20ms, 1ms), PercpuLocal its -l; Cost is per pass (2us).
+	Model       string `toml:"model"`
+	Slice       string `toml:"slice"`
+	SliceMin    string `toml:"slice_min"`
+	PercpuLocal bool   `toml:"percpu_local"`
 }
 
 type userTask struct {
@@ -83,6 +91,13 @@ func (b *BPFPolicy) startRecipeTasks(r *Recipe) error {
 // userTaskSpawner checks the recipe's user task and returns what spawns it.
 func (b *BPFPolicy) userTaskSpawner(r *Recipe) (func(), error) {
 	s := r.UserTask
+	switch s.Model {
+	case "":
+	case "rustland":
+		return b.rustlandSpawner(r)
+	default:
+		return nil, fmt.Errorf("recipe %s: user_task: model = %q; valid: rustland (or none)", r.file, s.Model)
+	}
 	from, ok1 := b.inst.Map(s.From).(bpfvm.QueueMap)
 	to, ok2 := b.inst.Map(s.To).(bpfvm.QueueMap)
 	if !ok1 || !ok2 {
@@ -108,20 +123,25 @@ func (b *BPFPolicy) userTaskSpawner(r *Recipe) (func(), error) {
 	default:
 		return nil, fmt.Errorf("recipe %s: user_task: order = %q; valid: arrival, vruntime", r.file, s.Order)
 	}
+	return b.userTaskSpawn(r, "usersched", u.next), nil
+}
+
+// userTaskSpawn returns what spawns the recipe's user task (pid 1, named
+// comm unless the recipe names it) running next.
+func (b *BPFPolicy) userTaskSpawn(r *Recipe, comm string, next func(*sim.Machine, *sim.Task) sim.Action) func() {
 	m := b.k.Machine()
-	comm := s.Comm
-	if comm == "" {
-		comm = "usersched"
+	if r.UserTask.Comm != "" {
+		comm = r.UserTask.Comm
 	}
 	return func() {
-		t, err := m.Spawn(sim.TaskSpec{Comm: comm, Behavior: sim.BehaviorFunc(u.next)})
+		t, err := m.Spawn(sim.TaskSpec{Comm: comm, Behavior: sim.BehaviorFunc(next)})
 		switch {
 		case err != nil:
 			b.k.Fault("user space error", fmt.Sprintf("recipe %s: user_task: %v", r.file, err))
 		case t.PID != 1:
 			b.k.Fault("user space error", fmt.Sprintf("recipe %s: user_task got pid %d, not 1 (a task was created before it)", r.file, t.PID))
 		}
-	}, nil
+	}
 }
 
 // next is the user task's behaviour: a pass of the loop on each run, then

@@ -1211,6 +1211,15 @@ func (m *Machine) taskStep(c *CPU) {
 			m.schedule(c)
 			return
 		}
+		if a.Kind == ActYield {
+			t.work = 1
+			t.K.Scx.Slice = 0
+			m.schedule(c)
+			if c.curr == t {
+				m.armCompletion(c)
+			}
+			return
+		}
 		if a.Kind == ActExit {
 			t.K.Flags |= PFExiting
 			m.deactivate(c, t, DeqSleep)

@@ -146,6 +146,7 @@ const (
 	ActSleep                   // sleep D ns, then wake up
 	ActBlock                   // sleep until Machine.Wake
 	ActExit                    // exit
+	ActYield                   // sched_yield(): stay runnable, give up the rest of the slice
 )
 
 // Action is a task's next step.
@@ -159,6 +160,13 @@ func Run(d uint64) Action   { return Action{ActRun, d} }
 func Sleep(d uint64) Action { return Action{ActSleep, d} }
 func Block() Action         { return Action{Kind: ActBlock} }
 func Exit() Action          { return Action{Kind: ActExit} }
+
+// Yield is sched_yield() for a sched_ext task (yield_task_scx without
+// ops.yield): its slice becomes 0 and the CPU enters the scheduler at once;
+// the task stays runnable, so ops.dispatch sees it as prev (and may give it
+// a new slice), else put_prev_task_scx hands it to ops.enqueue. When it
+// runs again it calls Next after 1 ns.
+func Yield() Action { return Action{Kind: ActYield} }
 
 // Behavior drives a task: Next is called when the task starts and each time
 // it finishes a step (its CPU burst ran out, or it woke up), at the

@@ -449,6 +449,16 @@ func (v *verifier) checkHelperCall(st *vstate, pc int, id int32) (int, bool, err
 	}
 	var rbSize uint32
 	switch id {
+	case helperUserRingbufDrain:
+		if err := v.userRingbufDrainArgs(st, pc); err != nil {
+			return 0, false, err
+		}
+	case helperDynptrData:
+		n, err := v.constSizeArg(st, pc, 3)
+		if err != nil {
+			return 0, false, err
+		}
+		rbSize = n
 	case helperRingbufReserve:
 		n, err := v.ringbufReserveSize(st, pc)
 		if err != nil {
@@ -486,6 +496,9 @@ func (v *verifier) checkHelperCall(st *vstate, pc int, id int32) (int, bool, err
 	if id == helperLoop {
 		return v.callBpfLoop(st, pc, &meta)
 	}
+	if id == helperUserRingbufDrain {
+		return v.callUserRingbufDrain(st, pc, &meta)
+	}
 	if id == helperTimerSetCallback {
 		if !meta.hasTimer || meta.cbTarget < 0 {
 			return 0, false, v.errorState(st, pc, "kernel subsystem misconfigured verifier: %s without a timer and a callback", h.Name)
@@ -521,7 +534,7 @@ func (v *verifier) checkHelperCall(st *vstate, pc int, id int32) (int, bool, err
 	case bpfvm.RetPtrToMemOrNull:
 		*r0 = makePtr(ptrToMem)
 		r0.memSize = uint32(max(h.RetSize, 0))
-		if id == helperRingbufReserve {
+		if id == helperRingbufReserve || id == helperDynptrData {
 			r0.memSize = rbSize
 		}
 		r0.flags = flagMaybeNull
@@ -687,10 +700,12 @@ func (v *verifier) checkHelperArg(st *vstate, pc int, h *bpfvm.Helper, i int, re
 		if r.typ != ptrToFunc {
 			return v.expectType(st, pc, regno, r, "func")
 		}
-		if h.ID != helperLoop && h.ID != helperTimerSetCallback {
+		if h.ID != helperLoop && h.ID != helperTimerSetCallback && h.ID != helperUserRingbufDrain {
 			return v.errorState(st, pc, "callbacks of helper %s are not supported", h.Name)
 		}
 		meta.cbTarget = r.subprog
+	case bpfvm.ArgPtrToDynptr, bpfvm.ArgPtrToDynptrUninit, bpfvm.ArgPtrToDynptrRelease:
+		return v.dynptrArg(st, pc, regno, r, at)
 	case bpfvm.ArgPtrToTimer:
 		if err := v.processTimer(st, pc, regno, r, meta); err != nil {
 			return err
@@ -838,7 +853,7 @@ func (v *verifier) stackRangeAccess(st *vstate, pc int, regno uint8, r regState,
 		return v.errorState(st, pc, "invalid variable-offset indirect access to stack R%d var_off=%s size=%d", regno, r.varOff, size)
 	}
 	f := v.frameOf(st, &r)
-	v.noteStackDepth(st, &r, int(-lo))
+	v.noteStackDepth(st, pc, &r, int(-lo))
 	f.growStack(int(-lo))
 	if write {
 		return nil
@@ -1076,8 +1091,7 @@ func (v *verifier) recordEdge(held heldLock, taken LockClass, pc int) {
 func (v *verifier) callBpfLoop(st *vstate, pc int, meta *argMeta) (int, bool, error) {
 	f := st.cur()
 	v.markPrecise(st, 1) // the callback's index ranges over [0, nr)
-	nr := f.regs[1]
-	if f.loopDepth >= nr.umax {
+	if nr := f.regs[1]; f.loopDepth >= nr.umax {
 		// the iteration limit: as many rounds as nr can be have run on
 		// this path (check_helper_call's BPF_FUNC_loop, verifier.c 6.12)
 		f.loopDepth = 0
@@ -1085,26 +1099,15 @@ func (v *verifier) callBpfLoop(st *vstate, pc int, meta *argMeta) (int, bool, er
 		f.regs[0] = unknownScalar()
 		return pc + 1, false, nil
 	}
-	if nr.umax > widenPreciseAfter {
-		// another round of the callback: forget what keeps changing (the
-		// kernel gets there by giving the index no range; our index has
-		// one, and backtracking through the callback marks what it touched
-		// precise). A count of at most widenPreciseAfter rounds is
-		// unrolled exactly, as the kernel does, up to its limit.
-		v.widenAtLoopHead(st, pc, widenPreciseAfter+1)
-	}
-	after := v.push(st, pc+1)
-	af := after.cur()
-	af.loopDepth = 0
-	clobberCallerSaved(af)
-	af.regs[0] = unknownScalar()
-	f.loopDepth++
-	ctx := f.regs[3]
 	target := int(meta.cbTarget)
-	if err := v.enterFrame(st, pc, target, cbLoop); err != nil {
+	// A count of at most widenPreciseAfter rounds is unrolled exactly, as
+	// the kernel does, up to its limit; a larger one is widened
+	cf, err := v.enterCallback(st, pc, meta, f.regs[1].umax > widenPreciseAfter)
+	if err != nil {
 		return 0, false, err
 	}
-	cf := st.cur()
+	nr := f.regs[1] // (f, the caller, as widened)
+	ctx := f.regs[3]
 	idx := unknownBounds()
 	idx.umin, idx.umax = 0, math.MaxUint32
 	if nr.umax > 0 && nr.umax-1 < math.MaxUint32 {
@@ -1114,6 +1117,33 @@ func (v *verifier) callBpfLoop(st *vstate, pc int, meta *argMeta) (int, bool, er
 	cf.regs[1] = makeScalar(idx)
 	cf.regs[2] = ctx
 	return target, false, nil
+}
+
+// enterCallback starts a round of a callback that runs zero or more times
+// (bpf_loop, bpf_user_ringbuf_drain): a queued path continues after the
+// call as if it ran no (more) times, the current one enters the callback's
+// frame, which it returns.
+func (v *verifier) enterCallback(st *vstate, pc int, meta *argMeta, widen bool) (*funcState, error) {
+	if widen {
+		// another round of the callback: forget what keeps changing (the
+		// kernel gets there by giving the index no range; our index has
+		// one, and backtracking through the callback marks what it
+		// touched precise)
+		v.widenAtLoopHead(st, pc, widenPreciseAfter+1)
+	}
+	after := v.push(st, pc+1)
+	af := after.cur()
+	// push_callback_call: the path past the call starts its count of
+	// rounds anew; the callback's caller has entered one more
+	af.loopDepth = 0
+	clobberCallerSaved(af)
+	af.regs[0] = unknownScalar()
+	st.cur().loopDepth++
+	if err := v.enterFrame(st, pc, int(meta.cbTarget), cbLoop); err != nil {
+		return nil, err
+	}
+	st.cbUnroll++
+	return st.cur(), nil
 }
 
 // ---- kfuncs ----

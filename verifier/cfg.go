@@ -457,6 +457,7 @@ func (v *verifier) checkStatic() error {
 		v.info[sp.start].entry = true
 	}
 	v.computeLiveness()
+	v.markFastcallPatterns()
 	return nil
 }
 
@@ -473,7 +474,7 @@ func (v *verifier) isLoopHeadCall(in bpfvm.Insn) bool {
 		}
 		return false
 	case bpfvm.CallHelper:
-		return in.Imm == helperLoop
+		return in.Imm == helperLoop || in.Imm == helperUserRingbufDrain
 	}
 	return false
 }

@@ -34,6 +34,7 @@ const (
 	gArgMem                   // pointer to size bytes, NULL unless __arg_nonnull
 	gArgTrusted               // __arg_trusted: a trusted kernel object
 	gArgArena                 // __arg_arena: an arena pointer, seen as a number
+	gArgDynptr                // struct bpf_dynptr *: ARG_PTR_TO_DYNPTR | MEM_RDONLY
 )
 
 type globalArg struct {
@@ -116,6 +117,8 @@ func (v *verifier) prepareGlobal(sp int) *globalFunc {
 			g.args = append(g.args, globalArg{kind: gArgArena})
 		case has("ctx"):
 			g.args = append(g.args, globalArg{kind: gArgCtx})
+		case len(tags) == 0 && isDynptrStruct(ptr.Target):
+			g.args = append(g.args, globalArg{kind: gArgDynptr})
 		case has("trusted"):
 			s, ok := btf.UnderlyingType(ptr.Target).(*btf.Struct)
 			if !ok {
@@ -140,6 +143,13 @@ func (v *verifier) prepareGlobal(sp int) *globalFunc {
 		}
 	}
 	return g
+}
+
+// isDynptrStruct is btf_is_dynptr_ptr's test of the target: struct
+// bpf_dynptr.
+func isDynptrStruct(t btf.Type) bool {
+	s, ok := btf.UnderlyingType(t).(*btf.Struct)
+	return ok && s.Name == "bpf_dynptr"
 }
 
 func isVoid(t btf.Type) bool {
@@ -200,6 +210,10 @@ func (v *verifier) checkGlobalCall(st *vstate, pc, sp int) (int, bool, error) {
 		case gArgCtx:
 			if r.typ != ptrToCtx || r.off != 0 || !r.isConst() {
 				return bad("arg#%d expects pointer to ctx", i)
+			}
+		case gArgDynptr:
+			if err := v.dynptrArg(st, pc, regno, r, bpfvm.ArgPtrToDynptr); err != nil {
+				return 0, false, err
 			}
 		case gArgTrusted:
 			if a.nullable && r.isNullConst() {
@@ -265,6 +279,8 @@ func (v *verifier) globalEntry(sp int) *vstate {
 			*r = unknownScalar()
 		case gArgCtx:
 			*r = makePtr(ptrToCtx)
+		case gArgDynptr:
+			*r = makePtr(constPtrToDynptr)
 		case gArgTrusted:
 			*r = makePtr(ptrToBTFID)
 			r.btfIdx = v.typeID(a.typ)
@@ -273,7 +289,7 @@ func (v *verifier) globalEntry(sp int) *vstate {
 			*r = makePtr(ptrToMem)
 			r.memSize = a.size
 		}
-		if a.kind != gArgScalar && a.kind != gArgArena && a.nullable {
+		if (a.kind == gArgMem || a.kind == gArgTrusted || a.kind == gArgCtx) && a.nullable {
 			r.flags |= flagMaybeNull
 			r.id = v.newID()
 		}

@@ -800,8 +800,9 @@ func (v *verifier) frameOf(st *vstate, reg *regState) *funcState {
 	return st.cur()
 }
 
-func (v *verifier) noteStackDepth(st *vstate, reg *regState, depth int) {
+func (v *verifier) noteStackDepth(st *vstate, pc int, reg *regState, depth int) {
 	f := v.frameOf(st, reg)
+	v.fastcallContract(f.subprog, pc, -depth)
 	if f.subprog >= 0 && f.subprog < len(v.subprogs) && depth > v.subprogs[f.subprog].stackDepth {
 		v.subprogs[f.subprog].stackDepth = depth
 	}
@@ -827,7 +828,7 @@ func (v *verifier) stackAccess(st *vstate, pc int, regno uint8, reg regState, of
 		if reg.smin == math.MinInt64 || reg.smax == math.MaxInt64 || lo < -bpfvm.StackSize || hi+int64(size) > 0 {
 			return regState{}, v.errorState(st, pc, "invalid variable-offset%s stack R%d var_off=%s off=%d size=%d", extra, regno, reg.varOff, int64(reg.off)+int64(off), size)
 		}
-		v.noteStackDepth(st, &reg, int(-lo))
+		v.noteStackDepth(st, pc, &reg, int(-lo))
 		f.growStack(int(-lo))
 		if !write {
 			v.stackRead(st, &reg, lo, hi+int64(size))
@@ -857,7 +858,7 @@ func (v *verifier) stackAccess(st *vstate, pc int, regno uint8, reg regState, of
 	if o%int64(size) != 0 {
 		return regState{}, v.errorState(st, pc, "misaligned stack access off %s+%d+%d size %d", reg.varOff, reg.off, off, size)
 	}
-	v.noteStackDepth(st, &reg, int(-o))
+	v.noteStackDepth(st, pc, &reg, int(-o))
 	f.growStack(int(-o))
 	slot := &f.stack[(-o-1)/8]
 	first := int((o%8 + 8) % 8)

@@ -21,18 +21,24 @@ func (v *verifier) ringbufReserveSize(st *vstate, pc int) (uint32, error) {
 	if ms := v.mapSpec(int(f.regs[1].mapIdx)); f.regs[1].typ == constPtrToMap && ms != nil && ms.Type != bpfvm.MapRingbuf {
 		return 0, v.errorState(st, pc, "cannot pass map_type %d into func bpf_ringbuf_reserve#%d", ms.Type, helperRingbufReserve)
 	}
-	r2 := &f.regs[2]
-	if r2.typ != scalarValue {
-		return 0, v.expectType(st, pc, 2, r2, "scalar")
+	return v.constSizeArg(st, pc, 2)
+}
+
+// constSizeArg checks a size known at verification time
+// (ARG_CONST_ALLOC_SIZE_OR_ZERO) in register regno and returns it.
+func (v *verifier) constSizeArg(st *vstate, pc int, regno uint8) (uint32, error) {
+	r := &st.cur().regs[regno]
+	if r.typ != scalarValue {
+		return 0, v.expectType(st, pc, regno, r, "scalar")
 	}
-	if !r2.isConst() {
-		return 0, v.errorState(st, pc, "R2 is not a known constant'")
+	if !r.isConst() {
+		return 0, v.errorState(st, pc, "R%d is not a known constant'", regno)
 	}
-	v.markPrecise(st, 2)
-	if r2.varOff.value >= maxVarOff {
-		return 0, v.errorState(st, pc, "R2 unbounded memory access, use 'var &= const' or 'if (var < const)'")
+	v.markPrecise(st, int(regno))
+	if r.varOff.value >= maxVarOff {
+		return 0, v.errorState(st, pc, "R%d unbounded memory access, use 'var &= const' or 'if (var < const)'", regno)
 	}
-	return uint32(r2.varOff.value), nil
+	return uint32(r.varOff.value), nil
 }
 
 // ringbufRelease checks the record given to bpf_ringbuf_submit/discard:

@@ -276,7 +276,7 @@ func (v *verifier) kfIterNew(st *vstate, pc int, k *bpfvm.Kfunc, typ string) err
 	}
 	f := v.frameOf(st, r1)
 	f.ownStack()
-	v.noteStackDepth(st, r1, int(-o))
+	v.noteStackDepth(st, pc, r1, int(-o))
 	f.growStack(int(-o))
 	for j := 0; j < n; j++ {
 		if f.stack[int((-o-1)/8)-j].types[0] == slotIter {

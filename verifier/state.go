@@ -23,6 +23,7 @@ const (
 	ptrToFunc                // a subprogram (LD_IMM64 PseudoFunc)
 	ptrToArena               // into an arena (addr_space_cast to address space 0)
 	ptrToPercpuBTFID         // a per-CPU kernel variable (PTR_TO_BTF_ID | MEM_PERCPU)
+	constPtrToDynptr         // a struct bpf_dynptr given to a callback (CONST_PTR_TO_DYNPTR)
 )
 
 // regFlag are type modifiers (the kernel's PTR_MAYBE_NULL, PTR_UNTRUSTED,
@@ -293,6 +294,10 @@ type vstate struct {
 	// mayGotoDepth counts the may_goto loop iterations entered on this
 	// path: two states of different iterations are not a repetition.
 	mayGotoDepth uint32
+	// cbUnroll counts the entries of bpf_loop and bpf_user_ringbuf_drain
+	// callbacks on this path (callback_unroll_depth): two states of
+	// different rounds are not a repetition.
+	cbUnroll uint32
 	// asyncEntry tells apart the verifications of a timer callback queued
 	// by different calls: the same state in two of them is no loop.
 	asyncEntry uint32
@@ -644,7 +649,7 @@ func (c *comparer) statesEqual(old, cur *vstate, live []uint16, read *[bpfvm.Max
 		old.rcuLock != cur.rcuLock {
 		return false
 	}
-	if c.exact && (old.mayGotoDepth != cur.mayGotoDepth || old.asyncEntry != cur.asyncEntry) {
+	if c.exact && (old.mayGotoDepth != cur.mayGotoDepth || old.asyncEntry != cur.asyncEntry || old.cbUnroll != cur.cbUnroll) {
 		return false
 	}
 	for i := range old.frames {
@@ -741,6 +746,8 @@ func (v *verifier) typeName(r *regState) string {
 		b.WriteString("arena")
 	case ptrToPercpuBTFID:
 		return "percpu_ptr_"
+	case constPtrToDynptr:
+		b.WriteString("dynptr_ptr")
 	}
 	if r.flags&flagMaybeNull != 0 {
 		b.WriteString("_or_null")

@@ -224,6 +224,7 @@ func Verify(p *bpfvm.Program, env *Env) (res *Result, err error) {
 		}
 		return nil, err
 	}
+	v.removeFastcall()
 	if err := v.checkStackDepth(); err != nil {
 		return nil, err
 	}
@@ -271,6 +272,7 @@ type pendingPath struct {
 }
 
 type verifier struct {
+	fc *fastcall // bpf_fastcall patterns (fastcall.go)
 	prog     *bpfvm.Program
 	env      *Env
 	limit    int
@@ -533,7 +535,7 @@ func (v *verifier) drain() error {
 // until either writes, and its frames are recycled from ended paths.
 func (v *verifier) cloneState(s *vstate) *vstate {
 	n := &vstate{frames: make([]*funcState, len(s.frames)), parent: s.parent, mayGotoDepth: s.mayGotoDepth, rcuLock: s.rcuLock,
-		asyncEntry: s.asyncEntry, segWritten: s.segWritten, loopEntry: s.loopEntry, dfsDepth: s.dfsDepth}
+		cbUnroll: s.cbUnroll, asyncEntry: s.asyncEntry, segWritten: s.segWritten, loopEntry: s.loopEntry, dfsDepth: s.dfsDepth}
 	// share the history so far; an append by either reallocates
 	s.hist = s.hist[:len(s.hist):len(s.hist)]
 	n.hist = s.hist
@@ -1070,7 +1072,10 @@ func sameCallsites(a, b *vstate) bool {
 }
 
 // checkStackDepth is check_max_stack_depth: the stack of a call chain,
-// each frame rounded up to 32 bytes, is at most 512 bytes.
+// each frame rounded up to 16 bytes, is at most 512 bytes. The kernel
+// rounds to 16 when the program is JIT-compiled (round_up_stack_depth),
+// as sched_ext programs are on x86-64; its interpreter's 32 bytes (at
+// least one unit a frame) apply only without the JIT.
 func (v *verifier) checkStackDepth() error {
 	for i := range v.subprogs {
 		v.subprogs[i].calls = v.subprogs[i].calls[:0]
@@ -1108,7 +1113,7 @@ func (v *verifier) checkStackDepth() error {
 			return worst{frames: bpfvm.MaxCallFrames}
 		}
 		state[sp] = 1
-		own := (max(v.subprogs[sp].stackDepth, 1) + 31) &^ 31
+		own := (v.subprogs[sp].stackDepth + 15) &^ 15
 		best := worst{own, 1}
 		for _, c := range v.subprogs[sp].calls {
 			w := walk(c)
