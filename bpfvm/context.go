@@ -15,6 +15,11 @@ import (
 //
 // A Context is not safe for concurrent use.
 type Context struct {
+	// The fields a call's start and the generated code use come first,
+	// in as few cache lines as they fit (the JIT reads their offsets;
+	// a machine has hundreds of contexts, which do not all stay in the
+	// cache between two callbacks on the same CPU).
+
 	VM   *VM
 	Regs [11]uint64
 	// CPU is the simulated CPU this context belongs to (bpf_get_smp_processor_id).
@@ -23,8 +28,6 @@ type Context struct {
 	Insns uint64
 	// Cost accumulates simulated nanoseconds charged by helpers and kfuncs.
 	Cost uint64
-	// User is free for the embedder (e.g. the callback being run).
-	User any
 
 	// Engine executes programs; NewContext sets an interpreter.
 	Engine Engine
@@ -42,29 +45,35 @@ type Context struct {
 
 	// The state of the program in progress, kept here so that suspending
 	// is returning. Engines read and write it; embedders only read it.
-	Prog      *Program             // program in progress
-	PC        int                  // next instruction (or the call to retry after a yield)
-	Depth     int                  // active frames in Frames
-	Base      int                  // Run returns when the frame at this depth exits
-	Frames    [MaxCallFrames]Frame // Frames[Depth-1] is the running function
-	CallStart uint64               // Insns when the program was started, for Limit
-	CostStart uint64               // Cost when the program was started, for CostLimit
+	Prog      *Program // program in progress
+	PC        int      // next instruction (or the call to retry after a yield)
+	Depth     int      // active frames in Frames
+	Base      int      // Run returns when the frame at this depth exits
+	CallStart uint64   // Insns when the program was started, for Limit
+	CostStart uint64   // Cost when the program was started, for CostLimit
+	stack     uint64   // MaxCallFrames*StackSize bytes of linear memory
+	flags     uint8    // ctxOpen, ctxActive, ctxRunning
+	// Frames[Depth-1] is the running function.
+	Frames [MaxCallFrames]Frame
+
+	// User is free for the embedder (e.g. the callback being run).
+	User any
 
 	lastRec struct { // bpf_obj_new's last type (graph.go)
 		spec *btf.Spec
 		id   uint64
 		rec  *objRecord
 	}
-	stack uint64 // MaxCallFrames*StackSize bytes of linear memory
-	flags uint8  // ctxOpen, ctxActive, ctxRunning
 }
 
 // Frame is one activation of a BPF function on a Context.
 type Frame struct {
-	RetPC int       // where the caller continues after this frame exits
-	Saved [4]uint64 // the caller's r6..r9, restored at exit
+	// (FP, Loops and RetPC first: a call's start sets them in frame 0,
+	// in the cache line of the Context's fields before it)
 	FP    uint64    // r10 of this frame: the top of its StackSize bytes
 	Loops uint64    // may_goto iterations left in this frame
+	RetPC int       // where the caller continues after this frame exits
+	Saved [4]uint64 // the caller's r6..r9, restored at exit
 }
 
 const (
@@ -245,9 +254,6 @@ func (c *Context) Call(p *Program, args ...uint64) (uint64, error) {
 		}
 		return c.finish()
 	}
-	// c.start(p, 0, args), by hand: the compiler does not inline it
-	c.Prog = p
-	c.PC = 0
 	c.Regs = [11]uint64{}
 	if len(args) > 0 { // unrolled: a loop costs twice the instructions for one argument
 		c.Regs[1] = args[0]
@@ -264,6 +270,52 @@ func (c *Context) Call(p *Program, args ...uint64) (uint64, error) {
 			}
 		}
 	}
+	c.begin(p)
+	st, err := c.Engine.Run(c, 0)
+	if st == StatusExited {
+		c.flags &^= ctxActive | ctxRunning
+		return c.Regs[0], nil
+	}
+	c.flags &^= ctxRunning
+	return c.finished(st, err)
+}
+
+// Call1 is Call with one argument (r1), the struct_ops callbacks' array
+// of arguments: the same fast path without the variadic slice.
+func (c *Context) Call1(p *Program, a uint64) (uint64, error) {
+	if !c.Idle(p) {
+		return c.Call(p, a)
+	}
+	c.Begin1(p, a)
+	st, err := c.Engine.Run(c, 0)
+	if st == StatusExited {
+		return c.Done(), nil
+	}
+	return c.End(st, err)
+}
+
+// Idle reports whether Call1(p, ...) takes its fast path: the context is
+// idle (no program started or running, its stack allocated) and p has
+// instructions. Call1 goes through Call otherwise, which says why not.
+func (c *Context) Idle(p *Program) bool {
+	return c.flags == ctxOpen && p != nil && len(p.Insns) != 0
+}
+
+// Begin1 starts p with r1 = a on a context that is Idle for p, as Call1
+// does before it runs the engine. An engine's own call path
+// (jit.Engine.Call1) then runs the program as Engine.Run would from
+// there, and ends with Done (the program exited) or End.
+func (c *Context) Begin1(p *Program, a uint64) {
+	c.Regs = [11]uint64{1: a}
+	c.begin(p)
+}
+
+// begin is the start of p on an idle context whose r1..r5 are set (and
+// r0, r6..r9 zero): c.start(p, 0, args) after its checks, by hand (the
+// compiler does not inline start).
+func (c *Context) begin(p *Program) {
+	c.Prog = p
+	c.PC = 0
 	fp := c.stack + MaxCallFrames*StackSize
 	// Frames[0] = Frame{RetPC: -1, FP: fp, Loops: MaxLoops}, field by
 	// field: Frames[0].Saved is always zero (a call saves the caller's
@@ -276,10 +328,19 @@ func (c *Context) Call(p *Program, args ...uint64) (uint64, error) {
 	c.CallStart = c.Insns
 	c.CostStart = c.Cost
 	c.flags = ctxOpen | ctxActive | ctxRunning
-	st, err := c.Engine.Run(c, 0)
+}
+
+// Done ends a call started by Begin1 whose program exited: r0.
+func (c *Context) Done() uint64 {
+	c.flags &^= ctxActive | ctxRunning
+	return c.Regs[0]
+}
+
+// End ends a call started by Begin1 whose run ended with st and err, as
+// Call does: r0, or the fault.
+func (c *Context) End(st Status, err error) (uint64, error) {
 	if st == StatusExited {
-		c.flags &^= ctxActive | ctxRunning
-		return c.Regs[0], nil
+		return c.Done(), nil
 	}
 	c.flags &^= ctxRunning
 	return c.finished(st, err)
@@ -458,6 +519,21 @@ func (c *Context) CallReady(ref *FuncRef, r1, r2, r3, r4, r5 uint64) (uint64, er
 	}
 	c.Cost += ref.cost
 	return r0, nil
+}
+
+// Fn returns the function of a Ready ref, for an engine that calls it
+// itself (inline, instead of CallReady) and then charges its cost with
+// c.Cost += ref.Cost() unless the call returned an error or c.CostLimit
+// is set, when CallEnd ends the call instead.
+func (ref *FuncRef) Fn() Func { return ref.fn }
+
+// Cost is the cost a Ready ref's function charges (Fn).
+func (ref *FuncRef) Cost() uint64 { return ref.cost }
+
+// CallEnd ends the call of ref's function (Fn) that returned r0, err when
+// err is not nil or c.CostLimit is set, as CallReady does.
+func (c *Context) CallEnd(ref *FuncRef, r0 uint64, err error) (uint64, error) {
+	return c.callEnd(ref.cost, ref.name, r0, err)
 }
 
 // callEnd is the end of a call with an error or a cost limit to check.

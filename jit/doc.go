@@ -169,8 +169,29 @@
 // table holds only code current for that VM and registry generation).
 // Nothing else is checked per call; when the key fails, runSlow checks
 // the context, finds the code and sets the key up again. At a call's
-// start (PC 0, Depth = Base = 1, no quantum) the first entry is inline
-// and only the engine is live across it.
+// start (PC 0, Depth = Base = 1, no quantum) the first entry is inline.
+//
+// Engine.Call1 is Context.Call1 for a context whose engine is e, as the
+// struct_ops bridge calls every callback: the context's set-up
+// (Context.Idle, Begin1; Done or End after), the key and the entry in one
+// frame, without the interface call and the checks a call's start makes
+// true. The caller passes a Site, its cache of the program's code shared
+// by all the engines of the VM (the bridge keeps one per callback): it
+// holds while the key does and it was filled for the same program, VM,
+// registry and generation (and no Engine.Forget since); otherwise the
+// code comes from the recent table and fills it. A machine has hundreds
+// of contexts, each with its engine, and their callbacks interleave, so
+// an engine's own table is rarely in the cache; the Site is.
+//
+// The served calls (exitCall at a call site whose FuncRef is Ready) run
+// in a loop of their own in Engine.run: the function is called inline
+// (FuncRef.Fn, then Context.CallEnd only for an error or a cost limit),
+// and the next block is entered through the entry table.
+//
+// The fields a call's start touches come first in Context (its
+// registers, counters, limits, program state, frame 0's FP, Loops and
+// RetPC) and in Engine (the key, then st0), so that a call's set-up
+// touches four lines of the context and three of the engine.
 //
 // # Memory and the Go runtime
 //

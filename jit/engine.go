@@ -3,6 +3,7 @@ package jit
 import (
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -17,19 +18,22 @@ import (
 // An Engine belongs to one Context; compiled code is shared by all the
 // contexts of a VM (VM.Compiled).
 type Engine struct {
-	interp *bpfvm.Interpreter
-	st0    state    // the outermost Run's
-	states []*state // nested Runs' (a helper running a callback)
-	depth  int
+	// The fields the fast path reads come first, st0 after them, so
+	// that a call's start touches three cache lines of the engine besides
+	// the recent table's set (a machine has hundreds of engines).
+	depth int
 	// Run's fast path serves the context fast without looking further
 	// when its VM, memory, CPU, cost limit and CPU count are those st0
 	// was set up for (vm, st0) and the VM's registry is still reg at
 	// generation gen: every code in recent is current for vm, reg and gen
 	// (sync). fast is nil when st0 is not set up, or the registry is nil.
-	fast *bpfvm.Context
-	vm   *bpfvm.VM
-	reg  *bpfvm.Registry
-	gen  uint64
+	fast   *bpfvm.Context
+	vm     *bpfvm.VM
+	reg    *bpfvm.Registry
+	gen    uint64
+	st0    state    // the outermost Run's
+	states []*state // nested Runs' (a helper running a callback)
+	interp *bpfvm.Interpreter
 	// recent programs' code, two ways per set, the set found by a
 	// multiplicative hash of the address (slots): a context runs each
 	// callback's program in turn, a dozen or more of them, which a small
@@ -189,20 +193,84 @@ func (e *Engine) Run(c *bpfvm.Context, quantum uint64) (bpfvm.Status, error) {
 	if st.exitCode == exitExit {
 		return bpfvm.StatusExited, nil
 	}
-	// the code exited to call out: serve that exit and continue, with c,
-	// the code and the target found where the fast path left them, so
-	// that nothing but e is live across the entry
-	st = &e.st0
-	c = st.ctx
-	k = slots(c.Prog)
-	cd = e.recent[k].c
-	if e.recent[k].p != c.Prog {
-		cd = e.recent[k+1].c
-	}
+	return e.callOut(cd)
+}
+
+// callOut continues a call's start that Run or Call1 entered inline in
+// cd and whose code exited to call out: it serves that exit and runs on,
+// with the context and the target found where the fast path left them.
+func (e *Engine) callOut(cd *code) (bpfvm.Status, error) {
+	st := &e.st0
 	e.depth++
-	s, err := e.run(c, cd, st, st.target, st.target, true)
+	s, err := e.run(st.ctx, cd, st, st.target, st.target, true)
 	e.depth--
 	return s, err
+}
+
+// Site caches the code of one call site's program (a struct_ops
+// callback's) for all the engines of a VM: shared by a machine's
+// contexts, it stays in the cache where each engine's recent table would
+// be read at a different place on every CPU. The zero Site is empty.
+type Site struct {
+	p       *bpfvm.Program
+	cd      *code
+	vm      *bpfvm.VM
+	reg     *bpfvm.Registry
+	gen     uint64
+	forgets uint64
+}
+
+// forgets counts Engine.Forget calls: a Site filled before one is stale.
+var forgets atomic.Uint64
+
+// Call1 is c.Call1(p, a) for a context whose Engine is e: Context.Begin1
+// and Run's fast path, inline, without the interface call and the checks
+// a call's start makes true (instruction 0 of frame 1, no quantum,
+// CallStart = Insns), p's code found in site (which the call site keeps
+// for p, for every engine of the VM) instead of the recent table.
+func (e *Engine) Call1(c *bpfvm.Context, p *bpfvm.Program, a uint64, site *Site) (uint64, error) {
+	if !c.Idle(p) || c.Engine != bpfvm.Engine(e) {
+		return c.Call1(p, a)
+	}
+	c.Begin1(p, a)
+	vm := c.VM
+	st := &e.st0
+	if e.fast != c || e.depth != 0 || e.vm != vm || e.reg != vm.Registry || e.gen != e.reg.Gen() ||
+		st.mem != vm.Mem || st.cpu != uint64(c.CPU) || st.costLimit != c.CostLimit || st.ncpu != vm.NumCPUs {
+		return c.End(e.runSlow(c, 0))
+	}
+	// the key holds: site's code is current if it was for this VM,
+	// registry and generation
+	cd := site.cd
+	if site.p != p || site.vm != vm || site.reg != e.reg || site.gen != e.gen || site.forgets != forgets.Load() {
+		if cd = e.fill(site, vm, p); cd == nil {
+			return c.End(e.runSlow(c, 0))
+		}
+	}
+	target := ^uint64(0)
+	if c.Limit != 0 && c.Insns+c.Limit > c.Insns {
+		target = c.Insns + c.Limit
+	}
+	if c.Insns >= target {
+		return c.End(e.runFrom(c, cd, st, 0))
+	}
+	st.budget, st.target = target-c.Insns, target
+	enter(cd.entry0, st)
+	if st.exitCode == exitExit {
+		return e.st0.ctx.Done(), nil
+	}
+	return e.st0.ctx.End(e.callOut(cd))
+}
+
+// fill sets site to p's code for vm (through the recent table), if p
+// could be compiled, and returns it.
+func (e *Engine) fill(site *Site, vm *bpfvm.VM, p *bpfvm.Program) *code {
+	n := forgets.Load()
+	cd := e.code(vm, p)
+	if cd != nil {
+		*site = Site{p: p, cd: cd, vm: vm, reg: e.reg, gen: e.gen, forgets: n}
+	}
+	return cd
 }
 
 // runSlow is Run when the fast path does not apply: it checks the
@@ -288,6 +356,7 @@ func (st *state) setMem(mem *bpfvm.Memory) {
 // entered set, the code has just exited: serve that
 // exit first.
 func (e *Engine) run(c *bpfvm.Context, cd *code, st *state, target, limitEnd uint64, entered bool) (bpfvm.Status, error) {
+outer:
 	for {
 		if !entered {
 			if c.Insns >= target {
@@ -310,31 +379,39 @@ func (e *Engine) run(c *bpfvm.Context, cd *code, st *state, target, limitEnd uin
 			enter(cd.entry, st)
 		}
 		entered = false
-		// a helper or kfunc call whose function is resolved: the
-		// common exit, served here (serve does the same, slower)
-		pc := c.PC
-		if st.exitCode == exitCall {
-			if k := cd.refAt[pc]; k >= 0 && cd.refs[k].Ready(c) {
-				c.Insns++
-				r := &c.Regs
-				v, err := c.CallReady(&cd.refs[k], r[1], r[2], r[3], r[4], r[5])
-				if err != nil {
+		// helper and kfunc calls whose function is resolved: the common
+		// exit, served here in a loop of its own (serve does the same,
+		// slower)
+		for refAt, refs := cd.refAt, cd.refs; st.exitCode == exitCall; {
+			pc := c.PC
+			k := refAt[pc]
+			if k < 0 || !refs[k].Ready(c) {
+				break
+			}
+			// Context.CallReady, inline
+			ref := &refs[k]
+			c.Insns++
+			r := &c.Regs
+			v, err := ref.Fn()(c, r[1], r[2], r[3], r[4], r[5])
+			if err != nil || c.CostLimit != 0 {
+				if v, err = c.CallEnd(ref, v, err); err != nil {
 					return callErr(c, err)
 				}
-				r[0] = v
-				c.PC = pc + 1
-				// the instruction after a call starts a block: enter
-				// it without looking it up unless the budget is spent
-				if c.Insns < target {
-					st.budget, st.target = target-c.Insns, target
-					st.entryPC = uint64(pc + 1)
-					enter(cd.entry, st)
-					if st.exitCode == exitExit {
-						return bpfvm.StatusExited, nil
-					}
-					entered = true
-				}
-				continue
+			} else {
+				c.Cost += ref.Cost()
+			}
+			r[0] = v
+			c.PC = pc + 1
+			// the instruction after a call starts a block: enter it
+			// without looking it up unless the budget is spent
+			if c.Insns >= target {
+				continue outer
+			}
+			st.budget, st.target = target-c.Insns, target
+			st.entryPC = uint64(pc + 1)
+			enter(cd.entry, st)
+			if st.exitCode == exitExit {
+				return bpfvm.StatusExited, nil
 			}
 		}
 		if s, err := e.serve(c, cd, st, target); s != bpfvm.StatusPreempted || err != nil {
@@ -401,6 +478,7 @@ func (e *Engine) serve(c *bpfvm.Context, cd *code, st *state, target uint64) (bp
 // Forget drops this engine's reference to p's code (after p's
 // instructions changed); VM.Forget drops the VM's.
 func (e *Engine) Forget(p *bpfvm.Program) {
+	forgets.Add(1)
 	for k := range e.recent {
 		if e.recent[k].p == p {
 			e.recent[k].p, e.recent[k].c = noProg, nil

@@ -13,6 +13,7 @@ import (
 
 	"github.com/cilium/ebpf/btf"
 	"github.com/schedsim/schedsim/bpfvm"
+	"github.com/schedsim/schedsim/jit"
 	"github.com/schedsim/schedsim/sim"
 	"github.com/schedsim/schedsim/verifier"
 )
@@ -107,8 +108,13 @@ type BPFPolicy struct {
 	opts  Options
 
 	ctxs    []*bpfvm.Context
-	argAddr []uint64    // per-CPU array of 8 u64 arguments
-	argBuf  []*[64]byte // the same arrays' bytes (the memory never moves)
+	argAddr []uint64     // per-CPU array of 8 u64 arguments
+	slots   []cpuSlot    // per CPU: what a synchronous callback needs (callArgs)
+	code    [64]jit.Site // by callback bit: its program's code, for every CPU's JIT engine
+	// the VM's linear memory, whole (it never moves or changes size), for
+	// the kfuncs' checks and reads of task structs without a call
+	mem     []byte
+	memBase uint64
 	// a second context and argument array per CPU, made when first
 	// needed, for callbacks nested in a kfunc (classes.go)
 	nestedCtxs []*bpfvm.Context
@@ -118,7 +124,6 @@ type BPFPolicy struct {
 	scratch      []uint64
 	idleMaskAddr uint64
 	idleSMTAddr  uint64
-	psRemainder  []uint64
 	rand         *rand.Rand
 	log          io.Writer
 
@@ -277,6 +282,7 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 		return nil, err
 	}
 	b.vm = vm
+	b.mem, b.memBase = vm.Mem.MustBytes(vm.Mem.Base(), vm.Mem.Size()), vm.Mem.Base()
 	ksyms, err := b.kernelVars(vm, opts.Topology)
 	if err != nil {
 		vm.Close()
@@ -357,7 +363,6 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 			return nil, err
 		}
 		b.argAddr = append(b.argAddr, a)
-		b.argBuf = append(b.argBuf, (*[64]byte)(vm.Mem.MustBytes(a, 64)))
 		b.scratch = append(b.scratch, s)
 	}
 	if !opts.NoVerify {
@@ -372,10 +377,15 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 			b.logf(nil, "warning: %s", w)
 		}
 	}
-	b.psRemainder = make([]uint64, opts.NumCPUs)
 	b.locks = make(map[uint64]*lockState)
 	b.cpuLock = make([]cpuLocks, opts.NumCPUs)
 	b.nat = bpfvm.NewNativeState(opts.NumCPUs)
+	b.slots = make([]cpuSlot, len(b.ctxs))
+	for cpu, c := range b.ctxs {
+		b.slots[cpu] = cpuSlot{c: c, args: (*[64]byte)(vm.Mem.MustBytes(b.argAddr[cpu], 64)), addr: b.argAddr[cpu],
+			cl: &b.cpuLock[cpu], nat: &b.nat.CPUs[cpu]}
+		b.slots[cpu].jit, _ = c.Engine.(*jit.Engine)
+	}
 	vm.Native = b.nat
 	b.yieldReason = make([]uint8, opts.NumCPUs)
 	b.pendingCost = make([]uint64, opts.NumCPUs)
@@ -462,18 +472,27 @@ func (b *BPFPolicy) taskAddr(k *sim.TaskStruct) uint64 { return uint64(uintptr(u
 
 func (b *BPFPolicy) task(c *bpfvm.Context, addr uint64, what string) (*sim.Task, error) {
 	var ts sim.TaskStruct
-	if addr == 0 {
-		return nil, fmt.Errorf("%s: NULL task_struct pointer", what)
+	// Memory.Contains(addr, size), and the pid read from b.mem inline
+	off, mem := addr-b.memBase, b.mem
+	if addr == 0 || off >= uint64(len(mem)) || uint64(len(mem))-off < uint64(unsafe.Sizeof(ts)) {
+		return nil, taskErr(addr, what)
 	}
-	if !b.vm.Mem.Contains(addr, uint64(unsafe.Sizeof(ts))) {
-		return nil, fmt.Errorf("%s: %#x is not a task_struct", what, addr)
-	}
-	pid := bpfvm.Ptr[sim.TaskStruct](b.vm.Mem, addr).Pid
+	pid := int32(binary.LittleEndian.Uint32(mem[off+uint64(unsafe.Offsetof(ts.Pid)):]))
 	t := b.k.Task(pid)
 	if t == nil || b.taskAddr(t.K) != addr {
-		return nil, fmt.Errorf("%s: %#x is not a task_struct", what, addr)
+		return nil, taskErr(addr, what)
 	}
 	return t, nil
+}
+
+// taskErr is task's error for addr, out of line.
+//
+//go:noinline
+func taskErr(addr uint64, what string) error {
+	if addr == 0 {
+		return fmt.Errorf("%s: NULL task_struct pointer", what)
+	}
+	return fmt.Errorf("%s: %#x is not a task_struct", what, addr)
 }
 
 func (b *BPFPolicy) logf(c *bpfvm.Context, format string, args ...any) {
@@ -501,34 +520,89 @@ const (
 	yieldBlocked                  // waiting for a contended lock
 )
 
+// cpuSlot is one CPU's part of the callback path, in one place: its
+// context, its argument array (linear memory never moves), the remainder
+// of its instruction cost below a nanosecond, its lock state.
+type cpuSlot struct {
+	c    *bpfvm.Context
+	args *[64]byte
+	addr uint64
+	rem  uint64 // picoseconds not yet charged (charge)
+	cl   *cpuLocks
+	nat  *bpfvm.LockCPU
+	jit  *jit.Engine // c's engine when it is the JIT: its Call1, without Context.Call1's interface call
+	_    [8]byte     // 64 bytes: one cache line each
+}
+
 // call runs the program of cb on the current CPU's context with args.
-//
-// This is the path of every callback: the usual case (a synchronous
-// callback, not nested in a kfunc) is done here, the others by callSlow,
-// which does the same for it.
+// Callbacks of up to three arguments go to callArgs without a slice.
 func (b *BPFPolicy) call(cb sim.Callback, args ...uint64) uint64 {
-	if b.aborted || b.k.Failed() || b.k.Disabling() { // rare: in detail
-		if b.k.Disabling() {
-			// the disable path's ops.disable/ops.exit_task (sim/disable.go)
-			// run after an error too, but not after a BPF fault
-			if b.fault != nil {
-				return 0
-			}
-		} else if b.k.Failed() && !b.k.Dumping() || b.aborted {
-			return 0
-		}
+	var a [3]uint64
+	if n := len(args); n <= 3 {
+		copy(a[:], args)
+		return b.callArgs(cb, n, a[0], a[1], a[2])
+	}
+	if b.stopped() {
+		return 0
 	}
 	cpu := b.k.CPU()
 	if cpu < 0 || cpu >= len(b.ctxs) {
 		cpu = 0
 	}
-	c := b.ctxs[cpu]
-	if c.Active() || b.k.CanSuspend() {
-		return b.callSlow(cb, cpu, args)
+	return b.callSlow(cb, cpu, args)
+}
+
+func (b *BPFPolicy) call1(cb sim.Callback, a0 uint64) uint64 { return b.callArgs(cb, 1, a0, 0, 0) }
+func (b *BPFPolicy) call2(cb sim.Callback, a0, a1 uint64) uint64 {
+	return b.callArgs(cb, 2, a0, a1, 0)
+}
+
+// stopped reports whether the policy runs no more callbacks: after an
+// error or a fault, except for the disable path's ops.disable and
+// ops.exit_task (sim/disable.go), which run after an error too but not
+// after a BPF fault, and for the debug dump of an error exit.
+func (b *BPFPolicy) stopped() bool {
+	if b.k.Disabling() {
+		return b.fault != nil
 	}
-	putArgs(b.argBuf[cpu], args)
-	cl := &b.cpuLock[cpu]
-	cl.cb = cb
+	return b.k.Failed() && !b.k.Dumping() || b.aborted
+}
+
+// callArgs runs the program of cb with its first n (at most 3) arguments
+// a0, a1, a2 on the current CPU's context.
+//
+// This is the path of every callback: the usual case (a synchronous
+// callback, not nested in a kfunc) is done here, the others by callSlow,
+// which does the same for it.
+func (b *BPFPolicy) callArgs(cb sim.Callback, n int, a0, a1, a2 uint64) uint64 {
+	if b.aborted || b.k.Failed() || b.k.Disabling() { // rare: in detail
+		if b.stopped() {
+			return 0
+		}
+	}
+	cpu := b.k.CPU()
+	if uint(cpu) >= uint(len(b.slots)) {
+		cpu = 0
+	}
+	s := &b.slots[cpu]
+	c := s.c
+	if c.Active() || b.k.CanSuspend() {
+		a := [3]uint64{a0, a1, a2}
+		return b.callSlow(cb, cpu, a[:n])
+	}
+	// the arguments, at constant offsets: no bounds checks
+	le := binary.LittleEndian
+	switch n {
+	case 3:
+		le.PutUint64(s.args[16:24], a2)
+		fallthrough
+	case 2:
+		le.PutUint64(s.args[8:16], a1)
+		fallthrough
+	case 1:
+		le.PutUint64(s.args[0:8], a0)
+	}
+	s.cl.cb = cb
 	deadlocks := len(b.Deadlocks)
 	i := cbIndex(cb) & 63 // cbIndex is at most 63: no bounds checks below
 	i0, c0 := c.Insns, c.Cost
@@ -544,16 +618,24 @@ func (b *BPFPolicy) call(cb sim.Callback, args ...uint64) uint64 {
 			nat.On, nat.Clock, nat.Now = 1, b.ktime(), b.k.Now()
 		}
 	}
-	r0, err := c.Call(b.progs[i], b.argAddr[cpu])
+	var r0 uint64
+	var err error
+	if s.jit != nil {
+		r0, err = s.jit.Call1(c, b.progs[i], s.addr, &b.code[i])
+	} else {
+		r0, err = c.Call1(b.progs[i], s.addr)
+	}
 	nat.On = on
-	n := c.Insns - i0
-	if b.opts.InsnCostPs != 0 {
-		b.charge(cpu, n, c.Cost-c0)
+	insns := c.Insns - i0
+	if ps := b.opts.InsnCostPs; ps != 0 { // charge, inline
+		ps = insns*ps + s.rem
+		s.rem = ps % 1000
+		b.k.Charge(ps/1000 + c.Cost - c0)
 	}
 	b.Calls[i]++
-	b.Insns[i] += n
-	b.k.CountInsns(n)
-	if err == nil && b.holding(cpu) {
+	b.Insns[i] += insns
+	b.k.CountInsns(insns)
+	if err == nil && (len(s.cl.held) != 0 || s.nat.N != 0) { // b.holding(cpu)
 		err = b.checkExit(c)
 	}
 	if err != nil && !b.aborted {
@@ -561,29 +643,6 @@ func (b *BPFPolicy) call(cb sim.Callback, args ...uint64) uint64 {
 		return 0
 	}
 	return r0
-}
-
-// putArgs writes a callback's arguments (at most 8) to its argument
-// array: unrolled with constant offsets, so that the usual one to three
-// need no bounds checks.
-func putArgs(buf *[64]byte, args []uint64) {
-	le := binary.LittleEndian
-	switch n := len(args); {
-	case n == 0:
-	case n == 1:
-		le.PutUint64(buf[0:], args[0])
-	case n == 2:
-		le.PutUint64(buf[0:], args[0])
-		le.PutUint64(buf[8:], args[1])
-	case n == 3:
-		le.PutUint64(buf[0:], args[0])
-		le.PutUint64(buf[8:], args[1])
-		le.PutUint64(buf[16:], args[2])
-	default:
-		for j, v := range args {
-			le.PutUint64(buf[8*j:], v)
-		}
-	}
 }
 
 // callSlow is call for a callback nested in a kfunc of another, or
@@ -641,8 +700,9 @@ func (b *BPFPolicy) charge(cpu int, insns, helperCost uint64) {
 	if b.opts.InsnCostPs == 0 { // cost model off
 		return
 	}
-	ps := insns*b.opts.InsnCostPs + b.psRemainder[cpu]
-	b.psRemainder[cpu] = ps % 1000
+	s := &b.slots[cpu]
+	ps := insns*b.opts.InsnCostPs + s.rem
+	s.rem = ps % 1000
 	b.k.Charge(ps/1000 + helperCost)
 }
 
@@ -651,8 +711,9 @@ func (b *BPFPolicy) segmentCost(cpu int, insns, helperCost uint64) uint64 {
 	if b.opts.InsnCostPs == 0 {
 		return 0
 	}
-	ps := insns*b.opts.InsnCostPs + b.psRemainder[cpu]
-	b.psRemainder[cpu] = ps % 1000
+	s := &b.slots[cpu]
+	ps := insns*b.opts.InsnCostPs + s.rem
+	s.rem = ps % 1000
 	return ps/1000 + helperCost
 }
 
@@ -837,43 +898,43 @@ func writeStruct(mem *bpfvm.Memory, addr uint64, typ string, fields map[string]u
 }
 
 func (b *BPFPolicy) SelectCPU(p *sim.Task, prev int32, wf uint64) int32 {
-	return int32(b.call(sim.CbSelectCPU, b.taskAddr(p.K), sx(prev), wf))
+	return int32(b.callArgs(sim.CbSelectCPU, 3, b.taskAddr(p.K), sx(prev), wf))
 }
-func (b *BPFPolicy) Enqueue(p *sim.Task, fl uint64) { b.call(sim.CbEnqueue, b.taskAddr(p.K), fl) }
-func (b *BPFPolicy) Dequeue(p *sim.Task, fl uint64) { b.call(sim.CbDequeue, b.taskAddr(p.K), fl) }
+func (b *BPFPolicy) Enqueue(p *sim.Task, fl uint64) { b.call2(sim.CbEnqueue, b.taskAddr(p.K), fl) }
+func (b *BPFPolicy) Dequeue(p *sim.Task, fl uint64) { b.call2(sim.CbDequeue, b.taskAddr(p.K), fl) }
 func (b *BPFPolicy) Dispatch(cpu int32, prev *sim.Task) {
 	var pa uint64
 	if prev != nil {
 		pa = b.taskAddr(prev.K)
 	}
-	b.call(sim.CbDispatch, sx(cpu), pa)
+	b.call2(sim.CbDispatch, sx(cpu), pa)
 }
-func (b *BPFPolicy) Tick(p *sim.Task)                { b.call(sim.CbTick, b.taskAddr(p.K)) }
-func (b *BPFPolicy) Runnable(p *sim.Task, fl uint64) { b.call(sim.CbRunnable, b.taskAddr(p.K), fl) }
+func (b *BPFPolicy) Tick(p *sim.Task)                { b.call1(sim.CbTick, b.taskAddr(p.K)) }
+func (b *BPFPolicy) Runnable(p *sim.Task, fl uint64) { b.call2(sim.CbRunnable, b.taskAddr(p.K), fl) }
 func (b *BPFPolicy) Running(p *sim.Task) {
-	b.call(sim.CbRunning, b.taskAddr(p.K))
+	b.call1(sim.CbRunning, b.taskAddr(p.K))
 	b.taskCounters(p)
 }
 func (b *BPFPolicy) Stopping(p *sim.Task, run bool) {
-	b.call(sim.CbStopping, b.taskAddr(p.K), boolU(run))
+	b.call2(sim.CbStopping, b.taskAddr(p.K), boolU(run))
 	b.taskCounters(p)
 }
-func (b *BPFPolicy) Quiescent(p *sim.Task, fl uint64) { b.call(sim.CbQuiescent, b.taskAddr(p.K), fl) }
+func (b *BPFPolicy) Quiescent(p *sim.Task, fl uint64) { b.call2(sim.CbQuiescent, b.taskAddr(p.K), fl) }
 func (b *BPFPolicy) Yield(from, to *sim.Task) bool {
 	var ta uint64
 	if to != nil {
 		ta = b.taskAddr(to.K)
 	}
-	return b.call(sim.CbYield, b.taskAddr(from.K), ta)&1 != 0
+	return b.call2(sim.CbYield, b.taskAddr(from.K), ta)&1 != 0
 }
 func (b *BPFPolicy) SetWeight(p *sim.Task, w uint32) {
-	b.call(sim.CbSetWeight, b.taskAddr(p.K), uint64(w))
+	b.call2(sim.CbSetWeight, b.taskAddr(p.K), uint64(w))
 }
 func (b *BPFPolicy) SetCPUMask(p *sim.Task, mask *sim.CPUMask) {
-	b.call(sim.CbSetCPUMask, b.taskAddr(p.K), p.K.CpusPtr)
+	b.call2(sim.CbSetCPUMask, b.taskAddr(p.K), p.K.CpusPtr)
 }
 func (b *BPFPolicy) UpdateIdle(cpu int32, idle bool) {
-	b.call(sim.CbUpdateIdle, sx(cpu), boolU(idle))
+	b.call2(sim.CbUpdateIdle, sx(cpu), boolU(idle))
 }
 func (b *BPFPolicy) InitTask(p *sim.Task, args sim.InitTaskArgs) int32 {
 	s := b.scratch[max(b.k.CPU(), 0)]
@@ -891,7 +952,7 @@ func (b *BPFPolicy) InitTask(p *sim.Task, args sim.InitTaskArgs) int32 {
 		b.k.Fault("BPF runtime error", err.Error())
 		return 0
 	}
-	return int32(b.call(sim.CbInitTask, b.taskAddr(p.K), s))
+	return int32(b.call2(sim.CbInitTask, b.taskAddr(p.K), s))
 }
 func (b *BPFPolicy) ExitTask(p *sim.Task, args sim.ExitTaskArgs) {
 	s := b.scratch[max(b.k.CPU(), 0)]
@@ -899,12 +960,12 @@ func (b *BPFPolicy) ExitTask(p *sim.Task, args sim.ExitTaskArgs) {
 		b.k.Fault("BPF runtime error", err.Error())
 		return
 	}
-	b.call(sim.CbExitTask, b.taskAddr(p.K), s)
+	b.call2(sim.CbExitTask, b.taskAddr(p.K), s)
 }
-func (b *BPFPolicy) Enable(p *sim.Task)   { b.call(sim.CbEnable, b.taskAddr(p.K)) }
-func (b *BPFPolicy) Disable(p *sim.Task)  { b.call(sim.CbDisable, b.taskAddr(p.K)) }
-func (b *BPFPolicy) CPUOnline(cpu int32)  { b.call(sim.CbCPUOnline, sx(cpu)) }
-func (b *BPFPolicy) CPUOffline(cpu int32) { b.call(sim.CbCPUOffline, sx(cpu)) }
+func (b *BPFPolicy) Enable(p *sim.Task)   { b.call1(sim.CbEnable, b.taskAddr(p.K)) }
+func (b *BPFPolicy) Disable(p *sim.Task)  { b.call1(sim.CbDisable, b.taskAddr(p.K)) }
+func (b *BPFPolicy) CPUOnline(cpu int32)  { b.call1(sim.CbCPUOnline, sx(cpu)) }
+func (b *BPFPolicy) CPUOffline(cpu int32) { b.call1(sim.CbCPUOffline, sx(cpu)) }
 
 // timerHost runs bpf_timer callbacks on simulated time.
 type timerHost struct {

@@ -246,11 +246,12 @@ func kfSelectCPUDfl(b *BPFPolicy) bpfvm.Func {
 		}
 		cpu, idle := b.k.SelectCPUDfl(t, int32(prev), wf)
 		if isIdle != 0 {
-			bs, err := c.VM.Mem.Bytes(isIdle, 1)
-			if err != nil {
+			if off := isIdle - b.memBase; off < uint64(len(b.mem)) { // Memory.Bytes(isIdle, 1), inline
+				b.mem[off] = byte(boolU(idle))
+			} else {
+				_, err := c.VM.Mem.Bytes(isIdle, 1)
 				return 0, fmt.Errorf("scx_bpf_select_cpu_dfl: is_idle: %w", err)
 			}
-			bs[0] = byte(boolU(idle))
 		}
 		return uint64(int64(cpu)), nil
 	}

@@ -64,12 +64,12 @@ type heldLock struct {
 // cpuLocks is a CPU's lock state.
 type cpuLocks struct {
 	held      []heldLock
-	phase     uint8 // 0: none; 1: interleaving point taken; 2: waiting
+	cb        sim.Callback // (next to held: every callback writes one and reads the other)
+	phase     uint8        // 0: none; 1: interleaving point taken; 2: waiting
 	waitFor   *lockState
 	waitStart uint64
 	result    int64 // result handed to a waiter: 0, -EDEADLK, -ETIMEDOUT
 	resultSet bool
-	cb        sim.Callback
 	spin      uint64
 	last      *lockState // the lock this CPU last looked up (lockAt)
 }

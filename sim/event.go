@@ -72,7 +72,7 @@ type eventQueue struct {
 	// tree[1] is the minimum of the leaves tree[nleaf+i], the completion
 	// slot of CPU i; an empty leaf is noEvent. A leaf's key holds the CPU
 	// in place of a payload slot.
-	tree  []qent
+	tree  *[treeLen]qent
 	nleaf int
 	comp  []compSlot
 	// vacant is 1 + the CPU whose completion popComp took but whose leaf
@@ -83,7 +83,7 @@ type eventQueue struct {
 	// The lanes, their heads (noEvent for an empty lane) and the first
 	// of them, lane laneBest's.
 	lanes    []lane
-	heads    []qent
+	heads    [maxLanes]qent // unused lanes' too: noEvent
 	laneMin  qent
 	laneBest int
 	n        int // events in the completion slots and lanes
@@ -113,41 +113,47 @@ type laneEnt struct {
 	kind eventKind
 }
 
+// maxLanes bounds the lanes: popLane takes the minimum of maxLanes heads.
+const maxLanes = 5
+
 // init gives the queue ncomp completion slots and nlanes lanes.
 func (q *eventQueue) init(ncomp, nlanes int) {
-	q.nleaf = 1
-	for q.nleaf < ncomp {
-		q.nleaf *= 2
+	// Leaves at nleaf..2*nleaf-1, node i's children at 2i and 2i+1: a
+	// valid tree for any count (no padding to a power of two, so some
+	// leaves are a level nearer the root).
+	q.nleaf = max(ncomp, 1)
+	if ncomp > NrCPUs {
+		panic("sim: event queue: more completion slots than CPUs")
 	}
-	q.tree = make([]qent, 2*q.nleaf)
+	q.tree = new([treeLen]qent)
 	for i := range q.tree {
 		q.tree[i] = noEvent
 	}
 	q.comp = make([]compSlot, ncomp)
 	q.lanes = make([]lane, nlanes)
-	q.heads = make([]qent, nlanes)
+	if nlanes > maxLanes {
+		panic("sim: event queue: too many lanes")
+	}
 	for l := range q.heads {
 		q.heads[l] = noEvent
 	}
 	q.laneMin = noEvent
 }
 
+// treeLen is the tree's array: NrCPUs leaves at most. Indexes are
+// masked with treeLen-1 (one AND instead of a bounds check).
+const treeLen = 2 * NrCPUs
+
 // set stores (at, key) in leaf and recomputes the minima on its path to
 // the root, up to the first that does not change. The comparisons are
 // less's, on values (registers, not memory).
 func (q *eventQueue) set(leaf int, at, key uint64) {
 	t := q.tree
-	i := q.nleaf + leaf
-	t[i] = qent{at: at, key: key}
+	i := q.setLeaf(leaf, at, key)
 	for i > 1 {
-		s := t[i^1]
-		_, b := bits.Sub64(s.key, key, 0)
-		_, b = bits.Sub64(s.at, at, b)
-		mask := -b // all ones if s fires first
-		at ^= (at ^ s.at) & mask
-		key ^= (key ^ s.key) & mask
+		at, key = treeMin(t, i, at, key)
 		i >>= 1
-		p := &t[i]
+		p := &t[i&(treeLen-1)]
 		if p.at == at && p.key == key {
 			return
 		}
@@ -155,13 +161,47 @@ func (q *eventQueue) set(leaf int, at, key uint64) {
 	}
 }
 
+// setRoot is set for the vacant leaf: its path to the root holds the
+// completion popComp took (no other event is before it), and every node
+// on it changes, so there is nothing to compare.
+func (q *eventQueue) setRoot(leaf int, at, key uint64) {
+	t := q.tree
+	for i := q.setLeaf(leaf, at, key); i > 1; i >>= 1 {
+		at, key = treeMin(t, i, at, key)
+		t[(i>>1)&(treeLen-1)] = qent{at: at, key: key}
+	}
+}
+
+// setLeaf stores (at, key) in leaf and returns its node.
+func (q *eventQueue) setLeaf(leaf int, at, key uint64) int {
+	i := (q.nleaf + leaf) & (treeLen - 1)
+	q.tree[i] = qent{at: at, key: key}
+	return i
+}
+
+// treeMin is the first of (at, key) and node i's sibling in t, chosen
+// without branches.
+func treeMin(t *[treeLen]qent, i int, at, key uint64) (uint64, uint64) {
+	s := t[(i^1)&(treeLen-1)]
+	_, b := bits.Sub64(s.key, key, 0)
+	_, b = bits.Sub64(s.at, at, b)
+	mask := -b // all ones if s fires first
+	return at ^ (at^s.at)&mask, key ^ (key^s.key)&mask
+}
+
 // pushLane queues e (sequence number set) in lane l, or in the heap if it
 // would come before the lane's last event.
 func (q *eventQueue) pushLane(l int, e event) {
+	q.pushLaneAt(l, e.at, e.seq, e.kind, e.cpu, e.gen)
+}
+
+// pushLaneAt is pushLane with the event's fields as arguments (a lane's
+// events have no task or closure).
+func (q *eventQueue) pushLaneAt(l int, at, seq uint64, kind eventKind, cpu int32, gen uint32) {
 	ln := &q.lanes[l]
-	x := qent{at: e.at, key: e.seq << slotBits}
-	if e.seq >= 1<<(64-slotBits) || ln.n > 0 && less(&x, &ln.last) != 0 {
-		q.push(e)
+	x := qent{at: at, key: seq << slotBits}
+	if seq >= 1<<(64-slotBits) || ln.n > 0 && less(&x, &ln.last) != 0 {
+		q.push(event{at: at, seq: seq, kind: kind, cpu: cpu, gen: gen})
 		return
 	}
 	if ln.n == len(ln.ring) {
@@ -171,7 +211,7 @@ func (q *eventQueue) pushLane(l int, e event) {
 		}
 		ln.ring, ln.head = ring, 0
 	}
-	ln.ring[(ln.head+ln.n)&(len(ln.ring)-1)] = laneEnt{x: x, cpu: e.cpu, gen: e.gen, kind: e.kind}
+	ln.ring[(ln.head+ln.n)&(len(ln.ring)-1)] = laneEnt{x: x, cpu: cpu, gen: gen, kind: kind}
 	ln.n++
 	ln.last = x
 	q.n++
@@ -187,62 +227,76 @@ func (q *eventQueue) pushLane(l int, e event) {
 // completion of CPU e.cpu. The completion it replaces, if any, is returned
 // (ok): the caller drops it or pushes it to the heap.
 func (q *eventQueue) setCompletion(e event) (old event, ok bool) {
-	c := &q.comp[e.cpu]
-	if q.vacant == int(e.cpu)+1 {
-		q.vacant = 0 // c.task is nil: the leaf's value is taken
+	t, gen, x := q.setComp(e.cpu, e.at, e.seq, e.task, e.gen)
+	if t == nil {
+		return event{}, false
 	}
-	if c.task != nil {
-		x := q.tree[q.nleaf+int(e.cpu)]
-		old, ok = event{at: x.at, seq: x.key >> slotBits, kind: evTaskDone, cpu: e.cpu, task: c.task, gen: c.gen}, true
-		q.n--
-	}
-	if e.seq >= 1<<(64-slotBits) {
-		panic("sim: event queue: more than 2^40 events in one run")
-	}
-	c.task, c.gen = e.task, e.gen
-	q.n++
-	q.set(int(e.cpu), e.at, e.seq<<slotBits|uint64(e.cpu))
-	return old, ok
+	return event{at: x.at, seq: x.key >> slotBits, kind: evTaskDone, cpu: e.cpu, task: t, gen: gen}, true
 }
 
-// popComp takes the completion at the tree's root.
-func (q *eventQueue) popComp() event {
+// setComp is setCompletion without events: the completion it replaces is
+// (old, oldGen) at x (old nil: none).
+func (q *eventQueue) setComp(cpu int32, at, seq uint64, t *Task, gen uint32) (old *Task, oldGen uint32, x qent) {
+	c := &q.comp[cpu]
+	if seq >= 1<<(64-slotBits) {
+		panic("sim: event queue: more than 2^40 events in one run")
+	}
+	q.n++
+	if q.vacant == int(cpu)+1 {
+		// c.task is nil: the leaf's value is taken
+		q.vacant = 0
+		c.task, c.gen = t, gen
+		q.setRoot(int(cpu), at, seq<<slotBits|uint64(cpu))
+		return nil, 0, qent{}
+	}
+	if c.task != nil {
+		old, oldGen, x = c.task, c.gen, q.tree[(q.nleaf+int(cpu))&(treeLen-1)]
+		q.n--
+	}
+	c.task, c.gen = t, gen
+	q.set(int(cpu), at, seq<<slotBits|uint64(cpu))
+	return old, oldGen, x
+}
+
+// popComp takes the completion at the tree's root into *e.
+func (q *eventQueue) popComp(e *event) {
 	x := q.tree[1]
 	cpu := int(x.key & (1<<slotBits - 1))
 	q.n--
 	c := &q.comp[cpu]
-	e := event{at: x.at, seq: x.key >> slotBits, kind: evTaskDone, cpu: int32(cpu), task: c.task, gen: c.gen}
+	// *e is zero (popInto): no closure to write
+	e.at, e.seq, e.kind, e.cpu, e.gen = x.at, x.key>>slotBits, evTaskDone, int32(cpu), c.gen
+	e.task = c.task
 	*c = compSlot{}
 	q.vacant = cpu + 1
-	return e
 }
 
 // fill empties the vacant leaf.
 func (q *eventQueue) fill() {
-	q.set(q.vacant-1, noEvent.at, noEvent.key)
+	q.setRoot(q.vacant-1, noEvent.at, noEvent.key)
 	q.vacant = 0
 }
 
 // popLane takes the first head of the lanes.
-func (q *eventQueue) popLane() event {
+func (q *eventQueue) popLane(e *event) {
 	ln := &q.lanes[q.laneBest]
 	le := &ln.ring[ln.head]
-	e := event{at: le.x.at, seq: le.x.key >> slotBits, kind: le.kind, cpu: le.cpu, gen: le.gen}
+	// *e is zero (popInto): the pointer fields stay nil, unwritten
+	e.at, e.seq, e.kind, e.cpu, e.gen = le.x.at, le.x.key>>slotBits, le.kind, le.cpu, le.gen
 	ln.head = (ln.head + 1) & (len(ln.ring) - 1)
 	ln.n--
 	q.n--
-	h := q.heads
+	h := &q.heads
 	h[q.laneBest] = noEvent
 	if ln.n > 0 {
 		h[q.laneBest] = ln.ring[ln.head].x
 	}
-	best := 0
-	for l := 1; l < len(h); l++ {
-		b := int(less(&h[l], &h[best]))
-		best += (l - best) * b
-	}
-	q.laneMin, q.laneBest = h[best], best
-	return e
+	// the first of the five heads, without branches
+	a := int(less(&h[1], &h[0]))
+	b := 2 + int(less(&h[3], &h[2]))
+	a += (b - a) * int(less(&h[b], &h[a]))
+	a += (4 - a) * int(less(&h[4], &h[a]))
+	q.laneMin, q.laneBest = h[a], a
 }
 
 // The heap is 4-ary: half the depth of a binary heap and the children of a
@@ -283,11 +337,21 @@ func (q *eventQueue) firstAt() uint64 {
 
 // pop takes the next event; the queue must not be empty.
 func (q *eventQueue) pop() event {
+	var e event
+	q.popInto(&e)
+	return e
+}
+
+// popInto takes the next event into *e, which must be zero (an event
+// built in place, not returned by value through every level); the queue
+// must not be empty.
+func (q *eventQueue) popInto(e *event) {
 	if q.vacant != 0 {
 		q.fill()
 	}
 	if q.n == 0 {
-		return q.popHeap()
+		q.popHeap(e)
+		return
 	}
 	lane := less(&q.laneMin, &q.tree[1]) != 0
 	first := &q.tree[1]
@@ -295,12 +359,14 @@ func (q *eventQueue) pop() event {
 		first = &q.laneMin
 	}
 	if len(q.h) > 0 && less(&q.h[0], first) != 0 {
-		return q.popHeap()
+		q.popHeap(e)
+		return
 	}
 	if lane {
-		return q.popLane()
+		q.popLane(e)
+		return
 	}
-	return q.popComp()
+	q.popComp(e)
 }
 
 // push and pop move a hole instead of swapping (each level writes one
@@ -320,9 +386,16 @@ func (q *eventQueue) push(e event) {
 		panic("sim: event queue: more than 2^40 events or 2^24 pending events in one run")
 	}
 	x := qent{at: e.at, key: e.seq<<slotBits | uint64(slot)}
-	q.h = append(q.h, x)
-	h := q.h
-	i := len(h) - 1
+	if len(q.h) == cap(q.h) {
+		q.growHeap()
+	}
+	q.h = q.h[:len(q.h)+1]
+	siftUp(q.h, len(q.h)-1, x)
+}
+
+// siftUp puts x in the hole at h[i], or above it: the hole rises while x
+// comes before its parent.
+func siftUp(h []qent, i int, x qent) {
 	for i > 0 {
 		p := (i - 1) / heapArity
 		if less(&x, &h[p]) == 0 {
@@ -334,49 +407,66 @@ func (q *eventQueue) push(e event) {
 	h[i] = x
 }
 
-func (q *eventQueue) popHeap() event {
+// heapPad entries before the heap's root in its array (64-byte aligned):
+// the four children of node i, h[4i+1..4i+4], then fill one cache line,
+// so a level of the sift costs one line instead of two.
+const heapPad = 3
+
+// growHeap doubles the heap's array, at least 16 KiB (an allocation of
+// that size is 64-byte aligned).
+func (q *eventQueue) growHeap() {
+	b := make([]qent, max(1024, 2*(cap(q.h)+heapPad)))
+	h := b[heapPad : heapPad+len(q.h)]
+	copy(h, q.h)
+	q.h = h
+}
+
+func (q *eventQueue) popHeap(e *event) {
 	h := q.h
 	top := h[0]
 	n := len(h) - 1
 	x := h[n]
 	h = h[:n]
 	if n > 0 {
+		// Floyd's deletion: the hole left at the root moves down to a
+		// leaf, along the smaller child, without comparing with x (the
+		// last leaf, which nearly always belongs at the bottom again);
+		// then x rises from there. Any heap pops the same sequence
+		// (keys are unique).
 		i := 0
 		for {
 			first := heapArity*i + 1
-			if first >= n {
+			if first+heapArity > n {
 				break
 			}
+			// Four children (the usual case), compared in pairs
+			// without branches. (The array pointer and the masks spare
+			// the bounds checks.)
+			c := (*[heapArity]qent)(h[first : first+heapArity])
+			a := int(less(&c[1], &c[0]))
+			b := 2 + int(less(&c[3], &c[2]))
+			a += (b - a) * int(less(&c[b&3], &c[a&3]))
+			h[i] = c[a&3]
+			i = first + a
+		}
+		// fewer than four children (leaves), or none
+		if first := heapArity*i + 1; first < n {
 			m := first
-			if first+heapArity <= n {
-				// Four children (the usual case), compared in pairs
-				// without branches: sequence numbers make the minimum
-				// unique.
-				c := h[first : first+4 : first+4]
-				a := int(less(&c[1], &c[0]))
-				b := 2 + int(less(&c[3], &c[2]))
-				a += (b - a) * int(less(&c[b], &c[a]))
-				m += a
-			} else {
-				for c := first + 1; c < n; c++ {
-					if less(&h[c], &h[m]) != 0 {
-						m = c
-					}
+			for c := first + 1; c < n; c++ {
+				if less(&h[c], &h[m]) != 0 {
+					m = c
 				}
-			}
-			if less(&h[m], &x) == 0 {
-				break
 			}
 			h[i] = h[m]
 			i = m
 		}
-		h[i] = x
+		siftUp(h, i, x)
 	}
 	q.h = h
 	slot := uint32(top.key & (1<<slotBits - 1))
 	p := &q.payloads[slot]
-	e := event{at: top.at, seq: top.key >> slotBits, kind: p.kind, cpu: p.cpu, gen: p.gen, task: p.task, fn: p.fn}
+	e.at, e.seq, e.kind, e.cpu, e.gen = top.at, top.key>>slotBits, p.kind, p.cpu, p.gen
+	e.task, e.fn = p.task, p.fn
 	*p = payload{}
 	q.free = append(q.free, slot)
-	return e
 }

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"unsafe"
 )
 
 // TestEventQueueOrder: interleaved pushes and pops come out in (time,
@@ -232,6 +233,61 @@ func benchQueueMix(b *testing.B, parts bool) {
 			lane(3, event{at: now + 2000, kind: evResched, cpu: int32(r.IntN(ncpu))})
 		case evResched:
 			comp(int(e.cpu), now+exp(1e6))
+		}
+	}
+}
+
+// TestFNVSwitch: fnvSwitch folds the zero bytes of its words and equals
+// four fnvWord steps.
+func TestFNVSwitch(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	words := []uint64{0, 1, 0xff, 0x100, 0xffff, 0x10000, 1<<32 - 1, 1 << 32, 1<<40 - 1, 1 << 40, ^uint64(0)}
+	for i := 0; i < 20000; i++ {
+		now := words[i%len(words)]
+		if i >= len(words) {
+			now = r.Uint64() >> (r.IntN(64))
+		}
+		cpu := int(r.Uint64() >> (40 + r.IntN(24)))
+		if i%7 == 0 {
+			cpu = int(words[i%len(words)] >> 1)
+		}
+		prev, next := uint32(r.Uint64()>>r.IntN(64)), uint32(r.Uint64()>>r.IntN(64))
+		h := r.Uint64()
+		want := fnvWord(fnvWord(fnvWord(fnvWord(h, now), uint64(cpu)), uint64(prev)), uint64(next))
+		if got := fnvSwitch(h, now, cpu, prev, next); got != want {
+			t.Fatalf("fnvSwitch(%#x, %#x, %d, %d, %d) = %#x, want %#x", h, now, cpu, prev, next, got, want)
+		}
+	}
+}
+
+// TestNextAnd: nextAnd(a, b, from) is (a & b).Next(from).
+func TestNextAnd(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for i := 0; i < 20000; i++ {
+		var a, b, in CPUMask
+		for j := range a.Bits {
+			if r.IntN(3) > 0 {
+				a.Bits[j] = r.Uint64() & r.Uint64()
+			}
+			if r.IntN(3) > 0 {
+				b.Bits[j] = r.Uint64() | r.Uint64()
+			}
+		}
+		in.And(&a, &b)
+		from := r.IntN(NrCPUs+70) - 3
+		if got, want := nextAnd(&a, &b, from), in.Next(from); got != want {
+			t.Fatalf("nextAnd(%v, %v, %d) = %d, want %d", a, b, from, got, want)
+		}
+	}
+}
+
+// TestHeapAligned: the heap's children groups start on cache lines.
+func TestHeapAligned(t *testing.T) {
+	var q eventQueue
+	for i := range 5000 {
+		q.push(event{at: uint64(i * 7919 % 5003), seq: uint64(i + 1)})
+		if a := uintptr(unsafe.Pointer(&q.h[:2][1])); a%64 != 0 {
+			t.Fatalf("%d events: h[1] at %#x, not 64-byte aligned", i+1, a)
 		}
 	}
 }

@@ -317,9 +317,7 @@ func (k *Kernel) PickAnyCPU(mask *CPUMask, flags uint64) int32 {
 			return int32(c)
 		}
 	}
-	var in CPUMask
-	in.And(mask, &k.m.Topo.All)
-	if c := k.m.distribute(&in); c >= 0 {
+	if c := k.m.distributeAnd(mask, &k.m.Topo.All); c >= 0 {
 		return int32(c)
 	}
 	return -16
@@ -357,14 +355,27 @@ func (m *Machine) distribute(mask *CPUMask) int {
 	return n
 }
 
+// distributeAnd is distribute(a & b) without building the intersection.
+func (m *Machine) distributeAnd(a, b *CPUMask) int {
+	c := m.cpus[m.cur.cpu]
+	n := nextAnd(a, b, c.cursor+1)
+	if n < 0 {
+		n = nextAnd(a, b, 0)
+	}
+	if n >= 0 {
+		c.cursor = n
+	}
+	return n
+}
+
 // pickIdle is scx_pick_idle_cpu().
 func (m *Machine) pickIdle(allowed *CPUMask, flags uint64) int {
 	for {
-		var in CPUMask
 		if m.Topo.SMT() {
-			in.And(allowed, &m.idleSMT)
-			if !in.Empty() {
-				if cpu := m.distribute(&in); cpu >= 0 && m.testAndClearIdle(cpu) {
+			// distributeAnd finds a CPU if and only if allowed &
+			// idleSMT is not empty
+			if cpu := m.distributeAnd(allowed, &m.idleSMT); cpu >= 0 {
+				if m.testAndClearIdle(cpu) {
 					return cpu
 				}
 				continue
@@ -373,8 +384,7 @@ func (m *Machine) pickIdle(allowed *CPUMask, flags uint64) int {
 				return -16 // -EBUSY
 			}
 		}
-		in.And(allowed, &m.idle)
-		cpu := m.distribute(&in)
+		cpu := m.distributeAnd(allowed, &m.idle)
 		if cpu < 0 {
 			return -16
 		}

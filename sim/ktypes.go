@@ -61,6 +61,26 @@ func (m *CPUMask) And(a, b *CPUMask) {
 	}
 }
 
+// nextAnd is the first CPU >= from set in both a and b, or -1: (a & b).Next(from).
+func nextAnd(a, b *CPUMask, from int) int {
+	if from < 0 {
+		from = 0
+	}
+	i := from >> 6
+	if i >= len(a.Bits) {
+		return -1
+	}
+	w := a.Bits[i] & b.Bits[i] & (^uint64(0) << (from & 63))
+	for w == 0 {
+		i++
+		if i >= len(a.Bits) {
+			return -1
+		}
+		w = a.Bits[i] & b.Bits[i]
+	}
+	return i<<6 | bits.TrailingZeros64(w)
+}
+
 // Next returns the first CPU >= from that is set, or -1.
 func (m *CPUMask) Next(from int) int {
 	if from < 0 {

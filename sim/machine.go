@@ -334,6 +334,48 @@ func fnvWord(h, v uint64) uint64 {
 	return (h ^ v>>56) * fnvPrime
 }
 
+// Powers of fnvPrime (mod 2^64): FNV-1a's step for a zero byte is a
+// multiply by the prime, so the high zero bytes of a word fold into one
+// multiply.
+const (
+	fnvPrime4 = fnvPrime * fnvPrime * fnvPrime * fnvPrime % (1 << 64)
+	fnvPrime5 = fnvPrime * fnvPrime4 % (1 << 64)
+	fnvPrime7 = fnvPrime * fnvPrime * fnvPrime5 % (1 << 64)
+)
+
+// fnvSwitch hashes a switch record (the words now, cpu, prev and next
+// pid, as fnvWord does each) into h. The same value as four fnvWord
+// calls, with fewer multiplies in the serial chain: a pid is 32 bits, a
+// CPU below 2^16 and now (usually) below 2^40, and each run of zero
+// bytes at the top is one multiply.
+func fnvSwitch(h, now uint64, cpu int, prev, next uint32) uint64 {
+	if now < 1<<40 {
+		h = (h ^ now&0xff) * fnvPrime
+		h = (h ^ now>>8&0xff) * fnvPrime
+		h = (h ^ now>>16&0xff) * fnvPrime
+		h = (h ^ now>>24&0xff) * fnvPrime
+		h = (h ^ now>>32) * fnvPrime4
+	} else {
+		h = fnvWord(h, now)
+	}
+	if c := uint64(cpu); c < 1<<16 {
+		h = (h ^ c&0xff) * fnvPrime
+		h = (h ^ c>>8) * fnvPrime7
+	} else {
+		h = fnvWord(h, c)
+	}
+	return fnvPID(fnvPID(h, prev), next)
+}
+
+// fnvPID is fnvWord(h, uint64(v)).
+func fnvPID(h uint64, v uint32) uint64 {
+	w := uint64(v)
+	h = (h ^ w&0xff) * fnvPrime
+	h = (h ^ w>>8&0xff) * fnvPrime
+	h = (h ^ w>>16&0xff) * fnvPrime
+	return (h ^ w>>24) * fnvPrime5
+}
+
 // Now is the simulated time in ns.
 func (m *Machine) Now() uint64 { return m.now }
 
@@ -396,10 +438,9 @@ const (
 	numLanes    = 5
 )
 
-func (m *Machine) pushLane(l int, e event) {
+func (m *Machine) pushLane(l int, at uint64, kind eventKind, cpu int32, gen uint32) {
 	m.seq++
-	e.seq = m.seq
-	m.evq.pushLane(l, e)
+	m.evq.pushLaneAt(l, at, m.seq, kind, cpu, gen)
 }
 
 // pushCompletion queues an evTaskDone (sequence number set) in its CPU's
@@ -409,20 +450,21 @@ func (m *Machine) pushLane(l int, e event) {
 // as a ghost if it would have been popped before evEnd. One that could
 // still be live goes to the heap. With interleaving (stale completions start
 // kernel paths) and eagerArms every completion goes to the heap.
-func (m *Machine) pushCompletion(e event) {
+func (m *Machine) pushCompletion(at, seq uint64, cpu int32, t *Task, gen uint32) {
 	if m.P.Interleave || m.eagerArms {
-		m.evq.push(e)
+		m.evq.push(event{at: at, seq: seq, kind: evTaskDone, cpu: cpu, task: t, gen: gen})
 		return
 	}
-	old, ok := m.evq.setCompletion(e)
-	if !ok {
+	old, oldGen, x := m.evq.setComp(cpu, at, seq, t, gen)
+	if old == nil {
 		return
 	}
-	if old.task.runGen == old.gen || m.endSeq == 0 {
-		m.evq.push(old)
+	oldSeq := x.key >> slotBits
+	if old.runGen == oldGen || m.endSeq == 0 {
+		m.evq.push(event{at: x.at, seq: oldSeq, kind: evTaskDone, cpu: cpu, task: old, gen: oldGen})
 		return
 	}
-	if old.at < m.endAt || old.at == m.endAt && old.seq < m.endSeq {
+	if x.at < m.endAt || x.at == m.endAt && oldSeq < m.endSeq {
 		m.ghosts++
 	}
 }
@@ -917,7 +959,7 @@ func (m *Machine) resched(cpu int) {
 		at += m.P.IPI
 		l += 2
 	}
-	m.pushLane(l, event{at: at, kind: evResched, cpu: int32(cpu)})
+	m.pushLane(l, at, evResched, int32(cpu), 0)
 }
 
 func (m *Machine) has(cb Callback) bool {
@@ -926,6 +968,33 @@ func (m *Machine) has(cb Callback) bool {
 
 // call runs one callback of the policy on cpu, with the kfunc context set.
 func (m *Machine) call(cpu int, cb Callback, t *Task, fn func() int32) int32 {
+	if m.obs != nil || m.P.CallbackCost > 0 {
+		return m.callObserved(cpu, cb, t, fn)
+	}
+	saved := m.cur
+	m.enter(cpu, cb, t)
+	r := fn()
+	if m.obs != nil {
+		// an observer attached by the callback sees its end, as in
+		// callObserved
+		m.obs.CallbackEnd(m.now, cpu, cb, t, CallbackEnd{Ns: m.cur.cost, Insns: m.cur.insns, Ret: r})
+	}
+	m.cur = saved
+	if c := m.cpus[cpu]; len(c.kicks) > 0 && saved.cb == 0 {
+		m.callKicks(c)
+	}
+	return r
+}
+
+// enter sets the kfunc context: m.cur = cbctx{cpu: cpu, cb: cb, task: t},
+// written by fields (the struct assignment goes through a temporary).
+func (m *Machine) enter(cpu int, cb Callback, t *Task) {
+	m.cur.cpu, m.cur.cb, m.cur.cost, m.cur.insns = cpu, cb, 0, 0
+	m.cur.task = t
+}
+
+// callObserved is call with observers or a Go policy's callback cost.
+func (m *Machine) callObserved(cpu int, cb Callback, t *Task, fn func() int32) int32 {
 	saved := m.cur
 	m.cur = cbctx{cpu: cpu, cb: cb, task: t}
 	if m.obs != nil {
@@ -941,13 +1010,18 @@ func (m *Machine) call(cpu int, cb Callback, t *Task, fn func() int32) int32 {
 		m.obs.CallbackEnd(m.now, cpu, cb, t, end)
 	}
 	if c := m.cpus[cpu]; len(c.kicks) > 0 && saved.cb == 0 {
-		if m.disabling {
-			c.kicks = c.kicks[:0] // bypass mode: nothing is rescheduled for the policy
-		} else {
-			m.processKicks(c)
-		}
+		m.callKicks(c)
 	}
 	return r
+}
+
+// callKicks acts on the kicks a callback on c requested.
+func (m *Machine) callKicks(c *CPU) {
+	if m.disabling {
+		c.kicks = c.kicks[:0] // bypass mode: nothing is rescheduled for the policy
+	} else {
+		m.processKicks(c)
+	}
 }
 
 func (m *Machine) processKicks(from *CPU) {
@@ -991,7 +1065,9 @@ func (m *Machine) charge(cpu int, ns uint64) {
 		m.cur.cost += ns
 	}
 	if t := c.curr; t != nil {
-		m.account(c)
+		if m.now > t.lastAcct { // else account has nothing to do
+			m.account(c)
+		}
 		t.runStart = max(t.runStart, m.now) + ns
 		t.lastAcct = t.runStart
 		m.armCompletion(c)
@@ -1076,7 +1152,7 @@ func (m *Machine) pushArms() {
 	for _, t := range m.arms {
 		t.armPending = false
 		if a := t.arm; a.gen == t.runGen {
-			m.pushCompletion(event{at: a.at, seq: a.seq, kind: evTaskDone, cpu: a.cpu, task: t, gen: a.gen})
+			m.pushCompletion(a.at, a.seq, a.cpu, t, a.gen)
 		}
 	}
 	// not cleared: the tasks live as long as the machine (m.tasks)
@@ -1091,7 +1167,7 @@ func (m *Machine) armTick(c *CPU) {
 	c.tickGen++
 	period := uint64(1_000_000_000 / m.P.HZ)
 	next := (m.now/period + 1) * period
-	m.pushLane(laneTick, event{at: next, kind: evTick, cpu: int32(c.ID), gen: c.tickGen})
+	m.pushLane(laneTick, next, evTick, int32(c.ID), c.tickGen)
 }
 
 // Run simulates until Params.Duration and returns the results.
@@ -1107,13 +1183,14 @@ func (m *Machine) Run() (*Result, error) {
 // advances the simulation in slices of simulated time.
 func (m *Machine) Step() {
 	m.flushArms() // arms made outside the event loop (set-up)
-	e := m.evq.pop()
+	var e event
+	m.evq.popInto(&e)
 	m.now = e.at
 	m.events++
 	if m.P.Interleave {
 		m.stepInterleaved(e)
 	} else {
-		m.cur = cbctx{cpu: max(int(e.cpu), 0)}
+		m.enter(max(int(e.cpu), 0), 0, nil)
 		m.handle(e)
 	}
 	if m.exitInfo != nil && m.ejected == nil {
@@ -1181,7 +1258,7 @@ func (m *Machine) taskStep(c *CPU) {
 				t.deferred, t.hasDeferred = a, true
 				t.runGen++
 				m.seq++
-				m.pushCompletion(event{at: t.runStart, seq: m.seq, kind: evTaskDone, cpu: int32(c.ID), task: t, gen: t.runGen})
+				m.pushCompletion(t.runStart, m.seq, int32(c.ID), t, t.runGen)
 				return
 			}
 		}
@@ -1295,7 +1372,7 @@ func (m *Machine) tick(c *CPU) {
 // schedule is __schedule() on CPU c: balance (ops.dispatch), pick the next
 // task, put the previous one, switch.
 func (m *Machine) schedule(c *CPU) {
-	m.cur = cbctx{cpu: c.ID}
+	m.enter(c.ID, 0, nil)
 	prev := c.curr
 	if prev != nil {
 		m.account(c)
@@ -1499,10 +1576,7 @@ func (m *Machine) switchTo(c *CPU, prev, next *Task) {
 	if next != nil {
 		np = next.PID
 	}
-	h := fnvWord(m.hash, m.now)
-	h = fnvWord(h, uint64(c.ID))
-	h = fnvWord(h, uint64(uint32(pp)))
-	m.hash = fnvWord(h, uint64(uint32(np)))
+	m.hash = fnvSwitch(m.hash, m.now, c.ID, uint32(pp), uint32(np))
 	if m.obs != nil {
 		m.obs.Switch(m.now, c.ID, prev, next)
 	}
@@ -1556,7 +1630,7 @@ func (m *Machine) startBehavior(c *CPU) {
 	if t.runStart > m.now {
 		t.runGen++
 		m.seq++
-		m.pushCompletion(event{at: t.runStart, seq: m.seq, kind: evTaskDone, cpu: int32(c.ID), task: t, gen: t.runGen})
+		m.pushCompletion(t.runStart, m.seq, int32(c.ID), t, t.runGen)
 		m.armTick(c)
 		return
 	}

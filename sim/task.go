@@ -19,18 +19,71 @@ func (s TaskState) String() string {
 // Task is a simulated thread. Its kernel-visible state lives in K (which a
 // BPF policy reads and writes directly); the rest is the simulator's.
 type Task struct {
-	K      *TaskStruct
-	PID    int32
-	Comm   string
-	Nice   int
-	Weight uint32 // CFS load weight from the nice table
+	// The fields are in two parts: those the event loop touches on most
+	// events first (in about six cache lines), the rest after Stats.
+	K *TaskStruct
+
+	state       TaskState
+	class       TaskClass // scheduling class (class_rt.go)
+	onCPU       bool
+	gpsIn       bool // counted among the runnable tasks (lag.go)
+	woken       bool // the current runnable period began with a wakeup
+	wakePending bool // a Wake arrived while not blocked
+	timerWake   bool // the wakeup in progress ends a timed sleep (no waker task)
+	hasDeferred bool // deferred is set (a value, not a pointer: no allocation per step)
+	armPending  bool // arm waits in Machine.arms to be pushed
+	opsQueued   bool // in the BPF scheduler's custody (ops_state QUEUED)
+	queueing    bool // ops.enqueue in progress (ops_state QUEUEING)
+	enabled     bool // ops.enable() was called
+	// scxInit: the attached policy initialised the task (ops.init_task,
+	// or its absence) and has not exited it: SCX_TASK_READY or ENABLED
+	scxInit bool
+
+	PID      int32
+	Weight   uint32 // CFS load weight from the nice table
+	sleepGen uint32
+	runGen   uint32
+	cpu      int // task_cpu(p)
+
+	work     uint64 // ns of CPU left in the current burst
+	lastAcct uint64 // slice/runtime accounted up to here
+	runStart uint64 // the task progresses from here on (after switch costs)
+	penalty  uint64 // cache refill cost owed after a migration
+	arm      armed  // the last completion armed (armCompletion)
+	behavior Behavior
+
+	// Dispatch queue membership.
+	dsq        *DSQ
+	prev, next *Task // FIFO links
+	heapIdx    int   // vtime heap index
+	dsqSeq     uint64
+	// qseq numbers the task's enqueues (the ops_state QSEQ): a dispatch
+	// recorded during one enqueue has no claim on the task after another.
+	qseq uint64
+
+	runnableSince uint64
+	wokeAt        uint64
+	Nice          int
+
+	// Lag tracking (see lag.go).
+	gpsGroup int     // affinity group
+	gpsRef   float64 // the group's accumulator for the task's level when last synced
+	gpsIdeal float64 // ideal service up to the last sync
+	rqCPU    int     // runqueue counted in
+	rqRef    float64 // the runqueue's virtual time when last synced
+	rqIdeal  float64 // ideal service on its runqueues up to the last sync
+	// time holding a CPU (switched in, including the switch and other
+	// overhead charged meanwhile): the service lag compares
+	held    uint64
+	onSince uint64
+
+	Stats TaskStats
+
+	Comm string
 	// Group is the index of the workload that created the task.
 	Group int
 
-	state TaskState
-	cpu   int // task_cpu(p)
-	// scheduling class and, for RT tasks, rt_priority (class_rt.go)
-	class  TaskClass
+	// for RT tasks, rt_priority (class_rt.go)
 	rtPrio int
 	// SCHED_RR: ticks left of the round-robin slice, and a requeue to the
 	// tail of its priority due at the next pick
@@ -42,16 +95,6 @@ type Task struct {
 	fairVrt uint64
 	fairRan uint64
 
-	// Dispatch queue membership.
-	dsq        *DSQ
-	prev, next *Task // FIFO links
-	heapIdx    int   // vtime heap index
-	dsqSeq     uint64
-	opsQueued  bool // in the BPF scheduler's custody (ops_state QUEUED)
-	queueing   bool // ops.enqueue in progress (ops_state QUEUEING)
-	// qseq numbers the task's enqueues (the ops_state QSEQ): a dispatch
-	// recorded during one enqueue has no claim on the task after another.
-	qseq uint64
 	// dspWaiters are the CPUs whose dispatch flush waits for this task's
 	// ops.enqueue to return (finish_dispatch(), interleaving only).
 	dspWaiters []int
@@ -60,44 +103,9 @@ type Task struct {
 	// enqueue returns.
 	pendingDsp *dspEntry
 	pendingCPU int
-	enabled    bool // ops.enable() was called
-	// scxInit: the attached policy initialised the task (ops.init_task,
-	// or its absence) and has not exited it: SCX_TASK_READY or ENABLED
-	scxInit bool
 
-	behavior    Behavior
-	work        uint64 // ns of CPU left in the current burst
-	wakePending bool   // a Wake arrived while not blocked
-	timerWake   bool   // the wakeup in progress ends a timed sleep (no waker task)
-	deferred    Action // a step to take once the CPU time charged meanwhile has passed
-	hasDeferred bool   // deferred is set (a value, not a pointer: no allocation per step)
-	sleepGen    uint32
-	runGen      uint32
-	armPending  bool   // arm waits in Machine.arms to be pushed
-	arm         armed  // the last completion armed (armCompletion)
-	lastAcct    uint64 // slice/runtime accounted up to here
-	runStart    uint64 // the task progresses from here on (after switch costs)
-	penalty     uint64 // cache refill cost owed after a migration
+	deferred Action // a step to take once the CPU time charged meanwhile has passed
 
-	runnableSince uint64
-	wokeAt        uint64
-	woken         bool // the current runnable period began with a wakeup
-
-	// Lag tracking (see lag.go).
-	gpsIn    bool    // counted among the runnable tasks
-	gpsGroup int     // affinity group
-	gpsRef   float64 // the group's accumulator for the task's level when last synced
-	gpsIdeal float64 // ideal service up to the last sync
-	rqCPU    int     // runqueue counted in
-	rqRef    float64 // the runqueue's virtual time when last synced
-	rqIdeal  float64 // ideal service on its runqueues up to the last sync
-	// time holding a CPU (switched in, including the switch and other
-	// overhead charged meanwhile): the service lag compares
-	held    uint64
-	onSince uint64
-	onCPU   bool
-
-	Stats    TaskStats
 	win      TaskStats // Stats at the start of the measured window
 	forkedAt uint64
 }

@@ -1100,9 +1100,9 @@ func (v *verifier) callBpfLoop(st *vstate, pc int, meta *argMeta) (int, bool, er
 		return pc + 1, false, nil
 	}
 	target := int(meta.cbTarget)
-	// A count of at most widenPreciseAfter rounds is unrolled exactly, as
-	// the kernel does, up to its limit; a larger one is widened
-	cf, err := v.enterCallback(st, pc, meta, f.regs[1].umax > widenPreciseAfter)
+	// A count of at most v.widenAfter rounds is unrolled exactly, as the
+	// kernel does, up to its limit; a larger one is widened
+	cf, err := v.enterCallback(st, pc, meta, f.regs[1].umax > uint64(v.widenAfter))
 	if err != nil {
 		return 0, false, err
 	}
@@ -1129,7 +1129,7 @@ func (v *verifier) enterCallback(st *vstate, pc int, meta *argMeta, widen bool) 
 		// kernel gets there by giving the index no range; our index has
 		// one, and backtracking through the callback marks what it
 		// touched precise)
-		v.widenAtLoopHead(st, pc, widenPreciseAfter+1)
+		v.widenAtLoopHead(st, pc, uint32(v.widenAfter)+1)
 	}
 	after := v.push(st, pc+1)
 	af := after.cur()

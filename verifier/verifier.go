@@ -1,6 +1,7 @@
 package verifier
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -95,6 +96,9 @@ type Env struct {
 	// traceFrom: log only instructions after this many were processed
 	// (retrace)
 	traceFrom int
+	// widenAfter: the verifier's widenAfter (0: widenPreciseFirst, then,
+	// for a rejection after precise scalars were widened, widenPreciseRetry)
+	widenAfter int
 }
 
 // ArgDesc describes one argument of a struct_ops callback.
@@ -194,14 +198,49 @@ const maxHistory = 128
 // Verify checks p against env. It returns statistics on success and an
 // *Error on rejection. It never panics on any input.
 func Verify(p *bpfvm.Program, env *Env) (res *Result, err error) {
-	start := time.Now() // wall clock: display only
 	if p == nil {
 		return nil, &Error{Msg: "nil program"}
 	}
 	if env == nil {
 		env = &Env{}
 	}
-	v := &verifier{prog: p, env: env, limit: env.InsnLimit, maxLocks: env.MaxLocks}
+	if env.widenAfter != 0 {
+		res, err, _ = verifyOnce(p, env)
+		return res, err
+	}
+	// First with the shortcut of forgetting precise scalars that still
+	// change after widenPreciseFirst rounds of a loop; a program that
+	// fails after such a loss is verified again unrolling up to
+	// widenPreciseRetry rounds, closer to the kernel (which never forgets
+	// them), the first attempt's log dropped. Each verdict is sound, so
+	// accepting on either is.
+	first := *env
+	first.widenAfter = widenPreciseFirst
+	var buf *bytes.Buffer
+	if env.Log != nil {
+		buf = new(bytes.Buffer)
+		first.Log = buf
+	}
+	res, err, widened := verifyOnce(p, &first)
+	if _, rejected := err.(*Error); !rejected || !widened {
+		if buf != nil {
+			env.Log.Write(buf.Bytes())
+		}
+		return res, err
+	}
+	retry := *env
+	retry.widenAfter = widenPreciseRetry
+	retry.Cache = nil // the first attempt's global functions are not reused
+	res, err, _ = verifyOnce(p, &retry)
+	return res, err
+}
+
+// verifyOnce is one verification with env.widenAfter; widened tells
+// whether a precise scalar was forgotten at a loop head.
+func verifyOnce(p *bpfvm.Program, env *Env) (res *Result, err error, widened bool) {
+	start := time.Now() // wall clock: display only
+	v := &verifier{prog: p, env: env, limit: env.InsnLimit, maxLocks: env.MaxLocks, widenAfter: env.widenAfter}
+	defer func() { widened = v.widenedPrecise }()
 	if v.limit <= 0 {
 		v.limit = defaultInsnLimit
 	}
@@ -216,17 +255,17 @@ func Verify(p *bpfvm.Program, env *Env) (res *Result, err error) {
 		}
 	}()
 	if err := v.checkStatic(); err != nil {
-		return nil, err
+		return nil, err, false
 	}
 	if err := v.explore(); err != nil {
 		if env.Log == nil {
 			err = v.retrace(err)
 		}
-		return nil, err
+		return nil, err, false
 	}
 	v.removeFastcall()
 	if err := v.checkStackDepth(); err != nil {
-		return nil, err
+		return nil, err, false
 	}
 	res = &Result{Prog: p.Name, InsnsProcessed: v.processed, StatesTotal: v.totalStates,
 		PeakStates: v.peakStates, MaxStatesPerInsn: v.maxPerInsn, LockEdges: v.edges, Reused: v.reusedGlobals}
@@ -238,7 +277,7 @@ func Verify(p *bpfvm.Program, env *Env) (res *Result, err error) {
 		fmt.Fprintf(env.Log, "verification time %d usec\nstack depth %s\n%s\n",
 			res.Duration.Microseconds(), v.depthString(), v.statsLine())
 	}
-	return res, nil
+	return res, nil, false
 }
 
 // retrace gives a rejection found without a log the kernel-style log of
@@ -273,10 +312,15 @@ type pendingPath struct {
 
 type verifier struct {
 	fc *fastcall // bpf_fastcall patterns (fastcall.go)
-	prog     *bpfvm.Program
-	env      *Env
-	limit    int
-	maxLocks int
+	// widenAfter: loop rounds on one path after which precise scalars
+	// that still change are forgotten (widenAtLoopHead); widenedPrecise:
+	// one was
+	widenAfter     int
+	widenedPrecise bool
+	prog           *bpfvm.Program
+	env            *Env
+	limit          int
+	maxLocks       int
 
 	info     []insnInfo
 	subprogs []subprog
@@ -1021,13 +1065,16 @@ func (v *verifier) widenAtLoopHead(st *vstate, pc int, depth uint32) {
 		}
 	}
 	old := c.st
-	// a deviation: after widenPreciseAfter rounds of one loop on the path
+	// a deviation: after v.widenAfter rounds of one loop on the path
 	// precise scalars that still change are forgotten too (the kernel
 	// goes on unrolling such a loop until the complexity limit)
-	all := depth > widenPreciseAfter
+	all := depth > uint32(v.widenAfter)
 	widen := func(o, cur *regState) bool {
 		if o.typ != scalarValue || cur.typ != scalarValue || (o.precise || cur.precise) && !all || o.bounds == cur.bounds {
 			return false
+		}
+		if o.precise || cur.precise {
+			v.widenedPrecise = true
 		}
 		*cur = unknownScalar()
 		return true
@@ -1054,9 +1101,14 @@ func (v *verifier) widenAtLoopHead(st *vstate, pc int, depth uint32) {
 	}
 }
 
-// widenPreciseAfter: loop rounds on one path after which even precise
-// scalars that change are widened (widenAtLoopHead).
-const widenPreciseAfter = 1024
+// widenPreciseFirst, widenPreciseRetry: loop rounds on one path after
+// which even precise scalars that change are widened (widenAtLoopHead), on
+// the first attempt and on the retry of a program the first rejected after
+// widening one (Verify).
+const (
+	widenPreciseFirst = 32
+	widenPreciseRetry = 1024
+)
 
 // sameCallsites: two states in the same function by the same call chain.
 func sameCallsites(a, b *vstate) bool {
