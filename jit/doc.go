@@ -54,8 +54,11 @@
 // reach (none at checkpoints, call targets, return sites, callbacks: the
 // facts hold on every path, whichever engine ran it); accesses at a
 // known address inside the VM's memory (a map value's, loaded by
-// LD_IMM64) or at r10 + k inside the frame need no check, nor do a
-// native lookup's map and key checks that the facts prove.
+// LD_IMM64), at r10 + k inside the frame, or inside a map value once the
+// result of its native lookup (r1 known to be the map) is tested against
+// 0, need no check, nor do a native lookup's map and key checks that the
+// facts prove. Facts cross blocks only in programs with function
+// information (a raw program may call back or callx any instruction).
 // SCHEDSIM_JIT_MAP=FILE writes where each program's code and each
 // instruction's code lie, to attribute a profile (addrmap.go).
 // Division gives RFC 9669's results (x/0 = 0, x%0 = x, INT_MIN/-1 =
