@@ -1,6 +1,9 @@
 package sim
 
-import "fmt"
+import (
+	"fmt"
+	"math/bits"
+)
 
 // Kernel is what a policy may call: the semantics behind the sched_ext
 // kfuncs (kernel/sched/ext.c, Linux 6.12-6.18). Methods run on the CPU of
@@ -355,17 +358,42 @@ func (m *Machine) distribute(mask *CPUMask) int {
 	return n
 }
 
-// distributeAnd is distribute(a & b) without building the intersection.
+// distributeAnd is distribute(a & b) without building the intersection,
+// reading each of the words that can hold one of the machine's CPUs once
+// at most (b must be one of the machine's idle masks, or hold only its
+// CPUs).
 func (m *Machine) distributeAnd(a, b *CPUMask) int {
 	c := m.cpus[m.cur.cpu]
-	n := nextAnd(a, b, c.cursor+1)
-	if n < 0 {
-		n = nextAnd(a, b, 0)
+	nw := min((len(m.cpus)+63)>>6, len(a.Bits))
+	from := max(c.cursor+1, 0)
+	fw := from >> 6
+	if fw < nw {
+		// nextAnd(a, b, from)
+		if w := a.Bits[fw] & b.Bits[fw] & (^uint64(0) << (from & 63)); w != 0 {
+			n := fw<<6 | bits.TrailingZeros64(w)
+			c.cursor = n
+			return n
+		}
+		for i := fw + 1; i < nw; i++ {
+			if w := a.Bits[i] & b.Bits[i]; w != 0 {
+				n := i<<6 | bits.TrailingZeros64(w)
+				c.cursor = n
+				return n
+			}
+		}
+	} else {
+		fw = nw - 1
 	}
-	if n >= 0 {
-		c.cursor = n
+	// nextAnd(a, b, 0): nothing is set from from on, so only the words
+	// up to from's need be read
+	for i := 0; i <= fw; i++ {
+		if w := a.Bits[i] & b.Bits[i]; w != 0 {
+			n := i<<6 | bits.TrailingZeros64(w)
+			c.cursor = n
+			return n
+		}
 	}
-	return n
+	return -1
 }
 
 // pickIdle is scx_pick_idle_cpu().
