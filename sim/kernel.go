@@ -293,7 +293,11 @@ func (k *Kernel) SelectCPUDfl(p *Task, prevCPU int32, wakeFlags uint64) (int32, 
 		}
 		return prevCPU, false
 	}
-	cpu, found := k.m.selectCPUDflVersion(p, prev, wakeFlags, k.m.cur.cpu)
+	if k.m.Version() < kvLLCAware {
+		cpu, found := k.m.selectCPUDfl612(p, prev, wakeFlags, k.m.cur.cpu)
+		return int32(cpu), found
+	}
+	cpu, found := k.m.selectCPUDfl(p, prev, wakeFlags, k.m.cur.cpu) // selectCPUDflVersion, inline
 	return int32(cpu), found
 }
 
