@@ -400,6 +400,17 @@ func (m *Machine) distributeAnd(a, b *CPUMask) int {
 	return -1
 }
 
+// anyAnd reports whether a & b is not empty (b as for distributeAnd).
+func (m *Machine) anyAnd(a, b *CPUMask) bool {
+	nw := min((len(m.cpus)+63)>>6, len(a.Bits))
+	for i := 0; i < nw; i++ {
+		if a.Bits[i]&b.Bits[i] != 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // pickIdle is scx_pick_idle_cpu().
 func (m *Machine) pickIdle(allowed *CPUMask, flags uint64) int {
 	for {
@@ -469,18 +480,22 @@ func (m *Machine) selectCPUDfl(p *Task, prev int, wakeFlags uint64, cur int) (in
 		if m.idleSMT.Test(prev) && ok(prev) && m.testAndClearIdle(prev) {
 			return prev, true
 		}
-		if multiLLC {
-			if c := m.pickIdle(llc, PickIdleCore); c >= 0 {
+		// with no wholly idle core allowed, the three searches below
+		// fail (and change nothing): skip them
+		if m.anyAnd(allowed, &m.idleSMT) {
+			if multiLLC {
+				if c := m.pickIdle(llc, PickIdleCore); c >= 0 {
+					return c, true
+				}
+			}
+			if multiNode {
+				if c := m.pickIdle(node, PickIdleCore); c >= 0 {
+					return c, true
+				}
+			}
+			if c := m.pickIdle(allowed, PickIdleCore); c >= 0 {
 				return c, true
 			}
-		}
-		if multiNode {
-			if c := m.pickIdle(node, PickIdleCore); c >= 0 {
-				return c, true
-			}
-		}
-		if c := m.pickIdle(allowed, PickIdleCore); c >= 0 {
-			return c, true
 		}
 	}
 	if ok(prev) && m.testAndClearIdle(prev) {
