@@ -260,10 +260,18 @@ func (k *Kernel) CurrTask(cpu int32) *Task {
 
 func (k *Kernel) idleEnabled(fn string) bool {
 	if !k.m.builtinIdle {
-		k.m.scxError(fmt.Sprintf("%s: built-in idle tracking is disabled", fn))
+		k.idleDisabled(fn)
 		return false
 	}
 	return true
+}
+
+// idleDisabled is idleEnabled's error, out of line (so that idleEnabled
+// inlines).
+//
+//go:noinline
+func (k *Kernel) idleDisabled(fn string) {
+	k.m.scxError(fmt.Sprintf("%s: built-in idle tracking is disabled", fn))
 }
 
 // SelectCPUDfl is scx_bpf_select_cpu_dfl().
