@@ -1210,7 +1210,7 @@ func (m *Machine) Step() {
 		m.stepInterleaved(e)
 	} else {
 		m.enter(max(int(e.cpu), 0), 0, nil)
-		m.handle(e)
+		m.handleEvent(&e)
 	}
 	if m.exitInfo != nil && m.ejected == nil {
 		m.eject()
@@ -1219,7 +1219,11 @@ func (m *Machine) Step() {
 }
 
 // handle runs the kernel path of one event.
-func (m *Machine) handle(e event) {
+func (m *Machine) handle(e event) { m.handleEvent(&e) }
+
+// handleEvent is handle with the event by reference: Step's event stays
+// where popInto wrote it, not copied to the argument area.
+func (m *Machine) handleEvent(e *event) {
 	switch e.kind {
 	case evTaskDone:
 		c := m.cpus[e.cpu]
