@@ -1053,13 +1053,13 @@ func (m *Machine) charge(cpu int, ns uint64) {
 		// runs between events, outside any CPU's kernel path (dump.go)
 		return
 	}
-	if c := m.cpus[cpu]; c.co != nil && c.co.busy && cpu == m.cur.cpu {
+	c := m.cpus[cpu]
+	if m.P.Interleave && c.co.busy && cpu == m.cur.cpu { // c.co is set with Interleave
 		// Interleaving: the time passes for real, others run meanwhile;
 		// the path's end accounts it (afterPath).
 		m.k.Yield(ns)
 		return
 	}
-	c := m.cpus[cpu]
 	c.Stats.Sched += ns
 	if cpu == m.cur.cpu {
 		m.cur.cost += ns
@@ -1070,7 +1070,15 @@ func (m *Machine) charge(cpu int, ns uint64) {
 		}
 		t.runStart = max(t.runStart, m.now) + ns
 		t.lastAcct = t.runStart
-		m.armCompletion(c)
+		// armCompletion(c), by hand (once per callback; too big to be
+		// inlined): at is max(t.runStart, m.now)+t.penalty+t.work, and
+		// t.runStart >= m.now here
+		t.runGen++
+		m.seq++
+		t.arm = armed{at: t.runStart + t.penalty + t.work, seq: m.seq, cpu: int32(c.ID), gen: t.runGen}
+		if !t.armPending {
+			m.addArm(t)
+		}
 	}
 }
 
@@ -1122,21 +1130,32 @@ func (m *Machine) account(c *CPU) {
 // pops exactly the same live events in the same (time, sequence) order, with
 // no stale ones. With interleaving, the stale events start kernel paths of
 // their own (they account the task), so they are pushed as before.
+//
+// The list append and the eager push are in addArm (in eager mode
+// armPending stays false, so every arm goes there); charge has a copy of
+// the rest.
 func (m *Machine) armCompletion(c *CPU) {
 	t := c.curr
 	t.runGen++
-	at := max(t.runStart, m.now) + t.penalty + t.work
+	m.seq++
+	t.arm = armed{at: max(t.runStart, m.now) + t.penalty + t.work, seq: m.seq, cpu: int32(c.ID), gen: t.runGen}
+	if !t.armPending {
+		m.addArm(t)
+	}
+}
+
+// addArm lists t's pending completion for flushArms, or pushes it at once
+// with interleaving or eagerArms.
+//
+//go:noinline
+func (m *Machine) addArm(t *Task) {
 	if m.P.Interleave || m.eagerArms {
-		m.seq++
-		m.evq.push(event{at: at, seq: m.seq, kind: evTaskDone, cpu: int32(c.ID), task: t, gen: t.runGen})
+		a := t.arm
+		m.evq.push(event{at: a.at, seq: a.seq, kind: evTaskDone, cpu: a.cpu, task: t, gen: a.gen})
 		return
 	}
-	m.seq++
-	t.arm = armed{at: at, seq: m.seq, cpu: int32(c.ID), gen: t.runGen}
-	if !t.armPending {
-		t.armPending = true
-		m.arms = append(m.arms, t)
-	}
+	t.armPending = true
+	m.arms = append(m.arms, t)
 }
 
 // flushArms pushes the completions armCompletion left pending; one that a
@@ -1191,7 +1210,7 @@ func (m *Machine) Step() {
 		m.stepInterleaved(e)
 	} else {
 		m.enter(max(int(e.cpu), 0), 0, nil)
-		m.handle(e)
+		m.handleEvent(&e)
 	}
 	if m.exitInfo != nil && m.ejected == nil {
 		m.eject()
@@ -1200,7 +1219,11 @@ func (m *Machine) Step() {
 }
 
 // handle runs the kernel path of one event.
-func (m *Machine) handle(e event) {
+func (m *Machine) handle(e event) { m.handleEvent(&e) }
+
+// handleEvent is handle with the event by reference: Step's event stays
+// where popInto wrote it, not copied to the argument area.
+func (m *Machine) handleEvent(e *event) {
 	switch e.kind {
 	case evTaskDone:
 		c := m.cpus[e.cpu]
