@@ -63,8 +63,8 @@ type Params struct {
 type CPU struct {
 	// The field order is a cache layout (a CPU is 384 bytes on the heap,
 	// 64-byte aligned): line 0 is what most events read, line 1 the
-	// Stats every path updates, line 2 the dispatch path's, line 3 the
-	// classes above ext and the topology; the rest is cold.
+	// Stats every path updates, line 2 the dispatch and switch paths',
+	// line 3 the classes above ext and the topology; the rest is cold.
 
 	// line 0
 	ID             int
@@ -76,7 +76,8 @@ type CPU struct {
 	tickGen        uint32
 	// kicks requested by the callback in progress on this CPU
 	kicks []kick
-	dspNr int // dispatch context: the tasks ops.dispatch inserted
+	dspNr int32 // dispatch context: the tasks ops.dispatch inserted
+	core  int32 // Topo.Core, for the idle masks
 
 	// line 1
 	Stats CPUStats
@@ -86,9 +87,8 @@ type CPU struct {
 	dspBuf []dspEntry
 	// the RT class (class_rt.go): waiting RT tasks, highest priority
 	// first
-	rtq []*Task
-	// interleaving: the coroutine running this CPU's kernel paths
-	co *coro
+	rtq    []*Task
+	pntSeq uint64 // rq->scx.pnt_seq: ext tasks put for another class
 
 	// line 3
 	// the fair class (class_fair.go): waiting tasks by vruntime, and
@@ -98,9 +98,10 @@ type CPU struct {
 
 	// cold
 	fairMin    uint64
-	pntSeq     uint64   // rq->scx.pnt_seq: ext tasks put for another class
-	noiseUntil uint64   // the noise in progress ends then
-	win        CPUStats // Stats at the start of the measured window
+	noiseUntil uint64 // the noise in progress ends then
+	// interleaving: the coroutine running this CPU's kernel paths
+	co  *coro
+	win CPUStats // Stats at the start of the measured window
 	// to 384 bytes, a size class whose objects are 64-byte aligned (352,
 	// the next below, is not)
 	_ [40]byte
@@ -248,19 +249,23 @@ func NewMachine(p Params, sched Scheduler) (*Machine, error) {
 		}
 	}
 	for i := range topo.CPUs {
-		c := &CPU{ID: i, Topo: topo.CPUs[i], local: newDSQ(m, DSQLocalOn|uint64(i), i)}
+		c := &CPU{ID: i, Topo: topo.CPUs[i], core: int32(topo.CPUs[i].Core), local: newDSQ(m, DSQLocalOn|uint64(i), i)}
 		if p.Interleave {
 			c.co = m.newCoro()
 		}
 		m.cpus = append(m.cpus, c)
 		m.idle.Set(i)
 	}
+	// the lists share one array: a few cache lines for the whole machine
 	m.coreCPUs = make([][]int, len(topo.CoreMask))
+	flat := make([]int, 0, len(topo.CPUs))
 	for i, core := range topo.CoreMask {
+		start := len(flat)
 		for c := core.Next(0); c >= 0; c = core.Next(c + 1) {
 			m.idleSMT.Set(c)
-			m.coreCPUs[i] = append(m.coreCPUs[i], c)
+			flat = append(flat, c)
 		}
+		m.coreCPUs[i] = flat[start:len(flat):len(flat)]
 	}
 	m.evq.init(len(m.cpus), numLanes)
 	m.hash = fnvOffset
@@ -1678,7 +1683,7 @@ func (m *Machine) updateIdle(c *CPU, idle bool) {
 	}
 	if idle {
 		m.idle.Set(c.ID)
-		core := m.coreCPUs[c.Topo.Core]
+		core := m.coreCPUs[c.core]
 		for _, s := range core {
 			if !m.idle.Test(s) {
 				return
@@ -1694,7 +1699,7 @@ func (m *Machine) updateIdle(c *CPU, idle bool) {
 }
 
 func (m *Machine) clearSMT(cpu int) {
-	for _, s := range m.coreCPUs[m.cpus[cpu].Topo.Core] {
+	for _, s := range m.coreCPUs[m.cpus[cpu].core] {
 		m.idleSMT.Clear(s)
 	}
 }
