@@ -63,8 +63,8 @@ type Params struct {
 type CPU struct {
 	// The field order is a cache layout (a CPU is 384 bytes on the heap,
 	// 64-byte aligned): line 0 is what most events read, line 1 the
-	// Stats every path updates, line 2 the dispatch and switch paths',
-	// line 3 the classes above ext and the topology; the rest is cold.
+	// Stats every path updates, line 2 what __schedule() reads, line 3
+	// the dispatch buffer and the topology; the rest is cold.
 
 	// line 0
 	ID             int
@@ -83,21 +83,20 @@ type CPU struct {
 	Stats CPUStats
 
 	// line 2
-	cursor int // round-robin start for idle picks (cpumask_any_distribute)
-	dspBuf []dspEntry
-	// the RT class (class_rt.go): waiting RT tasks, highest priority
-	// first
+	// the classes above ext: the RT class's waiting tasks, highest
+	// priority first (class_rt.go), and the fair class's by vruntime
+	// (class_fair.go)
 	rtq    []*Task
+	fairq  []*Task
 	pntSeq uint64 // rq->scx.pnt_seq: ext tasks put for another class
+	cursor int    // round-robin start for idle picks (cpumask_any_distribute)
 
 	// line 3
-	// the fair class (class_fair.go): waiting tasks by vruntime, and
-	// cfs_rq->min_vruntime
-	fairq []*Task
-	Topo  CPUTopo
+	dspBuf []dspEntry
+	Topo   CPUTopo
 
 	// cold
-	fairMin    uint64
+	fairMin    uint64 // cfs_rq->min_vruntime
 	noiseUntil uint64 // the noise in progress ends then
 	// interleaving: the coroutine running this CPU's kernel paths
 	co  *coro
