@@ -550,6 +550,9 @@ type TaskSpec struct {
 	// scheduler, the others to the fair class (class_fair.go); without
 	// it, both are sched_ext tasks.
 	SchedExt bool
+	// tracker collects the task's wakeup latencies for its workload
+	// (workload.go)
+	tracker *tracker
 }
 
 // Spawn creates a task (fork) at the current time and makes it runnable.
@@ -583,7 +586,7 @@ func (m *Machine) Spawn(s TaskSpec) (*Task, error) {
 		return nil, fmt.Errorf("task %q: %w", s.Comm, err)
 	}
 	t := &Task{K: k, PID: m.nextID, Comm: s.Comm, Nice: s.Nice, Group: s.Group,
-		Weight: NiceToWeight[s.Nice+20], behavior: s.Behavior, state: TaskNew}
+		Weight: NiceToWeight[s.Nice+20], behavior: s.Behavior, tr: s.tracker, state: TaskNew}
 	m.nextID++
 	k.Pid, k.Tgid = t.PID, t.PID
 	k.StaticPrio = int32(120 + s.Nice)
@@ -826,11 +829,13 @@ func (m *Machine) doEnqueue(t *Task, enqFlags uint64, onCPU int) {
 	t.queueing = true
 	m.call(onCPU, CbEnqueue, t, func() int32 { m.sched.Enqueue(t, enqFlags); return 0 })
 	t.queueing = false
-	for _, cpu := range t.dspWaiters {
-		// QUEUEING is over: the CPUs spinning in finish_dispatch() go on
-		m.unblock(cpu, 0)
+	if t.waiters {
+		for _, cpu := range t.dspWaiters {
+			// QUEUEING is over: the CPUs spinning in finish_dispatch() go on
+			m.unblock(cpu, 0)
+		}
+		t.dspWaiters, t.waiters = t.dspWaiters[:0], false
 	}
-	t.dspWaiters = t.dspWaiters[:0]
 	if t.K.Scx.DdspDsqID != DSQInvalid {
 		m.directDispatch(t, enqFlags)
 		return
@@ -1286,6 +1291,9 @@ func (m *Machine) taskStep(c *CPU) {
 		if t.hasDeferred {
 			a, t.hasDeferred = t.deferred, false
 		} else {
+			if t.tr != nil {
+				m.track(t)
+			}
 			a = t.behavior.Next(m, t)
 			if a.Kind != ActRun && t.runStart > m.now {
 				// The step charged this CPU (the waker's side of a
@@ -1554,7 +1562,7 @@ func (m *Machine) flushDispatch(c *CPU) {
 			// its ops.enqueue is still running on another CPU: spin
 			// until it returns (wait_ops_state), then look again
 			if co := c.co; co != nil && co.busy && !co.suspended && m.cur.cpu == c.ID {
-				e.p.dspWaiters = append(e.p.dspWaiters, c.ID)
+				e.p.dspWaiters, e.p.waiters = append(e.p.dspWaiters, c.ID), true
 				m.dspWaits++
 				m.suspend()
 				if e.p.qseq != e.qseq {

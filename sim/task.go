@@ -26,8 +26,9 @@ func (s TaskState) String() string {
 // event reads; lines 1-2 are accounting (account, charge, the lag's
 // sync/check) with Stats' first three fields; line 3 is the rest of Stats
 // that wakeups and switches update; line 4 the wakeup path (enqueue, delay
-// measurement); line 5 the behavior and DSQ links. What follows is cold:
-// RT and fair class state, interleaving, the window's snapshot.
+// measurement); line 5 the behavior, its workload's tracker and the DSQ
+// links. What follows is cold: RT and fair class state, interleaving, the
+// window's snapshot.
 type Task struct {
 	// line 0
 	K *TaskStruct
@@ -42,6 +43,7 @@ type Task struct {
 	hasDeferred bool // deferred is set (a value, not a pointer: no allocation per step)
 	armPending  bool // arm waits in Machine.arms to be pushed
 	opsQueued   bool // in the BPF scheduler's custody (ops_state QUEUED)
+	waiters     bool // dspWaiters is not empty
 	queueing    bool // ops.enqueue in progress (ops_state QUEUEING)
 	enabled     bool // ops.enable() was called
 	// scxInit: the attached policy initialised the task (ops.init_task,
@@ -92,17 +94,21 @@ type Task struct {
 	dsq        *DSQ // the dispatch queue holding the task
 
 	// line 5
-	// dspWaiters are the CPUs whose dispatch flush waits for this task's
-	// ops.enqueue to return (finish_dispatch(), interleaving only).
-	dspWaiters []int
-	behavior   Behavior
+	behavior Behavior
 	// Group is the index of the workload that created the task.
 	Group      int
 	prev, next *Task // FIFO links
+	// the workload's tracker of wakeup latencies, and the task's
+	// wakeups and WakeLatSum at its last sample (Machine.track)
+	tr                   *tracker
+	trWakeups, trWakeLat uint64
 
 	// cold
-	heapIdx int // vtime heap index
-	dsqSeq  uint64
+	// dspWaiters are the CPUs whose dispatch flush waits for this task's
+	// ops.enqueue to return (finish_dispatch(), interleaving only).
+	dspWaiters []int
+	heapIdx    int // vtime heap index
+	dsqSeq     uint64
 
 	Comm string
 
