@@ -152,9 +152,11 @@ type Machine struct {
 	// existed (tests compare the two)
 	eagerArms bool
 
-	cpus   []*CPU
-	tasks  []*Task
-	nextID int32
+	cpus  []*CPU
+	tasks []*Task
+	// the rest of the Tasks newTask allocated last
+	taskSlab []Task
+	nextID   int32
 
 	sched   Scheduler
 	ops     Ops
@@ -163,9 +165,12 @@ type Machine struct {
 	globals []*DSQ // SCX_DSQ_GLOBAL: one, or one per NUMA node (6.13+)
 	userDSQ map[uint64]*DSQ
 
-	idle        CPUMask
-	idleSMT     CPUMask
-	coreCPUs    [][]int // each core's CPUs (Topo.CoreMask as lists), for the idle masks
+	idle     CPUMask
+	idleSMT  CPUMask
+	coreCPUs [][]int // each core's CPUs (Topo.CoreMask as lists), for the idle masks
+	// each CPU's core, LLC and node (Topo.CPUs, 16 bytes a CPU instead
+	// of 40, and no CPU struct to read for another CPU's core)
+	place       []cpuPlace
 	builtinIdle bool
 
 	cur  cbctx
@@ -246,6 +251,10 @@ func NewMachine(p Params, sched Scheduler) (*Machine, error) {
 		for n := 1; n < topo.Spec.Nodes; n++ {
 			m.globals = append(m.globals, newDSQ(m, DSQGlobal, -1))
 		}
+	}
+	m.place = make([]cpuPlace, len(topo.CPUs))
+	for i, ct := range topo.CPUs {
+		m.place[i] = cpuPlace{core: int32(ct.Core), llc: int32(ct.LLC), node: int32(ct.Node)}
 	}
 	for i := range topo.CPUs {
 		c := &CPU{ID: i, Topo: topo.CPUs[i], core: int32(topo.CPUs[i].Core), local: newDSQ(m, DSQLocalOn|uint64(i), i)}
@@ -555,6 +564,22 @@ type TaskSpec struct {
 	tracker *tracker
 }
 
+// taskSlabLen is how many Tasks newTask allocates at once: 40 KiB, a large
+// object, which starts on a page (a single Task, over 512 bytes and with
+// pointers, would start 8 bytes into its 64-byte aligned slot, after the
+// allocator's header, and Task's cache layout would straddle lines).
+const taskSlabLen = 64
+
+// newTask is a zero Task, 64-byte aligned (TestCacheLayout).
+func (m *Machine) newTask() *Task {
+	if len(m.taskSlab) == 0 {
+		m.taskSlab = make([]Task, taskSlabLen)
+	}
+	t := &m.taskSlab[0]
+	m.taskSlab = m.taskSlab[1:]
+	return t
+}
+
 // Spawn creates a task (fork) at the current time and makes it runnable.
 // The policy's init_task and enable run first, as in the kernel's fork path.
 func (m *Machine) Spawn(s TaskSpec) (*Task, error) {
@@ -585,7 +610,8 @@ func (m *Machine) Spawn(s TaskSpec) (*Task, error) {
 	if err != nil {
 		return nil, fmt.Errorf("task %q: %w", s.Comm, err)
 	}
-	t := &Task{K: k, PID: m.nextID, Comm: s.Comm, Nice: s.Nice, Group: s.Group,
+	t := m.newTask()
+	*t = Task{K: k, PID: m.nextID, Comm: s.Comm, Nice: s.Nice, Group: s.Group,
 		Weight: NiceToWeight[s.Nice+20], behavior: s.Behavior, tr: s.tracker, state: TaskNew}
 	m.nextID++
 	k.Pid, k.Tgid = t.PID, t.PID
@@ -766,7 +792,7 @@ func (m *Machine) setTaskCPU(t *Task, cpu int) {
 	if cpu == t.cpu {
 		return
 	}
-	d := m.Topo.Distance(t.cpu, cpu)
+	d := m.distance(t.cpu, cpu)
 	t.penalty += m.P.Migration[d]
 	t.Stats.Migrations++
 	t.K.Se.NrMigrations++
@@ -1706,7 +1732,7 @@ func (m *Machine) updateIdle(c *CPU, idle bool) {
 }
 
 func (m *Machine) clearSMT(cpu int) {
-	for _, s := range m.coreCPUs[m.cpus[cpu].core] {
+	for _, s := range m.coreCPUs[m.place[cpu].core] {
 		m.idleSMT.Clear(s)
 	}
 }

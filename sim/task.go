@@ -19,8 +19,9 @@ func (s TaskState) String() string {
 // Task is a simulated thread. Its kernel-visible state lives in K (which a
 // BPF policy reads and writes directly); the rest is the simulator's.
 //
-// The field order is a cache layout (a Task is 640 bytes on the heap, so
-// 64-byte aligned; TestTaskLayout checks the lines): on a machine with
+// The field order is a cache layout (a Task is 640 bytes, allocated 64
+// at a time by Machine.newTask, so 64-byte aligned; TestCacheLayout checks
+// the lines): on a machine with
 // hundreds of CPUs and tasks every event finds a task's lines cold, so the
 // fields an event touches together share lines. Line 0 is what nearly every
 // event reads; lines 1-2 are accounting (account, charge, the lag's
@@ -130,6 +131,7 @@ type Task struct {
 
 	win      TaskStats // Stats at the start of the measured window
 	forkedAt uint64
+	_        [8]byte // to 640 bytes, ten lines (Machine.newTask)
 }
 
 // TaskStats are per-task measurements.
