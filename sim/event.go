@@ -16,9 +16,7 @@ import "math/bits"
 //
 // The completion slots are the leaves of a winner tree, whose root is their
 // minimum; a pop takes the first of that root, the lanes' first head and
-// the heap's top. The tree is 4-ary, a node's four children on one cache
-// line: an update walks 5 lines from a leaf to the root on 384 CPUs, where
-// a binary tree's walk touches about 8.
+// the heap's top.
 
 type eventKind uint8
 
@@ -71,13 +69,11 @@ type eventQueue struct {
 	free     []uint32 // free slots of payloads, reused last-freed first
 
 	// The completion slots' winner tree (nil until init: the heap alone):
-	// the root, node 0, is the minimum of the leaves, nodes first+i, the
-	// completion slot of CPU i; an empty leaf is noEvent. A leaf's key
-	// holds the CPU in place of a payload slot. Node n's children are
-	// nodes 4n+1..4n+4, and node n is at tree[(n+treePad)/4][(n+treePad)%4]:
-	// the children of n are the group tree[n+1].
-	tree  *[treeGroups]treeGroup
-	first int
+	// tree[1] is the minimum of the leaves tree[nleaf+i], the completion
+	// slot of CPU i; an empty leaf is noEvent. A leaf's key holds the CPU
+	// in place of a payload slot.
+	tree  *[treeLen]qent
+	nleaf int
 	comp  []compSlot
 	// vacant is 1 + the CPU whose completion popComp took but whose leaf
 	// still holds it (0: none): the CPU usually gets its next completion
@@ -122,21 +118,16 @@ const maxLanes = 5
 
 // init gives the queue ncomp completion slots and nlanes lanes.
 func (q *eventQueue) init(ncomp, nlanes int) {
-	// A complete tree of depth d >= 1: 4^d leaves, the first at node
-	// (4^d-1)/3 (the nodes above).
+	// Leaves at nleaf..2*nleaf-1, node i's children at 2i and 2i+1: a
+	// valid tree for any count (no padding to a power of two, so some
+	// leaves are a level nearer the root).
+	q.nleaf = max(ncomp, 1)
 	if ncomp > NrCPUs {
 		panic("sim: event queue: more completion slots than CPUs")
 	}
-	leaves := 4
-	for leaves < ncomp {
-		leaves *= 4
-	}
-	q.first = (leaves - 1) / 3
-	q.tree = new([treeGroups]treeGroup)
-	for g := range q.tree {
-		for i := range q.tree[g] {
-			q.tree[g][i] = noEvent
-		}
+	q.tree = new([treeLen]qent)
+	for i := range q.tree {
+		q.tree[i] = noEvent
 	}
 	q.comp = make([]compSlot, ncomp)
 	q.lanes = make([]lane, nlanes)
@@ -149,50 +140,24 @@ func (q *eventQueue) init(ncomp, nlanes int) {
 	q.laneMin = noEvent
 }
 
-// treeGroup is four nodes of the winner tree, one cache line (the array
-// is a 32 KiB allocation, so 64-byte aligned).
-type treeGroup [4]qent
-
-// treePad puts the root in the last slot of group 0, and the children of
-// node n in group n+1. treeGroups holds a tree of depth 5, 1024 leaves
-// (NrCPUs at most): (1+3+1365)/4 groups, rounded up to a power of two so
-// that a group's index is masked (one AND instead of a bounds check).
-const (
-	treePad    = 3
-	treeGroups = 512
-)
-
-// node is the tree's node n.
-func (q *eventQueue) node(n int) *qent {
-	i := n + treePad
-	return &q.tree[(i>>2)&(treeGroups-1)][i&3]
-}
-
-// root is the tree's node 0, the first completion.
-func (q *eventQueue) root() *qent { return &q.tree[0][treePad] }
+// treeLen is the tree's array: NrCPUs leaves at most. Indexes are
+// masked with treeLen-1 (one AND instead of a bounds check).
+const treeLen = 2 * NrCPUs
 
 // set stores (at, key) in leaf and recomputes the minima on its path to
-// the root, up to the first that does not change.
-//
-// (Node n is at index n+treePad, in group (n+treePad)/4; after writing a
-// node of group g, whose parent is node g-1, the walk writes index g+2.
-// The loop is written out, as in setRoot: calls per level cost more
-// instructions than the lines they save.)
+// the root, up to the first that does not change. The comparisons are
+// less's, on values (registers, not memory).
 func (q *eventQueue) set(leaf int, at, key uint64) {
 	t := q.tree
-	i := q.first + leaf + treePad
-	t[(i>>2)&(treeGroups-1)][i&3] = qent{at: at, key: key}
-	for g := i >> 2; g > 0; g = (g + 2) >> 2 {
-		c := &t[g&(treeGroups-1)]
-		a := int(less(&c[1], &c[0]))
-		b := 2 + int(less(&c[3], &c[2]))
-		a += (b - a) * int(less(&c[b&3], &c[a&3]))
-		m := &c[a&3]
-		p := &t[((g+2)>>2)&(treeGroups-1)][(g+2)&3]
-		if p.at == m.at && p.key == m.key {
+	i := q.setLeaf(leaf, at, key)
+	for i > 1 {
+		at, key = treeMin(t, i, at, key)
+		i >>= 1
+		p := &t[i&(treeLen-1)]
+		if p.at == at && p.key == key {
 			return
 		}
-		*p = *m
+		p.at, p.key = at, key
 	}
 }
 
@@ -201,17 +166,27 @@ func (q *eventQueue) set(leaf int, at, key uint64) {
 // on it changes, so there is nothing to compare.
 func (q *eventQueue) setRoot(leaf int, at, key uint64) {
 	t := q.tree
-	i := q.first + leaf + treePad
-	t[(i>>2)&(treeGroups-1)][i&3] = qent{at: at, key: key}
-	for g := i >> 2; g > 0; g = (g + 2) >> 2 {
-		// the first of the group's four nodes, without branches (less's
-		// borrows as indexes)
-		c := &t[g&(treeGroups-1)]
-		a := int(less(&c[1], &c[0]))
-		b := 2 + int(less(&c[3], &c[2]))
-		a += (b - a) * int(less(&c[b&3], &c[a&3]))
-		t[((g+2)>>2)&(treeGroups-1)][(g+2)&3] = c[a&3]
+	for i := q.setLeaf(leaf, at, key); i > 1; i >>= 1 {
+		at, key = treeMin(t, i, at, key)
+		t[(i>>1)&(treeLen-1)] = qent{at: at, key: key}
 	}
+}
+
+// setLeaf stores (at, key) in leaf and returns its node.
+func (q *eventQueue) setLeaf(leaf int, at, key uint64) int {
+	i := (q.nleaf + leaf) & (treeLen - 1)
+	q.tree[i] = qent{at: at, key: key}
+	return i
+}
+
+// treeMin is the first of (at, key) and node i's sibling in t, chosen
+// without branches.
+func treeMin(t *[treeLen]qent, i int, at, key uint64) (uint64, uint64) {
+	s := t[(i^1)&(treeLen-1)]
+	_, b := bits.Sub64(s.key, key, 0)
+	_, b = bits.Sub64(s.at, at, b)
+	mask := -b // all ones if s fires first
+	return at ^ (at^s.at)&mask, key ^ (key^s.key)&mask
 }
 
 // pushLane queues e (sequence number set) in lane l, or in the heap if it
@@ -275,7 +250,7 @@ func (q *eventQueue) setComp(cpu int32, at, seq uint64, t *Task, gen uint32) (ol
 		return nil, 0, qent{}
 	}
 	if c.task != nil {
-		old, oldGen, x = c.task, c.gen, *q.node(q.first + int(cpu))
+		old, oldGen, x = c.task, c.gen, q.tree[(q.nleaf+int(cpu))&(treeLen-1)]
 		q.n--
 	}
 	c.task, c.gen = t, gen
@@ -285,7 +260,7 @@ func (q *eventQueue) setComp(cpu int32, at, seq uint64, t *Task, gen uint32) (ol
 
 // popComp takes the completion at the tree's root into *e.
 func (q *eventQueue) popComp(e *event) {
-	x := *q.root()
+	x := q.tree[1]
 	cpu := int(x.key & (1<<slotBits - 1))
 	q.n--
 	c := &q.comp[cpu]
@@ -355,7 +330,7 @@ func (q *eventQueue) firstAt() uint64 {
 		at = q.h[0].at
 	}
 	if q.n > 0 {
-		at = min(at, q.root().at, q.laneMin.at)
+		at = min(at, q.tree[1].at, q.laneMin.at)
 	}
 	return at
 }
@@ -378,8 +353,8 @@ func (q *eventQueue) popInto(e *event) {
 		q.popHeap(e)
 		return
 	}
-	first := q.root()
-	lane := less(&q.laneMin, first) != 0
+	lane := less(&q.laneMin, &q.tree[1]) != 0
+	first := &q.tree[1]
 	if lane {
 		first = &q.laneMin
 	}

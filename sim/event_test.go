@@ -59,7 +59,7 @@ func TestEventQueueOrder(t *testing.T) {
 // pops still come out in (time, sequence) order. A replaced completion is
 // pushed back to the heap, so every event pushed is popped.
 func TestEventQueueParts(t *testing.T) {
-	// completion counts for trees of depth 1 to 5, full or not
+	// completion counts from one to NrCPUs: trees of every depth
 	for _, ncomp := range []int{1, 4, 5, 17, 64, 384, NrCPUs} {
 		t.Run(fmt.Sprint(ncomp), func(t *testing.T) { testEventQueueParts(t, ncomp) })
 	}
