@@ -19,11 +19,17 @@ type state struct {
 	exitCode uint64 // why the code exited (exit* below)
 	memBase  uint64 // linear memory base
 	lim      [4]uint64
-	spill    [4]uint64     // [0] lookups, divisions; [1] locks; [2] graph kfuncs
-	nat      uint64        // 1: native helpers may run (no cost limit to check)
-	natMap   uint64        // 1: and native map lookups (the CPU is inside the VM)
-	cpu      uint64        // Context.CPU
-	mem      *bpfvm.Memory // whose bounds memBase and lim hold
+	spill    [4]uint64 // [0] lookups, divisions; [1] locks; [2] graph kfuncs
+	nat      uint64    // 1: native helpers may run (no cost limit to check)
+	natMap   uint64    // 1: and native map lookups (the CPU is inside the VM)
+	cpu      uint64    // Context.CPU
+	// the native locks' state (lower_native.go, lowerLock), when nat is
+	// 1 and the CPU has one: lockNS = the VM's NativeState, lockCPU = its
+	// CPUs[Context.CPU] (addresses: NativeState and its CPUs never move);
+	// both 0 otherwise
+	lockNS  uint64
+	lockCPU uint64
+	mem     *bpfvm.Memory // whose bounds memBase and lim hold
 	// what nat, natMap and cpu were computed from (Engine.state)
 	costLimit uint64
 	ncpu      int
@@ -42,6 +48,8 @@ const (
 	stNat      = int32(unsafe.Offsetof(state{}.nat))
 	stNatMap   = int32(unsafe.Offsetof(state{}.natMap))
 	stCPU      = int32(unsafe.Offsetof(state{}.cpu))
+	stLockNS   = int32(unsafe.Offsetof(state{}.lockNS))
+	stLockCPU  = int32(unsafe.Offsetof(state{}.lockCPU))
 	stMem      = int32(unsafe.Offsetof(state{}.mem))
 
 	ixSlots  = int32(unsafe.Offsetof(bpfvm.HashIndex{}.Slots))

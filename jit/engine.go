@@ -326,11 +326,14 @@ func (e *Engine) state(c *bpfvm.Context, vm *bpfvm.VM) *state {
 	// native helpers (lower_native.go): only when the helper would not
 	// check a cost limit, map lookups only when it would not fault on the CPU
 	st.cpu, st.costLimit, st.ncpu = uint64(c.CPU), c.CostLimit, vm.NumCPUs
-	st.nat, st.natMap = 0, 0
+	st.nat, st.natMap, st.lockNS, st.lockCPU = 0, 0, 0, 0
 	if c.CostLimit == 0 {
 		st.nat = 1
 		if c.CPU >= 0 && c.CPU < max(vm.NumCPUs, 1) {
 			st.natMap = 1
+		}
+		if ns := vm.Native; ns != nil && c.CPU >= 0 && c.CPU < len(ns.CPUs) {
+			st.lockNS, st.lockCPU = uint64(uintptr(unsafe.Pointer(ns))), uint64(uintptr(unsafe.Pointer(&ns.CPUs[c.CPU])))
 		}
 	}
 	if st == &e.st0 {
