@@ -29,7 +29,10 @@ type state struct {
 	// both 0 otherwise
 	lockNS  uint64
 	lockCPU uint64
-	mem     *bpfvm.Memory // whose bounds memBase and lim hold
+	// &Context.Frames[Depth-1] while code with may_goto runs (its
+	// prologues, bpf-to-bpf calls and returns keep it; lowerMayGoto)
+	frame uint64
+	mem   *bpfvm.Memory // whose bounds memBase and lim hold
 	// what nat, natMap and cpu were computed from (Engine.state)
 	costLimit uint64
 	ncpu      int
@@ -50,6 +53,7 @@ const (
 	stCPU      = int32(unsafe.Offsetof(state{}.cpu))
 	stLockNS   = int32(unsafe.Offsetof(state{}.lockNS))
 	stLockCPU  = int32(unsafe.Offsetof(state{}.lockCPU))
+	stFrame    = int32(unsafe.Offsetof(state{}.frame))
 	stMem      = int32(unsafe.Offsetof(state{}.mem))
 
 	ixSlots  = int32(unsafe.Offsetof(bpfvm.HashIndex{}.Slots))
@@ -162,6 +166,8 @@ type compiler struct {
 	// no bpf-to-bpf call or callx: Depth never exceeds Base, so EXIT
 	// always exits to Go (Engine.runFrom keeps Depth == Base for it)
 	noCalls bool
+	// the program has may_goto: state.frame is kept
+	mayGoto bool
 	k, j    int // current block length, index of the current instruction in it
 	pc      int
 	tableAt []int // lea displacements to patch with the table's address
@@ -228,6 +234,9 @@ func (c *compiler) analyse() {
 	for _, in := range p.Insns { // every slot: the interpreter may execute any
 		if cls := in.Class(); (cls == bpfvm.ClassJMP || cls == bpfvm.ClassJMP32) && in.Op&0xf0 == bpfvm.JmpCALL && (in.Src == bpfvm.CallLocal || isCallX(in)) {
 			c.noCalls = false
+		}
+		if cls := in.Class(); (cls == bpfvm.ClassJMP || cls == bpfvm.ClassJMP32) && in.Op&0xf0 == bpfvm.JmpJCOND {
+			c.mayGoto = true
 		}
 	}
 	for _, f := range p.Funcs {
@@ -793,7 +802,8 @@ func (c *compiler) prologue() {
 }
 
 // loadRegs loads the BPF registers the code uses from Context.Regs and
-// the budget from the state.
+// the budget from the state, and finds the current frame (state.frame)
+// for may_goto.
 func (c *compiler) loadRegs() {
 	a := &c.a
 	a.rm(0, true, []byte{0x8b}, tmp, m(regState, stCtx), false)
@@ -803,6 +813,13 @@ func (c *compiler) loadRegs() {
 		}
 	}
 	a.load(8, regBudget, m(regState, stBudget))
+	if c.mayGoto {
+		// state.frame = &Frames[Depth-1]
+		a.load(8, tmpC, m(tmp, cxDepth))
+		a.imulRI(true, tmpC, frSize)
+		a.lea(tmpC, mi(tmp, tmpC, 1, cxFrames-frSize))
+		a.store(8, m(regState, stFrame), tmpC)
+	}
 }
 
 // tableJump jumps to the code of the instruction whose index is in rcx.
