@@ -19,7 +19,7 @@ type state struct {
 	exitCode uint64 // why the code exited (exit* below)
 	memBase  uint64 // linear memory base
 	lim      [4]uint64
-	spill    [4]uint64 // [0] lookups, divisions; [1] locks; [2] graph kfuncs
+	spill    [4]uint64 // [0] divisions, atomics; [1] atomics; [2] graph kfuncs
 	nat      uint64    // 1: native helpers may run (no cost limit to check)
 	natMap   uint64    // 1: and native map lookups (the CPU is inside the VM)
 	cpu      uint64    // Context.CPU

@@ -34,9 +34,9 @@
 //	BPF r4  r9     BPF r10 rbp
 //	BPF r5  r8
 //
-// (A native hash lookup borrows rbx, r6, and restores it from
-// state.spill; a native bpf_spin_lock keeps a pointer in state.spill[1],
-// a native graph kfunc an offset in state.spill[2].)
+// (A native graph kfunc keeps an offset in state.spill[2]; native map
+// lookups and locks use only the scratch registers, and rax once their
+// last check has passed.)
 //
 // BPF addresses are host addresses inside the VM's linear memory, so a
 // checked load or store uses its BPF address directly. Every access is
@@ -136,7 +136,9 @@
 // Context.Frames itself (return pc, r6..r9, r10, the may_goto budget) and
 // returns through the entry table, so a program suspended in a subprogram
 // resumes on either engine. may_goto counts down the frame's loop budget
-// in Context.Frames as the interpreter does.
+// in Context.Frames as the interpreter does; in a program with may_goto
+// the prologues put the current frame's address in state.frame, and
+// native calls and returns keep it, so may_goto reads it from there.
 //
 // # Instruction counting
 //
