@@ -193,6 +193,8 @@ type compiler struct {
 	fresh    []bool          // entered by a call, a return or as a callback: nothing known
 	facts    map[int][]facts // what each lowered predecessor knew, by leader
 	lowered  bool            // the program's blocks are lowered
+	// the instruction the previous one's code already did (lowerFused)
+	fused    int
 	known    [16]constReg
 	loaded   constReg // set by lowerLd: the value it loaded
 	callSpan checked  // set by a native lookup: what r0 points to, or 0
@@ -607,7 +609,7 @@ func compile(vm *bpfvm.VM, p *bpfvm.Program) (*code, error) {
 	if len(p.Insns) == 0 {
 		return nil, fmt.Errorf("jit: %s has no instructions", p.Name)
 	}
-	c := &compiler{vm: vm, p: p, n: len(p.Insns), r1Map: -1, progIdx: -2}
+	c := &compiler{vm: vm, p: p, n: len(p.Insns), r1Map: -1, progIdx: -2, fused: -1}
 	b, _ := c.assemble()
 	x, err := newExecMem(b)
 	if err != nil {
@@ -654,7 +656,9 @@ func (c *compiler) assemble() ([]byte, []int) {
 			c.j++
 		}
 		c.loaded.ok = false
-		c.lower(i)
+		if i != c.fused {
+			c.lower(i)
+		}
 		if c.valid[i] {
 			c.trackR1(i)
 			c.learn(c.p.Insns[i])
@@ -920,7 +924,9 @@ func (c *compiler) lower(i int) {
 	}
 	switch in.Class() {
 	case bpfvm.ClassALU, bpfvm.ClassALU64:
-		c.lowerALU(in)
+		if !c.lowerFused(i, in) {
+			c.lowerALU(in)
+		}
 	case bpfvm.ClassJMP, bpfvm.ClassJMP32:
 		c.lowerJump(i, in)
 	case bpfvm.ClassLDX, bpfvm.ClassST, bpfvm.ClassSTX:
