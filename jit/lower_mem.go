@@ -46,8 +46,10 @@ func (c *compiler) check(base uint8, off int16, size int) {
 			return
 		}
 	} else if k.ok && c.vm != nil && c.vm.Mem != nil {
+		// both ends of the range inside, with no wrap between them
 		mem := c.vm.Mem
-		if k.v+uint64(int64(off))-mem.Base() <= mem.Size()-uint64(size) {
+		lo := k.v + uint64(int64(off))
+		if lo-mem.Base() <= mem.Size()-uint64(size) && lo+k.span-mem.Base() <= mem.Size()-uint64(size) && lo+k.span >= lo {
 			return
 		}
 	}
@@ -96,15 +98,31 @@ type checked struct {
 }
 
 // constReg is a register's value when known (compiler.known): a
-// constant, or (stack) r10 + v in a program that never writes r10.
+// constant, or (stack) r10 + v in a program that never writes r10, or
+// (span > 0, never stack) a value in [v, v+span] (no wrap: v+span does
+// not overflow), as an AND with a constant mask, shifts and additions
+// bound an index into a map value.
 type constReg struct {
 	ok, stack bool
 	v         uint64
+	span      uint64
+}
+
+// exact reports whether k is a known constant (not a range, not r10 + v).
+func (k constReg) exact() bool { return k.ok && !k.stack && k.span == 0 }
+
+// bounded returns [lo, lo+span] as a fact, or nothing if lo+span wraps.
+func bounded(lo, span uint64) constReg {
+	if lo+span < lo {
+		return constReg{}
+	}
+	return constReg{ok: true, v: lo, span: span}
 }
 
 // track returns what the block knows of in's destination after in, from
 // what it knew before: LD_IMM64's value, a constant moved in, r10 or a
-// known register copied, a constant added.
+// known register copied, a constant added; and ranges: a 32-bit move, an
+// AND with a mask, shifts by a constant, additions that cannot wrap.
 func (c *compiler) track(in bpfvm.Insn) constReg {
 	if c.loaded.ok {
 		return c.loaded
@@ -112,9 +130,16 @@ func (c *compiler) track(in bpfvm.Insn) constReg {
 	if in.Off != 0 {
 		return constReg{}
 	}
+	d := c.known[in.Dst&15]
+	if d.stack && in.Op != bpfvm.ClassALU64|bpfvm.SrcK|bpfvm.AluADD {
+		d = constReg{} // r10 + v: only += imm keeps it
+	}
+	imm := uint64(int64(in.Imm))
 	switch in.Op {
 	case bpfvm.ClassALU64 | bpfvm.SrcK | bpfvm.AluMOV:
-		return constReg{ok: true, v: uint64(int64(in.Imm))}
+		return constReg{ok: true, v: imm}
+	case bpfvm.ClassALU | bpfvm.SrcK | bpfvm.AluMOV:
+		return constReg{ok: true, v: uint64(uint32(in.Imm))}
 	case bpfvm.ClassALU64 | bpfvm.SrcX | bpfvm.AluMOV:
 		if in.Src == 10 && c.stackSafe {
 			return constReg{ok: true, stack: true}
@@ -122,10 +147,53 @@ func (c *compiler) track(in bpfvm.Insn) constReg {
 		if in.Src < 10 {
 			return c.known[in.Src]
 		}
-	case bpfvm.ClassALU64 | bpfvm.SrcK | bpfvm.AluADD:
-		if k := c.known[in.Dst&15]; k.ok {
-			k.v += uint64(int64(in.Imm))
+	case bpfvm.ClassALU | bpfvm.SrcX | bpfvm.AluMOV:
+		if k := c.known[in.Src&15]; k.ok && !k.stack && k.v+k.span <= 1<<32-1 {
 			return k
+		}
+		return bounded(0, 1<<32-1)
+	case bpfvm.ClassALU64 | bpfvm.SrcK | bpfvm.AluADD:
+		if d.ok && d.span == 0 {
+			d.v += imm // a constant or r10 + v: exact, wrapping as BPF does
+			return d
+		}
+		if d.ok {
+			return bounded(d.v+imm, d.span)
+		}
+	case bpfvm.ClassALU64 | bpfvm.SrcX | bpfvm.AluADD:
+		if k := c.known[in.Src&15]; d.ok && k.ok && !k.stack && in.Src < 10 {
+			if d.v+d.span < d.v || k.v+k.span < k.v || d.v+d.span+k.v+k.span < d.v+d.span {
+				return constReg{} // may wrap
+			}
+			return bounded(d.v+k.v, d.span+k.span)
+		}
+	case bpfvm.ClassALU64 | bpfvm.SrcK | bpfvm.AluAND:
+		if d.exact() {
+			return constReg{ok: true, v: d.v & imm}
+		}
+		if in.Imm >= 0 {
+			return bounded(0, imm)
+		}
+	case bpfvm.ClassALU | bpfvm.SrcK | bpfvm.AluAND:
+		if d.exact() {
+			return constReg{ok: true, v: uint64(uint32(d.v) & uint32(in.Imm))}
+		}
+		return bounded(0, uint64(uint32(in.Imm)))
+	case bpfvm.ClassALU64 | bpfvm.SrcK | bpfvm.AluLSH, bpfvm.ClassALU | bpfvm.SrcK | bpfvm.AluLSH:
+		n, top := uint(in.Imm)&63, uint64(1<<64-1)
+		if in.Op&0x07 == bpfvm.ClassALU {
+			n, top = uint(in.Imm)&31, 1<<32-1
+		}
+		if d.ok && d.v+d.span <= top>>n {
+			return constReg{ok: true, v: d.v << n, span: d.span << n}
+		}
+	case bpfvm.ClassALU64 | bpfvm.SrcK | bpfvm.AluRSH:
+		n := uint(in.Imm) & 63
+		if d.ok {
+			return constReg{ok: true, v: d.v >> n, span: (d.v+d.span)>>n - d.v>>n}
+		}
+		if n > 0 {
+			return bounded(0, 1<<(64-n)-1)
 		}
 	}
 	return constReg{}

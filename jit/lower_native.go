@@ -68,7 +68,7 @@ func (c *compiler) lowerNativeCall(in bpfvm.Insn) bool {
 		if !ok || c.r1Map < 0 || !c.lowerLookup(nm) {
 			return false
 		}
-		if k := c.known[1]; k.ok && !k.stack && k.v == nm.Addr && k.v == c.vm.Maps[c.r1Map].Addr() {
+		if k := c.known[1]; k.exact() && k.v == nm.Addr && k.v == c.vm.Maps[c.r1Map].Addr() {
 			// r1 is the map on every path: r0 is 0 or the address
 			// of one of its values, inside the memory (lower_mem.go)
 			if vs := c.vm.Maps[c.r1Map].Spec().ValueSize; vs > 0 && vs < 1<<20 {
@@ -266,7 +266,7 @@ func (c *compiler) lowerLookup(nm bpfvm.NativeMap) bool {
 	c.exitTo(exitCall, a.jcc(ccE))
 	// (not when the block knows r1 is the map, or r2 a key inside the
 	// stack frame: lower_mem.go, check)
-	if k := c.known[1]; !k.ok || k.stack || k.v != nm.Addr {
+	if k := c.known[1]; !k.exact() || k.v != nm.Addr {
 		a.movRI(tmp, nm.Addr)
 		a.aluRR(aluCmp, true, regMap[1], tmp)
 		c.exitTo(exitCall, a.jcc(ccNE))
