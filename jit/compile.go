@@ -192,6 +192,7 @@ type compiler struct {
 	fallInto []bool          // at leaders: the block before falls through to it
 	fresh    []bool          // entered by a call, a return or as a callback: nothing known
 	facts    map[int][]facts // what each lowered predecessor knew, by leader
+	block    int             // the start of the block being lowered
 	lowered  bool            // the program's blocks are lowered
 	// the instruction the previous one's code already did (lowerFused)
 	fused    int
@@ -493,6 +494,7 @@ func (c *compiler) threadJumps(bs []block) {
 			continue
 		}
 		c.copyOf[b.last] = t.start
+		c.preds[t.t]++ // the copy's jump (what b knows passes there)
 		c.extra[b.start] = c.blockN[t.start]
 		c.charges[b.start] = true
 	}
@@ -722,6 +724,7 @@ func (c *compiler) assemble() ([]byte, []int) {
 // blockStart emits the budget check and count of the block starting at i.
 func (c *compiler) blockStart(i int) {
 	c.enterFacts(i)
+	c.block = i
 	c.k, c.j = c.blockN[i]+c.extra[i], 0
 	c.charged, c.pendIn = c.charges[i], c.pend[i]
 	if c.ckpt[i] {

@@ -157,7 +157,20 @@ func (o outcome) diff(p outcome) string {
 // reports the first difference.
 func differ(tb testing.TB, insns []bpfvm.Insn, q, limit uint64, args ...uint64) string {
 	tb.Helper()
-	p := &bpfvm.Program{Name: "prog", Insns: insns}
+	// without function information, and with it (what blocks know then
+	// crosses to the blocks after them: lower_mem.go, enterFacts)
+	if d := differProg(tb, &bpfvm.Program{Name: "prog", Insns: insns}, q, limit, args...); d != "" {
+		return d
+	}
+	p := &bpfvm.Program{Name: "prog", Insns: insns, Funcs: []bpfvm.Subprog{{Name: "prog", Start: 0}}}
+	if d := differProg(tb, p, q, limit, args...); d != "" {
+		return "with function information: " + d
+	}
+	return ""
+}
+
+func differProg(tb testing.TB, p *bpfvm.Program, q, limit uint64, args ...uint64) string {
+	tb.Helper()
 	mc := newMachine(tb, nil)
 	interp, jit := bpfvm.NewInterpreter(), New()
 	for _, quantum := range []uint64{0, q} {

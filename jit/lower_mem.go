@@ -350,24 +350,27 @@ func (c *compiler) lowerLd(i int, in bpfvm.Insn) {
 	c.loaded = constReg{ok: true, v: v}
 }
 
-// facts is what the code knows of the registers at a point.
+// facts is what the code knows of the registers at a point, and the
+// block that knew it.
 type facts struct {
 	spans [16]checked
 	known [16]constReg
+	from  int
 }
 
 // passFacts records what the current block knows for its successor at
 // leader t.
 func (c *compiler) passFacts(t int) {
-	if c.facts != nil && !c.lowered && t < c.n && c.leader[t] && !c.ckpt[t] && !c.fresh[t] {
-		c.facts[t] = append(c.facts[t], facts{c.spans, c.known})
+	if c.facts != nil && !c.lowered && t < c.n && c.leader[t] && !c.fresh[t] {
+		c.facts[t] = append(c.facts[t], facts{c.spans, c.known, c.block})
 	}
 }
 
 // enterFacts sets what the block at leader i knows at its start: what
-// every predecessor knew (all of them lie before it: a block a backward
-// jump reaches is a checkpoint), nothing at checkpoints and blocks that
-// calls, returns and callbacks enter.
+// every predecessor knew, if all of them lie before it (so not at a loop
+// head: what comes back is not known yet); nothing at blocks that calls,
+// returns and callbacks enter. Checkpoints that only split a long path
+// for the budget (compiler.budgets) are not loop heads.
 func (c *compiler) enterFacts(i int) {
 	c.spans, c.known = [16]checked{}, [16]constReg{}
 	if i >= c.n || c.fresh[i] {
@@ -376,26 +379,28 @@ func (c *compiler) enterFacts(i int) {
 	if c.facts == nil {
 		return
 	}
-	if c.ckpt[i] {
-		return // (a loop head: what comes back is not known yet)
-	}
 	if f, ok := c.meet(i); ok {
 		c.spans, c.known = f.spans, f.known
 	}
 }
 
 // meet returns what all the predecessors of the block at i knew, if each
-// has passed what it knew.
+// has passed what it knew: as many distinct blocks as it has
+// predecessors (compiler.preds; a block may pass twice, by its jump and
+// by falling through, to the same leader).
 func (c *compiler) meet(i int) (facts, bool) {
 	fs := c.facts[i]
 	if len(fs) == 0 || len(fs) < c.preds[i] {
 		return facts{}, false
 	}
-	f := fs[0]
-	for _, g := range fs[1:] {
+	f, n := fs[0], 1
+	for k, g := range fs[1:] {
 		f = meetFacts(f, g)
+		if g.from != fs[k].from {
+			n++ // (a block passes its facts in a row)
+		}
 	}
-	return f, true
+	return f, n >= c.preds[i]
 }
 
 // meetFacts returns what both f and g say.
