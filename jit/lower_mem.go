@@ -427,6 +427,13 @@ func (c *compiler) learn(in bpfvm.Insn) {
 	if in.Op == bpfvm.ClassALU64|bpfvm.SrcX|bpfvm.AluMOV && in.Off == 0 && in.Src < 10 {
 		sp = c.spans[in.Src] // a copy
 	}
+	if in.Op == bpfvm.ClassALU64|bpfvm.SrcK|bpfvm.AluADD && in.Off == 0 {
+		// rX += imm: the same bytes, at offsets less imm (not a
+		// lookup's result that may be 0: it is no longer 0 or a value)
+		if s := c.spans[in.Dst&15]; s.ok && !s.null {
+			sp = checked{ok: true, lo: s.lo - int(in.Imm), hi: s.hi - int(in.Imm)}
+		}
+	}
 	c.forget(regsWritten(in))
 	if k.ok {
 		c.known[in.Dst&15] = k

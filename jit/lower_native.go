@@ -95,10 +95,12 @@ func (c *compiler) lowerNativeCall(in bpfvm.Insn) bool {
 		c.exitTo(exitCall, a.jcc(ccE))
 		a.testRI(false, r1, 7)
 		c.exitTo(exitCall, a.jcc(ccNE))
-		a.lea(tmp, m(r1, 8))
-		a.aluRM(aluSub, true, tmp, m(regState, stMemBase))
-		a.aluRM(aluCmp, true, tmp, m(regState, stLim+8*3))
-		c.exitTo(exitCall, a.jcc(ccA))
+		if sp := c.spans[1]; !sp.ok || sp.null || sp.lo > 0 || sp.hi < 16 {
+			a.lea(tmp, m(r1, 8))
+			a.aluRM(aluSub, true, tmp, m(regState, stMemBase))
+			a.aluRM(aluCmp, true, tmp, m(regState, stLim+8*3))
+			c.exitTo(exitCall, a.jcc(ccA))
+		}
 		a.load(8, rax, m(r1, 8))
 	case bpfvm.NativeZero:
 		a.aluMI(aluCmp, true, m(regState, stNat), 0)
