@@ -801,17 +801,18 @@ func (c *compiler) jumpTo(cc int, pc int) {
 func (c *compiler) prologue() {
 	a := &c.a
 	// rbp (BPF r10) is saved by the trampoline
-	c.loadRegs()
+	c.loadRegs(false)
 	a.load(8, tmpC, m(regState, stEntryPC))
 	c.tableJump()
 	c.entry0 = a.len()
-	c.loadRegs()
+	c.loadRegs(true)
 }
 
 // loadRegs loads the BPF registers the code uses from Context.Regs and
 // the budget from the state, and finds the current frame (state.frame)
-// for may_goto.
-func (c *compiler) loadRegs() {
+// for may_goto: at a call's start (start), Frames[0] (Engine.Run and
+// Call1 enter there only with Depth = Base = 1).
+func (c *compiler) loadRegs(start bool) {
 	a := &c.a
 	a.rm(0, true, []byte{0x8b}, tmp, m(regState, stCtx), false)
 	for r := 0; r <= 10; r++ {
@@ -820,7 +821,10 @@ func (c *compiler) loadRegs() {
 		}
 	}
 	a.load(8, regBudget, m(regState, stBudget))
-	if c.mayGoto {
+	if c.mayGoto && start {
+		a.lea(tmpC, m(tmp, cxFrames))
+		a.store(8, m(regState, stFrame), tmpC)
+	} else if c.mayGoto {
 		// state.frame = &Frames[Depth-1]
 		a.load(8, tmpC, m(tmp, cxDepth))
 		a.imulRI(true, tmpC, frSize)

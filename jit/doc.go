@@ -78,9 +78,10 @@
 // throughout) from Context.Regs and the budget from st; the first then
 // jumps to the entry instruction st.entryPC through a table of int32
 // offsets (one per instruction, at the end of the code), the second
-// (code.entry0, a call's start) falls through to instruction 0, a
-// checkpoint, whose budget check comes first (non-checkpoint entries go
-// through the table to their entry stubs, see Instruction counting).
+// (code.entry0, a call's start: Go enters it only with Depth = Base = 1)
+// falls through to instruction 0, a checkpoint, whose budget check comes
+// first (non-checkpoint entries go through the table to their entry
+// stubs, see Instruction counting).
 // Generated code returns to Go by storing an exit code in st, the
 // instruction it exited at in Context.PC, Context.Insns (st.target less
 // the budget left), the registers the program may change back into
