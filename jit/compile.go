@@ -188,12 +188,13 @@ type compiler struct {
 	// it has checked from each register, the registers it has loaded
 	// with a constant
 	spans    [16]checked
-	preds    []int           // at leaders: the blocks that fall through or jump to it
-	fallInto []bool          // at leaders: the block before falls through to it
-	fresh    []bool          // entered by a call, a return or as a callback: nothing known
-	facts    map[int][]facts // what each lowered predecessor knew, by leader
-	block    int             // the start of the block being lowered
-	lowered  bool            // the program's blocks are lowered
+	preds    []int                // at leaders: the blocks that fall through or jump to it
+	fallInto []bool               // at leaders: the block before falls through to it
+	fresh    []bool               // entered by a call, a return or as a callback: nothing known
+	facts    map[int][]facts      // what each lowered predecessor knew, by leader
+	block    int                  // the start of the block being lowered
+	heads    map[int][16]constReg // at block starts: what holds on every path (headFacts)
+	lowered  bool                 // the program's blocks are lowered
 	// the instruction the previous one's code already did (lowerFused)
 	fused    int
 	known    [16]constReg
@@ -451,6 +452,9 @@ func (c *compiler) budgets() {
 		}
 	}
 	c.threadJumps(bs)
+	if c.facts != nil {
+		c.headFacts()
+	}
 }
 
 // maxCopy is the longest block threadJumps copies.

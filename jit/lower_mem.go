@@ -314,40 +314,142 @@ func sizeOf(w bool) int {
 // lowerLd emits LD_IMM64 with its value resolved as the interpreter does;
 // forms that cannot execute go through the interpreter, which faults.
 func (c *compiler) lowerLd(i int, in bpfvm.Insn) {
-	a := &c.a
+	v, ok := c.ldValue(i)
+	if !ok {
+		c.exitTo(exitStep, c.a.jmp())
+		return
+	}
+	c.a.movRI(regMap[in.Dst], v)
+	c.loaded = constReg{ok: true, v: v}
+}
+
+// ldValue is the value the LD_IMM64 at i loads, if it can execute.
+func (c *compiler) ldValue(i int) (uint64, bool) {
+	in := c.p.Insns[i]
 	lo, hi := uint32(in.Imm), uint32(c.p.Insns[i+1].Imm)
 	v := uint64(lo) | uint64(hi)<<32
 	switch in.Src {
 	case bpfvm.PseudoMapIdx, bpfvm.PseudoMapIdxValue:
 		vm := c.vm
 		if vm == nil || in.Imm < 0 || int(in.Imm) >= len(vm.Maps) || vm.Maps[in.Imm] == nil {
-			c.exitTo(exitStep, a.jmp())
-			return
+			return 0, false
 		}
 		mp := vm.Maps[in.Imm]
 		if in.Src == bpfvm.PseudoMapIdx {
-			v = mp.Addr()
-		} else {
-			addr, ok := mp.ValueAddr(hi)
-			if !ok {
-				c.exitTo(exitStep, a.jmp())
-				return
-			}
-			v = addr
+			return mp.Addr(), true
 		}
+		return mp.ValueAddr(hi)
 	case bpfvm.PseudoMapFD, bpfvm.PseudoMapValue:
-		c.exitTo(exitStep, a.jmp())
-		return
+		return 0, false
 	case bpfvm.PseudoFunc:
 		t := int64(i) + 1 + int64(in.Imm)
 		if t < 0 || t >= int64(c.n) {
-			c.exitTo(exitStep, a.jmp())
-			return
+			return 0, false
 		}
-		v = bpfvm.FuncPtr(int(t))
+		return bpfvm.FuncPtr(int(t)), true
 	}
-	a.movRI(regMap[in.Dst], v)
-	c.loaded = constReg{ok: true, v: v}
+	return v, true
+}
+
+// headFacts finds what the registers hold at every block start on every
+// path (a constant, r10 + k, a range; lower_mem.go, track), by iterating
+// over the blocks to a fixed point, for the blocks whose predecessors do
+// not all lie before them (loop heads), where enterFacts has nothing
+// else. Blocks that calls, returns and callbacks enter, and instruction
+// 0, start knowing nothing. Only for programs with function information
+// (compiler.facts).
+func (c *compiler) headFacts() {
+	type blk struct{ start, last, ft, t int }
+	var bs []blk
+	at := make(map[int]int)
+	for i := 0; i < c.n; i = c.next(i) {
+		if c.leader[i] {
+			at[i] = len(bs)
+			bs = append(bs, blk{start: i})
+		}
+		bs[len(bs)-1].last = i
+	}
+	for k := range bs {
+		b := &bs[k]
+		ft, t := c.succ(b.last)
+		b.ft, b.t = -1, -1
+		if nx := c.next(b.last); ft && nx < c.n && c.leader[nx] {
+			b.ft = at[nx]
+		}
+		if t >= 0 && t < c.n && c.leader[t] {
+			b.t = at[t]
+		}
+	}
+	type state struct {
+		seen  bool
+		known [16]constReg
+	}
+	in := make([]state, len(bs))
+	fresh := func(k int) bool { return bs[k].start == 0 || c.fresh[bs[k].start] }
+	for k := range bs {
+		if fresh(k) {
+			in[k].seen = true // knowing nothing
+		}
+	}
+	join := func(k int, f *[16]constReg) bool {
+		if fresh(k) {
+			return false
+		}
+		s := &in[k]
+		if !s.seen {
+			s.seen, s.known = true, *f
+			return true
+		}
+		changed := false
+		for r := range s.known {
+			if s.known[r].ok && s.known[r] != f[r] {
+				s.known[r], changed = constReg{}, true
+			}
+		}
+		return changed
+	}
+	saved := c.known
+	for changed := true; changed; {
+		changed = false
+		for k, b := range bs {
+			if !in[k].seen {
+				continue
+			}
+			c.known = in[k].known
+			for i := b.start; i <= b.last; i = c.next(i) {
+				if !c.valid[i] {
+					break
+				}
+				c.loaded = constReg{}
+				if ins := c.p.Insns[i]; ins.IsLdImm64() {
+					if v, ok := c.ldValue(i); ok {
+						c.loaded = constReg{ok: true, v: v}
+					}
+				}
+				k := c.track(c.p.Insns[i])
+				for w := regsWritten(c.p.Insns[i]); w != 0; w &= w - 1 {
+					c.known[bits.TrailingZeros16(w)] = constReg{}
+				}
+				if k.ok {
+					c.known[c.p.Insns[i].Dst&15] = k
+				}
+			}
+			f := c.known
+			if b.ft >= 0 && join(b.ft, &f) {
+				changed = true
+			}
+			if b.t >= 0 && join(b.t, &f) {
+				changed = true
+			}
+		}
+	}
+	c.known, c.loaded = saved, constReg{}
+	c.heads = make(map[int][16]constReg)
+	for k, b := range bs {
+		if in[k].seen && !fresh(k) {
+			c.heads[b.start] = in[k].known
+		}
+	}
 }
 
 // facts is what the code knows of the registers at a point, and the
@@ -381,6 +483,8 @@ func (c *compiler) enterFacts(i int) {
 	}
 	if f, ok := c.meet(i); ok {
 		c.spans, c.known = f.spans, f.known
+	} else if h, ok := c.heads[i]; ok {
+		c.known = h // a loop head: what holds on every path (headFacts)
 	}
 }
 
