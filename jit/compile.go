@@ -193,7 +193,7 @@ type compiler struct {
 	fresh    []bool               // entered by a call, a return or as a callback: nothing known
 	facts    map[int][]facts      // what each lowered predecessor knew, by leader
 	block    int                  // the start of the block being lowered
-	heads    map[int][16]constReg // at block starts: what holds on every path (headFacts)
+	heads    map[int][11]constReg // at block starts: what holds on every path (headFacts)
 	lowered  bool                 // the program's blocks are lowered
 	// the instruction the previous one's code already did (lowerFused)
 	fused    int

@@ -353,18 +353,29 @@ func (c *compiler) ldValue(i int) (uint64, bool) {
 
 // headFacts finds what the registers hold at every block start on every
 // path (a constant, r10 + k, a range; lower_mem.go, track), by iterating
-// over the blocks to a fixed point, for the blocks whose predecessors do
-// not all lie before them (loop heads), where enterFacts has nothing
-// else. Blocks that calls, returns and callbacks enter, and instruction
-// 0, start knowing nothing. Only for programs with function information
-// (compiler.facts).
+// over the blocks to a fixed point (a worklist in program order), for the
+// loop heads: blocks a later block jumps back to, where enterFacts has
+// nothing else. Blocks that calls, returns and callbacks enter, and
+// instruction 0, start knowing nothing. Only for programs with function
+// information (compiler.facts) and a backward jump.
 func (c *compiler) headFacts() {
-	type blk struct{ start, last, ft, t int }
-	var bs []blk
-	at := make(map[int]int)
+	type blk struct {
+		start, last, ft, t int
+		seen, dirty, head  bool
+		in                 [11]constReg
+	}
+	nb := 0
 	for i := 0; i < c.n; i = c.next(i) {
 		if c.leader[i] {
-			at[i] = len(bs)
+			nb++
+		}
+	}
+	bs := make([]blk, 0, nb)
+	at := make([]int32, c.n)
+	back := false
+	for i := 0; i < c.n; i = c.next(i) {
+		if c.leader[i] {
+			at[i] = int32(len(bs))
 			bs = append(bs, blk{start: i})
 		}
 		bs[len(bs)-1].last = i
@@ -374,81 +385,96 @@ func (c *compiler) headFacts() {
 		ft, t := c.succ(b.last)
 		b.ft, b.t = -1, -1
 		if nx := c.next(b.last); ft && nx < c.n && c.leader[nx] {
-			b.ft = at[nx]
+			b.ft = int(at[nx])
 		}
 		if t >= 0 && t < c.n && c.leader[t] {
-			b.t = at[t]
-		}
-	}
-	type state struct {
-		seen  bool
-		known [16]constReg
-	}
-	in := make([]state, len(bs))
-	fresh := func(k int) bool { return bs[k].start == 0 || c.fresh[bs[k].start] }
-	for k := range bs {
-		if fresh(k) {
-			in[k].seen = true // knowing nothing
-		}
-	}
-	join := func(k int, f *[16]constReg) bool {
-		if fresh(k) {
-			return false
-		}
-		s := &in[k]
-		if !s.seen {
-			s.seen, s.known = true, *f
-			return true
-		}
-		changed := false
-		for r := range s.known {
-			if s.known[r].ok && s.known[r] != f[r] {
-				s.known[r], changed = constReg{}, true
+			b.t = int(at[t])
+			if t <= b.last {
+				back, bs[b.t].head = true, true
 			}
 		}
-		return changed
+		if b.start == 0 || c.fresh[b.start] {
+			b.seen, b.dirty = true, true // knowing nothing
+		}
+	}
+	if !back {
+		return
+	}
+	join := func(k int, f []constReg) {
+		b := &bs[k]
+		if b.start == 0 || c.fresh[b.start] {
+			return
+		}
+		if !b.seen {
+			b.seen, b.dirty = true, true
+			copy(b.in[:], f)
+			return
+		}
+		for r := range b.in {
+			if b.in[r].ok && b.in[r] != f[r] {
+				b.in[r], b.dirty = constReg{}, true
+			}
+		}
 	}
 	saved := c.known
-	for changed := true; changed; {
-		changed = false
-		for k, b := range bs {
-			if !in[k].seen {
+	c.known = [16]constReg{}
+	for again := true; again; {
+		again = false
+		for k := range bs {
+			b := &bs[k]
+			if !b.dirty {
 				continue
 			}
-			c.known = in[k].known
-			for i := b.start; i <= b.last; i = c.next(i) {
-				if !c.valid[i] {
-					break
+			b.dirty = false
+			copy(c.known[:], b.in[:])
+			for i := b.start; i <= b.last && c.valid[i]; i = c.next(i) {
+				in := c.p.Insns[i]
+				switch cls := in.Class(); {
+				case cls == bpfvm.ClassLDX:
+					c.known[in.Dst&15] = constReg{}
+					continue
+				case cls == bpfvm.ClassST, cls == bpfvm.ClassSTX && in.Op&0xe0 != bpfvm.ModeATOMIC:
+					continue
+				case cls == bpfvm.ClassJMP || cls == bpfvm.ClassJMP32:
+					if in.Op&0xf0 != bpfvm.JmpCALL {
+						continue
+					}
 				}
 				c.loaded = constReg{}
-				if ins := c.p.Insns[i]; ins.IsLdImm64() {
+				if in.IsLdImm64() {
 					if v, ok := c.ldValue(i); ok {
 						c.loaded = constReg{ok: true, v: v}
 					}
 				}
-				k := c.track(c.p.Insns[i])
-				for w := regsWritten(c.p.Insns[i]); w != 0; w &= w - 1 {
-					c.known[bits.TrailingZeros16(w)] = constReg{}
-				}
+				k := c.track(in)
+				c.forgetKnown(regsWritten(in))
 				if k.ok {
-					c.known[c.p.Insns[i].Dst&15] = k
+					c.known[in.Dst&15] = k
 				}
 			}
-			f := c.known
-			if b.ft >= 0 && join(b.ft, &f) {
-				changed = true
+			f := c.known[:11]
+			if b.ft >= 0 {
+				join(b.ft, f)
 			}
-			if b.t >= 0 && join(b.t, &f) {
-				changed = true
+			if b.t >= 0 {
+				join(b.t, f)
+				again = again || b.t <= k && bs[b.t].dirty
 			}
 		}
 	}
 	c.known, c.loaded = saved, constReg{}
-	c.heads = make(map[int][16]constReg)
-	for k, b := range bs {
-		if in[k].seen && !fresh(k) {
-			c.heads[b.start] = in[k].known
+	c.heads = make(map[int][11]constReg)
+	for k := range bs {
+		if b := &bs[k]; b.head && b.seen && !(b.start == 0 || c.fresh[b.start]) {
+			c.heads[b.start] = b.in
 		}
+	}
+}
+
+// forgetKnown drops what is known of the registers in w (a set of bits).
+func (c *compiler) forgetKnown(w uint16) {
+	for ; w != 0; w &= w - 1 {
+		c.known[bits.TrailingZeros16(w)] = constReg{}
 	}
 }
 
@@ -484,7 +510,7 @@ func (c *compiler) enterFacts(i int) {
 	if f, ok := c.meet(i); ok {
 		c.spans, c.known = f.spans, f.known
 	} else if h, ok := c.heads[i]; ok {
-		c.known = h // a loop head: what holds on every path (headFacts)
+		copy(c.known[:], h[:]) // a loop head: what holds on every path (headFacts)
 	}
 }
 
