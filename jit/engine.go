@@ -199,10 +199,57 @@ func (e *Engine) Run(c *bpfvm.Context, quantum uint64) (bpfvm.Status, error) {
 // callOut continues a call's start that Run or Call1 entered inline in
 // cd and whose code exited to call out: it serves that exit and runs on,
 // with the context and the target found where the fast path left them.
+//
+// It serves the calls of resolved functions itself, as run's loop does
+// (the common case: a callback's kfuncs and helpers, one after the
+// other), without run's frame; anything else goes on in run.
 func (e *Engine) callOut(cd *code) (bpfvm.Status, error) {
 	st := &e.st0
+	c := st.ctx
+	target := st.target // the call's start set st.target = the limit's end
 	e.depth++
-	s, err := e.run(st.ctx, cd, st, st.target, st.target, true)
+	refAt, refs := cd.refAt, cd.refs
+	entered := true
+	for st.exitCode == exitCall {
+		pc := c.PC
+		k := refAt[pc]
+		if k < 0 {
+			break
+		}
+		ref := &refs[k]
+		if !ref.Ready(c) {
+			break
+		}
+		// Context.CallReady, inline
+		c.Insns++
+		r := &c.Regs
+		v, err := ref.Fn()(c, r[1], r[2], r[3], r[4], r[5])
+		if err != nil || c.CostLimit != 0 {
+			if v, err = c.CallEnd(ref, v, err); err != nil {
+				e.depth--
+				return callErr(c, err)
+			}
+		} else {
+			c.Cost += ref.Cost()
+		}
+		r[0] = v
+		c.PC = pc + 1
+		if c.Insns >= target {
+			// run reports the limit's fault
+			entered = false
+			break
+		}
+		// the instruction after a call starts a block: enter it
+		// without looking it up
+		st.budget = target - c.Insns
+		st.entryPC = uint64(pc + 1)
+		enter(cd.entry, st)
+		if st.exitCode == exitExit {
+			e.depth--
+			return bpfvm.StatusExited, nil
+		}
+	}
+	s, err := e.run(c, cd, st, target, target, entered)
 	e.depth--
 	return s, err
 }
