@@ -49,16 +49,24 @@
 // it reach before it changes; if that fails the code exits to the
 // interpreter at that first access (exitStep), which runs the block with
 // its own checks, so faults keep their instruction and message. What a
-// block knows of its registers (offsets checked, constants, r10 + k)
-// passes to the blocks after it that only it and other blocks before them
-// reach (none at checkpoints, call targets, return sites, callbacks: the
-// facts hold on every path, whichever engine ran it); accesses at a
-// known address inside the VM's memory (a map value's, loaded by
-// LD_IMM64), at r10 + k inside the frame, or inside a map value once the
-// result of its native lookup (r1 known to be the map) is tested against
-// 0, need no check, nor do a native lookup's map and key checks that the
-// facts prove. Facts cross blocks only in programs with function
-// information (a raw program may call back or callx any instruction).
+// block knows of its registers (offsets checked, constants, r10 + k,
+// ranges: a value in [v, v+span] after a mask, shifts and additions that
+// cannot wrap) passes to the blocks after it that only it and other
+// blocks before them reach, each predecessor counted once (so also to
+// checkpoints that only split a long path for the budget); loop heads
+// know what holds on every path, found by a fixed point over the blocks
+// (headFacts: constants, r10 + k, ranges; not offsets checked); call
+// targets, return sites and callbacks know nothing. The facts hold on
+// every path, whichever engine ran it. Accesses whose address the facts
+// place inside the VM's memory (a known address or range of addresses:
+// a map value's, loaded by LD_IMM64, plus a bounded index), at r10 + k
+// inside the frame, or inside a map value once the result of its native
+// lookup (r1 known to be the map) is tested against 0, need no check, nor
+// do a native lookup's map and key checks, or a graph kfunc's bounds
+// check of its root or node, that the facts prove. Facts cross blocks
+// only in programs with function information (a raw program may call back
+// or callx any instruction). A 64-bit move followed by an addition to
+// the same register in its block is one lea (lowerFused).
 // SCHEDSIM_JIT_MAP=FILE writes where each program's code and each
 // instruction's code lie, to attribute a profile (addrmap.go).
 // Division gives RFC 9669's results (x/0 = 0, x%0 = x, INT_MIN/-1 =
