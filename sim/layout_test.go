@@ -78,24 +78,17 @@ func TestCacheLayout(t *testing.T) {
 	layoutSink = nil
 }
 
-// TestPlaceDistance: Machine.distance (the compact place table) is
-// Topology.Distance, and place's cores are Topo's.
-func TestPlaceDistance(t *testing.T) {
+// TestCPUCore: the cores of Machine.cpuCore and CPU.core are Topo's.
+func TestCPUCore(t *testing.T) {
 	p := testParams(0)
 	p.Topology = TopologySpec{Nodes: 2, LLCsPerNode: 2, CoresPerLLC: 3, ThreadsPerCore: 2}
 	m, err := NewMachine(p, &FIFO{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := m.Topo.NumCPUs()
-	for a := range n {
-		if got, want := int(m.place[a].core), m.Topo.CPUs[a].Core; got != want || int(m.cpus[a].core) != want {
+	for a := range m.Topo.NumCPUs() {
+		if got, want := int(m.cpuCore[a]), m.Topo.CPUs[a].Core; got != want || int(m.cpus[a].core) != want {
 			t.Errorf("cpu %d: core %d (CPU.core %d), want %d", a, got, m.cpus[a].core, want)
-		}
-		for b := range n {
-			if got, want := m.distance(a, b), m.Topo.Distance(a, b); got != want {
-				t.Errorf("distance(%d, %d) = %v, want %v", a, b, got, want)
-			}
 		}
 	}
 }

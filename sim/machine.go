@@ -168,9 +168,9 @@ type Machine struct {
 	idle     CPUMask
 	idleSMT  CPUMask
 	coreCPUs [][]int // each core's CPUs (Topo.CoreMask as lists), for the idle masks
-	// each CPU's core, LLC and node (Topo.CPUs, 16 bytes a CPU instead
-	// of 40, and no CPU struct to read for another CPU's core)
-	place       []cpuPlace
+	// each CPU's core (Topo.CPUs[i].Core, 4 bytes a CPU: no CPU struct
+	// to read for another CPU's SMT siblings)
+	cpuCore     []int32
 	builtinIdle bool
 
 	cur  cbctx
@@ -252,9 +252,9 @@ func NewMachine(p Params, sched Scheduler) (*Machine, error) {
 			m.globals = append(m.globals, newDSQ(m, DSQGlobal, -1))
 		}
 	}
-	m.place = make([]cpuPlace, len(topo.CPUs))
+	m.cpuCore = make([]int32, len(topo.CPUs))
 	for i, ct := range topo.CPUs {
-		m.place[i] = cpuPlace{core: int32(ct.Core), llc: int32(ct.LLC), node: int32(ct.Node)}
+		m.cpuCore[i] = int32(ct.Core)
 	}
 	for i := range topo.CPUs {
 		c := &CPU{ID: i, Topo: topo.CPUs[i], core: int32(topo.CPUs[i].Core), local: newDSQ(m, DSQLocalOn|uint64(i), i)}
@@ -792,7 +792,7 @@ func (m *Machine) setTaskCPU(t *Task, cpu int) {
 	if cpu == t.cpu {
 		return
 	}
-	d := m.distance(t.cpu, cpu)
+	d := m.Topo.Distance(t.cpu, cpu)
 	t.penalty += m.P.Migration[d]
 	t.Stats.Migrations++
 	t.K.Se.NrMigrations++
@@ -1732,7 +1732,7 @@ func (m *Machine) updateIdle(c *CPU, idle bool) {
 }
 
 func (m *Machine) clearSMT(cpu int) {
-	for _, s := range m.coreCPUs[m.place[cpu].core] {
+	for _, s := range m.coreCPUs[m.cpuCore[cpu]] {
 		m.idleSMT.Clear(s)
 	}
 }

@@ -79,28 +79,6 @@ func (t *Topology) NumCPUs() int { return len(t.CPUs) }
 // SMT reports whether cores have more than one thread.
 func (t *Topology) SMT() bool { return t.Spec.ThreadsPerCore > 1 }
 
-// cpuPlace is a CPU's core, LLC and node (Machine.place).
-type cpuPlace struct {
-	core, llc, node int32
-	_               int32
-}
-
-// distance is m.Topo.Distance(a, b) from m.place.
-func (m *Machine) distance(a, b int) Distance {
-	switch pa, pb := &m.place[a], &m.place[b]; {
-	case a == b:
-		return DistSame
-	case pa.core == pb.core:
-		return DistSMT
-	case pa.llc == pb.llc:
-		return DistLLC
-	case pa.node == pb.node:
-		return DistNode
-	default:
-		return DistRemote
-	}
-}
-
 // Distance returns how far apart CPUs a and b are.
 func (t *Topology) Distance(a, b int) Distance {
 	switch ca, cb := t.CPUs[a], t.CPUs[b]; {
