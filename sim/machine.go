@@ -1014,7 +1014,13 @@ func (m *Machine) call(cpu int, cb Callback, t *Task, fn func() int32) int32 {
 	if m.obs != nil || m.P.CallbackCost > 0 {
 		return m.callObserved(cpu, cb, t, fn)
 	}
-	saved := m.cur
+	// the context around the call, saved and restored by fields: a
+	// struct copy moves 16 bytes at a time, and its loads of m.cur,
+	// whose fields were just written 8 bytes at a time, cannot take
+	// their data from the stores in flight (a store-forwarding stall on
+	// every callback)
+	c0 := &m.cur
+	scpu, scb, stask, scost, sinsns := c0.cpu, c0.cb, c0.task, c0.cost, c0.insns
 	m.enter(cpu, cb, t)
 	r := fn()
 	if m.obs != nil {
@@ -1022,8 +1028,9 @@ func (m *Machine) call(cpu int, cb Callback, t *Task, fn func() int32) int32 {
 		// callObserved
 		m.obs.CallbackEnd(m.now, cpu, cb, t, CallbackEnd{Ns: m.cur.cost, Insns: m.cur.insns, Ret: r})
 	}
-	m.cur = saved
-	if c := m.cpus[cpu]; len(c.kicks) > 0 && saved.cb == 0 {
+	c0.cpu, c0.cb, c0.cost, c0.insns = scpu, scb, scost, sinsns
+	c0.task = stask
+	if c := m.cpus[cpu]; len(c.kicks) > 0 && scb == 0 {
 		m.callKicks(c)
 	}
 	return r
@@ -1038,21 +1045,23 @@ func (m *Machine) enter(cpu int, cb Callback, t *Task) {
 
 // callObserved is call with observers or a Go policy's callback cost.
 func (m *Machine) callObserved(cpu int, cb Callback, t *Task, fn func() int32) int32 {
-	saved := m.cur
-	m.cur = cbctx{cpu: cpu, cb: cb, task: t}
+	c0 := &m.cur // saved by fields, as in call
+	scpu, scb, stask, scost, sinsns := c0.cpu, c0.cb, c0.task, c0.cost, c0.insns
+	m.enter(cpu, cb, t)
 	if m.obs != nil {
 		m.obs.CallbackStart(m.now, cpu, cb, t)
 	}
 	r := fn()
 	end := CallbackEnd{Ns: m.cur.cost + m.P.CallbackCost, Insns: m.cur.insns, Ret: r}
-	m.cur = saved
+	c0.cpu, c0.cb, c0.cost, c0.insns = scpu, scb, scost, sinsns
+	c0.task = stask
 	if m.P.CallbackCost > 0 {
 		m.charge(cpu, m.P.CallbackCost)
 	}
 	if m.obs != nil {
 		m.obs.CallbackEnd(m.now, cpu, cb, t, end)
 	}
-	if c := m.cpus[cpu]; len(c.kicks) > 0 && saved.cb == 0 {
+	if c := m.cpus[cpu]; len(c.kicks) > 0 && scb == 0 {
 		m.callKicks(c)
 	}
 	return r
