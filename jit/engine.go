@@ -236,8 +236,13 @@ func (e *Engine) Call1(c *bpfvm.Context, p *bpfvm.Program, a uint64, site *Site)
 	vm := c.VM
 	st := &e.st0
 	if e.fast != c || e.depth != 0 || e.vm != vm || e.reg != vm.Registry || e.gen != e.reg.Gen() ||
-		st.mem != vm.Mem || st.cpu != uint64(c.CPU) || st.costLimit != c.CostLimit || st.ncpu != vm.NumCPUs {
+		st.mem != vm.Mem || st.costLimit != c.CostLimit || st.ncpu != vm.NumCPUs {
 		return c.End(e.runSlow(c, 0))
+	}
+	if st.cpu != uint64(c.CPU) {
+		// a shared context (bpfvm.NewSharedContext) acting for another
+		// CPU: only the CPU's part of the state changes
+		st.setCPU(c.CPU, vm.NumCPUs)
 	}
 	// the key holds: site's code is current if it was for this VM,
 	// registry and generation
@@ -325,14 +330,12 @@ func (e *Engine) state(c *bpfvm.Context, vm *bpfvm.VM) *state {
 	}
 	// native helpers (lower_native.go): only when the helper would not
 	// check a cost limit, map lookups only when it would not fault on the CPU
-	st.cpu, st.costLimit, st.ncpu = uint64(c.CPU), c.CostLimit, vm.NumCPUs
-	st.nat, st.natMap = 0, 0
+	st.costLimit, st.ncpu = c.CostLimit, vm.NumCPUs
+	st.nat = 0
 	if c.CostLimit == 0 {
 		st.nat = 1
-		if c.CPU >= 0 && c.CPU < max(vm.NumCPUs, 1) {
-			st.natMap = 1
-		}
 	}
+	st.setCPU(c.CPU, vm.NumCPUs)
 	if st == &e.st0 {
 		e.sync(vm)
 		e.fast = nil
@@ -341,6 +344,15 @@ func (e *Engine) state(c *bpfvm.Context, vm *bpfvm.VM) *state {
 		}
 	}
 	return st
+}
+
+// setCPU sets the CPU's part of st (set up for a context of its cost
+// limit, st.nat) for CPU cpu of a VM of ncpu CPUs.
+func (st *state) setCPU(cpu, ncpu int) {
+	st.cpu, st.natMap = uint64(cpu), 0
+	if st.nat == 1 && cpu >= 0 && cpu < max(ncpu, 1) {
+		st.natMap = 1
+	}
 }
 
 // setMem records mem's bounds in st for the generated code's checks.

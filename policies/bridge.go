@@ -110,6 +110,14 @@ type BPFPolicy struct {
 	ctxs    []*bpfvm.Context
 	argAddr []uint64     // per-CPU array of 8 u64 arguments
 	slots   []cpuSlot    // per CPU: what a synchronous callback needs (callArgs)
+	// the context that runs every CPU's callbacks at depth 0 in
+	// synchronous mode, on the CPU's own stack (callArgs), and its JIT
+	// engine if it has one; depth counts the programs in progress on
+	// any context, which the policy started (callArgs, callSlow, Exit,
+	// timers, progRunOn): at 0, every CPU's context is idle
+	shared    *bpfvm.Context
+	sharedJIT *jit.Engine
+	depth     int
 	code    [64]jit.Site // by callback bit: its program's code, for every CPU's JIT engine
 	// the VM's linear memory, whole (it never moves or changes size), for
 	// the kfuncs' checks and reads of task structs without a call
@@ -382,10 +390,15 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 	b.nat = bpfvm.NewNativeState(opts.NumCPUs)
 	b.slots = make([]cpuSlot, len(b.ctxs))
 	for cpu, c := range b.ctxs {
+		lo, _ := c.Stack()
 		b.slots[cpu] = cpuSlot{c: c, args: (*[64]byte)(vm.Mem.MustBytes(b.argAddr[cpu], 64)), addr: b.argAddr[cpu],
-			cl: &b.cpuLock[cpu], nat: &b.nat.CPUs[cpu]}
+			cl: &b.cpuLock[cpu], nat: &b.nat.CPUs[cpu], stack: lo}
 		b.slots[cpu].jit, _ = c.Engine.(*jit.Engine)
 	}
+	b.shared = vm.NewSharedContext()
+	b.shared.Engine, _, _ = NewEngine(opts.Engine)
+	setBudget(b.shared, opts)
+	b.sharedJIT, _ = b.shared.Engine.(*jit.Engine)
 	vm.Native = b.nat
 	b.yieldReason = make([]uint8, opts.NumCPUs)
 	b.pendingCost = make([]uint64, opts.NumCPUs)
@@ -530,8 +543,8 @@ type cpuSlot struct {
 	rem  uint64 // picoseconds not yet charged (charge)
 	cl   *cpuLocks
 	nat  *bpfvm.LockCPU
-	jit  *jit.Engine // c's engine when it is the JIT: its Call1, without Context.Call1's interface call
-	_    [8]byte     // 64 bytes: one cache line each
+	jit   *jit.Engine // c's engine when it is the JIT: its Call1, without Context.Call1's interface call
+	stack uint64      // c's stack (its low end), which the shared context borrows
 }
 
 // call runs the program of cb on the current CPU's context with args.
@@ -585,8 +598,15 @@ func (b *BPFPolicy) callArgs(cb sim.Callback, n int, a0, a1, a2 uint64) uint64 {
 		cpu = 0
 	}
 	s := &b.slots[cpu]
-	c := s.c
-	if c.Active() || b.k.CanSuspend() {
+	c, eng := s.c, s.jit
+	if b.depth == 0 && !b.k.CanSuspend() {
+		// depth 0, synchronous: the shared context runs the callback as
+		// cpu's own (idle) context would, on its stack; its state and its
+		// engine's stay in the cache, where the context and engine of
+		// each CPU in turn would not
+		c, eng = b.shared, b.sharedJIT
+		c.ActFor(cpu, s.stack)
+	} else if c.Active() || b.k.CanSuspend() || b.sharedOn(cpu) {
 		a := [3]uint64{a0, a1, a2}
 		return b.callSlow(cb, cpu, a[:n])
 	}
@@ -620,11 +640,13 @@ func (b *BPFPolicy) callArgs(cb sim.Callback, n int, a0, a1, a2 uint64) uint64 {
 	}
 	var r0 uint64
 	var err error
-	if s.jit != nil {
-		r0, err = s.jit.Call1(c, b.progs[i], s.addr, &b.code[i])
+	b.depth++
+	if eng != nil {
+		r0, err = eng.Call1(c, b.progs[i], s.addr, &b.code[i])
 	} else {
 		r0, err = c.Call1(b.progs[i], s.addr)
 	}
+	b.depth--
 	nat.On = on
 	insns := c.Insns - i0
 	if ps := b.opts.InsnCostPs; ps != 0 { // charge, inline
@@ -645,12 +667,27 @@ func (b *BPFPolicy) callArgs(cb sim.Callback, n int, a0, a1, a2 uint64) uint64 {
 	return r0
 }
 
+// sharedOn reports whether the shared context runs a program for cpu
+// (cpu's own context is idle then, but its stack is in use).
+func (b *BPFPolicy) sharedOn(cpu int) bool {
+	return b.shared != nil && b.shared.Active() && b.shared.CPU == cpu
+}
+
+// ctxOf is the context that runs cpu's callbacks at depth 0: the shared
+// one while it acts for cpu, else cpu's own.
+func (b *BPFPolicy) ctxOf(cpu int) *bpfvm.Context {
+	if b.sharedOn(cpu) {
+		return b.shared
+	}
+	return b.ctxs[cpu]
+}
+
 // callSlow is call for a callback nested in a kfunc of another, or
 // interleaved with the other CPUs.
 func (b *BPFPolicy) callSlow(cb sim.Callback, cpu int, args []uint64) uint64 {
 	i := cbIndex(cb)
 	prog := b.progs[i]
-	c, a := b.ctxs[cpu], b.argAddr[cpu]
+	c, a := b.ctxOf(cpu), b.argAddr[cpu]
 	nested := c.Active()
 	if nested {
 		// a callback the kernel calls from inside a kfunc of another
@@ -675,6 +712,7 @@ func (b *BPFPolicy) callSlow(cb sim.Callback, cpu int, args []uint64) uint64 {
 	i0 := c.Insns
 	var r0 uint64
 	var err error
+	b.depth++
 	if b.k.CanSuspend() && !nested {
 		r0, err = b.runInterleaved(c, prog, a)
 	} else {
@@ -682,6 +720,7 @@ func (b *BPFPolicy) callSlow(cb sim.Callback, cpu int, args []uint64) uint64 {
 		r0, err = c.Call(prog, a)
 		b.charge(cpu, c.Insns-i0, c.Cost-c0)
 	}
+	b.depth--
 	b.Calls[i]++
 	b.Insns[i] += c.Insns - i0
 	b.k.CountInsns(c.Insns - i0)
@@ -851,10 +890,12 @@ func (b *BPFPolicy) Exit(info *sim.ExitInfo) {
 		return
 	}
 	i := cbIndex(sim.CbExit)
-	c := b.ctxs[cpu]
+	c := b.ctxOf(cpu)
 	mem.Store64(b.argAddr[cpu], s)
 	i0 := c.Insns
+	b.depth++
 	_, err = c.Call(b.progs[i], b.argAddr[cpu])
+	b.depth--
 	b.Calls[i]++
 	b.Insns[i] += c.Insns - i0
 	if err != nil {
@@ -995,9 +1036,11 @@ func (h *timerHost) Arm(at uint64, cpu int, pinned bool, fire func(c *bpfvm.Cont
 		if h.b.k.Failed() {
 			return
 		}
-		c := h.b.ctxs[cpu]
+		c := h.b.ctxOf(cpu)
 		i0 := c.Insns
+		h.b.depth++
 		err := fire(c)
+		h.b.depth--
 		if h.b.opts.InsnCostPs > 0 {
 			h.b.k.Charge((c.Insns - i0) * h.b.opts.InsnCostPs / 1000)
 		}

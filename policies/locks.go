@@ -324,7 +324,7 @@ func (b *BPFPolicy) deadlockReport(c *bpfvm.Context, want *lockState, cyc []int)
 		b.syncHeld(cpu)
 		cs := &b.cpuLock[cpu]
 		prog := "?"
-		if ctx := b.ctxs[cpu]; ctx.Prog != nil {
+		if ctx := b.ctxOf(cpu); ctx.Prog != nil {
 			prog = ctx.Prog.Name
 		}
 		fmt.Fprintf(&sb, "\n  cpu%d (ops.%s, %s) holds:", cpu, cs.cb, prog)
