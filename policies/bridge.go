@@ -391,9 +391,7 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 	b.slots = make([]cpuSlot, len(b.ctxs))
 	for cpu, c := range b.ctxs {
 		lo, _ := c.Stack()
-		b.slots[cpu] = cpuSlot{c: c, args: (*[64]byte)(vm.Mem.MustBytes(b.argAddr[cpu], 64)), addr: b.argAddr[cpu],
-			cl: &b.cpuLock[cpu], nat: &b.nat.CPUs[cpu], stack: lo}
-		b.slots[cpu].jit, _ = c.Engine.(*jit.Engine)
+		b.slots[cpu] = cpuSlot{addr: b.argAddr[cpu], stack: lo}
 	}
 	b.shared = vm.NewSharedContext()
 	b.shared.Engine, _, _ = NewEngine(opts.Engine)
@@ -533,18 +531,16 @@ const (
 	yieldBlocked                  // waiting for a contended lock
 )
 
-// cpuSlot is one CPU's part of the callback path, in one place: its
-// context, its argument array (linear memory never moves), the remainder
-// of its instruction cost below a nanosecond, its lock state.
+// cpuSlot is what a CPU's synchronous callback reads and writes of the
+// CPU's own, in one place (the rest is in the shared context): 32 bytes,
+// two to a cache line. It holds no pointers, so that the array is not
+// preceded by the allocator's header (which would put every slot of a
+// 64-byte kind across two lines), and the GC need not scan it.
 type cpuSlot struct {
-	c    *bpfvm.Context
-	args *[64]byte
-	addr uint64
-	rem  uint64 // picoseconds not yet charged (charge)
-	cl   *cpuLocks
-	nat  *bpfvm.LockCPU
-	jit   *jit.Engine // c's engine when it is the JIT: its Call1, without Context.Call1's interface call
-	stack uint64      // c's stack (its low end), which the shared context borrows
+	addr  uint64       // the CPU's argument array (8 u64) in linear memory
+	rem   uint64       // picoseconds not yet charged (charge)
+	stack uint64       // the low end of the CPU's stack (its context's), which the shared context borrows
+	cb    sim.Callback // the callback in progress or last run on the CPU (lock reports)
 }
 
 // call runs the program of cb on the current CPU's context with args.
@@ -598,7 +594,8 @@ func (b *BPFPolicy) callArgs(cb sim.Callback, n int, a0, a1, a2 uint64) uint64 {
 		cpu = 0
 	}
 	s := &b.slots[cpu]
-	c, eng := s.c, s.jit
+	var c *bpfvm.Context
+	var eng *jit.Engine
 	if b.depth == 0 && !b.k.CanSuspend() {
 		// depth 0, synchronous: the shared context runs the callback as
 		// cpu's own (idle) context would, on its stack; its state and its
@@ -606,23 +603,30 @@ func (b *BPFPolicy) callArgs(cb sim.Callback, n int, a0, a1, a2 uint64) uint64 {
 		// each CPU in turn would not
 		c, eng = b.shared, b.sharedJIT
 		c.ActFor(cpu, s.stack)
-	} else if c.Active() || b.k.CanSuspend() || b.sharedOn(cpu) {
-		a := [3]uint64{a0, a1, a2}
-		return b.callSlow(cb, cpu, a[:n])
+	} else {
+		// inside another program (a kfunc's nested callback, a timer's)
+		c = b.ctxs[cpu]
+		if c.Active() || b.k.CanSuspend() || b.sharedOn(cpu) {
+			a := [3]uint64{a0, a1, a2}
+			return b.callSlow(cb, cpu, a[:n])
+		}
+		eng, _ = c.Engine.(*jit.Engine)
 	}
-	// the arguments, at constant offsets: no bounds checks
+	// the arguments, at constant offsets: no bounds checks after the
+	// conversion's
+	args := (*[24]byte)(b.mem[s.addr-b.memBase:])
 	le := binary.LittleEndian
 	switch n {
 	case 3:
-		le.PutUint64(s.args[16:24], a2)
+		le.PutUint64(args[16:24], a2)
 		fallthrough
 	case 2:
-		le.PutUint64(s.args[8:16], a1)
+		le.PutUint64(args[8:16], a1)
 		fallthrough
 	case 1:
-		le.PutUint64(s.args[0:8], a0)
+		le.PutUint64(args[0:8], a0)
 	}
-	s.cl.cb = cb
+	s.cb = cb
 	deadlocks := len(b.Deadlocks)
 	i := cbIndex(cb) & 63 // cbIndex is at most 63: no bounds checks below
 	i0, c0 := c.Insns, c.Cost
@@ -657,7 +661,7 @@ func (b *BPFPolicy) callArgs(cb sim.Callback, n int, a0, a1, a2 uint64) uint64 {
 	b.Calls[i]++
 	b.Insns[i] += insns
 	b.k.CountInsns(insns)
-	if err == nil && (len(s.cl.held) != 0 || s.nat.N != 0) { // b.holding(cpu)
+	if err == nil && (len(b.cpuLock[cpu].held) != 0 || b.nat.CPUs[cpu].N != 0) { // b.holding(cpu)
 		err = b.checkExit(c)
 	}
 	if err != nil && !b.aborted {
@@ -698,8 +702,8 @@ func (b *BPFPolicy) callSlow(cb sim.Callback, cpu int, args []uint64) uint64 {
 			b.k.Fault("BPF program fault", fmt.Sprintf("%s: callback %s called while cpu %d is still running %s", b.name, cb, cpu, outer.Prog.Name))
 			return 0
 		}
-		saved := b.cpuLock[cpu].cb
-		defer func() { b.cpuLock[cpu].cb = saved }()
+		saved := b.slots[cpu].cb
+		defer func() { b.slots[cpu].cb = saved }()
 	}
 	if len(args) > 0 {
 		buf := b.vm.Mem.MustBytes(a, uint64(8*len(args)))
@@ -707,7 +711,7 @@ func (b *BPFPolicy) callSlow(cb sim.Callback, cpu int, args []uint64) uint64 {
 			binary.LittleEndian.PutUint64(buf[8*j:], v)
 		}
 	}
-	b.cpuLock[cpu].cb = cb
+	b.slots[cpu].cb = cb
 	deadlocks := len(b.Deadlocks)
 	i0 := c.Insns
 	var r0 uint64
@@ -791,6 +795,7 @@ func (b *BPFPolicy) runInterleaved(c *bpfvm.Context, prog *bpfvm.Program, a uint
 		if b.aborted || b.k.Failed() {
 			c.Reset()
 			b.cpuLock[cpu] = cpuLocks{}
+			b.slots[cpu].cb = 0
 			b.nat.CPUs[cpu] = bpfvm.LockCPU{}
 			return 0, nil
 		}

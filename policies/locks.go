@@ -64,7 +64,6 @@ type heldLock struct {
 // cpuLocks is a CPU's lock state.
 type cpuLocks struct {
 	held      []heldLock
-	cb        sim.Callback // (next to held: every callback writes one and reads the other)
 	phase     uint8        // 0: none; 1: interleaving point taken; 2: waiting
 	waitFor   *lockState
 	waitStart uint64
@@ -327,7 +326,7 @@ func (b *BPFPolicy) deadlockReport(c *bpfvm.Context, want *lockState, cyc []int)
 		if ctx := b.ctxOf(cpu); ctx.Prog != nil {
 			prog = ctx.Prog.Name
 		}
-		fmt.Fprintf(&sb, "\n  cpu%d (ops.%s, %s) holds:", cpu, cs.cb, prog)
+		fmt.Fprintf(&sb, "\n  cpu%d (ops.%s, %s) holds:", cpu, b.slots[cpu].cb, prog)
 		for _, h := range cs.held {
 			fmt.Fprintf(&sb, "\n    %s, taken at %s", h.l.name, site(h.prog, h.pc))
 		}
