@@ -118,6 +118,9 @@ type BPFPolicy struct {
 	shared    *bpfvm.Context
 	sharedJIT *jit.Engine
 	depth     int
+	// goHeld counts the locks in every CPU's held list (cpuLocks.held)
+	// together: 0 says all the lists are empty, without reading them
+	goHeld int
 	code    [64]jit.Site // by callback bit: its program's code, for every CPU's JIT engine
 	// the VM's linear memory, whole (it never moves or changes size), for
 	// the kfuncs' checks and reads of task structs without a call
@@ -661,7 +664,10 @@ func (b *BPFPolicy) callArgs(cb sim.Callback, n int, a0, a1, a2 uint64) uint64 {
 	b.Calls[i]++
 	b.Insns[i] += insns
 	b.k.CountInsns(insns)
-	if err == nil && (len(b.cpuLock[cpu].held) != 0 || b.nat.CPUs[cpu].N != 0) { // b.holding(cpu)
+	// b.holding(cpu), without reading cpu's held list while no CPU's
+	// list holds a lock (goHeld): the native list is read by the locking
+	// code anyway
+	if err == nil && (b.goHeld != 0 || b.nat.CPUs[cpu].N != 0) {
 		err = b.checkExit(c)
 	}
 	if err != nil && !b.aborted {
@@ -794,6 +800,7 @@ func (b *BPFPolicy) runInterleaved(c *bpfvm.Context, prog *bpfvm.Program, a uint
 		}
 		if b.aborted || b.k.Failed() {
 			c.Reset()
+			b.goHeld -= len(b.cpuLock[cpu].held)
 			b.cpuLock[cpu] = cpuLocks{}
 			b.slots[cpu].cb = 0
 			b.nat.CPUs[cpu] = bpfvm.LockCPU{}

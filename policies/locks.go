@@ -230,6 +230,7 @@ func (b *BPFPolicy) took(c *bpfvm.Context, cs *cpuLocks, l *lockState) {
 		l.Site = b.siteOf(c.Prog, c.PC)
 	}
 	cs.held = append(cs.held, heldLock{l: l, prog: c.Prog, pc: c.PC, at: l.w.HeldAt})
+	b.goHeld++
 	// the native fast path may take it from now on (its site is set)
 	b.nat.Cache[bpfvm.CacheIndex(l.addr)] = bpfvm.LockCacheEntry{Addr: l.addr, Word: l.w.Addr()}
 	if b.k.Wants(sim.PolicyLockAcquire) {
@@ -265,6 +266,7 @@ func (b *BPFPolicy) unlockOp(c *bpfvm.Context, addr uint64) (uint64, error) {
 		i--
 	}
 	cs.held = append(cs.held[:i], cs.held[i+1:]...)
+	b.goHeld--
 	if b.k.Wants(sim.PolicyLockRelease) {
 		b.k.Emit(sim.PolicyEvent{Kind: sim.PolicyLockRelease, Name: l.name, Site: b.siteOf(c.Prog, c.PC)})
 	}
@@ -386,6 +388,7 @@ func (b *BPFPolicy) checkExit(c *bpfvm.Context) error {
 	for i := len(cs.held) - 1; i >= 0; i-- {
 		b.release(cs.held[i].l)
 	}
+	b.goHeld -= len(cs.held)
 	cs.held = cs.held[:0]
 	return fmt.Errorf("callback returned with %s held", strings.Join(names, ", "))
 }
@@ -477,6 +480,7 @@ func (b *BPFPolicy) moveHeld(cpu int, nc *bpfvm.LockCPU) {
 	for _, h := range nc.Held[:nc.N] {
 		cs.held = append(cs.held, heldLock{l: b.locks[h.Addr], prog: b.vm.Programs[h.Prog], pc: int(h.PC), at: h.At})
 	}
+	b.goHeld += int(nc.N)
 	nc.N = 0
 }
 
