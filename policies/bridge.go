@@ -112,9 +112,11 @@ type BPFPolicy struct {
 	slots   []cpuSlot    // per CPU: what a synchronous callback needs (callArgs)
 	// the context that runs every CPU's callbacks at depth 0 in
 	// synchronous mode, on the CPU's own stack (callArgs), and its JIT
-	// engine if it has one; depth counts the programs in progress on
-	// any context, which the policy started (callArgs, callSlow, Exit,
-	// timers, progRunOn): at 0, every CPU's context is idle
+	// engine if it has one; depth counts the programs in progress that
+	// the policy started on the CPUs' contexts from outside any other
+	// (callSlow, Exit, timers, progRunOn): while it is 0 and the shared
+	// context is idle, so is every CPU's context (callArgs runs a program
+	// on a CPU's own context only inside one of those)
 	shared    *bpfvm.Context
 	sharedJIT *jit.Engine
 	depth     int
@@ -126,6 +128,8 @@ type BPFPolicy struct {
 	// the kfuncs' checks and reads of task structs without a call
 	mem     []byte
 	memBase uint64
+	memPtr  unsafe.Pointer // &mem[0] (callArgs: no bounds checks on its own allocations)
+	natCPU0 unsafe.Pointer // &nat.CPUs[0] (callArgs: cpu is checked already)
 	// a second context and argument array per CPU, made when first
 	// needed, for callbacks nested in a kfunc (classes.go)
 	nestedCtxs []*bpfvm.Context
@@ -294,6 +298,7 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 	}
 	b.vm = vm
 	b.mem, b.memBase = vm.Mem.MustBytes(vm.Mem.Base(), vm.Mem.Size()), vm.Mem.Base()
+	b.memPtr = unsafe.Pointer(&b.mem[0])
 	ksyms, err := b.kernelVars(vm, opts.Topology)
 	if err != nil {
 		vm.Close()
@@ -401,6 +406,7 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 	setBudget(b.shared, opts)
 	b.sharedJIT, _ = b.shared.Engine.(*jit.Engine)
 	vm.Native = b.nat
+	b.natCPU0 = unsafe.Pointer(&b.nat.CPUs[0])
 	b.yieldReason = make([]uint8, opts.NumCPUs)
 	b.pendingCost = make([]uint64, opts.NumCPUs)
 	if opts.PCT != nil {
@@ -599,7 +605,7 @@ func (b *BPFPolicy) callArgs(cb sim.Callback, n int, a0, a1, a2 uint64) uint64 {
 	s := &b.slots[cpu]
 	var c *bpfvm.Context
 	var eng *jit.Engine
-	if b.depth == 0 && !b.k.CanSuspend() {
+	if b.depth == 0 && !b.shared.Active() && !b.k.CanSuspend() {
 		// depth 0, synchronous: the shared context runs the callback as
 		// cpu's own (idle) context would, on its stack; its state and its
 		// engine's stay in the cache, where the context and engine of
@@ -615,9 +621,9 @@ func (b *BPFPolicy) callArgs(cb sim.Callback, n int, a0, a1, a2 uint64) uint64 {
 		}
 		eng, _ = c.Engine.(*jit.Engine)
 	}
-	// the arguments, at constant offsets: no bounds checks after the
-	// conversion's
-	args := (*[24]byte)(b.mem[s.addr-b.memBase:])
+	// the arguments, at constant offsets in the CPU's array (24 of its
+	// 64 bytes): no bounds checks
+	args := (*[24]byte)(unsafe.Add(b.memPtr, s.addr-b.memBase))
 	le := binary.LittleEndian
 	switch n {
 	case 3:
@@ -647,13 +653,11 @@ func (b *BPFPolicy) callArgs(cb sim.Callback, n int, a0, a1, a2 uint64) uint64 {
 	}
 	var r0 uint64
 	var err error
-	b.depth++
 	if eng != nil {
 		r0, err = eng.Call1(c, b.progs[i], s.addr, &b.code[i])
 	} else {
 		r0, err = c.Call1(b.progs[i], s.addr)
 	}
-	b.depth--
 	nat.On = on
 	insns := c.Insns - i0
 	if ps := b.opts.InsnCostPs; ps != 0 { // charge, inline
@@ -667,7 +671,7 @@ func (b *BPFPolicy) callArgs(cb sim.Callback, n int, a0, a1, a2 uint64) uint64 {
 	// b.holding(cpu), without reading cpu's held list while no CPU's
 	// list holds a lock (goHeld): the native list is read by the locking
 	// code anyway
-	if err == nil && (b.goHeld != 0 || b.nat.CPUs[cpu].N != 0) {
+	if err == nil && (b.goHeld != 0 || (*bpfvm.LockCPU)(unsafe.Add(b.natCPU0, uintptr(cpu)*unsafe.Sizeof(bpfvm.LockCPU{}))).N != 0) {
 		err = b.checkExit(c)
 	}
 	if err != nil && !b.aborted {
