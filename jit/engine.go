@@ -239,11 +239,10 @@ func (e *Engine) Call1(c *bpfvm.Context, p *bpfvm.Program, a uint64, site *Site)
 		st.mem != vm.Mem || st.costLimit != c.CostLimit || st.ncpu != vm.NumCPUs {
 		return c.End(e.runSlow(c, 0))
 	}
-	if st.cpu != uint64(c.CPU) {
-		// a shared context (bpfvm.NewSharedContext) acting for another
-		// CPU: only the CPU's part of the state changes
-		st.setCPU(c.CPU, vm.NumCPUs)
-	}
+	// the CPU's part of the state, rewritten on every call (fewer
+	// instructions than a test): a shared context
+	// (bpfvm.NewSharedContext) acts for another CPU on most calls
+	st.setCPU(c.CPU, vm.NumCPUs)
 	// the key holds: site's code is current if it was for this VM,
 	// registry and generation
 	cd := site.cd
@@ -349,10 +348,12 @@ func (e *Engine) state(c *bpfvm.Context, vm *bpfvm.VM) *state {
 // setCPU sets the CPU's part of st (set up for a context of its cost
 // limit, st.nat) for CPU cpu of a VM of ncpu CPUs.
 func (st *state) setCPU(cpu, ncpu int) {
-	st.cpu, st.natMap = uint64(cpu), 0
-	if st.nat == 1 && cpu >= 0 && cpu < max(ncpu, 1) {
-		st.natMap = 1
+	st.cpu = uint64(cpu)
+	natMap := st.nat // 0 or 1
+	if uint(cpu) >= uint(max(ncpu, 1)) {
+		natMap = 0
 	}
+	st.natMap = natMap
 }
 
 // setMem records mem's bounds in st for the generated code's checks.
