@@ -198,12 +198,10 @@ func (e *Engine) Run(c *bpfvm.Context, quantum uint64) (bpfvm.Status, error) {
 
 // callOut continues a call's start that Run or Call1 entered inline in
 // cd and whose code exited to call out: it serves that exit and runs on,
-// with the context and the target found where the fast path left them.
+// with the context and the target found where the fast path left them
+// (the limit's end: a call's start has no quantum).
 func (e *Engine) callOut(cd *code) (bpfvm.Status, error) {
-	st := &e.st0
-	e.depth++
-	s, err := e.run(st.ctx, cd, st, st.target, st.target, true)
-	e.depth--
+	s, err, _ := e.calls(cd, &e.st0, e.st0.target, true) // a call's start: no quantum
 	return s, err
 }
 
@@ -369,14 +367,10 @@ func (st *state) setMem(mem *bpfvm.Memory) {
 // entered set, the code has just exited: serve that
 // exit first.
 func (e *Engine) run(c *bpfvm.Context, cd *code, st *state, target, limitEnd uint64, entered bool) (bpfvm.Status, error) {
-outer:
 	for {
 		if !entered {
 			if c.Insns >= target {
-				if c.Insns >= limitEnd {
-					return bpfvm.StatusFault, c.LimitFault()
-				}
-				return bpfvm.StatusPreempted, nil
+				return spent(c, limitEnd)
 			}
 			pc := c.PC
 			if pc < 0 || pc >= len(cd.leader) || !cd.leader[pc] {
@@ -392,45 +386,83 @@ outer:
 			enter(cd.entry, st)
 		}
 		entered = false
-		// helper and kfunc calls whose function is resolved: the common
-		// exit, served here in a loop of its own (serve does the same,
-		// slower)
-		for refAt, refs := cd.refAt, cd.refs; st.exitCode == exitCall; {
-			pc := c.PC
-			k := refAt[pc]
-			if k < 0 || !refs[k].Ready(c) {
-				break
-			}
-			// Context.CallReady, inline
-			ref := &refs[k]
-			c.Insns++
-			r := &c.Regs
-			v, err := ref.Fn()(c, r[1], r[2], r[3], r[4], r[5])
-			if err != nil || c.CostLimit != 0 {
-				if v, err = c.CallEnd(ref, v, err); err != nil {
-					return callErr(c, err)
-				}
-			} else {
-				c.Cost += ref.Cost()
-			}
-			r[0] = v
-			c.PC = pc + 1
-			// the instruction after a call starts a block: enter it
-			// without looking it up unless the budget is spent
-			if c.Insns >= target {
-				continue outer
-			}
-			st.budget, st.target = target-c.Insns, target
-			st.entryPC = uint64(pc + 1)
-			enter(cd.entry, st)
-			if st.exitCode == exitExit {
-				return bpfvm.StatusExited, nil
-			}
+		if s, err, done := e.calls(cd, st, limitEnd, false); done {
+			return s, err
 		}
 		if s, err := e.serve(c, cd, st, target); s != bpfvm.StatusPreempted || err != nil {
 			return s, err
 		}
 	}
+}
+
+// calls serves the exits of cd's code (just made) that call a resolved
+// helper or kfunc, the common exit (a callback's kfuncs one after the
+// other), and enters the code after each call without looking its
+// instruction up (a block start). It is done when the code exited at the
+// frame Run started at, when a call failed or yielded, or when a call
+// spent the budget (preempted, or the limit's fault, as run's loop would
+// report them); otherwise the code made an exit calls does not serve
+// (serve does, slower), and with out set calls goes on in run (callOut:
+// it inlines, and the kfunc is one frame away from Call1). The context
+// is st.ctx and the target st.target (set for the code's last entry).
+//
+// calls counts in e.depth as a Run does (a Run nested in a kfunc takes
+// the next state), also under run, which counted already (harmless: the
+// nested Run takes the state after).
+func (e *Engine) calls(cd *code, st *state, limitEnd uint64, out bool) (bpfvm.Status, error, bool) {
+	c, target := st.ctx, st.target
+	e.depth++
+	for refAt, refs := cd.refAt, cd.refs; st.exitCode == exitCall; {
+		pc := c.PC
+		k := refAt[pc]
+		if k < 0 || !refs[k].Ready(c) {
+			break
+		}
+		// Context.CallReady, inline
+		ref := &refs[k]
+		c.Insns++
+		r := &c.Regs
+		v, err := ref.Fn()(c, r[1], r[2], r[3], r[4], r[5])
+		if err != nil || c.CostLimit != 0 {
+			if v, err = c.CallEnd(ref, v, err); err != nil {
+				e.depth--
+				s, err := callErr(c, err)
+				return s, err, true
+			}
+		} else {
+			c.Cost += ref.Cost()
+		}
+		r[0] = v
+		c.PC = pc + 1
+		if c.Insns >= target {
+			e.depth--
+			s, err := spent(c, limitEnd)
+			return s, err, true
+		}
+		st.budget, st.target = target-c.Insns, target
+		st.entryPC = uint64(pc + 1)
+		enter(cd.entry, st)
+		if st.exitCode == exitExit {
+			e.depth--
+			return bpfvm.StatusExited, nil, true
+		}
+	}
+	if out {
+		s, err := e.run(c, cd, st, target, limitEnd, true)
+		e.depth--
+		return s, err, true
+	}
+	e.depth--
+	return 0, nil, false
+}
+
+// spent is the status of a run whose budget is spent (c.Insns >= its
+// target): the limit's fault at its end, else preempted.
+func spent(c *bpfvm.Context, limitEnd uint64) (bpfvm.Status, error) {
+	if c.Insns >= limitEnd {
+		return bpfvm.StatusFault, c.LimitFault()
+	}
+	return bpfvm.StatusPreempted, nil
 }
 
 // called ends the helper or kfunc call at pc that returned v, err: r0 and

@@ -490,19 +490,29 @@ func (b *BPFPolicy) FreeTask(*sim.TaskStruct) {}
 
 func (b *BPFPolicy) taskAddr(k *sim.TaskStruct) uint64 { return uint64(uintptr(unsafe.Pointer(k))) }
 
+// task returns the task whose task_struct is at addr, or the error of
+// the kfunc what.
 func (b *BPFPolicy) task(c *bpfvm.Context, addr uint64, what string) (*sim.Task, error) {
-	var ts sim.TaskStruct
-	// Memory.Contains(addr, size), and the pid read from b.mem inline
-	off, mem := addr-b.memBase, b.mem
-	if addr == 0 || off >= uint64(len(mem)) || uint64(len(mem))-off < uint64(unsafe.Sizeof(ts)) {
-		return nil, taskErr(addr, what)
+	if t := b.taskAt(addr); t != nil {
+		return t, nil
 	}
-	pid := int32(binary.LittleEndian.Uint32(mem[off+uint64(unsafe.Offsetof(ts.Pid)):]))
-	t := b.k.Task(pid)
-	if t == nil || b.taskAddr(t.K) != addr {
-		return nil, taskErr(addr, what)
+	return nil, taskErr(addr, what)
+}
+
+// taskAt is task without the error (nil): it inlines into the kfuncs.
+// Memory.Contains(addr, size), then the pid read from b.mem without a
+// bounds check (the address was checked).
+func (b *BPFPolicy) taskAt(addr uint64) *sim.Task {
+	const size, pidOff = uint64(unsafe.Sizeof(sim.TaskStruct{})), unsafe.Offsetof(sim.TaskStruct{}.Pid)
+	// addr == 0 is outside the memory too (its base is not near 2^64)
+	if off, n := addr-b.memBase, uint64(len(b.mem)); off < n && n-off >= size {
+		pid := *(*int32)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b.mem)), uintptr(off)+pidOff))
+		// Kernel.Task(pid), inline (the machine's tasks are never nil)
+		if i, tasks := uint(int(pid)-1), b.k.Machine().Tasks(); i < uint(len(tasks)) && uint64(uintptr(unsafe.Pointer(tasks[i].K))) == addr {
+			return tasks[i]
+		}
 	}
-	return t, nil
+	return nil
 }
 
 // taskErr is task's error for addr, out of line.

@@ -166,9 +166,9 @@ func kfNop(*BPFPolicy) bpfvm.Func {
 
 func kfDSQInsert(b *BPFPolicy) bpfvm.Func {
 	return func(c *bpfvm.Context, p, dsq, slice, fl, _ uint64) (uint64, error) {
-		t, err := b.task(c, p, "scx_bpf_dsq_insert")
-		if err != nil {
-			return 0, err
+		t := b.taskAt(p) // b.task, inline
+		if t == nil {
+			return 0, taskErr(p, "scx_bpf_dsq_insert")
 		}
 		b.k.DSQInsert(t, dsq, slice, fl)
 		return 0, nil
@@ -177,9 +177,9 @@ func kfDSQInsert(b *BPFPolicy) bpfvm.Func {
 
 func kfDSQInsertVtime(b *BPFPolicy) bpfvm.Func {
 	return func(c *bpfvm.Context, p, dsq, slice, vtime, fl uint64) (uint64, error) {
-		t, err := b.task(c, p, "scx_bpf_dsq_insert_vtime")
-		if err != nil {
-			return 0, err
+		t := b.taskAt(p) // b.task, inline
+		if t == nil {
+			return 0, taskErr(p, "scx_bpf_dsq_insert_vtime")
 		}
 		b.k.DSQInsertVtime(t, dsq, slice, vtime, fl)
 		return 0, nil
@@ -240,9 +240,9 @@ func kfKickCPU(b *BPFPolicy) bpfvm.Func {
 
 func kfSelectCPUDfl(b *BPFPolicy) bpfvm.Func {
 	return func(c *bpfvm.Context, p, prev, wf, isIdle, _ uint64) (uint64, error) {
-		t, err := b.task(c, p, "scx_bpf_select_cpu_dfl")
-		if err != nil {
-			return 0, err
+		t := b.taskAt(p) // b.task, inline
+		if t == nil {
+			return 0, taskErr(p, "scx_bpf_select_cpu_dfl")
 		}
 		cpu, idle := b.k.SelectCPUDfl(t, int32(prev), wf)
 		if isIdle != 0 {
@@ -307,9 +307,9 @@ func kfIdleMask(smt bool) func(b *BPFPolicy) bpfvm.Func {
 
 func kfTaskRunning(b *BPFPolicy) bpfvm.Func {
 	return func(c *bpfvm.Context, p, _, _, _, _ uint64) (uint64, error) {
-		t, err := b.task(c, p, "scx_bpf_task_running")
-		if err != nil {
-			return 0, err
+		t := b.taskAt(p) // b.task, inline
+		if t == nil {
+			return 0, taskErr(p, "scx_bpf_task_running")
 		}
 		return boolU(b.k.TaskRunning(t)), nil
 	}
@@ -317,9 +317,9 @@ func kfTaskRunning(b *BPFPolicy) bpfvm.Func {
 
 func kfTaskCPU(b *BPFPolicy) bpfvm.Func {
 	return func(c *bpfvm.Context, p, _, _, _, _ uint64) (uint64, error) {
-		t, err := b.task(c, p, "scx_bpf_task_cpu")
-		if err != nil {
-			return 0, err
+		t := b.taskAt(p) // b.task, inline
+		if t == nil {
+			return 0, taskErr(p, "scx_bpf_task_cpu")
 		}
 		return uint64(int64(b.k.TaskCPU(t))), nil
 	}
