@@ -108,8 +108,8 @@ type BPFPolicy struct {
 	opts  Options
 
 	ctxs    []*bpfvm.Context
-	argAddr []uint64     // per-CPU array of 8 u64 arguments
-	slots   []cpuSlot    // per CPU: what a synchronous callback needs (callArgs)
+	argAddr []uint64  // per-CPU array of 8 u64 arguments
+	slots   []cpuSlot // per CPU: what a synchronous callback needs (callArgs)
 	// the context that runs every CPU's callbacks at depth 0 in
 	// synchronous mode, on the CPU's own stack (callArgs), and its JIT
 	// engine if it has one; depth counts the programs in progress that
@@ -123,7 +123,7 @@ type BPFPolicy struct {
 	// goHeld counts the locks in every CPU's held list (cpuLocks.held)
 	// together: 0 says all the lists are empty, without reading them
 	goHeld int
-	code    [64]jit.Site // by callback bit: its program's code, for every CPU's JIT engine
+	code   [64]jit.Site // by callback bit: its program's code, for every CPU's JIT engine
 	// the VM's linear memory, whole (it never moves or changes size), for
 	// the kfuncs' checks and reads of task structs without a call
 	mem     []byte

@@ -64,7 +64,7 @@ type heldLock struct {
 // cpuLocks is a CPU's lock state.
 type cpuLocks struct {
 	held      []heldLock
-	phase     uint8        // 0: none; 1: interleaving point taken; 2: waiting
+	phase     uint8 // 0: none; 1: interleaving point taken; 2: waiting
 	waitFor   *lockState
 	waitStart uint64
 	result    int64 // result handed to a waiter: 0, -EDEADLK, -ETIMEDOUT
