@@ -120,6 +120,10 @@ type BPFPolicy struct {
 	shared    *bpfvm.Context
 	sharedJIT *jit.Engine
 	depth     int
+	// without the JIT, the shared context's engine by callback: one
+	// interpreter per program, whose last-program cache always hits
+	// (one for all CPUs would see the callbacks of all in turn)
+	sharedEngines [64]bpfvm.Engine
 	// goHeld counts the locks in every CPU's held list (cpuLocks.held)
 	// together: 0 says all the lists are empty, without reading them
 	goHeld int
@@ -405,6 +409,12 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 	b.shared.Engine, _, _ = NewEngine(opts.Engine)
 	setBudget(b.shared, opts)
 	b.sharedJIT, _ = b.shared.Engine.(*jit.Engine)
+	for k := range b.sharedEngines {
+		b.sharedEngines[k] = b.shared.Engine
+		if _, interp := b.shared.Engine.(*bpfvm.Interpreter); interp && b.progs[k] != nil {
+			b.sharedEngines[k] = bpfvm.NewInterpreter()
+		}
+	}
 	vm.Native = b.nat
 	b.natCPU0 = unsafe.Pointer(&b.nat.CPUs[0])
 	b.yieldReason = make([]uint8, opts.NumCPUs)
@@ -613,6 +623,7 @@ func (b *BPFPolicy) callArgs(cb sim.Callback, n int, a0, a1, a2 uint64) uint64 {
 		cpu = 0
 	}
 	s := &b.slots[cpu]
+	i := cbIndex(cb) & 63 // cbIndex is at most 63: no bounds checks below
 	var c *bpfvm.Context
 	var eng *jit.Engine
 	if b.depth == 0 && !b.shared.Active() && !b.k.CanSuspend() {
@@ -622,6 +633,9 @@ func (b *BPFPolicy) callArgs(cb sim.Callback, n int, a0, a1, a2 uint64) uint64 {
 		// each CPU in turn would not
 		c, eng = b.shared, b.sharedJIT
 		c.ActFor(cpu, s.stack)
+		if eng == nil {
+			c.Engine = b.sharedEngines[i]
+		}
 	} else {
 		// inside another program (a kfunc's nested callback, a timer's)
 		c = b.ctxs[cpu]
@@ -647,7 +661,6 @@ func (b *BPFPolicy) callArgs(cb sim.Callback, n int, a0, a1, a2 uint64) uint64 {
 	}
 	s.cb = cb
 	deadlocks := len(b.Deadlocks)
-	i := cbIndex(cb) & 63 // cbIndex is at most 63: no bounds checks below
 	i0, c0 := c.Insns, c.Cost
 	// the native lock and clock helpers may run (locks.go, nativeOK); a
 	// callback around this one (in a kfunc of another CPU's) saw the same
