@@ -623,7 +623,6 @@ func (b *BPFPolicy) callArgs(cb sim.Callback, n int, a0, a1, a2 uint64) uint64 {
 		cpu = 0
 	}
 	s := &b.slots[cpu]
-	i := cbIndex(cb) & 63 // cbIndex is at most 63: no bounds checks below
 	var c *bpfvm.Context
 	var eng *jit.Engine
 	if b.depth == 0 && !b.shared.Active() && !b.k.CanSuspend() {
@@ -633,9 +632,6 @@ func (b *BPFPolicy) callArgs(cb sim.Callback, n int, a0, a1, a2 uint64) uint64 {
 		// each CPU in turn would not
 		c, eng = b.shared, b.sharedJIT
 		c.ActFor(cpu, s.stack)
-		if eng == nil {
-			c.Engine = b.sharedEngines[i]
-		}
 	} else {
 		// inside another program (a kfunc's nested callback, a timer's)
 		c = b.ctxs[cpu]
@@ -661,6 +657,7 @@ func (b *BPFPolicy) callArgs(cb sim.Callback, n int, a0, a1, a2 uint64) uint64 {
 	}
 	s.cb = cb
 	deadlocks := len(b.Deadlocks)
+	i := cbIndex(cb) & 63 // cbIndex is at most 63: no bounds checks below
 	i0, c0 := c.Insns, c.Cost
 	// the native lock and clock helpers may run (locks.go, nativeOK); a
 	// callback around this one (in a kfunc of another CPU's) saw the same
@@ -679,6 +676,9 @@ func (b *BPFPolicy) callArgs(cb sim.Callback, n int, a0, a1, a2 uint64) uint64 {
 	if eng != nil {
 		r0, err = eng.Call1(c, b.progs[i], s.addr, &b.code[i])
 	} else {
+		if c == b.shared {
+			c.Engine = b.sharedEngines[i]
+		}
 		r0, err = c.Call1(b.progs[i], s.addr)
 	}
 	nat.On = on
