@@ -19,11 +19,20 @@ type state struct {
 	exitCode uint64 // why the code exited (exit* below)
 	memBase  uint64 // linear memory base
 	lim      [4]uint64
-	spill    [4]uint64     // [0] lookups, divisions; [1] locks; [2] graph kfuncs
-	nat      uint64        // 1: native helpers may run (no cost limit to check)
-	natMap   uint64        // 1: and native map lookups (the CPU is inside the VM)
-	cpu      uint64        // Context.CPU
-	mem      *bpfvm.Memory // whose bounds memBase and lim hold
+	spill    [4]uint64 // [0] divisions, atomics; [1] atomics; [2] graph kfuncs
+	nat      uint64    // 1: native helpers may run (no cost limit to check)
+	natMap   uint64    // 1: and native map lookups (the CPU is inside the VM)
+	cpu      uint64    // Context.CPU
+	// the native locks' state (lower_native.go, lowerLock), when nat is
+	// 1 and the CPU has one: lockNS = the VM's NativeState, lockCPU = its
+	// CPUs[Context.CPU] (addresses: NativeState and its CPUs never move);
+	// both 0 otherwise
+	lockNS  uint64
+	lockCPU uint64
+	// &Context.Frames[Depth-1] while code with may_goto runs (its
+	// prologues, bpf-to-bpf calls and returns keep it; lowerMayGoto)
+	frame uint64
+	mem   *bpfvm.Memory // whose bounds memBase and lim hold
 	// what nat, natMap and cpu were computed from (Engine.state)
 	costLimit uint64
 	ncpu      int
@@ -42,6 +51,9 @@ const (
 	stNat      = int32(unsafe.Offsetof(state{}.nat))
 	stNatMap   = int32(unsafe.Offsetof(state{}.natMap))
 	stCPU      = int32(unsafe.Offsetof(state{}.cpu))
+	stLockNS   = int32(unsafe.Offsetof(state{}.lockNS))
+	stLockCPU  = int32(unsafe.Offsetof(state{}.lockCPU))
+	stFrame    = int32(unsafe.Offsetof(state{}.frame))
 	stMem      = int32(unsafe.Offsetof(state{}.mem))
 
 	ixSlots  = int32(unsafe.Offsetof(bpfvm.HashIndex{}.Slots))
@@ -154,6 +166,8 @@ type compiler struct {
 	// no bpf-to-bpf call or callx: Depth never exceeds Base, so EXIT
 	// always exits to Go (Engine.runFrom keeps Depth == Base for it)
 	noCalls bool
+	// the program has may_goto: state.frame is kept
+	mayGoto bool
 	k, j    int // current block length, index of the current instruction in it
 	pc      int
 	tableAt []int // lea displacements to patch with the table's address
@@ -174,11 +188,15 @@ type compiler struct {
 	// it has checked from each register, the registers it has loaded
 	// with a constant
 	spans    [16]checked
-	preds    []int           // at leaders: the blocks that fall through or jump to it
-	fallInto []bool          // at leaders: the block before falls through to it
-	fresh    []bool          // entered by a call, a return or as a callback: nothing known
-	facts    map[int][]facts // what each lowered predecessor knew, by leader
-	lowered  bool            // the program's blocks are lowered
+	preds    []int                // at leaders: the blocks that fall through or jump to it
+	fallInto []bool               // at leaders: the block before falls through to it
+	fresh    []bool               // entered by a call, a return or as a callback: nothing known
+	facts    map[int][]facts      // what each lowered predecessor knew, by leader
+	block    int                  // the start of the block being lowered
+	heads    map[int][11]constReg // at block starts: what holds on every path (headFacts)
+	lowered  bool                 // the program's blocks are lowered
+	// the instruction the previous one's code already did (lowerFused)
+	fused    int
 	known    [16]constReg
 	loaded   constReg // set by lowerLd: the value it loaded
 	callSpan checked  // set by a native lookup: what r0 points to, or 0
@@ -220,6 +238,9 @@ func (c *compiler) analyse() {
 	for _, in := range p.Insns { // every slot: the interpreter may execute any
 		if cls := in.Class(); (cls == bpfvm.ClassJMP || cls == bpfvm.ClassJMP32) && in.Op&0xf0 == bpfvm.JmpCALL && (in.Src == bpfvm.CallLocal || isCallX(in)) {
 			c.noCalls = false
+		}
+		if cls := in.Class(); (cls == bpfvm.ClassJMP || cls == bpfvm.ClassJMP32) && in.Op&0xf0 == bpfvm.JmpJCOND {
+			c.mayGoto = true
 		}
 	}
 	for _, f := range p.Funcs {
@@ -431,6 +452,9 @@ func (c *compiler) budgets() {
 		}
 	}
 	c.threadJumps(bs)
+	if c.facts != nil {
+		c.headFacts()
+	}
 }
 
 // maxCopy is the longest block threadJumps copies.
@@ -474,6 +498,7 @@ func (c *compiler) threadJumps(bs []block) {
 			continue
 		}
 		c.copyOf[b.last] = t.start
+		c.preds[t.t]++ // the copy's jump (what b knows passes there)
 		c.extra[b.start] = c.blockN[t.start]
 		c.charges[b.start] = true
 	}
@@ -590,7 +615,7 @@ func compile(vm *bpfvm.VM, p *bpfvm.Program) (*code, error) {
 	if len(p.Insns) == 0 {
 		return nil, fmt.Errorf("jit: %s has no instructions", p.Name)
 	}
-	c := &compiler{vm: vm, p: p, n: len(p.Insns), r1Map: -1, progIdx: -2}
+	c := &compiler{vm: vm, p: p, n: len(p.Insns), r1Map: -1, progIdx: -2, fused: -1}
 	b, _ := c.assemble()
 	x, err := newExecMem(b)
 	if err != nil {
@@ -637,7 +662,9 @@ func (c *compiler) assemble() ([]byte, []int) {
 			c.j++
 		}
 		c.loaded.ok = false
-		c.lower(i)
+		if i != c.fused {
+			c.lower(i)
+		}
 		if c.valid[i] {
 			c.trackR1(i)
 			c.learn(c.p.Insns[i])
@@ -701,6 +728,7 @@ func (c *compiler) assemble() ([]byte, []int) {
 // blockStart emits the budget check and count of the block starting at i.
 func (c *compiler) blockStart(i int) {
 	c.enterFacts(i)
+	c.block = i
 	c.k, c.j = c.blockN[i]+c.extra[i], 0
 	c.charged, c.pendIn = c.charges[i], c.pend[i]
 	if c.ckpt[i] {
@@ -777,16 +805,18 @@ func (c *compiler) jumpTo(cc int, pc int) {
 func (c *compiler) prologue() {
 	a := &c.a
 	// rbp (BPF r10) is saved by the trampoline
-	c.loadRegs()
+	c.loadRegs(false)
 	a.load(8, tmpC, m(regState, stEntryPC))
 	c.tableJump()
 	c.entry0 = a.len()
-	c.loadRegs()
+	c.loadRegs(true)
 }
 
 // loadRegs loads the BPF registers the code uses from Context.Regs and
-// the budget from the state.
-func (c *compiler) loadRegs() {
+// the budget from the state, and finds the current frame (state.frame)
+// for may_goto: at a call's start (start), Frames[0] (Engine.Run and
+// Call1 enter there only with Depth = Base = 1).
+func (c *compiler) loadRegs(start bool) {
 	a := &c.a
 	a.rm(0, true, []byte{0x8b}, tmp, m(regState, stCtx), false)
 	for r := 0; r <= 10; r++ {
@@ -795,6 +825,16 @@ func (c *compiler) loadRegs() {
 		}
 	}
 	a.load(8, regBudget, m(regState, stBudget))
+	if c.mayGoto && start {
+		a.lea(tmpC, m(tmp, cxFrames))
+		a.store(8, m(regState, stFrame), tmpC)
+	} else if c.mayGoto {
+		// state.frame = &Frames[Depth-1]
+		a.load(8, tmpC, m(tmp, cxDepth))
+		a.imulRI(true, tmpC, frSize)
+		a.lea(tmpC, mi(tmp, tmpC, 1, cxFrames-frSize))
+		a.store(8, m(regState, stFrame), tmpC)
+	}
 }
 
 // tableJump jumps to the code of the instruction whose index is in rcx.
@@ -895,7 +935,9 @@ func (c *compiler) lower(i int) {
 	}
 	switch in.Class() {
 	case bpfvm.ClassALU, bpfvm.ClassALU64:
-		c.lowerALU(in)
+		if !c.lowerFused(i, in) {
+			c.lowerALU(in)
+		}
 	case bpfvm.ClassJMP, bpfvm.ClassJMP32:
 		c.lowerJump(i, in)
 	case bpfvm.ClassLDX, bpfvm.ClassST, bpfvm.ClassSTX:

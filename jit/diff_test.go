@@ -157,7 +157,20 @@ func (o outcome) diff(p outcome) string {
 // reports the first difference.
 func differ(tb testing.TB, insns []bpfvm.Insn, q, limit uint64, args ...uint64) string {
 	tb.Helper()
-	p := &bpfvm.Program{Name: "prog", Insns: insns}
+	// without function information, and with it (what blocks know then
+	// crosses to the blocks after them: lower_mem.go, enterFacts)
+	if d := differProg(tb, &bpfvm.Program{Name: "prog", Insns: insns}, q, limit, args...); d != "" {
+		return d
+	}
+	p := &bpfvm.Program{Name: "prog", Insns: insns, Funcs: []bpfvm.Subprog{{Name: "prog", Start: 0}}}
+	if d := differProg(tb, p, q, limit, args...); d != "" {
+		return "with function information: " + d
+	}
+	return ""
+}
+
+func differProg(tb testing.TB, p *bpfvm.Program, q, limit uint64, args ...uint64) string {
+	tb.Helper()
 	mc := newMachine(tb, nil)
 	interp, jit := bpfvm.NewInterpreter(), New()
 	for _, quantum := range []uint64{0, q} {
@@ -371,6 +384,58 @@ func TestDiffCallStart(t *testing.T) {
 				if d := a.diff(mc.run(p, 0, limit, 60)); d != "" {
 					t.Fatalf("%q limit %d, run %d: %s", src, limit, k, d)
 				}
+			}
+		}
+	}
+}
+
+// TestDiffRanges: accesses through an address that the code knows lies in
+// a range (a constant plus an index bounded by a mask, shifts and
+// additions; lower_mem.go, track) skip their bounds check only when the
+// whole range lies inside the memory. Indexes that reach past its end
+// fault on both engines alike, at the same instruction.
+func TestDiffRanges(t *testing.T) {
+	if !Supported {
+		t.Skip("no JIT on this platform")
+	}
+	mc := newMachine(t, nil)
+	end := mc.mem.Base() + mc.mem.Size()
+	// map 2: one value of 512 bytes, its address a constant (LD_IMM64)
+	if _, _, err := mc.vm.NewMap(&bpfvm.MapSpec{Name: "data", Type: bpfvm.MapArray, KeySize: 4, ValueSize: 512, MaxEntries: 1}); err != nil {
+		t.Fatal(err)
+	}
+	mc.init = append([]byte(nil), mc.mem.MustBytes(mc.mem.Base(), mc.mem.Size())...)
+	progs := []string{
+		"r2 = r3\nw2 &= 7\nr2 <<= 3\nr1 = map[id:2][0]+0\nr1 += r2\nr0 = *(u64 *)(r1 +0)\nexit",
+		"r2 = r3\nw2 &= 0xffff\nr2 <<= 3\nr1 = map[id:2][0]+0\nr1 += r2\nr0 = *(u64 *)(r1 +0)\nexit",
+		"w2 = w3\nw2 &= 0x1fff\nr1 = map[id:2][0]+8\nr1 += r2\nr0 = *(u8 *)(r1 +0)\nexit",
+		"r2 = r3\nr2 >>= 52\nr1 = map[id:2][0]+0\nr1 += r2\nr0 = *(u8 *)(r1 +0)\nexit",
+		"r2 = r3\nr2 &= 0xff\nr2 += -8\nr1 = map[id:2][0]+0\nr1 += r2\nr0 = *(u8 *)(r1 +0)\nexit",
+		"w2 = w3\nw2 <<= 20\nr1 = map[id:2][0]+0\nr1 += r2\nr0 = *(u8 *)(r1 +0)\nexit",
+		"r2 = r3\nr2 &= -8\nr1 = map[id:2][0]+0\nr1 += r2\nr0 = *(u8 *)(r1 +0)\nexit",
+		"r2 = r3\nr2 &= 15\nr4 = r3\nr4 >>= 60\nr2 += r4\nr2 += 3\nr1 = map[id:2][0]+0\nr1 += r2\nr0 = *(u32 *)(r1 +2)\n*(u8 *)(r1 +1) = 5\nexit",
+		fmt.Sprintf("r2 = r3\nr2 &= 0x3f\nr1 = %#x ll\nr1 += r2\nr0 = *(u64 *)(r1 +0)\nexit", end-72),
+		fmt.Sprintf("r2 = r3\nr2 &= 0x3f\nr1 = %#x ll\nr1 += r2\nr0 = *(u64 *)(r1 +0)\nexit", end-64),
+		fmt.Sprintf("r2 = r3\nr2 &= 0x3f\nr1 = %#x ll\nr1 += r2\n*(u16 *)(r1 +4) = 1\nr0 = 1\nexit", end-70),
+		fmt.Sprintf("r2 = r3\nr2 &= 0x3f\nr1 = %#x ll\nr2 += r1\nr0 = *(u8 *)(r2 +0)\nexit", mc.mem.Base()-8),
+		fmt.Sprintf("r2 = r3\nr2 &= 0x3f\nr1 = %#x ll\nr2 += r1\nr0 = *(u8 *)(r2 +0)\nexit", mc.mem.Base()+64),
+		"r2 = r3\nr2 &= 7\nr2 <<= 61\nr1 = map[id:2][0]+0\nr1 += r2\nr0 = *(u8 *)(r1 +0)\nexit",
+		"r2 = r3\nr2 |= 1\nr2 &= 7\nr2 <<= 3\nr1 = map[id:2][0]+0\nr1 += r2\nr0 = *(u64 *)(r1 +0)\nexit",
+	}
+	interp, jit := bpfvm.NewInterpreter(), New()
+	for _, src := range progs {
+		insns, err := bpfvm.AssembleWith(src, nil)
+		if err != nil {
+			t.Fatalf("%q: %v", src, err)
+		}
+		p := &bpfvm.Program{Name: "prog", Insns: insns}
+		for _, idx := range []uint64{0, 1, 5, 7, 8, 9, 63, 64, 0xff, 0x1fff, 0xffff, 1 << 52, 1<<63 | 7, 1<<64 - 1} {
+			mc.c.Engine = interp
+			a := mc.run(p, 0, 100000, idx)
+			mc.c.Engine = jit
+			b := mc.run(p, 0, 100000, idx)
+			if d := a.diff(b); d != "" {
+				t.Errorf("%q index %#x: interp vs jit: %s", src, idx, d)
 			}
 		}
 	}

@@ -34,9 +34,9 @@
 //	BPF r4  r9     BPF r10 rbp
 //	BPF r5  r8
 //
-// (A native hash lookup borrows rbx, r6, and restores it from
-// state.spill; a native bpf_spin_lock keeps a pointer in state.spill[1],
-// a native graph kfunc an offset in state.spill[2].)
+// (A native graph kfunc keeps an offset in state.spill[2]; native map
+// lookups and locks use only the scratch registers, and rax once their
+// last check has passed.)
 //
 // BPF addresses are host addresses inside the VM's linear memory, so a
 // checked load or store uses its BPF address directly. Every access is
@@ -49,16 +49,24 @@
 // it reach before it changes; if that fails the code exits to the
 // interpreter at that first access (exitStep), which runs the block with
 // its own checks, so faults keep their instruction and message. What a
-// block knows of its registers (offsets checked, constants, r10 + k)
-// passes to the blocks after it that only it and other blocks before them
-// reach (none at checkpoints, call targets, return sites, callbacks: the
-// facts hold on every path, whichever engine ran it); accesses at a
-// known address inside the VM's memory (a map value's, loaded by
-// LD_IMM64), at r10 + k inside the frame, or inside a map value once the
-// result of its native lookup (r1 known to be the map) is tested against
-// 0, need no check, nor do a native lookup's map and key checks that the
-// facts prove. Facts cross blocks only in programs with function
-// information (a raw program may call back or callx any instruction).
+// block knows of its registers (offsets checked, constants, r10 + k,
+// ranges: a value in [v, v+span] after a mask, shifts and additions that
+// cannot wrap) passes to the blocks after it that only it and other
+// blocks before them reach, each predecessor counted once (so also to
+// checkpoints that only split a long path for the budget); loop heads
+// know what holds on every path, found by a fixed point over the blocks
+// (headFacts: constants, r10 + k, ranges; not offsets checked); call
+// targets, return sites and callbacks know nothing. The facts hold on
+// every path, whichever engine ran it. Accesses whose address the facts
+// place inside the VM's memory (a known address or range of addresses:
+// a map value's, loaded by LD_IMM64, plus a bounded index), at r10 + k
+// inside the frame, or inside a map value once the result of its native
+// lookup (r1 known to be the map) is tested against 0, need no check, nor
+// do a native lookup's map and key checks, or a graph kfunc's bounds
+// check of its root or node, that the facts prove. Facts cross blocks
+// only in programs with function information (a raw program may call back
+// or callx any instruction). A 64-bit move followed by an addition to
+// the same register in its block is one lea (lowerFused).
 // SCHEDSIM_JIT_MAP=FILE writes where each program's code and each
 // instruction's code lie, to attribute a profile (addrmap.go).
 // Division gives RFC 9669's results (x/0 = 0, x%0 = x, INT_MIN/-1 =
@@ -78,9 +86,10 @@
 // throughout) from Context.Regs and the budget from st; the first then
 // jumps to the entry instruction st.entryPC through a table of int32
 // offsets (one per instruction, at the end of the code), the second
-// (code.entry0, a call's start) falls through to instruction 0, a
-// checkpoint, whose budget check comes first (non-checkpoint entries go
-// through the table to their entry stubs, see Instruction counting).
+// (code.entry0, a call's start: Go enters it only with Depth = Base = 1)
+// falls through to instruction 0, a checkpoint, whose budget check comes
+// first (non-checkpoint entries go through the table to their entry
+// stubs, see Instruction counting).
 // Generated code returns to Go by storing an exit code in st, the
 // instruction it exited at in Context.PC, Context.Insns (st.target less
 // the budget left), the registers the program may change back into
@@ -136,7 +145,9 @@
 // Context.Frames itself (return pc, r6..r9, r10, the may_goto budget) and
 // returns through the entry table, so a program suspended in a subprogram
 // resumes on either engine. may_goto counts down the frame's loop budget
-// in Context.Frames as the interpreter does.
+// in Context.Frames as the interpreter does; in a program with may_goto
+// the prologues put the current frame's address in state.frame, and
+// native calls and returns keep it, so may_goto reads it from there.
 //
 // # Instruction counting
 //

@@ -240,7 +240,7 @@ func (e *Engine) Call1(c *bpfvm.Context, p *bpfvm.Program, a uint64, site *Site)
 	// the CPU's part of the state, rewritten on every call (fewer
 	// instructions than a test): a shared context
 	// (bpfvm.NewSharedContext) acts for another CPU on most calls
-	st.setCPU(c.CPU, vm.NumCPUs)
+	st.setCPU(c.CPU, vm)
 	// the key holds: site's code is current if it was for this VM,
 	// registry and generation
 	cd := site.cd
@@ -332,7 +332,7 @@ func (e *Engine) state(c *bpfvm.Context, vm *bpfvm.VM) *state {
 	if c.CostLimit == 0 {
 		st.nat = 1
 	}
-	st.setCPU(c.CPU, vm.NumCPUs)
+	st.setCPU(c.CPU, vm)
 	if st == &e.st0 {
 		e.sync(vm)
 		e.fast = nil
@@ -344,14 +344,20 @@ func (e *Engine) state(c *bpfvm.Context, vm *bpfvm.VM) *state {
 }
 
 // setCPU sets the CPU's part of st (set up for a context of its cost
-// limit, st.nat) for CPU cpu of a VM of ncpu CPUs.
-func (st *state) setCPU(cpu, ncpu int) {
+// limit, st.nat) for CPU cpu of vm: cpu, natMap (native map lookups
+// only when they would not fault on the CPU) and the native locks' state
+// (lockNS, lockCPU: when the VM has a NativeState with the CPU in it).
+func (st *state) setCPU(cpu int, vm *bpfvm.VM) {
 	st.cpu = uint64(cpu)
 	natMap := st.nat // 0 or 1
-	if uint(cpu) >= uint(max(ncpu, 1)) {
+	if uint(cpu) >= uint(max(vm.NumCPUs, 1)) {
 		natMap = 0
 	}
-	st.natMap = natMap
+	var lockNS, lockCPU uint64
+	if ns := vm.Native; st.nat == 1 && ns != nil && uint(cpu) < uint(len(ns.CPUs)) {
+		lockNS, lockCPU = uint64(uintptr(unsafe.Pointer(ns))), uint64(uintptr(unsafe.Pointer(&ns.CPUs[cpu])))
+	}
+	st.natMap, st.lockNS, st.lockCPU = natMap, lockNS, lockCPU
 }
 
 // setMem records mem's bounds in st for the generated code's checks.

@@ -81,6 +81,44 @@ func (c *compiler) lowerALU(in bpfvm.Insn) {
 	}
 }
 
+// lowerFused emits, for a 64-bit register move rX = rY at i followed in
+// its block by rX += imm or rX += rZ, both as one lea, and marks the
+// second done (compiler.fused); it reports whether it did. Nothing can
+// exit between two ALU instructions, and the second is not a block
+// start, so no code enters or leaves between them; the flags lea leaves
+// unset are never live between BPF instructions.
+func (c *compiler) lowerFused(i int, in bpfvm.Insn) bool {
+	if in.Op != bpfvm.ClassALU64|bpfvm.SrcX|bpfvm.AluMOV || in.Off != 0 || in.Dst == in.Src || in.Src > 10 || in.Dst > 9 {
+		return false
+	}
+	j := i + 1
+	if j >= c.n || c.leader[j] || !c.valid[j] {
+		return false
+	}
+	nx := c.p.Insns[j]
+	if nx.Dst != in.Dst || nx.Off != 0 {
+		return false
+	}
+	d, s := regMap[in.Dst], regMap[in.Src]
+	switch nx.Op {
+	case bpfvm.ClassALU64 | bpfvm.SrcK | bpfvm.AluADD:
+		c.a.lea(d, m(s, nx.Imm))
+	case bpfvm.ClassALU64 | bpfvm.SrcX | bpfvm.AluADD:
+		if nx.Src > 10 {
+			return false
+		}
+		z := regMap[nx.Src]
+		if nx.Src == in.Dst {
+			z = s // rX += rX after rX = rY: rY + rY
+		}
+		c.a.lea(d, mi(s, z, 1, 0))
+	default:
+		return false
+	}
+	c.fused = j
+	return true
+}
+
 // lowerEnd emits the byte swaps: le16/le32 truncate, le64 does nothing,
 // be* and bswap* reverse the low bytes.
 func (c *compiler) lowerEnd(in bpfvm.Insn, w, x bool, d byte) {

@@ -53,13 +53,18 @@ func (c *compiler) argReg(r int) byte {
 	return tmpC
 }
 
-// checkGraphPtr exits unless reg is 8-byte aligned and [reg, reg+n)
-// lies in the linear memory (bpfvm's checkPtr; reg = 0 is outside). n
-// is 16 or 32. Uses r11.
-func (c *compiler) checkGraphPtr(reg byte, n int32) {
+// checkGraphPtr exits unless BPF register r is 8-byte aligned and
+// [r, r+n) lies in the linear memory (bpfvm's checkPtr; r = 0 is
+// outside); the second part not when the block has checked those bytes.
+// n is 16 or 32. Uses r11.
+func (c *compiler) checkGraphPtr(r uint8, n int32) {
 	a := &c.a
+	reg := regMap[r]
 	a.testRI(false, reg, 7)
 	c.exitTo(exitCall, a.jcc(ccNE))
+	if sp := c.spans[r]; sp.ok && !sp.null && sp.lo <= 0 && int(n) <= sp.hi {
+		return // the block has checked [reg, reg+n) (lower_mem.go, check)
+	}
 	a.lea(tmp, m(reg, n-8))
 	a.aluRM(aluSub, true, tmp, m(regState, stMemBase))
 	a.aluRM(aluCmp, true, tmp, m(regState, stLim+8*3))
@@ -72,8 +77,8 @@ func (c *compiler) checkGraphPtr(reg byte, n int32) {
 func (c *compiler) rootNode() (root, node byte) {
 	root, node = regMap[1], regMap[2]
 	c.natCheck()
-	c.checkGraphPtr(root, bpfvm.RbRootSize)
-	c.checkGraphPtr(node, bpfvm.RbNodeSize)
+	c.checkGraphPtr(1, bpfvm.RbRootSize)
+	c.checkGraphPtr(2, bpfvm.RbNodeSize)
 	c.checkApart(root, node)
 	return root, node
 }

@@ -82,13 +82,12 @@ func (c *compiler) frameAddr() {
 }
 
 // lowerMayGoto: if the current frame's loop budget is spent, jump;
-// otherwise count one iteration down.
+// otherwise count one iteration down. The frame is state.frame (loadRegs,
+// lowerLocalCall, lowerExit keep it).
 func (c *compiler) lowerMayGoto(target int) {
 	a := &c.a
-	a.load(8, tmp, m(regState, stCtx))
-	a.load(8, tmpC, m(tmp, cxDepth))
-	c.frameAddr()
-	loops := m(tmpC, cxFrames-frSize+frLoops) // Frames[Depth-1].Loops
+	a.load(8, tmp, m(regState, stFrame))
+	loops := m(tmp, frLoops) // Frames[Depth-1].Loops
 	a.aluMI(aluCmp, true, loops, 0)
 	c.jumpTo(ccE, target)
 	a.aluMI(aluSub, true, loops, 1)
@@ -115,6 +114,10 @@ func (c *compiler) lowerLocalCall(i, target int) {
 	a.store(8, m(tmpC, f+frFP), fp)
 	a.storeI(8, m(tmpC, f+frLoops), maxLoops)
 	a.aluMI(aluAdd, true, m(tmp, cxDepth), 1)
+	if c.mayGoto {
+		a.lea(tmpC, m(tmpC, f))
+		a.store(8, m(regState, stFrame), tmpC)
+	}
 	c.jumpTo(-1, target)
 }
 
@@ -140,6 +143,10 @@ func (c *compiler) lowerExit() {
 		a.load(8, regMap[r], m(tmpC, f+frSaved+int32(8*k)))
 	}
 	a.load(8, regMap[10], m(tmpC, f-frSize+frFP))
+	if c.mayGoto {
+		a.lea(tmp, m(tmpC, f-frSize))
+		a.store(8, m(regState, stFrame), tmp)
+	}
 	a.load(8, tmpC, m(tmpC, f+frRetPC))
 	c.tableJump()
 }

@@ -68,7 +68,7 @@ func (c *compiler) lowerNativeCall(in bpfvm.Insn) bool {
 		if !ok || c.r1Map < 0 || !c.lowerLookup(nm) {
 			return false
 		}
-		if k := c.known[1]; k.ok && !k.stack && k.v == nm.Addr && k.v == c.vm.Maps[c.r1Map].Addr() {
+		if k := c.known[1]; k.exact() && k.v == nm.Addr && k.v == c.vm.Maps[c.r1Map].Addr() {
 			// r1 is the map on every path: r0 is 0 or the address
 			// of one of its values, inside the memory (lower_mem.go)
 			if vs := c.vm.Maps[c.r1Map].Spec().ValueSize; vs > 0 && vs < 1<<20 {
@@ -95,10 +95,12 @@ func (c *compiler) lowerNativeCall(in bpfvm.Insn) bool {
 		c.exitTo(exitCall, a.jcc(ccE))
 		a.testRI(false, r1, 7)
 		c.exitTo(exitCall, a.jcc(ccNE))
-		a.lea(tmp, m(r1, 8))
-		a.aluRM(aluSub, true, tmp, m(regState, stMemBase))
-		a.aluRM(aluCmp, true, tmp, m(regState, stLim+8*3))
-		c.exitTo(exitCall, a.jcc(ccA))
+		if sp := c.spans[1]; !sp.ok || sp.null || sp.lo > 0 || sp.hi < 16 {
+			a.lea(tmp, m(r1, 8))
+			a.aluRM(aluSub, true, tmp, m(regState, stMemBase))
+			a.aluRM(aluCmp, true, tmp, m(regState, stLim+8*3))
+			c.exitTo(exitCall, a.jcc(ccA))
+		}
 		a.load(8, rax, m(r1, 8))
 	case bpfvm.NativeZero:
 		a.aluMI(aluCmp, true, m(regState, stNat), 0)
@@ -161,12 +163,14 @@ const (
 // lowerLock emits bpf_spin_lock(r1) (lock) or bpf_spin_unlock(r1) on
 // the VM's bpfvm.NativeState: a lock is taken natively when it is in the
 // cache and free, released when it is the newest on the CPU's native held
-// stack; otherwise the call exits to the helper. Until the last check the
-// code uses only the scratch registers and state.spill, so r0..r9 are
+// stack; otherwise the call exits to the helper. state.lockNS holds ns
+// only when native helpers may run (state.nat) and the CPU has a LockCPU
+// (state.lockCPU, Engine.state), so one compare checks all three. Until
+// the last check the code uses only the scratch registers, so r0..r9 are
 // unchanged at those exits.
 func (c *compiler) lowerLock(lock bool) bool {
 	ns := c.vm.Native
-	if ns == nil || ceSize != 16 {
+	if ns == nil || ceSize != 16 || hlSize != 40 {
 		return false
 	}
 	if c.progIdx == -2 {
@@ -179,22 +183,14 @@ func (c *compiler) lowerLock(lock bool) bool {
 	a := &c.a
 	r1 := regMap[1]
 	nsAddr := uint64(uintptr(unsafe.Pointer(ns)))
-	// tmp = ns, tmpC = the CPU's LockCPU
-	a.aluMI(aluCmp, true, m(regState, stNat), 0)
-	c.exitTo(exitCall, a.jcc(ccE))
+	// tmp = ns: this state's, and on
 	a.movRI(tmp, nsAddr)
+	a.aluRM(aluCmp, true, tmp, m(regState, stLockNS))
+	c.exitTo(exitCall, a.jcc(ccNE))
 	a.aluMI(aluCmp, true, m(tmp, nsOn), 0)
 	c.exitTo(exitCall, a.jcc(ccE))
-	a.load(8, tmpC, m(regState, stCPU))
-	a.aluRM(aluCmp, true, tmpC, m(tmp, nsCPUsLen))
-	c.exitTo(exitCall, a.jcc(ccAE))
-	a.imulRI(true, tmpC, lcSize)
-	a.aluRM(aluAdd, true, tmpC, m(tmp, nsCPUs))
 	if lock {
-		a.aluMI(aluCmp, true, m(tmpC, lcN), bpfvm.NativeHeldMax)
-		c.exitTo(exitCall, a.jcc(ccAE))
-		a.store(8, m(regState, stSpill+8), tmpC)
-		// the cache entry of r1: tmp = its LockWord
+		// the cache entry of r1: tmp = its LockWord, free
 		a.movRR(true, tmpC, r1)
 		a.rm(0, true, []byte{0x0f, 0xaf}, tmpC, m(tmp, nsMul), false) // imul rcx, [ns.Mul]
 		a.shiftRI(shShr, true, tmpC, 64-bpfvm.NativeLockCacheBits)
@@ -206,11 +202,15 @@ func (c *compiler) lowerLock(lock bool) bool {
 		c.exitTo(exitCall, a.jcc(ccE))
 		a.aluMI(aluCmp, true, m(tmp, lwHolder), -1)
 		c.exitTo(exitCall, a.jcc(ccNE))
+		// tmpC = the CPU's LockCPU, with room on its stack
+		a.load(8, tmpC, m(regState, stLockCPU))
+		a.aluMI(aluCmp, true, m(tmpC, lcN), bpfvm.NativeHeldMax)
+		c.exitTo(exitCall, a.jcc(ccAE))
 		// take it: push {r1, word, pc, Now, prog}, holder = CPU, count it
-		a.load(8, tmpC, m(regState, stSpill+8))
+		// (rax = &Held[N] less lcHeld: N*40 = N*5*8)
 		a.load(8, rax, m(tmpC, lcN))
-		a.imulRI(true, rax, hlSize)
-		a.aluRR(aluAdd, true, rax, tmpC)
+		a.lea(rax, mi(rax, rax, 4, 0))
+		a.lea(rax, mi(tmpC, rax, 8, 0))
 		a.aluMI(aluAdd, true, m(tmpC, lcN), 1)
 		a.store(8, m(rax, lcHeld+hlAddr), r1)
 		a.store(8, m(rax, lcHeld+hlWord), tmp)
@@ -225,11 +225,12 @@ func (c *compiler) lowerLock(lock bool) bool {
 		a.store(8, m(rax, lcHeld+hlAt), tmpC)
 	} else {
 		// the newest entry of the CPU's stack must be r1: tmp = its word
+		a.load(8, tmpC, m(regState, stLockCPU))
 		a.load(8, tmp, m(tmpC, lcN))
 		a.testRR(true, tmp, tmp)
 		c.exitTo(exitCall, a.jcc(ccE))
-		a.imulRI(true, tmp, hlSize)
-		a.aluRR(aluAdd, true, tmp, tmpC)
+		a.lea(tmp, mi(tmp, tmp, 4, 0))
+		a.lea(tmp, mi(tmpC, tmp, 8, 0)) // &Held[N] less lcHeld
 		a.aluRM(aluCmp, true, r1, m(tmp, lcHeld-hlSize+hlAddr))
 		c.exitTo(exitCall, a.jcc(ccNE))
 		a.load(8, tmp, m(tmp, lcHeld-hlSize+hlWord))
@@ -239,9 +240,7 @@ func (c *compiler) lowerLock(lock bool) bool {
 		a.movRI(rax, nsAddr)
 		a.load(8, rax, m(rax, nsNow))
 		a.aluRM(aluSub, true, rax, m(tmp, lwHeldAt))
-		a.load(8, tmpC, m(tmp, lwTotal))
-		a.aluRR(aluAdd, true, tmpC, rax)
-		a.store(8, m(tmp, lwTotal), tmpC)
+		a.rm(0, true, []byte{0x01}, rax, m(tmp, lwTotal), false) // add [HoldTotal], rax
 		a.aluRM(aluCmp, true, rax, m(tmp, lwMax))
 		skip := a.jcc(ccBE)
 		a.store(8, m(tmp, lwMax), rax)
@@ -269,7 +268,7 @@ func (c *compiler) lowerLookup(nm bpfvm.NativeMap) bool {
 	c.exitTo(exitCall, a.jcc(ccE))
 	// (not when the block knows r1 is the map, or r2 a key inside the
 	// stack frame: lower_mem.go, check)
-	if k := c.known[1]; !k.ok || k.stack || k.v != nm.Addr {
+	if k := c.known[1]; !k.exact() || k.v != nm.Addr {
 		a.movRI(tmp, nm.Addr)
 		a.aluRR(aluCmp, true, regMap[1], tmp)
 		c.exitTo(exitCall, a.jcc(ccNE))
@@ -292,38 +291,38 @@ func (c *compiler) lowerLookup(nm bpfvm.NativeMap) bool {
 		a.aluRR(aluAdd, true, rax, tmp)
 		done = append(done, a.jmp())
 	case bpfvm.NativeHash:
+		// rax = the key's slot (its hash), rcx = the key, tmp = the
+		// slots; probing past a taken slot (rare) is out of line
 		c.keep = append(c.keep, nm.Index)
-		key := regMap[6] // borrowed, saved in the spill slot
-		a.store(8, m(regState, stSpill), key)
-		a.load(ks, key, m(regMap[2], 0))
-		a.movRR(true, rax, key)
+		ix := uint64(uintptr(unsafe.Pointer(nm.Index)))
+		a.load(ks, rax, m(regMap[2], 0))
 		a.movRI(tmpC, bpfvm.HashMul)
 		a.imulRR(true, rax, tmpC)
-		a.movRI(tmp, uint64(uintptr(unsafe.Pointer(nm.Index))))
+		a.movRI(tmp, ix)
 		a.load(8, tmpC, m(tmp, ixShift))
 		a.shiftRCL(shShr, true, rax)
 		a.shiftRI(shShl, true, rax, 4)
-		a.load(8, tmpC, m(tmp, ixMask16))
+		a.load(ks, tmpC, m(regMap[2], 0))
 		a.load(8, tmp, m(tmp, ixSlots))
 		loop := a.len()
 		a.aluMI(aluCmp, true, mi(tmp, rax, 1, 8), 0)
-		miss = append(miss, a.jcc(ccE))
-		a.aluRM(aluCmp, true, key, mi(tmp, rax, 1, 0))
-		hit := a.jcc(ccE)
-		a.aluRI(aluAdd, true, rax, 16)
-		a.aluRR(aluAnd, true, rax, tmpC)
-		a.patch(a.jmp(), loop)
-		a.patch(hit, a.len())
+		empty := a.jcc(ccE)
+		a.aluRM(aluCmp, true, tmpC, mi(tmp, rax, 1, 0))
+		taken := a.jcc(ccNE)
 		a.load(8, rax, mi(tmp, rax, 1, 8))
 		c.addCPUOffset(nm)
-		a.load(8, key, m(regState, stSpill))
-		done = append(done, a.jmp())
-		for _, at := range miss {
-			a.patch(at, a.len())
-		}
-		miss = nil
-		a.load(8, key, m(regState, stSpill))
-		a.aluRR(aluXor, false, rax, rax)
+		back := a.len()
+		c.cold = append(c.cold, func() {
+			a.patch(taken, a.len())
+			a.aluRI(aluAdd, true, rax, 16)
+			a.movRI(tmp, ix)
+			a.aluRM(aluAnd, true, rax, m(tmp, ixMask16))
+			a.load(8, tmp, m(tmp, ixSlots))
+			a.patch(a.jmp(), loop)
+			a.patch(empty, a.len())
+			a.aluRR(aluXor, false, rax, rax)
+			a.patch(a.jmp(), back)
+		})
 	}
 	for _, at := range miss {
 		a.patch(at, a.len())

@@ -58,3 +58,59 @@ func TestSharedContext(t *testing.T) {
 		}
 	}
 }
+
+// TestSharedContextLocks: on a shared context, a lock taken natively goes
+// on the native held stack of the CPU the context acts for in that call
+// (Call1 rewrites the state's lockCPU with the CPU): the program takes a
+// lock through the helper, releases it, and takes it again natively,
+// leaving it held.
+func TestSharedContextLocks(t *testing.T) {
+	const ncpu = 4
+	vm, reg := nativeVM(t, 1<<20, ncpu)
+	vm.Native = bpfvm.NewNativeState(ncpu)
+	vm.Native.On = 1
+	ml := &miniLocks{vm: vm, ns: vm.Native, words: map[uint64]*bpfvm.LockWord{}, held: make([][]bpfvm.HeldLock, ncpu)}
+	reg.AddHelper(&bpfvm.Helper{ID: 93, Name: "bpf_spin_lock", Fn: ml.lock, Native: bpfvm.NativeSpinLock})
+	reg.AddHelper(&bpfvm.Helper{ID: 94, Name: "bpf_spin_unlock", Fn: ml.unlock, Native: bpfvm.NativeSpinUnlock})
+	insns, err := bpfvm.AssembleWith("r6 = *(u64 *)(r1 + 0)\nr1 = r6\ncall 93\nr1 = r6\ncall 94\nr1 = r6\ncall 93\nr0 = 0\nexit", reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &bpfvm.Program{Name: "p", Insns: insns}
+	vm.Programs = append(vm.Programs, p)
+	arg, _ := vm.Mem.Alloc(8, 8)
+	locks, _ := vm.Mem.Alloc(4*64, 8)
+	var stacks [ncpu]uint64
+	for cpu := range stacks {
+		c, err := vm.NewContext(cpu)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stacks[cpu], _ = c.Stack()
+	}
+	sh := vm.NewSharedContext()
+	e := New().(*Engine)
+	sh.Engine = e
+	var site Site
+	for k := range 3 * ncpu {
+		cpu := k * 3 % ncpu
+		vm.Mem.Store64(arg, locks+4*uint64(k))
+		sh.ActFor(cpu, stacks[cpu])
+		if _, err := e.Call1(sh, p, arg, &site); err != nil {
+			t.Fatalf("call %d on cpu %d: %v", k, cpu, err)
+		}
+		for x := range ncpu {
+			want := uint64(0)
+			if x == cpu {
+				want = 1
+			}
+			if n := vm.Native.CPUs[x].N; n != want {
+				t.Errorf("call %d on cpu %d: cpu %d holds %d locks natively, want %d", k, cpu, x, n, want)
+			}
+		}
+		ml.sync(cpu)
+	}
+	if ml.calls != 3*ncpu*2 {
+		t.Errorf("%d helper calls, want %d (the second lock native)", ml.calls, 3*ncpu*2)
+	}
+}
