@@ -183,7 +183,8 @@
 // table holds only code current for that VM and registry generation).
 // Call1 leaves the CPU out of its key: a context made by
 // bpfvm.NewSharedContext acts for another CPU on every call, and Call1
-// rewrites only st0's CPU part then (state.setCPU: cpu, natMap).
+// rewrites only st0's CPU part then (state.setCPU: cpu, natMap and the
+// native locks' lockNS, lockCPU).
 // Nothing else is checked per call; when the key fails, runSlow checks
 // the context, finds the code and sets the key up again. At a call's
 // start (PC 0, Depth = Base = 1, no quantum) the first entry is inline.
