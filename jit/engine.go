@@ -27,13 +27,21 @@ type Engine struct {
 	// was set up for (vm, st0) and the VM's registry is still reg at
 	// generation gen: every code in recent is current for vm, reg and gen
 	// (sync). fast is nil when st0 is not set up, or the registry is nil.
-	fast   *bpfvm.Context
-	vm     *bpfvm.VM
-	reg    *bpfvm.Registry
-	gen    uint64
-	st0    state    // the outermost Run's
-	states []*state // nested Runs' (a helper running a callback)
-	interp *bpfvm.Interpreter
+	fast *bpfvm.Context
+	vm   *bpfvm.VM
+	reg  *bpfvm.Registry
+	gen  uint64
+	// st0's inputs to its CPU's part that do not depend on the CPU
+	// (Engine.state sets them with st0; Call1's setCPU0 reads them):
+	// max(NumCPUs, 1), and the native locks' NativeState and its CPUs
+	// (lockLen 0 when st0.nat is 0 or the VM has no NativeState)
+	cpuLim   uint
+	lockLen  uint
+	lockNS   uint64
+	lockCPU0 uint64
+	st0      state    // the outermost Run's
+	states   []*state // nested Runs' (a helper running a callback)
+	interp   *bpfvm.Interpreter
 	// recent programs' code, two ways per set, the set found by a
 	// multiplicative hash of the address (slots): a context runs each
 	// callback's program in turn, a dozen or more of them, which a small
@@ -240,7 +248,7 @@ func (e *Engine) Call1(c *bpfvm.Context, p *bpfvm.Program, a uint64, site *Site)
 	// the CPU's part of the state, rewritten on every call (fewer
 	// instructions than a test): a shared context
 	// (bpfvm.NewSharedContext) acts for another CPU on most calls
-	st.setCPU(c.CPU, vm)
+	e.setCPU0(c.CPU)
 	// the key holds: site's code is current if it was for this VM,
 	// registry and generation
 	cd := site.cd
@@ -334,6 +342,11 @@ func (e *Engine) state(c *bpfvm.Context, vm *bpfvm.VM) *state {
 	}
 	st.setCPU(c.CPU, vm)
 	if st == &e.st0 {
+		e.cpuLim, e.lockLen, e.lockNS, e.lockCPU0 = uint(max(vm.NumCPUs, 1)), 0, 0, 0
+		if ns := vm.Native; st.nat == 1 && ns != nil && len(ns.CPUs) > 0 {
+			e.lockLen = uint(len(ns.CPUs))
+			e.lockNS, e.lockCPU0 = uint64(uintptr(unsafe.Pointer(ns))), uint64(uintptr(unsafe.Pointer(&ns.CPUs[0])))
+		}
 		e.sync(vm)
 		e.fast = nil
 		if e.reg != nil {
@@ -356,6 +369,22 @@ func (st *state) setCPU(cpu int, vm *bpfvm.VM) {
 	var lockNS, lockCPU uint64
 	if ns := vm.Native; st.nat == 1 && ns != nil && uint(cpu) < uint(len(ns.CPUs)) {
 		lockNS, lockCPU = uint64(uintptr(unsafe.Pointer(ns))), uint64(uintptr(unsafe.Pointer(&ns.CPUs[cpu])))
+	}
+	st.natMap, st.lockNS, st.lockCPU = natMap, lockNS, lockCPU
+}
+
+// setCPU0 is st0.setCPU(cpu, vm) for the VM st0 is set up for, from
+// what Engine.state found for it (NativeState.CPUs never moves).
+func (e *Engine) setCPU0(cpu int) {
+	st, u := &e.st0, uint(cpu)
+	st.cpu = uint64(cpu)
+	natMap := st.nat
+	if u >= e.cpuLim {
+		natMap = 0
+	}
+	var lockNS, lockCPU uint64
+	if u < e.lockLen {
+		lockNS, lockCPU = e.lockNS, e.lockCPU0+uint64(u)*uint64(unsafe.Sizeof(bpfvm.LockCPU{}))
 	}
 	st.natMap, st.lockNS, st.lockCPU = natMap, lockNS, lockCPU
 }
