@@ -245,10 +245,11 @@ func (e *Engine) Call1(c *bpfvm.Context, p *bpfvm.Program, a uint64, site *Site)
 		st.mem != vm.Mem || st.costLimit != c.CostLimit || st.ncpu != vm.NumCPUs {
 		return c.End(e.runSlow(c, 0))
 	}
-	// the CPU's part of the state, rewritten on every call (fewer
-	// instructions than a test): a shared context
-	// (bpfvm.NewSharedContext) acts for another CPU on most calls
-	e.setCPU0(c.CPU)
+	// the CPU's part of the state: a shared context
+	// (bpfvm.NewSharedContext) acts for another CPU on many calls
+	if st.cpu != uint64(c.CPU) {
+		e.setCPU0(c.CPU)
+	}
 	// the key holds: site's code is current if it was for this VM,
 	// registry and generation
 	cd := site.cd
