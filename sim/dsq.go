@@ -6,23 +6,30 @@ import "slices"
 // vtime-ordered (a binary heap on (dsq_vtime, insertion sequence), so equal
 // vtimes keep FIFO order as the kernel's rbtree does). A user DSQ becomes
 // one or the other with its first insertion and may not mix them.
+//
+// What the queue operations read is in the first 64 bytes, and a DSQ is
+// 128 bytes (a size class of 64-byte aligned objects): one cache line for
+// a local DSQ.
 type DSQ struct {
 	ID    uint64
-	local int      // owning CPU for a local DSQ, -1 otherwise
 	m     *Machine // for observers
+	local int32    // owning CPU for a local DSQ, -1 otherwise
+	nr    int32
+	priq  bool // len(heap) > 0: isPriq without reading the heap's line
 
 	head, tail *Task
-	heap       []*Task
-	nr         int
-	seq        uint64
 	// NrInserted counts insertions over the run.
 	NrInserted uint64
+
+	heap []*Task
+	seq  uint64
+	_    [40]byte
 }
 
-func newDSQ(m *Machine, id uint64, local int) *DSQ { return &DSQ{ID: id, local: local, m: m} }
+func newDSQ(m *Machine, id uint64, local int) *DSQ { return &DSQ{ID: id, local: int32(local), m: m} }
 
 // Local is the CPU whose local DSQ q is, or -1.
-func (q *DSQ) Local() int { return q.local }
+func (q *DSQ) Local() int { return int(q.local) }
 
 func (q *DSQ) observe(p *Task, inserted bool) {
 	if q.m != nil && q.m.obs != nil {
@@ -31,11 +38,11 @@ func (q *DSQ) observe(p *Task, inserted bool) {
 }
 
 // Len is the number of queued tasks.
-func (q *DSQ) Len() int { return q.nr }
+func (q *DSQ) Len() int { return int(q.nr) }
 
 func (q *DSQ) builtin() bool { return q.ID&DSQFlagBuiltin != 0 }
 
-func (q *DSQ) isPriq() bool { return len(q.heap) > 0 }
+func (q *DSQ) isPriq() bool { return q.priq }
 
 func (q *DSQ) pushFIFO(p *Task, head bool) {
 	q.linkFIFO(p, head)
@@ -73,6 +80,7 @@ func (q *DSQ) pushVtime(p *Task) {
 	p.dsqSeq = q.seq
 	p.heapIdx = len(q.heap)
 	q.heap = append(q.heap, p)
+	q.priq = true
 	q.up(p.heapIdx)
 	q.observe(p, true)
 }
@@ -131,6 +139,7 @@ func (q *DSQ) remove(p *Task) {
 		}
 		q.heap[n] = nil
 		q.heap = q.heap[:n]
+		q.priq = n > 0
 		if i != n {
 			q.down(i)
 			q.up(i)

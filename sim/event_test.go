@@ -59,9 +59,16 @@ func TestEventQueueOrder(t *testing.T) {
 // pops still come out in (time, sequence) order. A replaced completion is
 // pushed back to the heap, so every event pushed is popped.
 func TestEventQueueParts(t *testing.T) {
-	r := rand.New(rand.NewPCG(3, 4))
+	// completion counts from one to NrCPUs: trees of every depth
+	for _, ncomp := range []int{1, 4, 5, 17, 64, 384, NrCPUs} {
+		t.Run(fmt.Sprint(ncomp), func(t *testing.T) { testEventQueueParts(t, ncomp) })
+	}
+}
+
+func testEventQueueParts(t *testing.T, ncomp int) {
+	r := rand.New(rand.NewPCG(3, uint64(ncomp)))
 	var q eventQueue
-	const ncomp, nlanes = 5, 3
+	const nlanes = 3
 	q.init(ncomp, nlanes)
 	var seq, now uint64
 	var ref []event
@@ -74,7 +81,7 @@ func TestEventQueueParts(t *testing.T) {
 		})
 		ref = slices.Insert(ref, i, e)
 	}
-	var tasks [ncomp]Task
+	tasks := make([]Task, ncomp)
 	laneAt := [nlanes]uint64{}
 	for step := 0; step < 50000; step++ {
 		if q.len() == 0 || r.IntN(2) > 0 {

@@ -137,24 +137,31 @@ type TaskStruct struct {
 	NrCpusAllowed int32          `btf:"nr_cpus_allowed"`
 	CpusPtr       uint64         `btf:"cpus_ptr" ctype:"const struct cpumask *"`
 	Scx           SchedExtEntity `btf:"scx"`
-	Comm          [16]byte       `btf:"comm" ctype:"char"`
-	CpusMask      CPUMask        `btf:"cpus_mask"`
-	// The rest are fields upstream schedulers read (ktasks.go).
-	MigrationDisabled uint16 `btf:"migration_disabled" ctype:"unsigned short"`
-	_                 [6]uint8
+	// The rest are fields upstream schedulers read (ktasks.go). Their
+	// order is not the kernel's: programs reach every field through CO-RE
+	// relocations, by name, so the layout is the simulator's to choose,
+	// and it is a cache layout. The 432-byte struct is 64-byte aligned
+	// (the BPF bridge's TaskAllocator; the heap's size class): line 2
+	// holds scx.slice and dsq_vtime, then utime, nvcsw and se's first
+	// three fields, so that accounting a running task (update_curr_scx())
+	// and a switch write one line instead of three.
+	Utime             uint64      `btf:"utime"`                       // ns of CPU time (all of it user time here)
+	Nvcsw             uint64      `btf:"nvcsw" ctype:"unsigned long"` // voluntary context switches
 	Se                SchedEntity `btf:"se"`
-	Utime             uint64      `btf:"utime"` // ns of CPU time (all of it user time here)
+	Nivcsw            uint64      `btf:"nivcsw" ctype:"unsigned long"` // involuntary ones
 	Stime             uint64      `btf:"stime"`
-	RealParent        uint64      `btf:"real_parent" ctype:"struct task_struct *"`
-	GroupLeader       uint64      `btf:"group_leader" ctype:"struct task_struct *"`
-	Mm                uint64      `btf:"mm" ctype:"struct mm_struct *"`         // NULL for kernel threads
-	Nvcsw             uint64      `btf:"nvcsw" ctype:"unsigned long"`           // voluntary context switches
-	Nivcsw            uint64      `btf:"nivcsw" ctype:"unsigned long"`          // involuntary ones
-	Cgroups           uint64      `btf:"cgroups" ctype:"struct css_set *"`      // css_set.dfl_cgrp: the task's cgroup
-	Mempolicy         uint64      `btf:"mempolicy" ctype:"struct mempolicy *"`  // NULL: no NUMA memory policy (scx_rusty reads it)
-	RealCred          uint64      `btf:"real_cred" ctype:"const struct cred *"` // NULL: no credentials modelled (scx_layered's uid/gid rules read it)
-	ThreadPid         uint64      `btf:"thread_pid" ctype:"struct pid *"`       // NULL: no pid namespaces modelled (scx's namespace.bpf.h reads it)
-	Signal            uint64      `btf:"signal" ctype:"struct signal_struct *"` // NULL, likewise (signal->pids[])
+	Comm              [16]byte    `btf:"comm" ctype:"char"`
+	CpusMask          CPUMask     `btf:"cpus_mask"`
+	MigrationDisabled uint16      `btf:"migration_disabled" ctype:"unsigned short"`
+	_                 [6]uint8
+	RealParent        uint64 `btf:"real_parent" ctype:"struct task_struct *"`
+	GroupLeader       uint64 `btf:"group_leader" ctype:"struct task_struct *"`
+	Mm                uint64 `btf:"mm" ctype:"struct mm_struct *"`         // NULL for kernel threads
+	Cgroups           uint64 `btf:"cgroups" ctype:"struct css_set *"`      // css_set.dfl_cgrp: the task's cgroup
+	Mempolicy         uint64 `btf:"mempolicy" ctype:"struct mempolicy *"`  // NULL: no NUMA memory policy (scx_rusty reads it)
+	RealCred          uint64 `btf:"real_cred" ctype:"const struct cred *"` // NULL: no credentials modelled (scx_layered's uid/gid rules read it)
+	ThreadPid         uint64 `btf:"thread_pid" ctype:"struct pid *"`       // NULL: no pid namespaces modelled (scx's namespace.bpf.h reads it)
+	Signal            uint64 `btf:"signal" ctype:"struct signal_struct *"` // NULL, likewise (signal->pids[])
 }
 
 // SchedAvg is struct sched_avg (PELT signals; schedsim keeps util_avg at

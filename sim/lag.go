@@ -141,8 +141,8 @@ func (g *gps) advance(now uint64) {
 
 func (g *gps) group(m *Machine, t *Task) int {
 	// Most tasks keep their mask: try the group they were in last.
-	if t.gpsGroup < len(g.groups) && g.groups[t.gpsGroup].key == t.K.CpusMask {
-		return t.gpsGroup
+	if gi := int(t.gpsGroup); gi < len(g.groups) && g.groups[gi].key == t.K.CpusMask {
+		return gi
 	}
 	if gi, ok := g.byMask[t.K.CpusMask]; ok {
 		return gi
@@ -349,7 +349,7 @@ func (g *gps) sync(m *Machine, t *Task) {
 	acc := g.groups[t.gpsGroup].acc[t.Nice+20]
 	t.gpsIdeal += acc - t.gpsRef
 	t.gpsRef = acc
-	r := g.rqAdvance(t.rqCPU, m.now)
+	r := g.rqAdvance(int(t.rqCPU), m.now)
 	t.rqIdeal += float64(t.Weight) * (r.v - t.rqRef)
 	t.rqRef = r.v
 }
@@ -362,7 +362,7 @@ func (g *gps) join(m *Machine, t *Task) {
 	gi := g.group(m, t)
 	gr := g.groups[gi]
 	b := t.Nice + 20
-	t.gpsIn, t.gpsGroup, t.gpsRef = true, gi, gr.acc[b]
+	t.gpsIn, t.gpsGroup, t.gpsRef = true, int32(gi), gr.acc[b]
 	if gr.n == 0 {
 		i := 0
 		for i < len(g.active) && g.active[i] < gi {
@@ -380,14 +380,14 @@ func (g *gps) join(m *Machine, t *Task) {
 }
 
 func (g *gps) rqJoin(m *Machine, t *Task) {
-	t.rqCPU = t.cpu
+	t.rqCPU = int32(t.cpu)
 	r := g.rqAdvance(t.cpu, m.now)
 	r.w += float64(t.Weight)
 	t.rqRef = r.v
 }
 
 func (g *gps) rqLeave(m *Machine, t *Task) {
-	r := g.rqAdvance(t.rqCPU, m.now)
+	r := g.rqAdvance(int(t.rqCPU), m.now)
 	r.w -= float64(t.Weight)
 	if r.w < 0.5 {
 		r.w = 0 // no drift from float sums
@@ -407,7 +407,7 @@ func (g *gps) leave(m *Machine, t *Task) {
 	}
 	if gr.n == 0 {
 		for i, x := range g.active {
-			if x == t.gpsGroup {
+			if x == int(t.gpsGroup) {
 				g.active = append(g.active[:i], g.active[i+1:]...)
 				break
 			}
@@ -421,7 +421,7 @@ func (g *gps) leave(m *Machine, t *Task) {
 // moved is called when a runnable task's task_cpu() changes: it leaves
 // one runqueue's share for another's.
 func (g *gps) moved(m *Machine, t *Task) {
-	if !t.gpsIn || t.rqCPU == t.cpu {
+	if !t.gpsIn || int(t.rqCPU) == t.cpu {
 		return
 	}
 	g.sync(m, t)

@@ -61,41 +61,49 @@ type Params struct {
 
 // CPU is one simulated CPU.
 type CPU struct {
-	ID    int
-	Topo  CPUTopo
-	curr  *Task
-	local *DSQ
+	// The field order is a cache layout (a CPU is 384 bytes on the heap,
+	// 64-byte aligned): line 0 is what most events read, line 1 the
+	// Stats every path updates, line 2 what __schedule() reads, line 3
+	// the dispatch buffer and the topology; the rest is cold.
 
+	// line 0
+	ID             int
+	curr           *Task
+	local          *DSQ
 	reschedPending bool
-	tickGen        uint32
 	tickArmed      bool
-
+	cpuReleased    bool // rq->scx.cpu_released (class_rt.go)
+	tickGen        uint32
 	// kicks requested by the callback in progress on this CPU
 	kicks []kick
-	// interleaving: the coroutine running this CPU's kernel paths
-	co *coro
+	dspNr int32 // dispatch context: the tasks ops.dispatch inserted
+	core  int32 // Topo.Core, for the idle masks
 
-	// dispatch context
+	// line 1
+	Stats CPUStats
+
+	// line 2
+	// the classes above ext: the RT class's waiting tasks, highest
+	// priority first (class_rt.go), and the fair class's by vruntime
+	// (class_fair.go)
+	rtq    []*Task
+	fairq  []*Task
+	pntSeq uint64 // rq->scx.pnt_seq: ext tasks put for another class
+	cursor int    // round-robin start for idle picks (cpumask_any_distribute)
+
+	// line 3
 	dspBuf []dspEntry
-	dspNr  int
+	Topo   CPUTopo
 
-	cursor int // round-robin start for idle picks (cpumask_any_distribute)
-
-	// the RT class (class_rt.go): waiting RT tasks, highest priority
-	// first, and rq->scx.cpu_released
-	rtq         []*Task
-	cpuReleased bool
-	// the fair class (class_fair.go): waiting tasks by vruntime, and
-	// cfs_rq->min_vruntime
-	fairq   []*Task
-	fairMin uint64
-	pntSeq  uint64 // rq->scx.pnt_seq: ext tasks put for another class
-
-	stateSince uint64
-	busySince  uint64
-	Stats      CPUStats
-	win        CPUStats // Stats at the start of the measured window
-	noiseUntil uint64   // the noise in progress ends then
+	// cold
+	fairMin    uint64 // cfs_rq->min_vruntime
+	noiseUntil uint64 // the noise in progress ends then
+	// interleaving: the coroutine running this CPU's kernel paths
+	co  *coro
+	win CPUStats // Stats at the start of the measured window
+	// to 384 bytes, a size class whose objects are 64-byte aligned (352,
+	// the next below, is not)
+	_ [40]byte
 }
 
 // CPUStats are per-CPU measurements, in ns.
@@ -144,9 +152,11 @@ type Machine struct {
 	// existed (tests compare the two)
 	eagerArms bool
 
-	cpus   []*CPU
-	tasks  []*Task
-	nextID int32
+	cpus  []*CPU
+	tasks []*Task
+	// the rest of the Tasks newTask allocated last
+	taskSlab []Task
+	nextID   int32
 
 	sched   Scheduler
 	ops     Ops
@@ -155,9 +165,12 @@ type Machine struct {
 	globals []*DSQ // SCX_DSQ_GLOBAL: one, or one per NUMA node (6.13+)
 	userDSQ map[uint64]*DSQ
 
-	idle        CPUMask
-	idleSMT     CPUMask
-	coreCPUs    [][]int // each core's CPUs (Topo.CoreMask as lists), for the idle masks
+	idle     CPUMask
+	idleSMT  CPUMask
+	coreCPUs [][]int // each core's CPUs (Topo.CoreMask as lists), for the idle masks
+	// each CPU's core (Topo.CPUs[i].Core, 4 bytes a CPU: no CPU struct
+	// to read for another CPU's SMT siblings)
+	cpuCore     []int32
 	builtinIdle bool
 
 	cur  cbctx
@@ -239,20 +252,28 @@ func NewMachine(p Params, sched Scheduler) (*Machine, error) {
 			m.globals = append(m.globals, newDSQ(m, DSQGlobal, -1))
 		}
 	}
+	m.cpuCore = make([]int32, len(topo.CPUs))
+	for i, ct := range topo.CPUs {
+		m.cpuCore[i] = int32(ct.Core)
+	}
 	for i := range topo.CPUs {
-		c := &CPU{ID: i, Topo: topo.CPUs[i], local: newDSQ(m, DSQLocalOn|uint64(i), i)}
+		c := &CPU{ID: i, Topo: topo.CPUs[i], core: int32(topo.CPUs[i].Core), local: newDSQ(m, DSQLocalOn|uint64(i), i)}
 		if p.Interleave {
 			c.co = m.newCoro()
 		}
 		m.cpus = append(m.cpus, c)
 		m.idle.Set(i)
 	}
+	// the lists share one array: a few cache lines for the whole machine
 	m.coreCPUs = make([][]int, len(topo.CoreMask))
+	flat := make([]int, 0, len(topo.CPUs))
 	for i, core := range topo.CoreMask {
+		start := len(flat)
 		for c := core.Next(0); c >= 0; c = core.Next(c + 1) {
 			m.idleSMT.Set(c)
-			m.coreCPUs[i] = append(m.coreCPUs[i], c)
+			flat = append(flat, c)
 		}
+		m.coreCPUs[i] = flat[start:len(flat):len(flat)]
 	}
 	m.evq.init(len(m.cpus), numLanes)
 	m.hash = fnvOffset
@@ -538,6 +559,25 @@ type TaskSpec struct {
 	// scheduler, the others to the fair class (class_fair.go); without
 	// it, both are sched_ext tasks.
 	SchedExt bool
+	// tracker collects the task's wakeup latencies for its workload
+	// (workload.go)
+	tracker *tracker
+}
+
+// taskSlabLen is how many Tasks newTask allocates at once: 40 KiB, a large
+// object, which starts on a page (a single Task, over 512 bytes and with
+// pointers, would start 8 bytes into its 64-byte aligned slot, after the
+// allocator's header, and Task's cache layout would straddle lines).
+const taskSlabLen = 64
+
+// newTask is a zero Task, 64-byte aligned (TestCacheLayout).
+func (m *Machine) newTask() *Task {
+	if len(m.taskSlab) == 0 {
+		m.taskSlab = make([]Task, taskSlabLen)
+	}
+	t := &m.taskSlab[0]
+	m.taskSlab = m.taskSlab[1:]
+	return t
 }
 
 // Spawn creates a task (fork) at the current time and makes it runnable.
@@ -570,8 +610,9 @@ func (m *Machine) Spawn(s TaskSpec) (*Task, error) {
 	if err != nil {
 		return nil, fmt.Errorf("task %q: %w", s.Comm, err)
 	}
-	t := &Task{K: k, PID: m.nextID, Comm: s.Comm, Nice: s.Nice, Group: s.Group,
-		Weight: NiceToWeight[s.Nice+20], behavior: s.Behavior, state: TaskNew}
+	t := m.newTask()
+	*t = Task{K: k, PID: m.nextID, Comm: s.Comm, Nice: s.Nice, Group: s.Group,
+		Weight: NiceToWeight[s.Nice+20], behavior: s.Behavior, tr: s.tracker, state: TaskNew}
 	m.nextID++
 	k.Pid, k.Tgid = t.PID, t.PID
 	k.StaticPrio = int32(120 + s.Nice)
@@ -814,11 +855,13 @@ func (m *Machine) doEnqueue(t *Task, enqFlags uint64, onCPU int) {
 	t.queueing = true
 	m.call(onCPU, CbEnqueue, t, func() int32 { m.sched.Enqueue(t, enqFlags); return 0 })
 	t.queueing = false
-	for _, cpu := range t.dspWaiters {
-		// QUEUEING is over: the CPUs spinning in finish_dispatch() go on
-		m.unblock(cpu, 0)
+	if t.waiters {
+		for _, cpu := range t.dspWaiters {
+			// QUEUEING is over: the CPUs spinning in finish_dispatch() go on
+			m.unblock(cpu, 0)
+		}
+		t.dspWaiters, t.waiters = t.dspWaiters[:0], false
 	}
-	t.dspWaiters = t.dspWaiters[:0]
 	if t.K.Scx.DdspDsqID != DSQInvalid {
 		m.directDispatch(t, enqFlags)
 		return
@@ -1274,6 +1317,9 @@ func (m *Machine) taskStep(c *CPU) {
 		if t.hasDeferred {
 			a, t.hasDeferred = t.deferred, false
 		} else {
+			if t.tr != nil {
+				m.track(t)
+			}
 			a = t.behavior.Next(m, t)
 			if a.Kind != ActRun && t.runStart > m.now {
 				// The step charged this CPU (the waker's side of a
@@ -1542,7 +1588,7 @@ func (m *Machine) flushDispatch(c *CPU) {
 			// its ops.enqueue is still running on another CPU: spin
 			// until it returns (wait_ops_state), then look again
 			if co := c.co; co != nil && co.busy && !co.suspended && m.cur.cpu == c.ID {
-				e.p.dspWaiters = append(e.p.dspWaiters, c.ID)
+				e.p.dspWaiters, e.p.waiters = append(e.p.dspWaiters, c.ID), true
 				m.dspWaits++
 				m.suspend()
 				if e.p.qseq != e.qseq {
@@ -1670,7 +1716,7 @@ func (m *Machine) updateIdle(c *CPU, idle bool) {
 	}
 	if idle {
 		m.idle.Set(c.ID)
-		core := m.coreCPUs[c.Topo.Core]
+		core := m.coreCPUs[c.core]
 		for _, s := range core {
 			if !m.idle.Test(s) {
 				return
@@ -1686,7 +1732,7 @@ func (m *Machine) updateIdle(c *CPU, idle bool) {
 }
 
 func (m *Machine) clearSMT(cpu int) {
-	for _, s := range m.coreCPUs[m.cpus[cpu].Topo.Core] {
+	for _, s := range m.coreCPUs[m.cpuCore[cpu]] {
 		m.idleSMT.Clear(s)
 	}
 }

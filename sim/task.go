@@ -18,9 +18,20 @@ func (s TaskState) String() string {
 
 // Task is a simulated thread. Its kernel-visible state lives in K (which a
 // BPF policy reads and writes directly); the rest is the simulator's.
+//
+// The field order is a cache layout (a Task is 640 bytes, allocated 64
+// at a time by Machine.newTask, so 64-byte aligned; TestCacheLayout checks
+// the lines): on a machine with
+// hundreds of CPUs and tasks every event finds a task's lines cold, so the
+// fields an event touches together share lines. Line 0 is what nearly every
+// event reads; lines 1-2 are accounting (account, charge, the lag's
+// sync/check) with Stats' first three fields; line 3 is the rest of Stats
+// that wakeups and switches update; line 4 the wakeup path (enqueue, delay
+// measurement); line 5 the behavior, its workload's tracker and the DSQ
+// links. What follows is cold: RT and fair class state, interleaving, the
+// window's snapshot.
 type Task struct {
-	// The fields are in two parts: those the event loop touches on most
-	// events first (in about six cache lines), the rest after Stats.
+	// line 0
 	K *TaskStruct
 
 	state       TaskState
@@ -33,6 +44,7 @@ type Task struct {
 	hasDeferred bool // deferred is set (a value, not a pointer: no allocation per step)
 	armPending  bool // arm waits in Machine.arms to be pushed
 	opsQueued   bool // in the BPF scheduler's custody (ops_state QUEUED)
+	waiters     bool // dspWaiters is not empty
 	queueing    bool // ops.enqueue in progress (ops_state QUEUEING)
 	enabled     bool // ops.enable() was called
 	// scxInit: the attached policy initialised the task (ops.init_task,
@@ -47,41 +59,59 @@ type Task struct {
 
 	work     uint64 // ns of CPU left in the current burst
 	lastAcct uint64 // slice/runtime accounted up to here
-	runStart uint64 // the task progresses from here on (after switch costs)
+
+	// line 1
 	penalty  uint64 // cache refill cost owed after a migration
+	runStart uint64 // the task progresses from here on (after switch costs)
 	arm      armed  // the last completion armed (armCompletion)
-	behavior Behavior
-
-	// Dispatch queue membership.
-	dsq        *DSQ
-	prev, next *Task // FIFO links
-	heapIdx    int   // vtime heap index
-	dsqSeq     uint64
-	// qseq numbers the task's enqueues (the ops_state QSEQ): a dispatch
-	// recorded during one enqueue has no claim on the task after another.
-	qseq uint64
-
-	runnableSince uint64
-	wokeAt        uint64
-	Nice          int
-
-	// Lag tracking (see lag.go).
-	gpsGroup int     // affinity group
-	gpsRef   float64 // the group's accumulator for the task's level when last synced
-	gpsIdeal float64 // ideal service up to the last sync
-	rqCPU    int     // runqueue counted in
-	rqRef    float64 // the runqueue's virtual time when last synced
-	rqIdeal  float64 // ideal service on its runqueues up to the last sync
 	// time holding a CPU (switched in, including the switch and other
 	// overhead charged meanwhile): the service lag compares
 	held    uint64
 	onSince uint64
+	// Lag tracking (see lag.go).
+	gpsGroup int32 // affinity group
+	rqCPU    int32 // runqueue counted in
 
+	// line 2
+	Nice     int
+	gpsRef   float64 // the group's accumulator for the task's level when last synced
+	gpsIdeal float64 // ideal service up to the last sync
+	rqRef    float64 // the runqueue's virtual time when last synced
+	rqIdeal  float64 // ideal service on its runqueues up to the last sync
+
+	// Stats' first three fields end line 2, the next eight are line 3.
 	Stats TaskStats
 
-	Comm string
+	// line 4, after Stats' last three fields
+	runnableSince uint64
+	wokeAt        uint64
+	// qseq numbers the task's enqueues (the ops_state QSEQ): a dispatch
+	// recorded during one enqueue has no claim on the task after another.
+	qseq uint64
+	// a dispatch of this task made while ops.enqueue was still running on
+	// another CPU, on a path that cannot wait: it completes when the
+	// enqueue returns.
+	pendingDsp *dspEntry
+	dsq        *DSQ // the dispatch queue holding the task
+
+	// line 5
+	behavior Behavior
 	// Group is the index of the workload that created the task.
-	Group int
+	Group      int
+	prev, next *Task // FIFO links
+	// the workload's tracker of wakeup latencies, and the task's
+	// wakeups and WakeLatSum at its last sample (Machine.track)
+	tr                   *tracker
+	trWakeups, trWakeLat uint64
+
+	// cold
+	// dspWaiters are the CPUs whose dispatch flush waits for this task's
+	// ops.enqueue to return (finish_dispatch(), interleaving only).
+	dspWaiters []int
+	heapIdx    int // vtime heap index
+	dsqSeq     uint64
+
+	Comm string
 
 	// for RT tasks, rt_priority (class_rt.go)
 	rtPrio int
@@ -95,37 +125,33 @@ type Task struct {
 	fairVrt uint64
 	fairRan uint64
 
-	// dspWaiters are the CPUs whose dispatch flush waits for this task's
-	// ops.enqueue to return (finish_dispatch(), interleaving only).
-	dspWaiters []int
-	// a dispatch of this task made while ops.enqueue was still running on
-	// another CPU, on a path that cannot wait: it completes when the
-	// enqueue returns.
-	pendingDsp *dspEntry
 	pendingCPU int
 
 	deferred Action // a step to take once the CPU time charged meanwhile has passed
 
 	win      TaskStats // Stats at the start of the measured window
 	forkedAt uint64
+	_        [8]byte // to 640 bytes, ten lines (Machine.newTask)
 }
 
 // TaskStats are per-task measurements.
 type TaskStats struct {
-	Runtime    uint64 // ns on a CPU
-	Switches   uint64 // times switched in
-	Migrations uint64
+	// In the order of Task's cache lines: account and the lag update
+	// the first three, wakeups and switches the next eight.
+	Runtime    uint64  // ns on a CPU
+	MaxLag     float64 // max |ideal - actual| service (affinity-aware GPS), ns, in the window
+	MaxRqLag   float64 // max |ideal - actual| service on its runqueue, ns, in the window
+	Switches   uint64  // times switched in
 	Wakeups    uint64
+	SleepTime  uint64
+	sleptAt    uint64
 	DelaySum   uint64 // runnable-to-running delay (perf sched latency)
 	DelayMax   uint64
 	Delays     uint64
 	WakeLatSum uint64 // wakeup-to-running delay
 	WakeLatMax uint64
-	SleepTime  uint64
-	MaxLag     float64 // max |ideal - actual| service (affinity-aware GPS), ns, in the window
-	MaxRqLag   float64 // max |ideal - actual| service on its runqueue, ns, in the window
+	Migrations uint64
 	ExitedAt   uint64
-	sleptAt    uint64
 }
 
 // State returns the task's lifecycle state.

@@ -148,12 +148,16 @@ func (d Dist) String() string {
 // formulas written out, on the stream directly: the same values from the
 // same stream (distuv wraps its source in a new rand.Rand per draw, one
 // more indirection); the other kinds go through distuv.
+//
+// What Sample reads is in the first 64 bytes (d's Value and Max copied):
+// a periodic task keeps its Sampler inline on a line of its own.
 type Sampler struct {
-	d      Dist
-	kind   uint8 // sample*
-	src    *rand.Rand
-	p0, p1 float64 // the formula's parameters, see Sample
-	rnd    distuv.Rander
+	kind       uint8 // sample*
+	src        *rand.Rand
+	p0, p1     float64 // the formula's parameters, see Sample
+	value, max float64 // d.Value, d.Max
+	rnd        distuv.Rander
+	d          Dist
 }
 
 const (
@@ -175,7 +179,7 @@ func (d Dist) NewSampler(r *rand.Rand) *Sampler {
 
 // initSampler makes *s a sampler of d drawing from r.
 func (d Dist) initSampler(s *Sampler, r *rand.Rand) {
-	*s = Sampler{d: d, src: r}
+	*s = Sampler{d: d, src: r, value: d.Value, max: d.Max}
 	if r != nil {
 		switch d.Kind {
 		case DistExp: // distuv.Exponential
@@ -213,7 +217,7 @@ func (d Dist) initSampler(s *Sampler, r *rand.Rand) {
 
 // Sample returns the next duration in ns.
 func (s *Sampler) Sample() uint64 {
-	v := s.d.Value
+	v := s.value
 	switch s.kind {
 	case sampleExp:
 		v = s.src.ExpFloat64() / s.p0
@@ -226,8 +230,8 @@ func (s *Sampler) Sample() uint64 {
 	case sampleRander:
 		v = s.rnd.Rand()
 	}
-	if s.d.Max > 0 && v > s.d.Max {
-		v = s.d.Max
+	if s.max > 0 && v > s.max {
+		v = s.max
 	}
 	if !(v > 0) { // negative, zero or NaN
 		return 0

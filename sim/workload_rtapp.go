@@ -202,7 +202,7 @@ func (w *RTApp) Install(s *Scenario, group int) error {
 			m.At(w.Start+th.Delay, func() {
 				rt := &rtappTask{st: st, th: th, timers: map[string]*rtTimer{}, loopFrom: m.Now()}
 				spec := TaskSpec{Comm: th.Name + "-" + strconv.Itoa(j), Nice: max(-20, min(19, th.Nice+w.Nice)),
-					Affinity: aff, Group: group, Behavior: &trackedTask{inner: rt, tr: &st.tr}, Class: w.Class, RTPriority: w.RTPriority, RTRoundRobin: w.RTRoundRobin, SchedExt: w.SchedExt}
+					Affinity: aff, Group: group, Behavior: rt, tracker: &st.tr, Class: w.Class, RTPriority: w.RTPriority, RTRoundRobin: w.RTRoundRobin, SchedExt: w.SchedExt}
 				if th.RTPriority > 0 {
 					spec.Class, spec.RTPriority, spec.RTRoundRobin, spec.Nice, spec.SchedExt = ClassRT, th.RTPriority, th.RTRoundRobin, 0, false
 				}

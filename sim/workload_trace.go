@@ -233,7 +233,7 @@ func (w *TraceReplay) Install(s *Scenario, group int) error {
 		}
 		m.AtOn(w.Start+rec.Start, rec.CPU%ncpu, func() {
 			spec := TaskSpec{Comm: rec.Comm, Nice: max(-20, min(19, rec.Nice+w.Nice)), Affinity: aff,
-				Group: group, Behavior: &trackedTask{inner: &replayTask{st: st, i: i}, tr: &st.tr}, Class: w.Class, RTPriority: w.RTPriority, RTRoundRobin: w.RTRoundRobin, SchedExt: w.SchedExt}
+				Group: group, Behavior: &replayTask{st: st, i: i}, tracker: &st.tr, Class: w.Class, RTPriority: w.RTPriority, RTRoundRobin: w.RTRoundRobin, SchedExt: w.SchedExt}
 			if rec.RTPriority > 0 {
 				spec.Class, spec.RTPriority, spec.RTRoundRobin, spec.Nice, spec.SchedExt = ClassRT, rec.RTPriority, false, 0, false
 			}

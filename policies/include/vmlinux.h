@@ -382,10 +382,6 @@ struct sched_ext_entity {
 	bool disallow;
 };
 
-struct cpumask {
-	u64 bits[8];
-};
-
 struct sched_avg {
 	u64 last_update_time;
 	u64 load_sum;
@@ -406,6 +402,10 @@ struct sched_entity {
 	struct sched_avg avg;
 };
 
+struct cpumask {
+	u64 bits[8];
+};
+
 struct task_struct {
 	u32 __state;
 	u32 flags;
@@ -421,17 +421,17 @@ struct task_struct {
 	s32 nr_cpus_allowed;
 	const struct cpumask *cpus_ptr;
 	struct sched_ext_entity scx;
+	u64 utime;
+	unsigned long nvcsw;
+	struct sched_entity se;
+	unsigned long nivcsw;
+	u64 stime;
 	char comm[16];
 	struct cpumask cpus_mask;
 	unsigned short migration_disabled;
-	struct sched_entity se;
-	u64 utime;
-	u64 stime;
 	struct task_struct *real_parent;
 	struct task_struct *group_leader;
 	struct mm_struct *mm;
-	unsigned long nvcsw;
-	unsigned long nivcsw;
 	struct css_set *cgroups;
 	struct mempolicy *mempolicy;
 	const struct cred *real_cred;
