@@ -26,15 +26,7 @@ func TestSharedContext(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var own [ncpu]*bpfvm.Context
-	for cpu := range own {
-		if own[cpu], err = vm.NewContext(cpu); err != nil {
-			t.Fatal(err)
-		}
-	}
-	sh := vm.NewSharedContext()
-	e := New().(*Engine)
-	sh.Engine = e
+	own, sh, e := sharedSetUp(t, vm, ncpu)
 	var site Site
 	for k := range 3 * ncpu {
 		cpu := k * 3 % ncpu
@@ -80,22 +72,13 @@ func TestSharedContextLocks(t *testing.T) {
 	vm.Programs = append(vm.Programs, p)
 	arg, _ := vm.Mem.Alloc(8, 8)
 	locks, _ := vm.Mem.Alloc(4*64, 8)
-	var stacks [ncpu]uint64
-	for cpu := range stacks {
-		c, err := vm.NewContext(cpu)
-		if err != nil {
-			t.Fatal(err)
-		}
-		stacks[cpu], _ = c.Stack()
-	}
-	sh := vm.NewSharedContext()
-	e := New().(*Engine)
-	sh.Engine = e
+	own, sh, e := sharedSetUp(t, vm, ncpu)
 	var site Site
 	for k := range 3 * ncpu {
 		cpu := k * 3 % ncpu
 		vm.Mem.Store64(arg, locks+4*uint64(k))
-		sh.ActFor(cpu, stacks[cpu])
+		lo, _ := own[cpu].Stack()
+		sh.ActFor(cpu, lo)
 		if _, err := e.Call1(sh, p, arg, &site); err != nil {
 			t.Fatalf("call %d on cpu %d: %v", k, cpu, err)
 		}
@@ -113,4 +96,20 @@ func TestSharedContextLocks(t *testing.T) {
 	if ml.calls != 3*ncpu*2 {
 		t.Errorf("%d helper calls, want %d (the second lock native)", ml.calls, 3*ncpu*2)
 	}
+}
+
+// sharedSetUp makes a context for each of vm's first n CPUs and a shared
+// context with a JIT engine of its own.
+func sharedSetUp(t *testing.T, vm *bpfvm.VM, n int) ([]*bpfvm.Context, *bpfvm.Context, *Engine) {
+	own := make([]*bpfvm.Context, n)
+	for cpu := range own {
+		var err error
+		if own[cpu], err = vm.NewContext(cpu); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sh := vm.NewSharedContext()
+	e := New().(*Engine)
+	sh.Engine = e
+	return own, sh, e
 }
