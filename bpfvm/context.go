@@ -59,6 +59,8 @@ type Context struct {
 	// User is free for the embedder (e.g. the callback being run).
 	User any
 
+	borrows bool // NewSharedContext's: the stack is another context's
+
 	lastRec struct { // bpf_obj_new's last type (graph.go)
 		spec *btf.Spec
 		id   uint64
@@ -116,6 +118,26 @@ func (vm *VM) NewContext(cpu int) (*Context, error) {
 	return &Context{VM: vm, CPU: cpu, Engine: NewInterpreter(), Limit: DefaultLimit, stack: stack, flags: ctxOpen}, nil
 }
 
+// NewSharedContext returns a context without a stack of its own, which
+// runs programs for other contexts' CPUs in turn: ActFor gives it a CPU
+// and that CPU's stack before each start. An embedder that runs the
+// callbacks of many CPUs one at a time (no program in progress on any
+// other context) keeps its hot state in one place this way, where a
+// context per CPU would be read from a different place on every call.
+// It allocates no linear memory (the addresses of later allocations are
+// those without it).
+func (vm *VM) NewSharedContext() *Context {
+	return &Context{VM: vm, Engine: NewInterpreter(), Limit: DefaultLimit, flags: ctxOpen, borrows: true}
+}
+
+// ActFor makes the idle context c run its next program for CPU cpu on the
+// stack area whose low end is stack (Stack's lo of that CPU's own
+// context, which must be idle until this program ends): the program sees
+// the same CPU, stack addresses and stack contents as on that context.
+func (c *Context) ActFor(cpu int, stack uint64) {
+	c.CPU, c.stack = cpu, stack
+}
+
 // Context.flags
 const (
 	ctxOpen    = 1 << iota // the stack is allocated (NewContext, until Close)
@@ -125,7 +147,9 @@ const (
 
 // Close frees the context's stack. The context must not be used after.
 func (c *Context) Close() error {
-	if c.stack == 0 {
+	if c.stack == 0 || c.borrows {
+		c.stack = 0
+		c.flags &^= ctxOpen
 		return nil
 	}
 	err := c.VM.Mem.Free(c.stack)

@@ -181,6 +181,10 @@
 // registry and registry generation, CPU, cost limit and CPU count as
 // when st0 and the table were set up (Engine.state, Engine.sync: the
 // table holds only code current for that VM and registry generation).
+// Call1 leaves the CPU out of its key: a context made by
+// bpfvm.NewSharedContext acts for another CPU on every call, and Call1
+// rewrites only st0's CPU part then (state.setCPU: cpu, natMap and the
+// native locks' lockNS, lockCPU).
 // Nothing else is checked per call; when the key fails, runSlow checks
 // the context, finds the code and sets the key up again. At a call's
 // start (PC 0, Depth = Base = 1, no quantum) the first entry is inline.
@@ -195,7 +199,10 @@
 // registry and generation (and no Engine.Forget since); otherwise the
 // code comes from the recent table and fills it. A machine has hundreds
 // of contexts, each with its engine, and their callbacks interleave, so
-// an engine's own table is rarely in the cache; the Site is.
+// an engine's own table is rarely in the cache; the Site is. The bridge
+// avoids the same misses on the contexts and engines themselves: in
+// synchronous mode one shared context and its engine run every CPU's
+// outermost callbacks (policies/bridge.go, callArgs).
 //
 // The served calls (exitCall at a call site whose FuncRef is Ready) run
 // in a loop of their own, Engine.calls, which Engine.run calls after

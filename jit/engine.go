@@ -27,13 +27,21 @@ type Engine struct {
 	// was set up for (vm, st0) and the VM's registry is still reg at
 	// generation gen: every code in recent is current for vm, reg and gen
 	// (sync). fast is nil when st0 is not set up, or the registry is nil.
-	fast   *bpfvm.Context
-	vm     *bpfvm.VM
-	reg    *bpfvm.Registry
-	gen    uint64
-	st0    state    // the outermost Run's
-	states []*state // nested Runs' (a helper running a callback)
-	interp *bpfvm.Interpreter
+	fast *bpfvm.Context
+	vm   *bpfvm.VM
+	reg  *bpfvm.Registry
+	gen  uint64
+	// st0's inputs to its CPU's part that do not depend on the CPU
+	// (Engine.state sets them with st0; Call1's setCPU0 reads them):
+	// max(NumCPUs, 1), and the native locks' NativeState and its CPUs
+	// (lockLen 0 when st0.nat is 0 or the VM has no NativeState)
+	cpuLim   uint
+	lockLen  uint
+	lockNS   uint64
+	lockCPU0 uint64
+	st0      state    // the outermost Run's
+	states   []*state // nested Runs' (a helper running a callback)
+	interp   *bpfvm.Interpreter
 	// recent programs' code, two ways per set, the set found by a
 	// multiplicative hash of the address (slots): a context runs each
 	// callback's program in turn, a dozen or more of them, which a small
@@ -234,8 +242,13 @@ func (e *Engine) Call1(c *bpfvm.Context, p *bpfvm.Program, a uint64, site *Site)
 	vm := c.VM
 	st := &e.st0
 	if e.fast != c || e.depth != 0 || e.vm != vm || e.reg != vm.Registry || e.gen != e.reg.Gen() ||
-		st.mem != vm.Mem || st.cpu != uint64(c.CPU) || st.costLimit != c.CostLimit || st.ncpu != vm.NumCPUs {
+		st.mem != vm.Mem || st.costLimit != c.CostLimit || st.ncpu != vm.NumCPUs {
 		return c.End(e.runSlow(c, 0))
+	}
+	// the CPU's part of the state: a shared context
+	// (bpfvm.NewSharedContext) acts for another CPU on many calls
+	if st.cpu != uint64(c.CPU) {
+		e.setCPU0(c.CPU)
 	}
 	// the key holds: site's code is current if it was for this VM,
 	// registry and generation
@@ -323,18 +336,18 @@ func (e *Engine) state(c *bpfvm.Context, vm *bpfvm.VM) *state {
 	}
 	// native helpers (lower_native.go): only when the helper would not
 	// check a cost limit, map lookups only when it would not fault on the CPU
-	st.cpu, st.costLimit, st.ncpu = uint64(c.CPU), c.CostLimit, vm.NumCPUs
-	st.nat, st.natMap, st.lockNS, st.lockCPU = 0, 0, 0, 0
+	st.costLimit, st.ncpu = c.CostLimit, vm.NumCPUs
+	st.nat = 0
 	if c.CostLimit == 0 {
 		st.nat = 1
-		if c.CPU >= 0 && c.CPU < max(vm.NumCPUs, 1) {
-			st.natMap = 1
-		}
-		if ns := vm.Native; ns != nil && c.CPU >= 0 && c.CPU < len(ns.CPUs) {
-			st.lockNS, st.lockCPU = uint64(uintptr(unsafe.Pointer(ns))), uint64(uintptr(unsafe.Pointer(&ns.CPUs[c.CPU])))
-		}
 	}
+	st.setCPU(c.CPU, vm)
 	if st == &e.st0 {
+		e.cpuLim, e.lockLen, e.lockNS, e.lockCPU0 = uint(max(vm.NumCPUs, 1)), 0, 0, 0
+		if ns := vm.Native; st.nat == 1 && ns != nil && len(ns.CPUs) > 0 {
+			e.lockLen = uint(len(ns.CPUs))
+			e.lockNS, e.lockCPU0 = uint64(uintptr(unsafe.Pointer(ns))), uint64(uintptr(unsafe.Pointer(&ns.CPUs[0])))
+		}
 		e.sync(vm)
 		e.fast = nil
 		if e.reg != nil {
@@ -342,6 +355,39 @@ func (e *Engine) state(c *bpfvm.Context, vm *bpfvm.VM) *state {
 		}
 	}
 	return st
+}
+
+// setCPU sets the CPU's part of st (set up for a context of its cost
+// limit, st.nat) for CPU cpu of vm: cpu, natMap (native map lookups
+// only when they would not fault on the CPU) and the native locks' state
+// (lockNS, lockCPU: when the VM has a NativeState with the CPU in it).
+func (st *state) setCPU(cpu int, vm *bpfvm.VM) {
+	st.cpu = uint64(cpu)
+	natMap := st.nat // 0 or 1
+	if uint(cpu) >= uint(max(vm.NumCPUs, 1)) {
+		natMap = 0
+	}
+	var lockNS, lockCPU uint64
+	if ns := vm.Native; st.nat == 1 && ns != nil && uint(cpu) < uint(len(ns.CPUs)) {
+		lockNS, lockCPU = uint64(uintptr(unsafe.Pointer(ns))), uint64(uintptr(unsafe.Pointer(&ns.CPUs[cpu])))
+	}
+	st.natMap, st.lockNS, st.lockCPU = natMap, lockNS, lockCPU
+}
+
+// setCPU0 is st0.setCPU(cpu, vm) for the VM st0 is set up for, from
+// what Engine.state found for it (NativeState.CPUs never moves).
+func (e *Engine) setCPU0(cpu int) {
+	st, u := &e.st0, uint(cpu)
+	st.cpu = uint64(cpu)
+	natMap := st.nat
+	if u >= e.cpuLim {
+		natMap = 0
+	}
+	var lockNS, lockCPU uint64
+	if u < e.lockLen {
+		lockNS, lockCPU = e.lockNS, e.lockCPU0+uint64(u)*uint64(unsafe.Sizeof(bpfvm.LockCPU{}))
+	}
+	st.natMap, st.lockNS, st.lockCPU = natMap, lockNS, lockCPU
 }
 
 // setMem records mem's bounds in st for the generated code's checks.

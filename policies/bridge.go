@@ -108,13 +108,32 @@ type BPFPolicy struct {
 	opts  Options
 
 	ctxs    []*bpfvm.Context
-	argAddr []uint64     // per-CPU array of 8 u64 arguments
-	slots   []cpuSlot    // per CPU: what a synchronous callback needs (callArgs)
-	code    [64]jit.Site // by callback bit: its program's code, for every CPU's JIT engine
+	argAddr []uint64  // per-CPU array of 8 u64 arguments
+	slots   []cpuSlot // per CPU: what a synchronous callback needs (callArgs)
+	// the context that runs every CPU's callbacks at depth 0 in
+	// synchronous mode, on the CPU's own stack (callArgs), and its JIT
+	// engine if it has one; depth counts the programs in progress that
+	// the policy started on the CPUs' contexts from outside any other
+	// (callSlow, Exit, timers, progRunOn): while it is 0 and the shared
+	// context is idle, so is every CPU's context (callArgs runs a program
+	// on a CPU's own context only inside one of those)
+	shared    *bpfvm.Context
+	sharedJIT *jit.Engine
+	depth     int
+	// without the JIT, the shared context's engine by callback: one
+	// interpreter per program, whose last-program cache always hits
+	// (one for all CPUs would see the callbacks of all in turn)
+	sharedEngines [64]bpfvm.Engine
+	// goHeld counts the locks in every CPU's held list (cpuLocks.held)
+	// together: 0 says all the lists are empty, without reading them
+	goHeld int
+	code   [64]jit.Site // by callback bit: its program's code, for every CPU's JIT engine
 	// the VM's linear memory, whole (it never moves or changes size), for
 	// the kfuncs' checks and reads of task structs without a call
 	mem     []byte
 	memBase uint64
+	memPtr  unsafe.Pointer // &mem[0] (callArgs: no bounds checks on its own allocations)
+	natCPU0 unsafe.Pointer // &nat.CPUs[0] (callArgs: cpu is checked already)
 	// a second context and argument array per CPU, made when first
 	// needed, for callbacks nested in a kfunc (classes.go)
 	nestedCtxs []*bpfvm.Context
@@ -283,6 +302,7 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 	}
 	b.vm = vm
 	b.mem, b.memBase = vm.Mem.MustBytes(vm.Mem.Base(), vm.Mem.Size()), vm.Mem.Base()
+	b.memPtr = unsafe.Pointer(&b.mem[0])
 	ksyms, err := b.kernelVars(vm, opts.Topology)
 	if err != nil {
 		vm.Close()
@@ -382,11 +402,21 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 	b.nat = bpfvm.NewNativeState(opts.NumCPUs)
 	b.slots = make([]cpuSlot, len(b.ctxs))
 	for cpu, c := range b.ctxs {
-		b.slots[cpu] = cpuSlot{c: c, args: (*[64]byte)(vm.Mem.MustBytes(b.argAddr[cpu], 64)), addr: b.argAddr[cpu],
-			cl: &b.cpuLock[cpu], nat: &b.nat.CPUs[cpu]}
-		b.slots[cpu].jit, _ = c.Engine.(*jit.Engine)
+		lo, _ := c.Stack()
+		b.slots[cpu] = cpuSlot{addr: b.argAddr[cpu], stack: lo}
+	}
+	b.shared = vm.NewSharedContext()
+	b.shared.Engine, _, _ = NewEngine(opts.Engine)
+	setBudget(b.shared, opts)
+	b.sharedJIT, _ = b.shared.Engine.(*jit.Engine)
+	for k := range b.sharedEngines {
+		b.sharedEngines[k] = b.shared.Engine
+		if _, interp := b.shared.Engine.(*bpfvm.Interpreter); interp && b.progs[k] != nil {
+			b.sharedEngines[k] = bpfvm.NewInterpreter()
+		}
 	}
 	vm.Native = b.nat
+	b.natCPU0 = unsafe.Pointer(&b.nat.CPUs[0])
 	b.yieldReason = make([]uint8, opts.NumCPUs)
 	b.pendingCost = make([]uint64, opts.NumCPUs)
 	if opts.PCT != nil {
@@ -530,18 +560,16 @@ const (
 	yieldBlocked                  // waiting for a contended lock
 )
 
-// cpuSlot is one CPU's part of the callback path, in one place: its
-// context, its argument array (linear memory never moves), the remainder
-// of its instruction cost below a nanosecond, its lock state.
+// cpuSlot is what a CPU's synchronous callback reads and writes of the
+// CPU's own, in one place (the rest is in the shared context): 32 bytes,
+// two to a cache line. It holds no pointers, so that the array is not
+// preceded by the allocator's header (which would put every slot of a
+// 64-byte kind across two lines), and the GC need not scan it.
 type cpuSlot struct {
-	c    *bpfvm.Context
-	args *[64]byte
-	addr uint64
-	rem  uint64 // picoseconds not yet charged (charge)
-	cl   *cpuLocks
-	nat  *bpfvm.LockCPU
-	jit  *jit.Engine // c's engine when it is the JIT: its Call1, without Context.Call1's interface call
-	_    [8]byte     // 64 bytes: one cache line each
+	addr  uint64       // the CPU's argument array (8 u64) in linear memory
+	rem   uint64       // picoseconds not yet charged (charge)
+	stack uint64       // the low end of the CPU's stack (its context's), which the shared context borrows
+	cb    sim.Callback // the callback in progress or last run on the CPU (lock reports)
 }
 
 // call runs the program of cb on the current CPU's context with args.
@@ -595,24 +623,39 @@ func (b *BPFPolicy) callArgs(cb sim.Callback, n int, a0, a1, a2 uint64) uint64 {
 		cpu = 0
 	}
 	s := &b.slots[cpu]
-	c := s.c
-	if c.Active() || b.k.CanSuspend() {
-		a := [3]uint64{a0, a1, a2}
-		return b.callSlow(cb, cpu, a[:n])
+	var c *bpfvm.Context
+	var eng *jit.Engine
+	if b.depth == 0 && !b.shared.Active() && !b.k.CanSuspend() {
+		// depth 0, synchronous: the shared context runs the callback as
+		// cpu's own (idle) context would, on its stack; its state and its
+		// engine's stay in the cache, where the context and engine of
+		// each CPU in turn would not
+		c, eng = b.shared, b.sharedJIT
+		c.ActFor(cpu, s.stack)
+	} else {
+		// inside another program (a kfunc's nested callback, a timer's)
+		c = b.ctxs[cpu]
+		if c.Active() || b.k.CanSuspend() || b.sharedOn(cpu) {
+			a := [3]uint64{a0, a1, a2}
+			return b.callSlow(cb, cpu, a[:n])
+		}
+		eng, _ = c.Engine.(*jit.Engine)
 	}
-	// the arguments, at constant offsets: no bounds checks
+	// the arguments, at constant offsets in the CPU's array (24 of its
+	// 64 bytes): no bounds checks
+	args := (*[24]byte)(unsafe.Add(b.memPtr, s.addr-b.memBase))
 	le := binary.LittleEndian
 	switch n {
 	case 3:
-		le.PutUint64(s.args[16:24], a2)
+		le.PutUint64(args[16:24], a2)
 		fallthrough
 	case 2:
-		le.PutUint64(s.args[8:16], a1)
+		le.PutUint64(args[8:16], a1)
 		fallthrough
 	case 1:
-		le.PutUint64(s.args[0:8], a0)
+		le.PutUint64(args[0:8], a0)
 	}
-	s.cl.cb = cb
+	s.cb = cb
 	deadlocks := len(b.Deadlocks)
 	i := cbIndex(cb) & 63 // cbIndex is at most 63: no bounds checks below
 	i0, c0 := c.Insns, c.Cost
@@ -630,9 +673,12 @@ func (b *BPFPolicy) callArgs(cb sim.Callback, n int, a0, a1, a2 uint64) uint64 {
 	}
 	var r0 uint64
 	var err error
-	if s.jit != nil {
-		r0, err = s.jit.Call1(c, b.progs[i], s.addr, &b.code[i])
+	if eng != nil {
+		r0, err = eng.Call1(c, b.progs[i], s.addr, &b.code[i])
 	} else {
+		if c == b.shared {
+			c.Engine = b.sharedEngines[i]
+		}
 		r0, err = c.Call1(b.progs[i], s.addr)
 	}
 	nat.On = on
@@ -645,7 +691,10 @@ func (b *BPFPolicy) callArgs(cb sim.Callback, n int, a0, a1, a2 uint64) uint64 {
 	b.Calls[i]++
 	b.Insns[i] += insns
 	b.k.CountInsns(insns)
-	if err == nil && (len(s.cl.held) != 0 || s.nat.N != 0) { // b.holding(cpu)
+	// b.holding(cpu), without reading cpu's held list while no CPU's
+	// list holds a lock (goHeld): the native list is read by the locking
+	// code anyway
+	if err == nil && (b.goHeld != 0 || (*bpfvm.LockCPU)(unsafe.Add(b.natCPU0, uintptr(cpu)*unsafe.Sizeof(bpfvm.LockCPU{}))).N != 0) {
 		err = b.checkExit(c)
 	}
 	if err != nil && !b.aborted {
@@ -655,12 +704,27 @@ func (b *BPFPolicy) callArgs(cb sim.Callback, n int, a0, a1, a2 uint64) uint64 {
 	return r0
 }
 
+// sharedOn reports whether the shared context runs a program for cpu
+// (cpu's own context is idle then, but its stack is in use).
+func (b *BPFPolicy) sharedOn(cpu int) bool {
+	return b.shared != nil && b.shared.Active() && b.shared.CPU == cpu
+}
+
+// ctxOf is the context that runs cpu's callbacks at depth 0: the shared
+// one while it acts for cpu, else cpu's own.
+func (b *BPFPolicy) ctxOf(cpu int) *bpfvm.Context {
+	if b.sharedOn(cpu) {
+		return b.shared
+	}
+	return b.ctxs[cpu]
+}
+
 // callSlow is call for a callback nested in a kfunc of another, or
 // interleaved with the other CPUs.
 func (b *BPFPolicy) callSlow(cb sim.Callback, cpu int, args []uint64) uint64 {
 	i := cbIndex(cb)
 	prog := b.progs[i]
-	c, a := b.ctxs[cpu], b.argAddr[cpu]
+	c, a := b.ctxOf(cpu), b.argAddr[cpu]
 	nested := c.Active()
 	if nested {
 		// a callback the kernel calls from inside a kfunc of another
@@ -671,8 +735,8 @@ func (b *BPFPolicy) callSlow(cb sim.Callback, cpu int, args []uint64) uint64 {
 			b.k.Fault("BPF program fault", fmt.Sprintf("%s: callback %s called while cpu %d is still running %s", b.name, cb, cpu, outer.Prog.Name))
 			return 0
 		}
-		saved := b.cpuLock[cpu].cb
-		defer func() { b.cpuLock[cpu].cb = saved }()
+		saved := b.slots[cpu].cb
+		defer func() { b.slots[cpu].cb = saved }()
 	}
 	if len(args) > 0 {
 		buf := b.vm.Mem.MustBytes(a, uint64(8*len(args)))
@@ -680,11 +744,12 @@ func (b *BPFPolicy) callSlow(cb sim.Callback, cpu int, args []uint64) uint64 {
 			binary.LittleEndian.PutUint64(buf[8*j:], v)
 		}
 	}
-	b.cpuLock[cpu].cb = cb
+	b.slots[cpu].cb = cb
 	deadlocks := len(b.Deadlocks)
 	i0 := c.Insns
 	var r0 uint64
 	var err error
+	b.depth++
 	if b.k.CanSuspend() && !nested {
 		r0, err = b.runInterleaved(c, prog, a)
 	} else {
@@ -692,6 +757,7 @@ func (b *BPFPolicy) callSlow(cb sim.Callback, cpu int, args []uint64) uint64 {
 		r0, err = c.Call(prog, a)
 		b.charge(cpu, c.Insns-i0, c.Cost-c0)
 	}
+	b.depth--
 	b.Calls[i]++
 	b.Insns[i] += c.Insns - i0
 	b.k.CountInsns(c.Insns - i0)
@@ -761,7 +827,9 @@ func (b *BPFPolicy) runInterleaved(c *bpfvm.Context, prog *bpfvm.Program, a uint
 		}
 		if b.aborted || b.k.Failed() {
 			c.Reset()
+			b.goHeld -= len(b.cpuLock[cpu].held)
 			b.cpuLock[cpu] = cpuLocks{}
+			b.slots[cpu].cb = 0
 			b.nat.CPUs[cpu] = bpfvm.LockCPU{}
 			return 0, nil
 		}
@@ -861,10 +929,12 @@ func (b *BPFPolicy) Exit(info *sim.ExitInfo) {
 		return
 	}
 	i := cbIndex(sim.CbExit)
-	c := b.ctxs[cpu]
+	c := b.ctxOf(cpu)
 	mem.Store64(b.argAddr[cpu], s)
 	i0 := c.Insns
+	b.depth++
 	_, err = c.Call(b.progs[i], b.argAddr[cpu])
+	b.depth--
 	b.Calls[i]++
 	b.Insns[i] += c.Insns - i0
 	if err != nil {
@@ -1005,9 +1075,11 @@ func (h *timerHost) Arm(at uint64, cpu int, pinned bool, fire func(c *bpfvm.Cont
 		if h.b.k.Failed() {
 			return
 		}
-		c := h.b.ctxs[cpu]
+		c := h.b.ctxOf(cpu)
 		i0 := c.Insns
+		h.b.depth++
 		err := fire(c)
+		h.b.depth--
 		if h.b.opts.InsnCostPs > 0 {
 			h.b.k.Charge((c.Insns - i0) * h.b.opts.InsnCostPs / 1000)
 		}

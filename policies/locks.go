@@ -64,8 +64,7 @@ type heldLock struct {
 // cpuLocks is a CPU's lock state.
 type cpuLocks struct {
 	held      []heldLock
-	cb        sim.Callback // (next to held: every callback writes one and reads the other)
-	phase     uint8        // 0: none; 1: interleaving point taken; 2: waiting
+	phase     uint8 // 0: none; 1: interleaving point taken; 2: waiting
 	waitFor   *lockState
 	waitStart uint64
 	result    int64 // result handed to a waiter: 0, -EDEADLK, -ETIMEDOUT
@@ -231,6 +230,7 @@ func (b *BPFPolicy) took(c *bpfvm.Context, cs *cpuLocks, l *lockState) {
 		l.Site = b.siteOf(c.Prog, c.PC)
 	}
 	cs.held = append(cs.held, heldLock{l: l, prog: c.Prog, pc: c.PC, at: l.w.HeldAt})
+	b.goHeld++
 	// the native fast path may take it from now on (its site is set)
 	b.nat.Cache[bpfvm.CacheIndex(l.addr)] = bpfvm.LockCacheEntry{Addr: l.addr, Word: l.w.Addr()}
 	if b.k.Wants(sim.PolicyLockAcquire) {
@@ -266,6 +266,7 @@ func (b *BPFPolicy) unlockOp(c *bpfvm.Context, addr uint64) (uint64, error) {
 		i--
 	}
 	cs.held = append(cs.held[:i], cs.held[i+1:]...)
+	b.goHeld--
 	if b.k.Wants(sim.PolicyLockRelease) {
 		b.k.Emit(sim.PolicyEvent{Kind: sim.PolicyLockRelease, Name: l.name, Site: b.siteOf(c.Prog, c.PC)})
 	}
@@ -324,10 +325,10 @@ func (b *BPFPolicy) deadlockReport(c *bpfvm.Context, want *lockState, cyc []int)
 		b.syncHeld(cpu)
 		cs := &b.cpuLock[cpu]
 		prog := "?"
-		if ctx := b.ctxs[cpu]; ctx.Prog != nil {
+		if ctx := b.ctxOf(cpu); ctx.Prog != nil {
 			prog = ctx.Prog.Name
 		}
-		fmt.Fprintf(&sb, "\n  cpu%d (ops.%s, %s) holds:", cpu, cs.cb, prog)
+		fmt.Fprintf(&sb, "\n  cpu%d (ops.%s, %s) holds:", cpu, b.slots[cpu].cb, prog)
 		for _, h := range cs.held {
 			fmt.Fprintf(&sb, "\n    %s, taken at %s", h.l.name, site(h.prog, h.pc))
 		}
@@ -387,6 +388,7 @@ func (b *BPFPolicy) checkExit(c *bpfvm.Context) error {
 	for i := len(cs.held) - 1; i >= 0; i-- {
 		b.release(cs.held[i].l)
 	}
+	b.goHeld -= len(cs.held)
 	cs.held = cs.held[:0]
 	return fmt.Errorf("callback returned with %s held", strings.Join(names, ", "))
 }
@@ -478,6 +480,7 @@ func (b *BPFPolicy) moveHeld(cpu int, nc *bpfvm.LockCPU) {
 	for _, h := range nc.Held[:nc.N] {
 		cs.held = append(cs.held, heldLock{l: b.locks[h.Addr], prog: b.vm.Programs[h.Prog], pc: int(h.PC), at: h.At})
 	}
+	b.goHeld += int(nc.N)
 	nc.N = 0
 }
 

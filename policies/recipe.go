@@ -637,16 +637,18 @@ func (b *BPFPolicy) progRunOn(cpu int, prog *bpfvm.Program, ctx []byte) (int32, 
 		copy(mem.MustBytes(a, uint64(len(ctx))), ctx)
 		addr = a
 	}
-	c := b.ctxs[cpu]
-	for _, x := range b.ctxs {
+	c := b.ctxOf(cpu)
+	for x := range b.ctxs {
 		if !c.Active() {
 			break
 		}
-		if !x.Active() { // (with interleaving, a CPU may be mid-callback)
-			c = x
+		if !b.ctxOf(x).Active() { // (with interleaving, a CPU may be mid-callback)
+			c = b.ctxs[x]
 		}
 	}
+	b.depth++
 	ret, err := c.Call(prog, addr, uint64(len(ctx)))
+	b.depth--
 	if err != nil {
 		return 0, nil, err
 	}
