@@ -268,9 +268,15 @@ func (e *Engine) Call1(c *bpfvm.Context, p *bpfvm.Program, a uint64, site *Site)
 	st.budget, st.target = target-c.Insns, target
 	enter(cd.entry0, st)
 	if st.exitCode == exitExit {
-		return e.st0.ctx.Done(), nil
+		return c.Done(), nil
 	}
-	return e.st0.ctx.End(e.callOut(cd))
+	// callOut, and Context.End's common case (the program exited) inline:
+	// st.ctx is c (e.fast)
+	s, err, _ := e.calls(cd, st, st.target, true) // a call's start: no quantum
+	if s == bpfvm.StatusExited {
+		return c.Done(), nil
+	}
+	return c.End(s, err)
 }
 
 // fill sets site to p's code for vm (through the recent table), if p
