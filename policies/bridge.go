@@ -578,7 +578,7 @@ func (b *BPFPolicy) call(cb sim.Callback, args ...uint64) uint64 {
 	var a [3]uint64
 	if n := len(args); n <= 3 {
 		copy(a[:], args)
-		return b.callArgs(cb, n, a[0], a[1], a[2])
+		return b.callArgs(cb, cbIndex(cb), n, a[0], a[1], a[2])
 	}
 	if b.stopped() {
 		return 0
@@ -590,9 +590,14 @@ func (b *BPFPolicy) call(cb sim.Callback, args ...uint64) uint64 {
 	return b.callSlow(cb, cpu, args)
 }
 
-func (b *BPFPolicy) call1(cb sim.Callback, a0 uint64) uint64 { return b.callArgs(cb, 1, a0, 0, 0) }
+// call1 and call2 are call for the callbacks of one or two arguments;
+// their callers pass a constant cb (a single bit: its index is its
+// trailing zeros, folded, which keeps them inlined)
+func (b *BPFPolicy) call1(cb sim.Callback, a0 uint64) uint64 {
+	return b.callArgs(cb, bits.TrailingZeros64(uint64(cb)), 1, a0, 0, 0)
+}
 func (b *BPFPolicy) call2(cb sim.Callback, a0, a1 uint64) uint64 {
-	return b.callArgs(cb, 2, a0, a1, 0)
+	return b.callArgs(cb, bits.TrailingZeros64(uint64(cb)), 2, a0, a1, 0)
 }
 
 // stopped reports whether the policy runs no more callbacks: after an
@@ -606,13 +611,14 @@ func (b *BPFPolicy) stopped() bool {
 	return b.k.Failed() && !b.k.Dumping() || b.aborted
 }
 
-// callArgs runs the program of cb with its first n (at most 3) arguments
-// a0, a1, a2 on the current CPU's context.
+// callArgs runs the program of cb, whose index is i (cbIndex(cb): its
+// callers' cb is a constant, which folds it), with its first n (at most 3)
+// arguments a0, a1, a2 on the current CPU's context.
 //
 // This is the path of every callback: the usual case (a synchronous
 // callback, not nested in a kfunc) is done here, the others by callSlow,
 // which does the same for it.
-func (b *BPFPolicy) callArgs(cb sim.Callback, n int, a0, a1, a2 uint64) uint64 {
+func (b *BPFPolicy) callArgs(cb sim.Callback, i, n int, a0, a1, a2 uint64) uint64 {
 	if b.aborted || b.k.Failed() || b.k.Disabling() { // rare: in detail
 		if b.stopped() {
 			return 0
@@ -657,7 +663,7 @@ func (b *BPFPolicy) callArgs(cb sim.Callback, n int, a0, a1, a2 uint64) uint64 {
 	}
 	s.cb = cb
 	deadlocks := len(b.Deadlocks)
-	i := cbIndex(cb) & 63 // cbIndex is at most 63: no bounds checks below
+	i &= 63 // cbIndex is at most 63: no bounds checks below
 	i0, c0 := c.Insns, c.Cost
 	// the native lock and clock helpers may run (locks.go, nativeOK); a
 	// callback around this one (in a kfunc of another CPU's) saw the same
@@ -978,7 +984,7 @@ func writeStruct(mem *bpfvm.Memory, addr uint64, typ string, fields map[string]u
 }
 
 func (b *BPFPolicy) SelectCPU(p *sim.Task, prev int32, wf uint64) int32 {
-	return int32(b.callArgs(sim.CbSelectCPU, 3, b.taskAddr(p.K), sx(prev), wf))
+	return int32(b.callArgs(sim.CbSelectCPU, cbIndex(sim.CbSelectCPU), 3, b.taskAddr(p.K), sx(prev), wf))
 }
 func (b *BPFPolicy) Enqueue(p *sim.Task, fl uint64) { b.call2(sim.CbEnqueue, b.taskAddr(p.K), fl) }
 func (b *BPFPolicy) Dequeue(p *sim.Task, fl uint64) { b.call2(sim.CbDequeue, b.taskAddr(p.K), fl) }
