@@ -209,9 +209,10 @@
 // each entry: the function is called inline (FuncRef.Fn, then
 // Context.CallEnd only for an error or a cost limit), and the next block
 // is entered through the entry table. A call's start that exits to call
-// out (Call1, Run's fast path) goes to calls through callOut, which
-// inlines, so that the kfunc is one frame away from Call1; calls goes on
-// in run only for an exit it does not serve.
+// out goes to calls directly from Call1 (which then ends an exited
+// program with Context.Done, inline, not Context.End) or through callOut
+// from Run's fast path, so that the kfunc is one frame away from Call1;
+// calls goes on in run only for an exit it does not serve.
 //
 // The fields a call's start touches come first in Context (its
 // registers, counters, limits, program state, frame 0's FP, Loops and

@@ -204,10 +204,11 @@ func (e *Engine) Run(c *bpfvm.Context, quantum uint64) (bpfvm.Status, error) {
 	return e.callOut(cd)
 }
 
-// callOut continues a call's start that Run or Call1 entered inline in
+// callOut continues a call's start that Run entered inline in
 // cd and whose code exited to call out: it serves that exit and runs on,
 // with the context and the target found where the fast path left them
-// (the limit's end: a call's start has no quantum).
+// (the limit's end: a call's start has no quantum). Call1 does the same
+// inline.
 func (e *Engine) callOut(cd *code) (bpfvm.Status, error) {
 	s, err, _ := e.calls(cd, &e.st0, e.st0.target, true) // a call's start: no quantum
 	return s, err
