@@ -365,25 +365,24 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 	// only generated code reads NativeState.On: the interpreter's
 	// callbacks need not set it
 	b.natEngine = engine.Name() == "jit"
-	for cpu := 0; cpu < opts.NumCPUs; cpu++ {
-		c, err := vm.NewContext(cpu)
-		if err != nil {
-			vm.Close()
-			return nil, err
-		}
+	// every CPU's context, and above the top of its stack its argument
+	// array and its scratch area (at the offsets from the stack that
+	// separate allocations had), at a stride that puts consecutive
+	// CPUs' hot lines (the entry frame's top, the arguments) in
+	// different cache sets (bpfvm.NewContexts)
+	ctxs, areas, err := vm.NewContexts(opts.NumCPUs, cpuAreaSize)
+	if err != nil {
+		vm.Close()
+		return nil, err
+	}
+	b.ctxs = ctxs
+	for _, c := range ctxs {
 		c.Engine, _, _ = NewEngine(opts.Engine)
 		setBudget(c, opts)
-		b.ctxs = append(b.ctxs, c)
-		a, err := vm.Mem.Alloc(8*8, 8)
-		if err != nil {
-			return nil, err
-		}
-		s, err := vm.Mem.Alloc(256, 8)
-		if err != nil {
-			return nil, err
-		}
+	}
+	for _, a := range areas {
 		b.argAddr = append(b.argAddr, a)
-		b.scratch = append(b.scratch, s)
+		b.scratch = append(b.scratch, a+cpuScratchOff)
 	}
 	if !opts.NoVerify {
 		rep, err := b.Verify(nil)
@@ -558,6 +557,14 @@ func (b *BPFPolicy) logf(c *bpfvm.Context, format string, args ...any) {
 const (
 	yieldPoint   uint8 = iota + 1 // an interleaving point before a lock operation
 	yieldBlocked                  // waiting for a contended lock
+)
+
+// A CPU's own area of linear memory above its stack (load,
+// bpfvm.NewContexts): the argument array (8 u64) at 0, the scratch
+// structs (256 bytes) at cpuScratchOff.
+const (
+	cpuScratchOff = 256
+	cpuAreaSize   = cpuScratchOff + 256
 )
 
 // cpuSlot is what a CPU's synchronous callback reads and writes of the
