@@ -119,6 +119,12 @@ type BPFPolicy struct {
 	// on a CPU's own context only inside one of those)
 	shared    *bpfvm.Context
 	sharedJIT *jit.Engine
+	// the shared context's argument array (8 u64) in linear memory: one
+	// for all CPUs, whose line stays in the cache (a program cannot write
+	// its context, nor read past its callback's arguments; nested
+	// callbacks, which run while a depth-0 one waits in a kfunc, keep
+	// their CPUs' own arrays)
+	sharedArgs uint64
 	depth     int
 	// without the JIT, the shared context's engine by callback: one
 	// interpreter per program, whose last-program cache always hits
@@ -405,6 +411,10 @@ func LoadObject(obj *bpfvm.Object, opts Options) (*BPFPolicy, error) {
 		b.slots[cpu] = cpuSlot{addr: b.argAddr[cpu], stack: lo}
 	}
 	b.shared = vm.NewSharedContext()
+	if b.sharedArgs, err = vm.Mem.Alloc(8*8, 64); err != nil {
+		vm.Close()
+		return nil, err
+	}
 	b.shared.Engine, _, _ = NewEngine(opts.Engine)
 	setBudget(b.shared, opts)
 	b.sharedJIT, _ = b.shared.Engine.(*jit.Engine)
@@ -638,6 +648,7 @@ func (b *BPFPolicy) callArgs(cb sim.Callback, i, n int, a0, a1, a2 uint64) uint6
 	s := &b.slots[cpu]
 	var c *bpfvm.Context
 	var eng *jit.Engine
+	addr := s.addr
 	if b.depth == 0 && !b.shared.Active() && !b.k.CanSuspend() {
 		// depth 0, synchronous: the shared context runs the callback as
 		// cpu's own (idle) context would, on its stack; its state and its
@@ -645,6 +656,7 @@ func (b *BPFPolicy) callArgs(cb sim.Callback, i, n int, a0, a1, a2 uint64) uint6
 		// each CPU in turn would not
 		c, eng = b.shared, b.sharedJIT
 		c.ActFor(cpu, s.stack)
+		addr = b.sharedArgs
 	} else {
 		// inside another program (a kfunc's nested callback, a timer's)
 		c = b.ctxs[cpu]
@@ -654,9 +666,9 @@ func (b *BPFPolicy) callArgs(cb sim.Callback, i, n int, a0, a1, a2 uint64) uint6
 		}
 		eng, _ = c.Engine.(*jit.Engine)
 	}
-	// the arguments, at constant offsets in the CPU's array (24 of its
-	// 64 bytes): no bounds checks
-	args := (*[24]byte)(unsafe.Add(b.memPtr, s.addr-b.memBase))
+	// the arguments, at constant offsets in the array (24 of its 64
+	// bytes): no bounds checks
+	args := (*[24]byte)(unsafe.Add(b.memPtr, addr-b.memBase))
 	le := binary.LittleEndian
 	switch n {
 	case 3:
@@ -687,12 +699,12 @@ func (b *BPFPolicy) callArgs(cb sim.Callback, i, n int, a0, a1, a2 uint64) uint6
 	var r0 uint64
 	var err error
 	if eng != nil {
-		r0, err = eng.Call1(c, b.progs[i], s.addr, &b.code[i])
+		r0, err = eng.Call1(c, b.progs[i], addr, &b.code[i])
 	} else {
 		if c == b.shared {
 			c.Engine = b.sharedEngines[i]
 		}
-		r0, err = c.Call1(b.progs[i], s.addr)
+		r0, err = c.Call1(b.progs[i], addr)
 	}
 	nat.On = on
 	insns := c.Insns - i0
