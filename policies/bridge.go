@@ -125,7 +125,7 @@ type BPFPolicy struct {
 	// callbacks, which run while a depth-0 one waits in a kfunc, keep
 	// their CPUs' own arrays)
 	sharedArgs uint64
-	depth     int
+	depth      int
 	// without the JIT, the shared context's engine by callback: one
 	// interpreter per program, whose last-program cache always hits
 	// (one for all CPUs would see the callbacks of all in turn)
