@@ -369,32 +369,36 @@ func (e *Engine) state(c *bpfvm.Context, vm *bpfvm.VM) *state {
 // only when they would not fault on the CPU) and the native locks' state
 // (lockNS, lockCPU: when the VM has a NativeState with the CPU in it).
 func (st *state) setCPU(cpu int, vm *bpfvm.VM) {
-	st.cpu = uint64(cpu)
-	natMap := st.nat // 0 or 1
-	if uint(cpu) >= uint(max(vm.NumCPUs, 1)) {
-		natMap = 0
+	var lockLen uint
+	var lockNS, lockCPU0 uint64
+	if ns := vm.Native; st.nat == 1 && ns != nil && len(ns.CPUs) > 0 {
+		lockLen = uint(len(ns.CPUs))
+		lockNS, lockCPU0 = uint64(uintptr(unsafe.Pointer(ns))), uint64(uintptr(unsafe.Pointer(&ns.CPUs[0])))
 	}
-	var lockNS, lockCPU uint64
-	if ns := vm.Native; st.nat == 1 && ns != nil && uint(cpu) < uint(len(ns.CPUs)) {
-		lockNS, lockCPU = uint64(uintptr(unsafe.Pointer(ns))), uint64(uintptr(unsafe.Pointer(&ns.CPUs[cpu])))
-	}
-	st.natMap, st.lockNS, st.lockCPU = natMap, lockNS, lockCPU
+	st.setCPUFrom(cpu, uint(max(vm.NumCPUs, 1)), lockLen, lockNS, lockCPU0)
 }
 
 // setCPU0 is st0.setCPU(cpu, vm) for the VM st0 is set up for, from
 // what Engine.state found for it (NativeState.CPUs never moves).
 func (e *Engine) setCPU0(cpu int) {
-	st, u := &e.st0, uint(cpu)
+	e.st0.setCPUFrom(cpu, e.cpuLim, e.lockLen, e.lockNS, e.lockCPU0)
+}
+
+// setCPUFrom is setCPU given the VM's CPU count (at least 1) and its
+// NativeState's CPU count, address and first CPU's address (0, 0, 0:
+// no native locks).
+func (st *state) setCPUFrom(cpu int, cpuLim, lockLen uint, lockNS, lockCPU0 uint64) {
+	u := uint(cpu)
 	st.cpu = uint64(cpu)
-	natMap := st.nat
-	if u >= e.cpuLim {
+	natMap := st.nat // 0 or 1
+	if u >= cpuLim {
 		natMap = 0
 	}
-	var lockNS, lockCPU uint64
-	if u < e.lockLen {
-		lockNS, lockCPU = e.lockNS, e.lockCPU0+uint64(u)*uint64(unsafe.Sizeof(bpfvm.LockCPU{}))
+	var ns, lc uint64
+	if u < lockLen {
+		ns, lc = lockNS, lockCPU0+uint64(u)*uint64(unsafe.Sizeof(bpfvm.LockCPU{}))
 	}
-	st.natMap, st.lockNS, st.lockCPU = natMap, lockNS, lockCPU
+	st.natMap, st.lockNS, st.lockCPU = natMap, ns, lc
 }
 
 // setMem records mem's bounds in st for the generated code's checks.
